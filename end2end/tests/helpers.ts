@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { expect, type Page, type Response } from '@playwright/test';
+
+/** The generic log-in error (the same for a wrong password and an unknown email). */
+export const LOGIN_ERROR = 'Invalid email or password.';
+
+/** A password that satisfies the 8–128 character rule. */
+export const PASSWORD = 'correct horse battery staple';
+
+/** scripts/test passes the admin it created; these are scripts/run's printed defaults. */
+export const ADMIN_EMAIL = process.env.ADMIN_EMAIL ?? 'admin@tollgate.local';
+export const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD ?? 'tollgate-dev-admin';
+
+const RUN = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+/** An address no other test (nor an earlier run against the same database) has used. */
+export function uniqueEmail(tag: string): string {
+  return `${tag}-${RUN}-${randomBytes(4).toString('hex')}@example.com`;
+}
+
+/**
+ * Opens a page. With JavaScript on, also waits until the WebAssembly bundle has loaded and the
+ * network has gone quiet, so the test drives the hydrated app rather than racing it.
+ */
+export async function open(page: Page, path: string, javaScriptEnabled: boolean): Promise<Response | null> {
+  const response = await page.goto(path);
+  if (javaScriptEnabled) {
+    await page.waitForLoadState('networkidle');
+  }
+  return response;
+}
+
+/**
+ * Turns off the browser's own constraint validation (type="email", minlength, required) on the
+ * form holding `button`, so the server's validation is what gets tested.
+ */
+export async function skipBrowserValidation(page: Page, buttonName: string): Promise<void> {
+  await page
+    .getByRole('button', { name: buttonName, exact: true })
+    .evaluate((button) => (button as HTMLButtonElement).setAttribute('formnovalidate', ''));
+}
+
+async function fillCredentials(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+}
+
+export async function submitSignUp(
+  page: Page,
+  email: string,
+  password: string,
+  javaScriptEnabled: boolean,
+  options: { validateInBrowser?: boolean } = {},
+): Promise<void> {
+  await open(page, '/signup', javaScriptEnabled);
+  await fillCredentials(page, email, password);
+  if (options.validateInBrowser === false) {
+    await skipBrowserValidation(page, 'Sign up');
+  }
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+}
+
+export async function submitLogIn(
+  page: Page,
+  email: string,
+  password: string,
+  javaScriptEnabled: boolean,
+): Promise<void> {
+  await open(page, '/login', javaScriptEnabled);
+  await fillCredentials(page, email, password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+}
+
+/** Signs up and checks the user lands on /account showing their email. */
+export async function signUp(page: Page, email: string, javaScriptEnabled: boolean): Promise<void> {
+  await submitSignUp(page, email, PASSWORD, javaScriptEnabled);
+  await expectOnAccount(page, email);
+}
+
+export async function expectOnAccount(page: Page, email: string): Promise<void> {
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole('main').getByText(email)).toBeVisible();
+}
+
+export async function expectOnLogin(page: Page): Promise<void> {
+  await expect(page).toHaveURL(/\/login(\?.*)?$/);
+  await expect(page.getByRole('button', { name: 'Log in', exact: true })).toBeVisible();
+}
+
+export function nav(page: Page) {
+  return page.getByRole('navigation');
+}
+
+export function navLink(page: Page, name: string) {
+  return nav(page).getByRole('link', { name, exact: true });
+}
