@@ -224,7 +224,7 @@ pg_start() {
     { cat "$PG_DIR/server.log" >&2; die "PostgreSQL did not start"; }
   PG_URL="postgres://tollgate:$password@127.0.0.1:$PG_PORT/postgres"
   export PG_DIR PG_PORT PG_URL
-  ok "PostgreSQL $("$bindir/postgres" --version | grep -Eo '[0-9]+(\.[0-9]+)+') started on 127.0.0.1:$PG_PORT (data in $PG_DIR)"
+  ok "PostgreSQL $("$bindir/postgres" --version | grep -Eo '[0-9]+(\.[0-9]+)+' | head -n1) started on 127.0.0.1:$PG_PORT (data in $PG_DIR)"
 }
 
 pg_stop() {
