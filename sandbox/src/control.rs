@@ -1,0 +1,223 @@
+//! `/_sandbox/*`: a control API for tests and development (clock, chaos, faults, deliveries).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::{App, Fault};
+use crate::delivery::Chaos;
+use crate::state::Settings;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/_sandbox/clock", get(get_clock))
+        .route("/_sandbox/clock/advance", post(post_advance))
+        .route("/_sandbox/chaos", get(get_chaos).post(post_chaos))
+        .route("/_sandbox/faults", get(get_faults).post(post_fault).delete(delete_faults))
+        .route("/_sandbox/settings", get(get_settings).post(post_settings))
+        .route("/_sandbox/deliveries", get(get_deliveries))
+        .route("/_sandbox/deliveries/wait", post(post_wait))
+        .route("/_sandbox/webhook_endpoints/{id}/secret", get(get_secret))
+        .route("/_sandbox/reset", post(post_reset))
+        .route("/_sandbox/health", get(|| async { "ok" }))
+}
+
+/// Body as JSON, or as a form.
+fn body_value(body: &Bytes) -> Value {
+    let s = String::from_utf8_lossy(body);
+    if s.trim_start().starts_with('{') {
+        serde_json::from_str(&s).unwrap_or(json!({}))
+    } else {
+        crate::form::parse(&s)
+    }
+}
+
+fn num(v: &Value, k: &str) -> Option<i64> {
+    match &v[k] {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Advances the sandbox-wide clock and runs what falls due; returns the new time.
+pub fn advance(app: &App, secs: i64) -> i64 {
+    let base = app.default_base.lock().clone();
+    let (now, deliveries) = {
+        let mut st = app.state.lock();
+        let target = st.now() + secs.max(0);
+        let accounts: Vec<String> = st.accounts.keys().cloned().collect();
+        let mut deliveries = Vec::new();
+        for acct in &accounts {
+            let mut cx = crate::state::Ctx::new(&mut st, acct, &base);
+            crate::engine::run_until(&mut cx, None, target);
+            deliveries.extend(cx.flush_events());
+        }
+        let now = st.now();
+        if now < target {
+            st.clock_offset += target - now;
+        }
+        (st.now(), deliveries)
+    };
+    app.dirty.store(true, std::sync::atomic::Ordering::Release);
+    app.send(deliveries);
+    now
+}
+
+/// One tick of the sandbox-wide clock: due work and idempotency expiry.
+pub fn tick(app: &App) {
+    let base = app.default_base.lock().clone();
+    let deliveries = {
+        let mut st = app.state.lock();
+        let now = st.now();
+        st.idempotency.retain(|_, e| now - e.created < 86_400);
+        crate::engine::tick_all(&mut st, &base)
+    };
+    if !deliveries.is_empty() {
+        app.dirty.store(true, std::sync::atomic::Ordering::Release);
+    }
+    app.send(deliveries);
+}
+
+async fn get_clock(AxState(app): AxState<Arc<App>>) -> Json<Value> {
+    let st = app.state.lock();
+    Json(json!({"now": st.now(), "offset": st.clock_offset}))
+}
+
+async fn post_advance(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
+    let v = body_value(&body);
+    let secs = num(&v, "seconds").unwrap_or(0) + num(&v, "days").unwrap_or(0) * 86_400 + num(&v, "hours").unwrap_or(0) * 3600;
+    let secs = match num(&v, "to") {
+        Some(to) => to - app.state.lock().now(),
+        None => secs,
+    };
+    if secs < 0 {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "the sandbox clock only moves forward"}))).into_response();
+    }
+    let now = advance(&app, secs);
+    Json(json!({"now": now})).into_response()
+}
+
+async fn get_chaos(AxState(app): AxState<Arc<App>>) -> Json<Chaos> {
+    Json(app.chaos.lock().clone())
+}
+
+async fn post_chaos(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
+    let v = body_value(&body);
+    let mut c = app.chaos.lock();
+    if let Some(x) = v["duplicate_share"].as_f64().or_else(|| v["duplicate_share"].as_str().and_then(|s| s.parse().ok())) {
+        c.duplicate_share = x.clamp(0.0, 1.0);
+    }
+    if let Some(x) = num(&v, "reorder_window") {
+        c.reorder_window = x.max(1) as usize;
+    }
+    if let Some(x) = num(&v, "delay_ms") {
+        c.delay_ms = x.max(0) as u64;
+    }
+    if let Some(x) = num(&v, "concurrency") {
+        c.concurrency = x.max(1) as usize;
+    }
+    Json(json!(*c)).into_response()
+}
+
+async fn get_faults(AxState(app): AxState<Arc<App>>) -> Json<Vec<Fault>> {
+    Json(app.faults.lock().clone())
+}
+
+async fn post_fault(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
+    let v = body_value(&body);
+    let Some(path) = v["path"].as_str() else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "path is required"}))).into_response();
+    };
+    let fault = Fault {
+        path: path.to_string(),
+        method: v["method"].as_str().map(str::to_string),
+        status: num(&v, "status").map(|s| s as u16),
+        delay_ms: num(&v, "delay_ms").map(|d| d as u64),
+        times: num(&v, "times").unwrap_or(1).max(1) as u32,
+    };
+    app.faults.lock().push(fault.clone());
+    Json(json!(fault)).into_response()
+}
+
+async fn delete_faults(AxState(app): AxState<Arc<App>>) -> StatusCode {
+    app.faults.lock().clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn get_settings(AxState(app): AxState<Arc<App>>) -> Json<Settings> {
+    Json(app.state.lock().settings.clone())
+}
+
+async fn post_settings(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
+    let v = body_value(&body);
+    let mut st = app.state.lock();
+    let mut current = serde_json::to_value(&st.settings).unwrap_or(json!({}));
+    if let Value::Object(m) = v {
+        for (k, val) in m {
+            current[k] = val;
+        }
+    }
+    match serde_json::from_value::<Settings>(current) {
+        Ok(s) => {
+            st.settings = s.clone();
+            Json(json!(s)).into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"error": e.to_string()}))).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct DeliveryQuery {
+    event_type: Option<String>,
+    endpoint: Option<String>,
+}
+
+async fn get_deliveries(AxState(app): AxState<Arc<App>>, Query(q): Query<DeliveryQuery>) -> Json<Value> {
+    let attempts: Vec<_> = app
+        .attempts
+        .lock()
+        .iter()
+        .filter(|a| q.event_type.as_deref().is_none_or(|t| a.event_type == t) && q.endpoint.as_deref().is_none_or(|e| a.endpoint_id == e))
+        .cloned()
+        .collect();
+    Json(json!({"data": attempts, "in_flight": app.inflight.load(std::sync::atomic::Ordering::SeqCst), "retrying": app.retrying.load(std::sync::atomic::Ordering::SeqCst)}))
+}
+
+async fn post_wait(AxState(app): AxState<Arc<App>>, body: Bytes) -> Json<Value> {
+    let v = body_value(&body);
+    let ms = num(&v, "timeout_ms").unwrap_or(5000).clamp(0, 60_000) as u64;
+    let idle = app.wait_idle(Duration::from_millis(ms), v["retries"] == true || v["retries"] == "true").await;
+    Json(json!({"idle": idle}))
+}
+
+/// The signing secret of an endpoint (Stripe shows it in the Dashboard; handy in dev).
+async fn get_secret(AxState(app): AxState<Arc<App>>, headers: HeaderMap, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+    let acct = headers.get("stripe-account").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+    let st = app.state.lock();
+    let secret = st.accounts.get(&acct).and_then(|a| a.collections.get("webhook_endpoint")).and_then(|c| c.map.get(&id)).and_then(|e| e["_sb_secret"].as_str().map(str::to_string));
+    match secret {
+        Some(s) => Json(json!({"id": id, "secret": s})).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({"error": "no such webhook endpoint"}))).into_response(),
+    }
+}
+
+async fn post_reset(AxState(app): AxState<Arc<App>>) -> StatusCode {
+    {
+        let mut st = app.state.lock();
+        let settings = st.settings.clone();
+        *st = crate::state::State { settings, ..Default::default() };
+    }
+    app.attempts.lock().clear();
+    app.faults.lock().clear();
+    app.dirty.store(true, std::sync::atomic::Ordering::Release);
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,187 @@
+//! The hosted Checkout page driven with plain form posts, as a browser without JS would.
+
+use super::*;
+
+struct Flow {
+    sb: RunningSandbox,
+    raw: Raw,
+    rx: Receiver,
+    cs: Value,
+}
+
+async fn session(mode: &str, extra: &[(&str, &str)]) -> Flow {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let rx = receiver().await;
+    register(&raw, &rx.url).await;
+    let prod = raw.ok("/v1/products", &[("name", "Pro")]).await["id"].as_str().unwrap().to_string();
+    let mut price_form = vec![("currency", "usd"), ("unit_amount", "2000"), ("product", prod.as_str())];
+    if mode == "subscription" {
+        price_form.push(("recurring[interval]", "month"));
+    }
+    let price = raw.ok("/v1/prices", &price_form).await["id"].as_str().unwrap().to_string();
+    let mut form = vec![
+        ("mode", mode),
+        ("success_url", "http://app.test/checkout/success?session_id={CHECKOUT_SESSION_ID}"),
+        ("cancel_url", "http://app.test/pricing"),
+        ("line_items[0][price]", price.as_str()),
+        ("line_items[0][quantity]", "1"),
+        ("client_reference_id", "user-1"),
+    ];
+    form.extend_from_slice(extra);
+    let cs = raw.ok("/v1/checkout/sessions", &form).await;
+    settle(&sb).await;
+    rx.got.lock().await.clear();
+    Flow { sb, raw, rx, cs }
+}
+
+impl Flow {
+    fn page_url(&self) -> String {
+        self.cs["url"].as_str().unwrap().to_string()
+    }
+    async fn page(&self) -> String {
+        self.raw.http.get(self.page_url()).send().await.unwrap().text().await.unwrap()
+    }
+    async fn pay(&self, card: &str) -> reqwest::Response {
+        self.raw
+            .http
+            .post(self.page_url())
+            .form(&[("email", "buyer@example.com"), ("card_number", card), ("expiry", "12 / 34"), ("cvc", "123")])
+            .send()
+            .await
+            .unwrap()
+    }
+    async fn session(&self) -> Value {
+        self.raw.get(&format!("/v1/checkout/sessions/{}", self.cs["id"].as_str().unwrap())).await.1
+    }
+}
+
+#[tokio::test]
+async fn subscription_checkout_succeeds_and_emits_stripes_events() {
+    let f = session("subscription", &[("metadata[user_id]", "1")]).await;
+    let html = f.page().await;
+    for needle in ["<label for=\"email\">Email</label>", "Card number", "Expiry", "CVC", ">Subscribe</button>", "href=\"http://app.test/pricing\""] {
+        assert!(html.contains(needle), "page lacks {needle}");
+    }
+    let r = f.pay("4242 4242 4242 4242").await;
+    assert_eq!(r.status(), 303);
+    let id = f.cs["id"].as_str().unwrap();
+    assert_eq!(r.headers()["location"], format!("http://app.test/checkout/success?session_id={id}").as_str());
+    let cs = f.session().await;
+    assert_eq!(cs["status"], "complete");
+    assert_eq!(cs["payment_status"], "paid");
+    assert!(cs["subscription"].as_str().unwrap().starts_with("sub_"));
+    assert_eq!(cs["customer_details"]["email"], "buyer@example.com");
+    let (_, sub) = f.raw.get(&format!("/v1/subscriptions/{}?expand[]=customer", cs["subscription"].as_str().unwrap())).await;
+    assert_eq!(sub["status"], "active");
+    assert_eq!(sub["customer"]["email"], "buyer@example.com");
+    settle(&f.sb).await;
+    let types = f.rx.types().await;
+    assert_subsequence(
+        &types,
+        &[
+            "customer.created",
+            "payment_method.attached",
+            "customer.updated",
+            "customer.subscription.created",
+            "invoice.created",
+            "invoice.finalized",
+            "charge.succeeded",
+            "payment_intent.succeeded",
+            "invoice.paid",
+            "invoice.payment_succeeded",
+            "customer.subscription.updated",
+            "checkout.session.completed",
+        ],
+    );
+    assert_eq!(types.last().map(String::as_str), Some("checkout.session.completed"));
+    let done = f.rx.events().await.into_iter().find(|e| e["type"] == "checkout.session.completed").unwrap();
+    assert_eq!(done["data"]["object"]["client_reference_id"], "user-1");
+    assert_eq!(done["data"]["object"]["metadata"]["user_id"], "1");
+    // The page is closed now.
+    assert!(f.page().await.contains("already complete"));
+}
+
+#[tokio::test]
+async fn trial_checkout_says_start_trial() {
+    let f = session("subscription", &[("subscription_data[trial_period_days]", "14")]).await;
+    assert!(f.page().await.contains(">Start trial</button>"));
+    assert_eq!(f.pay("4242424242424242").await.status(), 303);
+    let cs = f.session().await;
+    let (_, sub) = f.raw.get(&format!("/v1/subscriptions/{}", cs["subscription"].as_str().unwrap())).await;
+    assert_eq!(sub["status"], "trialing");
+}
+
+#[tokio::test]
+async fn declined_card_shows_message_and_session_stays_open() {
+    let f = session("payment", &[]).await;
+    assert!(f.page().await.contains(">Pay</button>"));
+    let r = f.pay("4000 0000 0000 0002").await;
+    assert_eq!(r.status(), 402);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("role=\"alert\"") && html.contains("Your card was declined."), "{html}");
+    let r = f.pay("4000000000009995").await;
+    assert!(r.text().await.unwrap().contains("Your card has insufficient funds."));
+    assert_eq!(f.session().await["status"], "open");
+    settle(&f.sb).await;
+    assert!(!f.rx.types().await.contains(&"checkout.session.completed".to_string()));
+    // Then a good card completes it.
+    assert_eq!(f.pay("4242424242424242").await.status(), 303);
+    let cs = f.session().await;
+    assert_eq!(cs["status"], "complete");
+    assert!(cs["payment_intent"].as_str().unwrap().starts_with("pi_"));
+}
+
+#[tokio::test]
+async fn three_d_secure_complete_and_fail() {
+    let f = session("payment", &[]).await;
+    let r = f.pay("4000 0025 0000 3155").await;
+    assert_eq!(r.status(), 303);
+    let auth = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(auth.ends_with("/authenticate"));
+    let html = f.raw.http.get(format!("{}{auth}", f.sb.base_url())).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(">Complete</button>") && html.contains(">Fail</button>"));
+    // Fail: back on the form with Stripe's message, session open.
+    let r = f.raw.http.post(format!("{}{auth}", f.sb.base_url())).form(&[("action", "fail")]).send().await.unwrap();
+    assert_eq!(r.status(), 402);
+    assert!(r.text().await.unwrap().contains("unable to authenticate"));
+    assert_eq!(f.session().await["status"], "open");
+    // Complete: redirected to success.
+    let r = f.pay("4000002500003155").await;
+    assert_eq!(r.status(), 303);
+    let r = f.raw.http.post(format!("{}{auth}", f.sb.base_url())).form(&[("action", "complete")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("http://app.test/checkout/success"));
+    assert_eq!(f.session().await["payment_status"], "paid");
+}
+
+#[tokio::test]
+async fn dispute_card_creates_a_dispute() {
+    let f = session("payment", &[]).await;
+    assert_eq!(f.pay("4000000000000259").await.status(), 303);
+    settle(&f.sb).await;
+    assert!(f.rx.types().await.contains(&"charge.dispute.created".to_string()));
+    let (_, disputes) = f.raw.get("/v1/disputes").await;
+    let d = &disputes["data"][0];
+    assert_eq!(d["status"], "needs_response");
+    let id = d["id"].as_str().unwrap();
+    let upd = f.raw.ok(&format!("/v1/disputes/{id}"), &[("evidence[uncategorized_text]", "Delivered")]).await;
+    assert_eq!(upd["status"], "under_review");
+    assert_eq!(upd["evidence"]["uncategorized_text"], "Delivered");
+}
+
+#[tokio::test]
+async fn cli_payment_pages_confirm_completes_a_session() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    // As in the Stripe CLI's checkout.session.completed fixture (legacy line items, no mode).
+    let cs = raw
+        .ok("/v1/checkout/sessions", &[("success_url", "https://httpbin.org/post"), ("cancel_url", "https://httpbin.org/post"), ("payment_method_types[]", "card"), ("line_items[0][name]", "t-shirt"), ("line_items[0][amount]", "1500"), ("line_items[0][currency]", "usd"), ("line_items[0][quantity]", "2")])
+        .await;
+    let (s, page) = raw.get(&format!("/v1/payment_pages/{}", cs["id"].as_str().unwrap())).await;
+    assert_eq!(s, 200);
+    let pm = raw.ok("/v1/payment_methods", &[("type", "card"), ("card[token]", "tok_visa"), ("billing_details[email]", "stripe@example.com")]).await;
+    let done = raw.ok(&format!("/v1/payment_pages/{}/confirm", page["id"].as_str().unwrap()), &[("payment_method", pm["id"].as_str().unwrap())]).await;
+    assert_eq!(done["status"], "complete");
+    assert_eq!(done["amount_total"], 3000);
+}

@@ -1,0 +1,212 @@
+//! Test-clock scenarios, asserting the events Stripe sends, in order.
+
+use super::*;
+
+const T0: i64 = 1_800_000_000;
+const DAY: i64 = 86_400;
+
+struct World {
+    sb: RunningSandbox,
+    raw: Raw,
+    rx: Receiver,
+    clock: String,
+    customer: String,
+    price: String,
+}
+
+async fn world(card: &str) -> World {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let rx = receiver().await;
+    register(&raw, &rx.url).await;
+    let t0 = T0.to_string();
+    let clock = raw.ok("/v1/test_helpers/test_clocks", &[("frozen_time", t0.as_str())]).await["id"].as_str().unwrap().to_string();
+    let cus = raw.ok("/v1/customers", &[("email", "clock@x.com"), ("test_clock", clock.as_str())]).await["id"].as_str().unwrap().to_string();
+    let pm = raw.ok(&format!("/v1/payment_methods/{card}/attach"), &[("customer", cus.as_str())]).await["id"].as_str().unwrap().to_string();
+    raw.ok(&format!("/v1/customers/{cus}"), &[("invoice_settings[default_payment_method]", pm.as_str())]).await;
+    let prod = raw.ok("/v1/products", &[("name", "Pro")]).await["id"].as_str().unwrap().to_string();
+    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "1500"), ("recurring[interval]", "month"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
+    settle(&sb).await;
+    rx.got.lock().await.clear();
+    World { sb, raw, rx, clock, customer: cus, price }
+}
+
+impl World {
+    async fn advance_to(&self, t: i64) {
+        let ts = t.to_string();
+        let v = self.raw.ok(&format!("/v1/test_helpers/test_clocks/{}/advance", self.clock), &[("frozen_time", ts.as_str())]).await;
+        assert_eq!(v["status"], "advancing");
+        let (_, c) = self.raw.get(&format!("/v1/test_helpers/test_clocks/{}", self.clock)).await;
+        assert_eq!(c["status"], "ready");
+        assert_eq!(c["frozen_time"], t);
+        settle(&self.sb).await;
+    }
+    async fn subscription(&self, extra: &[(&str, &str)]) -> Value {
+        let mut form = vec![("customer", self.customer.as_str()), ("items[0][price]", self.price.as_str())];
+        form.extend_from_slice(extra);
+        self.raw.ok("/v1/subscriptions", &form).await
+    }
+    /// Billing events received, ignoring noise like payment_method or test clock events.
+    async fn billing_types(&self) -> Vec<String> {
+        self.rx
+            .types()
+            .await
+            .into_iter()
+            .filter(|t| t.starts_with("customer.subscription.") || t.starts_with("invoice.") || t.starts_with("charge.") || t.starts_with("payment_intent."))
+            .collect()
+    }
+    async fn get(&self, path: &str) -> Value {
+        self.raw.get(path).await.1
+    }
+}
+
+#[tokio::test]
+async fn trial_will_end_then_converts() {
+    let w = world("pm_card_visa").await;
+    let sub = w.subscription(&[("trial_period_days", "7")]).await;
+    assert_eq!(sub["status"], "trialing");
+    assert_eq!(sub["trial_end"], T0 + 7 * DAY);
+    let id = sub["id"].as_str().unwrap().to_string();
+    settle(&w.sb).await;
+    assert_subsequence(&w.billing_types().await, &["customer.subscription.created", "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]);
+    w.rx.got.lock().await.clear();
+
+    w.advance_to(T0 + 5 * DAY).await;
+    let types = w.billing_types().await;
+    assert_eq!(types, ["customer.subscription.trial_will_end"]);
+    let ev = &w.rx.events().await.into_iter().find(|e| e["type"] == "customer.subscription.trial_will_end").unwrap();
+    assert_eq!(ev["created"], T0 + 4 * DAY, "three days before the trial ends");
+    w.rx.got.lock().await.clear();
+
+    w.advance_to(T0 + 7 * DAY + 2 * 3600).await;
+    let types = w.billing_types().await;
+    assert_subsequence(
+        &types,
+        &["customer.subscription.updated", "invoice.created", "invoice.finalized", "charge.succeeded", "payment_intent.succeeded", "invoice.paid", "invoice.payment_succeeded"],
+    );
+    assert!(!types.contains(&"customer.subscription.trial_will_end".to_string()));
+    let updated = w.rx.events().await.into_iter().find(|e| e["type"] == "customer.subscription.updated").unwrap();
+    assert_eq!(updated["data"]["previous_attributes"]["status"], "trialing");
+    assert_eq!(updated["data"]["object"]["status"], "active");
+    let sub = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(sub["status"], "active");
+    assert_eq!(sub["items"]["data"][0]["current_period_start"], T0 + 7 * DAY);
+    let inv = w.get(&format!("/v1/invoices/{}", sub["latest_invoice"].as_str().unwrap())).await;
+    assert_eq!(inv["status"], "paid");
+    assert_eq!(inv["amount_paid"], 1500);
+    assert_eq!(inv["billing_reason"], "subscription_cycle");
+}
+
+#[tokio::test]
+async fn two_renewals() {
+    let w = world("pm_card_visa").await;
+    let sub = w.subscription(&[]).await;
+    assert_eq!(sub["status"], "active");
+    let id = sub["id"].as_str().unwrap().to_string();
+    settle(&w.sb).await;
+    assert_subsequence(
+        &w.billing_types().await,
+        &["customer.subscription.created", "invoice.created", "invoice.finalized", "charge.succeeded", "payment_intent.succeeded", "invoice.paid", "invoice.payment_succeeded"],
+    );
+    w.rx.got.lock().await.clear();
+    // 1800000000 is 2027-01-15: renewals on Feb 15 and Mar 15.
+    w.advance_to(T0 + 59 * DAY + 2 * 3600).await;
+    let types = w.billing_types().await;
+    let renewal = ["customer.subscription.updated", "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"];
+    let twice: Vec<&str> = renewal.iter().chain(renewal.iter()).copied().collect();
+    assert_subsequence(&types, &twice);
+    assert_eq!(types.iter().filter(|t| *t == "invoice.paid").count(), 2);
+    let (_, invoices) = w.raw.get(&format!("/v1/invoices?subscription={id}")).await;
+    let invoices = invoices["data"].as_array().unwrap().clone();
+    assert_eq!(invoices.len(), 3);
+    assert!(invoices.iter().all(|i| i["status"] == "paid"));
+    let sub = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(sub["items"]["data"][0]["current_period_start"], T0 + 59 * DAY);
+}
+
+#[tokio::test]
+async fn failing_card_retries_then_cancels() {
+    let w = world("pm_card_visa").await;
+    let sub = w.subscription(&[]).await;
+    let id = sub["id"].as_str().unwrap().to_string();
+    // Switch to a card that attaches but always fails.
+    let bad = w.raw.ok("/v1/payment_methods/pm_card_chargeCustomerFail/attach", &[("customer", w.customer.as_str())]).await["id"].as_str().unwrap().to_string();
+    w.raw.ok(&format!("/v1/customers/{}", w.customer), &[("invoice_settings[default_payment_method]", bad.as_str())]).await;
+    settle(&w.sb).await;
+    w.rx.got.lock().await.clear();
+
+    let renewal = T0 + 31 * DAY; // 2027-02-15
+    w.advance_to(renewal + 2 * 3600).await;
+    let types = w.billing_types().await;
+    assert_subsequence(&types, &["customer.subscription.updated", "invoice.created", "invoice.finalized", "charge.failed", "invoice.payment_failed", "customer.subscription.updated"]);
+    let sub_now = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(sub_now["status"], "past_due");
+    let inv = w.get(&format!("/v1/invoices/{}", sub_now["latest_invoice"].as_str().unwrap())).await;
+    assert_eq!(inv["attempt_count"], 1);
+    assert_eq!(inv["next_payment_attempt"], renewal + 3600 + 3 * DAY);
+    w.rx.got.lock().await.clear();
+
+    w.advance_to(renewal + 22 * DAY).await;
+    let types = w.billing_types().await;
+    assert_eq!(types.iter().filter(|t| *t == "invoice.payment_failed").count(), 4, "{types:?}");
+    assert_eq!(types.last().map(String::as_str), Some("customer.subscription.deleted"));
+    let sub_now = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(sub_now["status"], "canceled");
+    assert_eq!(sub_now["cancellation_details"]["reason"], "payment_failed");
+    let inv = w.get(&format!("/v1/invoices/{}", sub_now["latest_invoice"].as_str().unwrap())).await;
+    assert_eq!(inv["attempt_count"], 5);
+    assert_eq!(inv["status"], "open");
+}
+
+#[tokio::test]
+async fn cancel_at_period_end_deletes_at_period_end() {
+    let w = world("pm_card_visa").await;
+    let sub = w.subscription(&[]).await;
+    let id = sub["id"].as_str().unwrap().to_string();
+    let end = sub["items"]["data"][0]["current_period_end"].as_i64().unwrap();
+    let updated = w.raw.ok(&format!("/v1/subscriptions/{id}"), &[("cancel_at_period_end", "true")]).await;
+    assert_eq!(updated["cancel_at_period_end"], true);
+    assert_eq!(updated["cancel_at"], end);
+    settle(&w.sb).await;
+    w.rx.got.lock().await.clear();
+    w.advance_to(end - 60).await;
+    assert!(w.billing_types().await.is_empty());
+    w.advance_to(end + 60).await;
+    assert_eq!(w.billing_types().await, ["customer.subscription.deleted"]);
+    let ev = w.rx.events().await.into_iter().find(|e| e["type"] == "customer.subscription.deleted").unwrap();
+    assert_eq!(ev["created"], end);
+    assert_eq!(ev["data"]["object"]["status"], "canceled");
+    assert_eq!(ev["data"]["object"]["ended_at"], end);
+}
+
+#[tokio::test]
+async fn three_ds_card_off_session_requires_action() {
+    let w = world("pm_card_visa").await;
+    let sub = w.subscription(&[]).await;
+    let id = sub["id"].as_str().unwrap().to_string();
+    let sca = w.raw.ok("/v1/payment_methods/pm_card_authenticationRequired/attach", &[("customer", w.customer.as_str())]).await["id"].as_str().unwrap().to_string();
+    w.raw.ok(&format!("/v1/subscriptions/{id}"), &[("default_payment_method", sca.as_str())]).await;
+    settle(&w.sb).await;
+    w.rx.got.lock().await.clear();
+    w.advance_to(T0 + 31 * DAY + 2 * 3600).await;
+    let types = w.billing_types().await;
+    assert_subsequence(&types, &["invoice.finalized", "payment_intent.requires_action", "invoice.payment_action_required"]);
+    assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["status"], "past_due");
+}
+
+#[tokio::test]
+async fn sandbox_wide_clock_renews_customers_without_test_clock() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let cus = raw.ok("/v1/customers", &[("payment_method", "pm_card_visa"), ("invoice_settings[default_payment_method]", "")]).await["id"].as_str().unwrap().to_string();
+    let pm = raw.get(&format!("/v1/customers/{cus}/payment_methods")).await.1["data"][0]["id"].as_str().unwrap().to_string();
+    raw.ok(&format!("/v1/customers/{cus}"), &[("invoice_settings[default_payment_method]", pm.as_str())]).await;
+    let prod = raw.ok("/v1/products", &[("name", "P")]).await["id"].as_str().unwrap().to_string();
+    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "900"), ("recurring[interval]", "week"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
+    let sub = raw.ok("/v1/subscriptions", &[("customer", cus.as_str()), ("items[0][price]", price.as_str())]).await;
+    let r: Value = raw.http.post(format!("{}/_sandbox/clock/advance", sb.base_url())).json(&serde_json::json!({"days": 8})).send().await.unwrap().json().await.unwrap();
+    assert!(r["now"].as_i64().unwrap() >= sub["created"].as_i64().unwrap() + 8 * DAY);
+    let (_, invoices) = raw.get(&format!("/v1/invoices?subscription={}", sub["id"].as_str().unwrap())).await;
+    assert_eq!(invoices["data"].as_array().unwrap().len(), 2);
+    assert_eq!(invoices["data"][0]["status"], "paid");
+}

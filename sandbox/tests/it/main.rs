@@ -1,0 +1,111 @@
+//! Integration tests: the sandbox on port 0, driven through async-stripe rc.10 and raw HTTP.
+
+mod checkout_flow;
+mod clocks;
+mod conformance;
+mod http;
+mod webhooks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use stripe_sandbox::{RunningSandbox, SandboxConfig};
+use tokio::sync::Mutex;
+
+pub const KEY: &str = "sk_test_sandbox_tests";
+
+pub async fn sandbox() -> RunningSandbox {
+    stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), SandboxConfig::default().fast_retries()).await.expect("sandbox starts")
+}
+
+pub fn client(sb: &RunningSandbox) -> stripe::Client {
+    stripe::ClientBuilder::new(KEY).url(sb.base_url()).build().expect("client")
+}
+
+/// A raw HTTP helper speaking Stripe's form encoding.
+pub struct Raw {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Raw {
+    pub fn new(sb: &RunningSandbox) -> Self {
+        Raw { base: sb.base_url(), http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap() }
+    }
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(KEY).form(form).send().await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(KEY).send().await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    pub async fn ok(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let (s, v) = self.post(path, form).await;
+        assert_eq!(s, 200, "POST {path} → {v}");
+        v
+    }
+}
+
+/// A local webhook receiver recording (signature header, body) pairs.
+pub struct Receiver {
+    pub url: String,
+    pub got: Arc<Mutex<Vec<(String, String)>>>,
+    /// Status to answer (changeable).
+    pub status: Arc<std::sync::atomic::AtomicU16>,
+}
+
+pub async fn receiver() -> Receiver {
+    use axum::extract::State;
+    use axum::http::HeaderMap;
+    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let status = Arc::new(std::sync::atomic::AtomicU16::new(200));
+    let state = (got.clone(), status.clone());
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(|State((got, status)): State<(Arc<Mutex<Vec<(String, String)>>>, Arc<std::sync::atomic::AtomicU16>)>, headers: HeaderMap, body: String| async move {
+                let sig = headers.get("stripe-signature").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
+                got.lock().await.push((sig, body));
+                axum::http::StatusCode::from_u16(status.load(std::sync::atomic::Ordering::SeqCst)).unwrap()
+            }),
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Receiver { url: format!("http://{addr}/hook"), got, status }
+}
+
+impl Receiver {
+    /// Event types received so far, in arrival order.
+    pub async fn types(&self) -> Vec<String> {
+        self.got.lock().await.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["type"].as_str().unwrap().to_string()).collect()
+    }
+    pub async fn events(&self) -> Vec<Value> {
+        self.got.lock().await.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()).collect()
+    }
+}
+
+/// Registers a webhook endpoint for every event; returns its secret.
+pub async fn register(raw: &Raw, url: &str) -> String {
+    let v = raw.ok("/v1/webhook_endpoints", &[("url", url), ("enabled_events[]", "*")]).await;
+    v["secret"].as_str().unwrap().to_string()
+}
+
+pub async fn settle(sb: &RunningSandbox) {
+    assert!(sb.wait_for_deliveries(Duration::from_secs(10), false).await, "deliveries did not settle");
+}
+
+/// Asserts `expected` appears in `actual` in this relative order.
+pub fn assert_subsequence(actual: &[String], expected: &[&str]) {
+    let mut it = actual.iter();
+    for e in expected {
+        assert!(it.any(|a| a == e), "expected {e} (in order {expected:?}) within {actual:?}");
+    }
+}
