@@ -376,3 +376,35 @@ pub fn delete_simple(cx: &mut Ctx, kind: &str, id: &str) -> ApiResult<Value> {
     cx.emit(&format!("{kind}.deleted"), &old, None);
     Ok(json!({"id": id, "object": kind, "deleted": true}))
 }
+
+/// `POST /v1/plans` (legacy, used by the Stripe CLI fixtures): a recurring price, shown as a plan.
+pub fn create_plan(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
+    let mut pp = json!({
+        "currency": p_nonempty(p, "currency").ok_or_else(|| ApiError::missing("currency"))?,
+        "unit_amount": p.get("amount").cloned().ok_or_else(|| ApiError::missing("amount"))?,
+        "recurring": {
+            "interval": p_nonempty(p, "interval").ok_or_else(|| ApiError::missing("interval"))?,
+            "interval_count": p.get("interval_count").cloned().unwrap_or(json!("1")),
+        },
+    });
+    match p.get("product") {
+        Some(Value::String(id)) => pp["product"] = json!(id),
+        Some(obj @ Value::Object(_)) => pp["product_data"] = obj.clone(),
+        _ => return Err(ApiError::missing("product")),
+    }
+    for k in ["nickname", "metadata"] {
+        if let Some(v) = p.get(k) {
+            pp[k] = v.clone();
+        }
+    }
+    let price = create_price(cx, &pp)?;
+    Ok(crate::objects::plan_from_price(&price))
+}
+
+pub fn get_plan(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let price = cx.find("price", id, "plan")?;
+    if price["type"] != "recurring" {
+        return Err(ApiError::not_found("plan", id, "plan"));
+    }
+    Ok(crate::objects::plan_from_price(&price))
+}

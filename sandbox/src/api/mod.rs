@@ -45,6 +45,8 @@ pub fn route(cx: &mut Ctx, m: &Method, s: &[&str], p: &Value) -> ApiResult<Value
         ("GET", ["prices", "search"]) => catalog::search_prices(cx, p),
         ("GET", ["prices", id]) => cx.find("price", id, "price").map(|v| public(&v)),
         ("POST", ["prices", id]) => catalog::update_price(cx, id, p),
+        ("POST", ["plans"]) => catalog::create_plan(cx, p),
+        ("GET", ["plans", id]) => catalog::get_plan(cx, id),
         ("POST", ["coupons"]) => catalog::create_coupon(cx, p),
         ("GET", ["coupons"]) => catalog::list_simple(cx, "coupon", p, "/v1/coupons"),
         ("GET", ["coupons", id]) => cx.find("coupon", id, "coupon").map(|v| public(&v)),

@@ -1,6 +1,7 @@
 //! Integration tests: the sandbox on port 0, driven through async-stripe rc.10 and raw HTTP.
 
 mod checkout_flow;
+mod cli;
 mod clocks;
 mod conformance;
 mod http;
