@@ -292,7 +292,7 @@ pub fn create_dispute(cx: &mut Ctx, charge_id: &str, reason: &str) -> ApiResult<
         "livemode": false,
         "metadata": {},
         "payment_intent": ch["payment_intent"],
-        "payment_method_details": {"card": {"brand": ch["payment_method_details"]["card"]["brand"], "case_type": if inquiry { "inquiry" } else { "chargeback" }, "network_reason_code": "10.4"}, "type": "card"},
+        "payment_method_details": {"card": {"brand": ch["payment_method_details"]["card"]["brand"], "case_type": if inquiry { "inquiry" } else { "chargeback" }, "network": ch["payment_method_details"]["card"]["brand"], "network_reason_code": "10.4"}, "type": "card"},
         "reason": reason,
         "status": if inquiry { "warning_needs_response" } else { "needs_response" },
     });

@@ -3,6 +3,7 @@
 use super::*;
 
 struct Flow {
+    secret: String,
     sb: RunningSandbox,
     raw: Raw,
     rx: Receiver,
@@ -13,7 +14,7 @@ async fn session(mode: &str, extra: &[(&str, &str)]) -> Flow {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
     let rx = receiver().await;
-    register(&raw, &rx.url).await;
+    let secret = register(&raw, &rx.url).await;
     let prod = raw.ok("/v1/products", &[("name", "Pro")]).await["id"].as_str().unwrap().to_string();
     let mut price_form = vec![("currency", "usd"), ("unit_amount", "2000"), ("product", prod.as_str())];
     if mode == "subscription" {
@@ -32,7 +33,7 @@ async fn session(mode: &str, extra: &[(&str, &str)]) -> Flow {
     let cs = raw.ok("/v1/checkout/sessions", &form).await;
     settle(&sb).await;
     rx.got.lock().await.clear();
-    Flow { sb, raw, rx, cs }
+    Flow { secret, sb, raw, rx, cs }
 }
 
 impl Flow {
@@ -98,6 +99,7 @@ async fn subscription_checkout_succeeds_and_emits_stripes_events() {
     let done = f.rx.events().await.into_iter().find(|e| e["type"] == "checkout.session.completed").unwrap();
     assert_eq!(done["data"]["object"]["client_reference_id"], "user-1");
     assert_eq!(done["data"]["object"]["metadata"]["user_id"], "1");
+    f.rx.verify_all(&f.secret).await;
     // The page is closed now.
     assert!(f.page().await.contains("already complete"));
 }
@@ -168,6 +170,8 @@ async fn dispute_card_creates_a_dispute() {
     let upd = f.raw.ok(&format!("/v1/disputes/{id}"), &[("evidence[uncategorized_text]", "Delivered")]).await;
     assert_eq!(upd["status"], "under_review");
     assert_eq!(upd["evidence"]["uncategorized_text"], "Delivered");
+    settle(&f.sb).await;
+    f.rx.verify_all(&f.secret).await;
 }
 
 #[tokio::test]

@@ -9,12 +9,12 @@ async fn triggered(raw: &Raw, sb: &RunningSandbox, rx: &Receiver, event: &str) {
     let _ = raw;
 }
 
-async fn setup() -> (RunningSandbox, Raw, Receiver) {
+async fn setup() -> (RunningSandbox, Raw, Receiver, String) {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
     let rx = receiver().await;
-    register(&raw, &rx.url).await;
-    (sb, raw, rx)
+    let secret = register(&raw, &rx.url).await;
+    (sb, raw, rx, secret)
 }
 
 fn id(v: &Value) -> String {
@@ -23,7 +23,7 @@ fn id(v: &Value) -> String {
 
 #[tokio::test]
 async fn customer_and_subscription_triggers() {
-    let (sb, raw, rx) = setup().await;
+    let (sb, raw, rx, secret) = setup().await;
     let cus = raw.ok("/v1/customers", &[("description", "(created by Stripe CLI)"), ("source", "tok_visa")]).await;
     triggered(&raw, &sb, &rx, "customer.created").await;
     let plan = raw.ok("/v1/plans", &[("currency", "usd"), ("interval", "month"), ("amount", "2000"), ("product[name]", "myproduct")]).await;
@@ -33,11 +33,12 @@ async fn customer_and_subscription_triggers() {
     triggered(&raw, &sb, &rx, "customer.subscription.created").await;
     raw.ok(&format!("/v1/subscriptions/{}", id(&sub)), &[("metadata[foo]", "bar")]).await;
     triggered(&raw, &sb, &rx, "customer.subscription.updated").await;
+    rx.verify_all(&secret).await;
 }
 
 #[tokio::test]
 async fn invoice_triggers() {
-    let (sb, raw, rx) = setup().await;
+    let (sb, raw, rx, secret) = setup().await;
     for (card, event) in [("pm_card_visa", "invoice.paid"), ("pm_card_chargeCustomerFail", "invoice.payment_failed")] {
         let cus = raw.ok("/v1/customers", &[("description", "(created by Stripe CLI)")]).await;
         let pm = raw.ok(&format!("/v1/payment_methods/{card}/attach"), &[("customer", &id(&cus))]).await;
@@ -54,11 +55,12 @@ async fn invoice_triggers() {
         }
         triggered(&raw, &sb, &rx, event).await;
     }
+    rx.verify_all(&secret).await;
 }
 
 #[tokio::test]
 async fn payment_triggers() {
-    let (sb, raw, rx) = setup().await;
+    let (sb, raw, rx, secret) = setup().await;
     let pi = raw
         .ok("/v1/payment_intents", &[("amount", "2000"), ("confirm", "true"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("payment_method_types[]", "card"), ("shipping[name]", "Jenny Rosen")])
         .await;
@@ -71,11 +73,12 @@ async fn payment_triggers() {
     assert_eq!(ch["refunded"], true);
     raw.ok("/v1/payment_intents", &[("amount", "100"), ("currency", "usd"), ("payment_method", "pm_card_createDisputeInquiry"), ("confirm", "true")]).await;
     triggered(&raw, &sb, &rx, "charge.dispute.created").await;
+    rx.verify_all(&secret).await;
 }
 
 #[tokio::test]
 async fn partial_refunds_add_up() {
-    let (_sb, raw, _rx) = setup().await;
+    let (_sb, raw, _rx, _) = setup().await;
     let pi = raw.ok("/v1/payment_intents", &[("amount", "1000"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true")]).await;
     let ch = pi["latest_charge"].as_str().unwrap().to_string();
     raw.ok("/v1/refunds", &[("charge", &ch), ("amount", "300")]).await;

@@ -6,6 +6,7 @@ const T0: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
 
 struct World {
+    secret: String,
     sb: RunningSandbox,
     raw: Raw,
     rx: Receiver,
@@ -18,7 +19,7 @@ async fn world(card: &str) -> World {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
     let rx = receiver().await;
-    register(&raw, &rx.url).await;
+    let secret = register(&raw, &rx.url).await;
     let t0 = T0.to_string();
     let clock = raw.ok("/v1/test_helpers/test_clocks", &[("frozen_time", t0.as_str())]).await["id"].as_str().unwrap().to_string();
     let cus = raw.ok("/v1/customers", &[("email", "clock@x.com"), ("test_clock", clock.as_str())]).await["id"].as_str().unwrap().to_string();
@@ -28,7 +29,7 @@ async fn world(card: &str) -> World {
     let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "1500"), ("recurring[interval]", "month"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
     settle(&sb).await;
     rx.got.lock().await.clear();
-    World { sb, raw, rx, clock, customer: cus, price }
+    World { secret, sb, raw, rx, clock, customer: cus, price }
 }
 
 impl World {
@@ -95,6 +96,7 @@ async fn trial_will_end_then_converts() {
     assert_eq!(inv["status"], "paid");
     assert_eq!(inv["amount_paid"], 1500);
     assert_eq!(inv["billing_reason"], "subscription_cycle");
+    w.rx.verify_all(&w.secret).await;
 }
 
 #[tokio::test]
@@ -156,6 +158,7 @@ async fn failing_card_retries_then_cancels() {
     let inv = w.get(&format!("/v1/invoices/{}", sub_now["latest_invoice"].as_str().unwrap())).await;
     assert_eq!(inv["attempt_count"], 5);
     assert_eq!(inv["status"], "open");
+    w.rx.verify_all(&w.secret).await;
 }
 
 #[tokio::test]
@@ -177,6 +180,7 @@ async fn cancel_at_period_end_deletes_at_period_end() {
     assert_eq!(ev["created"], end);
     assert_eq!(ev["data"]["object"]["status"], "canceled");
     assert_eq!(ev["data"]["object"]["ended_at"], end);
+    w.rx.verify_all(&w.secret).await;
 }
 
 #[tokio::test]
@@ -192,6 +196,7 @@ async fn three_ds_card_off_session_requires_action() {
     let types = w.billing_types().await;
     assert_subsequence(&types, &["invoice.finalized", "payment_intent.requires_action", "invoice.payment_action_required"]);
     assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["status"], "past_due");
+    w.rx.verify_all(&w.secret).await;
 }
 
 #[tokio::test]

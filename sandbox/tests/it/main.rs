@@ -88,6 +88,18 @@ impl Receiver {
     pub async fn types(&self) -> Vec<String> {
         self.got.lock().await.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["type"].as_str().unwrap().to_string()).collect()
     }
+    /// Verifies every delivery's signature and parses it with async-stripe's typed `Event`
+    /// (data.object as the resource type); panics naming the first event that does not parse.
+    pub async fn verify_all(&self, secret: &str) {
+        let got = self.got.lock().await.clone();
+        assert!(!got.is_empty());
+        for (sig, body) in got {
+            if let Err(e) = stripe_webhook::Webhook::construct_event(&body, &sig, secret) {
+                let v: Value = serde_json::from_str(&body).unwrap();
+                panic!("{} does not parse: {e:?}\n{}", v["type"], serde_json::to_string_pretty(&v["data"]["object"]).unwrap());
+            }
+        }
+    }
     pub async fn events(&self) -> Vec<Value> {
         self.got.lock().await.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()).collect()
     }
