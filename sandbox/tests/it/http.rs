@@ -139,3 +139,23 @@ async fn state_survives_restart_with_data_file() {
     assert_eq!(s, 200);
     assert_eq!(v["email"], "keep@x.com");
 }
+
+#[tokio::test]
+async fn events_list_filters() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    raw.ok("/v1/customers", &[]).await;
+    raw.ok("/v1/products", &[("name", "x")]).await;
+    let (_, all) = raw.get("/v1/events").await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 2);
+    let (_, typed) = raw.get("/v1/events?types[]=product.created&types[]=price.created").await;
+    assert_eq!(typed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(typed["data"][0]["type"], "product.created");
+    let (_, wild) = raw.get("/v1/events?type=customer.*").await;
+    assert_eq!(wild["data"][0]["type"], "customer.created");
+    let created = all["data"][0]["created"].as_i64().unwrap();
+    let (_, later) = raw.get(&format!("/v1/events?created[gt]={created}")).await;
+    assert_eq!(later["data"].as_array().unwrap().len(), 0);
+    let (_, since) = raw.get(&format!("/v1/events?created[gte]={created}")).await;
+    assert!(!since["data"].as_array().unwrap().is_empty());
+}

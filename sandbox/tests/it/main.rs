@@ -5,6 +5,7 @@ mod cli;
 mod clocks;
 mod conformance;
 mod http;
+mod portal;
 mod webhooks;
 
 use std::sync::Arc;
