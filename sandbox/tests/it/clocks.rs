@@ -215,3 +215,48 @@ async fn sandbox_wide_clock_renews_customers_without_test_clock() {
     assert_eq!(invoices["data"].as_array().unwrap().len(), 2);
     assert_eq!(invoices["data"][0]["status"], "paid");
 }
+
+#[tokio::test]
+async fn schedule_downgrades_at_period_end() {
+    let w = world("pm_card_visa").await;
+    let prod = w.raw.ok("/v1/products", &[("name", "Basic")]).await["id"].as_str().unwrap().to_string();
+    let basic = w.raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "500"), ("recurring[interval]", "month"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
+    let sub = w.subscription(&[]).await;
+    let id = sub["id"].as_str().unwrap().to_string();
+    let start = sub["items"]["data"][0]["current_period_start"].as_i64().unwrap().to_string();
+    let end_ts = sub["items"]["data"][0]["current_period_end"].as_i64().unwrap();
+    let end = end_ts.to_string();
+    let sched = w.raw.ok("/v1/subscription_schedules", &[("from_subscription", id.as_str())]).await;
+    assert_eq!(sched["status"], "active");
+    let sid = sched["id"].as_str().unwrap().to_string();
+    assert!(sid.starts_with("sub_sched_"));
+    let upd = w
+        .raw
+        .ok(
+            &format!("/v1/subscription_schedules/{sid}"),
+            &[
+                ("phases[0][items][0][price]", w.price.as_str()),
+                ("phases[0][start_date]", start.as_str()),
+                ("phases[0][end_date]", end.as_str()),
+                ("phases[1][items][0][price]", basic.as_str()),
+                ("phases[1][iterations]", "1"),
+                ("end_behavior", "release"),
+            ],
+        )
+        .await;
+    assert_eq!(upd["phases"].as_array().unwrap().len(), 2);
+    assert_eq!(upd["phases"][1]["start_date"], end_ts);
+    w.advance_to(end_ts + 2 * 3600).await;
+    let s = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(s["items"]["data"][0]["price"]["id"], basic.as_str());
+    assert_eq!(s["schedule"], sid.as_str());
+    let inv = w.get(&format!("/v1/invoices/{}", s["latest_invoice"].as_str().unwrap())).await;
+    assert_eq!(inv["amount_paid"], 500);
+    // At the end of the last phase the schedule releases the subscription.
+    let next_end = s["items"]["data"][0]["current_period_end"].as_i64().unwrap();
+    w.advance_to(next_end + 60).await;
+    let sched = w.get(&format!("/v1/subscription_schedules/{sid}")).await;
+    assert_eq!(sched["status"], "released");
+    assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["schedule"], Value::Null);
+    w.rx.verify_all(&w.secret).await;
+}
