@@ -136,6 +136,10 @@ pub async fn start_with(addr: SocketAddr, config: SandboxConfig) -> anyhow::Resu
     let mut handles = Vec::new();
     handles.push(delivery::spawn_worker(app.clone(), rx));
     let server_app = app.clone();
+    // TCP_NODELAY: without it small responses wait for delayed ACKs (~40 ms per request).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     handles.push(tokio::spawn(async move {
         let _ = axum::serve(listener, router_for(server_app)).await;
     }));
