@@ -506,9 +506,34 @@ pub fn created_matches(p: &Value, key: &str, created: i64) -> ApiResult<bool> {
 
 /// Expands `paths` (`customer`, `data.customer`, `latest_invoice.payments`…) in `v`.
 pub fn expand(cx: &Ctx, v: &mut Value, paths: &[String]) {
+    add_includable(cx, v, paths);
     for path in paths {
         let parts: Vec<&str> = path.split('.').collect();
         expand_path(cx, v, &parts, 0);
+    }
+}
+
+/// Fields Stripe only includes when expanded: a session's `line_items`, a customer's
+/// `subscriptions`.
+fn add_includable(cx: &Ctx, v: &mut Value, paths: &[String]) {
+    let wants = |name: &str| paths.iter().any(|p| p == name || p.starts_with(&format!("{name}.")) || p == &format!("data.{name}") || p.starts_with(&format!("data.{name}.")));
+    let mut fill = |obj: &mut Value| {
+        let id = obj["id"].as_str().unwrap_or_default().to_string();
+        if obj["object"] == "checkout.session" && wants("line_items") {
+            if let Some(cs) = cx.get("checkout.session", &id) {
+                let items = cs["_sb_items"].as_array().cloned().unwrap_or_default();
+                obj["line_items"] = list_of(items, &format!("/v1/checkout/sessions/{id}/line_items"));
+            }
+        }
+        if obj["object"] == "customer" && wants("subscriptions") {
+            let subs: Vec<Value> = cx.all("subscription").into_iter().filter(|s| s["customer"] == id.as_str() && s["status"] != "canceled").map(public).collect();
+            obj["subscriptions"] = list_of(subs, &format!("/v1/customers/{id}/subscriptions"));
+        }
+    };
+    let is_list = v["object"] == "list" || v["object"] == "search_result";
+    match v["data"].as_array_mut() {
+        Some(items) if is_list => items.iter_mut().for_each(&mut fill),
+        _ => fill(v),
     }
 }
 

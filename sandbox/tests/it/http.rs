@@ -159,3 +159,18 @@ async fn events_list_filters() {
     let (_, since) = raw.get(&format!("/v1/events?created[gte]={created}")).await;
     assert!(!since["data"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn includable_fields_on_expand() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let prod = raw.ok("/v1/products", &[("name", "Thing")]).await["id"].as_str().unwrap().to_string();
+    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "700"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
+    let cs = raw.ok("/v1/checkout/sessions", &[("mode", "payment"), ("success_url", "http://x/s"), ("line_items[0][price]", price.as_str()), ("line_items[0][quantity]", "3")]).await;
+    assert!(cs.get("line_items").is_none(), "not included unless expanded");
+    let (_, got) = raw.get(&format!("/v1/checkout/sessions/{}?expand[]=line_items", cs["id"].as_str().unwrap())).await;
+    assert_eq!(got["line_items"]["data"][0]["quantity"], 3);
+    assert_eq!(got["line_items"]["data"][0]["amount_total"], 2100);
+    let (_, listed) = raw.get("/v1/checkout/sessions?expand[]=data.line_items").await;
+    assert_eq!(listed["data"][0]["line_items"]["object"], "list");
+}
