@@ -136,10 +136,15 @@ fn checkout_html(cs: &Value, error: Option<&str>) -> String {
         String::new()
     };
     let cancel = cs["cancel_url"].as_str().map(|u| format!("<p><a href=\"{}\">Back</a></p>", esc(u))).unwrap_or_default();
+    let promo = if cs["allow_promotion_codes"] == true {
+        "<label for=\"promotion_code\">Promotion code</label><input id=\"promotion_code\" name=\"promotion_code\" autocomplete=\"off\">"
+    } else {
+        ""
+    };
     format!(
         "{cancel}<h1>Checkout</h1>{trial}<table aria-label=\"Order summary\"><thead><tr><th>Item</th><th>Qty</th><th>Price</th></tr></thead><tbody>{rows}</tbody></table>\
 <p><strong>Total due today: {}</strong></p>\
-<form method=\"post\" action=\"/checkout/{id}\">{email_field}{}<button type=\"submit\">{}</button></form>\
+<form method=\"post\" action=\"/checkout/{id}\">{email_field}{promo}{}<button type=\"submit\">{}</button></form>\
 <p class=\"muted\">Test mode: use 4242 4242 4242 4242, any future expiry and any CVC.</p>",
         money(if trial.is_empty() { cs["amount_total"].as_i64().unwrap_or(0) } else { 0 }, currency),
         card_fields(error),
@@ -195,6 +200,10 @@ async fn checkout_submit(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Pa
         pm["billing_details"]["email"] = json!(email.clone().or_else(|| cs["customer_email"].as_str().map(str::to_string)));
         let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
         cx.put("payment_method", pm);
+        let code = form.get("promotion_code").map(|c| c.trim().to_string()).unwrap_or_default();
+        if let Some(s) = cx.get_mut("checkout.session", &id) {
+            s["_sb_entered_code"] = json!(code);
+        }
         finish_checkout(cx, &cs, &pm_id, email.as_deref(), false)
     })
 }

@@ -23,6 +23,22 @@ fn item_specs(p: &Value) -> ApiResult<Vec<ItemSpec>> {
     Ok(out)
 }
 
+/// `discounts[i][coupon|promotion_code]`, or the legacy `coupon` / `promotion_code`.
+pub fn discount_specs(p: &Value) -> Vec<crate::engine::discounts::DiscountSpec> {
+    let mut out: Vec<_> = p_list(p, "discounts")
+        .iter()
+        .map(|d| crate::engine::discounts::DiscountSpec { coupon: p_nonempty(d, "coupon").map(str::to_string), promotion_code: p_nonempty(d, "promotion_code").map(str::to_string) })
+        .filter(|d| d.coupon.is_some() || d.promotion_code.is_some())
+        .collect();
+    if let Some(c) = p_nonempty(p, "coupon") {
+        out.push(crate::engine::discounts::DiscountSpec { coupon: Some(c.to_string()), promotion_code: None });
+    }
+    if let Some(pc) = p_nonempty(p, "promotion_code") {
+        out.push(crate::engine::discounts::DiscountSpec { coupon: None, promotion_code: Some(pc.to_string()) });
+    }
+    out
+}
+
 fn trial_end_param(p: &Value, now: i64) -> ApiResult<Option<i64>> {
     match p_str(p, "trial_end") {
         Some("now") => Ok(Some(now)),
@@ -59,6 +75,7 @@ pub fn create_subscription(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
             off_session: p_bool(p, "off_session")?.unwrap_or(false),
             checkout: false,
             authenticated: false,
+            discounts: discount_specs(p),
         },
     )?;
     if let Some(t) = p.get("trial_settings").and_then(|t| t.get("end_behavior")).and_then(|e| p_str(e, "missing_payment_method")) {

@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use crate::cards::Behavior;
 use crate::engine::billing::{self as eng, NewSubscription};
+use crate::engine::discounts::DiscountSpec;
 use crate::engine::pay::{self, NewPayment, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::state::{created_matches, diff, new_metadata, p_bool, p_i64, p_list, p_nonempty, p_str, paginate, public, Ctx};
@@ -162,6 +163,7 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         "_sb_sub_description": p_nonempty(&sub_data, "description"),
         "_sb_pi_data": p.get("payment_intent_data").cloned().unwrap_or(json!({})),
         "_sb_clock_now": clock_now,
+        "_sb_discounts": super::billing::discount_specs(p).iter().map(|d| json!({"coupon": d.coupon, "promotion_code": d.promotion_code})).collect::<Vec<_>>(),
     });
     cx.put("checkout.session", cs.clone());
     Ok(public(&cs))
@@ -225,7 +227,39 @@ pub enum Completion {
 /// Completes an open session with a payment method (from the hosted page or the CLI's
 /// `payment_pages/{id}/confirm`). Declines leave the session open and return a card error.
 pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authenticated: bool) -> ApiResult<Completion> {
-    let cs = cx.find("checkout.session", id, "session")?;
+    let mut cs = cx.find("checkout.session", id, "session")?;
+    // A promotion code entered on the page (kept while 3-D Secure is pending).
+    let mut specs: Vec<DiscountSpec> = cs["_sb_discounts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| DiscountSpec { coupon: d["coupon"].as_str().map(str::to_string), promotion_code: d["promotion_code"].as_str().map(str::to_string) })
+        .collect();
+    if let Some(code) = cs["_sb_entered_code"].as_str().filter(|c| !c.is_empty()) {
+        let promo = crate::engine::discounts::find_code(cx, code).ok_or_else(|| ApiError::invalid_value("promotion_code", "This code is invalid.").with_code("promotion_code_invalid"))?;
+        specs.push(DiscountSpec { coupon: None, promotion_code: promo["id"].as_str().map(str::to_string) });
+    }
+    // Amounts after discounts (payment mode charges them; subscription invoices apply them).
+    let mut discount_total = 0;
+    let mut discount_rows = Vec::new();
+    for d in &specs {
+        let coupon_id = match (&d.coupon, &d.promotion_code) {
+            (Some(c), _) => c.clone(),
+            (None, Some(p)) => cx.find("promotion_code", p, "promotion_code")?["promotion"]["coupon"].as_str().unwrap_or_default().to_string(),
+            _ => continue,
+        };
+        let coupon = cx.find("coupon", &coupon_id, "coupon")?;
+        let base = cs["amount_subtotal"].as_i64().unwrap_or(0) - discount_total;
+        discount_total += crate::engine::discounts::amount_off(&coupon, base);
+        discount_rows.push(json!({"coupon": coupon_id, "promotion_code": d.promotion_code}));
+    }
+    if discount_total > 0 {
+        let subtotal = cs["amount_subtotal"].as_i64().unwrap_or(0);
+        cs["amount_total"] = json!(subtotal - discount_total);
+        cs["total_details"]["amount_discount"] = json!(discount_total);
+        cs["discounts"] = Value::Array(discount_rows);
+    }
     if cs["status"] != "open" {
         return Err(ApiError::invalid(format!("This Checkout Session is no longer active (status: {}).", cs["status"].as_str().unwrap_or_default())).with_code("checkout_session_not_open"));
     }
@@ -298,6 +332,7 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
                     collection_method: "charge_automatically".into(),
                     checkout: true,
                     authenticated,
+                    discounts: specs.clone(),
                     ..Default::default()
                 },
             )?;

@@ -206,8 +206,24 @@ pub fn create_invoice(cx: &mut Ctx, n: NewInvoice) -> ApiResult<Value> {
     let cus = cx.find("customer", n.customer, "customer")?;
     let now = cx.now_for_customer(Some(n.customer));
     let id = new_id("in");
-    let total: i64 = n.lines.iter().map(|l| l.amount).sum();
-    let lines: Vec<Value> = n.lines.iter().map(|l| line_json(l, &id, n.currency)).collect();
+    let subtotal: i64 = n.lines.iter().map(|l| l.amount).sum();
+    let mut lines: Vec<Value> = n.lines.iter().map(|l| line_json(l, &id, n.currency)).collect();
+    // Subscription discounts still in force reduce the discountable lines.
+    let discountable: i64 = n.lines.iter().filter(|l| !l.proration && l.amount > 0).map(|l| l.amount).sum();
+    let mut discount_ids = Vec::new();
+    let mut discount_amounts = Vec::new();
+    for di in n.subscription.map(|s| s["discounts"].as_array().cloned().unwrap_or_default()).unwrap_or_default() {
+        let Some(di_id) = di.as_str() else { continue };
+        let Some(amount) = super::discounts::take(cx, di_id, discountable - discount_amounts.iter().map(|(a, _)| *a).sum::<i64>()) else { continue };
+        discount_ids.push(json!(di_id));
+        discount_amounts.push((amount, di_id.to_string()));
+    }
+    let discount_total: i64 = discount_amounts.iter().map(|(a, _)| a).sum();
+    if let Some(first) = lines.iter_mut().find(|l| l["discountable"] == true && l["amount"].as_i64().unwrap_or(0) > 0) {
+        first["discount_amounts"] = json!(discount_amounts.iter().map(|(a, d)| json!({"amount": a, "discount": d})).collect::<Vec<_>>());
+        first["discounts"] = json!(discount_ids.clone());
+    }
+    let total = subtotal - discount_total;
     let sub_id = n.subscription.map(|s| s["id"].clone()).unwrap_or(Value::Null);
     let parent = n.subscription.map(|s| {
         json!({"quote_details": null, "subscription_details": {"metadata": s["metadata"], "subscription": s["id"]}, "type": "subscription_details"})
@@ -249,7 +265,7 @@ pub fn create_invoice(cx: &mut Ctx, n: NewInvoice) -> ApiResult<Value> {
         "default_source": null,
         "default_tax_rates": [],
         "description": n.description,
-        "discounts": [],
+        "discounts": discount_ids,
         "due_date": null,
         "effective_at": null,
         "ending_balance": null,
@@ -282,11 +298,11 @@ pub fn create_invoice(cx: &mut Ctx, n: NewInvoice) -> ApiResult<Value> {
         "status": "draft",
         "status_transitions": {"finalized_at": null, "marked_uncollectible_at": null, "paid_at": null, "voided_at": null},
         "subscription": sub_id,
-        "subtotal": total,
-        "subtotal_excluding_tax": total,
+        "subtotal": subtotal,
+        "subtotal_excluding_tax": subtotal,
         "test_clock": cus["test_clock"],
         "total": total,
-        "total_discount_amounts": [],
+        "total_discount_amounts": discount_amounts.iter().map(|(a, d)| json!({"amount": a, "discount": d})).collect::<Vec<_>>(),
         "total_excluding_tax": total,
         "total_pretax_credit_amounts": [],
         "total_taxes": [],
@@ -653,6 +669,8 @@ pub struct NewSubscription {
     pub checkout: bool,
     /// The customer completed 3-D Secure on a hosted page.
     pub authenticated: bool,
+    /// Coupons / promotion codes to apply (`discounts[i][coupon|promotion_code]`).
+    pub discounts: Vec<super::discounts::DiscountSpec>,
 }
 
 pub fn subscription_item(cx: &Ctx, sub_id: &str, price: &Value, quantity: i64, metadata: Value, period: (i64, i64), now: i64) -> Value {
@@ -790,6 +808,16 @@ pub fn create_subscription(cx: &mut Ctx, n: NewSubscription) -> ApiResult<Value>
         "_sb_twe_sent": false,
     });
     cx.put("subscription", sub.clone());
+    if !n.discounts.is_empty() {
+        let mut ids = Vec::new();
+        for d in &n.discounts {
+            ids.push(json!(super::discounts::create(cx, d, &n.customer, Some(&id), None)?["id"]));
+        }
+        if let Some(s) = cx.get_mut("subscription", &id) {
+            s["discounts"] = Value::Array(ids);
+        }
+    }
+    let sub = cx.find("subscription", &id, "subscription")?;
     let mark = cx.events.len();
     if n.checkout {
         cx.emit("customer.subscription.created", &sub, None);

@@ -1,6 +1,7 @@
 //! The billing engine: what happens as time passes.
 
 pub mod billing;
+pub mod discounts;
 pub mod pay;
 pub mod schedules;
 

@@ -189,3 +189,22 @@ async fn cli_payment_pages_confirm_completes_a_session() {
     assert_eq!(done["status"], "complete");
     assert_eq!(done["amount_total"], 3000);
 }
+
+#[tokio::test]
+async fn promotion_code_on_the_checkout_page() {
+    let f = session("payment", &[("allow_promotion_codes", "true")]).await;
+    let coupon = f.raw.ok("/v1/coupons", &[("amount_off", "500"), ("currency", "usd"), ("duration", "once")]).await;
+    f.raw.ok("/v1/promotion_codes", &[("promotion[type]", "coupon"), ("promotion[coupon]", coupon["id"].as_str().unwrap()), ("code", "SAVE5")]).await;
+    assert!(f.page().await.contains("<label for=\"promotion_code\">Promotion code</label>"));
+    let bad = f.raw.http.post(f.page_url()).form(&[("email", "p@x.com"), ("promotion_code", "NOPE"), ("card_number", "4242424242424242"), ("expiry", "12/34"), ("cvc", "123")]).send().await.unwrap();
+    assert!(bad.text().await.unwrap().contains("This code is invalid."));
+    let ok = f.raw.http.post(f.page_url()).form(&[("email", "p@x.com"), ("promotion_code", "save5"), ("card_number", "4242424242424242"), ("expiry", "12/34"), ("cvc", "123")]).send().await.unwrap();
+    assert_eq!(ok.status(), 303);
+    let cs = f.session().await;
+    assert_eq!(cs["amount_total"], 1500);
+    assert_eq!(cs["total_details"]["amount_discount"], 500);
+    let (_, pi) = f.raw.get(&format!("/v1/payment_intents/{}", cs["payment_intent"].as_str().unwrap())).await;
+    assert_eq!(pi["amount"], 1500);
+    settle(&f.sb).await;
+    f.rx.verify_all(&f.secret).await;
+}

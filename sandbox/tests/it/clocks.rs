@@ -260,3 +260,24 @@ async fn schedule_downgrades_at_period_end() {
     assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["schedule"], Value::Null);
     w.rx.verify_all(&w.secret).await;
 }
+
+#[tokio::test]
+async fn coupons_discount_invoices_for_their_duration() {
+    let w = world("pm_card_visa").await;
+    let once = w.raw.ok("/v1/coupons", &[("percent_off", "20"), ("duration", "once")]).await["id"].as_str().unwrap().to_string();
+    let sub = w.subscription(&[("discounts[0][coupon]", once.as_str())]).await;
+    assert_eq!(sub["discounts"].as_array().unwrap().len(), 1);
+    let id = sub["id"].as_str().unwrap().to_string();
+    let first = w.get(&format!("/v1/invoices/{}", sub["latest_invoice"].as_str().unwrap())).await;
+    assert_eq!(first["subtotal"], 1500);
+    assert_eq!(first["total"], 1200);
+    assert_eq!(first["amount_paid"], 1200);
+    assert_eq!(first["total_discount_amounts"][0]["amount"], 300);
+    w.advance_to(T0 + 31 * DAY + 2 * 3600).await;
+    let s = w.get(&format!("/v1/subscriptions/{id}")).await;
+    let second = w.get(&format!("/v1/invoices/{}", s["latest_invoice"].as_str().unwrap())).await;
+    assert_eq!(second["total"], 1500, "a once coupon applies to the first invoice only");
+    let (_, coupon) = w.raw.get(&format!("/v1/coupons/{once}")).await;
+    assert_eq!(coupon["times_redeemed"], 1);
+    w.rx.verify_all(&w.secret).await;
+}

@@ -1,0 +1,117 @@
+//! Coupons and promotion codes applied as discounts.
+
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::Ctx;
+use crate::util::{add_months, day_of_month, new_id};
+
+/// A requested discount: a coupon id or a promotion code id (`promo_…`).
+#[derive(Clone, Debug, Default)]
+pub struct DiscountSpec {
+    pub coupon: Option<String>,
+    pub promotion_code: Option<String>,
+}
+
+/// Finds an active promotion code by its customer-facing code (case-insensitive).
+pub fn find_code(cx: &Ctx, code: &str) -> Option<Value> {
+    let now = cx.now();
+    cx.all("promotion_code")
+        .into_iter()
+        .find(|p| p["active"] == true && p["code"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(code.trim())) && p["expires_at"].as_i64().is_none_or(|e| e > now))
+        .cloned()
+}
+
+/// Creates a discount object (and counts the redemption).
+pub fn create(cx: &mut Ctx, spec: &DiscountSpec, customer: &str, subscription: Option<&str>, checkout_session: Option<&str>) -> ApiResult<Value> {
+    let (coupon_id, promo) = match (&spec.coupon, &spec.promotion_code) {
+        (Some(c), _) => (c.clone(), None),
+        (None, Some(p)) => {
+            let promo = cx.find("promotion_code", p, "discounts[0][promotion_code]")?;
+            if promo["active"] != true {
+                return Err(ApiError::invalid_value("discounts[0][promotion_code]", format!("Promotion code `{p}` is inactive.")));
+            }
+            (promo["promotion"]["coupon"].as_str().unwrap_or_default().to_string(), Some(promo))
+        }
+        (None, None) => return Err(ApiError::missing("discounts[0][coupon]")),
+    };
+    let coupon = cx.find("coupon", &coupon_id, "discounts[0][coupon]")?;
+    if coupon["valid"] != true || coupon["max_redemptions"].as_i64().is_some_and(|m| coupon["times_redeemed"].as_i64().unwrap_or(0) >= m) {
+        return Err(ApiError::invalid_value("discounts[0][coupon]", format!("Coupon expired: {coupon_id}")));
+    }
+    let now = cx.now_for_customer(Some(customer));
+    let end = match coupon["duration"].as_str() {
+        Some("repeating") => Some(add_months(now, coupon["duration_in_months"].as_i64().unwrap_or(1), day_of_month(now))),
+        _ => None,
+    };
+    let di = json!({
+        "id": new_id("di"),
+        "object": "discount",
+        "checkout_session": checkout_session,
+        "customer": customer,
+        "customer_account": null,
+        "end": end,
+        "invoice": null,
+        "invoice_item": null,
+        "promotion_code": promo.as_ref().map(|p| p["id"].clone()),
+        "source": {"coupon": coupon_id, "type": "coupon"},
+        "start": now,
+        "subscription": subscription,
+        "subscription_item": null,
+        "_sb_uses": 0,
+    });
+    cx.put("discount", di.clone());
+    if let Some(c) = cx.get_mut("coupon", &coupon_id) {
+        c["times_redeemed"] = json!(c["times_redeemed"].as_i64().unwrap_or(0) + 1);
+    }
+    if let Some(p) = promo {
+        if let Some(pc) = cx.get_mut("promotion_code", p["id"].as_str().unwrap_or_default()) {
+            pc["times_redeemed"] = json!(pc["times_redeemed"].as_i64().unwrap_or(0) + 1);
+        }
+    }
+    Ok(di)
+}
+
+/// What a coupon takes off `amount`.
+pub fn amount_off(coupon: &Value, amount: i64) -> i64 {
+    let off = match (coupon["percent_off"].as_f64(), coupon["amount_off"].as_i64()) {
+        (Some(pct), _) => ((amount as f64) * pct / 100.0).round() as i64,
+        (None, Some(a)) => a,
+        _ => 0,
+    };
+    off.clamp(0, amount.max(0))
+}
+
+/// Applies a discount to an invoice of `amount` if it is still in force; counts the use.
+pub fn take(cx: &mut Ctx, discount_id: &str, amount: i64) -> Option<i64> {
+    let di = cx.get("discount", discount_id)?.clone();
+    let coupon = cx.get("coupon", di["source"]["coupon"].as_str()?)?.clone();
+    let customer = di["customer"].as_str().map(str::to_string);
+    let now = cx.now_for_customer(customer.as_deref());
+    let uses = di["_sb_uses"].as_i64().unwrap_or(0);
+    let in_force = match coupon["duration"].as_str() {
+        Some("once") => uses == 0,
+        Some("repeating") => di["end"].as_i64().is_none_or(|e| now < e),
+        _ => true,
+    };
+    if !in_force || amount <= 0 {
+        return None;
+    }
+    if let Some(d) = cx.get_mut("discount", discount_id) {
+        d["_sb_uses"] = json!(uses + 1);
+    }
+    Some(amount_off(&coupon, amount))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coupon_amounts() {
+        assert_eq!(amount_off(&json!({"percent_off": 25.0}), 2000), 500);
+        assert_eq!(amount_off(&json!({"percent_off": 33.3}), 1000), 333);
+        assert_eq!(amount_off(&json!({"amount_off": 500}), 300), 300);
+        assert_eq!(amount_off(&json!({"amount_off": 500}), 2000), 500);
+    }
+}
