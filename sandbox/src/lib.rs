@@ -1,4 +1,7 @@
 #![recursion_limit = "512"]
+// Stripe errors are answered whole (status, type, code, param, message…); they are built once
+// per failed request, so their size does not matter.
+#![allow(clippy::result_large_err)]
 //! A Stripe-compatible API server for offline development and tests.
 //!
 //! Embed it with [`start`] (or [`start_with`] and a [`SandboxConfig`]), point a Stripe client at

@@ -12,7 +12,7 @@ pub fn create_product(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let name = p_nonempty(p, "name").ok_or_else(|| ApiError::missing("name"))?;
     let id = p_nonempty(p, "id").map(str::to_string).unwrap_or_else(|| new_id("prod"));
     if cx.get("product", &id).is_some() {
-        return Err(ApiError::invalid_value("id", format!("Product already exists.")).with_code("resource_already_exists"));
+        return Err(ApiError::invalid_value("id", "Product already exists.").with_code("resource_already_exists"));
     }
     let now = cx.now();
     let mut prod = json!({
@@ -155,7 +155,7 @@ pub fn create_price(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         Some(r) => {
             let interval = p_nonempty(r, "interval").ok_or_else(|| ApiError::missing("recurring[interval]"))?;
             if !matches!(interval, "day" | "week" | "month" | "year") {
-                return Err(ApiError::invalid_value("recurring[interval]", format!("Invalid recurring[interval]: must be one of day, week, month, or year")));
+                return Err(ApiError::invalid_value("recurring[interval]", "Invalid recurring[interval]: must be one of day, week, month, or year"));
             }
             json!({
                 "interval": interval,

@@ -358,7 +358,7 @@ fn relink_items(cx: &mut Ctx, placeholder: &str, invoice_id: &str) {
 pub fn finalize(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let mut inv = cx.find("invoice", id, "invoice")?;
     if inv["status"] != "draft" {
-        return Err(ApiError::invalid(format!("This invoice is already finalized, you can't re-finalize a non-draft invoice.")).with_code("invoice_not_editable"));
+        return Err(ApiError::invalid("This invoice is already finalized, you can't re-finalize a non-draft invoice.").with_code("invoice_not_editable"));
     }
     let customer = inv["customer"].as_str().unwrap_or_default().to_string();
     let now = cx.now_for_customer(Some(&customer));
@@ -923,7 +923,7 @@ pub fn create_subscription(cx: &mut Ctx, n: NewSubscription) -> ApiResult<Value>
 pub fn cancel(cx: &mut Ctx, id: &str, reason: &str) -> ApiResult<Value> {
     let sub = cx.find("subscription", id, "subscription")?;
     if sub["status"] == "canceled" || sub["status"] == "incomplete_expired" {
-        return Err(ApiError::invalid(format!("A canceled subscription can only update its cancellation_details and metadata.")).with_code("resource_missing"));
+        return Err(ApiError::invalid("A canceled subscription can only update its cancellation_details and metadata.").with_code("resource_missing"));
     }
     let now = cx.now_for(&sub);
     let mut new = sub.clone();

@@ -110,7 +110,7 @@ pub fn update(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
     let mut s = old.clone();
     if let Some(e) = p_nonempty(p, "end_behavior") {
         if !matches!(e, "release" | "cancel") {
-            return Err(ApiError::invalid_value("end_behavior", format!("Invalid end_behavior: must be one of release or cancel")));
+            return Err(ApiError::invalid_value("end_behavior", "Invalid end_behavior: must be one of release or cancel"));
         }
         s["end_behavior"] = json!(e);
     }
