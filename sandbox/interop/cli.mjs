@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, counted, ok, fail, stripe, waitDeliveries, receiverDeliveries, writeWork, SANDBOX_URL, RECEIVER_URL, KEY, WORK } from './lib.mjs';
+import { check, counted, ok, eq, fail, stripe, ensureEndpoint, readWork, waitDeliveries, receiverDeliveries, SANDBOX_URL, RECEIVER_URL, KEY, WORK } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PART = 'cli';
@@ -42,18 +42,16 @@ await check(PART, 'stripe CLI binary runs (stripe version)', async () => {
 });
 
 // The endpoint every check later uses; its secret goes to WORK/endpoint.secret for the SDK checks.
-let endpointOk = await check(PART, 'register webhook endpoint (POST /v1/webhook_endpoints, enabled_events[]=*)', async () => {
-  const ep = await stripe('POST', '/v1/webhook_endpoints', {
-    url: `${RECEIVER_URL}/hooks/interop`,
-    enabled_events: ['*'],
-    description: 'interop receiver',
-  });
+const endpointOk = await check(PART, 'register webhook endpoint (POST /v1/webhook_endpoints, enabled_events[]=*)', async () => {
+  ok(!fs.existsSync(path.join(WORK, 'endpoint.secret')), 'an endpoint was registered before this part');
+  await ensureEndpoint();
+  const ep = await stripe('GET', `/v1/webhook_endpoints/${readWork('endpoint.id')}`);
   ok(ep.object === 'webhook_endpoint', `object is ${ep.object}`);
   ok(/^we_/.test(ep.id), `id ${ep.id} lacks we_ prefix`);
-  ok(/^whsec_/.test(ep.secret || ''), `secret ${ep.secret} is not a whsec_… secret`);
+  ok(ep.secret === undefined || ep.secret === null, 'retrieve shows the secret (Stripe shows it only on create)');
+  ok(/^whsec_/.test(readWork('endpoint.secret')), `secret ${readWork('endpoint.secret')} is not a whsec_… secret`);
   ok(ep.status === 'enabled', `status ${ep.status}`);
-  writeWork('endpoint.secret', ep.secret);
-  writeWork('endpoint.id', ep.id);
+  eq(ep.enabled_events, ['*'], 'enabled_events');
 });
 if (!endpointOk) fail('no webhook endpoint; cannot go on');
 

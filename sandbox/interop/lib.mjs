@@ -153,3 +153,18 @@ export function writeWork(name, text) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The receiver's webhook endpoint (registered once per run); returns {id, secret}. */
+export async function ensureEndpoint() {
+  const f = path.join(WORK, 'endpoint.secret');
+  if (!fs.existsSync(f)) {
+    const ep = await stripe('POST', '/v1/webhook_endpoints', {
+      url: `${RECEIVER_URL}/hooks/interop`,
+      enabled_events: ['*'],
+      description: 'interop receiver',
+    });
+    writeWork('endpoint.secret', ep.secret);
+    writeWork('endpoint.id', ep.id);
+  }
+  return { id: readWork('endpoint.id'), secret: readWork('endpoint.secret') };
+}
