@@ -70,6 +70,15 @@ async function landedOnSuccess(page, session) {
   ok(await page.getByRole('heading', { name: 'Payment successful' }).isVisible(), 'success page not shown');
 }
 
+/** The PaymentIntent that paid an invoice (invoice_payments, as in API versions since 2025-03). */
+async function invoicePaymentIntent(invoiceId) {
+  const pays = await stripe('GET', '/v1/invoice_payments', { invoice: invoiceId });
+  const paid = pays.data.filter((p) => p.status === 'paid');
+  eq(paid.length, 1, `paid invoice_payments of ${invoiceId}`);
+  eq(paid[0].payment?.type, 'payment_intent', 'invoice_payment.payment.type');
+  return stripe('GET', `/v1/payment_intents/${paid[0].payment.payment_intent}`);
+}
+
 function deliveredFor(type, pred) {
   return receiverDeliveries().filter((d) => {
     if (d.type !== type) return false;
@@ -134,6 +143,9 @@ await flow('Checkout subscription: 4242 4242 4242 4242 → success_url, subscrip
   eq(sub.latest_invoice?.amount_paid, 900, 'latest_invoice.amount_paid');
   eq(sub.latest_invoice?.billing_reason, 'subscription_create', 'latest_invoice.billing_reason');
   ok(sub.latest_invoice?.hosted_invoice_url, 'latest_invoice.hosted_invoice_url');
+  const pi = await invoicePaymentIntent(sub.latest_invoice.id);
+  eq(pi.status, 'succeeded', 'payment_intent.status of the first invoice');
+  eq(pi.amount_received, 900, 'payment_intent.amount_received');
   await expectDelivered('checkout.session.completed', (o) => o.id === s.id, s.id);
   await expectDelivered('customer.subscription.created', (o) => o.id === sub.id, sub.id);
   await expectDelivered('invoice.paid', (o) => o.id === sub.latest_invoice.id, sub.latest_invoice.id);
@@ -146,10 +158,14 @@ await flow('Checkout payment: 4000 0000 0000 0002 declined (role=alert, session 
   await page.goto(s.url);
   ok(await page.getByText('$25.00').first().isVisible(), 'order summary lacks "$25.00"');
   await page.getByLabel('Email').fill(`${run}-guest@example.com`);
+  await fillCard(page, '4000 0000 0000 9995');
+  await page.getByRole('button', { name: 'Pay' }).click();
+  eq(await alertText(page), 'Your card has insufficient funds.', 'alert for 4000 0000 0000 9995 (Stripe\'s insufficient_funds message)');
+  if ((await page.getByLabel('Email').inputValue()) === '') await page.getByLabel('Email').fill(`${run}-guest@example.com`);
   await fillCard(page, '4000 0000 0000 0002');
   await page.getByRole('button', { name: 'Pay' }).click();
   const msg = await alertText(page);
-  ok(/declined/i.test(msg), `alert says "${msg}", expected Stripe's "Your card was declined."`);
+  eq(msg, 'Your card was declined.', 'alert for 4000 0000 0000 0002 (Stripe\'s generic_decline message)');
   ok(page.url().startsWith(`${SANDBOX_URL}/checkout/${s.id}`), `left the Checkout page: ${page.url()}`);
   const still = await stripe('GET', `/v1/checkout/sessions/${s.id}`);
   eq(still.status, 'open', 'session.status after the decline');
@@ -165,6 +181,7 @@ await flow('Checkout payment: 4000 0000 0000 0002 declined (role=alert, session 
   eq(done.payment_status, 'paid', 'session.payment_status');
   eq(done.amount_total, 2500, 'session.amount_total');
   eq(done.customer_details?.email, `${run}-guest@example.com`, 'session.customer_details.email');
+  eq(done.customer, null, 'session.customer (payment mode, customer_creation if_required: a guest, no Customer object)');
   const pi = done.payment_intent;
   ok(pi && typeof pi === 'object' && /^pi_/.test(pi.id), `session.payment_intent ${JSON.stringify(pi)?.slice(0, 80)}`);
   eq(pi.status, 'succeeded', 'payment_intent.status');
@@ -229,6 +246,56 @@ await flow('Checkout subscription: 4000 0025 0000 3155 → 3-D Secure "Fail" →
   eq(done.subscription?.latest_invoice?.status, 'paid', 'latest_invoice.status');
   const pm = await stripe('GET', `/v1/payment_methods/${done.subscription.default_payment_method}`);
   eq(pm.card?.last4, '3155', 'card last4');
+  const pi = await invoicePaymentIntent(done.subscription.latest_invoice.id);
+  eq(pi.status, 'succeeded', 'payment_intent.status after 3-D Secure');
+});
+
+let trialPaymentStatus = null;
+await flow('Checkout trial: "Start trial", invalid then valid promotion code → subscription trialing with the discount', async (page) => {
+  const coupon = await stripe('POST', '/v1/coupons', { percent_off: 50, duration: 'once', name: 'Half off' });
+  const code = `HALF${run.toUpperCase()}`;
+  const promo = await stripe('POST', '/v1/promotion_codes', { promotion: { type: 'coupon', coupon: coupon.id }, code });
+  const s = await stripe('POST', '/v1/checkout/sessions', sessionParams({ mode: 'subscription', allow_promotion_codes: true, subscription_data: { trial_period_days: 7 }, line_items: [{ price: pro.id, quantity: 1 }] }));
+  await page.goto(s.url);
+  ok(await page.getByText('$0.00').first().isVisible(), 'a trial should be "$0.00" due today');
+  await page.getByLabel('Email').fill(`${run}-trial@example.com`);
+  await page.getByLabel('Promotion code').fill('NOPE-NOT-A-CODE');
+  await fillCard(page, '4242 4242 4242 4242');
+  await page.getByRole('button', { name: 'Start trial' }).click();
+  eq(await alertText(page), 'This code is invalid.', 'alert for an unknown promotion code');
+  eq((await stripe('GET', `/v1/checkout/sessions/${s.id}`)).status, 'open', 'session.status after an invalid code');
+  if ((await page.getByLabel('Email').inputValue()) === '') await page.getByLabel('Email').fill(`${run}-trial@example.com`);
+  await page.getByLabel('Promotion code').fill(code);
+  await fillCard(page, '4242 4242 4242 4242');
+  await page.getByRole('button', { name: 'Start trial' }).click();
+  await landedOnSuccess(page, s);
+
+  const done = await stripe('GET', `/v1/checkout/sessions/${s.id}`, { expand: ['subscription', 'customer'] });
+  eq(done.status, 'complete', 'session.status');
+  trialPaymentStatus = { session: s.id, value: done.payment_status };
+  ok(done.customer && /^cus_/.test(done.customer.id), `subscription mode creates a customer: ${JSON.stringify(done.customer)?.slice(0, 60)}`);
+  eq(done.customer.email, `${run}-trial@example.com`, 'customer.email from the form');
+  const sub = done.subscription;
+  eq(sub.status, 'trialing', 'subscription.status');
+  ok(Math.abs(sub.trial_end - sub.trial_start - 7 * 86400) < 5, `trial of ${(sub.trial_end - sub.trial_start) / 86400} days`);
+  ok(Array.isArray(sub.discounts) && sub.discounts.length === 1, `subscription.discounts ${JSON.stringify(sub.discounts)}`);
+  const disc = typeof sub.discounts[0] === 'string' ? null : sub.discounts[0];
+  if (disc) eq(disc.promotion_code, promo.id, 'discount.promotion_code');
+  const inv = await stripe('GET', `/v1/invoices/${sub.latest_invoice}`);
+  eq(inv.amount_due, 0, 'trial invoice amount_due');
+  eq(inv.status, 'paid', 'trial invoice status');
+  await expectDelivered('customer.subscription.created', (o) => o.id === sub.id && o.status === 'trialing', sub.id);
+});
+
+await check(PART, 'Checkout trial session payment_status is no_payment_required (nothing charged today)', async () => {
+  ok(trialPaymentStatus, 'the trial flow did not complete');
+  if (trialPaymentStatus.value !== 'no_payment_required') {
+    fail(
+      `SANDBOX BUG: GET /v1/checkout/sessions/${trialPaymentStatus.session} of a completed subscription session with ` +
+        `subscription_data[trial_period_days]=7 says payment_status "${trialPaymentStatus.value}"; Stripe says ` +
+        '"no_payment_required" when the payment is delayed to a future date (a trial: $0.00 due today)',
+    );
+  }
 });
 
 await flow('Checkout "Back" link goes to cancel_url and leaves the session open', async (page) => {
@@ -334,6 +401,10 @@ await flow('Portal: switch plan, cancel at period end, renew, update card, invoi
   eq(resp.status(), 200, 'hosted invoice page status');
   ok(/paid/i.test(await invPage.locator('body').innerText()), 'hosted invoice page does not say paid');
   await invPage.close();
+  const pdf = await fetch(first.invoice_pdf);
+  eq(pdf.status, 200, 'invoice_pdf status');
+  ok((pdf.headers.get('content-type') || '').startsWith('application/pdf'), `invoice_pdf content-type ${pdf.headers.get('content-type')}`);
+  ok(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString() === '%PDF-', 'invoice_pdf is not a PDF');
   ok(href && /\/invoice\/in_/.test(href), `View invoice link ${href}`);
 
   // Return.

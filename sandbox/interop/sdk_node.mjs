@@ -183,7 +183,9 @@ await check(PART, `stripe.webhooks.constructEvent verifies every captured delive
     eq(ev.livemode, false, `livemode of ${d.id}`);
     ok(ev.data && typeof ev.data.object === 'object', `${d.id} has no data.object`);
     ok(typeof ev.api_version === 'string', `${d.id} api_version ${ev.api_version}`);
-    ok(d.headers['content-type']?.startsWith('application/json'), `${d.id} content-type ${d.headers['content-type']}`);
+    eq(d.headers['content-type'], 'application/json; charset=utf-8', `${d.id} Content-Type`);
+    eq(d.headers['user-agent'], 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', `${d.id} User-Agent`);
+    ok(/^t=\d+,v1=[0-9a-f]{64}$/.test(sig), `${d.id} Stripe-Signature format: ${sig}`);
     // Same check through the async variant.
     const ev2 = await sdk.webhooks.constructEventAsync(raw, sig, secret);
     eq(ev2.id, d.id, 'constructEventAsync id');
