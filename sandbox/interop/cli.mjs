@@ -20,7 +20,8 @@ export const EVENTS = [
   'charge.dispute.created',
 ];
 
-const stripeBin = path.join(here, 'node_modules', '.bin', 'stripe');
+// The binary @stripe/cli's shim runs on linux-x64 (see `run` for why we install it directly).
+const stripeBin = path.join(here, 'node_modules', '@stripe', 'cli-linux-x64', 'bin', 'stripe');
 // A throwaway home: no login, no config of the person running this, no keyring.
 const cliHome = path.join(WORK, 'stripe-cli-home');
 fs.mkdirSync(path.join(cliHome, '.config'), { recursive: true });
