@@ -1,0 +1,81 @@
+//! Sign-up, log-in, log-out and the session user.
+//!
+//! The forms are `ActionForm`s: with JavaScript they call these functions with
+//! `fetch`; without it the browser posts the form to the same URL, and errors come
+//! back as a redirect to the form carrying a one-time flash message.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::AppError;
+
+/// Who is logged in, as the pages see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub email: String,
+    pub is_admin: bool,
+}
+
+/// The form a flash message belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthForm {
+    Signup,
+    Login,
+}
+
+impl AuthForm {
+    pub fn path(self) -> &'static str {
+        match self {
+            AuthForm::Signup => "/signup",
+            AuthForm::Login => "/login",
+        }
+    }
+}
+
+/// A refused plain form post: the message, and the email to fill back in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormFlash {
+    pub message: String,
+    pub email: String,
+}
+
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    use crate::server::http::context::RequestCtx;
+    RequestCtx::extract().await?.session_user().await
+}
+
+#[server(endpoint = "take_flash")]
+pub async fn take_flash(form: AuthForm) -> Result<Option<FormFlash>, AppError> {
+    use crate::server::http::context::RequestCtx;
+    RequestCtx::extract().await?.take_flash(form).await
+}
+
+#[server(endpoint = "signup")]
+pub async fn signup(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::{auth, http::context::RequestCtx};
+    let ctx = RequestCtx::extract().await?;
+    match auth::sign_up(&ctx.state.db, &email, &password).await {
+        Ok(user) => ctx.start_session(user.id, "/account").await,
+        Err(error) => Err(ctx.refuse(AuthForm::Signup, &email, error).await),
+    }
+}
+
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::{auth, http::context::RequestCtx};
+    let ctx = RequestCtx::extract().await?;
+    let outcome =
+        auth::log_in(&ctx.state.db, &ctx.state.login_limiter, ctx.client_ip, &email, &password)
+            .await;
+    match outcome {
+        Ok(user) => ctx.start_session(user.id, "/account").await,
+        Err(error) => Err(ctx.refuse(AuthForm::Login, &email, error).await),
+    }
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::http::context::RequestCtx;
+    RequestCtx::extract().await?.end_session("/").await
+}

@@ -1,0 +1,7 @@
+//! Server functions, by feature. Thin: they extract, parse, and call into `server`.
+
+pub mod admin;
+pub mod auth;
+mod error;
+
+pub use error::AppError;

@@ -1,0 +1,86 @@
+//! The Leptos application: shell, router, navigation, pages.
+
+mod nav;
+mod pages;
+mod response;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    SsrMode, StaticSegment,
+};
+
+use crate::api::{
+    auth::{current_user, Login, Logout, SessionUser, Signup},
+    AppError,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    response::set_page_csp();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The auth actions and the session user, shared by the navigation and the pages.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub login: ServerAction<Login>,
+    pub signup: ServerAction<Signup>,
+    pub logout: ServerAction<Logout>,
+    /// Refetched whenever one of the actions completes.
+    pub user: Resource<Result<Option<SessionUser>, AppError>>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let login = ServerAction::<Login>::new();
+    let signup = ServerAction::<Signup>::new();
+    let logout = ServerAction::<Logout>::new();
+    let user = Resource::new(
+        move || (login.version().get(), signup.version().get(), logout.version().get()),
+        |_| current_user(),
+    );
+    provide_context(Auth { login, signup, logout, user });
+
+    // Every route renders completely on the server before responding, so pages work
+    // without JavaScript and guards can set the status code or redirect.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tollgate.css"/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "tollgate".to_owned() } else { format!("{page} · tollgate") }
+        }/>
+        <Router>
+            <nav::SiteHeader/>
+            <main class="page">
+                <Routes fallback=pages::NotFound>
+                    <Route path=StaticSegment("") view=pages::HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("pricing") view=pages::PricingPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signup") view=pages::auth::SignupPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("logout") view=pages::auth::LogoutPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <p>"tollgate — self-hosted billing on Stripe"</p>
+            </footer>
+        </Router>
+    }
+}

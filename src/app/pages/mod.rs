@@ -1,0 +1,63 @@
+//! Pages, one module per area.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::response;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <Title text=""/>
+        <section class="hero">
+            <h1>"Subscriptions without the busywork"</h1>
+            <p class="lead">
+                "tollgate runs your plans, checkout and billing on Stripe, on your own server."
+            </p>
+            <p class="actions">
+                <a class="button" href="/signup">"Get started"</a>
+                <a class="button secondary" href="/pricing">"View plans"</a>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+pub fn PricingPage() -> impl IntoView {
+    view! {
+        <Title text="Pricing"/>
+        <h1>"Pricing"</h1>
+        <p>"Plans are on their way. Check back soon."</p>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    response::set_status(404);
+    view! {
+        <Title text="Not found"/>
+        <h1>"Page not found"</h1>
+        <p><a href="/">"Back to the home page"</a></p>
+    }
+}
+
+/// The page a logged-in user sees where they lack the rights (sent with HTTP 403).
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    response::set_status(403);
+    view! {
+        <Title text="Forbidden"/>
+        <h1>"Forbidden"</h1>
+        <p>"You don't have access to this page."</p>
+    }
+}
+
+/// A form's error, announced to assistive technology. Renders nothing without a message.
+#[component]
+pub fn FormAlert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || message.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })
+}

@@ -1,0 +1,9 @@
+//! Pure domain types: no I/O.
+
+pub mod email;
+pub mod password;
+pub mod role;
+
+pub use email::{Email, EmailError};
+pub use password::{Password, PasswordError};
+pub use role::Role;

@@ -1,0 +1,178 @@
+//! Sign-up, log-in, the admin bootstrap and the guards. Plain async functions:
+//! the server functions in `crate::api` only extract, call these and map errors.
+
+pub mod guard;
+pub mod password;
+pub mod rate_limit;
+pub mod session;
+
+use std::net::IpAddr;
+
+use crate::{
+    domain::{Email, EmailError, Password, PasswordError, Role},
+    server::db::{
+        users::{self, InsertUserError, User},
+        Db,
+    },
+};
+
+pub use guard::{require_admin, require_user, GuardError};
+pub use rate_limit::{LoginLimiter, LoginQuotas};
+
+/// Everything sign-up and log-in can refuse. `Display` is the message users see.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    InvalidEmail(#[from] EmailError),
+    #[error(transparent)]
+    InvalidPassword(#[from] PasswordError),
+    #[error("An account with this email already exists. Sign in instead.")]
+    DuplicateEmail,
+    /// Deliberately the same for an unknown email and a wrong password.
+    #[error("Invalid email or password.")]
+    InvalidCredentials,
+    #[error("Too many log-in attempts. Please wait a minute and try again.")]
+    RateLimited,
+    #[error("Something went wrong on our side. Please try again.")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Creates a customer account.
+#[tracing::instrument(skip_all)]
+pub async fn sign_up(db: &Db, email: &str, password: &str) -> Result<User, AuthError> {
+    let email = Email::parse(email)?;
+    let password = Password::parse(password)?;
+    let hash = password::hash_password(password).await?;
+    let user = users::insert(db.pool(), &email, &hash, Role::Customer)
+        .await
+        .map_err(|e| match e {
+            InsertUserError::DuplicateEmail => AuthError::DuplicateEmail,
+            InsertUserError::Unexpected(e) => AuthError::Unexpected(e),
+        })?;
+    // Seam for the billing issue: create the Stripe customer (metadata user_id) here,
+    // then store its id with `users::set_stripe_customer_id`. Not called yet.
+    tracing::info!(user_id = user.id, "user signed up");
+    Ok(user)
+}
+
+/// Checks credentials, charging the per-IP and per-email limits first.
+#[tracing::instrument(skip_all, fields(%client_ip))]
+pub async fn log_in(
+    db: &Db,
+    limiter: &LoginLimiter,
+    client_ip: IpAddr,
+    email: &str,
+    password: &str,
+) -> Result<User, AuthError> {
+    let parsed = Email::parse(email);
+    let email_key = match &parsed {
+        Ok(email) => email.as_str().to_owned(),
+        Err(_) => email.trim().to_lowercase(),
+    };
+    if !limiter.allow(client_ip, &email_key) {
+        tracing::warn!("log-in rate limit reached");
+        return Err(AuthError::RateLimited);
+    }
+    let Ok(email) = parsed else {
+        return Err(AuthError::InvalidCredentials);
+    };
+    if password.chars().count() > crate::domain::password::MAX_PASSWORD_CHARS {
+        return Err(AuthError::InvalidCredentials);
+    }
+    let Some(credentials) = users::credentials_by_email(db.pool(), &email).await? else {
+        password::verify_against_dummy(password.to_owned()).await?;
+        return Err(AuthError::InvalidCredentials);
+    };
+    if !password::verify_password(credentials.password_hash, password.to_owned()).await? {
+        return Err(AuthError::InvalidCredentials);
+    }
+    let user = users::find_by_id(db.pool(), credentials.user_id)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?;
+    tracing::info!(user_id = user.id, "user logged in");
+    Ok(user)
+}
+
+/// Creates the admin, or promotes the user with that email and sets this password.
+#[tracing::instrument(skip_all)]
+pub async fn ensure_admin(db: &Db, email: &Email, password: &Password) -> anyhow::Result<User> {
+    let hash = password::hash_password(password.clone()).await?;
+    let user = users::upsert_admin(db.pool(), email, &hash).await?;
+    tracing::info!(user_id = user.id, "admin account ensured");
+    Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::test_db;
+
+    async fn db() -> (tempfile::TempDir, Db) {
+        test_db(true).await
+    }
+
+    fn ip() -> IpAddr {
+        IpAddr::from([127, 0, 0, 1])
+    }
+
+    #[tokio::test]
+    async fn sign_up_then_log_in() {
+        let (_d, db) = db().await;
+        let limiter = LoginLimiter::default();
+        let user = sign_up(&db, " New@Example.com ", "long enough").await.unwrap();
+        assert_eq!(user.email.as_str(), "new@example.com");
+        assert_eq!(user.role, Role::Customer);
+        let again = log_in(&db, &limiter, ip(), "NEW@example.com", "long enough").await.unwrap();
+        assert_eq!(again.id, user.id);
+    }
+
+    #[tokio::test]
+    async fn wrong_password_and_unknown_email_are_indistinguishable() {
+        let (_d, db) = db().await;
+        let limiter = LoginLimiter::default();
+        sign_up(&db, "a@b.co", "long enough").await.unwrap();
+        let wrong = log_in(&db, &limiter, ip(), "a@b.co", "not the one").await.unwrap_err();
+        let unknown = log_in(&db, &limiter, ip(), "x@b.co", "long enough").await.unwrap_err();
+        let malformed = log_in(&db, &limiter, ip(), "nope", "long enough").await.unwrap_err();
+        assert_eq!(wrong.to_string(), "Invalid email or password.");
+        assert_eq!(unknown.to_string(), wrong.to_string());
+        assert_eq!(malformed.to_string(), wrong.to_string());
+    }
+
+    #[tokio::test]
+    async fn sign_up_refuses_bad_input_and_duplicates() {
+        let (_d, db) = db().await;
+        assert!(matches!(sign_up(&db, "nope", "long enough").await, Err(AuthError::InvalidEmail(_))));
+        assert!(matches!(
+            sign_up(&db, "a@b.co", "short").await,
+            Err(AuthError::InvalidPassword(PasswordError::TooShort))
+        ));
+        sign_up(&db, "a@b.co", "long enough").await.unwrap();
+        assert!(matches!(sign_up(&db, "A@B.co", "long enough").await, Err(AuthError::DuplicateEmail)));
+    }
+
+    #[tokio::test]
+    async fn rate_limit_applies_before_checking_the_password() {
+        let (_d, db) = db().await;
+        let limiter = LoginLimiter::default();
+        sign_up(&db, "a@b.co", "long enough").await.unwrap();
+        for _ in 0..5 {
+            let _ = log_in(&db, &limiter, ip(), "a@b.co", "wrong password").await;
+        }
+        let limited = log_in(&db, &limiter, ip(), "a@b.co", "long enough").await;
+        assert!(matches!(limited, Err(AuthError::RateLimited)), "{limited:?}");
+    }
+
+    #[tokio::test]
+    async fn ensure_admin_resets_the_password() {
+        let (_d, db) = db().await;
+        let limiter = LoginLimiter::default();
+        let email = Email::parse("boss@b.co").unwrap();
+        ensure_admin(&db, &email, &Password::parse("first password").unwrap()).await.unwrap();
+        let admin =
+            ensure_admin(&db, &email, &Password::parse("second password").unwrap()).await.unwrap();
+        assert_eq!(admin.role, Role::Admin);
+        assert!(log_in(&db, &limiter, ip(), "boss@b.co", "first password").await.is_err());
+        assert!(log_in(&db, &limiter, ip(), "boss@b.co", "second password").await.is_ok());
+    }
+}

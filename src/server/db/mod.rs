@@ -1,0 +1,245 @@
+//! Persistence: one code path for SQLite and Postgres through `sqlx::AnyPool`.
+//!
+//! Integer cents, unix-second UTC timestamps, `$n` placeholders (both backends
+//! accept them). Each backend has its own migration set, chosen by URL scheme.
+
+pub mod sessions;
+pub mod users;
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    any::AnyPoolOptions,
+    migrate::{Migrate, Migrator},
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    AnyPool, Executor,
+};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use crate::server::config::{Backend, DatabaseUrl};
+pub use sessions::SessionStoreKind;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The database handle shared by the whole app.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    sessions: SessionStoreKind,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its directory if needed). Does not migrate.
+    pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = url.backend();
+        if let Some(file) = url.sqlite_file() {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating the database directory {}", dir.display()))?;
+            }
+        }
+
+        let (any_url, sessions) = match backend {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url.expose())
+                    .context("parsing DATABASE_URL")?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(BUSY_TIMEOUT);
+                // Create the file (and switch it to WAL) before the Any pool opens it.
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("opening the SQLite database {url}"))?;
+                let store = SqliteStore::new(pool)
+                    .with_table_name("sessions")
+                    .map_err(anyhow::Error::msg)?;
+                (with_mode_rwc(url.expose()), SessionStoreKind::Sqlite(store))
+            }
+            Backend::Postgres => {
+                let options =
+                    PgConnectOptions::from_str(url.expose()).context("parsing DATABASE_URL")?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("connecting to Postgres at {url}"))?;
+                let store = PostgresStore::new(pool)
+                    .with_schema_name("public")
+                    .and_then(|s| s.with_table_name("sessions"))
+                    .map_err(anyhow::Error::msg)?;
+                (url.expose().to_owned(), SessionStoreKind::Postgres(store))
+            }
+        };
+
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 10 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute(
+                            format!("PRAGMA busy_timeout = {}", BUSY_TIMEOUT.as_millis()).as_str(),
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&any_url)
+            .await
+            .with_context(|| format!("connecting to the database {url}"))?;
+
+        Ok(Self { pool, backend, sessions })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn session_store(&self) -> SessionStoreKind {
+        self.sessions.clone()
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies pending migrations; running it again is a no-op.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.migrator().run(&self.pool).await.context("running database migrations")?;
+        Ok(())
+    }
+
+    /// Compares applied migrations with the ones compiled in.
+    pub async fn migration_status(&self) -> anyhow::Result<MigrationStatus> {
+        let mut conn = self.pool.acquire().await.context("acquiring a connection")?;
+        let known: Vec<i64> = self
+            .migrator()
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .map(|m| m.version)
+            .collect();
+        // Without the bookkeeping table, nothing is applied yet.
+        let applied: Vec<i64> = match conn.list_applied_migrations().await {
+            Ok(list) => list.into_iter().map(|m| m.version).collect(),
+            Err(_) => Vec::new(),
+        };
+        let pending = known.iter().filter(|v| !applied.contains(v)).count();
+        Ok(MigrationStatus { known: known.len(), applied: applied.len(), pending })
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub known: usize,
+    pub applied: usize,
+    pub pending: usize,
+}
+
+impl MigrationStatus {
+    pub fn is_current(&self) -> bool {
+        self.pending == 0
+    }
+}
+
+/// Appends `mode=rwc` to a SQLite URL that names no mode, so the file is created if missing.
+fn with_mode_rwc(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// Now, in unix seconds (UTC).
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A fresh SQLite database in a temp dir (kept alive by the returned guard), for unit tests.
+#[cfg(test)]
+pub(crate) async fn test_db(migrated: bool) -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/nested/test.db", dir.path().display());
+    let db = Db::connect(&DatabaseUrl::parse(&url).expect("url")).await.expect("connect");
+    if migrated {
+        db.migrate().await.expect("migrate");
+    }
+    (dir, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn temp_db() -> (tempfile::TempDir, Db) {
+        test_db(false).await
+    }
+
+    #[tokio::test]
+    async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
+        let (_dir, db) = temp_db().await;
+        let mut conn = db.pool().acquire().await.unwrap();
+        let mode: String =
+            sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(mode.to_lowercase(), "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(fk, 1);
+        let busy: i64 =
+            sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(busy, 5000);
+    }
+
+    #[tokio::test]
+    async fn migrations_are_idempotent_and_reported() {
+        let (_dir, db) = temp_db().await;
+        let before = db.migration_status().await.unwrap();
+        assert!(before.pending > 0);
+        assert!(!before.is_current());
+        db.migrate().await.unwrap();
+        db.migrate().await.unwrap();
+        let after = db.migration_status().await.unwrap();
+        assert!(after.is_current());
+        assert_eq!(after.applied, after.known);
+    }
+
+    #[test]
+    fn rwc_mode_is_added_once() {
+        assert_eq!(with_mode_rwc("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(with_mode_rwc("sqlite://a.db?x=1"), "sqlite://a.db?x=1&mode=rwc");
+        assert_eq!(with_mode_rwc("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+    }
+}

@@ -1,0 +1,155 @@
+//! What a server function needs from its request, and how auth outcomes become
+//! responses: JSON errors for the JS client, redirect + flash for plain form posts.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use anyhow::Context;
+use axum::{
+    extract::ConnectInfo,
+    http::{header, request::Parts, StatusCode},
+};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use tower_sessions::Session;
+
+use crate::{
+    api::{
+        auth::{AuthForm, FormFlash, SessionUser},
+        AppError,
+    },
+    server::{
+        auth::{self, AuthError, GuardError},
+        db::users::User,
+        state::AppState,
+    },
+};
+
+use super::client_ip::client_ip;
+
+impl From<anyhow::Error> for AppError {
+    fn from(error: anyhow::Error) -> Self {
+        tracing::error!(error = format!("{error:#}"), "server function failed");
+        AppError::Internal
+    }
+}
+
+impl From<GuardError> for AppError {
+    fn from(error: GuardError) -> Self {
+        match error {
+            GuardError::Anonymous => AppError::Unauthorized,
+            GuardError::Forbidden => AppError::Forbidden,
+            GuardError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+pub struct RequestCtx {
+    pub state: AppState,
+    pub session: Session,
+    pub client_ip: IpAddr,
+    /// A browser form post without JavaScript (it accepts HTML): errors go back as
+    /// a redirect to the form with a flash message, not as a JSON error.
+    pub plain_form_post: bool,
+}
+
+impl RequestCtx {
+    pub async fn extract() -> Result<Self, AppError> {
+        Ok(Self::try_extract().await?)
+    }
+
+    async fn try_extract() -> anyhow::Result<Self> {
+        let state = use_context::<AppState>().context("AppState missing from the Leptos context")?;
+        let parts = use_context::<Parts>().context("request parts missing from the context")?;
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .context("no session: is the session layer installed?")?;
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr)
+            .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
+        let client_ip = client_ip(peer, &parts.headers, state.config.trust_proxy_headers);
+        let plain_form_post = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        Ok(Self { state, session, client_ip, plain_form_post })
+    }
+
+    pub async fn current_user(&self) -> Result<Option<User>, AppError> {
+        match auth::require_user(&self.state.db, &self.session).await {
+            Ok(user) => Ok(Some(user)),
+            Err(GuardError::Anonymous) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn session_user(&self) -> Result<Option<SessionUser>, AppError> {
+        Ok(self.current_user().await?.map(|user| SessionUser {
+            email: user.email.to_string(),
+            is_admin: user.role.is_admin(),
+        }))
+    }
+
+    pub async fn require_admin(&self) -> Result<User, AppError> {
+        Ok(auth::require_admin(&self.state.db, &self.session).await?)
+    }
+
+    /// Logs `user_id` in under a fresh session id and sends the browser to `to`.
+    pub async fn start_session(&self, user_id: i64, to: &str) -> Result<(), AppError> {
+        auth::session::log_in(&self.session, user_id).await?;
+        leptos_axum::redirect(to);
+        Ok(())
+    }
+
+    /// Ends the session and sends the browser to `to`.
+    pub async fn end_session(&self, to: &str) -> Result<(), AppError> {
+        auth::session::log_out(&self.session).await?;
+        leptos_axum::redirect(to);
+        Ok(())
+    }
+
+    /// Turns a refused sign-up or log-in into the error the form shows.
+    pub async fn refuse(&self, form: AuthForm, email: &str, error: AuthError) -> AppError {
+        let app_error = match error {
+            AuthError::Unexpected(e) => AppError::from(e),
+            AuthError::RateLimited => {
+                if !self.plain_form_post {
+                    if let Some(res) = use_context::<ResponseOptions>() {
+                        res.set_status(StatusCode::TOO_MANY_REQUESTS);
+                    }
+                }
+                AppError::User(error.to_string())
+            }
+            other => AppError::User(other.to_string()),
+        };
+        if self.plain_form_post {
+            let flash = FormFlash { message: app_error.to_string(), email: email.trim().to_owned() };
+            if let Err(e) = self.session.insert(flash_key(form), flash).await {
+                tracing::error!(error = %e, "storing a form flash failed");
+            }
+            leptos_axum::redirect(form.path());
+        }
+        app_error
+    }
+
+    /// Reads and removes the flash left by a refused plain form post.
+    pub async fn take_flash(&self, form: AuthForm) -> Result<Option<FormFlash>, AppError> {
+        let flash = self
+            .session
+            .remove::<FormFlash>(flash_key(form))
+            .await
+            .context("reading a form flash")?;
+        Ok(flash)
+    }
+}
+
+fn flash_key(form: AuthForm) -> &'static str {
+    match form {
+        AuthForm::Signup => "flash.signup",
+        AuthForm::Login => "flash.login",
+    }
+}

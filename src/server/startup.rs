@@ -1,0 +1,182 @@
+//! Building and running the application: database, migrations, admin bootstrap,
+//! Stripe (or the embedded sandbox), the listener, graceful shutdown.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use secrecy::SecretString;
+use tokio::{net::TcpListener, task::JoinHandle};
+
+use crate::server::{
+    auth::{self, LoginLimiter},
+    config::{Config, StripeMode, SANDBOX_SECRET_KEY},
+    db::Db,
+    http,
+    state::{AppState, StripeRuntime},
+};
+
+const STRIPE_API_BASE: &str = "https://api.stripe.com";
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    sandbox: Option<stripe_sandbox::RunningSandbox>,
+}
+
+impl Application {
+    /// Connects and migrates the database, ensures the admin, resolves Stripe (starting
+    /// the embedded sandbox when no key is set) and binds the listener (port 0 allowed).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        if let Some(admin) = &config.admin {
+            auth::ensure_admin(&db, &admin.email, &admin.password).await?;
+        }
+
+        let (stripe, sandbox) = resolve_stripe(&config).await?;
+
+        let listener = TcpListener::bind(config.site_addr)
+            .await
+            .with_context(|| format!("binding LEPTOS_SITE_ADDR {}", config.site_addr))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+
+        let state = AppState {
+            leptos_options: leptos_options(&config, addr),
+            db,
+            config: Arc::new(config),
+            stripe,
+            login_limiter: Arc::new(LoginLimiter::default()),
+        };
+        let router = http::router(state.clone());
+        Ok(Self { listener, router, state, sandbox })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The embedded sandbox's URL, when one was started.
+    pub fn sandbox_url(&self) -> Option<String> {
+        self.sandbox.as_ref().map(|s| s.base_url())
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains in-flight requests and stops.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self { listener, router, state, sandbox } = self;
+        let background = spawn_background_tasks(&state);
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP");
+        for task in background {
+            task.abort();
+        }
+        if let Some(sandbox) = sandbox {
+            sandbox.abort();
+        }
+        state.db.close().await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+async fn resolve_stripe(
+    config: &Config,
+) -> anyhow::Result<(StripeRuntime, Option<stripe_sandbox::RunningSandbox>)> {
+    let stripe = &config.stripe;
+    let secret_key = stripe
+        .secret_key
+        .clone()
+        .unwrap_or_else(|| SecretString::from(SANDBOX_SECRET_KEY.to_owned()));
+    let mut sandbox = None;
+    let api_base = match &stripe.api_base {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None if stripe.wants_embedded_sandbox() => {
+            let running = stripe_sandbox::start(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .context("starting the embedded Stripe sandbox")?;
+            let url = running.base_url();
+            sandbox = Some(running);
+            url
+        }
+        None => STRIPE_API_BASE.to_owned(),
+    };
+    let mode = stripe.mode();
+    if mode == StripeMode::Sandbox {
+        tracing::info!(%api_base, "Stripe mode: sandbox");
+    } else {
+        tracing::info!(mode = mode.as_str(), %api_base, "Stripe mode");
+    }
+    Ok((
+        StripeRuntime {
+            mode,
+            api_base,
+            secret_key,
+            publishable_key: stripe.publishable_key.clone(),
+        },
+        sandbox,
+    ))
+}
+
+fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
+    let site = &config.site;
+    LeptosOptions::builder()
+        .output_name(site.output_name.as_str())
+        .site_root(site.site_root.as_str())
+        .site_pkg_dir(site.site_pkg_dir.as_str())
+        .env(if site.production { Env::PROD } else { Env::DEV })
+        .site_addr(addr)
+        .reload_port(site.reload_port)
+        .hash_files(site.hash_files)
+        .build()
+}
+
+fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
+    let limiter = state.login_limiter.clone();
+    vec![
+        state.db.session_store().spawn_expiry_sweeper(Duration::from_secs(60 * 10)),
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limiter.forget_idle_keys();
+            }
+        }),
+    ]
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; draining requests");
+}

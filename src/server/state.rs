@@ -1,0 +1,38 @@
+//! Application state shared by handlers and server functions.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use secrecy::SecretString;
+
+use crate::server::{
+    auth::LoginLimiter,
+    config::{Config, StripeMode},
+    db::Db,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub stripe: StripeRuntime,
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The Stripe the app talks to, resolved at start (the embedded sandbox's URL included).
+#[derive(Clone, Debug)]
+pub struct StripeRuntime {
+    pub mode: StripeMode,
+    /// e.g. `https://api.stripe.com` or `http://127.0.0.1:PORT` for the sandbox.
+    pub api_base: String,
+    pub secret_key: SecretString,
+    pub publishable_key: Option<String>,
+}

@@ -1,0 +1,279 @@
+//! `spawn_app()` and the browser-without-JavaScript client the tests drive it with.
+
+use std::collections::HashMap;
+
+use reqwest::{header, redirect, Response, StatusCode};
+use tollgate::server::{config::Config, db::Db, startup::Application};
+
+pub const ADMIN_EMAIL: &str = "admin@tollgate.test";
+pub const ADMIN_PASSWORD: &str = "admin password 123";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// What a browser sends with a plain (no-JavaScript) navigation or form post.
+pub const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// A fresh, empty database. Postgres databases are dropped when this is dropped.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        match std::env::var("TOLLGATE_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) {
+            Some(server_url) => Self::postgres(&server_url).await,
+            None => Self::sqlite(),
+        }
+    }
+
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/data/tollgate.db", dir.path().display());
+        Self { url, _dir: Some(dir), postgres: None }
+    }
+
+    async fn postgres(server_url: &str) -> Self {
+        use sqlx::{Connection, Executor};
+        let name = format!("tollgate_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(server_url)
+            .await
+            .expect("connecting to TOLLGATE_TEST_POSTGRES_URL");
+        conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .expect("creating a test database");
+        let _ = conn.close().await;
+        let mut url = url::Url::parse(server_url).expect("TOLLGATE_TEST_POSTGRES_URL is a URL");
+        url.set_path(&name);
+        Self { url: url.to_string(), _dir: None, postgres: Some((server_url.to_owned(), name)) }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((server_url, name)) = self.postgres.take() else { return };
+        // A thread with its own runtime: Drop cannot await, and the test's runtime may be gone.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                use sqlx::{Connection, Executor};
+                let mut conn = sqlx::PgConnection::connect(&server_url).await.ok()?;
+                conn.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                    .await
+                    .ok()?;
+                conn.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    /// Keeps cookies, never follows redirects (tests look at each hop).
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+}
+
+/// The configuration every test app gets, with `overrides` on top.
+pub fn test_vars(database_url: &str, overrides: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ("ADMIN_EMAIL", ADMIN_EMAIL),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in overrides {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    vars
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    // Logs only on request: TEST_LOG=1 cargo test --features ssr
+    if std::env::var_os("TEST_LOG").is_some() {
+        tollgate::server::telemetry::init();
+    }
+    let database = TestDatabase::new().await;
+    let vars = test_vars(&database.url, overrides);
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test config");
+    let app = Application::build(config).await.expect("the app builds");
+    let port = app.port();
+    let db = app.state().db.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db,
+        client: new_client(),
+        database,
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A browser navigation (no JavaScript).
+    pub async fn get(&self, path: &str) -> Response {
+        self.get_with(&self.client, path).await
+    }
+
+    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> Response {
+        client
+            .get(self.url(path))
+            .header(header::ACCEPT, BROWSER_ACCEPT)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// GET, asserting 200, returning the HTML.
+    pub async fn page(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.text().await.unwrap()
+    }
+
+    /// Submits the form on `page` whose submit button reads `button`, as a browser
+    /// without JavaScript does: the form's own action, urlencoded, accepting HTML.
+    pub async fn submit(&self, page: &str, button: &str, fields: &[(&str, &str)]) -> Response {
+        self.submit_with(&self.client, page, button, fields).await
+    }
+
+    pub async fn submit_with(
+        &self,
+        client: &reqwest::Client,
+        page: &str,
+        button: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let res = self.get_with(client, page).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {page}");
+        let html = res.text().await.unwrap();
+        let action = form_action(&html, button)
+            .unwrap_or_else(|| panic!("no form with a {button:?} button on {page}"));
+        client
+            .post(self.url(&action))
+            .header(header::ACCEPT, BROWSER_ACCEPT)
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn sign_up(&self, email: &str, password: &str) -> Response {
+        self.submit("/signup", "Sign up", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn log_in(&self, email: &str, password: &str) -> Response {
+        self.submit("/login", "Log in", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn log_in_with(&self, client: &reqwest::Client, email: &str, password: &str) -> Response {
+        self.submit_with(client, "/login", "Log in", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Signs up and checks it worked; the client is then logged in as that customer.
+    pub async fn customer(&self, email: &str) {
+        let res = self.sign_up(email, PASSWORD).await;
+        assert_redirect(&res, "/account");
+    }
+
+    pub async fn log_in_as_admin(&self) {
+        let res = self.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_redirect(&res, "/account");
+    }
+
+    pub async fn user_count(&self) -> i64 {
+        tollgate::server::db::users::count(self.db.pool()).await.unwrap()
+    }
+}
+
+/// The `action` of the form containing a button whose text is exactly `button`.
+pub fn form_action(html: &str, button: &str) -> Option<String> {
+    let button_at = html.find(&format!(">{button}</button>"))?;
+    let form_at = html[..button_at].rfind("<form")?;
+    let tag_end = form_at + html[form_at..].find('>')?;
+    let tag = &html[form_at..tag_end];
+    let start = tag.find("action=\"")? + "action=\"".len();
+    let end = start + tag[start..].find('"')?;
+    Some(tag[start..end].replace("&amp;", "&"))
+}
+
+/// Every `role="alert"` element's text.
+pub fn alerts(html: &str) -> Vec<String> {
+    html.match_indices("role=\"alert\"")
+        .filter_map(|(at, _)| {
+            let open_end = at + html[at..].find('>')? + 1;
+            let close = open_end + html[open_end..].find("</")?;
+            Some(strip_comments(&html[open_end..close]).trim().to_owned())
+        })
+        .collect()
+}
+
+/// Leptos leaves hydration markers (`<!>`, `<!-- -->`) inside text; drop them.
+pub fn strip_comments(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<!") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('>') {
+            Some(end) => rest = &rest[start + end + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+pub fn location(res: &Response) -> Option<String> {
+    res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned())
+}
+
+pub fn assert_redirect(res: &Response, to: &str) {
+    assert!(res.status().is_redirection(), "expected a redirect to {to}, got {}", res.status());
+    assert_eq!(location(res).as_deref(), Some(to));
+}
+
+/// The `Set-Cookie` header for the session cookie, if this response sets one.
+pub fn session_set_cookie(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tollgate_session="))
+        .map(str::to_owned)
+}
+
+/// The session id in a `Set-Cookie` value.
+pub fn cookie_value(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().trim_start_matches("tollgate_session=").to_owned()
+}
+
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", uuid::Uuid::new_v4().simple())
+}

@@ -1,0 +1,11 @@
+//! Integration tests: one binary. Each test starts the app (and its embedded sandbox)
+//! on port 0 with a fresh database: a SQLite file in a temp dir, or a fresh Postgres
+//! database when `TOLLGATE_TEST_POSTGRES_URL` is set.
+
+mod admin;
+mod auth;
+mod cli;
+mod headers;
+mod health;
+mod helpers;
+mod migrations;
