@@ -144,11 +144,9 @@ pub fn update_subscription(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value
         if pm.is_empty() {
             sub["default_payment_method"] = Value::Null;
         } else {
-            let pmv = cx.find("payment_method", pm, "default_payment_method")?;
-            if pmv["customer"] != sub["customer"] {
-                return Err(ApiError::invalid_value("default_payment_method", format!("The customer does not have a payment method with the ID {pm}. The payment method must be attached to the customer.")));
-            }
-            sub["default_payment_method"] = json!(pm);
+            let customer = sub["customer"].as_str().unwrap_or_default();
+            let id = crate::engine::pay::customer_pm_id(cx, pm, customer).ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?;
+            sub["default_payment_method"] = json!(id);
         }
     }
     for k in ["description", "collection_method"] {
@@ -379,6 +377,10 @@ pub fn create_invoice(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         Some(s) => Some(cx.find("subscription", s, "subscription")?),
         None => None,
     };
+    let default_pm = match p_nonempty(p, "default_payment_method") {
+        Some(pm) => Some(crate::engine::pay::customer_pm_id(cx, pm, &customer).ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?),
+        None => None,
+    };
     let behavior = p_nonempty(p, "pending_invoice_items_behavior").unwrap_or("exclude");
     let lines = if behavior == "include" { eng::take_pending_items(cx, &customer, sub.as_ref().and_then(|s| s["id"].as_str()), "pending") } else { Vec::new() };
     let currency = p_nonempty(p, "currency")
@@ -409,7 +411,7 @@ pub fn create_invoice(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
             v["invoice"] = json!(id);
         }
     }
-    if let Some(pm) = p_nonempty(p, "default_payment_method") {
+    if let Some(pm) = default_pm {
         if let Some(v) = cx.get_mut("invoice", &id) {
             v["default_payment_method"] = json!(pm);
         }
@@ -429,10 +431,18 @@ pub fn update_invoice(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
             inv["automatically_finalizes_at"] = json!(cx.now_for(&old) + 3600);
         }
     }
-    for k in ["description", "footer", "default_payment_method"] {
+    for k in ["description", "footer"] {
         if let Some(v) = p_str(p, k) {
             inv[k] = if v.is_empty() { Value::Null } else { json!(v) };
         }
+    }
+    match p_str(p, "default_payment_method") {
+        Some("") => inv["default_payment_method"] = Value::Null,
+        Some(pm) => {
+            let customer = inv["customer"].as_str().unwrap_or_default();
+            inv["default_payment_method"] = json!(crate::engine::pay::customer_pm_id(cx, pm, customer).ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?);
+        }
+        None => {}
     }
     Ok(save_updated(cx, "invoice", "invoice.updated", &old, inv))
 }

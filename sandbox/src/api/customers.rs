@@ -39,10 +39,9 @@ fn apply_fields(cx: &mut Ctx, c: &mut Value, p: &Value) -> ApiResult<()> {
             c["invoice_settings"]["default_payment_method"] = Value::Null;
         } else {
             let cus_id = c["id"].as_str().unwrap_or_default().to_string();
-            let pmv = cx.get("payment_method", pm).cloned();
-            match pmv {
-                Some(v) if v["customer"] == cus_id.as_str() => c["invoice_settings"]["default_payment_method"] = json!(pm),
-                _ => {
+            match pay::customer_pm_id(cx, pm, &cus_id) {
+                Some(id) => c["invoice_settings"]["default_payment_method"] = json!(id),
+                None => {
                     return Err(ApiError::invalid_value(
                         "invoice_settings[default_payment_method]",
                         format!("No such PaymentMethod: '{pm}'; It's possible this PaymentMethod exists on one of your connected accounts, in which case you should retry this request on that connected account."),

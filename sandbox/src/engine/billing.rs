@@ -723,11 +723,9 @@ pub fn create_subscription(cx: &mut Ctx, n: NewSubscription) -> ApiResult<Value>
     if prices.iter().any(|(p, _, _)| interval_of(p) != (interval.clone(), count)) {
         return Err(ApiError::invalid_value("items", "Currency and interval fields must match across all plans on this subscription."));
     }
+    let mut n = n;
     if let Some(pm) = &n.default_payment_method {
-        let pmv = cx.find("payment_method", pm, "default_payment_method")?;
-        if pmv["customer"] != n.customer.as_str() {
-            return Err(ApiError::invalid_value("default_payment_method", format!("The customer does not have a payment method with the ID {pm}. The payment method must be attached to the customer.")));
-        }
+        n.default_payment_method = Some(pay::customer_pm_id(cx, pm, &n.customer).ok_or_else(|| pay::not_customers_pm("default_payment_method", pm))?);
     }
     let now = cx.now_for_customer(Some(&n.customer));
     let trial_end = match (n.trial_end, n.trial_period_days) {

@@ -13,11 +13,29 @@ use crate::util::{new_id, random_str, DAY};
 pub fn resolve_pm(cx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
     if let Some(card) = cards::by_test_id(id) {
         let now = cx.now();
-        let pm = objects::card_pm(&card, 12, 2034, now);
+        let mut pm = objects::card_pm(&card, 12, 2034, now);
+        pm["_sb_test_id"] = json!(id);
         cx.put("payment_method", pm.clone());
         return Ok(pm);
     }
     cx.find("payment_method", id, param)
+}
+
+/// A payment method id given where one attached to `customer` is required
+/// (`invoice_settings[default_payment_method]`, a subscription's or invoice's
+/// `default_payment_method`). A test id (`pm_card_visa`) stands for the customer's card made
+/// from it, the latest one attached (as when the same request attaches `payment_method=pm_card_visa`).
+/// `None` when the customer has no such payment method.
+pub fn customer_pm_id(cx: &Ctx, id: &str, customer: &str) -> Option<String> {
+    if cards::by_test_id(id).is_some() {
+        return cx.all("payment_method").into_iter().find(|pm| pm["customer"] == customer && pm["_sb_test_id"] == id).and_then(|pm| pm["id"].as_str().map(str::to_string));
+    }
+    cx.get("payment_method", id).filter(|pm| pm["customer"] == customer).map(|_| id.to_string())
+}
+
+/// The error for a payment method `id` the customer does not have (subscriptions, invoices).
+pub fn not_customers_pm(param: &str, id: &str) -> ApiError {
+    ApiError::invalid_value(param, format!("The customer does not have a payment method with the ID {id}. The payment method must be attached to the customer."))
 }
 
 pub fn behavior(pm: &Value) -> Behavior {
