@@ -1,5 +1,6 @@
-import { expect, test } from '@playwright/test';
 import {
+  expect,
+  test,
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
   expectOnAccount,

@@ -1,5 +1,37 @@
 import { randomBytes } from 'node:crypto';
-import { expect, type Page, type Response } from '@playwright/test';
+import { test as base, expect, type Page, type Response } from '@playwright/test';
+
+/**
+ * Playwright's `test`, plus a check around every test: the page raises no uncaught error (a panic
+ * in the WebAssembly app, a failed hydration), logs no console error, and every asset it loads
+ * (script, stylesheet, WebAssembly, image, font) loads. Documents and fetches may answer 4xx/5xx:
+ * a 403 page or a refused form is what some tests expect. Tests import `test` and `expect` here.
+ */
+export const test = base.extend<{ pageErrors: void }>({
+  pageErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+      page.on('console', (message) => {
+        // Chromium logs every >= 400 response as "Failed to load resource"; those are judged
+        // by the response handler below instead.
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+          errors.push(`console.error: ${message.text()}`);
+        }
+      });
+      page.on('response', (response) => {
+        const kind = response.request().resourceType();
+        if (response.status() >= 400 && !['document', 'fetch', 'xhr'].includes(kind)) {
+          errors.push(`${response.status()} for ${kind} ${response.url()}`);
+        }
+      });
+      await use();
+      expect(errors, 'errors in the browser').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
 
 /** The generic log-in error (the same for a wrong password and an unknown email). */
 export const LOGIN_ERROR = 'Invalid email or password.';
@@ -26,6 +58,11 @@ export async function open(page: Page, path: string, javaScriptEnabled: boolean)
   const response = await page.goto(path);
   if (javaScriptEnabled) {
     await page.waitForLoadState('networkidle');
+    // The app's WebAssembly really loaded (so this run tests the hydrated app).
+    const wasmLoaded = await page.evaluate(() =>
+      performance.getEntriesByType('resource').some((entry) => /\.wasm(\?|$)/.test(entry.name)),
+    );
+    expect(wasmLoaded, `the WebAssembly bundle loaded on ${path}`).toBe(true);
   }
   return response;
 }
