@@ -222,8 +222,8 @@ fn finish_checkout(cx: &mut Ctx, cs: &Value, pm_id: &str, email: Option<&str>, a
             Redirect::to(&format!("/checkout/{id}/authenticate")).into_response()
         }
         Err(e) => {
-            // Nothing is kept from a declined attempt but the failure itself.
-            cx.events.truncate(mark);
+            // A declined attempt keeps what it did (a failed charge on the payment intent, and
+            // in subscription mode the customer and the incomplete subscription), as on Stripe.
             let cs = cx.get("checkout.session", &id).cloned().unwrap_or_else(|| cs.clone());
             page(StatusCode::PAYMENT_REQUIRED, "Checkout", &checkout_html(&cs, Some(&e.message)))
         }

@@ -76,6 +76,7 @@ pub fn create_subscription(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
             checkout: false,
             authenticated: false,
             discounts: discount_specs(p),
+            first_payment_method: None,
         },
     )?;
     if let Some(t) = p.get("trial_settings").and_then(|t| t.get("end_behavior")).and_then(|e| p_str(e, "missing_payment_method")) {

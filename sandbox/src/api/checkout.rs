@@ -267,16 +267,30 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
     let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
     let mode = cs["mode"].as_str().unwrap_or("payment").to_string();
     let trial = cs["_sb_trial_days"].as_i64().is_some_and(|d| d > 0) || cs["_sb_trial_end"].is_i64();
-    let charges_now = mode == "payment" || (mode == "subscription" && !trial && cs["amount_total"].as_i64().unwrap_or(0) > 0);
-    match pay::behavior(&pm) {
-        Behavior::Decline(code) => return Err(pay::decline(code)),
-        Behavior::AttachThenFail if charges_now => return Err(pay::decline("generic_decline")),
+    // Nothing is charged today with a trial, a 100% discount, or in setup mode.
+    let charges_now = cs["amount_total"].as_i64().unwrap_or(0) > 0 && (mode == "payment" || (mode == "subscription" && !trial));
+    let beh = pay::behavior(&pm);
+    // A card whose charge fails: the attempt confirms the payment intent and leaves a failed
+    // charge (`charge.failed`, `payment_intent.payment_failed`); the session stays open and the
+    // next attempt confirms the same payment intent.
+    let charge_fails = charges_now && matches!(beh, Behavior::Decline(_) | Behavior::AttachThenFail);
+    match beh {
+        Behavior::Decline(code) if !charges_now => return Err(pay::decline(code)),
         Behavior::ThreeDsSetup | Behavior::ThreeDsAlways if !authenticated => return Ok(Completion::NeedsAuthentication),
         _ => {}
     }
+    if mode == "payment" && charge_fails {
+        let pi_id = session_intent(cx, &cs, cs["customer"].as_str(), &pm_id)?;
+        let (_, outcome) = pay::confirm(cx, &pi_id, Some(&pm_id), false, authenticated)?;
+        return Err(match outcome {
+            Outcome::Failed(e) => e,
+            _ => pay::decline("generic_decline"),
+        });
+    }
     let email = email.map(str::to_string).or_else(|| cs["customer_email"].as_str().map(str::to_string)).or_else(|| pm["billing_details"]["email"].as_str().map(str::to_string));
-    // The customer: given, or created (always in subscription mode).
-    let mut customer = cs["customer"].as_str().map(str::to_string);
+    // The customer: given, created by an earlier (failed) attempt, or created now (always in
+    // subscription mode).
+    let mut customer = cs["customer"].as_str().or_else(|| cs["_sb_customer"].as_str()).map(str::to_string);
     if customer.is_none() && (mode != "payment" || cs["customer_creation"] == "always") {
         let mut params = json!({});
         if let Some(e) = &email {
@@ -284,9 +298,12 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
         }
         let c = super::customers::create(cx, &params)?;
         customer = c["id"].as_str().map(str::to_string);
+        if let Some(s) = cx.get_mut("checkout.session", id) {
+            s["_sb_customer"] = json!(customer);
+        }
     }
     let mut new_cs = cs.clone();
-    if let Some(c) = &customer {
+    if let Some(c) = customer.as_deref().filter(|_| !charge_fails) {
         pay::attach(cx, &pm_id, c)?;
         if mode == "subscription" {
             let old = cx.find("customer", c, "customer")?;
@@ -310,59 +327,68 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
     match mode.as_str() {
         "subscription" => {
             let c = customer.clone().unwrap_or_default();
-            let items: Vec<eng::ItemSpec> = cs["_sb_items"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .filter(|i| i["price"]["type"] == "recurring")
-                .map(|i| eng::ItemSpec { price: i["price"]["id"].as_str().map(str::to_string), quantity: i["quantity"].as_i64(), ..Default::default() })
-                .collect();
-            let sub = eng::create_subscription(
-                cx,
-                NewSubscription {
-                    customer: c,
-                    items,
-                    trial_end: cs["_sb_trial_end"].as_i64(),
-                    trial_period_days: cs["_sb_trial_days"].as_i64(),
-                    default_payment_method: Some(pm_id.clone()),
-                    metadata: cs["_sb_sub_metadata"].clone(),
-                    description: cs["_sb_sub_description"].as_str().map(str::to_string),
-                    payment_behavior: "allow_incomplete".into(),
-                    collection_method: "charge_automatically".into(),
-                    checkout: true,
-                    authenticated,
-                    discounts: specs.clone(),
-                    ..Default::default()
-                },
-            )?;
-            if sub["status"] == "incomplete" {
-                // Payment failed after all: leave the session open, as Stripe does.
-                return Err(pay::decline("generic_decline"));
-            }
+            let pending = cs["_sb_subscription"].as_str().and_then(|s| cx.get("subscription", s)).filter(|s| s["status"] == "incomplete").cloned();
+            let sub = match pending {
+                Some(sub) => {
+                    // An earlier attempt failed: confirm the first invoice's payment intent again.
+                    let sub_id = sub["id"].as_str().unwrap_or_default().to_string();
+                    if !charge_fails {
+                        if let Some(s) = cx.get_mut("subscription", &sub_id) {
+                            s["default_payment_method"] = json!(pm_id);
+                        }
+                    }
+                    match eng::attempt_payment(cx, sub["latest_invoice"].as_str().unwrap_or_default(), Some(&pm_id), false, authenticated)? {
+                        Outcome::Succeeded => {}
+                        Outcome::Failed(e) => return Err(e),
+                        Outcome::RequiresAction => return Ok(Completion::NeedsAuthentication),
+                    }
+                    cx.find("subscription", &sub_id, "subscription")?
+                }
+                None => {
+                    let items: Vec<eng::ItemSpec> = cs["_sb_items"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|i| i["price"]["type"] == "recurring")
+                        .map(|i| eng::ItemSpec { price: i["price"]["id"].as_str().map(str::to_string), quantity: i["quantity"].as_i64(), ..Default::default() })
+                        .collect();
+                    let sub = eng::create_subscription(
+                        cx,
+                        NewSubscription {
+                            customer: c,
+                            items,
+                            trial_end: cs["_sb_trial_end"].as_i64(),
+                            trial_period_days: cs["_sb_trial_days"].as_i64(),
+                            // A card whose payment fails is not saved.
+                            default_payment_method: (!charge_fails).then(|| pm_id.clone()),
+                            first_payment_method: charge_fails.then(|| pm_id.clone()),
+                            metadata: cs["_sb_sub_metadata"].clone(),
+                            description: cs["_sb_sub_description"].as_str().map(str::to_string),
+                            payment_behavior: "allow_incomplete".into(),
+                            collection_method: "charge_automatically".into(),
+                            checkout: true,
+                            authenticated,
+                            discounts: specs.clone(),
+                            ..Default::default()
+                        },
+                    )?;
+                    if sub["status"] == "incomplete" {
+                        // The first invoice's payment failed: the session stays open, as on Stripe.
+                        if let Some(s) = cx.get_mut("checkout.session", id) {
+                            s["_sb_subscription"] = sub["id"].clone();
+                        }
+                        return Err(first_invoice_error(cx, &sub));
+                    }
+                    sub
+                }
+            };
             new_cs["subscription"] = sub["id"].clone();
             new_cs["invoice"] = sub["latest_invoice"].clone();
-            new_cs["payment_status"] = json!(if trial || cs["amount_total"] == 0 { "no_payment_required" } else { "paid" });
-            if trial {
-                new_cs["payment_status"] = json!("paid");
-            }
+            new_cs["payment_status"] = json!(if charges_now { "paid" } else { "no_payment_required" });
         }
-        "payment" => {
-            let amount = cs["amount_total"].as_i64().unwrap_or(0);
-            let pi_data = cs["_sb_pi_data"].clone();
-            let pi = pay::create_intent(
-                cx,
-                NewPayment {
-                    customer: customer.as_deref(),
-                    amount,
-                    currency: cs["currency"].as_str().unwrap_or("usd"),
-                    payment_method: Some(&pm_id),
-                    description: p_nonempty(&pi_data, "description").map(str::to_string),
-                    metadata: new_metadata(&pi_data)?,
-                    setup_future_usage: p_nonempty(&pi_data, "setup_future_usage").map(str::to_string),
-                },
-            );
-            let pi_id = pi["id"].as_str().unwrap_or_default().to_string();
+        "payment" if charges_now => {
+            let pi_id = session_intent(cx, &cs, customer.as_deref(), &pm_id)?;
             let (_, outcome) = pay::confirm(cx, &pi_id, Some(&pm_id), false, authenticated)?;
             match outcome {
                 Outcome::Succeeded => {}
@@ -382,6 +408,50 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
     cx.put("checkout.session", new_cs.clone());
     cx.emit("checkout.session.completed", &new_cs, None);
     Ok(Completion::Done(public(&new_cs)))
+}
+
+/// The session's payment intent (payment mode): created by the first attempt, confirmed again
+/// by each later one (with the amount after any promotion code and the customer known by then).
+fn session_intent(cx: &mut Ctx, cs: &Value, customer: Option<&str>, pm_id: &str) -> ApiResult<String> {
+    let amount = cs["amount_total"].as_i64().unwrap_or(0);
+    let existing = cs["payment_intent"].as_str().and_then(|p| cx.get("payment_intent", p)).filter(|p| p["status"] != "succeeded" && p["status"] != "canceled").cloned();
+    let pi_id = match existing {
+        Some(mut pi) => {
+            pi["amount"] = json!(amount);
+            if let Some(c) = customer {
+                pi["customer"] = json!(c);
+            }
+            cx.put("payment_intent", pi.clone());
+            pi["id"].as_str().unwrap_or_default().to_string()
+        }
+        None => {
+            let pi_data = cs["_sb_pi_data"].clone();
+            let pi = pay::create_intent(
+                cx,
+                NewPayment {
+                    customer,
+                    amount,
+                    currency: cs["currency"].as_str().unwrap_or("usd"),
+                    payment_method: Some(pm_id),
+                    description: p_nonempty(&pi_data, "description").map(str::to_string),
+                    metadata: new_metadata(&pi_data)?,
+                    setup_future_usage: p_nonempty(&pi_data, "setup_future_usage").map(str::to_string),
+                },
+            );
+            pi["id"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    if let Some(s) = cx.get_mut("checkout.session", cs["id"].as_str().unwrap_or_default()) {
+        s["payment_intent"] = json!(pi_id);
+    }
+    Ok(pi_id)
+}
+
+/// The card error of a subscription's failed first payment.
+fn first_invoice_error(cx: &Ctx, sub: &Value) -> ApiError {
+    let inv = sub["latest_invoice"].as_str().and_then(|i| cx.get("invoice", i));
+    let pi = inv.and_then(|i| i["_sb_pi"].as_str()).and_then(|p| cx.get("payment_intent", p));
+    pay::decline(pi.and_then(|p| p["last_payment_error"]["decline_code"].as_str()).unwrap_or("generic_decline"))
 }
 
 /// `GET /v1/payment_pages/{id}`: the session as the Checkout front end sees it.

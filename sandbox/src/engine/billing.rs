@@ -671,6 +671,9 @@ pub struct NewSubscription {
     pub authenticated: bool,
     /// Coupons / promotion codes to apply (`discounts[i][coupon|promotion_code]`).
     pub discounts: Vec<super::discounts::DiscountSpec>,
+    /// Pays the first invoice with this payment method rather than the defaults (a card
+    /// entered on Checkout that is not saved unless the payment succeeds).
+    pub first_payment_method: Option<String>,
 }
 
 pub fn subscription_item(cx: &Ctx, sub_id: &str, price: &Value, quantity: i64, metadata: Value, period: (i64, i64), now: i64) -> Value {
@@ -869,7 +872,7 @@ pub fn create_subscription(cx: &mut Ctx, n: NewSubscription) -> ApiResult<Value>
         if let Some(i) = cx.get_mut("invoice", &inv_id) {
             i["auto_advance"] = json!(true);
         }
-        attempt_payment(cx, &inv_id, None, n.off_session, n.authenticated)?;
+        attempt_payment(cx, &inv_id, n.first_payment_method.as_deref(), n.off_session, n.authenticated)?;
         if let Some(i) = cx.get_mut("invoice", &inv_id) {
             if i["status"] == "open" {
                 // The first invoice is not retried; the subscription expires after 23 hours.

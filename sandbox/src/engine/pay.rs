@@ -130,7 +130,8 @@ pub fn create_intent(cx: &mut Ctx, p: NewPayment) -> Value {
     pi
 }
 
-fn new_charge(cx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str, &str)>) -> Value {
+/// A charge of `pi` with `pm`; `failure` is (failure code, decline code, message).
+fn new_charge(cx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str, &str, &str)>) -> Value {
     let id = new_id("ch");
     let ok = failure.is_none();
     json!({
@@ -153,7 +154,7 @@ fn new_charge(cx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str,
         "disputed": false,
         "failure_balance_transaction": null,
         "failure_code": failure.map(|f| f.0),
-        "failure_message": failure.map(|f| f.1),
+        "failure_message": failure.map(|f| f.2),
         "fraud_details": {},
         "livemode": false,
         "metadata": pi["metadata"],
@@ -161,7 +162,7 @@ fn new_charge(cx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str,
         "outcome": if ok {
             json!({"network_status": "approved_by_network", "reason": null, "risk_level": "normal", "risk_score": 32, "seller_message": "Payment complete.", "type": "authorized"})
         } else {
-            json!({"network_status": "declined_by_network", "reason": failure.map(|f| f.0), "risk_level": "normal", "risk_score": 40, "seller_message": "The bank did not return any further details with this decline.", "type": "issuer_declined"})
+            json!({"network_status": "declined_by_network", "reason": failure.map(|f| f.1), "risk_level": "normal", "risk_score": 40, "seller_message": "The bank did not return any further details with this decline.", "type": "issuer_declined"})
         },
         "paid": ok,
         "payment_intent": pi["id"],
@@ -246,7 +247,7 @@ pub fn confirm(cx: &mut Ctx, pi_id: &str, pm_id: Option<&str>, off_session: bool
         }
         Outcome::Failed(err) => {
             let code = err.decline_code.clone().unwrap_or_else(|| "generic_decline".into());
-            let ch = new_charge(cx, &pi, &pm, now, Some((err.code.as_deref().unwrap_or("card_declined"), &err.message)));
+            let ch = new_charge(cx, &pi, &pm, now, Some((err.code.as_deref().unwrap_or("card_declined"), &code, &err.message)));
             pi["status"] = json!("requires_payment_method");
             pi["latest_charge"] = ch["id"].clone();
             pi["last_payment_error"] = json!({

@@ -52,6 +52,10 @@ impl Flow {
             .await
             .unwrap()
     }
+    async fn pay_with_code(&self, code: &str) -> reqwest::Response {
+        let form = [("email", "p@x.com"), ("promotion_code", code), ("card_number", "4242424242424242"), ("expiry", "12/34"), ("cvc", "123")];
+        self.raw.http.post(self.page_url()).form(&form).send().await.unwrap()
+    }
     async fn session(&self) -> Value {
         self.raw.get(&format!("/v1/checkout/sessions/{}", self.cs["id"].as_str().unwrap())).await.1
     }
@@ -207,4 +211,129 @@ async fn promotion_code_on_the_checkout_page() {
     assert_eq!(pi["amount"], 1500);
     settle(&f.sb).await;
     f.rx.verify_all(&f.secret).await;
+}
+
+/// The failed charges of a payment intent, newest first.
+async fn charges_of(raw: &Raw, pi: &str) -> Vec<Value> {
+    raw.get(&format!("/v1/charges?payment_intent={pi}")).await.1["data"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn declined_payment_checkout_leaves_a_failed_charge_on_the_sessions_payment_intent() {
+    let f = session("payment", &[]).await;
+    assert_eq!(f.pay("4000 0000 0000 0002").await.status(), 402);
+    let cs = f.session().await;
+    assert_eq!(cs["status"], "open");
+    assert_eq!(cs["payment_status"], "unpaid");
+    let pi_id = cs["payment_intent"].as_str().expect("the attempt's payment intent").to_string();
+    let (_, pi) = f.raw.get(&format!("/v1/payment_intents/{pi_id}")).await;
+    assert_eq!(pi["status"], "requires_payment_method");
+    assert_eq!(pi["amount"], 2000);
+    assert_eq!(pi["last_payment_error"]["code"], "card_declined");
+    assert_eq!(pi["last_payment_error"]["decline_code"], "generic_decline");
+    let (_, ch) = f.raw.get(&format!("/v1/charges/{}", pi["latest_charge"].as_str().unwrap())).await;
+    assert_eq!(ch["status"], "failed");
+    assert_eq!(ch["failure_code"], "card_declined");
+    assert_eq!(ch["outcome"]["reason"], "generic_decline");
+    assert_eq!(ch["payment_intent"], pi_id.as_str());
+    // Insufficient funds: a second failed charge on the same payment intent.
+    assert_eq!(f.pay("4000000000009995").await.status(), 402);
+    let (_, pi) = f.raw.get(&format!("/v1/payment_intents/{pi_id}")).await;
+    assert_eq!(pi["last_payment_error"]["decline_code"], "insufficient_funds");
+    assert_eq!(f.session().await["payment_intent"], pi_id.as_str());
+    settle(&f.sb).await;
+    let types = f.rx.types().await;
+    assert_subsequence(&types, &["payment_intent.created", "charge.failed", "payment_intent.payment_failed", "charge.failed", "payment_intent.payment_failed"]);
+    assert!(!types.contains(&"checkout.session.completed".to_string()));
+    // Then 4242 succeeds on the same payment intent.
+    assert_eq!(f.pay("4242424242424242").await.status(), 303);
+    let cs = f.session().await;
+    assert_eq!(cs["status"], "complete");
+    assert_eq!(cs["payment_status"], "paid");
+    assert_eq!(cs["payment_intent"], pi_id.as_str());
+    let (_, pi) = f.raw.get(&format!("/v1/payment_intents/{pi_id}")).await;
+    assert_eq!(pi["status"], "succeeded");
+    assert!(pi["last_payment_error"].is_null());
+    let charges = charges_of(&f.raw, &pi_id).await;
+    assert_eq!(charges.iter().map(|c| c["status"].as_str().unwrap()).collect::<Vec<_>>(), ["succeeded", "failed", "failed"]);
+    assert_eq!(pi["latest_charge"], charges[0]["id"]);
+    settle(&f.sb).await;
+    assert_eq!(f.rx.types().await.iter().filter(|t| *t == "payment_intent.created").count(), 1);
+    f.rx.verify_all(&f.secret).await;
+}
+
+#[tokio::test]
+async fn declined_subscription_checkout_retries_the_first_invoices_payment_intent() {
+    let f = session("subscription", &[]).await;
+    assert_eq!(f.pay("4000000000000002").await.status(), 402);
+    assert_eq!(f.pay("4000000000000341").await.status(), 402);
+    let cs = f.session().await;
+    assert_eq!(cs["status"], "open");
+    assert!(cs["subscription"].is_null());
+    settle(&f.sb).await;
+    let types = f.rx.types().await;
+    assert_subsequence(&types, &["charge.failed", "payment_intent.payment_failed", "charge.failed", "payment_intent.payment_failed"]);
+    assert!(!types.contains(&"checkout.session.completed".to_string()));
+    let failed: Vec<Value> = f.rx.events().await.into_iter().filter(|e| e["type"] == "charge.failed").map(|e| e["data"]["object"].clone()).collect();
+    assert_eq!(failed[0]["failure_code"], "card_declined");
+    assert_eq!(failed[0]["outcome"]["reason"], "generic_decline");
+    let pi_id = failed[0]["payment_intent"].as_str().unwrap().to_string();
+    assert_eq!(failed[1]["payment_intent"], pi_id.as_str());
+    let (_, pi) = f.raw.get(&format!("/v1/payment_intents/{pi_id}")).await;
+    assert_eq!(pi["status"], "requires_payment_method");
+    assert_eq!(pi["last_payment_error"]["code"], "card_declined");
+    // 4242 then pays that same payment intent, and the session completes.
+    assert_eq!(f.pay("4242424242424242").await.status(), 303);
+    let cs = f.session().await;
+    assert_eq!(cs["status"], "complete");
+    assert_eq!(cs["payment_status"], "paid");
+    let (_, sub) = f.raw.get(&format!("/v1/subscriptions/{}?expand[]=latest_invoice", cs["subscription"].as_str().unwrap())).await;
+    assert_eq!(sub["status"], "active");
+    assert_eq!(sub["latest_invoice"]["status"], "paid");
+    assert_eq!(sub["latest_invoice"]["payments"]["data"][0]["payment"]["payment_intent"], pi_id.as_str());
+    let (_, pi) = f.raw.get(&format!("/v1/payment_intents/{pi_id}")).await;
+    assert_eq!(pi["status"], "succeeded");
+    let charges = charges_of(&f.raw, &pi_id).await;
+    assert_eq!(charges.len(), 3);
+    assert_eq!(pi["latest_charge"], charges[0]["id"]);
+    assert_eq!(charges[0]["status"], "succeeded");
+    // One customer and one subscription, with the good card as default.
+    let (_, customers) = f.raw.get("/v1/customers").await;
+    assert_eq!(customers["data"].as_array().unwrap().len(), 1);
+    let (_, subs) = f.raw.get("/v1/subscriptions?status=all").await;
+    assert_eq!(subs["data"].as_array().unwrap().len(), 1);
+    let (_, pm) = f.raw.get(&format!("/v1/payment_methods/{}", sub["default_payment_method"].as_str().unwrap())).await;
+    assert_eq!(pm["card"]["last4"], "4242");
+    settle(&f.sb).await;
+    f.rx.verify_all(&f.secret).await;
+}
+
+#[tokio::test]
+async fn nothing_due_today_is_no_payment_required() {
+    // A trial.
+    let f = session("subscription", &[("subscription_data[trial_period_days]", "14")]).await;
+    assert_eq!(f.pay("4242424242424242").await.status(), 303);
+    let cs = f.session().await;
+    assert_eq!(cs["status"], "complete");
+    assert_eq!(cs["payment_status"], "no_payment_required");
+    // A 100% promotion code, subscription mode.
+    let f = session("subscription", &[("allow_promotion_codes", "true")]).await;
+    let coupon = f.raw.ok("/v1/coupons", &[("percent_off", "100"), ("duration", "once")]).await;
+    f.raw.ok("/v1/promotion_codes", &[("promotion[type]", "coupon"), ("promotion[coupon]", coupon["id"].as_str().unwrap()), ("code", "FREE")]).await;
+    assert_eq!(f.pay_with_code("FREE").await.status(), 303);
+    let cs = f.session().await;
+    assert_eq!(cs["amount_total"], 0);
+    assert_eq!(cs["payment_status"], "no_payment_required");
+    let (_, sub) = f.raw.get(&format!("/v1/subscriptions/{}", cs["subscription"].as_str().unwrap())).await;
+    assert_eq!(sub["status"], "active");
+    // A 100% promotion code, payment mode: no payment intent at all.
+    let f = session("payment", &[("allow_promotion_codes", "true")]).await;
+    let coupon = f.raw.ok("/v1/coupons", &[("percent_off", "100"), ("duration", "once")]).await;
+    f.raw.ok("/v1/promotion_codes", &[("promotion[type]", "coupon"), ("promotion[coupon]", coupon["id"].as_str().unwrap()), ("code", "FREE")]).await;
+    assert_eq!(f.pay_with_code("FREE").await.status(), 303);
+    let cs = f.session().await;
+    assert_eq!(cs["status"], "complete");
+    assert_eq!(cs["amount_total"], 0);
+    assert_eq!(cs["payment_status"], "no_payment_required");
+    assert!(cs["payment_intent"].is_null());
 }
