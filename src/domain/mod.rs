@@ -7,3 +7,7 @@ pub mod role;
 pub use email::{Email, EmailError};
 pub use password::{Password, PasswordError};
 pub use role::Role;
+pub mod catalog;
+pub mod money;
+pub mod revenue;
+pub mod subscription;

@@ -1,10 +1,15 @@
 //! Server-only code (feature `ssr`).
 
 pub mod auth;
+pub mod billing;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod mail;
 pub mod startup;
 pub mod state;
+pub mod stripe;
 pub mod telemetry;
+pub mod webhooks;

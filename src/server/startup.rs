@@ -10,6 +10,9 @@ use secrecy::SecretString;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::server::{
+    catalog,
+    stripe::client::StripeClient,
+    webhooks::jobs,
     auth::{self, LoginLimiter},
     config::{Config, StripeMode, SANDBOX_SECRET_KEY},
     db::Db,
@@ -37,11 +40,20 @@ impl Application {
         }
 
         let (stripe, sandbox) = resolve_stripe(&config).await?;
+        let stripe_client = StripeClient::new(&stripe.secret_key, Some(&stripe.api_base))
+            .context("building the Stripe client")?;
 
         let listener = TcpListener::bind(config.site_addr)
             .await
             .with_context(|| format!("binding LEPTOS_SITE_ADDR {}", config.site_addr))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+
+        let mut webhook_secrets = config.stripe.webhook_secrets.clone();
+        if sandbox.is_some() {
+            // Offline: make the embedded sandbox look like a configured Stripe account.
+            webhook_secrets.push(register_sandbox_webhook(&stripe_client, addr).await?);
+            sync_catalog_if_present(&stripe_client).await?;
+        }
 
         let state = AppState {
             leptos_options: leptos_options(&config, addr),
@@ -49,6 +61,9 @@ impl Application {
             config: Arc::new(config),
             stripe,
             login_limiter: Arc::new(LoginLimiter::default()),
+            stripe_client,
+            webhook_secrets: Arc::new(webhook_secrets),
+            inbox_notify: Arc::new(tokio::sync::Notify::new()),
         };
         let router = http::router(state.clone());
         Ok(Self { listener, router, state, sandbox })
@@ -145,9 +160,35 @@ fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// Registers `POST /webhooks/stripe` with the embedded sandbox, as one would in Stripe's
+/// dashboard, and returns the signing secret it issued.
+async fn register_sandbox_webhook(stripe: &StripeClient, addr: SocketAddr) -> anyhow::Result<SecretString> {
+    use stripe_misc::webhook_endpoint::{CreateWebhookEndpoint, CreateWebhookEndpointEnabledEvents};
+    let url = format!("http://{addr}/webhooks/stripe");
+    let create = CreateWebhookEndpoint::new(vec![CreateWebhookEndpointEnabledEvents::All], url.clone());
+    let endpoint = stripe.send(&create, None).await.context("registering the webhook endpoint with the sandbox")?;
+    let secret = endpoint.secret.context("the sandbox returned no webhook secret")?;
+    tracing::info!(%url, "webhook endpoint registered with the embedded sandbox");
+    Ok(SecretString::from(secret))
+}
+
+/// In sandbox mode the catalog is synced at start, so the pricing page works offline at once.
+async fn sync_catalog_if_present(stripe: &StripeClient) -> anyhow::Result<()> {
+    let path = std::path::Path::new(catalog::DEFAULT_PATH);
+    if !path.exists() {
+        tracing::warn!(path = %path.display(), "no catalog file; skipping catalog sync");
+        return Ok(());
+    }
+    let report = catalog::sync::sync(stripe, &catalog::load(path)?).await?;
+    tracing::info!(changed = report.changed_anything(), "catalog synced with the sandbox");
+    Ok(())
+}
+
 fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
     let limiter = state.login_limiter.clone();
     vec![
+        jobs::spawn_webhook_worker(state.clone()),
+        jobs::spawn_mail_sender(state.clone()),
         state.db.session_store().spawn_expiry_sweeper(Duration::from_secs(60 * 10)),
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));

@@ -10,6 +10,7 @@ use crate::server::{
     auth::LoginLimiter,
     config::{Config, StripeMode},
     db::Db,
+    stripe::client::StripeClient,
 };
 
 #[derive(Clone)]
@@ -19,6 +20,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub stripe: StripeRuntime,
     pub login_limiter: Arc<LoginLimiter>,
+    pub stripe_client: StripeClient,
+    /// Secrets a webhook signature may match: `STRIPE_WEBHOOK_SECRET`'s, plus the one the
+    /// embedded sandbox issued when the app registered its endpoint.
+    pub webhook_secrets: Arc<Vec<SecretString>>,
+    /// Wakes the webhook worker when a new event is stored.
+    pub inbox_notify: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -78,6 +78,8 @@ pub struct TestApp {
     /// Keeps cookies, never follows redirects (tests look at each hop).
     pub client: reqwest::Client,
     pub database: TestDatabase,
+    /// The app's own Stripe client (pointing at the sandbox).
+    pub stripe: tollgate::server::stripe::client::StripeClient,
 }
 
 /// The configuration every test app gets, with `overrides` on top.
@@ -112,12 +114,14 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let app = Application::build(config).await.expect("the app builds");
     let port = app.port();
     let db = app.state().db.clone();
+    let stripe = app.state().stripe_client.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db,
         client: new_client(),
         database,
+        stripe,
     }
 }
 

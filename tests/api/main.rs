@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth;
+mod billing;
 mod cli;
 mod headers;
 mod health;

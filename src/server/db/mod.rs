@@ -243,3 +243,27 @@ mod tests {
         assert_eq!(with_mode_rwc("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
     }
 }
+
+/// Starts a transaction that will write. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later fails with
+/// SQLITE_BUSY_SNAPSHOT when another connection wrote in between, and no busy timeout helps.
+pub async fn begin_write(pool: &AnyPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    if pool.connect_options().database_url.scheme() == "sqlite" {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        pool.begin().await
+    }
+}
+
+/// A migrated in-memory SQLite database for unit tests of persistence code.
+#[cfg(test)]
+pub async fn memory_db() -> AnyPool {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(1) // one connection: an in-memory SQLite database lives in it
+        .connect("sqlite::memory:")
+        .await
+        .expect("in-memory SQLite");
+    SQLITE_MIGRATIONS.run(&pool).await.expect("migrations apply");
+    pool
+}

@@ -5,12 +5,14 @@ pub mod context;
 pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod webhooks;
 
 use axum::{
     body::Body,
+    extract::DefaultBodyLimit,
     http::{HeaderName, Request},
     middleware,
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -65,6 +67,11 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route(
+            "/webhooks/stripe",
+            post(webhooks::stripe)
+                .layer(DefaultBodyLimit::max(crate::server::webhooks::receive::MAX_BODY_BYTES)),
+        )
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::route_guard))

@@ -1,0 +1,346 @@
+//! The product catalog declared in `catalog.toml`: plans with monthly/yearly prices, a free tier,
+//! trial days, features, numeric limits, and one-time items. Prices are found in Stripe by
+//! `lookup_key`, derived here, so no price id lives in code or config.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::money::{Currency, Money};
+
+/// A catalog key: lowercase letters, digits and `-`, 1–40 characters (`pro`, `team-plus`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PlanKey(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("key {0:?} must be 1–40 lowercase letters, digits or '-'")]
+    BadKey(String),
+    #[error("key {0:?} is used twice")]
+    DuplicateKey(String),
+    #[error("{0}: amounts must be positive whole minor units")]
+    BadAmount(String),
+    #[error("{0}: a paid plan needs a monthly or a yearly price")]
+    NoPrice(String),
+    #[error("{0}: a free plan cannot have a trial")]
+    TrialOnFreePlan(String),
+    #[error("{0}: trial days must be between 1 and 730")]
+    BadTrial(String),
+    #[error(transparent)]
+    Money(#[from] super::money::MoneyError),
+}
+
+impl PlanKey {
+    pub fn parse(raw: &str) -> Result<Self, CatalogError> {
+        let ok = (1..=40).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !raw.starts_with('-');
+        if ok {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err(CatalogError::BadKey(raw.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PlanKey {
+    type Error = CatalogError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<PlanKey> for String {
+    fn from(value: PlanKey) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for PlanKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingInterval {
+    Month,
+    Year,
+}
+
+impl BillingInterval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Month => "month",
+            Self::Year => "year",
+        }
+    }
+
+    fn lookup_suffix(self) -> &'static str {
+        match self {
+            Self::Month => "monthly",
+            Self::Year => "yearly",
+        }
+    }
+}
+
+/// One price the catalog wants in Stripe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceSpec {
+    pub lookup_key: String,
+    pub amount: Money,
+    /// `None` for one-time prices.
+    pub interval: Option<BillingInterval>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub key: PlanKey,
+    pub name: String,
+    pub description: String,
+    pub monthly: Option<PriceSpec>,
+    pub yearly: Option<PriceSpec>,
+    pub trial_days: Option<u32>,
+    pub features: Vec<String>,
+    pub limits: BTreeMap<String, u64>,
+}
+
+impl Plan {
+    pub fn is_free(&self) -> bool {
+        self.monthly.is_none() && self.yearly.is_none()
+    }
+
+    pub fn price(&self, interval: BillingInterval) -> Option<&PriceSpec> {
+        match interval {
+            BillingInterval::Month => self.monthly.as_ref(),
+            BillingInterval::Year => self.yearly.as_ref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneTimeItem {
+    pub key: PlanKey,
+    pub name: String,
+    pub description: String,
+    pub price: PriceSpec,
+    /// Entitlement granted by buying it.
+    pub grants: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub currency: Currency,
+    pub plans: Vec<Plan>,
+    pub one_time: Vec<OneTimeItem>,
+}
+
+/// `catalog.toml` as written, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCatalog {
+    pub currency: String,
+    #[serde(default)]
+    pub plans: Vec<RawPlan>,
+    #[serde(default)]
+    pub one_time: Vec<RawOneTime>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Minor units per month; absent on the free tier.
+    pub monthly: Option<i64>,
+    /// Minor units per year.
+    pub yearly: Option<i64>,
+    pub trial_days: Option<u32>,
+    #[serde(default)]
+    pub features: Vec<String>,
+    #[serde(default)]
+    pub limits: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOneTime {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub amount: i64,
+    pub grants: Option<String>,
+}
+
+impl TryFrom<RawCatalog> for Catalog {
+    type Error = CatalogError;
+
+    fn try_from(raw: RawCatalog) -> Result<Self, Self::Error> {
+        let currency = Currency::parse(&raw.currency)?;
+        let mut seen = HashSet::new();
+        let mut claim = |key: &PlanKey| {
+            if seen.insert(key.clone()) {
+                Ok(())
+            } else {
+                Err(CatalogError::DuplicateKey(key.to_string()))
+            }
+        };
+        let price = |key: &PlanKey, amount: Option<i64>, interval: Option<BillingInterval>| {
+            amount
+                .map(|amount| {
+                    if amount <= 0 {
+                        return Err(CatalogError::BadAmount(key.to_string()));
+                    }
+                    let lookup_key = match interval {
+                        Some(i) => format!("{key}_{}", i.lookup_suffix()),
+                        None => format!("{key}_once"),
+                    };
+                    Ok(PriceSpec { lookup_key, amount: Money::new(amount, currency), interval })
+                })
+                .transpose()
+        };
+
+        let mut plans = Vec::with_capacity(raw.plans.len());
+        for p in raw.plans {
+            let key = PlanKey::parse(&p.key)?;
+            claim(&key)?;
+            let monthly = price(&key, p.monthly, Some(BillingInterval::Month))?;
+            let yearly = price(&key, p.yearly, Some(BillingInterval::Year))?;
+            match p.trial_days {
+                Some(_) if monthly.is_none() && yearly.is_none() => {
+                    return Err(CatalogError::TrialOnFreePlan(key.to_string()))
+                }
+                Some(days) if !(1..=730).contains(&days) => {
+                    return Err(CatalogError::BadTrial(key.to_string()))
+                }
+                _ => {}
+            }
+            plans.push(Plan {
+                key,
+                name: p.name,
+                description: p.description,
+                monthly,
+                yearly,
+                trial_days: p.trial_days,
+                features: p.features,
+                limits: p.limits,
+            });
+        }
+
+        let mut one_time = Vec::with_capacity(raw.one_time.len());
+        for item in raw.one_time {
+            let key = PlanKey::parse(&item.key)?;
+            claim(&key)?;
+            let price = price(&key, Some(item.amount), None)?.ok_or(CatalogError::NoPrice(key.to_string()))?;
+            one_time.push(OneTimeItem {
+                key,
+                name: item.name,
+                description: item.description,
+                price,
+                grants: item.grants,
+            });
+        }
+        Ok(Catalog { currency, plans, one_time })
+    }
+}
+
+impl Catalog {
+    pub fn plan(&self, key: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.key.as_str() == key)
+    }
+
+    /// Every price the catalog wants in Stripe, plans first.
+    pub fn prices(&self) -> impl Iterator<Item = &PriceSpec> {
+        self.plans
+            .iter()
+            .flat_map(|p| p.monthly.iter().chain(p.yearly.iter()))
+            .chain(self.one_time.iter().map(|i| &i.price))
+    }
+
+    /// The plan and interval a price lookup key belongs to.
+    pub fn plan_for_lookup_key(&self, lookup_key: &str) -> Option<(&Plan, BillingInterval)> {
+        self.plans.iter().find_map(|plan| {
+            [BillingInterval::Month, BillingInterval::Year].into_iter().find_map(|interval| {
+                plan.price(interval)
+                    .filter(|spec| spec.lookup_key == lookup_key)
+                    .map(|_| (plan, interval))
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_plan(key: &str, monthly: Option<i64>, yearly: Option<i64>) -> RawPlan {
+        RawPlan {
+            key: key.into(),
+            name: key.into(),
+            description: String::new(),
+            monthly,
+            yearly,
+            trial_days: None,
+            features: vec![],
+            limits: BTreeMap::new(),
+        }
+    }
+
+    fn catalog(plans: Vec<RawPlan>) -> Result<Catalog, CatalogError> {
+        Catalog::try_from(RawCatalog { currency: "usd".into(), plans, one_time: vec![] })
+    }
+
+    #[test]
+    fn derives_lookup_keys_from_plan_and_interval() {
+        let c = catalog(vec![raw_plan("free", None, None), raw_plan("pro", Some(2900), Some(29000))])
+            .unwrap();
+        let keys: Vec<_> = c.prices().map(|p| p.lookup_key.as_str()).collect();
+        assert_eq!(keys, ["pro_monthly", "pro_yearly"]);
+        assert!(c.plan("free").unwrap().is_free());
+        let (plan, interval) = c.plan_for_lookup_key("pro_yearly").unwrap();
+        assert_eq!((plan.key.as_str(), interval), ("pro", BillingInterval::Year));
+        assert!(c.plan_for_lookup_key("pro_weekly").is_none());
+    }
+
+    #[test]
+    fn refuses_bad_keys_duplicates_amounts_and_trials() {
+        assert!(matches!(catalog(vec![raw_plan("Pro", Some(1), None)]), Err(CatalogError::BadKey(_))));
+        assert!(matches!(
+            catalog(vec![raw_plan("pro", Some(1), None), raw_plan("pro", Some(2), None)]),
+            Err(CatalogError::DuplicateKey(_))
+        ));
+        assert!(matches!(catalog(vec![raw_plan("pro", Some(0), None)]), Err(CatalogError::BadAmount(_))));
+        let mut free_trial = raw_plan("free", None, None);
+        free_trial.trial_days = Some(14);
+        assert!(matches!(catalog(vec![free_trial]), Err(CatalogError::TrialOnFreePlan(_))));
+        let mut long_trial = raw_plan("pro", Some(100), None);
+        long_trial.trial_days = Some(0);
+        assert!(matches!(catalog(vec![long_trial]), Err(CatalogError::BadTrial(_))));
+    }
+
+    #[test]
+    fn one_time_items_share_the_key_space() {
+        let raw = RawCatalog {
+            currency: "usd".into(),
+            plans: vec![raw_plan("pro", Some(100), None)],
+            one_time: vec![RawOneTime {
+                key: "pro".into(),
+                name: "x".into(),
+                description: String::new(),
+                amount: 5,
+                grants: None,
+            }],
+        };
+        assert!(matches!(Catalog::try_from(raw), Err(CatalogError::DuplicateKey(_))));
+    }
+}

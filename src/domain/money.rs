@@ -1,0 +1,184 @@
+//! Money as integer minor units plus an ISO currency code. Never floats.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A lowercase three-letter ISO 4217 code, as Stripe writes it (`usd`, `eur`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("currency must be a three-letter ISO code, got {0:?}")]
+    BadCurrency(String),
+    #[error("amounts in different currencies ({0} and {1}) cannot be combined")]
+    CurrencyMismatch(Currency, Currency),
+    #[error("amount overflow")]
+    Overflow,
+}
+
+impl Currency {
+    pub fn parse(code: &str) -> Result<Self, MoneyError> {
+        let lower = code.trim().to_ascii_lowercase();
+        let bytes = lower.as_bytes();
+        if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_lowercase) {
+            return Err(MoneyError::BadCurrency(code.to_string()));
+        }
+        Ok(Self([bytes[0], bytes[1], bytes[2]]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters are ever stored.
+        std::str::from_utf8(&self.0).expect("ascii")
+    }
+
+    /// Digits after the decimal point. Stripe's zero-decimal currencies have none.
+    pub fn exponent(&self) -> u32 {
+        const ZERO_DECIMAL: [&str; 16] = [
+            "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
+            "vuv", "xaf", "xof", "xpf",
+        ];
+        if ZERO_DECIMAL.contains(&self.as_str()) {
+            0
+        } else {
+            2
+        }
+    }
+
+    fn symbol(&self) -> Option<&'static str> {
+        match self.as_str() {
+            "usd" => Some("$"),
+            "eur" => Some("€"),
+            "gbp" => Some("£"),
+            "jpy" => Some("¥"),
+            _ => None,
+        }
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = MoneyError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(value: Currency) -> Self {
+        value.as_str().to_string()
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An amount in minor units (cents for USD) of one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    minor: i64,
+    currency: Currency,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: Currency) -> Self {
+        Self { minor, currency }
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Self::new(0, currency)
+    }
+
+    pub fn minor(&self) -> i64 {
+        self.minor
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        if self.currency != other.currency {
+            return Err(MoneyError::CurrencyMismatch(self.currency, other.currency));
+        }
+        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(minor, self.currency))
+    }
+}
+
+impl fmt::Display for Money {
+    /// `$12.50`, `-€3.00`, `¥500`, `12.50 CHF`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        let exp = self.currency.exponent();
+        let number = if exp == 0 {
+            abs.to_string()
+        } else {
+            let unit = 10u64.pow(exp);
+            format!("{}.{:0width$}", abs / unit, abs % unit, width = exp as usize)
+        };
+        match self.currency.symbol() {
+            Some(symbol) => write!(f, "{sign}{symbol}{number}"),
+            None => write!(f, "{sign}{number} {}", self.currency.as_str().to_uppercase()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd() -> Currency {
+        Currency::parse("usd").unwrap()
+    }
+
+    #[test]
+    fn currency_parses_and_normalises() {
+        assert_eq!(Currency::parse("USD").unwrap().as_str(), "usd");
+        assert_eq!(Currency::parse(" eur ").unwrap().as_str(), "eur");
+        assert!(Currency::parse("us").is_err());
+        assert!(Currency::parse("usdd").is_err());
+        assert!(Currency::parse("u$d").is_err());
+    }
+
+    #[test]
+    fn formats_two_decimal_currencies() {
+        assert_eq!(Money::new(1250, usd()).to_string(), "$12.50");
+        assert_eq!(Money::new(5, usd()).to_string(), "$0.05");
+        assert_eq!(Money::new(-300, Currency::parse("eur").unwrap()).to_string(), "-€3.00");
+        assert_eq!(Money::new(1999, Currency::parse("chf").unwrap()).to_string(), "19.99 CHF");
+    }
+
+    #[test]
+    fn formats_zero_decimal_currencies() {
+        assert_eq!(Money::new(500, Currency::parse("jpy").unwrap()).to_string(), "¥500");
+    }
+
+    #[test]
+    fn adding_refuses_mixed_currencies_and_overflow() {
+        let eur = Currency::parse("eur").unwrap();
+        assert_eq!(Money::new(1, usd()).checked_add(Money::new(2, usd())), Ok(Money::new(3, usd())));
+        assert!(matches!(
+            Money::new(1, usd()).checked_add(Money::new(2, eur)),
+            Err(MoneyError::CurrencyMismatch(..))
+        ));
+        assert_eq!(
+            Money::new(i64::MAX, usd()).checked_add(Money::new(1, usd())),
+            Err(MoneyError::Overflow)
+        );
+    }
+
+    #[test]
+    fn serde_round_trip_keeps_integer_minor_units() {
+        let m = Money::new(1250, usd());
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(json, r#"{"minor":1250,"currency":"usd"}"#);
+        assert_eq!(serde_json::from_str::<Money>(&json).unwrap(), m);
+        assert!(serde_json::from_str::<Money>(r#"{"minor":1,"currency":"xx"}"#).is_err());
+    }
+}

@@ -1,0 +1,123 @@
+//! The email outbox. Billing events enqueue emails in the same transaction as the state change,
+//! under a cause key that is unique: each email goes out at most once per cause, however often
+//! the event is delivered or replayed. A separate sender drains the outbox.
+
+use anyhow::Context;
+use sqlx::{Any, Transaction};
+
+use crate::domain::money::{Currency, Money};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailKind {
+    Receipt,
+    PaymentFailed,
+    ActionRequired,
+    TrialEnding,
+}
+
+impl EmailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Receipt => "receipt",
+            Self::PaymentFailed => "payment_failed",
+            Self::ActionRequired => "action_required",
+            Self::TrialEnding => "trial_ending",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub cause_key: String,
+    pub kind: EmailKind,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+fn amount(minor: i64, currency: &str) -> String {
+    Currency::parse(currency)
+        .map(|c| Money::new(minor, c).to_string())
+        .unwrap_or_else(|_| format!("{minor} {currency}"))
+}
+
+pub fn receipt(to: &str, invoice_id: &str, paid: i64, currency: &str, url: Option<&str>) -> Email {
+    Email {
+        cause_key: format!("receipt:{invoice_id}"),
+        kind: EmailKind::Receipt,
+        to: to.to_string(),
+        subject: format!("Receipt: {} paid", amount(paid, currency)),
+        body: format!(
+            "Thank you. We received your payment of {}.\n{}",
+            amount(paid, currency),
+            url.map(|u| format!("Your invoice: {u}\n")).unwrap_or_default()
+        ),
+    }
+}
+
+/// One email per failed attempt: the attempt count is part of the cause.
+pub fn payment_failed(to: &str, invoice_id: &str, attempt: i64, due: i64, currency: &str, fix_url: &str) -> Email {
+    Email {
+        cause_key: format!("payment_failed:{invoice_id}:{attempt}"),
+        kind: EmailKind::PaymentFailed,
+        to: to.to_string(),
+        subject: format!("Your payment of {} failed", amount(due, currency)),
+        body: format!(
+            "We could not charge your card for {}. Please update your payment method:\n{fix_url}\n",
+            amount(due, currency)
+        ),
+    }
+}
+
+pub fn action_required(to: &str, invoice_id: &str, url: &str) -> Email {
+    Email {
+        cause_key: format!("action_required:{invoice_id}"),
+        kind: EmailKind::ActionRequired,
+        to: to.to_string(),
+        subject: "Your bank needs you to confirm a payment".to_string(),
+        body: format!("Please confirm your payment here:\n{url}\n"),
+    }
+}
+
+pub fn trial_ending(to: &str, subscription_id: &str, trial_end: i64, manage_url: &str) -> Email {
+    Email {
+        cause_key: format!("trial_ending:{subscription_id}:{trial_end}"),
+        kind: EmailKind::TrialEnding,
+        to: to.to_string(),
+        subject: "Your trial ends soon".to_string(),
+        body: format!("Your free trial ends in a few days. Manage your plan:\n{manage_url}\n"),
+    }
+}
+
+/// Queues `email` unless its cause already queued one. Returns whether it was new.
+pub async fn enqueue(tx: &mut Transaction<'_, Any>, email: &Email, now: i64) -> anyhow::Result<bool> {
+    let result = sqlx::query(
+        "INSERT INTO emails (cause_key, kind, to_address, subject, body, status, attempts, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6) ON CONFLICT (cause_key) DO NOTHING",
+    )
+    .bind(&email.cause_key)
+    .bind(email.kind.as_str())
+    .bind(&email.to)
+    .bind(&email.subject)
+    .bind(&email.body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .with_context(|| format!("queueing email {}", email.cause_key))?;
+    Ok(result.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cause_keys_name_what_the_email_is_about() {
+        assert_eq!(receipt("a@b.c", "in_1", 2900, "usd", None).cause_key, "receipt:in_1");
+        let failed = payment_failed("a@b.c", "in_1", 2, 2900, "usd", "http://x/account");
+        assert_eq!(failed.cause_key, "payment_failed:in_1:2");
+        assert!(failed.subject.contains("$29.00"), "{}", failed.subject);
+        assert!(failed.body.contains("http://x/account"));
+        assert_eq!(trial_ending("a@b.c", "sub_1", 99, "u").cause_key, "trial_ending:sub_1:99");
+    }
+}

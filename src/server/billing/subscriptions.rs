@@ -1,0 +1,297 @@
+//! The local projection of Stripe subscriptions: one row per subscription, always rewritten from
+//! the object Stripe returns now (re-fetched by the worker), with the MRR movement its change
+//! implies written in the same transaction under a unique cause key.
+
+use anyhow::Context;
+use sqlx::{Any, Row, Transaction};
+use stripe_shared::{RecurringInterval, Subscription, SubscriptionStatus as StripeStatus};
+
+use crate::domain::catalog::BillingInterval;
+use crate::domain::revenue::{self, MovementKind};
+use crate::domain::subscription::SubscriptionStatus;
+
+/// What the app keeps of a subscription. Money in minor units, times in unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub customer_id: String,
+    pub status: SubscriptionStatus,
+    pub price_id: String,
+    pub lookup_key: Option<String>,
+    pub quantity: i64,
+    pub unit_amount: i64,
+    pub currency: String,
+    pub interval: Option<BillingInterval>,
+    pub interval_count: i64,
+    pub current_period_start: i64,
+    pub current_period_end: i64,
+    pub cancel_at_period_end: bool,
+    pub cancel_at: Option<i64>,
+    pub canceled_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub trial_end: Option<i64>,
+    pub created: i64,
+    /// Monthly recurring revenue this subscription brings now (0 while trialing or not paying).
+    pub mrr: i64,
+}
+
+fn status_from_stripe(status: &StripeStatus) -> anyhow::Result<SubscriptionStatus> {
+    Ok(match status {
+        StripeStatus::Active => SubscriptionStatus::Active,
+        StripeStatus::Canceled => SubscriptionStatus::Canceled,
+        StripeStatus::Incomplete => SubscriptionStatus::Incomplete,
+        StripeStatus::IncompleteExpired => SubscriptionStatus::IncompleteExpired,
+        StripeStatus::PastDue => SubscriptionStatus::PastDue,
+        StripeStatus::Paused => SubscriptionStatus::Paused,
+        StripeStatus::Trialing => SubscriptionStatus::Trialing,
+        StripeStatus::Unpaid => SubscriptionStatus::Unpaid,
+        StripeStatus::Unknown(other) => anyhow::bail!("unknown subscription status {other:?}"),
+        #[allow(unreachable_patterns)]
+        other => anyhow::bail!("unhandled subscription status {other:?}"),
+    })
+}
+
+/// Statuses whose subscription is paid for: the ones that count toward MRR.
+fn counts_toward_mrr(status: SubscriptionStatus) -> bool {
+    matches!(status, SubscriptionStatus::Active | SubscriptionStatus::PastDue)
+}
+
+impl SubscriptionRow {
+    pub fn from_stripe(sub: &Subscription) -> anyhow::Result<Self> {
+        let status = status_from_stripe(&sub.status)?;
+        // tollgate sells one price per subscription; its first item carries price and period.
+        let item = sub
+            .items
+            .data
+            .first()
+            .with_context(|| format!("subscription {} has no items", sub.id.as_str()))?;
+        let price = &item.price;
+        let quantity = i64::try_from(item.quantity.unwrap_or(1)).context("quantity overflow")?;
+        let unit_amount = price.unit_amount.unwrap_or(0);
+        let (interval, interval_count) = match &price.recurring {
+            Some(r) => {
+                let interval = match r.interval {
+                    RecurringInterval::Month => Some(BillingInterval::Month),
+                    RecurringInterval::Year => Some(BillingInterval::Year),
+                    _ => None,
+                };
+                (interval, i64::try_from(r.interval_count).unwrap_or(1))
+            }
+            None => (None, 1),
+        };
+        let mrr = match interval {
+            Some(interval) if counts_toward_mrr(status) => {
+                revenue::monthly_recurring(unit_amount, quantity, interval, interval_count, 0)
+            }
+            _ => 0,
+        };
+        Ok(Self {
+            id: sub.id.as_str().to_string(),
+            customer_id: sub.customer.id().as_str().to_string(),
+            status,
+            price_id: price.id.as_str().to_string(),
+            lookup_key: price.lookup_key.clone(),
+            quantity,
+            unit_amount,
+            currency: price.currency.to_string(),
+            interval,
+            interval_count,
+            current_period_start: item.current_period_start,
+            current_period_end: item.current_period_end,
+            cancel_at_period_end: sub.cancel_at_period_end,
+            cancel_at: sub.cancel_at,
+            canceled_at: sub.canceled_at,
+            ended_at: sub.ended_at,
+            trial_end: sub.trial_end,
+            created: sub.created,
+            mrr,
+        })
+    }
+}
+
+/// What an upsert changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub previous_status: Option<SubscriptionStatus>,
+    pub mrr_before: i64,
+    pub mrr_after: i64,
+    pub movement: Option<MovementKind>,
+}
+
+/// Writes `row` and, when MRR moved, an MRR movement keyed by `cause` (the event id), so
+/// applying the same event twice writes one movement.
+pub async fn upsert(
+    tx: &mut Transaction<'_, Any>,
+    row: &SubscriptionRow,
+    cause: &str,
+    occurred_at: i64,
+    now: i64,
+) -> anyhow::Result<Change> {
+    let previous = sqlx::query("SELECT status, mrr FROM subscriptions WHERE id = $1")
+        .bind(&row.id)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("reading the stored subscription")?;
+    let (previous_status, mrr_before) = match previous {
+        Some(r) => {
+            let status: String = r.try_get("status")?;
+            (Some(status.parse::<SubscriptionStatus>()?), r.try_get::<i64, _>("mrr")?)
+        }
+        None => (None, 0),
+    };
+
+    sqlx::query(
+        "INSERT INTO subscriptions (id, customer_id, status, price_id, lookup_key, quantity, \
+           unit_amount, currency, billing_interval, interval_count, current_period_start, \
+           current_period_end, cancel_at_period_end, cancel_at, canceled_at, ended_at, trial_end, \
+           created, mrr, synced_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+           $19, $20) \
+         ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
+           status = excluded.status, price_id = excluded.price_id, \
+           lookup_key = excluded.lookup_key, quantity = excluded.quantity, \
+           unit_amount = excluded.unit_amount, currency = excluded.currency, \
+           billing_interval = excluded.billing_interval, interval_count = excluded.interval_count, \
+           current_period_start = excluded.current_period_start, \
+           current_period_end = excluded.current_period_end, \
+           cancel_at_period_end = excluded.cancel_at_period_end, cancel_at = excluded.cancel_at, \
+           canceled_at = excluded.canceled_at, ended_at = excluded.ended_at, \
+           trial_end = excluded.trial_end, mrr = excluded.mrr, synced_at = excluded.synced_at",
+    )
+    .bind(&row.id)
+    .bind(&row.customer_id)
+    .bind(row.status.as_str())
+    .bind(&row.price_id)
+    .bind(row.lookup_key.as_deref())
+    .bind(row.quantity)
+    .bind(row.unit_amount)
+    .bind(&row.currency)
+    .bind(row.interval.map(BillingInterval::as_str))
+    .bind(row.interval_count)
+    .bind(row.current_period_start)
+    .bind(row.current_period_end)
+    .bind(row.cancel_at_period_end)
+    .bind(row.cancel_at)
+    .bind(row.canceled_at)
+    .bind(row.ended_at)
+    .bind(row.trial_end)
+    .bind(row.created)
+    .bind(row.mrr)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .with_context(|| format!("storing subscription {}", row.id))?;
+
+    // COUNT, not EXISTS: SQLite would answer an integer where Postgres answers a boolean.
+    let paid_movements: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mrr_movements WHERE customer_id = $1 AND mrr_after > 0",
+    )
+    .bind(&row.customer_id)
+    .fetch_one(&mut **tx)
+    .await
+    .context("reading the customer's revenue history")?;
+    let movement = revenue::classify(mrr_before, row.mrr, paid_movements > 0);
+    if let Some(kind) = movement {
+        sqlx::query(
+            "INSERT INTO mrr_movements (cause_key, customer_id, subscription_id, kind, \
+               mrr_before, mrr_after, delta, currency, occurred_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (cause_key) DO NOTHING",
+        )
+        .bind(format!("{cause}:{}", row.id))
+        .bind(&row.customer_id)
+        .bind(&row.id)
+        .bind(kind.as_str())
+        .bind(mrr_before)
+        .bind(row.mrr)
+        .bind(row.mrr - mrr_before)
+        .bind(&row.currency)
+        .bind(occurred_at)
+        .execute(&mut **tx)
+        .await
+        .context("recording the MRR movement")?;
+    }
+    Ok(Change { previous_status, mrr_before, mrr_after: row.mrr, movement })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::memory_db;
+    use sqlx::AnyPool;
+
+
+    fn row(status: SubscriptionStatus, mrr: i64) -> SubscriptionRow {
+        SubscriptionRow {
+            id: "sub_1".into(),
+            customer_id: "cus_1".into(),
+            status,
+            price_id: "price_1".into(),
+            lookup_key: Some("pro_monthly".into()),
+            quantity: 1,
+            unit_amount: mrr,
+            currency: "usd".into(),
+            interval: Some(BillingInterval::Month),
+            interval_count: 1,
+            current_period_start: 0,
+            current_period_end: 100,
+            cancel_at_period_end: false,
+            cancel_at: None,
+            canceled_at: None,
+            ended_at: None,
+            trial_end: None,
+            created: 0,
+            mrr,
+        }
+    }
+
+    async fn apply(pool: &AnyPool, row: &SubscriptionRow, cause: &str) -> Change {
+        let mut tx = pool.begin().await.unwrap();
+        let change = upsert(&mut tx, row, cause, 10, 10).await.unwrap();
+        tx.commit().await.unwrap();
+        change
+    }
+
+    async fn movements(pool: &AnyPool) -> Vec<(String, i64)> {
+        sqlx::query("SELECT kind, delta FROM mrr_movements ORDER BY occurred_at, cause_key")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.get("kind"), r.get("delta")))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_life_of_movements_is_recorded_once_per_event() {
+        let pool = memory_db().await;
+        let trial = apply(&pool, &row(SubscriptionStatus::Trialing, 0), "evt_1").await;
+        assert_eq!((trial.previous_status, trial.movement), (None, None));
+        let paid = apply(&pool, &row(SubscriptionStatus::Active, 2900), "evt_2").await;
+        assert_eq!(paid.movement, Some(MovementKind::New));
+        // The same event applied again (a duplicate or a replay) moves nothing more.
+        let again = apply(&pool, &row(SubscriptionStatus::Active, 2900), "evt_2").await;
+        assert_eq!(again.movement, None);
+        apply(&pool, &row(SubscriptionStatus::Active, 9900), "evt_3").await;
+        apply(&pool, &row(SubscriptionStatus::Active, 900), "evt_4").await;
+        apply(&pool, &row(SubscriptionStatus::Canceled, 0), "evt_5").await;
+        let back = apply(&pool, &row(SubscriptionStatus::Active, 900), "evt_6").await;
+        assert_eq!(back.movement, Some(MovementKind::Reactivation));
+        let expected: Vec<(String, i64)> = [
+            ("new", 2900),
+            ("expansion", 7000),
+            ("contraction", -9000),
+            ("churn", -900),
+            ("reactivation", 900),
+        ]
+        .into_iter()
+        .map(|(k, d)| (k.to_string(), d))
+        .collect();
+        // occurred_at is equal for all, so order by cause key: evt_2 … evt_6.
+        assert_eq!(movements(&pool).await, expected);
+        let status: String = sqlx::query_scalar("SELECT status FROM subscriptions WHERE id = 'sub_1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(status, "active");
+    }
+}

@@ -1,0 +1,39 @@
+//! `POST /webhooks/stripe`: thin; the work is in `server::webhooks::receive`.
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::IntoResponse,
+};
+
+use crate::server::{
+    state::AppState,
+    webhooks::{
+        inbox::Recorded,
+        jobs::unix_now,
+        receive::{receive, WebhookSettings},
+    },
+};
+
+pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+    let settings = WebhookSettings {
+        secrets: &state.webhook_secrets,
+        tolerance_secs: state.config.stripe.webhook_tolerance_secs,
+    };
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    match receive(state.db.pool(), &settings, signature, &body, unix_now()).await {
+        Ok(recorded) => {
+            if recorded == Recorded::New {
+                state.inbox_notify.notify_one();
+            }
+            (StatusCode::OK, "ok")
+        }
+        Err(err) => {
+            let status = err.status();
+            // The reason, never the body: payloads may carry personal data.
+            tracing::warn!(%status, error = %err, "webhook refused");
+            (status, if status.is_server_error() { "could not store the event" } else { "bad request" })
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Drains the email outbox. With `SMTP_URL` set, emails go out through lettre; without it they
+//! are kept as the dev mailbox (`/admin/mail`), marked `stored`, and nothing leaves the machine.
+
+use anyhow::Context;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{AnyPool, Row};
+
+/// After this many failed sends an email is marked `failed` and left for a person to look at.
+const MAX_SEND_ATTEMPTS: i64 = 5;
+
+pub enum Mailer {
+    /// Keep emails in the database only.
+    DevMailbox,
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+}
+
+impl Mailer {
+    /// `smtp_url` is lettre's URL form, e.g. `smtps://user:pass@smtp.example.com:465`.
+    pub fn from_config(smtp_url: Option<&SecretString>, from: &str) -> anyhow::Result<Self> {
+        match smtp_url {
+            None => Ok(Self::DevMailbox),
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                    .context("SMTP_URL is not a valid SMTP URL")?
+                    .build();
+                let from = from.parse().with_context(|| format!("{from:?} is not a valid sender address"))?;
+                Ok(Self::Smtp { transport, from })
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SendReport {
+    pub sent: usize,
+    pub stored: usize,
+    pub failed: usize,
+}
+
+/// Sends (or stores) up to `limit` pending emails.
+pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> anyhow::Result<SendReport> {
+    let rows = sqlx::query(
+        "SELECT id, to_address, subject, body, attempts FROM emails \
+         WHERE status = 'pending' ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("reading the email outbox")?;
+    let mut report = SendReport::default();
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        let result = match mailer {
+            Mailer::DevMailbox => Ok("stored"),
+            Mailer::Smtp { transport, from } => {
+                let to: String = row.try_get("to_address")?;
+                let subject: String = row.try_get("subject")?;
+                let body: String = row.try_get("body")?;
+                send(transport, from, &to, &subject, body).await.map(|()| "sent")
+            }
+        };
+        match result {
+            Ok(status) => {
+                sqlx::query("UPDATE emails SET status = $1, sent_at = $2, attempts = attempts + 1 WHERE id = $3")
+                    .bind(status)
+                    .bind(now)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .with_context(|| format!("marking email {id} {status}"))?;
+                if status == "sent" {
+                    report.sent += 1;
+                } else {
+                    report.stored += 1;
+                }
+            }
+            Err(err) => {
+                let attempts: i64 = row.try_get::<i64, _>("attempts")? + 1;
+                let status = if attempts >= MAX_SEND_ATTEMPTS { "failed" } else { "pending" };
+                tracing::warn!(email_id = id, attempts, error = %format!("{err:#}"), "sending email failed");
+                sqlx::query("UPDATE emails SET status = $1, attempts = $2, last_error = $3 WHERE id = $4")
+                    .bind(status)
+                    .bind(attempts)
+                    .bind(format!("{err:#}"))
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .with_context(|| format!("recording the failure of email {id}"))?;
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+async fn send(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &Mailbox,
+    to: &str,
+    subject: &str,
+    body: String,
+) -> anyhow::Result<()> {
+    let message = Message::builder()
+        .from(from.clone())
+        .to(to.parse().with_context(|| format!("{to:?} is not a valid address"))?)
+        .subject(subject)
+        .body(body)
+        .context("building the email")?;
+    transport.send(message).await.context("SMTP send")?;
+    Ok(())
+}

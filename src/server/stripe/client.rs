@@ -1,0 +1,112 @@
+//! The one place the app talks to Stripe or the sandbox. async-stripe pins the API version
+//! (2026-09-30.endive); this adds a per-attempt timeout and retries on 429, 5xx and network
+//! errors. Every write carries an idempotency key, the same one on every attempt, so a retried
+//! create never creates twice.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_client_core::StripeMethod;
+
+/// How many times a request is tried before its last error is returned.
+const MAX_ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+#[derive(Clone)]
+pub struct StripeClient {
+    inner: stripe::Client,
+    first_backoff: Duration,
+}
+
+impl std::fmt::Debug for StripeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The inner client holds the secret key: never print it.
+        f.debug_struct("StripeClient").finish_non_exhaustive()
+    }
+}
+
+impl StripeClient {
+    /// `api_base` points the client at the sandbox (or any Stripe-compatible server).
+    pub fn new(secret_key: &SecretString, api_base: Option<&str>) -> Result<Self, StripeError> {
+        let mut builder = stripe::ClientBuilder::new(secret_key.expose_secret())
+            .timeout(Duration::from_secs(30))
+            .app_info("tollgate", Some(env!("CARGO_PKG_VERSION").to_string()), None);
+        if let Some(base) = api_base {
+            builder = builder.url(base.trim_end_matches('/'));
+        }
+        Ok(Self { inner: builder.build()?, first_backoff: FIRST_BACKOFF })
+    }
+
+    /// Sends `request`, retrying transient failures. Writes use `idempotency_key` when given (derive
+    /// it from what the write means, e.g. user + price + time bucket) and a fresh random key
+    /// otherwise; either way every attempt reuses it.
+    pub async fn send<R>(
+        &self,
+        request: &R,
+        idempotency_key: Option<&str>,
+    ) -> Result<R::Output, StripeError>
+    where
+        R: StripeRequest,
+        R::Output: miniserde::Deserialize,
+    {
+        let strategy = match request.build().method {
+            StripeMethod::Post | StripeMethod::Delete => {
+                let key = match idempotency_key {
+                    Some(key) => IdempotencyKey::new(key)
+                        .map_err(|e| StripeError::ConfigError(e.to_string()))?,
+                    None => IdempotencyKey::new(uuid::Uuid::new_v4().to_string())
+                        .expect("a uuid is a valid key"),
+                };
+                RequestStrategy::Idempotent(key)
+            }
+            StripeMethod::Get => RequestStrategy::Once,
+        };
+        let mut attempt = 1;
+        loop {
+            let result =
+                request.customize().request_strategy(strategy.clone()).send(&self.inner).await;
+            match result {
+                Err(err) if attempt < MAX_ATTEMPTS && is_transient(&err) => {
+                    let backoff = self.first_backoff * 2u32.pow(attempt - 1);
+                    tracing::warn!(attempt, ?backoff, error = %short(&err), "stripe request failed, retrying");
+                    tokio::time::sleep(backoff).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Worth retrying with the same idempotency key: rate limits, Stripe's own failures, a key still in
+/// flight (409 lock), and anything that never got an answer.
+pub fn is_transient(err: &StripeError) -> bool {
+    match err {
+        StripeError::Stripe(_, status) => matches!(status, 409 | 429 | 500..=599),
+        StripeError::ClientError(_) | StripeError::Timeout => true,
+        StripeError::JSONDeserialize(_) | StripeError::ConfigError(_) => false,
+    }
+}
+
+/// Stripe's message without the request body or any key material.
+pub fn short(err: &StripeError) -> String {
+    match err {
+        StripeError::Stripe(api, status) => format!(
+            "{status} {}: {}",
+            api.code.as_ref().map(|c| c.as_str().to_string()).unwrap_or_else(|| "error".into()),
+            api.message.as_deref().unwrap_or("")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Stripe's status code and error code, when Stripe answered.
+pub fn api_error(err: &StripeError) -> Option<(u16, Option<String>)> {
+    match err {
+        StripeError::Stripe(api, status) => {
+            Some((*status, api.code.as_ref().map(|c| c.as_str().to_string())))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,3 @@
+//! Everything that talks to Stripe goes through [`client::StripeClient`].
+
+pub mod client;

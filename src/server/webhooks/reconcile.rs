@@ -1,0 +1,54 @@
+//! Heals missed deliveries: reads Stripe's events list from a little before the newest event we
+//! hold and feeds every event into the same inbox (a duplicate is simply skipped).
+
+use anyhow::Context;
+use sqlx::AnyPool;
+use stripe_core::event::ListEvent;
+use stripe_types::RangeQueryTs;
+
+use super::inbox::{self, Recorded, Source};
+use crate::server::stripe::client::StripeClient;
+
+/// Re-read this far behind the newest stored event: Stripe may create events slightly out of
+/// order, and a late one must not be skipped.
+const OVERLAP_SECS: i64 = 600;
+/// Stripe keeps events for 30 days; with an empty inbox, start there.
+const FIRST_RUN_LOOKBACK_SECS: i64 = 30 * 24 * 3600;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub seen: usize,
+    pub new: usize,
+}
+
+pub async fn reconcile(pool: &AnyPool, stripe: &StripeClient, now: i64) -> anyhow::Result<ReconcileReport> {
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(stripe_created) FROM webhook_events")
+        .fetch_one(pool)
+        .await
+        .context("reading the newest stored event")?;
+    let since = newest.map(|t| t - OVERLAP_SECS).unwrap_or(now - FIRST_RUN_LOOKBACK_SECS);
+    let mut report = ReconcileReport::default();
+    let mut starting_after: Option<String> = None;
+    loop {
+        let mut list = ListEvent::new().created(RangeQueryTs::gte(since)).limit(100);
+        if let Some(after) = &starting_after {
+            list = list.starting_after(after.clone());
+        }
+        let page = stripe.send(&list, None).await.context("listing events")?;
+        for event in &page.data {
+            let body = serde_json::to_vec(event).context("re-encoding an event")?;
+            report.seen += 1;
+            if inbox::record(pool, &body, Source::Reconcile, now).await? == Recorded::New {
+                report.new += 1;
+            }
+        }
+        match (page.has_more, page.data.last()) {
+            (true, Some(last)) => starting_after = Some(last.id.as_str().to_string()),
+            _ => break,
+        }
+    }
+    if report.new > 0 {
+        tracing::info!(new = report.new, seen = report.seen, "reconcile found missed events");
+    }
+    Ok(report)
+}

@@ -1,0 +1,262 @@
+//! Applies inbox events: oldest Stripe time first, one at a time, so events for one object are
+//! applied in order. Failures retry with exponential backoff; after `MAX_ATTEMPTS` the event is
+//! dead-lettered with its error, visible (and replayable) in the admin.
+
+use std::future::Future;
+
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+pub const MAX_ATTEMPTS: i64 = 8;
+/// First retry after this many seconds, doubling each time (30 s … about an hour).
+const FIRST_RETRY_SECS: i64 = 30;
+
+/// A stored event, as the handler sees it.
+#[derive(Debug, Clone)]
+pub struct InboxEvent {
+    pub id: String,
+    pub event_type: String,
+    pub object_id: Option<String>,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// A type the app does not act on: stored, marked, never retried.
+    Ignored,
+}
+
+impl Outcome {
+    fn status(self) -> &'static str {
+        match self {
+            Self::Applied => "processed",
+            Self::Ignored => "ignored",
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatchReport {
+    pub applied: usize,
+    pub ignored: usize,
+    pub retrying: usize,
+    pub dead: usize,
+}
+
+impl BatchReport {
+    pub fn total(&self) -> usize {
+        self.applied + self.ignored + self.retrying + self.dead
+    }
+}
+
+/// Seconds until the next try after `attempts` failed ones.
+pub fn backoff_secs(attempts: i64) -> i64 {
+    FIRST_RETRY_SECS.saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1))
+}
+
+/// Applies up to `limit` due events with `apply`, recording each outcome.
+pub async fn run_batch<F, Fut>(
+    pool: &AnyPool,
+    now: i64,
+    limit: i64,
+    mut apply: F,
+) -> anyhow::Result<BatchReport>
+where
+    F: FnMut(InboxEvent) -> Fut,
+    Fut: Future<Output = anyhow::Result<Outcome>>,
+{
+    let rows = sqlx::query(
+        "SELECT id, event_type, object_id, payload, attempts FROM webhook_events \
+         WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $1 \
+         ORDER BY stripe_created, received_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("reading due webhook events")?;
+
+    let mut report = BatchReport::default();
+    for row in rows {
+        let event = InboxEvent {
+            id: row.try_get("id")?,
+            event_type: row.try_get("event_type")?,
+            object_id: row.try_get("object_id")?,
+            payload: row.try_get("payload")?,
+            attempts: row.try_get("attempts")?,
+        };
+        let id = event.id.clone();
+        let attempts = event.attempts + 1;
+        match apply(event).await {
+            Ok(outcome) => {
+                sqlx::query(
+                    "UPDATE webhook_events SET status = $1, attempts = $2, last_error = NULL, \
+                     processed_at = $3 WHERE id = $4",
+                )
+                .bind(outcome.status())
+                .bind(attempts)
+                .bind(now)
+                .bind(&id)
+                .execute(pool)
+                .await
+                .with_context(|| format!("marking event {id} {}", outcome.status()))?;
+                match outcome {
+                    Outcome::Applied => report.applied += 1,
+                    Outcome::Ignored => report.ignored += 1,
+                }
+            }
+            Err(err) => {
+                let dead = attempts >= MAX_ATTEMPTS;
+                let status = if dead { "dead" } else { "retrying" };
+                // `{:#}` keeps the context chain on one line.
+                let message = format!("{err:#}");
+                tracing::warn!(event_id = %id, attempts, status, error = %message, "webhook event failed");
+                sqlx::query(
+                    "UPDATE webhook_events SET status = $1, attempts = $2, last_error = $3, \
+                     next_attempt_at = $4 WHERE id = $5",
+                )
+                .bind(status)
+                .bind(attempts)
+                .bind(&message)
+                .bind(now + backoff_secs(attempts))
+                .bind(&id)
+                .execute(pool)
+                .await
+                .with_context(|| format!("recording the failure of event {id}"))?;
+                if dead {
+                    report.dead += 1;
+                } else {
+                    report.retrying += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Puts a dead or processed event back in the queue (the admin's "Replay"). Handlers are
+/// idempotent, so replaying an applied event changes nothing that was right.
+pub async fn replay(pool: &AnyPool, event_id: &str, now: i64) -> anyhow::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1 \
+         WHERE id = $2 AND status IN ('dead', 'processed', 'ignored')",
+    )
+    .bind(now)
+    .bind(event_id)
+    .execute(pool)
+    .await
+    .with_context(|| format!("replaying event {event_id}"))?;
+    Ok(result.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::memory_db;
+    use crate::server::webhooks::inbox::{record, Recorded, Source};
+
+
+    fn event(id: &str, created: i64, object: &str) -> Vec<u8> {
+        format!(
+            r#"{{"id":"{id}","object":"event","type":"customer.subscription.updated","created":{created},"livemode":false,"data":{{"object":{{"id":"{object}","object":"subscription"}}}}}}"#
+        )
+        .into_bytes()
+    }
+
+    async fn status_of(pool: &AnyPool, id: &str) -> (String, i64, Option<String>) {
+        let row = sqlx::query("SELECT status, attempts, last_error FROM webhook_events WHERE id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        (row.get("status"), row.get("attempts"), row.get("last_error"))
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_delivery_is_stored_once() {
+        let pool = memory_db().await;
+        assert_eq!(record(&pool, &event("evt_1", 10, "sub_1"), Source::Webhook, 100).await.unwrap(), Recorded::New);
+        assert_eq!(
+            record(&pool, &event("evt_1", 10, "sub_1"), Source::Reconcile, 101).await.unwrap(),
+            Recorded::Duplicate
+        );
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events").fetch_one(&pool).await.unwrap();
+        assert_eq!(count, 1);
+    }
+
+    #[tokio::test]
+    async fn events_are_applied_oldest_stripe_time_first() {
+        let pool = memory_db().await;
+        for (id, created) in [("evt_c", 30), ("evt_a", 10), ("evt_b", 20)] {
+            record(&pool, &event(id, created, "sub_1"), Source::Webhook, 100).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        let report = run_batch(&pool, 100, 10, |e| {
+            seen.push(e.id.clone());
+            async { Ok(Outcome::Applied) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(seen, ["evt_a", "evt_b", "evt_c"]);
+        assert_eq!(report.applied, 3);
+        assert_eq!(status_of(&pool, "evt_a").await.0, "processed");
+        // Nothing is due any more.
+        let again = run_batch(&pool, 1_000, 10, |_| async { Ok(Outcome::Applied) }).await.unwrap();
+        assert_eq!(again.total(), 0);
+    }
+
+    #[tokio::test]
+    async fn failures_retry_with_backoff_then_go_dead_and_can_be_replayed() {
+        let pool = memory_db().await;
+        record(&pool, &event("evt_x", 1, "sub_1"), Source::Webhook, 0).await.unwrap();
+        let mut now = 0;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let report = run_batch(&pool, now, 10, |_| async { anyhow::bail!("stripe down") }).await.unwrap();
+            let (status, attempts, error) = status_of(&pool, "evt_x").await;
+            assert_eq!(attempts, attempt);
+            assert_eq!(error.as_deref(), Some("stripe down"));
+            if attempt < MAX_ATTEMPTS {
+                assert_eq!((status.as_str(), report.retrying), ("retrying", 1));
+                // Not due before its backoff has passed.
+                let early = run_batch(&pool, now + backoff_secs(attempt) - 1, 10, |_| async {
+                    Ok(Outcome::Applied)
+                })
+                .await
+                .unwrap();
+                assert_eq!(early.total(), 0);
+                now += backoff_secs(attempt);
+            } else {
+                assert_eq!((status.as_str(), report.dead), ("dead", 1));
+            }
+        }
+        // Dead events are not picked up again…
+        let later = run_batch(&pool, now + 1_000_000, 10, |_| async { Ok(Outcome::Applied) }).await.unwrap();
+        assert_eq!(later.total(), 0);
+        // …until replayed.
+        assert!(replay(&pool, "evt_x", now).await.unwrap());
+        let replayed = run_batch(&pool, now, 10, |_| async { Ok(Outcome::Applied) }).await.unwrap();
+        assert_eq!(replayed.applied, 1);
+        assert_eq!(status_of(&pool, "evt_x").await, ("processed".to_string(), 1, None));
+        assert!(!replay(&pool, "evt_missing", now).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn unknown_types_are_marked_ignored() {
+        let pool = memory_db().await;
+        record(&pool, &event("evt_i", 1, "x_1"), Source::Webhook, 0).await.unwrap();
+        let report = run_batch(&pool, 0, 10, |_| async { Ok(Outcome::Ignored) }).await.unwrap();
+        assert_eq!(report.ignored, 1);
+        assert_eq!(status_of(&pool, "evt_i").await.0, "ignored");
+    }
+
+    #[test]
+    fn backoff_doubles_from_thirty_seconds() {
+        assert_eq!(backoff_secs(1), 30);
+        assert_eq!(backoff_secs(2), 60);
+        assert_eq!(backoff_secs(3), 120);
+        assert_eq!(backoff_secs(MAX_ATTEMPTS), 30 * 128);
+        assert_eq!(backoff_secs(0), 30);
+    }
+}

@@ -1,0 +1,160 @@
+//! Billing through the embedded sandbox: catalog sync, Checkout on the hosted page, signed
+//! webhooks into the inbox, the worker's projections, and the webhook route's refusals.
+
+use std::time::Duration;
+
+use sqlx::AnyPool;
+use tollgate::server::billing::{checkout, fulfil};
+use tollgate::server::catalog;
+use tollgate::server::webhooks::signature;
+
+use crate::helpers::spawn_app;
+
+async fn insert_user(pool: &AnyPool, email: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
+         VALUES ($1, 'not-a-hash', 'customer', FALSE, 0, 0) RETURNING id",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Polls `query` (one integer) until it equals `want`, or fails after a few seconds.
+async fn eventually(pool: &AnyPool, query: &str, want: i64) {
+    let mut last = -1;
+    for _ in 0..100 {
+        last = sqlx::query_scalar::<_, i64>(query).fetch_one(pool).await.unwrap();
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let unapplied: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT event_type, status, last_error FROM webhook_events WHERE status NOT IN ('processed', 'ignored')",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    panic!("{query} stayed {last}, wanted {want}; unapplied events: {unapplied:?}");
+}
+
+#[tokio::test]
+async fn serve_syncs_the_catalog_into_the_sandbox_and_a_second_sync_changes_nothing() {
+    let app = spawn_app().await;
+    let cat = catalog::load(std::path::Path::new(catalog::DEFAULT_PATH)).unwrap();
+    let report = catalog::sync::sync(&app.stripe, &cat).await.unwrap();
+    assert!(!report.changed_anything(), "{report}");
+    assert_eq!(report.prices_unchanged.len(), cat.prices().count());
+    let prices = catalog::sync::resolve(&app.stripe, &cat).await.unwrap();
+    assert!(prices.contains_key("pro_monthly"));
+}
+
+#[tokio::test]
+async fn a_changed_amount_makes_a_new_price_and_moves_the_lookup_key() {
+    let app = spawn_app().await;
+    let text = std::fs::read_to_string(catalog::DEFAULT_PATH).unwrap();
+    let before = catalog::sync::resolve(&app.stripe, &catalog::parse(&text).unwrap()).await.unwrap();
+    let changed = catalog::parse(&text.replace("monthly = 2900", "monthly = 3900")).unwrap();
+    let report = catalog::sync::sync(&app.stripe, &changed).await.unwrap();
+    let replaced: Vec<_> = report.prices_replaced.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(replaced, ["pro_monthly"]);
+    let after = catalog::sync::resolve(&app.stripe, &changed).await.unwrap();
+    assert_ne!(before["pro_monthly"], after["pro_monthly"]);
+    assert_eq!(before["pro_yearly"], after["pro_yearly"]);
+    assert!(!catalog::sync::sync(&app.stripe, &changed).await.unwrap().changed_anything());
+}
+
+#[tokio::test]
+async fn checkout_on_the_hosted_page_becomes_an_active_subscription_through_webhooks_alone() {
+    let app = spawn_app().await;
+    let pool = app.db.pool().clone();
+    let user_id = insert_user(&pool, "buyer@example.com").await;
+    let cat = catalog::load(std::path::Path::new(catalog::DEFAULT_PATH)).unwrap();
+    let prices = catalog::sync::resolve(&app.stripe, &cat).await.unwrap();
+
+    let customer = checkout::ensure_customer(&pool, &app.stripe, user_id, "buyer@example.com", 0).await.unwrap();
+    let again = checkout::ensure_customer(&pool, &app.stripe, user_id, "buyer@example.com", 0).await.unwrap();
+    assert_eq!(customer, again, "one Stripe customer per user");
+    let session = checkout::create_session(
+        &app.stripe,
+        &checkout::CheckoutRequest {
+            user_id,
+            customer_id: &customer,
+            price_id: prices["pro_monthly"].as_str(),
+            lookup_key: "pro_monthly",
+            recurring: true,
+            trial_days: None,
+            app_url: &app.address,
+            now: 0,
+        },
+    )
+    .await
+    .unwrap();
+
+    // The buyer pays on the hosted page and never comes back to the success page.
+    let paid = app
+        .client
+        .post(session.url.clone().unwrap())
+        .form(&[("card_number", "4242 4242 4242 4242"), ("expiry", "12 / 34"), ("cvc", "123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status().as_u16(), 303);
+    let location = paid.headers()["location"].to_str().unwrap();
+    assert!(location.contains(&format!("session_id={}", session.id.as_str())), "{location}");
+
+    eventually(&pool, "SELECT COUNT(*) FROM subscriptions WHERE status = 'active' AND mrr = 2900", 1).await;
+    eventually(&pool, "SELECT COUNT(*) FROM invoices WHERE status = 'paid' AND amount_paid = 2900", 1).await;
+    eventually(&pool, "SELECT COUNT(*) FROM emails WHERE kind = 'receipt' AND to_address = 'buyer@example.com'", 1).await;
+    eventually(&pool, "SELECT COUNT(*) FROM mrr_movements WHERE kind = 'new' AND delta = 2900", 1).await;
+    eventually(
+        &pool,
+        "SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'retrying', 'dead')",
+        0,
+    )
+    .await;
+
+    // Dual confirmation: the success page's fulfilment, run now, changes nothing more.
+    let cs = fulfil::retrieve_session(&app.stripe, session.id.as_str()).await.unwrap();
+    fulfil::fulfil_checkout_session(&pool, &app.stripe, &cs, "success-page", 0).await.unwrap();
+    let movements: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements").fetch_one(&pool).await.unwrap();
+    assert_eq!(movements, 1);
+    let receipts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM emails").fetch_one(&pool).await.unwrap();
+    assert_eq!(receipts, 1);
+}
+
+#[tokio::test]
+async fn the_webhook_route_refuses_what_it_cannot_trust_and_stores_nothing() {
+    let app = spawn_app().await;
+    let url = format!("{}/webhooks/stripe", app.address);
+    let body = br#"{"id":"evt_forged","object":"event","type":"customer.created","created":1,"data":{"object":{"id":"cus_1","object":"customer"}}}"#;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+
+    let unsigned = app.client.post(&url).body(body.to_vec()).send().await.unwrap();
+    assert_eq!(unsigned.status().as_u16(), 400);
+    let wrong_secret = app
+        .client
+        .post(&url)
+        .header("stripe-signature", signature::sign(body, "whsec_not_ours", now))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_secret.status().as_u16(), 400);
+    let oversized = app
+        .client
+        .post(&url)
+        .header("stripe-signature", format!("t={now},v1=00"))
+        .body(vec![b' '; 600 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status().as_u16(), 413);
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_forged'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}
