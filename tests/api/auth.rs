@@ -203,7 +203,7 @@ async fn log_in_is_rate_limited_per_ip() {
 }
 
 #[tokio::test]
-async fn the_javascript_client_gets_json_errors_and_a_429() {
+async fn the_javascript_client_gets_json_errors_with_4xx_statuses() {
     let app = spawn_app().await;
     let html = app.page("/login").await;
     let action = form_action(&html, "Log in").unwrap();
@@ -215,7 +215,7 @@ async fn the_javascript_client_gets_json_errors_and_a_429() {
             .send()
     };
     let res = post("not the password").await.unwrap();
-    assert!(res.status().is_server_error(), "{}", res.status());
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.text().await.unwrap().contains("Invalid email or password."));
     for _ in 0..4 {
         post("not the password").await.unwrap();
@@ -223,4 +223,16 @@ async fn the_javascript_client_gets_json_errors_and_a_429() {
     let res = post("not the password").await.unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.text().await.unwrap().contains("Too many log-in attempts"));
+
+    let signup = form_action(&app.page("/signup").await, "Sign up").unwrap();
+    let res = app
+        .client
+        .post(app.url(&signup))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("email", "js@example.com"), ("password", "short")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("at least 8 characters"));
 }

@@ -114,16 +114,23 @@ impl RequestCtx {
 
     /// Turns a refused sign-up or log-in into the error the form shows.
     pub async fn refuse(&self, form: AuthForm, email: &str, error: AuthError) -> AppError {
+        // For the JS client, a status that says what went wrong (not a 500).
+        let status = match &error {
+            AuthError::InvalidEmail(_) | AuthError::InvalidPassword(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AuthError::DuplicateEmail => StatusCode::CONFLICT,
+            AuthError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AuthError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AuthError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if !self.plain_form_post {
+            if let Some(res) = use_context::<ResponseOptions>() {
+                res.set_status(status);
+            }
+        }
         let app_error = match error {
             AuthError::Unexpected(e) => AppError::from(e),
-            AuthError::RateLimited => {
-                if !self.plain_form_post {
-                    if let Some(res) = use_context::<ResponseOptions>() {
-                        res.set_status(StatusCode::TOO_MANY_REQUESTS);
-                    }
-                }
-                AppError::User(error.to_string())
-            }
             other => AppError::User(other.to_string()),
         };
         if self.plain_form_post {
