@@ -129,6 +129,8 @@ pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(redirect::Policy::none())
+        // A hang becomes a failure that names the request.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("a client")
 }
