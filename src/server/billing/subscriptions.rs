@@ -216,7 +216,7 @@ pub async fn upsert(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::db::memory_db;
+    use crate::server::db::test_db;
     use sqlx::AnyPool;
 
 
@@ -263,7 +263,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_life_of_movements_is_recorded_once_per_event() {
-        let pool = memory_db().await;
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
         let trial = apply(&pool, &row(SubscriptionStatus::Trialing, 0), "evt_1").await;
         assert_eq!((trial.previous_status, trial.movement), (None, None));
         let paid = apply(&pool, &row(SubscriptionStatus::Active, 2900), "evt_2").await;

@@ -255,15 +255,3 @@ pub async fn begin_write(pool: &AnyPool) -> sqlx::Result<sqlx::Transaction<'stat
     }
 }
 
-/// A migrated in-memory SQLite database for unit tests of persistence code.
-#[cfg(test)]
-pub async fn memory_db() -> AnyPool {
-    sqlx::any::install_default_drivers();
-    let pool = AnyPoolOptions::new()
-        .max_connections(1) // one connection: an in-memory SQLite database lives in it
-        .connect("sqlite::memory:")
-        .await
-        .expect("in-memory SQLite");
-    SQLITE_MIGRATIONS.run(&pool).await.expect("migrations apply");
-    pool
-}

@@ -7,18 +7,13 @@ use tokio::task::JoinHandle;
 
 use super::apply::{apply, ApplyContext};
 use super::worker;
+use crate::server::db::now;
 use crate::server::mail::{self, Mailer};
 use crate::server::state::AppState;
 
 const WORKER_BATCH: i64 = 200;
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -28,7 +23,7 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
                 pool: state.db.pool(),
                 stripe: &state.stripe_client,
                 app_url: &app_url,
-                now: unix_now(),
+                now: now(),
             };
             match worker::run_batch(ctx.pool, ctx.now, WORKER_BATCH, |event| apply(&ctx, event)).await {
                 // A full batch: more may be waiting.
@@ -51,7 +46,7 @@ pub fn spawn_mail_sender(state: AppState) -> JoinHandle<()> {
             }
         };
         loop {
-            if let Err(err) = mail::drain(state.db.pool(), &mailer, unix_now(), 100).await {
+            if let Err(err) = mail::drain(state.db.pool(), &mailer, now(), 100).await {
                 tracing::error!(error = %format!("{err:#}"), "mail sender failed");
             }
             tokio::time::sleep(IDLE_POLL).await;

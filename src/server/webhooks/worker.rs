@@ -154,7 +154,7 @@ pub async fn replay(pool: &AnyPool, event_id: &str, now: i64) -> anyhow::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::db::memory_db;
+    use crate::server::db::test_db;
     use crate::server::webhooks::inbox::{record, Recorded, Source};
 
 
@@ -176,7 +176,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_duplicate_delivery_is_stored_once() {
-        let pool = memory_db().await;
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
         assert_eq!(record(&pool, &event("evt_1", 10, "sub_1"), Source::Webhook, 100).await.unwrap(), Recorded::New);
         assert_eq!(
             record(&pool, &event("evt_1", 10, "sub_1"), Source::Reconcile, 101).await.unwrap(),
@@ -188,7 +189,8 @@ mod tests {
 
     #[tokio::test]
     async fn events_are_applied_oldest_stripe_time_first() {
-        let pool = memory_db().await;
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
         for (id, created) in [("evt_c", 30), ("evt_a", 10), ("evt_b", 20)] {
             record(&pool, &event(id, created, "sub_1"), Source::Webhook, 100).await.unwrap();
         }
@@ -209,7 +211,8 @@ mod tests {
 
     #[tokio::test]
     async fn failures_retry_with_backoff_then_go_dead_and_can_be_replayed() {
-        let pool = memory_db().await;
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
         record(&pool, &event("evt_x", 1, "sub_1"), Source::Webhook, 0).await.unwrap();
         let mut now = 0;
         for attempt in 1..=MAX_ATTEMPTS {
@@ -244,7 +247,8 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_types_are_marked_ignored() {
-        let pool = memory_db().await;
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
         record(&pool, &event("evt_i", 1, "x_1"), Source::Webhook, 0).await.unwrap();
         let report = run_batch(&pool, 0, 10, |_| async { Ok(Outcome::Ignored) }).await.unwrap();
         assert_eq!(report.ignored, 1);
