@@ -16,7 +16,7 @@ async fn customers_get_a_403_forbidden_page_on_admin() {
     app.customer(&unique_email("customer")).await;
     let res = app.get("/admin").await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let html = res.text().await.unwrap();
+    let html = html_of(res).await;
     assert!(html.contains("<h1>Forbidden</h1>"), "{html}");
     assert!(!html.contains("Users</dt>"));
     assert!(!html.contains(r#"href="/admin""#), "no Admin link for customers");
@@ -28,7 +28,7 @@ async fn the_admin_from_the_environment_reaches_admin() {
     app.log_in_as_admin().await;
     let res = app.get("/admin").await;
     assert_eq!(res.status(), StatusCode::OK);
-    let html = res.text().await.unwrap();
+    let html = html_of(res).await;
     assert!(html.contains("<h1>Admin</h1>"), "{html}");
     assert!(html.contains(ADMIN_EMAIL));
     assert!(html.contains(r#"<a href="/admin">Admin</a>"#), "admins see the Admin link");
@@ -41,7 +41,7 @@ async fn admin_server_functions_check_the_role_themselves() {
         let url = app.url("/api/admin_overview");
         async move {
             let res = client.post(url).header(header::ACCEPT, "application/json").send().await.unwrap();
-            (res.status(), res.text().await.unwrap())
+            (res.status(), html_of(res).await)
         }
     };
     let (status, body) = call(new_client()).await;

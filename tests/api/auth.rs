@@ -216,13 +216,13 @@ async fn the_javascript_client_gets_json_errors_with_4xx_statuses() {
     };
     let res = post("not the password").await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert!(res.text().await.unwrap().contains("Invalid email or password."));
+    assert!(html_of(res).await.contains("Invalid email or password."));
     for _ in 0..4 {
         post("not the password").await.unwrap();
     }
     let res = post("not the password").await.unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(res.text().await.unwrap().contains("Too many log-in attempts"));
+    assert!(html_of(res).await.contains("Too many log-in attempts"));
 
     let signup = form_action(&app.page("/signup").await, "Sign up").unwrap();
     let res = app
@@ -234,5 +234,5 @@ async fn the_javascript_client_gets_json_errors_with_4xx_statuses() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("at least 8 characters"));
+    assert!(html_of(res).await.contains("at least 8 characters"));
 }

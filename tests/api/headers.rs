@@ -22,7 +22,7 @@ async fn pages_carry_security_headers_and_a_per_request_nonce() {
     assert_eq!(headers[header::REFERRER_POLICY], "strict-origin-when-cross-origin");
 
     let nonce = csp_nonce(&csp);
-    let html = res.text().await.unwrap();
+    let html = html_of(res).await;
     assert!(html.contains(&format!(r#"nonce="{nonce}""#)), "the hydration script carries it");
 
     let again = app.get("/").await;

@@ -23,5 +23,5 @@ async fn unknown_pages_are_404() {
     let app = spawn_app().await;
     let res = app.get("/no-such-page").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert!(res.text().await.unwrap().contains("Page not found"));
+    assert!(crate::helpers::html_of(res).await.contains("Page not found"));
 }

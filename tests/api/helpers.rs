@@ -158,7 +158,7 @@ impl TestApp {
     pub async fn page(&self, path: &str) -> String {
         let res = self.get(path).await;
         assert_eq!(res.status(), StatusCode::OK, "GET {path}");
-        res.text().await.unwrap()
+        html_of(res).await
     }
 
     /// Submits the form on `page` whose submit button reads `button`, as a browser
@@ -219,6 +219,8 @@ impl TestApp {
 
 /// The `action` of the form containing a button whose text is exactly `button`.
 pub fn form_action(html: &str, button: &str) -> Option<String> {
+    // Leptos may leave hydration markers (`<!>`) inside a button's text.
+    let html = &strip_comments(html);
     let button_at = html.find(&format!(">{button}</button>"))?;
     let form_at = html[..button_at].rfind("<form")?;
     let tag_end = form_at + html[form_at..].find('>')?;
@@ -226,6 +228,12 @@ pub fn form_action(html: &str, button: &str) -> Option<String> {
     let start = tag.find("action=\"")? + "action=\"".len();
     let end = start + tag[start..].find('"')?;
     Some(tag[start..end].replace("&amp;", "&"))
+}
+
+/// A response's HTML without comments: Leptos leaves hydration markers (`<!>`) between a tag's
+/// text and its closing tag, so a check on `>Log in</a>` would otherwise miss, or pass vacuously.
+pub async fn html_of(res: Response) -> String {
+    strip_comments(&res.text().await.unwrap())
 }
 
 /// Every `role="alert"` element's text.
