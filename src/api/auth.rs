@@ -56,7 +56,10 @@ pub async fn signup(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{auth, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     match auth::sign_up(&ctx.state.db, &email, &password).await {
-        Ok(user) => ctx.start_session(user.id, "/account").await,
+        Ok(user) => {
+            crate::server::billing::checkout::create_customer_at_sign_up(&ctx.state, &user).await;
+            ctx.start_session(user.id, "/account").await
+        }
         Err(error) => Err(ctx.refuse(AuthForm::Signup, &email, error).await),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod billing;
 mod error;
 
 pub use error::AppError;

@@ -70,11 +70,15 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=pages::NotFound>
                     <Route path=StaticSegment("") view=pages::HomePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("pricing") view=pages::PricingPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("pricing") view=pages::pricing::PricingPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("checkout"), StaticSegment("success")) view=pages::checkout::CheckoutSuccessPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signup") view=pages::auth::SignupPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("logout") view=pages::auth::LogoutPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("account"), StaticSegment("plan")) view=pages::change_plan::ChangePlanPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("account"), StaticSegment("plan"), StaticSegment("preview")) view=pages::change_plan::PlanPreviewPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("account"), StaticSegment("cancel")) view=pages::change_plan::CancelPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -187,6 +187,8 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy you control).
     pub trust_proxy_headers: bool,
+    /// The product catalog (`catalog.toml`), relative to the working directory.
+    pub catalog_path: PathBuf,
     pub site: SiteConfig,
 }
 
@@ -284,6 +286,8 @@ impl Config {
             .transpose()?
             .unwrap_or(false);
 
+        let catalog_path = PathBuf::from(get("CATALOG_PATH").unwrap_or_else(|| "catalog.toml".into()));
+
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
             Some("prod") | Some("production") => true,
@@ -321,6 +325,7 @@ impl Config {
             admin,
             smtp_url,
             trust_proxy_headers,
+            catalog_path,
             site,
         })
     }

@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::server::{
+    billing::price_book::PriceBook,
     catalog,
     stripe::client::StripeClient,
     webhooks::jobs,
@@ -52,8 +53,8 @@ impl Application {
         if sandbox.is_some() {
             // Offline: make the embedded sandbox look like a configured Stripe account.
             webhook_secrets.push(register_sandbox_webhook(&stripe_client, addr).await?);
-            sync_catalog_if_present(&stripe_client).await?;
         }
+        let prices = load_price_book(&config, &stripe_client, sandbox.is_some()).await?;
 
         let state = AppState {
             leptos_options: leptos_options(&config, addr),
@@ -64,6 +65,7 @@ impl Application {
             stripe_client,
             webhook_secrets: Arc::new(webhook_secrets),
             inbox_notify: Arc::new(tokio::sync::Notify::new()),
+            prices: Arc::new(prices),
         };
         let router = http::router(state.clone());
         Ok(Self { listener, router, state, sandbox })
@@ -172,16 +174,16 @@ async fn register_sandbox_webhook(stripe: &StripeClient, addr: SocketAddr) -> an
     Ok(SecretString::from(secret))
 }
 
-/// In sandbox mode the catalog is synced at start, so the pricing page works offline at once.
-async fn sync_catalog_if_present(stripe: &StripeClient) -> anyhow::Result<()> {
-    let path = std::path::Path::new(catalog::DEFAULT_PATH);
-    if !path.exists() {
-        tracing::warn!(path = %path.display(), "no catalog file; skipping catalog sync");
-        return Ok(());
+/// Reads the catalog and resolves its prices by lookup key. With the embedded sandbox the
+/// catalog is synced first, so the pricing page works offline at once; against Stripe a missing
+/// price stops the start with a message naming it (`tollgate catalog sync` creates it).
+async fn load_price_book(config: &Config, stripe: &StripeClient, sync_first: bool) -> anyhow::Result<PriceBook> {
+    let catalog = catalog::load(&config.catalog_path).context("CATALOG_PATH")?;
+    if sync_first {
+        let report = catalog::sync::sync(stripe, &catalog).await?;
+        tracing::info!(changed = report.changed_anything(), "catalog synced with the sandbox");
     }
-    let report = catalog::sync::sync(stripe, &catalog::load(path)?).await?;
-    tracing::info!(changed = report.changed_anything(), "catalog synced with the sandbox");
-    Ok(())
+    PriceBook::resolve(stripe, catalog).await
 }
 
 fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {

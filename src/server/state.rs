@@ -8,6 +8,7 @@ use secrecy::SecretString;
 
 use crate::server::{
     auth::LoginLimiter,
+    billing::price_book::PriceBook,
     config::{Config, StripeMode},
     db::Db,
     stripe::client::StripeClient,
@@ -26,6 +27,8 @@ pub struct AppState {
     pub webhook_secrets: Arc<Vec<SecretString>>,
     /// Wakes the webhook worker when a new event is stored.
     pub inbox_notify: Arc<tokio::sync::Notify>,
+    /// The catalog with its Stripe price ids, resolved at start.
+    pub prices: Arc<PriceBook>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

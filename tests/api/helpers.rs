@@ -80,6 +80,8 @@ pub struct TestApp {
     pub database: TestDatabase,
     /// The app's own Stripe client (pointing at the sandbox).
     pub stripe: tollgate::server::stripe::client::StripeClient,
+    /// The embedded sandbox's base URL (its control API is under `/_sandbox/`).
+    pub sandbox_url: String,
 }
 
 /// The configuration every test app gets, with `overrides` on top.
@@ -115,6 +117,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let port = app.port();
     let db = app.state().db.clone();
     let stripe = app.state().stripe_client.clone();
+    let sandbox_url = app.sandbox_url().expect("tests run against the embedded sandbox");
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -122,6 +125,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         client: new_client(),
         database,
         stripe,
+        sandbox_url,
     }
 }
 

@@ -5,6 +5,7 @@
 mod admin;
 mod auth;
 mod billing;
+mod billing_ui;
 mod cli;
 mod headers;
 mod health;

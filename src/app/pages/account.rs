@@ -1,31 +1,186 @@
-//! /account (login required; the route guard redirects anonymous visitors).
+//! /account (login required; the route guard redirects anonymous visitors): the plan, its
+//! status in words, dates, payment method, what the plan includes, invoices, and the billing
+//! actions. Every action is a plain form or link, so the page works without JavaScript.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::auth::current_user;
+use crate::api::billing::{
+    account_billing, Banner, BannerKind, BillingOverview, InvoiceView, ManageBilling, ResumeSubscription,
+    SubscriptionView,
+};
+
+use super::Notices;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    // Its own fetch (not the shared one): after a client-side log-in this must see
-    // the new session, not the navigation's cached answer.
-    let user = Resource::new(|| (), |_| current_user());
+    // Its own fetch (not the navigation's): after a client-side log-in this must see the new
+    // session, not a cached answer.
+    let billing = Resource::new(|| (), |_| account_billing());
     view! {
         <Title text="Account"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
-                user.get().map(|result| match result {
-                    Ok(Some(user)) => view! {
-                        <h1>"Account"</h1>
-                        <p>"Signed in as " <strong class="account-email">{user.email}</strong></p>
-                        <p>"Your plan, invoices and billing settings will appear here."</p>
-                    }
-                    .into_any(),
+                billing.get().map(|result| match result {
+                    Ok(Some(overview)) => view! { <Overview overview/> }.into_any(),
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(error) => view! { <p class="alert" role="alert">{error.to_string()}</p> }.into_any(),
                 })
             }}
         </Suspense>
     }
+}
+
+#[component]
+fn Overview(overview: BillingOverview) -> impl IntoView {
+    let BillingOverview { email, plan_name, price, features, limits, has_access, subscription, banner, invoices, has_customer } =
+        overview;
+    let banner = banner.map(|banner| view! { <BillingBanner banner/> });
+    let price = price.map(|p| view! { <p class="price">{p}</p> });
+    let details = subscription.clone().map(|s| view! { <SubscriptionDetails s/> });
+    let actions = view! { <Actions subscription has_customer/> };
+    let features = features.into_iter().map(|f| view! { <li>{f}</li> }).collect_view();
+    let limits = limits
+        .into_iter()
+        .map(|(name, limit)| view! { <li data-limit=name.clone()>{format!("{}: up to {limit}", capitalise(&name))}</li> })
+        .collect_view();
+    view! {
+        <h1>"Account"</h1>
+        <p>"Signed in as " <strong class="account-email">{email}</strong></p>
+        <Notices/>
+        {banner}
+        <section class="card" aria-labelledby="plan-heading">
+            <h2 id="plan-heading">"Your plan"</h2>
+            <p class="plan-name" data-access=if has_access { "paid" } else { "free" }>{plan_name}</p>
+            {price}
+            {details}
+            {actions}
+        </section>
+        <section class="card" aria-labelledby="includes-heading">
+            <h2 id="includes-heading">"What your plan includes"</h2>
+            <ul class="features">{features}</ul>
+            <ul class="limits">{limits}</ul>
+        </section>
+        <Invoices invoices/>
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[component]
+fn BillingBanner(banner: Banner) -> impl IntoView {
+    let fix = match banner.kind {
+        BannerKind::PastDue => Some(view! {
+            <form method="post" action=ManageBilling::url()>
+                <button type="submit">"Update payment method"</button>
+            </form>
+        }),
+        BannerKind::ActionRequired => None,
+    };
+    let pay = banner.invoice_url.map(|url| {
+        let label = match banner.kind {
+            BannerKind::PastDue => "Pay the open invoice",
+            BannerKind::ActionRequired => "Confirm the payment",
+        };
+        view! { <a class="button" href=url>{label}</a> }
+    });
+    view! {
+        <div class="banner warning" role="alert" data-banner=format!("{:?}", banner.kind)>
+            <p>{banner.message}</p>
+            {fix}
+            {pay}
+        </div>
+    }
+}
+
+#[component]
+fn SubscriptionDetails(s: SubscriptionView) -> impl IntoView {
+    let row = |label: &'static str, value: Option<String>| {
+        value.map(|v| view! { <dt>{label}</dt> <dd>{v}</dd> })
+    };
+    view! {
+        <dl class="details">
+            <dt>"Status"</dt>
+            <dd class="status" data-status=s.status.clone()>{s.status_words}</dd>
+            {row("Renews on", s.renews_on)}
+            {row("Trial ends on", s.trial_ends_on)}
+            {row("Access ends on", s.ends_on)}
+            {row("Ended on", s.ended_on)}
+            {row("Payment method", s.card)}
+            {row("Scheduled change", s.scheduled_change)}
+        </dl>
+    }
+}
+
+#[component]
+fn Actions(subscription: Option<SubscriptionView>, has_customer: bool) -> impl IntoView {
+    let s = subscription.as_ref();
+    let live = s.is_some_and(|s| s.can_change || s.can_cancel || s.can_resume);
+    let change = s.filter(|s| s.can_change).map(|_| view! { <a class="button" href="/account/plan">"Change plan"</a> });
+    let cancel = s
+        .filter(|s| s.can_cancel)
+        .map(|_| view! { <a class="button secondary" href="/account/cancel">"Cancel subscription"</a> });
+    let resume = s.filter(|s| s.can_resume).map(|_| {
+        view! {
+            <form method="post" action=ResumeSubscription::url()>
+                <button type="submit">"Resume subscription"</button>
+            </form>
+        }
+    });
+    let choose = (!live).then(|| view! { <a class="button" href="/pricing">"Choose a plan"</a> });
+    let portal = has_customer.then(|| {
+        view! {
+            <form method="post" action=ManageBilling::url()>
+                <button type="submit" class="secondary">"Manage billing"</button>
+            </form>
+        }
+    });
+    view! { <div class="actions">{choose}{change}{cancel}{resume}{portal}</div> }
+}
+
+#[component]
+fn Invoices(invoices: Vec<InvoiceView>) -> impl IntoView {
+    if invoices.is_empty() {
+        return view! {
+            <section class="card" aria-labelledby="invoices-heading">
+                <h2 id="invoices-heading">"Invoices"</h2>
+                <p>"No invoices yet."</p>
+            </section>
+        }
+        .into_any();
+    }
+    let rows = invoices
+        .into_iter()
+        .map(|i| {
+            let view_link = i.hosted_url.map(|url| view! { <a href=url>"View"</a> });
+            let pdf_link = i.pdf_url.map(|url| view! { " " <a href=url>"PDF"</a> });
+            let status = i.status.clone();
+            view! {
+                <tr>
+                    <td>{i.number}</td>
+                    <td>{i.date}</td>
+                    <td class="amount">{i.amount}</td>
+                    <td data-status=status>{i.status}</td>
+                    <td>{view_link}{pdf_link}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="invoices-heading">
+            <h2 id="invoices-heading">"Invoices"</h2>
+            <table class="invoices">
+                <thead>
+                    <tr><th>"Number"</th><th>"Date"</th><th>"Amount"</th><th>"Status"</th><th>"Links"</th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+    .into_any()
 }

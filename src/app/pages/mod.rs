@@ -3,6 +3,9 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod change_plan;
+pub mod checkout;
+pub mod pricing;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,15 +26,6 @@ pub fn HomePage() -> impl IntoView {
                 <a class="button secondary" href="/pricing">"View plans"</a>
             </p>
         </section>
-    }
-}
-
-#[component]
-pub fn PricingPage() -> impl IntoView {
-    view! {
-        <Title text="Pricing"/>
-        <h1>"Pricing"</h1>
-        <p>"Plans are on their way. Check back soon."</p>
     }
 }
 
@@ -60,4 +54,23 @@ pub fn Forbidden() -> impl IntoView {
 #[component]
 pub fn FormAlert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     move || message.get().map(|text| view! { <p class="alert" role="alert">{text}</p> })
+}
+
+/// The one-time notice a billing form post left (what it did, or why it was refused).
+#[component]
+pub fn Notices() -> impl IntoView {
+    let notice = Resource::new(|| (), |_| crate::api::billing::take_notice());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                notice.get().and_then(Result::ok).flatten().map(|notice| {
+                    if notice.is_error {
+                        view! { <p class="alert" role="alert">{notice.message}</p> }.into_any()
+                    } else {
+                        view! { <p class="notice" role="status">{notice.message}</p> }.into_any()
+                    }
+                })
+            }}
+        </Suspense>
+    }
 }

@@ -49,8 +49,8 @@ pub async fn sign_up(db: &Db, email: &str, password: &str) -> Result<User, AuthE
             InsertUserError::DuplicateEmail => AuthError::DuplicateEmail,
             InsertUserError::Unexpected(e) => AuthError::Unexpected(e),
         })?;
-    // Seam for the billing issue: create the Stripe customer (metadata user_id) here,
-    // then store its id with `users::set_stripe_customer_id`. Not called yet.
+    // The Stripe customer is created by the caller (`billing::checkout::create_customer_at_sign_up`):
+    // auth stays free of Stripe.
     tracing::info!(user_id = user.id, "user signed up");
     Ok(user)
 }

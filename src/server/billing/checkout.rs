@@ -55,6 +55,22 @@ pub async fn ensure_customer(
     Ok(customer.id.as_str().to_string())
 }
 
+/// Creates the new user's Stripe customer. A Stripe outage must not refuse the sign-up: the
+/// customer is then created at the first Subscribe instead (`ensure_customer` is idempotent).
+pub async fn create_customer_at_sign_up(state: &crate::server::state::AppState, user: &crate::server::db::users::User) {
+    let created = ensure_customer(
+        state.db.pool(),
+        &state.stripe_client,
+        user.id,
+        user.email.as_ref(),
+        crate::server::db::now(),
+    )
+    .await;
+    if let Err(error) = created {
+        tracing::warn!(user_id = user.id, error = format!("{error:#}"), "Stripe customer not created at sign-up; will retry at checkout");
+    }
+}
+
 pub struct CheckoutRequest<'a> {
     pub user_id: i64,
     pub customer_id: &'a str,

@@ -11,6 +11,10 @@ use stripe_shared::{CheckoutSession, CheckoutSessionMode};
 use super::subscriptions::{self, Change, SubscriptionRow};
 use crate::server::stripe::client::StripeClient;
 
+/// What a sync needs beside the subscription: the paying card and a scheduled change.
+const SUBSCRIPTION_EXPAND: [&str; 3] =
+    ["default_payment_method", "customer.invoice_settings.default_payment_method", "schedule"];
+
 /// Re-fetches a subscription and rewrites its local row (with the MRR movement it implies).
 pub async fn sync_subscription(
     pool: &AnyPool,
@@ -21,7 +25,7 @@ pub async fn sync_subscription(
     now: i64,
 ) -> anyhow::Result<Change> {
     let sub = stripe
-        .send(&RetrieveSubscription::new(subscription_id), None)
+        .send(&RetrieveSubscription::new(subscription_id).expand(SUBSCRIPTION_EXPAND.map(String::from).to_vec()), None)
         .await
         .with_context(|| format!("retrieving subscription {subscription_id}"))?;
     let row = SubscriptionRow::from_stripe(&sub)?;

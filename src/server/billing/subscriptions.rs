@@ -33,6 +33,57 @@ pub struct SubscriptionRow {
     pub created: i64,
     /// Monthly recurring revenue this subscription brings now (0 while trialing or not paying).
     pub mrr: i64,
+    pub card: Option<Card>,
+    /// The Stripe subscription schedule attached to it, if any.
+    pub schedule_id: Option<String>,
+    /// A price change Stripe will make at `at` (a scheduled downgrade).
+    pub pending: Option<PendingChange>,
+}
+
+/// The card that pays: the subscription's default, else the customer's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    pub brand: String,
+    pub last4: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingChange {
+    pub price_id: String,
+    pub at: i64,
+}
+
+fn card_of(pm: &stripe_shared::PaymentMethod) -> Option<Card> {
+    pm.card.as_ref().map(|c| Card { brand: c.brand.clone(), last4: c.last4.clone() })
+}
+
+/// The card from a subscription retrieved with `default_payment_method` and
+/// `customer.invoice_settings.default_payment_method` expanded.
+fn paying_card(sub: &Subscription) -> Option<Card> {
+    let own = sub.default_payment_method.as_ref().and_then(|pm| pm.as_object()).and_then(card_of);
+    own.or_else(|| {
+        let customer = sub.customer.as_object()?;
+        let pm = customer.invoice_settings.as_ref()?.default_payment_method.as_ref()?;
+        card_of(pm.as_object()?)
+    })
+}
+
+/// The next phase of an active schedule (retrieved with `schedule` expanded) whose price differs.
+fn pending_change(sub: &Subscription, current_price: &str) -> Option<PendingChange> {
+    use stripe_shared::SubscriptionScheduleStatus as S;
+    let schedule = sub.schedule.as_ref()?.as_object()?;
+    if !matches!(schedule.status, S::Active | S::NotStarted) {
+        return None;
+    }
+    let now_end = schedule.current_phase.as_ref().map(|p| p.end_date);
+    schedule.phases.iter().find_map(|phase| {
+        let starts_later = now_end.is_none_or(|end| phase.start_date >= end);
+        let price = phase.items.first()?.price.id().as_str().to_string();
+        (starts_later && price != current_price).then(|| PendingChange {
+            price_id: price,
+            at: phase.start_date,
+        })
+    })
 }
 
 fn status_from_stripe(status: &StripeStatus) -> anyhow::Result<SubscriptionStatus> {
@@ -105,6 +156,9 @@ impl SubscriptionRow {
             trial_end: sub.trial_end,
             created: sub.created,
             mrr,
+            card: paying_card(sub),
+            schedule_id: sub.schedule.as_ref().map(|s| s.id().as_str().to_string()),
+            pending: pending_change(sub, price.id.as_str()),
         })
     }
 }
@@ -144,9 +198,10 @@ pub async fn upsert(
         "INSERT INTO subscriptions (id, customer_id, status, price_id, lookup_key, quantity, \
            unit_amount, currency, billing_interval, interval_count, current_period_start, \
            current_period_end, cancel_at_period_end, cancel_at, canceled_at, ended_at, trial_end, \
-           created, mrr, synced_at) \
+           created, mrr, synced_at, card_brand, card_last4, schedule_id, pending_price_id, \
+           pending_change_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-           $19, $20) \
+           $19, $20, $21, $22, $23, $24, $25) \
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
            status = excluded.status, price_id = excluded.price_id, \
            lookup_key = excluded.lookup_key, quantity = excluded.quantity, \
@@ -156,7 +211,10 @@ pub async fn upsert(
            current_period_end = excluded.current_period_end, \
            cancel_at_period_end = excluded.cancel_at_period_end, cancel_at = excluded.cancel_at, \
            canceled_at = excluded.canceled_at, ended_at = excluded.ended_at, \
-           trial_end = excluded.trial_end, mrr = excluded.mrr, synced_at = excluded.synced_at",
+           trial_end = excluded.trial_end, mrr = excluded.mrr, synced_at = excluded.synced_at, \
+           card_brand = excluded.card_brand, card_last4 = excluded.card_last4, \
+           schedule_id = excluded.schedule_id, pending_price_id = excluded.pending_price_id, \
+           pending_change_at = excluded.pending_change_at",
     )
     .bind(&row.id)
     .bind(&row.customer_id)
@@ -178,6 +236,11 @@ pub async fn upsert(
     .bind(row.created)
     .bind(row.mrr)
     .bind(now)
+    .bind(row.card.as_ref().map(|c| c.brand.as_str()))
+    .bind(row.card.as_ref().map(|c| c.last4.as_str()))
+    .bind(row.schedule_id.as_deref())
+    .bind(row.pending.as_ref().map(|p| p.price_id.as_str()))
+    .bind(row.pending.as_ref().map(|p| p.at))
     .execute(&mut **tx)
     .await
     .with_context(|| format!("storing subscription {}", row.id))?;
@@ -241,6 +304,9 @@ mod tests {
             trial_end: None,
             created: 0,
             mrr,
+            card: None,
+            schedule_id: None,
+            pending: None,
         }
     }
 

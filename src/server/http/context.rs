@@ -15,10 +15,12 @@ use tower_sessions::Session;
 use crate::{
     api::{
         auth::{AuthForm, FormFlash, SessionUser},
+        billing::Notice,
         AppError,
     },
     server::{
         auth::{self, AuthError, GuardError},
+        billing::actions::{BillingError, Next},
         db::users::User,
         state::AppState,
     },
@@ -94,6 +96,19 @@ impl RequestCtx {
         }))
     }
 
+    /// The logged-in user; `Unauthorized` otherwise (a plain form post is sent to /login).
+    pub async fn require_user(&self) -> Result<User, AppError> {
+        match auth::require_user(&self.state.db, &self.session).await {
+            Ok(user) => Ok(user),
+            Err(error) => {
+                if self.plain_form_post && matches!(error, GuardError::Anonymous) {
+                    leptos_axum::redirect("/login");
+                }
+                Err(error.into())
+            }
+        }
+    }
+
     pub async fn require_admin(&self) -> Result<User, AppError> {
         Ok(auth::require_admin(&self.state.db, &self.session).await?)
     }
@@ -153,6 +168,51 @@ impl RequestCtx {
         Ok(flash)
     }
 }
+
+impl RequestCtx {
+    /// Ends a billing form post: to Stripe (Checkout, the portal), or back to `back` with a
+    /// notice. A JS client gets refusals as errors with a 4xx status instead.
+    pub async fn finish(&self, outcome: Result<Next, BillingError>, back: &str) -> Result<(), AppError> {
+        let (notice, error) = match outcome {
+            Ok(Next::Redirect(url)) => {
+                leptos_axum::redirect(&url);
+                return Ok(());
+            }
+            Ok(Next::Back(message)) => (Notice { message, is_error: false }, None),
+            Err(BillingError::Refused(message)) => {
+                (Notice { message: message.clone(), is_error: true }, Some(AppError::User(message)))
+            }
+            Err(BillingError::Unexpected(e)) => {
+                let error = AppError::from(e);
+                (Notice { message: error.to_string(), is_error: true }, Some(error))
+            }
+        };
+        if let Some(error) = &error {
+            if !self.plain_form_post {
+                let status = match error {
+                    AppError::User(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                if let Some(res) = use_context::<ResponseOptions>() {
+                    res.set_status(status);
+                }
+                return Err(error.clone());
+            }
+        }
+        if let Err(e) = self.session.insert(NOTICE_KEY, notice).await {
+            tracing::error!(error = %e, "storing a billing notice failed");
+        }
+        leptos_axum::redirect(back);
+        error.map_or(Ok(()), Err)
+    }
+
+    /// Reads and removes the notice a billing form post left.
+    pub async fn take_notice(&self) -> Result<Option<Notice>, AppError> {
+        Ok(self.session.remove::<Notice>(NOTICE_KEY).await.context("reading a notice")?)
+    }
+}
+
+const NOTICE_KEY: &str = "flash.billing";
 
 fn flash_key(form: AuthForm) -> &'static str {
     match form {

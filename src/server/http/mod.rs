@@ -15,7 +15,7 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use time::Duration;
 use tower::ServiceBuilder;
 use tower_http::{
@@ -32,8 +32,17 @@ use crate::{
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "tollgate_session";
 
+/// The app's routes, generated once per process. Generating them sets a process-global flag in
+/// leptos_server that makes any Resource first polled meanwhile hang forever (leptos#4773), so
+/// a second app in the same process (the test suite runs many) must never generate them while
+/// the first serves. `get_or_init` also makes every app wait until the one generation is done.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let sessions = SessionManagerLayer::new(state.db.session_store())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)

@@ -1,0 +1,174 @@
+//! /account/plan (choose), /account/plan/preview (what it costs, then "Confirm") and
+//! /account/cancel (confirm step). Plain forms: no JavaScript needed.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::{components::Redirect, hooks::use_query_map};
+
+use crate::api::{
+    billing::{account_billing, preview_plan_change, pricing, CancelSubscription, ChangePlan, PlanChangePreview},
+    AppError,
+};
+
+use super::{pricing::IntervalToggle, Notices};
+
+fn alert(error: AppError) -> AnyView {
+    match error {
+        AppError::Unauthorized => view! { <Redirect path="/login"/> }.into_any(),
+        error => view! { <p class="alert" role="alert">{error.to_string()}</p> }.into_any(),
+    }
+}
+
+#[component]
+pub fn ChangePlanPage() -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(move || query.read().get("interval"), pricing);
+    view! {
+        <Title text="Change plan"/>
+        <h1>"Change plan"</h1>
+        <Notices/>
+        <Suspense fallback=|| view! { <p>"Loading plans…"</p> }>
+            {move || {
+                data.get().map(|result| match result {
+                    Ok(view) => {
+                        let interval = view.interval;
+                        let plans = view
+                            .plans
+                            .into_iter()
+                            .filter(|p| !p.is_free)
+                            .map(|plan| {
+                                let action = if plan.is_current {
+                                    view! { <p class="current">"Your current plan"</p> }.into_any()
+                                } else if let Some(price) = plan.price.clone() {
+                                    let href = format!(
+                                        "/account/plan/preview?plan={}&interval={}",
+                                        plan.key,
+                                        interval.as_str()
+                                    );
+                                    view! {
+                                        <p class="price">{price}</p>
+                                        <a class="button" href=href aria-label=format!("Preview the change to {}", plan.name)>
+                                            "Preview change"
+                                        </a>
+                                    }
+                                    .into_any()
+                                } else {
+                                    ().into_any()
+                                };
+                                view! {
+                                    <article class="plan" class:current=plan.is_current data-plan=plan.key.clone()>
+                                        <h2>{plan.name}</h2>
+                                        <p>{plan.description}</p>
+                                        {action}
+                                    </article>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <IntervalToggle interval base="/account/plan"/>
+                            <div class="plans">{plans}</div>
+                            <p><a href="/account">"Back to your account"</a></p>
+                        }
+                        .into_any()
+                    }
+                    Err(error) => alert(error),
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn PlanPreviewPage() -> impl IntoView {
+    let query = use_query_map();
+    let preview = Resource::new(
+        move || {
+            let q = query.read();
+            (q.get("plan").unwrap_or_default(), q.get("interval").unwrap_or_default())
+        },
+        |(plan, interval)| preview_plan_change(plan, interval),
+    );
+    view! {
+        <Title text="Confirm plan change"/>
+        <section class="card narrow">
+            <h1>"Confirm plan change"</h1>
+            <Suspense fallback=|| view! { <p>"Asking Stripe for the figures…"</p> }>
+                {move || {
+                    preview.get().map(|result| match result {
+                        Ok(preview) => view! { <PreviewDetails preview/> }.into_any(),
+                        Err(error) => view! {
+                            {alert(error)}
+                            <p><a href="/account/plan">"Choose another plan"</a></p>
+                        }
+                        .into_any(),
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn PreviewDetails(preview: PlanChangePreview) -> impl IntoView {
+    view! {
+        <p>{preview.from_name.clone()} " → " <strong>{preview.to_name.clone()}</strong></p>
+        <dl class="details preview">
+            <dt>"Due today"</dt>
+            <dd class="due-now">{preview.due_now}</dd>
+            <dt>"Next invoice"</dt>
+            <dd class="next-invoice">{preview.next_amount} " on " {preview.next_on}</dd>
+        </dl>
+        <p>{preview.explanation}</p>
+        <form method="post" action=ChangePlan::url()>
+            <input type="hidden" name="plan" value=preview.plan/>
+            <input type="hidden" name="interval" value=preview.interval.as_str()/>
+            <button type="submit">"Confirm"</button>
+        </form>
+        <p><a href="/account">"Keep my current plan"</a></p>
+    }
+}
+
+#[component]
+pub fn CancelPage() -> impl IntoView {
+    let billing = Resource::new(|| (), |_| account_billing());
+    view! {
+        <Title text="Cancel subscription"/>
+        <section class="card narrow">
+            <h1>"Cancel subscription"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    billing.get().map(|result| match result {
+                        Ok(Some(overview)) => {
+                            let until = overview
+                                .subscription
+                                .as_ref()
+                                .filter(|s| s.can_cancel)
+                                .map(|s| s.renews_on.clone().or(s.trial_ends_on.clone()).unwrap_or_default());
+                            match until {
+                                Some(until) => view! {
+                                    <p>
+                                        "Your " {overview.plan_name} " plan stays active until " <strong>{until}</strong>
+                                        ", then ends. You will not be charged again."
+                                    </p>
+                                    <form method="post" action=CancelSubscription::url()>
+                                        <button type="submit" class="danger">"Cancel subscription"</button>
+                                    </form>
+                                    <p><a href="/account">"Keep my subscription"</a></p>
+                                }
+                                .into_any(),
+                                None => view! {
+                                    <p>"You have no subscription to cancel."</p>
+                                    <p><a href="/account">"Back to your account"</a></p>
+                                }
+                                .into_any(),
+                            }
+                        }
+                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                        Err(error) => alert(error),
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,347 @@
+//! What the pricing and account pages show, read from the local tables (kept true by the
+//! webhook worker) and the price book. No Stripe call while rendering.
+
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+use super::price_book::PriceBook;
+use crate::api::billing::{
+    BillingOverview, Banner, BannerKind, InvoiceView, ItemCard, PlanCard, PricingView, SubscriptionView,
+};
+use crate::domain::catalog::{BillingInterval, Plan};
+use crate::domain::money::{Currency, Money};
+use crate::domain::subscription::{has_access, SubscriptionStatus};
+use crate::server::{db, db::users::User, state::AppState};
+
+/// A subscription as stored, with what the account page needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSubscription {
+    pub id: String,
+    pub status: SubscriptionStatus,
+    pub price_id: String,
+    pub lookup_key: Option<String>,
+    pub unit_amount: i64,
+    pub quantity: i64,
+    pub currency: String,
+    pub current_period_end: i64,
+    pub cancel_at_period_end: bool,
+    pub trial_end: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub schedule_id: Option<String>,
+    pub pending_price_id: Option<String>,
+    pub pending_change_at: Option<i64>,
+}
+
+impl StoredSubscription {
+    /// Whether a new Checkout would duplicate it: change its plan instead.
+    pub fn is_live(&self) -> bool {
+        !self.status.is_terminal()
+    }
+}
+
+/// The customer's subscription that matters: the newest live one, else the newest ended one.
+pub async fn current_subscription(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Option<StoredSubscription>> {
+    let row = sqlx::query(
+        "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
+           CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
+           card_last4, schedule_id, pending_price_id, pending_change_at \
+         FROM subscriptions WHERE customer_id = $1 \
+         ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
+         LIMIT 1",
+    )
+    .bind(customer_id)
+    .fetch_optional(pool)
+    .await
+    .context("reading the customer's subscription")?;
+    let Some(r) = row else { return Ok(None) };
+    let status: String = r.try_get("status")?;
+    Ok(Some(StoredSubscription {
+        id: r.try_get("id")?,
+        status: status.parse()?,
+        price_id: r.try_get("price_id")?,
+        lookup_key: r.try_get("lookup_key")?,
+        unit_amount: r.try_get("unit_amount")?,
+        quantity: r.try_get("quantity")?,
+        currency: r.try_get("currency")?,
+        current_period_end: r.try_get("current_period_end")?,
+        cancel_at_period_end: r.try_get::<i64, _>("cancel_pending")? != 0,
+        trial_end: r.try_get("trial_end")?,
+        ended_at: r.try_get("ended_at")?,
+        card_brand: r.try_get("card_brand")?,
+        card_last4: r.try_get("card_last4")?,
+        schedule_id: r.try_get("schedule_id")?,
+        pending_price_id: r.try_get("pending_price_id")?,
+        pending_change_at: r.try_get("pending_change_at")?,
+    }))
+}
+
+/// The user's subscription, if they have a Stripe customer and a subscription under it.
+pub async fn subscription_of(pool: &AnyPool, user: &User) -> anyhow::Result<Option<StoredSubscription>> {
+    match &user.stripe_customer_id {
+        Some(customer) => current_subscription(pool, customer).await,
+        None => Ok(None),
+    }
+}
+
+/// `22 November 2026` (UTC).
+pub fn day(ts: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(ts) {
+        Ok(t) => format!("{} {} {}", t.day(), t.month(), t.year()),
+        Err(_) => ts.to_string(),
+    }
+}
+
+pub fn money(minor: i64, currency: &str) -> String {
+    match Currency::parse(currency) {
+        Ok(c) => Money::new(minor, c).to_string(),
+        Err(_) => format!("{minor} {currency}"),
+    }
+}
+
+fn per(interval: BillingInterval) -> &'static str {
+    match interval {
+        BillingInterval::Month => "month",
+        BillingInterval::Year => "year",
+    }
+}
+
+fn interval_words(interval: BillingInterval) -> &'static str {
+    match interval {
+        BillingInterval::Month => "monthly",
+        BillingInterval::Year => "yearly",
+    }
+}
+
+/// The plan a subscription sells, named for people: `Pro (yearly)`, or the price id if the
+/// catalog no longer knows it.
+pub fn plan_label(book: &PriceBook, lookup_key: Option<&str>, price_id: &str) -> String {
+    match book.plan_of(lookup_key, price_id) {
+        Some((plan, interval)) => format!("{} ({})", plan.name, interval_words(interval)),
+        None => format!("another plan ({price_id})"),
+    }
+}
+
+/// One-time items the user bought and still holds (not refunded).
+async fn owned_items(pool: &AnyPool, user_id: i64) -> Vec<String> {
+    // The entitlements table arrives with the one-time purchase work; until then, none.
+    sqlx::query_scalar("SELECT grant_key FROM entitlements WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default()
+}
+
+pub async fn pricing_view(
+    state: &AppState,
+    user: Option<&User>,
+    interval: BillingInterval,
+) -> anyhow::Result<PricingView> {
+    let pool = state.db.pool();
+    let book = &state.prices;
+    let subscription = match user {
+        Some(user) => subscription_of(pool, user).await?,
+        None => None,
+    };
+    let live = subscription.as_ref().filter(|s| s.is_live());
+    let current_plan = live.and_then(|s| book.plan_of(s.lookup_key.as_deref(), &s.price_id)).map(|(p, _)| p.key.to_string());
+    let had_trial = user.is_some_and(|u| u.had_trial);
+    let plans = book
+        .catalog
+        .plans
+        .iter()
+        .map(|plan| PlanCard {
+            key: plan.key.to_string(),
+            name: plan.name.clone(),
+            description: plan.description.clone(),
+            price: plan.price(interval).map(|spec| spec.amount.to_string()),
+            features: plan.features.clone(),
+            trial_days: plan.trial_days.filter(|_| !had_trial),
+            is_free: plan.is_free(),
+            is_current: match &current_plan {
+                Some(key) => key == plan.key.as_str(),
+                None => user.is_some() && plan.is_free(),
+            },
+        })
+        .collect();
+    let owned = match user {
+        Some(user) => owned_items(pool, user.id).await,
+        None => Vec::new(),
+    };
+    let items = book
+        .catalog
+        .one_time
+        .iter()
+        .map(|item| ItemCard {
+            key: item.key.to_string(),
+            name: item.name.clone(),
+            description: item.description.clone(),
+            price: item.price.amount.to_string(),
+            owned: item.grants.as_ref().is_some_and(|g| owned.contains(g)),
+        })
+        .collect();
+    Ok(PricingView { interval, signed_in: user.is_some(), subscribed: live.is_some(), plans, items })
+}
+
+fn limits_of(plan: &Plan) -> Vec<(String, u64)> {
+    plan.limits.iter().map(|(k, v)| (k.clone(), *v)).collect()
+}
+
+pub async fn account_view(state: &AppState, user: &User) -> anyhow::Result<BillingOverview> {
+    let pool = state.db.pool();
+    let book = &state.prices;
+    let now = db::now();
+    let subscription = subscription_of(pool, user).await?;
+    let access = subscription.as_ref().is_some_and(|s| has_access(s.status, s.current_period_end, now));
+    // Without access the user is on the free plan (if the catalog has one).
+    let paid_plan = subscription
+        .as_ref()
+        .filter(|_| access)
+        .and_then(|s| book.plan_of(s.lookup_key.as_deref(), &s.price_id).map(|found| (s, found)));
+    let (plan_name, price, features, limits) = match (&paid_plan, book.free_plan()) {
+        (Some((s, (plan, interval))), _) => (
+            plan.name.clone(),
+            Some(format!("{} / {}", money(s.unit_amount * s.quantity, &s.currency), per(*interval))),
+            plan.features.clone(),
+            limits_of(plan),
+        ),
+        (None, Some(free)) => (free.name.clone(), None, free.features.clone(), limits_of(free)),
+        (None, None) => ("No plan".to_string(), None, Vec::new(), Vec::new()),
+    };
+    let view = subscription.as_ref().map(|s| subscription_view(book, s));
+    let banner = match (&subscription, &user.stripe_customer_id) {
+        (Some(s), Some(customer)) => banner_for(pool, s, customer).await?,
+        _ => None,
+    };
+    let invoices = match &user.stripe_customer_id {
+        Some(customer) => invoices_of(pool, customer).await?,
+        None => Vec::new(),
+    };
+    Ok(BillingOverview {
+        email: user.email.to_string(),
+        plan_name,
+        price,
+        features,
+        limits,
+        has_access: access,
+        subscription: view,
+        banner,
+        invoices,
+        has_customer: user.stripe_customer_id.is_some(),
+    })
+}
+
+fn subscription_view(book: &PriceBook, s: &StoredSubscription) -> SubscriptionView {
+    use SubscriptionStatus as S;
+    let live = s.is_live();
+    let ending = s.cancel_at_period_end && live;
+    SubscriptionView {
+        status: s.status.as_str().to_string(),
+        status_words: if ending { "Cancels at the end of the period".to_string() } else { s.status.describe().to_string() },
+        renews_on: (live && !ending && s.status != S::Trialing).then(|| day(s.current_period_end)),
+        trial_ends_on: (s.status == S::Trialing).then(|| s.trial_end.map(day)).flatten(),
+        ends_on: ending.then(|| day(s.current_period_end)),
+        ended_on: s.ended_at.filter(|_| !live).map(day),
+        card: match (&s.card_brand, &s.card_last4) {
+            (Some(brand), Some(last4)) => Some(format!("{} •••• {last4}", capitalise(brand))),
+            _ => None,
+        },
+        scheduled_change: match (&s.pending_price_id, s.pending_change_at) {
+            (Some(price), Some(at)) => Some(format!("{} from {}", plan_label(book, None, price), day(at))),
+            _ => None,
+        },
+        can_change: matches!(s.status, S::Active | S::Trialing) && !ending,
+        can_cancel: matches!(s.status, S::Active | S::Trialing | S::PastDue) && !ending,
+        can_resume: ending,
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+async fn banner_for(pool: &AnyPool, s: &StoredSubscription, customer: &str) -> anyhow::Result<Option<Banner>> {
+    use SubscriptionStatus as S;
+    let open_invoice: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT hosted_invoice_url FROM invoices WHERE customer_id = $1 AND status = 'open' \
+         ORDER BY created DESC LIMIT 1",
+    )
+    .bind(customer)
+    .fetch_optional(pool)
+    .await
+    .context("reading open invoices")?;
+    let open_invoice = open_invoice.flatten();
+    // The worker queues an `action_required:<invoice>` email when a payment needs 3-D Secure.
+    let needs_action: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT i.hosted_invoice_url FROM invoices i \
+         JOIN emails e ON e.cause_key = 'action_required:' || i.id \
+         WHERE i.customer_id = $1 AND i.status = 'open' ORDER BY i.created DESC LIMIT 1",
+    )
+    .bind(customer)
+    .fetch_optional(pool)
+    .await
+    .context("reading invoices waiting for authentication")?;
+    if let Some(url) = needs_action {
+        return Ok(Some(Banner {
+            kind: BannerKind::ActionRequired,
+            message: "A payment needs your confirmation. Open the invoice to authenticate it with your bank.".into(),
+            invoice_url: url,
+        }));
+    }
+    Ok(match s.status {
+        S::PastDue | S::Unpaid => Some(Banner {
+            kind: BannerKind::PastDue,
+            message: "Your last payment failed. Update your payment method to keep your plan.".into(),
+            invoice_url: open_invoice,
+        }),
+        S::Incomplete => Some(Banner {
+            kind: BannerKind::ActionRequired,
+            message: "Your first payment is not complete yet. Open the invoice to finish it.".into(),
+            invoice_url: open_invoice,
+        }),
+        _ => None,
+    })
+}
+
+async fn invoices_of(pool: &AnyPool, customer: &str) -> anyhow::Result<Vec<InvoiceView>> {
+    let rows = sqlx::query(
+        "SELECT id, number, status, amount_due, amount_paid, currency, hosted_invoice_url, invoice_pdf, created \
+         FROM invoices WHERE customer_id = $1 AND status <> 'draft' ORDER BY created DESC, id DESC LIMIT 24",
+    )
+    .bind(customer)
+    .fetch_all(pool)
+    .await
+    .context("reading invoices")?;
+    rows.into_iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            let currency: String = r.try_get("currency")?;
+            let amount: i64 = if status == "paid" { r.try_get("amount_paid")? } else { r.try_get("amount_due")? };
+            Ok(InvoiceView {
+                number: r.try_get::<Option<String>, _>("number")?.unwrap_or(r.try_get("id")?),
+                date: day(r.try_get("created")?),
+                amount: money(amount, &currency),
+                status,
+                hosted_url: r.try_get("hosted_invoice_url")?,
+                pdf_url: r.try_get("invoice_pdf")?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_and_money_read_as_people_write_them() {
+        assert_eq!(day(1_795_305_600), "22 November 2026");
+        assert_eq!(money(2900, "usd"), "$29.00");
+        assert_eq!(capitalise("visa"), "Visa");
+    }
+}

@@ -1,0 +1,217 @@
+//! Changing plan: a preview from Stripe's `invoices/create_preview` (what is due now and
+//! next), then the change. Upgrades apply at once with proration, invoiced immediately;
+//! downgrades (and equal-value changes) wait for the period end through a subscription
+//! schedule, so the customer keeps what they paid for.
+
+use anyhow::Context;
+use stripe_billing::invoice::{
+    CreatePreviewInvoice, CreatePreviewInvoiceSubscriptionDetails,
+    CreatePreviewInvoiceSubscriptionDetailsItems, CreatePreviewInvoiceSubscriptionDetailsProrationBehavior,
+};
+use stripe_billing::subscription::{
+    RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems, UpdateSubscriptionProrationBehavior,
+};
+use stripe_billing::subscription_schedule::{
+    CreateSubscriptionSchedule, UpdateSubscriptionSchedule, UpdateSubscriptionSchedulePhases,
+    UpdateSubscriptionSchedulePhasesDuration, UpdateSubscriptionSchedulePhasesDurationInterval,
+    UpdateSubscriptionSchedulePhasesEndDate, UpdateSubscriptionSchedulePhasesItems,
+    UpdateSubscriptionSchedulePhasesStartDate,
+};
+use stripe_shared::{RecurringInterval, Subscription, SubscriptionScheduleEndBehavior};
+
+use super::account::{self, StoredSubscription};
+use super::actions::{self, BillingError, Next};
+use super::price_book::PlanPrice;
+use crate::api::billing::PlanChangePreview;
+use crate::domain::catalog::BillingInterval;
+use crate::domain::revenue::monthly_recurring;
+use crate::server::{db, db::users::User, state::AppState};
+
+/// A change the user asked for, checked against what they have.
+struct Target<'a> {
+    stored: StoredSubscription,
+    live: Subscription,
+    item_id: String,
+    current_mrr: i64,
+    price: PlanPrice<'a>,
+}
+
+impl Target<'_> {
+    fn new_mrr(&self) -> i64 {
+        monthly_recurring(self.price.spec.amount.minor(), 1, self.price.interval, 1, 0)
+    }
+
+    /// Worth more per month: charge the difference now. Otherwise wait for the period end.
+    fn is_upgrade(&self) -> bool {
+        self.new_mrr() > self.current_mrr
+    }
+}
+
+fn refused(message: &str) -> BillingError {
+    BillingError::Refused(message.to_string())
+}
+
+async fn target<'a>(
+    state: &'a AppState,
+    user: &User,
+    plan: &str,
+    interval: BillingInterval,
+) -> Result<Target<'a>, BillingError> {
+    let price = state.prices.plan_price(plan, interval).ok_or_else(|| refused("There is no such plan to change to."))?;
+    let stored = actions::live_subscription(state, user).await?;
+    if stored.cancel_at_period_end {
+        return Err(refused("Your subscription is set to end. Resume it before changing plan."));
+    }
+    let live = state
+        .stripe_client
+        .send(&RetrieveSubscription::new(stored.id.as_str()), None)
+        .await
+        .context("retrieving the subscription")?;
+    let item = live.items.data.first().context("the subscription has no items")?;
+    if item.price.id.as_str() == price.price_id {
+        return Err(refused("You are already on this plan."));
+    }
+    let current_interval = match item.price.recurring.as_ref().map(|r| &r.interval) {
+        Some(RecurringInterval::Year) => BillingInterval::Year,
+        _ => BillingInterval::Month,
+    };
+    let count = item.price.recurring.as_ref().map_or(1, |r| i64::try_from(r.interval_count).unwrap_or(1));
+    let quantity = i64::try_from(item.quantity.unwrap_or(1)).unwrap_or(1);
+    let current_mrr = monthly_recurring(item.price.unit_amount.unwrap_or(0), quantity, current_interval, count, 0);
+    let item_id = item.id.as_str().to_string();
+    Ok(Target { stored, live, item_id, current_mrr, price })
+}
+
+fn interval_name(interval: BillingInterval) -> &'static str {
+    match interval {
+        BillingInterval::Month => "month",
+        BillingInterval::Year => "year",
+    }
+}
+
+pub async fn preview(
+    state: &AppState,
+    user: &User,
+    plan: &str,
+    interval: BillingInterval,
+) -> Result<PlanChangePreview, BillingError> {
+    let target = target(state, user, plan, interval).await?;
+    let currency = target.stored.currency.clone();
+    let from_name = account::plan_label(&state.prices, target.stored.lookup_key.as_deref(), &target.stored.price_id);
+    let to_name = format!("{} ({}ly)", target.price.plan.name, interval_name(interval));
+    let next_amount = account::money(target.price.spec.amount.minor(), &currency);
+    let period_end = account::day(target.stored.current_period_end);
+    if !target.is_upgrade() {
+        return Ok(PlanChangePreview {
+            plan: plan.to_string(),
+            interval,
+            explanation: format!(
+                "You keep {from_name} until {period_end}. Then {to_name} starts at {next_amount} per {}.",
+                interval_name(interval)
+            ),
+            from_name,
+            to_name,
+            is_upgrade: false,
+            due_now: account::money(0, &currency),
+            next_amount,
+            next_on: period_end,
+        });
+    }
+    let mut item = CreatePreviewInvoiceSubscriptionDetailsItems::new();
+    item.id = Some(target.item_id.clone());
+    item.price = Some(target.price.price_id.to_string());
+    let mut details = CreatePreviewInvoiceSubscriptionDetails::new();
+    details.items = Some(vec![item]);
+    details.proration_behavior = Some(CreatePreviewInvoiceSubscriptionDetailsProrationBehavior::AlwaysInvoice);
+    let request = CreatePreviewInvoice::new().subscription(target.stored.id.as_str()).subscription_details(details);
+    let invoice = state.stripe_client.send(&request, None).await.context("previewing the plan change")?;
+    // A new interval restarts the billing cycle today; otherwise the renewal date stays.
+    let same_cycle = target.live.items.data.first().and_then(|i| i.price.recurring.as_ref()).is_some_and(|r| {
+        matches!((&r.interval, interval), (RecurringInterval::Month, BillingInterval::Month) | (RecurringInterval::Year, BillingInterval::Year))
+    });
+    let next_on = if same_cycle {
+        period_end
+    } else {
+        let days = if interval == BillingInterval::Year { 365 } else { 30 };
+        format!("about {}", account::day(db::now() + days * 86_400))
+    };
+    let due_now = account::money(invoice.amount_due, &currency);
+    Ok(PlanChangePreview {
+        plan: plan.to_string(),
+        interval,
+        explanation: format!(
+            "{to_name} starts now. You pay {due_now} today for the rest of this period (less what is left of {from_name})."
+        ),
+        from_name,
+        to_name,
+        is_upgrade: true,
+        due_now,
+        next_amount,
+        next_on,
+    })
+}
+
+pub async fn apply(state: &AppState, user: &User, plan: &str, interval: BillingInterval) -> Result<Next, BillingError> {
+    let target = target(state, user, plan, interval).await?;
+    // A pending downgrade is replaced by this change.
+    actions::release_schedule(state, &target.stored).await?;
+    let bucket = db::now() / 60;
+    let key = format!("change-{}-{}-{bucket}", target.stored.id, target.price.price_id);
+    let to_name = format!("{} ({}ly)", target.price.plan.name, interval_name(interval));
+    let message = if target.is_upgrade() {
+        let mut item = UpdateSubscriptionItems::new();
+        item.id = Some(target.item_id.clone());
+        item.price = Some(target.price.price_id.to_string());
+        let update = UpdateSubscription::new(target.stored.id.as_str())
+            .items(vec![item])
+            .proration_behavior(UpdateSubscriptionProrationBehavior::AlwaysInvoice);
+        state.stripe_client.send(&update, Some(&key)).await.context("changing the subscription's price")?;
+        format!("Your plan is now {to_name}.")
+    } else {
+        schedule_at_period_end(state, &target, &key).await?;
+        format!("Your plan changes to {to_name} on {}.", account::day(target.stored.current_period_end))
+    };
+    actions::resync(state, &target.stored.id, &format!("account:{key}")).await?;
+    Ok(Next::Back(message))
+}
+
+/// Two phases: the current price until the period ends, then the new one; then the schedule
+/// releases the subscription to renew on its own.
+async fn schedule_at_period_end(state: &AppState, target: &Target<'_>, key: &str) -> anyhow::Result<()> {
+    let create = CreateSubscriptionSchedule::new().from_subscription(target.stored.id.as_str());
+    let schedule = state
+        .stripe_client
+        .send(&create, Some(&format!("{key}-schedule")))
+        .await
+        .context("creating the subscription schedule")?;
+    let start = schedule
+        .current_phase
+        .as_ref()
+        .map(|p| p.start_date)
+        .or_else(|| schedule.phases.first().map(|p| p.start_date))
+        .context("the new schedule has no phase")?;
+    let current_item = target.live.items.data.first().context("the subscription has no items")?;
+    let mut now_item = UpdateSubscriptionSchedulePhasesItems::new();
+    now_item.price = Some(current_item.price.id.as_str().to_string());
+    now_item.quantity = current_item.quantity;
+    let mut now_phase = UpdateSubscriptionSchedulePhases::new(vec![now_item]);
+    now_phase.start_date = Some(UpdateSubscriptionSchedulePhasesStartDate::Timestamp(start));
+    now_phase.end_date = Some(UpdateSubscriptionSchedulePhasesEndDate::Timestamp(target.stored.current_period_end));
+    let mut next_item = UpdateSubscriptionSchedulePhasesItems::new();
+    next_item.price = Some(target.price.price_id.to_string());
+    next_item.quantity = Some(1);
+    let mut next_phase = UpdateSubscriptionSchedulePhases::new(vec![next_item]);
+    next_phase.duration = Some(UpdateSubscriptionSchedulePhasesDuration::new(match target.price.interval {
+        BillingInterval::Month => UpdateSubscriptionSchedulePhasesDurationInterval::Month,
+        BillingInterval::Year => UpdateSubscriptionSchedulePhasesDurationInterval::Year,
+    }));
+    let update = UpdateSubscriptionSchedule::new(schedule.id.as_str())
+        .phases(vec![now_phase, next_phase])
+        .end_behavior(SubscriptionScheduleEndBehavior::Release);
+    state
+        .stripe_client
+        .send(&update, Some(&format!("{key}-phases")))
+        .await
+        .context("scheduling the plan change")?;
+    Ok(())
+}
