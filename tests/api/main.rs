@@ -5,6 +5,7 @@
 mod admin;
 mod auth;
 mod billing;
+mod billing_clock;
 mod billing_ui;
 mod cli;
 mod headers;
