@@ -7,6 +7,7 @@ mod auth;
 mod billing;
 mod billing_clock;
 mod billing_ui;
+mod chaos;
 mod cli;
 mod headers;
 mod health;

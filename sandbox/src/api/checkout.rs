@@ -35,9 +35,14 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     if !matches!(mode.as_str(), "payment" | "subscription" | "setup") {
         return Err(ApiError::invalid_value("mode", "Invalid mode: must be one of payment, setup, or subscription"));
     }
-    let ui_mode = p_nonempty(p, "ui_mode").unwrap_or("hosted");
+    // The 2026-03-25.dahlia names (hosted → hosted_page, embedded → embedded_page, custom → elements).
+    let ui_mode = p_nonempty(p, "ui_mode").unwrap_or("hosted_page");
+    if !matches!(ui_mode, "hosted_page" | "embedded_page" | "elements" | "form") {
+        return Err(ApiError::invalid_value("ui_mode", "Invalid ui_mode: must be one of hosted_page, embedded_page, elements, or form"));
+    }
+    let hosted = ui_mode == "hosted_page";
     let success_url = p_nonempty(p, "success_url");
-    if ui_mode == "hosted" && success_url.is_none() {
+    if hosted && success_url.is_none() {
         return Err(ApiError::missing("success_url"));
     }
     let customer = p_nonempty(p, "customer").map(str::to_string);
@@ -111,7 +116,7 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         "billing_address_collection": p_nonempty(p, "billing_address_collection"),
         "cancel_url": p_nonempty(p, "cancel_url"),
         "client_reference_id": p_nonempty(p, "client_reference_id"),
-        "client_secret": if ui_mode == "hosted" { Value::Null } else { json!(format!("{id}_secret_{}", crate::util::random_str(20))) },
+        "client_secret": if hosted { Value::Null } else { json!(format!("{id}_secret_{}", crate::util::random_str(20))) },
         "collected_information": null,
         "consent": null,
         "consent_collection": null,
@@ -154,7 +159,7 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         "success_url": success_url,
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
         "ui_mode": ui_mode,
-        "url": if ui_mode == "hosted" { json!(format!("{}/checkout/{}", cx.base_url, id)) } else { Value::Null },
+        "url": if hosted { json!(format!("{}/checkout/{}", cx.base_url, id)) } else { Value::Null },
         "wallet_options": null,
         "_sb_items": items,
         "_sb_trial_days": trial_days,

@@ -174,3 +174,25 @@ async fn includable_fields_on_expand() {
     let (_, listed) = raw.get("/v1/checkout/sessions?expand[]=data.line_items").await;
     assert_eq!(listed["data"][0]["line_items"]["object"], "list");
 }
+
+#[tokio::test]
+async fn checkout_ui_modes_use_the_current_api_names() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let prod = raw.ok("/v1/products", &[("name", "Thing")]).await["id"].as_str().unwrap().to_string();
+    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "700"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
+    let item = [("mode", "payment"), ("success_url", "http://x/s"), ("line_items[0][price]", price.as_str()), ("line_items[0][quantity]", "1")];
+    let cs = raw.ok("/v1/checkout/sessions", &item).await;
+    assert_eq!(cs["ui_mode"], "hosted_page", "the default since 2026-03-25.dahlia");
+    assert!(cs["url"].as_str().is_some_and(|u| u.contains("/checkout/")));
+    let mut embedded = item.to_vec();
+    embedded[1] = ("ui_mode", "embedded_page");
+    embedded.push(("return_url", "http://x/r"));
+    let cs = raw.ok("/v1/checkout/sessions", &embedded).await;
+    assert!(cs["url"].is_null() && cs["client_secret"].is_string());
+    let mut old = item.to_vec();
+    old.push(("ui_mode", "hosted"));
+    let (status, body) = raw.post("/v1/checkout/sessions", &old).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["param"], "ui_mode");
+}

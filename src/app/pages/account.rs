@@ -19,8 +19,12 @@ pub fn AccountPage() -> impl IntoView {
     // Its own fetch (not the navigation's): after a client-side log-in this must see the new
     // session, not a cached answer.
     let billing = Resource::new(|| (), |_| account_billing());
+    // The notice sits outside the reactive closure: re-running that closure must not create (and
+    // consume) the one-time notice twice.
     view! {
         <Title text="Account"/>
+        <h1>"Account"</h1>
+        <Notices/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
                 billing.get().map(|result| match result {
@@ -47,9 +51,7 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
         .map(|(name, limit)| view! { <li data-limit=name.clone()>{format!("{}: up to {limit}", capitalise(&name))}</li> })
         .collect_view();
     view! {
-        <h1>"Account"</h1>
         <p>"Signed in as " <strong class="account-email">{email}</strong></p>
-        <Notices/>
         {banner}
         <section class="card" aria-labelledby="plan-heading">
             <h2 id="plan-heading">"Your plan"</h2>

@@ -1,0 +1,87 @@
+import { type Page } from '@playwright/test';
+import { expect, test, open, signUp, uniqueEmail } from './helpers';
+
+/** Pays on the sandbox's hosted Checkout page (Stripe's 4242 test card). */
+async function payOnCheckout(page: Page, button: string): Promise<void> {
+  await expect(page.getByLabel('Card number')).toBeVisible();
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByLabel('Expiry').fill('12 / 34');
+  await page.getByLabel('CVC').fill('123');
+  await page.getByRole('button', { name: button, exact: true }).click();
+}
+
+function plan(page: Page, key: string) {
+  return page.locator(`article[data-plan="${key}"]`);
+}
+
+test.describe('billing', () => {
+  test('pricing toggles monthly and yearly', async ({ page, javaScriptEnabled }) => {
+    await open(page, '/pricing', javaScriptEnabled);
+    await expect(plan(page, 'pro').locator('.price')).toContainText('$29.00');
+    await page.getByRole('link', { name: 'Yearly', exact: true }).click();
+    await expect(page).toHaveURL(/interval=year/);
+    await expect(plan(page, 'pro').locator('.price')).toContainText('$290.00');
+    await page.getByRole('link', { name: 'Monthly', exact: true }).click();
+    await expect(plan(page, 'pro').locator('.price')).toContainText('$29.00');
+  });
+
+  test('subscribe through Checkout, change plan with a preview, cancel, resume, open the portal', async ({
+    page,
+    javaScriptEnabled,
+  }) => {
+    await signUp(page, uniqueEmail('billing'), javaScriptEnabled);
+    await open(page, '/pricing', javaScriptEnabled);
+    await plan(page, 'business').getByRole('button', { name: 'Subscribe to Business' }).click();
+
+    await payOnCheckout(page, 'Subscribe');
+    await expect(page).toHaveURL(/\/checkout\/success\?session_id=cs_/);
+    await expect(page.locator('.notice')).toHaveText('Your Business plan is active.');
+
+    await page.getByRole('link', { name: 'Go to your account' }).click();
+    await expect(page.locator('.plan-name')).toHaveText('Business');
+    await expect(page.locator('dd.status')).toHaveText('Active');
+    await expect(page.getByText('Visa •••• 4242')).toBeVisible();
+
+    // A downgrade, previewed: nothing due today, the cheaper plan from the renewal date.
+    await page.getByRole('link', { name: 'Change plan', exact: true }).click();
+    await page.getByRole('link', { name: 'Preview the change to Pro' }).click();
+    await expect(page.locator('.due-now')).toHaveText('$0.00');
+    await expect(page.locator('.next-invoice')).toContainText('$29.00 on ');
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await expect(page.locator('.notice')).toContainText('Your plan changes to Pro (monthly) on');
+    await expect(page.locator('.plan-name')).toHaveText('Business');
+
+    // Cancel (with a confirm step), then resume.
+    await page.getByRole('link', { name: 'Cancel subscription', exact: true }).click();
+    await expect(page.getByText('stays active until')).toBeVisible();
+    await page.getByRole('button', { name: 'Cancel subscription', exact: true }).click();
+    await expect(page.locator('.notice')).toContainText('You keep access until');
+    await expect(page.locator('dd.status')).toHaveText('Cancels at the end of the period');
+    await page.getByRole('button', { name: 'Resume subscription', exact: true }).click();
+    await expect(page.locator('.notice')).toContainText('Your subscription continues');
+    await expect(page.locator('dd.status')).toHaveText('Active');
+
+    // Manage billing opens the Customer Portal, which comes back to /account.
+    await page.getByRole('button', { name: 'Manage billing', exact: true }).click();
+    await expect(page.getByRole('region', { name: 'Current plan' })).toBeVisible();
+  });
+
+  test('the webhook alone grants access when the success page never loads', async ({
+    page,
+    javaScriptEnabled,
+  }) => {
+    await signUp(page, uniqueEmail('nosuccess'), javaScriptEnabled);
+    await open(page, '/pricing', javaScriptEnabled);
+    await plan(page, 'business').getByRole('button', { name: 'Subscribe to Business' }).click();
+    // The browser never reaches the app's success page.
+    await page.route('**/checkout/success**', (route) => route.abort());
+    await payOnCheckout(page, 'Subscribe').catch(() => undefined);
+    await page.unroute('**/checkout/success**');
+
+    await expect(async () => {
+      await open(page, '/account', javaScriptEnabled);
+      await expect(page.locator('.plan-name')).toHaveText('Business', { timeout: 1_000 });
+    }).toPass({ timeout: 15_000 });
+    await expect(page.locator('dd.status')).toHaveText('Active');
+  });
+});
