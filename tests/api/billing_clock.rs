@@ -2,8 +2,6 @@
 //! and gives up) and the app follows from webhooks alone. Driven as a browser without
 //! JavaScript would, through the same hosted Checkout as a customer.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::helpers::*;
@@ -45,37 +43,6 @@ impl TestApp {
             .unwrap();
         assert!(res.status().is_success(), "advancing the sandbox clock: {}", res.status());
         self.settle().await;
-    }
-
-    /// Waits until the sandbox has delivered everything and the app has applied it.
-    async fn settle(&self) {
-        let res = self
-            .client
-            .post(format!("{}/_sandbox/deliveries/wait", self.sandbox_url))
-            .json(&json!({ "timeout_ms": 10_000 }))
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success());
-        for _ in 0..150 {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'retrying', 'dead')",
-            )
-            .fetch_one(self.db.pool())
-            .await
-            .unwrap();
-            if waiting == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let stuck: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT event_type, status, last_error FROM webhook_events WHERE status IN ('pending', 'retrying', 'dead')",
-        )
-        .fetch_all(self.db.pool())
-        .await
-        .unwrap();
-        panic!("webhook events not applied: {stuck:?}");
     }
 
     async fn count(&self, query: &str, email: &str) -> i64 {

@@ -4,7 +4,6 @@
 //! subscription, MRR movements must add up, and no email may be written twice.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -179,7 +178,7 @@ async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
         let res = api.http.post(format!("{}/_sandbox/clock/advance", app.sandbox_url)).json(&json!({"days": days})).send().await.unwrap();
         assert!(res.status().is_success());
     }
-    settle(&app).await;
+    app.settle().await;
 
     let truth = api.all("/v1/subscriptions?status=all").await;
     assert!(truth.len() >= CUSTOMERS, "every customer subscribed: {}", truth.len());
@@ -248,33 +247,4 @@ async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
         .filter(|a| a["duplicate"] == true)
         .count();
     assert!(delivered_twice > 0, "chaos delivered no duplicate: the test proved nothing");
-}
-
-async fn settle(app: &TestApp) {
-    let http = reqwest::Client::new();
-    for _ in 0..3 {
-        http.post(format!("{}/_sandbox/deliveries/wait", app.sandbox_url))
-            .json(&json!({"timeout_ms": 20_000}))
-            .send()
-            .await
-            .unwrap();
-    }
-    for _ in 0..600 {
-        let waiting: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'retrying', 'dead')")
-                .fetch_one(app.db.pool())
-                .await
-                .unwrap();
-        if waiting == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let stuck: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT event_type, status, last_error FROM webhook_events WHERE status IN ('pending', 'retrying', 'dead') LIMIT 5",
-    )
-    .fetch_all(app.db.pool())
-    .await
-    .unwrap();
-    panic!("webhook events not applied: {stuck:?}");
 }

@@ -140,6 +140,37 @@ pub fn new_client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// Waits until the sandbox has delivered every webhook and the app's worker has applied
+    /// them; fails naming the events still pending.
+    pub async fn settle(&self) {
+        let http = reqwest::Client::new();
+        for _ in 0..2 {
+            let res = http
+                .post(format!("{}/_sandbox/deliveries/wait", self.sandbox_url))
+                .json(&serde_json::json!({ "timeout_ms": 20_000 }))
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success());
+        }
+        let unapplied = "SELECT event_type, status, last_error FROM webhook_events \
+                         WHERE status IN ('pending', 'retrying', 'dead')";
+        for _ in 0..600 {
+            let waiting: Vec<(String, String, Option<String>)> =
+                sqlx::query_as(unapplied).fetch_all(self.db.pool()).await.unwrap();
+            if waiting.is_empty() {
+                return;
+            }
+            if waiting.iter().any(|e| e.1 != "pending") {
+                panic!("webhook events failed: {waiting:?}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let stuck: Vec<(String, String, Option<String>)> =
+            sqlx::query_as(unapplied).fetch_all(self.db.pool()).await.unwrap();
+        panic!("webhook events not applied: {stuck:?}");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
