@@ -4,6 +4,7 @@
 //! subscription, MRR movements must add up, and no email may be written twice.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -134,9 +135,13 @@ async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64) 
             4 => {
                 let charges = api.get(&format!("/v1/charges?customer={customer}&limit=1")).await;
                 if let Some(charge) = charges["data"][0]["id"].as_str().filter(|_| charges["data"][0]["paid"] == true) {
-                    let amount = charges["data"][0]["amount"].as_i64().unwrap_or(0);
-                    if amount > 1 {
-                        api.post("/v1/refunds", &[("charge", charge.into()), ("amount", (amount / 2).to_string())]).await;
+                    let charge_data = &charges["data"][0];
+                    let left = charge_data["amount"].as_i64().unwrap_or(0)
+                        - charge_data["amount_refunded"].as_i64().unwrap_or(0);
+                    // Half of what is left, or the rest when little is left.
+                    let amount = if left > 100 { left / 2 } else { left };
+                    if amount > 0 {
+                        api.post("/v1/refunds", &[("charge", charge.into()), ("amount", amount.to_string())]).await;
                     }
                 }
             }
@@ -155,37 +160,35 @@ async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64) 
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
-    let app = spawn_app().await;
-    let api = Api { http: reqwest::Client::new(), base: app.sandbox_url.clone() };
-    let chaos = json!({"duplicate_share": 0.3, "reorder_window": 8, "concurrency": 8});
-    let res = api.http.post(format!("{}/_sandbox/chaos", app.sandbox_url)).json(&chaos).send().await.unwrap();
-    assert!(res.status().is_success());
-
+async fn prices(stripe: &tollgate::server::stripe::client::StripeClient) -> HashMap<String, String> {
     let cat = catalog::load(std::path::Path::new(catalog::DEFAULT_PATH)).unwrap();
-    let prices: HashMap<String, String> = catalog::sync::resolve(&app.stripe, &cat)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(k, v)| (k, v.as_str().to_string()))
-        .collect();
-    futures::stream::iter(0..CUSTOMERS)
-        .for_each_concurrent(16, |i| live(&api, &prices, i, 0x7011_6a7e))
-        .await;
-    // A month and a half: renewals, failed payments and dunning, cancellations at period end.
+    catalog::sync::sync(stripe, &cat).await.unwrap();
+    catalog::sync::resolve(stripe, &cat).await.unwrap().into_iter().map(|(k, v)| (k, v.as_str().to_string())).collect()
+}
+
+async fn set_chaos(api: &Api) {
+    let chaos = json!({"duplicate_share": 0.3, "reorder_window": 8, "concurrency": 8});
+    let res = api.http.post(format!("{}/_sandbox/chaos", api.base)).json(&chaos).send().await.unwrap();
+    assert!(res.status().is_success());
+}
+
+/// A month and a half: renewals, failed payments and dunning, cancellations at period end.
+async fn advance_weeks(api: &Api) {
     for days in [16, 16, 16] {
-        let res = api.http.post(format!("{}/_sandbox/clock/advance", app.sandbox_url)).json(&json!({"days": days})).send().await.unwrap();
+        let res = api.http.post(format!("{}/_sandbox/clock/advance", api.base)).json(&json!({"days": days})).send().await.unwrap();
         assert!(res.status().is_success());
     }
-    app.settle().await;
+}
 
+/// The local tables against the sandbox's truth: every subscription equal, MRR movements adding
+/// up, one receipt per paid invoice, no email twice, and chaos really duplicated deliveries.
+async fn assert_local_equals_sandbox(api: &Api, pool: &sqlx::AnyPool, customers: usize) {
     let truth = api.all("/v1/subscriptions?status=all").await;
-    assert!(truth.len() >= CUSTOMERS, "every customer subscribed: {}", truth.len());
+    assert!(truth.len() >= customers, "every customer subscribed: {}", truth.len());
     let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT id, status, price_id, CAST(cancel_at_period_end AS INTEGER), current_period_end, mrr FROM subscriptions",
     )
-    .fetch_all(app.db.pool())
+    .fetch_all(pool)
     .await
     .unwrap();
     let local: HashMap<_, _> = rows.iter().map(|r| (r.0.clone(), r)).collect();
@@ -214,7 +217,7 @@ async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
         "SELECT s.id, s.mrr, COALESCE((SELECT SUM(m.delta) FROM mrr_movements m WHERE m.subscription_id = s.id), 0) \
          FROM subscriptions s",
     )
-    .fetch_all(app.db.pool())
+    .fetch_all(pool)
     .await
     .unwrap();
     for (id, mrr, sum) in &sums {
@@ -228,15 +231,13 @@ async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
         .into_iter()
         .filter(|i| i["status"] == "paid" && i["amount_paid"].as_i64().unwrap_or(0) > 0)
         .count() as i64;
-    let receipts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM emails WHERE kind = 'receipt'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let receipts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM emails WHERE kind = 'receipt'").fetch_one(pool).await.unwrap();
     assert_eq!(receipts, paid_invoices);
     let duplicates: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT to_address, subject, body FROM emails GROUP BY to_address, subject, body HAVING COUNT(*) > 1) d",
     )
-    .fetch_one(app.db.pool())
+    .fetch_one(pool)
     .await
     .unwrap();
     assert_eq!(duplicates, 0, "an email was written twice");
@@ -247,4 +248,158 @@ async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
         .filter(|a| a["duplicate"] == true)
         .count();
     assert!(delivered_twice > 0, "chaos delivered no duplicate: the test proved nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
+    let app = spawn_app().await;
+    let api = Api { http: reqwest::Client::new(), base: app.sandbox_url.clone() };
+    set_chaos(&api).await;
+    let prices = prices(&app.stripe).await;
+    futures::stream::iter(0..CUSTOMERS)
+        .for_each_concurrent(16, |i| live(&api, &prices, i, 0x7011_6a7e))
+        .await;
+    advance_weeks(&api).await;
+    app.settle().await;
+    assert_local_equals_sandbox(&api, app.db.pool(), CUSTOMERS).await;
+}
+
+/// The app as its own process, which the test can SIGKILL and start again on the same database.
+struct AppProcess {
+    child: Option<std::process::Child>,
+    vars: Vec<(String, String)>,
+    url: String,
+}
+
+impl AppProcess {
+    async fn start(vars: Vec<(String, String)>, url: String) -> Self {
+        let mut app = Self { child: None, vars, url };
+        app.restart().await;
+        app
+    }
+
+    async fn restart(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(std::env::temp_dir().join("tollgate-sigkill-test.log"))
+            .unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .arg("serve")
+            .env_clear()
+            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the tollgate binary starts");
+        self.child = Some(child);
+        let http = reqwest::Client::new();
+        for _ in 0..300 {
+            if http.get(format!("{}/healthz", self.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the app did not come back");
+    }
+
+    /// SIGKILL: no graceful shutdown, whatever was in flight is cut.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for AppProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // The sandbox outlives the app (in this process); it retries for ~50 s, as Stripe would
+    // retry for days, so deliveries refused while the app is down arrive later.
+    let mut config = stripe_sandbox::SandboxConfig::default();
+    config.webhook_retry_schedule = (0..9).map(|i| Duration::from_millis(100 << i)).collect();
+    let sandbox = stripe_sandbox::start_with("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
+    let api = Api { http: reqwest::Client::new(), base: sandbox.base_url() };
+    set_chaos(&api).await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let endpoint = api
+        .post("/v1/webhook_endpoints", &[("url", format!("{url}/webhooks/stripe")), ("enabled_events[]", "*".into())])
+        .await;
+    let secret = endpoint["secret"].as_str().unwrap().to_string();
+    let stripe = tollgate::server::stripe::client::StripeClient::new(&KEY.to_string().into(), Some(&api.base)).unwrap();
+    let prices = prices(&stripe).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/tollgate.db", dir.path().display());
+    let catalog_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog.toml");
+    let vars: Vec<(String, String)> = [
+        ("DATABASE_URL", database.clone()),
+        ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
+        ("APP_URL", url.clone()),
+        ("STRIPE_SECRET_KEY", KEY.to_string()),
+        ("STRIPE_API_BASE", api.base.clone()),
+        ("STRIPE_WEBHOOK_SECRET", secret),
+        ("CATALOG_PATH", catalog_path.display().to_string()),
+        ("RUST_LOG", "warn".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let mut app = AppProcess::start(vars, url).await;
+
+    // Kill the app twice while customers live, and once while renewals are delivered.
+    let done = AtomicUsize::new(0);
+    let script = futures::stream::iter(0..CUSTOMERS).for_each_concurrent(16, |i| {
+        let done = &done;
+        let api = &api;
+        let prices = &prices;
+        async move {
+            live(api, prices, i, 0x5191_c111).await;
+            done.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let killer = async {
+        for at in [CUSTOMERS / 3, 2 * CUSTOMERS / 3] {
+            while done.load(Ordering::SeqCst) < at {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            app.kill();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            app.restart().await;
+        }
+    };
+    futures::join!(script, killer);
+    advance_weeks(&api).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.kill();
+    app.restart().await;
+
+    assert!(sandbox.wait_for_deliveries(Duration::from_secs(90), true).await, "the sandbox still delivering");
+    let db = tollgate::server::db::Db::connect(&tollgate::server::config::DatabaseUrl::parse(&database).unwrap())
+        .await
+        .unwrap();
+    let mut waiting = -1;
+    for _ in 0..600 {
+        waiting = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status <> 'processed' AND status <> 'ignored'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        if waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(waiting, 0, "events left unapplied after the restarts");
+    let refused = sandbox.attempts().iter().filter(|a| !a.succeeded).count();
+    assert!(refused > 0, "no delivery was refused while the app was down: the kill proved nothing");
+    assert_local_equals_sandbox(&api, db.pool(), CUSTOMERS).await;
 }
