@@ -152,6 +152,42 @@ async fn the_webhook_route_refuses_what_it_cannot_trust_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(oversized.status().as_u16(), 413);
+    // Signed with the app's real secret, but stale (older than the 300 s tolerance), or not an
+    // event at all: refused too.
+    let endpoints = app.stripe_get_json("/v1/webhook_endpoints").await;
+    let endpoint = endpoints["data"][0]["id"].as_str().unwrap().to_string();
+    let secret = app.stripe_get_json(&format!("/_sandbox/webhook_endpoints/{endpoint}/secret")).await;
+    let secret = secret["secret"].as_str().or(secret.as_str()).expect("the endpoint's secret").to_string();
+    let stale = app
+        .client
+        .post(&url)
+        .header("stripe-signature", signature::sign(body, &secret, now - 301))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status().as_u16(), 400, "stale timestamp");
+    let garbage = b"{not json";
+    let malformed = app
+        .client
+        .post(&url)
+        .header("stripe-signature", signature::sign(garbage, &secret, now))
+        .body(garbage.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status().as_u16(), 400, "malformed body");
+    let fresh = app
+        .client
+        .post(&url)
+        .header("stripe-signature", signature::sign(body, &secret, now))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status().as_u16(), 200, "the same body, fresh and signed, is accepted: the refusals above were for cause");
+    sqlx::query("DELETE FROM webhook_events WHERE id = 'evt_forged'").execute(app.db.pool()).await.unwrap();
+
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_forged'")
         .fetch_one(app.db.pool())
         .await

@@ -171,6 +171,18 @@ impl TestApp {
         panic!("webhook events not applied: {stuck:?}");
     }
 
+    /// A GET on the sandbox (its REST API or its `/_sandbox/` control API), as JSON.
+    pub async fn stripe_get_json(&self, path: &str) -> serde_json::Value {
+        let res = reqwest::Client::new()
+            .get(format!("{}{path}", self.sandbox_url))
+            .bearer_auth("sk_test_tollgate_sandbox")
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
