@@ -214,7 +214,8 @@ async fn assert_local_equals_sandbox(api: &Api, pool: &sqlx::AnyPool, customers:
 
     // MRR movements telescope to each subscription's MRR: none lost, none doubled.
     let sums: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT s.id, s.mrr, COALESCE((SELECT SUM(m.delta) FROM mrr_movements m WHERE m.subscription_id = s.id), 0) \
+        // SUM is numeric on Postgres, which the Any driver cannot decode: cast back to an integer.
+        "SELECT s.id, s.mrr, CAST(COALESCE((SELECT SUM(m.delta) FROM mrr_movements m WHERE m.subscription_id = s.id), 0) AS BIGINT) \
          FROM subscriptions s",
     )
     .fetch_all(pool)
