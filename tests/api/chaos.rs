@@ -13,26 +13,26 @@ use tollgate::server::catalog;
 use crate::helpers::*;
 
 const CUSTOMERS: usize = 200;
-const KEY: &str = "sk_test_tollgate_sandbox";
+pub(crate) const KEY: &str = "sk_test_tollgate_sandbox";
 
 /// A small deterministic generator: the same script every run.
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
+    pub(crate) fn next(&mut self, n: usize) -> usize {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 33) % n as u64) as usize
     }
 }
 
 /// Stripe's REST API on the sandbox, form-encoded as the SDKs send it.
-struct Api {
-    http: reqwest::Client,
-    base: String,
+pub(crate) struct Api {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
 }
 
 impl Api {
-    async fn call(&self, method: reqwest::Method, path: &str, form: &[(&str, String)]) -> Value {
+    pub(crate) async fn call(&self, method: reqwest::Method, path: &str, form: &[(&str, String)]) -> Value {
         let res = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -47,16 +47,16 @@ impl Api {
         body
     }
 
-    async fn post(&self, path: &str, form: &[(&str, String)]) -> Value {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, String)]) -> Value {
         self.call(reqwest::Method::POST, path, form).await
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         self.call(reqwest::Method::GET, path, &[]).await
     }
 
     /// Every object of a list endpoint (follows `has_more`).
-    async fn all(&self, path: &str) -> Vec<Value> {
+    pub(crate) async fn all(&self, path: &str) -> Vec<Value> {
         let mut out = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -160,7 +160,7 @@ async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64) 
     }
 }
 
-async fn prices(stripe: &tollgate::server::stripe::client::StripeClient) -> HashMap<String, String> {
+pub(crate) async fn prices(stripe: &tollgate::server::stripe::client::StripeClient) -> HashMap<String, String> {
     let cat = catalog::load(std::path::Path::new(catalog::DEFAULT_PATH)).unwrap();
     catalog::sync::sync(stripe, &cat).await.unwrap();
     catalog::sync::resolve(stripe, &cat).await.unwrap().into_iter().map(|(k, v)| (k, v.as_str().to_string())).collect()

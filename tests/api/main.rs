@@ -13,3 +13,4 @@ mod headers;
 mod health;
 mod helpers;
 mod migrations;
+mod revenue;

@@ -11,9 +11,14 @@ use stripe_shared::{CheckoutSession, CheckoutSessionMode};
 use super::subscriptions::{self, Change, SubscriptionRow};
 use crate::server::stripe::client::StripeClient;
 
-/// What a sync needs beside the subscription: the paying card and a scheduled change.
-const SUBSCRIPTION_EXPAND: [&str; 3] =
-    ["default_payment_method", "customer.invoice_settings.default_payment_method", "schedule"];
+/// What a sync needs beside the subscription: the paying card, a scheduled change, and the
+/// coupons that discount its MRR.
+const SUBSCRIPTION_EXPAND: [&str; 4] = [
+    "default_payment_method",
+    "customer.invoice_settings.default_payment_method",
+    "schedule",
+    "discounts.source.coupon",
+];
 
 /// Re-fetches a subscription and rewrites its local row (with the MRR movement it implies).
 pub async fn sync_subscription(

@@ -57,6 +57,20 @@ fn card_of(pm: &stripe_shared::PaymentMethod) -> Option<Card> {
     pm.card.as_ref().map(|c| Card { brand: c.brand.clone(), last4: c.last4.clone() })
 }
 
+/// The subscription's percentage discounts in basis points (retrieved with
+/// `discounts.source.coupon` expanded). Stripe gives percent_off as a decimal like 12.5.
+fn percent_off_bp(sub: &Subscription) -> i64 {
+    let total: i64 = sub
+        .discounts
+        .iter()
+        .filter_map(|d| d.as_object())
+        .filter_map(|d| d.source.coupon.as_ref()?.as_object())
+        .filter_map(|coupon| coupon.percent_off)
+        .map(|percent| (percent * 100.0).round() as i64)
+        .sum();
+    total.clamp(0, 10_000)
+}
+
 /// The card from a subscription retrieved with `default_payment_method` and
 /// `customer.invoice_settings.default_payment_method` expanded.
 fn paying_card(sub: &Subscription) -> Option<Card> {
@@ -132,7 +146,7 @@ impl SubscriptionRow {
         };
         let mrr = match interval {
             Some(interval) if counts_toward_mrr(status) => {
-                revenue::monthly_recurring(unit_amount, quantity, interval, interval_count, 0)
+                revenue::monthly_recurring(unit_amount, quantity, interval, interval_count, percent_off_bp(sub))
             }
             _ => 0,
         };

@@ -1,0 +1,150 @@
+//! Revenue against the truth: 300 customers arrive over six months of sandbox time (trials,
+//! monthly and yearly plans, upgrades, downgrades, cancellations, failing cards). The local
+//! revenue data the admin pages are computed from must equal a recomputation from the
+//! sandbox's subscriptions.
+
+use std::collections::HashMap;
+
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+use crate::chaos::{prices, Api, Lcg};
+use crate::helpers::*;
+
+const MONTHS: usize = 6;
+const PER_MONTH: usize = 50;
+
+/// MRR as the sandbox's subscription implies it: paying statuses only, yearly prices over 12
+/// months (rounded half up), times the quantity, less a percentage discount.
+pub(crate) fn expected_mrr(sub: &Value) -> i64 {
+    if !matches!(sub["status"].as_str(), Some("active") | Some("past_due")) {
+        return 0;
+    }
+    let item = &sub["items"]["data"][0];
+    let amount = item["price"]["unit_amount"].as_i64().unwrap() * item["quantity"].as_i64().unwrap_or(1);
+    let months = match item["price"]["recurring"]["interval"].as_str() {
+        Some("year") => 12,
+        _ => 1,
+    } * item["price"]["recurring"]["interval_count"].as_i64().unwrap_or(1);
+    // Listed with `discounts.source.coupon` expanded.
+    let percent_off: f64 = sub["discounts"]
+        .as_array()
+        .map(|ds| ds.iter().filter_map(|d| d["source"]["coupon"]["percent_off"].as_f64()).sum())
+        .unwrap_or(0.0);
+    let kept_bp = 10_000 - (percent_off * 100.0).round() as i64;
+    let (num, den) = (i128::from(amount) * i128::from(kept_bp), i128::from(months) * 10_000);
+    ((num * 2 + den) / (den * 2)) as i64
+}
+
+/// One customer: a plan (maybe yearly, maybe with a trial), then one change.
+async fn arrive(api: &Api, prices: &HashMap<String, String>, coupon: &str, i: usize) {
+    let mut rng = Lcg(0x2e7e_0000 ^ ue(i));
+    let keys = ["starter_monthly", "pro_monthly", "business_monthly", "starter_yearly", "pro_yearly", "business_yearly"];
+    let card = if i % 10 == 9 { "pm_card_chargeCustomerFail" } else { "pm_card_visa" };
+    let customer = api
+        .post(
+            "/v1/customers",
+            &[
+                ("email", format!("revenue{i}@example.com")),
+                ("payment_method", "pm_card_visa".into()),
+                ("invoice_settings[default_payment_method]", "pm_card_visa".into()),
+            ],
+        )
+        .await;
+    let customer = customer["id"].as_str().unwrap().to_string();
+    let mut form = vec![
+        ("customer", customer.clone()),
+        ("items[0][price]", prices[keys[rng.next(keys.len())]].clone()),
+    ];
+    if rng.next(3) == 0 {
+        form.push(("trial_period_days", "14".into()));
+    }
+    if rng.next(4) == 0 {
+        form.push(("discounts[0][coupon]", coupon.to_string()));
+    }
+    let sub = api.post("/v1/subscriptions", &form).await;
+    let sub_id = sub["id"].as_str().unwrap().to_string();
+    let item = sub["items"]["data"][0]["id"].as_str().unwrap().to_string();
+    match rng.next(5) {
+        0 => {
+            let to = keys[rng.next(keys.len())];
+            api.post(
+                &format!("/v1/subscriptions/{sub_id}"),
+                &[("items[0][id]", item), ("items[0][price]", prices[to].clone()), ("proration_behavior", "create_prorations".into())],
+            )
+            .await;
+        }
+        1 => {
+            api.post(&format!("/v1/subscriptions/{sub_id}"), &[("cancel_at_period_end", "true".into())]).await;
+        }
+        _ => {}
+    }
+    // Some cards stop working after sign-up: renewals fail, dunning runs.
+    if card != "pm_card_visa" {
+        api.post(&format!("/v1/payment_methods/{card}/attach"), &[("customer", customer.clone())]).await;
+        api.post(&format!("/v1/customers/{customer}"), &[("invoice_settings[default_payment_method]", card.into())]).await;
+    }
+}
+
+/// A different seed per customer, from its number.
+const fn ue(i: usize) -> u64 {
+    (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revenue_data_equals_the_sandbox_after_six_months() {
+    let app = spawn_app().await;
+    let api = Api { http: reqwest::Client::new(), base: app.sandbox_url.clone() };
+    let prices = prices(&app.stripe).await;
+    let coupon = api.post("/v1/coupons", &[("percent_off", "25".into()), ("duration", "forever".into())]).await;
+    let coupon = coupon["id"].as_str().unwrap().to_string();
+    for month in 0..MONTHS {
+        let first = month * PER_MONTH;
+        futures::stream::iter(first..first + PER_MONTH).for_each_concurrent(16, |i| arrive(&api, &prices, &coupon, i)).await;
+        // The last month's arrivals are still on trial at the end.
+        let steps: &[i64] = if month + 1 == MONTHS { &[5] } else { &[10, 10, 10] };
+        for days in steps {
+            let res = api.http.post(format!("{}/_sandbox/clock/advance", api.base)).json(&json!({"days": days})).send().await.unwrap();
+            assert!(res.status().is_success());
+        }
+        app.settle().await;
+    }
+
+    let truth = api.all("/v1/subscriptions?status=all&expand[]=data.discounts.source.coupon").await;
+    assert_eq!(truth.len(), MONTHS * PER_MONTH);
+    assert!(truth.iter().any(|s| s["discounts"][0]["source"]["coupon"]["percent_off"] == 25.0), "some have the coupon");
+    let expected: i64 = truth.iter().map(expected_mrr).sum();
+    let count = |status: &str| truth.iter().filter(|s| s["status"] == status).count() as i64;
+    let covered = ["active", "trialing", "past_due", "canceled"].map(|s| (s, count(s)));
+    assert!(expected > 0 && covered.iter().all(|(_, n)| *n > 0), "the scenario covers the cases: {covered:?}");
+
+    let pool = app.db.pool();
+    let local_mrr: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(mrr), 0) AS BIGINT) FROM subscriptions")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(local_mrr, expected, "MRR from the subscriptions table");
+    let from_movements: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(delta), 0) AS BIGINT) FROM mrr_movements")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(from_movements, expected, "MRR as the sum of every movement");
+    for status in ["active", "trialing", "past_due", "canceled"] {
+        let local: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE status = $1")
+            .bind(status)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(local, count(status), "{status} subscriptions");
+    }
+    // Every subscription that ever paid has exactly one `new` movement.
+    let new_movements: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements WHERE kind = 'new'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let ever_paid: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT customer_id) FROM mrr_movements")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(new_movements, ever_paid);
+}
