@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 use crate::api::{
@@ -79,7 +79,12 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("account"), StaticSegment("plan")) view=pages::change_plan::ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan"), StaticSegment("preview")) view=pages::change_plan::PlanPreviewPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("cancel")) view=pages::change_plan::CancelPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("admin") view=pages::admin::revenue::RevenuePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("events")) view=pages::admin::events::EventsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("subscriptions")) view=pages::admin::subscriptions::SubscriptionsListPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("customers"), ParamSegment("id")) view=pages::admin::customer::CustomerPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("mail")) view=pages::admin::mail::MailPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("status")) view=pages::admin::status::StatusPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -1,5 +1,6 @@
 //! Server-only code (feature `ssr`).
 
+pub mod admin;
 pub mod auth;
 pub mod billing;
 pub mod catalog;

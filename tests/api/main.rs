@@ -3,6 +3,9 @@
 //! database when `TOLLGATE_TEST_POSTGRES_URL` is set.
 
 mod admin;
+mod admin_events;
+mod admin_pages;
+mod admin_revenue;
 mod auth;
 mod billing;
 mod billing_clock;

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
         .route(
             "/webhooks/stripe",
             post(webhooks::stripe)

@@ -1,0 +1,49 @@
+-- Admin: daily revenue snapshots (so /admin never scans every movement) and the audit log.
+-- Money in minor units, times in unix seconds (UTC); `day` is the UTC midnight starting the day.
+
+-- One row per (day, currency) from the first movement to yesterday: the day's movements by kind
+-- and the running totals at its end. Rebuilt from `mrr_movements` when a late movement lands.
+CREATE TABLE mrr_daily_snapshots (
+    day                INTEGER NOT NULL,
+    currency           TEXT    NOT NULL,
+    mrr                INTEGER NOT NULL,
+    paying             INTEGER NOT NULL,
+    new_mrr            INTEGER NOT NULL,
+    expansion_mrr      INTEGER NOT NULL,
+    contraction_mrr    INTEGER NOT NULL,
+    churn_mrr          INTEGER NOT NULL,
+    reactivation_mrr   INTEGER NOT NULL,
+    new_count          INTEGER NOT NULL,
+    churn_count        INTEGER NOT NULL,
+    reactivation_count INTEGER NOT NULL,
+    computed_at        INTEGER NOT NULL,
+    PRIMARY KEY (day, currency)
+);
+
+-- A movement dated on or before a snapshotted day makes that day and later ones stale.
+CREATE TRIGGER mrr_movements_stale_snapshots AFTER INSERT ON mrr_movements
+BEGIN
+    DELETE FROM mrr_daily_snapshots WHERE day >= NEW.occurred_at - (NEW.occurred_at % 86400);
+END;
+
+-- Every money or state operation an admin performs: who, when, from where, before and after.
+CREATE TABLE audit_log (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor_user_id INTEGER,
+    actor_email   TEXT    NOT NULL,
+    action        TEXT    NOT NULL,
+    subject_type  TEXT    NOT NULL,
+    subject_id    TEXT    NOT NULL,
+    customer_id   TEXT,
+    ip            TEXT,
+    before_state  TEXT,
+    after_state   TEXT,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX audit_log_customer ON audit_log (customer_id, created_at);
+CREATE INDEX audit_log_created ON audit_log (created_at);
+
+-- The admin reads recent invoices (payment success rate) and a customer's events.
+CREATE INDEX admin_invoices_created ON invoices (created);
+CREATE INDEX admin_webhook_events_received ON webhook_events (received_at);
+CREATE INDEX admin_invoices_subscription ON invoices (subscription_id);

@@ -1,0 +1,9 @@
+//! Admin server functions, beside the data they return. Every one starts with the admin guard.
+
+pub mod audit;
+pub mod customer;
+pub mod events;
+pub mod mail;
+pub mod revenue;
+pub mod status;
+pub mod subscriptions;

@@ -1,0 +1,166 @@
+//! `/admin/events`: the webhook inbox, filters in the URL (a plain GET form), and "Replay".
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::admin::{
+    events::{
+        admin_events, EventRow, EventsPage as InboxData, InboxStatus, ReplayEvent, ReplayOutcome,
+    },
+    revenue::percent,
+};
+
+use super::{
+    admin_load,
+    format::{duration, utc},
+    column_heads, AdminNav, FilterSelect,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Query {
+    status: Option<String>,
+    event_type: Option<String>,
+    page: i64,
+}
+
+impl Query {
+    /// The URL of page `page` under the same filters.
+    fn href(&self, page: i64) -> String {
+        let mut parts = vec![format!("page={page}")];
+        if let Some(s) = &self.status {
+            parts.push(format!("status={s}"));
+        }
+        if let Some(t) = &self.event_type {
+            parts.push(format!("type={t}"));
+        }
+        format!("/admin/events?{}", parts.join("&"))
+    }
+}
+
+#[component]
+pub fn EventsPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let q = query_map.read();
+        let nonempty = |k: &str| q.get(k).filter(|v| !v.is_empty());
+        Query {
+            status: nonempty("status"),
+            event_type: nonempty("type"),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+        }
+    });
+    let replay = ServerAction::<ReplayEvent>::new();
+    let events = Resource::new(
+        move || (query.get(), replay.version().get()),
+        |(q, _)| admin_events(q.status, q.event_type, Some(q.page)),
+    );
+    // Without JavaScript the replay comes back as `?replayed=…&outcome=…`.
+    let flash = move || {
+        let q = query_map.read();
+        let id = q.get("replayed")?;
+        let message = match q.get("outcome").as_deref() {
+            Some("queued") => ReplayOutcome::Queued.message(&id),
+            Some("already") => ReplayOutcome::AlreadyQueued.message(&id),
+            Some("missing") => ReplayOutcome::NotFound.message(&id),
+            _ => format!("Event {id} cannot be replayed."),
+        };
+        Some(message)
+    };
+    let result = move || match replay.value().get() {
+        Some(Ok(outcome)) => {
+            let id = replay.input().get().map(|i| i.event_id).unwrap_or_default();
+            Some(view! { <p class="admin-notice" role="status">{outcome.message(&id)}</p> }.into_any())
+        }
+        Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any()),
+        None => flash().map(|m| view! { <p class="admin-notice" role="status">{m}</p> }.into_any()),
+    };
+    view! {
+        <Title text="Events"/>
+        {admin_load(events, move |page| view! {
+            <AdminNav current="/admin/events"/>
+            <h1>"Webhook events"</h1>
+            {result}
+            <Inbox page=page query=query.get_untracked() replay=replay/>
+        })}
+    }
+}
+
+#[component]
+fn Inbox(page: InboxData, query: Query, replay: ServerAction<ReplayEvent>) -> impl IntoView {
+    let h = &page.health;
+    let success = h.success.basis_points().map_or_else(|| "—".to_owned(), percent);
+    let lag = |l: Option<i64>| l.map_or_else(|| "—".to_owned(), duration);
+    let statuses = InboxStatus::ALL.iter().map(|s| (s.as_str().to_owned(), s.as_str().to_owned())).collect();
+    let types = page.types.iter().map(|t| (t.clone(), t.clone())).collect();
+    let newer = (page.page > 0).then(|| view! { <a href=query.href(page.page - 1)>"Newer events"</a> });
+    let older = page.has_more.then(|| view! { <a href=query.href(page.page + 1)>"Older events"</a> });
+    let empty = page.events.is_empty();
+    view! {
+        <section aria-label="Delivery health (24 h)">
+            <h2>"Delivery health (last 24 hours)"</h2>
+            <dl class="admin-kpis">
+                <div class="admin-kpi"><dt>"Received"</dt><dd>{h.received}</dd></div>
+                <div class="admin-kpi"><dt>"Success rate"</dt><dd>{success}</dd></div>
+                <div class="admin-kpi"><dt>"Waiting"</dt><dd>{h.pending}</dd></div>
+                <div class="admin-kpi"><dt>"Processing lag p50"</dt><dd>{lag(h.lag_p50)}</dd></div>
+                <div class="admin-kpi"><dt>"Processing lag p99"</dt><dd>{lag(h.lag_p99)}</dd></div>
+            </dl>
+        </section>
+        <form class="admin-filters" method="get" action="/admin/events">
+            <FilterSelect id="event-status" name="status" label="Status" any="Any status" options=statuses selected=query.status.clone()/>
+            <FilterSelect id="event-type" name="type" label="Type" any="Any type" options=types selected=query.event_type.clone()/>
+            <button type="submit">"Filter"</button>
+        </form>
+        {empty.then(|| view! { <p>"No events match."</p> })}
+        <table class="admin-table events">
+            {column_heads(&["Event", "Status", "Attempts", "Received", "Processed", "Payload", "Action"])}
+            <tbody>
+                {page.events.into_iter().map(|e| view! { <EventLine e=e replay=replay/> }).collect_view()}
+            </tbody>
+        </table>
+        <nav class="admin-pager" aria-label="Pages">{newer}" "{older}</nav>
+    }
+}
+
+#[component]
+fn EventLine(e: EventRow, replay: ServerAction<ReplayEvent>) -> impl IntoView {
+    let object = e.object_id.clone().map(|id| {
+        if id.starts_with("cus_") {
+            view! { <a href=format!("/admin/customers/{id}")>{id.clone()}</a> }.into_any()
+        } else {
+            view! { <span>{id}</span> }.into_any()
+        }
+    });
+    let error = e.last_error.clone().map(|m| view! { <p class="admin-error-text">{m}</p> });
+    let action = e.status.replayable().then(|| {
+        let id = e.id.clone();
+        view! {
+            <ActionForm action=replay>
+                <input type="hidden" name="event_id" value=id/>
+                <button type="submit">"Replay"</button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <tr class=format!("status-{}", e.status.as_str())>
+            <td>
+                <code>{e.id.clone()}</code>
+                <br/>{e.event_type.clone()}
+                <br/>{object}
+                <span class="admin-muted">{format!(" via {}", e.source)}</span>
+            </td>
+            <td><span class="admin-badge">{e.status.as_str()}</span>{error}</td>
+            <td class="num">{e.attempts}</td>
+            <td>{utc(e.received_at)}</td>
+            <td>{e.processed_at.map(utc).unwrap_or_else(|| "—".to_owned())}</td>
+            <td>
+                <details>
+                    <summary>"Payload (redacted)"</summary>
+                    <pre>{e.redacted_payload.clone()}</pre>
+                </details>
+            </td>
+            <td>{action}</td>
+        </tr>
+    }
+}

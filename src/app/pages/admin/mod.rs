@@ -1,0 +1,108 @@
+//! Admin pages, one module per page. Admins only: the route guard, and every server function
+//! the pages call, check the role.
+
+pub mod customer;
+pub mod events;
+mod format;
+pub mod mail;
+pub mod revenue;
+pub mod status;
+pub mod subscriptions;
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::api::AppError;
+
+use super::Forbidden;
+
+/// The admin section's own navigation; `current` is the page's path.
+#[component]
+pub fn AdminNav(current: &'static str) -> impl IntoView {
+    const LINKS: [(&str, &str); 5] = [
+        ("/admin", "Revenue"),
+        ("/admin/subscriptions", "Subscriptions"),
+        ("/admin/events", "Events"),
+        ("/admin/mail", "Mail"),
+        ("/admin/status", "Status"),
+    ];
+    view! {
+        <nav class="admin-nav" aria-label="Admin">
+            <ul>
+                {LINKS
+                    .into_iter()
+                    .map(|(href, label)| {
+                        let aria_current = (href == current).then_some("page");
+                        view! { <li><a href=href aria-current=aria_current>{label}</a></li> }
+                    })
+                    .collect_view()}
+            </ul>
+        </nav>
+    }
+}
+
+/// An admin page's data behind Suspense: `render` when it loads; log-in, the 403 page or the
+/// safe message when it does not.
+pub fn admin_load<T, V>(
+    resource: Resource<Result<T, AppError>>,
+    render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let render = render.clone();
+                resource.get().map(move |result| match result {
+                    Ok(data) => render(data).into_any(),
+                    Err(error) => admin_error(error),
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// A labelled `<select>` for a list filter: "any" first, then `options` as (value, text).
+#[component]
+pub fn FilterSelect(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    any: &'static str,
+    options: Vec<(String, String)>,
+    selected: Option<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label}</label>
+        <select id=id name=name>
+            <option value="">{any}</option>
+            {options
+                .into_iter()
+                .map(|(value, text)| {
+                    let is_selected = selected.as_deref() == Some(value.as_str());
+                    view! { <option value=value selected=is_selected>{text}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+/// A table's `<thead>`: one column header per name.
+pub fn column_heads(names: &'static [&'static str]) -> impl IntoView {
+    view! {
+        <thead>
+            <tr>{names.iter().map(|name| view! { <th scope="col">{*name}</th> }).collect_view()}</tr>
+        </thead>
+    }
+}
+
+/// What a failed admin load shows: log-in, the 403 page, or the safe message.
+pub fn admin_error(error: AppError) -> AnyView {
+    match error {
+        AppError::Unauthorized => view! { <Redirect path="/login"/> }.into_any(),
+        AppError::Forbidden => view! { <Forbidden/> }.into_any(),
+        error => view! { <p class="alert" role="alert">{error.to_string()}</p> }.into_any(),
+    }
+}

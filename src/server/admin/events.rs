@@ -1,0 +1,240 @@
+//! The webhook inbox for the admin: filtered pages, delivery health, and an audited replay.
+
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+use crate::{
+    api::admin::{
+        events::{DeliveryHealth, EventRow, EventsPage, InboxStatus, ReplayOutcome, EVENTS_PER_PAGE},
+        revenue::Ratio,
+    },
+    server::db::begin_write,
+};
+
+use super::{
+    audit::{self, Actor, Record},
+    Filtered,
+    redact::redact,
+    snapshots::DAY,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Option<InboxStatus>,
+    pub event_type: Option<String>,
+    pub page: i64,
+}
+
+fn row_to_event(row: sqlx::any::AnyRow) -> anyhow::Result<EventRow> {
+    let status: String = row.try_get("status")?;
+    let payload: String = row.try_get("payload")?;
+    Ok(EventRow {
+        id: row.try_get("id")?,
+        event_type: row.try_get("event_type")?,
+        object_id: row.try_get("object_id")?,
+        status: InboxStatus::parse(&status).with_context(|| format!("inbox status {status:?}"))?,
+        source: row.try_get("source")?,
+        attempts: row.try_get("attempts")?,
+        last_error: row.try_get("last_error")?,
+        received_at: row.try_get("received_at")?,
+        processed_at: row.try_get("processed_at")?,
+        redacted_payload: redact(&payload),
+    })
+}
+
+pub const EVENT_COLUMNS: &str = "id, event_type, object_id, status, source, attempts, last_error, \
+     received_at, processed_at, payload";
+
+pub async fn page(pool: &AnyPool, filter: &Filter, now: i64) -> anyhow::Result<EventsPage> {
+    let mut filtered = Filtered::default();
+    if let Some(status) = filter.status {
+        filtered.push("status = {}", status.as_str().to_owned());
+    }
+    if let Some(event_type) = &filter.event_type {
+        filtered.push("event_type = {}", event_type.clone());
+    }
+    let select = format!("SELECT {EVENT_COLUMNS} FROM webhook_events");
+    let (rows, has_more) = filtered
+        .page(pool, &select, "received_at DESC, id DESC", EVENTS_PER_PAGE, filter.page)
+        .await?;
+    let events = rows.into_iter().map(row_to_event).collect::<anyhow::Result<Vec<_>>>()?;
+    let types = sqlx::query_scalar("SELECT DISTINCT event_type FROM webhook_events ORDER BY event_type")
+        .fetch_all(pool)
+        .await
+        .context("listing event types")?;
+    Ok(EventsPage { events, health: health(pool, now - DAY).await?, types, page: filter.page, has_more })
+}
+
+/// Deliveries received since `since`: how many succeeded and how long processing took.
+pub async fn health(pool: &AnyPool, since: i64) -> anyhow::Result<DeliveryHealth> {
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM webhook_events WHERE received_at >= $1 GROUP BY status",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .context("counting recent deliveries")?;
+    let (mut received, mut pending, mut ok, mut failed) = (0, 0, 0, 0);
+    for row in rows {
+        let status: String = row.try_get("status")?;
+        let n: i64 = row.try_get("n")?;
+        received += n;
+        match InboxStatus::parse(&status) {
+            Some(InboxStatus::Processed | InboxStatus::Ignored) => ok += n,
+            Some(InboxStatus::Retrying | InboxStatus::Dead) => failed += n,
+            _ => pending += n,
+        }
+    }
+    Ok(DeliveryHealth {
+        received,
+        pending,
+        success: Ratio { part: ok, whole: ok + failed },
+        lag_p50: lag_percentile(pool, since, ok, 50).await?,
+        lag_p99: lag_percentile(pool, since, ok, 99).await?,
+    })
+}
+
+/// Nearest-rank percentile of processing lag over the `n` finished deliveries since `since`.
+async fn lag_percentile(pool: &AnyPool, since: i64, n: i64, pct: i64) -> anyhow::Result<Option<i64>> {
+    if n == 0 {
+        return Ok(None);
+    }
+    let rank = ((pct * n + 99) / 100).clamp(1, n);
+    let lag = sqlx::query_scalar(
+        "SELECT processed_at - received_at AS lag FROM webhook_events \
+         WHERE received_at >= $1 AND status IN ('processed', 'ignored') AND processed_at IS NOT NULL \
+         ORDER BY processed_at - received_at LIMIT 1 OFFSET $2",
+    )
+    .bind(since)
+    .bind(rank - 1)
+    .fetch_optional(pool)
+    .await
+    .context("reading the processing lag")?;
+    Ok(lag)
+}
+
+/// The customer an event is about, when its object names one.
+fn customer_of(payload: &str, object_id: Option<&str>) -> Option<String> {
+    if let Some(id) = object_id.filter(|id| id.starts_with("cus_")) {
+        return Some(id.to_owned());
+    }
+    let value: serde_json::Value = serde_json::from_str(payload).ok()?;
+    value.pointer("/data/object/customer")?.as_str().map(str::to_owned)
+}
+
+/// Re-queues a dead or processed event and audits it, in one transaction. A second call while
+/// it waits changes nothing.
+pub async fn replay(pool: &AnyPool, event_id: &str, actor: &Actor, now: i64) -> anyhow::Result<ReplayOutcome> {
+    let mut tx = begin_write(pool).await.context("starting a replay")?;
+    let row = sqlx::query("SELECT status, object_id, payload FROM webhook_events WHERE id = $1")
+        .bind(event_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .with_context(|| format!("reading event {event_id}"))?;
+    let Some(row) = row else { return Ok(ReplayOutcome::NotFound) };
+    let status: String = row.try_get("status")?;
+    let status = InboxStatus::parse(&status).with_context(|| format!("inbox status {status:?}"))?;
+    if matches!(status, InboxStatus::Pending | InboxStatus::Retrying) {
+        return Ok(ReplayOutcome::AlreadyQueued);
+    }
+    if !status.replayable() {
+        return Ok(ReplayOutcome::NotReplayable(status));
+    }
+    sqlx::query(
+        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1 \
+         WHERE id = $2",
+    )
+    .bind(now)
+    .bind(event_id)
+    .execute(&mut *tx)
+    .await
+    .with_context(|| format!("re-queueing event {event_id}"))?;
+    let object_id: Option<String> = row.try_get("object_id")?;
+    let payload: String = row.try_get("payload")?;
+    let customer = customer_of(&payload, object_id.as_deref());
+    let record = Record {
+        action: "webhook_event.replay",
+        subject_type: "webhook_event",
+        subject_id: event_id,
+        customer_id: customer.as_deref(),
+        before: Some(status.as_str()),
+        after: Some(InboxStatus::Pending.as_str()),
+    };
+    audit::write(&mut tx, actor, record, now).await?;
+    tx.commit().await.context("committing a replay")?;
+    Ok(ReplayOutcome::Queued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{
+        db::test_db,
+        webhooks::{inbox::{record, Source}, worker::{run_batch, Outcome}},
+    };
+
+    fn actor() -> Actor {
+        Actor { user_id: 1, email: "admin@x.test".into(), ip: "127.0.0.1".into() }
+    }
+
+    fn event(id: &str) -> Vec<u8> {
+        format!(
+            r#"{{"id":"{id}","object":"event","type":"invoice.paid","created":10,"livemode":false,"data":{{"object":{{"id":"in_1","object":"invoice","customer":"cus_9","customer_email":"x@y.z"}}}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn replay_requeues_once_and_audits_with_the_customer() {
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
+        record(&pool, &event("evt_1"), Source::Webhook, 100).await.unwrap();
+        assert_eq!(replay(&pool, "evt_1", &actor(), 101).await.unwrap(), ReplayOutcome::AlreadyQueued);
+        run_batch(&pool, 100, 10, |_| async { Ok(Outcome::Applied) }).await.unwrap();
+
+        assert_eq!(replay(&pool, "evt_1", &actor(), 200).await.unwrap(), ReplayOutcome::Queued);
+        assert_eq!(replay(&pool, "evt_1", &actor(), 201).await.unwrap(), ReplayOutcome::AlreadyQueued);
+        assert_eq!(replay(&pool, "evt_nope", &actor(), 201).await.unwrap(), ReplayOutcome::NotFound);
+
+        let rows = audit::for_customer(&pool, "cus_9").await.unwrap();
+        assert_eq!(rows.len(), 1, "one audit row for one state change");
+        assert_eq!(rows[0].action, "webhook_event.replay");
+        assert_eq!((rows[0].before.as_deref(), rows[0].after.as_deref()), (Some("processed"), Some("pending")));
+        let again = run_batch(&pool, 200, 10, |_| async { Ok(Outcome::Applied) }).await.unwrap();
+        assert_eq!(again.applied, 1);
+    }
+
+    #[tokio::test]
+    async fn the_page_filters_redacts_and_reports_health() {
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
+        for (i, id) in ["evt_a", "evt_b", "evt_c"].iter().enumerate() {
+            record(&pool, &event(id), Source::Webhook, 1_000 + i as i64).await.unwrap();
+        }
+        // Processed 10 s and 30 s after receipt; evt_c fails once.
+        let mut n = 0;
+        run_batch(&pool, 1_010, 1, |_| async { Ok(Outcome::Applied) }).await.unwrap();
+        run_batch(&pool, 1_031, 1, |_| async { Ok(Outcome::Applied) }).await.unwrap();
+        run_batch(&pool, 1_040, 1, |_| {
+            n += 1;
+            async { anyhow::bail!("boom") }
+        })
+        .await
+        .unwrap();
+        assert_eq!(n, 1);
+
+        let all = page(&pool, &Filter::default(), 2_000).await.unwrap();
+        assert_eq!(all.events.len(), 3);
+        assert!(all.events.iter().all(|e| !e.redacted_payload.contains("x@y.z")));
+        assert_eq!(all.types, ["invoice.paid"]);
+        assert_eq!(all.health.success, Ratio { part: 2, whole: 3 });
+        assert_eq!((all.health.lag_p50, all.health.lag_p99), (Some(10), Some(30)));
+
+        let retrying = Filter { status: Some(InboxStatus::Retrying), ..Filter::default() };
+        let only = page(&pool, &retrying, 2_000).await.unwrap();
+        assert_eq!(only.events.len(), 1);
+        assert_eq!(only.events[0].last_error.as_deref(), Some("boom"));
+        let none = Filter { event_type: Some("charge.refunded".into()), ..Filter::default() };
+        assert!(page(&pool, &none, 2_000).await.unwrap().events.is_empty());
+    }
+}

@@ -1,0 +1,49 @@
+//! The admin lists' `WHERE … LIMIT … OFFSET …`: conditions added one by one with their values,
+//! one page fetched with one extra row to know whether another page follows.
+
+use anyhow::Context;
+use sqlx::{any::AnyRow, AnyPool};
+
+#[derive(Debug, Default)]
+pub struct Filtered {
+    conditions: Vec<String>,
+    binds: Vec<String>,
+}
+
+impl Filtered {
+    /// Adds a condition; `{}` in `template` stands for the value's placeholder.
+    pub fn push(&mut self, template: &str, value: String) {
+        self.binds.push(value);
+        self.conditions.push(template.replace("{}", &format!("${}", self.binds.len())));
+    }
+
+    /// Page `page` (from 0) of `select` (everything before WHERE) ordered by `order`:
+    /// the rows, and whether more follow.
+    pub async fn page(
+        &self,
+        pool: &AnyPool,
+        select: &str,
+        order: &str,
+        per_page: i64,
+        page: i64,
+    ) -> anyhow::Result<(Vec<AnyRow>, bool)> {
+        let where_clause = if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conditions.join(" AND "))
+        };
+        let sql = format!(
+            "{select} {where_clause} ORDER BY {order} LIMIT {} OFFSET {}",
+            per_page + 1,
+            page.max(0) * per_page
+        );
+        let mut query = sqlx::query(&sql);
+        for value in &self.binds {
+            query = query.bind(value);
+        }
+        let mut rows = query.fetch_all(pool).await.with_context(|| format!("listing: {select}"))?;
+        let has_more = rows.len() as i64 > per_page;
+        rows.truncate(per_page as usize);
+        Ok((rows, has_more))
+    }
+}

@@ -1,0 +1,16 @@
+//! Admin queries and metrics, read from local tables only (never Stripe while rendering).
+
+pub mod audit;
+pub mod charts;
+pub mod csv;
+pub mod customer;
+pub mod events;
+pub mod mail;
+pub mod redact;
+pub mod revenue;
+pub mod snapshots;
+pub mod status;
+pub mod subscriptions;
+
+mod filter;
+pub use filter::Filtered;
