@@ -1,4 +1,4 @@
-//! The `tollgate` command line: serve (default), migrate, admin create, doctor.
+//! The `tollgate` command line: serve (default), migrate, admin create, doctor, seed.
 
 use std::process::ExitCode;
 
@@ -36,6 +36,11 @@ enum Command {
     },
     /// Check the configuration, the database and the migrations; secrets shown only as present/absent.
     Doctor,
+    /// Fill the local tables with N demo subscriptions and a year of MRR movements (admin demos, benchmarks).
+    Seed {
+        #[arg(long, default_value_t = 1000)]
+        subscriptions: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +79,7 @@ pub async fn run() -> ExitCode {
             admin_create(config, &email, password).await
         }
         Command::Doctor => doctor(config).await,
+        Command::Seed { subscriptions } => seed(config, subscriptions).await,
     };
     match outcome {
         Ok(code) => code,
@@ -135,6 +141,18 @@ async fn admin_create(
     db.migrate().await?;
     let admin = auth::ensure_admin(&db, &email, &password).await?;
     println!("admin {} is ready (user id {})", admin.email, admin.id);
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn seed(config: Config, subscriptions: usize) -> anyhow::Result<ExitCode> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let report = crate::server::admin::seed::run(&db, subscriptions).await?;
+    println!(
+        "seeded {} subscriptions, {} MRR movements, {} invoices into {}",
+        report.subscriptions, report.movements, report.invoices, config.database_url
+    );
     db.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ pub mod events;
 pub mod mail;
 pub mod redact;
 pub mod revenue;
+pub mod seed;
 pub mod snapshots;
 pub mod status;
 pub mod subscriptions;
