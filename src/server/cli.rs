@@ -255,8 +255,23 @@ async fn doctor(config: Config) -> anyhow::Result<ExitCode> {
         if config.smtp_url.is_some() { "present" } else { "absent (mail goes to the dev mailbox)" }
     );
     println!("  TRUST_PROXY_HEADERS:           {}", config.trust_proxy_headers);
+    go_live_checklist(&config).await;
     println!("  result:                        {}", if healthy { "ok" } else { "problems found" });
     Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The go-live checklist of /admin/status. Informational: it does not change the exit code
+/// (a sandbox install is healthy yet not live). Never creates a missing database file.
+async fn go_live_checklist(config: &Config) {
+    if config.database_url.sqlite_file().is_some_and(|file| !file.exists()) {
+        return;
+    }
+    let Ok(db) = Db::connect(&config.database_url).await else { return };
+    match crate::server::admin::status::report(config, &db, crate::server::db::now()).await {
+        Ok(report) => crate::server::admin::status::print(&report),
+        Err(e) => println!("  go-live checklist:             unavailable ({})", redact_error(&e)),
+    }
+    db.close().await;
 }
 
 /// Connection errors can echo the URL; strip anything that looks like credentials.
