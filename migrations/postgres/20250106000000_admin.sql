@@ -48,7 +48,10 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_customer ON audit_log (customer_id, created_at);
 CREATE INDEX audit_log_created ON audit_log (created_at);
 
--- The admin reads recent invoices (payment success rate) and a customer's events.
-CREATE INDEX admin_invoices_created ON invoices (created);
+-- Indexes the revenue page reads through without touching the tables: attempted invoices by
+-- time (payment success rate), churn by time and the unpaid invoices of a subscription
+-- (involuntary churn), events by receipt (delivery health).
+CREATE INDEX admin_invoices_attempted ON invoices (created, status) WHERE attempt_count > 0 AND amount_due > 0;
+CREATE INDEX admin_invoices_subscription ON invoices (subscription_id, status, attempt_count);
+CREATE INDEX admin_mrr_movements_kind ON mrr_movements (kind, occurred_at);
 CREATE INDEX admin_webhook_events_received ON webhook_events (received_at);
-CREATE INDEX admin_invoices_subscription ON invoices (subscription_id);
