@@ -16,6 +16,8 @@ CREATE TABLE mrr_daily_snapshots (
     new_count          BIGINT NOT NULL,
     churn_count        BIGINT NOT NULL,
     reactivation_count BIGINT NOT NULL,
+    -- Churned that day with the subscription left unpaid (classified when the day is snapshotted).
+    involuntary_churn_count BIGINT  NOT NULL,
     computed_at        BIGINT NOT NULL,
     PRIMARY KEY (day, currency)
 );

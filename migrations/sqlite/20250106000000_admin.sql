@@ -16,6 +16,8 @@ CREATE TABLE mrr_daily_snapshots (
     new_count          INTEGER NOT NULL,
     churn_count        INTEGER NOT NULL,
     reactivation_count INTEGER NOT NULL,
+    -- Churned that day with the subscription left unpaid (classified when the day is snapshotted).
+    involuntary_churn_count INTEGER NOT NULL,
     computed_at        INTEGER NOT NULL,
     PRIMARY KEY (day, currency)
 );

@@ -39,7 +39,12 @@ pub async fn report(pool: &AnyPool, period: Period, now: i64) -> anyhow::Result<
         sum.add("contraction", t.contraction_mrr, 0);
         sum.add("churn", t.churn_mrr, t.churn_count);
         sum.add("reactivation", t.reactivation_mrr, t.reactivation_count);
+        sum.involuntary_churn_count += t.involuntary_churn_count;
     }
+    let involuntary_churn = Ratio {
+        part: period_totals.values().map(|t| t.involuntary_churn_count).sum(),
+        whole: period_totals.values().map(|t| t.churn_count).sum(),
+    };
     let mut now_totals: BTreeMap<String, (i64, i64)> = before_today.clone();
     for ((_, currency), t) in &recent {
         let entry = now_totals.entry(currency.clone()).or_default();
@@ -94,7 +99,7 @@ pub async fn report(pool: &AnyPool, period: Period, now: i64) -> anyhow::Result<
         past_due: counts.get("past_due").copied().unwrap_or(0),
         currencies,
         payment_success: payment_success(pool, now - 30 * DAY).await?,
-        involuntary_churn: involuntary_churn(pool, start).await?,
+        involuntary_churn,
         mrr_chart,
         net_new_chart,
     })
@@ -123,23 +128,4 @@ async fn payment_success(pool: &AnyPool, since: i64) -> anyhow::Result<Ratio> {
     .await
     .context("reading the payment success rate")?;
     Ok(Ratio { part: row.try_get("paid")?, whole: row.try_get("attempted")? })
-}
-
-/// Churn movements since `since` whose subscription ended unpaid: Stripe gave up collecting
-/// (status unpaid/past_due/incomplete_expired) or an attempted invoice stayed open/uncollectible.
-async fn involuntary_churn(pool: &AnyPool, since: i64) -> anyhow::Result<Ratio> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS churned, CAST(COALESCE(SUM(CASE WHEN \
-                s.status IN ('unpaid', 'past_due', 'incomplete_expired') OR EXISTS ( \
-                  SELECT 1 FROM invoices i WHERE i.subscription_id = m.subscription_id \
-                  AND i.status IN ('open', 'uncollectible') AND i.attempt_count > 0) \
-                THEN 1 ELSE 0 END), 0) AS BIGINT) AS involuntary \
-         FROM mrr_movements m LEFT JOIN subscriptions s ON s.id = m.subscription_id \
-         WHERE m.kind = 'churn' AND m.occurred_at >= $1",
-    )
-    .bind(since)
-    .fetch_one(pool)
-    .await
-    .context("reading involuntary churn")?;
-    Ok(Ratio { part: row.try_get("involuntary")?, whole: row.try_get("churned")? })
 }

@@ -30,6 +30,8 @@ pub struct DayTotals {
     pub new_count: i64,
     pub churn_count: i64,
     pub reactivation_count: i64,
+    /// Churn whose subscription ended unpaid (see [`movements_by_day`]).
+    pub involuntary_churn_count: i64,
 }
 
 impl DayTotals {
@@ -63,7 +65,8 @@ impl DayTotals {
 }
 
 /// (day, currency) → that day's movements grouped by kind, for `from <= occurred_at < to`
-/// (`to` None: no upper bound).
+/// (`to` None: no upper bound). Churn counts as involuntary when Stripe gave up collecting
+/// (status unpaid/past_due/incomplete_expired) or an attempted invoice stayed open/uncollectible.
 pub async fn movements_by_day(
     conn: &mut sqlx::AnyConnection,
     from: i64,
@@ -85,6 +88,24 @@ pub async fn movements_by_day(
         let kind: String = row.try_get("kind")?;
         let entry = days.entry((row.try_get("day")?, row.try_get("currency")?)).or_default();
         entry.add(&kind, row.try_get("delta")?, row.try_get("n")?);
+    }
+    let involuntary = sqlx::query(
+        "SELECT m.occurred_at - (m.occurred_at % 86400) AS day, m.currency, COUNT(*) AS n \
+         FROM mrr_movements m LEFT JOIN subscriptions s ON s.id = m.subscription_id \
+         WHERE m.kind = 'churn' AND m.occurred_at >= $1 AND m.occurred_at < $2 \
+           AND (s.status IN ('unpaid', 'past_due', 'incomplete_expired') OR EXISTS ( \
+             SELECT 1 FROM invoices i WHERE i.subscription_id = m.subscription_id \
+             AND i.status IN ('open', 'uncollectible') AND i.attempt_count > 0)) \
+         GROUP BY m.occurred_at - (m.occurred_at % 86400), m.currency",
+    )
+    .bind(from)
+    .bind(to.unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await
+    .context("classifying churn by day")?;
+    for row in involuntary {
+        let entry = days.entry((row.try_get("day")?, row.try_get("currency")?)).or_default();
+        entry.involuntary_churn_count += row.try_get::<i64, _>("n")?;
     }
     Ok(days)
 }
@@ -162,8 +183,8 @@ async fn insert(
     sqlx::query(
         "INSERT INTO mrr_daily_snapshots (day, currency, mrr, paying, new_mrr, expansion_mrr, \
            contraction_mrr, churn_mrr, reactivation_mrr, new_count, churn_count, \
-           reactivation_count, computed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+           reactivation_count, involuntary_churn_count, computed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (day, currency) DO NOTHING",
     )
     .bind(day)
@@ -178,6 +199,7 @@ async fn insert(
     .bind(t.new_count)
     .bind(t.churn_count)
     .bind(t.reactivation_count)
+    .bind(t.involuntary_churn_count)
     .bind(now)
     .execute(&mut **tx)
     .await
@@ -189,7 +211,7 @@ async fn insert(
 pub async fn read(pool: &AnyPool, from: i64, to: i64) -> anyhow::Result<Vec<(i64, String, DayTotals)>> {
     let rows = sqlx::query(
         "SELECT day, currency, mrr, paying, new_mrr, expansion_mrr, contraction_mrr, churn_mrr, \
-                reactivation_mrr, new_count, churn_count, reactivation_count \
+                reactivation_mrr, new_count, churn_count, reactivation_count, involuntary_churn_count \
          FROM mrr_daily_snapshots WHERE day >= $1 AND day < $2 ORDER BY day, currency",
     )
     .bind(from)
@@ -210,6 +232,7 @@ pub async fn read(pool: &AnyPool, from: i64, to: i64) -> anyhow::Result<Vec<(i64
                 new_count: row.try_get("new_count")?,
                 churn_count: row.try_get("churn_count")?,
                 reactivation_count: row.try_get("reactivation_count")?,
+                involuntary_churn_count: row.try_get("involuntary_churn_count")?,
             };
             Ok((row.try_get("day")?, row.try_get("currency")?, totals))
         })
