@@ -17,6 +17,8 @@ pub enum MoneyError {
     CurrencyMismatch(Currency, Currency),
     #[error("amount overflow")]
     Overflow,
+    #[error("{0:?} is not an amount like 12.50")]
+    BadAmount(String),
 }
 
 impl Currency {
@@ -110,6 +112,34 @@ impl Money {
     }
 }
 
+impl Money {
+    /// Parses what a person types (`12.50`, `12`, `$12.5`, `1,250.00`) into minor units, exactly:
+    /// no floats, and no more decimals than the currency has.
+    pub fn parse_major(text: &str, currency: Currency) -> Result<Money, MoneyError> {
+        let bad = || MoneyError::BadAmount(text.to_string());
+        let cleaned: String = text
+            .trim()
+            // A currency sign or code in front is fine; a minus sign is not.
+            .trim_start_matches(|c: char| c.is_alphabetic() || "$€£¥ ".contains(c))
+            .chars()
+            .filter(|c| *c != ',')
+            .collect();
+        let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let exp = currency.exponent() as usize;
+        let digits_only = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || fraction.len() > exp {
+            return Err(bad());
+        }
+        let whole: i64 = whole.parse().map_err(|_| bad())?;
+        let fraction: i64 = if exp == 0 { 0 } else { format!("{fraction:0<exp$}").parse().map_err(|_| bad())? };
+        let minor = whole
+            .checked_mul(10i64.pow(exp as u32))
+            .and_then(|m| m.checked_add(fraction))
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(minor, currency))
+    }
+}
+
 impl fmt::Display for Money {
     /// `$12.50`, `-€3.00`, `¥500`, `12.50 CHF`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -171,6 +201,21 @@ mod tests {
             Money::new(i64::MAX, usd()).checked_add(Money::new(1, usd())),
             Err(MoneyError::Overflow)
         );
+    }
+
+    #[test]
+    fn typed_amounts_parse_exactly_into_minor_units() {
+        let parse = |t: &str| Money::parse_major(t, usd()).map(|m| m.minor());
+        assert_eq!(parse("12.50"), Ok(1250));
+        assert_eq!(parse("12.5"), Ok(1250));
+        assert_eq!(parse(" $1,250 "), Ok(125_000));
+        assert_eq!(parse("0.07"), Ok(7));
+        for bad in ["", "abc", "1.234", "-5", "1.2.3", "."] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let yen = Currency::parse("jpy").unwrap();
+        assert_eq!(Money::parse_major("500", yen).map(|m| m.minor()), Ok(500));
+        assert!(Money::parse_major("500.5", yen).is_err());
     }
 
     #[test]
