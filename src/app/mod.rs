@@ -84,6 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("subscriptions")) view=pages::admin::subscriptions::SubscriptionsListPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("customers"), ParamSegment("id")) view=pages::admin::customer::CustomerPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("mail")) view=pages::admin::mail::MailPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("payments")) view=pages::admin::payments::PaymentsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("payments"), StaticSegment("refund")) view=pages::admin::payments::RefundPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("disputes")) view=pages::admin::payments::DisputesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("status")) view=pages::admin::status::StatusPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod customer;
 pub mod events;
 pub mod mail;
+pub mod payments;
 pub mod redact;
 pub mod revenue;
 pub mod seed;

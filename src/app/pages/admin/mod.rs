@@ -5,6 +5,7 @@ pub mod customer;
 pub mod events;
 mod format;
 pub mod mail;
+pub mod payments;
 pub mod revenue;
 pub mod status;
 pub mod subscriptions;
@@ -19,9 +20,11 @@ use super::Forbidden;
 /// The admin section's own navigation; `current` is the page's path.
 #[component]
 pub fn AdminNav(current: &'static str) -> impl IntoView {
-    const LINKS: [(&str, &str); 5] = [
+    const LINKS: [(&str, &str); 7] = [
         ("/admin", "Revenue"),
         ("/admin/subscriptions", "Subscriptions"),
+        ("/admin/payments", "Payments"),
+        ("/admin/disputes", "Disputes"),
         ("/admin/events", "Events"),
         ("/admin/mail", "Mail"),
         ("/admin/status", "Status"),
