@@ -1,4 +1,5 @@
-//! The `tollgate` command line: serve (default), migrate, admin create, doctor.
+//! The `tollgate` command line: serve (default), migrate, admin create, doctor, catalog sync,
+//! reconcile.
 
 use std::process::ExitCode;
 
@@ -36,6 +37,23 @@ enum Command {
     },
     /// Check the configuration, the database and the migrations; secrets shown only as present/absent.
     Doctor,
+    /// The product catalog in Stripe.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Read Stripe's events list since the newest stored event into the webhook inbox (heals
+    /// missed deliveries; a running `serve` applies them).
+    Reconcile,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Make Stripe match the catalog file (by price lookup_key); says "nothing to do" when it does.
+    Sync {
+        #[arg(long, default_value = crate::server::catalog::DEFAULT_PATH)]
+        catalog: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +92,12 @@ pub async fn run() -> ExitCode {
             admin_create(config, &email, password).await
         }
         Command::Doctor => doctor(config).await,
+        Command::Catalog { command: CatalogCommand::Sync { catalog } } => {
+            crate::server::catalog::command::catalog_sync(&config, &catalog).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Reconcile => {
+            crate::server::webhooks::reconcile::command(&config).await.map(|_| ExitCode::SUCCESS)
+        }
     };
     match outcome {
         Ok(code) => code,
@@ -269,6 +293,12 @@ mod tests {
         Cli::try_parse_from(["tollgate", "serve"]).unwrap();
         Cli::try_parse_from(["tollgate", "migrate"]).unwrap();
         Cli::try_parse_from(["tollgate", "doctor"]).unwrap();
+        Cli::try_parse_from(["tollgate", "reconcile"]).unwrap();
+        let cli = Cli::try_parse_from(["tollgate", "catalog", "sync", "--catalog", "x.toml"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Catalog { command: CatalogCommand::Sync { ref catalog } }) if catalog.as_os_str() == "x.toml"
+        ));
         let cli = Cli::try_parse_from(["tollgate", "admin", "create", "--email", "a@b.co"]).unwrap();
         assert!(matches!(
             cli.command,

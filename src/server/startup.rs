@@ -186,7 +186,8 @@ async fn sync_catalog_if_present(stripe: &StripeClient) -> anyhow::Result<()> {
 
 fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
     let limiter = state.login_limiter.clone();
-    vec![
+    let reconcile = jobs::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs);
+    let mut tasks = vec![
         jobs::spawn_webhook_worker(state.clone()),
         jobs::spawn_mail_sender(state.clone()),
         state.db.session_store().spawn_expiry_sweeper(Duration::from_secs(60 * 10)),
@@ -197,7 +198,9 @@ fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
                 limiter.forget_idle_keys();
             }
         }),
-    ]
+    ];
+    tasks.extend(reconcile);
+    tasks
 }
 
 async fn shutdown_signal() {
