@@ -10,3 +10,6 @@ mod headers;
 mod health;
 mod helpers;
 mod migrations;
+mod webhooks_healing;
+mod webhooks_money;
+mod webhooks_support;
