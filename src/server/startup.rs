@@ -55,6 +55,7 @@ impl Application {
             sync_catalog_if_present(&stripe_client).await?;
         }
 
+        let inbox = crate::server::webhooks::inbox::InboxWriter::spawn(db.pool().clone());
         let state = AppState {
             leptos_options: leptos_options(&config, addr),
             db,
@@ -64,6 +65,7 @@ impl Application {
             stripe_client,
             webhook_secrets: Arc::new(webhook_secrets),
             inbox_notify: Arc::new(tokio::sync::Notify::new()),
+            inbox,
         };
         let router = http::router(state.clone());
         Ok(Self { listener, router, state, sandbox })

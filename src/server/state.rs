@@ -26,6 +26,8 @@ pub struct AppState {
     pub webhook_secrets: Arc<Vec<SecretString>>,
     /// Wakes the webhook worker when a new event is stored.
     pub inbox_notify: Arc<tokio::sync::Notify>,
+    /// Stores webhook deliveries in group commits.
+    pub inbox: crate::server::webhooks::inbox::InboxWriter,
 }
 
 impl FromRef<AppState> for LeptosOptions {
