@@ -33,7 +33,7 @@ async fn a_one_time_purchase_grants_once_and_a_full_refund_revokes_it() {
     eventually(pool, "SELECT COUNT(*) FROM refunds", 2).await;
     eventually(pool, "SELECT COUNT(*) FROM entitlements WHERE revoked_at IS NOT NULL AND revoke_reason = 'refunded'", 1)
         .await;
-    let refunded: i64 = count(pool, &format!("SELECT SUM(amount) FROM refunds WHERE payment_intent_id = '{pi}'")).await;
+    let refunded: i64 = count(pool, &format!("SELECT CAST(SUM(amount) AS BIGINT) FROM refunds WHERE payment_intent_id = '{pi}'")).await;
     assert_eq!(refunded, 19900);
 }
 
