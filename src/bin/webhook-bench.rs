@@ -58,10 +58,13 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let mut backends = vec![("sqlite".to_string(), format!("sqlite://{}/bench.db", dir.display()))];
     let mut postgres = None;
+    // Databases made on the Postgres server, dropped at the end.
+    let mut made = Vec::new();
     if let Some(server) = std::env::var("TOLLGATE_BENCH_POSTGRES_URL").ok().filter(|v| !v.is_empty()) {
         let (url, name) = create_pg_database(&server).await?;
         backends.push(("postgres".to_string(), url));
-        postgres = Some((server, name));
+        made.push(name);
+        postgres = Some(server);
     }
     for (i, (name, url)) in backends.iter().enumerate() {
         // Each phase gets its own database: accept's rows must not slow apply's queue.
@@ -74,9 +77,9 @@ async fn main() -> anyhow::Result<()> {
         let apply_url = if name == "sqlite" {
             format!("sqlite://{}/bench-apply-{i}.db", dir.display())
         } else {
-            let (server, _) = postgres.as_ref().expect("postgres set");
+            let server = postgres.as_ref().expect("postgres set");
             let (url, extra) = create_pg_database(server).await?;
-            postgres_extra().push(extra);
+            made.push(extra);
             url
         };
         let (ingest, apply) = bench_apply(&apply_url, args.apply_events, args.concurrency).await?;
@@ -85,18 +88,13 @@ async fn main() -> anyhow::Result<()> {
             apply.0, args.apply_events, apply.1, ingest
         );
     }
-    if let Some((server, name)) = postgres {
-        for db_name in std::iter::once(name).chain(postgres_extra().drain(..)) {
-            drop_pg_database(&server, &db_name).await;
+    if let Some(server) = postgres {
+        for name in made {
+            drop_pg_database(&server, &name).await;
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
-}
-
-fn postgres_extra() -> std::sync::MutexGuard<'static, Vec<String>> {
-    static EXTRA: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    EXTRA.lock().expect("not poisoned")
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
