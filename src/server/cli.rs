@@ -1,4 +1,5 @@
-//! The `tollgate` command line: serve (default), migrate, admin create, doctor, seed.
+//! The `tollgate` command line: serve (default), migrate, admin create, doctor, catalog sync,
+//! reconcile, seed.
 
 use std::process::ExitCode;
 
@@ -41,6 +42,24 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         subscriptions: usize,
     },
+    /// The product catalog in Stripe.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Read Stripe's events list since the newest stored event into the webhook inbox (heals
+    /// missed deliveries; a running `serve` applies them).
+    Reconcile,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Make Stripe match the catalog file (by price lookup_key); says "nothing to do" when it does.
+    Sync {
+        /// The catalog file; default: CATALOG_PATH, else catalog.toml.
+        #[arg(long)]
+        catalog: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +99,13 @@ pub async fn run() -> ExitCode {
         }
         Command::Doctor => doctor(config).await,
         Command::Seed { subscriptions } => seed(config, subscriptions).await,
+        Command::Catalog { command: CatalogCommand::Sync { catalog } } => {
+            let path = catalog.unwrap_or_else(|| config.catalog_path.clone());
+            crate::server::catalog::command::catalog_sync(&config, &path).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Reconcile => {
+            crate::server::webhooks::reconcile::command(&config).await.map(|_| ExitCode::SUCCESS)
+        }
     };
     match outcome {
         Ok(code) => code,
@@ -302,6 +328,12 @@ mod tests {
         Cli::try_parse_from(["tollgate", "serve"]).unwrap();
         Cli::try_parse_from(["tollgate", "migrate"]).unwrap();
         Cli::try_parse_from(["tollgate", "doctor"]).unwrap();
+        Cli::try_parse_from(["tollgate", "reconcile"]).unwrap();
+        let cli = Cli::try_parse_from(["tollgate", "catalog", "sync", "--catalog", "x.toml"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Catalog { command: CatalogCommand::Sync { catalog: Some(ref catalog) } }) if catalog.as_os_str() == "x.toml"
+        ));
         let cli = Cli::try_parse_from(["tollgate", "admin", "create", "--email", "a@b.co"]).unwrap();
         assert!(matches!(
             cli.command,

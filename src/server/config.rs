@@ -14,6 +14,7 @@ use crate::domain::{Email, Password};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tollgate.db";
 pub const DEFAULT_APP_URL: &str = "http://127.0.0.1:3000";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_RECONCILE_INTERVAL_SECS: u64 = 300;
 pub const DEFAULT_WEBHOOK_TOLERANCE_SECS: u64 = 300;
 /// The key the app uses against the embedded sandbox (it accepts any `sk_test_` key).
 pub const SANDBOX_SECRET_KEY: &str = "sk_test_tollgate_sandbox";
@@ -190,6 +191,8 @@ pub struct Config {
     /// The product catalog (`catalog.toml`), relative to the working directory.
     pub catalog_path: PathBuf,
     pub site: SiteConfig,
+    /// How often `serve` reads Stripe's events list to heal missed webhooks; 0 turns it off.
+    pub reconcile_interval_secs: u64,
 }
 
 impl Config {
@@ -287,6 +290,14 @@ impl Config {
             .unwrap_or(false);
 
         let catalog_path = PathBuf::from(get("CATALOG_PATH").unwrap_or_else(|| "catalog.toml".into()));
+        let reconcile_interval_secs = get("RECONCILE_INTERVAL_SECS")
+            .map(|raw| {
+                raw.parse::<u64>().map_err(|_| {
+                    ConfigError::new("RECONCILE_INTERVAL_SECS", "expected whole seconds (0 turns it off)")
+                })
+            })
+            .transpose()?
+            .unwrap_or(DEFAULT_RECONCILE_INTERVAL_SECS);
 
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
@@ -327,6 +338,7 @@ impl Config {
             trust_proxy_headers,
             catalog_path,
             site,
+            reconcile_interval_secs,
         })
     }
 

@@ -56,6 +56,7 @@ impl Application {
         }
         let prices = load_price_book(&config, &stripe_client, sandbox.is_some()).await?;
 
+        let inbox = crate::server::webhooks::inbox::InboxWriter::spawn(db.pool().clone());
         let state = AppState {
             leptos_options: leptos_options(&config, addr),
             db,
@@ -66,6 +67,7 @@ impl Application {
             webhook_secrets: Arc::new(webhook_secrets),
             inbox_notify: Arc::new(tokio::sync::Notify::new()),
             prices: Arc::new(prices),
+            inbox,
         };
         let router = http::router(state.clone());
         Ok(Self { listener, router, state, sandbox })
@@ -188,7 +190,8 @@ async fn load_price_book(config: &Config, stripe: &StripeClient, sync_first: boo
 
 fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
     let limiter = state.login_limiter.clone();
-    vec![
+    let reconcile = jobs::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs);
+    let mut tasks = vec![
         jobs::spawn_webhook_worker(state.clone()),
         jobs::spawn_mail_sender(state.clone()),
         state.db.session_store().spawn_expiry_sweeper(Duration::from_secs(60 * 10)),
@@ -199,7 +202,9 @@ fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
                 limiter.forget_idle_keys();
             }
         }),
-    ]
+    ];
+    tasks.extend(reconcile);
+    tasks
 }
 
 async fn shutdown_signal() {

@@ -29,6 +29,8 @@ pub struct AppState {
     pub inbox_notify: Arc<tokio::sync::Notify>,
     /// The catalog with its Stripe price ids, resolved at start.
     pub prices: Arc<PriceBook>,
+    /// Stores webhook deliveries in group commits.
+    pub inbox: crate::server::webhooks::inbox::InboxWriter,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,44 +1,11 @@
 //! Billing through the embedded sandbox: catalog sync, Checkout on the hosted page, signed
 //! webhooks into the inbox, the worker's projections, and the webhook route's refusals.
 
-use std::time::Duration;
-
-use sqlx::AnyPool;
 use tollgate::server::billing::{checkout, fulfil};
 use tollgate::server::catalog;
 use tollgate::server::webhooks::signature;
 
-use crate::helpers::spawn_app;
-
-async fn insert_user(pool: &AnyPool, email: &str) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
-         VALUES ($1, 'not-a-hash', 'customer', FALSE, 0, 0) RETURNING id",
-    )
-    .bind(email)
-    .fetch_one(pool)
-    .await
-    .unwrap()
-}
-
-/// Polls `query` (one integer) until it equals `want`, or fails after a few seconds.
-async fn eventually(pool: &AnyPool, query: &str, want: i64) {
-    let mut last = -1;
-    for _ in 0..100 {
-        last = sqlx::query_scalar::<_, i64>(query).fetch_one(pool).await.unwrap();
-        if last == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let unapplied: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT event_type, status, last_error FROM webhook_events WHERE status NOT IN ('processed', 'ignored')",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    panic!("{query} stayed {last}, wanted {want}; unapplied events: {unapplied:?}");
-}
+use crate::helpers::{eventually, insert_user, spawn_app};
 
 #[tokio::test]
 async fn serve_syncs_the_catalog_into_the_sandbox_and_a_second_sync_changes_nothing() {

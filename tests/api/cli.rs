@@ -15,7 +15,7 @@ use tollgate::server::{
 use crate::helpers::TestDatabase;
 
 /// Runs the binary in `dir` with only `vars` in its environment; kills it after 60 s.
-fn tollgate(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+pub fn tollgate(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .args(args)
         .current_dir(dir)

@@ -338,3 +338,34 @@ pub fn cookie_value(set_cookie: &str) -> String {
 pub fn unique_email(tag: &str) -> String {
     format!("{tag}-{}@example.com", uuid::Uuid::new_v4().simple())
 }
+
+/// A customer row made directly, for tests that drive billing without the sign-up form.
+pub async fn insert_user(pool: &sqlx::AnyPool, email: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
+         VALUES ($1, 'not-a-hash', 'customer', FALSE, 0, 0) RETURNING id",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Polls `query` (one integer) until it equals `want`, or fails naming the unapplied events.
+pub async fn eventually(pool: &sqlx::AnyPool, query: &str, want: i64) {
+    let mut last = -1;
+    for _ in 0..150 {
+        last = sqlx::query_scalar::<_, i64>(query).fetch_one(pool).await.unwrap();
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let unapplied: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT event_type, status, last_error FROM webhook_events WHERE status NOT IN ('processed', 'ignored')",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    panic!("{query} stayed {last}, wanted {want}; unapplied events: {unapplied:?}");
+}

@@ -17,3 +17,6 @@ mod health;
 mod helpers;
 mod migrations;
 mod revenue;
+mod webhooks_healing;
+mod webhooks_money;
+mod webhooks_support;

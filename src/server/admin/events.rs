@@ -212,16 +212,16 @@ mod tests {
             record(&pool, &event(id), Source::Webhook, 1_000 + i as i64).await.unwrap();
         }
         // Processed 10 s and 30 s after receipt; evt_c fails once.
-        let mut n = 0;
+        let n = std::sync::atomic::AtomicUsize::new(0);
         run_batch(&pool, 1_010, 1, |_| async { Ok(Outcome::Applied) }).await.unwrap();
         run_batch(&pool, 1_031, 1, |_| async { Ok(Outcome::Applied) }).await.unwrap();
         run_batch(&pool, 1_040, 1, |_| {
-            n += 1;
+            n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             async { anyhow::bail!("boom") }
         })
         .await
         .unwrap();
-        assert_eq!(n, 1);
+        assert_eq!(n.into_inner(), 1);
 
         let all = page(&pool, &Filter::default(), 2_000).await.unwrap();
         assert_eq!(all.events.len(), 3);

@@ -132,7 +132,7 @@ async fn refundable(state: &AppState, payment_intent_id: &str) -> Result<Refunda
     if !charge.paid {
         return Err(BillingError::Refused("This payment did not succeed: there is nothing to refund.".into()));
     }
-    let currency = Currency::parse(charge.currency.as_str()).context("the charge's currency")?;
+    let currency = Currency::parse(&charge.currency.to_string()).context("the charge's currency")?;
     Ok(Refundable {
         charge_id,
         paid: charge.amount,

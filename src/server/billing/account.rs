@@ -124,13 +124,12 @@ pub fn plan_label(book: &PriceBook, lookup_key: Option<&str>, price_id: &str) ->
 }
 
 /// One-time items the user bought and still holds (not refunded).
-async fn owned_items(pool: &AnyPool, user_id: i64) -> Vec<String> {
-    // The entitlements table arrives with the one-time purchase work; until then, none.
+async fn owned_items(pool: &AnyPool, user_id: i64) -> anyhow::Result<Vec<String>> {
     sqlx::query_scalar("SELECT grant_key FROM entitlements WHERE user_id = $1 AND revoked_at IS NULL")
         .bind(user_id)
         .fetch_all(pool)
         .await
-        .unwrap_or_default()
+        .context("reading the user's entitlements")
 }
 
 pub async fn pricing_view(
@@ -166,7 +165,7 @@ pub async fn pricing_view(
         })
         .collect();
     let owned = match user {
-        Some(user) => owned_items(pool, user.id).await,
+        Some(user) => owned_items(pool, user.id).await?,
         None => Vec::new(),
     };
     let items = book

@@ -13,6 +13,8 @@ pub enum EmailKind {
     PaymentFailed,
     ActionRequired,
     TrialEnding,
+    CheckoutPaymentFailed,
+    DisputeAlert,
 }
 
 impl EmailKind {
@@ -22,6 +24,8 @@ impl EmailKind {
             Self::PaymentFailed => "payment_failed",
             Self::ActionRequired => "action_required",
             Self::TrialEnding => "trial_ending",
+            Self::CheckoutPaymentFailed => "checkout_payment_failed",
+            Self::DisputeAlert => "dispute_alert",
         }
     }
 }
@@ -86,6 +90,29 @@ pub fn trial_ending(to: &str, subscription_id: &str, trial_end: i64, manage_url:
         to: to.to_string(),
         subject: "Your trial ends soon".to_string(),
         body: format!("Your free trial ends in a few days. Manage your plan:\n{manage_url}\n"),
+    }
+}
+
+/// A delayed payment method (bank debit…) failed after Checkout completed: nothing was granted.
+pub fn checkout_payment_failed(to: &str, session_id: &str, retry_url: &str) -> Email {
+    Email {
+        cause_key: format!("checkout_payment_failed:{session_id}"),
+        kind: EmailKind::CheckoutPaymentFailed,
+        to: to.to_string(),
+        subject: "Your payment did not go through".to_string(),
+        body: format!("Your bank declined the payment for your order; nothing was charged. Try again:\n{retry_url}\n"),
+    }
+}
+
+/// One alert per admin per dispute: a dispute has a response deadline.
+pub fn dispute_alert(to: &str, dispute_id: &str, amount_minor: i64, currency: &str, reason: &str, due_by: Option<i64>, admin_url: &str) -> Email {
+    let due = due_by.map(|t| format!("Evidence is due by unix time {t}.\n")).unwrap_or_default();
+    Email {
+        cause_key: format!("dispute_alert:{dispute_id}:{to}"),
+        kind: EmailKind::DisputeAlert,
+        to: to.to_string(),
+        subject: format!("Dispute opened: {} ({reason})", amount(amount_minor, currency)),
+        body: format!("A customer disputed a payment of {} (reason: {reason}).\n{due}Respond here:\n{admin_url}\n", amount(amount_minor, currency)),
     }
 }
 

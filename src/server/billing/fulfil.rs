@@ -53,7 +53,7 @@ pub async fn sync_subscription(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fulfilled {
     Subscription { user_id: Option<i64>, subscription_id: String },
-    Payment { user_id: Option<i64>, session_id: String },
+    Payment { user_id: Option<i64>, session_id: String, grant: super::entitlements::SessionGrant },
     /// Not complete (or not paid) yet: nothing to do.
     NotReady,
 }
@@ -101,6 +101,9 @@ pub async fn fulfil_checkout_session(
             sync_subscription(pool, stripe, &subscription_id, cause, session.created, now).await?;
             Ok(Fulfilled::Subscription { user_id, subscription_id })
         }
-        _ => Ok(Fulfilled::Payment { user_id, session_id: session.id.as_str().to_string() }),
+        _ => {
+            let grant = super::entitlements::grant_for_session(pool, stripe, session, user_id, now).await?;
+            Ok(Fulfilled::Payment { user_id, session_id: session.id.as_str().to_string(), grant })
+        }
     }
 }

@@ -186,8 +186,9 @@ pub struct Change {
     pub movement: Option<MovementKind>,
 }
 
-/// Writes `row` and, when MRR moved, an MRR movement keyed by `cause` (the event id), so
-/// applying the same event twice writes one movement.
+/// Writes `row` and, when MRR moved, an MRR movement (numbered per subscription), so applying
+/// the same event twice writes one movement. `cause` (the event id, or the page that synced)
+/// is logged with it.
 pub async fn upsert(
     tx: &mut Transaction<'_, Any>,
     row: &SubscriptionRow,
@@ -195,7 +196,10 @@ pub async fn upsert(
     occurred_at: i64,
     now: i64,
 ) -> anyhow::Result<Change> {
-    let previous = sqlx::query("SELECT status, mrr FROM subscriptions WHERE id = $1")
+    // On Postgres the row is locked so two syncs of one subscription (the worker and the success
+    // page, say) see each other's result; SQLite's BEGIN IMMEDIATE already serialises writers.
+    let lock = if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" };
+    let previous = sqlx::query(&format!("SELECT status, mrr FROM subscriptions WHERE id = $1{lock}"))
         .bind(&row.id)
         .fetch_optional(&mut **tx)
         .await
@@ -269,12 +273,22 @@ pub async fn upsert(
     .context("reading the customer's revenue history")?;
     let movement = revenue::classify(mrr_before, row.mrr, paid_movements > 0);
     if let Some(kind) = movement {
+        // The key numbers the subscription's transitions: each real change gets its own row,
+        // while applying an event again finds no change (the stored row is already current) and
+        // writes none. Keying by event id instead would lose a change when an event applied
+        // twice (after a crash) re-fetches a newer state the second time.
+        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements WHERE subscription_id = $1")
+            .bind(&row.id)
+            .fetch_one(&mut **tx)
+            .await
+            .context("counting the subscription's movements")?;
+        tracing::debug!(%cause, subscription = %row.id, ?kind, mrr_before, mrr_after = row.mrr, "MRR movement");
         sqlx::query(
             "INSERT INTO mrr_movements (cause_key, customer_id, subscription_id, kind, \
                mrr_before, mrr_after, delta, currency, occurred_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (cause_key) DO NOTHING",
         )
-        .bind(format!("{cause}:{}", row.id))
+        .bind(format!("{}#{}", row.id, seen + 1))
         .bind(&row.customer_id)
         .bind(&row.id)
         .bind(kind.as_str())
@@ -367,7 +381,7 @@ mod tests {
         .into_iter()
         .map(|(k, d)| (k.to_string(), d))
         .collect();
-        // occurred_at is equal for all, so order by cause key: evt_2 … evt_6.
+        // occurred_at is equal for all, so order by key: sub_1#1 … sub_1#5.
         assert_eq!(movements(&pool).await, expected);
         let status: String = sqlx::query_scalar("SELECT status FROM subscriptions WHERE id = 'sub_1'")
             .fetch_one(&pool)

@@ -1,5 +1,6 @@
 //! The catalog file and its place in Stripe.
 
+pub mod command;
 pub mod sync;
 
 use std::path::Path;
@@ -10,6 +11,21 @@ use crate::domain::catalog::{Catalog, RawCatalog};
 
 /// Where `serve` and `catalog sync` look for the catalog, relative to the working directory.
 pub const DEFAULT_PATH: &str = "catalog.toml";
+
+/// The catalog at `DEFAULT_PATH`, read once (it only changes with a deploy), for the webhook
+/// worker: one-time grants and drift checks. `None`, logged once, when it cannot be read.
+pub fn shipped() -> Option<&'static Catalog> {
+    static SHIPPED: std::sync::OnceLock<Option<Catalog>> = std::sync::OnceLock::new();
+    SHIPPED
+        .get_or_init(|| match load(Path::new(DEFAULT_PATH)) {
+            Ok(catalog) => Some(catalog),
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "no catalog: one-time purchases grant nothing");
+                None
+            }
+        })
+        .as_ref()
+}
 
 /// Reads and validates `catalog.toml`.
 pub fn load(path: &Path) -> anyhow::Result<Catalog> {

@@ -186,7 +186,7 @@ async fn ensure_product(
 }
 
 /// What makes an existing price unusable for `spec`, if anything.
-fn difference(price: &Price, spec: &PriceSpec, product_id: &str) -> Option<String> {
+pub fn difference(price: &Price, spec: &PriceSpec, product_id: &str) -> Option<String> {
     let mut diffs = Vec::new();
     if price.unit_amount != Some(spec.amount.minor()) {
         diffs.push(format!("amount {:?} → {}", price.unit_amount, spec.amount.minor()));

@@ -6,12 +6,17 @@ use anyhow::Context;
 use sqlx::AnyPool;
 use stripe_billing::invoice::RetrieveInvoice;
 
+use stripe_core::payment_intent::RetrievePaymentIntent;
+
 use super::inbox::Envelope;
 use super::worker::{InboxEvent, Outcome};
 use crate::server::billing::emails::{self, Email};
-use crate::server::billing::fulfil;
+use crate::server::billing::entitlements::SessionGrant;
+use crate::server::billing::fulfil::{self, Fulfilled};
 use crate::server::billing::invoices::{self, InvoiceRow};
-use crate::server::stripe::client::StripeClient;
+use crate::server::billing::payments::{self, PaymentRow};
+use crate::server::billing::{catalog_events, customers, disputes, refunds};
+use crate::server::stripe::client::{api_error, StripeClient};
 
 pub struct ApplyContext<'a> {
     pub pool: &'a AnyPool,
@@ -22,6 +27,19 @@ pub struct ApplyContext<'a> {
 }
 
 pub async fn apply(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Outcome> {
+    let object = event.object_id.clone().unwrap_or_default();
+    match apply_event(ctx, event).await {
+        // The object is gone (or was never in this account): retrying cannot help.
+        Err(err) if is_not_found(&err) => Ok(Outcome::Skipped(format!("{object} not found in Stripe"))),
+        other => other,
+    }
+}
+
+fn is_not_found(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<stripe::StripeError>().and_then(api_error).is_some_and(|(status, _)| status == 404)
+}
+
+async fn apply_event(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Outcome> {
     let envelope: Envelope =
         serde_json::from_str(&event.payload).context("stored payload is not an event")?;
     let object_id = || {
@@ -59,9 +77,88 @@ pub async fn apply(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<
         }
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
             let session = fulfil::retrieve_session(ctx.stripe, object_id()?).await?;
-            fulfil::fulfil_checkout_session(ctx.pool, ctx.stripe, &session, &event.id, ctx.now).await?;
+            match fulfil::fulfil_checkout_session(ctx.pool, ctx.stripe, &session, &event.id, ctx.now).await? {
+                Fulfilled::Payment { grant: SessionGrant::Nothing(why), .. } => Ok(Outcome::Skipped(why)),
+                Fulfilled::Payment { grant: SessionGrant::Unpaid, .. } => {
+                    Ok(Outcome::Skipped("not paid yet: async_payment_succeeded will grant".into()))
+                }
+                _ => Ok(Outcome::Applied),
+            }
+        }
+        "checkout.session.async_payment_failed" => {
+            let session = fulfil::retrieve_session(ctx.stripe, object_id()?).await?;
+            let customer = session.customer.as_ref().map(|c| c.id().as_str().to_string());
+            let fallback = session.customer_details.as_ref().and_then(|d| d.email.clone());
+            let Some(to) = customer_email(ctx.pool, customer.as_deref().unwrap_or(""), fallback.as_deref()).await?
+            else {
+                return Ok(Outcome::Skipped("no address to tell about the failed payment".into()));
+            };
+            let email = emails::checkout_payment_failed(&to, session.id.as_str(), &pricing_url(ctx));
+            enqueue_alone(ctx.pool, &email, ctx.now).await?;
             Ok(Outcome::Applied)
         }
+        // Nothing was paid, so nothing was granted; the PaymentIntent's own events record it.
+        "checkout.session.expired" => Ok(Outcome::Skipped("session expired unpaid: nothing to grant".into())),
+        "payment_intent.succeeded"
+        | "payment_intent.payment_failed"
+        | "payment_intent.canceled"
+        | "payment_intent.processing"
+        | "payment_intent.requires_action" => {
+            let id = object_id()?;
+            let pi = ctx
+                .stripe
+                .send(&RetrievePaymentIntent::new(id), None)
+                .await
+                .with_context(|| format!("retrieving payment intent {id}"))?;
+            let mut tx = crate::server::db::begin_write(ctx.pool).await.context("starting a transaction")?;
+            payments::upsert(&mut tx, &PaymentRow::from_stripe(&pi), ctx.now).await?;
+            tx.commit().await.context("committing the payment")?;
+            Ok(Outcome::Applied)
+        }
+        "charge.refunded" | "charge.refund.updated" => {
+            // charge.refund.updated carries the refund; its charge is what to re-read.
+            let charge_id = match event.event_type.as_str() {
+                "charge.refunded" => object_id()?.to_string(),
+                _ => refund_charge(&event.payload)?,
+            };
+            refunds::sync_charge(ctx.pool, ctx.stripe, &charge_id, ctx.now).await?;
+            Ok(Outcome::Applied)
+        }
+        "charge.dispute.created"
+        | "charge.dispute.updated"
+        | "charge.dispute.closed"
+        | "charge.dispute.funds_withdrawn"
+        | "charge.dispute.funds_reinstated" => {
+            let alert = event.event_type == "charge.dispute.created";
+            let admin_url = format!("{}/admin/disputes", ctx.app_url.trim_end_matches('/'));
+            disputes::sync(ctx.pool, ctx.stripe, object_id()?, alert, &admin_url, ctx.now).await?;
+            Ok(Outcome::Applied)
+        }
+        "customer.created" | "customer.updated" | "customer.deleted" => {
+            let id = object_id()?;
+            let synced = if event.event_type == "customer.deleted" {
+                customers::Synced::Deleted { ours: customers::mark_deleted(ctx.pool, id, ctx.now).await? }
+            } else {
+                customers::sync(ctx.pool, ctx.stripe, id, ctx.now).await?
+            };
+            match synced {
+                customers::Synced::Stored { ours: false } | customers::Synced::Deleted { ours: false } => {
+                    Ok(Outcome::Skipped(format!("customer {id} is not linked to a user (stored anyway)")))
+                }
+                _ => Ok(Outcome::Applied),
+            }
+        }
+        "price.created" | "price.updated" | "price.deleted" => {
+            let drift = catalog_events::sync_price(ctx.pool, ctx.stripe, object_id()?, ctx.now).await?;
+            Ok(drift_outcome(drift))
+        }
+        "product.created" | "product.updated" | "product.deleted" => {
+            let drift = catalog_events::sync_product(ctx.pool, ctx.stripe, object_id()?, ctx.now).await?;
+            Ok(drift_outcome(drift))
+        }
+        // Stripe's heads-up a few days before a renewal has no id and changes nothing: the
+        // renewal itself arrives as invoice.created/finalized/paid.
+        "invoice.upcoming" => Ok(Outcome::Skipped("invoice.upcoming: a preview, nothing to store".into())),
         "invoice.created"
         | "invoice.finalized"
         | "invoice.updated"
@@ -80,6 +177,28 @@ pub async fn apply(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<
 
 fn account_url(ctx: &ApplyContext<'_>) -> String {
     format!("{}/account", ctx.app_url.trim_end_matches('/'))
+}
+
+fn pricing_url(ctx: &ApplyContext<'_>) -> String {
+    format!("{}/pricing", ctx.app_url.trim_end_matches('/'))
+}
+
+/// Applied, but drift from `catalog.toml` is worth a note on the event (the admin's event log).
+fn drift_outcome(drift: Vec<String>) -> Outcome {
+    if drift.is_empty() {
+        Outcome::Applied
+    } else {
+        Outcome::Skipped(format!("stored; drift from catalog.toml: {}", drift.join("; ")))
+    }
+}
+
+/// The charge a refund event's refund belongs to.
+fn refund_charge(payload: &str) -> anyhow::Result<String> {
+    let value: serde_json::Value = serde_json::from_str(payload).context("stored payload is not JSON")?;
+    value["data"]["object"]["charge"]
+        .as_str()
+        .map(str::to_string)
+        .context("the refund names no charge")
 }
 
 async fn apply_invoice(ctx: &ApplyContext<'_>, event_type: &str, invoice_id: &str) -> anyhow::Result<()> {
@@ -112,8 +231,16 @@ async fn apply_invoice(ctx: &ApplyContext<'_>, event_type: &str, invoice_id: &st
             .map(|url| emails::action_required(&to, &row.id, url)),
         _ => None,
     });
+    let paid_by: Vec<String> = invoice
+        .payments
+        .as_ref()
+        .map(|list| {
+            list.data.iter().filter_map(|p| p.payment.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string())).collect()
+        })
+        .unwrap_or_default();
     let mut tx = crate::server::db::begin_write(ctx.pool).await.context("starting a transaction")?;
     invoices::upsert(&mut tx, &row, ctx.now).await?;
+    payments::link_invoice(&mut tx, &row.id, &paid_by).await?;
     if let Some(email) = &email {
         emails::enqueue(&mut tx, email, ctx.now).await?;
     }

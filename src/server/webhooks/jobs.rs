@@ -1,19 +1,18 @@
 //! The background loops: the webhook worker (woken by each stored event, and every few seconds
-//! for retries that came due) and the mail sender.
+//! for retries that came due), the periodic reconcile and the mail sender.
 
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
 use super::apply::{apply, ApplyContext};
-use super::worker;
+use super::{reconcile, worker};
 use crate::server::db::now;
 use crate::server::mail::{self, Mailer};
 use crate::server::state::AppState;
 
 const WORKER_BATCH: i64 = 200;
 const IDLE_POLL: Duration = Duration::from_secs(2);
-
 
 pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -34,6 +33,26 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
             let _ = tokio::time::timeout(IDLE_POLL, state.inbox_notify.notified()).await;
         }
     })
+}
+
+/// Reads Stripe's events list every `interval_secs` (`RECONCILE_INTERVAL_SECS`; 0: never) and
+/// wakes the worker when it found missed events.
+pub fn spawn_reconcile_job(state: AppState, interval_secs: u64) -> Option<JoinHandle<()>> {
+    if interval_secs == 0 {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
+        // The first tick is immediate: a restart catches up at once.
+        loop {
+            tick.tick().await;
+            match reconcile::reconcile(state.db.pool(), &state.stripe_client, now()).await {
+                Ok(report) if report.new > 0 => state.inbox_notify.notify_one(),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %format!("{err:#}"), "reconcile failed; next try at the next interval"),
+            }
+        }
+    }))
 }
 
 pub fn spawn_mail_sender(state: AppState) -> JoinHandle<()> {

@@ -3,9 +3,7 @@
 
 use axum::http::StatusCode;
 use secrecy::SecretString;
-use sqlx::AnyPool;
-
-use super::inbox::{self, InboxError, Recorded, Source};
+use super::inbox::{InboxError, InboxWriter, Recorded};
 use super::signature::{self, SignatureError};
 
 /// Bodies larger than this are refused before they are read whole (Stripe's events are far smaller).
@@ -38,12 +36,12 @@ pub struct WebhookSettings<'a> {
 
 /// Verifies and stores one delivery.
 pub async fn receive(
-    pool: &AnyPool,
+    inbox: &InboxWriter,
     settings: &WebhookSettings<'_>,
     signature_header: Option<&str>,
     body: &[u8],
     now: i64,
 ) -> Result<Recorded, ReceiveError> {
     signature::verify(signature_header, body, settings.secrets, settings.tolerance_secs, now)?;
-    Ok(inbox::record(pool, body, Source::Webhook, now).await?)
+    Ok(inbox.record(body, now).await?)
 }

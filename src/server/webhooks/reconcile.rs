@@ -52,3 +52,16 @@ pub async fn reconcile(pool: &AnyPool, stripe: &StripeClient, now: i64) -> anyho
     }
     Ok(report)
 }
+
+/// `tollgate reconcile`: one pass into the inbox of the configured database; the worker of a
+/// running `serve` applies what it stored.
+pub async fn command(config: &crate::server::config::Config) -> anyhow::Result<ReconcileReport> {
+    let stripe = crate::server::catalog::command::stripe_client(config)?;
+    let db = crate::server::db::Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let report = reconcile(db.pool(), &stripe, crate::server::db::now()).await;
+    db.close().await;
+    let report = report?;
+    println!("reconcile: {} events read from Stripe, {} new in the inbox", report.seen, report.new);
+    Ok(report)
+}
