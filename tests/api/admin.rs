@@ -3,7 +3,7 @@ use reqwest::{header, StatusCode};
 use crate::helpers::*;
 
 /// Every admin page and export.
-const ADMIN_ROUTES: [&str; 10] = [
+const ADMIN_ROUTES: [&str; 13] = [
     "/admin",
     "/admin?period=12m",
     "/admin/events",
@@ -14,10 +14,13 @@ const ADMIN_ROUTES: [&str; 10] = [
     "/admin/customers/cus_matrix",
     "/admin/mail",
     "/admin/status",
+    "/admin/payments",
+    "/admin/payments/refund?payment=pi_matrix",
+    "/admin/disputes",
 ];
 
 /// Every admin server function, with valid arguments.
-const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 7] = [
+const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 9] = [
     ("admin_revenue", &[("period", "Days30")]),
     ("admin_events", &[]),
     ("admin_replay_event", &[("event_id", "evt_does_not_exist")]),
@@ -25,6 +28,15 @@ const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 7] = [
     ("admin_customer", &[("id", "cus_matrix")]),
     ("admin_mail", &[]),
     ("admin_status", &[]),
+    ("admin_payments", &[]),
+    ("admin_disputes", &[]),
+];
+
+/// Admin server functions that act on a payment: refused to others; for the admin, an unknown
+/// payment is refused with a reason.
+const ADMIN_PAYMENT_FUNCTIONS: [(&str, &[(&str, &str)]); 2] = [
+    ("admin_refund_form", &[("payment", "pi_matrix")]),
+    ("admin_refund", &[("payment", "pi_matrix"), ("amount", "1.00"), ("reason", "duplicate"), ("token", "0123456789abcdef0123")]),
 ];
 
 async fn call(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
@@ -73,6 +85,14 @@ async fn authorization_matrix_for_every_admin_route_and_function() {
         assert!(!status.is_success() && body.contains("Forbidden"), "customer {endpoint}: {status} {body}");
         let (status, body) = call(&app, &admin, endpoint, form).await;
         assert_eq!(status, StatusCode::OK, "admin {endpoint}: {body}");
+    }
+    for (endpoint, form) in ADMIN_PAYMENT_FUNCTIONS {
+        let (status, body) = call(&app, &anonymous, endpoint, form).await;
+        assert!(!status.is_success() && body.contains("Unauthorized"), "anonymous {endpoint}: {status} {body}");
+        let (status, body) = call(&app, &customer, endpoint, form).await;
+        assert!(!status.is_success() && body.contains("Forbidden"), "customer {endpoint}: {status} {body}");
+        let (status, body) = call(&app, &admin, endpoint, form).await;
+        assert!(!status.is_success() && body.contains("No such payment."), "admin {endpoint}: {status} {body}");
     }
 }
 

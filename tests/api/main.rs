@@ -5,6 +5,7 @@
 mod admin;
 mod admin_events;
 mod admin_pages;
+mod admin_payments;
 mod admin_revenue;
 mod auth;
 mod billing;
