@@ -9,6 +9,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 
 use crate::chaos::{prices, Api, Lcg};
+use crate::admin_revenue::kpi;
 use crate::helpers::*;
 
 const MONTHS: usize = 6;
@@ -137,6 +138,14 @@ async fn revenue_data_equals_the_sandbox_after_six_months() {
             .unwrap();
         assert_eq!(local, count(status), "{status} subscriptions");
     }
+    // And the admin's revenue page shows the same numbers.
+    app.log_in_as_admin().await;
+    let page = app.page("/admin?period=12m").await;
+    let usd = tollgate::domain::money::Currency::parse("usd").unwrap();
+    let dollars = |minor: i64| tollgate::domain::money::Money::new(minor, usd).to_string();
+    assert_eq!(kpi(&page, "MRR"), dollars(expected), "MRR on /admin");
+    assert_eq!(kpi(&page, "ARR"), dollars(expected * 12), "ARR on /admin");
+
     // Every subscription that ever paid has exactly one `new` movement.
     let new_movements: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements WHERE kind = 'new'")
         .fetch_one(pool)
