@@ -73,10 +73,19 @@ test.describe('billing', () => {
     await signUp(page, uniqueEmail('nosuccess'), javaScriptEnabled);
     await open(page, '/pricing', javaScriptEnabled);
     await plan(page, 'business').getByRole('button', { name: 'Subscribe to Business' }).click();
-    // The browser never reaches the app's success page.
-    await page.route('**/checkout/success**', (route) => route.abort());
-    await payOnCheckout(page, 'Subscribe').catch(() => undefined);
-    await page.unroute('**/checkout/success**');
+    // The browser never reaches the app's success page: the card form's POST goes to the
+    // sandbox (the payment happens), but its redirect to /checkout/success is not followed.
+    let redirectedTo = '';
+    await page.route('**/checkout/cs_*', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const response = await route.fetch({ maxRedirects: 0 });
+      redirectedTo = response.headers()['location'] ?? '';
+      await route.fulfill({ status: 200, contentType: 'text/html', body: '<p>The tab was closed.</p>' });
+    });
+    await payOnCheckout(page, 'Subscribe');
+    await expect(page.getByText('The tab was closed.')).toBeVisible();
+    expect(redirectedTo).toContain('/checkout/success?session_id=cs_');
+    await page.unroute('**/checkout/cs_*');
 
     await expect(async () => {
       await open(page, '/account', javaScriptEnabled);

@@ -25,9 +25,36 @@ pub fn page_csp(nonce: &str) -> String {
     )
 }
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// The script nonce of this request's page, chosen here (not inside Leptos) so the response's
+/// policy never depends on the page having set it: Leptos is given the same nonce through
+/// context (see [`provide_page_nonce`]).
+#[derive(Clone)]
+pub struct PageNonce(pub String);
+
+/// Leptos' per-request context hook: uses the request's [`PageNonce`] for the hydration scripts.
+pub fn provide_page_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    if let Some(nonce) = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<PageNonce>().cloned()) {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
+}
+
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
+    let nonce = leptos::nonce::Nonce::new().to_string();
+    req.extensions_mut().insert(PageNonce(nonce.clone()));
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // A page whose render did not set its policy (leptos_axum can drop ResponseOptions
+        // headers): it still gets the page policy, with the nonce its scripts carry.
+        if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     let defaults = [
         (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -82,7 +82,7 @@ pub fn router(state: AppState) -> Router {
             post(webhooks::stripe)
                 .layer(DefaultBodyLimit::max(crate::server::webhooks::receive::MAX_BODY_BYTES)),
         )
-        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .leptos_routes_with_context(&state, routes, headers::provide_page_nonce, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::route_guard))
         .layer(sessions)
