@@ -65,21 +65,14 @@ fn PricingTable(view: PricingView) -> impl IntoView {
     }
 }
 
-fn per(interval: BillingInterval) -> &'static str {
-    match interval {
-        BillingInterval::Month => "month",
-        BillingInterval::Year => "year",
-    }
-}
-
 #[component]
 fn PlanColumn(plan: PlanCard, interval: BillingInterval, subscribed: bool) -> impl IntoView {
     let price = match (&plan.price, plan.is_free) {
         (_, true) => view! { <p class="price">"$0"</p> }.into_any(),
         (Some(amount), false) => {
-            view! { <p class="price">{amount.clone()} <span>" / " {per(interval)}</span></p> }.into_any()
+            view! { <p class="price">{amount.clone()} <span>" / " {interval.as_str()}</span></p> }.into_any()
         }
-        (None, false) => view! { <p class="price">"Not sold " {per(interval)} "ly"</p> }.into_any(),
+        (None, false) => view! { <p class="price">"Not sold " {interval.as_str()} "ly"</p> }.into_any(),
     };
     let trial = plan
         .trial_days

@@ -100,13 +100,6 @@ pub fn money(minor: i64, currency: &str) -> String {
     }
 }
 
-fn per(interval: BillingInterval) -> &'static str {
-    match interval {
-        BillingInterval::Month => "month",
-        BillingInterval::Year => "year",
-    }
-}
-
 fn interval_words(interval: BillingInterval) -> &'static str {
     match interval {
         BillingInterval::Month => "monthly",
@@ -201,7 +194,7 @@ pub async fn account_view(state: &AppState, user: &User) -> anyhow::Result<Billi
     let (plan_name, price, features, limits) = match (&paid_plan, book.free_plan()) {
         (Some((s, (plan, interval))), _) => (
             plan.name.clone(),
-            Some(format!("{} / {}", money(s.unit_amount * s.quantity, &s.currency), per(*interval))),
+            Some(format!("{} / {}", money(s.unit_amount * s.quantity, &s.currency), interval.as_str())),
             plan.features.clone(),
             limits_of(plan),
         ),

@@ -82,13 +82,6 @@ async fn target<'a>(
     Ok(Target { stored, live, item_id, current_mrr, price })
 }
 
-fn interval_name(interval: BillingInterval) -> &'static str {
-    match interval {
-        BillingInterval::Month => "month",
-        BillingInterval::Year => "year",
-    }
-}
-
 pub async fn preview(
     state: &AppState,
     user: &User,
@@ -98,7 +91,7 @@ pub async fn preview(
     let target = target(state, user, plan, interval).await?;
     let currency = target.stored.currency.clone();
     let from_name = account::plan_label(&state.prices, target.stored.lookup_key.as_deref(), &target.stored.price_id);
-    let to_name = format!("{} ({}ly)", target.price.plan.name, interval_name(interval));
+    let to_name = format!("{} ({}ly)", target.price.plan.name, interval.as_str());
     let next_amount = account::money(target.price.spec.amount.minor(), &currency);
     let period_end = account::day(target.stored.current_period_end);
     if !target.is_upgrade() {
@@ -107,7 +100,7 @@ pub async fn preview(
             interval,
             explanation: format!(
                 "You keep {from_name} until {period_end}. Then {to_name} starts at {next_amount} per {}.",
-                interval_name(interval)
+                interval.as_str()
             ),
             from_name,
             to_name,
@@ -157,7 +150,7 @@ pub async fn apply(state: &AppState, user: &User, plan: &str, interval: BillingI
     actions::release_schedule(state, &target.stored).await?;
     let bucket = db::now() / 60;
     let key = format!("change-{}-{}-{bucket}", target.stored.id, target.price.price_id);
-    let to_name = format!("{} ({}ly)", target.price.plan.name, interval_name(interval));
+    let to_name = format!("{} ({}ly)", target.price.plan.name, interval.as_str());
     let message = if target.is_upgrade() {
         let mut item = UpdateSubscriptionItems::new();
         item.id = Some(target.item_id.clone());
