@@ -2,25 +2,9 @@
 //! the sandbox's hosted Checkout, the success page, /account, plan changes with a preview,
 //! cancel and resume, the Customer Portal.
 
-use std::time::Duration;
-
 use reqwest::Response;
-use sqlx::AnyPool;
 
 use crate::helpers::*;
-
-/// Polls `query` (one integer) until it equals `want`.
-async fn eventually(pool: &AnyPool, query: &str, want: i64) {
-    let mut last = -1;
-    for _ in 0..150 {
-        last = sqlx::query_scalar::<_, i64>(query).fetch_one(pool).await.unwrap();
-        if last == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{query} stayed {last}, wanted {want}");
-}
 
 impl TestApp {
     /// Posts the Subscribe form of `plan` on /pricing; returns the response (a redirect).
