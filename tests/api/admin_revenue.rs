@@ -176,3 +176,65 @@ async fn movements_export_as_csv_for_the_period() {
     assert!(lines[1].ends_with(",a,sub_a,expansion,2900,9900,7000,usd,m4"), "{}", lines[1]);
     assert!(!body.contains(",m1\n"), "older movements are left out");
 }
+
+/// The trigger-kept counters equal a direct count after inserts, status changes, deletes and
+/// folds in between (folding must neither lose nor double a delta).
+#[tokio::test]
+async fn counters_equal_direct_counts_through_changes_and_folds() {
+    use tollgate::server::admin::counters;
+    let app = spawn_app().await;
+    let pool = app.db.pool().clone();
+    let today = db::now() - db::now().rem_euclid(DAY);
+    let statuses = ["active", "trialing", "past_due", "canceled"];
+    let invoice_statuses = ["paid", "open", "uncollectible"];
+    let direct = |pool: AnyPool| async move {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM subscriptions GROUP BY status").fetch_all(&pool).await.unwrap();
+        let since = db::now() - db::now().rem_euclid(DAY) - 29 * DAY;
+        let attempts: (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END), 0) AS BIGINT), COUNT(*) \
+             FROM invoices WHERE created >= $1 AND attempt_count > 0 AND amount_due > 0",
+        )
+        .bind(since)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        (rows.into_iter().collect::<std::collections::BTreeMap<_, _>>(), attempts)
+    };
+    let counted = |pool: AnyPool| async move {
+        (
+            counters::subscription_statuses(&pool).await.unwrap(),
+            counters::invoice_attempts(&pool, today - 29 * DAY).await.unwrap(),
+        )
+    };
+    for round in 0..4_i64 {
+        for i in 0..30_i64 {
+            let customer = format!("r{round}c{i}");
+            subscription(&pool, &customer, statuses[(i % 4) as usize], 2900).await;
+            // Some invoices fall outside the 30 days, some were never attempted.
+            let created = today - (i % 40) * DAY + 60;
+            invoice(&pool, &format!("in_{customer}"), &customer, invoice_statuses[(i % 3) as usize], i % 2, created).await;
+        }
+        sqlx::query("UPDATE subscriptions SET status = 'canceled' WHERE status = 'past_due'").execute(&pool).await.unwrap();
+        sqlx::query("UPDATE subscriptions SET status = status WHERE status = 'active'").execute(&pool).await.unwrap();
+        sqlx::query("UPDATE invoices SET status = 'paid', attempt_count = attempt_count + 1 WHERE status = 'open'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM subscriptions WHERE status = 'trialing' AND id LIKE $1")
+            .bind(format!("sub_r{round}c1%"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM invoices WHERE id LIKE $1").bind(format!("in_r{round}c2%")).execute(&pool).await.unwrap();
+        let (statuses_direct, attempts_direct) = direct(pool.clone()).await;
+        assert!(attempts_direct.1 > 0 && statuses_direct.len() >= 3, "the fixture counts something");
+        assert_eq!(counted(pool.clone()).await, (statuses_direct.clone(), attempts_direct), "round {round}, unfolded");
+        if round % 2 == 1 {
+            counters::fold(&pool).await.unwrap();
+            let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_counter_deltas").fetch_one(&pool).await.unwrap();
+            assert_eq!(left, 0, "a fold leaves no delta behind");
+            assert_eq!(counted(pool.clone()).await, (statuses_direct, attempts_direct), "round {round}, folded");
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod charts;
+pub mod counters;
 pub mod csv;
 pub mod customer;
 pub mod events;

@@ -1,10 +1,10 @@
-//! The revenue report: snapshots for past days, raw movements for today only, and a few indexed
-//! counts. No Stripe call, nothing that scans every movement.
+//! The revenue report: snapshots for past days, raw movements for today only, and trigger-kept
+//! counters. No Stripe call, nothing that scans every movement.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use crate::{
     api::admin::revenue::{CurrencyRevenue, Period, Ratio, RevenueReport},
@@ -12,7 +12,7 @@ use crate::{
 };
 
 use super::{
-    charts,
+    charts, counters,
     snapshots::{self, day_start, DayTotals, DAY},
 };
 
@@ -90,7 +90,7 @@ pub async fn report(pool: &AnyPool, period: Period, now: i64) -> anyhow::Result<
         None => (None, None),
     };
 
-    let counts = status_counts(pool).await?;
+    let counts = counters::subscription_statuses(pool).await?;
     Ok(RevenueReport {
         period,
         as_of: now,
@@ -98,34 +98,16 @@ pub async fn report(pool: &AnyPool, period: Period, now: i64) -> anyhow::Result<
         trialing: counts.get("trialing").copied().unwrap_or(0),
         past_due: counts.get("past_due").copied().unwrap_or(0),
         currencies,
-        payment_success: payment_success(pool, now - 30 * DAY).await?,
+        payment_success: payment_success(pool, today).await?,
         involuntary_churn,
         mrr_chart,
         net_new_chart,
     })
 }
 
-async fn status_counts(pool: &AnyPool) -> anyhow::Result<BTreeMap<String, i64>> {
-    let rows = sqlx::query(
-        "SELECT status, COUNT(*) AS n FROM subscriptions \
-         WHERE status IN ('active', 'trialing', 'past_due') GROUP BY status",
-    )
-    .fetch_all(pool)
-    .await
-    .context("counting subscriptions by status")?;
-    rows.into_iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
-}
-
-/// Invoices created since `since` that Stripe tried to charge: how many got paid.
-async fn payment_success(pool: &AnyPool, since: i64) -> anyhow::Result<Ratio> {
-    let row = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END), 0) AS BIGINT) AS paid, \
-                COUNT(*) AS attempted \
-         FROM invoices WHERE created >= $1 AND attempt_count > 0 AND amount_due > 0",
-    )
-    .bind(since)
-    .fetch_one(pool)
-    .await
-    .context("reading the payment success rate")?;
-    Ok(Ratio { part: row.try_get("paid")?, whole: row.try_get("attempted")? })
+/// Invoices created in the last 30 UTC days (today included) that Stripe tried to charge: how
+/// many got paid.
+async fn payment_success(pool: &AnyPool, today: i64) -> anyhow::Result<Ratio> {
+    let (part, whole) = counters::invoice_attempts(pool, today - 29 * DAY).await?;
+    Ok(Ratio { part, whole })
 }

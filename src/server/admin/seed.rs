@@ -168,6 +168,7 @@ pub async fn run(db: &crate::server::db::Db, n: usize) -> anyhow::Result<SeedRep
     let now = crate::server::db::now();
     let report = seed(db.pool(), n, now).await?;
     super::snapshots::refresh(db.pool(), now).await?;
+    super::counters::fold(db.pool()).await?;
     Ok(report)
 }
 
