@@ -1,7 +1,9 @@
 //! Chaos: the sandbox duplicates, reorders and concurrently delivers webhooks while 200
 //! customers live a scripted life (subscribe, upgrade, downgrade, cancel, resume, fail,
-//! refund). Afterwards the local tables must equal the sandbox's truth for every
-//! subscription, MRR movements must add up, and no email may be written twice.
+//! refund, and one in ten buys a one-time item through Checkout, half of those refunded in
+//! full). Afterwards the local tables must equal the sandbox's truth for every subscription,
+//! payment and refund, MRR movements must add up, each purchase must grant exactly one
+//! entitlement (revoked exactly when fully refunded), and no email may be written twice.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -77,7 +79,7 @@ impl Api {
 
 /// One customer's life. Each step waits for Stripe's answer; webhooks arrive however chaos
 /// delivers them.
-async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64) {
+async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64, buyer: Option<i64>) {
     let mut rng = Lcg(seed ^ (i as u64) << 8);
     let keys = ["starter_monthly", "pro_monthly", "business_monthly", "starter_yearly", "pro_yearly"];
     // Every eighth customer's card attaches but declines every charge.
@@ -157,6 +159,52 @@ async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64) 
         let failing = "pm_card_chargeCustomerFail".to_string();
         api.post(&format!("/v1/payment_methods/{failing}/attach"), &[("customer", customer.clone())]).await;
         api.post(&format!("/v1/customers/{customer}"), &[("invoice_settings[default_payment_method]", failing)]).await;
+    }
+    if let Some(user_id) = buyer {
+        buy_once(api, prices, &customer, user_id, i % 20 == BUYER_REMAINDER).await;
+    }
+}
+
+/// Customers with `i % 10` equal to this buy a one-time item (and with `i % 20`, refund it).
+const BUYER_REMAINDER: usize = 4;
+
+/// Users for the customers who buy a one-time item (Checkout names the user it is for).
+async fn buyers(pool: &sqlx::AnyPool) -> HashMap<usize, i64> {
+    let mut out = HashMap::new();
+    for i in (0..CUSTOMERS).filter(|i| i % 10 == BUYER_REMAINDER) {
+        out.insert(i, insert_user(pool, &format!("buyer{i}@example.com")).await);
+    }
+    out
+}
+
+/// A payment-mode Checkout Session paid on the hosted page with 4242, as a browser would; then
+/// maybe a full refund, which must revoke what it bought.
+async fn buy_once(api: &Api, prices: &HashMap<String, String>, customer: &str, user_id: i64, refund: bool) {
+    let session = api
+        .post(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "payment".into()),
+                ("customer", customer.into()),
+                ("line_items[0][price]", prices["onboarding_once"].clone()),
+                ("line_items[0][quantity]", "1".into()),
+                ("client_reference_id", user_id.to_string()),
+                ("success_url", "https://example.com/done".into()),
+                ("cancel_url", "https://example.com/pricing".into()),
+            ],
+        )
+        .await;
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let paid = browser
+        .post(session["url"].as_str().unwrap())
+        .form(&[("card_number", "4242 4242 4242 4242"), ("expiry", "12 / 34"), ("cvc", "123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), 303, "the hosted Checkout page took the card");
+    if refund {
+        let session = api.get(&format!("/v1/checkout/sessions/{}", session["id"].as_str().unwrap())).await;
+        api.post("/v1/refunds", &[("payment_intent", session["payment_intent"].as_str().unwrap().into())]).await;
     }
 }
 
@@ -249,6 +297,57 @@ async fn assert_local_equals_sandbox(api: &Api, pool: &sqlx::AnyPool, customers:
         .filter(|a| a["duplicate"] == true)
         .count();
     assert!(delivered_twice > 0, "chaos delivered no duplicate: the test proved nothing");
+
+    assert_money_equals_sandbox(api, pool).await;
+}
+
+/// id → (amount, status) of every object a Stripe list endpoint returns.
+async fn stripe_amounts(api: &Api, path: &str) -> HashMap<String, (i64, String)> {
+    let objects = api.all(path).await;
+    let field = |o: &Value, f: &str| o[f].as_str().unwrap_or_default().to_owned();
+    objects.iter().map(|o| (field(o, "id"), (o["amount"].as_i64().unwrap(), field(o, "status")))).collect()
+}
+
+/// id → (amount, status) of a local table.
+async fn local_amounts(pool: &sqlx::AnyPool, table: &str) -> HashMap<String, (i64, String)> {
+    let rows: Vec<(String, i64, String)> =
+        sqlx::query_as(&format!("SELECT id, amount, status FROM {table}")).fetch_all(pool).await.unwrap();
+    rows.into_iter().map(|(id, amount, status)| (id, (amount, status))).collect()
+}
+
+/// Payments and refunds equal Stripe's; each paid one-time Checkout granted exactly one
+/// entitlement, revoked exactly when its payment was refunded in full.
+async fn assert_money_equals_sandbox(api: &Api, pool: &sqlx::AnyPool) {
+    let refunds = stripe_amounts(api, "/v1/refunds").await;
+    assert!(refunds.len() >= CUSTOMERS / 20, "the script refunded: {}", refunds.len());
+    assert_eq!(local_amounts(pool, "refunds").await, refunds, "local refunds differ from Stripe's");
+    let payments = stripe_amounts(api, "/v1/payment_intents").await;
+    assert_eq!(local_amounts(pool, "payments").await, payments, "local payments differ from Stripe's");
+
+    let purchases: Vec<Value> = api
+        .all("/v1/checkout/sessions")
+        .await
+        .into_iter()
+        .filter(|s| s["mode"] == "payment" && s["payment_status"] == "paid")
+        .collect();
+    assert_eq!(purchases.len(), CUSTOMERS / 10, "every buyer paid");
+    let granted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entitlements").fetch_one(pool).await.unwrap();
+    assert_eq!(granted, purchases.len() as i64, "one entitlement per purchase, none twice");
+    let mut revoked = 0;
+    for session in &purchases {
+        let pi = session["payment_intent"].as_str().unwrap();
+        let charge = &api.all(&format!("/v1/charges?payment_intent={pi}")).await[0];
+        let refunded_in_full = charge["amount_refunded"] == charge["amount"];
+        let row: (String, Option<i64>) =
+            sqlx::query_as("SELECT grant_key, revoked_at FROM entitlements WHERE payment_intent_id = $1")
+                .bind(pi)
+                .fetch_one(pool)
+                .await
+                .unwrap_or_else(|e| panic!("no entitlement for {pi}: {e}"));
+        assert_eq!(row.1.is_some(), refunded_in_full, "{pi}: revoked must mean refunded in full");
+        revoked += usize::from(refunded_in_full);
+    }
+    assert_eq!(revoked, CUSTOMERS / 20, "the refunded half was revoked");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,8 +356,9 @@ async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
     let api = Api { http: reqwest::Client::new(), base: app.sandbox_url.clone() };
     set_chaos(&api).await;
     let prices = prices(&app.stripe).await;
+    let buyers = buyers(app.db.pool()).await;
     futures::stream::iter(0..CUSTOMERS)
-        .for_each_concurrent(16, |i| live(&api, &prices, i, 0x7011_6a7e))
+        .for_each_concurrent(16, |i| live(&api, &prices, i, 0x7011_6a7e, buyers.get(&i).copied()))
         .await;
     advance_weeks(&api).await;
     app.settle().await;
@@ -356,6 +456,10 @@ async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() 
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let mut app = AppProcess::start(vars, url).await;
+    let db = tollgate::server::db::Db::connect(&tollgate::server::config::DatabaseUrl::parse(&database).unwrap())
+        .await
+        .unwrap();
+    let buyers = buyers(db.pool()).await;
 
     // Kill the app twice while customers live, and once while renewals are delivered.
     let done = AtomicUsize::new(0);
@@ -363,8 +467,9 @@ async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() 
         let done = &done;
         let api = &api;
         let prices = &prices;
+        let buyer = buyers.get(&i).copied();
         async move {
-            live(api, prices, i, 0x5191_c111).await;
+            live(api, prices, i, 0x5191_c111, buyer).await;
             done.fetch_add(1, Ordering::SeqCst);
         }
     });
@@ -385,9 +490,6 @@ async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() 
     app.restart().await;
 
     assert!(sandbox.wait_for_deliveries(Duration::from_secs(90), true).await, "the sandbox still delivering");
-    let db = tollgate::server::db::Db::connect(&tollgate::server::config::DatabaseUrl::parse(&database).unwrap())
-        .await
-        .unwrap();
     let mut waiting = -1;
     for _ in 0..600 {
         waiting = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status <> 'processed' AND status <> 'ignored'")

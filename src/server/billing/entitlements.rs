@@ -89,6 +89,10 @@ pub async fn grant_for_session(
     let payment_intent = session.payment_intent.as_ref().map(|p| p.id().as_str().to_string());
     let mut granted = Vec::new();
     let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
+    if let Some(pi) = &payment_intent {
+        // Against a refund of this payment being applied at the same moment (see sync_charge).
+        crate::server::db::lock_key(&mut tx, &payment_lock(pi)).await.context("locking the payment")?;
+    }
     for (i, key) in grant_keys.iter().enumerate() {
         // One source per grant: the paying PaymentIntent (what a refund names), suffixed when
         // one payment bought several grants.
@@ -104,6 +108,9 @@ pub async fn grant_for_session(
         if grant(&mut tx, &g, now).await? {
             granted.push(key.clone());
         }
+    }
+    if let (Some(pi), Some(paid)) = (&payment_intent, session.amount_total) {
+        revoke_if_refunded(&mut tx, pi, paid, now).await?;
     }
     tx.commit().await.context("committing the grants")?;
     Ok(SessionGrant::Granted(granted))
@@ -131,6 +138,34 @@ async fn session_lookup_keys(stripe: &StripeClient, session: &CheckoutSession) -
 }
 
 /// Revokes what the PaymentIntent paid for; returns how many grants this call revoked.
+/// The lock key under which grants and refunds of one payment are written.
+pub fn payment_lock(payment_intent_id: &str) -> String {
+    format!("payment:{payment_intent_id}")
+}
+
+/// Revokes what a payment bought when its stored refunds already add up to what it paid: the
+/// refund's events may be applied before the purchase's (webhooks come in any order).
+pub async fn revoke_if_refunded(
+    tx: &mut Transaction<'_, Any>,
+    payment_intent_id: &str,
+    amount_paid: i64,
+    now: i64,
+) -> anyhow::Result<u64> {
+    let refunded: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds \
+         WHERE payment_intent_id = $1 AND status IN ('succeeded', 'pending')",
+    )
+    .bind(payment_intent_id)
+    .fetch_one(&mut **tx)
+    .await
+    .with_context(|| format!("summing the refunds of {payment_intent_id}"))?;
+    if amount_paid > 0 && refunded >= amount_paid {
+        revoke_for_payment_intent(tx, payment_intent_id, "refunded", now).await
+    } else {
+        Ok(0)
+    }
+}
+
 pub async fn revoke_for_payment_intent(
     tx: &mut Transaction<'_, Any>,
     payment_intent_id: &str,
@@ -161,17 +196,21 @@ mod tests {
         assert_eq!(grant_for_lookup_key("pro_monthly"), None);
     }
 
+    async fn a_user(pool: &sqlx::AnyPool) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
+             VALUES ('a@b.co', 'x', 'customer', FALSE, 0, 0) RETURNING id",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn grants_once_per_source_and_revokes_once() {
         let (_dir, db) = test_db(true).await;
         let pool = db.pool().clone();
-        let user_id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
-             VALUES ('a@b.co', 'x', 'customer', FALSE, 0, 0) RETURNING id",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+        let user_id = a_user(&pool).await;
         let g = Grant {
             user_id,
             grant_key: "onboarding",
@@ -191,5 +230,38 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!((granted, revoked), (1, Some(3)));
+    }
+
+    #[tokio::test]
+    async fn a_refund_stored_before_the_purchase_revokes_it_when_granted() {
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
+        let user_id = a_user(&pool).await;
+        let mut tx = pool.begin().await.unwrap();
+        for (id, pi, amount) in [("re_1", "pi_full", 15_000), ("re_2", "pi_full", 4_900), ("re_3", "pi_part", 5_000)] {
+            sqlx::query(
+                "INSERT INTO refunds (id, payment_intent_id, amount, currency, status, created, synced_at) \
+                 VALUES ($1, $2, $3, 'usd', 'succeeded', 0, 0)",
+            )
+            .bind(id)
+            .bind(pi)
+            .bind(amount)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        for pi in ["pi_full", "pi_part"] {
+            let g = Grant {
+                user_id,
+                grant_key: "onboarding",
+                source_id: pi,
+                checkout_session_id: None,
+                payment_intent_id: Some(pi),
+            };
+            assert!(grant(&mut tx, &g, 1).await.unwrap());
+        }
+        assert_eq!(revoke_if_refunded(&mut tx, "pi_full", 19_900, 2).await.unwrap(), 1, "refunded in full");
+        assert_eq!(revoke_if_refunded(&mut tx, "pi_part", 19_900, 2).await.unwrap(), 0, "a partial refund");
+        tx.commit().await.unwrap();
     }
 }

@@ -63,6 +63,10 @@ pub async fn sync_charge(pool: &AnyPool, stripe: &StripeClient, charge_id: &str,
     let rows: Vec<RefundRow> = refunds.iter().map(RefundRow::from_stripe).collect();
     let payment_intent = charge.payment_intent.as_ref().map(|p| p.id().as_str().to_string());
     let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
+    if let Some(pi) = &payment_intent {
+        // A purchase of this payment granted at the same moment sees these refunds or is revoked here.
+        crate::server::db::lock_key(&mut tx, &entitlements::payment_lock(pi)).await.context("locking the payment")?;
+    }
     for row in &rows {
         upsert(&mut tx, row, now).await?;
     }
