@@ -274,12 +274,22 @@ async fn assert_local_equals_sandbox(api: &Api, pool: &sqlx::AnyPool, customers:
     }
 
     // One receipt per paid invoice, never two.
-    let paid_invoices = api
-        .all("/v1/invoices")
-        .await
-        .into_iter()
-        .filter(|i| i["status"] == "paid" && i["amount_paid"].as_i64().unwrap_or(0) > 0)
-        .count() as i64;
+    let invoices = api.all("/v1/invoices").await;
+    let paid_invoices =
+        invoices.iter().filter(|i| i["status"] == "paid" && i["amount_paid"].as_i64().unwrap_or(0) > 0).count() as i64;
+    // Each payment knows the invoice it paid, whichever of the two events was applied first.
+    let links: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, invoice_id FROM payments").fetch_all(pool).await.unwrap();
+    let links: HashMap<String, Option<String>> = links.into_iter().collect();
+    let mut linked = 0;
+    for invoice in &invoices {
+        for payment in invoice["payments"]["data"].as_array().into_iter().flatten() {
+            let pi = payment["payment"]["payment_intent"].as_str().unwrap();
+            assert_eq!(links.get(pi).cloned().flatten().as_deref(), invoice["id"].as_str(), "the invoice {pi} paid");
+            linked += 1;
+        }
+    }
+    assert!(linked as i64 >= paid_invoices, "paid invoices list their payments: {linked}");
     let receipts: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM emails WHERE kind = 'receipt'").fetch_one(pool).await.unwrap();
     assert_eq!(receipts, paid_invoices);

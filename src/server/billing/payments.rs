@@ -37,12 +37,13 @@ impl PaymentRow {
     }
 }
 
-/// Writes the payment; an invoice link found earlier (from the invoice's side) is kept.
+/// Writes the payment, with the invoice it paid when that invoice was seen first.
 pub async fn upsert(tx: &mut Transaction<'_, Any>, row: &PaymentRow, now: i64) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO payments (id, customer_id, amount, currency, status, failure_code, \
            failure_message, invoice_id, created, synced_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, \
+           (SELECT invoice_id FROM invoice_payment_links WHERE payment_intent_id = $1), $8, $9) \
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
            amount = excluded.amount, status = excluded.status, \
            failure_code = excluded.failure_code, failure_message = excluded.failure_message, \
@@ -64,13 +65,22 @@ pub async fn upsert(tx: &mut Transaction<'_, Any>, row: &PaymentRow, now: i64) -
 }
 
 /// Links payments to the invoice they paid (PaymentIntents no longer name their invoice; the
-/// invoice lists its payments).
+/// invoice lists its payments). A payment not stored yet gets the link when it is.
 pub async fn link_invoice(
     tx: &mut Transaction<'_, Any>,
     invoice_id: &str,
     payment_intent_ids: &[String],
 ) -> anyhow::Result<()> {
     for pi in payment_intent_ids {
+        sqlx::query(
+            "INSERT INTO invoice_payment_links (payment_intent_id, invoice_id) VALUES ($1, $2) \
+             ON CONFLICT (payment_intent_id) DO UPDATE SET invoice_id = excluded.invoice_id",
+        )
+        .bind(pi)
+        .bind(invoice_id)
+        .execute(&mut **tx)
+        .await
+        .with_context(|| format!("recording that {pi} paid {invoice_id}"))?;
         sqlx::query("UPDATE payments SET invoice_id = $1 WHERE id = $2")
             .bind(invoice_id)
             .bind(pi)
@@ -114,5 +124,18 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!((status.as_str(), invoice.as_deref()), ("succeeded", Some("in_1")));
+    }
+
+    #[tokio::test]
+    async fn an_invoice_seen_before_its_payment_still_links_it() {
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
+        let mut tx = pool.begin().await.unwrap();
+        link_invoice(&mut tx, "in_1", &["pi_1".to_string()]).await.unwrap();
+        upsert(&mut tx, &row("succeeded"), 1).await.unwrap();
+        tx.commit().await.unwrap();
+        let invoice: Option<String> =
+            sqlx::query_scalar("SELECT invoice_id FROM payments WHERE id = 'pi_1'").fetch_one(&pool).await.unwrap();
+        assert_eq!(invoice.as_deref(), Some("in_1"));
     }
 }
