@@ -281,6 +281,10 @@ async fn doctor(config: Config) -> anyhow::Result<ExitCode> {
         if config.smtp_url.is_some() { "present" } else { "absent (mail goes to the dev mailbox)" }
     );
     println!("  TRUST_PROXY_HEADERS:           {}", config.trust_proxy_headers);
+    println!(
+        "  METRICS_TOKEN:                 {}",
+        if config.metrics_token.is_some() { "present" } else { "absent (/metrics is not served)" }
+    );
     go_live_checklist(&config).await;
     println!("  result:                        {}", if healthy { "ok" } else { "problems found" });
     Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE })

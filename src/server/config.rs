@@ -193,6 +193,8 @@ pub struct Config {
     pub site: SiteConfig,
     /// How often `serve` reads Stripe's events list to heal missed webhooks; 0 turns it off.
     pub reconcile_interval_secs: u64,
+    /// The bearer token `/metrics` asks for; without one the route is not served.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Config {
@@ -299,6 +301,16 @@ impl Config {
             .transpose()?
             .unwrap_or(DEFAULT_RECONCILE_INTERVAL_SECS);
 
+        let metrics_token = get("METRICS_TOKEN")
+            .map(|raw| {
+                if raw.len() >= 16 {
+                    Ok(SecretString::from(raw))
+                } else {
+                    Err(ConfigError::new("METRICS_TOKEN", "expected at least 16 characters"))
+                }
+            })
+            .transpose()?;
+
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
             Some("prod") | Some("production") => true,
@@ -339,6 +351,7 @@ impl Config {
             catalog_path,
             site,
             reconcile_interval_secs,
+            metrics_token,
         })
     }
 
@@ -468,6 +481,7 @@ mod tests {
             "STRIPE_WEBHOOK_TOLERANCE_SECS"
         );
         assert_eq!(error_variable(&[("SMTP_URL", "mail.example.com")]), "SMTP_URL");
+        assert_eq!(error_variable(&[("METRICS_TOKEN", "short")]), "METRICS_TOKEN");
         assert_eq!(error_variable(&[("TRUST_PROXY_HEADERS", "maybe")]), "TRUST_PROXY_HEADERS");
         assert_eq!(error_variable(&[("LEPTOS_ENV", "staging")]), "LEPTOS_ENV");
     }
@@ -506,6 +520,7 @@ mod tests {
             ("ADMIN_PASSWORD", "TOPSECRET-pw"),
             ("SMTP_URL", "smtp://u:TOPSECRET@mail.example.com"),
             ("DATABASE_URL", "postgres://u:TOPSECRET@db/x"),
+            ("METRICS_TOKEN", "TOPSECRET-metrics-token"),
         ])
         .unwrap();
         let shown = format!("{c:?}");

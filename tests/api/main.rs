@@ -16,6 +16,7 @@ mod cli;
 mod headers;
 mod health;
 mod helpers;
+mod metrics;
 mod migrations;
 mod revenue;
 mod webhooks_healing;

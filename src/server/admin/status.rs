@@ -26,6 +26,8 @@ pub struct Facts {
     /// A webhook event processed in the last 7 days.
     pub recent_delivery: bool,
     pub dead_events: i64,
+    /// `/metrics` is served (a METRICS_TOKEN is set).
+    pub metrics: bool,
 }
 
 fn check(name: &str, ok: bool, fix: &str) -> Check {
@@ -54,8 +56,15 @@ pub fn checklist(f: &Facts) -> Vec<Check> {
         check("HTTPS APP_URL", f.https_app_url, "Serve over HTTPS and set APP_URL to the https:// address."),
         check("Email delivery (SMTP)", f.smtp, "Set SMTP_URL so customers get their emails."),
         check("Migrations current", f.migrations_current, "Run `tollgate migrate`."),
+        // Built in: payment-failed emails with a portal link, past_due banners, access until the
+        // period ends; Stripe's retry schedule itself is set in its dashboard.
         check("Dunning on", true, ""),
-        check("Monitoring (/metrics, /healthz)", true, ""),
+        check(
+            "Monitoring (/metrics, /healthz)",
+            f.metrics,
+            "Set METRICS_TOKEN (16+ characters) and scrape /metrics with it as a bearer token.",
+        ),
+        check("Tax collection (Stripe Tax)", false, "Not built yet: Checkout runs without automatic_tax."),
     ]
 }
 
@@ -96,6 +105,7 @@ pub async fn report(config: &Config, db: &Db, now: i64) -> anyhow::Result<Status
         migrations_current: db.migration_status().await?.is_current(),
         recent_delivery: last_delivery.is_some_and(|t| t >= now - 7 * DAY),
         dead_events,
+        metrics: config.metrics_token.is_some(),
     };
     Ok(StatusReport {
         mode: mode(config).to_owned(),
@@ -131,7 +141,14 @@ mod tests {
         let missing: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
         assert_eq!(
             missing,
-            ["Live Stripe keys", "Webhook delivered in the last 7 days", "HTTPS APP_URL", "Email delivery (SMTP)"]
+            [
+                "Live Stripe keys",
+                "Webhook delivered in the last 7 days",
+                "HTTPS APP_URL",
+                "Email delivery (SMTP)",
+                "Monitoring (/metrics, /healthz)",
+                "Tax collection (Stripe Tax)"
+            ]
         );
         assert!(checks.iter().all(|c| c.ok || !c.fix.is_empty()), "every miss says how to fix it");
     }

@@ -260,7 +260,6 @@ pub async fn begin_write(pool: &AnyPool) -> sqlx::Result<sqlx::Transaction<'stat
 /// needs nothing: `begin_write` already holds its only write lock. Postgres takes an advisory
 /// transaction lock on the key's hash.
 pub async fn lock_key(tx: &mut sqlx::Transaction<'_, sqlx::Any>, key: &str) -> sqlx::Result<()> {
-    use sqlx::Connection;
     if tx.backend_name() == "PostgreSQL" {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(key).execute(&mut **tx).await?;
     }

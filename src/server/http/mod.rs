@@ -5,6 +5,7 @@ pub mod context;
 pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod metrics;
 pub mod webhooks;
 
 use axum::{
@@ -74,8 +75,10 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID));
 
     let leptos_options = state.leptos_options.clone();
+    metrics::handle();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
         .route(
             "/webhooks/stripe",
@@ -83,6 +86,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(crate::server::webhooks::receive::MAX_BODY_BYTES)),
         )
         .leptos_routes_with_context(&state, routes, headers::provide_page_nonce, move || shell(leptos_options.clone()))
+        .route_layer(middleware::from_fn(metrics::track))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::route_guard))
         .layer(sessions)
