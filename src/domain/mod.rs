@@ -11,3 +11,4 @@ pub mod catalog;
 pub mod money;
 pub mod revenue;
 pub mod subscription;
+pub mod text;

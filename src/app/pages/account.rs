@@ -11,6 +11,7 @@ use crate::api::billing::{
     account_billing, Banner, BannerKind, BillingOverview, InvoiceView, ManageBilling, ResumeSubscription,
     SubscriptionView,
 };
+use crate::domain::text::capitalise;
 
 use super::Notices;
 
@@ -67,11 +68,6 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
         </section>
         <Invoices invoices/>
     }
-}
-
-fn capitalise(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 #[component]

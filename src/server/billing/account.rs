@@ -11,6 +11,7 @@ use crate::api::billing::{
 use crate::domain::catalog::{BillingInterval, Plan};
 use crate::domain::money::{Currency, Money};
 use crate::domain::subscription::{has_access, SubscriptionStatus};
+use crate::domain::text::capitalise;
 use crate::server::{db, db::users::User, state::AppState};
 
 /// A subscription as stored, with what the account page needs.
@@ -249,14 +250,6 @@ fn subscription_view(book: &PriceBook, s: &StoredSubscription) -> SubscriptionVi
     }
 }
 
-fn capitalise(word: &str) -> String {
-    let mut chars = word.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 async fn banner_for(pool: &AnyPool, s: &StoredSubscription, customer: &str) -> anyhow::Result<Option<Banner>> {
     use SubscriptionStatus as S;
     let open_invoice: Option<Option<String>> = sqlx::query_scalar(
@@ -334,6 +327,5 @@ mod tests {
     fn days_and_money_read_as_people_write_them() {
         assert_eq!(day(1_795_305_600), "22 November 2026");
         assert_eq!(money(2900, "usd"), "$29.00");
-        assert_eq!(capitalise("visa"), "Visa");
     }
 }
