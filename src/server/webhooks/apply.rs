@@ -35,19 +35,6 @@ pub async fn apply_due(ctx: &ApplyContext<'_>, limit: i64) -> anyhow::Result<Bat
     .await
 }
 
-/// Applies one event completely (its writes committed in a transaction of their own).
-pub async fn apply(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Outcome> {
-    match prepare(ctx, event).await? {
-        Prepared::Done(outcome) => Ok(outcome),
-        Prepared::Write(write) => {
-            let mut tx = crate::server::db::begin_write(ctx.pool).await.context("starting a transaction")?;
-            let outcome = write(&mut tx).await?;
-            tx.commit().await.context("committing the event")?;
-            Ok(outcome)
-        }
-    }
-}
-
 /// Event types whose handler only re-fetches and leaves its writes to the batch transaction
 /// (the others write in their own transactions, from `apply_event`).
 fn deferred(event_type: &str) -> bool {
