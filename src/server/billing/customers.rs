@@ -2,7 +2,7 @@
 //! is marked, and its user unlinked so the next purchase creates a fresh one.
 
 use anyhow::Context;
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Transaction};
 use stripe_core::customer::{RetrieveCustomer, RetrieveCustomerReturned};
 use stripe_shared::Customer;
 
@@ -46,24 +46,50 @@ pub enum Synced {
     Deleted { ours: bool },
 }
 
-/// Re-fetches the customer (with its default card) and stores what it is now.
-pub async fn sync(pool: &AnyPool, stripe: &StripeClient, customer_id: &str, now: i64) -> anyhow::Result<Synced> {
+/// A customer as Stripe has it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    Customer(CustomerRow),
+    Deleted,
+}
+
+/// Re-fetches the customer (with its default card); writes nothing.
+pub async fn fetch(stripe: &StripeClient, customer_id: &str) -> anyhow::Result<Fetched> {
     let retrieve =
         RetrieveCustomer::new(customer_id).expand(vec!["invoice_settings.default_payment_method".to_string()]);
     let fetched = stripe
         .send(&retrieve, None)
         .await
         .with_context(|| format!("retrieving customer {customer_id}"))?;
-    match fetched {
-        RetrieveCustomerReturned::Customer(customer) => {
-            let ours = store(pool, &CustomerRow::from_stripe(&customer), now).await?;
-            Ok(Synced::Stored { ours })
-        }
-        RetrieveCustomerReturned::DeletedCustomer(_) => Ok(Synced::Deleted { ours: mark_deleted(pool, customer_id, now).await? }),
-    }
+    Ok(match fetched {
+        RetrieveCustomerReturned::Customer(customer) => Fetched::Customer(CustomerRow::from_stripe(&customer)),
+        RetrieveCustomerReturned::DeletedCustomer(_) => Fetched::Deleted,
+    })
 }
 
-async fn user_of(tx: &mut sqlx::Transaction<'_, sqlx::Any>, customer_id: &str) -> anyhow::Result<Option<i64>> {
+/// Stores what [`fetch`] found, in `tx`.
+pub async fn store_fetched(
+    tx: &mut Transaction<'_, Any>,
+    customer_id: &str,
+    fetched: &Fetched,
+    now: i64,
+) -> anyhow::Result<Synced> {
+    Ok(match fetched {
+        Fetched::Customer(row) => Synced::Stored { ours: store_in(tx, row, now).await? },
+        Fetched::Deleted => Synced::Deleted { ours: mark_deleted_in(tx, customer_id, now).await? },
+    })
+}
+
+/// Re-fetches the customer (with its default card) and stores what it is now.
+pub async fn sync(pool: &AnyPool, stripe: &StripeClient, customer_id: &str, now: i64) -> anyhow::Result<Synced> {
+    let fetched = fetch(stripe, customer_id).await?;
+    let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
+    let synced = store_fetched(&mut tx, customer_id, &fetched, now).await?;
+    tx.commit().await.context("committing the customer")?;
+    Ok(synced)
+}
+
+async fn user_of(tx: &mut Transaction<'_, Any>, customer_id: &str) -> anyhow::Result<Option<i64>> {
     sqlx::query_scalar("SELECT id FROM users WHERE stripe_customer_id = $1")
         .bind(customer_id)
         .fetch_optional(&mut **tx)
@@ -74,7 +100,14 @@ async fn user_of(tx: &mut sqlx::Transaction<'_, sqlx::Any>, customer_id: &str) -
 /// Returns whether the customer is one of ours.
 pub async fn store(pool: &AnyPool, row: &CustomerRow, now: i64) -> anyhow::Result<bool> {
     let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
-    let user_id = user_of(&mut tx, &row.id).await?;
+    let ours = store_in(&mut tx, row, now).await?;
+    tx.commit().await.context("committing the customer")?;
+    Ok(ours)
+}
+
+/// [`store`], in the caller's transaction.
+pub async fn store_in(tx: &mut Transaction<'_, Any>, row: &CustomerRow, now: i64) -> anyhow::Result<bool> {
+    let user_id = user_of(tx, &row.id).await?;
     sqlx::query(
         "INSERT INTO customers (id, user_id, email, pm_brand, pm_last4, pm_exp_month, pm_exp_year, \
            deleted, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, $8) \
@@ -92,17 +125,23 @@ pub async fn store(pool: &AnyPool, row: &CustomerRow, now: i64) -> anyhow::Resul
     .bind(row.pm_exp_month)
     .bind(row.pm_exp_year)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .with_context(|| format!("storing customer {}", row.id))?;
-    tx.commit().await.context("committing the customer")?;
     Ok(user_id.is_some())
 }
 
 /// Deleted is final: later (older) updates never bring the customer back.
 pub async fn mark_deleted(pool: &AnyPool, customer_id: &str, now: i64) -> anyhow::Result<bool> {
     let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
-    let user_id = user_of(&mut tx, customer_id).await?;
+    let ours = mark_deleted_in(&mut tx, customer_id, now).await?;
+    tx.commit().await.context("committing the deletion")?;
+    Ok(ours)
+}
+
+/// [`mark_deleted`], in the caller's transaction.
+pub async fn mark_deleted_in(tx: &mut Transaction<'_, Any>, customer_id: &str, now: i64) -> anyhow::Result<bool> {
+    let user_id = user_of(tx, customer_id).await?;
     sqlx::query(
         "INSERT INTO customers (id, user_id, deleted, synced_at) VALUES ($1, $2, TRUE, $3) \
          ON CONFLICT (id) DO UPDATE SET deleted = TRUE, \
@@ -111,18 +150,17 @@ pub async fn mark_deleted(pool: &AnyPool, customer_id: &str, now: i64) -> anyhow
     .bind(customer_id)
     .bind(user_id)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .with_context(|| format!("marking customer {customer_id} deleted"))?;
     if let Some(user_id) = user_id {
         sqlx::query("UPDATE users SET stripe_customer_id = NULL, updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .context("unlinking the deleted customer")?;
     }
-    tx.commit().await.context("committing the deletion")?;
     Ok(user_id.is_some())
 }
 

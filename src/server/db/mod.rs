@@ -244,6 +244,26 @@ mod tests {
     }
 }
 
+/// The in-process write gate of a SQLite database: SQLite has one writer, and a writer that finds
+/// the lock taken waits in its busy handler, which sleeps (1 ms, 2 ms, 5 ms … 100 ms) instead of
+/// being woken when the lock frees. The app's group committers (the inbox writer, the worker's
+/// apply committer) queue here instead, in FIFO order, and are woken at once. One gate per
+/// database file; `None` on Postgres, which has row locks and many writers.
+pub async fn write_gate(pool: &AnyPool) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    static GATES: Mutex<Option<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
+    let url = &pool.connect_options().database_url;
+    if url.scheme() != "sqlite" {
+        return None;
+    }
+    let gate = {
+        let mut gates = GATES.lock().unwrap_or_else(|e| e.into_inner());
+        gates.get_or_insert_with(HashMap::new).entry(url.to_string()).or_default().clone()
+    };
+    Some(gate.lock_owned().await)
+}
+
 /// Starts a transaction that will write. On SQLite it takes the write lock up front
 /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later fails with
 /// SQLITE_BUSY_SNAPSHOT when another connection wrote in between, and no busy timeout helps.

@@ -22,7 +22,7 @@ pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Byt
         tolerance_secs: state.config.stripe.webhook_tolerance_secs,
     };
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    match receive(&state.inbox, &settings, signature, &body, now()).await {
+    match receive(&state.inbox, &settings, signature, body, now()).await {
         Ok(recorded) => {
             if recorded == Recorded::New {
                 state.inbox_notify.notify_one();

@@ -9,7 +9,7 @@ use stripe_billing::invoice::RetrieveInvoice;
 use stripe_core::payment_intent::RetrievePaymentIntent;
 
 use super::inbox::Envelope;
-use super::worker::{InboxEvent, Outcome};
+use super::worker::{self, BatchReport, InboxEvent, Outcome, Prepared, Tx};
 use crate::server::billing::emails::{self, Email};
 use crate::server::billing::entitlements::SessionGrant;
 use crate::server::billing::fulfil::{self, Fulfilled};
@@ -26,13 +26,104 @@ pub struct ApplyContext<'a> {
     pub now: i64,
 }
 
-pub async fn apply(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Outcome> {
+/// Applies up to `limit` due events (see `worker`): the handlers below re-fetch, and the
+/// committer writes their results in batches.
+pub async fn apply_due(ctx: &ApplyContext<'_>, limit: i64) -> anyhow::Result<BatchReport> {
+    worker::run_batch_prepared(ctx.pool, ctx.now, limit, |event| !deferred(&event.event_type), |event| {
+        prepare(ctx, event)
+    })
+    .await
+}
+
+/// Event types whose handler only re-fetches and leaves its writes to the batch transaction
+/// (the others write in their own transactions, from `apply_event`).
+fn deferred(event_type: &str) -> bool {
+    matches!(
+        event_type,
+        "customer.created"
+            | "customer.updated"
+            | "customer.deleted"
+            | "payment_intent.succeeded"
+            | "payment_intent.payment_failed"
+            | "payment_intent.canceled"
+            | "payment_intent.processing"
+            | "payment_intent.requires_action"
+            | "invoice.created"
+            | "invoice.finalized"
+            | "invoice.updated"
+            | "invoice.paid"
+            | "invoice.payment_succeeded"
+            | "invoice.payment_failed"
+            | "invoice.payment_action_required"
+            | "invoice.voided"
+            | "invoice.marked_uncollectible"
+    )
+}
+
+/// Re-fetches the event's object; returns the writes left to make (deferred types) or the outcome.
+pub async fn prepare(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
     let object = event.object_id.clone().unwrap_or_default();
-    match apply_event(ctx, event).await {
+    let prepared = if deferred(&event.event_type) {
+        prepare_deferred(ctx, event).await
+    } else {
+        apply_event(ctx, event).await.map(Prepared::Done)
+    };
+    match prepared {
         // The object is gone (or was never in this account): retrying cannot help.
-        Err(err) if is_not_found(&err) => Ok(Outcome::Skipped(format!("{object} not found in Stripe"))),
+        Err(err) if is_not_found(&err) => Ok(Prepared::Done(Outcome::Skipped(format!("{object} not found in Stripe")))),
         other => other,
     }
+}
+
+async fn prepare_deferred(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
+    let now = ctx.now;
+    let id = event
+        .object_id
+        .clone()
+        .with_context(|| format!("{} carries no object id", event.event_type))?;
+    let event_type = event.event_type.as_str();
+    if event_type.starts_with("customer.") {
+        let fetched = if event_type == "customer.deleted" {
+            customers::Fetched::Deleted
+        } else {
+            customers::fetch(ctx.stripe, &id).await?
+        };
+        return Ok(Prepared::write(move |tx| {
+            let (id, fetched) = (id.clone(), fetched.clone());
+            Box::pin(async move {
+                match customers::store_fetched(tx, &id, &fetched, now).await? {
+                    customers::Synced::Stored { ours: false } | customers::Synced::Deleted { ours: false } => {
+                        Ok(Outcome::Skipped(format!("customer {id} is not linked to a user (stored anyway)")))
+                    }
+                    _ => Ok(Outcome::Applied),
+                }
+            })
+        }));
+    }
+    if event_type.starts_with("payment_intent.") {
+        let pi = ctx
+            .stripe
+            .send(&RetrievePaymentIntent::new(id.as_str()), None)
+            .await
+            .with_context(|| format!("retrieving payment intent {id}"))?;
+        let row = PaymentRow::from_stripe(&pi);
+        return Ok(Prepared::write(move |tx| {
+            let row = row.clone();
+            Box::pin(async move {
+                payments::upsert(tx, &row, now).await?;
+                Ok(Outcome::Applied)
+            })
+        }));
+    }
+    let fetched = fetch_invoice(ctx, &id).await?;
+    let (event_type, account_url) = (event.event_type.clone(), account_url(ctx));
+    Ok(Prepared::write(move |tx| {
+        let (fetched, event_type, account_url) = (fetched.clone(), event_type.clone(), account_url.clone());
+        Box::pin(async move {
+            write_invoice(tx, &fetched, &event_type, &account_url, now).await?;
+            Ok(Outcome::Applied)
+        })
+    }))
 }
 
 fn is_not_found(err: &anyhow::Error) -> bool {
@@ -99,22 +190,6 @@ async fn apply_event(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Resul
         }
         // Nothing was paid, so nothing was granted; the PaymentIntent's own events record it.
         "checkout.session.expired" => Ok(Outcome::Skipped("session expired unpaid: nothing to grant".into())),
-        "payment_intent.succeeded"
-        | "payment_intent.payment_failed"
-        | "payment_intent.canceled"
-        | "payment_intent.processing"
-        | "payment_intent.requires_action" => {
-            let id = object_id()?;
-            let pi = ctx
-                .stripe
-                .send(&RetrievePaymentIntent::new(id), None)
-                .await
-                .with_context(|| format!("retrieving payment intent {id}"))?;
-            let mut tx = crate::server::db::begin_write(ctx.pool).await.context("starting a transaction")?;
-            payments::upsert(&mut tx, &PaymentRow::from_stripe(&pi), ctx.now).await?;
-            tx.commit().await.context("committing the payment")?;
-            Ok(Outcome::Applied)
-        }
         "charge.refunded" | "charge.refund.updated" => {
             // charge.refund.updated carries the refund; its charge is what to re-read.
             let charge_id = match event.event_type.as_str() {
@@ -134,20 +209,6 @@ async fn apply_event(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Resul
             disputes::sync(ctx.pool, ctx.stripe, object_id()?, alert, &admin_url, ctx.now).await?;
             Ok(Outcome::Applied)
         }
-        "customer.created" | "customer.updated" | "customer.deleted" => {
-            let id = object_id()?;
-            let synced = if event.event_type == "customer.deleted" {
-                customers::Synced::Deleted { ours: customers::mark_deleted(ctx.pool, id, ctx.now).await? }
-            } else {
-                customers::sync(ctx.pool, ctx.stripe, id, ctx.now).await?
-            };
-            match synced {
-                customers::Synced::Stored { ours: false } | customers::Synced::Deleted { ours: false } => {
-                    Ok(Outcome::Skipped(format!("customer {id} is not linked to a user (stored anyway)")))
-                }
-                _ => Ok(Outcome::Applied),
-            }
-        }
         "price.created" | "price.updated" | "price.deleted" => {
             let drift = catalog_events::sync_price(ctx.pool, ctx.stripe, object_id()?, ctx.now).await?;
             Ok(drift_outcome(drift))
@@ -159,18 +220,6 @@ async fn apply_event(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Resul
         // Stripe's heads-up a few days before a renewal has no id and changes nothing: the
         // renewal itself arrives as invoice.created/finalized/paid.
         "invoice.upcoming" => Ok(Outcome::Skipped("invoice.upcoming: a preview, nothing to store".into())),
-        "invoice.created"
-        | "invoice.finalized"
-        | "invoice.updated"
-        | "invoice.paid"
-        | "invoice.payment_succeeded"
-        | "invoice.payment_failed"
-        | "invoice.payment_action_required"
-        | "invoice.voided"
-        | "invoice.marked_uncollectible" => {
-            apply_invoice(ctx, &event.event_type, object_id()?).await?;
-            Ok(Outcome::Applied)
-        }
         _ => Ok(Outcome::Ignored),
     }
 }
@@ -201,14 +250,39 @@ fn refund_charge(payload: &str) -> anyhow::Result<String> {
         .context("the refund names no charge")
 }
 
-async fn apply_invoice(ctx: &ApplyContext<'_>, event_type: &str, invoice_id: &str) -> anyhow::Result<()> {
+/// An invoice as Stripe has it now, and the PaymentIntents that paid it.
+#[derive(Clone)]
+struct FetchedInvoice {
+    row: InvoiceRow,
+    paid_by: Vec<String>,
+}
+
+async fn fetch_invoice(ctx: &ApplyContext<'_>, invoice_id: &str) -> anyhow::Result<FetchedInvoice> {
     let invoice = ctx
         .stripe
         .send(&RetrieveInvoice::new(invoice_id), None)
         .await
         .with_context(|| format!("retrieving invoice {invoice_id}"))?;
     let row = InvoiceRow::from_stripe(&invoice)?;
-    let to = customer_email(ctx.pool, &row.customer_id, row.customer_email.as_deref()).await?;
+    let paid_by: Vec<String> = invoice
+        .payments
+        .as_ref()
+        .map(|list| {
+            list.data.iter().filter_map(|p| p.payment.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string())).collect()
+        })
+        .unwrap_or_default();
+    Ok(FetchedInvoice { row, paid_by })
+}
+
+async fn write_invoice(
+    tx: &mut Tx,
+    fetched: &FetchedInvoice,
+    event_type: &str,
+    account_url: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let row = &fetched.row;
+    let to = customer_email(&mut **tx, &row.customer_id, row.customer_email.as_deref()).await?;
     let email = to.and_then(|to| match event_type {
         "invoice.paid" if row.amount_paid > 0 => Some(emails::receipt(
             &to,
@@ -223,7 +297,7 @@ async fn apply_invoice(ctx: &ApplyContext<'_>, event_type: &str, invoice_id: &st
             row.attempt_count,
             row.amount_due,
             &row.currency,
-            &account_url(ctx),
+            account_url,
         )),
         "invoice.payment_action_required" => row
             .hosted_invoice_url
@@ -231,29 +305,23 @@ async fn apply_invoice(ctx: &ApplyContext<'_>, event_type: &str, invoice_id: &st
             .map(|url| emails::action_required(&to, &row.id, url)),
         _ => None,
     });
-    let paid_by: Vec<String> = invoice
-        .payments
-        .as_ref()
-        .map(|list| {
-            list.data.iter().filter_map(|p| p.payment.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string())).collect()
-        })
-        .unwrap_or_default();
-    let mut tx = crate::server::db::begin_write(ctx.pool).await.context("starting a transaction")?;
-    invoices::upsert(&mut tx, &row, ctx.now).await?;
-    payments::link_invoice(&mut tx, &row.id, &paid_by).await?;
+    invoices::upsert(tx, row, now).await?;
+    payments::link_invoice(tx, &row.id, &fetched.paid_by).await?;
     if let Some(email) = &email {
-        emails::enqueue(&mut tx, email, ctx.now).await?;
+        emails::enqueue(tx, email, now).await?;
     }
-    tx.commit().await.context("committing the invoice")?;
     Ok(())
 }
 
 /// The address to write to about a Stripe customer: the user's own email when the customer is
 /// one of ours, else the one Stripe has.
-async fn customer_email(pool: &AnyPool, customer_id: &str, fallback: Option<&str>) -> anyhow::Result<Option<String>> {
+async fn customer_email<'c, E>(executor: E, customer_id: &str, fallback: Option<&str>) -> anyhow::Result<Option<String>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")
         .bind(customer_id)
-        .fetch_optional(pool)
+        .fetch_optional(executor)
         .await
         .context("finding the customer's user")?;
     Ok(email.or_else(|| fallback.map(str::to_string)))

@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::apply::{apply, ApplyContext};
-use super::{reconcile, worker};
+use super::apply::{apply_due, ApplyContext};
+use super::reconcile;
 use crate::server::db::now;
 use crate::server::mail::{self, Mailer};
 use crate::server::state::AppState;
 
-const WORKER_BATCH: i64 = 200;
+/// Events the worker reads per batch.
+pub const WORKER_BATCH: i64 = 500;
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
 pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
@@ -24,7 +25,7 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
                 app_url: &app_url,
                 now: now(),
             };
-            match worker::run_batch(ctx.pool, ctx.now, WORKER_BATCH, |event| apply(&ctx, event)).await {
+            match apply_due(&ctx, WORKER_BATCH).await {
                 // A full batch: more may be waiting.
                 Ok(report) if report.total() as i64 == WORKER_BATCH => continue,
                 Ok(_) => {}

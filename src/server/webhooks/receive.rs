@@ -39,9 +39,9 @@ pub async fn receive(
     inbox: &InboxWriter,
     settings: &WebhookSettings<'_>,
     signature_header: Option<&str>,
-    body: &[u8],
+    body: axum::body::Bytes,
     now: i64,
 ) -> Result<Recorded, ReceiveError> {
-    signature::verify(signature_header, body, settings.secrets, settings.tolerance_secs, now)?;
+    signature::verify(signature_header, &body, settings.secrets, settings.tolerance_secs, now)?;
     Ok(inbox.record(body, now).await?)
 }
