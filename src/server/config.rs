@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::domain::{Email, Password};
+use crate::server::webhooks::worker::{self, RetryPolicy};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tollgate.db";
 pub const DEFAULT_APP_URL: &str = "http://127.0.0.1:3000";
@@ -193,6 +194,8 @@ pub struct Config {
     pub site: SiteConfig,
     /// How often `serve` reads Stripe's events list to heal missed webhooks; 0 turns it off.
     pub reconcile_interval_secs: u64,
+    /// How the webhook worker retries a failed event before dead-lettering it.
+    pub webhook_retry: RetryPolicy,
 }
 
 impl Config {
@@ -299,6 +302,22 @@ impl Config {
             .transpose()?
             .unwrap_or(DEFAULT_RECONCILE_INTERVAL_SECS);
 
+        let positive = |name: &'static str, default: i64| {
+            get(name)
+                .map(|raw| {
+                    raw.parse::<i64>()
+                        .ok()
+                        .filter(|n| (1..=1_000_000).contains(n))
+                        .ok_or_else(|| ConfigError::new(name, "expected a positive whole number"))
+                })
+                .transpose()
+                .map(|n| n.unwrap_or(default))
+        };
+        let webhook_retry = RetryPolicy {
+            max_attempts: positive("WEBHOOK_MAX_ATTEMPTS", worker::MAX_ATTEMPTS)?,
+            first_retry_secs: positive("WEBHOOK_RETRY_SECS", worker::FIRST_RETRY_SECS)?,
+        };
+
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
             Some("prod") | Some("production") => true,
@@ -339,6 +358,7 @@ impl Config {
             catalog_path,
             site,
             reconcile_interval_secs,
+            webhook_retry,
         })
     }
 
@@ -414,6 +434,16 @@ mod tests {
         assert_eq!(c.site.output_name, "tollgate");
         assert_eq!(c.site.site_root, "target/site");
         assert_eq!(c.site.site_pkg_dir, "pkg");
+    }
+
+    #[test]
+    fn webhook_retries_default_to_eight_attempts_from_thirty_seconds_and_can_be_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.webhook_retry, RetryPolicy { max_attempts: 8, first_retry_secs: 30 });
+        let c = config(&[("WEBHOOK_MAX_ATTEMPTS", "3"), ("WEBHOOK_RETRY_SECS", "1")]).unwrap();
+        assert_eq!(c.webhook_retry, RetryPolicy { max_attempts: 3, first_retry_secs: 1 });
+        assert_eq!(error_variable(&[("WEBHOOK_MAX_ATTEMPTS", "0")]), "WEBHOOK_MAX_ATTEMPTS");
+        assert_eq!(error_variable(&[("WEBHOOK_RETRY_SECS", "soon")]), "WEBHOOK_RETRY_SECS");
     }
 
     #[test]

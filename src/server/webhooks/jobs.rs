@@ -24,7 +24,8 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
                 app_url: &app_url,
                 now: now(),
             };
-            match worker::run_batch(ctx.pool, ctx.now, WORKER_BATCH, |event| apply(&ctx, event)).await {
+            let retry = state.config.webhook_retry;
+            match worker::run_batch_with(ctx.pool, ctx.now, WORKER_BATCH, retry, |event| apply(&ctx, event)).await {
                 // A full batch: more may be waiting.
                 Ok(report) if report.total() as i64 == WORKER_BATCH => continue,
                 Ok(_) => {}

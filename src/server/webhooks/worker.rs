@@ -2,8 +2,8 @@
 //! object when the event names no customer); a lane is applied one event at a time, in order,
 //! and lanes run concurrently, so a customer's subscription, invoices and sessions never race
 //! while different customers' events overlap their Stripe round trips. Failures retry with
-//! exponential backoff; after `MAX_ATTEMPTS` the event is dead-lettered with its error, visible
-//! (and replayable) in the admin.
+//! exponential backoff; after `RetryPolicy::max_attempts` (`WEBHOOK_MAX_ATTEMPTS`, default 8) the
+//! event is dead-lettered with its error, visible (and replayable) in the admin.
 
 use std::future::Future;
 
@@ -11,12 +11,35 @@ use anyhow::Context;
 use futures::StreamExt;
 use sqlx::{AnyPool, Row};
 
+/// Attempts before an event is dead-lettered, unless `WEBHOOK_MAX_ATTEMPTS` says otherwise.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// Lanes applied at once: enough to overlap Stripe round trips; more only queue on SQLite's one
 /// writer (measured: 4 lanes beat 16 by ~20% on 2 cores).
 const LANES: usize = 4;
-/// First retry after this many seconds, doubling each time (30 s … about an hour).
-const FIRST_RETRY_SECS: i64 = 30;
+/// First retry after this many seconds, doubling each time (30 s … about an hour), unless
+/// `WEBHOOK_RETRY_SECS` says otherwise.
+pub const FIRST_RETRY_SECS: i64 = 30;
+
+/// How failed events are retried: `max_attempts` tries in all, the first retry after
+/// `first_retry_secs`, each wait doubling the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: i64,
+    pub first_retry_secs: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { max_attempts: MAX_ATTEMPTS, first_retry_secs: FIRST_RETRY_SECS }
+    }
+}
+
+impl RetryPolicy {
+    /// Seconds until the next try after `attempts` failed ones.
+    pub fn backoff_secs(&self, attempts: i64) -> i64 {
+        self.first_retry_secs.saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1))
+    }
+}
 
 /// A stored event, as the handler sees it.
 #[derive(Debug, Clone)]
@@ -69,13 +92,28 @@ impl BatchReport {
     }
 }
 
-/// Seconds until the next try after `attempts` failed ones.
+/// Seconds until the next try after `attempts` failed ones, under the default policy.
 pub fn backoff_secs(attempts: i64) -> i64 {
-    FIRST_RETRY_SECS.saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1))
+    RetryPolicy::default().backoff_secs(attempts)
 }
 
-/// Applies up to `limit` due events with `apply`, recording each outcome.
+/// Applies up to `limit` due events with `apply`, recording each outcome (default retries).
 pub async fn run_batch<F, Fut>(pool: &AnyPool, now: i64, limit: i64, apply: F) -> anyhow::Result<BatchReport>
+where
+    F: Fn(InboxEvent) -> Fut,
+    Fut: Future<Output = anyhow::Result<Outcome>>,
+{
+    run_batch_with(pool, now, limit, RetryPolicy::default(), apply).await
+}
+
+/// `run_batch` with failures retried under `policy`.
+pub async fn run_batch_with<F, Fut>(
+    pool: &AnyPool,
+    now: i64,
+    limit: i64,
+    policy: RetryPolicy,
+    apply: F,
+) -> anyhow::Result<BatchReport>
 where
     F: Fn(InboxEvent) -> Fut,
     Fut: Future<Output = anyhow::Result<Outcome>>,
@@ -122,7 +160,7 @@ where
     while let Some(done) = lanes.next().await {
         results.extend(done);
     }
-    record_results(pool, now, results).await
+    record_results(pool, now, policy, results).await
 }
 
 /// Marks a batch's outcomes in one transaction: one commit for the batch, not one per event.
@@ -130,6 +168,7 @@ where
 async fn record_results(
     pool: &AnyPool,
     now: i64,
+    policy: RetryPolicy,
     results: Vec<(String, i64, anyhow::Result<Outcome>)>,
 ) -> anyhow::Result<BatchReport> {
     let mut report = BatchReport::default();
@@ -155,7 +194,7 @@ async fn record_results(
                 }
             }
             Err(err) => {
-                let dead = attempts >= MAX_ATTEMPTS;
+                let dead = attempts >= policy.max_attempts;
                 let status = if dead { "dead" } else { "retrying" };
                 // `{:#}` keeps the context chain on one line.
                 let message = format!("{err:#}");
@@ -167,7 +206,7 @@ async fn record_results(
                 .bind(status)
                 .bind(attempts)
                 .bind(&message)
-                .bind(now + backoff_secs(attempts))
+                .bind(now + policy.backoff_secs(attempts))
                 .bind(&id)
                 .execute(&mut *tx)
                 .await
@@ -288,6 +327,22 @@ mod tests {
         // Nothing is due any more.
         let again = run_batch(&pool, 1_000, 10, |_| async { Ok(Outcome::Applied) }).await.unwrap();
         assert_eq!(again.total(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_configured_policy_dead_letters_sooner_after_shorter_waits() {
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
+        let policy = RetryPolicy { max_attempts: 2, first_retry_secs: 1 };
+        record(&pool, &event("evt_q", 1, "sub_1"), Source::Webhook, 0).await.unwrap();
+        let fail = |_: InboxEvent| async { Err::<Outcome, _>(anyhow::anyhow!("stripe down")) };
+        let first = run_batch_with(&pool, 0, 10, policy, fail).await.unwrap();
+        assert_eq!(first.retrying, 1);
+        assert_eq!(run_batch_with(&pool, 0, 10, policy, fail).await.unwrap().total(), 0, "not due before 1 s");
+        let second = run_batch_with(&pool, 1, 10, policy, fail).await.unwrap();
+        assert_eq!(second.dead, 1, "dead after the second attempt");
+        assert_eq!(status_of(&pool, "evt_q").await.0, "dead");
+        assert_eq!(policy.backoff_secs(3), 4);
     }
 
     #[tokio::test]
