@@ -73,13 +73,116 @@ test.describe('admin', () => {
     );
   });
 
-  test('replays an event from the event log', async ({ page, browser, javaScriptEnabled }) => {
-    await payingCustomer(browser, '4242 4242 4242 4242', javaScriptEnabled);
+  test('replays a dead-lettered event once the fault is gone, and the replay is audited', async ({
+    page,
+    browser,
+    request,
+    javaScriptEnabled,
+  }) => {
+    // Waits for real retries: 3 attempts 1 s and 2 s apart (scripts/test sets WEBHOOK_MAX_ATTEMPTS
+    // and WEBHOOK_RETRY_SECS), each making the Stripe client retry too.
+    test.setTimeout(120_000);
+    const email = await payingCustomer(browser, '4242 4242 4242 4242', javaScriptEnabled);
     await asAdmin(page, javaScriptEnabled);
-    await open(page, '/admin/events?type=invoice.paid', javaScriptEnabled);
-    const replay = page.getByRole('button', { name: 'Replay', exact: true }).first();
-    await expect(replay).toBeVisible();
-    await replay.click();
-    await expect(page.getByText(/is queued for replay\.$/)).toBeVisible();
+    const { customer, subscription } = await subscriptionOf(page, email, javaScriptEnabled);
+
+    // The sandbox answers 500 to every read of this subscription…
+    const fault = `/v1/subscriptions/${subscription}`;
+    const added = await request.post(`${sandboxUrl()}/_sandbox/faults`, {
+      data: { path: fault, method: 'GET', status: 500, times: 10_000 },
+    });
+    expect(added.ok()).toBe(true);
+    const deadRow = page.locator('tr.status-dead', { hasText: subscription });
+    try {
+      // …then a change to it sends a signed customer.subscription.updated, which the worker
+      // cannot apply: it must re-fetch the subscription.
+      const updated = await request.post(`${sandboxUrl()}/v1/subscriptions/${subscription}`, {
+        headers: { authorization: 'Bearer sk_test_e2e_dead_letter' },
+        form: { 'metadata[e2e]': `dead-letter-${Date.now()}` },
+      });
+      expect(updated.ok()).toBe(true);
+      await expect(async () => {
+        await open(page, '/admin/events?status=dead', javaScriptEnabled);
+        await expect(deadRow).toBeVisible({ timeout: 1_000 });
+      }).toPass({ timeout: 90_000 });
+      await expect(deadRow.locator('.admin-badge')).toHaveText('dead');
+      await expect(deadRow.locator('td.num')).toHaveText('3');
+      await expect(deadRow).toContainText(`retrieving subscription ${subscription}`);
+    } finally {
+      // The fault is gone (only this test's: the other project's runs alongside).
+      const cleared = await request.delete(`${sandboxUrl()}/_sandbox/faults?path=${encodeURIComponent(fault)}`);
+      expect(cleared.status()).toBe(204);
+    }
+
+    const eventId = (await deadRow.locator('code').first().textContent())?.trim() ?? '';
+    expect(eventId).toMatch(/^evt_/);
+    await deadRow.getByRole('button', { name: 'Replay', exact: true }).click();
+    await expect(page.getByText(`Event ${eventId} is queued for replay.`)).toBeVisible();
+
+    const processedRow = page.locator('tr.status-processed', { hasText: eventId });
+    await expect(async () => {
+      await open(page, '/admin/events?status=processed&type=customer.subscription.updated', javaScriptEnabled);
+      await expect(processedRow).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+
+    // The replay on the customer's timeline: who, from where, before → after.
+    await open(page, `/admin/customers/${customer}`, javaScriptEnabled);
+    const audit = page.locator('li.timeline-admin-action', { hasText: `webhook_event.replay ${eventId}` });
+    await expect(audit).toBeVisible();
+    await expect(audit).toContainText(`by ${ADMIN_EMAIL} from 127.0.0.1: dead → pending`);
+  });
+
+  test('schedules a downgrade after the confirm step, and the change is audited', async ({
+    page,
+    browser,
+    javaScriptEnabled,
+  }) => {
+    // Business has no trial, so the customer pays at once (upgrades with a prorated charge are
+    // covered by tests/api/admin_plan_change.rs).
+    const email = await payingCustomer(browser, '4242 4242 4242 4242', javaScriptEnabled);
+    await asAdmin(page, javaScriptEnabled);
+    const { customer } = await subscriptionOf(page, email, javaScriptEnabled);
+    await open(page, `/admin/customers/${customer}`, javaScriptEnabled);
+    await expect(page.locator('.current-plan')).toContainText('Business (monthly) — renews on');
+    await page.getByLabel('New plan').selectOption('starter_monthly');
+    await page.getByRole('button', { name: 'Change plan', exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`/admin/customers/${customer}/plan\\?price=starter_monthly$`));
+    await expect(page.locator('dd.to-plan')).toHaveText('Starter (monthly)');
+    await expect(page.locator('dd.due-now')).toHaveText('$0.00');
+    await expect(page.locator('p.explanation')).toContainText('A downgrade: the customer keeps Business (monthly) until');
+    await page.getByRole('button', { name: 'Confirm plan change', exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`/admin/customers/${customer}$`));
+    await expect(page.locator('.notice')).toHaveText(/^The plan changes to Starter \(monthly\) on \d+ \w+ \d{4}\.$/);
+    await expect(page.locator('.current-plan')).toContainText('Business (monthly) — changes to Starter (monthly) on');
+    const audit = page.locator('li.timeline-admin-action', { hasText: 'subscription.plan_change' });
+    await expect(audit).toContainText(`by ${ADMIN_EMAIL} from 127.0.0.1: Business (monthly)`);
+    await expect(audit).toContainText('; then Starter (monthly)');
   });
 });
+
+/** The embedded sandbox's base URL: scripts/test reads it from the server's log. */
+function sandboxUrl(): string {
+  const url = process.env.SANDBOX_URL;
+  if (!url) {
+    throw new Error('SANDBOX_URL is not set: run the browser tests through scripts/test');
+  }
+  return url;
+}
+
+/** The customer's Stripe id and subscription, once the webhooks have stored them. */
+async function subscriptionOf(
+  page: Page,
+  email: string,
+  javaScriptEnabled: boolean,
+): Promise<{ customer: string; subscription: string }> {
+  const row = page.locator('table.subscriptions tr', { hasText: email });
+  await expect(async () => {
+    await open(page, `/admin/subscriptions?email=${encodeURIComponent(email)}`, javaScriptEnabled);
+    await expect(row).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  const href = (await row.getByRole('link', { name: email }).getAttribute('href')) ?? '';
+  const subscription = (await row.locator('code').textContent())?.trim() ?? '';
+  expect(href).toMatch(/^\/admin\/customers\/cus_/);
+  expect(subscription).toMatch(/^sub_/);
+  return { customer: href.replace('/admin/customers/', ''), subscription };
+}

@@ -148,8 +148,18 @@ async fn post_fault(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
     Json(json!(fault)).into_response()
 }
 
-async fn delete_faults(AxState(app): AxState<Arc<App>>) -> StatusCode {
-    app.faults.lock().clear();
+#[derive(Deserialize)]
+struct FaultQuery {
+    path: Option<String>,
+}
+
+/// Clears every fault, or with `?path=…` only the faults added for that path (so tests running
+/// side by side each clear their own).
+async fn delete_faults(AxState(app): AxState<Arc<App>>, Query(q): Query<FaultQuery>) -> StatusCode {
+    match q.path {
+        Some(path) => app.faults.lock().retain(|f| f.path != path),
+        None => app.faults.lock().clear(),
+    }
     StatusCode::NO_CONTENT
 }
 

@@ -83,6 +83,8 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("events")) view=pages::admin::events::EventsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("subscriptions")) view=pages::admin::subscriptions::SubscriptionsListPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("customers"), ParamSegment("id")) view=pages::admin::customer::CustomerPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("customers"), ParamSegment("id"), StaticSegment("plan")) view=pages::admin::customer::PlanChangePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("customers"), ParamSegment("id"), StaticSegment("renewal")) view=pages::admin::customer::RenewalPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("mail")) view=pages::admin::mail::MailPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("payments")) view=pages::admin::payments::PaymentsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("payments"), StaticSegment("refund")) view=pages::admin::payments::RefundPage ssr=SsrMode::Async/>

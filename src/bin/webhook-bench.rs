@@ -290,7 +290,7 @@ async fn bench_apply(database_url: &str, events: usize, concurrency: usize) -> a
     let started = Instant::now();
     let mut applied = 0;
     loop {
-        let ctx = ApplyContext { pool: &pool, stripe: &stripe, app_url, now: db::now() };
+        let ctx = ApplyContext { pool: &pool, stripe: &stripe, app_url, now: db::now(), retry: Default::default() };
         let batch = apply_due(&ctx, WORKER_BATCH).await?;
         if batch.total() == 0 {
             break;

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::domain::{Email, Password};
+use crate::server::webhooks::worker::{self, RetryPolicy};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tollgate.db";
 pub const DEFAULT_APP_URL: &str = "http://127.0.0.1:3000";
@@ -195,6 +196,8 @@ pub struct Config {
     pub reconcile_interval_secs: u64,
     /// The bearer token `/metrics` asks for; without one the route is not served.
     pub metrics_token: Option<SecretString>,
+    /// How the webhook worker retries a failed event before dead-lettering it.
+    pub webhook_retry: RetryPolicy,
 }
 
 impl Config {
@@ -310,6 +313,21 @@ impl Config {
                 }
             })
             .transpose()?;
+        let positive = |name: &'static str, default: i64| {
+            get(name)
+                .map(|raw| {
+                    raw.parse::<i64>()
+                        .ok()
+                        .filter(|n| (1..=1_000_000).contains(n))
+                        .ok_or_else(|| ConfigError::new(name, "expected a positive whole number"))
+                })
+                .transpose()
+                .map(|n| n.unwrap_or(default))
+        };
+        let webhook_retry = RetryPolicy {
+            max_attempts: positive("WEBHOOK_MAX_ATTEMPTS", worker::MAX_ATTEMPTS)?,
+            first_retry_secs: positive("WEBHOOK_RETRY_SECS", worker::FIRST_RETRY_SECS)?,
+        };
 
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
@@ -352,6 +370,7 @@ impl Config {
             site,
             reconcile_interval_secs,
             metrics_token,
+            webhook_retry,
         })
     }
 
@@ -427,6 +446,16 @@ mod tests {
         assert_eq!(c.site.output_name, "tollgate");
         assert_eq!(c.site.site_root, "target/site");
         assert_eq!(c.site.site_pkg_dir, "pkg");
+    }
+
+    #[test]
+    fn webhook_retries_default_to_eight_attempts_from_thirty_seconds_and_can_be_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.webhook_retry, RetryPolicy { max_attempts: 8, first_retry_secs: 30 });
+        let c = config(&[("WEBHOOK_MAX_ATTEMPTS", "3"), ("WEBHOOK_RETRY_SECS", "1")]).unwrap();
+        assert_eq!(c.webhook_retry, RetryPolicy { max_attempts: 3, first_retry_secs: 1 });
+        assert_eq!(error_variable(&[("WEBHOOK_MAX_ATTEMPTS", "0")]), "WEBHOOK_MAX_ATTEMPTS");
+        assert_eq!(error_variable(&[("WEBHOOK_RETRY_SECS", "soon")]), "WEBHOOK_RETRY_SECS");
     }
 
     #[test]

@@ -3,7 +3,7 @@ use reqwest::{header, StatusCode};
 use crate::helpers::*;
 
 /// Every admin page and export.
-const ADMIN_ROUTES: [&str; 13] = [
+const ADMIN_ROUTES: [&str; 15] = [
     "/admin",
     "/admin?period=12m",
     "/admin/events",
@@ -12,6 +12,8 @@ const ADMIN_ROUTES: [&str; 13] = [
     "/admin/subscriptions",
     "/admin/subscriptions?status=active&email=matrix",
     "/admin/customers/cus_matrix",
+    "/admin/customers/cus_matrix/plan?price=platinum_monthly",
+    "/admin/customers/cus_matrix/renewal?action=cancel",
     "/admin/mail",
     "/admin/status",
     "/admin/payments",
@@ -20,23 +22,39 @@ const ADMIN_ROUTES: [&str; 13] = [
 ];
 
 /// Every admin server function, with valid arguments.
-const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 9] = [
+const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 10] = [
     ("admin_revenue", &[("period", "Days30")]),
     ("admin_events", &[]),
     ("admin_replay_event", &[("event_id", "evt_does_not_exist")]),
     ("admin_subscriptions", &[("email", "matrix")]),
     ("admin_customer", &[("id", "cus_matrix")]),
+    ("admin_renewal_form", &[("customer", "cus_matrix"), ("action", "cancel")]),
     ("admin_mail", &[]),
     ("admin_status", &[]),
     ("admin_payments", &[]),
     ("admin_disputes", &[]),
 ];
 
-/// Admin server functions that act on a payment: refused to others; for the admin, an unknown
-/// payment is refused with a reason.
-const ADMIN_PAYMENT_FUNCTIONS: [(&str, &[(&str, &str)]); 2] = [
-    ("admin_refund_form", &[("payment", "pi_matrix")]),
-    ("admin_refund", &[("payment", "pi_matrix"), ("amount", "1.00"), ("reason", "duplicate"), ("token", "0123456789abcdef0123")]),
+/// Admin server functions that act on money (a payment, a subscription): refused to others; for
+/// the admin, an unknown payment, price or subscription is refused with this reason.
+const ADMIN_MONEY_FUNCTIONS: [(&str, &[(&str, &str)], &str); 5] = [
+    ("admin_refund_form", &[("payment", "pi_matrix")], "No such payment."),
+    (
+        "admin_refund",
+        &[("payment", "pi_matrix"), ("amount", "1.00"), ("reason", "duplicate"), ("token", "0123456789abcdef0123")],
+        "No such payment.",
+    ),
+    ("admin_plan_change_form", &[("customer", "cus_matrix"), ("price", "platinum_monthly")], "There is no such price in the catalog."),
+    (
+        "admin_change_plan",
+        &[("customer", "cus_matrix"), ("subscription", "sub_matrix"), ("price", "platinum_monthly"), ("token", "0123456789abcdef0123")],
+        "There is no such price in the catalog.",
+    ),
+    (
+        "admin_set_renewal",
+        &[("customer", "cus_nobody"), ("subscription", "sub_matrix"), ("action", "cancel"), ("token", "0123456789abcdef0123")],
+        "This customer has no subscription to change.",
+    ),
 ];
 
 async fn call(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
@@ -86,13 +104,13 @@ async fn authorization_matrix_for_every_admin_route_and_function() {
         let (status, body) = call(&app, &admin, endpoint, form).await;
         assert_eq!(status, StatusCode::OK, "admin {endpoint}: {body}");
     }
-    for (endpoint, form) in ADMIN_PAYMENT_FUNCTIONS {
+    for (endpoint, form, reason) in ADMIN_MONEY_FUNCTIONS {
         let (status, body) = call(&app, &anonymous, endpoint, form).await;
         assert!(!status.is_success() && body.contains("Unauthorized"), "anonymous {endpoint}: {status} {body}");
         let (status, body) = call(&app, &customer, endpoint, form).await;
         assert!(!status.is_success() && body.contains("Forbidden"), "customer {endpoint}: {status} {body}");
         let (status, body) = call(&app, &admin, endpoint, form).await;
-        assert!(!status.is_success() && body.contains("No such payment."), "admin {endpoint}: {status} {body}");
+        assert!(!status.is_success() && body.contains(reason), "admin {endpoint}: {status} {body}");
     }
 }
 

@@ -4,35 +4,6 @@
 
 use crate::helpers::*;
 
-impl TestApp {
-    /// A customer (own client) who pays `plan` monthly with `card` on the hosted Checkout page.
-    async fn paying_customer(&self, prefix: &str, plan: &str, card: &str) -> String {
-        let client = new_client();
-        let email = unique_email(prefix);
-        let res = self.submit_with(&client, "/signup", "Sign up", &[("email", &email), ("password", PASSWORD)]).await;
-        assert_redirect(&res, "/account");
-        sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1").bind(&email).execute(self.db.pool()).await.unwrap();
-        let res = self.submit_with(&client, "/pricing", "Subscribe", &[("plan", plan), ("interval", "month")]).await;
-        let checkout = location(&res).expect("Checkout");
-        let paid = client
-            .post(&checkout)
-            .form(&[("card_number", card), ("expiry", "12 / 34"), ("cvc", "123")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(paid.status().as_u16(), 303);
-        self.settle().await;
-        email
-    }
-}
-
-/// The value of the hidden input `name` in a form.
-fn hidden(html: &str, name: &str) -> String {
-    let at = html.find(&format!(r#"name="{name}""#)).unwrap_or_else(|| panic!("no {name} field"));
-    let value = at + html[at..].find("value=\"").unwrap() + 7;
-    html[value..value + html[value..].find('"').unwrap()].to_string()
-}
-
 #[tokio::test]
 async fn the_admin_refunds_part_of_a_payment_after_confirming_and_sees_it_after_the_webhook() {
     let app = spawn_app().await;
@@ -81,7 +52,7 @@ async fn the_admin_refunds_part_of_a_payment_after_confirming_and_sees_it_after_
         .fetch_one(app.db.pool())
         .await
         .unwrap();
-    assert!(audited >= 1, "the refund is audited");
+    assert_eq!(audited, 1, "the refund is audited once, though submitted twice");
     let left = app.page(&confirm_path).await;
     assert!(left.contains("$74.00"), "what is left to refund: {left}");
 }

@@ -369,3 +369,32 @@ pub async fn eventually(pool: &sqlx::AnyPool, query: &str, want: i64) {
     .unwrap();
     panic!("{query} stayed {last}, wanted {want}; unapplied events: {unapplied:?}");
 }
+
+impl TestApp {
+    /// A customer (own client) who pays `plan` monthly with `card` on the hosted Checkout page.
+    pub async fn paying_customer(&self, prefix: &str, plan: &str, card: &str) -> String {
+        let client = new_client();
+        let email = unique_email(prefix);
+        let res = self.submit_with(&client, "/signup", "Sign up", &[("email", &email), ("password", PASSWORD)]).await;
+        assert_redirect(&res, "/account");
+        sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1").bind(&email).execute(self.db.pool()).await.unwrap();
+        let res = self.submit_with(&client, "/pricing", "Subscribe", &[("plan", plan), ("interval", "month")]).await;
+        let checkout = location(&res).expect("Checkout");
+        let paid = client
+            .post(&checkout)
+            .form(&[("card_number", card), ("expiry", "12 / 34"), ("cvc", "123")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(paid.status().as_u16(), 303);
+        self.settle().await;
+        email
+    }
+}
+
+/// The value of the hidden input `name` in a form.
+pub fn hidden(html: &str, name: &str) -> String {
+    let at = html.find(&format!(r#"name="{name}""#)).unwrap_or_else(|| panic!("no {name} field"));
+    let value = at + html[at..].find("value=\"").unwrap() + 7;
+    html[value..value + html[value..].find('"').unwrap()].to_string()
+}

@@ -6,6 +6,7 @@ mod admin;
 mod admin_events;
 mod admin_pages;
 mod admin_payments;
+mod admin_plan_change;
 mod admin_revenue;
 mod auth;
 mod billing;

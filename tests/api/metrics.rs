@@ -21,6 +21,8 @@ async fn metrics_need_the_bearer_token_and_count_requests_and_backlogs() {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 
     assert_eq!(app.get("/pricing").await.status(), StatusCode::OK);
+    let unsigned = app.client.post(format!("{}/webhooks/stripe", app.address)).body("{}").send().await.unwrap();
+    assert_eq!(unsigned.status(), StatusCode::BAD_REQUEST);
     let res = app.client.get(format!("{}/metrics", app.address)).bearer_auth(TOKEN).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
@@ -32,6 +34,10 @@ async fn metrics_need_the_bearer_token_and_count_requests_and_backlogs() {
     let count: f64 = pricing.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 1.0, "{pricing}");
     assert!(body.contains("tollgate_http_request_duration_seconds_bucket{"), "latency histogram: {body}");
+    assert!(
+        body.lines().any(|l| l.starts_with(r#"tollgate_webhooks_received_total{outcome="refused"}"#)),
+        "refused webhooks counted: {body}"
+    );
     for gauge in [r#"tollgate_webhook_events{status="dead"}"#, "tollgate_webhook_oldest_waiting_seconds", "tollgate_emails_unsent"] {
         assert!(body.lines().any(|l| l.starts_with(gauge)), "no {gauge} in {body}");
     }

@@ -125,6 +125,16 @@ async fn fault_injection() {
     sb.add_fault(stripe_sandbox::Fault { path: "/v1/products".into(), method: Some("POST".into()), status: Some(500), delay_ms: None, times: 1 });
     assert_eq!(raw.post("/v1/products", &[("name", "x")]).await.0, 500);
     assert_eq!(raw.post("/v1/products", &[("name", "x")]).await.0, 200);
+    // Clearing one path's faults leaves the others.
+    for path in ["/v1/customers", "/v1/products"] {
+        sb.add_fault(stripe_sandbox::Fault { path: path.into(), method: None, status: Some(500), delay_ms: None, times: 100 });
+    }
+    let r = raw.http.delete(format!("{}/_sandbox/faults?path=/v1/customers", sb.base_url())).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(raw.post("/v1/customers", &[]).await.0, 200);
+    assert_eq!(raw.post("/v1/products", &[("name", "x")]).await.0, 500);
+    raw.http.delete(format!("{}/_sandbox/faults", sb.base_url())).send().await.unwrap();
+    assert_eq!(raw.post("/v1/products", &[("name", "x")]).await.0, 200);
 }
 
 #[tokio::test]

@@ -122,14 +122,9 @@ impl ReplayOutcome {
 /// the browser comes back to the inbox with the outcome in the URL.
 #[server(endpoint = "admin_replay_event")]
 pub async fn replay_event(event_id: String) -> Result<ReplayOutcome, AppError> {
-    use crate::server::{
-        admin::{audit::Actor, events},
-        db,
-        http::context::RequestCtx,
-    };
+    use crate::server::{admin::events, db, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
-    let admin = ctx.require_admin().await?;
-    let actor = Actor { user_id: admin.id, email: admin.email.to_string(), ip: ctx.client_ip.to_string() };
+    let actor = ctx.require_admin_actor().await?;
     let outcome = events::replay(ctx.state.db.pool(), event_id.trim(), &actor, db::now()).await?;
     if outcome == ReplayOutcome::Queued {
         ctx.state.inbox_notify.notify_one();
@@ -146,8 +141,9 @@ pub async fn replay_event(event_id: String) -> Result<ReplayOutcome, AppError> {
     Ok(outcome)
 }
 
-/// Event ids are `evt_` + alphanumerics; anything else is dropped rather than escaped.
+/// Ids in a redirect (`evt_…`, `cus_…`, lookup keys) are alphanumerics and `_`; anything else
+/// is dropped rather than escaped.
 #[cfg(feature = "ssr")]
-fn url_safe(id: &str) -> String {
+pub(crate) fn url_safe(id: &str) -> String {
     id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
 }

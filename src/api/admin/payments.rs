@@ -100,13 +100,9 @@ pub async fn admin_refund_form(payment: String) -> Result<RefundForm, AppError> 
 
 #[server(endpoint = "admin_refund")]
 pub async fn refund_payment(payment: String, amount: String, reason: String, token: String) -> Result<(), AppError> {
-    use crate::server::{
-        admin::{audit::Actor, payments},
-        http::context::RequestCtx,
-    };
+    use crate::server::{admin::payments, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
-    let admin = ctx.require_admin().await?;
-    let actor = Actor { user_id: admin.id, email: admin.email.to_string(), ip: ctx.client_ip.to_string() };
+    let actor = ctx.require_admin_actor().await?;
     let outcome = payments::refund(&ctx.state, &actor, payment.trim(), &amount, &reason, &token).await;
     let back = format!("/admin/payments/refund?payment={}", payment.trim());
     ctx.finish(outcome.map(crate::server::billing::actions::Next::Back), &back).await?;

@@ -1,10 +1,11 @@
-//! The audit log: one row per admin operation on money or state (replay now; refunds and plan
-//! changes later), written in the same transaction as the operation.
+//! The audit log: one row per admin operation on money or state (refunds, plan changes and
+//! cancellations, replays), written in the same transaction as the operation's local write.
 
 use anyhow::Context;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::api::admin::audit::AuditEntry;
+use crate::server::billing::actions::BillingError;
 
 /// Who did it and from where.
 #[derive(Debug, Clone)]
@@ -29,10 +30,33 @@ pub async fn write(
     record: Record<'_>,
     now: i64,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    insert(tx, actor, record, None, now).await?;
+    Ok(())
+}
+
+/// Writes the row of the request whose form token is `request_key`, unless a row already has
+/// that key: `false` then (the form was submitted twice; the first submit did the work).
+pub async fn write_once(
+    tx: &mut Transaction<'static, Any>,
+    actor: &Actor,
+    record: Record<'_>,
+    request_key: &str,
+    now: i64,
+) -> anyhow::Result<bool> {
+    insert(tx, actor, record, Some(request_key), now).await
+}
+
+async fn insert(
+    tx: &mut Transaction<'static, Any>,
+    actor: &Actor,
+    record: Record<'_>,
+    request_key: Option<&str>,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let result = sqlx::query(
         "INSERT INTO audit_log (actor_user_id, actor_email, action, subject_type, subject_id, \
-           customer_id, ip, before_state, after_state, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+           customer_id, ip, before_state, after_state, created_at, request_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (request_key) DO NOTHING",
     )
     .bind(actor.user_id)
     .bind(&actor.email)
@@ -44,10 +68,35 @@ pub async fn write(
     .bind(record.before)
     .bind(record.after)
     .bind(now)
+    .bind(request_key)
     .execute(&mut **tx)
     .await
     .with_context(|| format!("writing the audit row for {} {}", record.action, record.subject_id))?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Whether a request with this form token was already carried out (and audited).
+pub async fn request_done(pool: &AnyPool, request_key: &str) -> anyhow::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM audit_log WHERE request_key = $1")
+        .bind(request_key)
+        .fetch_optional(pool)
+        .await
+        .context("looking up a request key")?;
+    Ok(found.is_some())
+}
+
+/// A confirm form's one-time token (see `new_token`), checked before it is used as an
+/// idempotency key.
+pub fn check_token(token: &str) -> Result<(), BillingError> {
+    if token.len() < 16 || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(BillingError::Refused("The form expired: open the page again.".into()));
+    }
     Ok(())
+}
+
+/// A fresh token for a confirm form: a double submit of that form is one operation.
+pub fn new_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 const COLUMNS: &str = "id, actor_email, action, subject_type, subject_id, customer_id, ip, \

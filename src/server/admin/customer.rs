@@ -68,6 +68,7 @@ pub async fn view(pool: &AnyPool, id: &str, live: bool) -> anyhow::Result<Option
         email,
         stripe_url: dashboard_url(live, &format!("customers/{id}")),
         subscriptions,
+        controls: None,
         timeline,
     }))
 }

@@ -8,6 +8,7 @@ pub mod customer;
 pub mod events;
 pub mod mail;
 pub mod payments;
+pub mod plan_change;
 pub mod redact;
 pub mod revenue;
 pub mod seed;

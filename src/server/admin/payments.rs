@@ -162,7 +162,7 @@ pub async fn refund_form(state: &AppState, payment_intent_id: &str) -> Result<Re
         refundable: left.to_string(),
         refundable_input: input.split(' ').next().unwrap_or_default().to_string(),
         currency: r.currency.as_str().to_string(),
-        token: uuid::Uuid::new_v4().simple().to_string(),
+        token: audit::new_token(),
     })
 }
 
@@ -185,11 +185,15 @@ pub async fn refund(
             return Err(BillingError::Refused(format!("Choose a reason: {}.", known.join(", "))));
         }
     };
-    if token.len() < 16 || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(BillingError::Refused("The form expired: open the refund page again.".into()));
-    }
+    audit::check_token(token)?;
     let r = refundable(state, payment_intent_id).await?;
     let wanted = Money::parse_major(amount, r.currency).map_err(|e| BillingError::Refused(format!("Amount: {e}.")))?;
+    let key = format!("admin-refund-{token}");
+    let done = format!("Refund of {wanted} requested. It is listed below once Stripe confirms it.");
+    if audit::request_done(state.db.pool(), &key).await? {
+        // Submitted twice: the first submit refunded (and what is left has shrunk since).
+        return Ok(done);
+    }
     if wanted.minor() <= 0 || wanted.minor() > r.left {
         return Err(BillingError::Refused(format!(
             "Refund between {} and {}.",
@@ -204,7 +208,7 @@ pub async fn refund(
         .metadata(std::collections::HashMap::from([("refunded_by".to_string(), actor.email.clone())]));
     let refund = state
         .stripe_client
-        .send(&create, Some(&format!("admin-refund-{token}")))
+        .send(&create, Some(&key))
         .await
         .context("creating the refund")?;
     let now = db::now();
@@ -219,9 +223,9 @@ pub async fn refund(
         before: Some(&before),
         after: Some(&after),
     };
-    audit::write(&mut tx, actor, record, now).await?;
+    audit::write_once(&mut tx, actor, record, &key, now).await?;
     tx.commit().await.context("committing the audit row")?;
-    Ok(format!("Refund of {wanted} requested. It is listed below once Stripe confirms it."))
+    Ok(done)
 }
 
 pub async fn disputes(state: &AppState) -> anyhow::Result<Vec<DisputeLine>> {

@@ -178,14 +178,9 @@ pub async fn set_cancel_at_period_end(state: &AppState, user: &User, cancel: boo
         let already = if cancel { "Your subscription is already set to end." } else { "Your subscription is not canceled." };
         return Ok(Next::Back(already.into()));
     }
-    if cancel {
-        // A scheduled plan change would otherwise renew the subscription on its next phase.
-        release_schedule(state, &sub).await?;
-    }
-    let update = UpdateSubscription::new(sub.id.as_str()).cancel_at_period_end(cancel);
     // The key names the intent and the period: a double click sends one request.
     let key = format!("{}-{}-{}", if cancel { "cancel" } else { "resume" }, sub.id, sub.current_period_end);
-    state.stripe_client.send(&update, Some(&key)).await.context("updating the subscription")?;
+    send_cancel_at_period_end(state, &sub, cancel, &key).await?;
     resync(state, &sub.id, &format!("account:{key}")).await?;
     let message = if cancel {
         format!("Your subscription is canceled. You keep access until {}.", account::day(sub.current_period_end))
@@ -193,6 +188,17 @@ pub async fn set_cancel_at_period_end(state: &AppState, user: &User, cancel: boo
         "Your subscription continues: it will renew as before.".to_string()
     };
     Ok(Next::Back(message))
+}
+
+/// Sets (`true`) or clears `cancel_at_period_end` on `sub` in Stripe under idempotency key `key`.
+pub async fn send_cancel_at_period_end(state: &AppState, sub: &StoredSubscription, cancel: bool, key: &str) -> anyhow::Result<()> {
+    if cancel {
+        // A scheduled plan change would otherwise renew the subscription on its next phase.
+        release_schedule(state, sub).await?;
+    }
+    let update = UpdateSubscription::new(sub.id.as_str()).cancel_at_period_end(cancel);
+    state.stripe_client.send(&update, Some(key)).await.context("updating the subscription")?;
+    Ok(())
 }
 
 /// Manage billing: a Customer Portal session returning to /account.

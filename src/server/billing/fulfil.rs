@@ -3,7 +3,7 @@
 //! first does the work and the other changes nothing.
 
 use anyhow::Context;
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Transaction};
 use stripe_billing::subscription::RetrieveSubscription;
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_shared::{CheckoutSession, CheckoutSessionMode};
@@ -29,23 +29,41 @@ pub async fn sync_subscription(
     occurred_at: i64,
     now: i64,
 ) -> anyhow::Result<Change> {
+    let row = fetch_subscription(stripe, subscription_id).await?;
+    let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
+    let change = store_subscription(&mut tx, &row, cause, occurred_at, now).await?;
+    tx.commit().await.context("committing the subscription")?;
+    Ok(change)
+}
+
+/// The subscription as Stripe has it now, as the local row it becomes.
+pub async fn fetch_subscription(stripe: &StripeClient, subscription_id: &str) -> anyhow::Result<SubscriptionRow> {
     let sub = stripe
         .send(&RetrieveSubscription::new(subscription_id).expand(SUBSCRIPTION_EXPAND.map(String::from).to_vec()), None)
         .await
         .with_context(|| format!("retrieving subscription {subscription_id}"))?;
-    let row = SubscriptionRow::from_stripe(&sub)?;
-    let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
-    let change = subscriptions::upsert(&mut tx, &row, cause, occurred_at, now).await?;
+    SubscriptionRow::from_stripe(&sub)
+}
+
+/// Writes a fetched subscription inside `tx` (so a caller can add its own rows, e.g. an audit
+/// row, to the same transaction).
+pub async fn store_subscription(
+    tx: &mut Transaction<'static, Any>,
+    row: &SubscriptionRow,
+    cause: &str,
+    occurred_at: i64,
+    now: i64,
+) -> anyhow::Result<Change> {
+    let change = subscriptions::upsert(tx, row, cause, occurred_at, now).await?;
     if row.trial_end.is_some() {
         // A trial was given: never offer another to this customer.
         sqlx::query("UPDATE users SET had_trial = TRUE, updated_at = $1 WHERE stripe_customer_id = $2")
             .bind(now)
             .bind(&row.customer_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .context("recording that the customer had a trial")?;
     }
-    tx.commit().await.context("committing the subscription")?;
     Ok(change)
 }
 

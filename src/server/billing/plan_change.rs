@@ -27,8 +27,8 @@ use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::monthly_recurring;
 use crate::server::{db, db::users::User, state::AppState};
 
-/// A change the user asked for, checked against what they have.
-struct Target<'a> {
+/// A change asked for, checked against the subscription it applies to.
+pub struct Target<'a> {
     stored: StoredSubscription,
     live: Subscription,
     item_id: String,
@@ -42,16 +42,36 @@ impl Target<'_> {
     }
 
     /// Worth more per month: charge the difference now. Otherwise wait for the period end.
-    fn is_upgrade(&self) -> bool {
+    pub fn is_upgrade(&self) -> bool {
         self.new_mrr() > self.current_mrr
     }
+
+    /// The subscription (as stored before the change).
+    pub fn subscription(&self) -> &StoredSubscription {
+        &self.stored
+    }
+
+    /// `Pro (yearly)`.
+    pub fn to_name(&self) -> String {
+        format!("{} ({}ly)", self.price.plan.name, self.price.interval.as_str())
+    }
+}
+
+/// What a change did in Stripe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The new price is on the subscription now (the proration invoiced).
+    Now,
+    /// The new price starts at this time (the end of the current period).
+    At(i64),
 }
 
 fn refused(message: &str) -> BillingError {
     BillingError::Refused(message.to_string())
 }
 
-async fn target<'a>(
+/// The user's own change: to `plan` at `interval`, on their live subscription.
+async fn user_target<'a>(
     state: &'a AppState,
     user: &User,
     plan: &str,
@@ -59,8 +79,17 @@ async fn target<'a>(
 ) -> Result<Target<'a>, BillingError> {
     let price = state.prices.plan_price(plan, interval).ok_or_else(|| refused("There is no such plan to change to."))?;
     let stored = actions::live_subscription(state, user).await?;
+    target(state, stored, price).await
+}
+
+/// Checks a change of `stored` (a live subscription) to `price` against Stripe's copy.
+pub async fn target<'a>(
+    state: &'a AppState,
+    stored: StoredSubscription,
+    price: PlanPrice<'a>,
+) -> Result<Target<'a>, BillingError> {
     if stored.cancel_at_period_end {
-        return Err(refused("Your subscription is set to end. Resume it before changing plan."));
+        return Err(refused("The subscription is set to end. Resume it before changing plan."));
     }
     let live = state
         .stripe_client
@@ -69,7 +98,7 @@ async fn target<'a>(
         .context("retrieving the subscription")?;
     let item = live.items.data.first().context("the subscription has no items")?;
     if item.price.id.as_str() == price.price_id {
-        return Err(refused("You are already on this plan."));
+        return Err(refused("The subscription is already on this plan."));
     }
     let current_interval = match item.price.recurring.as_ref().map(|r| &r.interval) {
         Some(RecurringInterval::Year) => BillingInterval::Year,
@@ -88,15 +117,21 @@ pub async fn preview(
     plan: &str,
     interval: BillingInterval,
 ) -> Result<PlanChangePreview, BillingError> {
-    let target = target(state, user, plan, interval).await?;
+    let target = user_target(state, user, plan, interval).await?;
+    preview_target(state, &target).await
+}
+
+/// What a checked change costs: for an upgrade, Stripe's preview of the prorated invoice.
+pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<PlanChangePreview, BillingError> {
+    let (plan, interval) = (target.price.plan.key.to_string(), target.price.interval);
     let currency = target.stored.currency.clone();
     let from_name = account::plan_label(&state.prices, target.stored.lookup_key.as_deref(), &target.stored.price_id);
-    let to_name = format!("{} ({}ly)", target.price.plan.name, interval.as_str());
+    let to_name = target.to_name();
     let next_amount = account::money(target.price.spec.amount.minor(), &currency);
     let period_end = account::day(target.stored.current_period_end);
     if !target.is_upgrade() {
         return Ok(PlanChangePreview {
-            plan: plan.to_string(),
+            plan,
             interval,
             explanation: format!(
                 "You keep {from_name} until {period_end}. Then {to_name} starts at {next_amount} per {}.",
@@ -130,7 +165,7 @@ pub async fn preview(
     };
     let due_now = account::money(invoice.amount_due, &currency);
     Ok(PlanChangePreview {
-        plan: plan.to_string(),
+        plan,
         interval,
         explanation: format!(
             "{to_name} starts now. You pay {due_now} today for the rest of this period (less what is left of {from_name})."
@@ -145,27 +180,34 @@ pub async fn preview(
 }
 
 pub async fn apply(state: &AppState, user: &User, plan: &str, interval: BillingInterval) -> Result<Next, BillingError> {
-    let target = target(state, user, plan, interval).await?;
-    // A pending downgrade is replaced by this change.
-    actions::release_schedule(state, &target.stored).await?;
+    let target = user_target(state, user, plan, interval).await?;
     let bucket = db::now() / 60;
     let key = format!("change-{}-{}-{bucket}", target.stored.id, target.price.price_id);
-    let to_name = format!("{} ({}ly)", target.price.plan.name, interval.as_str());
-    let message = if target.is_upgrade() {
+    let message = match apply_target(state, &target, &key).await? {
+        Applied::Now => format!("Your plan is now {}.", target.to_name()),
+        Applied::At(at) => format!("Your plan changes to {} on {}.", target.to_name(), account::day(at)),
+    };
+    actions::resync(state, &target.stored.id, &format!("account:{key}")).await?;
+    Ok(Next::Back(message))
+}
+
+/// Makes a checked change in Stripe, its requests keyed by `key`: an upgrade at once with
+/// proration invoiced now, anything else at the period end. A pending downgrade is replaced.
+pub async fn apply_target(state: &AppState, target: &Target<'_>, key: &str) -> Result<Applied, BillingError> {
+    actions::release_schedule(state, &target.stored).await?;
+    if target.is_upgrade() {
         let mut item = UpdateSubscriptionItems::new();
         item.id = Some(target.item_id.clone());
         item.price = Some(target.price.price_id.to_string());
         let update = UpdateSubscription::new(target.stored.id.as_str())
             .items(vec![item])
             .proration_behavior(UpdateSubscriptionProrationBehavior::AlwaysInvoice);
-        state.stripe_client.send(&update, Some(&key)).await.context("changing the subscription's price")?;
-        format!("Your plan is now {to_name}.")
+        state.stripe_client.send(&update, Some(key)).await.context("changing the subscription's price")?;
+        Ok(Applied::Now)
     } else {
-        schedule_at_period_end(state, &target, &key).await?;
-        format!("Your plan changes to {to_name} on {}.", account::day(target.stored.current_period_end))
-    };
-    actions::resync(state, &target.stored.id, &format!("account:{key}")).await?;
-    Ok(Next::Back(message))
+        schedule_at_period_end(state, target, key).await?;
+        Ok(Applied::At(target.stored.current_period_end))
+    }
 }
 
 /// Two phases: the current price until the period ends, then the new one; then the schedule

@@ -19,6 +19,7 @@ use crate::{
         AppError,
     },
     server::{
+        admin::audit::Actor,
         auth::{self, AuthError, GuardError},
         billing::actions::{BillingError, Next},
         db::users::User,
@@ -111,6 +112,12 @@ impl RequestCtx {
 
     pub async fn require_admin(&self) -> Result<User, AppError> {
         Ok(auth::require_admin(&self.state.db, &self.session).await?)
+    }
+
+    /// The admin making this request, as the audit log records them (who, and from where).
+    pub async fn require_admin_actor(&self) -> Result<Actor, AppError> {
+        let admin = self.require_admin().await?;
+        Ok(Actor { user_id: admin.id, email: admin.email.to_string(), ip: self.client_ip.to_string() })
     }
 
     /// Logs `user_id` in under a fresh session id and sends the browser to `to`.

@@ -24,13 +24,18 @@ pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     match receive(&state.inbox, &settings, signature, body, now()).await {
         Ok(recorded) => {
-            if recorded == Recorded::New {
+            let outcome = if recorded == Recorded::New {
                 state.inbox_notify.notify_one();
-            }
+                "stored"
+            } else {
+                "duplicate"
+            };
+            metrics::counter!("tollgate_webhooks_received_total", "outcome" => outcome).increment(1);
             (StatusCode::OK, "ok")
         }
         Err(err) => {
             let status = err.status();
+            metrics::counter!("tollgate_webhooks_received_total", "outcome" => "refused").increment(1);
             // The reason, never the body: payloads may carry personal data.
             tracing::warn!(%status, error = %err, "webhook refused");
             (status, if status.is_server_error() { "could not store the event" } else { "bad request" })

@@ -24,12 +24,14 @@ pub struct ApplyContext<'a> {
     /// The app's public URL, for links in emails.
     pub app_url: &'a str,
     pub now: i64,
+    /// How failed events are retried before they are dead-lettered.
+    pub retry: worker::RetryPolicy,
 }
 
 /// Applies up to `limit` due events (see `worker`): the handlers below re-fetch, and the
 /// committer writes their results in batches.
 pub async fn apply_due(ctx: &ApplyContext<'_>, limit: i64) -> anyhow::Result<BatchReport> {
-    worker::run_batch_prepared(ctx.pool, ctx.now, limit, |event| !deferred(&event.event_type), |event| {
+    worker::run_batch_prepared(ctx.pool, ctx.now, limit, ctx.retry, |event| !deferred(&event.event_type), |event| {
         prepare(ctx, event)
     })
     .await

@@ -7,6 +7,7 @@ use tokio::task::JoinHandle;
 
 use super::apply::{apply_due, ApplyContext};
 use super::reconcile;
+use super::worker::BatchReport;
 use crate::server::db::now;
 use crate::server::mail::{self, Mailer};
 use crate::server::state::AppState;
@@ -24,8 +25,13 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
                 stripe: &state.stripe_client,
                 app_url: &app_url,
                 now: now(),
+                retry: state.config.webhook_retry,
             };
-            match apply_due(&ctx, WORKER_BATCH).await {
+            let report = apply_due(&ctx, WORKER_BATCH).await;
+            if let Ok(report) = &report {
+                count_outcomes(report);
+            }
+            match report {
                 // A full batch: more may be waiting.
                 Ok(report) if report.total() as i64 == WORKER_BATCH => continue,
                 Ok(_) => {}
@@ -72,4 +78,16 @@ pub fn spawn_mail_sender(state: AppState) -> JoinHandle<()> {
             tokio::time::sleep(IDLE_POLL).await;
         }
     })
+}
+
+/// Counts a committed batch's outcomes for `/metrics`.
+fn count_outcomes(report: &BatchReport) {
+    for (outcome, n) in [
+        ("applied", report.applied),
+        ("ignored", report.ignored),
+        ("retrying", report.retrying),
+        ("dead", report.dead),
+    ] {
+        metrics::counter!("tollgate_webhook_events_applied_total", "outcome" => outcome).increment(n as u64);
+    }
 }

@@ -10,8 +10,9 @@
 //! its neighbours commit. A lane hands its writes to the committer in order, and waits for them
 //! before an event whose handler writes by itself, so per-object order holds.
 //!
-//! Failures retry with exponential backoff; after `MAX_ATTEMPTS` the event is dead-lettered with
-//! its error, visible (and replayable) in the admin.
+//! Failures retry with exponential backoff; after `RetryPolicy::max_attempts`
+//! (`WEBHOOK_MAX_ATTEMPTS`, default 8) the event is dead-lettered with its error, visible (and
+//! replayable) in the admin.
 
 use std::future::Future;
 
@@ -19,14 +20,37 @@ use anyhow::Context;
 use futures::StreamExt;
 use sqlx::{AnyPool, Row};
 
+/// Attempts before an event is dead-lettered, unless `WEBHOOK_MAX_ATTEMPTS` says otherwise.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// Lanes handled at once. Their re-fetches overlap; their writes go to one committer, so more
 /// lanes no longer queue on SQLite's writer lock.
 const LANES: usize = 16;
 /// Lanes' submissions committed in one transaction at most.
 const COMMIT_GROUP_MAX: usize = 64;
-/// First retry after this many seconds, doubling each time (30 s … about an hour).
-const FIRST_RETRY_SECS: i64 = 30;
+/// First retry after this many seconds, doubling each time (30 s … about an hour), unless
+/// `WEBHOOK_RETRY_SECS` says otherwise.
+pub const FIRST_RETRY_SECS: i64 = 30;
+
+/// How failed events are retried: `max_attempts` tries in all, the first retry after
+/// `first_retry_secs`, each wait doubling the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: i64,
+    pub first_retry_secs: i64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { max_attempts: MAX_ATTEMPTS, first_retry_secs: FIRST_RETRY_SECS }
+    }
+}
+
+impl RetryPolicy {
+    /// Seconds until the next try after `attempts` failed ones.
+    pub fn backoff_secs(&self, attempts: i64) -> i64 {
+        self.first_retry_secs.saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1))
+    }
+}
 
 /// A stored event, as the handler sees it.
 #[derive(Debug, Clone)]
@@ -104,21 +128,38 @@ impl BatchReport {
     }
 }
 
-/// Seconds until the next try after `attempts` failed ones.
+/// Seconds until the next try after `attempts` failed ones, under the default policy.
 pub fn backoff_secs(attempts: i64) -> i64 {
-    FIRST_RETRY_SECS.saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1))
+    RetryPolicy::default().backoff_secs(attempts)
 }
 
 /// Applies up to `limit` due events with `apply`, a handler that writes by itself, recording
-/// each outcome.
+/// each outcome (default retries).
 pub async fn run_batch<F, Fut>(pool: &AnyPool, now: i64, limit: i64, apply: F) -> anyhow::Result<BatchReport>
 where
     F: Fn(InboxEvent) -> Fut,
     Fut: Future<Output = anyhow::Result<Outcome>>,
 {
+    run_batch_with(pool, now, limit, RetryPolicy::default(), apply).await
+}
+
+/// `run_batch` with failures retried under `policy`.
+pub async fn run_batch_with<F, Fut>(
+    pool: &AnyPool,
+    now: i64,
+    limit: i64,
+    policy: RetryPolicy,
+    apply: F,
+) -> anyhow::Result<BatchReport>
+where
+    F: Fn(InboxEvent) -> Fut,
+    Fut: Future<Output = anyhow::Result<Outcome>>,
+{
     let apply = &apply;
-    run_batch_prepared(pool, now, limit, |_| true, |event| async move { apply(event).await.map(Prepared::Done) })
-        .await
+    run_batch_prepared(pool, now, limit, policy, |_| true, |event| async move {
+        apply(event).await.map(Prepared::Done)
+    })
+    .await
 }
 
 /// Applies up to `limit` due events: `prepare` re-fetches and returns what is left to write;
@@ -128,6 +169,7 @@ pub async fn run_batch_prepared<W, F, Fut>(
     pool: &AnyPool,
     now: i64,
     limit: i64,
+    policy: RetryPolicy,
     writes_itself: W,
     prepare: F,
 ) -> anyhow::Result<BatchReport>
@@ -164,7 +206,7 @@ where
         });
         lanes[at].1.push(event);
     }
-    let committer = Committer::spawn(pool.clone(), now);
+    let committer = Committer::spawn(pool.clone(), now, policy);
     let (prepare, writes_itself, committer) = (&prepare, &writes_itself, &committer);
     let mut lanes = futures::stream::iter(lanes.into_iter().map(|(_, events)| async move {
         let mut marked = Vec::with_capacity(events.len());
@@ -266,12 +308,12 @@ struct Committer {
 }
 
 impl Committer {
-    fn spawn(pool: AnyPool, now: i64) -> Self {
+    fn spawn(pool: AnyPool, now: i64, policy: RetryPolicy) -> Self {
         let (queue, mut rx) = tokio::sync::mpsc::unbounded_channel::<Submission>();
         tokio::spawn(async move {
             let mut group = Vec::with_capacity(COMMIT_GROUP_MAX);
             while rx.recv_many(&mut group, COMMIT_GROUP_MAX).await > 0 {
-                commit_group(&pool, now, &mut group).await;
+                commit_group(&pool, now, policy, &mut group).await;
             }
         });
         Self { queue }
@@ -291,13 +333,13 @@ impl Committer {
     }
 }
 
-async fn commit_group(pool: &AnyPool, now: i64, group: &mut Vec<Submission>) {
+async fn commit_group(pool: &AnyPool, now: i64, policy: RetryPolicy, group: &mut Vec<Submission>) {
     let _gate = crate::server::db::write_gate(pool).await;
     let together = async {
         let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
         let mut marks = Vec::with_capacity(group.len());
         for submission in group.iter() {
-            marks.push(write_items(&mut tx, now, &submission.items).await?);
+            marks.push(write_items(&mut tx, now, policy, &submission.items).await?);
         }
         tx.commit().await.context("committing the batch")?;
         anyhow::Ok(marks)
@@ -314,7 +356,7 @@ async fn commit_group(pool: &AnyPool, now: i64, group: &mut Vec<Submission>) {
             for submission in group.drain(..) {
                 let alone = async {
                     let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
-                    let marks = write_items(&mut tx, now, &submission.items).await?;
+                    let marks = write_items(&mut tx, now, policy, &submission.items).await?;
                     tx.commit().await.context("committing the events")?;
                     anyhow::Ok(marks)
                 };
@@ -326,7 +368,7 @@ async fn commit_group(pool: &AnyPool, now: i64, group: &mut Vec<Submission>) {
 
 /// Writes a submission's events in order, each in a savepoint with its mark: an event whose
 /// writes fail is rolled back to its savepoint and marked for a retry.
-async fn write_items(tx: &mut Tx, now: i64, items: &[Item]) -> anyhow::Result<Vec<Marked>> {
+async fn write_items(tx: &mut Tx, now: i64, policy: RetryPolicy, items: &[Item]) -> anyhow::Result<Vec<Marked>> {
     let mut marks = Vec::with_capacity(items.len());
     for item in items {
         let result = match &item.step {
@@ -355,14 +397,21 @@ async fn write_items(tx: &mut Tx, now: i64, items: &[Item]) -> anyhow::Result<Ve
                 }
             }
         };
-        marks.push(mark(tx, now, &item.id, item.attempts, result).await?);
+        marks.push(mark(tx, now, policy, &item.id, item.attempts, result).await?);
     }
     Ok(marks)
 }
 
 /// Records an event's outcome (processed or ignored) or its failure (retrying with backoff, or
 /// dead after `MAX_ATTEMPTS`).
-async fn mark(tx: &mut Tx, now: i64, id: &str, attempts: i64, result: Result<Outcome, String>) -> anyhow::Result<Marked> {
+async fn mark(
+    tx: &mut Tx,
+    now: i64,
+    policy: RetryPolicy,
+    id: &str,
+    attempts: i64,
+    result: Result<Outcome, String>,
+) -> anyhow::Result<Marked> {
     match result {
         Ok(outcome) => {
             sqlx::query(
@@ -383,7 +432,7 @@ async fn mark(tx: &mut Tx, now: i64, id: &str, attempts: i64, result: Result<Out
             })
         }
         Err(message) => {
-            let dead = attempts >= MAX_ATTEMPTS;
+            let dead = attempts >= policy.max_attempts;
             let status = if dead { "dead" } else { "retrying" };
             tracing::warn!(event_id = %id, attempts, status, error = %message, "webhook event failed");
             sqlx::query(
@@ -393,7 +442,7 @@ async fn mark(tx: &mut Tx, now: i64, id: &str, attempts: i64, result: Result<Out
             .bind(status)
             .bind(attempts)
             .bind(&message)
-            .bind(now + backoff_secs(attempts))
+            .bind(now + policy.backoff_secs(attempts))
             .bind(id)
             .execute(&mut **tx)
             .await
@@ -507,6 +556,22 @@ mod tests {
         // Nothing is due any more.
         let again = run_batch(&pool, 1_000, 10, |_| async { Ok(Outcome::Applied) }).await.unwrap();
         assert_eq!(again.total(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_configured_policy_dead_letters_sooner_after_shorter_waits() {
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
+        let policy = RetryPolicy { max_attempts: 2, first_retry_secs: 1 };
+        record(&pool, &event("evt_q", 1, "sub_1"), Source::Webhook, 0).await.unwrap();
+        let fail = |_: InboxEvent| async { Err::<Outcome, _>(anyhow::anyhow!("stripe down")) };
+        let first = run_batch_with(&pool, 0, 10, policy, fail).await.unwrap();
+        assert_eq!(first.retrying, 1);
+        assert_eq!(run_batch_with(&pool, 0, 10, policy, fail).await.unwrap().total(), 0, "not due before 1 s");
+        let second = run_batch_with(&pool, 1, 10, policy, fail).await.unwrap();
+        assert_eq!(second.dead, 1, "dead after the second attempt");
+        assert_eq!(status_of(&pool, "evt_q").await.0, "dead");
+        assert_eq!(policy.backoff_secs(3), 4);
     }
 
     #[tokio::test]
@@ -657,7 +722,7 @@ mod tests {
         for (id, created, object) in [("evt_1", 1, "sub_1"), ("evt_2", 2, "sub_2"), ("evt_3", 3, "sub_3")] {
             record(&pool, &event(id, created, object), Source::Webhook, 0).await.unwrap();
         }
-        let report = run_batch_prepared(&pool, 0, 10, |_| false, |e| async move {
+        let report = run_batch_prepared(&pool, 0, 10, RetryPolicy::default(), |_| false, |e| async move {
             Ok(store_customer(e.id == "evt_2"))
         })
         .await
@@ -671,7 +736,7 @@ mod tests {
         assert_eq!((status.as_str(), attempts), ("retrying", 1));
         assert!(error.unwrap().starts_with("write failed after storing cus_written_"));
         // Retried alone once due: it stores its row this time.
-        let retry = run_batch_prepared(&pool, backoff_secs(1), 10, |_| false, |_| async { Ok(store_customer(false)) })
+        let retry = run_batch_prepared(&pool, backoff_secs(1), 10, RetryPolicy::default(), |_| false, |_| async { Ok(store_customer(false)) })
             .await
             .unwrap();
         assert_eq!((retry.applied, retry.total()), (1, 1));
@@ -688,7 +753,7 @@ mod tests {
             record(&pool, &event(id, created, "sub_1"), Source::Webhook, 0).await.unwrap();
         }
         let seen = std::sync::Mutex::new(None);
-        let report = run_batch_prepared(&pool, 0, 10, |e| e.id == "evt_2", |e| {
+        let report = run_batch_prepared(&pool, 0, 10, RetryPolicy::default(), |e| e.id == "evt_2", |e| {
             let (pool, seen) = (&pool, &seen);
             async move {
                 if e.id == "evt_1" {

@@ -1,12 +1,20 @@
-//! `/admin/customers/:id`: subscriptions and the timeline, with Stripe dashboard links.
+//! `/admin/customers/:id`: subscriptions and the timeline, with Stripe dashboard links, and the
+//! subscription's controls; `/admin/customers/:id/plan?price=…` and
+//! `/admin/customers/:id/renewal?action=cancel|resume`: their confirm steps. Plain forms: GET to
+//! the confirm step, POST to act; no JavaScript needed.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::admin::customer::{admin_customer, CustomerView, TimelineItem};
+use crate::api::admin::customer::{
+    admin_customer, admin_plan_change_form, admin_renewal_form, AdminChangePlan, PlanChangeStep,
+    RenewalStep, AdminSetRenewal, CustomerView, SubscriptionControls, TimelineItem,
+};
+use crate::app::pages::Notices;
 
-use super::{admin_load, format::utc, AdminNav};
+use super::{admin_load, confirm_step, format::utc, AdminNav};
 
 #[component]
 pub fn CustomerPage() -> impl IntoView {
@@ -14,6 +22,7 @@ pub fn CustomerPage() -> impl IntoView {
     let customer = Resource::new(move || params.read().get("id").unwrap_or_default(), admin_customer);
     view! {
         <Title text="Customer"/>
+        <Notices/>
         {admin_load(customer, |customer| view! { <Customer customer=customer/> })}
     }
 }
@@ -22,6 +31,7 @@ pub fn CustomerPage() -> impl IntoView {
 fn Customer(customer: CustomerView) -> impl IntoView {
     let heading = customer.email.clone().unwrap_or_else(|| customer.id.clone());
     let empty = customer.timeline.is_empty();
+    let controls = customer.controls.clone().map(|controls| view! { <Controls customer_id=customer.id.clone() controls/> });
     view! {
         <AdminNav current="/admin/subscriptions"/>
         <h1>{heading}</h1>
@@ -38,6 +48,7 @@ fn Customer(customer: CustomerView) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ul>
+        {controls}
         <h2>"Timeline"</h2>
         {empty.then(|| view! { <p>"Nothing yet."</p> })}
         <ol class="admin-timeline">
@@ -57,5 +68,126 @@ fn Entry(item: TimelineItem) -> impl IntoView {
             <strong>{item.kind.label()}</strong>": "{item.title.clone()}
             <br/><span class="admin-muted">{item.detail.clone()}</span>{link}
         </li>
+    }
+}
+
+/// The live subscription's actions: each opens its confirm step.
+#[component]
+fn Controls(customer_id: String, controls: SubscriptionControls) -> impl IntoView {
+    let plan_action = format!("/admin/customers/{customer_id}/plan");
+    let renewal_action = format!("/admin/customers/{customer_id}/renewal");
+    let (renewal, renewal_label, danger) = if controls.cancel_at_period_end {
+        ("resume", "Resume", false)
+    } else {
+        ("cancel", "Cancel at period end", true)
+    };
+    let options = controls
+        .prices
+        .into_iter()
+        .filter(|p| !p.current)
+        .map(|p| view! { <option value=p.lookup_key>{p.label}</option> })
+        .collect_view();
+    view! {
+        <section aria-labelledby="manage-heading" class="subscription-controls" data-subscription=controls.subscription_id.clone()>
+            <h2 id="manage-heading">"Manage subscription"</h2>
+            <p class="current-plan"><strong>{controls.plan}</strong>" — "{controls.state}</p>
+            <form method="get" action=plan_action class="stack">
+                <label for="admin-price">"New plan"</label>
+                <select id="admin-price" name="price">{options}</select>
+                <button type="submit">"Change plan"</button>
+            </form>
+            <form method="get" action=renewal_action>
+                <input type="hidden" name="action" value=renewal/>
+                <button type="submit" class:danger=danger>{renewal_label}</button>
+            </form>
+        </section>
+    }
+}
+
+/// The customer id of a confirm step's path, its query parameter `key`, and the way back.
+fn step_source(key: &'static str) -> (Memo<(String, String)>, (Signal<String>, &'static str)) {
+    let params = use_params_map();
+    let query = use_query_map();
+    let source = Memo::new(move |_| (params.read().get("id").unwrap_or_default(), query.read().get(key).unwrap_or_default()));
+    let back = Signal::derive(move || format!("/admin/customers/{}", source.read().0));
+    (source, (back, "Back to the customer"))
+}
+
+#[component]
+pub fn PlanChangePage() -> impl IntoView {
+    let (source, back) = step_source("price");
+    let form = Resource::new(move || source.get(), |(customer, price)| admin_plan_change_form(customer, price));
+    confirm_step("Change plan", "/admin/subscriptions", form, |form| view! { <PlanChangeConfirm form/> }, back)
+}
+
+#[component]
+fn PlanChangeConfirm(form: PlanChangeStep) -> impl IntoView {
+    let p = form.preview;
+    let explanation = if p.is_upgrade {
+        format!(
+            "An upgrade: it applies now and the customer is invoiced {} today for the rest of this period (prorated). Then {} on {}.",
+            p.due_now, p.next_amount, p.next_on
+        )
+    } else {
+        format!(
+            "A downgrade: the customer keeps {} until {}, then pays {}. Nothing is charged now.",
+            p.from_name, p.next_on, p.next_amount
+        )
+    };
+    view! {
+        <dl class="details preview">
+            <dt>"Customer"</dt>
+            <dd>{form.email.clone().unwrap_or_else(|| form.customer_id.clone())}</dd>
+            <dt>"Subscription"</dt>
+            <dd><code>{form.subscription_id.clone()}</code></dd>
+            <dt>"From"</dt>
+            <dd class="from-plan">{p.from_name.clone()}</dd>
+            <dt>"To"</dt>
+            <dd class="to-plan">{p.to_name.clone()}</dd>
+            <dt>"Due today"</dt>
+            <dd class="due-now">{p.due_now.clone()}</dd>
+            <dt>"Next invoice"</dt>
+            <dd class="next-invoice">{p.next_amount.clone()}" on "{p.next_on.clone()}</dd>
+        </dl>
+        <p class="explanation">{explanation}</p>
+        <form method="post" action=AdminChangePlan::url()>
+            <input type="hidden" name="customer" value=form.customer_id.clone()/>
+            <input type="hidden" name="subscription" value=form.subscription_id.clone()/>
+            <input type="hidden" name="price" value=form.price.clone()/>
+            <input type="hidden" name="token" value=form.token.clone()/>
+            <button type="submit">"Confirm plan change"</button>
+        </form>
+    }
+}
+
+#[component]
+pub fn RenewalPage() -> impl IntoView {
+    let (source, back) = step_source("action");
+    let form = Resource::new(move || source.get(), |(customer, action)| admin_renewal_form(customer, action));
+    confirm_step("Cancel or resume", "/admin/subscriptions", form, |form| view! { <RenewalConfirm form/> }, back)
+}
+
+#[component]
+fn RenewalConfirm(form: RenewalStep) -> impl IntoView {
+    let who = form.email.clone().unwrap_or_else(|| form.customer_id.clone());
+    let danger = form.cancel;
+    let (explanation, action, button) = if form.cancel {
+        (
+            format!("{who}'s {} subscription stays active until {}, then ends. It will not renew.", form.plan, form.period_end),
+            "cancel",
+            "Confirm cancel at period end",
+        )
+    } else {
+        (format!("{who}'s {} subscription will renew on {} as before.", form.plan, form.period_end), "resume", "Confirm resume")
+    };
+    view! {
+        <p class="explanation">{explanation}</p>
+        <form method="post" action=AdminSetRenewal::url()>
+            <input type="hidden" name="customer" value=form.customer_id.clone()/>
+            <input type="hidden" name="subscription" value=form.subscription_id.clone()/>
+            <input type="hidden" name="action" value=action/>
+            <input type="hidden" name="token" value=form.token.clone()/>
+            <button type="submit" class:danger=danger>{button}</button>
+        </form>
     }
 }

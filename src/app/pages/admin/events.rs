@@ -67,9 +67,17 @@ pub fn EventsPage() -> impl IntoView {
         };
         Some(message)
     };
+    // The action's input is cleared once it completes: keep the id of the event being replayed
+    // for the outcome's message.
+    let replaying = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(input) = replay.input().get() {
+            replaying.set(input.event_id);
+        }
+    });
     let result = move || match replay.value().get() {
         Some(Ok(outcome)) => {
-            let id = replay.input().get().map(|i| i.event_id).unwrap_or_default();
+            let id = replaying.get();
             Some(view! { <p class="admin-notice" role="status">{outcome.message(&id)}</p> }.into_any())
         }
         Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any()),

@@ -11,11 +11,12 @@ pub mod status;
 pub mod subscriptions;
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::api::AppError;
 
-use super::Forbidden;
+use super::{Forbidden, Notices};
 
 /// The admin section's own navigation; `current` is the page's path.
 #[component]
@@ -64,6 +65,30 @@ where
                 })
             }}
         </Suspense>
+    }
+}
+
+/// A confirm step (a refund, a plan change…): its heading, the notice a refused post left, the
+/// form `render` shows once `form` has loaded, and the link back to `back`.
+pub fn confirm_step<T, V>(
+    heading: &'static str,
+    section: &'static str,
+    form: Resource<Result<T, AppError>>,
+    render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+    back: (Signal<String>, &'static str),
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    let (href, text) = back;
+    view! {
+        <Title text=heading/>
+        <AdminNav current=section/>
+        <h1>{heading}</h1>
+        <Notices/>
+        {admin_load(form, render)}
+        <p><a href=href>{text}</a></p>
     }
 }
 

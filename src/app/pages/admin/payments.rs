@@ -12,7 +12,7 @@ use crate::api::admin::payments::{
 };
 use crate::app::pages::Notices;
 
-use super::{admin_load, column_heads, format::utc, AdminNav};
+use super::{admin_load, column_heads, confirm_step, format::utc, AdminNav};
 
 #[component]
 pub fn PaymentsPage() -> impl IntoView {
@@ -126,14 +126,8 @@ fn refund_row(r: RefundLine) -> impl IntoView {
 pub fn RefundPage() -> impl IntoView {
     let query = use_query_map();
     let form = Resource::new(move || query.read().get("payment").unwrap_or_default(), admin_refund_form);
-    view! {
-        <Title text="Refund"/>
-        <AdminNav current="/admin/payments"/>
-        <h1>"Refund a payment"</h1>
-        <Notices/>
-        {admin_load(form, |form| view! { <RefundConfirm form/> })}
-        <p><a href="/admin/payments">"Back to payments"</a></p>
-    }
+    let back = (Signal::stored("/admin/payments".to_string()), "Back to payments");
+    confirm_step("Refund a payment", "/admin/payments", form, |form| view! { <RefundConfirm form/> }, back)
 }
 
 #[component]

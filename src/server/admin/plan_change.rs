@@ -1,0 +1,245 @@
+//! The admin's changes to a customer's live subscription: change plan (an upgrade at once with
+//! the proration invoiced, a downgrade at the period end: the customer's own rules, through the
+//! same `billing::plan_change` code) and cancel at period end / resume (`billing::actions`).
+//!
+//! Like a refund: a confirm step first; the form's one-time token is the Stripe idempotency key
+//! and the audit row's request key (a double submit is one change, one row); the subscription
+//! is re-fetched and stored in the same transaction as the audit row (actor, IP, before/after).
+
+use anyhow::Context;
+
+use super::audit::{self, Actor, Record};
+use crate::api::admin::customer::{PlanChangeStep, RenewalStep, PriceChoice, SubscriptionControls};
+use crate::domain::catalog::BillingInterval;
+use crate::server::billing::account::{self, StoredSubscription};
+use crate::server::billing::actions::{self, BillingError, Next};
+use crate::server::billing::plan_change::{self, Applied};
+use crate::server::billing::price_book::{PlanPrice, PriceBook};
+use crate::server::billing::{fulfil, subscriptions::SubscriptionRow};
+use crate::server::{db, state::AppState};
+
+fn refused(message: impl Into<String>) -> BillingError {
+    BillingError::Refused(message.into())
+}
+
+/// The customer's live subscription: the one the admin's forms act on.
+async fn live_subscription(state: &AppState, customer_id: &str) -> Result<StoredSubscription, BillingError> {
+    match account::current_subscription(state.db.pool(), customer_id).await? {
+        Some(sub) if sub.is_live() => Ok(sub),
+        _ => Err(refused("This customer has no subscription to change.")),
+    }
+}
+
+/// The posted subscription, which must still be the customer's live one.
+async fn posted_subscription(
+    state: &AppState,
+    customer_id: &str,
+    subscription_id: &str,
+) -> Result<StoredSubscription, BillingError> {
+    let sub = live_subscription(state, customer_id).await?;
+    if sub.id != subscription_id {
+        return Err(refused("The customer's subscription changed since this form was opened: open it again."));
+    }
+    Ok(sub)
+}
+
+/// A catalog price by lookup key (plans only: one-time items are not subscriptions).
+fn catalog_price<'a>(book: &'a PriceBook, lookup_key: &str) -> Result<PlanPrice<'a>, BillingError> {
+    book.catalog
+        .plan_for_lookup_key(lookup_key)
+        .and_then(|(plan, interval)| book.plan_price(plan.key.as_str(), interval))
+        .ok_or_else(|| refused("There is no such price in the catalog."))
+}
+
+async fn email_of(state: &AppState, customer_id: &str) -> anyhow::Result<Option<String>> {
+    sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")
+        .bind(customer_id)
+        .fetch_optional(state.db.pool())
+        .await
+        .context("reading the customer's email")
+}
+
+/// How a subscription stands, for the audit log: plan and price, the cancel flag, and a
+/// scheduled change. E.g. `Pro (monthly) [price_1]; cancel at period end: no`.
+fn standing(book: &PriceBook, lookup_key: Option<&str>, price_id: &str, cancel: bool, pending: Option<(&str, i64)>) -> String {
+    let mut words = format!(
+        "{} [{price_id}]; cancel at period end: {}",
+        account::plan_label(book, lookup_key, price_id),
+        if cancel { "yes" } else { "no" }
+    );
+    if let Some((price, at)) = pending {
+        words.push_str(&format!("; then {} [{price}] from {}", account::plan_label(book, None, price), account::day(at)));
+    }
+    words
+}
+
+fn stored_standing(book: &PriceBook, sub: &StoredSubscription) -> String {
+    let pending = sub.pending_price_id.as_deref().zip(sub.pending_change_at);
+    standing(book, sub.lookup_key.as_deref(), &sub.price_id, sub.cancel_at_period_end, pending)
+}
+
+fn row_standing(book: &PriceBook, row: &SubscriptionRow) -> String {
+    let pending = row.pending.as_ref().map(|p| (p.price_id.as_str(), p.at));
+    standing(book, row.lookup_key.as_deref(), &row.price_id, row.cancel_at_period_end, pending)
+}
+
+/// The customer page's controls: the live subscription and every catalog plan price.
+pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Option<SubscriptionControls>> {
+    let Some(sub) = account::current_subscription(state.db.pool(), customer_id).await?.filter(|s| s.is_live()) else {
+        return Ok(None);
+    };
+    let book = &state.prices;
+    let prices = book
+        .catalog
+        .plans
+        .iter()
+        .flat_map(|plan| [BillingInterval::Month, BillingInterval::Year].map(|interval| (plan, interval)))
+        .filter_map(|(plan, interval)| book.plan_price(plan.key.as_str(), interval))
+        .map(|price| PriceChoice {
+            lookup_key: price.spec.lookup_key.clone(),
+            label: format!("{} ({}ly) — {} / {}", price.plan.name, price.interval.as_str(), price.spec.amount, price.interval.as_str()),
+            current: price.price_id == sub.price_id,
+        })
+        .collect();
+    let day = account::day(sub.current_period_end);
+    let state_words = match (&sub.pending_price_id, sub.cancel_at_period_end) {
+        (_, true) => format!("ends on {day}"),
+        (Some(price), false) => format!("changes to {} on {}", account::plan_label(book, None, price), account::day(sub.pending_change_at.unwrap_or(sub.current_period_end))),
+        (None, false) => format!("renews on {day}"),
+    };
+    Ok(Some(SubscriptionControls {
+        plan: account::plan_label(book, sub.lookup_key.as_deref(), &sub.price_id),
+        subscription_id: sub.id,
+        state: state_words,
+        cancel_at_period_end: sub.cancel_at_period_end,
+        prices,
+    }))
+}
+
+/// The plan change's confirm step: checked as the change itself will be, with Stripe's preview.
+pub async fn change_form(state: &AppState, customer_id: &str, lookup_key: &str) -> Result<PlanChangeStep, BillingError> {
+    let price = catalog_price(&state.prices, lookup_key)?;
+    let sub = live_subscription(state, customer_id).await?;
+    let target = plan_change::target(state, sub, price).await?;
+    let preview = plan_change::preview_target(state, &target).await?;
+    Ok(PlanChangeStep {
+        customer_id: customer_id.to_string(),
+        email: email_of(state, customer_id).await?,
+        subscription_id: target.subscription().id.clone(),
+        price: lookup_key.to_string(),
+        preview,
+        token: audit::new_token(),
+    })
+}
+
+/// Changes the customer's plan to the catalog price `lookup_key`, as the customer would: now
+/// with proration if it is worth more per month, else at the period end.
+pub async fn change_plan(
+    state: &AppState,
+    actor: &Actor,
+    customer_id: &str,
+    subscription_id: &str,
+    lookup_key: &str,
+    token: &str,
+) -> Result<Next, BillingError> {
+    audit::check_token(token)?;
+    let key = format!("admin-change-{token}");
+    if audit::request_done(state.db.pool(), &key).await? {
+        return Ok(Next::Back("This plan change was already made.".into()));
+    }
+    let price = catalog_price(&state.prices, lookup_key)?;
+    let sub = posted_subscription(state, customer_id, subscription_id).await?;
+    let before = stored_standing(&state.prices, &sub);
+    let target = plan_change::target(state, sub, price).await?;
+    let applied = plan_change::apply_target(state, &target, &key).await?;
+    let change = Change { action: "subscription.plan_change", subscription_id, customer_id, before: &before, key: &key };
+    record(state, actor, change).await?;
+    Ok(Next::Back(match applied {
+        Applied::Now => format!("The plan is now {}; the proration was invoiced.", target.to_name()),
+        Applied::At(at) => format!("The plan changes to {} on {}.", target.to_name(), account::day(at)),
+    }))
+}
+
+fn already(cancel: bool) -> BillingError {
+    refused(if cancel {
+        "The subscription is already set to end at the period end."
+    } else {
+        "The subscription is not set to end: there is nothing to resume."
+    })
+}
+
+/// The cancel (or resume) confirm step.
+pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> Result<RenewalStep, BillingError> {
+    let sub = live_subscription(state, customer_id).await?;
+    if sub.cancel_at_period_end == cancel {
+        return Err(already(cancel));
+    }
+    Ok(RenewalStep {
+        customer_id: customer_id.to_string(),
+        email: email_of(state, customer_id).await?,
+        plan: account::plan_label(&state.prices, sub.lookup_key.as_deref(), &sub.price_id),
+        subscription_id: sub.id,
+        cancel,
+        period_end: account::day(sub.current_period_end),
+        token: audit::new_token(),
+    })
+}
+
+/// Cancels the subscription at the period end (`cancel`), or resumes it.
+pub async fn set_renewal(
+    state: &AppState,
+    actor: &Actor,
+    customer_id: &str,
+    subscription_id: &str,
+    cancel: bool,
+    token: &str,
+) -> Result<Next, BillingError> {
+    audit::check_token(token)?;
+    let key = format!("admin-{}-{token}", if cancel { "cancel" } else { "resume" });
+    if audit::request_done(state.db.pool(), &key).await? {
+        return Ok(Next::Back("This was already done.".into()));
+    }
+    let sub = posted_subscription(state, customer_id, subscription_id).await?;
+    if sub.cancel_at_period_end == cancel {
+        return Err(already(cancel));
+    }
+    let before = stored_standing(&state.prices, &sub);
+    actions::send_cancel_at_period_end(state, &sub, cancel, &key).await?;
+    let action = if cancel { "subscription.cancel_at_period_end" } else { "subscription.resume" };
+    record(state, actor, Change { action, subscription_id, customer_id, before: &before, key: &key }).await?;
+    let day = account::day(sub.current_period_end);
+    Ok(Next::Back(if cancel {
+        format!("The subscription ends on {day}: it will not renew.")
+    } else {
+        format!("The subscription continues: it renews on {day}.")
+    }))
+}
+
+struct Change<'a> {
+    action: &'a str,
+    subscription_id: &'a str,
+    customer_id: &'a str,
+    before: &'a str,
+    key: &'a str,
+}
+
+/// Re-fetches the subscription and stores it with the audit row, in one transaction.
+async fn record(state: &AppState, actor: &Actor, change: Change<'_>) -> anyhow::Result<()> {
+    let row = fulfil::fetch_subscription(&state.stripe_client, change.subscription_id).await?;
+    let after = row_standing(&state.prices, &row);
+    let now = db::now();
+    let mut tx = db::begin_write(state.db.pool()).await.context("starting a transaction")?;
+    fulfil::store_subscription(&mut tx, &row, &format!("admin:{}", change.key), now, now).await?;
+    let record = Record {
+        action: change.action,
+        subject_type: "subscription",
+        subject_id: change.subscription_id,
+        customer_id: Some(change.customer_id),
+        before: Some(change.before),
+        after: Some(&after),
+    };
+    // A concurrent double submit finds the row already there: the same change, audited once.
+    audit::write_once(&mut tx, actor, record, change.key, now).await?;
+    tx.commit().await.context("committing the subscription and its audit row")?;
+    Ok(())
+}
