@@ -297,7 +297,12 @@ async fn go_live_checklist(config: &Config) {
         return;
     }
     let Ok(db) = Db::connect(&config.database_url).await else { return };
-    match crate::server::admin::status::report(config, &db, crate::server::db::now()).await {
+    // Stripe is asked only when there is one to ask (the embedded sandbox lives inside `serve`).
+    let portal = match crate::server::catalog::command::stripe_client(config) {
+        Ok(stripe) => crate::server::startup::portal_configured(&stripe).await,
+        Err(_) => None,
+    };
+    match crate::server::admin::status::report(config, &db, portal, crate::server::db::now()).await {
         Ok(report) => crate::server::admin::status::print(&report),
         Err(e) => println!("  go-live checklist:             unavailable ({})", redact_error(&e)),
     }

@@ -55,6 +55,7 @@ impl Application {
             webhook_secrets.push(register_sandbox_webhook(&stripe_client, addr).await?);
         }
         let prices = load_price_book(&config, &stripe_client, sandbox.is_some()).await?;
+        let portal_configured = portal_configured(&stripe_client).await;
 
         let inbox = crate::server::webhooks::inbox::InboxWriter::spawn(db.pool().clone());
         let state = AppState {
@@ -67,6 +68,7 @@ impl Application {
             webhook_secrets: Arc::new(webhook_secrets),
             inbox_notify: Arc::new(tokio::sync::Notify::new()),
             prices: Arc::new(prices),
+            portal_configured,
             inbox,
         };
         let router = http::router(state.clone());
@@ -186,6 +188,20 @@ async fn load_price_book(config: &Config, stripe: &StripeClient, sync_first: boo
         tracing::info!(changed = report.changed_anything(), "catalog synced with the sandbox");
     }
     PriceBook::resolve(stripe, catalog).await
+}
+
+/// Whether Stripe has a default Customer Portal configuration: without one (its settings never
+/// saved in the dashboard) "Manage billing" fails. Only reported; the app starts either way.
+pub async fn portal_configured(stripe: &StripeClient) -> Option<bool> {
+    use stripe_billing::billing_portal_configuration::ListBillingPortalConfiguration;
+    let list = ListBillingPortalConfiguration::new().is_default(true).active(true).limit(1);
+    match stripe.send(&list, None).await {
+        Ok(found) => Some(!found.data.is_empty()),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read the Customer Portal configuration");
+            None
+        }
+    }
 }
 
 fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {

@@ -95,7 +95,8 @@ async fn the_mailbox_and_status_pages_render() {
     let status = app.page("/admin/status").await;
     assert!(status.contains("<dt>Mode</dt><dd>sandbox</dd>"), "{status}");
     assert!(status.contains("2026-09-30.endive"));
-    assert!(status.contains("Go-live checklist: ") && status.contains(" of 13"));
+    assert!(status.contains("Go-live checklist: ") && status.contains(" of 14"));
+    assert!(status.contains("<dt>Customer portal</dt><dd>configured</dd>"), "the sandbox has a default portal configuration");
     assert!(status.contains("<strong>Missing: </strong>Tax collection (Stripe Tax)"), "tax is not built and says so");
     assert!(status.contains("<strong>Missing: </strong>Live Stripe keys"));
 }

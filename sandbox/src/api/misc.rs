@@ -276,6 +276,26 @@ pub fn update_portal_configuration(cx: &mut Ctx, id: &str, p: &Value) -> ApiResu
     Ok(save_updated(cx, "billing_portal.configuration", "billing_portal.configuration.updated", &old, conf))
 }
 
+/// `GET /v1/billing_portal/configurations`. The account's default configuration always exists,
+/// as on an account whose portal settings were saved in the dashboard; `active` and
+/// `is_default` filter as on Stripe.
+pub fn list_portal_configurations(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
+    default_configuration(cx)?;
+    let active = p_bool(p, "active")?;
+    let is_default = p_bool(p, "is_default")?;
+    let mut items = Vec::new();
+    for c in cx.all("billing_portal.configuration") {
+        if active.is_some_and(|a| c["active"] != a) || is_default.is_some_and(|d| c["is_default"] != d) {
+            continue;
+        }
+        if !created_matches(p, "created", c["created"].as_i64().unwrap_or(0))? {
+            continue;
+        }
+        items.push(public(c));
+    }
+    paginate(items, p, "/v1/billing_portal/configurations")
+}
+
 fn default_configuration(cx: &mut Ctx) -> ApiResult<Value> {
     if let Some(c) = cx.all("billing_portal.configuration").into_iter().find(|c| c["is_default"] == true) {
         return Ok(c.clone());

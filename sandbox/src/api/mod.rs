@@ -108,7 +108,7 @@ pub fn route(cx: &mut Ctx, m: &Method, s: &[&str], p: &Value) -> ApiResult<Value
         ("GET", ["invoice_payments"]) => billing::list_invoice_payments(cx, p),
         // Portal
         ("POST", ["billing_portal", "configurations"]) => misc::create_portal_configuration(cx, p),
-        ("GET", ["billing_portal", "configurations"]) => catalog::list_simple(cx, "billing_portal.configuration", p, "/v1/billing_portal/configurations"),
+        ("GET", ["billing_portal", "configurations"]) => misc::list_portal_configurations(cx, p),
         ("GET", ["billing_portal", "configurations", id]) => cx.find("billing_portal.configuration", id, "configuration").map(|v| public(&v)),
         ("POST", ["billing_portal", "configurations", id]) => misc::update_portal_configuration(cx, id, p),
         ("POST", ["billing_portal", "sessions"]) => misc::create_portal_session(cx, p),

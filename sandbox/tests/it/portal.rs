@@ -77,3 +77,24 @@ async fn hosted_invoice_page_and_pdf() {
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["amount_paid"], 1234);
 }
+
+#[tokio::test]
+async fn the_default_portal_configuration_is_listed_and_filters_apply() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let (_, defaults) = raw.get("/v1/billing_portal/configurations?is_default=true&active=true").await;
+    let data = defaults["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{defaults}");
+    assert_eq!(data[0]["is_default"], true);
+    let default_id = data[0]["id"].as_str().unwrap().to_string();
+    // A configuration made through the API is not the default, as on Stripe.
+    let made = raw.ok("/v1/billing_portal/configurations", &[("features[invoice_history][enabled]", "true")]).await;
+    assert_eq!(made["is_default"], false);
+    let (_, others) = raw.get("/v1/billing_portal/configurations?is_default=false").await;
+    let ids: Vec<&str> = others["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [made["id"].as_str().unwrap()]);
+    // Sessions without a configuration use the default one.
+    let cus = raw.ok("/v1/customers", &[("email", "d@x.com")]).await["id"].as_str().unwrap().to_string();
+    let session = raw.ok("/v1/billing_portal/sessions", &[("customer", cus.as_str())]).await;
+    assert_eq!(session["configuration"], default_id.as_str());
+}

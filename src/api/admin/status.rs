@@ -23,6 +23,8 @@ pub struct StatusReport {
     pub webhook_endpoint: String,
     pub last_delivery: Option<i64>,
     pub dead_events: i64,
+    /// A default Customer Portal configuration in Stripe (None: not checked).
+    pub portal_configured: Option<bool>,
     pub checks: Vec<Check>,
 }
 
@@ -38,5 +40,5 @@ pub async fn admin_status() -> Result<StatusReport, AppError> {
     use crate::server::{admin::status, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
-    Ok(status::report(&ctx.state.config, &ctx.state.db, crate::server::db::now()).await?)
+    Ok(status::report(&ctx.state.config, &ctx.state.db, ctx.state.portal_configured, crate::server::db::now()).await?)
 }

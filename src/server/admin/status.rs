@@ -28,6 +28,8 @@ pub struct Facts {
     pub dead_events: i64,
     /// `/metrics` is served (a METRICS_TOKEN is set).
     pub metrics: bool,
+    /// A default Customer Portal configuration in Stripe (None: not checked).
+    pub portal: Option<bool>,
 }
 
 fn check(name: &str, ok: bool, fix: &str) -> Check {
@@ -56,6 +58,14 @@ pub fn checklist(f: &Facts) -> Vec<Check> {
         check("HTTPS APP_URL", f.https_app_url, "Serve over HTTPS and set APP_URL to the https:// address."),
         check("Email delivery (SMTP)", f.smtp, "Set SMTP_URL so customers get their emails."),
         check("Migrations current", f.migrations_current, "Run `tollgate migrate`."),
+        check(
+            "Customer portal configured",
+            f.portal == Some(true),
+            match f.portal {
+                Some(_) => "Save the Customer Portal settings in the Stripe dashboard (Settings → Billing → Customer portal).",
+                None => "Not checked: `serve` reads it from Stripe at start (see /admin/status).",
+            },
+        ),
         // Built in: payment-failed emails with a portal link, past_due banners, access until the
         // period ends; Stripe's retry schedule itself is set in its dashboard.
         check("Dunning on", true, ""),
@@ -84,7 +94,7 @@ fn catalog_counts() -> (usize, usize) {
     }
 }
 
-pub async fn report(config: &Config, db: &Db, now: i64) -> anyhow::Result<StatusReport> {
+pub async fn report(config: &Config, db: &Db, portal: Option<bool>, now: i64) -> anyhow::Result<StatusReport> {
     let pool = db.pool();
     let last_delivery: Option<i64> =
         sqlx::query_scalar("SELECT MAX(processed_at) FROM webhook_events WHERE status = 'processed'")
@@ -106,6 +116,7 @@ pub async fn report(config: &Config, db: &Db, now: i64) -> anyhow::Result<Status
         recent_delivery: last_delivery.is_some_and(|t| t >= now - 7 * DAY),
         dead_events,
         metrics: config.metrics_token.is_some(),
+        portal,
     };
     Ok(StatusReport {
         mode: mode(config).to_owned(),
@@ -115,6 +126,7 @@ pub async fn report(config: &Config, db: &Db, now: i64) -> anyhow::Result<Status
         webhook_endpoint: format!("{}/webhooks/stripe", config.app_url.as_str().trim_end_matches('/')),
         last_delivery,
         dead_events,
+        portal_configured: portal,
         checks: checklist(&facts),
     })
 }
@@ -136,7 +148,13 @@ mod tests {
 
     #[test]
     fn a_fresh_sandbox_install_misses_the_live_items() {
-        let facts = Facts { webhook_secret: true, catalog_prices: 6, migrations_current: true, ..Facts::default() };
+        let facts = Facts {
+            webhook_secret: true,
+            catalog_prices: 6,
+            migrations_current: true,
+            portal: Some(true),
+            ..Facts::default()
+        };
         let checks = checklist(&facts);
         let missing: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
         assert_eq!(

@@ -20,6 +20,11 @@ pub fn StatusPage() -> impl IntoView {
 fn Status(report: StatusReport) -> impl IntoView {
     let (passed, total) = report.score();
     let last = report.last_delivery.map_or_else(|| "never".to_owned(), utc);
+    let portal = match report.portal_configured {
+        Some(true) => "configured",
+        Some(false) => "not configured",
+        None => "not checked",
+    };
     view! {
         <AdminNav current="/admin/status"/>
         <h1>"Integration status"</h1>
@@ -31,6 +36,7 @@ fn Status(report: StatusReport) -> impl IntoView {
             <div class="admin-kpi"><dt>"Webhook endpoint"</dt><dd><code>{report.webhook_endpoint.clone()}</code></dd></div>
             <div class="admin-kpi"><dt>"Last successful delivery"</dt><dd>{last}</dd></div>
             <div class="admin-kpi"><dt>"Dead-lettered events"</dt><dd>{report.dead_events}</dd></div>
+            <div class="admin-kpi"><dt>"Customer portal"</dt><dd>{portal}</dd></div>
         </dl>
         <h2>{format!("Go-live checklist: {passed} of {total}")}</h2>
         <ul class="admin-checklist">
