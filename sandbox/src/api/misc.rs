@@ -226,14 +226,20 @@ fn normalize_products(features: &mut Value) {
     }
 }
 
+/// `POST /v1/billing_portal/configurations`: never the default, as on Stripe (the default is the
+/// dashboard's, which exists from the start here).
 pub fn create_portal_configuration(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
+    default_configuration(cx)?;
+    insert_configuration(cx, p, false)
+}
+
+fn insert_configuration(cx: &mut Ctx, p: &Value, is_default: bool) -> ApiResult<Value> {
     let now = cx.now();
     let mut features = default_features();
     if let Some(f) = p.get("features") {
         merge(&mut features, f);
     }
     normalize_products(&mut features);
-    let is_default = !cx.all("billing_portal.configuration").iter().any(|c| c["is_default"] == true);
     let bp = p.get("business_profile").cloned().unwrap_or(json!({}));
     let conf = json!({
         "id": new_id("bpc"),
@@ -300,7 +306,7 @@ fn default_configuration(cx: &mut Ctx) -> ApiResult<Value> {
     if let Some(c) = cx.all("billing_portal.configuration").into_iter().find(|c| c["is_default"] == true) {
         return Ok(c.clone());
     }
-    let c = create_portal_configuration(cx, &json!({}))?;
+    let c = insert_configuration(cx, &json!({}), true)?;
     // Creating the implicit default configuration emits no event on Stripe.
     cx.events.retain(|e| e.kind != "billing_portal.configuration.created");
     cx.find("billing_portal.configuration", c["id"].as_str().unwrap_or_default(), "configuration")
