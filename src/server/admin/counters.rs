@@ -16,7 +16,6 @@ const FOLD_AFTER: i64 = 2_000;
 
 /// Counter totals for names starting with `prefix` and buckets `>= from_bucket`.
 pub async fn read(pool: &AnyPool, prefix: &str, from_bucket: i64) -> anyhow::Result<BTreeMap<(String, i64), i64>> {
-    fold_if_due(pool).await?;
     // Both tables stay small (a few hundred totals, at most a fold's worth of deltas).
     let pattern = format!("{prefix}%");
     let rows = sqlx::query(
@@ -38,8 +37,9 @@ pub async fn read(pool: &AnyPool, prefix: &str, from_bucket: i64) -> anyhow::Res
         .collect()
 }
 
-/// Folds the deltas once more than [`FOLD_AFTER`] are waiting.
-async fn fold_if_due(pool: &AnyPool) -> anyhow::Result<()> {
+/// Folds the deltas once more than [`FOLD_AFTER`] are waiting; a page calls it once before its
+/// reads.
+pub async fn fold_if_due(pool: &AnyPool) -> anyhow::Result<()> {
     let waiting: Option<i64> =
         sqlx::query_scalar("SELECT MAX(id) - MIN(id) + 1 FROM admin_counter_deltas")
             .fetch_one(pool)

@@ -18,6 +18,7 @@ use super::{
 
 pub async fn report(pool: &AnyPool, period: Period, now: i64) -> anyhow::Result<RevenueReport> {
     snapshots::refresh(pool, now).await?;
+    counters::fold_if_due(pool).await?;
     let today = day_start(now);
     let start = today - (period.days() - 1) * DAY;
 

@@ -85,12 +85,15 @@ fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
 /// events, and emails not sent yet.
 async fn record_backlogs(pool: &sqlx::AnyPool) -> anyhow::Result<()> {
     let now = db::now();
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM webhook_events \
+         WHERE status IN ('pending', 'retrying', 'dead') GROUP BY status",
+    )
+    .fetch_all(pool)
+    .await
+    .context("counting webhook events")?;
     for status in ["pending", "retrying", "dead"] {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status = $1")
-            .bind(status)
-            .fetch_one(pool)
-            .await
-            .context("counting webhook events")?;
+        let n = counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
         metrics::gauge!("tollgate_webhook_events", "status" => status).set(n as f64);
     }
     let oldest: Option<i64> =
