@@ -14,10 +14,7 @@ const RUNS: usize = 7;
 
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.replace('_', "").parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![10_000, 100_000, 1_000_000] } else { sizes };
     println!("{:>12} {:>10} {:>12} {:>12}", "subscriptions", "seed (s)", "median (ms)", "best (ms)");
     for n in sizes {
@@ -57,7 +54,8 @@ async fn measure(n: usize) -> (Duration, Duration, Duration) {
     let mut times = Vec::new();
     for run in 0..=RUNS {
         let started = Instant::now();
-        let res = client.get(format!("{base}/admin?period=30d")).header(header::ACCEPT, "text/html").send().await.unwrap();
+        let res =
+            client.get(format!("{base}/admin?period=30d")).header(header::ACCEPT, "text/html").send().await.unwrap();
         assert_eq!(res.status(), 200);
         let html = res.text().await.unwrap();
         assert!(html.contains("MRR"), "the page rendered figures");

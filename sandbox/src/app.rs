@@ -173,7 +173,8 @@ impl App {
     pub async fn wait_idle(&self, timeout: Duration, retries: bool) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let busy = self.inflight.load(Ordering::SeqCst) > 0 || (retries && self.retrying.load(Ordering::SeqCst) > 0);
+            let busy =
+                self.inflight.load(Ordering::SeqCst) > 0 || (retries && self.retrying.load(Ordering::SeqCst) > 0);
             if !busy {
                 return true;
             }
@@ -267,7 +268,9 @@ pub fn check_key(headers: &HeaderMap) -> Result<(), ApiError> {
 fn take_fault(app: &App, method: &Method, path: &str) -> Option<Fault> {
     let mut faults = app.faults.lock();
     let idx = faults.iter().position(|f| {
-        path.contains(&f.path) && f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method.as_str())) && f.times > 0
+        path.contains(&f.path)
+            && f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+            && f.times > 0
     })?;
     let f = faults[idx].clone();
     faults[idx].times -= 1;
@@ -277,7 +280,13 @@ fn take_fault(app: &App, method: &Method, path: &str) -> Option<Fault> {
     Some(f)
 }
 
-pub async fn api_entry(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn api_entry(
+    AxState(app): AxState<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let request_id = new_id("req");
     if let Err(e) = check_key(&headers) {
         return error_response(&e, &request_id);
@@ -317,7 +326,8 @@ pub async fn api_entry(AxState(app): AxState<Arc<App>>, method: Method, uri: Uri
     let acct = headers.get("stripe-account").and_then(|h| h.to_str().ok()).unwrap_or(PLATFORM).to_string();
     let idem_key = headers.get("idempotency-key").and_then(|h| h.to_str().ok()).map(str::to_string);
     let base = app.base_url(&headers);
-    let segs: Vec<String> = path.trim_start_matches("/v1/").split('/').filter(|s| !s.is_empty()).map(|s| s.to_string()).collect();
+    let segs: Vec<String> =
+        path.trim_start_matches("/v1/").split('/').filter(|s| !s.is_empty()).map(|s| s.to_string()).collect();
     let is_write = method == Method::POST || method == Method::DELETE;
 
     let (status, text, replayed) = app.with_ctx(&acct, &base, |cx| {

@@ -109,7 +109,12 @@ pub fn by_number(number: &str) -> Option<TestCard> {
             Some('6') => "discover",
             _ => "unknown",
         };
-        return Some(TestCard { last4: digits[digits.len() - 4..].to_string(), brand, funding: "credit", behavior: Behavior::Succeed });
+        return Some(TestCard {
+            last4: digits[digits.len() - 4..].to_string(),
+            brand,
+            funding: "credit",
+            behavior: Behavior::Succeed,
+        });
     }
     None
 }
@@ -203,7 +208,14 @@ mod tests {
 
     #[test]
     fn behavior_round_trips() {
-        for b in [Behavior::Succeed, Behavior::Decline("insufficient_funds"), Behavior::AttachThenFail, Behavior::ThreeDsSetup, Behavior::ThreeDsAlways, Behavior::Dispute("fraudulent")] {
+        for b in [
+            Behavior::Succeed,
+            Behavior::Decline("insufficient_funds"),
+            Behavior::AttachThenFail,
+            Behavior::ThreeDsSetup,
+            Behavior::ThreeDsAlways,
+            Behavior::Dispute("fraudulent"),
+        ] {
             assert_eq!(Behavior::parse(&b.as_str()), b);
         }
     }

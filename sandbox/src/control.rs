@@ -94,13 +94,15 @@ async fn get_clock(AxState(app): AxState<Arc<App>>) -> Json<Value> {
 
 async fn post_advance(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
     let v = body_value(&body);
-    let secs = num(&v, "seconds").unwrap_or(0) + num(&v, "days").unwrap_or(0) * 86_400 + num(&v, "hours").unwrap_or(0) * 3600;
+    let secs =
+        num(&v, "seconds").unwrap_or(0) + num(&v, "days").unwrap_or(0) * 86_400 + num(&v, "hours").unwrap_or(0) * 3600;
     let secs = match num(&v, "to") {
         Some(to) => to - app.state.lock().now(),
         None => secs,
     };
     if secs < 0 {
-        return (StatusCode::BAD_REQUEST, Json(json!({"error": "the sandbox clock only moves forward"}))).into_response();
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "the sandbox clock only moves forward"})))
+            .into_response();
     }
     let now = advance(&app, secs);
     Json(json!({"now": now})).into_response()
@@ -113,7 +115,9 @@ async fn get_chaos(AxState(app): AxState<Arc<App>>) -> Json<Chaos> {
 async fn post_chaos(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
     let v = body_value(&body);
     let mut c = app.chaos.lock();
-    if let Some(x) = v["duplicate_share"].as_f64().or_else(|| v["duplicate_share"].as_str().and_then(|s| s.parse().ok())) {
+    if let Some(x) =
+        v["duplicate_share"].as_f64().or_else(|| v["duplicate_share"].as_str().and_then(|s| s.parse().ok()))
+    {
         c.duplicate_share = x.clamp(0.0, 1.0);
     }
     if let Some(x) = num(&v, "reorder_window") {
@@ -196,10 +200,15 @@ async fn get_deliveries(AxState(app): AxState<Arc<App>>, Query(q): Query<Deliver
         .attempts
         .lock()
         .iter()
-        .filter(|a| q.event_type.as_deref().is_none_or(|t| a.event_type == t) && q.endpoint.as_deref().is_none_or(|e| a.endpoint_id == e))
+        .filter(|a| {
+            q.event_type.as_deref().is_none_or(|t| a.event_type == t)
+                && q.endpoint.as_deref().is_none_or(|e| a.endpoint_id == e)
+        })
         .cloned()
         .collect();
-    Json(json!({"data": attempts, "in_flight": app.inflight.load(std::sync::atomic::Ordering::SeqCst), "retrying": app.retrying.load(std::sync::atomic::Ordering::SeqCst)}))
+    Json(
+        json!({"data": attempts, "in_flight": app.inflight.load(std::sync::atomic::Ordering::SeqCst), "retrying": app.retrying.load(std::sync::atomic::Ordering::SeqCst)}),
+    )
 }
 
 async fn post_wait(AxState(app): AxState<Arc<App>>, body: Bytes) -> Json<Value> {
@@ -210,10 +219,19 @@ async fn post_wait(AxState(app): AxState<Arc<App>>, body: Bytes) -> Json<Value> 
 }
 
 /// The signing secret of an endpoint (Stripe shows it in the Dashboard; handy in dev).
-async fn get_secret(AxState(app): AxState<Arc<App>>, headers: HeaderMap, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
+async fn get_secret(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
     let acct = headers.get("stripe-account").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
     let st = app.state.lock();
-    let secret = st.accounts.get(&acct).and_then(|a| a.collections.get("webhook_endpoint")).and_then(|c| c.map.get(&id)).and_then(|e| e["_sb_secret"].as_str().map(str::to_string));
+    let secret = st
+        .accounts
+        .get(&acct)
+        .and_then(|a| a.collections.get("webhook_endpoint"))
+        .and_then(|c| c.map.get(&id))
+        .and_then(|e| e["_sb_secret"].as_str().map(str::to_string));
     match secret {
         Some(s) => Json(json!({"id": id, "secret": s})).into_response(),
         None => (StatusCode::NOT_FOUND, Json(json!({"error": "no such webhook endpoint"}))).into_response(),

@@ -64,11 +64,19 @@ impl ApiError {
         Self::new(409, "invalid_request_error", message).with_code("lock_timeout")
     }
     pub fn rate_limited() -> Self {
-        Self::new(429, "invalid_request_error", "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.")
-            .with_code("rate_limit")
+        Self::new(
+            429,
+            "invalid_request_error",
+            "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+        )
+        .with_code("rate_limit")
     }
     pub fn internal() -> Self {
-        Self::new(500, "api_error", "An unknown error occurred while processing your request (sandbox fault injection).")
+        Self::new(
+            500,
+            "api_error",
+            "An unknown error occurred while processing your request (sandbox fault injection).",
+        )
     }
     /// A card error (402): `code` like `card_declined`, `decline_code` like `insufficient_funds`.
     pub fn card(code: &str, decline_code: Option<&str>, message: impl Into<String>) -> Self {

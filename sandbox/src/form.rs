@@ -81,12 +81,11 @@ fn insert(node: &mut Value, path: &[String], value: Value) {
 fn normalize(v: Value) -> Value {
     match v {
         Value::Object(map) => {
-            let all_numeric = !map.is_empty() && map.keys().all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
+            let all_numeric =
+                !map.is_empty() && map.keys().all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
             if all_numeric {
-                let mut items: Vec<(u64, Value)> = map
-                    .into_iter()
-                    .map(|(k, v)| (k.parse::<u64>().unwrap_or(u64::MAX), normalize(v)))
-                    .collect();
+                let mut items: Vec<(u64, Value)> =
+                    map.into_iter().map(|(k, v)| (k.parse::<u64>().unwrap_or(u64::MAX), normalize(v))).collect();
                 items.sort_by_key(|(i, _)| *i);
                 Value::Array(items.into_iter().map(|(_, v)| v).collect())
             } else {

@@ -38,13 +38,20 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
     let args = Args::parse();
     let config = SandboxConfig {
         data_file: args.data.clone(),
         public_url: args.public_url.clone(),
         webhook_retry_schedule: stripe_sandbox::delivery::default_retry_schedule(args.retry_scale),
-        chaos: Chaos { duplicate_share: args.chaos_duplicate, reorder_window: args.chaos_reorder.max(1), delay_ms: args.chaos_delay_ms, concurrency: args.chaos_concurrency.max(1) },
+        chaos: Chaos {
+            duplicate_share: args.chaos_duplicate,
+            reorder_window: args.chaos_reorder.max(1),
+            delay_ms: args.chaos_delay_ms,
+            concurrency: args.chaos_concurrency.max(1),
+        },
         tick_interval: Duration::from_secs(1),
         ..SandboxConfig::default()
     };

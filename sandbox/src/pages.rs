@@ -55,7 +55,10 @@ fn not_found(what: &str) -> Response {
 /// The account holding an object (hosted pages have no Stripe-Account header).
 fn account_of(app: &App, kind: &str, id: &str) -> Option<String> {
     let st = app.state.lock();
-    st.accounts.iter().find(|(_, a)| a.collections.get(kind).is_some_and(|c| c.map.contains_key(id))).map(|(k, _)| k.clone())
+    st.accounts
+        .iter()
+        .find(|(_, a)| a.collections.get(kind).is_some_and(|c| c.map.contains_key(id)))
+        .map(|(k, _)| k.clone())
 }
 
 fn base(app: &App, headers: &HeaderMap) -> String {
@@ -75,7 +78,13 @@ fn card_fields(error: Option<&str>) -> String {
 fn parse_card(form: &HashMap<String, String>, now: i64) -> Result<(cards::TestCard, i64, i64), String> {
     let number = form.get("card_number").map(String::as_str).unwrap_or("");
     let card = cards::by_number(number).ok_or_else(|| "Your card number is incorrect.".to_string())?;
-    let expiry: String = form.get("expiry").map(String::as_str).unwrap_or("").chars().filter(|c| c.is_ascii_digit() || *c == '/').collect();
+    let expiry: String = form
+        .get("expiry")
+        .map(String::as_str)
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '/')
+        .collect();
     let (m, y) = expiry.split_once('/').ok_or_else(|| "Your card's expiration date is incomplete.".to_string())?;
     let month: i64 = m.parse().map_err(|_| "Your card's expiration date is incomplete.".to_string())?;
     let mut year: i64 = y.parse().map_err(|_| "Your card's expiration year is invalid.".to_string())?;
@@ -128,14 +137,19 @@ fn checkout_html(cs: &Value, error: Option<&str>) -> String {
             interval
         ));
     }
-    let trial = cs["_sb_trial_days"].as_i64().filter(|d| *d > 0).map(|d| format!("<p>{d}-day free trial</p>")).unwrap_or_default();
+    let trial = cs["_sb_trial_days"]
+        .as_i64()
+        .filter(|d| *d > 0)
+        .map(|d| format!("<p>{d}-day free trial</p>"))
+        .unwrap_or_default();
     let email_field = if cs["customer"].is_null() {
         let value = cs["customer_email"].as_str().unwrap_or_default();
         format!("<label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" value=\"{}\" required>", esc(value))
     } else {
         String::new()
     };
-    let cancel = cs["cancel_url"].as_str().map(|u| format!("<p><a href=\"{}\">Back</a></p>", esc(u))).unwrap_or_default();
+    let cancel =
+        cs["cancel_url"].as_str().map(|u| format!("<p><a href=\"{}\">Back</a></p>", esc(u))).unwrap_or_default();
     let promo = if cs["allow_promotion_codes"] == true {
         "<label for=\"promotion_code\">Promotion code</label><input id=\"promotion_code\" name=\"promotion_code\" autocomplete=\"off\">"
     } else {
@@ -154,18 +168,34 @@ fn checkout_html(cs: &Value, error: Option<&str>) -> String {
 
 fn success_redirect(cs: &Value) -> Response {
     let id = cs["id"].as_str().unwrap_or_default();
-    let url = cs["success_url"].as_str().or_else(|| cs["return_url"].as_str()).unwrap_or("/").replace("{CHECKOUT_SESSION_ID}", id);
+    let url = cs["success_url"]
+        .as_str()
+        .or_else(|| cs["return_url"].as_str())
+        .unwrap_or("/")
+        .replace("{CHECKOUT_SESSION_ID}", id);
     Redirect::to(&url).into_response()
 }
 
 fn closed_page(cs: &Value) -> Response {
     let status = cs["status"].as_str().unwrap_or_default();
     let link = if status == "complete" {
-        cs["success_url"].as_str().map(|u| format!("<p><a href=\"{}\">Continue</a></p>", esc(&u.replace("{CHECKOUT_SESSION_ID}", cs["id"].as_str().unwrap_or_default())))).unwrap_or_default()
+        cs["success_url"]
+            .as_str()
+            .map(|u| {
+                format!(
+                    "<p><a href=\"{}\">Continue</a></p>",
+                    esc(&u.replace("{CHECKOUT_SESSION_ID}", cs["id"].as_str().unwrap_or_default()))
+                )
+            })
+            .unwrap_or_default()
     } else {
         String::new()
     };
-    let msg = if status == "complete" { "This Checkout Session is already complete." } else { "This Checkout Session has expired." };
+    let msg = if status == "complete" {
+        "This Checkout Session is already complete."
+    } else {
+        "This Checkout Session has expired."
+    };
     page(StatusCode::OK, "Checkout", &format!("<h1>Checkout</h1><p>{msg}</p>{link}"))
 }
 
@@ -179,7 +209,12 @@ async fn checkout_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) 
     page(StatusCode::OK, "Checkout", &checkout_html(&cs, None))
 }
 
-async fn checkout_submit(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn checkout_submit(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let Some(acct) = account_of(&app, "checkout.session", &id) else { return not_found("No such Checkout Session.") };
     let base = base(&app, &headers);
     app.with_ctx(&acct, &base, |cx| {
@@ -197,7 +232,8 @@ async fn checkout_submit(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Pa
             Err(msg) => return page(StatusCode::BAD_REQUEST, "Checkout", &checkout_html(&cs, Some(&msg))),
         };
         let mut pm = crate::objects::card_pm(&card, m, y, now);
-        pm["billing_details"]["email"] = json!(email.clone().or_else(|| cs["customer_email"].as_str().map(str::to_string)));
+        pm["billing_details"]["email"] =
+            json!(email.clone().or_else(|| cs["customer_email"].as_str().map(str::to_string)));
         let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
         cx.put("payment_method", pm);
         let code = form.get("promotion_code").map(|c| c.trim().to_string()).unwrap_or_default();
@@ -238,11 +274,13 @@ fn three_ds_html(action: &str) -> String {
     )
 }
 
-const AUTH_FAILED: &str = "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
+const AUTH_FAILED: &str =
+    "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
 
 async fn checkout_3ds_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
     let Some(acct) = account_of(&app, "checkout.session", &id) else { return not_found("No such Checkout Session.") };
-    let pending = app.with_ctx(&acct, "", |cx| cx.get("checkout.session", &id).map(|c| c["_sb_pending_pm"].is_string()));
+    let pending =
+        app.with_ctx(&acct, "", |cx| cx.get("checkout.session", &id).map(|c| c["_sb_pending_pm"].is_string()));
     match pending {
         Some(true) => page(StatusCode::OK, "3D Secure", &three_ds_html(&format!("/checkout/{id}/authenticate"))),
         Some(false) => Redirect::to(&format!("/checkout/{id}")).into_response(),
@@ -250,12 +288,21 @@ async fn checkout_3ds_page(AxState(app): AxState<Arc<App>>, Path(id): Path<Strin
     }
 }
 
-async fn checkout_3ds_submit(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn checkout_3ds_submit(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let Some(acct) = account_of(&app, "checkout.session", &id) else { return not_found("No such Checkout Session.") };
     let base = base(&app, &headers);
     app.with_ctx(&acct, &base, |cx| {
-        let Some(mut cs) = cx.get("checkout.session", &id).cloned() else { return not_found("No such Checkout Session.") };
-        let Some(pm) = cs["_sb_pending_pm"].as_str().map(str::to_string) else { return Redirect::to(&format!("/checkout/{id}")).into_response() };
+        let Some(mut cs) = cx.get("checkout.session", &id).cloned() else {
+            return not_found("No such Checkout Session.");
+        };
+        let Some(pm) = cs["_sb_pending_pm"].as_str().map(str::to_string) else {
+            return Redirect::to(&format!("/checkout/{id}")).into_response();
+        };
         let email = cs["_sb_pending_email"].as_str().map(str::to_string);
         cs["_sb_pending_pm"] = Value::Null;
         cx.put("checkout.session", cs.clone());
@@ -274,17 +321,32 @@ async fn pi_3ds_page(AxState(app): AxState<Arc<App>>, Path(pi): Path<String>) ->
     page(StatusCode::OK, "3D Secure", &three_ds_html(&format!("/3ds/{pi}")))
 }
 
-async fn pi_3ds_submit(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path(pi_id): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn pi_3ds_submit(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Path(pi_id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let Some(acct) = account_of(&app, "payment_intent", &pi_id) else { return not_found("No such PaymentIntent.") };
     let base = base(&app, &headers);
     app.with_ctx(&acct, &base, |cx| {
         let Some(pi) = cx.get("payment_intent", &pi_id).cloned() else { return not_found("No such PaymentIntent.") };
         if form.get("action").map(String::as_str) != Some("complete") {
-            return page(StatusCode::PAYMENT_REQUIRED, "3D Secure", &format!("<h1>Authentication failed</h1><p role=\"alert\">{AUTH_FAILED}</p>"));
+            return page(
+                StatusCode::PAYMENT_REQUIRED,
+                "3D Secure",
+                &format!("<h1>Authentication failed</h1><p role=\"alert\">{AUTH_FAILED}</p>"),
+            );
         }
-        let invoice = cx.all("invoice").into_iter().find(|i| i["_sb_pi"] == pi_id.as_str()).map(|i| i["id"].as_str().unwrap_or_default().to_string());
+        let invoice = cx
+            .all("invoice")
+            .into_iter()
+            .find(|i| i["_sb_pi"] == pi_id.as_str())
+            .map(|i| i["id"].as_str().unwrap_or_default().to_string());
         let result = match &invoice {
-            Some(inv) => crate::engine::billing::attempt_payment(cx, inv, pi["payment_method"].as_str(), false, true).map(|_| ()),
+            Some(inv) => {
+                crate::engine::billing::attempt_payment(cx, inv, pi["payment_method"].as_str(), false, true).map(|_| ())
+            }
             None => crate::engine::pay::confirm(cx, &pi_id, None, false, true).map(|_| ()),
         };
         match result {
@@ -294,7 +356,11 @@ async fn pi_3ds_submit(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path
                 }
                 page(StatusCode::OK, "3D Secure", "<h1>Authentication complete</h1><p>Your payment succeeded.</p>")
             }
-            Err(e) => page(StatusCode::PAYMENT_REQUIRED, "3D Secure", &format!("<h1>Payment failed</h1><p role=\"alert\">{}</p>", esc(&e.message))),
+            Err(e) => page(
+                StatusCode::PAYMENT_REQUIRED,
+                "3D Secure",
+                &format!("<h1>Payment failed</h1><p role=\"alert\">{}</p>", esc(&e.message)),
+            ),
         }
     })
 }
@@ -305,15 +371,28 @@ async fn pi_3ds_submit(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path
 fn price_label(price: &Value, product_name: &str) -> String {
     let interval = price["recurring"]["interval"].as_str().map(|i| {
         let n = price["recurring"]["interval_count"].as_i64().unwrap_or(1);
-        if n > 1 { format!(" every {n} {i}s") } else { format!(" / {i}") }
+        if n > 1 {
+            format!(" every {n} {i}s")
+        } else {
+            format!(" / {i}")
+        }
     });
-    format!("{} — {}{}", product_name, money(price["unit_amount"].as_i64().unwrap_or(0), price["currency"].as_str().unwrap_or("usd")), interval.unwrap_or_default())
+    format!(
+        "{} — {}{}",
+        product_name,
+        money(price["unit_amount"].as_i64().unwrap_or(0), price["currency"].as_str().unwrap_or("usd")),
+        interval.unwrap_or_default()
+    )
 }
 
 /// Prices a customer may switch to: the configuration's products, or every active recurring price.
 fn switchable_prices(cx: &Ctx, conf: &Value, currency: &str) -> Vec<Value> {
     let configured = conf["features"]["subscription_update"]["products"].as_array().cloned().unwrap_or_default();
-    let ids: Vec<String> = configured.iter().flat_map(|p| p["prices"].as_array().cloned().unwrap_or_default()).filter_map(|p| p.as_str().map(str::to_string)).collect();
+    let ids: Vec<String> = configured
+        .iter()
+        .flat_map(|p| p["prices"].as_array().cloned().unwrap_or_default())
+        .filter_map(|p| p.as_str().map(str::to_string))
+        .collect();
     cx.all("price")
         .into_iter()
         .filter(|p| p["active"] == true && p["type"] == "recurring" && p["currency"] == currency)
@@ -325,7 +404,11 @@ fn switchable_prices(cx: &Ctx, conf: &Value, currency: &str) -> Vec<Value> {
 fn portal_html(cx: &Ctx, session: &Value, notice: Option<&str>) -> String {
     let sid = session["id"].as_str().unwrap_or_default();
     let customer = session["customer"].as_str().unwrap_or_default();
-    let conf = session["configuration"].as_str().and_then(|c| cx.get("billing_portal.configuration", c)).cloned().unwrap_or(json!({}));
+    let conf = session["configuration"]
+        .as_str()
+        .and_then(|c| cx.get("billing_portal.configuration", c))
+        .cloned()
+        .unwrap_or(json!({}));
     let cus = cx.get("customer", customer).cloned().unwrap_or(json!({}));
     let now = cx.now_for_customer(Some(customer));
     let mut html = String::new();
@@ -337,7 +420,14 @@ fn portal_html(cx: &Ctx, session: &Value, notice: Option<&str>) -> String {
         html.push_str(&format!("<p role=\"alert\">{}</p>", esc(n)));
     }
     html.push_str(&format!("<p class=\"muted\">{}</p>", esc(cus["email"].as_str().unwrap_or_default())));
-    let subs: Vec<Value> = cx.all("subscription").into_iter().filter(|s| s["customer"] == customer && !matches!(s["status"].as_str(), Some("canceled") | Some("incomplete_expired"))).cloned().collect();
+    let subs: Vec<Value> = cx
+        .all("subscription")
+        .into_iter()
+        .filter(|s| {
+            s["customer"] == customer && !matches!(s["status"].as_str(), Some("canceled") | Some("incomplete_expired"))
+        })
+        .cloned()
+        .collect();
     html.push_str("<section aria-labelledby=\"plan-h\"><h2 id=\"plan-h\">Current plan</h2>");
     if subs.is_empty() {
         html.push_str("<p>No active subscription.</p>");
@@ -366,7 +456,11 @@ fn portal_html(cx: &Ctx, session: &Value, notice: Option<&str>) -> String {
                 for p in &prices {
                     let pn = crate::engine::billing::product_name(cx, p);
                     let selected = if p["id"] == item["price"]["id"] { " selected" } else { "" };
-                    options.push_str(&format!("<option value=\"{}\"{selected}>{}</option>", esc(p["id"].as_str().unwrap_or_default()), esc(&price_label(p, &pn))));
+                    options.push_str(&format!(
+                        "<option value=\"{}\"{selected}>{}</option>",
+                        esc(p["id"].as_str().unwrap_or_default()),
+                        esc(&price_label(p, &pn))
+                    ));
                 }
                 html.push_str(&format!(
                     "<form method=\"post\" action=\"/portal/{sid}/subscriptions/{sub_id}/update\"><label for=\"price-{sub_id}\">Plan</label><select id=\"price-{sub_id}\" name=\"price\">{options}</select><button type=\"submit\">Update plan</button></form>"
@@ -440,12 +534,20 @@ fn owned_sub(cx: &Ctx, session: &Value, sub: &str) -> Result<Value, ApiError> {
     Ok(s)
 }
 
-async fn portal_cancel(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path((id, sub)): Path<(String, String)>) -> Response {
+async fn portal_cancel(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Path((id, sub)): Path<(String, String)>,
+) -> Response {
     let Some((acct, session)) = portal_session(&app, &id) else { return not_found("No such portal session.") };
     let base = base(&app, &headers);
     app.with_ctx(&acct, &base, |cx| {
         let r = owned_sub(cx, &session, &sub).and_then(|_| {
-            let conf = session["configuration"].as_str().and_then(|c| cx.get("billing_portal.configuration", c)).cloned().unwrap_or(json!({}));
+            let conf = session["configuration"]
+                .as_str()
+                .and_then(|c| cx.get("billing_portal.configuration", c))
+                .cloned()
+                .unwrap_or(json!({}));
             if conf["features"]["subscription_cancel"]["mode"] == "immediately" {
                 crate::api::billing::cancel_subscription(cx, &sub, &json!({}))
             } else {
@@ -456,16 +558,27 @@ async fn portal_cancel(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path
     })
 }
 
-async fn portal_renew(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path((id, sub)): Path<(String, String)>) -> Response {
+async fn portal_renew(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Path((id, sub)): Path<(String, String)>,
+) -> Response {
     let Some((acct, session)) = portal_session(&app, &id) else { return not_found("No such portal session.") };
     let base = base(&app, &headers);
     app.with_ctx(&acct, &base, |cx| {
-        let r = owned_sub(cx, &session, &sub).and_then(|_| crate::api::billing::update_subscription(cx, &sub, &json!({"cancel_at_period_end": "false"})));
+        let r = owned_sub(cx, &session, &sub).and_then(|_| {
+            crate::api::billing::update_subscription(cx, &sub, &json!({"cancel_at_period_end": "false"}))
+        });
         portal_result(cx, &session, r)
     })
 }
 
-async fn portal_update(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path((id, sub)): Path<(String, String)>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn portal_update(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Path((id, sub)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let Some((acct, session)) = portal_session(&app, &id) else { return not_found("No such portal session.") };
     let base = base(&app, &headers);
     app.with_ctx(&acct, &base, |cx| {
@@ -474,19 +587,38 @@ async fn portal_update(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path
             if s["items"]["data"][0]["price"]["id"] == price.as_str() {
                 return Ok(s);
             }
-            let conf = session["configuration"].as_str().and_then(|c| cx.get("billing_portal.configuration", c)).cloned().unwrap_or(json!({}));
-            if !switchable_prices(cx, &conf, s["currency"].as_str().unwrap_or("usd")).iter().any(|p| p["id"] == price.as_str()) {
+            let conf = session["configuration"]
+                .as_str()
+                .and_then(|c| cx.get("billing_portal.configuration", c))
+                .cloned()
+                .unwrap_or(json!({}));
+            if !switchable_prices(cx, &conf, s["currency"].as_str().unwrap_or("usd"))
+                .iter()
+                .any(|p| p["id"] == price.as_str())
+            {
                 return Err(ApiError::invalid_value("price", "This plan is not available in the portal."));
             }
-            let proration = conf["features"]["subscription_update"]["proration_behavior"].as_str().unwrap_or("create_prorations").to_string();
+            let proration = conf["features"]["subscription_update"]["proration_behavior"]
+                .as_str()
+                .unwrap_or("create_prorations")
+                .to_string();
             let item = s["items"]["data"][0]["id"].as_str().unwrap_or_default().to_string();
-            crate::api::billing::update_subscription(cx, &sub, &json!({"items": [{"id": item, "price": price}], "proration_behavior": proration}))
+            crate::api::billing::update_subscription(
+                cx,
+                &sub,
+                &json!({"items": [{"id": item, "price": price}], "proration_behavior": proration}),
+            )
         });
         portal_result(cx, &session, r)
     })
 }
 
-async fn portal_payment_method(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn portal_payment_method(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let Some((acct, session)) = portal_session(&app, &id) else { return not_found("No such portal session.") };
     let base = base(&app, &headers);
     app.with_ctx(&acct, &base, |cx| {
@@ -497,13 +629,29 @@ async fn portal_payment_method(AxState(app): AxState<Arc<App>>, headers: HeaderM
             let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
             cx.put("payment_method", pm);
             crate::engine::pay::attach(cx, &pm_id, &customer)?;
-            crate::api::customers::update(cx, &customer, &json!({"invoice_settings": {"default_payment_method": pm_id}}))?;
-            let subs: Vec<String> = cx.all("subscription").into_iter().filter(|s| s["customer"] == customer.as_str() && s["default_payment_method"].is_string()).filter_map(|s| s["id"].as_str().map(str::to_string)).collect();
+            crate::api::customers::update(
+                cx,
+                &customer,
+                &json!({"invoice_settings": {"default_payment_method": pm_id}}),
+            )?;
+            let subs: Vec<String> = cx
+                .all("subscription")
+                .into_iter()
+                .filter(|s| s["customer"] == customer.as_str() && s["default_payment_method"].is_string())
+                .filter_map(|s| s["id"].as_str().map(str::to_string))
+                .collect();
             for s in subs {
                 crate::api::billing::update_subscription(cx, &s, &json!({"default_payment_method": pm_id}))?;
             }
             // Stripe retries open invoices of past-due subscriptions with the new card.
-            let open: Vec<String> = cx.all("invoice").into_iter().filter(|i| i["customer"] == customer.as_str() && i["status"] == "open" && i["subscription"].is_string()).filter_map(|i| i["id"].as_str().map(str::to_string)).collect();
+            let open: Vec<String> = cx
+                .all("invoice")
+                .into_iter()
+                .filter(|i| {
+                    i["customer"] == customer.as_str() && i["status"] == "open" && i["subscription"].is_string()
+                })
+                .filter_map(|i| i["id"].as_str().map(str::to_string))
+                .collect();
             for inv in open {
                 let _ = crate::engine::billing::attempt_payment(cx, &inv, Some(&pm_id), false, false);
             }
@@ -521,10 +669,17 @@ fn invoice_html(inv: &Value, error: Option<&str>) -> String {
     let currency = inv["currency"].as_str().unwrap_or("usd");
     let mut rows = String::new();
     for l in inv["lines"]["data"].as_array().cloned().unwrap_or_default() {
-        rows.push_str(&format!("<tr><td>{}</td><td>{}</td></tr>", esc(l["description"].as_str().unwrap_or_default()), money(l["amount"].as_i64().unwrap_or(0), currency)));
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>",
+            esc(l["description"].as_str().unwrap_or_default()),
+            money(l["amount"].as_i64().unwrap_or(0), currency)
+        ));
     }
     let pay = if inv["status"] == "open" {
-        format!("<form method=\"post\" action=\"/invoice/{id}\">{}<button type=\"submit\">Pay</button></form>", card_fields(error))
+        format!(
+            "<form method=\"post\" action=\"/invoice/{id}\">{}<button type=\"submit\">Pay</button></form>",
+            card_fields(error)
+        )
     } else {
         String::new()
     };
@@ -545,7 +700,12 @@ async fn invoice_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -
     }
 }
 
-async fn invoice_pay(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn invoice_pay(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let Some(acct) = account_of(&app, "invoice", &id) else { return not_found("No such invoice.") };
     let base = base(&app, &headers);
     app.with_ctx(&acct, &base, |cx| {
@@ -559,11 +719,13 @@ async fn invoice_pay(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Path(i
         let pm = crate::objects::card_pm(&card, m, y, now);
         let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
         cx.put("payment_method", pm);
-        let r = crate::engine::pay::attach(cx, &pm_id, &customer).and_then(|_| crate::engine::billing::attempt_payment(cx, &id, Some(&pm_id), false, false));
+        let r = crate::engine::pay::attach(cx, &pm_id, &customer)
+            .and_then(|_| crate::engine::billing::attempt_payment(cx, &id, Some(&pm_id), false, false));
         match r {
             Ok(crate::engine::pay::Outcome::Succeeded) => Redirect::to(&format!("/invoice/{id}")).into_response(),
             Ok(crate::engine::pay::Outcome::RequiresAction) => {
-                let pi = cx.get("invoice", &id).and_then(|i| i["_sb_pi"].as_str().map(str::to_string)).unwrap_or_default();
+                let pi =
+                    cx.get("invoice", &id).and_then(|i| i["_sb_pi"].as_str().map(str::to_string)).unwrap_or_default();
                 Redirect::to(&format!("/3ds/{pi}")).into_response()
             }
             Ok(crate::engine::pay::Outcome::Failed(e)) | Err(e) => {
@@ -600,27 +762,44 @@ pub fn pdf_document(lines: &[String]) -> Vec<u8> {
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
     out
 }
 
 async fn invoice_pdf(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
     let Some(acct) = account_of(&app, "invoice", &id) else { return not_found("No such invoice.") };
-    let Some(inv) = app.with_ctx(&acct, "", |cx| cx.get("invoice", &id).cloned()) else { return not_found("No such invoice.") };
+    let Some(inv) = app.with_ctx(&acct, "", |cx| cx.get("invoice", &id).cloned()) else {
+        return not_found("No such invoice.");
+    };
     let currency = inv["currency"].as_str().unwrap_or("usd");
-    let mut lines = vec![format!("Invoice {}", inv["number"].as_str().unwrap_or(&id)), format!("Date: {}", ymd(inv["created"].as_i64().unwrap_or(0))), String::new()];
+    let mut lines = vec![
+        format!("Invoice {}", inv["number"].as_str().unwrap_or(&id)),
+        format!("Date: {}", ymd(inv["created"].as_i64().unwrap_or(0))),
+        String::new(),
+    ];
     for l in inv["lines"]["data"].as_array().cloned().unwrap_or_default() {
-        lines.push(format!("{}  {}", l["description"].as_str().unwrap_or_default(), money(l["amount"].as_i64().unwrap_or(0), currency).replace('€', "EUR ").replace('£', "GBP ")));
+        lines.push(format!(
+            "{}  {}",
+            l["description"].as_str().unwrap_or_default(),
+            money(l["amount"].as_i64().unwrap_or(0), currency).replace('€', "EUR ").replace('£', "GBP ")
+        ));
     }
     lines.push(String::new());
-    lines.push(format!("Total: {}", money(inv["total"].as_i64().unwrap_or(0), currency).replace('€', "EUR ").replace('£', "GBP ")));
+    lines.push(format!(
+        "Total: {}",
+        money(inv["total"].as_i64().unwrap_or(0), currency).replace('€', "EUR ").replace('£', "GBP ")
+    ));
     lines.push(format!("Status: {}", inv["status"].as_str().unwrap_or_default()));
     ([(header::CONTENT_TYPE, "application/pdf")], pdf_document(&lines)).into_response()
 }
 
 async fn receipt_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
     let Some(acct) = account_of(&app, "charge", &id) else { return not_found("No such charge.") };
-    let Some(ch) = app.with_ctx(&acct, "", |cx| cx.get("charge", &id).cloned()) else { return not_found("No such charge.") };
+    let Some(ch) = app.with_ctx(&acct, "", |cx| cx.get("charge", &id).cloned()) else {
+        return not_found("No such charge.");
+    };
     page(
         StatusCode::OK,
         "Receipt",
@@ -645,12 +824,24 @@ mod tests {
     #[test]
     fn card_form_parsing() {
         let now = 1_780_000_000; // 2026-05
-        let f = |n: &str, e: &str, c: &str| HashMap::from([("card_number".to_string(), n.to_string()), ("expiry".to_string(), e.to_string()), ("cvc".to_string(), c.to_string())]);
+        let f = |n: &str, e: &str, c: &str| {
+            HashMap::from([
+                ("card_number".to_string(), n.to_string()),
+                ("expiry".to_string(), e.to_string()),
+                ("cvc".to_string(), c.to_string()),
+            ])
+        };
         let (card, m, y) = parse_card(&f("4242 4242 4242 4242", "12 / 34", "123"), now).unwrap();
         assert_eq!((card.last4.as_str(), m, y), ("4242", 12, 2034));
         assert_eq!(parse_card(&f("4242", "12/34", "123"), now).unwrap_err(), "Your card number is incorrect.");
-        assert_eq!(parse_card(&f("4242424242424242", "01/20", "123"), now).unwrap_err(), "Your card's expiration date is in the past.");
-        assert_eq!(parse_card(&f("4242424242424242", "12/34", "1"), now).unwrap_err(), "Your card's security code is incomplete.");
+        assert_eq!(
+            parse_card(&f("4242424242424242", "01/20", "123"), now).unwrap_err(),
+            "Your card's expiration date is in the past."
+        );
+        assert_eq!(
+            parse_card(&f("4242424242424242", "12/34", "1"), now).unwrap_err(),
+            "Your card's security code is incomplete."
+        );
     }
 
     #[test]

@@ -165,7 +165,14 @@ pub fn kind_label(kind: &str) -> &str {
 
 impl<'a> Ctx<'a> {
     pub fn new(st: &'a mut State, acct: &str, base_url: &str) -> Self {
-        Ctx { st, acct: acct.to_string(), base_url: base_url.to_string(), request_id: None, idem_key: None, events: Vec::new() }
+        Ctx {
+            st,
+            acct: acct.to_string(),
+            base_url: base_url.to_string(),
+            request_id: None,
+            idem_key: None,
+            events: Vec::new(),
+        }
     }
 
     pub fn now(&self) -> i64 {
@@ -341,7 +348,9 @@ impl<'a> Ctx<'a> {
 /// A copy of an object without the sandbox's private `_sb_*` fields.
 pub fn public(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.iter().filter(|(k, _)| !k.starts_with("_sb_")).map(|(k, v)| (k.clone(), public(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter().filter(|(k, _)| !k.starts_with("_sb_")).map(|(k, v)| (k.clone(), public(v))).collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(public).collect()),
         other => other.clone(),
     }
@@ -368,12 +377,13 @@ pub fn p_i64(p: &Value, key: &str) -> ApiResult<Option<i64>> {
     match p.get(key) {
         None => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => s
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| ApiError::invalid_value(key, format!("Invalid integer: {s}")).with_code("parameter_invalid_integer")),
+        Some(Value::String(s)) => s.parse::<i64>().map(Some).map_err(|_| {
+            ApiError::invalid_value(key, format!("Invalid integer: {s}")).with_code("parameter_invalid_integer")
+        }),
         Some(Value::Number(n)) => Ok(n.as_i64()),
-        Some(_) => Err(ApiError::invalid_value(key, format!("Invalid integer: {key}")).with_code("parameter_invalid_integer")),
+        Some(_) => {
+            Err(ApiError::invalid_value(key, format!("Invalid integer: {key}")).with_code("parameter_invalid_integer"))
+        }
     }
 }
 
@@ -424,7 +434,12 @@ pub fn merge_metadata(current: &Value, p: &Value) -> ApiResult<Value> {
                         }
                         out.insert(k.clone(), json!(s));
                     }
-                    None => return Err(ApiError::invalid_value(&format!("metadata[{k}]"), "Invalid metadata value: must be a string.")),
+                    None => {
+                        return Err(ApiError::invalid_value(
+                            &format!("metadata[{k}]"),
+                            "Invalid metadata value: must be a string.",
+                        ))
+                    }
                 }
             }
         }
@@ -453,8 +468,11 @@ pub fn obj_mut(v: &mut Value) -> &mut Map<String, Value> {
 pub fn paginate(items: Vec<Value>, p: &Value, url: &str) -> ApiResult<Value> {
     let limit = p_i64(p, "limit")?.unwrap_or(10);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_value("limit", "This value must be greater than 1 and less than or equal to 100.")
-            .with_code("parameter_invalid_integer"));
+        return Err(ApiError::invalid_value(
+            "limit",
+            "This value must be greater than 1 and less than or equal to 100.",
+        )
+        .with_code("parameter_invalid_integer"));
     }
     let limit = limit as usize;
     let (page, has_more) = if let Some(after) = p_nonempty(p, "starting_after") {
@@ -516,7 +534,14 @@ pub fn expand(cx: &Ctx, v: &mut Value, paths: &[String]) {
 /// Fields Stripe only includes when expanded: a session's `line_items`, a customer's
 /// `subscriptions`.
 fn add_includable(cx: &Ctx, v: &mut Value, paths: &[String]) {
-    let wants = |name: &str| paths.iter().any(|p| p == name || p.starts_with(&format!("{name}.")) || p == &format!("data.{name}") || p.starts_with(&format!("data.{name}.")));
+    let wants = |name: &str| {
+        paths.iter().any(|p| {
+            p == name
+                || p.starts_with(&format!("{name}."))
+                || p == &format!("data.{name}")
+                || p.starts_with(&format!("data.{name}."))
+        })
+    };
     let mut fill = |obj: &mut Value| {
         let id = obj["id"].as_str().unwrap_or_default().to_string();
         if obj["object"] == "checkout.session" && wants("line_items") {
@@ -526,7 +551,12 @@ fn add_includable(cx: &Ctx, v: &mut Value, paths: &[String]) {
             }
         }
         if obj["object"] == "customer" && wants("subscriptions") {
-            let subs: Vec<Value> = cx.all("subscription").into_iter().filter(|s| s["customer"] == id.as_str() && s["status"] != "canceled").map(public).collect();
+            let subs: Vec<Value> = cx
+                .all("subscription")
+                .into_iter()
+                .filter(|s| s["customer"] == id.as_str() && s["status"] != "canceled")
+                .map(public)
+                .collect();
             obj["subscriptions"] = list_of(subs, &format!("/v1/customers/{id}/subscriptions"));
         }
     };
@@ -613,7 +643,10 @@ mod tests {
     #[test]
     fn metadata_merge_rules() {
         let cur = json!({"a": "1", "b": "2"});
-        assert_eq!(merge_metadata(&cur, &json!({"metadata": {"a": "", "c": "3"}})).unwrap(), json!({"b": "2", "c": "3"}));
+        assert_eq!(
+            merge_metadata(&cur, &json!({"metadata": {"a": "", "c": "3"}})).unwrap(),
+            json!({"b": "2", "c": "3"})
+        );
         assert_eq!(merge_metadata(&cur, &json!({"metadata": ""})).unwrap(), json!({}));
         assert_eq!(merge_metadata(&cur, &json!({})).unwrap(), cur);
     }
@@ -640,7 +673,8 @@ mod tests {
         let mut cx = Ctx::new(&mut st, PLATFORM, "http://x");
         cx.put("customer", json!({"id": "cus_1", "object": "customer", "_sb_x": 1}));
         cx.put("invoice", json!({"id": "in_1", "object": "invoice", "customer": "cus_1"}));
-        let mut list = json!({"object": "list", "data": [{"id": "sub_1", "latest_invoice": "in_1", "customer": "cus_1"}]});
+        let mut list =
+            json!({"object": "list", "data": [{"id": "sub_1", "latest_invoice": "in_1", "customer": "cus_1"}]});
         expand(&cx, &mut list, &["data.latest_invoice.customer".to_string()]);
         assert_eq!(list["data"][0]["latest_invoice"]["customer"]["object"], "customer");
         assert!(list["data"][0]["latest_invoice"]["customer"].get("_sb_x").is_none());

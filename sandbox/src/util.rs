@@ -118,7 +118,26 @@ pub fn html_escape(s: &str) -> String {
 /// Formats minor units for display: 1999 usd → "$19.99"; zero-decimal currencies as is.
 pub fn money(amount: i64, currency: &str) -> String {
     let cur = currency.to_ascii_lowercase();
-    let zero_decimal = matches!(cur.as_str(), "jpy" | "krw" | "vnd" | "clp" | "isk" | "ugx" | "xaf" | "xof" | "pyg" | "rwf" | "kmf" | "gnf" | "bif" | "djf" | "mga" | "vuv" | "xpf");
+    let zero_decimal = matches!(
+        cur.as_str(),
+        "jpy"
+            | "krw"
+            | "vnd"
+            | "clp"
+            | "isk"
+            | "ugx"
+            | "xaf"
+            | "xof"
+            | "pyg"
+            | "rwf"
+            | "kmf"
+            | "gnf"
+            | "bif"
+            | "djf"
+            | "mga"
+            | "vuv"
+            | "xpf"
+    );
     let sign = if amount < 0 { "-" } else { "" };
     let a = amount.abs();
     let sym = match cur.as_str() {

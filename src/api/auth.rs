@@ -68,9 +68,7 @@ pub async fn signup(email: String, password: String) -> Result<(), AppError> {
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{auth, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
-    let outcome =
-        auth::log_in(&ctx.state.db, &ctx.state.login_limiter, ctx.client_ip, &email, &password)
-            .await;
+    let outcome = auth::log_in(&ctx.state.db, &ctx.state.login_limiter, ctx.client_ip, &email, &password).await;
     match outcome {
         Ok(user) => ctx.start_session(user.id, "/account").await,
         Err(error) => Err(ctx.refuse(AuthForm::Login, &email, error).await),

@@ -196,9 +196,7 @@ pub async fn preview_plan_change(plan: String, interval: String) -> Result<PlanC
     use crate::server::{billing::plan_change, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else { return Err(AppError::Unauthorized) };
-    plan_change::preview(&ctx.state, &user, &plan, parse_interval(Some(&interval)))
-        .await
-        .map_err(AppError::from)
+    plan_change::preview(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await.map_err(AppError::from)
 }
 
 #[server(endpoint = "billing/change_plan")]

@@ -208,9 +208,8 @@ async fn bench_accept(database_url: &str, events: usize, concurrency: usize) -> 
     // against the next run.
     let drain = Instant::now();
     loop {
-        let due: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status = 'pending'")
-            .fetch_one(&pool)
-            .await?;
+        let due: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status = 'pending'").fetch_one(&pool).await?;
         if due == 0 {
             break;
         }

@@ -220,9 +220,7 @@ impl TryFrom<RawCatalog> for Catalog {
                 Some(_) if monthly.is_none() && yearly.is_none() => {
                     return Err(CatalogError::TrialOnFreePlan(key.to_string()))
                 }
-                Some(days) if !(1..=730).contains(&days) => {
-                    return Err(CatalogError::BadTrial(key.to_string()))
-                }
+                Some(days) if !(1..=730).contains(&days) => return Err(CatalogError::BadTrial(key.to_string())),
                 _ => {}
             }
             plans.push(Plan {
@@ -271,9 +269,7 @@ impl Catalog {
     pub fn plan_for_lookup_key(&self, lookup_key: &str) -> Option<(&Plan, BillingInterval)> {
         self.plans.iter().find_map(|plan| {
             [BillingInterval::Month, BillingInterval::Year].into_iter().find_map(|interval| {
-                plan.price(interval)
-                    .filter(|spec| spec.lookup_key == lookup_key)
-                    .map(|_| (plan, interval))
+                plan.price(interval).filter(|spec| spec.lookup_key == lookup_key).map(|_| (plan, interval))
             })
         })
     }
@@ -302,8 +298,7 @@ mod tests {
 
     #[test]
     fn derives_lookup_keys_from_plan_and_interval() {
-        let c = catalog(vec![raw_plan("free", None, None), raw_plan("pro", Some(2900), Some(29000))])
-            .unwrap();
+        let c = catalog(vec![raw_plan("free", None, None), raw_plan("pro", Some(2900), Some(29000))]).unwrap();
         let keys: Vec<_> = c.prices().map(|p| p.lookup_key.as_str()).collect();
         assert_eq!(keys, ["pro_monthly", "pro_yearly"]);
         assert!(c.plan("free").unwrap().is_free());

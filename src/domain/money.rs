@@ -39,8 +39,8 @@ impl Currency {
     /// Digits after the decimal point. Stripe's zero-decimal currencies have none.
     pub fn exponent(&self) -> u32 {
         const ZERO_DECIMAL: [&str; 16] = [
-            "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
-            "vuv", "xaf", "xof", "xpf",
+            "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof",
+            "xpf",
         ];
         if ZERO_DECIMAL.contains(&self.as_str()) {
             0
@@ -193,14 +193,8 @@ mod tests {
     fn adding_refuses_mixed_currencies_and_overflow() {
         let eur = Currency::parse("eur").unwrap();
         assert_eq!(Money::new(1, usd()).checked_add(Money::new(2, usd())), Ok(Money::new(3, usd())));
-        assert!(matches!(
-            Money::new(1, usd()).checked_add(Money::new(2, eur)),
-            Err(MoneyError::CurrencyMismatch(..))
-        ));
-        assert_eq!(
-            Money::new(i64::MAX, usd()).checked_add(Money::new(1, usd())),
-            Err(MoneyError::Overflow)
-        );
+        assert!(matches!(Money::new(1, usd()).checked_add(Money::new(2, eur)), Err(MoneyError::CurrencyMismatch(..))));
+        assert_eq!(Money::new(i64::MAX, usd()).checked_add(Money::new(1, usd())), Err(MoneyError::Overflow));
     }
 
     #[test]

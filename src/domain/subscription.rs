@@ -77,10 +77,7 @@ impl SubscriptionStatus {
 impl FromStr for SubscriptionStatus {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| UnknownStatus(s.to_string()))
+        Self::ALL.into_iter().find(|status| status.as_str() == s).ok_or_else(|| UnknownStatus(s.to_string()))
     }
 }
 
@@ -117,12 +114,8 @@ mod tests {
 
     #[test]
     fn only_active_trialing_and_past_due_grant_access() {
-        let granting: Vec<_> =
-            SubscriptionStatus::ALL.into_iter().filter(|s| s.grants_access()).collect();
-        assert_eq!(
-            granting,
-            [SubscriptionStatus::Trialing, SubscriptionStatus::Active, SubscriptionStatus::PastDue]
-        );
+        let granting: Vec<_> = SubscriptionStatus::ALL.into_iter().filter(|s| s.grants_access()).collect();
+        assert_eq!(granting, [SubscriptionStatus::Trialing, SubscriptionStatus::Active, SubscriptionStatus::PastDue]);
     }
 
     #[test]

@@ -103,9 +103,7 @@ pub async fn run() -> ExitCode {
             let path = catalog.unwrap_or_else(|| config.catalog_path.clone());
             crate::server::catalog::command::catalog_sync(&config, &path).await.map(|()| ExitCode::SUCCESS)
         }
-        Command::Reconcile => {
-            crate::server::webhooks::reconcile::command(&config).await.map(|_| ExitCode::SUCCESS)
-        }
+        Command::Reconcile => crate::server::webhooks::reconcile::command(&config).await.map(|_| ExitCode::SUCCESS),
     };
     match outcome {
         Ok(code) => code,
@@ -139,11 +137,7 @@ async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn admin_create(
-    config: Config,
-    email: &str,
-    password: Option<String>,
-) -> anyhow::Result<ExitCode> {
+async fn admin_create(config: Config, email: &str, password: Option<String>) -> anyhow::Result<ExitCode> {
     let email = match Email::parse(email) {
         Ok(email) => email,
         Err(e) => {
@@ -151,8 +145,7 @@ async fn admin_create(
             return Ok(ExitCode::from(CONFIG_ERROR));
         }
     };
-    let Some(raw) = password.or_else(|| std::env::var("ADMIN_PASSWORD").ok()).filter(|p| !p.is_empty())
-    else {
+    let Some(raw) = password.or_else(|| std::env::var("ADMIN_PASSWORD").ok()).filter(|p| !p.is_empty()) else {
         eprintln!("--password: required (or set ADMIN_PASSWORD)");
         return Ok(ExitCode::from(CONFIG_ERROR));
     };
@@ -197,9 +190,7 @@ async fn doctor(config: Config) -> anyhow::Result<ExitCode> {
     let mut healthy = true;
     let stripe = &config.stripe;
     let mode = match (stripe.mode(), stripe.api_base.as_ref()) {
-        (StripeMode::Sandbox, None) => {
-            "sandbox (no STRIPE_SECRET_KEY: `serve` starts the embedded sandbox)".to_owned()
-        }
+        (StripeMode::Sandbox, None) => "sandbox (no STRIPE_SECRET_KEY: `serve` starts the embedded sandbox)".to_owned(),
         (StripeMode::Sandbox, Some(base)) => format!("sandbox (external, at {base})"),
         (StripeMode::Test, _) => "test (STRIPE_SECRET_KEY is a test key)".to_owned(),
         (StripeMode::Live, _) => "live (STRIPE_SECRET_KEY is a live key)".to_owned(),
@@ -344,10 +335,7 @@ mod tests {
             Some(Command::Catalog { command: CatalogCommand::Sync { catalog: Some(ref catalog) } }) if catalog.as_os_str() == "x.toml"
         ));
         let cli = Cli::try_parse_from(["tollgate", "admin", "create", "--email", "a@b.co"]).unwrap();
-        assert!(matches!(
-            cli.command,
-            Some(Command::Admin { command: AdminCommand::Create { password: None, .. } })
-        ));
+        assert!(matches!(cli.command, Some(Command::Admin { command: AdminCommand::Create { password: None, .. } })));
         assert!(Cli::try_parse_from(["tollgate", "admin", "create"]).is_err());
     }
 

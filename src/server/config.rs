@@ -55,10 +55,7 @@ impl DatabaseUrl {
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             Backend::Postgres
         } else {
-            return Err(ConfigError::new(
-                var,
-                "expected a URL starting with sqlite:// or postgres://",
-            ));
+            return Err(ConfigError::new(var, "expected a URL starting with sqlite:// or postgres://"));
         };
         if backend == Backend::Postgres {
             Url::parse(raw).map_err(|e| ConfigError::new(var, format!("not a valid URL ({e})")))?;
@@ -212,23 +209,15 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
 
-        let database_url =
-            DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
-        let app_url = parse_http_url(
-            "APP_URL",
-            &get("APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.into()),
-        )?;
+        let database_url = DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
+        let app_url = parse_http_url("APP_URL", &get("APP_URL").unwrap_or_else(|| DEFAULT_APP_URL.into()))?;
         let site_addr = get("LEPTOS_SITE_ADDR")
             .unwrap_or_else(|| DEFAULT_SITE_ADDR.into())
             .parse::<SocketAddr>()
-            .map_err(|_| {
-                ConfigError::new("LEPTOS_SITE_ADDR", "expected IP:PORT, like 127.0.0.1:3000")
-            })?;
+            .map_err(|_| ConfigError::new("LEPTOS_SITE_ADDR", "expected IP:PORT, like 127.0.0.1:3000"))?;
 
         let secret_key = get("STRIPE_SECRET_KEY")
-            .map(|key| {
-                with_prefix("STRIPE_SECRET_KEY", key, &["sk_test_", "sk_live_", "rk_test_", "rk_live_"])
-            })
+            .map(|key| with_prefix("STRIPE_SECRET_KEY", key, &["sk_test_", "sk_live_", "rk_test_", "rk_live_"]))
             .transpose()?
             .map(SecretString::from);
         let publishable_key = get("STRIPE_PUBLISHABLE_KEY")
@@ -239,24 +228,16 @@ impl Config {
                 list.split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(|s| {
-                        with_prefix("STRIPE_WEBHOOK_SECRET", s.to_owned(), &["whsec_"])
-                            .map(SecretString::from)
-                    })
+                    .map(|s| with_prefix("STRIPE_WEBHOOK_SECRET", s.to_owned(), &["whsec_"]).map(SecretString::from))
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?
             .unwrap_or_default();
-        let api_base = get("STRIPE_API_BASE")
-            .map(|raw| parse_http_url("STRIPE_API_BASE", &raw))
-            .transpose()?;
+        let api_base = get("STRIPE_API_BASE").map(|raw| parse_http_url("STRIPE_API_BASE", &raw)).transpose()?;
         let webhook_tolerance_secs = get("STRIPE_WEBHOOK_TOLERANCE_SECS")
             .map(|raw| {
                 raw.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    ConfigError::new(
-                        "STRIPE_WEBHOOK_TOLERANCE_SECS",
-                        "expected a positive whole number of seconds",
-                    )
+                    ConfigError::new("STRIPE_WEBHOOK_TOLERANCE_SECS", "expected a positive whole number of seconds")
                 })
             })
             .transpose()?
@@ -264,16 +245,12 @@ impl Config {
 
         let admin = match (get("ADMIN_EMAIL"), lookup("ADMIN_PASSWORD").filter(|p| !p.is_empty())) {
             (None, None) => None,
-            (Some(_), None) => {
-                return Err(ConfigError::new("ADMIN_PASSWORD", "must be set when ADMIN_EMAIL is set"))
-            }
+            (Some(_), None) => return Err(ConfigError::new("ADMIN_PASSWORD", "must be set when ADMIN_EMAIL is set")),
             // A password alone is not a bootstrap request: `admin create --email` reads it.
             (None, Some(_)) => None,
             (Some(email), Some(password)) => Some(AdminBootstrap {
-                email: Email::parse(&email)
-                    .map_err(|e| ConfigError::new("ADMIN_EMAIL", e.to_string()))?,
-                password: Password::parse(&password)
-                    .map_err(|e| ConfigError::new("ADMIN_PASSWORD", e.to_string()))?,
+                email: Email::parse(&email).map_err(|e| ConfigError::new("ADMIN_EMAIL", e.to_string()))?,
+                password: Password::parse(&password).map_err(|e| ConfigError::new("ADMIN_PASSWORD", e.to_string()))?,
             }),
         };
 
@@ -282,24 +259,18 @@ impl Config {
                 Ok(url) if ["smtp", "smtps"].contains(&url.scheme()) && url.host().is_some() => {
                     Ok(SecretString::from(raw))
                 }
-                _ => Err(ConfigError::new(
-                    "SMTP_URL",
-                    "expected smtp://[user:password@]host[:port] or smtps://…",
-                )),
+                _ => Err(ConfigError::new("SMTP_URL", "expected smtp://[user:password@]host[:port] or smtps://…")),
             })
             .transpose()?;
 
-        let trust_proxy_headers = get("TRUST_PROXY_HEADERS")
-            .map(|raw| parse_bool("TRUST_PROXY_HEADERS", &raw))
-            .transpose()?
-            .unwrap_or(false);
+        let trust_proxy_headers =
+            get("TRUST_PROXY_HEADERS").map(|raw| parse_bool("TRUST_PROXY_HEADERS", &raw)).transpose()?.unwrap_or(false);
 
         let catalog_path = PathBuf::from(get("CATALOG_PATH").unwrap_or_else(|| "catalog.toml".into()));
         let reconcile_interval_secs = get("RECONCILE_INTERVAL_SECS")
             .map(|raw| {
-                raw.parse::<u64>().map_err(|_| {
-                    ConfigError::new("RECONCILE_INTERVAL_SECS", "expected whole seconds (0 turns it off)")
-                })
+                raw.parse::<u64>()
+                    .map_err(|_| ConfigError::new("RECONCILE_INTERVAL_SECS", "expected whole seconds (0 turns it off)"))
             })
             .transpose()?
             .unwrap_or(DEFAULT_RECONCILE_INTERVAL_SECS);
@@ -341,8 +312,7 @@ impl Config {
             production,
             reload_port: get("LEPTOS_RELOAD_PORT")
                 .map(|raw| {
-                    raw.parse::<u32>()
-                        .map_err(|_| ConfigError::new("LEPTOS_RELOAD_PORT", "expected a port number"))
+                    raw.parse::<u32>().map_err(|_| ConfigError::new("LEPTOS_RELOAD_PORT", "expected a port number"))
                 })
                 .transpose()?
                 .unwrap_or(3001),
@@ -356,13 +326,7 @@ impl Config {
             database_url,
             app_url,
             site_addr,
-            stripe: StripeConfig {
-                secret_key,
-                publishable_key,
-                webhook_secrets,
-                api_base,
-                webhook_tolerance_secs,
-            },
+            stripe: StripeConfig { secret_key, publishable_key, webhook_secrets, api_base, webhook_tolerance_secs },
             admin,
             smtp_url,
             trust_proxy_headers,
@@ -420,8 +384,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -499,16 +462,10 @@ mod tests {
         assert_eq!(error_variable(&[("APP_URL", "localhost:3000")]), "APP_URL");
         assert_eq!(error_variable(&[("LEPTOS_SITE_ADDR", "nope")]), "LEPTOS_SITE_ADDR");
         assert_eq!(error_variable(&[("STRIPE_SECRET_KEY", "pk_test_x")]), "STRIPE_SECRET_KEY");
-        assert_eq!(
-            error_variable(&[("STRIPE_PUBLISHABLE_KEY", "sk_test_x")]),
-            "STRIPE_PUBLISHABLE_KEY"
-        );
+        assert_eq!(error_variable(&[("STRIPE_PUBLISHABLE_KEY", "sk_test_x")]), "STRIPE_PUBLISHABLE_KEY");
         assert_eq!(error_variable(&[("STRIPE_WEBHOOK_SECRET", "whsec_a,oops")]), "STRIPE_WEBHOOK_SECRET");
         assert_eq!(error_variable(&[("STRIPE_API_BASE", "ftp://x")]), "STRIPE_API_BASE");
-        assert_eq!(
-            error_variable(&[("STRIPE_WEBHOOK_TOLERANCE_SECS", "5m")]),
-            "STRIPE_WEBHOOK_TOLERANCE_SECS"
-        );
+        assert_eq!(error_variable(&[("STRIPE_WEBHOOK_TOLERANCE_SECS", "5m")]), "STRIPE_WEBHOOK_TOLERANCE_SECS");
         assert_eq!(error_variable(&[("SMTP_URL", "mail.example.com")]), "SMTP_URL");
         assert_eq!(error_variable(&[("METRICS_TOKEN", "short")]), "METRICS_TOKEN");
         assert_eq!(error_variable(&[("TRUST_PROXY_HEADERS", "maybe")]), "TRUST_PROXY_HEADERS");
@@ -523,12 +480,8 @@ mod tests {
             error_variable(&[("ADMIN_EMAIL", "not-an-email"), ("ADMIN_PASSWORD", "long enough")]),
             "ADMIN_EMAIL"
         );
-        assert_eq!(
-            error_variable(&[("ADMIN_EMAIL", "a@b.co"), ("ADMIN_PASSWORD", "short")]),
-            "ADMIN_PASSWORD"
-        );
-        let c = config(&[("ADMIN_EMAIL", "Boss@Example.com"), ("ADMIN_PASSWORD", "long enough")])
-            .unwrap();
+        assert_eq!(error_variable(&[("ADMIN_EMAIL", "a@b.co"), ("ADMIN_PASSWORD", "short")]), "ADMIN_PASSWORD");
+        let c = config(&[("ADMIN_EMAIL", "Boss@Example.com"), ("ADMIN_PASSWORD", "long enough")]).unwrap();
         assert_eq!(c.admin.unwrap().email.as_str(), "boss@example.com");
     }
 

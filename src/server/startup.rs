@@ -10,15 +10,15 @@ use secrecy::SecretString;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::server::{
+    auth::{self, LoginLimiter},
     billing::price_book::PriceBook,
     catalog,
-    stripe::client::StripeClient,
-    webhooks::jobs,
-    auth::{self, LoginLimiter},
     config::{Config, StripeMode, SANDBOX_SECRET_KEY},
     db::Db,
     http,
     state::{AppState, StripeRuntime},
+    stripe::client::StripeClient,
+    webhooks::jobs,
 };
 
 const STRIPE_API_BASE: &str = "https://api.stripe.com";
@@ -41,8 +41,8 @@ impl Application {
         }
 
         let (stripe, sandbox) = resolve_stripe(&config).await?;
-        let stripe_client = StripeClient::new(&stripe.secret_key, Some(&stripe.api_base))
-            .context("building the Stripe client")?;
+        let stripe_client =
+            StripeClient::new(&stripe.secret_key, Some(&stripe.api_base)).context("building the Stripe client")?;
 
         let listener = TcpListener::bind(config.site_addr)
             .await
@@ -96,13 +96,10 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self { listener, router, state, sandbox } = self;
         let background = spawn_background_tasks(&state);
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP");
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving HTTP");
         for task in background {
             task.abort();
         }
@@ -115,14 +112,9 @@ impl Application {
     }
 }
 
-async fn resolve_stripe(
-    config: &Config,
-) -> anyhow::Result<(StripeRuntime, Option<stripe_sandbox::RunningSandbox>)> {
+async fn resolve_stripe(config: &Config) -> anyhow::Result<(StripeRuntime, Option<stripe_sandbox::RunningSandbox>)> {
     let stripe = &config.stripe;
-    let secret_key = stripe
-        .secret_key
-        .clone()
-        .unwrap_or_else(|| SecretString::from(SANDBOX_SECRET_KEY.to_owned()));
+    let secret_key = stripe.secret_key.clone().unwrap_or_else(|| SecretString::from(SANDBOX_SECRET_KEY.to_owned()));
     let mut sandbox = None;
     let api_base = match &stripe.api_base {
         Some(url) => url.as_str().trim_end_matches('/').to_owned(),
@@ -142,15 +134,7 @@ async fn resolve_stripe(
     } else {
         tracing::info!(mode = mode.as_str(), %api_base, "Stripe mode");
     }
-    Ok((
-        StripeRuntime {
-            mode,
-            api_base,
-            secret_key,
-            publishable_key: stripe.publishable_key.clone(),
-        },
-        sandbox,
-    ))
+    Ok((StripeRuntime { mode, api_base, secret_key, publishable_key: stripe.publishable_key.clone() }, sandbox))
 }
 
 fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {

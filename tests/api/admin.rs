@@ -44,15 +44,29 @@ const ADMIN_MONEY_FUNCTIONS: [(&str, &[(&str, &str)], &str); 5] = [
         &[("payment", "pi_matrix"), ("amount", "1.00"), ("reason", "duplicate"), ("token", "0123456789abcdef0123")],
         "No such payment.",
     ),
-    ("admin_plan_change_form", &[("customer", "cus_matrix"), ("price", "platinum_monthly")], "There is no such price in the catalog."),
+    (
+        "admin_plan_change_form",
+        &[("customer", "cus_matrix"), ("price", "platinum_monthly")],
+        "There is no such price in the catalog.",
+    ),
     (
         "admin_change_plan",
-        &[("customer", "cus_matrix"), ("subscription", "sub_matrix"), ("price", "platinum_monthly"), ("token", "0123456789abcdef0123")],
+        &[
+            ("customer", "cus_matrix"),
+            ("subscription", "sub_matrix"),
+            ("price", "platinum_monthly"),
+            ("token", "0123456789abcdef0123"),
+        ],
         "There is no such price in the catalog.",
     ),
     (
         "admin_set_renewal",
-        &[("customer", "cus_nobody"), ("subscription", "sub_matrix"), ("action", "cancel"), ("token", "0123456789abcdef0123")],
+        &[
+            ("customer", "cus_nobody"),
+            ("subscription", "sub_matrix"),
+            ("action", "cancel"),
+            ("token", "0123456789abcdef0123"),
+        ],
         "This customer has no subscription to change.",
     ),
 ];
@@ -157,8 +171,7 @@ async fn navigation_matches_who_is_looking() {
 async fn restarting_resets_the_admin_password_from_the_environment() {
     let app = spawn_app().await;
     let vars = test_vars(&app.database.url, &[("ADMIN_PASSWORD", "a brand new password")]);
-    let config =
-        tollgate::server::config::Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+    let config = tollgate::server::config::Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
     let second = tollgate::server::startup::Application::build(config).await.unwrap();
     drop(second);
     assert_redirect(&app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await, "/login");

@@ -59,22 +59,37 @@ async fn the_customer_page_shows_a_timeline_with_stripe_links() {
     let pool = app.db.pool().clone();
     linked_customer(&app, "cara.pages@example.com", "cus_cara").await;
     subscription(&pool, "sub_cara", "cus_cara", "active", "pro_monthly").await;
-    exec(&pool, "INSERT INTO invoices (id, customer_id, subscription_id, status, amount_due, amount_paid, \
+    exec(
+        &pool,
+        "INSERT INTO invoices (id, customer_id, subscription_id, status, amount_due, amount_paid, \
         amount_remaining, currency, attempt_count, period_start, period_end, created, synced_at) \
-        VALUES ('in_cara', 'cus_cara', 'sub_cara', 'paid', 2900, 2900, 0, 'usd', 1, 0, 0, 1700000100, 0)").await;
-    exec(&pool, "INSERT INTO emails (cause_key, kind, to_address, subject, body, status, created_at) \
-        VALUES ('k1', 'receipt', 'cara.pages@example.com', 'Your receipt', 'Thanks', 'stored', 1700000200)").await;
-    exec(&pool, "INSERT INTO audit_log (actor_email, action, subject_type, subject_id, customer_id, ip, \
+        VALUES ('in_cara', 'cus_cara', 'sub_cara', 'paid', 2900, 2900, 0, 'usd', 1, 0, 0, 1700000100, 0)",
+    )
+    .await;
+    exec(
+        &pool,
+        "INSERT INTO emails (cause_key, kind, to_address, subject, body, status, created_at) \
+        VALUES ('k1', 'receipt', 'cara.pages@example.com', 'Your receipt', 'Thanks', 'stored', 1700000200)",
+    )
+    .await;
+    exec(
+        &pool,
+        "INSERT INTO audit_log (actor_email, action, subject_type, subject_id, customer_id, ip, \
         before_state, after_state, created_at) VALUES ('admin@x', 'webhook_event.replay', 'webhook_event', \
-        'evt_cara', 'cus_cara', '127.0.0.1', 'dead', 'pending', 1700000300)").await;
+        'evt_cara', 'cus_cara', '127.0.0.1', 'dead', 'pending', 1700000300)",
+    )
+    .await;
     app.log_in_as_admin().await;
 
     let html = app.page("/admin/customers/cus_cara").await;
     assert!(html.contains("<h1>cara.pages@example.com</h1>"), "{html}");
     assert!(html.contains(r#"href="https://dashboard.stripe.com/test/customers/cus_cara""#), "test-mode link");
     assert!(html.contains(r#"href="https://dashboard.stripe.com/test/invoices/in_cara""#));
-    let (audit, email, invoice) =
-        (html.find("webhook_event.replay").unwrap(), html.find("Your receipt").unwrap(), html.find("Invoice in_cara").unwrap());
+    let (audit, email, invoice) = (
+        html.find("webhook_event.replay").unwrap(),
+        html.find("Your receipt").unwrap(),
+        html.find("Invoice in_cara").unwrap(),
+    );
     assert!(audit < email && email < invoice, "newest first");
 
     let missing = app.page("/admin/customers/cus_nobody").await;
@@ -84,8 +99,12 @@ async fn the_customer_page_shows_a_timeline_with_stripe_links() {
 #[tokio::test]
 async fn the_mailbox_and_status_pages_render() {
     let app = spawn_app().await;
-    exec(app.db.pool(), "INSERT INTO emails (cause_key, kind, to_address, subject, body, status, created_at) \
-        VALUES ('k2', 'welcome', 'dan@example.com', 'Welcome aboard', 'Hello Dan', 'stored', 1700000000)").await;
+    exec(
+        app.db.pool(),
+        "INSERT INTO emails (cause_key, kind, to_address, subject, body, status, created_at) \
+        VALUES ('k2', 'welcome', 'dan@example.com', 'Welcome aboard', 'Hello Dan', 'stored', 1700000000)",
+    )
+    .await;
     app.log_in_as_admin().await;
 
     let mail = app.page("/admin/mail").await;
@@ -96,7 +115,10 @@ async fn the_mailbox_and_status_pages_render() {
     assert!(status.contains("<dt>Mode</dt><dd>sandbox</dd>"), "{status}");
     assert!(status.contains("2026-09-30.endive"));
     assert!(status.contains("Go-live checklist: ") && status.contains(" of 14"));
-    assert!(status.contains("<dt>Customer portal</dt><dd>configured</dd>"), "the sandbox has a default portal configuration");
+    assert!(
+        status.contains("<dt>Customer portal</dt><dd>configured</dd>"),
+        "the sandbox has a default portal configuration"
+    );
     assert!(status.contains("<strong>Missing: </strong>Tax collection (Stripe Tax)"), "tax is not built and says so");
     assert!(status.contains("<strong>Missing: </strong>Live Stripe keys"));
 }

@@ -23,7 +23,12 @@ async fn the_admin_refunds_part_of_a_payment_after_confirming_and_sees_it_after_
 
     // Too much is refused with the reason, nothing is sent to Stripe.
     let form = |amount: &'static str| {
-        vec![("payment", payment_id.clone()), ("amount", amount.to_string()), ("reason", "requested_by_customer".into()), ("token", token.clone())]
+        vec![
+            ("payment", payment_id.clone()),
+            ("amount", amount.to_string()),
+            ("reason", "requested_by_customer".into()),
+            ("token", token.clone()),
+        ]
     };
     let post = |fields: Vec<(&'static str, String)>| {
         let client = &app.client;

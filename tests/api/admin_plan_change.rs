@@ -79,18 +79,29 @@ async fn an_admin_upgrade_applies_now_with_proration_once_and_is_audited() {
 
     let page = app.page(&format!("/admin/customers/{customer}")).await;
     assert!(page.contains("Manage subscription") && page.contains("Pro (monthly)"), "{page}");
-    assert!(form_action(&page, "Change plan").as_deref() == Some(&format!("/admin/customers/{customer}/plan")[..]), "{page}");
+    assert!(
+        form_action(&page, "Change plan").as_deref() == Some(&format!("/admin/customers/{customer}/plan")[..]),
+        "{page}"
+    );
     assert!(page.contains(r#"<option value="business_monthly">"#), "catalog prices offered: {page}");
     assert!(!page.contains(r#"<option value="pro_monthly">"#), "the current price is not offered");
 
     let confirm_path = format!("/admin/customers/{customer}/plan?price=business_monthly");
     let confirm = app.page(&confirm_path).await;
     assert!(confirm.contains(r#"class="to-plan">Business (monthly)<"#), "{confirm}");
-    assert!(confirm.contains(r#"class="due-now">$"#) && !confirm.contains(r#"class="due-now">$0.00<"#), "a prorated charge is previewed: {confirm}");
+    assert!(
+        confirm.contains(r#"class="due-now">$"#) && !confirm.contains(r#"class="due-now">$0.00<"#),
+        "a prorated charge is previewed: {confirm}"
+    );
     assert!(confirm.contains("An upgrade: it applies now"), "{confirm}");
     let token = hidden(&confirm, "token");
     assert_eq!(hidden(&confirm, "subscription"), subscription);
-    let fields = [("customer", customer.as_str()), ("subscription", &subscription), ("price", "business_monthly"), ("token", &token)];
+    let fields = [
+        ("customer", customer.as_str()),
+        ("subscription", &subscription),
+        ("price", "business_monthly"),
+        ("token", &token),
+    ];
 
     let res = post(&app, "admin_change_plan", &fields).await;
     assert_redirect(&res, &format!("/admin/customers/{customer}"));
@@ -113,7 +124,10 @@ async fn an_admin_upgrade_applies_now_with_proration_once_and_is_audited() {
     let (action, before, after_state, actor, ip) = &rows[0];
     assert_eq!(action, "subscription.plan_change");
     assert!(before.starts_with("Pro (monthly) [price_") && before.ends_with("cancel at period end: no"), "{before}");
-    assert!(after_state.starts_with("Business (monthly) [price_") && after_state.ends_with("cancel at period end: no"), "{after_state}");
+    assert!(
+        after_state.starts_with("Business (monthly) [price_") && after_state.ends_with("cancel at period end: no"),
+        "{after_state}"
+    );
     assert_eq!((actor.as_str(), ip.as_str()), (ADMIN_EMAIL, "127.0.0.1"));
     let timeline = app.page(&format!("/admin/customers/{customer}")).await;
     assert!(timeline.contains(&format!("subscription.plan_change {subscription}")), "on the timeline: {timeline}");
@@ -151,7 +165,11 @@ async fn an_admin_downgrade_is_scheduled_for_the_period_end() {
     let rows = audit_rows(&app, &subscription).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].1.starts_with("Business (monthly)") && !rows[0].1.contains("then"), "{:?}", rows[0]);
-    assert!(rows[0].2.starts_with("Business (monthly)") && rows[0].2.contains("; then Starter (monthly) [price_"), "{:?}", rows[0]);
+    assert!(
+        rows[0].2.starts_with("Business (monthly)") && rows[0].2.contains("; then Starter (monthly) [price_"),
+        "{:?}",
+        rows[0]
+    );
 }
 
 #[tokio::test]
@@ -166,7 +184,8 @@ async fn an_admin_cancels_at_period_end_and_resumes_each_once() {
     assert!(confirm.contains("stays active until"), "{confirm}");
     assert_eq!(form_action(&confirm, "Confirm cancel at period end").as_deref(), Some("/api/admin_set_renewal"));
     let token = hidden(&confirm, "token");
-    let cancel = [("customer", customer.as_str()), ("subscription", &subscription), ("action", "cancel"), ("token", &token)];
+    let cancel =
+        [("customer", customer.as_str()), ("subscription", &subscription), ("action", "cancel"), ("token", &token)];
     for _ in 0..2 {
         let res = post(&app, "admin_set_renewal", &cancel).await;
         assert_redirect(&res, &format!("/admin/customers/{customer}"));
@@ -183,9 +202,19 @@ async fn an_admin_cancels_at_period_end_and_resumes_each_once() {
 
     let confirm = app.page(&format!("/admin/customers/{customer}/renewal?action=resume")).await;
     let token = hidden(&confirm, "token");
-    let res = post(&app, "admin_set_renewal", &[("customer", &customer), ("subscription", &subscription), ("action", "resume"), ("token", &token)]).await;
+    let res = post(
+        &app,
+        "admin_set_renewal",
+        &[("customer", &customer), ("subscription", &subscription), ("action", "resume"), ("token", &token)],
+    )
+    .await;
     assert_redirect(&res, &format!("/admin/customers/{customer}"));
-    assert_eq!(notice(&app.page(&format!("/admin/customers/{customer}")).await).as_deref().map(|n| n.starts_with("The subscription continues")), Some(true));
+    assert_eq!(
+        notice(&app.page(&format!("/admin/customers/{customer}")).await)
+            .as_deref()
+            .map(|n| n.starts_with("The subscription continues")),
+        Some(true)
+    );
     assert_eq!(stripe_subscription(&app, &subscription).await["cancel_at_period_end"], false);
     app.settle().await;
     assert_eq!(local(&app, &subscription).await.1, 0);
@@ -193,8 +222,14 @@ async fn an_admin_cancels_at_period_end_and_resumes_each_once() {
     let rows = audit_rows(&app, &subscription).await;
     let actions: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(actions, ["subscription.cancel_at_period_end", "subscription.resume"], "one row each: {rows:?}");
-    assert!(rows[0].1.ends_with("cancel at period end: no") && rows[0].2.ends_with("cancel at period end: yes"), "{rows:?}");
-    assert!(rows[1].1.ends_with("cancel at period end: yes") && rows[1].2.ends_with("cancel at period end: no"), "{rows:?}");
+    assert!(
+        rows[0].1.ends_with("cancel at period end: no") && rows[0].2.ends_with("cancel at period end: yes"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].1.ends_with("cancel at period end: yes") && rows[1].2.ends_with("cancel at period end: no"),
+        "{rows:?}"
+    );
 }
 
 #[tokio::test]
@@ -229,18 +264,34 @@ async fn bad_plan_changes_are_refused_clearly_and_change_nothing() {
     let cases = [
         (customer.as_str(), subscription.as_str(), "platinum_monthly", token, "There is no such price in the catalog."),
         (&customer, &subscription, "pro_monthly", token, "The subscription is already on this plan."),
-        (&customer, "sub_someone_else", "business_monthly", token, "The customer's subscription changed since this form was opened: open it again."),
+        (
+            &customer,
+            "sub_someone_else",
+            "business_monthly",
+            token,
+            "The customer's subscription changed since this form was opened: open it again.",
+        ),
         (&customer, &subscription, "business_monthly", "short", "The form expired: open the page again."),
         (&idle_customer, &subscription, "business_monthly", token, "This customer has no subscription to change."),
     ];
     for (customer, subscription, price, token, reason) in cases {
-        let res = post(&app, "admin_change_plan", &[("customer", customer), ("subscription", subscription), ("price", price), ("token", token)]).await;
+        let res = post(
+            &app,
+            "admin_change_plan",
+            &[("customer", customer), ("subscription", subscription), ("price", price), ("token", token)],
+        )
+        .await;
         let back = format!("/admin/customers/{customer}/plan?price={price}");
         assert_redirect(&res, &back);
         let html = app.page(&back).await;
         assert!(alerts(&html).iter().any(|a| a == reason), "{price}: {:?}", alerts(&html));
     }
-    let res = post(&app, "admin_set_renewal", &[("customer", &customer), ("subscription", &subscription), ("action", "resume"), ("token", token)]).await;
+    let res = post(
+        &app,
+        "admin_set_renewal",
+        &[("customer", &customer), ("subscription", &subscription), ("action", "resume"), ("token", token)],
+    )
+    .await;
     assert_redirect(&res, &format!("/admin/customers/{customer}/renewal?action=resume"));
 
     let live = stripe_subscription(&app, &subscription).await;

@@ -107,9 +107,14 @@ async fn fixture(pool: &AnyPool, today: i64) {
     movement(pool, "m8", "e", "new", 0, 2900, day(2)).await;
     movement(pool, "m9", "e", "churn", 2900, 0, day(1)).await;
     movement(pool, "m10", "b", "reactivation", 0, 2900, today).await;
-    for (customer, status, mrr) in
-        [("a", "active", 9900), ("b", "active", 2900), ("c", "active", 1000), ("d", "active", 2900), ("e", "canceled", 0), ("f", "trialing", 0)]
-    {
+    for (customer, status, mrr) in [
+        ("a", "active", 9900),
+        ("b", "active", 2900),
+        ("c", "active", 1000),
+        ("d", "active", 2900),
+        ("e", "canceled", 0),
+        ("f", "trialing", 0),
+    ] {
         subscription(pool, customer, status, mrr).await;
     }
     // Payment success over 30 days: 2 paid of 3 attempted (the open one was never attempted,
@@ -188,8 +193,10 @@ async fn counters_equal_direct_counts_through_changes_and_folds() {
     let statuses = ["active", "trialing", "past_due", "canceled"];
     let invoice_statuses = ["paid", "open", "uncollectible"];
     let direct = |pool: AnyPool| async move {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT status, COUNT(*) FROM subscriptions GROUP BY status").fetch_all(&pool).await.unwrap();
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM subscriptions GROUP BY status")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
         let since = db::now() - db::now().rem_euclid(DAY) - 29 * DAY;
         let attempts: (i64, i64) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 ELSE 0 END), 0) AS BIGINT), COUNT(*) \
@@ -213,9 +220,13 @@ async fn counters_equal_direct_counts_through_changes_and_folds() {
             subscription(&pool, &customer, statuses[(i % 4) as usize], 2900).await;
             // Some invoices fall outside the 30 days, some were never attempted.
             let created = today - (i % 40) * DAY + 60;
-            invoice(&pool, &format!("in_{customer}"), &customer, invoice_statuses[(i % 3) as usize], i % 2, created).await;
+            invoice(&pool, &format!("in_{customer}"), &customer, invoice_statuses[(i % 3) as usize], i % 2, created)
+                .await;
         }
-        sqlx::query("UPDATE subscriptions SET status = 'canceled' WHERE status = 'past_due'").execute(&pool).await.unwrap();
+        sqlx::query("UPDATE subscriptions SET status = 'canceled' WHERE status = 'past_due'")
+            .execute(&pool)
+            .await
+            .unwrap();
         sqlx::query("UPDATE subscriptions SET status = status WHERE status = 'active'").execute(&pool).await.unwrap();
         sqlx::query("UPDATE invoices SET status = 'paid', attempt_count = attempt_count + 1 WHERE status = 'open'")
             .execute(&pool)
@@ -226,13 +237,18 @@ async fn counters_equal_direct_counts_through_changes_and_folds() {
             .execute(&pool)
             .await
             .unwrap();
-        sqlx::query("DELETE FROM invoices WHERE id LIKE $1").bind(format!("in_r{round}c2%")).execute(&pool).await.unwrap();
+        sqlx::query("DELETE FROM invoices WHERE id LIKE $1")
+            .bind(format!("in_r{round}c2%"))
+            .execute(&pool)
+            .await
+            .unwrap();
         let (statuses_direct, attempts_direct) = direct(pool.clone()).await;
         assert!(attempts_direct.1 > 0 && statuses_direct.len() >= 3, "the fixture counts something");
         assert_eq!(counted(pool.clone()).await, (statuses_direct.clone(), attempts_direct), "round {round}, unfolded");
         if round % 2 == 1 {
             counters::fold(&pool).await.unwrap();
-            let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_counter_deltas").fetch_one(&pool).await.unwrap();
+            let left: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM admin_counter_deltas").fetch_one(&pool).await.unwrap();
             assert_eq!(left, 0, "a fold leaves no delta behind");
             assert_eq!(counted(pool.clone()).await, (statuses_direct, attempts_direct), "round {round}, folded");
         }

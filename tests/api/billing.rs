@@ -74,14 +74,10 @@ async fn checkout_on_the_hosted_page_becomes_an_active_subscription_through_webh
 
     eventually(&pool, "SELECT COUNT(*) FROM subscriptions WHERE status = 'active' AND mrr = 2900", 1).await;
     eventually(&pool, "SELECT COUNT(*) FROM invoices WHERE status = 'paid' AND amount_paid = 2900", 1).await;
-    eventually(&pool, "SELECT COUNT(*) FROM emails WHERE kind = 'receipt' AND to_address = 'buyer@example.com'", 1).await;
+    eventually(&pool, "SELECT COUNT(*) FROM emails WHERE kind = 'receipt' AND to_address = 'buyer@example.com'", 1)
+        .await;
     eventually(&pool, "SELECT COUNT(*) FROM mrr_movements WHERE kind = 'new' AND delta = 2900", 1).await;
-    eventually(
-        &pool,
-        "SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'retrying', 'dead')",
-        0,
-    )
-    .await;
+    eventually(&pool, "SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'retrying', 'dead')", 0).await;
 
     // Dual confirmation: the success page's fulfilment, run now, changes nothing more.
     let cs = fulfil::retrieve_session(&app.stripe, session.id.as_str()).await.unwrap();
@@ -152,7 +148,11 @@ async fn the_webhook_route_refuses_what_it_cannot_trust_and_stores_nothing() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fresh.status().as_u16(), 200, "the same body, fresh and signed, is accepted: the refusals above were for cause");
+    assert_eq!(
+        fresh.status().as_u16(),
+        200,
+        "the same body, fresh and signed, is accepted: the refusals above were for cause"
+    );
     sqlx::query("DELETE FROM webhook_events WHERE id = 'evt_forged'").execute(app.db.pool()).await.unwrap();
 
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_forged'")

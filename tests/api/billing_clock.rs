@@ -137,7 +137,11 @@ async fn a_scheduled_downgrade_takes_effect_at_renewal() {
     let app = spawn_app().await;
     let email = app.subscribed_customer("downgrader", "business", "4242424242424242", true).await;
     let res = app
-        .submit("/account/plan/preview?plan=starter&interval=month", "Confirm", &[("plan", "starter"), ("interval", "month")])
+        .submit(
+            "/account/plan/preview?plan=starter&interval=month",
+            "Confirm",
+            &[("plan", "starter"), ("interval", "month")],
+        )
         .await;
     assert_redirect(&res, "/account");
     app.settle().await;
@@ -150,9 +154,10 @@ async fn a_scheduled_downgrade_takes_effect_at_renewal() {
     let renewal = "SELECT COUNT(*) FROM invoices i JOIN users u ON u.stripe_customer_id = i.customer_id \
                    WHERE u.email = $1 AND i.status = 'paid' AND i.amount_paid = 900";
     assert_eq!(app.count(renewal, &email).await, 1, "renewed at the Starter price");
-    let contraction: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements WHERE kind = 'contraction' AND delta = -9000")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let contraction: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements WHERE kind = 'contraction' AND delta = -9000")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!(contraction, 1);
 }

@@ -87,11 +87,8 @@ async fn sign_up_creates_the_stripe_customer_with_the_user_id() {
         .fetch_one(app.db.pool())
         .await
         .unwrap();
-    let fetched = app
-        .stripe
-        .send(&stripe_core::customer::RetrieveCustomer::new(customer.as_str()), None)
-        .await
-        .unwrap();
+    let fetched =
+        app.stripe.send(&stripe_core::customer::RetrieveCustomer::new(customer.as_str()), None).await.unwrap();
     let stripe_core::customer::RetrieveCustomerReturned::Customer(fetched) = fetched else {
         panic!("the customer was deleted")
     };
@@ -142,7 +139,9 @@ async fn subscribe_pay_and_manage_the_subscription_without_javascript() {
     let preview = app.page("/account/plan/preview?plan=pro&interval=month").await;
     assert_eq!(text_of_class(&preview, "due-now").as_deref(), Some("$0.00"));
     assert!(text_of_class(&preview, "next-invoice").unwrap().starts_with("$29.00 on "));
-    let res = app.submit("/account/plan/preview?plan=pro&interval=month", "Confirm", &[("plan", "pro"), ("interval", "month")]).await;
+    let res = app
+        .submit("/account/plan/preview?plan=pro&interval=month", "Confirm", &[("plan", "pro"), ("interval", "month")])
+        .await;
     assert_redirect(&res, "/account");
     let account = app.page("/account").await;
     assert!(account.contains("Your plan changes to Pro (monthly) on"), "notice: {account}");
@@ -176,7 +175,11 @@ async fn an_upgrade_is_previewed_with_proration_and_applied_at_once() {
     let email = unique_email("upgrader");
     app.customer(&email).await;
     // The trial is for first-timers; mark it used so Starter is paid now.
-    sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1").bind(&email).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1")
+        .bind(&email)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     let checkout = app.checkout_url("starter", "month").await;
     let back = app.pay(&checkout, "4242 4242 4242 4242").await;
     app.page(&app.local(&back)).await;
@@ -186,13 +189,20 @@ async fn an_upgrade_is_previewed_with_proration_and_applied_at_once() {
     let cents: i64 = due.trim_start_matches('$').replace('.', "").parse().unwrap();
     // Just after paying for Starter ($9), Pro ($29) for the same period costs about $20 more.
     assert!((1900..=2000).contains(&cents), "due now {due}");
-    let res = app.submit("/account/plan/preview?plan=pro&interval=month", "Confirm", &[("plan", "pro"), ("interval", "month")]).await;
+    let res = app
+        .submit("/account/plan/preview?plan=pro&interval=month", "Confirm", &[("plan", "pro"), ("interval", "month")])
+        .await;
     assert_redirect(&res, "/account");
     let account = app.page("/account").await;
     assert!(account.contains("Your plan is now Pro (monthly)."), "notice");
     assert_eq!(text_of_class(&account, "plan-name").as_deref(), Some("Pro"));
     // The proration invoice is paid with the card on file.
-    eventually(app.db.pool(), &format!("SELECT COUNT(*) FROM invoices WHERE status = 'paid' AND amount_paid = {cents}"), 1).await;
+    eventually(
+        app.db.pool(),
+        &format!("SELECT COUNT(*) FROM invoices WHERE status = 'paid' AND amount_paid = {cents}"),
+        1,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -222,7 +232,9 @@ async fn the_success_page_only_confirms_the_visitors_own_checkout() {
     let back = app.pay(&checkout, "4242 4242 4242 4242").await;
 
     let intruder = new_client();
-    let res = app.submit_with(&intruder, "/signup", "Sign up", &[("email", &unique_email("intruder")), ("password", PASSWORD)]).await;
+    let res = app
+        .submit_with(&intruder, "/signup", "Sign up", &[("email", &unique_email("intruder")), ("password", PASSWORD)])
+        .await;
     assert_redirect(&res, "/account");
     let page = html_of(app.get_with(&intruder, &app.local(&back)).await).await;
     assert!(alerts(&page).iter().any(|a| a == "This checkout belongs to another account."), "{page}");
@@ -260,8 +272,14 @@ async fn billing_actions_refuse_clearly_when_there_is_nothing_to_act_on() {
     let preview = app.page("/account/plan/preview?plan=pro&interval=month").await;
     assert!(alerts(&preview).iter().any(|a| a == "You have no subscription to change."), "{preview}");
     // A forged form post: refused with a notice, nothing sent to Stripe.
-    let res = app.client.post(app.url("/api/billing/subscribe")).header("accept", BROWSER_ACCEPT)
-        .form(&[("plan", "platinum"), ("interval", "month")]).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/billing/subscribe"))
+        .header("accept", BROWSER_ACCEPT)
+        .form(&[("plan", "platinum"), ("interval", "month")])
+        .send()
+        .await
+        .unwrap();
     assert_redirect(&res, "/pricing");
     let pricing = app.page("/pricing").await;
     assert!(alerts(&pricing).iter().any(|a| a.contains("no \"platinum\" plan")), "{pricing}");

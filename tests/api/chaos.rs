@@ -223,7 +223,13 @@ async fn set_chaos(api: &Api) {
 /// A month and a half: renewals, failed payments and dunning, cancellations at period end.
 async fn advance_weeks(api: &Api) {
     for days in [16, 16, 16] {
-        let res = api.http.post(format!("{}/_sandbox/clock/advance", api.base)).json(&json!({"days": days})).send().await.unwrap();
+        let res = api
+            .http
+            .post(format!("{}/_sandbox/clock/advance", api.base))
+            .json(&json!({"days": days}))
+            .send()
+            .await
+            .unwrap();
         assert!(res.status().is_success());
     }
 }
@@ -502,10 +508,12 @@ async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() 
     assert!(sandbox.wait_for_deliveries(Duration::from_secs(90), true).await, "the sandbox still delivering");
     let mut waiting = -1;
     for _ in 0..600 {
-        waiting = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE status <> 'processed' AND status <> 'ignored'")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+        waiting = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_events WHERE status <> 'processed' AND status <> 'ignored'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
         if waiting == 0 {
             break;
         }

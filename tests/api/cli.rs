@@ -86,11 +86,7 @@ fn dot_env_is_read_and_the_environment_wins() {
     assert!(stderr(&out).contains("STRIPE_WEBHOOK_TOLERANCE_SECS"), "{}", stderr(&out));
 
     let db = format!("sqlite://{}/db.sqlite", dir.path().display());
-    let out = tollgate(
-        dir.path(),
-        &["doctor"],
-        &[("STRIPE_WEBHOOK_TOLERANCE_SECS", "42"), ("DATABASE_URL", &db)],
-    );
+    let out = tollgate(dir.path(), &["doctor"], &[("STRIPE_WEBHOOK_TOLERANCE_SECS", "42"), ("DATABASE_URL", &db)]);
     assert!(stdout(&out).contains("STRIPE_WEBHOOK_TOLERANCE_SECS: 42"), "{}", stdout(&out));
 }
 
@@ -134,11 +130,7 @@ async fn doctor_reports_mode_database_and_migrations_and_never_prints_secrets() 
     assert!(!text.contains("PUBLISHABLEkey"), "{text}");
     assert!(!text.contains("boss@example.com"), "{text}");
 
-    let live = tollgate(
-        dir.path(),
-        &["doctor"],
-        &[("DATABASE_URL", &url), ("STRIPE_SECRET_KEY", "sk_live_TOPSECRET")],
-    );
+    let live = tollgate(dir.path(), &["doctor"], &[("DATABASE_URL", &url), ("STRIPE_SECRET_KEY", "sk_live_TOPSECRET")]);
     assert!(stdout(&live).contains("mode:                          live"), "{}", stdout(&live));
     assert!(!stdout(&live).contains("TOPSECRET"));
 }
@@ -146,11 +138,7 @@ async fn doctor_reports_mode_database_and_migrations_and_never_prints_secrets() 
 #[test]
 fn doctor_hides_the_database_password() {
     let dir = tempfile::tempdir().unwrap();
-    let out = tollgate(
-        dir.path(),
-        &["doctor"],
-        &[("DATABASE_URL", "postgres://app:TOPSECRETdb@127.0.0.1:1/tollgate")],
-    );
+    let out = tollgate(dir.path(), &["doctor"], &[("DATABASE_URL", "postgres://app:TOPSECRETdb@127.0.0.1:1/tollgate")]);
     let text = stdout(&out) + &stderr(&out);
     assert!(!out.status.success(), "nothing listens on port 1: {text}");
     assert!(text.contains("NOT reachable"), "{text}");
@@ -184,9 +172,7 @@ async fn admin_create_makes_an_admin_who_can_log_in() {
     let ip = std::net::IpAddr::from([127, 0, 0, 1]);
     let admin = auth::log_in(&db, &limiter, ip, "boss@example.com", "from the flag!").await.unwrap();
     assert!(admin.role.is_admin());
-    assert!(auth::log_in(&db, &limiter, ip, "boss@example.com", "from the environment")
-        .await
-        .is_err());
+    assert!(auth::log_in(&db, &limiter, ip, "boss@example.com", "from the environment").await.is_err());
     db.close().await;
 }
 

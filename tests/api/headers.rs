@@ -35,12 +35,7 @@ async fn every_response_carries_security_headers() {
     let app = spawn_app().await;
     app.customer(&unique_email("headers")).await;
     let form_post = app.log_in("x@example.com", "not the password").await;
-    for res in [
-        app.get("/healthz").await,
-        app.get("/nope").await,
-        app.get("/admin").await,
-        form_post,
-    ] {
+    for res in [app.get("/healthz").await, app.get("/nope").await, app.get("/admin").await, form_post] {
         let h = res.headers();
         let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{}: {csp}", res.url());
@@ -59,12 +54,6 @@ async fn responses_carry_a_request_id() {
     let other = app.get("/healthz").await;
     assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), id);
 
-    let res = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "from-the-proxy")
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.get(app.url("/healthz")).header("x-request-id", "from-the-proxy").send().await.unwrap();
     assert_eq!(res.headers()["x-request-id"], "from-the-proxy");
 }

@@ -36,12 +36,8 @@ impl TestDatabase {
     async fn postgres(server_url: &str) -> Self {
         use sqlx::{Connection, Executor};
         let name = format!("tollgate_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(server_url)
-            .await
-            .expect("connecting to TOLLGATE_TEST_POSTGRES_URL");
-        conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-            .await
-            .expect("creating a test database");
+        let mut conn = sqlx::PgConnection::connect(server_url).await.expect("connecting to TOLLGATE_TEST_POSTGRES_URL");
+        conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("creating a test database");
         let _ = conn.close().await;
         let mut url = url::Url::parse(server_url).expect("TOLLGATE_TEST_POSTGRES_URL is a URL");
         url.set_path(&name);
@@ -62,9 +58,7 @@ impl Drop for TestDatabase {
             runtime.block_on(async {
                 use sqlx::{Connection, Executor};
                 let mut conn = sqlx::PgConnection::connect(&server_url).await.ok()?;
-                conn.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
-                    .await
-                    .ok()?;
+                conn.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await.ok()?;
                 conn.close().await.ok()
             })
         })
@@ -119,14 +113,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let stripe = app.state().stripe_client.clone();
     let sandbox_url = app.sandbox_url().expect("tests run against the embedded sandbox");
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        db,
-        client: new_client(),
-        database,
-        stripe,
-        sandbox_url,
-    }
+    TestApp { address: format!("http://127.0.0.1:{port}"), db, client: new_client(), database, stripe, sandbox_url }
 }
 
 pub fn new_client() -> reqwest::Client {
@@ -193,12 +180,7 @@ impl TestApp {
     }
 
     pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> Response {
-        client
-            .get(self.url(path))
-            .header(header::ACCEPT, BROWSER_ACCEPT)
-            .send()
-            .await
-            .expect("GET")
+        client.get(self.url(path)).header(header::ACCEPT, BROWSER_ACCEPT).send().await.expect("GET")
     }
 
     /// GET, asserting 200, returning the HTML.
@@ -224,15 +206,8 @@ impl TestApp {
         let res = self.get_with(client, page).await;
         assert_eq!(res.status(), StatusCode::OK, "GET {page}");
         let html = res.text().await.unwrap();
-        let action = form_action(&html, button)
-            .unwrap_or_else(|| panic!("no form with a {button:?} button on {page}"));
-        client
-            .post(self.url(&action))
-            .header(header::ACCEPT, BROWSER_ACCEPT)
-            .form(fields)
-            .send()
-            .await
-            .expect("POST")
+        let action = form_action(&html, button).unwrap_or_else(|| panic!("no form with a {button:?} button on {page}"));
+        client.post(self.url(&action)).header(header::ACCEPT, BROWSER_ACCEPT).form(fields).send().await.expect("POST")
     }
 
     pub async fn sign_up(&self, email: &str, password: &str) -> Response {
@@ -244,8 +219,7 @@ impl TestApp {
     }
 
     pub async fn log_in_with(&self, client: &reqwest::Client, email: &str, password: &str) -> Response {
-        self.submit_with(client, "/login", "Log in", &[("email", email), ("password", password)])
-            .await
+        self.submit_with(client, "/login", "Log in", &[("email", email), ("password", password)]).await
     }
 
     /// Signs up and checks it worked; the client is then logged in as that customer.
@@ -377,7 +351,11 @@ impl TestApp {
         let email = unique_email(prefix);
         let res = self.submit_with(&client, "/signup", "Sign up", &[("email", &email), ("password", PASSWORD)]).await;
         assert_redirect(&res, "/account");
-        sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1").bind(&email).execute(self.db.pool()).await.unwrap();
+        sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1")
+            .bind(&email)
+            .execute(self.db.pool())
+            .await
+            .unwrap();
         let res = self.submit_with(&client, "/pricing", "Subscribe", &[("plan", plan), ("interval", "month")]).await;
         let checkout = location(&res).expect("Checkout");
         let paid = client

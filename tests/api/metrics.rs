@@ -17,7 +17,13 @@ async fn metrics_are_not_served_without_a_token() {
 async fn metrics_need_the_bearer_token_and_count_requests_and_backlogs() {
     let app = spawn_app_with(&[("METRICS_TOKEN", TOKEN)]).await;
     assert_eq!(app.get("/metrics").await.status(), StatusCode::UNAUTHORIZED);
-    let wrong = app.client.get(format!("{}/metrics", app.address)).bearer_auth("metrics-token-for-tests-0124").send().await.unwrap();
+    let wrong = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth("metrics-token-for-tests-0124")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 
     assert_eq!(app.get("/pricing").await.status(), StatusCode::OK);
@@ -29,7 +35,11 @@ async fn metrics_need_the_bearer_token_and_count_requests_and_backlogs() {
     let body = res.text().await.unwrap();
     let pricing = body
         .lines()
-        .find(|l| l.starts_with("tollgate_http_requests_total{") && l.contains(r#"route="/pricing""#) && l.contains(r#"status="200""#))
+        .find(|l| {
+            l.starts_with("tollgate_http_requests_total{")
+                && l.contains(r#"route="/pricing""#)
+                && l.contains(r#"status="200""#)
+        })
         .unwrap_or_else(|| panic!("no /pricing count in {body}"));
     let count: f64 = pricing.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 1.0, "{pricing}");
@@ -38,7 +48,11 @@ async fn metrics_need_the_bearer_token_and_count_requests_and_backlogs() {
         body.lines().any(|l| l.starts_with(r#"tollgate_webhooks_received_total{outcome="refused"}"#)),
         "refused webhooks counted: {body}"
     );
-    for gauge in [r#"tollgate_webhook_events{status="dead"}"#, "tollgate_webhook_oldest_waiting_seconds", "tollgate_emails_unsent"] {
+    for gauge in [
+        r#"tollgate_webhook_events{status="dead"}"#,
+        "tollgate_webhook_oldest_waiting_seconds",
+        "tollgate_emails_unsent",
+    ] {
         assert!(body.lines().any(|l| l.starts_with(gauge)), "no {gauge} in {body}");
     }
     assert!(!body.contains(TOKEN), "the token is never echoed");

@@ -26,15 +26,11 @@ async fn migrations_are_idempotent() {
 async fn the_app_restarts_on_an_existing_database() {
     let app = crate::helpers::spawn_app().await;
     let vars = crate::helpers::test_vars(&app.database.url, &[]);
-    let config =
-        tollgate::server::config::Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+    let config = tollgate::server::config::Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
     let again = tollgate::server::startup::Application::build(config).await.unwrap();
-    let admins = users::find_by_email(
-        again.state().db.pool(),
-        &tollgate::domain::Email::parse(ADMIN_EMAIL).unwrap(),
-    )
-    .await
-    .unwrap();
+    let admins = users::find_by_email(again.state().db.pool(), &tollgate::domain::Email::parse(ADMIN_EMAIL).unwrap())
+        .await
+        .unwrap();
     assert!(admins.is_some());
     assert_eq!(users::count(app.db.pool()).await.unwrap(), 1);
 }
@@ -45,9 +41,7 @@ async fn users_round_trip_on_this_backend() {
     let db = Db::connect(&DatabaseUrl::parse(&database.url).unwrap()).await.unwrap();
     db.migrate().await.unwrap();
     let email = tollgate::domain::Email::parse("Round@Trip.io").unwrap();
-    let user = users::insert(db.pool(), &email, "hash", tollgate::domain::Role::Customer)
-        .await
-        .unwrap();
+    let user = users::insert(db.pool(), &email, "hash", tollgate::domain::Role::Customer).await.unwrap();
     assert!(!user.had_trial);
     users::set_stripe_customer_id(db.pool(), user.id, "cus_1").await.unwrap();
     let found = users::find_by_email(db.pool(), &email).await.unwrap().unwrap();

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-use crate::chaos::{prices, Api, Lcg};
 use crate::admin_revenue::kpi;
+use crate::chaos::{prices, Api, Lcg};
 use crate::helpers::*;
 
 const MONTHS: usize = 6;
@@ -40,7 +40,8 @@ pub(crate) fn expected_mrr(sub: &Value) -> i64 {
 /// One customer: a plan (maybe yearly, maybe with a trial), then one change.
 async fn arrive(api: &Api, prices: &HashMap<String, String>, coupon: &str, i: usize) {
     let mut rng = Lcg(0x2e7e_0000 ^ ue(i));
-    let keys = ["starter_monthly", "pro_monthly", "business_monthly", "starter_yearly", "pro_yearly", "business_yearly"];
+    let keys =
+        ["starter_monthly", "pro_monthly", "business_monthly", "starter_yearly", "pro_yearly", "business_yearly"];
     let card = if i % 10 == 9 { "pm_card_chargeCustomerFail" } else { "pm_card_visa" };
     let customer = api
         .post(
@@ -53,10 +54,8 @@ async fn arrive(api: &Api, prices: &HashMap<String, String>, coupon: &str, i: us
         )
         .await;
     let customer = customer["id"].as_str().unwrap().to_string();
-    let mut form = vec![
-        ("customer", customer.clone()),
-        ("items[0][price]", prices[keys[rng.next(keys.len())]].clone()),
-    ];
+    let mut form =
+        vec![("customer", customer.clone()), ("items[0][price]", prices[keys[rng.next(keys.len())]].clone())];
     if rng.next(3) == 0 {
         form.push(("trial_period_days", "14".into()));
     }
@@ -71,7 +70,11 @@ async fn arrive(api: &Api, prices: &HashMap<String, String>, coupon: &str, i: us
             let to = keys[rng.next(keys.len())];
             api.post(
                 &format!("/v1/subscriptions/{sub_id}"),
-                &[("items[0][id]", item), ("items[0][price]", prices[to].clone()), ("proration_behavior", "create_prorations".into())],
+                &[
+                    ("items[0][id]", item),
+                    ("items[0][price]", prices[to].clone()),
+                    ("proration_behavior", "create_prorations".into()),
+                ],
             )
             .await;
         }
@@ -83,7 +86,8 @@ async fn arrive(api: &Api, prices: &HashMap<String, String>, coupon: &str, i: us
     // Some cards stop working after sign-up: renewals fail, dunning runs.
     if card != "pm_card_visa" {
         api.post(&format!("/v1/payment_methods/{card}/attach"), &[("customer", customer.clone())]).await;
-        api.post(&format!("/v1/customers/{customer}"), &[("invoice_settings[default_payment_method]", card.into())]).await;
+        api.post(&format!("/v1/customers/{customer}"), &[("invoice_settings[default_payment_method]", card.into())])
+            .await;
     }
 }
 
@@ -101,11 +105,19 @@ async fn revenue_data_equals_the_sandbox_after_six_months() {
     let coupon = coupon["id"].as_str().unwrap().to_string();
     for month in 0..MONTHS {
         let first = month * PER_MONTH;
-        futures::stream::iter(first..first + PER_MONTH).for_each_concurrent(16, |i| arrive(&api, &prices, &coupon, i)).await;
+        futures::stream::iter(first..first + PER_MONTH)
+            .for_each_concurrent(16, |i| arrive(&api, &prices, &coupon, i))
+            .await;
         // The last month's arrivals are still on trial at the end.
         let steps: &[i64] = if month + 1 == MONTHS { &[5] } else { &[10, 10, 10] };
         for days in steps {
-            let res = api.http.post(format!("{}/_sandbox/clock/advance", api.base)).json(&json!({"days": days})).send().await.unwrap();
+            let res = api
+                .http
+                .post(format!("{}/_sandbox/clock/advance", api.base))
+                .json(&json!({"days": days}))
+                .send()
+                .await
+                .unwrap();
             assert!(res.status().is_success());
         }
         app.settle().await;
@@ -147,13 +159,9 @@ async fn revenue_data_equals_the_sandbox_after_six_months() {
     assert_eq!(kpi(&page, "ARR"), dollars(expected * 12), "ARR on /admin");
 
     // Every subscription that ever paid has exactly one `new` movement.
-    let new_movements: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements WHERE kind = 'new'")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let ever_paid: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT customer_id) FROM mrr_movements")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let new_movements: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements WHERE kind = 'new'").fetch_one(pool).await.unwrap();
+    let ever_paid: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT customer_id) FROM mrr_movements").fetch_one(pool).await.unwrap();
     assert_eq!(new_movements, ever_paid);
 }

@@ -42,11 +42,7 @@ async fn tollgate(dir: &std::path::Path, args: &[&str], vars: &[(&str, &str)]) -
 }
 
 async fn event_state(h: &HooksApp, id: &str) -> (String, Option<String>) {
-    sqlx::query_as("SELECT status, note FROM webhook_events WHERE id = $1")
-        .bind(id)
-        .fetch_one(h.pool())
-        .await
-        .unwrap()
+    sqlx::query_as("SELECT status, note FROM webhook_events WHERE id = $1").bind(id).fetch_one(h.pool()).await.unwrap()
 }
 
 #[tokio::test]
@@ -64,7 +60,13 @@ async fn unknown_types_and_strangers_are_stored_and_marked_never_dead_lettered()
     h.stripe_post(&format!("/v1/customers/{cus}"), &[("name", "Not Ours")]).await;
     h.stripe_post(
         "/v1/payment_intents",
-        &[("amount", "1234"), ("currency", "usd"), ("customer", cus), ("payment_method", "pm_card_visa"), ("confirm", "true")],
+        &[
+            ("amount", "1234"),
+            ("currency", "usd"),
+            ("customer", cus),
+            ("payment_method", "pm_card_visa"),
+            ("confirm", "true"),
+        ],
     )
     .await;
 
@@ -80,14 +82,21 @@ async fn unknown_types_and_strangers_are_stored_and_marked_never_dead_lettered()
     assert_eq!(status, "ignored");
     assert!(note.unwrap_or_default().contains("cus_ghost not found"));
     // Sandbox-sent types the app does not act on (charge.succeeded) are ignored too, not failed.
-    assert!(count(pool, "SELECT COUNT(*) FROM webhook_events WHERE event_type = 'charge.succeeded' AND status = 'ignored'").await >= 1);
+    assert!(
+        count(pool, "SELECT COUNT(*) FROM webhook_events WHERE event_type = 'charge.succeeded' AND status = 'ignored'")
+            .await
+            >= 1
+    );
     let strangers_events = count(
         pool,
         &format!("SELECT COUNT(*) FROM webhook_events WHERE object_id = '{cus}' AND status = 'ignored' AND note LIKE '%not linked%'"),
     )
     .await;
     assert!(strangers_events >= 1, "customer events for a stranger are noted");
-    assert_eq!(count(pool, "SELECT COUNT(*) FROM webhook_events WHERE status = 'dead' OR last_error IS NOT NULL").await, 0);
+    assert_eq!(
+        count(pool, "SELECT COUNT(*) FROM webhook_events WHERE status = 'dead' OR last_error IS NOT NULL").await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -128,7 +137,14 @@ async fn reconcile_heals_events_the_sandbox_never_delivered() {
     // The running app's worker applies what reconcile stored.
     eventually(pool, "SELECT COUNT(*) FROM refunds WHERE amount = 19900", 1).await;
     eventually(pool, "SELECT COUNT(*) FROM entitlements WHERE revoked_at IS NOT NULL", 1).await;
-    assert!(count(pool, "SELECT COUNT(*) FROM webhook_events WHERE source = 'reconcile' AND event_type = 'charge.refunded'").await == 1);
+    assert!(
+        count(
+            pool,
+            "SELECT COUNT(*) FROM webhook_events WHERE source = 'reconcile' AND event_type = 'charge.refunded'"
+        )
+        .await
+            == 1
+    );
 
     // A second pass finds nothing new.
     let again = tollgate(dir.path(), &["reconcile"], &vars).await;

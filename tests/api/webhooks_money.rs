@@ -17,7 +17,8 @@ async fn a_one_time_purchase_grants_once_and_a_full_refund_revokes_it() {
     let user = h.insert_user("once@example.com").await;
     let (_session, status) = h.buy_one_time(user, "once@example.com", VISA).await;
     assert_eq!(status, 303);
-    eventually(pool, "SELECT COUNT(*) FROM entitlements WHERE grant_key = 'onboarding' AND revoked_at IS NULL", 1).await;
+    eventually(pool, "SELECT COUNT(*) FROM entitlements WHERE grant_key = 'onboarding' AND revoked_at IS NULL", 1)
+        .await;
     eventually(pool, "SELECT COUNT(*) FROM payments WHERE status = 'succeeded' AND amount = 19900", 1).await;
     let pi: String = sqlx::query_scalar("SELECT payment_intent_id FROM entitlements").fetch_one(pool).await.unwrap();
     assert!(pi.starts_with("pi_"), "{pi}");
@@ -31,9 +32,14 @@ async fn a_one_time_purchase_grants_once_and_a_full_refund_revokes_it() {
     // Refunding the rest takes it back.
     h.stripe_post("/v1/refunds", &[("payment_intent", &pi)]).await;
     eventually(pool, "SELECT COUNT(*) FROM refunds", 2).await;
-    eventually(pool, "SELECT COUNT(*) FROM entitlements WHERE revoked_at IS NOT NULL AND revoke_reason = 'refunded'", 1)
-        .await;
-    let refunded: i64 = count(pool, &format!("SELECT CAST(SUM(amount) AS BIGINT) FROM refunds WHERE payment_intent_id = '{pi}'")).await;
+    eventually(
+        pool,
+        "SELECT COUNT(*) FROM entitlements WHERE revoked_at IS NOT NULL AND revoke_reason = 'refunded'",
+        1,
+    )
+    .await;
+    let refunded: i64 =
+        count(pool, &format!("SELECT CAST(SUM(amount) AS BIGINT) FROM refunds WHERE payment_intent_id = '{pi}'")).await;
     assert_eq!(refunded, 19900);
 }
 

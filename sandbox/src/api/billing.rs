@@ -6,7 +6,10 @@ use super::customers::search_kind;
 use super::save_updated;
 use crate::engine::billing::{self as eng, ItemSpec, NewInvoice, NewSubscription};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{created_matches, list_of, merge_metadata, new_metadata, p_bool, p_i64, p_list, p_nonempty, p_str, paginate, public, Ctx, State};
+use crate::state::{
+    created_matches, list_of, merge_metadata, new_metadata, p_bool, p_i64, p_list, p_nonempty, p_str, paginate, public,
+    Ctx, State,
+};
 use crate::util::{new_id, DAY};
 
 fn item_specs(p: &Value) -> ApiResult<Vec<ItemSpec>> {
@@ -27,7 +30,10 @@ fn item_specs(p: &Value) -> ApiResult<Vec<ItemSpec>> {
 pub fn discount_specs(p: &Value) -> Vec<crate::engine::discounts::DiscountSpec> {
     let mut out: Vec<_> = p_list(p, "discounts")
         .iter()
-        .map(|d| crate::engine::discounts::DiscountSpec { coupon: p_nonempty(d, "coupon").map(str::to_string), promotion_code: p_nonempty(d, "promotion_code").map(str::to_string) })
+        .map(|d| crate::engine::discounts::DiscountSpec {
+            coupon: p_nonempty(d, "coupon").map(str::to_string),
+            promotion_code: p_nonempty(d, "promotion_code").map(str::to_string),
+        })
         .filter(|d| d.coupon.is_some() || d.promotion_code.is_some())
         .collect();
     if let Some(c) = p_nonempty(p, "coupon") {
@@ -79,7 +85,9 @@ pub fn create_subscription(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
             first_payment_method: None,
         },
     )?;
-    if let Some(t) = p.get("trial_settings").and_then(|t| t.get("end_behavior")).and_then(|e| p_str(e, "missing_payment_method")) {
+    if let Some(t) =
+        p.get("trial_settings").and_then(|t| t.get("end_behavior")).and_then(|e| p_str(e, "missing_payment_method"))
+    {
         if let Some(s) = cx.get_mut("subscription", sub["id"].as_str().unwrap_or_default()) {
             s["trial_settings"]["end_behavior"]["missing_payment_method"] = json!(t);
         }
@@ -91,16 +99,23 @@ pub fn update_subscription(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value
     let old = cx.find("subscription", id, "id")?;
     let status = old["status"].as_str().unwrap_or_default();
     if matches!(status, "canceled" | "incomplete_expired") {
-        let only_meta = p.as_object().is_some_and(|m| m.keys().all(|k| k == "metadata" || k == "cancellation_details" || k == "expand"));
+        let only_meta = p
+            .as_object()
+            .is_some_and(|m| m.keys().all(|k| k == "metadata" || k == "cancellation_details" || k == "expand"));
         if !only_meta {
-            return Err(ApiError::invalid("A canceled subscription can only update its cancellation_details and metadata."));
+            return Err(ApiError::invalid(
+                "A canceled subscription can only update its cancellation_details and metadata.",
+            ));
         }
     }
     let now = cx.now_for(&old);
     let specs = item_specs(p)?;
     let proration = p_nonempty(p, "proration_behavior").unwrap_or("create_prorations").to_string();
     if !matches!(proration.as_str(), "create_prorations" | "always_invoice" | "none") {
-        return Err(ApiError::invalid_value("proration_behavior", "Invalid proration_behavior: must be one of create_prorations, none, or always_invoice"));
+        return Err(ApiError::invalid_value(
+            "proration_behavior",
+            "Invalid proration_behavior: must be one of create_prorations, none, or always_invoice",
+        ));
     }
     let reset_anchor = p_str(p, "billing_cycle_anchor") == Some("now");
     if !specs.is_empty() || reset_anchor {
@@ -146,7 +161,8 @@ pub fn update_subscription(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value
             sub["default_payment_method"] = Value::Null;
         } else {
             let customer = sub["customer"].as_str().unwrap_or_default();
-            let id = crate::engine::pay::customer_pm_id(cx, pm, customer).ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?;
+            let id = crate::engine::pay::customer_pm_id(cx, pm, customer)
+                .ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?;
             sub["default_payment_method"] = json!(id);
         }
     }
@@ -223,7 +239,10 @@ pub fn cancel_subscription(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value
         let lines = eng::take_pending_items(cx, &customer, Some(id), "pending");
         if !lines.is_empty() {
             let now = cx.now_for(&sub);
-            let inv = eng::create_invoice(cx, NewInvoice::for_subscription(&customer, &sub, "subscription_update", lines, (now, now), true))?;
+            let inv = eng::create_invoice(
+                cx,
+                NewInvoice::for_subscription(&customer, &sub, "subscription_update", lines, (now, now), true),
+            )?;
             eng::finalize_and_charge(cx, inv["id"].as_str().unwrap_or_default())?;
         }
     }
@@ -233,7 +252,9 @@ pub fn cancel_subscription(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value
 pub fn resume_subscription(cx: &mut Ctx, id: &str, _p: &Value) -> ApiResult<Value> {
     let old = cx.find("subscription", id, "id")?;
     if old["status"] != "paused" && old["pause_collection"].is_null() {
-        return Err(ApiError::invalid("Only a paused subscription can be resumed.").with_code("subscription_not_paused"));
+        return Err(
+            ApiError::invalid("Only a paused subscription can be resumed.").with_code("subscription_not_paused")
+        );
     }
     let mut s = old.clone();
     s["status"] = json!("active");
@@ -268,7 +289,9 @@ pub fn list_subscriptions(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         if !status_ok || customer.is_some_and(|c| s["customer"] != c) || clock.is_some_and(|c| s["test_clock"] != c) {
             continue;
         }
-        if price.is_some_and(|pr| !s["items"]["data"].as_array().is_some_and(|a| a.iter().any(|i| i["price"]["id"] == pr))) {
+        if price
+            .is_some_and(|pr| !s["items"]["data"].as_array().is_some_and(|a| a.iter().any(|i| i["price"]["id"] == pr)))
+        {
             continue;
         }
         if !created_matches(p, "created", s["created"].as_i64().unwrap_or(0))? {
@@ -289,12 +312,24 @@ pub fn search_subscriptions(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
 pub fn list_items(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let sub_id = p_nonempty(p, "subscription").ok_or_else(|| ApiError::missing("subscription"))?;
     let sub = cx.find("subscription", sub_id, "subscription")?;
-    let items: Vec<Value> = sub["items"]["data"].as_array().cloned().unwrap_or_default().iter().rev().map(public).collect::<Vec<_>>().into_iter().rev().collect();
+    let items: Vec<Value> = sub["items"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .map(public)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     paginate(items, p, "/v1/subscription_items")
 }
 
 pub fn retrieve_item(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    cx.find_subscription_item(id).map(|(_, si)| public(&si)).ok_or_else(|| ApiError::not_found("subscription_item", id, "id"))
+    cx.find_subscription_item(id)
+        .map(|(_, si)| public(&si))
+        .ok_or_else(|| ApiError::not_found("subscription_item", id, "id"))
 }
 
 pub fn create_item(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
@@ -305,13 +340,22 @@ pub fn create_item(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     eng::change_items(
         cx,
         &sub_id,
-        &[ItemSpec { id: None, price: Some(price.clone()), quantity: p_i64(p, "quantity")?, deleted: false, metadata: p.get("metadata").cloned() }],
+        &[ItemSpec {
+            id: None,
+            price: Some(price.clone()),
+            quantity: p_i64(p, "quantity")?,
+            deleted: false,
+            metadata: p.get("metadata").cloned(),
+        }],
         &proration,
         p_i64(p, "proration_date")?,
         false,
     )?;
     let new = cx.find("subscription", &sub_id, "subscription")?;
-    let si = new["items"]["data"].as_array().and_then(|a| a.iter().find(|i| i["price"]["id"] == price.as_str()).cloned()).unwrap_or(Value::Null);
+    let si = new["items"]["data"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["price"]["id"] == price.as_str()).cloned())
+        .unwrap_or(Value::Null);
     emit_sub_update(cx, &old, &new);
     Ok(public(&si))
 }
@@ -319,9 +363,15 @@ pub fn create_item(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
 fn emit_sub_update(cx: &mut Ctx, old: &Value, new: &Value) {
     let prev = crate::state::diff(old, new);
     if prev.as_object().is_some_and(|m| !m.is_empty()) {
-        let first_invoice = cx.events.iter().position(|e| e.kind.starts_with("invoice.") || e.kind.starts_with("invoiceitem."));
+        let first_invoice =
+            cx.events.iter().position(|e| e.kind.starts_with("invoice.") || e.kind.starts_with("invoiceitem."));
         let created = cx.now_for(new);
-        let ev = crate::state::PendingEvent { kind: "customer.subscription.updated".into(), object: public(new), previous: Some(prev), created };
+        let ev = crate::state::PendingEvent {
+            kind: "customer.subscription.updated".into(),
+            object: public(new),
+            previous: Some(prev),
+            created,
+        };
         match first_invoice {
             Some(i) => cx.events.insert(i, ev),
             None => cx.events.push(ev),
@@ -330,7 +380,8 @@ fn emit_sub_update(cx: &mut Ctx, old: &Value, new: &Value) {
 }
 
 pub fn update_item(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
-    let (sub_id, _) = cx.find_subscription_item(id).ok_or_else(|| ApiError::not_found("subscription_item", id, "id"))?;
+    let (sub_id, _) =
+        cx.find_subscription_item(id).ok_or_else(|| ApiError::not_found("subscription_item", id, "id"))?;
     let old = cx.find("subscription", &sub_id, "subscription")?;
     let proration = p_nonempty(p, "proration_behavior").unwrap_or("create_prorations").to_string();
     eng::change_items(
@@ -353,10 +404,18 @@ pub fn update_item(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
 }
 
 pub fn delete_item(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
-    let (sub_id, _) = cx.find_subscription_item(id).ok_or_else(|| ApiError::not_found("subscription_item", id, "id"))?;
+    let (sub_id, _) =
+        cx.find_subscription_item(id).ok_or_else(|| ApiError::not_found("subscription_item", id, "id"))?;
     let old = cx.find("subscription", &sub_id, "subscription")?;
     let proration = p_nonempty(p, "proration_behavior").unwrap_or("create_prorations").to_string();
-    eng::change_items(cx, &sub_id, &[ItemSpec { id: Some(id.to_string()), deleted: true, ..Default::default() }], &proration, None, false)?;
+    eng::change_items(
+        cx,
+        &sub_id,
+        &[ItemSpec { id: Some(id.to_string()), deleted: true, ..Default::default() }],
+        &proration,
+        None,
+        false,
+    )?;
     let new = cx.find("subscription", &sub_id, "subscription")?;
     emit_sub_update(cx, &old, &new);
     Ok(json!({"id": id, "object": "subscription_item", "deleted": true}))
@@ -364,7 +423,12 @@ pub fn delete_item(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
 
 pub fn list_schedules(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let customer = p_str(p, "customer");
-    let items: Vec<Value> = cx.all("subscription_schedule").into_iter().filter(|s| customer.is_none_or(|c| s["customer"] == c)).map(public).collect();
+    let items: Vec<Value> = cx
+        .all("subscription_schedule")
+        .into_iter()
+        .filter(|s| customer.is_none_or(|c| s["customer"] == c))
+        .map(public)
+        .collect();
     paginate(items, p, "/v1/subscription_schedules")
 }
 
@@ -379,11 +443,18 @@ pub fn create_invoice(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         None => None,
     };
     let default_pm = match p_nonempty(p, "default_payment_method") {
-        Some(pm) => Some(crate::engine::pay::customer_pm_id(cx, pm, &customer).ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?),
+        Some(pm) => Some(
+            crate::engine::pay::customer_pm_id(cx, pm, &customer)
+                .ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?,
+        ),
         None => None,
     };
     let behavior = p_nonempty(p, "pending_invoice_items_behavior").unwrap_or("exclude");
-    let lines = if behavior == "include" { eng::take_pending_items(cx, &customer, sub.as_ref().and_then(|s| s["id"].as_str()), "pending") } else { Vec::new() };
+    let lines = if behavior == "include" {
+        eng::take_pending_items(cx, &customer, sub.as_ref().and_then(|s| s["id"].as_str()), "pending")
+    } else {
+        Vec::new()
+    };
     let currency = p_nonempty(p, "currency")
         .map(str::to_lowercase)
         .or_else(|| sub.as_ref().and_then(|s| s["currency"].as_str().map(str::to_string)))
@@ -406,7 +477,12 @@ pub fn create_invoice(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         },
     )?;
     let id = inv["id"].as_str().unwrap_or_default().to_string();
-    let ids: Vec<String> = cx.all("invoiceitem").into_iter().filter(|ii| ii["invoice"] == "pending").filter_map(|ii| ii["id"].as_str().map(str::to_string)).collect();
+    let ids: Vec<String> = cx
+        .all("invoiceitem")
+        .into_iter()
+        .filter(|ii| ii["invoice"] == "pending")
+        .filter_map(|ii| ii["id"].as_str().map(str::to_string))
+        .collect();
     for ii in ids {
         if let Some(v) = cx.get_mut("invoiceitem", &ii) {
             v["invoice"] = json!(id);
@@ -441,7 +517,8 @@ pub fn update_invoice(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
         Some("") => inv["default_payment_method"] = Value::Null,
         Some(pm) => {
             let customer = inv["customer"].as_str().unwrap_or_default();
-            inv["default_payment_method"] = json!(crate::engine::pay::customer_pm_id(cx, pm, customer).ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?);
+            inv["default_payment_method"] = json!(crate::engine::pay::customer_pm_id(cx, pm, customer)
+                .ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?);
         }
         None => {}
     }
@@ -465,10 +542,16 @@ pub fn list_invoices(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let cm = p_str(p, "collection_method");
     let mut items = Vec::new();
     for inv in cx.all("invoice") {
-        if customer.is_some_and(|c| inv["customer"] != c) || sub.is_some_and(|s| inv["subscription"] != s) || status.is_some_and(|s| inv["status"] != s) || cm.is_some_and(|c| inv["collection_method"] != c) {
+        if customer.is_some_and(|c| inv["customer"] != c)
+            || sub.is_some_and(|s| inv["subscription"] != s)
+            || status.is_some_and(|s| inv["status"] != s)
+            || cm.is_some_and(|c| inv["collection_method"] != c)
+        {
             continue;
         }
-        if !created_matches(p, "created", inv["created"].as_i64().unwrap_or(0))? || !created_matches(p, "due_date", inv["due_date"].as_i64().unwrap_or(0))? {
+        if !created_matches(p, "created", inv["created"].as_i64().unwrap_or(0))?
+            || !created_matches(p, "due_date", inv["due_date"].as_i64().unwrap_or(0))?
+        {
             continue;
         }
         items.push(public(inv));
@@ -492,7 +575,11 @@ pub fn pay_invoice(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
     match inv["status"].as_str() {
         Some("paid") => return Err(ApiError::invalid("Invoice is already paid").with_code("invoice_already_paid")),
         Some("void") | Some("uncollectible") if p_bool(p, "paid_out_of_band")? != Some(true) => {
-            return Err(ApiError::invalid(format!("This invoice can not be paid because it is {}.", inv["status"].as_str().unwrap_or_default())).with_code("invoice_not_open"))
+            return Err(ApiError::invalid(format!(
+                "This invoice can not be paid because it is {}.",
+                inv["status"].as_str().unwrap_or_default()
+            ))
+            .with_code("invoice_not_open"))
         }
         Some("draft") => {
             eng::finalize(cx, id)?;
@@ -506,7 +593,9 @@ pub fn pay_invoice(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
         return Ok(public(&cx.find("invoice", id, "invoice")?));
     }
     let pm = match p_nonempty(p, "payment_method") {
-        Some(pm) => Some(crate::engine::pay::resolve_pm(cx, pm, "payment_method")?["id"].as_str().unwrap_or_default().to_string()),
+        Some(pm) => Some(
+            crate::engine::pay::resolve_pm(cx, pm, "payment_method")?["id"].as_str().unwrap_or_default().to_string(),
+        ),
         None => None,
     };
     let off_session = p_bool(p, "off_session")?.unwrap_or(true);
@@ -530,7 +619,9 @@ pub fn create_preview(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let sub_id = p_nonempty(p, "subscription").map(str::to_string);
     let customer = match (p_nonempty(p, "customer"), &sub_id) {
         (Some(c), _) => c.to_string(),
-        (None, Some(s)) => cx.find("subscription", s, "subscription")?["customer"].as_str().unwrap_or_default().to_string(),
+        (None, Some(s)) => {
+            cx.find("subscription", s, "subscription")?["customer"].as_str().unwrap_or_default().to_string()
+        }
         (None, None) => return Err(ApiError::missing("customer")),
     };
     cx.find("customer", &customer, "customer")?;
@@ -539,7 +630,10 @@ pub fn create_preview(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let mut tmp = Ctx::new(&mut copy, &cx.acct, &cx.base_url);
     let preview = {
         let tcx = &mut tmp;
-        let proration = p_nonempty(&details, "proration_behavior").or_else(|| p_nonempty(p, "subscription_proration_behavior")).unwrap_or("create_prorations").to_string();
+        let proration = p_nonempty(&details, "proration_behavior")
+            .or_else(|| p_nonempty(p, "subscription_proration_behavior"))
+            .unwrap_or("create_prorations")
+            .to_string();
         let mut immediate = None;
         match &sub_id {
             Some(sid) => {
@@ -549,14 +643,31 @@ pub fn create_preview(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
                     // Previews never charge: compute prorations, then build the invoice by hand.
                     let behavior = if proration == "always_invoice" { "create_prorations" } else { proration.as_str() };
                     let before = tcx.all("invoice").len();
-                    eng::change_items(tcx, sid, &specs, behavior, at, p_str(&details, "billing_cycle_anchor") == Some("now"))?;
+                    eng::change_items(
+                        tcx,
+                        sid,
+                        &specs,
+                        behavior,
+                        at,
+                        p_str(&details, "billing_cycle_anchor") == Some("now"),
+                    )?;
                     if tcx.all("invoice").len() > before {
                         immediate = tcx.all("invoice").first().map(|v| (*v).clone());
                     } else if proration == "always_invoice" {
                         let lines = eng::take_pending_items(tcx, &customer, Some(sid), "preview");
                         let sub = tcx.find("subscription", sid, "subscription")?;
                         let now = tcx.now_for(&sub);
-                        immediate = Some(eng::create_invoice(tcx, NewInvoice::for_subscription(&customer, &sub, "subscription_update", lines, (now, now), false))?);
+                        immediate = Some(eng::create_invoice(
+                            tcx,
+                            NewInvoice::for_subscription(
+                                &customer,
+                                &sub,
+                                "subscription_update",
+                                lines,
+                                (now, now),
+                                false,
+                            ),
+                        )?);
                     }
                 }
                 if let Some(inv) = immediate {
@@ -564,12 +675,18 @@ pub fn create_preview(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
                 } else {
                     // The next renewal invoice.
                     let sub = tcx.find("subscription", sid, "subscription")?;
-                    if matches!(sub["status"].as_str(), Some("canceled") | Some("incomplete_expired")) || sub["cancel_at_period_end"] == true {
-                        return Err(ApiError::invalid(format!("No upcoming invoices for customer: {customer}")).with_code("invoice_upcoming_none"));
+                    if matches!(sub["status"].as_str(), Some("canceled") | Some("incomplete_expired"))
+                        || sub["cancel_at_period_end"] == true
+                    {
+                        return Err(ApiError::invalid(format!("No upcoming invoices for customer: {customer}"))
+                            .with_code("invoice_upcoming_none"));
                     }
                     tcx.st.settings.finalize_delay_secs = 3600;
                     eng::renew(tcx, sid)?;
-                    let inv_id = tcx.find("subscription", sid, "subscription")?["latest_invoice"].as_str().unwrap_or_default().to_string();
+                    let inv_id = tcx.find("subscription", sid, "subscription")?["latest_invoice"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
                     tcx.find("invoice", &inv_id, "invoice")?
                 }
             }
@@ -581,7 +698,19 @@ pub fn create_preview(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
                     let now = tcx.now_for_customer(Some(&customer));
                     eng::create_invoice(
                         tcx,
-                        NewInvoice { customer: &customer, subscription: None, billing_reason: "manual", currency: p_str(p, "currency").unwrap_or("usd"), lines, period: (now, now), collection_method: "charge_automatically", days_until_due: None, auto_advance: false, metadata: json!({}), description: None },
+                        NewInvoice {
+                            customer: &customer,
+                            subscription: None,
+                            billing_reason: "manual",
+                            currency: p_str(p, "currency").unwrap_or("usd"),
+                            lines,
+                            period: (now, now),
+                            collection_method: "charge_automatically",
+                            days_until_due: None,
+                            auto_advance: false,
+                            metadata: json!({}),
+                            description: None,
+                        },
                     )?
                 } else {
                     let sub = eng::create_subscription(
@@ -612,7 +741,8 @@ pub fn create_preview(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     inv["amount_remaining"] = inv["amount_due"].clone();
     inv["attempt_count"] = json!(0);
     inv["attempted"] = json!(false);
-    inv["status_transitions"] = json!({"finalized_at": null, "marked_uncollectible_at": null, "paid_at": null, "voided_at": null});
+    inv["status_transitions"] =
+        json!({"finalized_at": null, "marked_uncollectible_at": null, "paid_at": null, "voided_at": null});
     inv["payments"] = list_of(vec![], "/v1/invoice_payments");
     inv["lines"]["url"] = json!(format!("/v1/invoices/upcoming/lines"));
     Ok(inv)
@@ -625,25 +755,37 @@ pub fn create_invoiceitem(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let customer = p_nonempty(p, "customer").ok_or_else(|| ApiError::missing("customer"))?.to_string();
     cx.find("customer", &customer, "customer")?;
     let now = cx.now_for_customer(Some(&customer));
-    let (amount, currency, price, qty) = match p.get("pricing").and_then(|pr| p_nonempty(pr, "price")).or_else(|| p_nonempty(p, "price")) {
-        Some(pid) => {
-            let price = cx.find("price", pid, "price")?;
-            let q = p_i64(p, "quantity")?.unwrap_or(1);
-            (price["unit_amount"].as_i64().unwrap_or(0) * q, price["currency"].as_str().unwrap_or("usd").to_string(), Some(price), q)
-        }
-        None => {
-            let q = p_i64(p, "quantity")?.unwrap_or(1);
-            let amount = match p_i64(p, "amount")? {
-                Some(a) => a,
-                None => p_i64(p, "unit_amount")?.or(p.get("price_data").map(|pd| p_i64(pd, "unit_amount")).transpose()?.flatten()).ok_or_else(|| ApiError::missing("amount"))? * q,
-            };
-            let currency = p_nonempty(p, "currency").ok_or_else(|| ApiError::missing("currency"))?.to_lowercase();
-            (amount, currency, None, q)
-        }
-    };
+    let (amount, currency, price, qty) =
+        match p.get("pricing").and_then(|pr| p_nonempty(pr, "price")).or_else(|| p_nonempty(p, "price")) {
+            Some(pid) => {
+                let price = cx.find("price", pid, "price")?;
+                let q = p_i64(p, "quantity")?.unwrap_or(1);
+                (
+                    price["unit_amount"].as_i64().unwrap_or(0) * q,
+                    price["currency"].as_str().unwrap_or("usd").to_string(),
+                    Some(price),
+                    q,
+                )
+            }
+            None => {
+                let q = p_i64(p, "quantity")?.unwrap_or(1);
+                let amount = match p_i64(p, "amount")? {
+                    Some(a) => a,
+                    None => {
+                        p_i64(p, "unit_amount")?
+                            .or(p.get("price_data").map(|pd| p_i64(pd, "unit_amount")).transpose()?.flatten())
+                            .ok_or_else(|| ApiError::missing("amount"))?
+                            * q
+                    }
+                };
+                let currency = p_nonempty(p, "currency").ok_or_else(|| ApiError::missing("currency"))?.to_lowercase();
+                (amount, currency, None, q)
+            }
+        };
     let invoice = p_nonempty(p, "invoice").map(str::to_string);
     let sub = p_nonempty(p, "subscription").map(str::to_string);
-    let description = p_nonempty(p, "description").map(str::to_string).or_else(|| price.as_ref().map(|pr| eng::product_name(cx, pr)));
+    let description =
+        p_nonempty(p, "description").map(str::to_string).or_else(|| price.as_ref().map(|pr| eng::product_name(cx, pr)));
     let ii = eng::invoice_item(
         cx,
         eng::NewItem {
@@ -665,7 +807,8 @@ pub fn create_invoiceitem(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     if let Some(inv_id) = &invoice {
         let mut inv = cx.find("invoice", inv_id, "invoice")?;
         if inv["status"] != "draft" {
-            return Err(ApiError::invalid_value("invoice", "You can only add invoice items to draft invoices.").with_code("invoice_not_editable"));
+            return Err(ApiError::invalid_value("invoice", "You can only add invoice items to draft invoices.")
+                .with_code("invoice_not_editable"));
         }
         let line = eng::Line {
             amount,
@@ -707,7 +850,11 @@ pub fn list_invoiceitems(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let items: Vec<Value> = cx
         .all("invoiceitem")
         .into_iter()
-        .filter(|ii| customer.is_none_or(|c| ii["customer"] == c) && invoice.is_none_or(|i| ii["invoice"] == i) && pending.is_none_or(|pe| ii["invoice"].is_null() == pe))
+        .filter(|ii| {
+            customer.is_none_or(|c| ii["customer"] == c)
+                && invoice.is_none_or(|i| ii["invoice"] == i)
+                && pending.is_none_or(|pe| ii["invoice"].is_null() == pe)
+        })
         .map(public)
         .collect();
     paginate(items, p, "/v1/invoiceitems")

@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 use super::customers::search_kind;
 use super::save_updated;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{created_matches, merge_metadata, new_metadata, p_bool, p_i64, p_nonempty, p_str, p_strings, paginate, public, Ctx};
+use crate::state::{
+    created_matches, merge_metadata, new_metadata, p_bool, p_i64, p_nonempty, p_str, p_strings, paginate, public, Ctx,
+};
 use crate::util::{new_id, random_str};
 
 pub fn create_product(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
@@ -80,7 +82,10 @@ pub fn update_product(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
 pub fn delete_product(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let prod = cx.find("product", id, "id")?;
     if cx.all("price").iter().any(|pr| pr["product"] == id) {
-        return Err(ApiError::invalid("This product cannot be deleted because it has one or more user-created prices.").with_code("product_has_prices"));
+        return Err(ApiError::invalid(
+            "This product cannot be deleted because it has one or more user-created prices.",
+        )
+        .with_code("product_has_prices"));
     }
     cx.remove("product", id);
     cx.emit("product.deleted", &prod, None);
@@ -92,7 +97,8 @@ pub fn list_products(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let ids = p_strings(p, "ids");
     let mut items = Vec::new();
     for pr in cx.all("product") {
-        if active.is_some_and(|a| pr["active"] != a) || (!ids.is_empty() && !ids.iter().any(|i| pr["id"] == i.as_str())) {
+        if active.is_some_and(|a| pr["active"] != a) || (!ids.is_empty() && !ids.iter().any(|i| pr["id"] == i.as_str()))
+        {
             continue;
         }
         if !created_matches(p, "created", pr["created"].as_i64().unwrap_or(0))? {
@@ -113,7 +119,8 @@ pub fn search_prices(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
 
 /// Moves a lookup key away from any other price (`transfer_lookup_key`), or fails if taken.
 fn claim_lookup_key(cx: &mut Ctx, key: &str, transfer: bool, except: Option<&str>) -> ApiResult<()> {
-    let holder = cx.all("price").into_iter().find(|pr| pr["lookup_key"] == key && except.is_none_or(|e| pr["id"] != e)).cloned();
+    let holder =
+        cx.all("price").into_iter().find(|pr| pr["lookup_key"] == key && except.is_none_or(|e| pr["id"] != e)).cloned();
     if let Some(old) = holder {
         if !transfer {
             return Err(ApiError::invalid_value(
@@ -140,7 +147,10 @@ pub fn create_price(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     };
     let unit_amount = match (p_i64(p, "unit_amount")?, p_nonempty(p, "unit_amount_decimal")) {
         (Some(a), _) => a,
-        (None, Some(d)) => d.parse::<f64>().map(|f| f.round() as i64).map_err(|_| ApiError::invalid_value("unit_amount_decimal", "Invalid decimal"))?,
+        (None, Some(d)) => d
+            .parse::<f64>()
+            .map(|f| f.round() as i64)
+            .map_err(|_| ApiError::invalid_value("unit_amount_decimal", "Invalid decimal"))?,
         (None, None) => {
             if p.get("custom_unit_amount").is_none() {
                 return Err(ApiError::missing("unit_amount"));
@@ -155,7 +165,10 @@ pub fn create_price(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         Some(r) => {
             let interval = p_nonempty(r, "interval").ok_or_else(|| ApiError::missing("recurring[interval]"))?;
             if !matches!(interval, "day" | "week" | "month" | "year") {
-                return Err(ApiError::invalid_value("recurring[interval]", "Invalid recurring[interval]: must be one of day, week, month, or year"));
+                return Err(ApiError::invalid_value(
+                    "recurring[interval]",
+                    "Invalid recurring[interval]: must be one of day, week, month, or year",
+                ));
             }
             json!({
                 "interval": interval,
@@ -290,7 +303,11 @@ pub fn create_coupon(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
 }
 
 pub fn create_promotion_code(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
-    let coupon = p.get("promotion").and_then(|pr| p_nonempty(pr, "coupon")).or_else(|| p_nonempty(p, "coupon")).ok_or_else(|| ApiError::missing("promotion[coupon]"))?;
+    let coupon = p
+        .get("promotion")
+        .and_then(|pr| p_nonempty(pr, "coupon"))
+        .or_else(|| p_nonempty(p, "coupon"))
+        .ok_or_else(|| ApiError::missing("promotion[coupon]"))?;
     cx.find("coupon", coupon, "promotion[coupon]")?;
     let code = p_nonempty(p, "code").map(str::to_string).unwrap_or_else(|| random_str(8).to_uppercase());
     if cx.all("promotion_code").iter().any(|pc| pc["code"] == code.as_str() && pc["active"] == true) {
@@ -324,7 +341,11 @@ pub fn list_promotion_codes(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let items: Vec<Value> = cx
         .all("promotion_code")
         .into_iter()
-        .filter(|pc| code.is_none_or(|c| pc["code"] == c) && active.is_none_or(|a| pc["active"] == a) && coupon.is_none_or(|c| pc["promotion"]["coupon"] == c))
+        .filter(|pc| {
+            code.is_none_or(|c| pc["code"] == c)
+                && active.is_none_or(|a| pc["active"] == a)
+                && coupon.is_none_or(|c| pc["promotion"]["coupon"] == c)
+        })
         .map(public)
         .collect();
     paginate(items, p, "/v1/promotion_codes")

@@ -7,7 +7,9 @@ use crate::engine::billing::{self as eng, NewSubscription};
 use crate::engine::discounts::DiscountSpec;
 use crate::engine::pay::{self, NewPayment, Outcome};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{created_matches, diff, new_metadata, p_bool, p_i64, p_list, p_nonempty, p_str, paginate, public, Ctx};
+use crate::state::{
+    created_matches, diff, new_metadata, p_bool, p_i64, p_list, p_nonempty, p_str, paginate, public, Ctx,
+};
 use crate::util::{new_id, DAY};
 
 fn line_item(price: &Value, quantity: i64, description: &str) -> Value {
@@ -38,7 +40,10 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     // The 2026-03-25.dahlia names (hosted → hosted_page, embedded → embedded_page, custom → elements).
     let ui_mode = p_nonempty(p, "ui_mode").unwrap_or("hosted_page");
     if !matches!(ui_mode, "hosted_page" | "embedded_page" | "elements" | "form") {
-        return Err(ApiError::invalid_value("ui_mode", "Invalid ui_mode: must be one of hosted_page, embedded_page, elements, or form"));
+        return Err(ApiError::invalid_value(
+            "ui_mode",
+            "Invalid ui_mode: must be one of hosted_page, embedded_page, elements, or form",
+        ));
     }
     let hosted = ui_mode == "hosted_page";
     let success_url = p_nonempty(p, "success_url");
@@ -48,7 +53,10 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let customer = p_nonempty(p, "customer").map(str::to_string);
     let customer_email = p_nonempty(p, "customer_email").map(str::to_string);
     if customer.is_some() && customer_email.is_some() {
-        return Err(ApiError::invalid_value("customer_email", "You may only specify one of these parameters: customer, customer_email."));
+        return Err(ApiError::invalid_value(
+            "customer_email",
+            "You may only specify one of these parameters: customer, customer_email.",
+        ));
     }
     let mut clock_now = cx.now();
     if let Some(c) = &customer {
@@ -86,20 +94,25 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         return Err(ApiError::missing("line_items"));
     }
     if mode == "subscription" && !items.iter().any(|i| i["price"]["type"] == "recurring") {
-        return Err(ApiError::invalid_value("line_items", "You must provide at least one recurring price in `subscription` mode when using prices."));
+        return Err(ApiError::invalid_value(
+            "line_items",
+            "You must provide at least one recurring price in `subscription` mode when using prices.",
+        ));
     }
     if mode == "payment" && items.iter().any(|i| i["price"]["type"] == "recurring") {
         return Err(ApiError::invalid_value("line_items", "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices."));
     }
     let currency = items.first().map(|i| i["currency"].clone()).unwrap_or(Value::Null);
     let total: i64 = items.iter().map(|i| i["amount_total"].as_i64().unwrap_or(0)).sum();
-    let expires_at = match p_i64(p, "expires_at")? {
-        Some(t) if t < now + 1800 || t > now + DAY => {
-            return Err(ApiError::invalid_value("expires_at", "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation."))
-        }
-        Some(t) => t,
-        None => now + DAY,
-    };
+    let expires_at =
+        match p_i64(p, "expires_at")? {
+            Some(t) if t < now + 1800 || t > now + DAY => return Err(ApiError::invalid_value(
+                "expires_at",
+                "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.",
+            )),
+            Some(t) => t,
+            None => now + DAY,
+        };
     let sub_data = p.get("subscription_data").cloned().unwrap_or(json!({}));
     let id = new_id("cs_test");
     let trial_days = p_i64(&sub_data, "trial_period_days")?;
@@ -191,7 +204,11 @@ pub fn list(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let status = p_str(p, "status");
     let mut items = Vec::new();
     for cs in cx.all("checkout.session") {
-        if customer.is_some_and(|c| cs["customer"] != c) || pi.is_some_and(|x| cs["payment_intent"] != x) || sub.is_some_and(|x| cs["subscription"] != x) || status.is_some_and(|x| cs["status"] != x) {
+        if customer.is_some_and(|c| cs["customer"] != c)
+            || pi.is_some_and(|x| cs["payment_intent"] != x)
+            || sub.is_some_and(|x| cs["subscription"] != x)
+            || status.is_some_and(|x| cs["status"] != x)
+        {
             continue;
         }
         if !created_matches(p, "created", cs["created"].as_i64().unwrap_or(0))? {
@@ -231,7 +248,13 @@ pub enum Completion {
 
 /// Completes an open session with a payment method (from the hosted page or the CLI's
 /// `payment_pages/{id}/confirm`). Declines leave the session open and return a card error.
-pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authenticated: bool) -> ApiResult<Completion> {
+pub fn complete(
+    cx: &mut Ctx,
+    id: &str,
+    pm_id: &str,
+    email: Option<&str>,
+    authenticated: bool,
+) -> ApiResult<Completion> {
     let mut cs = cx.find("checkout.session", id, "session")?;
     // A promotion code entered on the page (kept while 3-D Secure is pending).
     let mut specs: Vec<DiscountSpec> = cs["_sb_discounts"]
@@ -239,10 +262,15 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|d| DiscountSpec { coupon: d["coupon"].as_str().map(str::to_string), promotion_code: d["promotion_code"].as_str().map(str::to_string) })
+        .map(|d| DiscountSpec {
+            coupon: d["coupon"].as_str().map(str::to_string),
+            promotion_code: d["promotion_code"].as_str().map(str::to_string),
+        })
         .collect();
     if let Some(code) = cs["_sb_entered_code"].as_str().filter(|c| !c.is_empty()) {
-        let promo = crate::engine::discounts::find_code(cx, code).ok_or_else(|| ApiError::invalid_value("promotion_code", "This code is invalid.").with_code("promotion_code_invalid"))?;
+        let promo = crate::engine::discounts::find_code(cx, code).ok_or_else(|| {
+            ApiError::invalid_value("promotion_code", "This code is invalid.").with_code("promotion_code_invalid")
+        })?;
         specs.push(DiscountSpec { coupon: None, promotion_code: promo["id"].as_str().map(str::to_string) });
     }
     // Amounts after discounts (payment mode charges them; subscription invoices apply them).
@@ -251,7 +279,10 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
     for d in &specs {
         let coupon_id = match (&d.coupon, &d.promotion_code) {
             (Some(c), _) => c.clone(),
-            (None, Some(p)) => cx.find("promotion_code", p, "promotion_code")?["promotion"]["coupon"].as_str().unwrap_or_default().to_string(),
+            (None, Some(p)) => cx.find("promotion_code", p, "promotion_code")?["promotion"]["coupon"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             _ => continue,
         };
         let coupon = cx.find("coupon", &coupon_id, "coupon")?;
@@ -266,14 +297,19 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
         cs["discounts"] = Value::Array(discount_rows);
     }
     if cs["status"] != "open" {
-        return Err(ApiError::invalid(format!("This Checkout Session is no longer active (status: {}).", cs["status"].as_str().unwrap_or_default())).with_code("checkout_session_not_open"));
+        return Err(ApiError::invalid(format!(
+            "This Checkout Session is no longer active (status: {}).",
+            cs["status"].as_str().unwrap_or_default()
+        ))
+        .with_code("checkout_session_not_open"));
     }
     let pm = pay::resolve_pm(cx, pm_id, "payment_method")?;
     let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
     let mode = cs["mode"].as_str().unwrap_or("payment").to_string();
     let trial = cs["_sb_trial_days"].as_i64().is_some_and(|d| d > 0) || cs["_sb_trial_end"].is_i64();
     // Nothing is charged today with a trial, a 100% discount, or in setup mode.
-    let charges_now = cs["amount_total"].as_i64().unwrap_or(0) > 0 && (mode == "payment" || (mode == "subscription" && !trial));
+    let charges_now =
+        cs["amount_total"].as_i64().unwrap_or(0) > 0 && (mode == "payment" || (mode == "subscription" && !trial));
     let beh = pay::behavior(&pm);
     // A card whose charge fails: the attempt confirms the payment intent and leaves a failed
     // charge (`charge.failed`, `payment_intent.payment_failed`); the session stays open and the
@@ -281,7 +317,9 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
     let charge_fails = charges_now && matches!(beh, Behavior::Decline(_) | Behavior::AttachThenFail);
     match beh {
         Behavior::Decline(code) if !charges_now => return Err(pay::decline(code)),
-        Behavior::ThreeDsSetup | Behavior::ThreeDsAlways if !authenticated => return Ok(Completion::NeedsAuthentication),
+        Behavior::ThreeDsSetup | Behavior::ThreeDsAlways if !authenticated => {
+            return Ok(Completion::NeedsAuthentication)
+        }
         _ => {}
     }
     if mode == "payment" && charge_fails {
@@ -292,7 +330,10 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
             _ => pay::decline("generic_decline"),
         });
     }
-    let email = email.map(str::to_string).or_else(|| cs["customer_email"].as_str().map(str::to_string)).or_else(|| pm["billing_details"]["email"].as_str().map(str::to_string));
+    let email = email
+        .map(str::to_string)
+        .or_else(|| cs["customer_email"].as_str().map(str::to_string))
+        .or_else(|| pm["billing_details"]["email"].as_str().map(str::to_string));
     // The customer: given, created by an earlier (failed) attempt, or created now (always in
     // subscription mode).
     let mut customer = cs["customer"].as_str().or_else(|| cs["_sb_customer"].as_str()).map(str::to_string);
@@ -332,7 +373,11 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
     match mode.as_str() {
         "subscription" => {
             let c = customer.clone().unwrap_or_default();
-            let pending = cs["_sb_subscription"].as_str().and_then(|s| cx.get("subscription", s)).filter(|s| s["status"] == "incomplete").cloned();
+            let pending = cs["_sb_subscription"]
+                .as_str()
+                .and_then(|s| cx.get("subscription", s))
+                .filter(|s| s["status"] == "incomplete")
+                .cloned();
             let sub = match pending {
                 Some(sub) => {
                     // An earlier attempt failed: confirm the first invoice's payment intent again.
@@ -342,7 +387,13 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
                             s["default_payment_method"] = json!(pm_id);
                         }
                     }
-                    match eng::attempt_payment(cx, sub["latest_invoice"].as_str().unwrap_or_default(), Some(&pm_id), false, authenticated)? {
+                    match eng::attempt_payment(
+                        cx,
+                        sub["latest_invoice"].as_str().unwrap_or_default(),
+                        Some(&pm_id),
+                        false,
+                        authenticated,
+                    )? {
                         Outcome::Succeeded => {}
                         Outcome::Failed(e) => return Err(e),
                         Outcome::RequiresAction => return Ok(Completion::NeedsAuthentication),
@@ -356,7 +407,11 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
                         .unwrap_or_default()
                         .iter()
                         .filter(|i| i["price"]["type"] == "recurring")
-                        .map(|i| eng::ItemSpec { price: i["price"]["id"].as_str().map(str::to_string), quantity: i["quantity"].as_i64(), ..Default::default() })
+                        .map(|i| eng::ItemSpec {
+                            price: i["price"]["id"].as_str().map(str::to_string),
+                            quantity: i["quantity"].as_i64(),
+                            ..Default::default()
+                        })
                         .collect();
                     let sub = eng::create_subscription(
                         cx,
@@ -419,7 +474,11 @@ pub fn complete(cx: &mut Ctx, id: &str, pm_id: &str, email: Option<&str>, authen
 /// by each later one (with the amount after any promotion code and the customer known by then).
 fn session_intent(cx: &mut Ctx, cs: &Value, customer: Option<&str>, pm_id: &str) -> ApiResult<String> {
     let amount = cs["amount_total"].as_i64().unwrap_or(0);
-    let existing = cs["payment_intent"].as_str().and_then(|p| cx.get("payment_intent", p)).filter(|p| p["status"] != "succeeded" && p["status"] != "canceled").cloned();
+    let existing = cs["payment_intent"]
+        .as_str()
+        .and_then(|p| cx.get("payment_intent", p))
+        .filter(|p| p["status"] != "succeeded" && p["status"] != "canceled")
+        .cloned();
     let pi_id = match existing {
         Some(mut pi) => {
             pi["amount"] = json!(amount);
@@ -465,7 +524,8 @@ pub fn payment_page(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let mut v = public(&cs);
     v["object"] = json!("checkout.session");
     v["session_id"] = cs["id"].clone();
-    v["line_item_group"] = json!({"line_items": cs["_sb_items"], "total": cs["amount_total"], "currency": cs["currency"]});
+    v["line_item_group"] =
+        json!({"line_items": cs["_sb_items"], "total": cs["amount_total"], "currency": cs["currency"]});
     Ok(v)
 }
 
@@ -475,6 +535,10 @@ pub fn payment_page_confirm(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Valu
     let email = p_nonempty(p, "email");
     match complete(cx, id, pm, email, p_bool(p, "_sandbox_authenticated")?.unwrap_or(false))? {
         Completion::Done(cs) => Ok(cs),
-        Completion::NeedsAuthentication => Err(ApiError::card("authentication_required", Some("authentication_required"), "This payment requires authentication; complete it on the hosted Checkout page.")),
+        Completion::NeedsAuthentication => Err(ApiError::card(
+            "authentication_required",
+            Some("authentication_required"),
+            "This payment requires authentication; complete it on the hosted Checkout page.",
+        )),
     }
 }

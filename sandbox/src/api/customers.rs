@@ -6,7 +6,9 @@ use super::save_updated;
 use crate::engine::pay;
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
-use crate::state::{created_matches, merge_metadata, new_metadata, p_bool, p_i64, p_nonempty, p_str, paginate, public, Ctx};
+use crate::state::{
+    created_matches, merge_metadata, new_metadata, p_bool, p_i64, p_nonempty, p_str, paginate, public, Ctx,
+};
 use crate::util::new_id;
 
 fn apply_fields(cx: &mut Ctx, c: &mut Value, p: &Value) -> ApiResult<()> {
@@ -79,11 +81,13 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     c["metadata"] = new_metadata(p)?;
     // Fields other than default_payment_method first; the payment method must be attached before.
     let mut p2 = p.clone();
-    let default_pm = p2.get_mut("invoice_settings").and_then(|s| s.as_object_mut()).and_then(|s| s.remove("default_payment_method"));
+    let default_pm =
+        p2.get_mut("invoice_settings").and_then(|s| s.as_object_mut()).and_then(|s| s.remove("default_payment_method"));
     apply_fields(cx, &mut c, &p2)?;
     cx.put("customer", c.clone());
     cx.emit("customer.created", &c, None);
-    let attach_pm = p_nonempty(p, "payment_method").map(str::to_string).or_else(|| p_nonempty(p, "source").map(str::to_string));
+    let attach_pm =
+        p_nonempty(p, "payment_method").map(str::to_string).or_else(|| p_nonempty(p, "source").map(str::to_string));
     if let Some(pm) = attach_pm {
         let attached = pay::attach(cx, &pm, &id);
         let attached = match attached {
@@ -137,7 +141,9 @@ pub fn delete(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let subs: Vec<String> = cx
         .all("subscription")
         .into_iter()
-        .filter(|s| s["customer"] == id && !matches!(s["status"].as_str(), Some("canceled") | Some("incomplete_expired")))
+        .filter(|s| {
+            s["customer"] == id && !matches!(s["status"].as_str(), Some("canceled") | Some("incomplete_expired"))
+        })
         .filter_map(|s| s["id"].as_str().map(str::to_string))
         .collect();
     for s in subs {
@@ -184,14 +190,18 @@ pub fn parse_query(q: &str) -> ApiResult<(Vec<Clause>, bool)> {
         if negate {
             rest = &rest[1..];
         }
-        let op_pos = rest.find([':', '~', '>', '<']).ok_or_else(|| ApiError::invalid_value("query", format!("Invalid search query: {q}")))?;
+        let op_pos = rest
+            .find([':', '~', '>', '<'])
+            .ok_or_else(|| ApiError::invalid_value("query", format!("Invalid search query: {q}")))?;
         let field = rest[..op_pos].trim().to_string();
         let mut after = &rest[op_pos..];
         let op = if after.starts_with(">=") || after.starts_with("<=") { &after[..2] } else { &after[..1] };
         after = &after[op.len()..];
         let (value, remaining) = if let Some(stripped) = after.strip_prefix(['\'', '"']) {
             let quote = after.chars().next().unwrap_or('\'');
-            let end = stripped.find(quote).ok_or_else(|| ApiError::invalid_value("query", format!("Invalid search query: {q}")))?;
+            let end = stripped
+                .find(quote)
+                .ok_or_else(|| ApiError::invalid_value("query", format!("Invalid search query: {q}")))?;
             (stripped[..end].to_string(), &stripped[end + 1..])
         } else {
             let end = after.find(' ').unwrap_or(after.len());
@@ -229,7 +239,9 @@ pub fn matches_query(obj: &Value, clauses: &[Clause], is_or: bool) -> bool {
             ":" => v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(&c.value)) || (c.value == "null" && v.is_none()),
             "~" => v.as_deref().is_some_and(|v| v.to_lowercase().contains(&c.value.to_lowercase())),
             op => {
-                let (Some(a), Ok(b)) = (v.and_then(|v| v.parse::<i64>().ok()), c.value.parse::<i64>()) else { return false };
+                let (Some(a), Ok(b)) = (v.and_then(|v| v.parse::<i64>().ok()), c.value.parse::<i64>()) else {
+                    return false;
+                };
                 match op {
                     ">" => a > b,
                     "<" => a < b,
@@ -278,14 +290,19 @@ pub fn search(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
 pub fn create_payment_method(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let typ = p_str(p, "type").unwrap_or("card");
     if typ != "card" {
-        return Err(ApiError::invalid_value("type", format!("The sandbox only supports `type=card` payment methods (got `{typ}`).")));
+        return Err(ApiError::invalid_value(
+            "type",
+            format!("The sandbox only supports `type=card` payment methods (got `{typ}`)."),
+        ));
     }
     let card = p.get("card").cloned().unwrap_or(json!({}));
     let test = if let Some(tok) = p_nonempty(&card, "token") {
         crate::cards::by_test_id(tok).ok_or_else(|| ApiError::not_found("token", tok, "card[token]"))?
     } else {
         let number = p_nonempty(&card, "number").ok_or_else(|| ApiError::missing("card[number]"))?;
-        crate::cards::by_number(number).ok_or_else(|| ApiError::card("incorrect_number", None, "Your card number is incorrect.").with_param("card[number]"))?
+        crate::cards::by_number(number).ok_or_else(|| {
+            ApiError::card("incorrect_number", None, "Your card number is incorrect.").with_param("card[number]")
+        })?
     };
     let now = cx.now();
     let exp_month = p_i64(&card, "exp_month")?.unwrap_or(12);
@@ -344,7 +361,10 @@ pub fn attach(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
 pub fn detach(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let mut pm = cx.find("payment_method", id, "payment_method")?;
     let Some(customer) = pm["customer"].as_str().map(str::to_string) else {
-        return Err(ApiError::invalid("The payment method you provided is not attached to a customer so detachment is impossible.").with_code("payment_method_unexpected_state"));
+        return Err(ApiError::invalid(
+            "The payment method you provided is not attached to a customer so detachment is impossible.",
+        )
+        .with_code("payment_method_unexpected_state"));
     };
     pm["customer"] = Value::Null;
     cx.put("payment_method", pm.clone());
@@ -362,7 +382,12 @@ pub fn detach(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
 pub fn list_payment_methods(cx: &mut Ctx, customer: &str, p: &Value) -> ApiResult<Value> {
     cx.find("customer", customer, "customer")?;
     let typ = p_str(p, "type");
-    let items: Vec<Value> = cx.all("payment_method").into_iter().filter(|pm| pm["customer"] == customer && typ.is_none_or(|t| pm["type"] == t)).map(public).collect();
+    let items: Vec<Value> = cx
+        .all("payment_method")
+        .into_iter()
+        .filter(|pm| pm["customer"] == customer && typ.is_none_or(|t| pm["type"] == t))
+        .map(public)
+        .collect();
     paginate(items, p, &format!("/v1/customers/{customer}/payment_methods"))
 }
 
@@ -372,7 +397,11 @@ pub fn list_all_payment_methods(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let items: Vec<Value> = cx
         .all("payment_method")
         .into_iter()
-        .filter(|pm| customer.is_none_or(|c| pm["customer"] == c) && pm["customer"].is_string() && typ.is_none_or(|t| pm["type"] == t))
+        .filter(|pm| {
+            customer.is_none_or(|c| pm["customer"] == c)
+                && pm["customer"].is_string()
+                && typ.is_none_or(|t| pm["type"] == t)
+        })
         .map(public)
         .collect();
     paginate(items, p, "/v1/payment_methods")

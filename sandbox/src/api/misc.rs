@@ -4,7 +4,10 @@ use serde_json::{json, Value};
 
 use super::save_updated;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{created_matches, merge_metadata, new_metadata, p_bool, p_i64, p_nonempty, p_str, p_strings, paginate, public, Ctx, API_VERSION};
+use crate::state::{
+    created_matches, merge_metadata, new_metadata, p_bool, p_i64, p_nonempty, p_str, p_strings, paginate, public, Ctx,
+    API_VERSION,
+};
 use crate::util::{new_id, random_str, DAY};
 
 // ---------------------------------------------------------------------------------------------
@@ -129,10 +132,20 @@ pub fn create_test_clock(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
 pub fn delete_test_clock(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let clock = cx.find("test_helpers.test_clock", id, "test_clock")?;
     // Deleting a clock deletes the customers on it (and their objects with them).
-    let customers: Vec<String> = cx.all("customer").into_iter().filter(|c| c["test_clock"] == id).filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
+    let customers: Vec<String> = cx
+        .all("customer")
+        .into_iter()
+        .filter(|c| c["test_clock"] == id)
+        .filter_map(|c| c["id"].as_str().map(str::to_string))
+        .collect();
     for c in customers {
         for kind in ["subscription", "invoice", "payment_method", "invoiceitem"] {
-            let ids: Vec<String> = cx.all(kind).into_iter().filter(|o| o["customer"] == c.as_str()).filter_map(|o| o["id"].as_str().map(str::to_string)).collect();
+            let ids: Vec<String> = cx
+                .all(kind)
+                .into_iter()
+                .filter(|o| o["customer"] == c.as_str())
+                .filter_map(|o| o["id"].as_str().map(str::to_string))
+                .collect();
             for oid in ids {
                 cx.remove(kind, &oid);
             }
@@ -152,7 +165,8 @@ pub fn advance_test_clock(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value>
     let target = p_i64(p, "frozen_time")?.ok_or_else(|| ApiError::missing("frozen_time"))?;
     let current = clock["frozen_time"].as_i64().unwrap_or(0);
     if target <= current {
-        return Err(ApiError::invalid_value("frozen_time", "The test clock cannot be advanced to a time in the past.").with_code("test_clock_invalid_frozen_time"));
+        return Err(ApiError::invalid_value("frozen_time", "The test clock cannot be advanced to a time in the past.")
+            .with_code("test_clock_invalid_frozen_time"));
     }
     let mut advancing = clock.clone();
     advancing["status"] = json!("advancing");
@@ -319,7 +333,9 @@ pub fn create_portal_session(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         Some(c) => cx.find("billing_portal.configuration", c, "configuration")?,
         None => default_configuration(cx)?,
     };
-    let return_url = p_nonempty(p, "return_url").map(str::to_string).or_else(|| conf["default_return_url"].as_str().map(str::to_string));
+    let return_url = p_nonempty(p, "return_url")
+        .map(str::to_string)
+        .or_else(|| conf["default_return_url"].as_str().map(str::to_string));
     let id = new_id("bps");
     let session = json!({
         "id": id,

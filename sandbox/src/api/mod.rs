@@ -98,7 +98,9 @@ pub fn route(cx: &mut Ctx, m: &Method, s: &[&str], p: &Value) -> ApiResult<Value
         ("POST", ["invoices", id, "finalize"]) => crate::engine::billing::finalize(cx, id).map(|v| public(&v)),
         ("POST", ["invoices", id, "pay"]) => billing::pay_invoice(cx, id, p),
         ("POST", ["invoices", id, "void"]) => crate::engine::billing::void(cx, id).map(|v| public(&v)),
-        ("POST", ["invoices", id, "mark_uncollectible"]) => crate::engine::billing::mark_uncollectible(cx, id).map(|v| public(&v)),
+        ("POST", ["invoices", id, "mark_uncollectible"]) => {
+            crate::engine::billing::mark_uncollectible(cx, id).map(|v| public(&v))
+        }
         ("POST", ["invoices", id, "send"]) => cx.find("invoice", id, "invoice").map(|v| public(&v)),
         ("POST", ["invoiceitems"]) => billing::create_invoiceitem(cx, p),
         ("GET", ["invoiceitems"]) => billing::list_invoiceitems(cx, p),
@@ -109,7 +111,9 @@ pub fn route(cx: &mut Ctx, m: &Method, s: &[&str], p: &Value) -> ApiResult<Value
         // Portal
         ("POST", ["billing_portal", "configurations"]) => misc::create_portal_configuration(cx, p),
         ("GET", ["billing_portal", "configurations"]) => misc::list_portal_configurations(cx, p),
-        ("GET", ["billing_portal", "configurations", id]) => cx.find("billing_portal.configuration", id, "configuration").map(|v| public(&v)),
+        ("GET", ["billing_portal", "configurations", id]) => {
+            cx.find("billing_portal.configuration", id, "configuration").map(|v| public(&v))
+        }
         ("POST", ["billing_portal", "configurations", id]) => misc::update_portal_configuration(cx, id, p),
         ("POST", ["billing_portal", "sessions"]) => misc::create_portal_session(cx, p),
         // Payments
@@ -125,7 +129,9 @@ pub fn route(cx: &mut Ctx, m: &Method, s: &[&str], p: &Value) -> ApiResult<Value
         ("GET", ["charges"]) => payments::list_charges(cx, p),
         ("GET", ["charges", id]) => cx.find("charge", id, "charge").map(|v| public(&v)),
         ("POST", ["charges", id]) => catalog::update_simple(cx, "charge", id, p),
-        ("POST", ["charges", id, "refund"]) | ("POST", ["charges", id, "refunds"]) => payments::refund_charge(cx, id, p),
+        ("POST", ["charges", id, "refund"]) | ("POST", ["charges", id, "refunds"]) => {
+            payments::refund_charge(cx, id, p)
+        }
         ("GET", ["charges", id, "refunds"]) => payments::list_refunds(cx, &json!({"charge": id}), p),
         ("POST", ["refunds"]) => payments::create_refund(cx, p),
         ("GET", ["refunds"]) => payments::list_refunds(cx, p, p),
@@ -149,13 +155,19 @@ pub fn route(cx: &mut Ctx, m: &Method, s: &[&str], p: &Value) -> ApiResult<Value
         ("GET", ["events", id]) => cx.find("event", id, "id").map(|v| public(&v)),
         // Test clocks
         ("POST", ["test_helpers", "test_clocks"]) => misc::create_test_clock(cx, p),
-        ("GET", ["test_helpers", "test_clocks"]) => catalog::list_simple(cx, "test_helpers.test_clock", p, "/v1/test_helpers/test_clocks"),
-        ("GET", ["test_helpers", "test_clocks", id]) => cx.find("test_helpers.test_clock", id, "test_clock").map(|v| public(&v)),
+        ("GET", ["test_helpers", "test_clocks"]) => {
+            catalog::list_simple(cx, "test_helpers.test_clock", p, "/v1/test_helpers/test_clocks")
+        }
+        ("GET", ["test_helpers", "test_clocks", id]) => {
+            cx.find("test_helpers.test_clock", id, "test_clock").map(|v| public(&v))
+        }
         ("DELETE", ["test_helpers", "test_clocks", id]) => misc::delete_test_clock(cx, id),
         ("POST", ["test_helpers", "test_clocks", id, "advance"]) => misc::advance_test_clock(cx, id, p),
         // Misc used by SDKs and the CLI
         ("GET", ["account"]) | ("GET", ["accounts", _]) => Ok(misc::account(cx)),
-        ("GET", ["balance"]) => Ok(json!({"object": "balance", "available": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}], "livemode": false, "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]})),
+        ("GET", ["balance"]) => Ok(
+            json!({"object": "balance", "available": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}], "livemode": false, "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]}),
+        ),
         _ => Err(ApiError::unknown_route(method, &format!("/v1/{}", s.join("/")))),
     };
     r

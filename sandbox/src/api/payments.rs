@@ -5,14 +5,18 @@ use serde_json::{json, Value};
 use super::save_updated;
 use crate::engine::pay::{self, NewPayment, Outcome};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{created_matches, merge_metadata, new_metadata, p_bool, p_i64, p_nonempty, p_str, paginate, public, Ctx};
+use crate::state::{
+    created_matches, merge_metadata, new_metadata, p_bool, p_i64, p_nonempty, p_str, paginate, public, Ctx,
+};
 use crate::util::{new_id, random_str};
 
 pub fn create_intent(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let amount = p_i64(p, "amount")?.ok_or_else(|| ApiError::missing("amount"))?;
     let currency = p_nonempty(p, "currency").ok_or_else(|| ApiError::missing("currency"))?.to_lowercase();
     if amount < 50 && currency == "usd" {
-        return Err(ApiError::invalid_value("amount", "Amount must be at least $0.50 usd").with_code("amount_too_small"));
+        return Err(
+            ApiError::invalid_value("amount", "Amount must be at least $0.50 usd").with_code("amount_too_small")
+        );
     }
     let customer = p_nonempty(p, "customer").map(str::to_string);
     if let Some(c) = &customer {
@@ -45,8 +49,12 @@ fn confirm_result(cx: &mut Ctx, id: &str, pm: Option<&str>, off_session: bool) -
     let (pi, outcome) = pay::confirm(cx, id, pm, off_session, false)?;
     match outcome {
         Outcome::Failed(e) => Err(e.with_extra(json!({"payment_intent": public(&pi), "charge": pi["latest_charge"]}))),
-        Outcome::RequiresAction if off_session => Err(ApiError::card("authentication_required", Some("authentication_required"), crate::cards::decline_message("authentication_required"))
-            .with_extra(json!({"payment_intent": public(&pi)}))),
+        Outcome::RequiresAction if off_session => Err(ApiError::card(
+            "authentication_required",
+            Some("authentication_required"),
+            crate::cards::decline_message("authentication_required"),
+        )
+        .with_extra(json!({"payment_intent": public(&pi)}))),
         _ => Ok(public(&pi)),
     }
 }
@@ -87,7 +95,11 @@ pub fn update_intent(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
 pub fn cancel_intent(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
     let mut pi = cx.find("payment_intent", id, "intent")?;
     if pi["status"] == "succeeded" || pi["status"] == "canceled" {
-        return Err(ApiError::invalid(format!("You cannot cancel this PaymentIntent because it has a status of {}.", pi["status"].as_str().unwrap_or_default())).with_code("payment_intent_unexpected_state"));
+        return Err(ApiError::invalid(format!(
+            "You cannot cancel this PaymentIntent because it has a status of {}.",
+            pi["status"].as_str().unwrap_or_default()
+        ))
+        .with_code("payment_intent_unexpected_state"));
     }
     pi["status"] = json!("canceled");
     pi["canceled_at"] = json!(cx.now());
@@ -101,7 +113,9 @@ pub fn list_intents(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let customer = p_str(p, "customer");
     let mut items = Vec::new();
     for pi in cx.all("payment_intent") {
-        if customer.is_some_and(|c| pi["customer"] != c) || !created_matches(p, "created", pi["created"].as_i64().unwrap_or(0))? {
+        if customer.is_some_and(|c| pi["customer"] != c)
+            || !created_matches(p, "created", pi["created"].as_i64().unwrap_or(0))?
+        {
             continue;
         }
         items.push(public(pi));
@@ -125,7 +139,10 @@ pub fn list_charges(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let pi = p_str(p, "payment_intent");
     let mut items = Vec::new();
     for ch in cx.all("charge") {
-        if customer.is_some_and(|c| ch["customer"] != c) || pi.is_some_and(|x| ch["payment_intent"] != x) || !created_matches(p, "created", ch["created"].as_i64().unwrap_or(0))? {
+        if customer.is_some_and(|c| ch["customer"] != c)
+            || pi.is_some_and(|x| ch["payment_intent"] != x)
+            || !created_matches(p, "created", ch["created"].as_i64().unwrap_or(0))?
+        {
             continue;
         }
         items.push(public(ch));
@@ -138,7 +155,10 @@ pub fn create_refund(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         (Some(c), _) => c.to_string(),
         (None, Some(pi)) => {
             let pi = cx.find("payment_intent", pi, "payment_intent")?;
-            pi["latest_charge"].as_str().map(str::to_string).ok_or_else(|| ApiError::invalid("This PaymentIntent does not have a successful charge to refund.").with_code("charge_not_refundable"))?
+            pi["latest_charge"].as_str().map(str::to_string).ok_or_else(|| {
+                ApiError::invalid("This PaymentIntent does not have a successful charge to refund.")
+                    .with_code("charge_not_refundable")
+            })?
         }
         (None, None) => return Err(ApiError::missing("charge")),
     };
@@ -154,7 +174,12 @@ pub fn refund_charge(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
 pub fn list_refunds(cx: &mut Ctx, filter: &Value, p: &Value) -> ApiResult<Value> {
     let charge = p_str(filter, "charge");
     let pi = p_str(filter, "payment_intent");
-    let items: Vec<Value> = cx.all("refund").into_iter().filter(|r| charge.is_none_or(|c| r["charge"] == c) && pi.is_none_or(|x| r["payment_intent"] == x)).map(public).collect();
+    let items: Vec<Value> = cx
+        .all("refund")
+        .into_iter()
+        .filter(|r| charge.is_none_or(|c| r["charge"] == c) && pi.is_none_or(|x| r["payment_intent"] == x))
+        .map(public)
+        .collect();
     paginate(items, p, "/v1/refunds")
 }
 
@@ -163,7 +188,10 @@ pub fn list_disputes(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let pi = p_str(p, "payment_intent");
     let mut items = Vec::new();
     for d in cx.all("dispute") {
-        if charge.is_some_and(|c| d["charge"] != c) || pi.is_some_and(|x| d["payment_intent"] != x) || !created_matches(p, "created", d["created"].as_i64().unwrap_or(0))? {
+        if charge.is_some_and(|c| d["charge"] != c)
+            || pi.is_some_and(|x| d["payment_intent"] != x)
+            || !created_matches(p, "created", d["created"].as_i64().unwrap_or(0))?
+        {
             continue;
         }
         items.push(public(d));
@@ -189,8 +217,10 @@ pub fn update_dispute(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
         d["metadata"] = merge_metadata(&old["metadata"], p)?;
     }
     if p_bool(p, "submit")?.unwrap_or(true) && p.get("evidence").is_some() {
-        d["status"] = json!(if old["status"] == "warning_needs_response" { "warning_under_review" } else { "under_review" });
-        d["evidence_details"]["submission_count"] = json!(old["evidence_details"]["submission_count"].as_i64().unwrap_or(0) + 1);
+        d["status"] =
+            json!(if old["status"] == "warning_needs_response" { "warning_under_review" } else { "under_review" });
+        d["evidence_details"]["submission_count"] =
+            json!(old["evidence_details"]["submission_count"].as_i64().unwrap_or(0) + 1);
     }
     Ok(save_updated(cx, "dispute", "charge.dispute.updated", &old, d))
 }
@@ -201,7 +231,8 @@ pub fn close_dispute(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
         return Err(ApiError::invalid("This dispute is already closed").with_code("dispute_already_closed"));
     }
     let mut d = old.clone();
-    d["status"] = json!(if old["status"].as_str().is_some_and(|s| s.starts_with("warning")) { "warning_closed" } else { "lost" });
+    d["status"] =
+        json!(if old["status"].as_str().is_some_and(|s| s.starts_with("warning")) { "warning_closed" } else { "lost" });
     d["is_charge_refundable"] = json!(false);
     cx.put("dispute", d.clone());
     cx.emit("charge.dispute.closed", &d, Some(crate::state::diff(&old, &d)));
@@ -271,8 +302,11 @@ pub fn confirm_setup_intent(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Valu
 /// `POST /v1/tokens` with card details: a card token usable as `source`.
 pub fn create_token(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     let number = p.get("card").and_then(|c| p_nonempty(c, "number")).unwrap_or("4242424242424242");
-    let card = crate::cards::by_number(number).ok_or_else(|| ApiError::card("incorrect_number", None, "Your card number is incorrect."))?;
+    let card = crate::cards::by_number(number)
+        .ok_or_else(|| ApiError::card("incorrect_number", None, "Your card number is incorrect."))?;
     let pm = crate::objects::card_pm(&card, 12, 2034, cx.now());
     cx.put("payment_method", pm.clone());
-    Ok(json!({"id": pm["id"], "object": "token", "card": pm["card"], "created": cx.now(), "livemode": false, "type": "card", "used": false}))
+    Ok(
+        json!({"id": pm["id"], "object": "token", "card": pm["card"], "created": cx.now(), "livemode": false, "type": "card", "used": false}),
+    )
 }

@@ -47,7 +47,11 @@ where
         let _ = t.await;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{label}: {n} requests in {secs:.2}s = {:.0} req/s ({} failed, concurrency {concurrency})", n as f64 / secs, failures.load(std::sync::atomic::Ordering::SeqCst));
+    println!(
+        "{label}: {n} requests in {secs:.2}s = {:.0} req/s ({} failed, concurrency {concurrency})",
+        n as f64 / secs,
+        failures.load(std::sync::atomic::Ordering::SeqCst)
+    );
 }
 
 #[tokio::main]
@@ -68,12 +72,26 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     // Catalog and a customer with a card for subscriptions.
-    let prod: serde_json::Value = serde_json::from_str(&http.post(format!("{base}/v1/products")).bearer_auth(KEY).form(&[("name", "Bench")]).send().await?.text().await?)?;
+    let prod: serde_json::Value = serde_json::from_str(
+        &http
+            .post(format!("{base}/v1/products"))
+            .bearer_auth(KEY)
+            .form(&[("name", "Bench")])
+            .send()
+            .await?
+            .text()
+            .await?,
+    )?;
     let price: serde_json::Value = serde_json::from_str(
         &http
             .post(format!("{base}/v1/prices"))
             .bearer_auth(KEY)
-            .form(&[("currency", "usd"), ("unit_amount", "1000"), ("recurring[interval]", "month"), ("product", prod["id"].as_str().unwrap_or_default())])
+            .form(&[
+                ("currency", "usd"),
+                ("unit_amount", "1000"),
+                ("recurring[interval]", "month"),
+                ("product", prod["id"].as_str().unwrap_or_default()),
+            ])
             .send()
             .await?
             .text()
@@ -82,18 +100,35 @@ async fn main() -> anyhow::Result<()> {
     let price_id = price["id"].as_str().unwrap_or_default().to_string();
     {
         let (http, base) = (http.clone(), base.clone());
-        run("POST /v1/customers", args.requests, args.concurrency, move |i| post(http.clone(), format!("{base}/v1/customers"), vec![("email".into(), format!("bench{i}@example.com"))])).await;
+        run("POST /v1/customers", args.requests, args.concurrency, move |i| {
+            post(http.clone(), format!("{base}/v1/customers"), vec![("email".into(), format!("bench{i}@example.com"))])
+        })
+        .await;
     }
     {
         let (http, base) = (http.clone(), base.clone());
         run("POST /v1/subscriptions (new customer with card each)", args.requests, args.concurrency, move |i| {
             let (http, base, price_id) = (http.clone(), base.clone(), price_id.clone());
             async move {
-                let r = http.post(format!("{base}/v1/customers")).bearer_auth(KEY).form(&[("email", format!("sub{i}@example.com")), ("payment_method", "pm_card_visa".into())]).send().await;
+                let r = http
+                    .post(format!("{base}/v1/customers"))
+                    .bearer_auth(KEY)
+                    .form(&[("email", format!("sub{i}@example.com")), ("payment_method", "pm_card_visa".into())])
+                    .send()
+                    .await;
                 let Ok(r) = r else { return false };
                 let Ok(c) = r.json::<serde_json::Value>().await else { return false };
                 let cus = c["id"].as_str().unwrap_or_default().to_string();
-                post(http, format!("{base}/v1/subscriptions"), vec![("customer".into(), cus), ("items[0][price]".into(), price_id), ("payment_behavior".into(), "default_incomplete".into())]).await
+                post(
+                    http,
+                    format!("{base}/v1/subscriptions"),
+                    vec![
+                        ("customer".into(), cus),
+                        ("items[0][price]".into(), price_id),
+                        ("payment_behavior".into(), "default_incomplete".into()),
+                    ],
+                )
+                .await
             }
         })
         .await;

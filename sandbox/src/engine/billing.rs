@@ -93,7 +93,14 @@ pub struct NewInvoice<'a> {
 
 impl<'a> NewInvoice<'a> {
     /// An invoice for a subscription, with its currency and collection settings.
-    pub fn for_subscription(customer: &'a str, sub: &'a Value, billing_reason: &'a str, lines: Vec<Line>, period: (i64, i64), auto_advance: bool) -> Self {
+    pub fn for_subscription(
+        customer: &'a str,
+        sub: &'a Value,
+        billing_reason: &'a str,
+        lines: Vec<Line>,
+        period: (i64, i64),
+        auto_advance: bool,
+    ) -> Self {
         NewInvoice {
             customer,
             subscription: Some(sub),
@@ -138,7 +145,13 @@ pub fn item_lines(cx: &Ctx, sub: &Value, period: (i64, i64)) -> Vec<Line> {
 
 /// Creates a subscription's invoice from its pending items plus `lines`, links the items and
 /// sets `latest_invoice`. Returns the invoice id.
-fn invoice_subscription(cx: &mut Ctx, sub_id: &str, billing_reason: &str, mut lines: Vec<Line>, period: (i64, i64)) -> ApiResult<String> {
+fn invoice_subscription(
+    cx: &mut Ctx,
+    sub_id: &str,
+    billing_reason: &str,
+    mut lines: Vec<Line>,
+    period: (i64, i64),
+) -> ApiResult<String> {
     let sub = cx.find("subscription", sub_id, "subscription")?;
     let customer = sub["customer"].as_str().unwrap_or_default().to_string();
     let mut all = take_pending_items(cx, &customer, Some(sub_id), "pending");
@@ -214,13 +227,18 @@ pub fn create_invoice(cx: &mut Ctx, n: NewInvoice) -> ApiResult<Value> {
     let mut discount_amounts = Vec::new();
     for di in n.subscription.map(|s| s["discounts"].as_array().cloned().unwrap_or_default()).unwrap_or_default() {
         let Some(di_id) = di.as_str() else { continue };
-        let Some(amount) = super::discounts::take(cx, di_id, discountable - discount_amounts.iter().map(|(a, _)| *a).sum::<i64>()) else { continue };
+        let Some(amount) =
+            super::discounts::take(cx, di_id, discountable - discount_amounts.iter().map(|(a, _)| *a).sum::<i64>())
+        else {
+            continue;
+        };
         discount_ids.push(json!(di_id));
         discount_amounts.push((amount, di_id.to_string()));
     }
     let discount_total: i64 = discount_amounts.iter().map(|(a, _)| a).sum();
     if let Some(first) = lines.iter_mut().find(|l| l["discountable"] == true && l["amount"].as_i64().unwrap_or(0) > 0) {
-        first["discount_amounts"] = json!(discount_amounts.iter().map(|(a, d)| json!({"amount": a, "discount": d})).collect::<Vec<_>>());
+        first["discount_amounts"] =
+            json!(discount_amounts.iter().map(|(a, d)| json!({"amount": a, "discount": d})).collect::<Vec<_>>());
         first["discounts"] = json!(discount_ids.clone());
     }
     let total = subtotal - discount_total;
@@ -228,7 +246,8 @@ pub fn create_invoice(cx: &mut Ctx, n: NewInvoice) -> ApiResult<Value> {
     let parent = n.subscription.map(|s| {
         json!({"quote_details": null, "subscription_details": {"metadata": s["metadata"], "subscription": s["id"]}, "type": "subscription_details"})
     });
-    let finalizes = if n.auto_advance && n.subscription.is_some() { Some(now + cx.st.settings.finalize_delay_secs) } else { None };
+    let finalizes =
+        if n.auto_advance && n.subscription.is_some() { Some(now + cx.st.settings.finalize_delay_secs) } else { None };
     let inv = json!({
         "id": id,
         "object": "invoice",
@@ -346,7 +365,12 @@ pub fn take_pending_items(cx: &mut Ctx, customer: &str, subscription: Option<&st
 
 /// Moves pending items' `invoice` from a placeholder to the real invoice id.
 fn relink_items(cx: &mut Ctx, placeholder: &str, invoice_id: &str) {
-    let ids: Vec<String> = cx.all("invoiceitem").into_iter().filter(|ii| ii["invoice"] == placeholder).filter_map(|ii| ii["id"].as_str().map(str::to_string)).collect();
+    let ids: Vec<String> = cx
+        .all("invoiceitem")
+        .into_iter()
+        .filter(|ii| ii["invoice"] == placeholder)
+        .filter_map(|ii| ii["id"].as_str().map(str::to_string))
+        .collect();
     for id in ids {
         if let Some(ii) = cx.get_mut("invoiceitem", &id) {
             ii["invoice"] = json!(invoice_id);
@@ -358,7 +382,8 @@ fn relink_items(cx: &mut Ctx, placeholder: &str, invoice_id: &str) {
 pub fn finalize(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let mut inv = cx.find("invoice", id, "invoice")?;
     if inv["status"] != "draft" {
-        return Err(ApiError::invalid("This invoice is already finalized, you can't re-finalize a non-draft invoice.").with_code("invoice_not_editable"));
+        return Err(ApiError::invalid("This invoice is already finalized, you can't re-finalize a non-draft invoice.")
+            .with_code("invoice_not_editable"));
     }
     let customer = inv["customer"].as_str().unwrap_or_default().to_string();
     let now = cx.now_for_customer(Some(&customer));
@@ -467,7 +492,13 @@ pub fn invoice_payment_method(cx: &Ctx, inv: &Value) -> Option<String> {
 }
 
 /// Attempts to pay an open invoice. `off_session` for automatic attempts. Returns the outcome.
-pub fn attempt_payment(cx: &mut Ctx, id: &str, pm_override: Option<&str>, off_session: bool, authenticated: bool) -> ApiResult<Outcome> {
+pub fn attempt_payment(
+    cx: &mut Ctx,
+    id: &str,
+    pm_override: Option<&str>,
+    off_session: bool,
+    authenticated: bool,
+) -> ApiResult<Outcome> {
     let inv = cx.find("invoice", id, "invoice")?;
     if inv["status"] != "open" {
         return Err(ApiError::invalid("Invoice is already paid").with_code("invoice_not_open"));
@@ -486,7 +517,11 @@ pub fn attempt_payment(cx: &mut Ctx, id: &str, pm_override: Option<&str>, off_se
         }
         Some(pm) => {
             // Reuse the invoice's payment intent across attempts, as Stripe does.
-            let existing = inv["_sb_pi"].as_str().and_then(|p| cx.get("payment_intent", p)).filter(|p| p["status"] != "succeeded" && p["status"] != "canceled").cloned();
+            let existing = inv["_sb_pi"]
+                .as_str()
+                .and_then(|p| cx.get("payment_intent", p))
+                .filter(|p| p["status"] != "succeeded" && p["status"] != "canceled")
+                .cloned();
             let pi = match existing {
                 Some(pi) => pi,
                 None => pay::create_intent(
@@ -498,7 +533,9 @@ pub fn attempt_payment(cx: &mut Ctx, id: &str, pm_override: Option<&str>, off_se
                         payment_method: Some(&pm),
                         description: Some(match inv["billing_reason"].as_str() {
                             Some("subscription_create") => "Subscription creation".to_string(),
-                            Some("subscription_cycle") | Some("subscription_update") => "Subscription update".to_string(),
+                            Some("subscription_cycle") | Some("subscription_update") => {
+                                "Subscription update".to_string()
+                            }
                             _ => format!("Invoice {}", inv["number"].as_str().unwrap_or_default()),
                         }),
                         metadata: json!({}),
@@ -610,7 +647,11 @@ fn add_open_payment(cx: &mut Ctx, invoice_id: &str, pi: &Value) {
 pub fn void(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let mut inv = cx.find("invoice", id, "invoice")?;
     if inv["status"] != "open" {
-        return Err(ApiError::invalid(format!("You can only pass in open invoices. This invoice is {}.", inv["status"].as_str().unwrap_or_default())).with_code("invoice_not_open"));
+        return Err(ApiError::invalid(format!(
+            "You can only pass in open invoices. This invoice is {}.",
+            inv["status"].as_str().unwrap_or_default()
+        ))
+        .with_code("invoice_not_open"));
     }
     let now = cx.now_for_customer(inv["customer"].as_str());
     inv["status"] = json!("void");
@@ -626,7 +667,9 @@ pub fn void(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
 pub fn mark_uncollectible(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let mut inv = cx.find("invoice", id, "invoice")?;
     if inv["status"] != "open" {
-        return Err(ApiError::invalid("You can only mark open invoices as uncollectible.").with_code("invoice_not_open"));
+        return Err(
+            ApiError::invalid("You can only mark open invoices as uncollectible.").with_code("invoice_not_open")
+        );
     }
     let now = cx.now_for_customer(inv["customer"].as_str());
     inv["status"] = json!("uncollectible");
@@ -676,7 +719,15 @@ pub struct NewSubscription {
     pub first_payment_method: Option<String>,
 }
 
-pub fn subscription_item(cx: &Ctx, sub_id: &str, price: &Value, quantity: i64, metadata: Value, period: (i64, i64), now: i64) -> Value {
+pub fn subscription_item(
+    cx: &Ctx,
+    sub_id: &str,
+    price: &Value,
+    quantity: i64,
+    metadata: Value,
+    period: (i64, i64),
+    now: i64,
+) -> Value {
     let _ = cx;
     json!({
         "id": new_id("si"),
@@ -701,13 +752,19 @@ fn recurring_price(cx: &Ctx, id: &str, param: &str) -> ApiResult<Value> {
         return Err(ApiError::invalid_value(param, format!("The price specified ({id}) is set to `type=one_time` but this field only accepts prices with `type=recurring`.")));
     }
     if price["active"] == false {
-        return Err(ApiError::invalid_value(param, format!("The price specified ({id}) is inactive. This field only accepts active prices.")));
+        return Err(ApiError::invalid_value(
+            param,
+            format!("The price specified ({id}) is inactive. This field only accepts active prices."),
+        ));
     }
     Ok(price)
 }
 
 fn interval_of(price: &Value) -> (String, i64) {
-    (price["recurring"]["interval"].as_str().unwrap_or("month").to_string(), price["recurring"]["interval_count"].as_i64().unwrap_or(1))
+    (
+        price["recurring"]["interval"].as_str().unwrap_or("month").to_string(),
+        price["recurring"]["interval_count"].as_i64().unwrap_or(1),
+    )
 }
 
 /// Creates a subscription and its first invoice, following Stripe's payment behaviours.
@@ -719,16 +776,26 @@ pub fn create_subscription(cx: &mut Ctx, n: NewSubscription) -> ApiResult<Value>
     let mut prices = Vec::new();
     for (i, it) in n.items.iter().enumerate() {
         let pid = it.price.as_deref().ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
-        prices.push((recurring_price(cx, pid, &format!("items[{i}][price]"))?, it.quantity.unwrap_or(1).max(0), it.metadata.clone().unwrap_or(json!({}))));
+        prices.push((
+            recurring_price(cx, pid, &format!("items[{i}][price]"))?,
+            it.quantity.unwrap_or(1).max(0),
+            it.metadata.clone().unwrap_or(json!({})),
+        ));
     }
     let currency = prices[0].0["currency"].as_str().unwrap_or("usd").to_string();
     let (interval, count) = interval_of(&prices[0].0);
     if prices.iter().any(|(p, _, _)| interval_of(p) != (interval.clone(), count)) {
-        return Err(ApiError::invalid_value("items", "Currency and interval fields must match across all plans on this subscription."));
+        return Err(ApiError::invalid_value(
+            "items",
+            "Currency and interval fields must match across all plans on this subscription.",
+        ));
     }
     let mut n = n;
     if let Some(pm) = &n.default_payment_method {
-        n.default_payment_method = Some(pay::customer_pm_id(cx, pm, &n.customer).ok_or_else(|| pay::not_customers_pm("default_payment_method", pm))?);
+        n.default_payment_method = Some(
+            pay::customer_pm_id(cx, pm, &n.customer)
+                .ok_or_else(|| pay::not_customers_pm("default_payment_method", pm))?,
+        );
     }
     let now = cx.now_for_customer(Some(&n.customer));
     let trial_end = match (n.trial_end, n.trial_period_days) {
@@ -743,7 +810,10 @@ pub fn create_subscription(cx: &mut Ctx, n: NewSubscription) -> ApiResult<Value>
     let charge_now = trial_end.is_none() && n.collection_method != "send_invoice";
     let total: i64 = prices.iter().map(|(p, q, _)| p["unit_amount"].as_i64().unwrap_or(0) * q).sum();
     if n.payment_behavior == "error_if_incomplete" && charge_now && total > 0 {
-        let pm = n.default_payment_method.clone().or_else(|| cus["invoice_settings"]["default_payment_method"].as_str().map(str::to_string));
+        let pm = n
+            .default_payment_method
+            .clone()
+            .or_else(|| cus["invoice_settings"]["default_payment_method"].as_str().map(str::to_string));
         match pm.and_then(|p| cx.get("payment_method", &p).cloned()) {
             None => return Err(ApiError::invalid("This customer has no attached payment source or default payment method.").with_code("resource_missing")),
             Some(pmv) => match pay::behavior(&pmv) {
@@ -756,9 +826,16 @@ pub fn create_subscription(cx: &mut Ctx, n: NewSubscription) -> ApiResult<Value>
             },
         }
     }
-    let status_before_payment = if trial_end.is_some() { "trialing" } else if n.collection_method == "send_invoice" || total == 0 { "active" } else { "incomplete" };
+    let status_before_payment = if trial_end.is_some() {
+        "trialing"
+    } else if n.collection_method == "send_invoice" || total == 0 {
+        "active"
+    } else {
+        "incomplete"
+    };
     let id = new_id("sub");
-    let items: Vec<Value> = prices.iter().map(|(p, q, m)| subscription_item(cx, &id, p, *q, m.clone(), (now, end), now)).collect();
+    let items: Vec<Value> =
+        prices.iter().map(|(p, q, m)| subscription_item(cx, &id, p, *q, m.clone(), (now, end), now)).collect();
     let sub = json!({
         "id": id,
         "object": "subscription",
@@ -907,7 +984,15 @@ pub fn create_subscription(cx: &mut Ctx, n: NewSubscription) -> ApiResult<Value>
         let at = mark.min(cx.events.len());
         cx.events.retain(|e| !(e.kind == "customer.subscription.updated" && e.object["id"] == id.as_str()));
         let created = cx.now_for(&sub);
-        cx.events.insert(at.min(cx.events.len()), PendingEvent { kind: "customer.subscription.created".into(), object: public(&sub), previous: None, created });
+        cx.events.insert(
+            at.min(cx.events.len()),
+            PendingEvent {
+                kind: "customer.subscription.created".into(),
+                object: public(&sub),
+                previous: None,
+                created,
+            },
+        );
     }
     if let Some(t) = trial_end {
         if t - now <= 3 * DAY {
@@ -924,7 +1009,10 @@ pub fn create_subscription(cx: &mut Ctx, n: NewSubscription) -> ApiResult<Value>
 pub fn cancel(cx: &mut Ctx, id: &str, reason: &str) -> ApiResult<Value> {
     let sub = cx.find("subscription", id, "subscription")?;
     if sub["status"] == "canceled" || sub["status"] == "incomplete_expired" {
-        return Err(ApiError::invalid("A canceled subscription can only update its cancellation_details and metadata.").with_code("resource_missing"));
+        return Err(ApiError::invalid(
+            "A canceled subscription can only update its cancellation_details and metadata.",
+        )
+        .with_code("resource_missing"));
     }
     let now = cx.now_for(&sub);
     let mut new = sub.clone();
@@ -943,7 +1031,12 @@ pub fn cancel(cx: &mut Ctx, id: &str, reason: &str) -> ApiResult<Value> {
         }
     }
     // Open renewal invoices stop being retried.
-    let open: Vec<String> = cx.all("invoice").into_iter().filter(|i| i["subscription"] == id && i["status"] == "open").filter_map(|i| i["id"].as_str().map(str::to_string)).collect();
+    let open: Vec<String> = cx
+        .all("invoice")
+        .into_iter()
+        .filter(|i| i["subscription"] == id && i["status"] == "open")
+        .filter_map(|i| i["id"].as_str().map(str::to_string))
+        .collect();
     for inv in open {
         if let Some(i) = cx.get_mut("invoice", &inv) {
             i["next_payment_attempt"] = Value::Null;
@@ -962,7 +1055,14 @@ pub fn prorate(amount: i64, period: (i64, i64), at: i64) -> i64 {
 }
 
 /// Updates a subscription's items (price / quantity) with prorations.
-pub fn change_items(cx: &mut Ctx, sub_id: &str, specs: &[ItemSpec], proration_behavior: &str, proration_date: Option<i64>, reset_anchor: bool) -> ApiResult<()> {
+pub fn change_items(
+    cx: &mut Ctx,
+    sub_id: &str,
+    specs: &[ItemSpec],
+    proration_behavior: &str,
+    proration_date: Option<i64>,
+    reset_anchor: bool,
+) -> ApiResult<()> {
     let sub = cx.find("subscription", sub_id, "subscription")?;
     let now = cx.now_for(&sub);
     let at = proration_date.unwrap_or(now);
@@ -976,7 +1076,10 @@ pub fn change_items(cx: &mut Ctx, sub_id: &str, specs: &[ItemSpec], proration_be
     for (i, spec) in specs.iter().enumerate() {
         match &spec.id {
             Some(si) => {
-                let pos = items.iter().position(|x| x["id"] == si.as_str()).ok_or_else(|| ApiError::not_found("subscription item", si, &format!("items[{i}][id]")))?;
+                let pos = items
+                    .iter()
+                    .position(|x| x["id"] == si.as_str())
+                    .ok_or_else(|| ApiError::not_found("subscription item", si, &format!("items[{i}][id]")))?;
                 if spec.deleted {
                     items.remove(pos);
                     continue;
@@ -990,7 +1093,8 @@ pub fn change_items(cx: &mut Ctx, sub_id: &str, specs: &[ItemSpec], proration_be
                     items[pos]["quantity"] = json!(q);
                 }
                 if let Some(m) = &spec.metadata {
-                    items[pos]["metadata"] = crate::state::merge_metadata(&items[pos]["metadata"], &json!({"metadata": m}))?;
+                    items[pos]["metadata"] =
+                        crate::state::merge_metadata(&items[pos]["metadata"], &json!({"metadata": m}))?;
                 }
             }
             None => {
@@ -998,9 +1102,20 @@ pub fn change_items(cx: &mut Ctx, sub_id: &str, specs: &[ItemSpec], proration_be
                 let price = recurring_price(cx, p, &format!("items[{i}][price]"))?;
                 // Stripe: one item per price.
                 if items.iter().any(|x| x["price"]["id"] == p) {
-                    return Err(ApiError::invalid_value(&format!("items[{i}][price]"), "Cannot add multiple subscription items with the same plan."));
+                    return Err(ApiError::invalid_value(
+                        &format!("items[{i}][price]"),
+                        "Cannot add multiple subscription items with the same plan.",
+                    ));
                 }
-                items.push(subscription_item(cx, sub_id, &price, spec.quantity.unwrap_or(1), spec.metadata.clone().unwrap_or(json!({})), period, now));
+                items.push(subscription_item(
+                    cx,
+                    sub_id,
+                    &price,
+                    spec.quantity.unwrap_or(1),
+                    spec.metadata.clone().unwrap_or(json!({})),
+                    period,
+                    now,
+                ));
             }
         }
     }
@@ -1022,29 +1137,46 @@ pub fn change_items(cx: &mut Ctx, sub_id: &str, specs: &[ItemSpec], proration_be
     // Prorations: credit what is unused on the old items, charge the rest of the period on the new ones.
     let mut proration_lines = Vec::new();
     if proration_behavior != "none" && !trialing && sub["status"] != "incomplete" {
-        let old_total = |it: &Value| it["price"]["unit_amount"].as_i64().unwrap_or(0) * it["quantity"].as_i64().unwrap_or(1);
+        let old_total =
+            |it: &Value| it["price"]["unit_amount"].as_i64().unwrap_or(0) * it["quantity"].as_i64().unwrap_or(1);
         for old in &old_items {
             let new = items.iter().find(|n| n["id"] == old["id"]);
-            let unchanged = new.is_some_and(|n| n["price"]["id"] == old["price"]["id"] && n["quantity"] == old["quantity"]) && !interval_changed && !reset_anchor;
+            let unchanged = new
+                .is_some_and(|n| n["price"]["id"] == old["price"]["id"] && n["quantity"] == old["quantity"])
+                && !interval_changed
+                && !reset_anchor;
             if unchanged {
                 continue;
             }
             let credit = prorate(old_total(old), period, at);
             if credit != 0 {
                 let name = product_name(cx, &old["price"]);
-                proration_lines.push((-credit, format!("Unused time on {} × {} after {}", old["quantity"], name, crate::util::ymd(at)), old["price"].clone(), old["quantity"].as_i64().unwrap_or(1)));
+                proration_lines.push((
+                    -credit,
+                    format!("Unused time on {} × {} after {}", old["quantity"], name, crate::util::ymd(at)),
+                    old["price"].clone(),
+                    old["quantity"].as_i64().unwrap_or(1),
+                ));
             }
         }
         for new in &items {
             let old = old_items.iter().find(|o| o["id"] == new["id"]);
-            let unchanged = old.is_some_and(|o| o["price"]["id"] == new["price"]["id"] && o["quantity"] == new["quantity"]) && !interval_changed && !reset_anchor;
+            let unchanged = old
+                .is_some_and(|o| o["price"]["id"] == new["price"]["id"] && o["quantity"] == new["quantity"])
+                && !interval_changed
+                && !reset_anchor;
             if unchanged {
                 continue;
             }
             let charge = if interval_changed || reset_anchor { 0 } else { prorate(old_total(new), period, at) };
             if charge != 0 {
                 let name = product_name(cx, &new["price"]);
-                proration_lines.push((charge, format!("Remaining time on {} × {} after {}", new["quantity"], name, crate::util::ymd(at)), new["price"].clone(), new["quantity"].as_i64().unwrap_or(1)));
+                proration_lines.push((
+                    charge,
+                    format!("Remaining time on {} × {} after {}", new["quantity"], name, crate::util::ymd(at)),
+                    new["price"].clone(),
+                    new["quantity"].as_i64().unwrap_or(1),
+                ));
             }
         }
     }
@@ -1076,7 +1208,8 @@ pub fn change_items(cx: &mut Ctx, sub_id: &str, specs: &[ItemSpec], proration_be
         cx.put("invoiceitem", ii.clone());
         cx.emit("invoiceitem.created", &ii, None);
     }
-    let invoice_now = (proration_behavior == "always_invoice" && !proration_lines.is_empty()) || ((interval_changed || reset_anchor) && !trialing && sub["status"] != "incomplete");
+    let invoice_now = (proration_behavior == "always_invoice" && !proration_lines.is_empty())
+        || ((interval_changed || reset_anchor) && !trialing && sub["status"] != "incomplete");
     if invoice_now {
         let sub_now = cx.find("subscription", sub_id, "subscription")?;
         let lines = if interval_changed || reset_anchor { item_lines(cx, &sub_now, new_period) } else { Vec::new() };
@@ -1117,7 +1250,9 @@ pub fn renew(cx: &mut Ctx, sub_id: &str) -> ApiResult<()> {
     }
     if was_trialing {
         new["status"] = json!("active");
-        if sub["trial_settings"]["end_behavior"]["missing_payment_method"] == "cancel" && invoice_payment_method(cx, &json!({"subscription": sub_id, "customer": customer})).is_none() {
+        if sub["trial_settings"]["end_behavior"]["missing_payment_method"] == "cancel"
+            && invoice_payment_method(cx, &json!({"subscription": sub_id, "customer": customer})).is_none()
+        {
             cx.put("subscription", new);
             cancel(cx, sub_id, "cancellation_requested")?;
             return Ok(());

@@ -18,30 +18,47 @@ pub fn find_code(cx: &Ctx, code: &str) -> Option<Value> {
     let now = cx.now();
     cx.all("promotion_code")
         .into_iter()
-        .find(|p| p["active"] == true && p["code"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(code.trim())) && p["expires_at"].as_i64().is_none_or(|e| e > now))
+        .find(|p| {
+            p["active"] == true
+                && p["code"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(code.trim()))
+                && p["expires_at"].as_i64().is_none_or(|e| e > now)
+        })
         .cloned()
 }
 
 /// Creates a discount object (and counts the redemption).
-pub fn create(cx: &mut Ctx, spec: &DiscountSpec, customer: &str, subscription: Option<&str>, checkout_session: Option<&str>) -> ApiResult<Value> {
+pub fn create(
+    cx: &mut Ctx,
+    spec: &DiscountSpec,
+    customer: &str,
+    subscription: Option<&str>,
+    checkout_session: Option<&str>,
+) -> ApiResult<Value> {
     let (coupon_id, promo) = match (&spec.coupon, &spec.promotion_code) {
         (Some(c), _) => (c.clone(), None),
         (None, Some(p)) => {
             let promo = cx.find("promotion_code", p, "discounts[0][promotion_code]")?;
             if promo["active"] != true {
-                return Err(ApiError::invalid_value("discounts[0][promotion_code]", format!("Promotion code `{p}` is inactive.")));
+                return Err(ApiError::invalid_value(
+                    "discounts[0][promotion_code]",
+                    format!("Promotion code `{p}` is inactive."),
+                ));
             }
             (promo["promotion"]["coupon"].as_str().unwrap_or_default().to_string(), Some(promo))
         }
         (None, None) => return Err(ApiError::missing("discounts[0][coupon]")),
     };
     let coupon = cx.find("coupon", &coupon_id, "discounts[0][coupon]")?;
-    if coupon["valid"] != true || coupon["max_redemptions"].as_i64().is_some_and(|m| coupon["times_redeemed"].as_i64().unwrap_or(0) >= m) {
+    if coupon["valid"] != true
+        || coupon["max_redemptions"].as_i64().is_some_and(|m| coupon["times_redeemed"].as_i64().unwrap_or(0) >= m)
+    {
         return Err(ApiError::invalid_value("discounts[0][coupon]", format!("Coupon expired: {coupon_id}")));
     }
     let now = cx.now_for_customer(Some(customer));
     let end = match coupon["duration"].as_str() {
-        Some("repeating") => Some(add_months(now, coupon["duration_in_months"].as_i64().unwrap_or(1), day_of_month(now))),
+        Some("repeating") => {
+            Some(add_months(now, coupon["duration_in_months"].as_i64().unwrap_or(1), day_of_month(now)))
+        }
         _ => None,
     };
     let di = json!({

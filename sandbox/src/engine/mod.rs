@@ -39,7 +39,10 @@ fn due_actions(cx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
             "trialing" => {
                 if sub["_sb_twe_sent"] != true {
                     if let Some(t) = sub["trial_end"].as_i64() {
-                        out.push(((t - 3 * DAY).max(sub["created"].as_i64().unwrap_or(0)), Action::TrialWillEnd(id.clone())));
+                        out.push((
+                            (t - 3 * DAY).max(sub["created"].as_i64().unwrap_or(0)),
+                            Action::TrialWillEnd(id.clone()),
+                        ));
                     }
                 }
                 if let Some(e) = end {

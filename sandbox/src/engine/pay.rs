@@ -28,7 +28,11 @@ pub fn resolve_pm(cx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
 /// `None` when the customer has no such payment method.
 pub fn customer_pm_id(cx: &Ctx, id: &str, customer: &str) -> Option<String> {
     if cards::by_test_id(id).is_some() {
-        return cx.all("payment_method").into_iter().find(|pm| pm["customer"] == customer && pm["_sb_test_id"] == id).and_then(|pm| pm["id"].as_str().map(str::to_string));
+        return cx
+            .all("payment_method")
+            .into_iter()
+            .find(|pm| pm["customer"] == customer && pm["_sb_test_id"] == id)
+            .and_then(|pm| pm["id"].as_str().map(str::to_string));
     }
     cx.get("payment_method", id).filter(|pm| pm["customer"] == customer).map(|_| id.to_string())
 }
@@ -187,7 +191,13 @@ fn new_charge(cx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str,
 
 /// Confirms a payment intent with its (or the given) payment method. `authenticated` is true
 /// when the customer completed 3-D Secure on a hosted page.
-pub fn confirm(cx: &mut Ctx, pi_id: &str, pm_id: Option<&str>, off_session: bool, authenticated: bool) -> ApiResult<(Value, Outcome)> {
+pub fn confirm(
+    cx: &mut Ctx,
+    pi_id: &str,
+    pm_id: Option<&str>,
+    off_session: bool,
+    authenticated: bool,
+) -> ApiResult<(Value, Outcome)> {
     let mut pi = cx.find("payment_intent", pi_id, "intent")?;
     if pi["status"] == "succeeded" || pi["status"] == "canceled" {
         return Err(ApiError::invalid(format!(
@@ -247,7 +257,13 @@ pub fn confirm(cx: &mut Ctx, pi_id: &str, pm_id: Option<&str>, off_session: bool
         }
         Outcome::Failed(err) => {
             let code = err.decline_code.clone().unwrap_or_else(|| "generic_decline".into());
-            let ch = new_charge(cx, &pi, &pm, now, Some((err.code.as_deref().unwrap_or("card_declined"), &code, &err.message)));
+            let ch = new_charge(
+                cx,
+                &pi,
+                &pm,
+                now,
+                Some((err.code.as_deref().unwrap_or("card_declined"), &code, &err.message)),
+            );
             pi["status"] = json!("requires_payment_method");
             pi["latest_charge"] = ch["id"].clone();
             pi["last_payment_error"] = json!({
@@ -324,12 +340,33 @@ pub fn create_dispute(cx: &mut Ctx, charge_id: &str, reason: &str) -> ApiResult<
 
 pub fn evidence_blank() -> Value {
     let keys = [
-        "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure", "cancellation_rebuttal",
-        "customer_communication", "customer_email_address", "customer_name", "customer_purchase_ip", "customer_signature",
-        "duplicate_charge_documentation", "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt",
-        "refund_policy", "refund_policy_disclosure", "refund_refusal_explanation", "service_date", "service_documentation",
-        "shipping_address", "shipping_carrier", "shipping_date", "shipping_documentation", "shipping_tracking_number",
-        "uncategorized_file", "uncategorized_text",
+        "access_activity_log",
+        "billing_address",
+        "cancellation_policy",
+        "cancellation_policy_disclosure",
+        "cancellation_rebuttal",
+        "customer_communication",
+        "customer_email_address",
+        "customer_name",
+        "customer_purchase_ip",
+        "customer_signature",
+        "duplicate_charge_documentation",
+        "duplicate_charge_explanation",
+        "duplicate_charge_id",
+        "product_description",
+        "receipt",
+        "refund_policy",
+        "refund_policy_disclosure",
+        "refund_refusal_explanation",
+        "service_date",
+        "service_documentation",
+        "shipping_address",
+        "shipping_carrier",
+        "shipping_date",
+        "shipping_documentation",
+        "shipping_tracking_number",
+        "uncategorized_file",
+        "uncategorized_text",
     ];
     let mut m = serde_json::Map::new();
     for k in keys {
@@ -340,13 +377,21 @@ pub fn evidence_blank() -> Value {
 }
 
 /// Refunds (part of) a charge; emits `charge.refunded` and `refund.created`.
-pub fn refund(cx: &mut Ctx, charge_id: &str, amount: Option<i64>, reason: Option<&str>, metadata: Value) -> ApiResult<Value> {
+pub fn refund(
+    cx: &mut Ctx,
+    charge_id: &str,
+    amount: Option<i64>,
+    reason: Option<&str>,
+    metadata: Value,
+) -> ApiResult<Value> {
     let mut ch = cx.find("charge", charge_id, "charge")?;
     if ch["status"] != "succeeded" {
-        return Err(ApiError::invalid(format!("Charge {charge_id} has failed; it cannot be refunded.")).with_code("charge_not_refundable"));
+        return Err(ApiError::invalid(format!("Charge {charge_id} has failed; it cannot be refunded."))
+            .with_code("charge_not_refundable"));
     }
     if ch["refunded"] == true {
-        return Err(ApiError::invalid(format!("Charge {charge_id} has already been refunded.")).with_code("charge_already_refunded"));
+        return Err(ApiError::invalid(format!("Charge {charge_id} has already been refunded."))
+            .with_code("charge_already_refunded"));
     }
     let total = ch["amount"].as_i64().unwrap_or(0);
     let already = ch["amount_refunded"].as_i64().unwrap_or(0);

@@ -78,10 +78,22 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
     if let Some(sub_id) = p_nonempty(p, "from_subscription") {
         let sub = cx.find("subscription", sub_id, "from_subscription")?;
         if sub["schedule"].is_string() {
-            return Err(ApiError::invalid_value("from_subscription", format!("You cannot migrate a subscription that is already attached to a schedule: `{}`.", sub["schedule"].as_str().unwrap_or_default())));
+            return Err(ApiError::invalid_value(
+                "from_subscription",
+                format!(
+                    "You cannot migrate a subscription that is already attached to a schedule: `{}`.",
+                    sub["schedule"].as_str().unwrap_or_default()
+                ),
+            ));
         }
         let now = cx.now_for(&sub);
-        let items: Vec<Value> = sub["items"]["data"].as_array().cloned().unwrap_or_default().iter().map(|si| phase_item(&si["price"], si["quantity"].as_i64().unwrap_or(1))).collect();
+        let items: Vec<Value> = sub["items"]["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|si| phase_item(&si["price"], si["quantity"].as_i64().unwrap_or(1)))
+            .collect();
         let start = sub["items"]["data"][0]["current_period_start"].as_i64().unwrap_or(now);
         let end = sub["items"]["data"][0]["current_period_end"].as_i64().unwrap_or(now);
         let mut s = base(&id, &sub["customer"], now, &sub["test_clock"]);
@@ -105,12 +117,18 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
 pub fn update(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
     let old = cx.find("subscription_schedule", id, "schedule")?;
     if old["status"] != "active" && old["status"] != "not_started" {
-        return Err(ApiError::invalid(format!("You cannot update a subscription schedule that is currently in the `{}` status.", old["status"].as_str().unwrap_or_default())));
+        return Err(ApiError::invalid(format!(
+            "You cannot update a subscription schedule that is currently in the `{}` status.",
+            old["status"].as_str().unwrap_or_default()
+        )));
     }
     let mut s = old.clone();
     if let Some(e) = p_nonempty(p, "end_behavior") {
         if !matches!(e, "release" | "cancel") {
-            return Err(ApiError::invalid_value("end_behavior", "Invalid end_behavior: must be one of release or cancel"));
+            return Err(ApiError::invalid_value(
+                "end_behavior",
+                "Invalid end_behavior: must be one of release or cancel",
+            ));
         }
         s["end_behavior"] = json!(e);
     }
@@ -127,7 +145,9 @@ pub fn update(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
         for (i, ph) in phases_in.iter().enumerate() {
             let mut items = Vec::new();
             for (j, it) in p_list(ph, "items").iter().enumerate() {
-                let pid = p_str(it, "price").or_else(|| p_str(it, "plan")).ok_or_else(|| ApiError::missing(&format!("phases[{i}][items][{j}][price]")))?;
+                let pid = p_str(it, "price")
+                    .or_else(|| p_str(it, "plan"))
+                    .ok_or_else(|| ApiError::missing(&format!("phases[{i}][items][{j}][price]")))?;
                 let price = cx.find("price", pid, &format!("phases[{i}][items][{j}][price]"))?;
                 items.push(phase_item(&price, p_i64(it, "quantity")?.unwrap_or(1)));
             }
@@ -136,7 +156,12 @@ pub fn update(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
                 Some(_) => p_i64(ph, "start_date")?.unwrap_or(now),
                 None => prev_end.unwrap_or(now),
             };
-            let first_price = items.first().and_then(|it| it["price"].as_str()).and_then(|pid| cx.get("price", pid)).cloned().unwrap_or(json!({}));
+            let first_price = items
+                .first()
+                .and_then(|it| it["price"].as_str())
+                .and_then(|pid| cx.get("price", pid))
+                .cloned()
+                .unwrap_or(json!({}));
             let interval = first_price["recurring"]["interval"].as_str().unwrap_or("month").to_string();
             let count = first_price["recurring"]["interval_count"].as_i64().unwrap_or(1);
             let end = match p_i64(ph, "end_date")? {
@@ -228,7 +253,9 @@ pub fn apply_phase_at(cx: &mut Ctx, id: &str, t: i64) -> ApiResult<()> {
         }
         return Ok(());
     }
-    if let Some(ph) = phases.iter().find(|ph| ph["start_date"].as_i64().is_some_and(|st| st <= t) && ph["end_date"].as_i64().is_some_and(|e| t < e)) {
+    if let Some(ph) = phases.iter().find(|ph| {
+        ph["start_date"].as_i64().is_some_and(|st| st <= t) && ph["end_date"].as_i64().is_some_and(|e| t < e)
+    }) {
         switch_items(cx, &sub_id, ph, t)?;
         let mut ns = s.clone();
         ns["current_phase"] = json!({"start_date": ph["start_date"], "end_date": ph["end_date"]});
@@ -239,18 +266,43 @@ pub fn apply_phase_at(cx: &mut Ctx, id: &str, t: i64) -> ApiResult<()> {
 
 fn switch_items(cx: &mut Ctx, sub_id: &str, ph: &Value, t: i64) -> ApiResult<()> {
     let sub = cx.find("subscription", sub_id, "subscription")?;
-    let wanted: Vec<(String, i64)> = ph["items"].as_array().cloned().unwrap_or_default().iter().map(|it| (it["price"].as_str().unwrap_or_default().to_string(), it["quantity"].as_i64().unwrap_or(1))).collect();
-    let current: Vec<(String, i64)> = sub["items"]["data"].as_array().cloned().unwrap_or_default().iter().map(|si| (si["price"]["id"].as_str().unwrap_or_default().to_string(), si["quantity"].as_i64().unwrap_or(1))).collect();
+    let wanted: Vec<(String, i64)> = ph["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|it| (it["price"].as_str().unwrap_or_default().to_string(), it["quantity"].as_i64().unwrap_or(1)))
+        .collect();
+    let current: Vec<(String, i64)> = sub["items"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|si| (si["price"]["id"].as_str().unwrap_or_default().to_string(), si["quantity"].as_i64().unwrap_or(1)))
+        .collect();
     if wanted == current || wanted.is_empty() {
         return Ok(());
     }
-    let period = (sub["items"]["data"][0]["current_period_start"].clone(), sub["items"]["data"][0]["current_period_end"].clone());
+    let period = (
+        sub["items"]["data"][0]["current_period_start"].clone(),
+        sub["items"]["data"][0]["current_period_end"].clone(),
+    );
     let mut items = Vec::new();
     for (pid, q) in wanted {
         let price = cx.find("price", &pid, "price")?;
-        let mut si = subscription_item(cx, sub_id, &price, q, json!({}), (period.0.as_i64().unwrap_or(t), period.1.as_i64().unwrap_or(t)), t);
+        let mut si = subscription_item(
+            cx,
+            sub_id,
+            &price,
+            q,
+            json!({}),
+            (period.0.as_i64().unwrap_or(t), period.1.as_i64().unwrap_or(t)),
+            t,
+        );
         // Keep the item id when the same price stays.
-        if let Some(old) = sub["items"]["data"].as_array().and_then(|a| a.iter().find(|si| si["price"]["id"] == pid.as_str())) {
+        if let Some(old) =
+            sub["items"]["data"].as_array().and_then(|a| a.iter().find(|si| si["price"]["id"] == pid.as_str()))
+        {
             si["id"] = old["id"].clone();
         }
         items.push(si);

@@ -53,7 +53,13 @@ impl Flow {
             .unwrap()
     }
     async fn pay_with_code(&self, code: &str) -> reqwest::Response {
-        let form = [("email", "p@x.com"), ("promotion_code", code), ("card_number", "4242424242424242"), ("expiry", "12/34"), ("cvc", "123")];
+        let form = [
+            ("email", "p@x.com"),
+            ("promotion_code", code),
+            ("card_number", "4242424242424242"),
+            ("expiry", "12/34"),
+            ("cvc", "123"),
+        ];
         self.raw.http.post(self.page_url()).form(&form).send().await.unwrap()
     }
     async fn session(&self) -> Value {
@@ -65,7 +71,14 @@ impl Flow {
 async fn subscription_checkout_succeeds_and_emits_stripes_events() {
     let f = session("subscription", &[("metadata[user_id]", "1")]).await;
     let html = f.page().await;
-    for needle in ["<label for=\"email\">Email</label>", "Card number", "Expiry", "CVC", ">Subscribe</button>", "href=\"http://app.test/pricing\""] {
+    for needle in [
+        "<label for=\"email\">Email</label>",
+        "Card number",
+        "Expiry",
+        "CVC",
+        ">Subscribe</button>",
+        "href=\"http://app.test/pricing\"",
+    ] {
         assert!(html.contains(needle), "page lacks {needle}");
     }
     let r = f.pay("4242 4242 4242 4242").await;
@@ -77,7 +90,8 @@ async fn subscription_checkout_succeeds_and_emits_stripes_events() {
     assert_eq!(cs["payment_status"], "paid");
     assert!(cs["subscription"].as_str().unwrap().starts_with("sub_"));
     assert_eq!(cs["customer_details"]["email"], "buyer@example.com");
-    let (_, sub) = f.raw.get(&format!("/v1/subscriptions/{}?expand[]=customer", cs["subscription"].as_str().unwrap())).await;
+    let (_, sub) =
+        f.raw.get(&format!("/v1/subscriptions/{}?expand[]=customer", cs["subscription"].as_str().unwrap())).await;
     assert_eq!(sub["status"], "active");
     assert_eq!(sub["customer"]["email"], "buyer@example.com");
     settle(&f.sb).await;
@@ -184,12 +198,33 @@ async fn cli_payment_pages_confirm_completes_a_session() {
     let raw = Raw::new(&sb);
     // As in the Stripe CLI's checkout.session.completed fixture (legacy line items, no mode).
     let cs = raw
-        .ok("/v1/checkout/sessions", &[("success_url", "https://httpbin.org/post"), ("cancel_url", "https://httpbin.org/post"), ("payment_method_types[]", "card"), ("line_items[0][name]", "t-shirt"), ("line_items[0][amount]", "1500"), ("line_items[0][currency]", "usd"), ("line_items[0][quantity]", "2")])
+        .ok(
+            "/v1/checkout/sessions",
+            &[
+                ("success_url", "https://httpbin.org/post"),
+                ("cancel_url", "https://httpbin.org/post"),
+                ("payment_method_types[]", "card"),
+                ("line_items[0][name]", "t-shirt"),
+                ("line_items[0][amount]", "1500"),
+                ("line_items[0][currency]", "usd"),
+                ("line_items[0][quantity]", "2"),
+            ],
+        )
         .await;
     let (s, page) = raw.get(&format!("/v1/payment_pages/{}", cs["id"].as_str().unwrap())).await;
     assert_eq!(s, 200);
-    let pm = raw.ok("/v1/payment_methods", &[("type", "card"), ("card[token]", "tok_visa"), ("billing_details[email]", "stripe@example.com")]).await;
-    let done = raw.ok(&format!("/v1/payment_pages/{}/confirm", page["id"].as_str().unwrap()), &[("payment_method", pm["id"].as_str().unwrap())]).await;
+    let pm = raw
+        .ok(
+            "/v1/payment_methods",
+            &[("type", "card"), ("card[token]", "tok_visa"), ("billing_details[email]", "stripe@example.com")],
+        )
+        .await;
+    let done = raw
+        .ok(
+            &format!("/v1/payment_pages/{}/confirm", page["id"].as_str().unwrap()),
+            &[("payment_method", pm["id"].as_str().unwrap())],
+        )
+        .await;
     assert_eq!(done["status"], "complete");
     assert_eq!(done["amount_total"], 3000);
 }
@@ -198,11 +233,42 @@ async fn cli_payment_pages_confirm_completes_a_session() {
 async fn promotion_code_on_the_checkout_page() {
     let f = session("payment", &[("allow_promotion_codes", "true")]).await;
     let coupon = f.raw.ok("/v1/coupons", &[("amount_off", "500"), ("currency", "usd"), ("duration", "once")]).await;
-    f.raw.ok("/v1/promotion_codes", &[("promotion[type]", "coupon"), ("promotion[coupon]", coupon["id"].as_str().unwrap()), ("code", "SAVE5")]).await;
+    f.raw
+        .ok(
+            "/v1/promotion_codes",
+            &[("promotion[type]", "coupon"), ("promotion[coupon]", coupon["id"].as_str().unwrap()), ("code", "SAVE5")],
+        )
+        .await;
     assert!(f.page().await.contains("<label for=\"promotion_code\">Promotion code</label>"));
-    let bad = f.raw.http.post(f.page_url()).form(&[("email", "p@x.com"), ("promotion_code", "NOPE"), ("card_number", "4242424242424242"), ("expiry", "12/34"), ("cvc", "123")]).send().await.unwrap();
+    let bad = f
+        .raw
+        .http
+        .post(f.page_url())
+        .form(&[
+            ("email", "p@x.com"),
+            ("promotion_code", "NOPE"),
+            ("card_number", "4242424242424242"),
+            ("expiry", "12/34"),
+            ("cvc", "123"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert!(bad.text().await.unwrap().contains("This code is invalid."));
-    let ok = f.raw.http.post(f.page_url()).form(&[("email", "p@x.com"), ("promotion_code", "save5"), ("card_number", "4242424242424242"), ("expiry", "12/34"), ("cvc", "123")]).send().await.unwrap();
+    let ok = f
+        .raw
+        .http
+        .post(f.page_url())
+        .form(&[
+            ("email", "p@x.com"),
+            ("promotion_code", "save5"),
+            ("card_number", "4242424242424242"),
+            ("expiry", "12/34"),
+            ("cvc", "123"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 303);
     let cs = f.session().await;
     assert_eq!(cs["amount_total"], 1500);
@@ -243,7 +309,16 @@ async fn declined_payment_checkout_leaves_a_failed_charge_on_the_sessions_paymen
     assert_eq!(f.session().await["payment_intent"], pi_id.as_str());
     settle(&f.sb).await;
     let types = f.rx.types().await;
-    assert_subsequence(&types, &["payment_intent.created", "charge.failed", "payment_intent.payment_failed", "charge.failed", "payment_intent.payment_failed"]);
+    assert_subsequence(
+        &types,
+        &[
+            "payment_intent.created",
+            "charge.failed",
+            "payment_intent.payment_failed",
+            "charge.failed",
+            "payment_intent.payment_failed",
+        ],
+    );
     assert!(!types.contains(&"checkout.session.completed".to_string()));
     // Then 4242 succeeds on the same payment intent.
     assert_eq!(f.pay("4242424242424242").await.status(), 303);
@@ -255,7 +330,10 @@ async fn declined_payment_checkout_leaves_a_failed_charge_on_the_sessions_paymen
     assert_eq!(pi["status"], "succeeded");
     assert!(pi["last_payment_error"].is_null());
     let charges = charges_of(&f.raw, &pi_id).await;
-    assert_eq!(charges.iter().map(|c| c["status"].as_str().unwrap()).collect::<Vec<_>>(), ["succeeded", "failed", "failed"]);
+    assert_eq!(
+        charges.iter().map(|c| c["status"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["succeeded", "failed", "failed"]
+    );
     assert_eq!(pi["latest_charge"], charges[0]["id"]);
     settle(&f.sb).await;
     assert_eq!(f.rx.types().await.iter().filter(|t| *t == "payment_intent.created").count(), 1);
@@ -272,9 +350,18 @@ async fn declined_subscription_checkout_retries_the_first_invoices_payment_inten
     assert!(cs["subscription"].is_null());
     settle(&f.sb).await;
     let types = f.rx.types().await;
-    assert_subsequence(&types, &["charge.failed", "payment_intent.payment_failed", "charge.failed", "payment_intent.payment_failed"]);
+    assert_subsequence(
+        &types,
+        &["charge.failed", "payment_intent.payment_failed", "charge.failed", "payment_intent.payment_failed"],
+    );
     assert!(!types.contains(&"checkout.session.completed".to_string()));
-    let failed: Vec<Value> = f.rx.events().await.into_iter().filter(|e| e["type"] == "charge.failed").map(|e| e["data"]["object"].clone()).collect();
+    let failed: Vec<Value> =
+        f.rx.events()
+            .await
+            .into_iter()
+            .filter(|e| e["type"] == "charge.failed")
+            .map(|e| e["data"]["object"].clone())
+            .collect();
     assert_eq!(failed[0]["failure_code"], "card_declined");
     assert_eq!(failed[0]["outcome"]["reason"], "generic_decline");
     let pi_id = failed[0]["payment_intent"].as_str().unwrap().to_string();
@@ -287,7 +374,8 @@ async fn declined_subscription_checkout_retries_the_first_invoices_payment_inten
     let cs = f.session().await;
     assert_eq!(cs["status"], "complete");
     assert_eq!(cs["payment_status"], "paid");
-    let (_, sub) = f.raw.get(&format!("/v1/subscriptions/{}?expand[]=latest_invoice", cs["subscription"].as_str().unwrap())).await;
+    let (_, sub) =
+        f.raw.get(&format!("/v1/subscriptions/{}?expand[]=latest_invoice", cs["subscription"].as_str().unwrap())).await;
     assert_eq!(sub["status"], "active");
     assert_eq!(sub["latest_invoice"]["status"], "paid");
     assert_eq!(sub["latest_invoice"]["payments"]["data"][0]["payment"]["payment_intent"], pi_id.as_str());
@@ -319,7 +407,12 @@ async fn nothing_due_today_is_no_payment_required() {
     // A 100% promotion code, subscription mode.
     let f = session("subscription", &[("allow_promotion_codes", "true")]).await;
     let coupon = f.raw.ok("/v1/coupons", &[("percent_off", "100"), ("duration", "once")]).await;
-    f.raw.ok("/v1/promotion_codes", &[("promotion[type]", "coupon"), ("promotion[coupon]", coupon["id"].as_str().unwrap()), ("code", "FREE")]).await;
+    f.raw
+        .ok(
+            "/v1/promotion_codes",
+            &[("promotion[type]", "coupon"), ("promotion[coupon]", coupon["id"].as_str().unwrap()), ("code", "FREE")],
+        )
+        .await;
     assert_eq!(f.pay_with_code("FREE").await.status(), 303);
     let cs = f.session().await;
     assert_eq!(cs["amount_total"], 0);
@@ -329,7 +422,12 @@ async fn nothing_due_today_is_no_payment_required() {
     // A 100% promotion code, payment mode: no payment intent at all.
     let f = session("payment", &[("allow_promotion_codes", "true")]).await;
     let coupon = f.raw.ok("/v1/coupons", &[("percent_off", "100"), ("duration", "once")]).await;
-    f.raw.ok("/v1/promotion_codes", &[("promotion[type]", "coupon"), ("promotion[coupon]", coupon["id"].as_str().unwrap()), ("code", "FREE")]).await;
+    f.raw
+        .ok(
+            "/v1/promotion_codes",
+            &[("promotion[type]", "coupon"), ("promotion[coupon]", coupon["id"].as_str().unwrap()), ("code", "FREE")],
+        )
+        .await;
     assert_eq!(f.pay_with_code("FREE").await.status(), 303);
     let cs = f.session().await;
     assert_eq!(cs["status"], "complete");

@@ -35,7 +35,12 @@ async fn customer_and_subscription_triggers() {
     let (sb, raw, rx, secret) = setup().await;
     let cus = raw.ok("/v1/customers", &[("description", "(created by Stripe CLI)"), ("source", "tok_visa")]).await;
     triggered(&raw, &sb, &rx, "customer.created").await;
-    let plan = raw.ok("/v1/plans", &[("currency", "usd"), ("interval", "month"), ("amount", "2000"), ("product[name]", "myproduct")]).await;
+    let plan = raw
+        .ok(
+            "/v1/plans",
+            &[("currency", "usd"), ("interval", "month"), ("amount", "2000"), ("product[name]", "myproduct")],
+        )
+        .await;
     assert_eq!(plan["object"], "plan");
     subscription_created_and_updated(&raw, &sb, &rx, &[("customer", &id(&cus)), ("items[0][plan]", &id(&plan))]).await;
     rx.verify_all(&secret).await;
@@ -47,8 +52,26 @@ async fn invoice_triggers() {
     for (card, event) in [("pm_card_visa", "invoice.paid"), ("pm_card_chargeCustomerFail", "invoice.payment_failed")] {
         let cus = raw.ok("/v1/customers", &[("description", "(created by Stripe CLI)")]).await;
         let pm = raw.ok(&format!("/v1/payment_methods/{card}/attach"), &[("customer", &id(&cus))]).await;
-        raw.ok("/v1/invoiceitems", &[("amount", "2000"), ("currency", "usd"), ("customer", &id(&cus)), ("description", "(created by Stripe CLI)")]).await;
-        let inv = raw.ok("/v1/invoices", &[("customer", &id(&cus)), ("description", "(created by Stripe CLI)"), ("pending_invoice_items_behavior", "include")]).await;
+        raw.ok(
+            "/v1/invoiceitems",
+            &[
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("customer", &id(&cus)),
+                ("description", "(created by Stripe CLI)"),
+            ],
+        )
+        .await;
+        let inv = raw
+            .ok(
+                "/v1/invoices",
+                &[
+                    ("customer", &id(&cus)),
+                    ("description", "(created by Stripe CLI)"),
+                    ("pending_invoice_items_behavior", "include"),
+                ],
+            )
+            .await;
         assert_eq!(inv["amount_due"], 2000);
         let (status, body) = raw.post(&format!("/v1/invoices/{}/pay", id(&inv)), &[("payment_method", &id(&pm))]).await;
         if event == "invoice.paid" {
@@ -67,7 +90,17 @@ async fn invoice_triggers() {
 async fn payment_triggers() {
     let (sb, raw, rx, secret) = setup().await;
     let pi = raw
-        .ok("/v1/payment_intents", &[("amount", "2000"), ("confirm", "true"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("payment_method_types[]", "card"), ("shipping[name]", "Jenny Rosen")])
+        .ok(
+            "/v1/payment_intents",
+            &[
+                ("amount", "2000"),
+                ("confirm", "true"),
+                ("currency", "usd"),
+                ("payment_method", "pm_card_visa"),
+                ("payment_method_types[]", "card"),
+                ("shipping[name]", "Jenny Rosen"),
+            ],
+        )
         .await;
     assert_eq!(pi["status"], "succeeded");
     triggered(&raw, &sb, &rx, "payment_intent.succeeded").await;
@@ -76,7 +109,16 @@ async fn payment_triggers() {
     triggered(&raw, &sb, &rx, "charge.refunded").await;
     let (_, ch) = raw.get(&format!("/v1/charges/{}", pi["latest_charge"].as_str().unwrap())).await;
     assert_eq!(ch["refunded"], true);
-    raw.ok("/v1/payment_intents", &[("amount", "100"), ("currency", "usd"), ("payment_method", "pm_card_createDisputeInquiry"), ("confirm", "true")]).await;
+    raw.ok(
+        "/v1/payment_intents",
+        &[
+            ("amount", "100"),
+            ("currency", "usd"),
+            ("payment_method", "pm_card_createDisputeInquiry"),
+            ("confirm", "true"),
+        ],
+    )
+    .await;
     triggered(&raw, &sb, &rx, "charge.dispute.created").await;
     rx.verify_all(&secret).await;
 }
@@ -84,7 +126,12 @@ async fn payment_triggers() {
 #[tokio::test]
 async fn partial_refunds_add_up() {
     let (_sb, raw, _rx, _) = setup().await;
-    let pi = raw.ok("/v1/payment_intents", &[("amount", "1000"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true")]).await;
+    let pi = raw
+        .ok(
+            "/v1/payment_intents",
+            &[("amount", "1000"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true")],
+        )
+        .await;
     let ch = pi["latest_charge"].as_str().unwrap().to_string();
     raw.ok("/v1/refunds", &[("charge", &ch), ("amount", "300")]).await;
     let (_, c) = raw.get(&format!("/v1/charges/{ch}")).await;
@@ -102,7 +149,16 @@ async fn subscription_fixture_resolves_test_id_default_payment_method() {
     // The CLI's customer.subscription.created / .updated fixtures: the default is the test id of
     // the card the same request attaches.
     let (sb, raw, rx, secret) = setup().await;
-    let (s, cus) = raw.post("/v1/customers", &[("description", "(created by Stripe CLI)"), ("payment_method", "pm_card_visa"), ("invoice_settings[default_payment_method]", "pm_card_visa")]).await;
+    let (s, cus) = raw
+        .post(
+            "/v1/customers",
+            &[
+                ("description", "(created by Stripe CLI)"),
+                ("payment_method", "pm_card_visa"),
+                ("invoice_settings[default_payment_method]", "pm_card_visa"),
+            ],
+        )
+        .await;
     assert_eq!(s, 200, "{cus}");
     let default = cus["invoice_settings"]["default_payment_method"].as_str().unwrap().to_string();
     assert!(default.starts_with("pm_") && default != "pm_card_visa", "{default}");
@@ -110,8 +166,14 @@ async fn subscription_fixture_resolves_test_id_default_payment_method() {
     assert_eq!(pm["customer"], id(&cus));
     assert_eq!(pm["card"]["last4"], "4242");
     let prod = raw.ok("/v1/products", &[("name", "myproduct")]).await;
-    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "2000"), ("recurring[interval]", "month"), ("product", &id(&prod))]).await;
-    subscription_created_and_updated(&raw, &sb, &rx, &[("customer", &id(&cus)), ("items[0][price]", &id(&price))]).await;
+    let price = raw
+        .ok(
+            "/v1/prices",
+            &[("currency", "usd"), ("unit_amount", "2000"), ("recurring[interval]", "month"), ("product", &id(&prod))],
+        )
+        .await;
+    subscription_created_and_updated(&raw, &sb, &rx, &[("customer", &id(&cus)), ("items[0][price]", &id(&price))])
+        .await;
     rx.verify_all(&secret).await;
 }
 
@@ -121,33 +183,66 @@ async fn test_ids_resolve_wherever_a_payment_method_is_accepted() {
     let cus = raw.ok("/v1/customers", &[("email", "t@example.com")]).await;
     let cus_id = id(&cus);
     // Not attached yet: still Stripe's error, naming the id given.
-    let (s, e) = raw.post(&format!("/v1/customers/{cus_id}"), &[("invoice_settings[default_payment_method]", "pm_card_mastercard")]).await;
+    let (s, e) = raw
+        .post(&format!("/v1/customers/{cus_id}"), &[("invoice_settings[default_payment_method]", "pm_card_mastercard")])
+        .await;
     assert_eq!(s, 400, "{e}");
     assert_eq!(e["error"]["param"], "invoice_settings[default_payment_method]");
     let visa = raw.ok("/v1/payment_methods/pm_card_visa/attach", &[("customer", &cus_id)]).await;
     let mc = raw.ok("/v1/payment_methods/pm_card_mastercard/attach", &[("customer", &cus_id)]).await;
     // Customer update: the test id stands for the customer's card made from it.
-    let c = raw.ok(&format!("/v1/customers/{cus_id}"), &[("invoice_settings[default_payment_method]", "pm_card_visa")]).await;
+    let c = raw
+        .ok(&format!("/v1/customers/{cus_id}"), &[("invoice_settings[default_payment_method]", "pm_card_visa")])
+        .await;
     assert_eq!(c["invoice_settings"]["default_payment_method"], visa["id"]);
     // Subscription create and update `default_payment_method`.
     let prod = raw.ok("/v1/products", &[("name", "Pro")]).await;
-    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "500"), ("recurring[interval]", "month"), ("product", &id(&prod))]).await;
-    let sub = raw.ok("/v1/subscriptions", &[("customer", &cus_id), ("items[0][price]", &id(&price)), ("default_payment_method", "pm_card_mastercard")]).await;
+    let price = raw
+        .ok(
+            "/v1/prices",
+            &[("currency", "usd"), ("unit_amount", "500"), ("recurring[interval]", "month"), ("product", &id(&prod))],
+        )
+        .await;
+    let sub = raw
+        .ok(
+            "/v1/subscriptions",
+            &[
+                ("customer", &cus_id),
+                ("items[0][price]", &id(&price)),
+                ("default_payment_method", "pm_card_mastercard"),
+            ],
+        )
+        .await;
     assert_eq!(sub["default_payment_method"], mc["id"]);
     assert_eq!(sub["status"], "active");
     let sub = raw.ok(&format!("/v1/subscriptions/{}", id(&sub)), &[("default_payment_method", "pm_card_visa")]).await;
     assert_eq!(sub["default_payment_method"], visa["id"]);
     // Invoice `default_payment_method`.
     raw.ok("/v1/invoiceitems", &[("amount", "700"), ("currency", "usd"), ("customer", &cus_id)]).await;
-    let inv = raw.ok("/v1/invoices", &[("customer", &cus_id), ("pending_invoice_items_behavior", "include"), ("default_payment_method", "pm_card_mastercard")]).await;
+    let inv = raw
+        .ok(
+            "/v1/invoices",
+            &[
+                ("customer", &cus_id),
+                ("pending_invoice_items_behavior", "include"),
+                ("default_payment_method", "pm_card_mastercard"),
+            ],
+        )
+        .await;
     assert_eq!(inv["default_payment_method"], mc["id"]);
     let inv = raw.ok(&format!("/v1/invoices/{}", id(&inv)), &[("default_payment_method", "pm_card_visa")]).await;
     assert_eq!(inv["default_payment_method"], visa["id"]);
     // Payment intents take test ids as a fresh card each time (not the attached one).
-    let pi = raw.ok("/v1/payment_intents", &[("amount", "1000"), ("currency", "usd"), ("customer", &cus_id), ("payment_method", "pm_card_visa")]).await;
+    let pi = raw
+        .ok(
+            "/v1/payment_intents",
+            &[("amount", "1000"), ("currency", "usd"), ("customer", &cus_id), ("payment_method", "pm_card_visa")],
+        )
+        .await;
     let pi_pm = pi["payment_method"].as_str().unwrap();
     assert!(pi_pm.starts_with("pm_") && pi_pm != "pm_card_visa");
-    let pi = raw.ok(&format!("/v1/payment_intents/{}/confirm", id(&pi)), &[("payment_method", "pm_card_mastercard")]).await;
+    let pi =
+        raw.ok(&format!("/v1/payment_intents/{}/confirm", id(&pi)), &[("payment_method", "pm_card_mastercard")]).await;
     assert_eq!(pi["status"], "succeeded");
     assert_ne!(pi["payment_method"], "pm_card_mastercard");
 }

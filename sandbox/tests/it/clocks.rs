@@ -21,12 +21,34 @@ async fn world(card: &str) -> World {
     let rx = receiver().await;
     let secret = register(&raw, &rx.url).await;
     let t0 = T0.to_string();
-    let clock = raw.ok("/v1/test_helpers/test_clocks", &[("frozen_time", t0.as_str())]).await["id"].as_str().unwrap().to_string();
-    let cus = raw.ok("/v1/customers", &[("email", "clock@x.com"), ("test_clock", clock.as_str())]).await["id"].as_str().unwrap().to_string();
-    let pm = raw.ok(&format!("/v1/payment_methods/{card}/attach"), &[("customer", cus.as_str())]).await["id"].as_str().unwrap().to_string();
+    let clock = raw.ok("/v1/test_helpers/test_clocks", &[("frozen_time", t0.as_str())]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cus = raw.ok("/v1/customers", &[("email", "clock@x.com"), ("test_clock", clock.as_str())]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pm = raw.ok(&format!("/v1/payment_methods/{card}/attach"), &[("customer", cus.as_str())]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     raw.ok(&format!("/v1/customers/{cus}"), &[("invoice_settings[default_payment_method]", pm.as_str())]).await;
     let prod = raw.ok("/v1/products", &[("name", "Pro")]).await["id"].as_str().unwrap().to_string();
-    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "1500"), ("recurring[interval]", "month"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
+    let price = raw
+        .ok(
+            "/v1/prices",
+            &[
+                ("currency", "usd"),
+                ("unit_amount", "1500"),
+                ("recurring[interval]", "month"),
+                ("product", prod.as_str()),
+            ],
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     settle(&sb).await;
     rx.got.lock().await.clear();
     World { secret, sb, raw, rx, clock, customer: cus, price }
@@ -35,7 +57,10 @@ async fn world(card: &str) -> World {
 impl World {
     async fn advance_to(&self, t: i64) {
         let ts = t.to_string();
-        let v = self.raw.ok(&format!("/v1/test_helpers/test_clocks/{}/advance", self.clock), &[("frozen_time", ts.as_str())]).await;
+        let v = self
+            .raw
+            .ok(&format!("/v1/test_helpers/test_clocks/{}/advance", self.clock), &[("frozen_time", ts.as_str())])
+            .await;
         assert_eq!(v["status"], "advancing");
         let (_, c) = self.raw.get(&format!("/v1/test_helpers/test_clocks/{}", self.clock)).await;
         assert_eq!(c["status"], "ready");
@@ -53,7 +78,12 @@ impl World {
             .types()
             .await
             .into_iter()
-            .filter(|t| t.starts_with("customer.subscription.") || t.starts_with("invoice.") || t.starts_with("charge.") || t.starts_with("payment_intent."))
+            .filter(|t| {
+                t.starts_with("customer.subscription.")
+                    || t.starts_with("invoice.")
+                    || t.starts_with("charge.")
+                    || t.starts_with("payment_intent.")
+            })
             .collect()
     }
     async fn get(&self, path: &str) -> Value {
@@ -69,7 +99,16 @@ async fn trial_will_end_then_converts() {
     assert_eq!(sub["trial_end"], T0 + 7 * DAY);
     let id = sub["id"].as_str().unwrap().to_string();
     settle(&w.sb).await;
-    assert_subsequence(&w.billing_types().await, &["customer.subscription.created", "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]);
+    assert_subsequence(
+        &w.billing_types().await,
+        &[
+            "customer.subscription.created",
+            "invoice.created",
+            "invoice.finalized",
+            "invoice.paid",
+            "invoice.payment_succeeded",
+        ],
+    );
     w.rx.got.lock().await.clear();
 
     w.advance_to(T0 + 5 * DAY).await;
@@ -83,7 +122,15 @@ async fn trial_will_end_then_converts() {
     let types = w.billing_types().await;
     assert_subsequence(
         &types,
-        &["customer.subscription.updated", "invoice.created", "invoice.finalized", "charge.succeeded", "payment_intent.succeeded", "invoice.paid", "invoice.payment_succeeded"],
+        &[
+            "customer.subscription.updated",
+            "invoice.created",
+            "invoice.finalized",
+            "charge.succeeded",
+            "payment_intent.succeeded",
+            "invoice.paid",
+            "invoice.payment_succeeded",
+        ],
     );
     assert!(!types.contains(&"customer.subscription.trial_will_end".to_string()));
     let updated = w.rx.events().await.into_iter().find(|e| e["type"] == "customer.subscription.updated").unwrap();
@@ -108,13 +155,27 @@ async fn two_renewals() {
     settle(&w.sb).await;
     assert_subsequence(
         &w.billing_types().await,
-        &["customer.subscription.created", "invoice.created", "invoice.finalized", "charge.succeeded", "payment_intent.succeeded", "invoice.paid", "invoice.payment_succeeded"],
+        &[
+            "customer.subscription.created",
+            "invoice.created",
+            "invoice.finalized",
+            "charge.succeeded",
+            "payment_intent.succeeded",
+            "invoice.paid",
+            "invoice.payment_succeeded",
+        ],
     );
     w.rx.got.lock().await.clear();
     // 1800000000 is 2027-01-15: renewals on Feb 15 and Mar 15.
     w.advance_to(T0 + 59 * DAY + 2 * 3600).await;
     let types = w.billing_types().await;
-    let renewal = ["customer.subscription.updated", "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"];
+    let renewal = [
+        "customer.subscription.updated",
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+    ];
     let twice: Vec<&str> = renewal.iter().chain(renewal.iter()).copied().collect();
     assert_subsequence(&types, &twice);
     assert_eq!(types.iter().filter(|t| *t == "invoice.paid").count(), 2);
@@ -132,15 +193,32 @@ async fn failing_card_retries_then_cancels() {
     let sub = w.subscription(&[]).await;
     let id = sub["id"].as_str().unwrap().to_string();
     // Switch to a card that attaches but always fails.
-    let bad = w.raw.ok("/v1/payment_methods/pm_card_chargeCustomerFail/attach", &[("customer", w.customer.as_str())]).await["id"].as_str().unwrap().to_string();
-    w.raw.ok(&format!("/v1/customers/{}", w.customer), &[("invoice_settings[default_payment_method]", bad.as_str())]).await;
+    let bad =
+        w.raw.ok("/v1/payment_methods/pm_card_chargeCustomerFail/attach", &[("customer", w.customer.as_str())]).await
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    w.raw
+        .ok(&format!("/v1/customers/{}", w.customer), &[("invoice_settings[default_payment_method]", bad.as_str())])
+        .await;
     settle(&w.sb).await;
     w.rx.got.lock().await.clear();
 
     let renewal = T0 + 31 * DAY; // 2027-02-15
     w.advance_to(renewal + 2 * 3600).await;
     let types = w.billing_types().await;
-    assert_subsequence(&types, &["customer.subscription.updated", "invoice.created", "invoice.finalized", "charge.failed", "invoice.payment_failed", "customer.subscription.updated"]);
+    assert_subsequence(
+        &types,
+        &[
+            "customer.subscription.updated",
+            "invoice.created",
+            "invoice.finalized",
+            "charge.failed",
+            "invoice.payment_failed",
+            "customer.subscription.updated",
+        ],
+    );
     let sub_now = w.get(&format!("/v1/subscriptions/{id}")).await;
     assert_eq!(sub_now["status"], "past_due");
     let inv = w.get(&format!("/v1/invoices/{}", sub_now["latest_invoice"].as_str().unwrap())).await;
@@ -188,13 +266,22 @@ async fn three_ds_card_off_session_requires_action() {
     let w = world("pm_card_visa").await;
     let sub = w.subscription(&[]).await;
     let id = sub["id"].as_str().unwrap().to_string();
-    let sca = w.raw.ok("/v1/payment_methods/pm_card_authenticationRequired/attach", &[("customer", w.customer.as_str())]).await["id"].as_str().unwrap().to_string();
+    let sca = w
+        .raw
+        .ok("/v1/payment_methods/pm_card_authenticationRequired/attach", &[("customer", w.customer.as_str())])
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     w.raw.ok(&format!("/v1/subscriptions/{id}"), &[("default_payment_method", sca.as_str())]).await;
     settle(&w.sb).await;
     w.rx.got.lock().await.clear();
     w.advance_to(T0 + 31 * DAY + 2 * 3600).await;
     let types = w.billing_types().await;
-    assert_subsequence(&types, &["invoice.finalized", "payment_intent.requires_action", "invoice.payment_action_required"]);
+    assert_subsequence(
+        &types,
+        &["invoice.finalized", "payment_intent.requires_action", "invoice.payment_action_required"],
+    );
     assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["status"], "past_due");
     w.rx.verify_all(&w.secret).await;
 }
@@ -203,13 +290,36 @@ async fn three_ds_card_off_session_requires_action() {
 async fn sandbox_wide_clock_renews_customers_without_test_clock() {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
-    let cus = raw.ok("/v1/customers", &[("payment_method", "pm_card_visa"), ("invoice_settings[default_payment_method]", "")]).await["id"].as_str().unwrap().to_string();
-    let pm = raw.get(&format!("/v1/customers/{cus}/payment_methods")).await.1["data"][0]["id"].as_str().unwrap().to_string();
+    let cus = raw
+        .ok("/v1/customers", &[("payment_method", "pm_card_visa"), ("invoice_settings[default_payment_method]", "")])
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pm =
+        raw.get(&format!("/v1/customers/{cus}/payment_methods")).await.1["data"][0]["id"].as_str().unwrap().to_string();
     raw.ok(&format!("/v1/customers/{cus}"), &[("invoice_settings[default_payment_method]", pm.as_str())]).await;
     let prod = raw.ok("/v1/products", &[("name", "P")]).await["id"].as_str().unwrap().to_string();
-    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "900"), ("recurring[interval]", "week"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
+    let price = raw
+        .ok(
+            "/v1/prices",
+            &[("currency", "usd"), ("unit_amount", "900"), ("recurring[interval]", "week"), ("product", prod.as_str())],
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let sub = raw.ok("/v1/subscriptions", &[("customer", cus.as_str()), ("items[0][price]", price.as_str())]).await;
-    let r: Value = raw.http.post(format!("{}/_sandbox/clock/advance", sb.base_url())).json(&serde_json::json!({"days": 8})).send().await.unwrap().json().await.unwrap();
+    let r: Value = raw
+        .http
+        .post(format!("{}/_sandbox/clock/advance", sb.base_url()))
+        .json(&serde_json::json!({"days": 8}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(r["now"].as_i64().unwrap() >= sub["created"].as_i64().unwrap() + 8 * DAY);
     let (_, invoices) = raw.get(&format!("/v1/invoices?subscription={}", sub["id"].as_str().unwrap())).await;
     assert_eq!(invoices["data"].as_array().unwrap().len(), 2);
@@ -220,7 +330,21 @@ async fn sandbox_wide_clock_renews_customers_without_test_clock() {
 async fn schedule_downgrades_at_period_end() {
     let w = world("pm_card_visa").await;
     let prod = w.raw.ok("/v1/products", &[("name", "Basic")]).await["id"].as_str().unwrap().to_string();
-    let basic = w.raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "500"), ("recurring[interval]", "month"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
+    let basic = w
+        .raw
+        .ok(
+            "/v1/prices",
+            &[
+                ("currency", "usd"),
+                ("unit_amount", "500"),
+                ("recurring[interval]", "month"),
+                ("product", prod.as_str()),
+            ],
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let sub = w.subscription(&[]).await;
     let id = sub["id"].as_str().unwrap().to_string();
     let start = sub["items"]["data"][0]["current_period_start"].as_i64().unwrap().to_string();
@@ -264,7 +388,10 @@ async fn schedule_downgrades_at_period_end() {
 #[tokio::test]
 async fn coupons_discount_invoices_for_their_duration() {
     let w = world("pm_card_visa").await;
-    let once = w.raw.ok("/v1/coupons", &[("percent_off", "20"), ("duration", "once")]).await["id"].as_str().unwrap().to_string();
+    let once = w.raw.ok("/v1/coupons", &[("percent_off", "20"), ("duration", "once")]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let sub = w.subscription(&[("discounts[0][coupon]", once.as_str())]).await;
     assert_eq!(sub["discounts"].as_array().unwrap().len(), 1);
     let id = sub["id"].as_str().unwrap().to_string();

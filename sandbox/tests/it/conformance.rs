@@ -4,17 +4,25 @@
 use std::collections::HashMap;
 
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
-use stripe_billing::invoice::{CreatePreviewInvoice, CreatePreviewInvoiceSubscriptionDetails, CreatePreviewInvoiceSubscriptionDetailsItems, ListInvoice, PayInvoice, RetrieveInvoice};
+use stripe_billing::invoice::{
+    CreatePreviewInvoice, CreatePreviewInvoiceSubscriptionDetails, CreatePreviewInvoiceSubscriptionDetailsItems,
+    ListInvoice, PayInvoice, RetrieveInvoice,
+};
 use stripe_billing::subscription::{
-    CancelSubscription, CreateSubscription, CreateSubscriptionItems, ListSubscription, RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
-    UpdateSubscriptionProrationBehavior,
+    CancelSubscription, CreateSubscription, CreateSubscriptionItems, ListSubscription, RetrieveSubscription,
+    UpdateSubscription, UpdateSubscriptionItems, UpdateSubscriptionProrationBehavior,
 };
-use stripe_billing::test_helpers_test_clock::{AdvanceTestHelpersTestClock, CreateTestHelpersTestClock, RetrieveTestHelpersTestClock};
+use stripe_billing::test_helpers_test_clock::{
+    AdvanceTestHelpersTestClock, CreateTestHelpersTestClock, RetrieveTestHelpersTestClock,
+};
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession, ListLineItemsCheckoutSession,
-    RetrieveCheckoutSession,
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
+    ExpireCheckoutSession, ListLineItemsCheckoutSession, RetrieveCheckoutSession,
 };
-use stripe_core::customer::{CreateCustomer, ListCustomer, RetrieveCustomer, RetrieveCustomerReturned, SearchCustomer, UpdateCustomer, UpdateCustomerInvoiceSettings};
+use stripe_core::customer::{
+    CreateCustomer, ListCustomer, RetrieveCustomer, RetrieveCustomerReturned, SearchCustomer, UpdateCustomer,
+    UpdateCustomerInvoiceSettings,
+};
 use stripe_core::event::{ListEvent, RetrieveEvent};
 use stripe_misc::webhook_endpoint::{CreateWebhookEndpoint, CreateWebhookEndpointEnabledEvents};
 use stripe_payment::payment_method::AttachPaymentMethod;
@@ -47,11 +55,19 @@ async fn catalog(c: &stripe::Client) -> (String, String, String) {
 }
 
 async fn customer_with_card(c: &stripe::Client, email: &str) -> String {
-    let cus = CreateCustomer::new().email(email).metadata(HashMap::from([("user_id".to_string(), "42".to_string())])).send(c).await.unwrap();
+    let cus = CreateCustomer::new()
+        .email(email)
+        .metadata(HashMap::from([("user_id".to_string(), "42".to_string())]))
+        .send(c)
+        .await
+        .unwrap();
     let pm = AttachPaymentMethod::new("pm_card_visa").customer(cus.id.as_str()).send(c).await.unwrap();
     assert!(pm.id.as_str().starts_with("pm_") && pm.id.as_str() != "pm_card_visa");
     let updated = UpdateCustomer::new(cus.id.clone())
-        .invoice_settings(UpdateCustomerInvoiceSettings { default_payment_method: Some(pm.id.to_string()), ..Default::default() })
+        .invoice_settings(UpdateCustomerInvoiceSettings {
+            default_payment_method: Some(pm.id.to_string()),
+            ..Default::default()
+        })
         .send(c)
         .await
         .unwrap();
@@ -98,7 +114,12 @@ async fn customers_products_prices() {
     assert_eq!(by_key.data.len(), 1);
     assert_eq!(by_key.data[0].id, newer.id);
     // Without transfer, a taken key is an error.
-    let err = CreatePrice::new(stripe_types::Currency::USD).product(prod.as_str()).unit_amount(1).lookup_key("pro_monthly").send(&c).await;
+    let err = CreatePrice::new(stripe_types::Currency::USD)
+        .product(prod.as_str())
+        .unit_amount(1)
+        .lookup_key("pro_monthly")
+        .send(&c)
+        .await;
     assert!(err.is_err());
     let old = UpdatePrice::new(monthly.as_str()).active(false).send(&c).await.unwrap();
     assert!(!old.active);
@@ -117,7 +138,11 @@ async fn checkout_sessions() {
         .client_reference_id("user-7")
         .success_url("http://app.test/checkout/success?session_id={CHECKOUT_SESSION_ID}")
         .cancel_url("http://app.test/pricing")
-        .line_items(vec![CreateCheckoutSessionLineItems { price: Some(monthly.clone()), quantity: Some(1), ..Default::default() }])
+        .line_items(vec![CreateCheckoutSessionLineItems {
+            price: Some(monthly.clone()),
+            quantity: Some(1),
+            ..Default::default()
+        }])
         .subscription_data(CreateCheckoutSessionSubscriptionData { trial_period_days: Some(14), ..Default::default() })
         .allow_promotion_codes(true)
         .metadata(HashMap::from([("user_id".to_string(), "7".to_string())]))
@@ -168,7 +193,11 @@ async fn subscriptions_invoices_portal() {
     let preview = CreatePreviewInvoice::new()
         .subscription(sub.id.as_str())
         .subscription_details(CreatePreviewInvoiceSubscriptionDetails {
-            items: Some(vec![CreatePreviewInvoiceSubscriptionDetailsItems { id: Some(item.id.to_string()), price: Some(yearly.clone()), ..Default::default() }]),
+            items: Some(vec![CreatePreviewInvoiceSubscriptionDetailsItems {
+                id: Some(item.id.to_string()),
+                price: Some(yearly.clone()),
+                ..Default::default()
+            }]),
             ..Default::default()
         })
         .send(&c)
@@ -177,7 +206,11 @@ async fn subscriptions_invoices_portal() {
     assert!(preview.lines.data.len() >= 2, "proration preview has credit and charge lines");
     assert!(preview.lines.data.iter().any(|l| l.amount < 0));
     let upgraded = UpdateSubscription::new(sub.id.clone())
-        .items(vec![UpdateSubscriptionItems { id: Some(item.id.to_string()), price: Some(yearly.clone()), ..Default::default() }])
+        .items(vec![UpdateSubscriptionItems {
+            id: Some(item.id.to_string()),
+            price: Some(yearly.clone()),
+            ..Default::default()
+        }])
         .proration_behavior(UpdateSubscriptionProrationBehavior::AlwaysInvoice)
         .send(&c)
         .await
@@ -199,7 +232,12 @@ async fn subscriptions_invoices_portal() {
     assert!(inv.hosted_invoice_url.unwrap().contains("/invoice/in_"));
     assert!(PayInvoice::new(inv.id.clone().unwrap()).send(&c).await.is_err(), "paying a paid invoice fails");
 
-    let portal = CreateBillingPortalSession::new().customer(cus.as_str()).return_url("http://app.test/account").send(&c).await.unwrap();
+    let portal = CreateBillingPortalSession::new()
+        .customer(cus.as_str())
+        .return_url("http://app.test/account")
+        .send(&c)
+        .await
+        .unwrap();
     assert!(portal.url.contains("/portal/bps_"));
     assert_eq!(portal.return_url.as_deref(), Some("http://app.test/account"));
 
@@ -211,7 +249,13 @@ async fn subscriptions_invoices_portal() {
 async fn webhook_endpoint_events_and_clocks() {
     let sb = sandbox().await;
     let c = client(&sb);
-    let ep = CreateWebhookEndpoint::new(vec![CreateWebhookEndpointEnabledEvents::CustomerCreated], "http://127.0.0.1:9/hook").send(&c).await.unwrap();
+    let ep = CreateWebhookEndpoint::new(
+        vec![CreateWebhookEndpointEnabledEvents::CustomerCreated],
+        "http://127.0.0.1:9/hook",
+    )
+    .send(&c)
+    .await
+    .unwrap();
     assert!(ep.secret.as_deref().unwrap().starts_with("whsec_"));
     let cus = CreateCustomer::new().email("ev@example.com").send(&c).await.unwrap();
     let events = ListEvent::new().type_("customer.created").send(&c).await.unwrap();

@@ -12,7 +12,8 @@ async fn auth_is_required() {
     assert_eq!(v["error"]["type"], "invalid_request_error");
     let r = http.get(format!("{}/v1/customers", sb.base_url())).bearer_auth("sk_live_nope").send().await.unwrap();
     assert_eq!(r.status(), 401);
-    let r = http.get(format!("{}/v1/customers", sb.base_url())).basic_auth("sk_test_basic", Some("")).send().await.unwrap();
+    let r =
+        http.get(format!("{}/v1/customers", sb.base_url())).basic_auth("sk_test_basic", Some("")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("request-id").unwrap().to_str().unwrap().starts_with("req_"));
 }
@@ -34,7 +35,12 @@ async fn errors_have_stripe_shape() {
     assert_eq!(s, 404);
     assert!(v["error"]["message"].as_str().unwrap().starts_with("Unrecognized request URL"));
     let cus = raw.ok("/v1/customers", &[]).await;
-    let (s, v) = raw.post(&format!("/v1/payment_methods/pm_card_chargeDeclined/attach"), &[("customer", cus["id"].as_str().unwrap())]).await;
+    let (s, v) = raw
+        .post(
+            &format!("/v1/payment_methods/pm_card_chargeDeclined/attach"),
+            &[("customer", cus["id"].as_str().unwrap())],
+        )
+        .await;
     assert_eq!(s, 402);
     assert_eq!(v["error"]["type"], "card_error");
     assert_eq!(v["error"]["code"], "card_declined");
@@ -66,7 +72,9 @@ async fn pagination_and_expand() {
 
     // expand[] on a retrieve and data.x on a list.
     let prod = raw.ok("/v1/products", &[("name", "X")]).await;
-    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "500"), ("product", prod["id"].as_str().unwrap())]).await;
+    let price = raw
+        .ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "500"), ("product", prod["id"].as_str().unwrap())])
+        .await;
     let (_, expanded) = raw.get(&format!("/v1/prices/{}?expand[]=product", price["id"].as_str().unwrap())).await;
     assert_eq!(expanded["product"]["name"], "X");
     let (_, listed) = raw.get("/v1/prices?expand[]=data.product").await;
@@ -78,7 +86,14 @@ async fn idempotency_keys() {
     let sb = sandbox().await;
     let http = reqwest::Client::new();
     let url = format!("{}/v1/customers", sb.base_url());
-    let send = |body: &'static str, key: &'static str| http.post(&url).bearer_auth(KEY).header("Idempotency-Key", key).header("content-type", "application/x-www-form-urlencoded").body(body).send();
+    let send = |body: &'static str, key: &'static str| {
+        http.post(&url)
+            .bearer_auth(KEY)
+            .header("Idempotency-Key", key)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
     let a = send("email=a%40x.com", "k1").await.unwrap();
     assert_eq!(a.status(), 200);
     let a: Value = a.json().await.unwrap();
@@ -102,12 +117,29 @@ async fn idempotency_keys() {
 async fn stripe_account_scopes_objects() {
     let sb = sandbox().await;
     let http = reqwest::Client::new();
-    let r: Value = http.post(format!("{}/v1/customers", sb.base_url())).bearer_auth(KEY).header("Stripe-Account", "acct_123").form(&[("email", "c@x.com")]).send().await.unwrap().json().await.unwrap();
+    let r: Value = http
+        .post(format!("{}/v1/customers", sb.base_url()))
+        .bearer_auth(KEY)
+        .header("Stripe-Account", "acct_123")
+        .form(&[("email", "c@x.com")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = r["id"].as_str().unwrap();
     let raw = Raw::new(&sb);
     let (s, _) = raw.get(&format!("/v1/customers/{id}")).await;
     assert_eq!(s, 404, "not visible on the platform");
-    let s = http.get(format!("{}/v1/customers/{id}", sb.base_url())).bearer_auth(KEY).header("Stripe-Account", "acct_123").send().await.unwrap().status();
+    let s = http
+        .get(format!("{}/v1/customers/{id}", sb.base_url()))
+        .bearer_auth(KEY)
+        .header("Stripe-Account", "acct_123")
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(s, 200);
 }
 
@@ -115,19 +147,37 @@ async fn stripe_account_scopes_objects() {
 async fn fault_injection() {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
-    let r = raw.http.post(format!("{}/_sandbox/faults", sb.base_url())).json(&serde_json::json!({"path": "/v1/customers", "status": 429, "times": 2})).send().await.unwrap();
+    let r = raw
+        .http
+        .post(format!("{}/_sandbox/faults", sb.base_url()))
+        .json(&serde_json::json!({"path": "/v1/customers", "status": 429, "times": 2}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(raw.post("/v1/customers", &[]).await.0, 429);
     let (s, v) = raw.post("/v1/customers", &[]).await;
     assert_eq!(s, 429);
     assert_eq!(v["error"]["code"], "rate_limit");
     assert_eq!(raw.post("/v1/customers", &[]).await.0, 200);
-    sb.add_fault(stripe_sandbox::Fault { path: "/v1/products".into(), method: Some("POST".into()), status: Some(500), delay_ms: None, times: 1 });
+    sb.add_fault(stripe_sandbox::Fault {
+        path: "/v1/products".into(),
+        method: Some("POST".into()),
+        status: Some(500),
+        delay_ms: None,
+        times: 1,
+    });
     assert_eq!(raw.post("/v1/products", &[("name", "x")]).await.0, 500);
     assert_eq!(raw.post("/v1/products", &[("name", "x")]).await.0, 200);
     // Clearing one path's faults leaves the others.
     for path in ["/v1/customers", "/v1/products"] {
-        sb.add_fault(stripe_sandbox::Fault { path: path.into(), method: None, status: Some(500), delay_ms: None, times: 100 });
+        sb.add_fault(stripe_sandbox::Fault {
+            path: path.into(),
+            method: None,
+            status: Some(500),
+            delay_ms: None,
+            times: 100,
+        });
     }
     let r = raw.http.delete(format!("{}/_sandbox/faults?path=/v1/customers", sb.base_url())).send().await.unwrap();
     assert_eq!(r.status(), 204);
@@ -141,10 +191,14 @@ async fn fault_injection() {
 async fn state_survives_restart_with_data_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("state.json");
-    let sb = stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), SandboxConfig::default().with_data_file(&file)).await.unwrap();
+    let sb = stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), SandboxConfig::default().with_data_file(&file))
+        .await
+        .unwrap();
     let id = Raw::new(&sb).ok("/v1/customers", &[("email", "keep@x.com")]).await["id"].as_str().unwrap().to_string();
     sb.shutdown().await.unwrap();
-    let sb2 = stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), SandboxConfig::default().with_data_file(&file)).await.unwrap();
+    let sb2 = stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), SandboxConfig::default().with_data_file(&file))
+        .await
+        .unwrap();
     let (s, v) = Raw::new(&sb2).get(&format!("/v1/customers/{id}")).await;
     assert_eq!(s, 200);
     assert_eq!(v["email"], "keep@x.com");
@@ -175,8 +229,22 @@ async fn includable_fields_on_expand() {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
     let prod = raw.ok("/v1/products", &[("name", "Thing")]).await["id"].as_str().unwrap().to_string();
-    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "700"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
-    let cs = raw.ok("/v1/checkout/sessions", &[("mode", "payment"), ("success_url", "http://x/s"), ("line_items[0][price]", price.as_str()), ("line_items[0][quantity]", "3")]).await;
+    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "700"), ("product", prod.as_str())]).await
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cs = raw
+        .ok(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "payment"),
+                ("success_url", "http://x/s"),
+                ("line_items[0][price]", price.as_str()),
+                ("line_items[0][quantity]", "3"),
+            ],
+        )
+        .await;
     assert!(cs.get("line_items").is_none(), "not included unless expanded");
     let (_, got) = raw.get(&format!("/v1/checkout/sessions/{}?expand[]=line_items", cs["id"].as_str().unwrap())).await;
     assert_eq!(got["line_items"]["data"][0]["quantity"], 3);
@@ -190,8 +258,17 @@ async fn checkout_ui_modes_use_the_current_api_names() {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
     let prod = raw.ok("/v1/products", &[("name", "Thing")]).await["id"].as_str().unwrap().to_string();
-    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "700"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
-    let item = [("mode", "payment"), ("success_url", "http://x/s"), ("line_items[0][price]", price.as_str()), ("line_items[0][quantity]", "1")];
+    let price = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "700"), ("product", prod.as_str())]).await
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let item = [
+        ("mode", "payment"),
+        ("success_url", "http://x/s"),
+        ("line_items[0][price]", price.as_str()),
+        ("line_items[0][quantity]", "1"),
+    ];
     let cs = raw.ok("/v1/checkout/sessions", &item).await;
     assert_eq!(cs["ui_mode"], "hosted_page", "the default since 2026-03-25.dahlia");
     assert!(cs["url"].as_str().is_some_and(|u| u.contains("/checkout/")));

@@ -18,7 +18,9 @@ use tokio::sync::Mutex;
 pub const KEY: &str = "sk_test_sandbox_tests";
 
 pub async fn sandbox() -> RunningSandbox {
-    stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), SandboxConfig::default().fast_retries()).await.expect("sandbox starts")
+    stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), SandboxConfig::default().fast_retries())
+        .await
+        .expect("sandbox starts")
 }
 
 pub fn client(sb: &RunningSandbox) -> stripe::Client {
@@ -33,7 +35,10 @@ pub struct Raw {
 
 impl Raw {
     pub fn new(sb: &RunningSandbox) -> Self {
-        Raw { base: sb.base_url(), http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap() }
+        Raw {
+            base: sb.base_url(),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        }
     }
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
         let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(KEY).form(form).send().await.unwrap();
@@ -69,11 +74,19 @@ pub async fn receiver() -> Receiver {
     let app = axum::Router::new()
         .route(
             "/hook",
-            axum::routing::post(|State((got, status)): State<(Arc<Mutex<Vec<(String, String)>>>, Arc<std::sync::atomic::AtomicU16>)>, headers: HeaderMap, body: String| async move {
-                let sig = headers.get("stripe-signature").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
-                got.lock().await.push((sig, body));
-                axum::http::StatusCode::from_u16(status.load(std::sync::atomic::Ordering::SeqCst)).unwrap()
-            }),
+            axum::routing::post(
+                |State((got, status)): State<(
+                    Arc<Mutex<Vec<(String, String)>>>,
+                    Arc<std::sync::atomic::AtomicU16>,
+                )>,
+                 headers: HeaderMap,
+                 body: String| async move {
+                    let sig =
+                        headers.get("stripe-signature").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
+                    got.lock().await.push((sig, body));
+                    axum::http::StatusCode::from_u16(status.load(std::sync::atomic::Ordering::SeqCst)).unwrap()
+                },
+            ),
         )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -87,7 +100,12 @@ pub async fn receiver() -> Receiver {
 impl Receiver {
     /// Event types received so far, in arrival order.
     pub async fn types(&self) -> Vec<String> {
-        self.got.lock().await.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["type"].as_str().unwrap().to_string()).collect()
+        self.got
+            .lock()
+            .await
+            .iter()
+            .map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["type"].as_str().unwrap().to_string())
+            .collect()
     }
     /// Verifies every delivery's signature and parses it with async-stripe's typed `Event`
     /// (data.object as the resource type); panics naming the first event that does not parse.
@@ -97,7 +115,11 @@ impl Receiver {
         for (sig, body) in got {
             if let Err(e) = stripe_webhook::Webhook::construct_event(&body, &sig, secret) {
                 let v: Value = serde_json::from_str(&body).unwrap();
-                panic!("{} does not parse: {e:?}\n{}", v["type"], serde_json::to_string_pretty(&v["data"]["object"]).unwrap());
+                panic!(
+                    "{} does not parse: {e:?}\n{}",
+                    v["type"],
+                    serde_json::to_string_pretty(&v["data"]["object"]).unwrap()
+                );
             }
         }
     }

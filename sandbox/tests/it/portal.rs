@@ -7,16 +7,60 @@ async fn portal_switch_cancel_resume_update_card() {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
     let cus = raw.ok("/v1/customers", &[("email", "portal@x.com")]).await["id"].as_str().unwrap().to_string();
-    let pm = raw.ok("/v1/payment_methods/pm_card_visa/attach", &[("customer", cus.as_str())]).await["id"].as_str().unwrap().to_string();
+    let pm = raw.ok("/v1/payment_methods/pm_card_visa/attach", &[("customer", cus.as_str())]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     raw.ok(&format!("/v1/customers/{cus}"), &[("invoice_settings[default_payment_method]", pm.as_str())]).await;
     let prod = raw.ok("/v1/products", &[("name", "Team")]).await["id"].as_str().unwrap().to_string();
-    let basic = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "1000"), ("recurring[interval]", "month"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
-    let plus = raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "3000"), ("recurring[interval]", "month"), ("product", prod.as_str())]).await["id"].as_str().unwrap().to_string();
-    let sub = raw.ok("/v1/subscriptions", &[("customer", cus.as_str()), ("items[0][price]", basic.as_str())]).await["id"].as_str().unwrap().to_string();
-    let session = raw.ok("/v1/billing_portal/sessions", &[("customer", cus.as_str()), ("return_url", "http://app.test/account")]).await;
+    let basic = raw
+        .ok(
+            "/v1/prices",
+            &[
+                ("currency", "usd"),
+                ("unit_amount", "1000"),
+                ("recurring[interval]", "month"),
+                ("product", prod.as_str()),
+            ],
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let plus = raw
+        .ok(
+            "/v1/prices",
+            &[
+                ("currency", "usd"),
+                ("unit_amount", "3000"),
+                ("recurring[interval]", "month"),
+                ("product", prod.as_str()),
+            ],
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sub = raw.ok("/v1/subscriptions", &[("customer", cus.as_str()), ("items[0][price]", basic.as_str())]).await
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let session = raw
+        .ok("/v1/billing_portal/sessions", &[("customer", cus.as_str()), ("return_url", "http://app.test/account")])
+        .await;
     let url = session["url"].as_str().unwrap().to_string();
     let html = raw.http.get(&url).send().await.unwrap().text().await.unwrap();
-    for needle in ["Current plan", "Team — $10.00 / month", ">Update plan</button>", ">Cancel plan</button>", ">Update payment method</button>", "View invoice", "href=\"http://app.test/account\">Return</a>", "visa •••• 4242"] {
+    for needle in [
+        "Current plan",
+        "Team — $10.00 / month",
+        ">Update plan</button>",
+        ">Cancel plan</button>",
+        ">Update payment method</button>",
+        "View invoice",
+        "href=\"http://app.test/account\">Return</a>",
+        "visa •••• 4242",
+    ] {
         assert!(html.contains(needle), "portal lacks {needle}");
     }
     let sid = session["id"].as_str().unwrap();
@@ -40,12 +84,20 @@ async fn portal_switch_cancel_resume_update_card() {
     let (_, s) = raw.get(&format!("/v1/subscriptions/{sub}")).await;
     assert_eq!(s["cancel_at_period_end"], false);
     // New card.
-    let r = post(format!("/portal/{sid}/payment_method"), vec![("card_number", "5555 5555 5555 4444".into()), ("expiry", "10 / 33".into()), ("cvc", "123".into())]).await;
+    let r = post(
+        format!("/portal/{sid}/payment_method"),
+        vec![("card_number", "5555 5555 5555 4444".into()), ("expiry", "10 / 33".into()), ("cvc", "123".into())],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let (_, c) = raw.get(&format!("/v1/customers/{cus}?expand[]=invoice_settings.default_payment_method")).await;
     assert_eq!(c["invoice_settings"]["default_payment_method"]["card"]["last4"], "4444");
     // A declined card shows the message and changes nothing.
-    let r = post(format!("/portal/{sid}/payment_method"), vec![("card_number", "4000000000000002".into()), ("expiry", "10 / 33".into()), ("cvc", "123".into())]).await;
+    let r = post(
+        format!("/portal/{sid}/payment_method"),
+        vec![("card_number", "4000000000000002".into()), ("expiry", "10 / 33".into()), ("cvc", "123".into())],
+    )
+    .await;
     assert_eq!(r.status(), 402);
     assert!(r.text().await.unwrap().contains("Your card was declined."));
     // Someone else's subscription is refused.
@@ -60,8 +112,22 @@ async fn hosted_invoice_page_and_pdf() {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
     let cus = raw.ok("/v1/customers", &[("email", "inv@x.com")]).await["id"].as_str().unwrap().to_string();
-    raw.ok("/v1/invoiceitems", &[("customer", cus.as_str()), ("amount", "1234"), ("currency", "usd"), ("description", "Setup")]).await;
-    let inv = raw.ok("/v1/invoices", &[("customer", cus.as_str()), ("pending_invoice_items_behavior", "include"), ("collection_method", "send_invoice"), ("days_until_due", "7")]).await;
+    raw.ok(
+        "/v1/invoiceitems",
+        &[("customer", cus.as_str()), ("amount", "1234"), ("currency", "usd"), ("description", "Setup")],
+    )
+    .await;
+    let inv = raw
+        .ok(
+            "/v1/invoices",
+            &[
+                ("customer", cus.as_str()),
+                ("pending_invoice_items_behavior", "include"),
+                ("collection_method", "send_invoice"),
+                ("days_until_due", "7"),
+            ],
+        )
+        .await;
     let id = inv["id"].as_str().unwrap();
     let fin = raw.ok(&format!("/v1/invoices/{id}/finalize"), &[]).await;
     assert_eq!(fin["status"], "open");
@@ -71,7 +137,13 @@ async fn hosted_invoice_page_and_pdf() {
     let pdf = raw.http.get(fin["invoice_pdf"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
-    let r = raw.http.post(fin["hosted_invoice_url"].as_str().unwrap()).form(&[("card_number", "4242424242424242"), ("expiry", "12/34"), ("cvc", "123")]).send().await.unwrap();
+    let r = raw
+        .http
+        .post(fin["hosted_invoice_url"].as_str().unwrap())
+        .form(&[("card_number", "4242424242424242"), ("expiry", "12/34"), ("cvc", "123")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let (_, paid) = raw.get(&format!("/v1/invoices/{id}")).await;
     assert_eq!(paid["status"], "paid");

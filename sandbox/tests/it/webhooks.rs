@@ -65,7 +65,13 @@ async fn chaos_duplicates_every_delivery_when_asked() {
     let raw = Raw::new(&sb);
     let rx = receiver().await;
     register(&raw, &rx.url).await;
-    let r = raw.http.post(format!("{}/_sandbox/chaos", sb.base_url())).json(&serde_json::json!({"duplicate_share": 1.0})).send().await.unwrap();
+    let r = raw
+        .http
+        .post(format!("{}/_sandbox/chaos", sb.base_url()))
+        .json(&serde_json::json!({"duplicate_share": 1.0}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     raw.ok("/v1/customers", &[]).await;
     settle(&sb).await;

@@ -114,7 +114,11 @@ pub fn dashboard_url(live: bool, path: &str) -> String {
 
 #[server(endpoint = "admin_customer")]
 pub async fn admin_customer(id: String) -> Result<CustomerView, AppError> {
-    use crate::server::{admin::{customer, plan_change}, config::StripeMode, http::context::RequestCtx};
+    use crate::server::{
+        admin::{customer, plan_change},
+        config::StripeMode,
+        http::context::RequestCtx,
+    };
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
     let live = ctx.state.stripe.mode == StripeMode::Live;
@@ -134,7 +138,12 @@ pub async fn admin_plan_change_form(customer: String, price: String) -> Result<P
 }
 
 #[server(endpoint = "admin_change_plan")]
-pub async fn admin_change_plan(customer: String, subscription: String, price: String, token: String) -> Result<(), AppError> {
+pub async fn admin_change_plan(
+    customer: String,
+    subscription: String,
+    price: String,
+    token: String,
+) -> Result<(), AppError> {
     use super::events::url_safe;
     use crate::server::{admin::plan_change, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
@@ -159,7 +168,12 @@ pub async fn admin_renewal_form(customer: String, action: String) -> Result<Rene
 }
 
 #[server(endpoint = "admin_set_renewal")]
-pub async fn admin_set_renewal(customer: String, subscription: String, action: String, token: String) -> Result<(), AppError> {
+pub async fn admin_set_renewal(
+    customer: String,
+    subscription: String,
+    action: String,
+    token: String,
+) -> Result<(), AppError> {
     use super::events::url_safe;
     use crate::server::{admin::plan_change, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;

@@ -17,8 +17,7 @@ pub enum InboxStatus {
 }
 
 impl InboxStatus {
-    pub const ALL: [InboxStatus; 5] =
-        [Self::Pending, Self::Retrying, Self::Processed, Self::Ignored, Self::Dead];
+    pub const ALL: [InboxStatus; 5] = [Self::Pending, Self::Retrying, Self::Processed, Self::Ignored, Self::Dead];
 
     pub fn as_str(self) -> &'static str {
         match self {

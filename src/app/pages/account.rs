@@ -40,8 +40,18 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn Overview(overview: BillingOverview) -> impl IntoView {
-    let BillingOverview { email, plan_name, price, features, limits, has_access, subscription, banner, invoices, has_customer } =
-        overview;
+    let BillingOverview {
+        email,
+        plan_name,
+        price,
+        features,
+        limits,
+        has_access,
+        subscription,
+        banner,
+        invoices,
+        has_customer,
+    } = overview;
     let banner = banner.map(|banner| view! { <BillingBanner banner/> });
     let price = price.map(|p| view! { <p class="price">{p}</p> });
     let details = subscription.clone().map(|s| view! { <SubscriptionDetails s/> });
@@ -98,9 +108,7 @@ fn BillingBanner(banner: Banner) -> impl IntoView {
 
 #[component]
 fn SubscriptionDetails(s: SubscriptionView) -> impl IntoView {
-    let row = |label: &'static str, value: Option<String>| {
-        value.map(|v| view! { <dt>{label}</dt> <dd>{v}</dd> })
-    };
+    let row = |label: &'static str, value: Option<String>| value.map(|v| view! { <dt>{label}</dt> <dd>{v}</dd> });
     view! {
         <dl class="details">
             <dt>"Status"</dt>

@@ -17,10 +17,7 @@ fn form_state(
     form: AuthForm,
     action_error: impl Fn() -> Option<Option<String>> + Send + Sync + 'static,
 ) -> (Signal<String>, Signal<Option<String>>) {
-    let flash = Resource::new(
-        || (),
-        move |_| async move { take_flash(form).await.ok().flatten() },
-    );
+    let flash = Resource::new(|| (), move |_| async move { take_flash(form).await.ok().flatten() });
     let email = Signal::derive(move || flash.get().flatten().map(|f| f.email).unwrap_or_default());
     let message = Signal::derive(move || match action_error() {
         Some(result) => result,
@@ -42,8 +39,8 @@ fn CredentialFields(
         AuthForm::Login => ("login", "current-password", "Log in"),
     };
     let hint_id = format!("{prefix}-password-hint");
-    let hint = (form == AuthForm::Signup)
-        .then(|| view! { <p id=hint_id.clone() class="hint">"8 to 128 characters."</p> });
+    let hint =
+        (form == AuthForm::Signup).then(|| view! { <p id=hint_id.clone() class="hint">"8 to 128 characters."</p> });
     view! {
         <FormAlert message=message/>
         <label for=format!("{prefix}-email")>"Email"</label>
@@ -71,9 +68,8 @@ fn CredentialFields(
 pub fn SignupPage() -> impl IntoView {
     let action = expect_context::<Auth>().signup;
     action.value().set(None);
-    let (email, message) = form_state(AuthForm::Signup, move || {
-        action.value().get().map(|r| r.err().map(|e| e.to_string()))
-    });
+    let (email, message) =
+        form_state(AuthForm::Signup, move || action.value().get().map(|r| r.err().map(|e| e.to_string())));
     view! {
         <Title text="Sign up"/>
         <section class="card narrow">
@@ -92,9 +88,8 @@ pub fn SignupPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let action = expect_context::<Auth>().login;
     action.value().set(None);
-    let (email, message) = form_state(AuthForm::Login, move || {
-        action.value().get().map(|r| r.err().map(|e| e.to_string()))
-    });
+    let (email, message) =
+        form_state(AuthForm::Login, move || action.value().get().map(|r| r.err().map(|e| e.to_string())));
     view! {
         <Title text="Log in"/>
         <section class="card narrow">

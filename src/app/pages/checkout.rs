@@ -11,10 +11,7 @@ use crate::api::{billing::confirm_checkout, AppError};
 #[component]
 pub fn CheckoutSuccessPage() -> impl IntoView {
     let query = use_query_map();
-    let outcome = Resource::new(
-        move || query.read().get("session_id").unwrap_or_default(),
-        confirm_checkout,
-    );
+    let outcome = Resource::new(move || query.read().get("session_id").unwrap_or_default(), confirm_checkout);
     view! {
         <Title text="Thank you"/>
         <section class="card narrow">

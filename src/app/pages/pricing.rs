@@ -46,11 +46,7 @@ pub(super) fn IntervalToggle(interval: BillingInterval, base: &'static str) -> i
 fn PricingTable(view: PricingView) -> impl IntoView {
     let interval = view.interval;
     let subscribed = view.subscribed;
-    let plans = view
-        .plans
-        .into_iter()
-        .map(|plan| view! { <PlanColumn plan interval subscribed/> })
-        .collect_view();
+    let plans = view.plans.into_iter().map(|plan| view! { <PlanColumn plan interval subscribed/> }).collect_view();
     let items = (!view.items.is_empty()).then(|| {
         let cards = view.items.into_iter().map(|item| view! { <ItemColumn item/> }).collect_view();
         view! {

@@ -36,8 +36,7 @@ pub fn daily_series(
         out.push((day, mrr, net));
         day += DAY;
     }
-    let net_today: i64 =
-        recent.iter().filter(|((_, c), _)| c == currency).map(|(_, t)| t.mrr).sum();
+    let net_today: i64 = recent.iter().filter(|((_, c), _)| c == currency).map(|(_, t)| t.mrr).sum();
     out.push((today, mrr + net_today, net_today));
     out
 }
@@ -87,10 +86,7 @@ pub fn render(
     let line_svg = line.svg().map_err(|e| anyhow::anyhow!("{e:?}")).context("drawing the MRR chart")?;
 
     let mut bars = BarChart::new(
-        vec![Series::new(
-            format!("Net new MRR ({unit})"),
-            points.iter().map(|p| major(p.2, currency)).collect(),
-        )],
+        vec![Series::new(format!("Net new MRR ({unit})"), points.iter().map(|p| major(p.2, currency)).collect())],
         labels.clone(),
     );
     bars.width = 720.0;

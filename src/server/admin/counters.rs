@@ -32,19 +32,16 @@ pub async fn read(pool: &AnyPool, prefix: &str, from_bucket: i64) -> anyhow::Res
     .fetch_all(pool)
     .await
     .with_context(|| format!("reading the {prefix} counters"))?;
-    rows.into_iter()
-        .map(|r| Ok(((r.try_get("name")?, r.try_get("bucket")?), r.try_get("v")?)))
-        .collect()
+    rows.into_iter().map(|r| Ok(((r.try_get("name")?, r.try_get("bucket")?), r.try_get("v")?))).collect()
 }
 
 /// Folds the deltas once more than [`FOLD_AFTER`] are waiting; a page calls it once before its
 /// reads.
 pub async fn fold_if_due(pool: &AnyPool) -> anyhow::Result<()> {
-    let waiting: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(id) - MIN(id) + 1 FROM admin_counter_deltas")
-            .fetch_one(pool)
-            .await
-            .context("sizing the counter deltas")?;
+    let waiting: Option<i64> = sqlx::query_scalar("SELECT MAX(id) - MIN(id) + 1 FROM admin_counter_deltas")
+        .fetch_one(pool)
+        .await
+        .context("sizing the counter deltas")?;
     if waiting.unwrap_or(0) > FOLD_AFTER {
         fold(pool).await?;
     }

@@ -44,10 +44,7 @@ pub async fn movements_csv(
         Ok(body) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"mrr-movements-{}.csv\"", period.param()),
-                ),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"mrr-movements-{}.csv\"", period.param())),
             ],
             body,
         )
@@ -72,9 +69,8 @@ pub async fn render(pool: &sqlx::AnyPool, since: i64) -> anyhow::Result<String> 
     .fetch_all(pool)
     .await
     .context("reading movements for export")?;
-    let mut out = String::from(
-        "occurred_at,customer_id,subscription_id,kind,mrr_before,mrr_after,delta,currency,cause_key\n",
-    );
+    let mut out =
+        String::from("occurred_at,customer_id,subscription_id,kind,mrr_before,mrr_after,delta,currency,cause_key\n");
     for row in rows {
         let fields = [
             row.try_get::<i64, _>("occurred_at")?.to_string(),

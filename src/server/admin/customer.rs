@@ -9,7 +9,10 @@ use crate::{
     domain::money::{Currency, Money},
 };
 
-use super::{audit, subscriptions::{line, LINE_COLUMNS}};
+use super::{
+    audit,
+    subscriptions::{line, LINE_COLUMNS},
+};
 
 /// Rows per source on the timeline: a busy customer's page stays small.
 const PER_SOURCE: i64 = 100;

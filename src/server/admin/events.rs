@@ -13,9 +13,9 @@ use crate::{
 
 use super::{
     audit::{self, Actor, Record},
-    Filtered,
     redact::redact,
     snapshots::DAY,
+    Filtered,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -54,9 +54,8 @@ pub async fn page(pool: &AnyPool, filter: &Filter, now: i64) -> anyhow::Result<E
         filtered.push("event_type = {}", event_type.clone());
     }
     let select = format!("SELECT {EVENT_COLUMNS} FROM webhook_events");
-    let (rows, has_more) = filtered
-        .page(pool, &select, "received_at DESC, id DESC", EVENTS_PER_PAGE, filter.page)
-        .await?;
+    let (rows, has_more) =
+        filtered.page(pool, &select, "received_at DESC, id DESC", EVENTS_PER_PAGE, filter.page).await?;
     let events = rows.into_iter().map(row_to_event).collect::<anyhow::Result<Vec<_>>>()?;
     let types = sqlx::query_scalar("SELECT DISTINCT event_type FROM webhook_events ORDER BY event_type")
         .fetch_all(pool)
@@ -67,13 +66,11 @@ pub async fn page(pool: &AnyPool, filter: &Filter, now: i64) -> anyhow::Result<E
 
 /// Deliveries received since `since`: how many succeeded and how long processing took.
 pub async fn health(pool: &AnyPool, since: i64) -> anyhow::Result<DeliveryHealth> {
-    let rows = sqlx::query(
-        "SELECT status, COUNT(*) AS n FROM webhook_events WHERE received_at >= $1 GROUP BY status",
-    )
-    .bind(since)
-    .fetch_all(pool)
-    .await
-    .context("counting recent deliveries")?;
+    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM webhook_events WHERE received_at >= $1 GROUP BY status")
+        .bind(since)
+        .fetch_all(pool)
+        .await
+        .context("counting recent deliveries")?;
     let (mut received, mut pending, mut ok, mut failed) = (0, 0, 0, 0);
     for row in rows {
         let status: String = row.try_get("status")?;
@@ -170,7 +167,10 @@ mod tests {
     use super::*;
     use crate::server::{
         db::test_db,
-        webhooks::{inbox::{record, Source}, worker::{run_batch, Outcome}},
+        webhooks::{
+            inbox::{record, Source},
+            worker::{run_batch, Outcome},
+        },
     };
 
     fn actor() -> Actor {

@@ -27,11 +27,8 @@ impl Filtered {
         per_page: i64,
         page: i64,
     ) -> anyhow::Result<(Vec<AnyRow>, bool)> {
-        let where_clause = if self.conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", self.conditions.join(" AND "))
-        };
+        let where_clause =
+            if self.conditions.is_empty() { String::new() } else { format!("WHERE {}", self.conditions.join(" AND ")) };
         let sql = format!(
             "{select} {where_clause} ORDER BY {order} LIMIT {} OFFSET {}",
             per_page + 1,

@@ -23,10 +23,12 @@ const LIST_LIMIT: i64 = 50;
 fn payment_line(row: &sqlx::any::AnyRow) -> anyhow::Result<PaymentLine> {
     let currency: String = row.try_get("currency")?;
     let refunded: i64 = row.try_get("refunded")?;
-    let failure: Option<String> = match (row.try_get::<Option<String>, _>("failure_code")?, row.try_get::<Option<String>, _>("failure_message")?) {
-        (Some(code), Some(message)) => Some(format!("{message} ({code})")),
-        (code, message) => message.or(code),
-    };
+    let failure: Option<String> =
+        match (row.try_get::<Option<String>, _>("failure_code")?, row.try_get::<Option<String>, _>("failure_message")?)
+        {
+            (Some(code), Some(message)) => Some(format!("{message} ({code})")),
+            (code, message) => message.or(code),
+        };
     Ok(PaymentLine {
         id: row.try_get("id")?,
         customer_id: row.try_get("customer_id")?,
@@ -128,7 +130,11 @@ async fn refundable(state: &AppState, payment_intent_id: &str) -> Result<Refunda
         .as_ref()
         .map(|c| c.id().as_str().to_string())
         .ok_or_else(|| BillingError::Refused("This payment has no charge to refund.".into()))?;
-    let charge = state.stripe_client.send(&RetrieveCharge::new(charge_id.as_str()), None).await.context("retrieving the charge")?;
+    let charge = state
+        .stripe_client
+        .send(&RetrieveCharge::new(charge_id.as_str()), None)
+        .await
+        .context("retrieving the charge")?;
     if !charge.paid {
         return Err(BillingError::Refused("This payment did not succeed: there is nothing to refund.".into()));
     }
@@ -206,11 +212,7 @@ pub async fn refund(
         .amount(wanted.minor())
         .reason(reason_code)
         .metadata(std::collections::HashMap::from([("refunded_by".to_string(), actor.email.clone())]));
-    let refund = state
-        .stripe_client
-        .send(&create, Some(&key))
-        .await
-        .context("creating the refund")?;
+    let refund = state.stripe_client.send(&create, Some(&key)).await.context("creating the refund")?;
     let now = db::now();
     let mut tx = db::begin_write(state.db.pool()).await.context("starting a transaction")?;
     let before = format!("refunded {} of {}", Money::new(r.paid - r.left, r.currency), Money::new(r.paid, r.currency));

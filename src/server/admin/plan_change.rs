@@ -9,7 +9,7 @@
 use anyhow::Context;
 
 use super::audit::{self, Actor, Record};
-use crate::api::admin::customer::{PlanChangeStep, RenewalStep, PriceChoice, SubscriptionControls};
+use crate::api::admin::customer::{PlanChangeStep, PriceChoice, RenewalStep, SubscriptionControls};
 use crate::domain::catalog::BillingInterval;
 use crate::server::billing::account::{self, StoredSubscription};
 use crate::server::billing::actions::{self, BillingError, Next};
@@ -61,14 +61,24 @@ async fn email_of(state: &AppState, customer_id: &str) -> anyhow::Result<Option<
 
 /// How a subscription stands, for the audit log: plan and price, the cancel flag, and a
 /// scheduled change. E.g. `Pro (monthly) [price_1]; cancel at period end: no`.
-fn standing(book: &PriceBook, lookup_key: Option<&str>, price_id: &str, cancel: bool, pending: Option<(&str, i64)>) -> String {
+fn standing(
+    book: &PriceBook,
+    lookup_key: Option<&str>,
+    price_id: &str,
+    cancel: bool,
+    pending: Option<(&str, i64)>,
+) -> String {
     let mut words = format!(
         "{} [{price_id}]; cancel at period end: {}",
         account::plan_label(book, lookup_key, price_id),
         if cancel { "yes" } else { "no" }
     );
     if let Some((price, at)) = pending {
-        words.push_str(&format!("; then {} [{price}] from {}", account::plan_label(book, None, price), account::day(at)));
+        words.push_str(&format!(
+            "; then {} [{price}] from {}",
+            account::plan_label(book, None, price),
+            account::day(at)
+        ));
     }
     words
 }
@@ -97,14 +107,24 @@ pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Opt
         .filter_map(|(plan, interval)| book.plan_price(plan.key.as_str(), interval))
         .map(|price| PriceChoice {
             lookup_key: price.spec.lookup_key.clone(),
-            label: format!("{} ({}ly) — {} / {}", price.plan.name, price.interval.as_str(), price.spec.amount, price.interval.as_str()),
+            label: format!(
+                "{} ({}ly) — {} / {}",
+                price.plan.name,
+                price.interval.as_str(),
+                price.spec.amount,
+                price.interval.as_str()
+            ),
             current: price.price_id == sub.price_id,
         })
         .collect();
     let day = account::day(sub.current_period_end);
     let state_words = match (&sub.pending_price_id, sub.cancel_at_period_end) {
         (_, true) => format!("ends on {day}"),
-        (Some(price), false) => format!("changes to {} on {}", account::plan_label(book, None, price), account::day(sub.pending_change_at.unwrap_or(sub.current_period_end))),
+        (Some(price), false) => format!(
+            "changes to {} on {}",
+            account::plan_label(book, None, price),
+            account::day(sub.pending_change_at.unwrap_or(sub.current_period_end))
+        ),
         (None, false) => format!("renews on {day}"),
     };
     Ok(Some(SubscriptionControls {
@@ -117,7 +137,11 @@ pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Opt
 }
 
 /// The plan change's confirm step: checked as the change itself will be, with Stripe's preview.
-pub async fn change_form(state: &AppState, customer_id: &str, lookup_key: &str) -> Result<PlanChangeStep, BillingError> {
+pub async fn change_form(
+    state: &AppState,
+    customer_id: &str,
+    lookup_key: &str,
+) -> Result<PlanChangeStep, BillingError> {
     let price = catalog_price(&state.prices, lookup_key)?;
     let sub = live_subscription(state, customer_id).await?;
     let target = plan_change::target(state, sub, price).await?;
@@ -152,7 +176,8 @@ pub async fn change_plan(
     let before = stored_standing(&state.prices, &sub);
     let target = plan_change::target(state, sub, price).await?;
     let applied = plan_change::apply_target(state, &target, &key).await?;
-    let change = Change { action: "subscription.plan_change", subscription_id, customer_id, before: &before, key: &key };
+    let change =
+        Change { action: "subscription.plan_change", subscription_id, customer_id, before: &before, key: &key };
     record(state, actor, change).await?;
     Ok(Next::Back(match applied {
         Applied::Now => format!("The plan is now {}; the proration was invoiced.", target.to_name()),

@@ -8,8 +8,22 @@ const REDACTED: &str = "[redacted]";
 /// Keys whose values identify a person or could be used as a credential.
 fn sensitive(key: &str) -> bool {
     const EXACT: [&str; 16] = [
-        "email", "name", "phone", "address", "shipping", "line1", "line2", "postal_code",
-        "client_secret", "secret", "fingerprint", "last4", "ip", "ip_address", "tax_id", "description",
+        "email",
+        "name",
+        "phone",
+        "address",
+        "shipping",
+        "line1",
+        "line2",
+        "postal_code",
+        "client_secret",
+        "secret",
+        "fingerprint",
+        "last4",
+        "ip",
+        "ip_address",
+        "tax_id",
+        "description",
     ];
     let key = key.to_ascii_lowercase();
     EXACT.contains(&key.as_str())

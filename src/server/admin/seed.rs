@@ -40,13 +40,7 @@ impl Rng {
 }
 
 fn mrr_of(amount: i64, months: i64) -> i64 {
-    crate::domain::revenue::monthly_recurring(
-        amount,
-        1,
-        crate::domain::catalog::BillingInterval::Month,
-        months,
-        0,
-    )
+    crate::domain::revenue::monthly_recurring(amount, 1, crate::domain::catalog::BillingInterval::Month, months, 0)
 }
 
 #[derive(Default)]
@@ -237,8 +231,8 @@ async fn insert(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::{admin::revenue, db::test_db};
     use crate::api::admin::revenue::Period;
+    use crate::server::{admin::revenue, db::test_db};
 
     #[tokio::test]
     async fn seeded_movements_add_up_to_the_seeded_mrr() {
@@ -248,10 +242,8 @@ mod tests {
         let report = seed(&pool, 500, now).await.unwrap();
         assert_eq!(report.subscriptions, 500);
         assert!(report.movements > 450);
-        let mrr: i64 = sqlx::query_scalar("SELECT CAST(SUM(mrr) AS BIGINT) FROM subscriptions")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let mrr: i64 =
+            sqlx::query_scalar("SELECT CAST(SUM(mrr) AS BIGINT) FROM subscriptions").fetch_one(&pool).await.unwrap();
         let page = revenue::report(&pool, Period::Months12, now).await.unwrap();
         assert_eq!(page.currencies[0].mrr.minor(), mrr, "snapshots + today's movements = the table");
         assert!(page.active > 0 && page.currencies[0].churn_count > 0);

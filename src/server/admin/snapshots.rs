@@ -249,7 +249,5 @@ pub async fn latest_before(pool: &AnyPool, before: i64) -> anyhow::Result<BTreeM
     .fetch_all(pool)
     .await
     .context("reading the snapshot before a day")?;
-    rows.into_iter()
-        .map(|row| Ok((row.try_get("currency")?, (row.try_get("mrr")?, row.try_get("paying")?))))
-        .collect()
+    rows.into_iter().map(|row| Ok((row.try_get("currency")?, (row.try_get("mrr")?, row.try_get("paying")?)))).collect()
 }

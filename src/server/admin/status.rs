@@ -62,7 +62,9 @@ pub fn checklist(f: &Facts) -> Vec<Check> {
             "Customer portal configured",
             f.portal == Some(true),
             match f.portal {
-                Some(_) => "Save the Customer Portal settings in the Stripe dashboard (Settings → Billing → Customer portal).",
+                Some(_) => {
+                    "Save the Customer Portal settings in the Stripe dashboard (Settings → Billing → Customer portal)."
+                }
                 None => "Not checked: `serve` reads it from Stripe at start (see /admin/status).",
             },
         ),

@@ -60,12 +60,10 @@ pub async fn page(pool: &AnyPool, filter: &Filter) -> anyhow::Result<Subscriptio
     if let Some(email) = &filter.email {
         filtered.push("u.email LIKE {} ESCAPE '\\'", like_pattern(email));
     }
-    let select = format!(
-        "SELECT {LINE_COLUMNS} FROM subscriptions s LEFT JOIN users u ON u.stripe_customer_id = s.customer_id"
-    );
-    let (rows, has_more) = filtered
-        .page(pool, &select, "s.created DESC, s.id DESC", SUBSCRIPTIONS_PER_PAGE, filter.page)
-        .await?;
+    let select =
+        format!("SELECT {LINE_COLUMNS} FROM subscriptions s LEFT JOIN users u ON u.stripe_customer_id = s.customer_id");
+    let (rows, has_more) =
+        filtered.page(pool, &select, "s.created DESC, s.id DESC", SUBSCRIPTIONS_PER_PAGE, filter.page).await?;
     let lines = rows.into_iter().map(line).collect::<anyhow::Result<Vec<_>>>()?;
     let plans = sqlx::query_scalar(
         "SELECT DISTINCT lookup_key FROM subscriptions WHERE lookup_key IS NOT NULL ORDER BY lookup_key",

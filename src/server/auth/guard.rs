@@ -4,7 +4,10 @@ use tower_sessions::Session;
 
 use crate::{
     domain::Role,
-    server::db::{users::{self, User}, Db},
+    server::db::{
+        users::{self, User},
+        Db,
+    },
 };
 
 use super::session;

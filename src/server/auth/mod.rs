@@ -43,12 +43,10 @@ pub async fn sign_up(db: &Db, email: &str, password: &str) -> Result<User, AuthE
     let email = Email::parse(email)?;
     let password = Password::parse(password)?;
     let hash = password::hash_password(password).await?;
-    let user = users::insert(db.pool(), &email, &hash, Role::Customer)
-        .await
-        .map_err(|e| match e {
-            InsertUserError::DuplicateEmail => AuthError::DuplicateEmail,
-            InsertUserError::Unexpected(e) => AuthError::Unexpected(e),
-        })?;
+    let user = users::insert(db.pool(), &email, &hash, Role::Customer).await.map_err(|e| match e {
+        InsertUserError::DuplicateEmail => AuthError::DuplicateEmail,
+        InsertUserError::Unexpected(e) => AuthError::Unexpected(e),
+    })?;
     // The Stripe customer is created by the caller (`billing::checkout::create_customer_at_sign_up`):
     // auth stays free of Stripe.
     tracing::info!(user_id = user.id, "user signed up");
@@ -86,9 +84,7 @@ pub async fn log_in(
     if !password::verify_password(credentials.password_hash, password.to_owned()).await? {
         return Err(AuthError::InvalidCredentials);
     }
-    let user = users::find_by_id(db.pool(), credentials.user_id)
-        .await?
-        .ok_or(AuthError::InvalidCredentials)?;
+    let user = users::find_by_id(db.pool(), credentials.user_id).await?.ok_or(AuthError::InvalidCredentials)?;
     tracing::info!(user_id = user.id, "user logged in");
     Ok(user)
 }
@@ -169,8 +165,7 @@ mod tests {
         let limiter = LoginLimiter::default();
         let email = Email::parse("boss@b.co").unwrap();
         ensure_admin(&db, &email, &Password::parse("first password").unwrap()).await.unwrap();
-        let admin =
-            ensure_admin(&db, &email, &Password::parse("second password").unwrap()).await.unwrap();
+        let admin = ensure_admin(&db, &email, &Password::parse("second password").unwrap()).await.unwrap();
         assert_eq!(admin.role, Role::Admin);
         assert!(log_in(&db, &limiter, ip(), "boss@b.co", "first password").await.is_err());
         assert!(log_in(&db, &limiter, ip(), "boss@b.co", "second password").await.is_ok());

@@ -18,9 +18,8 @@ fn hasher() -> Argon2<'static> {
 
 fn hash_blocking(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    let hash = hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?;
+    let hash =
+        hasher().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?;
     Ok(hash.to_string())
 }
 
@@ -32,9 +31,7 @@ fn verify_blocking(hash: &str, candidate: &str) -> anyhow::Result<bool> {
 
 /// Hashes a password into a PHC string (`$argon2id$v=19$…`).
 pub async fn hash_password(password: Password) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
-        .await
-        .context("the hashing task failed")?
+    tokio::task::spawn_blocking(move || hash_blocking(password.expose())).await.context("the hashing task failed")?
 }
 
 /// Checks a candidate against a stored hash.

@@ -6,7 +6,7 @@ use sqlx::{AnyPool, Row};
 
 use super::price_book::PriceBook;
 use crate::api::billing::{
-    BillingOverview, Banner, BannerKind, InvoiceView, ItemCard, PlanCard, PricingView, SubscriptionView,
+    Banner, BannerKind, BillingOverview, InvoiceView, ItemCard, PlanCard, PricingView, SubscriptionView,
 };
 use crate::domain::catalog::{BillingInterval, Plan};
 use crate::domain::money::{Currency, Money};
@@ -138,7 +138,8 @@ pub async fn pricing_view(
         None => None,
     };
     let live = subscription.as_ref().filter(|s| s.is_live());
-    let current_plan = live.and_then(|s| book.plan_of(s.lookup_key.as_deref(), &s.price_id)).map(|(p, _)| p.key.to_string());
+    let current_plan =
+        live.and_then(|s| book.plan_of(s.lookup_key.as_deref(), &s.price_id)).map(|(p, _)| p.key.to_string());
     let had_trial = user.is_some_and(|u| u.had_trial);
     let plans = book
         .catalog
@@ -231,7 +232,11 @@ fn subscription_view(book: &PriceBook, s: &StoredSubscription) -> SubscriptionVi
     let ending = s.cancel_at_period_end && live;
     SubscriptionView {
         status: s.status.as_str().to_string(),
-        status_words: if ending { "Cancels at the end of the period".to_string() } else { s.status.describe().to_string() },
+        status_words: if ending {
+            "Cancels at the end of the period".to_string()
+        } else {
+            s.status.describe().to_string()
+        },
         renews_on: (live && !ending && s.status != S::Trialing).then(|| day(s.current_period_end)),
         trial_ends_on: (s.status == S::Trialing).then(|| s.trial_end.map(day)).flatten(),
         ends_on: ending.then(|| day(s.current_period_end)),

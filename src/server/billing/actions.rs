@@ -51,7 +51,12 @@ async fn customer_of(state: &AppState, user: &User) -> anyhow::Result<String> {
 }
 
 /// Subscribe: a Checkout Session in subscription mode for the plan at that interval.
-pub async fn subscribe(state: &AppState, user: &User, plan: &str, interval: BillingInterval) -> Result<Next, BillingError> {
+pub async fn subscribe(
+    state: &AppState,
+    user: &User,
+    plan: &str,
+    interval: BillingInterval,
+) -> Result<Next, BillingError> {
     let Some(price) = state.prices.plan_price(plan, interval) else {
         return Err(refused(format!("There is no {plan:?} plan billed {}ly.", interval.as_str())));
     };
@@ -102,7 +107,11 @@ async fn start_checkout(
 
 /// The success page's half of the dual confirmation: the session must be this user's; then the
 /// same fulfilment as the webhook runs (whichever comes second changes nothing).
-pub async fn confirm_checkout(state: &AppState, user: &User, session_id: &str) -> Result<CheckoutOutcome, BillingError> {
+pub async fn confirm_checkout(
+    state: &AppState,
+    user: &User,
+    session_id: &str,
+) -> Result<CheckoutOutcome, BillingError> {
     if !session_id.starts_with("cs_") {
         return Err(refused("That is not a Checkout Session."));
     }
@@ -175,7 +184,8 @@ pub async fn release_schedule(state: &AppState, sub: &StoredSubscription) -> any
 pub async fn set_cancel_at_period_end(state: &AppState, user: &User, cancel: bool) -> Result<Next, BillingError> {
     let sub = live_subscription(state, user).await?;
     if sub.cancel_at_period_end == cancel {
-        let already = if cancel { "Your subscription is already set to end." } else { "Your subscription is not canceled." };
+        let already =
+            if cancel { "Your subscription is already set to end." } else { "Your subscription is not canceled." };
         return Ok(Next::Back(already.into()));
     }
     // The key names the intent and the period: a double click sends one request.
@@ -191,7 +201,12 @@ pub async fn set_cancel_at_period_end(state: &AppState, user: &User, cancel: boo
 }
 
 /// Sets (`true`) or clears `cancel_at_period_end` on `sub` in Stripe under idempotency key `key`.
-pub async fn send_cancel_at_period_end(state: &AppState, sub: &StoredSubscription, cancel: bool, key: &str) -> anyhow::Result<()> {
+pub async fn send_cancel_at_period_end(
+    state: &AppState,
+    sub: &StoredSubscription,
+    cancel: bool,
+    key: &str,
+) -> anyhow::Result<()> {
     if cancel {
         // A scheduled plan change would otherwise renew the subscription on its next phase.
         release_schedule(state, sub).await?;

@@ -11,7 +11,12 @@ use crate::server::catalog::{self, sync::difference};
 use crate::server::stripe::client::StripeClient;
 
 /// Re-fetches one price and stores it; returns the drift found, if any.
-pub async fn sync_price(pool: &AnyPool, stripe: &StripeClient, price_id: &str, now: i64) -> anyhow::Result<Vec<String>> {
+pub async fn sync_price(
+    pool: &AnyPool,
+    stripe: &StripeClient,
+    price_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<String>> {
     let price = stripe
         .send(&RetrievePrice::new(price_id), None)
         .await
@@ -21,7 +26,12 @@ pub async fn sync_price(pool: &AnyPool, stripe: &StripeClient, price_id: &str, n
 }
 
 /// Re-lists a product's prices and stores them all; returns the drift found.
-pub async fn sync_product(pool: &AnyPool, stripe: &StripeClient, product_id: &str, now: i64) -> anyhow::Result<Vec<String>> {
+pub async fn sync_product(
+    pool: &AnyPool,
+    stripe: &StripeClient,
+    product_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<String>> {
     let prices = crate::server::billing::all_pages(
         |after| async move {
             let mut list = ListPrice::new().product(product_id).limit(100);

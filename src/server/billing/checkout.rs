@@ -25,18 +25,16 @@ pub async fn ensure_customer(
     email: &str,
     now: i64,
 ) -> anyhow::Result<String> {
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT stripe_customer_id FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(pool)
-            .await
-            .with_context(|| format!("reading user {user_id}"))?;
+    let existing: Option<String> = sqlx::query_scalar("SELECT stripe_customer_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
+        .with_context(|| format!("reading user {user_id}"))?;
     if let Some(id) = existing {
         return Ok(id);
     }
-    let create = CreateCustomer::new()
-        .email(email)
-        .metadata(HashMap::from([("user_id".to_string(), user_id.to_string())]));
+    let create =
+        CreateCustomer::new().email(email).metadata(HashMap::from([("user_id".to_string(), user_id.to_string())]));
     // One customer per user, even when two requests race here.
     let customer = stripe
         .send(&create, Some(&format!("customer-for-user-{user_id}")))
@@ -58,16 +56,15 @@ pub async fn ensure_customer(
 /// Creates the new user's Stripe customer. A Stripe outage must not refuse the sign-up: the
 /// customer is then created at the first Subscribe instead (`ensure_customer` is idempotent).
 pub async fn create_customer_at_sign_up(state: &crate::server::state::AppState, user: &crate::server::db::users::User) {
-    let created = ensure_customer(
-        state.db.pool(),
-        &state.stripe_client,
-        user.id,
-        user.email.as_ref(),
-        crate::server::db::now(),
-    )
-    .await;
+    let created =
+        ensure_customer(state.db.pool(), &state.stripe_client, user.id, user.email.as_ref(), crate::server::db::now())
+            .await;
     if let Err(error) = created {
-        tracing::warn!(user_id = user.id, error = format!("{error:#}"), "Stripe customer not created at sign-up; will retry at checkout");
+        tracing::warn!(
+            user_id = user.id,
+            error = format!("{error:#}"),
+            "Stripe customer not created at sign-up; will retry at checkout"
+        );
     }
 }
 
@@ -84,10 +81,7 @@ pub struct CheckoutRequest<'a> {
     pub now: i64,
 }
 
-pub async fn create_session(
-    stripe: &StripeClient,
-    request: &CheckoutRequest<'_>,
-) -> anyhow::Result<CheckoutSession> {
+pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>) -> anyhow::Result<CheckoutSession> {
     let metadata = HashMap::from([
         ("user_id".to_string(), request.user_id.to_string()),
         ("lookup_key".to_string(), request.lookup_key.to_string()),

@@ -20,14 +20,13 @@ pub struct CustomerRow {
 
 impl CustomerRow {
     pub fn from_stripe(customer: &Customer) -> Self {
-        let card = customer
-            .invoice_settings
-            .as_ref()
-            .and_then(|s| s.default_payment_method.as_ref())
-            .and_then(|pm| match pm {
-                stripe_types::Expandable::Object(pm) => pm.card.as_ref(),
-                stripe_types::Expandable::Id(_) => None,
-            });
+        let card =
+            customer.invoice_settings.as_ref().and_then(|s| s.default_payment_method.as_ref()).and_then(
+                |pm| match pm {
+                    stripe_types::Expandable::Object(pm) => pm.card.as_ref(),
+                    stripe_types::Expandable::Id(_) => None,
+                },
+            );
         Self {
             id: customer.id.as_str().to_string(),
             email: customer.email.clone(),
@@ -42,8 +41,12 @@ impl CustomerRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Synced {
     /// Stored; `ours` when a user is linked to it.
-    Stored { ours: bool },
-    Deleted { ours: bool },
+    Stored {
+        ours: bool,
+    },
+    Deleted {
+        ours: bool,
+    },
 }
 
 /// A customer as Stripe has it now.
@@ -57,10 +60,7 @@ pub enum Fetched {
 pub async fn fetch(stripe: &StripeClient, customer_id: &str) -> anyhow::Result<Fetched> {
     let retrieve =
         RetrieveCustomer::new(customer_id).expand(vec!["invoice_settings.default_payment_method".to_string()]);
-    let fetched = stripe
-        .send(&retrieve, None)
-        .await
-        .with_context(|| format!("retrieving customer {customer_id}"))?;
+    let fetched = stripe.send(&retrieve, None).await.with_context(|| format!("retrieving customer {customer_id}"))?;
     Ok(match fetched {
         RetrieveCustomerReturned::Customer(customer) => Fetched::Customer(CustomerRow::from_stripe(&customer)),
         RetrieveCustomerReturned::DeletedCustomer(_) => Fetched::Deleted,
@@ -192,10 +192,8 @@ mod tests {
                 .unwrap();
         assert_eq!(deleted, 1);
         assert!(user_id.is_some(), "the row remembers whose it was");
-        let link: Option<String> = sqlx::query_scalar("SELECT stripe_customer_id FROM users")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let link: Option<String> =
+            sqlx::query_scalar("SELECT stripe_customer_id FROM users").fetch_one(&pool).await.unwrap();
         assert_eq!(link, None);
     }
 }

@@ -105,14 +105,25 @@ pub fn checkout_payment_failed(to: &str, session_id: &str, retry_url: &str) -> E
 }
 
 /// One alert per admin per dispute: a dispute has a response deadline.
-pub fn dispute_alert(to: &str, dispute_id: &str, amount_minor: i64, currency: &str, reason: &str, due_by: Option<i64>, admin_url: &str) -> Email {
+pub fn dispute_alert(
+    to: &str,
+    dispute_id: &str,
+    amount_minor: i64,
+    currency: &str,
+    reason: &str,
+    due_by: Option<i64>,
+    admin_url: &str,
+) -> Email {
     let due = due_by.map(|t| format!("Evidence is due by unix time {t}.\n")).unwrap_or_default();
     Email {
         cause_key: format!("dispute_alert:{dispute_id}:{to}"),
         kind: EmailKind::DisputeAlert,
         to: to.to_string(),
         subject: format!("Dispute opened: {} ({reason})", amount(amount_minor, currency)),
-        body: format!("A customer disputed a payment of {} (reason: {reason}).\n{due}Respond here:\n{admin_url}\n", amount(amount_minor, currency)),
+        body: format!(
+            "A customer disputed a payment of {} (reason: {reason}).\n{due}Respond here:\n{admin_url}\n",
+            amount(amount_minor, currency)
+        ),
     }
 }
 

@@ -11,11 +11,7 @@ use crate::server::catalog;
 use crate::server::stripe::client::StripeClient;
 
 pub fn grants_of(catalog: &Catalog) -> Vec<(String, String)> {
-    catalog
-        .one_time
-        .iter()
-        .filter_map(|item| item.grants.clone().map(|g| (item.price.lookup_key.clone(), g)))
-        .collect()
+    catalog.one_time.iter().filter_map(|item| item.grants.clone().map(|g| (item.price.lookup_key.clone(), g))).collect()
 }
 
 /// What the price with `lookup_key` grants, if it is a one-time item that grants anything.

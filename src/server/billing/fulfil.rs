@@ -70,8 +70,15 @@ pub async fn store_subscription(
 /// What a completed Checkout Session did for its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fulfilled {
-    Subscription { user_id: Option<i64>, subscription_id: String },
-    Payment { user_id: Option<i64>, session_id: String, grant: super::entitlements::SessionGrant },
+    Subscription {
+        user_id: Option<i64>,
+        subscription_id: String,
+    },
+    Payment {
+        user_id: Option<i64>,
+        session_id: String,
+        grant: super::entitlements::SessionGrant,
+    },
     /// Not complete (or not paid) yet: nothing to do.
     NotReady,
 }
@@ -111,10 +118,8 @@ pub async fn fulfil_checkout_session(
     }
     match session.mode {
         CheckoutSessionMode::Subscription => {
-            let subscription = session
-                .subscription
-                .as_ref()
-                .context("a completed subscription session has no subscription")?;
+            let subscription =
+                session.subscription.as_ref().context("a completed subscription session has no subscription")?;
             let subscription_id = subscription.id().as_str().to_string();
             sync_subscription(pool, stripe, &subscription_id, cause, session.created, now).await?;
             Ok(Fulfilled::Subscription { user_id, subscription_id })

@@ -21,9 +21,8 @@ impl PaymentRow {
     pub fn from_stripe(pi: &PaymentIntent) -> Self {
         let error = pi.last_payment_error.as_deref();
         // The decline code says more than the generic `card_declined`.
-        let failure_code = error.and_then(|e| {
-            e.decline_code.clone().or_else(|| e.code.as_ref().map(|c| c.as_str().to_string()))
-        });
+        let failure_code =
+            error.and_then(|e| e.decline_code.clone().or_else(|| e.code.as_ref().map(|c| c.as_str().to_string())));
         Self {
             id: pi.id.as_str().to_string(),
             customer_id: pi.customer.as_ref().map(|c| c.id().as_str().to_string()),
@@ -119,10 +118,7 @@ mod tests {
         upsert(&mut tx, &row("succeeded"), 2).await.unwrap();
         tx.commit().await.unwrap();
         let (status, invoice): (String, Option<String>) =
-            sqlx::query_as("SELECT status, invoice_id FROM payments WHERE id = 'pi_1'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+            sqlx::query_as("SELECT status, invoice_id FROM payments WHERE id = 'pi_1'").fetch_one(&pool).await.unwrap();
         assert_eq!((status.as_str(), invoice.as_deref()), ("succeeded", Some("in_1")));
     }
 

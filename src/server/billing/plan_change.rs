@@ -5,8 +5,8 @@
 
 use anyhow::Context;
 use stripe_billing::invoice::{
-    CreatePreviewInvoice, CreatePreviewInvoiceSubscriptionDetails,
-    CreatePreviewInvoiceSubscriptionDetailsItems, CreatePreviewInvoiceSubscriptionDetailsProrationBehavior,
+    CreatePreviewInvoice, CreatePreviewInvoiceSubscriptionDetails, CreatePreviewInvoiceSubscriptionDetailsItems,
+    CreatePreviewInvoiceSubscriptionDetailsProrationBehavior,
 };
 use stripe_billing::subscription::{
     RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems, UpdateSubscriptionProrationBehavior,
@@ -77,7 +77,8 @@ async fn user_target<'a>(
     plan: &str,
     interval: BillingInterval,
 ) -> Result<Target<'a>, BillingError> {
-    let price = state.prices.plan_price(plan, interval).ok_or_else(|| refused("There is no such plan to change to."))?;
+    let price =
+        state.prices.plan_price(plan, interval).ok_or_else(|| refused("There is no such plan to change to."))?;
     let stored = actions::live_subscription(state, user).await?;
     target(state, stored, price).await
 }
@@ -155,7 +156,10 @@ pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<Pla
     let invoice = state.stripe_client.send(&request, None).await.context("previewing the plan change")?;
     // A new interval restarts the billing cycle today; otherwise the renewal date stays.
     let same_cycle = target.live.items.data.first().and_then(|i| i.price.recurring.as_ref()).is_some_and(|r| {
-        matches!((&r.interval, interval), (RecurringInterval::Month, BillingInterval::Month) | (RecurringInterval::Year, BillingInterval::Year))
+        matches!(
+            (&r.interval, interval),
+            (RecurringInterval::Month, BillingInterval::Month) | (RecurringInterval::Year, BillingInterval::Year)
+        )
     });
     let next_on = if same_cycle {
         period_end
@@ -243,10 +247,6 @@ async fn schedule_at_period_end(state: &AppState, target: &Target<'_>, key: &str
     let update = UpdateSubscriptionSchedule::new(schedule.id.as_str())
         .phases(vec![now_phase, next_phase])
         .end_behavior(SubscriptionScheduleEndBehavior::Release);
-    state
-        .stripe_client
-        .send(&update, Some(&format!("{key}-phases")))
-        .await
-        .context("scheduling the plan change")?;
+    state.stripe_client.send(&update, Some(&format!("{key}-phases"))).await.context("scheduling the plan change")?;
     Ok(())
 }

@@ -44,7 +44,12 @@ pub struct ChargeRefunds {
 }
 
 /// Re-fetches the charge and its refunds and stores them.
-pub async fn sync_charge(pool: &AnyPool, stripe: &StripeClient, charge_id: &str, now: i64) -> anyhow::Result<ChargeRefunds> {
+pub async fn sync_charge(
+    pool: &AnyPool,
+    stripe: &StripeClient,
+    charge_id: &str,
+    now: i64,
+) -> anyhow::Result<ChargeRefunds> {
     let charge = stripe
         .send(&RetrieveCharge::new(charge_id), None)
         .await

@@ -93,10 +93,7 @@ fn pending_change(sub: &Subscription, current_price: &str) -> Option<PendingChan
     schedule.phases.iter().find_map(|phase| {
         let starts_later = now_end.is_none_or(|end| phase.start_date >= end);
         let price = phase.items.first()?.price.id().as_str().to_string();
-        (starts_later && price != current_price).then(|| PendingChange {
-            price_id: price,
-            at: phase.start_date,
-        })
+        (starts_later && price != current_price).then(|| PendingChange { price_id: price, at: phase.start_date })
     })
 }
 
@@ -125,11 +122,7 @@ impl SubscriptionRow {
     pub fn from_stripe(sub: &Subscription) -> anyhow::Result<Self> {
         let status = status_from_stripe(&sub.status)?;
         // tollgate sells one price per subscription; its first item carries price and period.
-        let item = sub
-            .items
-            .data
-            .first()
-            .with_context(|| format!("subscription {} has no items", sub.id.as_str()))?;
+        let item = sub.items.data.first().with_context(|| format!("subscription {} has no items", sub.id.as_str()))?;
         let price = &item.price;
         let quantity = i64::try_from(item.quantity.unwrap_or(1)).context("quantity overflow")?;
         let unit_amount = price.unit_amount.unwrap_or(0);
@@ -264,13 +257,12 @@ pub async fn upsert(
     .with_context(|| format!("storing subscription {}", row.id))?;
 
     // COUNT, not EXISTS: SQLite would answer an integer where Postgres answers a boolean.
-    let paid_movements: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mrr_movements WHERE customer_id = $1 AND mrr_after > 0",
-    )
-    .bind(&row.customer_id)
-    .fetch_one(&mut **tx)
-    .await
-    .context("reading the customer's revenue history")?;
+    let paid_movements: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements WHERE customer_id = $1 AND mrr_after > 0")
+            .bind(&row.customer_id)
+            .fetch_one(&mut **tx)
+            .await
+            .context("reading the customer's revenue history")?;
     let movement = revenue::classify(mrr_before, row.mrr, paid_movements > 0);
     if let Some(kind) = movement {
         // The key numbers the subscription's transitions: each real change gets its own row,
@@ -309,7 +301,6 @@ mod tests {
     use super::*;
     use crate::server::db::test_db;
     use sqlx::AnyPool;
-
 
     fn row(status: SubscriptionStatus, mrr: i64) -> SubscriptionRow {
         SubscriptionRow {
@@ -371,22 +362,15 @@ mod tests {
         apply(&pool, &row(SubscriptionStatus::Canceled, 0), "evt_5").await;
         let back = apply(&pool, &row(SubscriptionStatus::Active, 900), "evt_6").await;
         assert_eq!(back.movement, Some(MovementKind::Reactivation));
-        let expected: Vec<(String, i64)> = [
-            ("new", 2900),
-            ("expansion", 7000),
-            ("contraction", -9000),
-            ("churn", -900),
-            ("reactivation", 900),
-        ]
-        .into_iter()
-        .map(|(k, d)| (k.to_string(), d))
-        .collect();
+        let expected: Vec<(String, i64)> =
+            [("new", 2900), ("expansion", 7000), ("contraction", -9000), ("churn", -900), ("reactivation", 900)]
+                .into_iter()
+                .map(|(k, d)| (k.to_string(), d))
+                .collect();
         // occurred_at is equal for all, so order by key: sub_1#1 … sub_1#5.
         assert_eq!(movements(&pool).await, expected);
-        let status: String = sqlx::query_scalar("SELECT status FROM subscriptions WHERE id = 'sub_1'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let status: String =
+            sqlx::query_scalar("SELECT status FROM subscriptions WHERE id = 'sub_1'").fetch_one(&pool).await.unwrap();
         assert_eq!(status, "active");
     }
 }

@@ -29,8 +29,7 @@ pub fn shipped() -> Option<&'static Catalog> {
 
 /// Reads and validates `catalog.toml`.
 pub fn load(path: &Path) -> anyhow::Result<Catalog> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the catalog at {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the catalog at {}", path.display()))?;
     parse(&text).with_context(|| format!("in {}", path.display()))
 }
 
@@ -54,11 +53,9 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_bad_values_are_refused_with_a_reason() {
-        let err = parse("currency = \"usd\"\n[[plans]]\nkey = \"pro\"\nname = \"Pro\"\nmonthy = 5\n")
-            .unwrap_err();
+        let err = parse("currency = \"usd\"\n[[plans]]\nkey = \"pro\"\nname = \"Pro\"\nmonthy = 5\n").unwrap_err();
         assert!(format!("{err:#}").contains("monthy"), "{err:#}");
-        let err = parse("currency = \"usd\"\n[[plans]]\nkey = \"pro\"\nname = \"Pro\"\nmonthly = -5\n")
-            .unwrap_err();
+        let err = parse("currency = \"usd\"\n[[plans]]\nkey = \"pro\"\nname = \"Pro\"\nmonthly = -5\n").unwrap_err();
         assert!(format!("{err:#}").contains("positive"), "{err:#}");
     }
 }

@@ -127,10 +127,7 @@ pub async fn resolve(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result
     Ok(existing.into_iter().map(|(key, price)| (key, price.id)).collect())
 }
 
-async fn prices_by_lookup_key(
-    stripe: &StripeClient,
-    catalog: &Catalog,
-) -> anyhow::Result<HashMap<String, Price>> {
+async fn prices_by_lookup_key(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<HashMap<String, Price>> {
     let keys: Vec<String> = catalog.prices().map(|p| p.lookup_key.clone()).collect();
     let mut found = HashMap::new();
     for chunk in keys.chunks(LOOKUP_KEYS_PER_CALL) {
@@ -157,19 +154,16 @@ async fn ensure_product(
         Ok(current) => {
             let description = current.description.as_deref().unwrap_or("");
             if current.name != product.name || description != product.description || !current.active {
-                let update = UpdateProduct::new(id)
-                    .name(product.name)
-                    .description(product.description)
-                    .active(true);
+                let update = UpdateProduct::new(id).name(product.name).description(product.description).active(true);
                 stripe.send(&update, None).await.with_context(|| format!("updating product {id}"))?;
                 report.products_updated.push(id.to_string());
             }
             Ok(())
         }
         Err(err) if api_error(&err).is_some_and(|(status, _)| status == 404) => {
-            let mut create = CreateProduct::new(product.name)
-                .id(id)
-                .metadata([("tollgate_key".to_string(), product.key.to_string())].into_iter().collect::<HashMap<_, _>>());
+            let mut create = CreateProduct::new(product.name).id(id).metadata(
+                [("tollgate_key".to_string(), product.key.to_string())].into_iter().collect::<HashMap<_, _>>(),
+            );
             if !product.description.is_empty() {
                 create = create.description(product.description);
             }
@@ -231,7 +225,9 @@ async fn create_price(
         .unit_amount(spec.amount.minor())
         .lookup_key(spec.lookup_key.clone())
         .transfer_lookup_key(replacing.is_some())
-        .metadata([("tollgate_lookup_key".to_string(), spec.lookup_key.clone())].into_iter().collect::<HashMap<_, _>>());
+        .metadata(
+            [("tollgate_lookup_key".to_string(), spec.lookup_key.clone())].into_iter().collect::<HashMap<_, _>>(),
+        );
     if let Some(interval) = spec.interval {
         let interval = match interval {
             BillingInterval::Month => CreatePriceRecurringInterval::Month,
@@ -249,9 +245,6 @@ async fn create_price(
         spec.interval.map(BillingInterval::as_str).unwrap_or("once"),
         replacing.map(|id| id.as_str()).unwrap_or("none")
     );
-    stripe
-        .send(&create, Some(&key))
-        .await
-        .with_context(|| format!("creating price {}", spec.lookup_key))?;
+    stripe.send(&create, Some(&key)).await.with_context(|| format!("creating price {}", spec.lookup_key))?;
     Ok(())
 }

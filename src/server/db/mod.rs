@@ -61,14 +61,11 @@ impl Db {
                     .connect_with(options)
                     .await
                     .with_context(|| format!("opening the SQLite database {url}"))?;
-                let store = SqliteStore::new(pool)
-                    .with_table_name("sessions")
-                    .map_err(anyhow::Error::msg)?;
+                let store = SqliteStore::new(pool).with_table_name("sessions").map_err(anyhow::Error::msg)?;
                 (with_mode_rwc(url.expose()), SessionStoreKind::Sqlite(store))
             }
             Backend::Postgres => {
-                let options =
-                    PgConnectOptions::from_str(url.expose()).context("parsing DATABASE_URL")?;
+                let options = PgConnectOptions::from_str(url.expose()).context("parsing DATABASE_URL")?;
                 let pool = PgPoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(10))
@@ -92,10 +89,7 @@ impl Db {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute(
-                            format!("PRAGMA busy_timeout = {}", BUSY_TIMEOUT.as_millis()).as_str(),
-                        )
-                        .await?;
+                        conn.execute(format!("PRAGMA busy_timeout = {}", BUSY_TIMEOUT.as_millis()).as_str()).await?;
                     }
                     Ok(())
                 })
@@ -135,12 +129,8 @@ impl Db {
     /// Compares applied migrations with the ones compiled in.
     pub async fn migration_status(&self) -> anyhow::Result<MigrationStatus> {
         let mut conn = self.pool.acquire().await.context("acquiring a connection")?;
-        let known: Vec<i64> = self
-            .migrator()
-            .iter()
-            .filter(|m| m.migration_type.is_up_migration())
-            .map(|m| m.version)
-            .collect();
+        let known: Vec<i64> =
+            self.migrator().iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect();
         // Without the bookkeeping table, nothing is applied yet.
         let applied: Vec<i64> = match conn.list_applied_migrations().await {
             Ok(list) => list.into_iter().map(|m| m.version).collect(),
@@ -213,13 +203,11 @@ mod tests {
     async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
         let (_dir, db) = temp_db().await;
         let mut conn = db.pool().acquire().await.unwrap();
-        let mode: String =
-            sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
         assert_eq!(mode.to_lowercase(), "wal");
         let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
         assert_eq!(fk, 1);
-        let busy: i64 =
-            sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await.unwrap();
+        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await.unwrap();
         assert_eq!(busy, 5000);
     }
 
@@ -274,7 +262,6 @@ pub async fn begin_write(pool: &AnyPool) -> sqlx::Result<sqlx::Transaction<'stat
         pool.begin().await
     }
 }
-
 
 /// Serialises transactions that change the same thing (`key`) until this one ends. SQLite
 /// needs nothing: `begin_write` already holds its only write lock. Postgres takes an advisory

@@ -53,12 +53,7 @@ fn user_from_row(row: &AnyRow) -> anyhow::Result<User> {
 }
 
 #[tracing::instrument(skip_all, fields(role = %role))]
-pub async fn insert(
-    pool: &AnyPool,
-    email: &Email,
-    password_hash: &str,
-    role: Role,
-) -> Result<User, InsertUserError> {
+pub async fn insert(pool: &AnyPool, email: &Email, password_hash: &str, role: Role) -> Result<User, InsertUserError> {
     let now = now();
     let result = sqlx::query(&format!(
         "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
@@ -74,9 +69,7 @@ pub async fn insert(
     .await;
     match result {
         Ok(row) => Ok(user_from_row(&row)?),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(InsertUserError::DuplicateEmail)
-        }
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(InsertUserError::DuplicateEmail),
         Err(e) => Err(anyhow::Error::new(e).context("inserting a user").into()),
     }
 }
@@ -106,10 +99,7 @@ pub async fn find_by_email(pool: &AnyPool, email: &Email) -> anyhow::Result<Opti
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn credentials_by_email(
-    pool: &AnyPool,
-    email: &Email,
-) -> anyhow::Result<Option<Credentials>> {
+pub async fn credentials_by_email(pool: &AnyPool, email: &Email) -> anyhow::Result<Option<Credentials>> {
     let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(pool)
@@ -147,11 +137,7 @@ pub async fn upsert_admin(pool: &AnyPool, email: &Email, password_hash: &str) ->
 }
 
 /// Records the user's Stripe customer id (set once, at sign-up, by the billing code).
-pub async fn set_stripe_customer_id(
-    pool: &AnyPool,
-    user_id: i64,
-    customer_id: &str,
-) -> anyhow::Result<()> {
+pub async fn set_stripe_customer_id(pool: &AnyPool, user_id: i64, customer_id: &str) -> anyhow::Result<()> {
     sqlx::query("UPDATE users SET stripe_customer_id = $1, updated_at = $2 WHERE id = $3")
         .bind(customer_id)
         .bind(now())
@@ -173,10 +159,7 @@ pub async fn password_hash(pool: &AnyPool, user_id: i64) -> anyhow::Result<Optio
 }
 
 pub async fn count(pool: &AnyPool) -> anyhow::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(pool)
-        .await
-        .context("counting users")
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await.context("counting users")
 }
 
 #[cfg(test)]

@@ -63,22 +63,16 @@ impl RequestCtx {
     async fn try_extract() -> anyhow::Result<Self> {
         let state = use_context::<AppState>().context("AppState missing from the Leptos context")?;
         let parts = use_context::<Parts>().context("request parts missing from the context")?;
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .context("no session: is the session layer installed?")?;
+        let session =
+            parts.extensions.get::<Session>().cloned().context("no session: is the session layer installed?")?;
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| *addr)
             .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
         let client_ip = client_ip(peer, &parts.headers, state.config.trust_proxy_headers);
-        let plain_form_post = parts
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
+        let plain_form_post =
+            parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
         Ok(Self { state, session, client_ip, plain_form_post })
     }
 
@@ -91,10 +85,10 @@ impl RequestCtx {
     }
 
     pub async fn session_user(&self) -> Result<Option<SessionUser>, AppError> {
-        Ok(self.current_user().await?.map(|user| SessionUser {
-            email: user.email.to_string(),
-            is_admin: user.role.is_admin(),
-        }))
+        Ok(self
+            .current_user()
+            .await?
+            .map(|user| SessionUser { email: user.email.to_string(), is_admin: user.role.is_admin() }))
     }
 
     /// The logged-in user; `Unauthorized` otherwise (a plain form post is sent to /login).
@@ -138,9 +132,7 @@ impl RequestCtx {
     pub async fn refuse(&self, form: AuthForm, email: &str, error: AuthError) -> AppError {
         // For the JS client, a status that says what went wrong (not a 500).
         let status = match &error {
-            AuthError::InvalidEmail(_) | AuthError::InvalidPassword(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            AuthError::InvalidEmail(_) | AuthError::InvalidPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AuthError::DuplicateEmail => StatusCode::CONFLICT,
             AuthError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AuthError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -167,11 +159,7 @@ impl RequestCtx {
 
     /// Reads and removes the flash left by a refused plain form post.
     pub async fn take_flash(&self, form: AuthForm) -> Result<Option<FormFlash>, AppError> {
-        let flash = self
-            .session
-            .remove::<FormFlash>(flash_key(form))
-            .await
-            .context("reading a form flash")?;
+        let flash = self.session.remove::<FormFlash>(flash_key(form)).await.context("reading a form flash")?;
         Ok(flash)
     }
 }

@@ -31,11 +31,8 @@ pub async fn route_guard(State(state): State<AppState>, req: Request, next: Next
         tracing::error!("route guard: no session layer");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let outcome = if admin {
-        require_admin(&state.db, &session).await
-    } else {
-        require_user(&state.db, &session).await
-    };
+    let outcome =
+        if admin { require_admin(&state.db, &session).await } else { require_user(&state.db, &session).await };
     match outcome {
         Ok(_) => next.run(req).await,
         Err(GuardError::Anonymous) => Redirect::to("/login").into_response(),

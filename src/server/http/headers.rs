@@ -34,7 +34,9 @@ pub struct PageNonce(pub String);
 /// Leptos' per-request context hook: uses the request's [`PageNonce`] for the hydration scripts.
 pub fn provide_page_nonce() {
     use leptos::prelude::{provide_context, use_context};
-    if let Some(nonce) = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<PageNonce>().cloned()) {
+    if let Some(nonce) =
+        use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<PageNonce>().cloned())
+    {
         provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
 }
@@ -44,10 +46,8 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(PageNonce(nonce.clone()));
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
-    let is_html = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let is_html =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if is_html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         // A page whose render did not set its policy (leptos_axum can drop ResponseOptions
         // headers): it still gets the page policy, with the nonce its scripts carry.
@@ -60,14 +60,8 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-        (
-            header::HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=(), payment=()",
-        ),
-        (
-            header::HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
+        (header::HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()"),
+        (header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
     ];
     for (name, value) in defaults {
         if !headers.contains_key(&name) {

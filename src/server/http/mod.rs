@@ -57,11 +57,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {
-                    let request_id = req
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
+                    let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
                     // The path only: query strings may carry tokens.
                     tracing::info_span!(
                         "request",
@@ -82,8 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
         .route(
             "/webhooks/stripe",
-            post(webhooks::stripe)
-                .layer(DefaultBodyLimit::max(crate::server::webhooks::receive::MAX_BODY_BYTES)),
+            post(webhooks::stripe).layer(DefaultBodyLimit::max(crate::server::webhooks::receive::MAX_BODY_BYTES)),
         )
         .leptos_routes_with_context(&state, routes, headers::provide_page_nonce, move || shell(leptos_options.clone()))
         .route_layer(middleware::from_fn(metrics::track))

@@ -17,10 +17,8 @@ use crate::server::{
 };
 
 pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
-    let settings = WebhookSettings {
-        secrets: &state.webhook_secrets,
-        tolerance_secs: state.config.stripe.webhook_tolerance_secs,
-    };
+    let settings =
+        WebhookSettings { secrets: &state.webhook_secrets, tolerance_secs: state.config.stripe.webhook_tolerance_secs };
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     match receive(&state.inbox, &settings, signature, body, now()).await {
         Ok(recorded) => {

@@ -13,7 +13,10 @@ const MAX_SEND_ATTEMPTS: i64 = 5;
 pub enum Mailer {
     /// Keep emails in the database only.
     DevMailbox,
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
 }
 
 impl Mailer {

@@ -41,11 +41,7 @@ impl StripeClient {
     /// Sends `request`, retrying transient failures. Writes use `idempotency_key` when given (derive
     /// it from what the write means, e.g. user + price + time bucket) and a fresh random key
     /// otherwise; either way every attempt reuses it.
-    pub async fn send<R>(
-        &self,
-        request: &R,
-        idempotency_key: Option<&str>,
-    ) -> Result<R::Output, StripeError>
+    pub async fn send<R>(&self, request: &R, idempotency_key: Option<&str>) -> Result<R::Output, StripeError>
     where
         R: StripeRequest,
         R::Output: miniserde::Deserialize,
@@ -53,10 +49,8 @@ impl StripeClient {
         let strategy = match request.build().method {
             StripeMethod::Post | StripeMethod::Delete => {
                 let key = match idempotency_key {
-                    Some(key) => IdempotencyKey::new(key)
-                        .map_err(|e| StripeError::ConfigError(e.to_string()))?,
-                    None => IdempotencyKey::new(uuid::Uuid::new_v4().to_string())
-                        .expect("a uuid is a valid key"),
+                    Some(key) => IdempotencyKey::new(key).map_err(|e| StripeError::ConfigError(e.to_string()))?,
+                    None => IdempotencyKey::new(uuid::Uuid::new_v4().to_string()).expect("a uuid is a valid key"),
                 };
                 RequestStrategy::Idempotent(key)
             }
@@ -64,8 +58,7 @@ impl StripeClient {
         };
         let mut attempt = 1;
         loop {
-            let result =
-                request.customize().request_strategy(strategy.clone()).send(&self.inner).await;
+            let result = request.customize().request_strategy(strategy.clone()).send(&self.inner).await;
             match result {
                 Err(err) if attempt < MAX_ATTEMPTS && is_transient(&err) => {
                     let backoff = self.first_backoff * 2u32.pow(attempt - 1);
@@ -104,9 +97,7 @@ pub fn short(err: &StripeError) -> String {
 /// Stripe's status code and error code, when Stripe answered.
 pub fn api_error(err: &StripeError) -> Option<(u16, Option<String>)> {
     match err {
-        StripeError::Stripe(api, status) => {
-            Some((*status, api.code.as_ref().map(|c| c.as_str().to_string())))
-        }
+        StripeError::Stripe(api, status) => Some((*status, api.code.as_ref().map(|c| c.as_str().to_string()))),
         _ => None,
     }
 }

@@ -31,9 +31,14 @@ pub struct ApplyContext<'a> {
 /// Applies up to `limit` due events (see `worker`): the handlers below re-fetch, and the
 /// committer writes their results in batches.
 pub async fn apply_due(ctx: &ApplyContext<'_>, limit: i64) -> anyhow::Result<BatchReport> {
-    worker::run_batch_prepared(ctx.pool, ctx.now, limit, ctx.retry, |event| !deferred(&event.event_type), |event| {
-        prepare(ctx, event)
-    })
+    worker::run_batch_prepared(
+        ctx.pool,
+        ctx.now,
+        limit,
+        ctx.retry,
+        |event| !deferred(&event.event_type),
+        |event| prepare(ctx, event),
+    )
     .await
 }
 
@@ -79,10 +84,7 @@ pub async fn prepare(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Resul
 
 async fn prepare_deferred(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
     let now = ctx.now;
-    let id = event
-        .object_id
-        .clone()
-        .with_context(|| format!("{} carries no object id", event.event_type))?;
+    let id = event.object_id.clone().with_context(|| format!("{} carries no object id", event.event_type))?;
     let event_type = event.event_type.as_str();
     if event_type.starts_with("customer.") {
         let fetched = if event_type == "customer.deleted" {
@@ -133,11 +135,8 @@ fn is_not_found(err: &anyhow::Error) -> bool {
 }
 
 async fn apply_event(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Outcome> {
-    let envelope: Envelope =
-        serde_json::from_str(&event.payload).context("stored payload is not an event")?;
-    let object_id = || {
-        event.object_id.as_deref().with_context(|| format!("{} carries no object id", event.event_type))
-    };
+    let envelope: Envelope = serde_json::from_str(&event.payload).context("stored payload is not an event")?;
+    let object_id = || event.object_id.as_deref().with_context(|| format!("{} carries no object id", event.event_type));
     match event.event_type.as_str() {
         "customer.subscription.created"
         | "customer.subscription.updated"
@@ -146,20 +145,18 @@ async fn apply_event(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Resul
         | "customer.subscription.resumed"
         | "customer.subscription.pending_update_applied"
         | "customer.subscription.pending_update_expired" => {
-            fulfil::sync_subscription(ctx.pool, ctx.stripe, object_id()?, &event.id, envelope.created, ctx.now)
-                .await?;
+            fulfil::sync_subscription(ctx.pool, ctx.stripe, object_id()?, &event.id, envelope.created, ctx.now).await?;
             Ok(Outcome::Applied)
         }
         "customer.subscription.trial_will_end" => {
             let id = object_id()?;
             fulfil::sync_subscription(ctx.pool, ctx.stripe, id, &event.id, envelope.created, ctx.now).await?;
-            let row: Option<(String, Option<i64>)> = sqlx::query_as(
-                "SELECT customer_id, trial_end FROM subscriptions WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(ctx.pool)
-            .await
-            .context("reading the subscription")?;
+            let row: Option<(String, Option<i64>)> =
+                sqlx::query_as("SELECT customer_id, trial_end FROM subscriptions WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(ctx.pool)
+                    .await
+                    .context("reading the subscription")?;
             if let Some((customer_id, Some(trial_end))) = row {
                 if let Some(to) = customer_email(ctx.pool, &customer_id, None).await? {
                     let email = emails::trial_ending(&to, id, trial_end, &account_url(ctx));
@@ -246,10 +243,7 @@ fn drift_outcome(drift: Vec<String>) -> Outcome {
 /// The charge a refund event's refund belongs to.
 fn refund_charge(payload: &str) -> anyhow::Result<String> {
     let value: serde_json::Value = serde_json::from_str(payload).context("stored payload is not JSON")?;
-    value["data"]["object"]["charge"]
-        .as_str()
-        .map(str::to_string)
-        .context("the refund names no charge")
+    value["data"]["object"]["charge"].as_str().map(str::to_string).context("the refund names no charge")
 }
 
 /// An invoice as Stripe has it now, and the PaymentIntents that paid it.
@@ -270,7 +264,10 @@ async fn fetch_invoice(ctx: &ApplyContext<'_>, invoice_id: &str) -> anyhow::Resu
         .payments
         .as_ref()
         .map(|list| {
-            list.data.iter().filter_map(|p| p.payment.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string())).collect()
+            list.data
+                .iter()
+                .filter_map(|p| p.payment.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string()))
+                .collect()
         })
         .unwrap_or_default();
     Ok(FetchedInvoice { row, paid_by })
@@ -286,25 +283,15 @@ async fn write_invoice(
     let row = &fetched.row;
     let to = customer_email(&mut **tx, &row.customer_id, row.customer_email.as_deref()).await?;
     let email = to.and_then(|to| match event_type {
-        "invoice.paid" if row.amount_paid > 0 => Some(emails::receipt(
-            &to,
-            &row.id,
-            row.amount_paid,
-            &row.currency,
-            row.hosted_invoice_url.as_deref(),
-        )),
-        "invoice.payment_failed" => Some(emails::payment_failed(
-            &to,
-            &row.id,
-            row.attempt_count,
-            row.amount_due,
-            &row.currency,
-            account_url,
-        )),
-        "invoice.payment_action_required" => row
-            .hosted_invoice_url
-            .as_deref()
-            .map(|url| emails::action_required(&to, &row.id, url)),
+        "invoice.paid" if row.amount_paid > 0 => {
+            Some(emails::receipt(&to, &row.id, row.amount_paid, &row.currency, row.hosted_invoice_url.as_deref()))
+        }
+        "invoice.payment_failed" => {
+            Some(emails::payment_failed(&to, &row.id, row.attempt_count, row.amount_due, &row.currency, account_url))
+        }
+        "invoice.payment_action_required" => {
+            row.hosted_invoice_url.as_deref().map(|url| emails::action_required(&to, &row.id, url))
+        }
         _ => None,
     });
     invoices::upsert(tx, row, now).await?;

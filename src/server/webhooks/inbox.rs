@@ -69,18 +69,19 @@ pub fn parse(body: &[u8]) -> Result<Envelope, InboxError> {
 }
 
 /// Stores a verified event body. `now` is unix seconds.
-pub async fn record(
-    pool: &AnyPool,
-    body: &[u8],
-    source: Source,
-    now: i64,
-) -> Result<Recorded, InboxError> {
+pub async fn record(pool: &AnyPool, body: &[u8], source: Source, now: i64) -> Result<Recorded, InboxError> {
     let envelope = parse(body)?;
     let payload = std::str::from_utf8(body).context("event body is not UTF-8")?;
     Ok(insert(pool, &envelope, payload, source, now).await?)
 }
 
-async fn insert<'c, E>(executor: E, envelope: &Envelope, payload: &str, source: Source, now: i64) -> anyhow::Result<Recorded>
+async fn insert<'c, E>(
+    executor: E,
+    envelope: &Envelope,
+    payload: &str,
+    source: Source,
+    now: i64,
+) -> anyhow::Result<Recorded>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -118,7 +119,16 @@ where
             sql,
             "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})",
             if i == 0 { "" } else { ", " },
-            n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8, n + 9, n + 9
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6,
+            n + 7,
+            n + 8,
+            n + 9,
+            n + 9
         );
     }
     sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
@@ -185,11 +195,8 @@ impl InboxWriter {
     /// Starts the writer on the current runtime; it stops when every handle is dropped.
     pub fn spawn(pool: AnyPool) -> Self {
         let (queue, mut rx) = tokio::sync::mpsc::channel::<Pending>(GROUP_MAX * 4);
-        let in_flight = if pool.connect_options().database_url.scheme() == "sqlite" {
-            1
-        } else {
-            GROUPS_IN_FLIGHT_POSTGRES
-        };
+        let in_flight =
+            if pool.connect_options().database_url.scheme() == "sqlite" { 1 } else { GROUPS_IN_FLIGHT_POSTGRES };
         tokio::spawn(async move {
             let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight));
             loop {
@@ -265,7 +272,9 @@ mod tests {
         let (_dir, db) = crate::server::db::test_db(true).await;
         let writer = InboxWriter::spawn(db.pool().clone());
         let body = |i: usize| {
-            format!(r#"{{"id":"evt_{i}","object":"event","type":"x.y","created":1,"data":{{"object":{{"id":"o_{i}","object":"o"}}}}}}"#)
+            format!(
+                r#"{{"id":"evt_{i}","object":"event","type":"x.y","created":1,"data":{{"object":{{"id":"o_{i}","object":"o"}}}}}}"#
+            )
         };
         let results = futures::future::join_all((0..50).map(|i| {
             let (writer, body) = (writer.clone(), body(i % 40));

@@ -56,7 +56,9 @@ pub fn spawn_reconcile_job(state: AppState, interval_secs: u64) -> Option<JoinHa
             match reconcile::reconcile(state.db.pool(), &state.stripe_client, now()).await {
                 Ok(report) if report.new > 0 => state.inbox_notify.notify_one(),
                 Ok(_) => {}
-                Err(err) => tracing::warn!(error = %format!("{err:#}"), "reconcile failed; next try at the next interval"),
+                Err(err) => {
+                    tracing::warn!(error = %format!("{err:#}"), "reconcile failed; next try at the next interval")
+                }
             }
         }
     }))
@@ -82,12 +84,9 @@ pub fn spawn_mail_sender(state: AppState) -> JoinHandle<()> {
 
 /// Counts a committed batch's outcomes for `/metrics`.
 fn count_outcomes(report: &BatchReport) {
-    for (outcome, n) in [
-        ("applied", report.applied),
-        ("ignored", report.ignored),
-        ("retrying", report.retrying),
-        ("dead", report.dead),
-    ] {
+    for (outcome, n) in
+        [("applied", report.applied), ("ignored", report.ignored), ("retrying", report.retrying), ("dead", report.dead)]
+    {
         metrics::counter!("tollgate_webhook_events_applied_total", "outcome" => outcome).increment(n as u64);
     }
 }

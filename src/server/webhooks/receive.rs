@@ -1,10 +1,10 @@
 //! `POST /webhooks/stripe`: verify the signature over the raw body, store the event in the inbox,
 //! answer at once. Processing happens in the worker, never on Stripe's clock.
 
-use axum::http::StatusCode;
-use secrecy::SecretString;
 use super::inbox::{InboxError, InboxWriter, Recorded};
 use super::signature::{self, SignatureError};
+use axum::http::StatusCode;
+use secrecy::SecretString;
 
 /// Bodies larger than this are refused before they are read whole (Stripe's events are far smaller).
 pub const MAX_BODY_BYTES: usize = 512 * 1024;

@@ -38,8 +38,8 @@ pub fn verify(
     let timestamp = parsed.timestamp.to_string();
     for secret in secrets {
         for candidate in &parsed.signatures {
-            let mut mac = HmacSha256::new_from_slice(secret.expose_secret().as_bytes())
-                .expect("HMAC takes keys of any length");
+            let mut mac =
+                HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC takes keys of any length");
             mac.update(timestamp.as_bytes());
             mac.update(b".");
             mac.update(body);
@@ -91,10 +91,7 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]
@@ -119,10 +116,7 @@ mod tests {
         // Independently computed: printf '1700000000.{"id":"evt_1","object":"event"}' |
         //   openssl dgst -sha256 -hmac whsec_a
         let header = sign(BODY, "whsec_a", NOW);
-        assert_eq!(
-            header,
-            "t=1700000000,v1=df87fbe58f040d9c8b0a699dde357e2fdaaf72826b77a63b875a907f851d0b0d"
-        );
+        assert_eq!(header, "t=1700000000,v1=df87fbe58f040d9c8b0a699dde357e2fdaaf72826b77a63b875a907f851d0b0d");
     }
 
     #[test]
@@ -142,14 +136,8 @@ mod tests {
     #[test]
     fn refuses_a_wrong_secret_or_changed_body() {
         let header = sign(BODY, "whsec_a", NOW);
-        assert_eq!(
-            verify(Some(&header), BODY, &secrets(&["whsec_b"]), 300, NOW),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify(Some(&header), b"{}", &secrets(&["whsec_a"]), 300, NOW),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify(Some(&header), BODY, &secrets(&["whsec_b"]), 300, NOW), Err(SignatureError::Mismatch));
+        assert_eq!(verify(Some(&header), b"{}", &secrets(&["whsec_a"]), 300, NOW), Err(SignatureError::Mismatch));
     }
 
     #[test]

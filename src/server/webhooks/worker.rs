@@ -156,9 +156,14 @@ where
     Fut: Future<Output = anyhow::Result<Outcome>>,
 {
     let apply = &apply;
-    run_batch_prepared(pool, now, limit, policy, |_| true, |event| async move {
-        apply(event).await.map(Prepared::Done)
-    })
+    run_batch_prepared(
+        pool,
+        now,
+        limit,
+        policy,
+        |_| true,
+        |event| async move { apply(event).await.map(Prepared::Done) },
+    )
     .await
 }
 
@@ -321,9 +326,7 @@ impl Committer {
 
     fn submit_nowait(&self, items: Vec<Item>) -> anyhow::Result<Answer> {
         let (done, answer) = tokio::sync::oneshot::channel();
-        self.queue
-            .send(Submission { items, done })
-            .map_err(|_| anyhow::anyhow!("the apply committer stopped"))?;
+        self.queue.send(Submission { items, done }).map_err(|_| anyhow::anyhow!("the apply committer stopped"))?;
         Ok(answer)
     }
 
@@ -506,7 +509,6 @@ mod tests {
     use crate::server::db::test_db;
     use crate::server::webhooks::inbox::{record, Recorded, Source};
 
-
     fn event(id: &str, created: i64, object: &str) -> Vec<u8> {
         format!(
             r#"{{"id":"{id}","object":"event","type":"customer.subscription.updated","created":{created},"livemode":false,"data":{{"object":{{"id":"{object}","object":"subscription"}}}}}}"#
@@ -588,11 +590,9 @@ mod tests {
             if attempt < MAX_ATTEMPTS {
                 assert_eq!((status.as_str(), report.retrying), ("retrying", 1));
                 // Not due before its backoff has passed.
-                let early = run_batch(&pool, now + backoff_secs(attempt) - 1, 10, |_| async {
-                    Ok(Outcome::Applied)
-                })
-                .await
-                .unwrap();
+                let early = run_batch(&pool, now + backoff_secs(attempt) - 1, 10, |_| async { Ok(Outcome::Applied) })
+                    .await
+                    .unwrap();
                 assert_eq!(early.total(), 0);
                 now += backoff_secs(attempt);
             } else {
@@ -630,10 +630,8 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(report.ignored, 1);
-        let note: Option<String> = sqlx::query_scalar("SELECT note FROM webhook_events WHERE id = 'evt_s'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let note: Option<String> =
+            sqlx::query_scalar("SELECT note FROM webhook_events WHERE id = 'evt_s'").fetch_one(&pool).await.unwrap();
         assert_eq!(note.as_deref(), Some("customer cus_gone is not ours"));
         assert_eq!(status_of(&pool, "evt_s").await.0, "ignored");
     }
@@ -668,7 +666,9 @@ mod tests {
             )
             .into_bytes()
         };
-        for (id, created, customer) in [("evt_1", 1, "cus_a"), ("evt_2", 2, "cus_b"), ("evt_3", 3, "cus_a"), ("evt_4", 4, "cus_a")] {
+        for (id, created, customer) in
+            [("evt_1", 1, "cus_a"), ("evt_2", 2, "cus_b"), ("evt_3", 3, "cus_a"), ("evt_4", 4, "cus_a")]
+        {
             record(&pool, &body(id, created, customer), Source::Webhook, 0).await.unwrap();
         }
         let seen = std::sync::Mutex::new(Vec::new());
@@ -696,9 +696,8 @@ mod tests {
     fn store_customer(fail: bool) -> Prepared {
         Prepared::write(move |tx| {
             Box::pin(async move {
-                let id: String = sqlx::query_scalar("SELECT 'cus_written_' || COUNT(*) FROM customers")
-                    .fetch_one(&mut **tx)
-                    .await?;
+                let id: String =
+                    sqlx::query_scalar("SELECT 'cus_written_' || COUNT(*) FROM customers").fetch_one(&mut **tx).await?;
                 sqlx::query("INSERT INTO customers (id, deleted, synced_at) VALUES ($1, FALSE, 0)")
                     .bind(&id)
                     .execute(&mut **tx)
@@ -722,9 +721,14 @@ mod tests {
         for (id, created, object) in [("evt_1", 1, "sub_1"), ("evt_2", 2, "sub_2"), ("evt_3", 3, "sub_3")] {
             record(&pool, &event(id, created, object), Source::Webhook, 0).await.unwrap();
         }
-        let report = run_batch_prepared(&pool, 0, 10, RetryPolicy::default(), |_| false, |e| async move {
-            Ok(store_customer(e.id == "evt_2"))
-        })
+        let report = run_batch_prepared(
+            &pool,
+            0,
+            10,
+            RetryPolicy::default(),
+            |_| false,
+            |e| async move { Ok(store_customer(e.id == "evt_2")) },
+        )
         .await
         .unwrap();
         assert_eq!((report.applied, report.retrying), (2, 1));
@@ -736,9 +740,16 @@ mod tests {
         assert_eq!((status.as_str(), attempts), ("retrying", 1));
         assert!(error.unwrap().starts_with("write failed after storing cus_written_"));
         // Retried alone once due: it stores its row this time.
-        let retry = run_batch_prepared(&pool, backoff_secs(1), 10, RetryPolicy::default(), |_| false, |_| async { Ok(store_customer(false)) })
-            .await
-            .unwrap();
+        let retry = run_batch_prepared(
+            &pool,
+            backoff_secs(1),
+            10,
+            RetryPolicy::default(),
+            |_| false,
+            |_| async { Ok(store_customer(false)) },
+        )
+        .await
+        .unwrap();
         assert_eq!((retry.applied, retry.total()), (1, 1));
         assert_eq!(customer_ids(&pool).await.len(), 3);
         assert_eq!(status_of(&pool, "evt_2").await.0, "processed");
@@ -753,16 +764,23 @@ mod tests {
             record(&pool, &event(id, created, "sub_1"), Source::Webhook, 0).await.unwrap();
         }
         let seen = std::sync::Mutex::new(None);
-        let report = run_batch_prepared(&pool, 0, 10, RetryPolicy::default(), |e| e.id == "evt_2", |e| {
-            let (pool, seen) = (&pool, &seen);
-            async move {
-                if e.id == "evt_1" {
-                    return Ok(store_customer(false));
+        let report = run_batch_prepared(
+            &pool,
+            0,
+            10,
+            RetryPolicy::default(),
+            |e| e.id == "evt_2",
+            |e| {
+                let (pool, seen) = (&pool, &seen);
+                async move {
+                    if e.id == "evt_1" {
+                        return Ok(store_customer(false));
+                    }
+                    *seen.lock().unwrap() = Some(customer_ids(pool).await);
+                    Ok(Prepared::Done(Outcome::Applied))
                 }
-                *seen.lock().unwrap() = Some(customer_ids(pool).await);
-                Ok(Prepared::Done(Outcome::Applied))
-            }
-        })
+            },
+        )
         .await
         .unwrap();
         assert_eq!(report.applied, 2);

@@ -9,8 +9,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::admin::customer::{
-    admin_customer, admin_plan_change_form, admin_renewal_form, AdminChangePlan, PlanChangeStep,
-    RenewalStep, AdminSetRenewal, CustomerView, SubscriptionControls, TimelineItem,
+    admin_customer, admin_plan_change_form, admin_renewal_form, AdminChangePlan, AdminSetRenewal, CustomerView,
+    PlanChangeStep, RenewalStep, SubscriptionControls, TimelineItem,
 };
 use crate::app::pages::Notices;
 
@@ -31,7 +31,8 @@ pub fn CustomerPage() -> impl IntoView {
 fn Customer(customer: CustomerView) -> impl IntoView {
     let heading = customer.email.clone().unwrap_or_else(|| customer.id.clone());
     let empty = customer.timeline.is_empty();
-    let controls = customer.controls.clone().map(|controls| view! { <Controls customer_id=customer.id.clone() controls/> });
+    let controls =
+        customer.controls.clone().map(|controls| view! { <Controls customer_id=customer.id.clone() controls/> });
     view! {
         <AdminNav current="/admin/subscriptions"/>
         <h1>{heading}</h1>
@@ -108,7 +109,8 @@ fn Controls(customer_id: String, controls: SubscriptionControls) -> impl IntoVie
 fn step_source(key: &'static str) -> (Memo<(String, String)>, (Signal<String>, &'static str)) {
     let params = use_params_map();
     let query = use_query_map();
-    let source = Memo::new(move |_| (params.read().get("id").unwrap_or_default(), query.read().get(key).unwrap_or_default()));
+    let source =
+        Memo::new(move |_| (params.read().get("id").unwrap_or_default(), query.read().get(key).unwrap_or_default()));
     let back = Signal::derive(move || format!("/admin/customers/{}", source.read().0));
     (source, (back, "Back to the customer"))
 }
@@ -173,12 +175,19 @@ fn RenewalConfirm(form: RenewalStep) -> impl IntoView {
     let danger = form.cancel;
     let (explanation, action, button) = if form.cancel {
         (
-            format!("{who}'s {} subscription stays active until {}, then ends. It will not renew.", form.plan, form.period_end),
+            format!(
+                "{who}'s {} subscription stays active until {}, then ends. It will not renew.",
+                form.plan, form.period_end
+            ),
             "cancel",
             "Confirm cancel at period end",
         )
     } else {
-        (format!("{who}'s {} subscription will renew on {} as before.", form.plan, form.period_end), "resume", "Confirm resume")
+        (
+            format!("{who}'s {} subscription will renew on {} as before.", form.plan, form.period_end),
+            "resume",
+            "Confirm resume",
+        )
     };
     view! {
         <p class="explanation">{explanation}</p>

@@ -5,16 +5,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::admin::{
-    events::{
-        admin_events, EventRow, EventsPage as InboxData, InboxStatus, ReplayEvent, ReplayOutcome,
-    },
+    events::{admin_events, EventRow, EventsPage as InboxData, InboxStatus, ReplayEvent, ReplayOutcome},
     revenue::percent,
 };
 
 use super::{
-    admin_load,
+    admin_load, column_heads,
     format::{duration, utc},
-    column_heads, AdminNav, FilterSelect,
+    AdminNav, FilterSelect,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]

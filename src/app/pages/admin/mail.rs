@@ -26,11 +26,10 @@ fn Mails(mailbox: Mailbox) -> impl IntoView {
     } else {
         "No SMTP_URL is set: mail stays here instead of being sent."
     };
-    let newer = (mailbox.page > 0)
-        .then(|| view! { <a href=format!("/admin/mail?page={}", mailbox.page - 1)>"Newer mail"</a> });
-    let older = mailbox
-        .has_more
-        .then(|| view! { <a href=format!("/admin/mail?page={}", mailbox.page + 1)>"Older mail"</a> });
+    let newer =
+        (mailbox.page > 0).then(|| view! { <a href=format!("/admin/mail?page={}", mailbox.page - 1)>"Newer mail"</a> });
+    let older =
+        mailbox.has_more.then(|| view! { <a href=format!("/admin/mail?page={}", mailbox.page + 1)>"Older mail"</a> });
     let empty = mailbox.mails.is_empty();
     view! {
         <AdminNav current="/admin/mail"/>

@@ -132,10 +132,8 @@ pub fn RefundPage() -> impl IntoView {
 
 #[component]
 fn RefundConfirm(form: RefundForm) -> impl IntoView {
-    let reasons = REFUND_REASONS
-        .iter()
-        .map(|(code, text)| view! { <option value=*code>{*text}</option> })
-        .collect_view();
+    let reasons =
+        REFUND_REASONS.iter().map(|(code, text)| view! { <option value=*code>{*text}</option> }).collect_view();
     view! {
         <dl class="details">
             <dt>"Payment"</dt>

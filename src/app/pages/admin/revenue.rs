@@ -113,12 +113,7 @@ fn CurrencySection(c: CurrencyRevenue) -> impl IntoView {
 
 #[component]
 fn ChartFigure(chart: Chart, title: &'static str) -> impl IntoView {
-    let summary = chart
-        .points
-        .iter()
-        .map(|(label, value)| format!("{label}: {value}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let summary = chart.points.iter().map(|(label, value)| format!("{label}: {value}")).collect::<Vec<_>>().join(", ");
     view! {
         <figure class="admin-chart">
             <figcaption>{title}</figcaption>

@@ -9,7 +9,7 @@ use crate::{
     domain::subscription::SubscriptionStatus,
 };
 
-use super::{admin_load, format::utc, column_heads, AdminNav, FilterSelect};
+use super::{admin_load, column_heads, format::utc, AdminNav, FilterSelect};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Query {
@@ -55,10 +55,7 @@ pub fn SubscriptionsListPage() -> impl IntoView {
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
     });
-    let data = Resource::new(
-        move || query.get(),
-        |q| admin_subscriptions(q.status, q.plan, q.email, Some(q.page)),
-    );
+    let data = Resource::new(move || query.get(), |q| admin_subscriptions(q.status, q.plan, q.email, Some(q.page)));
     view! {
         <Title text="Subscriptions"/>
         {admin_load(data, move |page| view! {
