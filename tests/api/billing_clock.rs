@@ -1,9 +1,11 @@
 //! Time through the app: the sandbox's clock moves (trials end, renewals bill, dunning retries
 //! and gives up) and the app follows from webhooks alone. Driven as a browser without
 //! JavaScript would, through the same hosted Checkout as a customer.
+//!
+//! Each scenario starts from every pinned start (month lengths differ there) and moves time to
+//! what Stripe's objects say falls due, never by a number of days.
 
-use serde_json::json;
-
+use crate::from_each_pinned_start;
 use crate::helpers::*;
 
 impl TestApp {
@@ -32,19 +34,6 @@ impl TestApp {
         email
     }
 
-    /// Moves the sandbox's clock, then waits for its webhooks and the app's worker.
-    async fn advance_days(&self, days: i64) {
-        let res = self
-            .client
-            .post(format!("{}/_sandbox/clock/advance", self.sandbox_url))
-            .json(&json!({ "days": days }))
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success(), "advancing the sandbox clock: {}", res.status());
-        self.settle().await;
-    }
-
     async fn count(&self, query: &str, email: &str) -> i64 {
         sqlx::query_scalar(query).bind(email).fetch_one(self.db.pool()).await.unwrap()
     }
@@ -57,22 +46,29 @@ fn plan_name(html: &str) -> String {
     html[start..end].to_string()
 }
 
-#[tokio::test]
-async fn a_trial_converts_and_the_subscription_renews() {
+from_each_pinned_start!(
+    a_trial_converts_and_the_subscription_renews,
+    a_failing_card_goes_past_due_with_a_banner_then_cancels_and_access_ends,
+    cancel_at_period_end_keeps_access_until_then,
+    a_scheduled_downgrade_takes_effect_at_renewal,
+);
+
+async fn a_trial_converts_and_the_subscription_renews(start: PinnedStart) {
     let app = spawn_app().await;
+    app.pin_clock(start).await;
     let email = app.subscribed_customer("trial", "pro", "4242424242424242", false).await;
     let account = app.page("/account").await;
     assert!(account.contains(">On a free trial</dd>"), "trialing first");
     assert_eq!(plan_name(&account), "Pro", "a trial gives the plan's features");
 
-    app.advance_days(15).await; // the 14-day trial ends: the first invoice is paid
+    app.advance_through_period_end(&email).await; // the 14-day trial ends: the first invoice is paid
     let account = app.page("/account").await;
     assert!(account.contains(">Active</dd>"), "converted: {account}");
     let paid_query = "SELECT COUNT(*) FROM invoices i JOIN users u ON u.stripe_customer_id = i.customer_id \
                       WHERE u.email = $1 AND i.status = 'paid' AND i.amount_paid = 2900";
     assert_eq!(app.count(paid_query, &email).await, 1);
 
-    app.advance_days(31).await; // a renewal
+    app.advance_through_period_end(&email).await; // a renewal
     assert_eq!(app.count(paid_query, &email).await, 2);
     let receipts = "SELECT COUNT(*) FROM emails WHERE kind = 'receipt' AND to_address = $1";
     assert_eq!(app.count(receipts, &email).await, 2, "one receipt per paid invoice");
@@ -82,12 +78,12 @@ async fn a_trial_converts_and_the_subscription_renews() {
     assert_eq!(account.matches(">paid</td>").count(), 3);
 }
 
-#[tokio::test]
-async fn a_failing_card_goes_past_due_with_a_banner_then_cancels_and_access_ends() {
+async fn a_failing_card_goes_past_due_with_a_banner_then_cancels_and_access_ends(start: PinnedStart) {
     let app = spawn_app().await;
+    app.pin_clock(start).await;
     // 4000 0000 0000 0341 attaches fine (the trial needs no charge) and declines every charge.
     let email = app.subscribed_customer("failing", "starter", "4000000000000341", false).await;
-    app.advance_days(15).await; // the trial ends and the first charge fails
+    app.advance_through_period_end(&email).await; // the trial ends and the first charge fails
     let account = app.page("/account").await;
     assert!(account.contains(">Payment overdue</dd>"), "past due: {account}");
     assert!(account.contains("Your last payment failed."), "the banner");
@@ -96,31 +92,32 @@ async fn a_failing_card_goes_past_due_with_a_banner_then_cancels_and_access_ends
     let failed = "SELECT COUNT(*) FROM emails WHERE kind = 'payment_failed' AND to_address = $1";
     assert!(app.count(failed, &email).await >= 1, "a payment-failed email");
 
-    // Dunning retries on days 3, 5, 7 and 6 after that, then cancels.
-    app.advance_days(10).await;
-    app.advance_days(15).await;
+    // Dunning retries as Stripe schedules them, then cancels.
+    let retries = app.advance_through_payment_retries(&email).await;
+    assert!(retries >= 1, "Stripe retried the payment");
     let account = app.page("/account").await;
     assert!(account.contains(">Canceled</dd>"), "dunning gave up: {account}");
     assert_eq!(plan_name(&account), "Free", "access ends with the subscription");
     assert!(!account.contains("Your last payment failed."), "no banner once canceled");
     let emails = app.count(failed, &email).await;
-    app.advance_days(1).await;
+    app.advance_by(86_400).await;
     assert_eq!(app.count(failed, &email).await, emails, "no more failure emails after cancelation");
 }
 
-#[tokio::test]
-async fn cancel_at_period_end_keeps_access_until_then() {
+async fn cancel_at_period_end_keeps_access_until_then(start: PinnedStart) {
     let app = spawn_app().await;
-    app.subscribed_customer("leaver", "business", "4242424242424242", true).await;
+    app.pin_clock(start).await;
+    let email = app.subscribed_customer("leaver", "business", "4242424242424242", true).await;
     let res = app.submit("/account/cancel", "Cancel subscription", &[]).await;
     assert_redirect(&res, "/account");
     app.settle().await;
-    app.advance_days(20).await;
+    let end = app.period_end_of(&email).await;
+    app.advance_to(end - 3600).await;
     let account = app.page("/account").await;
     assert_eq!(plan_name(&account), "Business", "still paid for");
     assert!(account.contains("Cancels at the end of the period"));
 
-    app.advance_days(11).await;
+    app.advance_to(end).await;
     let account = app.page("/account").await;
     assert!(account.contains(">Canceled</dd>"), "{account}");
     assert_eq!(plan_name(&account), "Free");
@@ -132,9 +129,9 @@ async fn cancel_at_period_end_keeps_access_until_then() {
     assert_eq!(churned, 1, "one churn movement");
 }
 
-#[tokio::test]
-async fn a_scheduled_downgrade_takes_effect_at_renewal() {
+async fn a_scheduled_downgrade_takes_effect_at_renewal(start: PinnedStart) {
     let app = spawn_app().await;
+    app.pin_clock(start).await;
     let email = app.subscribed_customer("downgrader", "business", "4242424242424242", true).await;
     let res = app
         .submit(
@@ -147,7 +144,7 @@ async fn a_scheduled_downgrade_takes_effect_at_renewal() {
     app.settle().await;
     assert_eq!(plan_name(&app.page("/account").await), "Business", "until the period ends");
 
-    app.advance_days(31).await;
+    app.advance_through_period_end(&email).await;
     let account = app.page("/account").await;
     assert_eq!(plan_name(&account), "Starter", "{account}");
     assert!(account.contains("$9.00 / month") && !account.contains("Scheduled change"));

@@ -51,3 +51,62 @@ async fn users_round_trip_on_this_backend() {
     assert!(matches!(dup, Err(users::InsertUserError::DuplicateEmail)));
     db.close().await;
 }
+
+/// Migration file names in one backend's folder.
+fn migration_files(backend: &str) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|err| panic!("reading {}: {err}", dir.display()))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".sql"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_sqlite_migration_has_its_postgres_twin() {
+    let sqlite = migration_files("sqlite");
+    let postgres = migration_files("postgres");
+    assert!(!sqlite.is_empty(), "no SQLite migrations found");
+    assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres hold the same files");
+}
+
+/// Every (table, column) of a migrated database, without sqlx's own bookkeeping table.
+async fn tables_and_columns(db: &Db) -> std::collections::BTreeSet<(String, String)> {
+    let query = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'"
+        }
+    };
+    sqlx::query_as::<_, (String, String)>(query).fetch_all(db.pool()).await.unwrap().into_iter().collect()
+}
+
+/// Run by the Postgres suite (`scripts/test` passes `--include-ignored`): it needs both servers.
+#[tokio::test]
+#[ignore = "needs TOLLGATE_TEST_POSTGRES_URL (the app-postgres suite runs it)"]
+async fn both_backends_end_with_the_same_tables_and_columns() {
+    let postgres = TestDatabase::new().await;
+    assert!(postgres.is_postgres(), "run with TOLLGATE_TEST_POSTGRES_URL set");
+    let sqlite_dir = tempfile::tempdir().unwrap();
+    let sqlite_url = format!("sqlite://{}/schema.db", sqlite_dir.path().display());
+    let mut schemas = Vec::new();
+    for url in [sqlite_url.as_str(), postgres.url.as_str()] {
+        let db = Db::connect(&DatabaseUrl::parse(url).unwrap()).await.unwrap();
+        db.migrate().await.unwrap();
+        schemas.push(tables_and_columns(&db).await);
+        db.close().await;
+    }
+    assert!(schemas[0].len() > 20, "the SQLite schema was read: {:?}", schemas[0]);
+    let only_sqlite: Vec<_> = schemas[0].difference(&schemas[1]).collect();
+    let only_postgres: Vec<_> = schemas[1].difference(&schemas[0]).collect();
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "schemas differ: only in SQLite {only_sqlite:?}, only in Postgres {only_postgres:?}"
+    );
+}

@@ -1,9 +1,13 @@
 //! `spawn_app()` and the browser-without-JavaScript client the tests drive it with.
 
+mod clock;
+
 use std::collections::HashMap;
 
 use reqwest::{header, redirect, Response, StatusCode};
 use tollgate::server::{config::Config, db::Db, startup::Application};
+
+pub use clock::*;
 
 pub const ADMIN_EMAIL: &str = "admin@tollgate.test";
 pub const ADMIN_PASSWORD: &str = "admin password 123";
