@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 use crate::cards::{self, Behavior};
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
-use crate::store::{diff, Ctx};
-use crate::util::{new_id, random_str, DAY};
+use crate::store::Ctx;
+use crate::util::{new_id, random_str};
 
 /// Resolves a payment method id: test ids (`pm_card_visa`, `tok_visa`) create a fresh card
 /// payment method each time, as on Stripe.
