@@ -98,8 +98,13 @@ const CARDS: &[(&str, &str, Behavior)] = &[
 /// behave like 4242…; others are `None` (invalid number).
 pub fn by_number(number: &str) -> Option<TestCard> {
     let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
-    if let Some((n, b, beh)) = CARDS.iter().find(|(n, _, _)| *n == digits) {
-        return Some(TestCard { last4: n[n.len() - 4..].to_string(), brand: b, funding: "credit", behavior: *beh });
+    if let Some((n, b, behaviour)) = CARDS.iter().find(|(n, _, _)| *n == digits) {
+        return Some(TestCard {
+            last4: n[n.len() - 4..].to_string(),
+            brand: b,
+            funding: "credit",
+            behavior: *behaviour,
+        });
     }
     if digits.len() >= 12 && luhn(&digits) {
         let brand = match digits.chars().next() {

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::app::{App, Fault};
 use crate::delivery::Chaos;
-use crate::state::Settings;
+use crate::store::Settings;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -52,20 +52,20 @@ fn num(v: &Value, k: &str) -> Option<i64> {
 pub fn advance(app: &App, secs: i64) -> i64 {
     let base = app.default_base.lock().clone();
     let (now, deliveries) = {
-        let mut st = app.state.lock();
-        let target = st.now() + secs.max(0);
-        let accounts: Vec<String> = st.accounts.keys().cloned().collect();
+        let mut state = app.state.lock();
+        let target = state.now() + secs.max(0);
+        let accounts: Vec<String> = state.accounts.keys().cloned().collect();
         let mut deliveries = Vec::new();
-        for acct in &accounts {
-            let mut cx = crate::state::Ctx::new(&mut st, acct, &base);
-            crate::engine::run_until(&mut cx, None, target);
-            deliveries.extend(cx.flush_events());
+        for account in &accounts {
+            let mut ctx = crate::store::Ctx::new(&mut state, account, &base);
+            crate::engine::run_until(&mut ctx, None, target);
+            deliveries.extend(ctx.flush_events());
         }
-        let now = st.now();
+        let now = state.now();
         if now < target {
-            st.clock_offset += target - now;
+            state.clock_offset += target - now;
         }
-        (st.now(), deliveries)
+        (state.now(), deliveries)
     };
     app.dirty.store(true, std::sync::atomic::Ordering::Release);
     app.send(deliveries);
@@ -76,10 +76,10 @@ pub fn advance(app: &App, secs: i64) -> i64 {
 pub fn tick(app: &App) {
     let base = app.default_base.lock().clone();
     let deliveries = {
-        let mut st = app.state.lock();
-        let now = st.now();
-        st.idempotency.retain(|_, e| now - e.created < 86_400);
-        crate::engine::tick_all(&mut st, &base)
+        let mut state = app.state.lock();
+        let now = state.now();
+        state.idempotency.retain(|_, e| now - e.created < 86_400);
+        crate::engine::tick_all(&mut state, &base)
     };
     if !deliveries.is_empty() {
         app.dirty.store(true, std::sync::atomic::Ordering::Release);
@@ -88,8 +88,8 @@ pub fn tick(app: &App) {
 }
 
 async fn get_clock(AxState(app): AxState<Arc<App>>) -> Json<Value> {
-    let st = app.state.lock();
-    Json(json!({"now": st.now(), "offset": st.clock_offset}))
+    let state = app.state.lock();
+    Json(json!({"now": state.now(), "offset": state.clock_offset}))
 }
 
 async fn post_advance(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
@@ -173,8 +173,8 @@ async fn get_settings(AxState(app): AxState<Arc<App>>) -> Json<Settings> {
 
 async fn post_settings(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
     let v = body_value(&body);
-    let mut st = app.state.lock();
-    let mut current = serde_json::to_value(&st.settings).unwrap_or(json!({}));
+    let mut state = app.state.lock();
+    let mut current = serde_json::to_value(&state.settings).unwrap_or(json!({}));
     if let Value::Object(m) = v {
         for (k, val) in m {
             current[k] = val;
@@ -182,7 +182,7 @@ async fn post_settings(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response
     }
     match serde_json::from_value::<Settings>(current) {
         Ok(s) => {
-            st.settings = s.clone();
+            state.settings = s.clone();
             Json(json!(s)).into_response()
         }
         Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"error": e.to_string()}))).into_response(),
@@ -224,11 +224,11 @@ async fn get_secret(
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
-    let acct = headers.get("stripe-account").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
-    let st = app.state.lock();
-    let secret = st
+    let account = headers.get("stripe-account").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+    let state = app.state.lock();
+    let secret = state
         .accounts
-        .get(&acct)
+        .get(&account)
         .and_then(|a| a.collections.get("webhook_endpoint"))
         .and_then(|c| c.map.get(&id))
         .and_then(|e| e["_sb_secret"].as_str().map(str::to_string));
@@ -240,9 +240,9 @@ async fn get_secret(
 
 async fn post_reset(AxState(app): AxState<Arc<App>>) -> StatusCode {
     {
-        let mut st = app.state.lock();
-        let settings = st.settings.clone();
-        *st = crate::state::State { settings, ..Default::default() };
+        let mut state = app.state.lock();
+        let settings = state.settings.clone();
+        *state = crate::store::State { settings, ..Default::default() };
     }
     app.attempts.lock().clear();
     app.faults.lock().clear();

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::app::App;
-use crate::state::{wall_now, Delivery};
+use crate::store::{wall_now, Delivery};
 use crate::util::signature_header;
 
 /// Switches that make delivery less polite, for chaos tests.

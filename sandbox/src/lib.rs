@@ -16,9 +16,10 @@ pub mod delivery;
 pub mod engine;
 pub mod error;
 pub mod form;
+pub mod middleware;
 pub mod objects;
 pub mod pages;
-pub mod state;
+pub mod store;
 pub mod util;
 
 use std::net::SocketAddr;
@@ -26,12 +27,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::any;
 use axum::Router;
 
 pub use app::{Fault, SandboxConfig};
 pub use delivery::{Attempt, Chaos};
-pub use state::{DunningFinal, Settings};
+pub use store::{DunningFinal, Settings};
 
 use app::App;
 
@@ -112,7 +114,15 @@ impl RunningSandbox {
 /// The HTTP routes: `/v1/*` (Stripe's API), hosted pages, and `/_sandbox/*` (control API).
 pub fn router_for(app: Arc<App>) -> Router {
     Router::new()
-        .route("/v1/{*rest}", any(app::api_entry))
+        .route(
+            "/v1/{*rest}",
+            // The last layer added runs first: request log, key, faults, idempotency, entry.
+            any(api::entry::entry)
+                .layer(from_fn_with_state(app.clone(), middleware::idempotency))
+                .layer(from_fn_with_state(app.clone(), middleware::inject_faults))
+                .layer(from_fn(middleware::check_api_key))
+                .layer(from_fn(middleware::request_log)),
+        )
         .merge(pages::routes())
         .merge(control::routes())
         .with_state(app)
@@ -120,7 +130,7 @@ pub fn router_for(app: Arc<App>) -> Router {
 
 /// A router on a fresh in-memory sandbox (no background tasks: deliveries queue up unsent).
 pub fn router() -> Router {
-    let (app, _rx) = App::new(SandboxConfig::default(), state::State::default());
+    let (app, _rx) = App::new(SandboxConfig::default(), store::State::default());
     router_for(app)
 }
 

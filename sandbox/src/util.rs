@@ -100,21 +100,6 @@ pub fn period_end(start: i64, interval: &str, count: i64, anchor_day: u32) -> i6
     }
 }
 
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// Formats minor units for display: 1999 usd → "$19.99"; zero-decimal currencies as is.
 pub fn money(amount: i64, currency: &str) -> String {
     let cur = currency.to_ascii_lowercase();

@@ -2,55 +2,49 @@
 
 use serde_json::{json, Value};
 
-use super::save_updated;
 use crate::engine::pay;
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
-use crate::state::{
-    created_matches, merge_metadata, new_metadata, p_bool, p_i64, p_nonempty, p_str, paginate, public, Ctx,
+use crate::store::{
+    created_matches, merge_metadata, new_metadata, paginate, param_bool, param_i64, param_nonempty, param_str, public,
+    Ctx,
 };
 use crate::util::new_id;
 
-fn apply_fields(cx: &mut Ctx, c: &mut Value, p: &Value) -> ApiResult<()> {
+fn apply_fields(ctx: &mut Ctx, c: &mut Value, params: &Value) -> ApiResult<()> {
     for k in ["email", "name", "description", "phone", "preferred_locales"] {
-        if let Some(v) = p.get(k) {
+        if let Some(v) = params.get(k) {
             c[k] = match v {
                 Value::String(s) if s.is_empty() => Value::Null,
                 other => other.clone(),
             };
         }
     }
-    if let Some(a) = p.get("address") {
+    if let Some(a) = params.get("address") {
         c["address"] = if a == "" { Value::Null } else { merge_address(a) };
     }
-    if let Some(s) = p.get("shipping") {
+    if let Some(s) = params.get("shipping") {
         c["shipping"] = if s == "" {
             Value::Null
         } else {
             json!({"address": merge_address(&s["address"]), "name": s["name"], "phone": s.get("phone").cloned().unwrap_or(Value::Null)})
         };
     }
-    if p.get("metadata").is_some() {
-        c["metadata"] = merge_metadata(&c["metadata"], p)?;
+    if params.get("metadata").is_some() {
+        c["metadata"] = merge_metadata(&c["metadata"], params)?;
     }
-    if let Some(b) = p_i64(p, "balance")? {
+    if let Some(b) = param_i64(params, "balance")? {
         c["balance"] = json!(b);
     }
-    if let Some(pm) = p.get("invoice_settings").and_then(|s| s.get("default_payment_method")).and_then(Value::as_str) {
+    if let Some(pm) =
+        params.get("invoice_settings").and_then(|s| s.get("default_payment_method")).and_then(Value::as_str)
+    {
         if pm.is_empty() {
             c["invoice_settings"]["default_payment_method"] = Value::Null;
         } else {
-            let cus_id = c["id"].as_str().unwrap_or_default().to_string();
-            match pay::customer_pm_id(cx, pm, &cus_id) {
-                Some(id) => c["invoice_settings"]["default_payment_method"] = json!(id),
-                None => {
-                    return Err(ApiError::invalid_value(
-                        "invoice_settings[default_payment_method]",
-                        format!("No such PaymentMethod: '{pm}'; It's possible this PaymentMethod exists on one of your connected accounts, in which case you should retry this request on that connected account."),
-                    )
-                    .with_code("resource_missing"))
-                }
-            }
+            let customer_id = c["id"].as_str().unwrap_or_default().to_string();
+            c["invoice_settings"]["default_payment_method"] =
+                json!(crate::engine::customers::default_payment_method_id(ctx, &customer_id, pm)?);
         }
     }
     Ok(())
@@ -66,79 +60,80 @@ fn merge_address(a: &Value) -> Value {
     out
 }
 
-pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
-    let id = p_nonempty(p, "id").map(str::to_string).unwrap_or_else(|| new_id("cus"));
-    if cx.get("customer", &id).is_some() {
+pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let id = param_nonempty(params, "id").map(str::to_string).unwrap_or_else(|| new_id("cus"));
+    if ctx.get("customer", &id).is_some() {
         return Err(ApiError::invalid_value("id", "Customer already exists.").with_code("resource_already_exists"));
     }
-    let clock = p_nonempty(p, "test_clock").map(str::to_string);
+    let clock = param_nonempty(params, "test_clock").map(str::to_string);
     let now = match &clock {
-        Some(c) => cx.find("test_helpers.test_clock", c, "test_clock")?["frozen_time"].as_i64().unwrap_or(0),
-        None => cx.now(),
+        Some(c) => ctx.find("test_helpers.test_clock", c, "test_clock")?["frozen_time"].as_i64().unwrap_or(0),
+        None => ctx.now(),
     };
     let mut c = objects::customer(&id, now);
     c["test_clock"] = json!(clock);
-    c["metadata"] = new_metadata(p)?;
+    c["metadata"] = new_metadata(params)?;
     // Fields other than default_payment_method first; the payment method must be attached before.
-    let mut p2 = p.clone();
+    let mut p2 = params.clone();
     let default_pm =
         p2.get_mut("invoice_settings").and_then(|s| s.as_object_mut()).and_then(|s| s.remove("default_payment_method"));
-    apply_fields(cx, &mut c, &p2)?;
-    cx.put("customer", c.clone());
-    cx.emit("customer.created", &c, None);
-    let attach_pm =
-        p_nonempty(p, "payment_method").map(str::to_string).or_else(|| p_nonempty(p, "source").map(str::to_string));
+    apply_fields(ctx, &mut c, &p2)?;
+    ctx.put("customer", c.clone());
+    ctx.emit("customer.created", &c, None);
+    let attach_pm = param_nonempty(params, "payment_method")
+        .map(str::to_string)
+        .or_else(|| param_nonempty(params, "source").map(str::to_string));
     if let Some(pm) = attach_pm {
-        let attached = pay::attach(cx, &pm, &id);
+        let attached = pay::attach(ctx, &pm, &id);
         let attached = match attached {
             Ok(a) => a,
             Err(e) => {
-                cx.remove("customer", &id);
-                cx.events.clear();
+                ctx.remove("customer", &id);
+                ctx.events.clear();
                 return Err(e);
             }
         };
-        if p.get("source").is_some() {
-            let mut c2 = cx.find("customer", &id, "id")?;
+        if params.get("source").is_some() {
+            let mut c2 = ctx.find("customer", &id, "id")?;
             c2["invoice_settings"]["default_payment_method"] = attached["id"].clone();
-            cx.put("customer", c2);
+            ctx.put("customer", c2);
         }
     }
     if let Some(pm) = default_pm.and_then(|v| v.as_str().map(str::to_string)) {
-        let mut c2 = cx.find("customer", &id, "id")?;
-        apply_fields(cx, &mut c2, &json!({"invoice_settings": {"default_payment_method": pm}}))?;
-        cx.put("customer", c2);
+        let mut c2 = ctx.find("customer", &id, "id")?;
+        apply_fields(ctx, &mut c2, &json!({"invoice_settings": {"default_payment_method": pm}}))?;
+        ctx.put("customer", c2);
     }
-    let c = cx.find("customer", &id, "id")?;
+    let c = ctx.find("customer", &id, "id")?;
     // The created event carries the final state.
-    if let Some(ev) = cx.events.iter_mut().find(|e| e.kind == "customer.created") {
+    if let Some(ev) = ctx.events.iter_mut().find(|e| e.kind == "customer.created") {
         ev.object = public(&c);
     }
     Ok(public(&c))
 }
 
-pub fn retrieve(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let c = cx.find("customer", id, "id")?;
+pub fn retrieve(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let c = ctx.find("customer", id, "id")?;
     Ok(public(&c))
 }
 
-pub fn update(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
-    let old = cx.find("customer", id, "id")?;
+pub fn update(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let old = ctx.find("customer", id, "id")?;
     if old["deleted"] == true {
         return Err(ApiError::not_found("customer", id, "id"));
     }
     let mut c = old.clone();
-    if let Some(pm) = p_nonempty(p, "source").or_else(|| p_nonempty(p, "payment_method")) {
-        let attached = pay::attach(cx, pm, id)?;
+    if let Some(pm) = param_nonempty(params, "source").or_else(|| param_nonempty(params, "payment_method")) {
+        let attached = pay::attach(ctx, pm, id)?;
         c["invoice_settings"]["default_payment_method"] = attached["id"].clone();
     }
-    apply_fields(cx, &mut c, p)?;
-    Ok(save_updated(cx, "customer", "customer.updated", &old, c))
+    apply_fields(ctx, &mut c, params)?;
+    Ok(ctx.save_updated("customer", "customer.updated", &old, c))
 }
 
-pub fn delete(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let c = cx.find("customer", id, "id")?;
-    let subs: Vec<String> = cx
+pub fn delete(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let c = ctx.find("customer", id, "id")?;
+    let subs: Vec<String> = ctx
         .all("subscription")
         .into_iter()
         .filter(|s| {
@@ -147,27 +142,27 @@ pub fn delete(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
         .filter_map(|s| s["id"].as_str().map(str::to_string))
         .collect();
     for s in subs {
-        crate::engine::billing::cancel(cx, &s, "cancellation_requested")?;
+        crate::engine::subscriptions::cancel(ctx, &s, "cancellation_requested")?;
     }
-    cx.remove("customer", id);
-    cx.emit("customer.deleted", &c, None);
+    ctx.remove("customer", id);
+    ctx.emit("customer.deleted", &c, None);
     Ok(json!({"id": id, "object": "customer", "deleted": true}))
 }
 
-pub fn list(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
-    let email = p_str(p, "email");
-    let clock = p_str(p, "test_clock");
+pub fn list(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let email = param_str(params, "email");
+    let clock = param_str(params, "test_clock");
     let mut items = Vec::new();
-    for c in cx.all("customer") {
+    for c in ctx.all("customer") {
         if email.is_some_and(|e| c["email"] != e) || clock.is_some_and(|t| c["test_clock"] != t) {
             continue;
         }
-        if !created_matches(p, "created", c["created"].as_i64().unwrap_or(0))? {
+        if !created_matches(params, "created", c["created"].as_i64().unwrap_or(0))? {
             continue;
         }
         items.push(public(c));
     }
-    paginate(items, p, "/v1/customers")
+    paginate(items, params, "/v1/customers")
 }
 
 /// One clause of Stripe's search query language: `field:'value'`, `field~'value'`,
@@ -261,12 +256,12 @@ pub fn matches_query(obj: &Value, clauses: &[Clause], is_or: bool) -> bool {
 }
 
 /// A `search_result` object over `kind`.
-pub fn search_kind(cx: &Ctx, kind: &str, p: &Value, url: &str) -> ApiResult<Value> {
-    let q = p_nonempty(p, "query").ok_or_else(|| ApiError::missing("query"))?;
+pub fn search_kind(ctx: &Ctx, kind: &str, params: &Value, url: &str) -> ApiResult<Value> {
+    let q = param_nonempty(params, "query").ok_or_else(|| ApiError::missing("query"))?;
     let (clauses, is_or) = parse_query(q)?;
-    let limit = p_i64(p, "limit")?.unwrap_or(10).clamp(1, 100) as usize;
-    let offset: usize = p_str(p, "page").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let all: Vec<Value> = cx.all(kind).into_iter().filter(|o| matches_query(o, &clauses, is_or)).map(public).collect();
+    let limit = param_i64(params, "limit")?.unwrap_or(10).clamp(1, 100) as usize;
+    let offset: usize = param_str(params, "page").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let all: Vec<Value> = ctx.all(kind).into_iter().filter(|o| matches_query(o, &clauses, is_or)).map(public).collect();
     let total = all.len();
     let page: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
     let has_more = offset + page.len() < total;
@@ -280,86 +275,86 @@ pub fn search_kind(cx: &Ctx, kind: &str, p: &Value, url: &str) -> ApiResult<Valu
     }))
 }
 
-pub fn search(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
-    search_kind(cx, "customer", p, "/v1/customers/search")
+pub fn search(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    search_kind(ctx, "customer", params, "/v1/customers/search")
 }
 
 // ---------------------------------------------------------------------------------------------
 // Payment methods
 
-pub fn create_payment_method(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
-    let typ = p_str(p, "type").unwrap_or("card");
+pub fn create_payment_method(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let typ = param_str(params, "type").unwrap_or("card");
     if typ != "card" {
         return Err(ApiError::invalid_value(
             "type",
             format!("The sandbox only supports `type=card` payment methods (got `{typ}`)."),
         ));
     }
-    let card = p.get("card").cloned().unwrap_or(json!({}));
-    let test = if let Some(tok) = p_nonempty(&card, "token") {
+    let card = params.get("card").cloned().unwrap_or(json!({}));
+    let test = if let Some(tok) = param_nonempty(&card, "token") {
         crate::cards::by_test_id(tok).ok_or_else(|| ApiError::not_found("token", tok, "card[token]"))?
     } else {
-        let number = p_nonempty(&card, "number").ok_or_else(|| ApiError::missing("card[number]"))?;
+        let number = param_nonempty(&card, "number").ok_or_else(|| ApiError::missing("card[number]"))?;
         crate::cards::by_number(number).ok_or_else(|| {
             ApiError::card("incorrect_number", None, "Your card number is incorrect.").with_param("card[number]")
         })?
     };
-    let now = cx.now();
-    let exp_month = p_i64(&card, "exp_month")?.unwrap_or(12);
-    let exp_year = p_i64(&card, "exp_year")?.unwrap_or(2034);
+    let now = ctx.now();
+    let exp_month = param_i64(&card, "exp_month")?.unwrap_or(12);
+    let exp_year = param_i64(&card, "exp_year")?.unwrap_or(2034);
     let mut pm = objects::card_pm(&test, exp_month, exp_year, now);
-    if let Some(b) = p.get("billing_details") {
+    if let Some(b) = params.get("billing_details") {
         for k in ["email", "name", "phone"] {
             if let Some(v) = b.get(k) {
                 pm["billing_details"][k] = v.clone();
             }
         }
     }
-    pm["metadata"] = new_metadata(p)?;
-    cx.put("payment_method", pm.clone());
+    pm["metadata"] = new_metadata(params)?;
+    ctx.put("payment_method", pm.clone());
     Ok(public(&pm))
 }
 
-pub fn get_payment_method(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
+pub fn get_payment_method(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     if crate::cards::by_test_id(id).is_some() {
         // Retrieving a test id shows the card it stands for (not stored).
-        let pm = pay::resolve_pm(cx, id, "payment_method")?;
-        cx.remove("payment_method", pm["id"].as_str().unwrap_or_default());
+        let pm = pay::resolve_pm(ctx, id, "payment_method")?;
+        ctx.remove("payment_method", pm["id"].as_str().unwrap_or_default());
         return Ok(public(&pm));
     }
-    Ok(public(&cx.find("payment_method", id, "payment_method")?))
+    Ok(public(&ctx.find("payment_method", id, "payment_method")?))
 }
 
-pub fn update_payment_method(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
-    let old = cx.find("payment_method", id, "payment_method")?;
+pub fn update_payment_method(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let old = ctx.find("payment_method", id, "payment_method")?;
     let mut pm = old.clone();
-    if p.get("metadata").is_some() {
-        pm["metadata"] = merge_metadata(&old["metadata"], p)?;
+    if params.get("metadata").is_some() {
+        pm["metadata"] = merge_metadata(&old["metadata"], params)?;
     }
-    if let Some(b) = p.get("billing_details") {
+    if let Some(b) = params.get("billing_details") {
         for k in ["email", "name", "phone"] {
             if let Some(v) = b.get(k) {
                 pm["billing_details"][k] = v.clone();
             }
         }
     }
-    if let Some(c) = p.get("card") {
+    if let Some(c) = params.get("card") {
         for k in ["exp_month", "exp_year"] {
-            if let Some(v) = p_i64(c, k)? {
+            if let Some(v) = param_i64(c, k)? {
                 pm["card"][k] = json!(v);
             }
         }
     }
-    Ok(save_updated(cx, "payment_method", "payment_method.updated", &old, pm))
+    Ok(ctx.save_updated("payment_method", "payment_method.updated", &old, pm))
 }
 
-pub fn attach(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
-    let customer = p_nonempty(p, "customer").ok_or_else(|| ApiError::missing("customer"))?;
-    pay::attach(cx, id, customer).map(|v| public(&v))
+pub fn attach(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let customer = param_nonempty(params, "customer").ok_or_else(|| ApiError::missing("customer"))?;
+    pay::attach(ctx, id, customer).map(|v| public(&v))
 }
 
-pub fn detach(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let mut pm = cx.find("payment_method", id, "payment_method")?;
+pub fn detach(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let mut pm = ctx.find("payment_method", id, "payment_method")?;
     let Some(customer) = pm["customer"].as_str().map(str::to_string) else {
         return Err(ApiError::invalid(
             "The payment method you provided is not attached to a customer so detachment is impossible.",
@@ -367,34 +362,34 @@ pub fn detach(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
         .with_code("payment_method_unexpected_state"));
     };
     pm["customer"] = Value::Null;
-    cx.put("payment_method", pm.clone());
-    if let Some(old) = cx.get("customer", &customer).cloned() {
+    ctx.put("payment_method", pm.clone());
+    if let Some(old) = ctx.get("customer", &customer).cloned() {
         if old["invoice_settings"]["default_payment_method"] == id {
             let mut c = old.clone();
             c["invoice_settings"]["default_payment_method"] = Value::Null;
-            save_updated(cx, "customer", "customer.updated", &old, c);
+            ctx.save_updated("customer", "customer.updated", &old, c);
         }
     }
-    cx.emit("payment_method.detached", &pm, Some(json!({"customer": customer})));
+    ctx.emit("payment_method.detached", &pm, Some(json!({"customer": customer})));
     Ok(public(&pm))
 }
 
-pub fn list_payment_methods(cx: &mut Ctx, customer: &str, p: &Value) -> ApiResult<Value> {
-    cx.find("customer", customer, "customer")?;
-    let typ = p_str(p, "type");
-    let items: Vec<Value> = cx
+pub fn list_payment_methods(ctx: &mut Ctx, customer: &str, params: &Value) -> ApiResult<Value> {
+    ctx.find("customer", customer, "customer")?;
+    let typ = param_str(params, "type");
+    let items: Vec<Value> = ctx
         .all("payment_method")
         .into_iter()
         .filter(|pm| pm["customer"] == customer && typ.is_none_or(|t| pm["type"] == t))
         .map(public)
         .collect();
-    paginate(items, p, &format!("/v1/customers/{customer}/payment_methods"))
+    paginate(items, params, &format!("/v1/customers/{customer}/payment_methods"))
 }
 
-pub fn list_all_payment_methods(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
-    let customer = p_str(p, "customer");
-    let typ = p_str(p, "type");
-    let items: Vec<Value> = cx
+pub fn list_all_payment_methods(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let customer = param_str(params, "customer");
+    let typ = param_str(params, "type");
+    let items: Vec<Value> = ctx
         .all("payment_method")
         .into_iter()
         .filter(|pm| {
@@ -404,15 +399,15 @@ pub fn list_all_payment_methods(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
         })
         .map(public)
         .collect();
-    paginate(items, p, "/v1/payment_methods")
+    paginate(items, params, "/v1/payment_methods")
 }
 
-pub fn retrieve_payment_method(cx: &mut Ctx, customer: &str, id: &str) -> ApiResult<Value> {
-    let pm = cx.find("payment_method", id, "payment_method")?;
+pub fn retrieve_payment_method(ctx: &mut Ctx, customer: &str, id: &str) -> ApiResult<Value> {
+    let pm = ctx.find("payment_method", id, "payment_method")?;
     if pm["customer"] != customer {
         return Err(ApiError::not_found("PaymentMethod", id, "payment_method"));
     }
-    let _ = p_bool;
+    let _ = param_bool;
     Ok(public(&pm))
 }
 

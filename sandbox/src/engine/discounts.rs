@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::state::Ctx;
+use crate::store::Ctx;
 use crate::util::{add_months, day_of_month, new_id};
 
 /// A requested discount: a coupon id or a promotion code id (`promo_…`).
@@ -14,9 +14,9 @@ pub struct DiscountSpec {
 }
 
 /// Finds an active promotion code by its customer-facing code (case-insensitive).
-pub fn find_code(cx: &Ctx, code: &str) -> Option<Value> {
-    let now = cx.now();
-    cx.all("promotion_code")
+pub fn find_code(ctx: &Ctx, code: &str) -> Option<Value> {
+    let now = ctx.now();
+    ctx.all("promotion_code")
         .into_iter()
         .find(|p| {
             p["active"] == true
@@ -28,7 +28,7 @@ pub fn find_code(cx: &Ctx, code: &str) -> Option<Value> {
 
 /// Creates a discount object (and counts the redemption).
 pub fn create(
-    cx: &mut Ctx,
+    ctx: &mut Ctx,
     spec: &DiscountSpec,
     customer: &str,
     subscription: Option<&str>,
@@ -37,7 +37,7 @@ pub fn create(
     let (coupon_id, promo) = match (&spec.coupon, &spec.promotion_code) {
         (Some(c), _) => (c.clone(), None),
         (None, Some(p)) => {
-            let promo = cx.find("promotion_code", p, "discounts[0][promotion_code]")?;
+            let promo = ctx.find("promotion_code", p, "discounts[0][promotion_code]")?;
             if promo["active"] != true {
                 return Err(ApiError::invalid_value(
                     "discounts[0][promotion_code]",
@@ -48,13 +48,13 @@ pub fn create(
         }
         (None, None) => return Err(ApiError::missing("discounts[0][coupon]")),
     };
-    let coupon = cx.find("coupon", &coupon_id, "discounts[0][coupon]")?;
+    let coupon = ctx.find("coupon", &coupon_id, "discounts[0][coupon]")?;
     if coupon["valid"] != true
         || coupon["max_redemptions"].as_i64().is_some_and(|m| coupon["times_redeemed"].as_i64().unwrap_or(0) >= m)
     {
         return Err(ApiError::invalid_value("discounts[0][coupon]", format!("Coupon expired: {coupon_id}")));
     }
-    let now = cx.now_for_customer(Some(customer));
+    let now = ctx.now_for_customer(Some(customer));
     let end = match coupon["duration"].as_str() {
         Some("repeating") => {
             Some(add_months(now, coupon["duration_in_months"].as_i64().unwrap_or(1), day_of_month(now)))
@@ -77,12 +77,12 @@ pub fn create(
         "subscription_item": null,
         "_sb_uses": 0,
     });
-    cx.put("discount", di.clone());
-    if let Some(c) = cx.get_mut("coupon", &coupon_id) {
+    ctx.put("discount", di.clone());
+    if let Some(c) = ctx.get_mut("coupon", &coupon_id) {
         c["times_redeemed"] = json!(c["times_redeemed"].as_i64().unwrap_or(0) + 1);
     }
     if let Some(p) = promo {
-        if let Some(pc) = cx.get_mut("promotion_code", p["id"].as_str().unwrap_or_default()) {
+        if let Some(pc) = ctx.get_mut("promotion_code", p["id"].as_str().unwrap_or_default()) {
             pc["times_redeemed"] = json!(pc["times_redeemed"].as_i64().unwrap_or(0) + 1);
         }
     }
@@ -100,11 +100,11 @@ pub fn amount_off(coupon: &Value, amount: i64) -> i64 {
 }
 
 /// Applies a discount to an invoice of `amount` if it is still in force; counts the use.
-pub fn take(cx: &mut Ctx, discount_id: &str, amount: i64) -> Option<i64> {
-    let di = cx.get("discount", discount_id)?.clone();
-    let coupon = cx.get("coupon", di["source"]["coupon"].as_str()?)?.clone();
+pub fn take(ctx: &mut Ctx, discount_id: &str, amount: i64) -> Option<i64> {
+    let di = ctx.get("discount", discount_id)?.clone();
+    let coupon = ctx.get("coupon", di["source"]["coupon"].as_str()?)?.clone();
     let customer = di["customer"].as_str().map(str::to_string);
-    let now = cx.now_for_customer(customer.as_deref());
+    let now = ctx.now_for_customer(customer.as_deref());
     let uses = di["_sb_uses"].as_i64().unwrap_or(0);
     let in_force = match coupon["duration"].as_str() {
         Some("once") => uses == 0,
@@ -114,7 +114,7 @@ pub fn take(cx: &mut Ctx, discount_id: &str, amount: i64) -> Option<i64> {
     if !in_force || amount <= 0 {
         return None;
     }
-    if let Some(d) = cx.get_mut("discount", discount_id) {
+    if let Some(d) = ctx.get_mut("discount", discount_id) {
         d["_sb_uses"] = json!(uses + 1);
     }
     Some(amount_off(&coupon, amount))

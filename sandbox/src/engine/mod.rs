@@ -1,18 +1,29 @@
-//! The billing engine: what happens as time passes.
+//! The billing engine: every state change and the events it causes, and what happens as time
+//! passes (`run_until`). The `api` layer reads parameters and calls in here, as do the hosted
+//! pages; the engine works on the store and never calls back into `api`.
 
-pub mod billing;
+pub mod checkout;
+pub mod customers;
 pub mod discounts;
+pub mod invoice_payments;
+pub mod invoices;
+pub mod lines;
 pub mod pay;
+pub mod proration;
+pub mod refunds;
 pub mod schedules;
+pub mod subscriptions;
+pub mod views;
 
 use serde_json::{json, Value};
 
-use crate::state::{Ctx, PLATFORM};
+use crate::store::Ctx;
 use crate::util::DAY;
+use views::SubscriptionView;
 
 /// Which clock an object follows: a test clock id, or the sandbox-wide clock (`None`).
-fn clock_of_customer(cx: &Ctx, customer: Option<&str>) -> Option<String> {
-    customer.and_then(|c| cx.get("customer", c)).and_then(|c| c["test_clock"].as_str()).map(str::to_string)
+fn clock_of_customer(ctx: &Ctx, customer: Option<&str>) -> Option<String> {
+    customer.and_then(|c| ctx.get("customer", c)).and_then(|c| c["test_clock"].as_str()).map(str::to_string)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,15 +37,15 @@ enum Action {
     ExpireCheckout(String),
 }
 
-fn due_actions(cx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
+fn due_actions(ctx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
     let mut out = Vec::new();
-    for sub in cx.all("subscription") {
+    for sub in ctx.all("subscription") {
         let id = sub["id"].as_str().unwrap_or_default().to_string();
-        if clock_of_customer(cx, sub["customer"].as_str()).as_deref() != clock {
+        if clock_of_customer(ctx, sub["customer"].as_str()).as_deref() != clock {
             continue;
         }
         let status = sub["status"].as_str().unwrap_or_default();
-        let end = sub["items"]["data"][0]["current_period_end"].as_i64();
+        let end = SubscriptionView(sub).current_period_end();
         match status {
             "trialing" => {
                 if sub["_sb_twe_sent"] != true {
@@ -63,11 +74,11 @@ fn due_actions(cx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
             _ => {}
         }
     }
-    for inv in cx.all("invoice") {
+    for inv in ctx.all("invoice") {
         if inv["auto_advance"] != true {
             continue;
         }
-        if clock_of_customer(cx, inv["customer"].as_str()).as_deref() != clock {
+        if clock_of_customer(ctx, inv["customer"].as_str()).as_deref() != clock {
             continue;
         }
         let id = inv["id"].as_str().unwrap_or_default().to_string();
@@ -86,7 +97,7 @@ fn due_actions(cx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
         }
     }
     if clock.is_none() {
-        for cs in cx.all("checkout.session") {
+        for cs in ctx.all("checkout.session") {
             if cs["status"] == "open" {
                 if let Some(t) = cs["expires_at"].as_i64() {
                     out.push((t, Action::ExpireCheckout(cs["id"].as_str().unwrap_or_default().to_string())));
@@ -97,38 +108,38 @@ fn due_actions(cx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
     out
 }
 
-fn perform(cx: &mut Ctx, action: Action) {
+fn perform(ctx: &mut Ctx, action: Action) {
     let r = match &action {
-        Action::FinalizeInvoice(id) => billing::finalize_and_charge(cx, id),
-        Action::RetryInvoice(id) => billing::attempt_payment(cx, id, None, true, false).map(|_| ()),
+        Action::FinalizeInvoice(id) => invoices::finalize_and_charge(ctx, id),
+        Action::RetryInvoice(id) => invoice_payments::attempt_payment(ctx, id, None, true, false).map(|_| ()),
         Action::TrialWillEnd(id) => {
-            if let Some(sub) = cx.get_mut("subscription", id) {
+            if let Some(sub) = ctx.get_mut("subscription", id) {
                 sub["_sb_twe_sent"] = json!(true);
             }
-            let sub = cx.get("subscription", id).cloned().unwrap_or(Value::Null);
-            cx.emit("customer.subscription.trial_will_end", &sub, None);
+            let sub = ctx.get("subscription", id).cloned().unwrap_or(Value::Null);
+            ctx.emit("customer.subscription.trial_will_end", &sub, None);
             Ok(())
         }
-        Action::ExpireIncomplete(id) => billing::cancel(cx, id, "payment_failed").map(|_| ()),
-        Action::Renew(id) => billing::renew(cx, id),
-        Action::ExpireCheckout(id) => crate::api::checkout::expire(cx, id).map(|_| ()),
+        Action::ExpireIncomplete(id) => subscriptions::cancel(ctx, id, "payment_failed").map(|_| ()),
+        Action::Renew(id) => subscriptions::renew(ctx, id),
+        Action::ExpireCheckout(id) => checkout::expire(ctx, id).map(|_| ()),
     };
     if let Err(e) = r {
         tracing::warn!(?action, error = %e.message, "billing engine step failed");
         // Make sure a failing step does not loop forever.
         match action {
             Action::FinalizeInvoice(id) | Action::RetryInvoice(id) => {
-                if let Some(inv) = cx.get_mut("invoice", &id) {
+                if let Some(inv) = ctx.get_mut("invoice", &id) {
                     inv["auto_advance"] = json!(false);
                 }
             }
             Action::Renew(id) | Action::ExpireIncomplete(id) | Action::TrialWillEnd(id) => {
-                if let Some(sub) = cx.get_mut("subscription", &id) {
+                if let Some(sub) = ctx.get_mut("subscription", &id) {
                     sub["status"] = json!("canceled");
                 }
             }
             Action::ExpireCheckout(id) => {
-                if let Some(cs) = cx.get_mut("checkout.session", &id) {
+                if let Some(cs) = ctx.get_mut("checkout.session", &id) {
                     cs["status"] = json!("expired");
                 }
             }
@@ -138,45 +149,44 @@ fn perform(cx: &mut Ctx, action: Action) {
 
 /// Runs everything due up to `until` on one clock, moving that clock step by step so objects
 /// and events carry the time they happened at.
-pub fn run_until(cx: &mut Ctx, clock: Option<&str>, until: i64) {
+pub fn run_until(ctx: &mut Ctx, clock: Option<&str>, until: i64) {
     for _ in 0..100_000 {
-        let mut due = due_actions(cx, clock);
+        let mut due = due_actions(ctx, clock);
         due.retain(|(t, _)| *t <= until);
         let Some((t, action)) = due.into_iter().min() else { break };
-        set_clock(cx, clock, t);
-        perform(cx, action);
+        set_clock(ctx, clock, t);
+        perform(ctx, action);
     }
-    set_clock(cx, clock, until);
+    set_clock(ctx, clock, until);
 }
 
-fn set_clock(cx: &mut Ctx, clock: Option<&str>, t: i64) {
+fn set_clock(ctx: &mut Ctx, clock: Option<&str>, t: i64) {
     match clock {
         Some(id) => {
-            if let Some(c) = cx.get_mut("test_helpers.test_clock", id) {
+            if let Some(c) = ctx.get_mut("test_helpers.test_clock", id) {
                 if c["frozen_time"].as_i64().unwrap_or(0) < t {
                     c["frozen_time"] = json!(t);
                 }
             }
         }
         None => {
-            let now = cx.st.now();
+            let now = ctx.state.now();
             if t > now {
-                cx.st.clock_offset += t - now;
+                ctx.state.clock_offset += t - now;
             }
         }
     }
 }
 
 /// Every account's due work on the sandbox-wide clock.
-pub fn tick_all(st: &mut crate::state::State, base: &str) -> Vec<crate::state::Delivery> {
-    let accounts: Vec<String> = st.accounts.keys().cloned().collect();
-    let until = st.now();
+pub fn tick_all(state: &mut crate::store::State, base: &str) -> Vec<crate::store::Delivery> {
+    let accounts: Vec<String> = state.accounts.keys().cloned().collect();
+    let until = state.now();
     let mut deliveries = Vec::new();
-    for acct in accounts {
-        let mut cx = Ctx::new(st, &acct, base);
-        run_until(&mut cx, None, until);
-        deliveries.extend(cx.flush_events());
+    for account in accounts {
+        let mut ctx = Ctx::new(state, &account, base);
+        run_until(&mut ctx, None, until);
+        deliveries.extend(ctx.flush_events());
     }
-    let _ = PLATFORM;
     deliveries
 }

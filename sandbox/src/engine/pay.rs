@@ -1,24 +1,25 @@
-//! Payment methods, payment intents, charges, refunds and disputes: what happens when money moves.
+//! Payment methods, payment intents and charges: what happens when money moves. Refunds and
+//! disputes are in `refunds`.
 
 use serde_json::{json, Value};
 
 use crate::cards::{self, Behavior};
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
-use crate::state::{diff, Ctx};
-use crate::util::{new_id, random_str, DAY};
+use crate::store::Ctx;
+use crate::util::{new_id, random_str};
 
 /// Resolves a payment method id: test ids (`pm_card_visa`, `tok_visa`) create a fresh card
 /// payment method each time, as on Stripe.
-pub fn resolve_pm(cx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
+pub fn resolve_pm(ctx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
     if let Some(card) = cards::by_test_id(id) {
-        let now = cx.now();
+        let now = ctx.now();
         let mut pm = objects::card_pm(&card, 12, 2034, now);
         pm["_sb_test_id"] = json!(id);
-        cx.put("payment_method", pm.clone());
+        ctx.put("payment_method", pm.clone());
         return Ok(pm);
     }
-    cx.find("payment_method", id, param)
+    ctx.find("payment_method", id, param)
 }
 
 /// A payment method id given where one attached to `customer` is required
@@ -26,15 +27,15 @@ pub fn resolve_pm(cx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
 /// `default_payment_method`). A test id (`pm_card_visa`) stands for the customer's card made
 /// from it, the latest one attached (as when the same request attaches `payment_method=pm_card_visa`).
 /// `None` when the customer has no such payment method.
-pub fn customer_pm_id(cx: &Ctx, id: &str, customer: &str) -> Option<String> {
+pub fn customer_pm_id(ctx: &Ctx, id: &str, customer: &str) -> Option<String> {
     if cards::by_test_id(id).is_some() {
-        return cx
+        return ctx
             .all("payment_method")
             .into_iter()
             .find(|pm| pm["customer"] == customer && pm["_sb_test_id"] == id)
             .and_then(|pm| pm["id"].as_str().map(str::to_string));
     }
-    cx.get("payment_method", id).filter(|pm| pm["customer"] == customer).map(|_| id.to_string())
+    ctx.get("payment_method", id).filter(|pm| pm["customer"] == customer).map(|_| id.to_string())
 }
 
 /// The error for a payment method `id` the customer does not have (subscriptions, invoices).
@@ -47,9 +48,9 @@ pub fn behavior(pm: &Value) -> Behavior {
 }
 
 /// Attaches a payment method to a customer (declining cards fail here, as on Stripe).
-pub fn attach(cx: &mut Ctx, pm_id: &str, customer: &str) -> ApiResult<Value> {
-    let mut pm = resolve_pm(cx, pm_id, "payment_method")?;
-    cx.find("customer", customer, "customer")?;
+pub fn attach(ctx: &mut Ctx, pm_id: &str, customer: &str) -> ApiResult<Value> {
+    let mut pm = resolve_pm(ctx, pm_id, "payment_method")?;
+    ctx.find("customer", customer, "customer")?;
     if let Some(existing) = pm["customer"].as_str() {
         if existing == customer {
             return Ok(pm);
@@ -61,8 +62,8 @@ pub fn attach(cx: &mut Ctx, pm_id: &str, customer: &str) -> ApiResult<Value> {
         return Err(decline(code));
     }
     pm["customer"] = json!(customer);
-    cx.put("payment_method", pm.clone());
-    cx.emit("payment_method.attached", &pm, None);
+    ctx.put("payment_method", pm.clone());
+    ctx.emit("payment_method.attached", &pm, None);
     Ok(pm)
 }
 
@@ -85,13 +86,13 @@ pub struct NewPayment<'a> {
 }
 
 /// Creates a payment intent and emits `payment_intent.created`.
-pub fn create_intent(cx: &mut Ctx, p: NewPayment) -> Value {
-    let now = cx.now_for_customer(p.customer);
+pub fn create_intent(ctx: &mut Ctx, payment: NewPayment) -> Value {
+    let now = ctx.now_for_customer(payment.customer);
     let id = new_id("pi");
     let pi = json!({
         "id": id,
         "object": "payment_intent",
-        "amount": p.amount,
+        "amount": payment.amount,
         "amount_capturable": 0,
         "amount_details": {"tip": {}},
         "amount_received": 0,
@@ -104,38 +105,38 @@ pub fn create_intent(cx: &mut Ctx, p: NewPayment) -> Value {
         "client_secret": format!("{id}_secret_{}", random_str(25)),
         "confirmation_method": "automatic",
         "created": now,
-        "currency": p.currency,
-        "customer": p.customer,
-        "description": p.description,
+        "currency": payment.currency,
+        "customer": payment.customer,
+        "description": payment.description,
         "last_payment_error": null,
         "latest_charge": null,
         "livemode": false,
-        "metadata": p.metadata,
+        "metadata": payment.metadata,
         "next_action": null,
         "on_behalf_of": null,
-        "payment_method": p.payment_method,
+        "payment_method": payment.payment_method,
         "payment_method_configuration_details": null,
         "payment_method_options": {"card": {"installments": null, "mandate_options": null, "network": null, "request_three_d_secure": "automatic"}},
         "payment_method_types": ["card"],
         "processing": null,
         "receipt_email": null,
         "review": null,
-        "setup_future_usage": p.setup_future_usage,
+        "setup_future_usage": payment.setup_future_usage,
         "shipping": null,
         "source": null,
         "statement_descriptor": null,
         "statement_descriptor_suffix": null,
-        "status": if p.payment_method.is_some() { "requires_confirmation" } else { "requires_payment_method" },
+        "status": if payment.payment_method.is_some() { "requires_confirmation" } else { "requires_payment_method" },
         "transfer_data": null,
         "transfer_group": null,
     });
-    cx.put("payment_intent", pi.clone());
-    cx.emit("payment_intent.created", &pi, None);
+    ctx.put("payment_intent", pi.clone());
+    ctx.emit("payment_intent.created", &pi, None);
     pi
 }
 
 /// A charge of `pi` with `pm`; `failure` is (failure code, decline code, message).
-fn new_charge(cx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str, &str, &str)>) -> Value {
+fn new_charge(ctx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str, &str, &str)>) -> Value {
     let id = new_id("ch");
     let ok = failure.is_none();
     json!({
@@ -174,7 +175,7 @@ fn new_charge(cx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str,
         "payment_method_details": objects::charge_pm_details(pm),
         "receipt_email": null,
         "receipt_number": null,
-        "receipt_url": format!("{}/receipts/{}", cx.base_url, id),
+        "receipt_url": format!("{}/receipts/{}", ctx.base_url, id),
         "refunded": false,
         "refunds": objects::empty_list(&format!("/v1/charges/{id}/refunds")),
         "review": null,
@@ -192,13 +193,13 @@ fn new_charge(cx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str,
 /// Confirms a payment intent with its (or the given) payment method. `authenticated` is true
 /// when the customer completed 3-D Secure on a hosted page.
 pub fn confirm(
-    cx: &mut Ctx,
+    ctx: &mut Ctx,
     pi_id: &str,
     pm_id: Option<&str>,
     off_session: bool,
     authenticated: bool,
 ) -> ApiResult<(Value, Outcome)> {
-    let mut pi = cx.find("payment_intent", pi_id, "intent")?;
+    let mut pi = ctx.find("payment_intent", pi_id, "intent")?;
     if pi["status"] == "succeeded" || pi["status"] == "canceled" {
         return Err(ApiError::invalid(format!(
             "You cannot confirm this PaymentIntent because it has a status of {}.",
@@ -211,11 +212,11 @@ pub fn confirm(
         return Err(ApiError::invalid("You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent, you must provide a payment method.")
             .with_code("payment_intent_unexpected_state"));
     };
-    let pm = resolve_pm(cx, &pm_id, "payment_method")?;
-    let now = cx.now_for_customer(pi["customer"].as_str());
+    let pm = resolve_pm(ctx, &pm_id, "payment_method")?;
+    let now = ctx.now_for_customer(pi["customer"].as_str());
     pi["payment_method"] = pm["id"].clone();
-    let beh = behavior(&pm);
-    let outcome = match beh {
+    let behaviour = behavior(&pm);
+    let outcome = match behaviour {
         Behavior::Succeed | Behavior::Dispute(_) => Outcome::Succeeded,
         Behavior::Decline(code) => Outcome::Failed(decline(code)),
         Behavior::AttachThenFail => Outcome::Failed(decline("generic_decline")),
@@ -235,30 +236,30 @@ pub fn confirm(
         }
     };
     if authenticated {
-        if let Some(pmv) = cx.get_mut("payment_method", pm["id"].as_str().unwrap_or_default()) {
+        if let Some(pmv) = ctx.get_mut("payment_method", pm["id"].as_str().unwrap_or_default()) {
             pmv["_sb_authenticated"] = json!(true);
         }
     }
     match &outcome {
         Outcome::Succeeded => {
-            let ch = new_charge(cx, &pi, &pm, now, None);
+            let ch = new_charge(ctx, &pi, &pm, now, None);
             pi["status"] = json!("succeeded");
             pi["amount_received"] = pi["amount"].clone();
             pi["latest_charge"] = ch["id"].clone();
             pi["last_payment_error"] = Value::Null;
             pi["next_action"] = Value::Null;
-            cx.put("charge", ch.clone());
-            cx.put("payment_intent", pi.clone());
-            cx.emit("charge.succeeded", &ch, None);
-            cx.emit("payment_intent.succeeded", &pi, None);
-            if let Behavior::Dispute(reason) = beh {
-                create_dispute(cx, ch["id"].as_str().unwrap_or_default(), reason)?;
+            ctx.put("charge", ch.clone());
+            ctx.put("payment_intent", pi.clone());
+            ctx.emit("charge.succeeded", &ch, None);
+            ctx.emit("payment_intent.succeeded", &pi, None);
+            if let Behavior::Dispute(reason) = behaviour {
+                super::refunds::create_dispute(ctx, ch["id"].as_str().unwrap_or_default(), reason)?;
             }
         }
         Outcome::Failed(err) => {
             let code = err.decline_code.clone().unwrap_or_else(|| "generic_decline".into());
             let ch = new_charge(
-                cx,
+                ctx,
                 &pi,
                 &pm,
                 now,
@@ -273,18 +274,18 @@ pub fn confirm(
                 "decline_code": code,
                 "doc_url": format!("https://stripe.com/docs/error-codes/{}", err.code.as_deref().unwrap_or("card_declined").replace('_', "-")),
                 "message": err.message,
-                "payment_method": crate::state::public(&pm),
+                "payment_method": crate::store::public(&pm),
             });
-            cx.put("charge", ch.clone());
-            cx.put("payment_intent", pi.clone());
-            cx.emit("charge.failed", &ch, None);
-            cx.emit("payment_intent.payment_failed", &pi, None);
+            ctx.put("charge", ch.clone());
+            ctx.put("payment_intent", pi.clone());
+            ctx.emit("charge.failed", &ch, None);
+            ctx.emit("payment_intent.payment_failed", &pi, None);
         }
         Outcome::RequiresAction => {
             pi["status"] = json!("requires_action");
             pi["next_action"] = json!({
                 "type": "redirect_to_url",
-                "redirect_to_url": {"return_url": null, "url": format!("{}/3ds/{}", cx.base_url, pi["id"].as_str().unwrap_or_default())},
+                "redirect_to_url": {"return_url": null, "url": format!("{}/3ds/{}", ctx.base_url, pi["id"].as_str().unwrap_or_default())},
             });
             if off_session {
                 pi["last_payment_error"] = json!({
@@ -293,11 +294,11 @@ pub fn confirm(
                     "decline_code": "authentication_required",
                     "doc_url": "https://stripe.com/docs/error-codes/authentication-required",
                     "message": cards::decline_message("authentication_required"),
-                    "payment_method": crate::state::public(&pm),
+                    "payment_method": crate::store::public(&pm),
                 });
             }
-            cx.put("payment_intent", pi.clone());
-            cx.emit("payment_intent.requires_action", &pi, None);
+            ctx.put("payment_intent", pi.clone());
+            ctx.emit("payment_intent.requires_action", &pi, None);
         }
     }
     Ok((pi, outcome))
@@ -305,137 +306,4 @@ pub fn confirm(
 
 pub fn decline(code: &str) -> ApiError {
     ApiError::card(cards::error_code(code), Some(code), cards::decline_message(code))
-}
-
-/// A dispute on a charge (what the dispute test cards cause).
-pub fn create_dispute(cx: &mut Ctx, charge_id: &str, reason: &str) -> ApiResult<Value> {
-    let mut ch = cx.find("charge", charge_id, "charge")?;
-    let now = cx.now_for_customer(ch["customer"].as_str());
-    let inquiry = reason == "general";
-    let dp = json!({
-        "id": new_id("du"),
-        "object": "dispute",
-        "amount": ch["amount"],
-        "balance_transactions": [],
-        "charge": charge_id,
-        "created": now,
-        "currency": ch["currency"],
-        "enhanced_eligibility_types": [],
-        "evidence": evidence_blank(),
-        "evidence_details": {"due_by": now + 7 * DAY, "enhanced_eligibility": {}, "has_evidence": false, "past_due": false, "submission_count": 0},
-        "is_charge_refundable": inquiry,
-        "livemode": false,
-        "metadata": {},
-        "payment_intent": ch["payment_intent"],
-        "payment_method_details": {"card": {"brand": ch["payment_method_details"]["card"]["brand"], "case_type": if inquiry { "inquiry" } else { "chargeback" }, "network": ch["payment_method_details"]["card"]["brand"], "network_reason_code": "10.4"}, "type": "card"},
-        "reason": reason,
-        "status": if inquiry { "warning_needs_response" } else { "needs_response" },
-    });
-    cx.put("dispute", dp.clone());
-    ch["disputed"] = json!(true);
-    cx.put("charge", ch);
-    cx.emit("charge.dispute.created", &dp, None);
-    Ok(dp)
-}
-
-pub fn evidence_blank() -> Value {
-    let keys = [
-        "access_activity_log",
-        "billing_address",
-        "cancellation_policy",
-        "cancellation_policy_disclosure",
-        "cancellation_rebuttal",
-        "customer_communication",
-        "customer_email_address",
-        "customer_name",
-        "customer_purchase_ip",
-        "customer_signature",
-        "duplicate_charge_documentation",
-        "duplicate_charge_explanation",
-        "duplicate_charge_id",
-        "product_description",
-        "receipt",
-        "refund_policy",
-        "refund_policy_disclosure",
-        "refund_refusal_explanation",
-        "service_date",
-        "service_documentation",
-        "shipping_address",
-        "shipping_carrier",
-        "shipping_date",
-        "shipping_documentation",
-        "shipping_tracking_number",
-        "uncategorized_file",
-        "uncategorized_text",
-    ];
-    let mut m = serde_json::Map::new();
-    for k in keys {
-        m.insert(k.to_string(), Value::Null);
-    }
-    m.insert("enhanced_evidence".into(), json!({}));
-    Value::Object(m)
-}
-
-/// Refunds (part of) a charge; emits `charge.refunded` and `refund.created`.
-pub fn refund(
-    cx: &mut Ctx,
-    charge_id: &str,
-    amount: Option<i64>,
-    reason: Option<&str>,
-    metadata: Value,
-) -> ApiResult<Value> {
-    let mut ch = cx.find("charge", charge_id, "charge")?;
-    if ch["status"] != "succeeded" {
-        return Err(ApiError::invalid(format!("Charge {charge_id} has failed; it cannot be refunded."))
-            .with_code("charge_not_refundable"));
-    }
-    if ch["refunded"] == true {
-        return Err(ApiError::invalid(format!("Charge {charge_id} has already been refunded."))
-            .with_code("charge_already_refunded"));
-    }
-    let total = ch["amount"].as_i64().unwrap_or(0);
-    let already = ch["amount_refunded"].as_i64().unwrap_or(0);
-    let amount = amount.unwrap_or(total - already);
-    let cur = ch["currency"].as_str().unwrap_or("usd").to_string();
-    if amount <= 0 || already + amount > total {
-        return Err(ApiError::invalid_value(
-            "amount",
-            format!(
-                "Refund amount ({}) is greater than unrefunded amount on charge ({}).",
-                crate::util::money(amount, &cur),
-                crate::util::money(total - already, &cur)
-            ),
-        )
-        .with_code("amount_too_large"));
-    }
-    let now = cx.now_for_customer(ch["customer"].as_str());
-    let before = ch.clone();
-    let re = json!({
-        "id": new_id("re"),
-        "object": "refund",
-        "amount": amount,
-        "balance_transaction": new_id("txn"),
-        "charge": charge_id,
-        "created": now,
-        "currency": ch["currency"],
-        "destination_details": {"card": {"reference_status": "pending", "reference_type": "acquirer_reference_number", "type": "refund"}, "type": "card"},
-        "metadata": metadata,
-        "payment_intent": ch["payment_intent"],
-        "reason": reason,
-        "receipt_number": null,
-        "source_transfer_reversal": null,
-        "status": "succeeded",
-        "transfer_reversal": null,
-    });
-    cx.put("refund", re.clone());
-    ch["amount_refunded"] = json!(already + amount);
-    ch["refunded"] = json!(already + amount == total);
-    let mut refunds: Vec<Value> = ch["refunds"]["data"].as_array().cloned().unwrap_or_default();
-    refunds.insert(0, re.clone());
-    ch["refunds"]["total_count"] = json!(refunds.len());
-    ch["refunds"]["data"] = Value::Array(refunds);
-    cx.put("charge", ch.clone());
-    cx.emit("charge.refunded", &ch, Some(diff(&before, &ch)));
-    cx.emit("refund.created", &re, None);
-    Ok(re)
 }

@@ -1,17 +1,50 @@
-//! Subscription schedules: enough for "change the plan at the end of the period".
+//! Subscription schedules: enough for "change the plan at the end of the period". Phases are
+//! applied at period boundaries by `renew`.
 
 use serde_json::{json, Value};
 
-use super::billing::subscription_item;
+use super::subscriptions::subscription_item;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{diff, new_metadata, p_i64, p_list, p_nonempty, p_str, Ctx};
+use crate::store::{diff, merge_metadata, new_metadata, Ctx};
 use crate::util::{day_of_month, new_id, period_end};
+
+/// One item of a requested phase.
+#[derive(Clone, Debug, Default)]
+pub struct PhaseItemSpec {
+    pub price: Option<String>,
+    pub quantity: Option<i64>,
+}
+
+/// A phase's `start_date`: `now`, or a time.
+#[derive(Clone, Debug)]
+pub enum PhaseStart {
+    Now,
+    At(Option<i64>),
+}
+
+/// A requested phase; without `start_date` it starts when the previous one ends, without
+/// `end_date` it lasts `iterations` periods (1).
+#[derive(Clone, Debug, Default)]
+pub struct PhaseSpec {
+    pub items: Vec<PhaseItemSpec>,
+    pub start_date: Option<PhaseStart>,
+    pub end_date: Option<i64>,
+    pub iterations: Option<i64>,
+}
+
+/// A requested change to a schedule. `metadata` holds the request's parameters.
+#[derive(Clone, Debug, Default)]
+pub struct ScheduleUpdate {
+    pub end_behavior: Option<String>,
+    pub metadata: Option<Value>,
+    pub phases: Vec<PhaseSpec>,
+}
 
 fn phase_item(price: &Value, quantity: i64) -> Value {
     json!({"billing_thresholds": null, "discounts": [], "metadata": {}, "plan": price["id"], "price": price["id"], "quantity": quantity, "tax_rates": []})
 }
 
-fn phase(currency: &str, items: Vec<Value>, start: i64, end: i64) -> Value {
+fn new_phase(currency: &str, items: Vec<Value>, start: i64, end: i64) -> Value {
     json!({
         "add_invoice_items": [],
         "application_fee_percent": null,
@@ -73,10 +106,11 @@ fn base(id: &str, customer: &Value, now: i64, test_clock: &Value) -> Value {
 }
 
 /// `POST /v1/subscription_schedules` (from_subscription, or customer + phases).
-pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
+/// `metadata` holds the request's parameters.
+pub fn create(ctx: &mut Ctx, from_subscription: Option<&str>, metadata: &Value) -> ApiResult<Value> {
     let id = new_id("sub_sched");
-    if let Some(sub_id) = p_nonempty(p, "from_subscription") {
-        let sub = cx.find("subscription", sub_id, "from_subscription")?;
+    if let Some(sub_id) = from_subscription {
+        let sub = ctx.find("subscription", sub_id, "from_subscription")?;
         if sub["schedule"].is_string() {
             return Err(ApiError::invalid_value(
                 "from_subscription",
@@ -86,7 +120,7 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
                 ),
             ));
         }
-        let now = cx.now_for(&sub);
+        let now = ctx.now_for(&sub);
         let items: Vec<Value> = sub["items"]["data"]
             .as_array()
             .cloned()
@@ -96,78 +130,82 @@ pub fn create(cx: &mut Ctx, p: &Value) -> ApiResult<Value> {
             .collect();
         let start = sub["items"]["data"][0]["current_period_start"].as_i64().unwrap_or(now);
         let end = sub["items"]["data"][0]["current_period_end"].as_i64().unwrap_or(now);
-        let mut s = base(&id, &sub["customer"], now, &sub["test_clock"]);
-        s["phases"] = json!([phase(sub["currency"].as_str().unwrap_or("usd"), items, start, end)]);
-        s["current_phase"] = json!({"end_date": end, "start_date": start});
-        s["status"] = json!("active");
-        s["subscription"] = json!(sub_id);
-        s["metadata"] = new_metadata(p)?;
+        let mut schedule = base(&id, &sub["customer"], now, &sub["test_clock"]);
+        schedule["phases"] = json!([new_phase(sub["currency"].as_str().unwrap_or("usd"), items, start, end)]);
+        schedule["current_phase"] = json!({"end_date": end, "start_date": start});
+        schedule["status"] = json!("active");
+        schedule["subscription"] = json!(sub_id);
+        schedule["metadata"] = new_metadata(metadata)?;
         let mut new_sub = sub.clone();
         new_sub["schedule"] = json!(id);
-        cx.put("subscription", new_sub.clone());
-        cx.put("subscription_schedule", s.clone());
-        cx.emit("subscription_schedule.created", &s, None);
-        cx.emit("customer.subscription.updated", &new_sub, Some(diff(&sub, &new_sub)));
-        return Ok(s);
+        ctx.put("subscription", new_sub.clone());
+        ctx.put("subscription_schedule", schedule.clone());
+        ctx.emit("subscription_schedule.created", &schedule, None);
+        ctx.emit("customer.subscription.updated", &new_sub, Some(diff(&sub, &new_sub)));
+        return Ok(schedule);
     }
     Err(ApiError::invalid("Creating a schedule without `from_subscription` is not supported by the sandbox yet; create the subscription first and pass `from_subscription`."))
 }
 
 /// `POST /v1/subscription_schedules/{id}`: replace phases, end_behavior, metadata.
-pub fn update(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
-    let old = cx.find("subscription_schedule", id, "schedule")?;
+pub fn update(ctx: &mut Ctx, id: &str, change: ScheduleUpdate) -> ApiResult<Value> {
+    let old = ctx.find("subscription_schedule", id, "schedule")?;
     if old["status"] != "active" && old["status"] != "not_started" {
         return Err(ApiError::invalid(format!(
             "You cannot update a subscription schedule that is currently in the `{}` status.",
             old["status"].as_str().unwrap_or_default()
         )));
     }
-    let mut s = old.clone();
-    if let Some(e) = p_nonempty(p, "end_behavior") {
-        if !matches!(e, "release" | "cancel") {
+    let mut schedule = old.clone();
+    if let Some(end_behavior) = change.end_behavior.as_deref() {
+        if !matches!(end_behavior, "release" | "cancel") {
             return Err(ApiError::invalid_value(
                 "end_behavior",
                 "Invalid end_behavior: must be one of release or cancel",
             ));
         }
-        s["end_behavior"] = json!(e);
+        schedule["end_behavior"] = json!(end_behavior);
     }
-    if p.get("metadata").is_some() {
-        s["metadata"] = crate::state::merge_metadata(&old["metadata"], p)?;
+    if let Some(params) = &change.metadata {
+        schedule["metadata"] = merge_metadata(&old["metadata"], params)?;
     }
-    let phases_in = p_list(p, "phases");
-    if !phases_in.is_empty() {
-        let sub = s["subscription"].as_str().and_then(|sid| cx.get("subscription", sid)).cloned().unwrap_or(json!({}));
-        let now = cx.now_for(&sub);
+    if !change.phases.is_empty() {
+        let sub = schedule["subscription"]
+            .as_str()
+            .and_then(|sid| ctx.get("subscription", sid))
+            .cloned()
+            .unwrap_or(json!({}));
+        let now = ctx.now_for(&sub);
         let currency = sub["currency"].as_str().unwrap_or("usd").to_string();
         let mut prev_end: Option<i64> = old["phases"][0]["start_date"].as_i64();
         let mut phases = Vec::new();
-        for (i, ph) in phases_in.iter().enumerate() {
+        for (i, requested) in change.phases.iter().enumerate() {
             let mut items = Vec::new();
-            for (j, it) in p_list(ph, "items").iter().enumerate() {
-                let pid = p_str(it, "price")
-                    .or_else(|| p_str(it, "plan"))
+            for (j, item) in requested.items.iter().enumerate() {
+                let price_id = item
+                    .price
+                    .as_deref()
                     .ok_or_else(|| ApiError::missing(&format!("phases[{i}][items][{j}][price]")))?;
-                let price = cx.find("price", pid, &format!("phases[{i}][items][{j}][price]"))?;
-                items.push(phase_item(&price, p_i64(it, "quantity")?.unwrap_or(1)));
+                let price = ctx.find("price", price_id, &format!("phases[{i}][items][{j}][price]"))?;
+                items.push(phase_item(&price, item.quantity.unwrap_or(1)));
             }
-            let start = match p_str(ph, "start_date") {
-                Some("now") => now,
-                Some(_) => p_i64(ph, "start_date")?.unwrap_or(now),
+            let start = match requested.start_date {
+                Some(PhaseStart::Now) => now,
+                Some(PhaseStart::At(at)) => at.unwrap_or(now),
                 None => prev_end.unwrap_or(now),
             };
             let first_price = items
                 .first()
                 .and_then(|it| it["price"].as_str())
-                .and_then(|pid| cx.get("price", pid))
+                .and_then(|pid| ctx.get("price", pid))
                 .cloned()
                 .unwrap_or(json!({}));
             let interval = first_price["recurring"]["interval"].as_str().unwrap_or("month").to_string();
             let count = first_price["recurring"]["interval_count"].as_i64().unwrap_or(1);
-            let end = match p_i64(ph, "end_date")? {
-                Some(e) => e,
+            let end = match requested.end_date {
+                Some(end) => end,
                 None => {
-                    let iterations = p_i64(ph, "iterations")?.unwrap_or(1).max(1);
+                    let iterations = requested.iterations.unwrap_or(1).max(1);
                     let mut e = start;
                     for _ in 0..iterations {
                         e = period_end(e, &interval, count, day_of_month(start));
@@ -175,98 +213,99 @@ pub fn update(cx: &mut Ctx, id: &str, p: &Value) -> ApiResult<Value> {
                     e
                 }
             };
-            phases.push(phase(&currency, items, start, end));
+            phases.push(new_phase(&currency, items, start, end));
             prev_end = Some(end);
         }
-        s["phases"] = Value::Array(phases);
-        if let Some(ph0) = s["phases"].get(0) {
-            s["current_phase"] = json!({"start_date": ph0["start_date"], "end_date": ph0["end_date"]});
+        schedule["phases"] = Value::Array(phases);
+        if let Some(ph0) = schedule["phases"].get(0) {
+            schedule["current_phase"] = json!({"start_date": ph0["start_date"], "end_date": ph0["end_date"]});
         }
     }
-    cx.put("subscription_schedule", s.clone());
-    cx.emit("subscription_schedule.updated", &s, Some(diff(&old, &s)));
-    Ok(s)
+    ctx.put("subscription_schedule", schedule.clone());
+    ctx.emit("subscription_schedule.updated", &schedule, Some(diff(&old, &schedule)));
+    Ok(schedule)
 }
 
 /// Releases a schedule: the subscription continues on its own.
-pub fn release(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let old = cx.find("subscription_schedule", id, "schedule")?;
+pub fn release(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let old = ctx.find("subscription_schedule", id, "schedule")?;
     let sub_id = old["subscription"].as_str().unwrap_or_default().to_string();
-    let sub = cx.get("subscription", &sub_id).cloned();
-    let now = sub.as_ref().map(|s| cx.now_for(s)).unwrap_or_else(|| cx.now());
-    let mut s = old.clone();
-    s["status"] = json!("released");
-    s["released_at"] = json!(now);
-    s["released_subscription"] = json!(sub_id);
-    s["subscription"] = Value::Null;
-    s["current_phase"] = Value::Null;
-    cx.put("subscription_schedule", s.clone());
+    let sub = ctx.get("subscription", &sub_id).cloned();
+    let now = sub.as_ref().map(|subscription| ctx.now_for(subscription)).unwrap_or_else(|| ctx.now());
+    let mut schedule = old.clone();
+    schedule["status"] = json!("released");
+    schedule["released_at"] = json!(now);
+    schedule["released_subscription"] = json!(sub_id);
+    schedule["subscription"] = Value::Null;
+    schedule["current_phase"] = Value::Null;
+    ctx.put("subscription_schedule", schedule.clone());
     if let Some(sub) = sub {
-        let mut ns = sub.clone();
-        ns["schedule"] = Value::Null;
-        cx.put("subscription", ns.clone());
-        cx.emit("customer.subscription.updated", &ns, Some(diff(&sub, &ns)));
+        let mut new_subscription = sub.clone();
+        new_subscription["schedule"] = Value::Null;
+        ctx.put("subscription", new_subscription.clone());
+        ctx.emit("customer.subscription.updated", &new_subscription, Some(diff(&sub, &new_subscription)));
     }
-    cx.emit("subscription_schedule.released", &s, None);
-    Ok(s)
+    ctx.emit("subscription_schedule.released", &schedule, None);
+    Ok(schedule)
 }
 
-pub fn cancel(cx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let old = cx.find("subscription_schedule", id, "schedule")?;
+pub fn cancel(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let old = ctx.find("subscription_schedule", id, "schedule")?;
     let sub_id = old["subscription"].as_str().unwrap_or_default().to_string();
-    if cx.get("subscription", &sub_id).is_some_and(|s| s["status"] != "canceled") {
-        super::billing::cancel(cx, &sub_id, "cancellation_requested")?;
+    if ctx.get("subscription", &sub_id).is_some_and(|subscription| subscription["status"] != "canceled") {
+        super::subscriptions::cancel(ctx, &sub_id, "cancellation_requested")?;
     }
-    let now = cx.now();
-    let mut s = old.clone();
-    s["status"] = json!("canceled");
-    s["canceled_at"] = json!(now);
-    s["current_phase"] = Value::Null;
-    cx.put("subscription_schedule", s.clone());
-    cx.emit("subscription_schedule.canceled", &s, None);
-    Ok(s)
+    let now = ctx.now();
+    let mut schedule = old.clone();
+    schedule["status"] = json!("canceled");
+    schedule["canceled_at"] = json!(now);
+    schedule["current_phase"] = Value::Null;
+    ctx.put("subscription_schedule", schedule.clone());
+    ctx.emit("subscription_schedule.canceled", &schedule, None);
+    Ok(schedule)
 }
 
 /// At a period boundary `t`: switch to the phase starting then, or end the schedule.
-pub fn apply_phase_at(cx: &mut Ctx, id: &str, t: i64) -> ApiResult<()> {
-    let s = cx.find("subscription_schedule", id, "schedule")?;
-    if s["status"] != "active" {
+pub fn apply_phase_at(ctx: &mut Ctx, id: &str, t: i64) -> ApiResult<()> {
+    let schedule = ctx.find("subscription_schedule", id, "schedule")?;
+    if schedule["status"] != "active" {
         return Ok(());
     }
-    let phases = s["phases"].as_array().cloned().unwrap_or_default();
+    let phases = schedule["phases"].as_array().cloned().unwrap_or_default();
     let Some(last) = phases.last() else { return Ok(()) };
-    let sub_id = s["subscription"].as_str().unwrap_or_default().to_string();
+    let sub_id = schedule["subscription"].as_str().unwrap_or_default().to_string();
     if t >= last["end_date"].as_i64().unwrap_or(i64::MAX) {
-        if s["end_behavior"] == "cancel" {
-            if let Some(sub) = cx.get_mut("subscription", &sub_id) {
+        if schedule["end_behavior"] == "cancel" {
+            if let Some(sub) = ctx.get_mut("subscription", &sub_id) {
                 sub["cancel_at_period_end"] = json!(true);
             }
-            let mut done = s.clone();
+            let mut done = schedule.clone();
             done["status"] = json!("completed");
             done["completed_at"] = json!(t);
-            cx.put("subscription_schedule", done.clone());
-            cx.emit("subscription_schedule.completed", &done, None);
+            ctx.put("subscription_schedule", done.clone());
+            ctx.emit("subscription_schedule.completed", &done, None);
         } else {
-            // Apply the last phase's items if they are not in place, then release.
-            switch_items(cx, &sub_id, last, t)?;
-            release(cx, id)?;
+            // Apply the last phase'schedule items if they are not in place, then release.
+            switch_items(ctx, &sub_id, last, t)?;
+            release(ctx, id)?;
         }
         return Ok(());
     }
-    if let Some(ph) = phases.iter().find(|ph| {
-        ph["start_date"].as_i64().is_some_and(|st| st <= t) && ph["end_date"].as_i64().is_some_and(|e| t < e)
+    if let Some(phase) = phases.iter().find(|phase| {
+        phase["start_date"].as_i64().is_some_and(|start| start <= t)
+            && phase["end_date"].as_i64().is_some_and(|end| t < end)
     }) {
-        switch_items(cx, &sub_id, ph, t)?;
-        let mut ns = s.clone();
-        ns["current_phase"] = json!({"start_date": ph["start_date"], "end_date": ph["end_date"]});
-        cx.put("subscription_schedule", ns);
+        switch_items(ctx, &sub_id, phase, t)?;
+        let mut new_schedule = schedule.clone();
+        new_schedule["current_phase"] = json!({"start_date": phase["start_date"], "end_date": phase["end_date"]});
+        ctx.put("subscription_schedule", new_schedule);
     }
     Ok(())
 }
 
-fn switch_items(cx: &mut Ctx, sub_id: &str, ph: &Value, t: i64) -> ApiResult<()> {
-    let sub = cx.find("subscription", sub_id, "subscription")?;
-    let wanted: Vec<(String, i64)> = ph["items"]
+fn switch_items(ctx: &mut Ctx, sub_id: &str, phase: &Value, t: i64) -> ApiResult<()> {
+    let sub = ctx.find("subscription", sub_id, "subscription")?;
+    let wanted: Vec<(String, i64)> = phase["items"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -289,9 +328,8 @@ fn switch_items(cx: &mut Ctx, sub_id: &str, ph: &Value, t: i64) -> ApiResult<()>
     );
     let mut items = Vec::new();
     for (pid, q) in wanted {
-        let price = cx.find("price", &pid, "price")?;
+        let price = ctx.find("price", &pid, "price")?;
         let mut si = subscription_item(
-            cx,
             sub_id,
             &price,
             q,
@@ -307,8 +345,8 @@ fn switch_items(cx: &mut Ctx, sub_id: &str, ph: &Value, t: i64) -> ApiResult<()>
         }
         items.push(si);
     }
-    let mut ns = sub.clone();
-    ns["items"]["data"] = Value::Array(items);
-    cx.put("subscription", ns);
+    let mut new_subscription = sub.clone();
+    new_subscription["items"]["data"] = Value::Array(items);
+    ctx.put("subscription", new_subscription);
     Ok(())
 }

@@ -1,0 +1,294 @@
+//! `/v1/subscriptions` and `/v1/subscription_items`: parameters read here,
+//! changes made by `engine::subscriptions`.
+
+use serde_json::{json, Value};
+
+use super::customers::search_kind;
+use crate::engine::discounts::DiscountSpec;
+use crate::engine::proration::check_proration_behavior;
+use crate::engine::subscriptions::{self, change_item, ItemSpec, NewSubscription, SubscriptionUpdate};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{
+    created_matches, new_metadata, paginate, param_bool, param_i64, param_list, param_nonempty, param_str, public, Ctx,
+};
+use crate::util::new_id;
+
+pub(super) fn item_specs(params: &Value) -> ApiResult<Vec<ItemSpec>> {
+    let mut out = Vec::new();
+    for it in param_list(params, "items") {
+        out.push(ItemSpec {
+            id: param_nonempty(&it, "id").map(str::to_string),
+            price: param_nonempty(&it, "price").or_else(|| param_nonempty(&it, "plan")).map(str::to_string),
+            quantity: param_i64(&it, "quantity")?,
+            deleted: param_bool(&it, "deleted")?.unwrap_or(false),
+            metadata: it.get("metadata").cloned(),
+        });
+    }
+    Ok(out)
+}
+
+/// `discounts[i][coupon|promotion_code]`, or the legacy `coupon` / `promotion_code`.
+pub fn discount_specs(params: &Value) -> Vec<DiscountSpec> {
+    let mut out: Vec<_> = param_list(params, "discounts")
+        .iter()
+        .map(|d| DiscountSpec {
+            coupon: param_nonempty(d, "coupon").map(str::to_string),
+            promotion_code: param_nonempty(d, "promotion_code").map(str::to_string),
+        })
+        .filter(|d| d.coupon.is_some() || d.promotion_code.is_some())
+        .collect();
+    if let Some(c) = param_nonempty(params, "coupon") {
+        out.push(DiscountSpec { coupon: Some(c.to_string()), promotion_code: None });
+    }
+    if let Some(pc) = param_nonempty(params, "promotion_code") {
+        out.push(DiscountSpec { coupon: None, promotion_code: Some(pc.to_string()) });
+    }
+    out
+}
+
+fn trial_end_param(params: &Value, now: i64) -> ApiResult<Option<i64>> {
+    match param_str(params, "trial_end") {
+        Some("now") => Ok(Some(now)),
+        Some(_) => param_i64(params, "trial_end"),
+        None => Ok(None),
+    }
+}
+
+pub fn create_subscription(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let customer = param_nonempty(params, "customer").ok_or_else(|| ApiError::missing("customer"))?.to_string();
+    let now = ctx.now_for_customer(Some(&customer));
+    let mut trial_days = param_i64(params, "trial_period_days")?;
+    if param_bool(params, "trial_from_plan")? == Some(true) && trial_days.is_none() {
+        let specs = item_specs(params)?;
+        if let Some(pid) = specs.first().and_then(|s| s.price.clone()) {
+            trial_days = ctx.get("price", &pid).and_then(|pr| pr["recurring"]["trial_period_days"].as_i64());
+        }
+    }
+    let sub = subscriptions::create_subscription(
+        ctx,
+        NewSubscription {
+            customer,
+            items: item_specs(params)?,
+            trial_end: trial_end_param(params, now)?,
+            trial_period_days: trial_days,
+            default_payment_method: param_nonempty(params, "default_payment_method").map(str::to_string),
+            metadata: new_metadata(params)?,
+            description: param_nonempty(params, "description").map(str::to_string),
+            payment_behavior: param_nonempty(params, "payment_behavior").unwrap_or("allow_incomplete").to_string(),
+            collection_method: param_nonempty(params, "collection_method")
+                .unwrap_or("charge_automatically")
+                .to_string(),
+            days_until_due: param_i64(params, "days_until_due")?,
+            cancel_at_period_end: param_bool(params, "cancel_at_period_end")?.unwrap_or(false),
+            cancel_at: param_i64(params, "cancel_at")?,
+            off_session: param_bool(params, "off_session")?.unwrap_or(false),
+            checkout: false,
+            authenticated: false,
+            discounts: discount_specs(params),
+            first_payment_method: None,
+        },
+    )?;
+    if let Some(t) = params
+        .get("trial_settings")
+        .and_then(|t| t.get("end_behavior"))
+        .and_then(|e| param_str(e, "missing_payment_method"))
+    {
+        if let Some(s) = ctx.get_mut("subscription", sub["id"].as_str().unwrap_or_default()) {
+            s["trial_settings"]["end_behavior"]["missing_payment_method"] = json!(t);
+        }
+    }
+    Ok(public(&ctx.find("subscription", sub["id"].as_str().unwrap_or_default(), "id")?))
+}
+
+pub fn update_subscription(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let old = ctx.find("subscription", id, "id")?;
+    let only_metadata = params
+        .as_object()
+        .is_some_and(|m| m.keys().all(|k| k == "metadata" || k == "cancellation_details" || k == "expand"));
+    subscriptions::check_editable(&old, only_metadata)?;
+    let now = ctx.now_for(&old);
+    let change = subscription_update(params, now)?;
+    subscriptions::update(ctx, id, change)
+}
+
+/// Reads `POST /v1/subscriptions/{id}` parameters.
+fn subscription_update(params: &Value, now: i64) -> ApiResult<SubscriptionUpdate> {
+    let items = item_specs(params)?;
+    let proration_behavior = param_nonempty(params, "proration_behavior").unwrap_or("create_prorations").to_string();
+    check_proration_behavior(&proration_behavior)?;
+    let cancel_at = match param_str(params, "cancel_at") {
+        Some("") => Some(None),
+        Some(_) => Some(param_i64(params, "cancel_at")?),
+        None => None,
+    };
+    let pause_collection = match params.get("pause_collection") {
+        Some(Value::String(s)) if s.is_empty() => Some(None),
+        Some(pause @ Value::Object(_)) => {
+            let behavior =
+                param_nonempty(pause, "behavior").ok_or_else(|| ApiError::missing("pause_collection[behavior]"))?;
+            Some(Some(json!({"behavior": behavior, "resumes_at": param_i64(pause, "resumes_at")?})))
+        }
+        _ => None,
+    };
+    Ok(SubscriptionUpdate {
+        items,
+        proration_behavior,
+        proration_date: param_i64(params, "proration_date")?,
+        reset_anchor: param_str(params, "billing_cycle_anchor") == Some("now"),
+        metadata: params.get("metadata").is_some().then(|| params.clone()),
+        cancel_at_period_end: param_bool(params, "cancel_at_period_end")?,
+        cancel_at,
+        cancellation_details: params.get("cancellation_details").cloned(),
+        default_payment_method: param_str(params, "default_payment_method").map(str::to_string),
+        description: param_str(params, "description").map(str::to_string),
+        collection_method: param_str(params, "collection_method").map(str::to_string),
+        days_until_due: param_i64(params, "days_until_due")?,
+        pause_collection,
+        trial_end: trial_end_param(params, now)?,
+    })
+}
+
+pub fn cancel_subscription(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let details = params.get("cancellation_details");
+    // `invoice_now` only matters without cancellation details.
+    let invoice_now = details.is_none() && param_bool(params, "invoice_now")? == Some(true);
+    subscriptions::cancel_with_details(ctx, id, details, invoice_now)
+}
+
+pub fn resume_subscription(ctx: &mut Ctx, id: &str, _params: &Value) -> ApiResult<Value> {
+    let old = ctx.find("subscription", id, "id")?;
+    if old["status"] != "paused" && old["pause_collection"].is_null() {
+        return Err(
+            ApiError::invalid("Only a paused subscription can be resumed.").with_code("subscription_not_paused")
+        );
+    }
+    let mut s = old.clone();
+    s["status"] = json!("active");
+    s["pause_collection"] = Value::Null;
+    let r = ctx.save_updated("subscription", "customer.subscription.updated", &old, s.clone());
+    ctx.emit("customer.subscription.resumed", &s, None);
+    Ok(r)
+}
+
+pub fn delete_discount(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let old = ctx.find("subscription", id, "id")?;
+    let mut s = old.clone();
+    s["discounts"] = json!([]);
+    ctx.save_updated("subscription", "customer.subscription.updated", &old, s);
+    Ok(json!({"id": new_id("di"), "object": "discount", "deleted": true}))
+}
+
+pub fn list_subscriptions(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let customer = param_str(params, "customer");
+    let price = param_str(params, "price").or_else(|| param_str(params, "plan"));
+    let status = param_str(params, "status");
+    let clock = param_str(params, "test_clock");
+    let mut items = Vec::new();
+    for subscription in ctx.all("subscription") {
+        let sub_status = subscription["status"].as_str().unwrap_or_default();
+        let status_ok = match status {
+            None => !matches!(sub_status, "canceled" | "incomplete_expired"),
+            Some("all") => true,
+            Some("ended") => matches!(sub_status, "canceled" | "incomplete_expired"),
+            Some(x) => sub_status == x,
+        };
+        if !status_ok
+            || customer.is_some_and(|c| subscription["customer"] != c)
+            || clock.is_some_and(|c| subscription["test_clock"] != c)
+        {
+            continue;
+        }
+        if price.is_some_and(|pr| {
+            !subscription["items"]["data"].as_array().is_some_and(|a| a.iter().any(|i| i["price"]["id"] == pr))
+        }) {
+            continue;
+        }
+        if !created_matches(params, "created", subscription["created"].as_i64().unwrap_or(0))? {
+            continue;
+        }
+        items.push(public(subscription));
+    }
+    paginate(items, params, "/v1/subscriptions")
+}
+
+pub fn search_subscriptions(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    search_kind(ctx, "subscription", params, "/v1/subscriptions/search")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscription items
+
+pub fn list_items(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let sub_id = param_nonempty(params, "subscription").ok_or_else(|| ApiError::missing("subscription"))?;
+    let sub = ctx.find("subscription", sub_id, "subscription")?;
+    let items: Vec<Value> = sub["items"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .map(public)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    paginate(items, params, "/v1/subscription_items")
+}
+
+pub fn retrieve_item(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    ctx.find_subscription_item(id)
+        .map(|(_, si)| public(&si))
+        .ok_or_else(|| ApiError::not_found("subscription_item", id, "id"))
+}
+
+pub fn create_item(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let sub_id = param_nonempty(params, "subscription").ok_or_else(|| ApiError::missing("subscription"))?.to_string();
+    let price = param_nonempty(params, "price").ok_or_else(|| ApiError::missing("price"))?.to_string();
+    ctx.find("subscription", &sub_id, "subscription")?;
+    let spec = ItemSpec {
+        id: None,
+        price: Some(price.clone()),
+        quantity: param_i64(params, "quantity")?,
+        deleted: false,
+        metadata: params.get("metadata").cloned(),
+    };
+    let subscription =
+        change_item(ctx, &sub_id, spec, proration_behavior(params), param_i64(params, "proration_date")?)?;
+    let item = subscription["items"]["data"]
+        .as_array()
+        .and_then(|items| items.iter().find(|item| item["price"]["id"] == price.as_str()).cloned())
+        .unwrap_or(Value::Null);
+    Ok(public(&item))
+}
+
+pub fn update_item(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let sub_id = item_subscription(ctx, id)?;
+    let spec = ItemSpec {
+        id: Some(id.to_string()),
+        price: param_nonempty(params, "price").or_else(|| param_nonempty(params, "plan")).map(str::to_string),
+        quantity: param_i64(params, "quantity")?,
+        deleted: false,
+        metadata: params.get("metadata").cloned(),
+    };
+    change_item(ctx, &sub_id, spec, proration_behavior(params), param_i64(params, "proration_date")?)?;
+    retrieve_item(ctx, id)
+}
+
+pub fn delete_item(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let sub_id = item_subscription(ctx, id)?;
+    let spec = ItemSpec { id: Some(id.to_string()), deleted: true, ..Default::default() };
+    change_item(ctx, &sub_id, spec, proration_behavior(params), None)?;
+    Ok(json!({"id": id, "object": "subscription_item", "deleted": true}))
+}
+
+/// The subscription holding an item, or a 404.
+fn item_subscription(ctx: &Ctx, item_id: &str) -> ApiResult<String> {
+    let (sub_id, _) =
+        ctx.find_subscription_item(item_id).ok_or_else(|| ApiError::not_found("subscription_item", item_id, "id"))?;
+    Ok(sub_id)
+}
+
+/// Item endpoints take `proration_behavior` as given (the engine checks subscription updates).
+fn proration_behavior(params: &Value) -> &str {
+    param_nonempty(params, "proration_behavior").unwrap_or("create_prorations")
+}

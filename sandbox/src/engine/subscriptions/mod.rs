@@ -1,0 +1,178 @@
+//! Subscriptions: the shared item/price helpers, cancellation and renewal at period end.
+//! Creation lives in `create`, changes requested through the API or the portal in `update`.
+
+mod create;
+mod update;
+
+use serde_json::{json, Value};
+
+pub use create::{create_subscription, NewSubscription};
+pub use update::{cancel_with_details, change_item, check_editable, update, SubscriptionUpdate};
+
+use super::invoice_payments::invoice_payment_method;
+use super::invoices::{finalize_and_charge, invoice_subscription, void};
+use super::lines::item_lines;
+use super::views::SubscriptionView;
+use crate::error::{ApiError, ApiResult};
+use crate::objects;
+use crate::store::{diff, public, Ctx};
+use crate::util::{day_of_month, new_id, period_end};
+
+/// One entry of `items[]`: a new item (`price`), or a change to an existing one (`id`).
+#[derive(Clone, Debug, Default)]
+pub struct ItemSpec {
+    pub id: Option<String>,
+    pub price: Option<String>,
+    pub quantity: Option<i64>,
+    pub deleted: bool,
+    pub metadata: Option<Value>,
+}
+
+/// A new subscription item on `price` for the current period.
+pub fn subscription_item(
+    sub_id: &str,
+    price: &Value,
+    quantity: i64,
+    metadata: Value,
+    period: (i64, i64),
+    now: i64,
+) -> Value {
+    json!({
+        "id": new_id("si"),
+        "object": "subscription_item",
+        "billing_thresholds": null,
+        "created": now,
+        "current_period_end": period.1,
+        "current_period_start": period.0,
+        "discounts": [],
+        "metadata": metadata,
+        "plan": objects::plan_from_price(price),
+        "price": public(price),
+        "quantity": quantity,
+        "subscription": sub_id,
+        "tax_rates": [],
+    })
+}
+
+pub(super) fn recurring_price(ctx: &Ctx, id: &str, param: &str) -> ApiResult<Value> {
+    let price = ctx.find("price", id, param)?;
+    if price["type"] != "recurring" {
+        return Err(ApiError::invalid_value(param, format!("The price specified ({id}) is set to `type=one_time` but this field only accepts prices with `type=recurring`.")));
+    }
+    if price["active"] == false {
+        return Err(ApiError::invalid_value(
+            param,
+            format!("The price specified ({id}) is inactive. This field only accepts active prices."),
+        ));
+    }
+    Ok(price)
+}
+
+pub(super) fn interval_of(price: &Value) -> (String, i64) {
+    (
+        price["recurring"]["interval"].as_str().unwrap_or("month").to_string(),
+        price["recurring"]["interval_count"].as_i64().unwrap_or(1),
+    )
+}
+
+/// Cancels a subscription now; emits `customer.subscription.deleted`.
+pub fn cancel(ctx: &mut Ctx, id: &str, reason: &str) -> ApiResult<Value> {
+    let old = ctx.find("subscription", id, "subscription")?;
+    let subscription = SubscriptionView(&old);
+    if subscription.is_ended() {
+        return Err(ApiError::invalid(
+            "A canceled subscription can only update its cancellation_details and metadata.",
+        )
+        .with_code("resource_missing"));
+    }
+    let was_incomplete = subscription.status() == "incomplete";
+    let now = ctx.now_for(&old);
+    let mut new = old.clone();
+    new["status"] = json!(if was_incomplete { "incomplete_expired" } else { "canceled" });
+    new["canceled_at"] = json!(now);
+    new["ended_at"] = json!(now);
+    new["cancellation_details"]["reason"] = json!(reason);
+    ctx.put("subscription", new.clone());
+    // Stripe voids the open first invoice of an expiring incomplete subscription.
+    if was_incomplete {
+        if let Some(invoice) = subscription.latest_invoice() {
+            if ctx.get("invoice", invoice).is_some_and(|i| i["status"] == "open") {
+                void(ctx, invoice)?;
+            }
+        }
+    }
+    // Open renewal invoices stop being retried.
+    let open: Vec<String> = ctx
+        .all("invoice")
+        .into_iter()
+        .filter(|i| i["subscription"] == id && i["status"] == "open")
+        .filter_map(|i| i["id"].as_str().map(str::to_string))
+        .collect();
+    for invoice_id in open {
+        if let Some(invoice) = ctx.get_mut("invoice", &invoice_id) {
+            invoice["next_payment_attempt"] = Value::Null;
+            invoice["auto_advance"] = json!(false);
+        }
+    }
+    ctx.emit("customer.subscription.deleted", &new, None);
+    Ok(new)
+}
+
+/// Renews a subscription at the end of its period (or ends it).
+pub fn renew(ctx: &mut Ctx, sub_id: &str) -> ApiResult<()> {
+    let old = ctx.find("subscription", sub_id, "subscription")?;
+    let now = ctx.now_for(&old);
+    let period_end_ts = SubscriptionView(&old).current_period_end().unwrap_or(now);
+    if old["cancel_at_period_end"] == true || old["cancel_at"].as_i64().is_some_and(|c| c <= period_end_ts) {
+        cancel(ctx, sub_id, "cancellation_requested")?;
+        return Ok(());
+    }
+    // A schedule's next phase takes effect at the period boundary.
+    if let Some(schedule_id) = old["schedule"].as_str() {
+        super::schedules::apply_phase_at(ctx, schedule_id, period_end_ts)?;
+    }
+    let old = ctx.find("subscription", sub_id, "subscription")?;
+    let subscription = SubscriptionView(&old);
+    let customer = subscription.customer();
+    let was_trialing = subscription.status() == "trialing";
+    let (interval, count) = interval_of(subscription.first_price());
+    let anchor_day = day_of_month(old["billing_cycle_anchor"].as_i64().unwrap_or(period_end_ts));
+    let start = period_end_ts;
+    let end = period_end(start, &interval, count, anchor_day);
+    let mut new = old.clone();
+    for item in new["items"]["data"].as_array_mut().into_iter().flatten() {
+        item["current_period_start"] = json!(start);
+        item["current_period_end"] = json!(end);
+    }
+    if was_trialing {
+        new["status"] = json!("active");
+        if old["trial_settings"]["end_behavior"]["missing_payment_method"] == "cancel"
+            && invoice_payment_method(ctx, &json!({"subscription": sub_id, "customer": customer})).is_none()
+        {
+            ctx.put("subscription", new);
+            cancel(ctx, sub_id, "cancellation_requested")?;
+            return Ok(());
+        }
+    }
+    if subscription.status() == "unpaid" || old["pause_collection"].is_object() {
+        // No invoice is attempted for unpaid or paused subscriptions; the period still moves.
+        ctx.put("subscription", new.clone());
+        ctx.emit("customer.subscription.updated", &new, Some(diff(&old, &new)));
+        return Ok(());
+    }
+    ctx.put("subscription", new.clone());
+    let lines = item_lines(ctx, &new, (start, end));
+    let previous_start = subscription.current_period_start().unwrap_or(start);
+    let invoice_id = invoice_subscription(ctx, sub_id, "subscription_cycle", lines, (previous_start, start))?;
+    let updated = ctx.find("subscription", sub_id, "subscription")?;
+    // Stripe sends the subscription update (new period) right before the new invoice.
+    let invoice_created = ctx.events.pop();
+    ctx.emit("customer.subscription.updated", &updated, Some(diff(&old, &updated)));
+    if let Some(event) = invoice_created {
+        ctx.events.push(event);
+    }
+    if ctx.state.settings.finalize_delay_secs <= 0 {
+        finalize_and_charge(ctx, &invoice_id)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! 3-D Secure test pages: the challenge shown by Checkout, and `/3ds/{pi}` for a payment
+//! intent in `requires_action` (`next_action.redirect_to_url`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+
+use super::layout::{escape, not_found, page};
+use super::{account_of, with_object};
+use crate::app::App;
+use crate::engine::{invoice_payments, pay};
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new().route("/3ds/{pi}", get(pi_3ds_page).post(pi_3ds_submit))
+}
+
+pub(super) fn three_ds_html(action: &str) -> String {
+    format!(
+        "<h1>3D Secure 2 Test Page</h1><p>This is a test authentication page. Complete or fail the authentication.</p>\
+<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"action\" value=\"complete\"><button type=\"submit\">Complete</button></form>\
+<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"action\" value=\"fail\"><button type=\"submit\" class=\"secondary\">Fail</button></form>"
+    )
+}
+
+pub(super) const AUTH_FAILED: &str =
+    "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
+
+/// 3-D Secure for a payment intent in `requires_action` (`next_action.redirect_to_url`).
+async fn pi_3ds_page(AxState(app): AxState<Arc<App>>, Path(pi): Path<String>) -> Response {
+    if account_of(&app, "payment_intent", &pi).is_none() {
+        return not_found("No such PaymentIntent.");
+    }
+    page(StatusCode::OK, "3D Secure", &three_ds_html(&format!("/3ds/{pi}")))
+}
+
+async fn pi_3ds_submit(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Path(pi_id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    with_object(&app, &headers, ("payment_intent", &pi_id), "No such PaymentIntent.", |ctx, pi| {
+        if form.get("action").map(String::as_str) != Some("complete") {
+            return page(
+                StatusCode::PAYMENT_REQUIRED,
+                "3D Secure",
+                &format!("<h1>Authentication failed</h1><p role=\"alert\">{AUTH_FAILED}</p>"),
+            );
+        }
+        let invoice = ctx
+            .all("invoice")
+            .into_iter()
+            .find(|i| i["_sb_pi"] == pi_id.as_str())
+            .map(|i| i["id"].as_str().unwrap_or_default().to_string());
+        let result = match &invoice {
+            Some(inv) => {
+                invoice_payments::attempt_payment(ctx, inv, pi["payment_method"].as_str(), false, true).map(|_| ())
+            }
+            None => pay::confirm(ctx, &pi_id, None, false, true).map(|_| ()),
+        };
+        match result {
+            Ok(()) => {
+                if let Some(inv) = invoice {
+                    return Redirect::to(&format!("/invoice/{inv}")).into_response();
+                }
+                page(StatusCode::OK, "3D Secure", "<h1>Authentication complete</h1><p>Your payment succeeded.</p>")
+            }
+            Err(e) => page(
+                StatusCode::PAYMENT_REQUIRED,
+                "3D Secure",
+                &format!("<h1>Payment failed</h1><p role=\"alert\">{}</p>", escape(&e.message)),
+            ),
+        }
+    })
+}

@@ -1,0 +1,163 @@
+//! The context of one request or engine run ([`Ctx`]): account, request info, clocks, and the
+//! events it produces, stored and turned into webhook deliveries when it ends.
+
+use serde_json::{json, Value};
+
+use super::{diff, public, State, API_VERSION, PLATFORM};
+use crate::util::new_id;
+
+/// An event waiting to be stored and delivered when the request or engine step ends.
+pub struct PendingEvent {
+    pub kind: String,
+    pub object: Value,
+    pub previous: Option<Value>,
+    pub created: i64,
+}
+
+/// One webhook delivery to send.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub account: String,
+    pub endpoint_id: String,
+    pub url: String,
+    pub secret: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub attempt: u32,
+}
+
+/// The context of one request (or one engine run): state, account, request info, and the
+/// events produced so far.
+pub struct Ctx<'a> {
+    pub state: &'a mut State,
+    pub account: String,
+    pub base_url: String,
+    pub request_id: Option<String>,
+    pub idem_key: Option<String>,
+    pub events: Vec<PendingEvent>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(state: &'a mut State, account: &str, base_url: &str) -> Self {
+        Ctx {
+            state,
+            account: account.to_string(),
+            base_url: base_url.to_string(),
+            request_id: None,
+            idem_key: None,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.state.now()
+    }
+    /// The time an object lives in: its customer's test clock, or the sandbox clock.
+    pub fn now_for_customer(&self, customer: Option<&str>) -> i64 {
+        if let Some(clock) = customer.and_then(|c| self.get("customer", c)).and_then(|c| c["test_clock"].as_str()) {
+            if let Some(t) = self.get("test_helpers.test_clock", clock).and_then(|c| c["frozen_time"].as_i64()) {
+                return t;
+            }
+        }
+        self.now()
+    }
+
+    /// The clock time for an object, found through its `customer` field.
+    pub fn now_for(&self, obj: &Value) -> i64 {
+        if obj["object"] == "customer" {
+            if let Some(clock) = obj["test_clock"].as_str() {
+                if let Some(t) = self.get("test_helpers.test_clock", clock).and_then(|c| c["frozen_time"].as_i64()) {
+                    return t;
+                }
+            }
+            return self.now();
+        }
+        let cus = match &obj["customer"] {
+            Value::String(s) => Some(s.as_str()),
+            Value::Object(o) => o.get("id").and_then(Value::as_str),
+            _ => None,
+        };
+        self.now_for_customer(cus)
+    }
+
+    /// Records an event; it is stored and delivered when the request ends.
+    pub fn emit(&mut self, kind: &str, object: &Value, previous: Option<Value>) {
+        let created = self.now_for(object);
+        self.events.push(PendingEvent { kind: kind.to_string(), object: public(object), previous, created });
+    }
+
+    /// Stores pending events and returns the webhook deliveries they cause.
+    pub fn flush_events(&mut self) -> Vec<Delivery> {
+        let pending = std::mem::take(&mut self.events);
+        let mut deliveries = Vec::new();
+        for ev in pending {
+            let id = new_id("evt");
+            // Endpoints in this account, and Connect endpoints on the platform for connected accounts.
+            let mut targets: Vec<(String, String, String)> = Vec::new();
+            let connected = self.account != PLATFORM;
+            let sources: Vec<(&str, bool)> = if connected { vec![(PLATFORM, true)] } else { vec![(PLATFORM, false)] };
+            for (account, want_connect) in sources {
+                if let Some(c) = self.state.accounts.get(account).and_then(|a| a.collections.get("webhook_endpoint")) {
+                    for eid in &c.order {
+                        let ep = &c.map[eid];
+                        if ep["status"] != "enabled" || ep["_sb_connect"].as_bool().unwrap_or(false) != want_connect {
+                            continue;
+                        }
+                        let enabled = ep["enabled_events"].as_array().cloned().unwrap_or_default();
+                        if enabled.iter().any(|e| e == "*" || e.as_str() == Some(ev.kind.as_str())) {
+                            targets.push((
+                                eid.clone(),
+                                ep["url"].as_str().unwrap_or_default().to_string(),
+                                ep["_sb_secret"].as_str().unwrap_or_default().to_string(),
+                            ));
+                        }
+                    }
+                }
+            }
+            let mut data = json!({ "object": ev.object });
+            if let Some(prev) = ev.previous {
+                data["previous_attributes"] = prev;
+            }
+            let mut event = json!({
+                "id": id,
+                "object": "event",
+                "api_version": API_VERSION,
+                "created": ev.created,
+                "data": data,
+                "livemode": false,
+                "pending_webhooks": targets.len(),
+                "request": { "id": self.request_id, "idempotency_key": self.idem_key },
+                "type": ev.kind,
+            });
+            if connected {
+                event["account"] = json!(self.account);
+            }
+            let payload = serde_json::to_string(&event).expect("json");
+            for (endpoint_id, url, secret) in targets {
+                deliveries.push(Delivery {
+                    account: self.account.clone(),
+                    endpoint_id,
+                    url,
+                    secret,
+                    event_id: id.clone(),
+                    event_type: ev.kind.clone(),
+                    payload: payload.clone(),
+                    attempt: 1,
+                });
+            }
+            self.put("event", event);
+        }
+        deliveries
+    }
+
+    /// Replaces an object, emitting `{kind}.updated` with `previous_attributes` when it changed.
+    pub fn save_updated(&mut self, kind: &str, event: &str, old: &Value, new: Value) -> Value {
+        let previous = diff(old, &new);
+        self.put(kind, new.clone());
+        if previous.as_object().is_some_and(|m| !m.is_empty()) {
+            self.emit(event, &new, Some(previous));
+        }
+        public(&new)
+    }
+}
