@@ -9,8 +9,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 
-CARGO_LEPTOS_VERSION="0.3.9"
-
 # cargo install puts binaries here; rustup's toolchain is here too.
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
@@ -96,20 +94,12 @@ _version_of() {
   "$@" 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
 }
 
-ensure_cargo_leptos() {
-  local have
-  have="$(_version_of cargo leptos --version)"
-  if [[ "$have" == "$CARGO_LEPTOS_VERSION" ]]; then
-    ok "cargo-leptos $have already installed"
-    return
-  fi
-  step "Installing cargo-leptos $CARGO_LEPTOS_VERSION${have:+ (found $have)} — about 11 minutes on 2 cores"
-  # no_downloads: cargo-leptos uses wasm-bindgen (and wasm-opt) from PATH instead of fetching them.
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force \
-    --no-default-features --features no_downloads
-  have="$(_version_of cargo leptos --version)"
-  [[ "$have" == "$CARGO_LEPTOS_VERSION" ]] || die "cargo-leptos is $have after install, wanted $CARGO_LEPTOS_VERSION"
-  ok "cargo-leptos $have installed"
+# Runs a command (a `cargo install`) with a release profile that builds fast: these tools do
+# little work at run time, so LTO and a single codegen unit buy nothing but install minutes.
+light_install_profile() {
+  env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_INCREMENTAL=false "$@"
 }
 
 # The wasm-bindgen version pinned in Cargo.lock (the CLI must match it exactly).
@@ -132,17 +122,16 @@ ensure_wasm_bindgen() {
   fi
   step "Installing wasm-bindgen-cli $want${have:+ (found $have)} — a few minutes"
   # Without --locked, as the project's machine notes prescribe for this CLI.
-  cargo install wasm-bindgen-cli --version "$want" --force
+  light_install_profile cargo install wasm-bindgen-cli --version "$want" --force
   have="$(_version_of wasm-bindgen --version)"
   [[ "$have" == "$want" ]] || die "wasm-bindgen is $have after install, wanted $want"
   ok "wasm-bindgen-cli $have installed"
 }
 
-# Everything `cargo leptos build` needs.
+# Everything build_site needs.
 ensure_build_tools() {
   ensure_rust
   ensure_wasm_target
-  ensure_cargo_leptos
   ensure_wasm_bindgen
   # wasm-opt is only used by release builds; cheap to have.
   ensure_apt binaryen
@@ -268,14 +257,55 @@ wait_for_http() {
   return 1
 }
 
-# The env cargo-leptos 0.3.9 gives its debug builds (`--cfg erase_components`, and the output name
-# that leptos reads at compile time). Plain cargo commands get the same, so `cargo test` and
-# `cargo leptos build` share one set of compiled artifacts instead of rebuilding each other's.
+# build_site debug|release : builds the site into target/site and the server binary, the steps
+# `cargo leptos build [--release]` takes for this project (no Tailwind, Sass or file hashing):
+#   1. the browser half: the lib for wasm32 with `hydrate` (profile wasm-release when release);
+#   2. wasm-bindgen into target/site/pkg as tollgate.js + tollgate.wasm (the names Leptos'
+#      HydrationScripts asks for when LEPTOS_OUTPUT_NAME is set at compile time);
+#   3. release only: wasm-opt -Oz;
+#   4. style/main.css as pkg/tollgate.css, and public/ copied into the site root;
+#   5. the server binary with `ssr`.
+# Debug builds get `--cfg erase_components` as cargo-leptos gives them; release builds do not.
+# Why not cargo-leptos itself: built from source (no prebuilt binaries reach these machines) it
+# costs about 17 minutes of 2 cores, more than a third of the cold CI budget, for these 5 steps.
+build_site() {
+  local profile="$1" site="$ROOT/target/site" target_dir wasm_dir wasm_args=() server_args=() flags
+  target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+  case "$profile" in
+    debug) wasm_dir=debug flags="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" ;;
+    release) wasm_dir=wasm-release wasm_args=(--profile wasm-release) server_args=(--release) flags="${RUSTFLAGS:-}" ;;
+    *) die "build_site: unknown profile $profile" ;;
+  esac
+  step "[site] the browser half: cargo build --lib --target wasm32-unknown-unknown --features hydrate ${wasm_args[*]}"
+  env RUSTFLAGS="$flags" LEPTOS_OUTPUT_NAME=tollgate cargo build -p tollgate --lib --target wasm32-unknown-unknown \
+    --no-default-features --features hydrate "${wasm_args[@]}"
+  step "[site] wasm-bindgen into target/site/pkg"
+  rm -rf "$site/pkg"
+  mkdir -p "$site/pkg"
+  wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name tollgate \
+    "$target_dir/wasm32-unknown-unknown/$wasm_dir/tollgate.wasm"
+  mv "$site/pkg/tollgate_bg.wasm" "$site/pkg/tollgate.wasm"
+  if [[ "$profile" == release ]]; then
+    step "[site] wasm-opt -Oz"
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+      --enable-reference-types --enable-mutable-globals --enable-multivalue \
+      "$site/pkg/tollgate.wasm" -o "$site/pkg/tollgate.wasm"
+  fi
+  cp "$ROOT/style/main.css" "$site/pkg/tollgate.css"
+  cp -R "$ROOT/public/." "$site/"
+  step "[site] the server: cargo build --bin tollgate --features ssr ${server_args[*]}"
+  env RUSTFLAGS="$flags" LEPTOS_OUTPUT_NAME=tollgate cargo build -p tollgate --bin tollgate \
+    --no-default-features --features ssr "${server_args[@]}"
+}
+
+# The env of debug builds (`--cfg erase_components`, and the output name that leptos reads at
+# compile time), as build_site gives them. Plain cargo commands get the same, so `cargo test` and
+# the site build share one set of compiled artifacts instead of rebuilding each other's.
 leptos_build_env() {
   printf '%s\n' "RUSTFLAGS=${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" "LEPTOS_OUTPUT_NAME=tollgate"
 }
 
-# Runtime settings the server needs when started outside `cargo leptos serve`.
+# Runtime settings the server needs to find the site build_site made.
 export_leptos_runtime_env() {
   export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
   export LEPTOS_SITE_PKG_DIR="${LEPTOS_SITE_PKG_DIR:-pkg}"

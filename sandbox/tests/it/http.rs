@@ -36,10 +36,7 @@ async fn errors_have_stripe_shape() {
     assert!(v["error"]["message"].as_str().unwrap().starts_with("Unrecognized request URL"));
     let cus = raw.ok("/v1/customers", &[]).await;
     let (s, v) = raw
-        .post(
-            &format!("/v1/payment_methods/pm_card_chargeDeclined/attach"),
-            &[("customer", cus["id"].as_str().unwrap())],
-        )
+        .post("/v1/payment_methods/pm_card_chargeDeclined/attach", &[("customer", cus["id"].as_str().unwrap())])
         .await;
     assert_eq!(s, 402);
     assert_eq!(v["error"]["type"], "card_error");

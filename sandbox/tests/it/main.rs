@@ -57,10 +57,13 @@ impl Raw {
     }
 }
 
+/// (signature header, body) pairs, as received.
+pub type Received = Arc<Mutex<Vec<(String, String)>>>;
+
 /// A local webhook receiver recording (signature header, body) pairs.
 pub struct Receiver {
     pub url: String,
-    pub got: Arc<Mutex<Vec<(String, String)>>>,
+    pub got: Received,
     /// Status to answer (changeable).
     pub status: Arc<std::sync::atomic::AtomicU16>,
 }
@@ -68,17 +71,14 @@ pub struct Receiver {
 pub async fn receiver() -> Receiver {
     use axum::extract::State;
     use axum::http::HeaderMap;
-    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let got: Received = Arc::default();
     let status = Arc::new(std::sync::atomic::AtomicU16::new(200));
     let state = (got.clone(), status.clone());
     let app = axum::Router::new()
         .route(
             "/hook",
             axum::routing::post(
-                |State((got, status)): State<(
-                    Arc<Mutex<Vec<(String, String)>>>,
-                    Arc<std::sync::atomic::AtomicU16>,
-                )>,
+                |State((got, status)): State<(Received, Arc<std::sync::atomic::AtomicU16>)>,
                  headers: HeaderMap,
                  body: String| async move {
                     let sig =

@@ -69,8 +69,10 @@ fn Kpi(label: &'static str, value: String) -> impl IntoView {
     view! { <div class="admin-kpi"><dt>{label}</dt><dd>{value}</dd></div> }
 }
 
+/// Returns `AnyView`: erasing each section's type keeps the page's view type shallow enough for
+/// release builds, which compile without `--cfg erase_components`.
 #[component]
-fn CurrencySection(c: CurrencyRevenue) -> impl IntoView {
+fn CurrencySection(c: CurrencyRevenue) -> AnyView {
     let code = c.mrr.currency().as_str().to_uppercase();
     let money = |m: Money| m.to_string();
     let churn = c.churn_rate_bp.map_or_else(|| "—".to_owned(), percent);
@@ -109,10 +111,11 @@ fn CurrencySection(c: CurrencyRevenue) -> impl IntoView {
             </table>
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn ChartFigure(chart: Chart, title: &'static str) -> impl IntoView {
+fn ChartFigure(chart: Chart, title: &'static str) -> AnyView {
     let summary = chart.points.iter().map(|(label, value)| format!("{label}: {value}")).collect::<Vec<_>>().join(", ");
     view! {
         <figure class="admin-chart">
@@ -131,4 +134,5 @@ fn ChartFigure(chart: Chart, title: &'static str) -> impl IntoView {
             </details>
         </figure>
     }
+    .into_any()
 }
