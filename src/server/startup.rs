@@ -71,7 +71,7 @@ impl Application {
             portal_configured,
             inbox,
         };
-        let router = http::router(state.clone());
+        let router = http::router(state.clone(), crate::pages());
         Ok(Self { listener, router, state, sandbox })
     }
 

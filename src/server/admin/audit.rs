@@ -4,8 +4,8 @@
 use anyhow::Context;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use crate::api::admin::audit::AuditEntry;
-use crate::server::billing::actions::BillingError;
+use crate::server::http::outcome::FormError;
+use crate::views::admin::audit::AuditEntry;
 
 /// Who did it and from where.
 #[derive(Debug, Clone)]
@@ -87,9 +87,9 @@ pub async fn request_done(pool: &AnyPool, request_key: &str) -> anyhow::Result<b
 
 /// A confirm form's one-time token (see `new_token`), checked before it is used as an
 /// idempotency key.
-pub fn check_token(token: &str) -> Result<(), BillingError> {
+pub fn check_token(token: &str) -> Result<(), FormError> {
     if token.len() < 16 || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(BillingError::Refused("The form expired: open the page again.".into()));
+        return Err(FormError::Refused("The form expired: open the page again.".into()));
     }
     Ok(())
 }

@@ -9,14 +9,14 @@ use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_core::refund::{CreateRefund, CreateRefundReason};
 
 use super::audit::{self, Actor, Record};
-use crate::api::admin::customer::dashboard_url;
-use crate::api::admin::payments::{
+use crate::domain::money::{Currency, Money};
+use crate::server::http::outcome::FormError;
+use crate::server::{config::StripeMode, db, state::AppState};
+use crate::views::admin::customer::dashboard_url;
+use crate::views::admin::payments::{
     DisputeLine, DunningLine, PaymentLine, PaymentsOverview, RefundForm, RefundLine, REFUND_REASONS,
 };
-use crate::domain::money::{Currency, Money};
-use crate::server::billing::account::money;
-use crate::server::billing::actions::BillingError;
-use crate::server::{config::StripeMode, db, state::AppState};
+use crate::views::format::money;
 
 const LIST_LIMIT: i64 = 50;
 
@@ -116,27 +116,27 @@ struct Refundable {
     customer: Option<String>,
 }
 
-async fn refundable(state: &AppState, payment_intent_id: &str) -> Result<Refundable, BillingError> {
+async fn refundable(state: &AppState, payment_intent_id: &str) -> Result<Refundable, FormError> {
     if !payment_intent_id.starts_with("pi_") {
-        return Err(BillingError::Refused("That is not a payment.".into()));
+        return Err(FormError::Refused("That is not a payment.".into()));
     }
     let intent = state
         .stripe_client
         .send(&RetrievePaymentIntent::new(payment_intent_id), None)
         .await
-        .map_err(|_| BillingError::Refused("No such payment.".into()))?;
+        .map_err(|_| FormError::Refused("No such payment.".into()))?;
     let charge_id = intent
         .latest_charge
         .as_ref()
         .map(|c| c.id().as_str().to_string())
-        .ok_or_else(|| BillingError::Refused("This payment has no charge to refund.".into()))?;
+        .ok_or_else(|| FormError::Refused("This payment has no charge to refund.".into()))?;
     let charge = state
         .stripe_client
         .send(&RetrieveCharge::new(charge_id.as_str()), None)
         .await
         .context("retrieving the charge")?;
     if !charge.paid {
-        return Err(BillingError::Refused("This payment did not succeed: there is nothing to refund.".into()));
+        return Err(FormError::Refused("This payment did not succeed: there is nothing to refund.".into()));
     }
     let currency = Currency::parse(&charge.currency.to_string()).context("the charge's currency")?;
     Ok(Refundable {
@@ -148,7 +148,7 @@ async fn refundable(state: &AppState, payment_intent_id: &str) -> Result<Refunda
     })
 }
 
-pub async fn refund_form(state: &AppState, payment_intent_id: &str) -> Result<RefundForm, BillingError> {
+pub async fn refund_form(state: &AppState, payment_intent_id: &str) -> Result<RefundForm, FormError> {
     let r = refundable(state, payment_intent_id).await?;
     let email = match &r.customer {
         Some(customer) => sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")
@@ -181,19 +181,19 @@ pub async fn refund(
     amount: &str,
     reason: &str,
     token: &str,
-) -> Result<String, BillingError> {
+) -> Result<String, FormError> {
     let reason_code = match reason {
         "requested_by_customer" => CreateRefundReason::RequestedByCustomer,
         "duplicate" => CreateRefundReason::Duplicate,
         "fraudulent" => CreateRefundReason::Fraudulent,
         _ => {
             let known: Vec<&str> = REFUND_REASONS.iter().map(|(code, _)| *code).collect();
-            return Err(BillingError::Refused(format!("Choose a reason: {}.", known.join(", "))));
+            return Err(FormError::Refused(format!("Choose a reason: {}.", known.join(", "))));
         }
     };
     audit::check_token(token)?;
     let r = refundable(state, payment_intent_id).await?;
-    let wanted = Money::parse_major(amount, r.currency).map_err(|e| BillingError::Refused(format!("Amount: {e}.")))?;
+    let wanted = Money::parse_major(amount, r.currency).map_err(|e| FormError::Refused(format!("Amount: {e}.")))?;
     let key = format!("admin-refund-{token}");
     let done = format!("Refund of {wanted} requested. It is listed below once Stripe confirms it.");
     if audit::request_done(state.db.pool(), &key).await? {
@@ -201,7 +201,7 @@ pub async fn refund(
         return Ok(done);
     }
     if wanted.minor() <= 0 || wanted.minor() > r.left {
-        return Err(BillingError::Refused(format!(
+        return Err(FormError::Refused(format!(
             "Refund between {} and {}.",
             Money::new(1, r.currency),
             Money::new(r.left, r.currency)

@@ -4,12 +4,12 @@
 use anyhow::Context;
 
 use crate::{
-    api::admin::status::{Check, StatusReport},
     server::{
         catalog,
         config::{Config, StripeMode},
         db::Db,
     },
+    views::admin::status::{Check, StatusReport},
 };
 
 use super::snapshots::DAY;

@@ -1,5 +1,5 @@
 //! Sign-up, log-in, the admin bootstrap and the guards. Plain async functions:
-//! the server functions in `crate::api` only extract, call these and map errors.
+//! the server functions only extract, call these and map errors.
 
 pub mod guard;
 pub mod password;

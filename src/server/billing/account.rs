@@ -5,14 +5,14 @@ use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
 use super::price_book::PriceBook;
-use crate::api::billing::{
-    Banner, BannerKind, BillingOverview, InvoiceView, ItemCard, PlanCard, PricingView, SubscriptionView,
-};
 use crate::domain::catalog::{BillingInterval, Plan};
-use crate::domain::money::{Currency, Money};
 use crate::domain::subscription::{has_access, SubscriptionStatus};
 use crate::domain::text::capitalise;
 use crate::server::{db, db::users::User, state::AppState};
+use crate::views::billing::{
+    Banner, BannerKind, BillingOverview, InvoiceView, ItemCard, PlanCard, PricingView, SubscriptionView,
+};
+use crate::views::format::{day, interval_words, money};
 
 /// A subscription as stored, with what the account page needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,28 +83,6 @@ pub async fn subscription_of(pool: &AnyPool, user: &User) -> anyhow::Result<Opti
     match &user.stripe_customer_id {
         Some(customer) => current_subscription(pool, customer).await,
         None => Ok(None),
-    }
-}
-
-/// `22 November 2026` (UTC).
-pub fn day(ts: i64) -> String {
-    match time::OffsetDateTime::from_unix_timestamp(ts) {
-        Ok(t) => format!("{} {} {}", t.day(), t.month(), t.year()),
-        Err(_) => ts.to_string(),
-    }
-}
-
-pub fn money(minor: i64, currency: &str) -> String {
-    match Currency::parse(currency) {
-        Ok(c) => Money::new(minor, c).to_string(),
-        Err(_) => format!("{minor} {currency}"),
-    }
-}
-
-fn interval_words(interval: BillingInterval) -> &'static str {
-    match interval {
-        BillingInterval::Month => "monthly",
-        BillingInterval::Year => "yearly",
     }
 }
 
@@ -322,15 +300,4 @@ async fn invoices_of(pool: &AnyPool, customer: &str) -> anyhow::Result<Vec<Invoi
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_and_money_read_as_people_write_them() {
-        assert_eq!(day(1_795_305_600), "22 November 2026");
-        assert_eq!(money(2900, "usd"), "$29.00");
-    }
 }

@@ -10,41 +10,11 @@ use stripe_billing::subscription_schedule::ReleaseSubscriptionSchedule;
 
 use super::account::{self, StoredSubscription};
 use super::{checkout, fulfil};
-use crate::api::billing::CheckoutOutcome;
-use crate::api::AppError;
 use crate::domain::catalog::BillingInterval;
+use crate::server::http::outcome::{refused, FormError, Next};
 use crate::server::{db, db::users::User, state::AppState};
-
-/// Where a billing form post goes next.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Next {
-    /// To Stripe (Checkout, the portal) or another page.
-    Redirect(String),
-    /// Back to the form's page with this notice.
-    Back(String),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum BillingError {
-    /// Said to the user as is (an unknown plan, nothing to cancel…).
-    #[error("{0}")]
-    Refused(String),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl From<BillingError> for AppError {
-    fn from(error: BillingError) -> Self {
-        match error {
-            BillingError::Refused(message) => AppError::User(message),
-            BillingError::Unexpected(e) => e.into(),
-        }
-    }
-}
-
-fn refused(message: impl Into<String>) -> BillingError {
-    BillingError::Refused(message.into())
-}
+use crate::views::billing::CheckoutOutcome;
+use crate::views::format;
 
 async fn customer_of(state: &AppState, user: &User) -> anyhow::Result<String> {
     checkout::ensure_customer(state.db.pool(), &state.stripe_client, user.id, user.email.as_ref(), db::now()).await
@@ -56,9 +26,9 @@ pub async fn subscribe(
     user: &User,
     plan: &str,
     interval: BillingInterval,
-) -> Result<Next, BillingError> {
+) -> Result<Next, FormError> {
     let Some(price) = state.prices.plan_price(plan, interval) else {
-        return Err(refused(format!("There is no {plan:?} plan billed {}ly.", interval.as_str())));
+        return Err(refused(format!("There is no {plan:?} plan billed {}.", format::interval_words(interval))));
     };
     if let Some(current) = account::subscription_of(state.db.pool(), user).await? {
         if current.is_live() {
@@ -75,7 +45,7 @@ pub async fn subscribe(
 }
 
 /// Buy a one-time item: a Checkout Session in payment mode.
-pub async fn buy(state: &AppState, user: &User, item: &str) -> Result<Next, BillingError> {
+pub async fn buy(state: &AppState, user: &User, item: &str) -> Result<Next, FormError> {
     let Some((item, price_id)) = state.prices.one_time(item) else {
         return Err(refused(format!("There is no item {item:?} for sale.")));
     };
@@ -89,7 +59,7 @@ async fn start_checkout(
     lookup_key: &str,
     recurring: bool,
     trial_days: Option<u32>,
-) -> Result<Next, BillingError> {
+) -> Result<Next, FormError> {
     let customer = customer_of(state, user).await?;
     let request = checkout::CheckoutRequest {
         user_id: user.id,
@@ -107,11 +77,7 @@ async fn start_checkout(
 
 /// The success page's half of the dual confirmation: the session must be this user's; then the
 /// same fulfilment as the webhook runs (whichever comes second changes nothing).
-pub async fn confirm_checkout(
-    state: &AppState,
-    user: &User,
-    session_id: &str,
-) -> Result<CheckoutOutcome, BillingError> {
+pub async fn confirm_checkout(state: &AppState, user: &User, session_id: &str) -> Result<CheckoutOutcome, FormError> {
     if !session_id.starts_with("cs_") {
         return Err(refused("That is not a Checkout Session."));
     }
@@ -154,7 +120,7 @@ pub async fn confirm_checkout(
 }
 
 /// The subscription a cancel/resume/change acts on: the user's live one.
-pub async fn live_subscription(state: &AppState, user: &User) -> Result<StoredSubscription, BillingError> {
+pub async fn live_subscription(state: &AppState, user: &User) -> Result<StoredSubscription, FormError> {
     match account::subscription_of(state.db.pool(), user).await? {
         Some(sub) if sub.is_live() => Ok(sub),
         _ => Err(refused("You have no subscription to change.")),
@@ -181,7 +147,7 @@ pub async fn release_schedule(state: &AppState, sub: &StoredSubscription) -> any
 }
 
 /// Cancel at the end of the period (`true`), or resume a pending cancellation (`false`).
-pub async fn set_cancel_at_period_end(state: &AppState, user: &User, cancel: bool) -> Result<Next, BillingError> {
+pub async fn set_cancel_at_period_end(state: &AppState, user: &User, cancel: bool) -> Result<Next, FormError> {
     let sub = live_subscription(state, user).await?;
     if sub.cancel_at_period_end == cancel {
         let already =
@@ -193,7 +159,7 @@ pub async fn set_cancel_at_period_end(state: &AppState, user: &User, cancel: boo
     send_cancel_at_period_end(state, &sub, cancel, &key).await?;
     resync(state, &sub.id, &format!("account:{key}")).await?;
     let message = if cancel {
-        format!("Your subscription is canceled. You keep access until {}.", account::day(sub.current_period_end))
+        format!("Your subscription is canceled. You keep access until {}.", format::day(sub.current_period_end))
     } else {
         "Your subscription continues: it will renew as before.".to_string()
     };
@@ -217,7 +183,7 @@ pub async fn send_cancel_at_period_end(
 }
 
 /// Manage billing: a Customer Portal session returning to /account.
-pub async fn portal(state: &AppState, user: &User) -> Result<Next, BillingError> {
+pub async fn portal(state: &AppState, user: &User) -> Result<Next, FormError> {
     let customer = customer_of(state, user).await?;
     let return_url = format!("{}/account", state.config.app_url.as_str().trim_end_matches('/'));
     let create = CreateBillingPortalSession::new().customer(customer).return_url(return_url);
