@@ -29,7 +29,7 @@ pub async fn signup(email: String, password: String) -> Result<(), AppError> {
     let ctx = RequestCtx::extract().await?;
     match auth::sign_up(&ctx.state.db, &email, &password).await {
         Ok(user) => {
-            crate::server::billing::checkout::create_customer_at_sign_up(&ctx.state, &user).await;
+            crate::server::billing::customers::create_customer_at_sign_up(&ctx.state, &user).await;
             ctx.start_session(user.id, "/account").await
         }
         Err(error) => Err(ctx.refuse(AuthForm::Signup, &email, error).await),

@@ -15,50 +15,50 @@ use crate::views::{
 
 #[server(endpoint = "billing/pricing")]
 pub async fn pricing(interval: Option<String>) -> Result<PricingView, AppError> {
-    use crate::server::{billing::account, http::context::RequestCtx};
+    use crate::server::{billing::views, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let user = ctx.current_user().await?;
-    Ok(account::pricing_view(&ctx.state, user.as_ref(), parse_interval(interval.as_deref())).await?)
+    Ok(views::pricing_view(&ctx.state, user.as_ref(), parse_interval(interval.as_deref())).await?)
 }
 
 #[server(endpoint = "billing/subscribe")]
 pub async fn subscribe(plan: String, interval: String) -> Result<(), AppError> {
-    use crate::server::{billing::actions, http::context::RequestCtx};
+    use crate::server::{billing::checkout, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else {
         leptos_axum::redirect("/signup");
         return Err(AppError::Unauthorized);
     };
-    let outcome = actions::subscribe(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await;
+    let outcome = checkout::subscribe(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await;
     ctx.finish(outcome, "/pricing").await
 }
 
 #[server(endpoint = "billing/buy")]
 pub async fn buy(item: String) -> Result<(), AppError> {
-    use crate::server::{billing::actions, http::context::RequestCtx};
+    use crate::server::{billing::checkout, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else {
         leptos_axum::redirect("/signup");
         return Err(AppError::Unauthorized);
     };
-    let outcome = actions::buy(&ctx.state, &user, &item).await;
+    let outcome = checkout::buy(&ctx.state, &user, &item).await;
     ctx.finish(outcome, "/pricing").await
 }
 
 #[server(endpoint = "billing/confirm_checkout")]
 pub async fn confirm_checkout(session_id: String) -> Result<CheckoutOutcome, AppError> {
-    use crate::server::{billing::actions, http::context::RequestCtx};
+    use crate::server::{billing::checkout, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else { return Err(AppError::Unauthorized) };
-    actions::confirm_checkout(&ctx.state, &user, &session_id).await.map_err(AppError::from)
+    checkout::confirm_checkout(&ctx.state, &user, &session_id).await.map_err(AppError::from)
 }
 
 #[server(endpoint = "billing/account")]
 pub async fn account_billing() -> Result<Option<BillingOverview>, AppError> {
-    use crate::server::{billing::account, http::context::RequestCtx};
+    use crate::server::{billing::views, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else { return Ok(None) };
-    Ok(Some(account::account_view(&ctx.state, &user).await?))
+    Ok(Some(views::account_view(&ctx.state, &user).await?))
 }
 
 #[server(endpoint = "billing/preview_change")]
@@ -80,28 +80,28 @@ pub async fn change_plan(plan: String, interval: String) -> Result<(), AppError>
 
 #[server(endpoint = "billing/cancel")]
 pub async fn cancel_subscription() -> Result<(), AppError> {
-    use crate::server::{billing::actions, http::context::RequestCtx};
+    use crate::server::{billing::renewal, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
-    let outcome = actions::set_cancel_at_period_end(&ctx.state, &user, true).await;
+    let outcome = renewal::set_cancel_at_period_end(&ctx.state, &user, true).await;
     ctx.finish(outcome, "/account").await
 }
 
 #[server(endpoint = "billing/resume")]
 pub async fn resume_subscription() -> Result<(), AppError> {
-    use crate::server::{billing::actions, http::context::RequestCtx};
+    use crate::server::{billing::renewal, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
-    let outcome = actions::set_cancel_at_period_end(&ctx.state, &user, false).await;
+    let outcome = renewal::set_cancel_at_period_end(&ctx.state, &user, false).await;
     ctx.finish(outcome, "/account").await
 }
 
 #[server(endpoint = "billing/portal")]
 pub async fn manage_billing() -> Result<(), AppError> {
-    use crate::server::{billing::actions, http::context::RequestCtx};
+    use crate::server::{billing::portal, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
-    let outcome = actions::portal(&ctx.state, &user).await;
+    let outcome = portal::open(&ctx.state, &user).await;
     ctx.finish(outcome, "/account").await
 }
 

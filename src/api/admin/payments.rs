@@ -26,10 +26,10 @@ pub async fn admin_refund_form(payment: String) -> Result<RefundForm, AppError> 
 
 #[server(endpoint = "admin_refund")]
 pub async fn refund_payment(payment: String, amount: String, reason: String, token: String) -> Result<(), AppError> {
-    use crate::server::{admin::payments, http::context::RequestCtx};
+    use crate::server::{billing::refunds, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let actor = ctx.require_admin_actor().await?;
-    let outcome = payments::refund(&ctx.state, &actor, payment.trim(), &amount, &reason, &token).await;
+    let outcome = refunds::issue(&ctx.state, &actor, payment.trim(), &amount, &reason, &token).await;
     let back = format!("/admin/payments/refund?payment={}", payment.trim());
     ctx.finish(outcome.map(crate::server::http::outcome::Next::Back), &back).await?;
     // A refund issued goes back to the list, where it shows once Stripe's webhook arrives.

@@ -117,13 +117,6 @@ fn entry(row: sqlx::any::AnyRow) -> anyhow::Result<AuditEntry> {
     })
 }
 
-/// Audit rows about a subject (e.g. one event), newest first.
-pub async fn for_subject(pool: &AnyPool, subject_id: &str) -> anyhow::Result<Vec<AuditEntry>> {
-    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE subject_id = $1 ORDER BY id DESC");
-    let rows = sqlx::query(&sql).bind(subject_id).fetch_all(pool).await.context("reading audit rows")?;
-    rows.into_iter().map(entry).collect()
-}
-
 /// Audit rows about a customer, newest first.
 pub async fn for_customer(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Vec<AuditEntry>> {
     let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 ORDER BY id DESC LIMIT 200");

@@ -10,11 +10,10 @@ use anyhow::Context;
 
 use super::audit::{self, Actor, Record};
 use crate::domain::catalog::BillingInterval;
-use crate::server::billing::account::{self, StoredSubscription};
-use crate::server::billing::actions;
 use crate::server::billing::plan_change::{self, Applied};
-use crate::server::billing::price_book::{PlanPrice, PriceBook};
-use crate::server::billing::{fulfil, subscriptions::SubscriptionRow};
+use crate::server::billing::price_book::{plan_label, PlanPrice, PriceBook};
+use crate::server::billing::renewal;
+use crate::server::billing::subscriptions::{self, StoredSubscription, SubscriptionRow};
 use crate::server::http::outcome::{refused, FormError, Next};
 use crate::server::{db, state::AppState};
 use crate::views::admin::customer::{PlanChangeStep, PriceChoice, RenewalStep, SubscriptionControls};
@@ -22,7 +21,7 @@ use crate::views::format;
 
 /// The customer's live subscription: the one the admin's forms act on.
 async fn live_subscription(state: &AppState, customer_id: &str) -> Result<StoredSubscription, FormError> {
-    match account::current_subscription(state.db.pool(), customer_id).await? {
+    match subscriptions::current_subscription(state.db.pool(), customer_id).await? {
         Some(sub) if sub.is_live() => Ok(sub),
         _ => Err(refused("This customer has no subscription to change.")),
     }
@@ -68,15 +67,11 @@ fn standing(
 ) -> String {
     let mut words = format!(
         "{} [{price_id}]; cancel at period end: {}",
-        account::plan_label(book, lookup_key, price_id),
+        plan_label(book, lookup_key, price_id),
         if cancel { "yes" } else { "no" }
     );
     if let Some((price, at)) = pending {
-        words.push_str(&format!(
-            "; then {} [{price}] from {}",
-            account::plan_label(book, None, price),
-            format::day(at)
-        ));
+        words.push_str(&format!("; then {} [{price}] from {}", plan_label(book, None, price), format::day(at)));
     }
     words
 }
@@ -93,7 +88,8 @@ fn row_standing(book: &PriceBook, row: &SubscriptionRow) -> String {
 
 /// The customer page's controls: the live subscription and every catalog plan price.
 pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Option<SubscriptionControls>> {
-    let Some(sub) = account::current_subscription(state.db.pool(), customer_id).await?.filter(|s| s.is_live()) else {
+    let Some(sub) = subscriptions::current_subscription(state.db.pool(), customer_id).await?.filter(|s| s.is_live())
+    else {
         return Ok(None);
     };
     let book = &state.prices;
@@ -120,13 +116,13 @@ pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Opt
         (_, true) => format!("ends on {day}"),
         (Some(price), false) => format!(
             "changes to {} on {}",
-            account::plan_label(book, None, price),
+            plan_label(book, None, price),
             format::day(sub.pending_change_at.unwrap_or(sub.current_period_end))
         ),
         (None, false) => format!("renews on {day}"),
     };
     Ok(Some(SubscriptionControls {
-        plan: account::plan_label(book, sub.lookup_key.as_deref(), &sub.price_id),
+        plan: plan_label(book, sub.lookup_key.as_deref(), &sub.price_id),
         subscription_id: sub.id,
         state: state_words,
         cancel_at_period_end: sub.cancel_at_period_end,
@@ -196,7 +192,7 @@ pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> 
     Ok(RenewalStep {
         customer_id: customer_id.to_string(),
         email: email_of(state, customer_id).await?,
-        plan: account::plan_label(&state.prices, sub.lookup_key.as_deref(), &sub.price_id),
+        plan: plan_label(&state.prices, sub.lookup_key.as_deref(), &sub.price_id),
         subscription_id: sub.id,
         cancel,
         period_end: format::day(sub.current_period_end),
@@ -223,7 +219,7 @@ pub async fn set_renewal(
         return Err(already(cancel));
     }
     let before = stored_standing(&state.prices, &sub);
-    actions::send_cancel_at_period_end(state, &sub, cancel, &key).await?;
+    renewal::send_cancel_at_period_end(state, &sub, cancel, &key).await?;
     let action = if cancel { "subscription.cancel_at_period_end" } else { "subscription.resume" };
     record(state, actor, Change { action, subscription_id, customer_id, before: &before, key: &key }).await?;
     let day = format::day(sub.current_period_end);
@@ -244,11 +240,11 @@ struct Change<'a> {
 
 /// Re-fetches the subscription and stores it with the audit row, in one transaction.
 async fn record(state: &AppState, actor: &Actor, change: Change<'_>) -> anyhow::Result<()> {
-    let row = fulfil::fetch_subscription(&state.stripe_client, change.subscription_id).await?;
+    let row = subscriptions::fetch_subscription(&state.stripe_client, change.subscription_id).await?;
     let after = row_standing(&state.prices, &row);
     let now = db::now();
     let mut tx = db::begin_write(state.db.pool()).await.context("starting a transaction")?;
-    fulfil::store_subscription(&mut tx, &row, &format!("admin:{}", change.key), now, now).await?;
+    subscriptions::store_subscription(&mut tx, &row, &format!("admin:{}", change.key), now, now).await?;
     let record = Record {
         action: change.action,
         subject_type: "subscription",

@@ -47,7 +47,7 @@ pub async fn sign_up(db: &Db, email: &str, password: &str) -> Result<User, AuthE
         InsertUserError::DuplicateEmail => AuthError::DuplicateEmail,
         InsertUserError::Unexpected(e) => AuthError::Unexpected(e),
     })?;
-    // The Stripe customer is created by the caller (`billing::checkout::create_customer_at_sign_up`):
+    // The Stripe customer is created by the caller (`billing::customers::create_customer_at_sign_up`):
     // auth stays free of Stripe.
     tracing::info!(user_id = user.id, "user signed up");
     Ok(user)

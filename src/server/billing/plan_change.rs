@@ -19,9 +19,10 @@ use stripe_billing::subscription_schedule::{
 };
 use stripe_shared::{RecurringInterval, Subscription, SubscriptionScheduleEndBehavior};
 
-use super::account::{self, StoredSubscription};
-use super::actions;
+use super::price_book::plan_label;
 use super::price_book::PlanPrice;
+use super::renewal;
+use super::subscriptions::{self, StoredSubscription};
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::monthly_recurring;
 use crate::server::http::outcome::{refused, FormError, Next};
@@ -77,7 +78,7 @@ async fn user_target<'a>(
 ) -> Result<Target<'a>, FormError> {
     let price =
         state.prices.plan_price(plan, interval).ok_or_else(|| refused("There is no such plan to change to."))?;
-    let stored = actions::live_subscription(state, user).await?;
+    let stored = subscriptions::live_subscription(state, user).await?;
     target(state, stored, price).await
 }
 
@@ -124,7 +125,7 @@ pub async fn preview(
 pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<PlanChangePreview, FormError> {
     let (plan, interval) = (target.price.plan.key.to_string(), target.price.interval);
     let currency = target.stored.currency.clone();
-    let from_name = account::plan_label(&state.prices, target.stored.lookup_key.as_deref(), &target.stored.price_id);
+    let from_name = plan_label(&state.prices, target.stored.lookup_key.as_deref(), &target.stored.price_id);
     let to_name = target.to_name();
     let next_amount = format::money(target.price.spec.amount.minor(), &currency);
     let period_end = format::day(target.stored.current_period_end);
@@ -189,14 +190,14 @@ pub async fn apply(state: &AppState, user: &User, plan: &str, interval: BillingI
         Applied::Now => format!("Your plan is now {}.", target.to_name()),
         Applied::At(at) => format!("Your plan changes to {} on {}.", target.to_name(), format::day(at)),
     };
-    actions::resync(state, &target.stored.id, &format!("account:{key}")).await?;
+    subscriptions::resync(state, &target.stored.id, &format!("account:{key}")).await?;
     Ok(Next::Back(message))
 }
 
 /// Makes a checked change in Stripe, its requests keyed by `key`: an upgrade at once with
 /// proration invoiced now, anything else at the period end. A pending downgrade is replaced.
 pub async fn apply_target(state: &AppState, target: &Target<'_>, key: &str) -> Result<Applied, FormError> {
-    actions::release_schedule(state, &target.stored).await?;
+    renewal::release_schedule(state, &target.stored).await?;
     if target.is_upgrade() {
         let mut item = UpdateSubscriptionItems::new();
         item.id = Some(target.item_id.clone());

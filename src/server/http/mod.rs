@@ -1,5 +1,6 @@
 //! The HTTP surface: router, middleware, plain handlers.
 
+pub mod app_url;
 pub mod client_ip;
 pub mod context;
 pub mod guard;
@@ -7,7 +8,6 @@ pub mod headers;
 pub mod health;
 pub mod metrics;
 pub mod outcome;
-pub mod webhooks;
 
 use axum::{
     body::Body,
@@ -27,7 +27,7 @@ use tower_http::{
 };
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
-use crate::server::state::AppState;
+use crate::server::{state::AppState, webhooks};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "tollgate_session";
@@ -86,7 +86,7 @@ pub fn router(state: AppState, pages: Pages) -> Router {
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
         .route(
             "/webhooks/stripe",
-            post(webhooks::stripe).layer(DefaultBodyLimit::max(crate::server::webhooks::receive::MAX_BODY_BYTES)),
+            post(webhooks::route::stripe).layer(DefaultBodyLimit::max(webhooks::route::MAX_BODY_BYTES)),
         )
         .leptos_routes_with_context(&state, routes, headers::provide_page_nonce, move || shell(leptos_options.clone()))
         .route_layer(middleware::from_fn(metrics::track))
