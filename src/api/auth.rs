@@ -5,39 +5,11 @@
 //! back as a redirect to the form carrying a one-time flash message.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::AppError;
-
-/// Who is logged in, as the pages see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionUser {
-    pub email: String,
-    pub is_admin: bool,
-}
-
-/// The form a flash message belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AuthForm {
-    Signup,
-    Login,
-}
-
-impl AuthForm {
-    pub fn path(self) -> &'static str {
-        match self {
-            AuthForm::Signup => "/signup",
-            AuthForm::Login => "/login",
-        }
-    }
-}
-
-/// A refused plain form post: the message, and the email to fill back in.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FormFlash {
-    pub message: String,
-    pub email: String,
-}
+use crate::views::{
+    auth::{AuthForm, FormFlash, SessionUser},
+    AppError,
+};
 
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
@@ -57,7 +29,7 @@ pub async fn signup(email: String, password: String) -> Result<(), AppError> {
     let ctx = RequestCtx::extract().await?;
     match auth::sign_up(&ctx.state.db, &email, &password).await {
         Ok(user) => {
-            crate::server::billing::checkout::create_customer_at_sign_up(&ctx.state, &user).await;
+            crate::server::billing::customers::create_customer_at_sign_up(&ctx.state, &user).await;
             ctx.start_session(user.id, "/account").await
         }
         Err(error) => Err(ctx.refuse(AuthForm::Signup, &email, error).await),

@@ -1,8 +1,6 @@
-//! Server functions, by feature. Thin: they extract, parse, and call into `server`.
+//! Server functions, by feature. Thin: they extract, parse, and call into `server`; what they
+//! return is defined in `crate::views`.
 
 pub mod admin;
 pub mod auth;
 pub mod billing;
-mod error;
-
-pub use error::AppError;

@@ -11,10 +11,8 @@ use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
 };
 
-use crate::api::{
-    auth::{current_user, Login, Logout, SessionUser, Signup},
-    AppError,
-};
+use crate::api::auth::{current_user, Login, Logout, Signup};
+use crate::views::{auth::SessionUser, AppError};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     response::set_page_csp();

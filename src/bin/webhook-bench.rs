@@ -24,8 +24,8 @@ use tollgate::server::config::{Config, DatabaseUrl, SANDBOX_SECRET_KEY};
 use tollgate::server::db::{self, Db};
 use tollgate::server::startup::Application;
 use tollgate::server::stripe::client::StripeClient;
-use tollgate::server::webhooks::apply::{apply_due, ApplyContext};
-use tollgate::server::webhooks::jobs::WORKER_BATCH;
+use tollgate::server::webhooks::handlers::{apply_due, ApplyContext};
+use tollgate::server::webhooks::worker::WORKER_BATCH;
 use tollgate::server::webhooks::{reconcile, signature};
 
 const SECRET: &str = "whsec_tollgate_bench";

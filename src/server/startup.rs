@@ -15,10 +15,10 @@ use crate::server::{
     catalog,
     config::{Config, StripeMode, SANDBOX_SECRET_KEY},
     db::Db,
-    http,
+    http, mail,
     state::{AppState, StripeRuntime},
     stripe::client::StripeClient,
-    webhooks::jobs,
+    webhooks::{reconcile, worker},
 };
 
 const STRIPE_API_BASE: &str = "https://api.stripe.com";
@@ -71,7 +71,7 @@ impl Application {
             portal_configured,
             inbox,
         };
-        let router = http::router(state.clone());
+        let router = http::router(state.clone(), crate::pages());
         Ok(Self { listener, router, state, sandbox })
     }
 
@@ -190,10 +190,10 @@ pub async fn portal_configured(stripe: &StripeClient) -> Option<bool> {
 
 fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
     let limiter = state.login_limiter.clone();
-    let reconcile = jobs::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs);
+    let reconcile = reconcile::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs);
     let mut tasks = vec![
-        jobs::spawn_webhook_worker(state.clone()),
-        jobs::spawn_mail_sender(state.clone()),
+        worker::spawn_webhook_worker(state.clone()),
+        mail::sender::spawn_mail_sender(state.clone()),
         state.db.session_store().spawn_expiry_sweeper(Duration::from_secs(60 * 10)),
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));

@@ -3,114 +3,13 @@
 //! the confirm steps of the admin's plan change and cancel/resume (audited).
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::subscriptions::SubscriptionLine;
-use crate::api::{billing::PlanChangePreview, AppError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TimelineKind {
-    Event,
-    Invoice,
-    Email,
-    Audit,
-}
-
-impl TimelineKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Event => "Webhook event",
-            Self::Invoice => "Invoice",
-            Self::Email => "Email",
-            Self::Audit => "Admin action",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineItem {
-    pub at: i64,
-    pub kind: TimelineKind,
-    pub title: String,
-    pub detail: String,
-    /// The same object in the Stripe dashboard, when it has one there.
-    pub stripe_url: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomerView {
-    pub id: String,
-    pub email: Option<String>,
-    pub stripe_url: String,
-    pub subscriptions: Vec<SubscriptionLine>,
-    /// What the admin can do to the customer's live subscription (none: nothing to change).
-    pub controls: Option<SubscriptionControls>,
-    /// Newest first.
-    pub timeline: Vec<TimelineItem>,
-}
-
-/// The customer's live subscription and the catalog prices it can move to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubscriptionControls {
-    pub subscription_id: String,
-    /// e.g. `Pro (monthly)`.
-    pub plan: String,
-    /// e.g. `renews on 22 December 2026`, `ends on …`, `then Starter (monthly) from …`.
-    pub state: String,
-    pub cancel_at_period_end: bool,
-    pub prices: Vec<PriceChoice>,
-}
-
-/// A catalog price, by lookup key, as the plan-change select offers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PriceChoice {
-    pub lookup_key: String,
-    /// e.g. `Business (monthly) — $99.00`.
-    pub label: String,
-    pub current: bool,
-}
-
-/// The plan change's confirm step: what it costs (Stripe's proration preview), and a one-time
-/// token that makes a double submit one change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanChangeStep {
-    pub customer_id: String,
-    pub email: Option<String>,
-    pub subscription_id: String,
-    /// The lookup key of the price to move to.
-    pub price: String,
-    pub preview: PlanChangePreview,
-    pub token: String,
-}
-
-/// Cancel at period end, or resume: the confirm step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RenewalStep {
-    pub customer_id: String,
-    pub email: Option<String>,
-    pub subscription_id: String,
-    pub plan: String,
-    /// `true`: cancel at period end; `false`: resume.
-    pub cancel: bool,
-    /// The end of the current period, e.g. `22 December 2026`.
-    pub period_end: String,
-    pub token: String,
-}
-
-/// `cancel` or `resume`, the renewal forms' `action` field.
-pub fn parse_renewal_action(action: &str) -> Result<bool, AppError> {
-    match action.trim() {
-        "cancel" => Ok(true),
-        "resume" => Ok(false),
-        _ => Err(AppError::User("Choose cancel or resume.".into())),
-    }
-}
-
-/// Stripe dashboard links: `/test/` in front unless the app runs on live keys.
-pub fn dashboard_url(live: bool, path: &str) -> String {
-    let mode = if live { "" } else { "test/" };
-    format!("https://dashboard.stripe.com/{mode}{path}")
-}
+#[cfg(feature = "ssr")]
+use crate::views::admin::customer::parse_renewal_action;
+use crate::views::{
+    admin::customer::{CustomerView, PlanChangeStep, RenewalStep},
+    AppError,
+};
 
 #[server(endpoint = "admin_customer")]
 pub async fn admin_customer(id: String) -> Result<CustomerView, AppError> {
@@ -144,8 +43,8 @@ pub async fn admin_change_plan(
     price: String,
     token: String,
 ) -> Result<(), AppError> {
-    use super::events::url_safe;
     use crate::server::{admin::plan_change, http::context::RequestCtx};
+    use crate::views::admin::events::url_safe;
     let ctx = RequestCtx::extract().await?;
     let actor = ctx.require_admin_actor().await?;
     let (customer, price) = (customer.trim(), price.trim());
@@ -174,8 +73,8 @@ pub async fn admin_set_renewal(
     action: String,
     token: String,
 ) -> Result<(), AppError> {
-    use super::events::url_safe;
     use crate::server::{admin::plan_change, http::context::RequestCtx};
+    use crate::views::admin::events::url_safe;
     let ctx = RequestCtx::extract().await?;
     let actor = ctx.require_admin_actor().await?;
     let customer = customer.trim();
@@ -186,15 +85,4 @@ pub async fn admin_set_renewal(
         Err(_) => format!("/admin/customers/{}/renewal?action={}", url_safe(customer), action.trim()),
     };
     ctx.finish(outcome, &back).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dashboard_url;
-
-    #[test]
-    fn dashboard_links_follow_the_mode() {
-        assert_eq!(dashboard_url(false, "customers/cus_1"), "https://dashboard.stripe.com/test/customers/cus_1");
-        assert_eq!(dashboard_url(true, "customers/cus_1"), "https://dashboard.stripe.com/customers/cus_1");
-    }
 }

@@ -1,82 +1,13 @@
 //! The webhook inbox as the admin sees it (`/admin/events`), and "Replay".
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::revenue::Ratio;
-use crate::api::AppError;
-
-/// The inbox's statuses (the table's CHECK constraint), closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum InboxStatus {
-    Pending,
-    Retrying,
-    Processed,
-    Ignored,
-    Dead,
-}
-
-impl InboxStatus {
-    pub const ALL: [InboxStatus; 5] = [Self::Pending, Self::Retrying, Self::Processed, Self::Ignored, Self::Dead];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Retrying => "retrying",
-            Self::Processed => "processed",
-            Self::Ignored => "ignored",
-            Self::Dead => "dead",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-
-    /// Dead events (to retry after a fix) and processed ones (to re-apply) can be replayed.
-    pub fn replayable(self) -> bool {
-        matches!(self, Self::Dead | Self::Processed)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventRow {
-    pub id: String,
-    pub event_type: String,
-    pub object_id: Option<String>,
-    pub status: InboxStatus,
-    pub source: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub received_at: i64,
-    pub processed_at: Option<i64>,
-    /// Pretty JSON with personal data and secrets replaced.
-    pub redacted_payload: String,
-}
-
-/// The last 24 hours of deliveries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryHealth {
-    pub received: i64,
-    pub pending: i64,
-    /// Processed or ignored, of all that finished or failed at least once.
-    pub success: Ratio,
-    /// Seconds from receipt to processing, nearest-rank percentiles.
-    pub lag_p50: Option<i64>,
-    pub lag_p99: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventsPage {
-    pub events: Vec<EventRow>,
-    pub health: DeliveryHealth,
-    /// Every event type in the inbox, for the filter.
-    pub types: Vec<String>,
-    pub page: i64,
-    pub has_more: bool,
-}
-
-pub const EVENTS_PER_PAGE: i64 = 50;
+#[cfg(feature = "ssr")]
+use crate::views::admin::events::{url_safe, InboxStatus};
+use crate::views::{
+    admin::events::{EventsPage, ReplayOutcome},
+    AppError,
+};
 
 #[server(endpoint = "admin_events")]
 pub async fn admin_events(
@@ -93,28 +24,6 @@ pub async fn admin_events(
         page: page.unwrap_or(0).max(0),
     };
     Ok(events::page(ctx.state.db.pool(), &filter, db::now()).await?)
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ReplayOutcome {
-    Queued,
-    /// Already waiting to be applied: nothing changed (a second click, or a retry in flight).
-    AlreadyQueued,
-    NotReplayable(InboxStatus),
-    NotFound,
-}
-
-impl ReplayOutcome {
-    pub fn message(&self, event_id: &str) -> String {
-        match self {
-            Self::Queued => format!("Event {event_id} is queued for replay."),
-            Self::AlreadyQueued => format!("Event {event_id} is already queued."),
-            Self::NotReplayable(status) => {
-                format!("Event {event_id} is {} and cannot be replayed.", status.as_str())
-            }
-            Self::NotFound => format!("There is no event {event_id}."),
-        }
-    }
 }
 
 /// Puts a dead or processed event back in the worker's queue and audits it. Without JavaScript
@@ -138,11 +47,4 @@ pub async fn replay_event(event_id: String) -> Result<ReplayOutcome, AppError> {
         leptos_axum::redirect(&format!("/admin/events?replayed={}&outcome={code}", url_safe(&event_id)));
     }
     Ok(outcome)
-}
-
-/// Ids in a redirect (`evt_…`, `cus_…`, lookup keys) are alphanumerics and `_`; anything else
-/// is dropped rather than escaped.
-#[cfg(feature = "ssr")]
-pub(crate) fn url_safe(id: &str) -> String {
-    id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
 }

@@ -1,6 +1,5 @@
 //! Admin server functions, beside the data they return. Every one starts with the admin guard.
 
-pub mod audit;
 pub mod customer;
 pub mod events;
 pub mod mail;

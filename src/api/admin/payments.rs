@@ -2,85 +2,11 @@
 //! `/admin/disputes`: open and closed disputes with their evidence deadlines.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::api::AppError;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaymentLine {
-    pub id: String,
-    pub customer_id: Option<String>,
-    pub email: Option<String>,
-    pub amount: String,
-    pub status: String,
-    pub failure: Option<String>,
-    /// What has been refunded so far (from refund webhooks), e.g. `$5.00`.
-    pub refunded: Option<String>,
-    pub created: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DunningLine {
-    pub invoice_id: String,
-    pub customer_id: String,
-    pub email: Option<String>,
-    pub amount_due: String,
-    pub attempts: i64,
-    pub next_attempt: Option<i64>,
-    pub hosted_url: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundLine {
-    pub id: String,
-    pub payment_intent_id: Option<String>,
-    pub amount: String,
-    pub reason: Option<String>,
-    pub status: String,
-    pub created: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaymentsOverview {
-    pub failed: Vec<PaymentLine>,
-    pub dunning: Vec<DunningLine>,
-    pub succeeded: Vec<PaymentLine>,
-    pub refunds: Vec<RefundLine>,
-}
-
-/// The refund confirm step: what was paid, what is left to refund, and a one-time token that
-/// makes a double submit one refund.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundForm {
-    pub payment_intent_id: String,
-    pub email: Option<String>,
-    pub paid: String,
-    pub refundable: String,
-    /// The refundable amount as typed into the form, e.g. `29.00`.
-    pub refundable_input: String,
-    pub currency: String,
-    pub token: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DisputeLine {
-    pub id: String,
-    pub charge_id: String,
-    pub customer_id: Option<String>,
-    pub amount: String,
-    pub reason: String,
-    pub status: String,
-    pub evidence_due_by: Option<i64>,
-    /// Whole days until the evidence is due (negative once past).
-    pub days_left: Option<i64>,
-    pub dashboard_url: String,
-}
-
-pub const REFUND_REASONS: [(&str, &str); 3] = [
-    ("requested_by_customer", "Requested by the customer"),
-    ("duplicate", "Duplicate payment"),
-    ("fraudulent", "Fraudulent"),
-];
+use crate::views::{
+    admin::payments::{DisputeLine, PaymentsOverview, RefundForm},
+    AppError,
+};
 
 #[server(endpoint = "admin_payments")]
 pub async fn admin_payments() -> Result<PaymentsOverview, AppError> {
@@ -100,12 +26,12 @@ pub async fn admin_refund_form(payment: String) -> Result<RefundForm, AppError> 
 
 #[server(endpoint = "admin_refund")]
 pub async fn refund_payment(payment: String, amount: String, reason: String, token: String) -> Result<(), AppError> {
-    use crate::server::{admin::payments, http::context::RequestCtx};
+    use crate::server::{billing::refunds, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let actor = ctx.require_admin_actor().await?;
-    let outcome = payments::refund(&ctx.state, &actor, payment.trim(), &amount, &reason, &token).await;
+    let outcome = refunds::issue(&ctx.state, &actor, payment.trim(), &amount, &reason, &token).await;
     let back = format!("/admin/payments/refund?payment={}", payment.trim());
-    ctx.finish(outcome.map(crate::server::billing::actions::Next::Back), &back).await?;
+    ctx.finish(outcome.map(crate::server::http::outcome::Next::Back), &back).await?;
     // A refund issued goes back to the list, where it shows once Stripe's webhook arrives.
     leptos_axum::redirect("/admin/payments");
     Ok(())

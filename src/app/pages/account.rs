@@ -7,11 +7,9 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::billing::{
-    account_billing, Banner, BannerKind, BillingOverview, InvoiceView, ManageBilling, ResumeSubscription,
-    SubscriptionView,
-};
+use crate::api::billing::{account_billing, ManageBilling, ResumeSubscription};
 use crate::domain::text::capitalise;
+use crate::views::billing::{Banner, BannerKind, BillingOverview, InvoiceView, SubscriptionView};
 
 use super::Notices;
 

@@ -4,10 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::{
-    api::auth::{take_flash, AuthForm},
-    app::Auth,
-};
+use crate::{api::auth::take_flash, app::Auth, views::auth::AuthForm};
 
 use super::FormAlert;
 

@@ -6,10 +6,8 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
-use crate::api::{
-    billing::{account_billing, preview_plan_change, pricing, CancelSubscription, ChangePlan, PlanChangePreview},
-    AppError,
-};
+use crate::api::billing::{account_billing, preview_plan_change, pricing, CancelSubscription, ChangePlan};
+use crate::views::{billing::PlanChangePreview, AppError};
 
 use super::{pricing::IntervalToggle, Notices};
 

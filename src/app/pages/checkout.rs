@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
-use crate::api::{billing::confirm_checkout, AppError};
+use crate::api::billing::confirm_checkout;
+use crate::views::AppError;
 
 #[component]
 pub fn CheckoutSuccessPage() -> impl IntoView {

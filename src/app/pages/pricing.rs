@@ -6,8 +6,9 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::billing::{pricing, Buy, ItemCard, PlanCard, PricingView, Subscribe};
+use crate::api::billing::{pricing, Buy, Subscribe};
 use crate::domain::catalog::BillingInterval;
+use crate::views::billing::{ItemCard, PlanCard, PricingView};
 
 use super::Notices;
 

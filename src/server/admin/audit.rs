@@ -4,8 +4,8 @@
 use anyhow::Context;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use crate::api::admin::audit::AuditEntry;
-use crate::server::billing::actions::BillingError;
+use crate::server::http::outcome::FormError;
+use crate::views::admin::audit::AuditEntry;
 
 /// Who did it and from where.
 #[derive(Debug, Clone)]
@@ -87,9 +87,9 @@ pub async fn request_done(pool: &AnyPool, request_key: &str) -> anyhow::Result<b
 
 /// A confirm form's one-time token (see `new_token`), checked before it is used as an
 /// idempotency key.
-pub fn check_token(token: &str) -> Result<(), BillingError> {
+pub fn check_token(token: &str) -> Result<(), FormError> {
     if token.len() < 16 || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(BillingError::Refused("The form expired: open the page again.".into()));
+        return Err(FormError::Refused("The form expired: open the page again.".into()));
     }
     Ok(())
 }
@@ -115,13 +115,6 @@ fn entry(row: sqlx::any::AnyRow) -> anyhow::Result<AuditEntry> {
         after: row.try_get("after_state")?,
         created_at: row.try_get("created_at")?,
     })
-}
-
-/// Audit rows about a subject (e.g. one event), newest first.
-pub async fn for_subject(pool: &AnyPool, subject_id: &str) -> anyhow::Result<Vec<AuditEntry>> {
-    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE subject_id = $1 ORDER BY id DESC");
-    let rows = sqlx::query(&sql).bind(subject_id).fetch_all(pool).await.context("reading audit rows")?;
-    rows.into_iter().map(entry).collect()
 }
 
 /// Audit rows about a customer, newest first.

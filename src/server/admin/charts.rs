@@ -8,8 +8,8 @@ use base64::Engine;
 use charts_rs::{BarChart, LineChart, Series};
 
 use crate::{
-    api::admin::revenue::{Chart, Period},
     domain::money::{Currency, Money},
+    views::admin::revenue::{Chart, Period},
 };
 
 use super::snapshots::{DayTotals, DAY};

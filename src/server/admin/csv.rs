@@ -12,12 +12,12 @@ use sqlx::Row;
 use tower_sessions::Session;
 
 use crate::{
-    api::admin::revenue::Period,
     server::{
         auth::{require_admin, GuardError},
         db,
         state::AppState,
     },
+    views::admin::revenue::Period,
 };
 
 use super::snapshots::{day_start, DAY};

@@ -5,8 +5,8 @@ use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
 use crate::{
-    api::admin::customer::{dashboard_url, CustomerView, TimelineItem, TimelineKind},
     domain::money::{Currency, Money},
+    views::admin::customer::{dashboard_url, CustomerView, TimelineItem, TimelineKind},
 };
 
 use super::{

@@ -4,11 +4,11 @@ use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
 use crate::{
-    api::admin::{
+    server::db::begin_write,
+    views::admin::{
         events::{DeliveryHealth, EventRow, EventsPage, InboxStatus, ReplayOutcome, EVENTS_PER_PAGE},
         revenue::Ratio,
     },
-    server::db::begin_write,
 };
 
 use super::{

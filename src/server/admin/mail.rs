@@ -2,7 +2,7 @@
 
 use sqlx::{AnyPool, Row};
 
-use crate::api::admin::mail::{MailItem, MAILS_PER_PAGE};
+use crate::views::admin::mail::{MailItem, MAILS_PER_PAGE};
 
 use super::Filtered;
 

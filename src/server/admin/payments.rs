@@ -4,19 +4,15 @@
 
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
-use stripe_core::charge::RetrieveCharge;
-use stripe_core::payment_intent::RetrievePaymentIntent;
-use stripe_core::refund::{CreateRefund, CreateRefundReason};
 
-use super::audit::{self, Actor, Record};
-use crate::api::admin::customer::dashboard_url;
-use crate::api::admin::payments::{
-    DisputeLine, DunningLine, PaymentLine, PaymentsOverview, RefundForm, RefundLine, REFUND_REASONS,
-};
-use crate::domain::money::{Currency, Money};
-use crate::server::billing::account::money;
-use crate::server::billing::actions::BillingError;
+use super::audit;
+use crate::domain::money::Money;
+use crate::server::billing::refunds;
+use crate::server::http::outcome::FormError;
 use crate::server::{config::StripeMode, db, state::AppState};
+use crate::views::admin::customer::dashboard_url;
+use crate::views::admin::payments::{DisputeLine, DunningLine, PaymentLine, PaymentsOverview, RefundForm, RefundLine};
+use crate::views::format::money;
 
 const LIST_LIMIT: i64 = 50;
 
@@ -107,49 +103,8 @@ pub async fn overview(pool: &AnyPool) -> anyhow::Result<PaymentsOverview> {
     Ok(PaymentsOverview { failed, dunning, succeeded, refunds })
 }
 
-/// What Stripe says is paid and still refundable on a PaymentIntent's charge.
-struct Refundable {
-    charge_id: String,
-    paid: i64,
-    left: i64,
-    currency: Currency,
-    customer: Option<String>,
-}
-
-async fn refundable(state: &AppState, payment_intent_id: &str) -> Result<Refundable, BillingError> {
-    if !payment_intent_id.starts_with("pi_") {
-        return Err(BillingError::Refused("That is not a payment.".into()));
-    }
-    let intent = state
-        .stripe_client
-        .send(&RetrievePaymentIntent::new(payment_intent_id), None)
-        .await
-        .map_err(|_| BillingError::Refused("No such payment.".into()))?;
-    let charge_id = intent
-        .latest_charge
-        .as_ref()
-        .map(|c| c.id().as_str().to_string())
-        .ok_or_else(|| BillingError::Refused("This payment has no charge to refund.".into()))?;
-    let charge = state
-        .stripe_client
-        .send(&RetrieveCharge::new(charge_id.as_str()), None)
-        .await
-        .context("retrieving the charge")?;
-    if !charge.paid {
-        return Err(BillingError::Refused("This payment did not succeed: there is nothing to refund.".into()));
-    }
-    let currency = Currency::parse(&charge.currency.to_string()).context("the charge's currency")?;
-    Ok(Refundable {
-        charge_id,
-        paid: charge.amount,
-        left: charge.amount - charge.amount_refunded,
-        currency,
-        customer: charge.customer.as_ref().map(|c| c.id().as_str().to_string()),
-    })
-}
-
-pub async fn refund_form(state: &AppState, payment_intent_id: &str) -> Result<RefundForm, BillingError> {
-    let r = refundable(state, payment_intent_id).await?;
+pub async fn refund_form(state: &AppState, payment_intent_id: &str) -> Result<RefundForm, FormError> {
+    let r = refunds::refundable(state, payment_intent_id).await?;
     let email = match &r.customer {
         Some(customer) => sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")
             .bind(customer)
@@ -170,64 +125,6 @@ pub async fn refund_form(state: &AppState, payment_intent_id: &str) -> Result<Re
         currency: r.currency.as_str().to_string(),
         token: audit::new_token(),
     })
-}
-
-/// Issues a refund: checks the amount against what is left, calls Stripe with an idempotency
-/// key from the form's token (a double submit is one refund), and audits it.
-pub async fn refund(
-    state: &AppState,
-    actor: &Actor,
-    payment_intent_id: &str,
-    amount: &str,
-    reason: &str,
-    token: &str,
-) -> Result<String, BillingError> {
-    let reason_code = match reason {
-        "requested_by_customer" => CreateRefundReason::RequestedByCustomer,
-        "duplicate" => CreateRefundReason::Duplicate,
-        "fraudulent" => CreateRefundReason::Fraudulent,
-        _ => {
-            let known: Vec<&str> = REFUND_REASONS.iter().map(|(code, _)| *code).collect();
-            return Err(BillingError::Refused(format!("Choose a reason: {}.", known.join(", "))));
-        }
-    };
-    audit::check_token(token)?;
-    let r = refundable(state, payment_intent_id).await?;
-    let wanted = Money::parse_major(amount, r.currency).map_err(|e| BillingError::Refused(format!("Amount: {e}.")))?;
-    let key = format!("admin-refund-{token}");
-    let done = format!("Refund of {wanted} requested. It is listed below once Stripe confirms it.");
-    if audit::request_done(state.db.pool(), &key).await? {
-        // Submitted twice: the first submit refunded (and what is left has shrunk since).
-        return Ok(done);
-    }
-    if wanted.minor() <= 0 || wanted.minor() > r.left {
-        return Err(BillingError::Refused(format!(
-            "Refund between {} and {}.",
-            Money::new(1, r.currency),
-            Money::new(r.left, r.currency)
-        )));
-    }
-    let create = CreateRefund::new()
-        .payment_intent(payment_intent_id)
-        .amount(wanted.minor())
-        .reason(reason_code)
-        .metadata(std::collections::HashMap::from([("refunded_by".to_string(), actor.email.clone())]));
-    let refund = state.stripe_client.send(&create, Some(&key)).await.context("creating the refund")?;
-    let now = db::now();
-    let mut tx = db::begin_write(state.db.pool()).await.context("starting a transaction")?;
-    let before = format!("refunded {} of {}", Money::new(r.paid - r.left, r.currency), Money::new(r.paid, r.currency));
-    let after = format!("refund {} of {} ({reason}), charge {}", refund.id.as_str(), wanted, r.charge_id);
-    let record = Record {
-        action: "refund",
-        subject_type: "payment",
-        subject_id: payment_intent_id,
-        customer_id: r.customer.as_deref(),
-        before: Some(&before),
-        after: Some(&after),
-    };
-    audit::write_once(&mut tx, actor, record, &key, now).await?;
-    tx.commit().await.context("committing the audit row")?;
-    Ok(done)
 }
 
 pub async fn disputes(state: &AppState) -> anyhow::Result<Vec<DisputeLine>> {

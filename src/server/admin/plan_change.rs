@@ -9,22 +9,19 @@
 use anyhow::Context;
 
 use super::audit::{self, Actor, Record};
-use crate::api::admin::customer::{PlanChangeStep, PriceChoice, RenewalStep, SubscriptionControls};
 use crate::domain::catalog::BillingInterval;
-use crate::server::billing::account::{self, StoredSubscription};
-use crate::server::billing::actions::{self, BillingError, Next};
 use crate::server::billing::plan_change::{self, Applied};
-use crate::server::billing::price_book::{PlanPrice, PriceBook};
-use crate::server::billing::{fulfil, subscriptions::SubscriptionRow};
+use crate::server::billing::price_book::{plan_label, PlanPrice, PriceBook};
+use crate::server::billing::renewal;
+use crate::server::billing::subscriptions::{self, StoredSubscription, SubscriptionRow};
+use crate::server::http::outcome::{refused, FormError, Next};
 use crate::server::{db, state::AppState};
-
-fn refused(message: impl Into<String>) -> BillingError {
-    BillingError::Refused(message.into())
-}
+use crate::views::admin::customer::{PlanChangeStep, PriceChoice, RenewalStep, SubscriptionControls};
+use crate::views::format;
 
 /// The customer's live subscription: the one the admin's forms act on.
-async fn live_subscription(state: &AppState, customer_id: &str) -> Result<StoredSubscription, BillingError> {
-    match account::current_subscription(state.db.pool(), customer_id).await? {
+async fn live_subscription(state: &AppState, customer_id: &str) -> Result<StoredSubscription, FormError> {
+    match subscriptions::current_subscription(state.db.pool(), customer_id).await? {
         Some(sub) if sub.is_live() => Ok(sub),
         _ => Err(refused("This customer has no subscription to change.")),
     }
@@ -35,7 +32,7 @@ async fn posted_subscription(
     state: &AppState,
     customer_id: &str,
     subscription_id: &str,
-) -> Result<StoredSubscription, BillingError> {
+) -> Result<StoredSubscription, FormError> {
     let sub = live_subscription(state, customer_id).await?;
     if sub.id != subscription_id {
         return Err(refused("The customer's subscription changed since this form was opened: open it again."));
@@ -44,7 +41,7 @@ async fn posted_subscription(
 }
 
 /// A catalog price by lookup key (plans only: one-time items are not subscriptions).
-fn catalog_price<'a>(book: &'a PriceBook, lookup_key: &str) -> Result<PlanPrice<'a>, BillingError> {
+fn catalog_price<'a>(book: &'a PriceBook, lookup_key: &str) -> Result<PlanPrice<'a>, FormError> {
     book.catalog
         .plan_for_lookup_key(lookup_key)
         .and_then(|(plan, interval)| book.plan_price(plan.key.as_str(), interval))
@@ -70,15 +67,11 @@ fn standing(
 ) -> String {
     let mut words = format!(
         "{} [{price_id}]; cancel at period end: {}",
-        account::plan_label(book, lookup_key, price_id),
+        plan_label(book, lookup_key, price_id),
         if cancel { "yes" } else { "no" }
     );
     if let Some((price, at)) = pending {
-        words.push_str(&format!(
-            "; then {} [{price}] from {}",
-            account::plan_label(book, None, price),
-            account::day(at)
-        ));
+        words.push_str(&format!("; then {} [{price}] from {}", plan_label(book, None, price), format::day(at)));
     }
     words
 }
@@ -95,7 +88,8 @@ fn row_standing(book: &PriceBook, row: &SubscriptionRow) -> String {
 
 /// The customer page's controls: the live subscription and every catalog plan price.
 pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Option<SubscriptionControls>> {
-    let Some(sub) = account::current_subscription(state.db.pool(), customer_id).await?.filter(|s| s.is_live()) else {
+    let Some(sub) = subscriptions::current_subscription(state.db.pool(), customer_id).await?.filter(|s| s.is_live())
+    else {
         return Ok(None);
     };
     let book = &state.prices;
@@ -108,27 +102,27 @@ pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Opt
         .map(|price| PriceChoice {
             lookup_key: price.spec.lookup_key.clone(),
             label: format!(
-                "{} ({}ly) — {} / {}",
+                "{} ({}) — {} / {}",
                 price.plan.name,
-                price.interval.as_str(),
+                format::interval_words(price.interval),
                 price.spec.amount,
                 price.interval.as_str()
             ),
             current: price.price_id == sub.price_id,
         })
         .collect();
-    let day = account::day(sub.current_period_end);
+    let day = format::day(sub.current_period_end);
     let state_words = match (&sub.pending_price_id, sub.cancel_at_period_end) {
         (_, true) => format!("ends on {day}"),
         (Some(price), false) => format!(
             "changes to {} on {}",
-            account::plan_label(book, None, price),
-            account::day(sub.pending_change_at.unwrap_or(sub.current_period_end))
+            plan_label(book, None, price),
+            format::day(sub.pending_change_at.unwrap_or(sub.current_period_end))
         ),
         (None, false) => format!("renews on {day}"),
     };
     Ok(Some(SubscriptionControls {
-        plan: account::plan_label(book, sub.lookup_key.as_deref(), &sub.price_id),
+        plan: plan_label(book, sub.lookup_key.as_deref(), &sub.price_id),
         subscription_id: sub.id,
         state: state_words,
         cancel_at_period_end: sub.cancel_at_period_end,
@@ -137,11 +131,7 @@ pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Opt
 }
 
 /// The plan change's confirm step: checked as the change itself will be, with Stripe's preview.
-pub async fn change_form(
-    state: &AppState,
-    customer_id: &str,
-    lookup_key: &str,
-) -> Result<PlanChangeStep, BillingError> {
+pub async fn change_form(state: &AppState, customer_id: &str, lookup_key: &str) -> Result<PlanChangeStep, FormError> {
     let price = catalog_price(&state.prices, lookup_key)?;
     let sub = live_subscription(state, customer_id).await?;
     let target = plan_change::target(state, sub, price).await?;
@@ -165,7 +155,7 @@ pub async fn change_plan(
     subscription_id: &str,
     lookup_key: &str,
     token: &str,
-) -> Result<Next, BillingError> {
+) -> Result<Next, FormError> {
     audit::check_token(token)?;
     let key = format!("admin-change-{token}");
     if audit::request_done(state.db.pool(), &key).await? {
@@ -181,11 +171,11 @@ pub async fn change_plan(
     record(state, actor, change).await?;
     Ok(Next::Back(match applied {
         Applied::Now => format!("The plan is now {}; the proration was invoiced.", target.to_name()),
-        Applied::At(at) => format!("The plan changes to {} on {}.", target.to_name(), account::day(at)),
+        Applied::At(at) => format!("The plan changes to {} on {}.", target.to_name(), format::day(at)),
     }))
 }
 
-fn already(cancel: bool) -> BillingError {
+fn already(cancel: bool) -> FormError {
     refused(if cancel {
         "The subscription is already set to end at the period end."
     } else {
@@ -194,7 +184,7 @@ fn already(cancel: bool) -> BillingError {
 }
 
 /// The cancel (or resume) confirm step.
-pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> Result<RenewalStep, BillingError> {
+pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> Result<RenewalStep, FormError> {
     let sub = live_subscription(state, customer_id).await?;
     if sub.cancel_at_period_end == cancel {
         return Err(already(cancel));
@@ -202,10 +192,10 @@ pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> 
     Ok(RenewalStep {
         customer_id: customer_id.to_string(),
         email: email_of(state, customer_id).await?,
-        plan: account::plan_label(&state.prices, sub.lookup_key.as_deref(), &sub.price_id),
+        plan: plan_label(&state.prices, sub.lookup_key.as_deref(), &sub.price_id),
         subscription_id: sub.id,
         cancel,
-        period_end: account::day(sub.current_period_end),
+        period_end: format::day(sub.current_period_end),
         token: audit::new_token(),
     })
 }
@@ -218,7 +208,7 @@ pub async fn set_renewal(
     subscription_id: &str,
     cancel: bool,
     token: &str,
-) -> Result<Next, BillingError> {
+) -> Result<Next, FormError> {
     audit::check_token(token)?;
     let key = format!("admin-{}-{token}", if cancel { "cancel" } else { "resume" });
     if audit::request_done(state.db.pool(), &key).await? {
@@ -229,10 +219,10 @@ pub async fn set_renewal(
         return Err(already(cancel));
     }
     let before = stored_standing(&state.prices, &sub);
-    actions::send_cancel_at_period_end(state, &sub, cancel, &key).await?;
+    renewal::send_cancel_at_period_end(state, &sub, cancel, &key).await?;
     let action = if cancel { "subscription.cancel_at_period_end" } else { "subscription.resume" };
     record(state, actor, Change { action, subscription_id, customer_id, before: &before, key: &key }).await?;
-    let day = account::day(sub.current_period_end);
+    let day = format::day(sub.current_period_end);
     Ok(Next::Back(if cancel {
         format!("The subscription ends on {day}: it will not renew.")
     } else {
@@ -250,11 +240,11 @@ struct Change<'a> {
 
 /// Re-fetches the subscription and stores it with the audit row, in one transaction.
 async fn record(state: &AppState, actor: &Actor, change: Change<'_>) -> anyhow::Result<()> {
-    let row = fulfil::fetch_subscription(&state.stripe_client, change.subscription_id).await?;
+    let row = subscriptions::fetch_subscription(&state.stripe_client, change.subscription_id).await?;
     let after = row_standing(&state.prices, &row);
     let now = db::now();
     let mut tx = db::begin_write(state.db.pool()).await.context("starting a transaction")?;
-    fulfil::store_subscription(&mut tx, &row, &format!("admin:{}", change.key), now, now).await?;
+    subscriptions::store_subscription(&mut tx, &row, &format!("admin:{}", change.key), now, now).await?;
     let record = Record {
         action: change.action,
         subject_type: "subscription",

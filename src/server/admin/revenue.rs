@@ -7,8 +7,8 @@ use anyhow::Context;
 use sqlx::AnyPool;
 
 use crate::{
-    api::admin::revenue::{CurrencyRevenue, Period, Ratio, RevenueReport},
     domain::money::{Currency, Money},
+    views::admin::revenue::{CurrencyRevenue, Period, Ratio, RevenueReport},
 };
 
 use super::{

@@ -231,8 +231,8 @@ async fn insert(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::admin::revenue::Period;
     use crate::server::{admin::revenue, db::test_db};
+    use crate::views::admin::revenue::Period;
 
     #[tokio::test]
     async fn seeded_movements_add_up_to_the_seeded_mrr() {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, FromRow, Row, Transaction};
 
 use crate::server::db::begin_write;
 
@@ -17,8 +17,8 @@ pub fn day_start(t: i64) -> i64 {
     t - t.rem_euclid(DAY)
 }
 
-/// One day's figures in one currency.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One day's figures in one currency (a snapshot row's columns).
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct DayTotals {
     pub mrr: i64,
     pub paying: i64,
@@ -221,19 +221,7 @@ pub async fn read(pool: &AnyPool, from: i64, to: i64) -> anyhow::Result<Vec<(i64
     .context("reading snapshots")?;
     rows.into_iter()
         .map(|row| {
-            let totals = DayTotals {
-                mrr: row.try_get("mrr")?,
-                paying: row.try_get("paying")?,
-                new_mrr: row.try_get("new_mrr")?,
-                expansion_mrr: row.try_get("expansion_mrr")?,
-                contraction_mrr: row.try_get("contraction_mrr")?,
-                churn_mrr: row.try_get("churn_mrr")?,
-                reactivation_mrr: row.try_get("reactivation_mrr")?,
-                new_count: row.try_get("new_count")?,
-                churn_count: row.try_get("churn_count")?,
-                reactivation_count: row.try_get("reactivation_count")?,
-                involuntary_churn_count: row.try_get("involuntary_churn_count")?,
-            };
+            let totals = DayTotals::from_row(&row)?;
             Ok((row.try_get("day")?, row.try_get("currency")?, totals))
         })
         .collect()

@@ -4,12 +4,13 @@
 use anyhow::Context;
 
 use crate::{
-    api::admin::status::{Check, StatusReport},
     server::{
         catalog,
         config::{Config, StripeMode},
         db::Db,
+        http::app_url::AppUrl,
     },
+    views::admin::status::{Check, StatusReport},
 };
 
 use super::snapshots::DAY;
@@ -125,7 +126,7 @@ pub async fn report(config: &Config, db: &Db, portal: Option<bool>, now: i64) ->
         api_version: stripe_shared::version::VERSION.as_str().to_owned(),
         products,
         prices,
-        webhook_endpoint: format!("{}/webhooks/stripe", config.app_url.as_str().trim_end_matches('/')),
+        webhook_endpoint: AppUrl::new(config.app_url.as_str()).join("/webhooks/stripe"),
         last_delivery,
         dead_events,
         portal_configured: portal,

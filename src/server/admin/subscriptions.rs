@@ -4,11 +4,11 @@ use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
 use crate::{
-    api::admin::subscriptions::{SubscriptionLine, SubscriptionsPage, SUBSCRIPTIONS_PER_PAGE},
     domain::{
         money::{Currency, Money},
         subscription::SubscriptionStatus,
     },
+    views::admin::subscriptions::{SubscriptionLine, SubscriptionsPage, SUBSCRIPTIONS_PER_PAGE},
 };
 
 use super::Filtered;

@@ -1,5 +1,5 @@
 //! Sign-up, log-in, the admin bootstrap and the guards. Plain async functions:
-//! the server functions in `crate::api` only extract, call these and map errors.
+//! the server functions only extract, call these and map errors.
 
 pub mod guard;
 pub mod password;
@@ -47,7 +47,7 @@ pub async fn sign_up(db: &Db, email: &str, password: &str) -> Result<User, AuthE
         InsertUserError::DuplicateEmail => AuthError::DuplicateEmail,
         InsertUserError::Unexpected(e) => AuthError::Unexpected(e),
     })?;
-    // The Stripe customer is created by the caller (`billing::checkout::create_customer_at_sign_up`):
+    // The Stripe customer is created by the caller (`billing::customers::create_customer_at_sign_up`):
     // auth stays free of Stripe.
     tracing::info!(user_id = user.id, "user signed up");
     Ok(user)

@@ -1,5 +1,8 @@
-//! Starting a payment: the user's Stripe customer, and Checkout Sessions for plans (subscription
-//! mode) and one-time items (payment mode).
+//! Checkout, from start to fulfilment: Subscribe and Buy start a Checkout Session (subscription
+//! mode for plans, payment mode for one-time items); the success page confirms it; fulfilment is
+//! shared by the webhook worker and the success page (dual confirmation): both re-fetch from
+//! Stripe and write the same rows under the same keys, so whichever comes first does the work and
+//! the other changes nothing.
 
 use std::collections::HashMap;
 
@@ -7,65 +10,83 @@ use anyhow::Context;
 use sqlx::AnyPool;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
+    RetrieveCheckoutSession,
 };
-use stripe_core::customer::CreateCustomer;
 use stripe_shared::{CheckoutSession, CheckoutSessionMode};
 
+use super::{customers, subscriptions};
+use crate::domain::catalog::BillingInterval;
+use crate::server::http::{
+    app_url::AppUrl,
+    outcome::{refused, FormError, Next},
+};
 use crate::server::stripe::client::StripeClient;
+use crate::server::{db, db::users::User, state::AppState};
+use crate::views::billing::CheckoutOutcome;
+use crate::views::format;
+
+/// Kept for callers that knew it here.
+pub use super::customers::ensure_customer;
 
 /// Checkout Session idempotency keys are bucketed by this many seconds: a double click (or a
 /// retried request) reuses one session, a deliberate retry later gets a fresh one.
 const CHECKOUT_KEY_BUCKET_SECS: i64 = 300;
 
-/// The user's Stripe customer id, creating the customer (metadata `user_id`) on first need.
-pub async fn ensure_customer(
-    pool: &AnyPool,
-    stripe: &StripeClient,
-    user_id: i64,
-    email: &str,
-    now: i64,
-) -> anyhow::Result<String> {
-    let existing: Option<String> = sqlx::query_scalar("SELECT stripe_customer_id FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(pool)
-        .await
-        .with_context(|| format!("reading user {user_id}"))?;
-    if let Some(id) = existing {
-        return Ok(id);
+// --- Start ---
+
+/// Subscribe: a Checkout Session in subscription mode for the plan at that interval.
+pub async fn subscribe(
+    state: &AppState,
+    user: &User,
+    plan: &str,
+    interval: BillingInterval,
+) -> Result<Next, FormError> {
+    let Some(price) = state.prices.plan_price(plan, interval) else {
+        return Err(refused(format!("There is no {plan:?} plan billed {}.", format::interval_words(interval))));
+    };
+    if let Some(current) = subscriptions::subscription_of(state.db.pool(), user).await? {
+        if current.is_live() {
+            // A second subscription would bill twice: change the plan instead.
+            return Ok(Next::Redirect(format!(
+                "/account/plan/preview?plan={}&interval={}",
+                price.plan.key,
+                interval.as_str()
+            )));
+        }
     }
-    let create =
-        CreateCustomer::new().email(email).metadata(HashMap::from([("user_id".to_string(), user_id.to_string())]));
-    // One customer per user, even when two requests race here.
-    let customer = stripe
-        .send(&create, Some(&format!("customer-for-user-{user_id}")))
-        .await
-        .context("creating the Stripe customer")?;
-    sqlx::query(
-        "UPDATE users SET stripe_customer_id = $1, updated_at = $2 \
-         WHERE id = $3 AND stripe_customer_id IS NULL",
-    )
-    .bind(customer.id.as_str())
-    .bind(now)
-    .bind(user_id)
-    .execute(pool)
-    .await
-    .context("storing the Stripe customer id")?;
-    Ok(customer.id.as_str().to_string())
+    let trial_days = price.plan.trial_days.filter(|_| !user.had_trial);
+    start_checkout(state, user, price.price_id, &price.spec.lookup_key, true, trial_days).await
 }
 
-/// Creates the new user's Stripe customer. A Stripe outage must not refuse the sign-up: the
-/// customer is then created at the first Subscribe instead (`ensure_customer` is idempotent).
-pub async fn create_customer_at_sign_up(state: &crate::server::state::AppState, user: &crate::server::db::users::User) {
-    let created =
-        ensure_customer(state.db.pool(), &state.stripe_client, user.id, user.email.as_ref(), crate::server::db::now())
-            .await;
-    if let Err(error) = created {
-        tracing::warn!(
-            user_id = user.id,
-            error = format!("{error:#}"),
-            "Stripe customer not created at sign-up; will retry at checkout"
-        );
-    }
+/// Buy a one-time item: a Checkout Session in payment mode.
+pub async fn buy(state: &AppState, user: &User, item: &str) -> Result<Next, FormError> {
+    let Some((item, price_id)) = state.prices.one_time(item) else {
+        return Err(refused(format!("There is no item {item:?} for sale.")));
+    };
+    start_checkout(state, user, price_id, &item.price.lookup_key, false, None).await
+}
+
+async fn start_checkout(
+    state: &AppState,
+    user: &User,
+    price_id: &str,
+    lookup_key: &str,
+    recurring: bool,
+    trial_days: Option<u32>,
+) -> Result<Next, FormError> {
+    let customer = customers::customer_of(state, user).await?;
+    let request = CheckoutRequest {
+        user_id: user.id,
+        customer_id: &customer,
+        price_id,
+        lookup_key,
+        recurring,
+        trial_days,
+        app_url: state.config.app_url.as_str(),
+        now: db::now(),
+    };
+    let session = create_session(&state.stripe_client, &request).await?;
+    Ok(Next::Redirect(session.url.context("Stripe returned a Checkout Session without a URL")?))
 }
 
 pub struct CheckoutRequest<'a> {
@@ -86,7 +107,7 @@ pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>
         ("user_id".to_string(), request.user_id.to_string()),
         ("lookup_key".to_string(), request.lookup_key.to_string()),
     ]);
-    let base = request.app_url.trim_end_matches('/');
+    let base = AppUrl::new(request.app_url);
     let line_item = CreateCheckoutSessionLineItems {
         price: Some(request.price_id.to_string()),
         quantity: Some(1),
@@ -98,8 +119,8 @@ pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>
         .line_items(vec![line_item])
         .metadata(metadata.clone())
         .allow_promotion_codes(true)
-        .success_url(format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"))
-        .cancel_url(format!("{base}/pricing"));
+        .success_url(base.join("/checkout/success?session_id={CHECKOUT_SESSION_ID}"))
+        .cancel_url(base.join("/pricing"));
     if request.recurring {
         let mut data = CreateCheckoutSessionSubscriptionData { metadata: Some(metadata), ..Default::default() };
         data.trial_period_days = request.trial_days;
@@ -115,4 +136,116 @@ pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>
         request.now / CHECKOUT_KEY_BUCKET_SECS
     );
     stripe.send(&create, Some(&key)).await.context("creating the Checkout Session")
+}
+
+// --- Confirm (the success page) ---
+
+/// The success page's half of the dual confirmation: the session must be this user's; then the
+/// same fulfilment as the webhook runs (whichever comes second changes nothing).
+pub async fn confirm_checkout(state: &AppState, user: &User, session_id: &str) -> Result<CheckoutOutcome, FormError> {
+    if !session_id.starts_with("cs_") {
+        return Err(refused("That is not a Checkout Session."));
+    }
+    let session = retrieve_session(&state.stripe_client, session_id).await.map_err(|_| {
+        // Unknown ids and Stripe errors alike: nothing to show, nothing to leak.
+        refused("We could not find that checkout.")
+    })?;
+    let owner = session.client_reference_id.as_deref().and_then(|id| id.parse::<i64>().ok());
+    if owner != Some(user.id) {
+        return Err(refused("This checkout belongs to another account."));
+    }
+    let cause = format!("checkout-success:{session_id}");
+    match fulfil_checkout_session(state.db.pool(), &state.stripe_client, &session, &cause, db::now()).await? {
+        Fulfilled::Subscription { .. } => {
+            let refreshed = crate::server::db::users::find_by_id(state.db.pool(), user.id)
+                .await?
+                .context("the user disappeared")?;
+            let sub = subscriptions::subscription_of(state.db.pool(), &refreshed).await?;
+            let name = sub
+                .as_ref()
+                .and_then(|s| state.prices.plan_of(s.lookup_key.as_deref(), &s.price_id))
+                .map(|(plan, _)| plan.name.clone())
+                .unwrap_or_else(|| "new".to_string());
+            let headline = match sub.map(|s| s.status) {
+                Some(crate::domain::subscription::SubscriptionStatus::Trialing) => {
+                    format!("Your {name} trial has started.")
+                }
+                _ => format!("Your {name} plan is active."),
+            };
+            Ok(CheckoutOutcome { headline, pending: false })
+        }
+        Fulfilled::Payment { .. } => {
+            Ok(CheckoutOutcome { headline: "Thank you: your purchase is complete.".into(), pending: false })
+        }
+        Fulfilled::NotReady => Ok(CheckoutOutcome {
+            headline: "We are waiting for your payment to complete. This page will show it once it has.".into(),
+            pending: true,
+        }),
+    }
+}
+
+// --- Fulfil ---
+
+/// What a completed Checkout Session did for its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fulfilled {
+    Subscription {
+        user_id: Option<i64>,
+        subscription_id: String,
+    },
+    Payment {
+        user_id: Option<i64>,
+        session_id: String,
+        grant: super::entitlements::SessionGrant,
+    },
+    /// Not complete (or not paid) yet: nothing to do.
+    NotReady,
+}
+
+pub async fn retrieve_session(stripe: &StripeClient, session_id: &str) -> anyhow::Result<CheckoutSession> {
+    stripe
+        .send(&RetrieveCheckoutSession::new(session_id), None)
+        .await
+        .with_context(|| format!("retrieving checkout session {session_id}"))
+}
+
+/// Links the session's Stripe customer to the user it was created for, then applies it.
+pub async fn fulfil_checkout_session(
+    pool: &AnyPool,
+    stripe: &StripeClient,
+    session: &CheckoutSession,
+    cause: &str,
+    now: i64,
+) -> anyhow::Result<Fulfilled> {
+    use stripe_shared::CheckoutSessionStatus;
+    if session.status != Some(CheckoutSessionStatus::Complete) {
+        return Ok(Fulfilled::NotReady);
+    }
+    let user_id = session.client_reference_id.as_deref().and_then(|id| id.parse::<i64>().ok());
+    if let (Some(user_id), Some(customer)) = (user_id, &session.customer) {
+        // Only fills a missing link: a user's Stripe customer never silently changes.
+        sqlx::query(
+            "UPDATE users SET stripe_customer_id = $1, updated_at = $2 \
+             WHERE id = $3 AND stripe_customer_id IS NULL",
+        )
+        .bind(customer.id().as_str())
+        .bind(now)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .context("linking the Stripe customer to the user")?;
+    }
+    match session.mode {
+        CheckoutSessionMode::Subscription => {
+            let subscription =
+                session.subscription.as_ref().context("a completed subscription session has no subscription")?;
+            let subscription_id = subscription.id().as_str().to_string();
+            subscriptions::sync_subscription(pool, stripe, &subscription_id, cause, session.created, now).await?;
+            Ok(Fulfilled::Subscription { user_id, subscription_id })
+        }
+        _ => {
+            let grant = super::entitlements::grant_for_session(pool, stripe, session, user_id, now).await?;
+            Ok(Fulfilled::Payment { user_id, session_id: session.id.as_str().to_string(), grant })
+        }
+    }
 }

@@ -1,12 +1,16 @@
 //! Stripe customers as last retrieved, for pages that show the card on file. A deleted customer
-//! is marked, and its user unlinked so the next purchase creates a fresh one.
+//! is marked, and its user unlinked so the next purchase creates a fresh one. A user's customer is
+//! created on first need (at sign-up, else at the first purchase).
+
+use std::collections::HashMap;
 
 use anyhow::Context;
 use sqlx::{Any, AnyPool, Transaction};
-use stripe_core::customer::{RetrieveCustomer, RetrieveCustomerReturned};
+use stripe_core::customer::{CreateCustomer, RetrieveCustomer, RetrieveCustomerReturned};
 use stripe_shared::Customer;
 
 use crate::server::stripe::client::StripeClient;
+use crate::server::{db, db::users::User, state::AppState};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CustomerRow {
@@ -80,15 +84,6 @@ pub async fn store_fetched(
     })
 }
 
-/// Re-fetches the customer (with its default card) and stores what it is now.
-pub async fn sync(pool: &AnyPool, stripe: &StripeClient, customer_id: &str, now: i64) -> anyhow::Result<Synced> {
-    let fetched = fetch(stripe, customer_id).await?;
-    let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
-    let synced = store_fetched(&mut tx, customer_id, &fetched, now).await?;
-    tx.commit().await.context("committing the customer")?;
-    Ok(synced)
-}
-
 async fn user_of(tx: &mut Transaction<'_, Any>, customer_id: &str) -> anyhow::Result<Option<i64>> {
     sqlx::query_scalar("SELECT id FROM users WHERE stripe_customer_id = $1")
         .bind(customer_id)
@@ -98,6 +93,7 @@ async fn user_of(tx: &mut Transaction<'_, Any>, customer_id: &str) -> anyhow::Re
 }
 
 /// Returns whether the customer is one of ours.
+#[cfg(test)]
 pub async fn store(pool: &AnyPool, row: &CustomerRow, now: i64) -> anyhow::Result<bool> {
     let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
     let ours = store_in(&mut tx, row, now).await?;
@@ -132,6 +128,7 @@ pub async fn store_in(tx: &mut Transaction<'_, Any>, row: &CustomerRow, now: i64
 }
 
 /// Deleted is final: later (older) updates never bring the customer back.
+#[cfg(test)]
 pub async fn mark_deleted(pool: &AnyPool, customer_id: &str, now: i64) -> anyhow::Result<bool> {
     let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
     let ours = mark_deleted_in(&mut tx, customer_id, now).await?;
@@ -162,6 +159,60 @@ pub async fn mark_deleted_in(tx: &mut Transaction<'_, Any>, customer_id: &str, n
             .context("unlinking the deleted customer")?;
     }
     Ok(user_id.is_some())
+}
+
+/// The user's Stripe customer id, creating the customer (metadata `user_id`) on first need.
+pub async fn ensure_customer(
+    pool: &AnyPool,
+    stripe: &StripeClient,
+    user_id: i64,
+    email: &str,
+    now: i64,
+) -> anyhow::Result<String> {
+    let existing: Option<String> = sqlx::query_scalar("SELECT stripe_customer_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
+        .with_context(|| format!("reading user {user_id}"))?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let create =
+        CreateCustomer::new().email(email).metadata(HashMap::from([("user_id".to_string(), user_id.to_string())]));
+    // One customer per user, even when two requests race here.
+    let customer = stripe
+        .send(&create, Some(&format!("customer-for-user-{user_id}")))
+        .await
+        .context("creating the Stripe customer")?;
+    sqlx::query(
+        "UPDATE users SET stripe_customer_id = $1, updated_at = $2 \
+         WHERE id = $3 AND stripe_customer_id IS NULL",
+    )
+    .bind(customer.id.as_str())
+    .bind(now)
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .context("storing the Stripe customer id")?;
+    Ok(customer.id.as_str().to_string())
+}
+
+/// Creates the new user's Stripe customer. A Stripe outage must not refuse the sign-up: the
+/// customer is then created at the first Subscribe instead (`ensure_customer` is idempotent).
+pub async fn create_customer_at_sign_up(state: &AppState, user: &User) {
+    let created = ensure_customer(state.db.pool(), &state.stripe_client, user.id, user.email.as_ref(), db::now()).await;
+    if let Err(error) = created {
+        tracing::warn!(
+            user_id = user.id,
+            error = format!("{error:#}"),
+            "Stripe customer not created at sign-up; will retry at checkout"
+        );
+    }
+}
+
+/// The user's Stripe customer id (see [`ensure_customer`]).
+pub async fn customer_of(state: &AppState, user: &User) -> anyhow::Result<String> {
+    ensure_customer(state.db.pool(), &state.stripe_client, user.id, user.email.as_ref(), db::now()).await
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use anyhow::Context;
 use sqlx::{Any, Transaction};
 
-use crate::domain::money::{Currency, Money};
+use crate::views::format::money;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmailKind {
@@ -39,21 +39,15 @@ pub struct Email {
     pub body: String,
 }
 
-fn amount(minor: i64, currency: &str) -> String {
-    Currency::parse(currency)
-        .map(|c| Money::new(minor, c).to_string())
-        .unwrap_or_else(|_| format!("{minor} {currency}"))
-}
-
 pub fn receipt(to: &str, invoice_id: &str, paid: i64, currency: &str, url: Option<&str>) -> Email {
     Email {
         cause_key: format!("receipt:{invoice_id}"),
         kind: EmailKind::Receipt,
         to: to.to_string(),
-        subject: format!("Receipt: {} paid", amount(paid, currency)),
+        subject: format!("Receipt: {} paid", money(paid, currency)),
         body: format!(
             "Thank you. We received your payment of {}.\n{}",
-            amount(paid, currency),
+            money(paid, currency),
             url.map(|u| format!("Your invoice: {u}\n")).unwrap_or_default()
         ),
     }
@@ -65,10 +59,10 @@ pub fn payment_failed(to: &str, invoice_id: &str, attempt: i64, due: i64, curren
         cause_key: format!("payment_failed:{invoice_id}:{attempt}"),
         kind: EmailKind::PaymentFailed,
         to: to.to_string(),
-        subject: format!("Your payment of {} failed", amount(due, currency)),
+        subject: format!("Your payment of {} failed", money(due, currency)),
         body: format!(
             "We could not charge your card for {}. Please update your payment method:\n{fix_url}\n",
-            amount(due, currency)
+            money(due, currency)
         ),
     }
 }
@@ -119,10 +113,10 @@ pub fn dispute_alert(
         cause_key: format!("dispute_alert:{dispute_id}:{to}"),
         kind: EmailKind::DisputeAlert,
         to: to.to_string(),
-        subject: format!("Dispute opened: {} ({reason})", amount(amount_minor, currency)),
+        subject: format!("Dispute opened: {} ({reason})", money(amount_minor, currency)),
         body: format!(
             "A customer disputed a payment of {} (reason: {reason}).\n{due}Respond here:\n{admin_url}\n",
-            amount(amount_minor, currency)
+            money(amount_minor, currency)
         ),
     }
 }

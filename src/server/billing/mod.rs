@@ -1,21 +1,29 @@
-//! Billing: Stripe customers, Checkout, and the local projections of subscriptions, invoices,
-//! payments, refunds, disputes, entitlements and prices.
+//! Billing, named by Stripe object and action: customers, Checkout (start, confirm, fulfil),
+//! subscriptions (sync, the current one, plan changes, cancel/resume), the portal, and the local
+//! projections of invoices, payments, refunds, disputes, entitlements and prices; `views` builds
+//! what the pricing and account pages show.
 
-pub mod account;
-pub mod actions;
 pub mod catalog_events;
 pub mod checkout;
 pub mod customers;
 pub mod disputes;
 pub mod emails;
 pub mod entitlements;
-pub mod fulfil;
 pub mod invoices;
 pub mod payments;
 pub mod plan_change;
+pub mod portal;
 pub mod price_book;
 pub mod refunds;
+pub mod renewal;
 pub mod subscriptions;
+pub mod views;
+
+/// Where sync and fulfilment used to live, kept for callers outside the crate (the tests).
+pub mod fulfil {
+    pub use super::checkout::{fulfil_checkout_session, retrieve_session, Fulfilled};
+    pub use super::subscriptions::{fetch_subscription, store_subscription, sync_subscription};
+}
 
 /// Every item of a paginated Stripe list: `page(starting_after)` fetches one page, `id` names
 /// an item for the next page's cursor.

@@ -19,13 +19,16 @@ use stripe_billing::subscription_schedule::{
 };
 use stripe_shared::{RecurringInterval, Subscription, SubscriptionScheduleEndBehavior};
 
-use super::account::{self, StoredSubscription};
-use super::actions::{self, BillingError, Next};
+use super::price_book::plan_label;
 use super::price_book::PlanPrice;
-use crate::api::billing::PlanChangePreview;
+use super::renewal;
+use super::subscriptions::{self, StoredSubscription};
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::monthly_recurring;
+use crate::server::http::outcome::{refused, FormError, Next};
 use crate::server::{db, db::users::User, state::AppState};
+use crate::views::billing::PlanChangePreview;
+use crate::views::format;
 
 /// A change asked for, checked against the subscription it applies to.
 pub struct Target<'a> {
@@ -53,7 +56,7 @@ impl Target<'_> {
 
     /// `Pro (yearly)`.
     pub fn to_name(&self) -> String {
-        format!("{} ({}ly)", self.price.plan.name, self.price.interval.as_str())
+        format!("{} ({})", self.price.plan.name, format::interval_words(self.price.interval))
     }
 }
 
@@ -66,20 +69,16 @@ pub enum Applied {
     At(i64),
 }
 
-fn refused(message: &str) -> BillingError {
-    BillingError::Refused(message.to_string())
-}
-
 /// The user's own change: to `plan` at `interval`, on their live subscription.
 async fn user_target<'a>(
     state: &'a AppState,
     user: &User,
     plan: &str,
     interval: BillingInterval,
-) -> Result<Target<'a>, BillingError> {
+) -> Result<Target<'a>, FormError> {
     let price =
         state.prices.plan_price(plan, interval).ok_or_else(|| refused("There is no such plan to change to."))?;
-    let stored = actions::live_subscription(state, user).await?;
+    let stored = subscriptions::live_subscription(state, user).await?;
     target(state, stored, price).await
 }
 
@@ -88,7 +87,7 @@ pub async fn target<'a>(
     state: &'a AppState,
     stored: StoredSubscription,
     price: PlanPrice<'a>,
-) -> Result<Target<'a>, BillingError> {
+) -> Result<Target<'a>, FormError> {
     if stored.cancel_at_period_end {
         return Err(refused("The subscription is set to end. Resume it before changing plan."));
     }
@@ -117,19 +116,19 @@ pub async fn preview(
     user: &User,
     plan: &str,
     interval: BillingInterval,
-) -> Result<PlanChangePreview, BillingError> {
+) -> Result<PlanChangePreview, FormError> {
     let target = user_target(state, user, plan, interval).await?;
     preview_target(state, &target).await
 }
 
 /// What a checked change costs: for an upgrade, Stripe's preview of the prorated invoice.
-pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<PlanChangePreview, BillingError> {
+pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<PlanChangePreview, FormError> {
     let (plan, interval) = (target.price.plan.key.to_string(), target.price.interval);
     let currency = target.stored.currency.clone();
-    let from_name = account::plan_label(&state.prices, target.stored.lookup_key.as_deref(), &target.stored.price_id);
+    let from_name = plan_label(&state.prices, target.stored.lookup_key.as_deref(), &target.stored.price_id);
     let to_name = target.to_name();
-    let next_amount = account::money(target.price.spec.amount.minor(), &currency);
-    let period_end = account::day(target.stored.current_period_end);
+    let next_amount = format::money(target.price.spec.amount.minor(), &currency);
+    let period_end = format::day(target.stored.current_period_end);
     if !target.is_upgrade() {
         return Ok(PlanChangePreview {
             plan,
@@ -141,7 +140,7 @@ pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<Pla
             from_name,
             to_name,
             is_upgrade: false,
-            due_now: account::money(0, &currency),
+            due_now: format::money(0, &currency),
             next_amount,
             next_on: period_end,
         });
@@ -165,9 +164,9 @@ pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<Pla
         period_end
     } else {
         let days = if interval == BillingInterval::Year { 365 } else { 30 };
-        format!("about {}", account::day(db::now() + days * 86_400))
+        format!("about {}", format::day(db::now() + days * 86_400))
     };
-    let due_now = account::money(invoice.amount_due, &currency);
+    let due_now = format::money(invoice.amount_due, &currency);
     Ok(PlanChangePreview {
         plan,
         interval,
@@ -183,22 +182,22 @@ pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<Pla
     })
 }
 
-pub async fn apply(state: &AppState, user: &User, plan: &str, interval: BillingInterval) -> Result<Next, BillingError> {
+pub async fn apply(state: &AppState, user: &User, plan: &str, interval: BillingInterval) -> Result<Next, FormError> {
     let target = user_target(state, user, plan, interval).await?;
     let bucket = db::now() / 60;
     let key = format!("change-{}-{}-{bucket}", target.stored.id, target.price.price_id);
     let message = match apply_target(state, &target, &key).await? {
         Applied::Now => format!("Your plan is now {}.", target.to_name()),
-        Applied::At(at) => format!("Your plan changes to {} on {}.", target.to_name(), account::day(at)),
+        Applied::At(at) => format!("Your plan changes to {} on {}.", target.to_name(), format::day(at)),
     };
-    actions::resync(state, &target.stored.id, &format!("account:{key}")).await?;
+    subscriptions::resync(state, &target.stored.id, &format!("account:{key}")).await?;
     Ok(Next::Back(message))
 }
 
 /// Makes a checked change in Stripe, its requests keyed by `key`: an upgrade at once with
 /// proration invoiced now, anything else at the period end. A pending downgrade is replaced.
-pub async fn apply_target(state: &AppState, target: &Target<'_>, key: &str) -> Result<Applied, BillingError> {
-    actions::release_schedule(state, &target.stored).await?;
+pub async fn apply_target(state: &AppState, target: &Target<'_>, key: &str) -> Result<Applied, FormError> {
+    renewal::release_schedule(state, &target.stored).await?;
     if target.is_upgrade() {
         let mut item = UpdateSubscriptionItems::new();
         item.id = Some(target.item_id.clone());

@@ -1,14 +1,21 @@
 //! Refunds as Stripe last reported them. A charge event re-lists the charge's refunds; a fully
-//! refunded charge revokes what its payment granted, in the same transaction.
+//! refunded charge revokes what its payment granted, in the same transaction. Issuing one (the
+//! admin's refund form) is Stripe first, then the audit row; the refund row arrives with the webhook.
 
 use anyhow::Context;
 use sqlx::AnyPool;
 use stripe_core::charge::RetrieveCharge;
-use stripe_core::refund::ListRefund;
+use stripe_core::payment_intent::RetrievePaymentIntent;
+use stripe_core::refund::{CreateRefund, CreateRefundReason, ListRefund};
 use stripe_shared::Refund;
 
 use super::entitlements;
+use crate::domain::money::{Currency, Money};
+use crate::server::admin::audit::{self, Actor, Record};
+use crate::server::http::outcome::FormError;
 use crate::server::stripe::client::StripeClient;
+use crate::server::{db, state::AppState};
+use crate::views::admin::payments::REFUND_REASONS;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundRow {
@@ -106,4 +113,105 @@ pub async fn upsert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, row: &RefundRow, 
     .await
     .with_context(|| format!("storing refund {}", row.id))?;
     Ok(())
+}
+
+// --- Issuing (the admin's refund form) ---
+
+/// What Stripe says is paid and still refundable on a PaymentIntent's charge.
+pub struct Refundable {
+    pub charge_id: String,
+    pub paid: i64,
+    pub left: i64,
+    pub currency: Currency,
+    pub customer: Option<String>,
+}
+
+pub async fn refundable(state: &AppState, payment_intent_id: &str) -> Result<Refundable, FormError> {
+    if !payment_intent_id.starts_with("pi_") {
+        return Err(FormError::Refused("That is not a payment.".into()));
+    }
+    let intent = state
+        .stripe_client
+        .send(&RetrievePaymentIntent::new(payment_intent_id), None)
+        .await
+        .map_err(|_| FormError::Refused("No such payment.".into()))?;
+    let charge_id = intent
+        .latest_charge
+        .as_ref()
+        .map(|c| c.id().as_str().to_string())
+        .ok_or_else(|| FormError::Refused("This payment has no charge to refund.".into()))?;
+    let charge = state
+        .stripe_client
+        .send(&RetrieveCharge::new(charge_id.as_str()), None)
+        .await
+        .context("retrieving the charge")?;
+    if !charge.paid {
+        return Err(FormError::Refused("This payment did not succeed: there is nothing to refund.".into()));
+    }
+    let currency = Currency::parse(&charge.currency.to_string()).context("the charge's currency")?;
+    Ok(Refundable {
+        charge_id,
+        paid: charge.amount,
+        left: charge.amount - charge.amount_refunded,
+        currency,
+        customer: charge.customer.as_ref().map(|c| c.id().as_str().to_string()),
+    })
+}
+
+/// Issues a refund: checks the amount against what is left, calls Stripe with an idempotency
+/// key from the form's token (a double submit is one refund), and audits it.
+pub async fn issue(
+    state: &AppState,
+    actor: &Actor,
+    payment_intent_id: &str,
+    amount: &str,
+    reason: &str,
+    token: &str,
+) -> Result<String, FormError> {
+    let reason_code = match reason {
+        "requested_by_customer" => CreateRefundReason::RequestedByCustomer,
+        "duplicate" => CreateRefundReason::Duplicate,
+        "fraudulent" => CreateRefundReason::Fraudulent,
+        _ => {
+            let known: Vec<&str> = REFUND_REASONS.iter().map(|(code, _)| *code).collect();
+            return Err(FormError::Refused(format!("Choose a reason: {}.", known.join(", "))));
+        }
+    };
+    audit::check_token(token)?;
+    let r = refundable(state, payment_intent_id).await?;
+    let wanted = Money::parse_major(amount, r.currency).map_err(|e| FormError::Refused(format!("Amount: {e}.")))?;
+    let key = format!("admin-refund-{token}");
+    let done = format!("Refund of {wanted} requested. It is listed below once Stripe confirms it.");
+    if audit::request_done(state.db.pool(), &key).await? {
+        // Submitted twice: the first submit refunded (and what is left has shrunk since).
+        return Ok(done);
+    }
+    if wanted.minor() <= 0 || wanted.minor() > r.left {
+        return Err(FormError::Refused(format!(
+            "Refund between {} and {}.",
+            Money::new(1, r.currency),
+            Money::new(r.left, r.currency)
+        )));
+    }
+    let create = CreateRefund::new()
+        .payment_intent(payment_intent_id)
+        .amount(wanted.minor())
+        .reason(reason_code)
+        .metadata(std::collections::HashMap::from([("refunded_by".to_string(), actor.email.clone())]));
+    let refund = state.stripe_client.send(&create, Some(&key)).await.context("creating the refund")?;
+    let now = db::now();
+    let mut tx = db::begin_write(state.db.pool()).await.context("starting a transaction")?;
+    let before = format!("refunded {} of {}", Money::new(r.paid - r.left, r.currency), Money::new(r.paid, r.currency));
+    let after = format!("refund {} of {} ({reason}), charge {}", refund.id.as_str(), wanted, r.charge_id);
+    let record = Record {
+        action: "refund",
+        subject_type: "payment",
+        subject_id: payment_intent_id,
+        customer_id: r.customer.as_deref(),
+        before: Some(&before),
+        after: Some(&after),
+    };
+    audit::write_once(&mut tx, actor, record, &key, now).await?;
+    tx.commit().await.context("committing the audit row")?;
+    Ok(done)
 }

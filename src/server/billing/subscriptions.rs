@@ -1,14 +1,19 @@
 //! The local projection of Stripe subscriptions: one row per subscription, always rewritten from
 //! the object Stripe returns now (re-fetched by the worker), with the MRR movement its change
-//! implies written in the same transaction under a unique cause key.
+//! implies written in the same transaction under a unique cause key; and the customer's current
+//! subscription as the pages and forms read it.
 
 use anyhow::Context;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
+use stripe_billing::subscription::RetrieveSubscription;
 use stripe_shared::{RecurringInterval, Subscription, SubscriptionStatus as StripeStatus};
 
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::{self, MovementKind};
 use crate::domain::subscription::SubscriptionStatus;
+use crate::server::http::outcome::{refused, FormError};
+use crate::server::stripe::client::StripeClient;
+use crate::server::{db, db::users::User, state::AppState};
 
 /// What the app keeps of a subscription. Money in minor units, times in unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,6 +299,153 @@ pub async fn upsert(
         .context("recording the MRR movement")?;
     }
     Ok(Change { previous_status, mrr_before, mrr_after: row.mrr, movement })
+}
+
+// --- Sync: Stripe's subscription, rewritten locally. ---
+
+/// What a sync needs beside the subscription: the paying card, a scheduled change, and the
+/// coupons that discount its MRR.
+const SUBSCRIPTION_EXPAND: [&str; 4] = [
+    "default_payment_method",
+    "customer.invoice_settings.default_payment_method",
+    "schedule",
+    "discounts.source.coupon",
+];
+
+/// Re-fetches a subscription and rewrites its local row (with the MRR movement it implies).
+pub async fn sync_subscription(
+    pool: &AnyPool,
+    stripe: &StripeClient,
+    subscription_id: &str,
+    cause: &str,
+    occurred_at: i64,
+    now: i64,
+) -> anyhow::Result<Change> {
+    let row = fetch_subscription(stripe, subscription_id).await?;
+    let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
+    let change = store_subscription(&mut tx, &row, cause, occurred_at, now).await?;
+    tx.commit().await.context("committing the subscription")?;
+    Ok(change)
+}
+
+/// The subscription as Stripe has it now, as the local row it becomes.
+pub async fn fetch_subscription(stripe: &StripeClient, subscription_id: &str) -> anyhow::Result<SubscriptionRow> {
+    let sub = stripe
+        .send(&RetrieveSubscription::new(subscription_id).expand(SUBSCRIPTION_EXPAND.map(String::from).to_vec()), None)
+        .await
+        .with_context(|| format!("retrieving subscription {subscription_id}"))?;
+    SubscriptionRow::from_stripe(&sub)
+}
+
+/// Writes a fetched subscription inside `tx` (so a caller can add its own rows, e.g. an audit
+/// row, to the same transaction).
+pub async fn store_subscription(
+    tx: &mut Transaction<'static, Any>,
+    row: &SubscriptionRow,
+    cause: &str,
+    occurred_at: i64,
+    now: i64,
+) -> anyhow::Result<Change> {
+    let change = upsert(tx, row, cause, occurred_at, now).await?;
+    if row.trial_end.is_some() {
+        // A trial was given: never offer another to this customer.
+        sqlx::query("UPDATE users SET had_trial = TRUE, updated_at = $1 WHERE stripe_customer_id = $2")
+            .bind(now)
+            .bind(&row.customer_id)
+            .execute(&mut **tx)
+            .await
+            .context("recording that the customer had a trial")?;
+    }
+    Ok(change)
+}
+
+// --- The current subscription, as the pages and the forms read it. ---
+
+/// A subscription as stored, with what the account page needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSubscription {
+    pub id: String,
+    pub status: SubscriptionStatus,
+    pub price_id: String,
+    pub lookup_key: Option<String>,
+    pub unit_amount: i64,
+    pub quantity: i64,
+    pub currency: String,
+    pub current_period_end: i64,
+    pub cancel_at_period_end: bool,
+    pub trial_end: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub schedule_id: Option<String>,
+    pub pending_price_id: Option<String>,
+    pub pending_change_at: Option<i64>,
+}
+
+impl StoredSubscription {
+    /// Whether a new Checkout would duplicate it: change its plan instead.
+    pub fn is_live(&self) -> bool {
+        !self.status.is_terminal()
+    }
+}
+
+/// The customer's subscription that matters: the newest live one, else the newest ended one.
+pub async fn current_subscription(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Option<StoredSubscription>> {
+    let row = sqlx::query(
+        "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
+           CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
+           card_last4, schedule_id, pending_price_id, pending_change_at \
+         FROM subscriptions WHERE customer_id = $1 \
+         ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
+         LIMIT 1",
+    )
+    .bind(customer_id)
+    .fetch_optional(pool)
+    .await
+    .context("reading the customer's subscription")?;
+    let Some(r) = row else { return Ok(None) };
+    let status: String = r.try_get("status")?;
+    Ok(Some(StoredSubscription {
+        id: r.try_get("id")?,
+        status: status.parse()?,
+        price_id: r.try_get("price_id")?,
+        lookup_key: r.try_get("lookup_key")?,
+        unit_amount: r.try_get("unit_amount")?,
+        quantity: r.try_get("quantity")?,
+        currency: r.try_get("currency")?,
+        current_period_end: r.try_get("current_period_end")?,
+        cancel_at_period_end: r.try_get::<i64, _>("cancel_pending")? != 0,
+        trial_end: r.try_get("trial_end")?,
+        ended_at: r.try_get("ended_at")?,
+        card_brand: r.try_get("card_brand")?,
+        card_last4: r.try_get("card_last4")?,
+        schedule_id: r.try_get("schedule_id")?,
+        pending_price_id: r.try_get("pending_price_id")?,
+        pending_change_at: r.try_get("pending_change_at")?,
+    }))
+}
+
+/// The user's subscription, if they have a Stripe customer and a subscription under it.
+pub async fn subscription_of(pool: &AnyPool, user: &User) -> anyhow::Result<Option<StoredSubscription>> {
+    match &user.stripe_customer_id {
+        Some(customer) => current_subscription(pool, customer).await,
+        None => Ok(None),
+    }
+}
+
+/// The subscription a cancel/resume/change acts on: the user's live one.
+pub async fn live_subscription(state: &AppState, user: &User) -> Result<StoredSubscription, FormError> {
+    match subscription_of(state.db.pool(), user).await? {
+        Some(sub) if sub.is_live() => Ok(sub),
+        _ => Err(refused("You have no subscription to change.")),
+    }
+}
+
+/// Re-reads the subscription from Stripe and stores it, so the page shows the change at once.
+pub async fn resync(state: &AppState, subscription_id: &str, cause: &str) -> anyhow::Result<()> {
+    let now = db::now();
+    sync_subscription(state.db.pool(), &state.stripe_client, subscription_id, cause, now, now).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,21 +13,23 @@ use leptos_axum::ResponseOptions;
 use tower_sessions::Session;
 
 use crate::{
-    api::{
+    server::{
+        admin::audit::Actor,
+        auth::{self, AuthError, GuardError},
+        db::users::User,
+        state::AppState,
+    },
+    views::{
         auth::{AuthForm, FormFlash, SessionUser},
         billing::Notice,
         AppError,
     },
-    server::{
-        admin::audit::Actor,
-        auth::{self, AuthError, GuardError},
-        billing::actions::{BillingError, Next},
-        db::users::User,
-        state::AppState,
-    },
 };
 
-use super::client_ip::client_ip;
+use super::{
+    client_ip::client_ip,
+    outcome::{FormError, Next},
+};
 
 impl From<anyhow::Error> for AppError {
     fn from(error: anyhow::Error) -> Self {
@@ -167,17 +169,17 @@ impl RequestCtx {
 impl RequestCtx {
     /// Ends a billing form post: to Stripe (Checkout, the portal), or back to `back` with a
     /// notice. A JS client gets refusals as errors with a 4xx status instead.
-    pub async fn finish(&self, outcome: Result<Next, BillingError>, back: &str) -> Result<(), AppError> {
+    pub async fn finish(&self, outcome: Result<Next, FormError>, back: &str) -> Result<(), AppError> {
         let (notice, error) = match outcome {
             Ok(Next::Redirect(url)) => {
                 leptos_axum::redirect(&url);
                 return Ok(());
             }
             Ok(Next::Back(message)) => (Notice { message, is_error: false }, None),
-            Err(BillingError::Refused(message)) => {
+            Err(FormError::Refused(message)) => {
                 (Notice { message: message.clone(), is_error: true }, Some(AppError::User(message)))
             }
-            Err(BillingError::Unexpected(e)) => {
+            Err(FormError::Unexpected(e)) => {
                 let error = AppError::from(e);
                 (Notice { message: error.to_string(), is_error: true }, Some(error))
             }

@@ -1,12 +1,13 @@
 //! The HTTP surface: router, middleware, plain handlers.
 
+pub mod app_url;
 pub mod client_ip;
 pub mod context;
 pub mod guard;
 pub mod headers;
 pub mod health;
 pub mod metrics;
-pub mod webhooks;
+pub mod outcome;
 
 use axum::{
     body::Body,
@@ -16,6 +17,7 @@ use axum::{
     routing::{get, post},
     Router,
 };
+use leptos::{config::LeptosOptions, prelude::AnyView};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use time::Duration;
 use tower::ServiceBuilder;
@@ -25,25 +27,31 @@ use tower_http::{
 };
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
-use crate::{
-    app::{shell, App},
-    server::state::AppState,
-};
+use crate::server::{state::AppState, webhooks};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const SESSION_COOKIE: &str = "tollgate_session";
+
+/// The Leptos half of the site: the root component and the HTML shell around it. The crate
+/// root hands them in (`crate::pages`), so the server never depends on the pages above it.
+#[derive(Clone, Copy)]
+pub struct Pages {
+    pub app: fn() -> AnyView,
+    pub shell: fn(LeptosOptions) -> AnyView,
+}
 
 /// The app's routes, generated once per process. Generating them sets a process-global flag in
 /// leptos_server that makes any Resource first polled meanwhile hang forever (leptos#4773), so
 /// a second app in the same process (the test suite runs many) must never generate them while
 /// the first serves. `get_or_init` also makes every app wait until the one generation is done.
-fn routes() -> Vec<AxumRouteListing> {
+fn routes(app: fn() -> AnyView) -> Vec<AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+    ROUTES.get_or_init(|| generate_route_list(app)).clone()
 }
 
-pub fn router(state: AppState) -> Router {
-    let routes = routes();
+pub fn router(state: AppState, pages: Pages) -> Router {
+    let Pages { app, shell } = pages;
+    let routes = routes(app);
     let sessions = SessionManagerLayer::new(state.db.session_store())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -78,7 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
         .route(
             "/webhooks/stripe",
-            post(webhooks::stripe).layer(DefaultBodyLimit::max(crate::server::webhooks::receive::MAX_BODY_BYTES)),
+            post(webhooks::route::stripe).layer(DefaultBodyLimit::max(webhooks::route::MAX_BODY_BYTES)),
         )
         .leptos_routes_with_context(&state, routes, headers::provide_page_nonce, move || shell(leptos_options.clone()))
         .route_layer(middleware::from_fn(metrics::track))

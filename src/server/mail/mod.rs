@@ -1,6 +1,8 @@
 //! Drains the email outbox. With `SMTP_URL` set, emails go out through lettre; without it they
 //! are kept as the dev mailbox (`/admin/mail`), marked `stored`, and nothing leaves the machine.
 
+pub mod sender;
+
 use anyhow::Context;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

@@ -1,5 +1,6 @@
 //! The webhook inbox: every verified Stripe event is stored once (unique on the event id) before
-//! Stripe gets its 2xx; the worker applies it later. A duplicate delivery is not an error.
+//! Stripe gets its 2xx; the worker reads the due ones and applies them later, and a replay puts
+//! one back in the queue. A duplicate delivery is not an error.
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -261,6 +262,47 @@ async fn write_group(pool: &AnyPool, mut group: Vec<Pending>) {
             }
         }
     }
+}
+
+/// A stored event, as the handler sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InboxEvent {
+    pub id: String,
+    pub event_type: String,
+    pub object_id: Option<String>,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// Up to `limit` events due at `now`, oldest Stripe time first.
+pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> anyhow::Result<Vec<InboxEvent>> {
+    sqlx::query_as::<_, InboxEvent>(
+        "SELECT id, event_type, object_id, payload, attempts FROM webhook_events \
+         WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $1 \
+         ORDER BY stripe_created, received_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("reading due webhook events")
+}
+
+/// Puts a dead or processed event back in the queue, as the admin's "Replay" does (with its
+/// audit row, in `admin::events`). Handlers are idempotent, so replaying an applied event
+/// changes nothing that was right.
+#[cfg(test)]
+pub async fn replay(pool: &AnyPool, event_id: &str, now: i64) -> anyhow::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1 \
+         WHERE id = $2 AND status IN ('dead', 'processed', 'ignored')",
+    )
+    .bind(now)
+    .bind(event_id)
+    .execute(pool)
+    .await
+    .with_context(|| format!("replaying event {event_id}"))?;
+    Ok(result.rows_affected() == 1)
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
-//! Stripe webhooks: signature check, the inbox, the worker that applies events, reconcile.
+//! Stripe webhooks: the route that verifies and stores a delivery, the inbox, the worker that
+//! applies events through the handlers, and reconcile, which heals missed deliveries.
 
-pub mod apply;
+pub mod handlers;
 pub mod inbox;
-pub mod jobs;
-pub mod receive;
 pub mod reconcile;
+pub mod route;
 pub mod signature;
 pub mod worker;

@@ -1,13 +1,16 @@
 //! Heals missed deliveries: reads Stripe's events list from a little before the newest event we
 //! hold and feeds every event into the same inbox (a duplicate is simply skipped).
 
+use std::time::Duration;
+
 use anyhow::Context;
 use sqlx::AnyPool;
 use stripe_core::event::ListEvent;
 use stripe_types::RangeQueryTs;
+use tokio::task::JoinHandle;
 
 use super::inbox::{self, Recorded, Source};
-use crate::server::stripe::client::StripeClient;
+use crate::server::{db::now, state::AppState, stripe::client::StripeClient};
 
 /// Re-read this far behind the newest stored event: Stripe may create events slightly out of
 /// order, and a late one must not be skipped.
@@ -64,4 +67,26 @@ pub async fn command(config: &crate::server::config::Config) -> anyhow::Result<R
     let report = report?;
     println!("reconcile: {} events read from Stripe, {} new in the inbox", report.seen, report.new);
     Ok(report)
+}
+
+/// Reads Stripe's events list every `interval_secs` (`RECONCILE_INTERVAL_SECS`; 0: never) and
+/// wakes the worker when it found missed events.
+pub fn spawn_reconcile_job(state: AppState, interval_secs: u64) -> Option<JoinHandle<()>> {
+    if interval_secs == 0 {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
+        // The first tick is immediate: a restart catches up at once.
+        loop {
+            tick.tick().await;
+            match reconcile(state.db.pool(), &state.stripe_client, now()).await {
+                Ok(report) if report.new > 0 => state.inbox_notify.notify_one(),
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(error = %format!("{err:#}"), "reconcile failed; next try at the next interval")
+                }
+            }
+        }
+    }))
 }

@@ -9,12 +9,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::admin::customer::{
-    admin_customer, admin_plan_change_form, admin_renewal_form, AdminChangePlan, AdminSetRenewal, CustomerView,
-    PlanChangeStep, RenewalStep, SubscriptionControls, TimelineItem,
+    admin_customer, admin_plan_change_form, admin_renewal_form, AdminChangePlan, AdminSetRenewal,
 };
 use crate::app::pages::Notices;
+use crate::views::admin::customer::{CustomerView, PlanChangeStep, RenewalStep, SubscriptionControls, TimelineItem};
 
-use super::{admin_load, confirm_step, format::utc, AdminNav};
+use super::{admin_load, confirm_step, AdminNav};
+use crate::views::format::utc;
 
 #[component]
 pub fn CustomerPage() -> impl IntoView {

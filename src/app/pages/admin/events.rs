@@ -4,16 +4,16 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::admin::{
-    events::{admin_events, EventRow, EventsPage as InboxData, InboxStatus, ReplayEvent, ReplayOutcome},
-    revenue::percent,
+use crate::api::admin::events::{admin_events, ReplayEvent};
+use crate::views::{
+    admin::{
+        events::{EventRow, EventsPage as InboxData, InboxStatus, ReplayOutcome},
+        revenue::percent,
+    },
+    format::{duration, utc},
 };
 
-use super::{
-    admin_load, column_heads,
-    format::{duration, utc},
-    AdminNav, FilterSelect,
-};
+use super::{admin_load, column_heads, AdminNav, FilterSelect};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Query {

@@ -4,9 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::admin::mail::{admin_mail, MailItem, Mailbox};
+use crate::api::admin::mail::admin_mail;
+use crate::views::admin::mail::{MailItem, Mailbox};
 
-use super::{admin_load, format::utc, AdminNav};
+use super::{admin_load, AdminNav};
+use crate::views::format::utc;
 
 #[component]
 pub fn MailPage() -> impl IntoView {

@@ -3,7 +3,6 @@
 
 pub mod customer;
 pub mod events;
-mod format;
 pub mod mail;
 pub mod payments;
 pub mod revenue;
@@ -14,7 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::AppError;
+use crate::views::AppError;
 
 use super::{Forbidden, Notices};
 

@@ -6,13 +6,14 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::admin::payments::{
-    admin_disputes, admin_payments, admin_refund_form, DisputeLine, DunningLine, PaymentLine, PaymentsOverview,
-    RefundForm, RefundLine, RefundPayment, REFUND_REASONS,
-};
+use crate::api::admin::payments::{admin_disputes, admin_payments, admin_refund_form, RefundPayment};
 use crate::app::pages::Notices;
+use crate::views::admin::payments::{
+    DisputeLine, DunningLine, PaymentLine, PaymentsOverview, RefundForm, RefundLine, REFUND_REASONS,
+};
 
-use super::{admin_load, column_heads, confirm_step, format::utc, AdminNav};
+use super::{admin_load, column_heads, confirm_step, AdminNav};
+use crate::views::format::utc;
 
 #[component]
 pub fn PaymentsPage() -> impl IntoView {

@@ -5,11 +5,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::admin::revenue::{admin_revenue, percent, Chart, CurrencyRevenue, Period, Ratio, RevenueReport},
+    api::admin::revenue::admin_revenue,
     domain::money::Money,
+    views::admin::revenue::{percent, Chart, CurrencyRevenue, Period, Ratio, RevenueReport},
 };
 
-use super::{admin_load, format::utc, AdminNav};
+use super::{admin_load, AdminNav};
+use crate::views::format::utc;
 
 #[component]
 pub fn RevenuePage() -> impl IntoView {

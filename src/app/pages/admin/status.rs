@@ -3,9 +3,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::admin::status::{admin_status, StatusReport};
+use crate::api::admin::status::admin_status;
+use crate::views::admin::status::StatusReport;
 
-use super::{admin_load, format::utc, AdminNav};
+use super::{admin_load, AdminNav};
+use crate::views::format::utc;
 
 #[component]
 pub fn StatusPage() -> impl IntoView {

@@ -5,11 +5,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::admin::subscriptions::{admin_subscriptions, SubscriptionLine, SubscriptionsPage},
+    api::admin::subscriptions::admin_subscriptions,
     domain::subscription::SubscriptionStatus,
+    views::admin::subscriptions::{SubscriptionLine, SubscriptionsPage},
 };
 
-use super::{admin_load, column_heads, format::utc, AdminNav, FilterSelect};
+use super::{admin_load, column_heads, AdminNav, FilterSelect};
+use crate::views::format::utc;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Query {

@@ -1,121 +1,20 @@
-//! What the pricing and account pages show, read from the local tables (kept true by the
-//! webhook worker) and the price book. No Stripe call while rendering.
+//! Builds what the pricing and account pages show (`crate::views::billing`), read from the
+//! local tables (kept true by the webhook worker) and the price book. No Stripe call while
+//! rendering.
 
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
-use super::price_book::PriceBook;
-use crate::api::billing::{
-    Banner, BannerKind, BillingOverview, InvoiceView, ItemCard, PlanCard, PricingView, SubscriptionView,
-};
+use super::price_book::{plan_label, PriceBook};
+use super::subscriptions::{subscription_of, StoredSubscription};
 use crate::domain::catalog::{BillingInterval, Plan};
-use crate::domain::money::{Currency, Money};
 use crate::domain::subscription::{has_access, SubscriptionStatus};
 use crate::domain::text::capitalise;
 use crate::server::{db, db::users::User, state::AppState};
-
-/// A subscription as stored, with what the account page needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredSubscription {
-    pub id: String,
-    pub status: SubscriptionStatus,
-    pub price_id: String,
-    pub lookup_key: Option<String>,
-    pub unit_amount: i64,
-    pub quantity: i64,
-    pub currency: String,
-    pub current_period_end: i64,
-    pub cancel_at_period_end: bool,
-    pub trial_end: Option<i64>,
-    pub ended_at: Option<i64>,
-    pub card_brand: Option<String>,
-    pub card_last4: Option<String>,
-    pub schedule_id: Option<String>,
-    pub pending_price_id: Option<String>,
-    pub pending_change_at: Option<i64>,
-}
-
-impl StoredSubscription {
-    /// Whether a new Checkout would duplicate it: change its plan instead.
-    pub fn is_live(&self) -> bool {
-        !self.status.is_terminal()
-    }
-}
-
-/// The customer's subscription that matters: the newest live one, else the newest ended one.
-pub async fn current_subscription(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Option<StoredSubscription>> {
-    let row = sqlx::query(
-        "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
-           CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
-           card_last4, schedule_id, pending_price_id, pending_change_at \
-         FROM subscriptions WHERE customer_id = $1 \
-         ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
-         LIMIT 1",
-    )
-    .bind(customer_id)
-    .fetch_optional(pool)
-    .await
-    .context("reading the customer's subscription")?;
-    let Some(r) = row else { return Ok(None) };
-    let status: String = r.try_get("status")?;
-    Ok(Some(StoredSubscription {
-        id: r.try_get("id")?,
-        status: status.parse()?,
-        price_id: r.try_get("price_id")?,
-        lookup_key: r.try_get("lookup_key")?,
-        unit_amount: r.try_get("unit_amount")?,
-        quantity: r.try_get("quantity")?,
-        currency: r.try_get("currency")?,
-        current_period_end: r.try_get("current_period_end")?,
-        cancel_at_period_end: r.try_get::<i64, _>("cancel_pending")? != 0,
-        trial_end: r.try_get("trial_end")?,
-        ended_at: r.try_get("ended_at")?,
-        card_brand: r.try_get("card_brand")?,
-        card_last4: r.try_get("card_last4")?,
-        schedule_id: r.try_get("schedule_id")?,
-        pending_price_id: r.try_get("pending_price_id")?,
-        pending_change_at: r.try_get("pending_change_at")?,
-    }))
-}
-
-/// The user's subscription, if they have a Stripe customer and a subscription under it.
-pub async fn subscription_of(pool: &AnyPool, user: &User) -> anyhow::Result<Option<StoredSubscription>> {
-    match &user.stripe_customer_id {
-        Some(customer) => current_subscription(pool, customer).await,
-        None => Ok(None),
-    }
-}
-
-/// `22 November 2026` (UTC).
-pub fn day(ts: i64) -> String {
-    match time::OffsetDateTime::from_unix_timestamp(ts) {
-        Ok(t) => format!("{} {} {}", t.day(), t.month(), t.year()),
-        Err(_) => ts.to_string(),
-    }
-}
-
-pub fn money(minor: i64, currency: &str) -> String {
-    match Currency::parse(currency) {
-        Ok(c) => Money::new(minor, c).to_string(),
-        Err(_) => format!("{minor} {currency}"),
-    }
-}
-
-fn interval_words(interval: BillingInterval) -> &'static str {
-    match interval {
-        BillingInterval::Month => "monthly",
-        BillingInterval::Year => "yearly",
-    }
-}
-
-/// The plan a subscription sells, named for people: `Pro (yearly)`, or the price id if the
-/// catalog no longer knows it.
-pub fn plan_label(book: &PriceBook, lookup_key: Option<&str>, price_id: &str) -> String {
-    match book.plan_of(lookup_key, price_id) {
-        Some((plan, interval)) => format!("{} ({})", plan.name, interval_words(interval)),
-        None => format!("another plan ({price_id})"),
-    }
-}
+use crate::views::billing::{
+    Banner, BannerKind, BillingOverview, InvoiceView, ItemCard, PlanCard, PricingView, SubscriptionView,
+};
+use crate::views::format::{day, money};
 
 /// One-time items the user bought and still holds (not refunded).
 async fn owned_items(pool: &AnyPool, user_id: i64) -> anyhow::Result<Vec<String>> {
@@ -322,15 +221,4 @@ async fn invoices_of(pool: &AnyPool, customer: &str) -> anyhow::Result<Vec<Invoi
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_and_money_read_as_people_write_them() {
-        assert_eq!(day(1_795_305_600), "22 November 2026");
-        assert_eq!(money(2900, "usd"), "$29.00");
-    }
 }

@@ -1,0 +1,28 @@
+//! The mail sender's loop: drains the outbox every few seconds.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::{drain, Mailer};
+use crate::server::{db::now, state::AppState};
+
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+pub fn spawn_mail_sender(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mailer = match Mailer::from_config(state.config.smtp_url.as_ref(), "billing@tollgate.local") {
+            Ok(mailer) => mailer,
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), "mail disabled");
+                return;
+            }
+        };
+        loop {
+            if let Err(err) = drain(state.db.pool(), &mailer, now(), 100).await {
+                tracing::error!(error = %format!("{err:#}"), "mail sender failed");
+            }
+            tokio::time::sleep(IDLE_POLL).await;
+        }
+    })
+}

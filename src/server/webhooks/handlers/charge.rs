@@ -1,0 +1,29 @@
+//! `charge.refunded`, `charge.refund.updated`: a charge's refunds (own transaction).
+
+use anyhow::Context;
+
+use super::{object_id, ApplyContext};
+use crate::server::billing::refunds;
+use crate::server::webhooks::inbox::{Envelope, InboxEvent};
+use crate::server::webhooks::worker::Outcome;
+
+/// The event's object is the charge.
+pub async fn refunded(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
+    sync_charge(ctx, object_id(&event)?).await
+}
+
+/// The event carries the refund; its charge is what to re-read.
+pub async fn refund_updated(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
+    sync_charge(ctx, &refund_charge(&event.payload)?).await
+}
+
+async fn sync_charge(ctx: &ApplyContext<'_>, charge_id: &str) -> anyhow::Result<Outcome> {
+    refunds::sync_charge(ctx.pool, ctx.stripe, charge_id, ctx.now).await?;
+    Ok(Outcome::Applied)
+}
+
+/// The charge a refund event's refund belongs to.
+fn refund_charge(payload: &str) -> anyhow::Result<String> {
+    let value: serde_json::Value = serde_json::from_str(payload).context("stored payload is not JSON")?;
+    value["data"]["object"]["charge"].as_str().map(str::to_string).context("the refund names no charge")
+}

@@ -1,0 +1,87 @@
+//! `invoice.*`: the invoice row, the payments that paid it, and the email some of the events
+//! send (batched); `invoice.upcoming` is only a preview.
+
+use anyhow::Context;
+use stripe_billing::invoice::RetrieveInvoice;
+
+use super::{account_url, customer_email, object_id, ApplyContext};
+use crate::server::billing::emails;
+use crate::server::billing::invoices::{self, InvoiceRow};
+use crate::server::billing::payments;
+use crate::server::webhooks::inbox::{Envelope, InboxEvent};
+use crate::server::webhooks::worker::{Outcome, Prepared, Tx};
+
+/// Any change to an invoice: the invoice as Stripe has it now.
+pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
+    let fetched = fetch(ctx, object_id(&event)?).await?;
+    let (event_type, account_url, now) = (event.event_type, account_url(ctx), ctx.now);
+    Ok(Prepared::write(move |tx| {
+        let (fetched, event_type, account_url) = (fetched.clone(), event_type.clone(), account_url.clone());
+        Box::pin(async move {
+            write(tx, &fetched, &event_type, &account_url, now).await?;
+            Ok(Outcome::Applied)
+        })
+    }))
+}
+
+/// Stripe's heads-up a few days before a renewal has no id and changes nothing: the renewal
+/// itself arrives as invoice.created/finalized/paid.
+pub async fn upcoming(_: &ApplyContext<'_>, _: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
+    Ok(Outcome::Skipped("invoice.upcoming: a preview, nothing to store".into()))
+}
+
+/// An invoice as Stripe has it now, and the PaymentIntents that paid it.
+#[derive(Clone)]
+struct FetchedInvoice {
+    row: InvoiceRow,
+    paid_by: Vec<String>,
+}
+
+async fn fetch(ctx: &ApplyContext<'_>, invoice_id: &str) -> anyhow::Result<FetchedInvoice> {
+    let invoice = ctx
+        .stripe
+        .send(&RetrieveInvoice::new(invoice_id), None)
+        .await
+        .with_context(|| format!("retrieving invoice {invoice_id}"))?;
+    let row = InvoiceRow::from_stripe(&invoice)?;
+    let paid_by: Vec<String> = invoice
+        .payments
+        .as_ref()
+        .map(|list| {
+            list.data
+                .iter()
+                .filter_map(|p| p.payment.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(FetchedInvoice { row, paid_by })
+}
+
+async fn write(
+    tx: &mut Tx,
+    fetched: &FetchedInvoice,
+    event_type: &str,
+    account_url: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let row = &fetched.row;
+    let to = customer_email(&mut **tx, &row.customer_id, row.customer_email.as_deref()).await?;
+    let email = to.and_then(|to| match event_type {
+        "invoice.paid" if row.amount_paid > 0 => {
+            Some(emails::receipt(&to, &row.id, row.amount_paid, &row.currency, row.hosted_invoice_url.as_deref()))
+        }
+        "invoice.payment_failed" => {
+            Some(emails::payment_failed(&to, &row.id, row.attempt_count, row.amount_due, &row.currency, account_url))
+        }
+        "invoice.payment_action_required" => {
+            row.hosted_invoice_url.as_deref().map(|url| emails::action_required(&to, &row.id, url))
+        }
+        _ => None,
+    });
+    invoices::upsert(tx, row, now).await?;
+    payments::link_invoice(tx, &row.id, &fetched.paid_by).await?;
+    if let Some(email) = &email {
+        emails::enqueue(tx, email, now).await?;
+    }
+    Ok(())
+}

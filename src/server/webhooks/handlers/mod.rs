@@ -1,0 +1,186 @@
+//! What each Stripe event means for the local tables: one module per Stripe object, and
+//! [`ROUTES`], the one table from an event type to its handler. Every handler re-fetches the
+//! object from Stripe (the event's copy may be stale by the time it is applied) and writes
+//! idempotently: rows are upserts, side effects (emails, MRR movements) carry unique cause keys.
+//!
+//! A handler is either batched (it only re-fetches; its writes are made in the worker's batch
+//! transaction, see `worker`) or writes in its own transaction. Handling a new event type is one
+//! line in [`ROUTES`] and its handler in the object's module.
+
+mod catalog;
+mod charge;
+mod checkout_session;
+mod customer;
+mod dispute;
+mod invoice;
+mod payment_intent;
+mod subscription;
+
+use anyhow::Context;
+use futures::future::BoxFuture;
+use sqlx::AnyPool;
+
+use super::inbox::{Envelope, InboxEvent};
+use super::worker::{self, BatchReport, Outcome, Prepared};
+use crate::server::billing::emails::{self, Email};
+use crate::server::http::app_url::AppUrl;
+use crate::server::stripe::client::{api_error, StripeClient};
+
+pub struct ApplyContext<'a> {
+    pub pool: &'a AnyPool,
+    pub stripe: &'a StripeClient,
+    /// The app's public URL, for links in emails.
+    pub app_url: &'a str,
+    pub now: i64,
+    /// How failed events are retried before they are dead-lettered.
+    pub retry: worker::RetryPolicy,
+}
+
+/// Re-fetches only: what it returns is written in the worker's batch transaction.
+type BatchedFn = for<'c> fn(&'c ApplyContext<'c>, InboxEvent) -> BoxFuture<'c, anyhow::Result<Prepared>>;
+/// Writes in its own transaction(s); gets the event's envelope too.
+type OwnFn = for<'c> fn(&'c ApplyContext<'c>, InboxEvent, Envelope) -> BoxFuture<'c, anyhow::Result<Outcome>>;
+
+#[derive(Clone, Copy)]
+enum Handler {
+    Batched(BatchedFn),
+    /// The lane's earlier writes are committed before it runs, so it sees them.
+    Own(OwnFn),
+}
+
+macro_rules! batched {
+    ($handler:path) => {
+        Handler::Batched(|ctx, event| Box::pin($handler(ctx, event)))
+    };
+}
+
+macro_rules! own {
+    ($handler:path) => {
+        Handler::Own(|ctx, event, envelope| Box::pin($handler(ctx, event, envelope)))
+    };
+}
+
+/// Every event type the app acts on. Any other type is marked ignored.
+const ROUTES: &[(&str, Handler)] = &[
+    ("customer.created", batched!(customer::changed)),
+    ("customer.updated", batched!(customer::changed)),
+    ("customer.deleted", batched!(customer::deleted)),
+    ("payment_intent.succeeded", batched!(payment_intent::changed)),
+    ("payment_intent.payment_failed", batched!(payment_intent::changed)),
+    ("payment_intent.canceled", batched!(payment_intent::changed)),
+    ("payment_intent.processing", batched!(payment_intent::changed)),
+    ("payment_intent.requires_action", batched!(payment_intent::changed)),
+    ("invoice.created", batched!(invoice::changed)),
+    ("invoice.finalized", batched!(invoice::changed)),
+    ("invoice.updated", batched!(invoice::changed)),
+    ("invoice.paid", batched!(invoice::changed)),
+    ("invoice.payment_succeeded", batched!(invoice::changed)),
+    ("invoice.payment_failed", batched!(invoice::changed)),
+    ("invoice.payment_action_required", batched!(invoice::changed)),
+    ("invoice.voided", batched!(invoice::changed)),
+    ("invoice.marked_uncollectible", batched!(invoice::changed)),
+    ("invoice.upcoming", own!(invoice::upcoming)),
+    ("customer.subscription.created", own!(subscription::changed)),
+    ("customer.subscription.updated", own!(subscription::changed)),
+    ("customer.subscription.deleted", own!(subscription::changed)),
+    ("customer.subscription.paused", own!(subscription::changed)),
+    ("customer.subscription.resumed", own!(subscription::changed)),
+    ("customer.subscription.pending_update_applied", own!(subscription::changed)),
+    ("customer.subscription.pending_update_expired", own!(subscription::changed)),
+    ("customer.subscription.trial_will_end", own!(subscription::trial_will_end)),
+    ("checkout.session.completed", own!(checkout_session::completed)),
+    ("checkout.session.async_payment_succeeded", own!(checkout_session::completed)),
+    ("checkout.session.async_payment_failed", own!(checkout_session::async_payment_failed)),
+    ("checkout.session.expired", own!(checkout_session::expired)),
+    ("charge.refunded", own!(charge::refunded)),
+    ("charge.refund.updated", own!(charge::refund_updated)),
+    ("charge.dispute.created", own!(dispute::created)),
+    ("charge.dispute.updated", own!(dispute::changed)),
+    ("charge.dispute.closed", own!(dispute::changed)),
+    ("charge.dispute.funds_withdrawn", own!(dispute::changed)),
+    ("charge.dispute.funds_reinstated", own!(dispute::changed)),
+    ("price.created", own!(catalog::price)),
+    ("price.updated", own!(catalog::price)),
+    ("price.deleted", own!(catalog::price)),
+    ("product.created", own!(catalog::product)),
+    ("product.updated", own!(catalog::product)),
+    ("product.deleted", own!(catalog::product)),
+];
+
+fn route(event_type: &str) -> Option<Handler> {
+    ROUTES.iter().find(|(route, _)| *route == event_type).map(|(_, handler)| *handler)
+}
+
+/// Applies up to `limit` due events (see `worker`): the handlers re-fetch, and the committer
+/// writes their results in batches.
+pub async fn apply_due(ctx: &ApplyContext<'_>, limit: i64) -> anyhow::Result<BatchReport> {
+    worker::run_batch_prepared(
+        ctx.pool,
+        ctx.now,
+        limit,
+        ctx.retry,
+        |event| !matches!(route(&event.event_type), Some(Handler::Batched(_))),
+        |event| prepare(ctx, event),
+    )
+    .await
+}
+
+/// Re-fetches the event's object; returns the writes left to make (batched types) or the outcome.
+pub async fn prepare(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
+    let object = event.object_id.clone().unwrap_or_default();
+    let prepared = match route(&event.event_type) {
+        Some(Handler::Batched(handler)) => handler(ctx, event).await,
+        Some(Handler::Own(handler)) => apply_own(ctx, event, handler).await.map(Prepared::Done),
+        None => apply_own(ctx, event, |_, _, _| Box::pin(async { Ok(Outcome::Ignored) })).await.map(Prepared::Done),
+    };
+    match prepared {
+        // The object is gone (or was never in this account): retrying cannot help.
+        Err(err) if is_not_found(&err) => Ok(Prepared::Done(Outcome::Skipped(format!("{object} not found in Stripe")))),
+        other => other,
+    }
+}
+
+/// Runs a handler that writes by itself. The stored payload must read as an event first, even
+/// for a type that is ignored.
+async fn apply_own(ctx: &ApplyContext<'_>, event: InboxEvent, handler: OwnFn) -> anyhow::Result<Outcome> {
+    let envelope: Envelope = serde_json::from_str(&event.payload).context("stored payload is not an event")?;
+    handler(ctx, event, envelope).await
+}
+
+fn is_not_found(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<stripe::StripeError>().and_then(api_error).is_some_and(|(status, _)| status == 404)
+}
+
+/// The id of the object the event is about; an error for an event that names none.
+fn object_id(event: &InboxEvent) -> anyhow::Result<&str> {
+    event.object_id.as_deref().with_context(|| format!("{} carries no object id", event.event_type))
+}
+
+fn account_url(ctx: &ApplyContext<'_>) -> String {
+    AppUrl::new(ctx.app_url).join("/account")
+}
+
+fn pricing_url(ctx: &ApplyContext<'_>) -> String {
+    AppUrl::new(ctx.app_url).join("/pricing")
+}
+
+/// The address to write to about a Stripe customer: the user's own email when the customer is
+/// one of ours, else the one Stripe has.
+async fn customer_email<'c, E>(executor: E, customer_id: &str, fallback: Option<&str>) -> anyhow::Result<Option<String>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")
+        .bind(customer_id)
+        .fetch_optional(executor)
+        .await
+        .context("finding the customer's user")?;
+    Ok(email.or_else(|| fallback.map(str::to_string)))
+}
+
+async fn enqueue_alone(pool: &AnyPool, email: &Email, now: i64) -> anyhow::Result<()> {
+    let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
+    emails::enqueue(&mut tx, email, now).await?;
+    tx.commit().await.context("committing the email")?;
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! `payment_intent.*`: the payment row (batched).
+
+use anyhow::Context;
+use stripe_core::payment_intent::RetrievePaymentIntent;
+
+use super::{object_id, ApplyContext};
+use crate::server::billing::payments::{self, PaymentRow};
+use crate::server::webhooks::inbox::InboxEvent;
+use crate::server::webhooks::worker::{Outcome, Prepared};
+
+/// Any change to a PaymentIntent: the payment as Stripe has it now.
+pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
+    let id = object_id(&event)?;
+    let pi = ctx
+        .stripe
+        .send(&RetrievePaymentIntent::new(id), None)
+        .await
+        .with_context(|| format!("retrieving payment intent {id}"))?;
+    let row = PaymentRow::from_stripe(&pi);
+    let now = ctx.now;
+    Ok(Prepared::write(move |tx| {
+        let row = row.clone();
+        Box::pin(async move {
+            payments::upsert(tx, &row, now).await?;
+            Ok(Outcome::Applied)
+        })
+    }))
+}

@@ -1,0 +1,49 @@
+//! The worker's loop: woken by each stored event, and every few seconds for retries that came due.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::BatchReport;
+use crate::server::db::now;
+use crate::server::state::AppState;
+use crate::server::webhooks::handlers::{apply_due, ApplyContext};
+
+/// Events the worker reads per batch.
+pub const WORKER_BATCH: i64 = 500;
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let app_url = state.config.app_url.to_string();
+            let ctx = ApplyContext {
+                pool: state.db.pool(),
+                stripe: &state.stripe_client,
+                app_url: &app_url,
+                now: now(),
+                retry: state.config.webhook_retry,
+            };
+            let report = apply_due(&ctx, WORKER_BATCH).await;
+            if let Ok(report) = &report {
+                count_outcomes(report);
+            }
+            match report {
+                // A full batch: more may be waiting.
+                Ok(report) if report.total() as i64 == WORKER_BATCH => continue,
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %format!("{err:#}"), "webhook worker failed"),
+            }
+            let _ = tokio::time::timeout(IDLE_POLL, state.inbox_notify.notified()).await;
+        }
+    })
+}
+
+/// Counts a committed batch's outcomes for `/metrics`.
+fn count_outcomes(report: &BatchReport) {
+    for (outcome, n) in
+        [("applied", report.applied), ("ignored", report.ignored), ("retrying", report.retrying), ("dead", report.dead)]
+    {
+        metrics::counter!("tollgate_webhook_events_applied_total", "outcome" => outcome).increment(n as u64);
+    }
+}

@@ -1,0 +1,10 @@
+//! What the admin pages show, one module per page.
+
+pub mod audit;
+pub mod customer;
+pub mod events;
+pub mod mail;
+pub mod payments;
+pub mod revenue;
+pub mod status;
+pub mod subscriptions;

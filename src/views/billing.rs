@@ -1,0 +1,139 @@
+//! What the pricing, checkout, account and plan-change pages show, and the one-time notice a
+//! billing form post leaves.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::catalog::BillingInterval;
+
+/// Parses `month` / `year` (the pricing toggle's query parameter); anything else is monthly.
+pub fn parse_interval(raw: Option<&str>) -> BillingInterval {
+    match raw {
+        Some("year") | Some("yearly") => BillingInterval::Year,
+        _ => BillingInterval::Month,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricingView {
+    pub interval: BillingInterval,
+    pub signed_in: bool,
+    /// Whether the signed-in user has a subscription that a new one would duplicate.
+    pub subscribed: bool,
+    pub plans: Vec<PlanCard>,
+    pub items: Vec<ItemCard>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanCard {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    /// e.g. `$29.00`; `None` for the free plan (and for plans not sold at this interval).
+    pub price: Option<String>,
+    pub features: Vec<String>,
+    /// Offered only to users who never had a trial.
+    pub trial_days: Option<u32>,
+    pub is_free: bool,
+    pub is_current: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemCard {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub price: String,
+    pub owned: bool,
+}
+
+/// A one-time message shown at the top of a billing page after a form post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub message: String,
+    pub is_error: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingOverview {
+    pub email: String,
+    pub plan_name: String,
+    /// e.g. `$29.00 / month`.
+    pub price: Option<String>,
+    pub features: Vec<String>,
+    /// The plan's limits, e.g. ("projects", 50), for feature gating.
+    pub limits: Vec<(String, u64)>,
+    /// Whether paid features are on (the access rule, not just the status).
+    pub has_access: bool,
+    pub subscription: Option<SubscriptionView>,
+    pub banner: Option<Banner>,
+    pub invoices: Vec<InvoiceView>,
+    /// A Stripe customer exists: the portal can open.
+    pub has_customer: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionView {
+    pub status: String,
+    /// The status in words.
+    pub status_words: String,
+    pub renews_on: Option<String>,
+    pub trial_ends_on: Option<String>,
+    /// Set when cancellation is pending: access ends on this date.
+    pub ends_on: Option<String>,
+    pub ended_on: Option<String>,
+    /// e.g. `Visa •••• 4242`.
+    pub card: Option<String>,
+    /// e.g. `Starter (monthly) from 22 December 2026`.
+    pub scheduled_change: Option<String>,
+    pub can_change: bool,
+    pub can_cancel: bool,
+    pub can_resume: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Banner {
+    pub kind: BannerKind,
+    pub message: String,
+    /// The hosted invoice to pay or authenticate.
+    pub invoice_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BannerKind {
+    /// A renewal failed: update the card.
+    PastDue,
+    /// A payment waits for the customer's authentication (3-D Secure).
+    ActionRequired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    pub number: String,
+    pub date: String,
+    pub amount: String,
+    pub status: String,
+    pub hosted_url: Option<String>,
+    pub pdf_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutOutcome {
+    /// What the page says, e.g. "Your Pro plan is active."
+    pub headline: String,
+    /// Still waiting for the payment to complete (e.g. a delayed payment method).
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanChangePreview {
+    pub plan: String,
+    pub interval: BillingInterval,
+    pub from_name: String,
+    pub to_name: String,
+    pub is_upgrade: bool,
+    /// Charged now (the proration), e.g. `$20.00`; zero for scheduled downgrades.
+    pub due_now: String,
+    pub next_amount: String,
+    pub next_on: String,
+    pub explanation: String,
+}

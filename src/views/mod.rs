@@ -1,0 +1,10 @@
+//! What the pages show: the data server functions return, page sizes, and the pure helpers and
+//! formatters both halves share. Compiled for the server and the browser alike (no I/O).
+
+pub mod admin;
+pub mod auth;
+pub mod billing;
+mod error;
+pub mod format;
+
+pub use error::AppError;
