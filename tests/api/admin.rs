@@ -37,7 +37,10 @@ const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 10] = [
 
 /// Admin server functions that act on money (a payment, a subscription): refused to others; for
 /// the admin, an unknown payment, price or subscription is refused with this reason.
-const ADMIN_MONEY_FUNCTIONS: [(&str, &[(&str, &str)], &str); 5] = [
+/// (server function, its form fields, the reason the admin is refused).
+type MoneyCall = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
+const ADMIN_MONEY_FUNCTIONS: [MoneyCall; 5] = [
     ("admin_refund_form", &[("payment", "pi_matrix")], "No such payment."),
     (
         "admin_refund",

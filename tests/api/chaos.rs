@@ -438,8 +438,10 @@ async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() 
     use std::sync::atomic::{AtomicUsize, Ordering};
     // The sandbox outlives the app (in this process); it retries for ~50 s, as Stripe would
     // retry for days, so deliveries refused while the app is down arrive later.
-    let mut config = stripe_sandbox::SandboxConfig::default();
-    config.webhook_retry_schedule = (0..9).map(|i| Duration::from_millis(100 << i)).collect();
+    let config = stripe_sandbox::SandboxConfig {
+        webhook_retry_schedule: (0..9).map(|i| Duration::from_millis(100 << i)).collect(),
+        ..Default::default()
+    };
     let sandbox = stripe_sandbox::start_with("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
     let api = Api { http: reqwest::Client::new(), base: sandbox.base_url() };
     move_sandbox_clock(&api.base, PinnedStart::January30.next_instant()).await;

@@ -65,7 +65,7 @@ pub async fn view(pool: &AnyPool, id: &str, live: bool) -> anyhow::Result<Option
             stripe_url: None,
         });
     }
-    timeline.sort_by(|a, b| b.at.cmp(&a.at));
+    timeline.sort_by_key(|item| std::cmp::Reverse(item.at));
     Ok(Some(CustomerView {
         id: id.to_owned(),
         email,

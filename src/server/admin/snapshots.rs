@@ -154,7 +154,7 @@ async fn write_missing(tx: &mut Transaction<'static, Any>, today: i64, now: i64)
             running.insert(row.try_get("currency")?, (row.try_get("mrr")?, row.try_get("paying")?));
         }
     }
-    let moved = movements_by_day(&mut **tx, from, Some(today)).await?;
+    let moved = movements_by_day(tx, from, Some(today)).await?;
     for (_, currency) in moved.keys() {
         running.entry(currency.clone()).or_insert((0, 0));
     }

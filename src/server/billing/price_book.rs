@@ -64,6 +64,15 @@ impl PriceBook {
     }
 }
 
+/// The plan a subscription sells, named for people: `Pro (yearly)`, or the price id if the
+/// catalog no longer knows it.
+pub fn plan_label(book: &PriceBook, lookup_key: Option<&str>, price_id: &str) -> String {
+    match book.plan_of(lookup_key, price_id) {
+        Some((plan, interval)) => format!("{} ({})", plan.name, interval_words(interval)),
+        None => format!("another plan ({price_id})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,14 +103,5 @@ mod tests {
         assert_eq!(plan.key.as_str(), "business");
         assert!(book.plan_of(None, "price_unknown").is_none());
         assert_eq!(book.free_plan().unwrap().key.as_str(), "free");
-    }
-}
-
-/// The plan a subscription sells, named for people: `Pro (yearly)`, or the price id if the
-/// catalog no longer knows it.
-pub fn plan_label(book: &PriceBook, lookup_key: Option<&str>, price_id: &str) -> String {
-    match book.plan_of(lookup_key, price_id) {
-        Some((plan, interval)) => format!("{} ({})", plan.name, interval_words(interval)),
-        None => format!("another plan ({price_id})"),
     }
 }

@@ -98,7 +98,7 @@ fn pending_change(sub: &Subscription, current_price: &str) -> Option<PendingChan
     schedule.phases.iter().find_map(|phase| {
         let starts_later = now_end.is_none_or(|end| phase.start_date >= end);
         let price = phase.items.first()?.price.id().as_str().to_string();
-        (starts_later && price != current_price).then(|| PendingChange { price_id: price, at: phase.start_date })
+        (starts_later && price != current_price).then_some(PendingChange { price_id: price, at: phase.start_date })
     })
 }
 

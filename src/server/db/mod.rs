@@ -191,47 +191,6 @@ pub(crate) async fn test_db(migrated: bool) -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn temp_db() -> (tempfile::TempDir, Db) {
-        test_db(false).await
-    }
-
-    #[tokio::test]
-    async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
-        let (_dir, db) = temp_db().await;
-        let mut conn = db.pool().acquire().await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
-        assert_eq!(mode.to_lowercase(), "wal");
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
-        assert_eq!(fk, 1);
-        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await.unwrap();
-        assert_eq!(busy, 5000);
-    }
-
-    #[tokio::test]
-    async fn migrations_are_idempotent_and_reported() {
-        let (_dir, db) = temp_db().await;
-        let before = db.migration_status().await.unwrap();
-        assert!(before.pending > 0);
-        assert!(!before.is_current());
-        db.migrate().await.unwrap();
-        db.migrate().await.unwrap();
-        let after = db.migration_status().await.unwrap();
-        assert!(after.is_current());
-        assert_eq!(after.applied, after.known);
-    }
-
-    #[test]
-    fn rwc_mode_is_added_once() {
-        assert_eq!(with_mode_rwc("sqlite://a.db"), "sqlite://a.db?mode=rwc");
-        assert_eq!(with_mode_rwc("sqlite://a.db?x=1"), "sqlite://a.db?x=1&mode=rwc");
-        assert_eq!(with_mode_rwc("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
-    }
-}
-
 /// The in-process write gate of a SQLite database: SQLite has one writer, and a writer that finds
 /// the lock taken waits in its busy handler, which sleeps (1 ms, 2 ms, 5 ms … 100 ms) instead of
 /// being woken when the lock frees. The app's group committers (the inbox writer, the worker's
@@ -271,4 +230,45 @@ pub async fn lock_key(tx: &mut sqlx::Transaction<'_, sqlx::Any>, key: &str) -> s
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(key).execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn temp_db() -> (tempfile::TempDir, Db) {
+        test_db(false).await
+    }
+
+    #[tokio::test]
+    async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
+        let (_dir, db) = temp_db().await;
+        let mut conn = db.pool().acquire().await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(mode.to_lowercase(), "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(fk, 1);
+        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(busy, 5000);
+    }
+
+    #[tokio::test]
+    async fn migrations_are_idempotent_and_reported() {
+        let (_dir, db) = temp_db().await;
+        let before = db.migration_status().await.unwrap();
+        assert!(before.pending > 0);
+        assert!(!before.is_current());
+        db.migrate().await.unwrap();
+        db.migrate().await.unwrap();
+        let after = db.migration_status().await.unwrap();
+        assert!(after.is_current());
+        assert_eq!(after.applied, after.known);
+    }
+
+    #[test]
+    fn rwc_mode_is_added_once() {
+        assert_eq!(with_mode_rwc("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(with_mode_rwc("sqlite://a.db?x=1"), "sqlite://a.db?x=1&mode=rwc");
+        assert_eq!(with_mode_rwc("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+    }
 }

@@ -14,7 +14,7 @@ use crate::api::admin::customer::{
 use crate::app::pages::Notices;
 use crate::views::admin::customer::{CustomerView, PlanChangeStep, RenewalStep, SubscriptionControls, TimelineItem};
 
-use super::{admin_load, confirm_step, AdminNav};
+use super::{admin_load, confirm_step, AdminNav, BackLink};
 use crate::views::format::utc;
 
 #[component]
@@ -107,7 +107,7 @@ fn Controls(customer_id: String, controls: SubscriptionControls) -> impl IntoVie
 }
 
 /// The customer id of a confirm step's path, its query parameter `key`, and the way back.
-fn step_source(key: &'static str) -> (Memo<(String, String)>, (Signal<String>, &'static str)) {
+fn step_source(key: &'static str) -> (Memo<(String, String)>, BackLink) {
     let params = use_params_map();
     let query = use_query_map();
     let source =

@@ -69,12 +69,15 @@ where
 
 /// A confirm step (a refund, a plan change…): its heading, the notice a refused post left, the
 /// form `render` shows once `form` has loaded, and the link back to `back`.
+/// Where a confirm step's "back" link goes, and its text.
+pub type BackLink = (Signal<String>, &'static str);
+
 pub fn confirm_step<T, V>(
     heading: &'static str,
     section: &'static str,
     form: Resource<Result<T, AppError>>,
     render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
-    back: (Signal<String>, &'static str),
+    back: BackLink,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
