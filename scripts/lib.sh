@@ -257,6 +257,10 @@ wait_for_http() {
   return 1
 }
 
+# The cfg debug builds compile with (cargo-leptos gives its debug builds the same): Leptos erases
+# view types, which compiles faster. Release builds leave it out.
+DEBUG_CFG="--cfg erase_components"
+
 # build_site debug|release : builds the site into target/site and the server binary, the steps
 # `cargo leptos build [--release]` takes for this project (no Tailwind, Sass or file hashing):
 #   1. the browser half: the lib for wasm32 with `hydrate` (profile wasm-release when release);
@@ -272,7 +276,7 @@ build_site() {
   local profile="$1" site="$ROOT/target/site" target_dir wasm_dir wasm_args=() server_args=() flags
   target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
   case "$profile" in
-    debug) wasm_dir=debug flags="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" ;;
+    debug) wasm_dir=debug flags="${RUSTFLAGS:+$RUSTFLAGS }$DEBUG_CFG" ;;
     release) wasm_dir=wasm-release wasm_args=(--profile wasm-release) server_args=(--release) flags="${RUSTFLAGS:-}" ;;
     *) die "build_site: unknown profile $profile" ;;
   esac
@@ -302,7 +306,7 @@ build_site() {
 # compile time), as build_site gives them. Plain cargo commands get the same, so `cargo test` and
 # the site build share one set of compiled artifacts instead of rebuilding each other's.
 leptos_build_env() {
-  printf '%s\n' "RUSTFLAGS=${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" "LEPTOS_OUTPUT_NAME=tollgate"
+  printf '%s\n' "RUSTFLAGS=${RUSTFLAGS:+$RUSTFLAGS }$DEBUG_CFG" "LEPTOS_OUTPUT_NAME=tollgate"
 }
 
 # Runtime settings the server needs to find the site build_site made.

@@ -80,6 +80,12 @@ pub async fn sandbox_now(sandbox_url: &str) -> i64 {
     clock["now"].as_i64().expect("the sandbox clock")
 }
 
+/// Moves the sandbox-wide clock `seconds` on from where it is.
+pub async fn move_sandbox_clock_by(sandbox_url: &str, seconds: i64) {
+    let now = sandbox_now(sandbox_url).await;
+    move_sandbox_clock(sandbox_url, now + seconds).await;
+}
+
 impl TestApp {
     /// Sets the sandbox clock to `start` before the test makes any customer.
     pub async fn pin_clock(&self, start: PinnedStart) {
@@ -94,8 +100,8 @@ impl TestApp {
 
     /// Moves the sandbox clock `seconds` on (for "nothing more happens" checks).
     pub async fn advance_by(&self, seconds: i64) {
-        let now = sandbox_now(&self.sandbox_url).await;
-        self.advance_to(now + seconds).await;
+        move_sandbox_clock_by(&self.sandbox_url, seconds).await;
+        self.settle().await;
     }
 
     /// Stripe's view of the customer's (only) subscription.
