@@ -257,37 +257,42 @@ wait_for_http() {
   return 1
 }
 
-# The cfg debug builds compile with (cargo-leptos gives its debug builds the same): Leptos erases
-# view types, which compiles faster. Release builds leave it out.
-DEBUG_CFG="--cfg erase_components"
+# build_site debug|release : builds the site into target/site and the server binary:
+#   1. the browser half (build_browser_half);
+#   2. the server binary with `ssr` (build_server).
+# Why not cargo-leptos: built from source (no prebuilt binaries reach these machines) it costs
+# about 17 minutes of 2 cores, more than a third of the cold CI budget, for these few steps.
+# No build gets `--cfg erase_components` (cargo-leptos gives it to debug builds): every build,
+# tests included, compiles the view types exactly as the release build does, so a view tree too
+# deep for rustc fails in the first cargo command, not in a release build nobody ran.
+build_site() {
+  build_browser_half "$1"
+  build_server "$1"
+}
 
-# build_site debug|release : builds the site into target/site and the server binary, the steps
-# `cargo leptos build [--release]` takes for this project (no Tailwind, Sass or file hashing):
-#   1. the browser half: the lib for wasm32 with `hydrate` (profile wasm-release when release);
+# build_browser_half debug|release : what `cargo leptos build` does for the browser, for this
+# project (no Tailwind, Sass or file hashing):
+#   1. the lib as a cdylib for wasm32 with `hydrate` (profile wasm-dev or wasm-release);
 #   2. wasm-bindgen into target/site/pkg as tollgate.js + tollgate.wasm (the names Leptos'
 #      HydrationScripts asks for when LEPTOS_OUTPUT_NAME is set at compile time);
 #   3. release only: wasm-opt -Oz;
-#   4. style/main.css as pkg/tollgate.css, and public/ copied into the site root;
-#   5. the server binary with `ssr`.
-# Debug builds get `--cfg erase_components` as cargo-leptos gives them; release builds do not.
-# Why not cargo-leptos itself: built from source (no prebuilt binaries reach these machines) it
-# costs about 17 minutes of 2 cores, more than a third of the cold CI budget, for these 5 steps.
-build_site() {
-  local profile="$1" site="$ROOT/target/site" target_dir wasm_dir wasm_args=() server_args=() flags
+#   4. style/main.css as pkg/tollgate.css, and public/ copied into the site root.
+build_browser_half() {
+  local profile="$1" site="$ROOT/target/site" target_dir wasm_profile
   target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
   case "$profile" in
-    debug) wasm_dir=debug flags="${RUSTFLAGS:+$RUSTFLAGS }$DEBUG_CFG" ;;
-    release) wasm_dir=wasm-release wasm_args=(--profile wasm-release) server_args=(--release) flags="${RUSTFLAGS:-}" ;;
-    *) die "build_site: unknown profile $profile" ;;
+    debug) wasm_profile=wasm-dev ;;
+    release) wasm_profile=wasm-release ;;
+    *) die "build_browser_half: unknown profile $profile" ;;
   esac
-  step "[site] the browser half: cargo build --lib --target wasm32-unknown-unknown --features hydrate ${wasm_args[*]}"
-  env RUSTFLAGS="$flags" LEPTOS_OUTPUT_NAME=tollgate cargo build -p tollgate --lib --target wasm32-unknown-unknown \
-    --no-default-features --features hydrate "${wasm_args[@]}"
+  step "[site] the browser half: cargo rustc --lib --crate-type cdylib --target wasm32-unknown-unknown --features hydrate --profile $wasm_profile"
+  env LEPTOS_OUTPUT_NAME=tollgate cargo rustc -p tollgate --lib --crate-type cdylib \
+    --target wasm32-unknown-unknown --no-default-features --features hydrate --profile "$wasm_profile"
   step "[site] wasm-bindgen into target/site/pkg"
   rm -rf "$site/pkg"
   mkdir -p "$site/pkg"
   wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name tollgate \
-    "$target_dir/wasm32-unknown-unknown/$wasm_dir/tollgate.wasm"
+    "$target_dir/wasm32-unknown-unknown/$wasm_profile/tollgate.wasm"
   mv "$site/pkg/tollgate_bg.wasm" "$site/pkg/tollgate.wasm"
   if [[ "$profile" == release ]]; then
     step "[site] wasm-opt -Oz"
@@ -297,16 +302,18 @@ build_site() {
   fi
   cp "$ROOT/style/main.css" "$site/pkg/tollgate.css"
   cp -R "$ROOT/public/." "$site/"
-  step "[site] the server: cargo build --bin tollgate --features ssr ${server_args[*]}"
-  env RUSTFLAGS="$flags" LEPTOS_OUTPUT_NAME=tollgate cargo build -p tollgate --bin tollgate \
-    --no-default-features --features ssr "${server_args[@]}"
 }
 
-# The env of debug builds (`--cfg erase_components`, and the output name that leptos reads at
-# compile time), as build_site gives them. Plain cargo commands get the same, so `cargo test` and
-# the site build share one set of compiled artifacts instead of rebuilding each other's.
-leptos_build_env() {
-  printf '%s\n' "RUSTFLAGS=${RUSTFLAGS:+$RUSTFLAGS }$DEBUG_CFG" "LEPTOS_OUTPUT_NAME=tollgate"
+# build_server debug|release : the server binary, target/<debug|release>/tollgate.
+build_server() {
+  local args=()
+  case "$1" in
+    debug) ;;
+    release) args=(--release) ;;
+    *) die "build_server: unknown profile $1" ;;
+  esac
+  step "[site] the server: cargo build --bin tollgate --features ssr ${args[*]}"
+  env LEPTOS_OUTPUT_NAME=tollgate cargo build -p tollgate --bin tollgate --no-default-features --features ssr "${args[@]}"
 }
 
 # Runtime settings the server needs to find the site build_site made.

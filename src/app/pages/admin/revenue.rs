@@ -72,7 +72,7 @@ fn Kpi(label: &'static str, value: String) -> impl IntoView {
 }
 
 /// Returns `AnyView`: erasing each section's type keeps the page's view type shallow enough for
-/// release builds, which compile without `--cfg erase_components`.
+/// rustc (no build uses `--cfg erase_components`, which would erase it everywhere).
 #[component]
 fn CurrencySection(c: CurrencyRevenue) -> AnyView {
     let code = c.mrr.currency().as_str().to_uppercase();
