@@ -1,6 +1,13 @@
-//! `spawn_app()` and the browser-without-JavaScript client the tests drive it with.
+//! Everything the tests share: `spawn_app()` and the browser-without-JavaScript client the tests
+//! drive it with (here); the sandbox's clock (`clock`); an app whose webhooks the tests can post
+//! and watch (`hooks`); Stripe's API as its other clients call it (`stripe_api`); the binary as a
+//! process (`process`); figures read from pages (`html`).
 
 mod clock;
+pub mod hooks;
+mod html;
+mod process;
+mod stripe_api;
 
 use std::collections::HashMap;
 
@@ -8,6 +15,9 @@ use reqwest::{header, redirect, Response, StatusCode};
 use tollgate::server::{config::Config, db::Db, startup::Application};
 
 pub use clock::*;
+pub use html::kpi;
+pub use process::tollgate;
+pub use stripe_api::{prices, Api, Lcg, KEY};
 
 pub const ADMIN_EMAIL: &str = "admin@tollgate.test";
 pub const ADMIN_PASSWORD: &str = "admin password 123";

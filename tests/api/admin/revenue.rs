@@ -59,13 +59,6 @@ async fn invoice(pool: &AnyPool, id: &str, customer: &str, status: &str, attempt
     .unwrap();
 }
 
-/// The text of the `<dd>` after `<dt>{label}</dt>` (the first one on the page).
-pub(crate) fn kpi(html: &str, label: &str) -> String {
-    let at = html.find(&format!("<dt>{label}</dt><dd>")).unwrap_or_else(|| panic!("no {label} in {html}"));
-    let rest = &html[at + label.len() + 13..];
-    rest[..rest.find("</dd>").unwrap()].to_owned()
-}
-
 /// (MRR, subscriptions) of a movement row.
 fn movement_row(html: &str, label: &str) -> (String, String) {
     let at = html.find(&format!(r#"<th scope="row">{label}</th>"#)).unwrap_or_else(|| panic!("no {label} row"));

@@ -15,68 +15,6 @@ use tollgate::server::catalog;
 use crate::helpers::*;
 
 const CUSTOMERS: usize = 200;
-pub(crate) const KEY: &str = "sk_test_tollgate_sandbox";
-
-/// A small deterministic generator: the same script every run.
-pub(crate) struct Lcg(pub(crate) u64);
-
-impl Lcg {
-    pub(crate) fn next(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
-
-/// Stripe's REST API on the sandbox, form-encoded as the SDKs send it.
-pub(crate) struct Api {
-    pub(crate) http: reqwest::Client,
-    pub(crate) base: String,
-}
-
-impl Api {
-    pub(crate) async fn call(&self, method: reqwest::Method, path: &str, form: &[(&str, String)]) -> Value {
-        let res = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(KEY)
-            .form(form)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        let status = res.status();
-        let body: Value = res.json().await.unwrap();
-        assert!(status.is_success(), "{path} → {status}: {body}");
-        body
-    }
-
-    pub(crate) async fn post(&self, path: &str, form: &[(&str, String)]) -> Value {
-        self.call(reqwest::Method::POST, path, form).await
-    }
-
-    pub(crate) async fn get(&self, path: &str) -> Value {
-        self.call(reqwest::Method::GET, path, &[]).await
-    }
-
-    /// Every object of a list endpoint (follows `has_more`).
-    pub(crate) async fn all(&self, path: &str) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let sep = if path.contains('?') { '&' } else { '?' };
-            let page = match &after {
-                Some(id) => self.get(&format!("{path}{sep}limit=100&starting_after={id}")).await,
-                None => self.get(&format!("{path}{sep}limit=100")).await,
-            };
-            let data = page["data"].as_array().cloned().unwrap_or_default();
-            after = data.last().and_then(|o| o["id"].as_str()).map(str::to_string);
-            out.extend(data);
-            if page["has_more"] != true || after.is_none() {
-                return out;
-            }
-        }
-    }
-}
-
 /// One customer's life. Each step waits for Stripe's answer; webhooks arrive however chaos
 /// delivers them.
 async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64, buyer: Option<i64>) {
@@ -206,12 +144,6 @@ async fn buy_once(api: &Api, prices: &HashMap<String, String>, customer: &str, u
         let session = api.get(&format!("/v1/checkout/sessions/{}", session["id"].as_str().unwrap())).await;
         api.post("/v1/refunds", &[("payment_intent", session["payment_intent"].as_str().unwrap().into())]).await;
     }
-}
-
-pub(crate) async fn prices(stripe: &tollgate::server::stripe::client::StripeClient) -> HashMap<String, String> {
-    let cat = catalog::load(std::path::Path::new(catalog::DEFAULT_PATH)).unwrap();
-    catalog::sync::sync(stripe, &cat).await.unwrap();
-    catalog::sync::resolve(stripe, &cat).await.unwrap().into_iter().map(|(k, v)| (k, v.as_str().to_string())).collect()
 }
 
 async fn set_chaos(api: &Api) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tollgate::server::config::SANDBOX_SECRET_KEY;
 use tollgate::server::webhooks::signature;
 
-use crate::webhooks_support::{count, eventually, inbox_drained, spawn_hooks_app, HooksApp, TEST_WEBHOOK_SECRET};
+use crate::helpers::hooks::{count, eventually, inbox_drained, spawn_hooks_app, HooksApp, TEST_WEBHOOK_SECRET};
 
 /// Signs and posts an event of the test's own making to the app's webhook route.
 async fn post_event(h: &HooksApp, id: &str, event_type: &str, object: &str, object_id: &str) -> u16 {
@@ -35,7 +35,7 @@ async fn tollgate(dir: &std::path::Path, args: &[&str], vars: &[(&str, &str)]) -
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        crate::cli::tollgate(&dir, &args, &vars)
+        crate::helpers::tollgate(&dir, &args, &vars)
     })
     .await
     .unwrap()

@@ -8,8 +8,6 @@ use std::collections::HashMap;
 use futures::StreamExt;
 use serde_json::Value;
 
-use crate::admin_revenue::kpi;
-use crate::chaos::{prices, Api, Lcg};
 use crate::helpers::*;
 
 const MONTHS: usize = 6;

@@ -1,4 +1,4 @@
-//! Shared by the webhooks_* tests: an app whose embedded sandbox URL is known (for the
+//! Shared by the webhook tests: an app whose embedded sandbox URL is known (for the
 //! `/_sandbox` control API and raw Stripe calls), polling helpers and one-time purchases on the
 //! hosted Checkout page.
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::helpers::ADMIN_EMAIL;
-use crate::webhooks_support::{count, eventually, inbox_drained, spawn_hooks_app};
+use crate::helpers::hooks::{count, eventually, inbox_drained, spawn_hooks_app};
 
 const VISA: &str = "4242 4242 4242 4242";
 const DECLINED: &str = "4000 0000 0000 0002";

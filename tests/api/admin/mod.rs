@@ -1,0 +1,8 @@
+//! The admin area: who may enter, its pages, and the figures they show.
+
+mod access;
+mod events;
+mod pages;
+mod payments;
+mod plan_change;
+mod revenue;

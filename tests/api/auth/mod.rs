@@ -1,0 +1,3 @@
+//! Accounts: sign-up, log-in and -out, sessions and their cookies, rate limits.
+
+mod accounts;

@@ -1,0 +1,7 @@
+//! The customer's billing: catalog and Checkout, the account page, renewals on the sandbox's
+//! clock, and revenue against Stripe's truth.
+
+mod account_page;
+mod catalog_and_checkout;
+mod clock;
+mod revenue;

@@ -1,0 +1,7 @@
+//! Running it: the CLI, health and metrics, security headers, migrations.
+
+mod cli;
+mod headers;
+mod health;
+mod metrics;
+mod migrations;
