@@ -25,8 +25,14 @@ pub async fn take_flash(form: AuthForm) -> Result<Option<FormFlash>, AppError> {
 
 #[server(endpoint = "signup")]
 pub async fn signup(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::{auth, http::context::RequestCtx};
+    use crate::server::{
+        auth,
+        http::{abuse::Action, context::RequestCtx},
+    };
     let ctx = RequestCtx::extract().await?;
+    if !ctx.state.abuse.allow(Action::SignUp, ctx.client_ip) {
+        return Err(ctx.refuse(AuthForm::Signup, &email, auth::AuthError::TooManySignUps).await);
+    }
     match auth::sign_up(&ctx.state.db, &email, &password).await {
         Ok(user) => {
             crate::server::billing::customers::create_customer_at_sign_up(&ctx.state, &user).await;

@@ -23,25 +23,37 @@ pub async fn pricing(interval: Option<String>) -> Result<PricingView, AppError> 
 
 #[server(endpoint = "billing/subscribe")]
 pub async fn subscribe(plan: String, interval: String) -> Result<(), AppError> {
-    use crate::server::{billing::checkout, http::context::RequestCtx};
+    use crate::server::{
+        billing::checkout,
+        http::{abuse::Action, context::RequestCtx},
+    };
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else {
         leptos_axum::redirect("/signup");
         return Err(AppError::Unauthorized);
     };
-    let outcome = checkout::subscribe(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await;
+    let outcome = match ctx.limit(Action::Checkout) {
+        Ok(()) => checkout::subscribe(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await,
+        Err(refused) => Err(refused),
+    };
     ctx.finish(outcome, "/pricing").await
 }
 
 #[server(endpoint = "billing/buy")]
 pub async fn buy(item: String) -> Result<(), AppError> {
-    use crate::server::{billing::checkout, http::context::RequestCtx};
+    use crate::server::{
+        billing::checkout,
+        http::{abuse::Action, context::RequestCtx},
+    };
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else {
         leptos_axum::redirect("/signup");
         return Err(AppError::Unauthorized);
     };
-    let outcome = checkout::buy(&ctx.state, &user, &item).await;
+    let outcome = match ctx.limit(Action::Checkout) {
+        Ok(()) => checkout::buy(&ctx.state, &user, &item).await,
+        Err(refused) => Err(refused),
+    };
     ctx.finish(outcome, "/pricing").await
 }
 
@@ -79,29 +91,35 @@ pub async fn change_plan(plan: String, interval: String) -> Result<(), AppError>
 }
 
 #[server(endpoint = "billing/cancel")]
-pub async fn cancel_subscription() -> Result<(), AppError> {
+pub async fn cancel_subscription(token: String) -> Result<(), AppError> {
     use crate::server::{billing::renewal, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
-    let outcome = renewal::set_cancel_at_period_end(&ctx.state, &user, true).await;
+    let outcome = renewal::set_cancel_at_period_end(&ctx.state, &user, true, &token).await;
     ctx.finish(outcome, "/account").await
 }
 
 #[server(endpoint = "billing/resume")]
-pub async fn resume_subscription() -> Result<(), AppError> {
+pub async fn resume_subscription(token: String) -> Result<(), AppError> {
     use crate::server::{billing::renewal, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
-    let outcome = renewal::set_cancel_at_period_end(&ctx.state, &user, false).await;
+    let outcome = renewal::set_cancel_at_period_end(&ctx.state, &user, false, &token).await;
     ctx.finish(outcome, "/account").await
 }
 
 #[server(endpoint = "billing/portal")]
 pub async fn manage_billing() -> Result<(), AppError> {
-    use crate::server::{billing::portal, http::context::RequestCtx};
+    use crate::server::{
+        billing::portal,
+        http::{abuse::Action, context::RequestCtx},
+    };
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
-    let outcome = portal::open(&ctx.state, &user).await;
+    let outcome = match ctx.limit(Action::Portal) {
+        Ok(()) => portal::open(&ctx.state, &user).await,
+        Err(refused) => Err(refused),
+    };
     ctx.finish(outcome, "/account").await
 }
 

@@ -15,7 +15,6 @@ use crate::api::auth::{current_user, Login, Logout, Signup};
 use crate::views::{auth::SessionUser, AppError};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    response::set_page_csp();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -1,5 +1,5 @@
 //! What a page may change about the server-rendered HTTP response.
-//! Both functions do nothing in the browser.
+//! Does nothing in the browser.
 
 /// Sets the response status (e.g. 403, 404) during server rendering.
 pub fn set_status(code: u16) {
@@ -11,16 +11,4 @@ pub fn set_status(code: u16) {
     }
     #[cfg(not(feature = "ssr"))]
     let _ = code;
-}
-
-/// Sends the page Content-Security-Policy with this response's script nonce.
-pub fn set_page_csp() {
-    #[cfg(feature = "ssr")]
-    if let (Some(res), Some(nonce)) =
-        (leptos::prelude::use_context::<leptos_axum::ResponseOptions>(), leptos::nonce::use_nonce())
-    {
-        if let Ok(value) = crate::server::http::headers::page_csp(&nonce).parse() {
-            res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
-        }
-    }
 }

@@ -19,6 +19,8 @@ pub enum MoneyError {
     Overflow,
     #[error("{0:?} is not an amount like 12.50")]
     BadAmount(String),
+    #[error("{0:?} is not a multiple of 0.010: Stripe takes {1} in whole hundredths")]
+    NotWholeHundredths(String, Currency),
 }
 
 impl Currency {
@@ -36,7 +38,8 @@ impl Currency {
         std::str::from_utf8(&self.0).expect("ascii")
     }
 
-    /// Digits after the decimal point. Stripe's zero-decimal currencies have none.
+    /// Digits after the decimal point, as Stripe counts them: none for its zero-decimal
+    /// currencies, three for its three-decimal ones, two for the rest.
     pub fn exponent(&self) -> u32 {
         const ZERO_DECIMAL: [&str; 16] = [
             "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof",
@@ -44,9 +47,16 @@ impl Currency {
         ];
         if ZERO_DECIMAL.contains(&self.as_str()) {
             0
+        } else if self.is_three_decimal() {
+            3
         } else {
             2
         }
+    }
+
+    /// Stripe's three-decimal currencies, whose amounts must end in 0 (whole hundredths).
+    fn is_three_decimal(&self) -> bool {
+        ["bhd", "jod", "kwd", "omr", "tnd"].contains(&self.as_str())
     }
 
     fn symbol(&self) -> Option<&'static str> {
@@ -114,20 +124,20 @@ impl Money {
 
 impl Money {
     /// Parses what a person types (`12.50`, `12`, `$12.5`, `1,250.00`) into minor units, exactly:
-    /// no floats, and no more decimals than the currency has.
+    /// no floats, no more decimals than the currency has, and commas only where they group
+    /// thousands (`12,50` is refused, never read as 1,250).
     pub fn parse_major(text: &str, currency: Currency) -> Result<Money, MoneyError> {
         let bad = || MoneyError::BadAmount(text.to_string());
-        let cleaned: String = text
-            .trim()
-            // A currency sign or code in front is fine; a minus sign is not.
-            .trim_start_matches(|c: char| c.is_alphabetic() || "$€£¥ ".contains(c))
-            .chars()
-            .filter(|c| *c != ',')
-            .collect();
-        let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        // A currency sign or code in front is fine; a minus sign is not.
+        let number = text.trim().trim_start_matches(|c: char| c.is_alphabetic() || "$€£¥ ".contains(c));
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let whole = ungroup_thousands(whole).ok_or_else(bad)?;
         let exp = currency.exponent() as usize;
         let digits_only = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || fraction.len() > exp {
+        if whole.is_empty() || !digits_only(&whole) || !digits_only(fraction) || fraction.len() > exp {
+            return Err(bad());
+        }
+        if exp == 0 && number.contains('.') {
             return Err(bad());
         }
         let whole: i64 = whole.parse().map_err(|_| bad())?;
@@ -136,8 +146,23 @@ impl Money {
             .checked_mul(10i64.pow(exp as u32))
             .and_then(|m| m.checked_add(fraction))
             .ok_or(MoneyError::Overflow)?;
+        if currency.is_three_decimal() && minor % 10 != 0 {
+            return Err(MoneyError::NotWholeHundredths(text.to_string(), currency));
+        }
         Ok(Money::new(minor, currency))
     }
+}
+
+/// `1,250,000` → `1250000`; digits without commas unchanged; `None` when a comma is anywhere but
+/// between groups of three digits.
+fn ungroup_thousands(whole: &str) -> Option<String> {
+    if !whole.contains(',') {
+        return Some(whole.to_string());
+    }
+    let mut groups = whole.split(',');
+    let first = groups.next()?;
+    let well_grouped = (1..=3).contains(&first.len()) && groups.all(|g| g.len() == 3);
+    well_grouped.then(|| whole.replace(',', ""))
 }
 
 impl fmt::Display for Money {
@@ -210,6 +235,45 @@ mod tests {
         let yen = Currency::parse("jpy").unwrap();
         assert_eq!(Money::parse_major("500", yen).map(|m| m.minor()), Ok(500));
         assert!(Money::parse_major("500.5", yen).is_err());
+    }
+
+    #[test]
+    fn a_comma_is_a_thousands_separator_or_an_error() {
+        let parse = |t: &str| Money::parse_major(t, usd()).map(|m| m.minor());
+        // A decimal comma is refused, never read as 1,250.00.
+        assert!(parse("12,50").is_err());
+        assert!(parse("1.250,00").is_err());
+        assert!(parse("1,25").is_err());
+        assert!(parse("1,2345.00").is_err());
+        assert!(parse(",250").is_err());
+        assert!(parse("1,,250").is_err());
+        assert_eq!(parse("1,250.50"), Ok(125_050));
+        assert_eq!(parse("12,345,678"), Ok(1_234_567_800));
+        assert_eq!(parse("999,000.1"), Ok(99_900_010));
+    }
+
+    #[test]
+    fn zero_decimal_currencies_take_whole_units() {
+        let yen = Currency::parse("jpy").unwrap();
+        let parse = |t: &str| Money::parse_major(t, yen).map(|m| m.minor());
+        assert_eq!(parse("¥1,500"), Ok(1500));
+        assert!(parse("1500.").is_err());
+        assert!(parse("1500.0").is_err());
+        assert_eq!(Money::new(1500, yen).to_string(), "¥1500");
+    }
+
+    #[test]
+    fn three_decimal_currencies_take_three_digits_in_steps_of_ten() {
+        let kwd = Currency::parse("kwd").unwrap();
+        assert_eq!(kwd.exponent(), 3);
+        let parse = |t: &str| Money::parse_major(t, kwd).map(|m| m.minor());
+        assert_eq!(parse("12.5"), Ok(12_500));
+        assert_eq!(parse("12.340"), Ok(12_340));
+        assert_eq!(parse("12.34"), Ok(12_340));
+        // Stripe refuses three-decimal amounts that do not end in 0.
+        assert!(parse("12.345").is_err());
+        assert!(parse("12.3456").is_err());
+        assert_eq!(Money::new(12_340, kwd).to_string(), "12.340 KWD");
     }
 
     #[test]

@@ -91,7 +91,12 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(CONFIG_ERROR);
         }
     };
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let (Command::Serve, Err(error)) = (&command, config.refuse_unsafe_stripe_setup()) {
+        eprintln!("{error}");
+        return ExitCode::from(CONFIG_ERROR);
+    }
+    let outcome = match command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::Admin { command: AdminCommand::Create { email, password } } => {
@@ -199,6 +204,10 @@ async fn doctor(config: Config) -> anyhow::Result<ExitCode> {
     println!("  mode:                          {mode}");
     println!("  APP_URL:                       {}", config.app_url);
     println!("  LEPTOS_SITE_ADDR:              {}", config.site_addr);
+    if let Err(refusal) = config.refuse_unsafe_stripe_setup() {
+        healthy = false;
+        println!("  serve:                         refuses to start: {}: {}", refusal.variable, refusal.message);
+    }
 
     let backend = match config.database_url.backend() {
         Backend::Sqlite => "sqlite",

@@ -4,12 +4,14 @@
 //! without touching the process environment. A missing or malformed setting is
 //! a [`ConfigError`] whose one-line message names the variable.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::domain::{Email, Password};
+use crate::server::http::abuse::AbuseQuotas;
+use crate::server::retention::RetentionPolicy;
 use crate::server::webhooks::worker::{self, RetryPolicy};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tollgate.db";
@@ -195,6 +197,10 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// How the webhook worker retries a failed event before dead-lettering it.
     pub webhook_retry: RetryPolicy,
+    /// Per-client-network hourly limits on sign-up, Checkout, portal and password reset.
+    pub abuse_quotas: AbuseQuotas,
+    /// How long webhook payloads and mail bodies are kept.
+    pub retention: RetentionPolicy,
 }
 
 impl Config {
@@ -300,6 +306,29 @@ impl Config {
             first_retry_secs: positive("WEBHOOK_RETRY_SECS", worker::FIRST_RETRY_SECS)?,
         };
 
+        let defaults = AbuseQuotas::default();
+        let per_hour = |name: &'static str, default: NonZeroU32| {
+            get(name)
+                .map(|raw| {
+                    raw.parse::<NonZeroU32>()
+                        .map_err(|_| ConfigError::new(name, "expected a positive whole number per hour"))
+                })
+                .transpose()
+                .map(|n| n.unwrap_or(default))
+        };
+        let abuse_quotas = AbuseQuotas {
+            sign_up: per_hour("RATE_LIMIT_SIGNUP_PER_HOUR", defaults.sign_up)?,
+            checkout: per_hour("RATE_LIMIT_CHECKOUT_PER_HOUR", defaults.checkout)?,
+            portal: per_hour("RATE_LIMIT_PORTAL_PER_HOUR", defaults.portal)?,
+            password_reset: per_hour("RATE_LIMIT_PASSWORD_RESET_PER_HOUR", defaults.password_reset)?,
+        };
+
+        let retention_defaults = RetentionPolicy::default();
+        let retention = RetentionPolicy {
+            webhook_payload_days: positive("RETENTION_WEBHOOK_DAYS", retention_defaults.webhook_payload_days)?,
+            mail_body_days: positive("RETENTION_MAIL_DAYS", retention_defaults.mail_body_days)?,
+        };
+
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
             Some("prod") | Some("production") => true,
@@ -335,7 +364,41 @@ impl Config {
             reconcile_interval_secs,
             metrics_token,
             webhook_retry,
+            abuse_quotas,
+            retention,
         })
+    }
+
+    /// What `serve` refuses to start with (other commands still run, so `doctor` can say why):
+    /// the sandbox standing in for Stripe in production, a live key over plain http, a Stripe
+    /// account without a way to verify its webhooks. Fails closed, naming the variable.
+    pub fn refuse_unsafe_stripe_setup(&self) -> Result<(), ConfigError> {
+        let stripe = &self.stripe;
+        let public = self.site.production || self.app_url.scheme() == "https";
+        // Without a key the app talks to a sandbox (embedded, or at STRIPE_API_BASE).
+        let Some(key) = &stripe.secret_key else {
+            return if public {
+                Err(ConfigError::new(
+                    "STRIPE_SECRET_KEY",
+                    "must be set in production (LEPTOS_ENV=PROD or an https APP_URL): the sandbox takes no real \
+                     payments",
+                ))
+            } else {
+                Ok(())
+            };
+        };
+        let live = key.expose_secret().contains("_live_");
+        if live && stripe.api_base.as_ref().is_some_and(|base| base.scheme() != "https") {
+            return Err(ConfigError::new("STRIPE_API_BASE", "a live key is only ever sent over https"));
+        }
+        if stripe.webhook_secrets.is_empty() {
+            return Err(ConfigError::new(
+                "STRIPE_WEBHOOK_SECRET",
+                "must be set when STRIPE_SECRET_KEY is (the endpoint's signing secret, whsec_…): without it no \
+                 webhook can be verified",
+            ));
+        }
+        Ok(())
     }
 
     /// Session cookies are `Secure` when the public URL is https.
@@ -412,9 +475,9 @@ mod tests {
     }
 
     #[test]
-    fn webhook_retries_default_to_eight_attempts_from_thirty_seconds_and_can_be_set() {
+    fn webhook_retries_default_to_stripes_three_day_horizon_and_can_be_set() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.webhook_retry, RetryPolicy { max_attempts: 8, first_retry_secs: 30 });
+        assert_eq!(c.webhook_retry, RetryPolicy { max_attempts: 21, first_retry_secs: 60 });
         let c = config(&[("WEBHOOK_MAX_ATTEMPTS", "3"), ("WEBHOOK_RETRY_SECS", "1")]).unwrap();
         assert_eq!(c.webhook_retry, RetryPolicy { max_attempts: 3, first_retry_secs: 1 });
         assert_eq!(error_variable(&[("WEBHOOK_MAX_ATTEMPTS", "0")]), "WEBHOOK_MAX_ATTEMPTS");
@@ -470,6 +533,24 @@ mod tests {
         assert_eq!(error_variable(&[("METRICS_TOKEN", "short")]), "METRICS_TOKEN");
         assert_eq!(error_variable(&[("TRUST_PROXY_HEADERS", "maybe")]), "TRUST_PROXY_HEADERS");
         assert_eq!(error_variable(&[("LEPTOS_ENV", "staging")]), "LEPTOS_ENV");
+        assert_eq!(error_variable(&[("RATE_LIMIT_SIGNUP_PER_HOUR", "0")]), "RATE_LIMIT_SIGNUP_PER_HOUR");
+        assert_eq!(error_variable(&[("RATE_LIMIT_CHECKOUT_PER_HOUR", "lots")]), "RATE_LIMIT_CHECKOUT_PER_HOUR");
+    }
+
+    #[test]
+    fn retention_defaults_to_ninety_days_and_can_be_set() {
+        assert_eq!(config(&[]).unwrap().retention, RetentionPolicy { webhook_payload_days: 90, mail_body_days: 90 });
+        let c = config(&[("RETENTION_WEBHOOK_DAYS", "30"), ("RETENTION_MAIL_DAYS", "365")]).unwrap();
+        assert_eq!(c.retention, RetentionPolicy { webhook_payload_days: 30, mail_body_days: 365 });
+        assert_eq!(error_variable(&[("RETENTION_MAIL_DAYS", "0")]), "RETENTION_MAIL_DAYS");
+    }
+
+    #[test]
+    fn abuse_limits_default_and_can_be_set() {
+        assert_eq!(config(&[]).unwrap().abuse_quotas, AbuseQuotas::default());
+        let c = config(&[("RATE_LIMIT_SIGNUP_PER_HOUR", "3"), ("RATE_LIMIT_PORTAL_PER_HOUR", "7")]).unwrap();
+        assert_eq!((c.abuse_quotas.sign_up.get(), c.abuse_quotas.portal.get()), (3, 7));
+        assert_eq!(c.abuse_quotas.checkout, AbuseQuotas::default().checkout);
     }
 
     #[test]
@@ -509,8 +590,48 @@ mod tests {
         assert!(!shown.contains("TOPSECRET"), "{shown}");
     }
 
+    const REAL_STRIPE: [(&str, &str); 2] = [("STRIPE_SECRET_KEY", "sk_test_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_a")];
+
+    /// The variable `serve` names when it refuses to start with `vars`.
+    fn serve_refusal(vars: &[(&str, &str)]) -> &'static str {
+        config(vars).unwrap().refuse_unsafe_stripe_setup().expect_err("serve should refuse").variable
+    }
+
+    fn serve_accepts(vars: &[(&str, &str)]) -> bool {
+        config(vars).unwrap().refuse_unsafe_stripe_setup().is_ok()
+    }
+
     #[test]
     fn https_app_url_means_secure_cookies() {
         assert!(config(&[("APP_URL", "https://billing.example.com")]).unwrap().secure_cookies());
+    }
+
+    #[test]
+    fn the_sandbox_never_stands_in_for_stripe_in_production() {
+        assert_eq!(serve_refusal(&[("LEPTOS_ENV", "PROD")]), "STRIPE_SECRET_KEY");
+        assert_eq!(serve_refusal(&[("APP_URL", "https://billing.example.com")]), "STRIPE_SECRET_KEY");
+        let external = [("APP_URL", "https://billing.example.com"), ("STRIPE_API_BASE", "http://127.0.0.1:12111")];
+        assert_eq!(serve_refusal(&external), "STRIPE_SECRET_KEY");
+        assert!(serve_accepts(&[REAL_STRIPE[0], REAL_STRIPE[1], ("LEPTOS_ENV", "PROD")]));
+        assert!(serve_accepts(&[("APP_URL", "http://127.0.0.1:3000")]));
+        assert!(serve_accepts(&[]), "development: the embedded sandbox");
+    }
+
+    #[test]
+    fn a_live_key_only_travels_over_https() {
+        let live = [("STRIPE_SECRET_KEY", "sk_live_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_a")];
+        assert_eq!(
+            serve_refusal(&[live[0], live[1], ("STRIPE_API_BASE", "http://stripe-proxy.internal")]),
+            "STRIPE_API_BASE"
+        );
+        assert!(serve_accepts(&[live[0], live[1], ("STRIPE_API_BASE", "https://stripe-proxy.internal")]));
+        let test_over_http = [REAL_STRIPE[0], REAL_STRIPE[1], ("STRIPE_API_BASE", "http://127.0.0.1:12111")];
+        assert!(serve_accepts(&test_over_http), "a test key may go to a local sandbox");
+    }
+
+    #[test]
+    fn a_stripe_key_needs_a_webhook_secret() {
+        assert_eq!(serve_refusal(&[("STRIPE_SECRET_KEY", "sk_test_abc")]), "STRIPE_WEBHOOK_SECRET");
+        assert_eq!(serve_refusal(&[("STRIPE_SECRET_KEY", "sk_live_abc")]), "STRIPE_WEBHOOK_SECRET");
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod mail;
+pub mod retention;
 pub mod startup;
 pub mod state;
 pub mod stripe;

@@ -17,7 +17,7 @@ use crate::server::{
     db::Db,
     http, mail,
     state::{AppState, StripeRuntime},
-    stripe::client::StripeClient,
+    stripe::{client::StripeClient, idempotency},
     webhooks::{reconcile, worker},
 };
 
@@ -34,15 +34,18 @@ impl Application {
     /// Connects and migrates the database, ensures the admin, resolves Stripe (starting
     /// the embedded sandbox when no key is set) and binds the listener (port 0 allowed).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.refuse_unsafe_stripe_setup()?;
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         if let Some(admin) = &config.admin {
             auth::ensure_admin(&db, &admin.email, &admin.password).await?;
         }
 
+        let installation = idempotency::installation_id(db.pool()).await?;
         let (stripe, sandbox) = resolve_stripe(&config).await?;
-        let stripe_client =
-            StripeClient::new(&stripe.secret_key, Some(&stripe.api_base)).context("building the Stripe client")?;
+        let stripe_client = StripeClient::new(&stripe.secret_key, Some(&stripe.api_base))
+            .context("building the Stripe client")?
+            .with_key_namespace(&installation);
 
         let listener = TcpListener::bind(config.site_addr)
             .await
@@ -58,12 +61,14 @@ impl Application {
         let portal_configured = portal_configured(&stripe_client).await;
 
         let inbox = crate::server::webhooks::inbox::InboxWriter::spawn(db.pool().clone());
+        let abuse = Arc::new(http::abuse::AbuseLimiter::new(config.abuse_quotas));
         let state = AppState {
             leptos_options: leptos_options(&config, addr),
             db,
             config: Arc::new(config),
             stripe,
             login_limiter: Arc::new(LoginLimiter::default()),
+            abuse,
             stripe_client,
             webhook_secrets: Arc::new(webhook_secrets),
             inbox_notify: Arc::new(tokio::sync::Notify::new()),
@@ -96,8 +101,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self { listener, router, state, sandbox } = self;
         let background = spawn_background_tasks(&state);
-        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
+        let served = http::serve::serve(listener, router, http::serve::ServeLimits::default(), shutdown_signal())
             .await
             .context("serving HTTP");
         for task in background {
@@ -189,17 +193,19 @@ pub async fn portal_configured(stripe: &StripeClient) -> Option<bool> {
 }
 
 fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
-    let limiter = state.login_limiter.clone();
+    let (limiter, abuse) = (state.login_limiter.clone(), state.abuse.clone());
     let reconcile = reconcile::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs);
     let mut tasks = vec![
         worker::spawn_webhook_worker(state.clone()),
         mail::sender::spawn_mail_sender(state.clone()),
         state.db.session_store().spawn_expiry_sweeper(Duration::from_secs(60 * 10)),
+        crate::server::retention::spawn_retention_job(state.db.pool().clone(), state.config.retention),
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
                 limiter.forget_idle_keys();
+                abuse.forget_idle_keys();
             }
         }),
     ];

@@ -21,6 +21,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub stripe: StripeRuntime,
     pub login_limiter: Arc<LoginLimiter>,
+    /// Per-client-network limits on sign-up, Checkout, portal and password reset.
+    pub abuse: Arc<crate::server::http::abuse::AbuseLimiter>,
     pub stripe_client: StripeClient,
     /// Secrets a webhook signature may match: `STRIPE_WEBHOOK_SECRET`'s, plus the one the
     /// embedded sandbox issued when the app registered its endpoint.

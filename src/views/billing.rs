@@ -69,6 +69,8 @@ pub struct BillingOverview {
     pub invoices: Vec<InvoiceView>,
     /// A Stripe customer exists: the portal can open.
     pub has_customer: bool,
+    /// Carried by the page's cancel and resume forms: one submission, one Stripe request.
+    pub form_token: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

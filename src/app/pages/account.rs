@@ -49,11 +49,12 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
         banner,
         invoices,
         has_customer,
+        form_token,
     } = overview;
     let banner = banner.map(|banner| view! { <BillingBanner banner/> });
     let price = price.map(|p| view! { <p class="price">{p}</p> });
     let details = subscription.clone().map(|s| view! { <SubscriptionDetails s/> });
-    let actions = view! { <Actions subscription has_customer/> };
+    let actions = view! { <Actions subscription has_customer form_token/> };
     let features = features.into_iter().map(|f| view! { <li>{f}</li> }).collect_view();
     let limits = limits
         .into_iter()
@@ -122,7 +123,7 @@ fn SubscriptionDetails(s: SubscriptionView) -> impl IntoView {
 }
 
 #[component]
-fn Actions(subscription: Option<SubscriptionView>, has_customer: bool) -> impl IntoView {
+fn Actions(subscription: Option<SubscriptionView>, has_customer: bool, form_token: String) -> impl IntoView {
     let s = subscription.as_ref();
     let live = s.is_some_and(|s| s.can_change || s.can_cancel || s.can_resume);
     let change = s.filter(|s| s.can_change).map(|_| view! { <a class="button" href="/account/plan">"Change plan"</a> });
@@ -132,6 +133,7 @@ fn Actions(subscription: Option<SubscriptionView>, has_customer: bool) -> impl I
     let resume = s.filter(|s| s.can_resume).map(|_| {
         view! {
             <form method="post" action=ResumeSubscription::url()>
+                <input type="hidden" name="token" value=form_token.clone()/>
                 <button type="submit">"Resume subscription"</button>
             </form>
         }

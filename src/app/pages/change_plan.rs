@@ -150,6 +150,7 @@ pub fn CancelPage() -> impl IntoView {
                                         ", then ends. You will not be charged again."
                                     </p>
                                     <form method="post" action=CancelSubscription::url()>
+                                        <input type="hidden" name="token" value=overview.form_token.clone()/>
                                         <button type="submit" class="danger">"Cancel subscription"</button>
                                     </form>
                                     <p><a href="/account">"Keep my subscription"</a></p>

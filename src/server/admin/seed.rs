@@ -157,8 +157,16 @@ fn plan_one(rng: &mut Rng, i: usize, start: i64, now: i64, rows: &mut Rows) {
 }
 
 /// Seeds `n` subscriptions ending now and writes the daily snapshots, so the first page view
-/// does not pay for them.
+/// does not pay for them. Refuses a database that holds live-mode data: made-up subscriptions
+/// would mix with real revenue.
 pub async fn run(db: &crate::server::db::Db, n: usize) -> anyhow::Result<SeedReport> {
+    let live_events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE livemode = TRUE")
+        .fetch_one(db.pool())
+        .await
+        .context("looking for live-mode data")?;
+    if live_events > 0 {
+        anyhow::bail!("this database holds live-mode data ({live_events} live events): seed only a test database");
+    }
     let now = crate::server::db::now();
     let report = seed(db.pool(), n, now).await?;
     super::snapshots::refresh(db.pool(), now).await?;
@@ -247,5 +255,18 @@ mod tests {
         let page = revenue::report(&pool, Period::Months12, now).await.unwrap();
         assert_eq!(page.currencies[0].mrr.minor(), mrr, "snapshots + today's movements = the table");
         assert!(page.active > 0 && page.currencies[0].churn_count > 0);
+    }
+
+    #[tokio::test]
+    async fn a_database_with_live_mode_data_is_not_seeded() {
+        use crate::server::webhooks::inbox::{record, Source};
+        let (_dir, db) = test_db(true).await;
+        let live = br#"{"id":"evt_live","object":"event","type":"customer.created","created":1,"livemode":true,
+            "data":{"object":{"id":"cus_1","object":"customer"}}}"#;
+        record(db.pool(), live, Source::Webhook, 1).await.unwrap();
+        let refused = run(&db, 10).await.expect_err("live data: refused");
+        assert!(refused.to_string().contains("live-mode data"), "{refused}");
+        let seeded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions").fetch_one(db.pool()).await.unwrap();
+        assert_eq!(seeded, 0);
     }
 }

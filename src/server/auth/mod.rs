@@ -33,6 +33,8 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("Too many log-in attempts. Please wait a minute and try again.")]
     RateLimited,
+    #[error("Too many sign-ups from your network. Try again later.")]
+    TooManySignUps,
     #[error("Something went wrong on our side. Please try again.")]
     Unexpected(#[from] anyhow::Error),
 }

@@ -1,4 +1,5 @@
-//! Log-in attempt limits per client IP and per email (governor keyed limiters).
+//! Log-in attempt limits per client network (an IPv4 address, an IPv6 /64) and per email
+//! (governor keyed limiters).
 
 use std::{net::IpAddr, num::NonZeroU32};
 
@@ -37,7 +38,7 @@ impl LoginLimiter {
     /// `email_key` should be the normalised email (or the lower-cased input if it does not parse).
     pub fn allow(&self, ip: IpAddr, email_key: &str) -> bool {
         // Check both so each key's budget is charged for every attempt.
-        let ip_ok = self.per_ip.check_key(&ip).is_ok();
+        let ip_ok = self.per_ip.check_key(&crate::server::http::abuse::client_network(ip)).is_ok();
         let email_ok = self.per_email.check_key(&email_key.to_owned()).is_ok();
         ip_ok && email_ok
     }

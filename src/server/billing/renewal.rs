@@ -7,7 +7,7 @@ use stripe_billing::subscription_schedule::ReleaseSubscriptionSchedule;
 
 use super::subscriptions::{self, StoredSubscription};
 use crate::server::http::outcome::{FormError, Next};
-use crate::server::{db::users::User, state::AppState};
+use crate::server::{db::users::User, state::AppState, stripe::idempotency::is_form_token};
 use crate::views::format;
 
 /// Drops a schedule's pending change (a scheduled downgrade), leaving the subscription as is.
@@ -22,20 +22,30 @@ pub async fn release_schedule(state: &AppState, sub: &StoredSubscription) -> any
     Ok(())
 }
 
-/// Cancel at the end of the period (`true`), or resume a pending cancellation (`false`).
-pub async fn set_cancel_at_period_end(state: &AppState, user: &User, cancel: bool) -> Result<Next, FormError> {
+/// Cancel at the end of the period (`true`), or resume a pending cancellation (`false`), from
+/// the form carrying `token`: that submission reaches Stripe once, however often it is sent, and
+/// the next form (a new token) reaches it again. The message says what Stripe now holds.
+pub async fn set_cancel_at_period_end(
+    state: &AppState,
+    user: &User,
+    cancel: bool,
+    token: &str,
+) -> Result<Next, FormError> {
+    if !is_form_token(token) {
+        return Err(FormError::Refused("The form expired: open the page again.".into()));
+    }
     let sub = subscriptions::live_subscription(state, user).await?;
     if sub.cancel_at_period_end == cancel {
         let already =
             if cancel { "Your subscription is already set to end." } else { "Your subscription is not canceled." };
         return Ok(Next::Back(already.into()));
     }
-    // The key names the intent and the period: a double click sends one request.
-    let key = format!("{}-{}-{}", if cancel { "cancel" } else { "resume" }, sub.id, sub.current_period_end);
+    let key = format!("{}-{}-{token}", if cancel { "cancel" } else { "resume" }, sub.id);
     send_cancel_at_period_end(state, &sub, cancel, &key).await?;
     subscriptions::resync(state, &sub.id, &format!("account:{key}")).await?;
-    let message = if cancel {
-        format!("Your subscription is canceled. You keep access until {}.", format::day(sub.current_period_end))
+    let now = subscriptions::live_subscription(state, user).await?;
+    let message = if now.cancel_at_period_end {
+        format!("Your subscription is canceled. You keep access until {}.", format::day(now.current_period_end))
     } else {
         "Your subscription continues: it will renew as before.".to_string()
     };

@@ -122,6 +122,7 @@ pub async fn account_view(state: &AppState, user: &User) -> anyhow::Result<Billi
         banner,
         invoices,
         has_customer: user.stripe_customer_id.is_some(),
+        form_token: crate::server::stripe::idempotency::new_form_token(),
     })
 }
 

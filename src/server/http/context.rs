@@ -137,7 +137,7 @@ impl RequestCtx {
             AuthError::InvalidEmail(_) | AuthError::InvalidPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AuthError::DuplicateEmail => StatusCode::CONFLICT,
             AuthError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            AuthError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AuthError::RateLimited | AuthError::TooManySignUps => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if !self.plain_form_post {
@@ -150,7 +150,9 @@ impl RequestCtx {
             other => AppError::User(other.to_string()),
         };
         if self.plain_form_post {
-            let flash = FormFlash { message: app_error.to_string(), email: email.trim().to_owned() };
+            // Only what an address can be (RFC 5321: 254 characters) is kept for the form.
+            let email: String = email.trim().chars().take(254).collect();
+            let flash = FormFlash { message: app_error.to_string(), email };
             if let Err(e) = self.session.insert(flash_key(form), flash).await {
                 tracing::error!(error = %e, "storing a form flash failed");
             }
@@ -167,6 +169,15 @@ impl RequestCtx {
 }
 
 impl RequestCtx {
+    /// Counts one `action` by this client's network: refused when over its limit.
+    pub fn limit(&self, action: crate::server::http::abuse::Action) -> Result<(), FormError> {
+        if self.state.abuse.allow(action, self.client_ip) {
+            Ok(())
+        } else {
+            Err(FormError::Refused(action.refusal().into()))
+        }
+    }
+
     /// Ends a billing form post: to Stripe (Checkout, the portal), or back to `back` with a
     /// notice. A JS client gets refusals as errors with a 4xx status instead.
     pub async fn finish(&self, outcome: Result<Next, FormError>, back: &str) -> Result<(), AppError> {

@@ -1,7 +1,8 @@
 //! Route-level guards, applied before any page renders:
 //! `/admin…` needs an admin, `/account…` a logged-in user.
 //! Anonymous → redirect to `/login`; a customer on `/admin…` → HTTP 403
-//! (the page itself renders "Forbidden").
+//! (the page itself renders "Forbidden"). Paths arrive canonical (see `paths`), so no other
+//! spelling of `/admin` slips past.
 
 use axum::{
     extract::{Request, State},
@@ -11,14 +12,11 @@ use axum::{
 };
 use tower_sessions::Session;
 
+use super::paths::under;
 use crate::server::{
     auth::{require_admin, require_user, GuardError},
     state::AppState,
 };
-
-fn under(path: &str, prefix: &str) -> bool {
-    path == prefix || path.starts_with(&format!("{prefix}/"))
-}
 
 pub async fn route_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
@@ -45,18 +43,5 @@ pub async fn route_guard(State(state): State<AppState>, req: Request, next: Next
             tracing::error!(error = format!("{error:#}"), "route guard failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::under;
-
-    #[test]
-    fn prefixes_match_whole_segments() {
-        assert!(under("/admin", "/admin"));
-        assert!(under("/admin/events", "/admin"));
-        assert!(!under("/administrator", "/admin"));
-        assert!(!under("/", "/admin"));
     }
 }

@@ -1,18 +1,22 @@
 //! The HTTP surface: router, middleware, plain handlers.
 
+pub mod abuse;
 pub mod app_url;
 pub mod client_ip;
 pub mod context;
+pub mod csrf;
 pub mod guard;
 pub mod headers;
 pub mod health;
 pub mod metrics;
 pub mod outcome;
+pub mod paths;
+pub mod serve;
 
 use axum::{
     body::Body,
     extract::DefaultBodyLimit,
-    http::{HeaderName, Request},
+    http::{HeaderName, Request, StatusCode},
     middleware,
     routing::{get, post},
     Router,
@@ -22,7 +26,9 @@ use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use time::Duration;
 use tower::ServiceBuilder;
 use tower_http::{
+    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
@@ -30,6 +36,10 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use crate::server::{state::AppState, webhooks};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The largest body a page or server function reads (forms are a few hundred bytes).
+pub const FORM_BODY_LIMIT: usize = 16 * 1024;
+/// How long a request may take until its response starts (a slow Stripe call included).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 pub const SESSION_COOKIE: &str = "tollgate_session";
 
 /// The Leptos half of the site: the root component and the HTML shell around it. The crate
@@ -78,9 +88,14 @@ pub fn router(state: AppState, pages: Pages) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID));
 
+    let security = std::sync::Arc::new(headers::SecurityPolicy::new(&state.config.app_url, &state.stripe.api_base));
+    let site = csrf::SiteOrigin(state.config.app_url.origin().ascii_serialization().into());
     let leptos_options = state.leptos_options.clone();
     metrics::handle();
     Router::new()
+        .leptos_routes_with_context(&state, routes, headers::provide_page_nonce, move || shell(leptos_options.clone()))
+        // Pages and server functions: a form is small; nothing bigger is read, let alone stored.
+        .route_layer(RequestBodyLimitLayer::new(FORM_BODY_LIMIT))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
@@ -88,12 +103,14 @@ pub fn router(state: AppState, pages: Pages) -> Router {
             "/webhooks/stripe",
             post(webhooks::route::stripe).layer(DefaultBodyLimit::max(webhooks::route::MAX_BODY_BYTES)),
         )
-        .leptos_routes_with_context(&state, routes, headers::provide_page_nonce, move || shell(leptos_options.clone()))
         .route_layer(middleware::from_fn(metrics::track))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::route_guard))
         .layer(sessions)
-        .layer(middleware::from_fn(headers::security_headers))
+        .layer(middleware::from_fn_with_state(site, csrf::refuse_cross_site))
+        .layer(middleware::from_fn(paths::canonical_paths))
+        .layer(middleware::from_fn_with_state(security, headers::security_headers))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(request_tracing)
         .with_state(state)
 }

@@ -17,6 +17,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 pub struct StripeClient {
     inner: stripe::Client,
     first_backoff: Duration,
+    /// Prefixes every given idempotency key (the installation's id), so installations sharing a
+    /// Stripe account never replay each other's requests.
+    key_namespace: Option<std::sync::Arc<str>>,
 }
 
 impl std::fmt::Debug for StripeClient {
@@ -35,7 +38,21 @@ impl StripeClient {
         if let Some(base) = api_base {
             builder = builder.url(base.trim_end_matches('/'));
         }
-        Ok(Self { inner: builder.build()?, first_backoff: FIRST_BACKOFF })
+        Ok(Self { inner: builder.build()?, first_backoff: FIRST_BACKOFF, key_namespace: None })
+    }
+
+    /// Every idempotency key this client sends starts with `namespace`.
+    pub fn with_key_namespace(mut self, namespace: &str) -> Self {
+        self.key_namespace = Some(namespace.into());
+        self
+    }
+
+    /// The key sent for `key`: namespaced when the client has a namespace.
+    pub fn idempotency_key(&self, key: &str) -> String {
+        match &self.key_namespace {
+            Some(namespace) => format!("{namespace}-{key}"),
+            None => key.to_owned(),
+        }
     }
 
     /// Sends `request`, retrying transient failures. Writes use `idempotency_key` when given (derive
@@ -49,7 +66,8 @@ impl StripeClient {
         let strategy = match request.build().method {
             StripeMethod::Post | StripeMethod::Delete => {
                 let key = match idempotency_key {
-                    Some(key) => IdempotencyKey::new(key).map_err(|e| StripeError::ConfigError(e.to_string()))?,
+                    Some(key) => IdempotencyKey::new(self.idempotency_key(key))
+                        .map_err(|e| StripeError::ConfigError(e.to_string()))?,
                     None => IdempotencyKey::new(uuid::Uuid::new_v4().to_string()).expect("a uuid is a valid key"),
                 };
                 RequestStrategy::Idempotent(key)

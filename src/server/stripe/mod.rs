@@ -1,3 +1,4 @@
 //! Everything that talks to Stripe goes through [`client::StripeClient`].
 
 pub mod client;
+pub mod idempotency;

@@ -51,6 +51,8 @@ pub enum InboxError {
     Malformed(#[from] serde_json::Error),
     #[error("event id {0:?} is not an event id")]
     BadId(String),
+    #[error("a {event} mode event, but this app runs in {app} mode")]
+    WrongMode { event: &'static str, app: &'static str },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -59,6 +61,14 @@ pub enum InboxError {
 pub enum Recorded {
     New,
     Duplicate,
+}
+
+fn mode_name(livemode: bool) -> &'static str {
+    if livemode {
+        "live"
+    } else {
+        "test"
+    }
 }
 
 pub fn parse(body: &[u8]) -> Result<Envelope, InboxError> {
@@ -218,9 +228,13 @@ impl InboxWriter {
         Self { queue }
     }
 
-    /// Stores a verified delivery; returns once it is committed.
-    pub async fn record(&self, body: axum::body::Bytes, now: i64) -> Result<Recorded, InboxError> {
+    /// Stores a verified delivery of an event of the app's mode (`livemode`); returns once it
+    /// is committed.
+    pub async fn record(&self, body: axum::body::Bytes, livemode: bool, now: i64) -> Result<Recorded, InboxError> {
         let envelope = parse(&body)?;
+        if envelope.livemode != livemode {
+            return Err(InboxError::WrongMode { event: mode_name(envelope.livemode), app: mode_name(livemode) });
+        }
         std::str::from_utf8(&body).context("event body is not UTF-8")?;
         let (done, answer) = tokio::sync::oneshot::channel();
         self.queue
@@ -295,7 +309,7 @@ pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> anyhow::Result<Vec<Inb
 pub async fn replay(pool: &AnyPool, event_id: &str, now: i64) -> anyhow::Result<bool> {
     let result = sqlx::query(
         "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1 \
-         WHERE id = $2 AND status IN ('dead', 'processed', 'ignored')",
+         WHERE id = $2 AND status IN ('dead', 'processed', 'ignored') AND purged_at IS NULL",
     )
     .bind(now)
     .bind(event_id)
@@ -320,14 +334,33 @@ mod tests {
         };
         let results = futures::future::join_all((0..50).map(|i| {
             let (writer, body) = (writer.clone(), body(i % 40));
-            async move { writer.record(body.into(), 7).await.unwrap() }
+            async move { writer.record(body.into(), false, 7).await.unwrap() }
         }))
         .await;
         assert_eq!(results.iter().filter(|r| **r == Recorded::New).count(), 40);
         assert_eq!(results.iter().filter(|r| **r == Recorded::Duplicate).count(), 10);
         let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events").fetch_one(db.pool()).await.unwrap();
         assert_eq!(stored, 40);
-        assert!(matches!(writer.record("nope".into(), 7).await, Err(InboxError::Malformed(_))));
+        assert!(matches!(writer.record("nope".into(), false, 7).await, Err(InboxError::Malformed(_))));
+    }
+
+    #[tokio::test]
+    async fn an_event_of_the_other_mode_is_refused_and_not_stored() {
+        let (_dir, db) = crate::server::db::test_db(true).await;
+        let writer = InboxWriter::spawn(db.pool().clone());
+        let event = |id: &str, livemode: bool| {
+            format!(
+                r#"{{"id":"{id}","object":"event","type":"x.y","created":1,"livemode":{livemode},"data":{{"object":{{"id":"o_1","object":"o"}}}}}}"#
+            )
+        };
+        let live_in_test = writer.record(event("evt_live", true).into(), false, 7).await;
+        assert!(matches!(live_in_test, Err(InboxError::WrongMode { event: "live", app: "test" })), "{live_in_test:?}");
+        let test_in_live = writer.record(event("evt_test", false).into(), true, 7).await;
+        assert!(matches!(test_in_live, Err(InboxError::WrongMode { event: "test", app: "live" })), "{test_in_live:?}");
+        assert_eq!(writer.record(event("evt_ok", true).into(), true, 7).await.unwrap(), Recorded::New);
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM webhook_events").fetch_all(db.pool()).await.unwrap();
+        assert_eq!(stored, ["evt_ok"]);
     }
 
     #[test]

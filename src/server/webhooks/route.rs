@@ -11,11 +11,14 @@ use secrecy::SecretString;
 
 use super::inbox::{InboxError, InboxWriter, Recorded};
 use super::signature::{self, SignatureError};
-use crate::server::{db::now, state::AppState};
+use crate::server::{config::StripeMode, db::now, state::AppState};
 
 pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
-    let settings =
-        WebhookSettings { secrets: &state.webhook_secrets, tolerance_secs: state.config.stripe.webhook_tolerance_secs };
+    let settings = WebhookSettings {
+        secrets: &state.webhook_secrets,
+        tolerance_secs: state.config.stripe.webhook_tolerance_secs,
+        livemode: state.stripe.mode == StripeMode::Live,
+    };
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     match receive(&state.inbox, &settings, signature, body, now()).await {
         Ok(recorded) => {
@@ -55,7 +58,9 @@ impl ReceiveError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Signature(_) => StatusCode::BAD_REQUEST,
-            Self::Inbox(InboxError::Malformed(_) | InboxError::BadId(_)) => StatusCode::BAD_REQUEST,
+            Self::Inbox(InboxError::Malformed(_) | InboxError::BadId(_) | InboxError::WrongMode { .. }) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Inbox(InboxError::Unexpected(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +69,8 @@ impl ReceiveError {
 pub struct WebhookSettings<'a> {
     pub secrets: &'a [SecretString],
     pub tolerance_secs: u64,
+    /// The mode of the app's key: an event of the other mode is refused.
+    pub livemode: bool,
 }
 
 /// Verifies and stores one delivery.
@@ -75,5 +82,5 @@ pub async fn receive(
     now: i64,
 ) -> Result<Recorded, ReceiveError> {
     signature::verify(signature_header, &body, settings.secrets, settings.tolerance_secs, now)?;
-    Ok(inbox.record(body, now).await?)
+    Ok(inbox.record(body, settings.livemode, now).await?)
 }

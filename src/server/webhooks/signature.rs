@@ -3,6 +3,11 @@
 //! The header is `t=<unix seconds>,v1=<hex hmac>[,v1=…][,v0=…]`; each `v1` is
 //! HMAC-SHA256(secret, "{t}.{body}"). Any configured secret may match (rotation), and the
 //! comparison is constant-time (`Mac::verify_slice`).
+//!
+//! The work is bounded whatever the header holds: the MAC over the body is computed once per
+//! configured secret (not once per candidate), only well-formed candidates (64 hex digits) count,
+//! and a header longer than [`MAX_HEADER_LEN`] or with more than [`MAX_CANDIDATES`] of them is
+//! refused before any hashing. Stripe sends one `v1` per active endpoint secret.
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
@@ -10,12 +15,19 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Longest `Stripe-Signature` header accepted (Stripe's own are about 150 bytes per secret).
+pub const MAX_HEADER_LEN: usize = 4096;
+/// Most `v1` candidates accepted in one header.
+pub const MAX_CANDIDATES: usize = 8;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     #[error("missing Stripe-Signature header")]
     Missing,
     #[error("malformed Stripe-Signature header")]
     Malformed,
+    #[error("Stripe-Signature header too long or with too many signatures")]
+    TooLarge,
     #[error("timestamp outside the tolerance window")]
     Stale,
     #[error("no signature matches")]
@@ -37,15 +49,14 @@ pub fn verify(
     }
     let timestamp = parsed.timestamp.to_string();
     for secret in secrets {
-        for candidate in &parsed.signatures {
-            let mut mac =
-                HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC takes keys of any length");
-            mac.update(timestamp.as_bytes());
-            mac.update(b".");
-            mac.update(body);
-            if mac.verify_slice(candidate).is_ok() {
-                return Ok(());
-            }
+        let mut mac =
+            HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC takes keys of any length");
+        mac.update(timestamp.as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        // One pass over the body per secret; each candidate is a constant-time comparison.
+        if parsed.signatures.iter().any(|candidate| mac.clone().verify_slice(candidate).is_ok()) {
+            return Ok(());
         }
     }
     Err(SignatureError::Mismatch)
@@ -64,10 +75,13 @@ pub fn sign(body: &[u8], secret: &str, timestamp: i64) -> String {
 
 struct ParsedHeader {
     timestamp: i64,
-    signatures: Vec<Vec<u8>>,
+    signatures: Vec<[u8; 32]>,
 }
 
 fn parse_header(header: &str) -> Result<ParsedHeader, SignatureError> {
+    if header.len() > MAX_HEADER_LEN {
+        return Err(SignatureError::TooLarge);
+    }
     let mut timestamp = None;
     let mut signatures = Vec::new();
     for part in header.split(',') {
@@ -75,8 +89,15 @@ fn parse_header(header: &str) -> Result<ParsedHeader, SignatureError> {
         match key {
             "t" => timestamp = Some(value.parse().map_err(|_| SignatureError::Malformed)?),
             // Only v1 is HMAC-SHA256; other schemes (v0 in test mode) are ignored, as Stripe's
-            // libraries do. A v1 value that is not hex cannot match and is skipped.
-            "v1" => signatures.extend(decode_hex(value)),
+            // libraries do. A v1 value that is not 64 hex digits cannot match and is skipped.
+            "v1" => {
+                if let Some(digest) = decode_digest(value) {
+                    if signatures.len() == MAX_CANDIDATES {
+                        return Err(SignatureError::TooLarge);
+                    }
+                    signatures.push(digest);
+                }
+            }
             _ => {}
         }
     }
@@ -87,11 +108,16 @@ fn parse_header(header: &str) -> Result<ParsedHeader, SignatureError> {
     Ok(ParsedHeader { timestamp, signatures })
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
+/// A SHA-256 digest written as 64 hex digits, or None.
+fn decode_digest(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    let mut digest = [0u8; 32];
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(digest)
 }
 
 #[cfg(test)]
@@ -159,5 +185,31 @@ mod tests {
         assert_eq!(verify(Some("t=x,v1=abcd"), BODY, &s, 300, NOW), Err(SignatureError::Malformed));
         assert_eq!(verify(Some(&format!("t={NOW}")), BODY, &s, 300, NOW), Err(SignatureError::Mismatch));
         assert_eq!(verify(Some(&format!("t={NOW},v1=zz")), BODY, &s, 300, NOW), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn only_64_hex_digit_candidates_count() {
+        let good = sign(BODY, "whsec_a", NOW);
+        let good_sig = good.split_once(",v1=").unwrap().1;
+        // A prefix of the right digest, or the digest with a digit too many, is no candidate.
+        let header = format!("t={NOW},v1={},v1={good_sig}0", &good_sig[..62]);
+        assert_eq!(verify(Some(&header), BODY, &secrets(&["whsec_a"]), 300, NOW), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn refuses_a_flood_of_candidates_before_hashing() {
+        let s = secrets(&["whsec_a"]);
+        let good = sign(BODY, "whsec_a", NOW);
+        let good_sig = good.split_once(",v1=").unwrap().1;
+        // The right signature last, behind more candidates than Stripe ever sends: refused.
+        let flood = format!("t={NOW},{}v1={good_sig}", format!("v1={},", "ab".repeat(32)).repeat(MAX_CANDIDATES));
+        assert!(flood.len() <= MAX_HEADER_LEN);
+        assert_eq!(verify(Some(&flood), BODY, &s, 300, NOW), Err(SignatureError::TooLarge));
+        // Ten thousand short values: refused for the header's length alone.
+        let long = format!("t={NOW},{}", "v1=00,".repeat(10_000));
+        assert_eq!(verify(Some(&long), BODY, &s, 300, NOW), Err(SignatureError::TooLarge));
+        // As many candidates as allowed, the right one among them: accepted.
+        let most = format!("t={NOW},{}v1={good_sig}", format!("v1={},", "ab".repeat(32)).repeat(MAX_CANDIDATES - 1));
+        assert_eq!(verify(Some(&most), BODY, &s, 300, NOW), Ok(()));
     }
 }

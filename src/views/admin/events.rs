@@ -31,9 +31,10 @@ impl InboxStatus {
         Self::ALL.into_iter().find(|s| s.as_str() == value)
     }
 
-    /// Dead events (to retry after a fix) and processed ones (to re-apply) can be replayed.
+    /// Dead events (to retry after a fix), processed ones (to re-apply) and ignored ones (an event
+    /// type handled since, a customer linked since) can be replayed.
     pub fn replayable(self) -> bool {
-        matches!(self, Self::Dead | Self::Processed)
+        matches!(self, Self::Dead | Self::Processed | Self::Ignored)
     }
 }
 
@@ -102,4 +103,16 @@ impl ReplayOutcome {
 /// is dropped rather than escaped.
 pub fn url_safe(id: &str) -> String {
     id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_finished_event_can_be_replayed_and_nothing_in_flight() {
+        let replayable: Vec<&str> =
+            InboxStatus::ALL.into_iter().filter(|s| s.replayable()).map(|s| s.as_str()).collect();
+        assert_eq!(replayable, ["processed", "ignored", "dead"]);
+    }
 }

@@ -39,6 +39,15 @@ async fn the_admin_refunds_part_of_a_payment_after_confirming_and_sees_it_after_
     assert_redirect(&res, &confirm_path);
     let refused = app.page(&confirm_path).await;
     assert!(alerts(&refused).iter().any(|a| a == "Refund between $0.01 and $99.00."), "{refused}");
+    // A decimal comma is refused as what it is, never read as 1,250.00.
+    let res = post(form("12,50")).await;
+    assert_redirect(&res, &confirm_path);
+    let refused = app.page(&confirm_path).await;
+    assert!(
+        alerts(&refused).iter().any(|a| a == r#"Amount: "12,50" is not an amount like 12.50."#),
+        "{:?}",
+        alerts(&refused)
+    );
 
     // The partial refund, submitted twice (a double click): one refund.
     let res = post(form("25.00")).await;

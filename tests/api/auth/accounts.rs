@@ -142,7 +142,7 @@ async fn session_cookie_is_http_only_and_same_site_lax() {
 
 #[tokio::test]
 async fn session_cookie_is_secure_when_app_url_is_https() {
-    let app = spawn_app_with(&[("APP_URL", "https://billing.example.com")]).await;
+    let app = spawn_public_app().await;
     let res = app.sign_up(&unique_email("secure"), PASSWORD).await;
     let cookie = session_set_cookie(&res).expect("a session cookie");
     assert!(cookie.contains("Secure"), "{cookie}");

@@ -163,6 +163,19 @@ async fn subscribe_pay_and_manage_the_subscription_without_javascript() {
     let account = app.page("/account").await;
     assert!(account.contains(">Active</dd>") && account.contains(">Renews on</dt>"), "resumed");
 
+    // Cancel again in the same period: a new form, a new intent, so Stripe is asked again (a key
+    // naming only the action and the period would replay the first cancel and change nothing).
+    let res = app.submit("/account/cancel", "Cancel subscription", &[]).await;
+    assert_redirect(&res, "/account");
+    let account = app.page("/account").await;
+    assert!(account.contains("You keep access until"), "notice");
+    let subscription = app.stripe_subscription_of(&email).await;
+    assert_eq!(subscription["cancel_at_period_end"], true, "Stripe holds the second cancel: {subscription}");
+    let res = app.submit("/account", "Resume subscription", &[]).await;
+    assert_redirect(&res, "/account");
+    let subscription = app.stripe_subscription_of(&email).await;
+    assert_eq!(subscription["cancel_at_period_end"], false, "and the second resume: {subscription}");
+
     // Manage billing opens the Customer Portal.
     let res = app.submit("/account", "Manage billing", &[]).await;
     let portal = location(&res).expect("a redirect to the portal");

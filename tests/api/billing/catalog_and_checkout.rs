@@ -1,9 +1,8 @@
 //! Billing through the embedded sandbox: catalog sync, Checkout on the hosted page, signed
-//! webhooks into the inbox, the worker's projections, and the webhook route's refusals.
+//! webhooks into the inbox, the worker's projections.
 
 use tollgate::server::billing::{checkout, fulfil};
 use tollgate::server::catalog;
-use tollgate::server::webhooks::signature;
 
 use crate::helpers::{eventually, insert_user, spawn_app};
 
@@ -86,78 +85,4 @@ async fn checkout_on_the_hosted_page_becomes_an_active_subscription_through_webh
     assert_eq!(movements, 1);
     let receipts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM emails").fetch_one(&pool).await.unwrap();
     assert_eq!(receipts, 1);
-}
-
-#[tokio::test]
-async fn the_webhook_route_refuses_what_it_cannot_trust_and_stores_nothing() {
-    let app = spawn_app().await;
-    let url = format!("{}/webhooks/stripe", app.address);
-    let body = br#"{"id":"evt_forged","object":"event","type":"customer.created","created":1,"data":{"object":{"id":"cus_1","object":"customer"}}}"#;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-
-    let unsigned = app.client.post(&url).body(body.to_vec()).send().await.unwrap();
-    assert_eq!(unsigned.status().as_u16(), 400);
-    let wrong_secret = app
-        .client
-        .post(&url)
-        .header("stripe-signature", signature::sign(body, "whsec_not_ours", now))
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong_secret.status().as_u16(), 400);
-    let oversized = app
-        .client
-        .post(&url)
-        .header("stripe-signature", format!("t={now},v1=00"))
-        .body(vec![b' '; 600 * 1024])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(oversized.status().as_u16(), 413);
-    // Signed with the app's real secret, but stale (older than the 300 s tolerance), or not an
-    // event at all: refused too.
-    let endpoints = app.stripe_get_json("/v1/webhook_endpoints").await;
-    let endpoint = endpoints["data"][0]["id"].as_str().unwrap().to_string();
-    let secret = app.stripe_get_json(&format!("/_sandbox/webhook_endpoints/{endpoint}/secret")).await;
-    let secret = secret["secret"].as_str().or(secret.as_str()).expect("the endpoint's secret").to_string();
-    let stale = app
-        .client
-        .post(&url)
-        .header("stripe-signature", signature::sign(body, &secret, now - 301))
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stale.status().as_u16(), 400, "stale timestamp");
-    let garbage = b"{not json";
-    let malformed = app
-        .client
-        .post(&url)
-        .header("stripe-signature", signature::sign(garbage, &secret, now))
-        .body(garbage.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(malformed.status().as_u16(), 400, "malformed body");
-    let fresh = app
-        .client
-        .post(&url)
-        .header("stripe-signature", signature::sign(body, &secret, now))
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        fresh.status().as_u16(),
-        200,
-        "the same body, fresh and signed, is accepted: the refusals above were for cause"
-    );
-    sqlx::query("DELETE FROM webhook_events WHERE id = 'evt_forged'").execute(app.db.pool()).await.unwrap();
-
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_forged'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-    assert_eq!(stored, 0);
 }

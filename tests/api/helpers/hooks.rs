@@ -40,6 +40,7 @@ pub async fn spawn_hooks_app(overrides: &[(&str, &str)]) -> HooksApp {
         database,
         stripe,
         sandbox_url: sandbox.clone(),
+        own_sandbox: None,
     };
     HooksApp { app, sandbox, http: reqwest::Client::new() }
 }

@@ -88,8 +88,11 @@ pub struct TestApp {
     pub database: TestDatabase,
     /// The app's own Stripe client (pointing at the sandbox).
     pub stripe: tollgate::server::stripe::client::StripeClient,
-    /// The embedded sandbox's base URL (its control API is under `/_sandbox/`).
+    /// The sandbox's base URL (its control API is under `/_sandbox/`): the embedded one, or
+    /// the app's own (see [`spawn_public_app`]).
     pub sandbox_url: String,
+    /// A sandbox standing in for Stripe at `STRIPE_API_BASE`, kept running with the app.
+    pub own_sandbox: Option<stripe_sandbox::RunningSandbox>,
 }
 
 /// The configuration every test app gets, with `overrides` on top.
@@ -99,6 +102,10 @@ pub fn test_vars(database_url: &str, overrides: &[(&str, &str)]) -> HashMap<Stri
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
         ("ADMIN_EMAIL", ADMIN_EMAIL),
         ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+        // Every test client comes from 127.0.0.1: the per-network limits are tested on their own.
+        ("RATE_LIMIT_SIGNUP_PER_HOUR", "100000"),
+        ("RATE_LIMIT_CHECKOUT_PER_HOUR", "100000"),
+        ("RATE_LIMIT_PORTAL_PER_HOUR", "100000"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -125,9 +132,40 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let port = app.port();
     let db = app.state().db.clone();
     let stripe = app.state().stripe_client.clone();
-    let sandbox_url = app.sandbox_url().expect("tests run against the embedded sandbox");
+    let sandbox_url = app.sandbox_url().unwrap_or_else(|| app.state().stripe.api_base.clone());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address: format!("http://127.0.0.1:{port}"), db, client: new_client(), database, stripe, sandbox_url }
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db,
+        client: new_client(),
+        database,
+        stripe,
+        sandbox_url,
+        own_sandbox: None,
+    }
+}
+
+/// The public URL of apps set up as in production.
+pub const PUBLIC_APP_URL: &str = "https://billing.example.com";
+
+/// An app set up as in production (an https `APP_URL`): it will not start on the embedded
+/// sandbox, so it gets a Stripe key, a webhook secret and a sandbox of its own at
+/// `STRIPE_API_BASE`, as it would get Stripe, with the catalog already synced there.
+pub async fn spawn_public_app() -> TestApp {
+    let sandbox = stripe_sandbox::start(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("a sandbox");
+    let base = sandbox.base_url();
+    let key = tollgate::server::config::SANDBOX_SECRET_KEY;
+    let stripe = tollgate::server::stripe::client::StripeClient::new(&key.to_owned().into(), Some(&base)).unwrap();
+    prices(&stripe).await;
+    let mut app = spawn_app_with(&[
+        ("APP_URL", PUBLIC_APP_URL),
+        ("STRIPE_SECRET_KEY", key),
+        ("STRIPE_API_BASE", &base),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_public_app_tests"),
+    ])
+    .await;
+    app.own_sandbox = Some(sandbox);
+    app
 }
 
 pub fn new_client() -> reqwest::Client {
@@ -221,7 +259,12 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::OK, "GET {page}");
         let html = res.text().await.unwrap();
         let action = form_action(&html, button).unwrap_or_else(|| panic!("no form with a {button:?} button on {page}"));
-        client.post(self.url(&action)).header(header::ACCEPT, BROWSER_ACCEPT).form(fields).send().await.expect("POST")
+        // As a browser does: the form's hidden fields go along with what was typed (a field given
+        // here replaces a hidden one of the same name).
+        let mut sent: Vec<(String, String)> = form_hidden_fields(&html, button);
+        sent.retain(|(name, _)| !fields.iter().any(|(given, _)| given == name));
+        sent.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        client.post(self.url(&action)).header(header::ACCEPT, BROWSER_ACCEPT).form(&sent).send().await.expect("POST")
     }
 
     pub async fn sign_up(&self, email: &str, password: &str) -> Response {
@@ -263,6 +306,25 @@ pub fn form_action(html: &str, button: &str) -> Option<String> {
     let start = tag.find("action=\"")? + "action=\"".len();
     let end = start + tag[start..].find('"')?;
     Some(tag[start..end].replace("&amp;", "&"))
+}
+
+/// The `(name, value)` of each hidden input in the form whose submit button reads `button`.
+pub fn form_hidden_fields(html: &str, button: &str) -> Vec<(String, String)> {
+    let html = &strip_comments(html);
+    let Some(button_at) = html.find(&format!(">{button}</button>")) else { return Vec::new() };
+    let Some(form_at) = html[..button_at].rfind("<form") else { return Vec::new() };
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        Some(tag[start..start + tag[start..].find('"')?].replace("&amp;", "&"))
+    };
+    html[form_at..button_at]
+        .split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            (attribute(tag, "type")? == "hidden").then(|| Some((attribute(tag, "name")?, attribute(tag, "value")?)))?
+        })
+        .collect()
 }
 
 /// A response's HTML without comments: Leptos leaves hydration markers (`<!>`) between a tag's

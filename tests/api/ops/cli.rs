@@ -1,10 +1,6 @@
 //! The `tollgate` binary: config errors, `.env` layering, doctor, migrate, admin create.
 
-use std::{
-    path::Path,
-    process::{Command, Output, Stdio},
-    time::{Duration, Instant},
-};
+use std::process::Output;
 
 use tollgate::server::{
     auth::{self, LoginLimiter},
@@ -13,7 +9,6 @@ use tollgate::server::{
 };
 
 use crate::helpers::{tollgate, TestDatabase};
-
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -44,6 +39,31 @@ fn malformed_settings_stop_the_start_with_one_line_naming_the_variable() {
         assert_eq!(err.trim().lines().count(), 1, "{var}: {err}");
         assert!(err.contains(var), "{var}: {err}");
         assert!(!err.contains(value) || value == "nope", "the bad value is not echoed: {err}");
+    }
+}
+
+#[test]
+fn serve_refuses_to_stand_the_sandbox_in_for_stripe_or_send_a_live_key_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    for (vars, named) in [
+        (vec![("LEPTOS_ENV", "PROD")], "STRIPE_SECRET_KEY"),
+        (vec![("APP_URL", "https://billing.example.com")], "STRIPE_SECRET_KEY"),
+        (vec![("STRIPE_SECRET_KEY", "sk_test_abc")], "STRIPE_WEBHOOK_SECRET"),
+        (
+            vec![
+                ("STRIPE_SECRET_KEY", "sk_live_TOPSECRET"),
+                ("STRIPE_WEBHOOK_SECRET", "whsec_a"),
+                ("STRIPE_API_BASE", "http://stripe-proxy.internal"),
+            ],
+            "STRIPE_API_BASE",
+        ),
+    ] {
+        let out = tollgate(dir.path(), &["serve"], &vars);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{vars:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{vars:?}: {err}");
+        assert!(err.contains(named), "{vars:?}: {err}");
+        assert!(!err.contains("TOPSECRET"), "{err}");
     }
 }
 

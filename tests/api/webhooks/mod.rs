@@ -1,5 +1,7 @@
-//! The webhook pipeline: money events, healing what was never delivered, and chaos.
+//! The webhook pipeline: the route's refusals, money events, healing what was never delivered,
+//! and chaos.
 
 mod chaos;
 mod healing;
 mod money;
+mod route;

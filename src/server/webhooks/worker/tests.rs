@@ -284,10 +284,12 @@ async fn a_handler_that_writes_itself_sees_its_lanes_earlier_writes() {
 }
 
 #[test]
-fn backoff_doubles_from_thirty_seconds() {
-    assert_eq!(backoff_secs(1), 30);
-    assert_eq!(backoff_secs(2), 60);
-    assert_eq!(backoff_secs(3), 120);
-    assert_eq!(backoff_secs(MAX_ATTEMPTS), 30 * 128);
-    assert_eq!(backoff_secs(0), 30);
+fn backoff_doubles_from_a_minute_up_to_six_hours() {
+    assert_eq!(backoff_secs(1), 60);
+    assert_eq!(backoff_secs(2), 120);
+    assert_eq!(backoff_secs(3), 240);
+    assert_eq!(backoff_secs(9), 60 * 256);
+    assert_eq!(backoff_secs(10), 6 * 3600, "capped");
+    assert_eq!(backoff_secs(MAX_ATTEMPTS), 6 * 3600);
+    assert_eq!(backoff_secs(0), 60);
 }
