@@ -111,7 +111,8 @@ async fn doctor_reports_mode_database_and_migrations_and_never_prints_secrets() 
         ("STRIPE_WEBHOOK_SECRET", "whsec_TOPSECRETone,whsec_TOPSECRETtwo"),
         ("ADMIN_EMAIL", "boss@example.com"),
         ("ADMIN_PASSWORD", "TOPSECRET password"),
-        ("SMTP_URL", "smtp://mailer:TOPSECRETsmtp@mail.example.com:587"),
+        ("SMTP_URL", "smtp://mailer:TOPSECRETsmtp@mail.example.com:587?tls=required"),
+        ("MAIL_FROM", "Billing <billing@example.com>"),
     ];
     let mut vars = secrets.to_vec();
     vars.push(("DATABASE_URL", &url));
