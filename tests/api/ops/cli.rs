@@ -175,6 +175,27 @@ async fn admin_create_makes_an_admin_who_can_log_in() {
     db.close().await;
 }
 
+#[tokio::test]
+async fn admin_create_promotes_a_customer_only_when_asked() {
+    let database = TestDatabase::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = database.url.clone();
+    let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+    db.migrate().await.unwrap();
+    auth::sign_up(&db, "cara@example.com", "customer password").await.unwrap();
+    let vars = [("DATABASE_URL", url.as_str()), ("ADMIN_PASSWORD", "an admin password")];
+    let refused = tollgate(dir.path(), &["admin", "create", "--email", "cara@example.com"], &vars);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--promote"), "{}", stderr(&refused));
+    let promoted = tollgate(dir.path(), &["admin", "create", "--email", "cara@example.com", "--promote"], &vars);
+    assert!(promoted.status.success(), "{}", stderr(&promoted));
+    let limiter = LoginLimiter::default();
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    let admin = auth::log_in(&db, &limiter, ip, "cara@example.com", "an admin password").await.unwrap();
+    assert!(admin.role.is_admin());
+    db.close().await;
+}
+
 #[test]
 fn admin_create_refuses_a_short_password() {
     let dir = tempfile::tempdir().unwrap();
