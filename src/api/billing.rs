@@ -82,11 +82,11 @@ pub async fn preview_plan_change(plan: String, interval: String) -> Result<PlanC
 }
 
 #[server(endpoint = "billing/change_plan")]
-pub async fn change_plan(plan: String, interval: String) -> Result<(), AppError> {
+pub async fn change_plan(plan: String, interval: String, token: String) -> Result<(), AppError> {
     use crate::server::{billing::plan_change, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
-    let outcome = plan_change::apply(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await;
+    let outcome = plan_change::apply(&ctx.state, &user, &plan, parse_interval(Some(&interval)), &token).await;
     ctx.finish(outcome, "/account").await
 }
 

@@ -64,13 +64,16 @@ enum CatalogCommand {
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
-    /// Create an admin, or make an existing user admin and set their password.
+    /// Create an admin, or set an existing admin's password (ending their sessions).
     Create {
         #[arg(long)]
         email: String,
         /// Defaults to ADMIN_PASSWORD (prefer it: flags show up in process lists).
         #[arg(long)]
         password: Option<String>,
+        /// Make an existing customer account with this email an admin (its sessions end).
+        #[arg(long)]
+        promote: bool,
     },
 }
 
@@ -99,8 +102,9 @@ pub async fn run() -> ExitCode {
     let outcome = match command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
-        Command::Admin { command: AdminCommand::Create { email, password } } => {
-            admin_create(config, &email, password).await
+        Command::Admin { command: AdminCommand::Create { email, password, promote } } => {
+            let promote = if promote { auth::Promote::Yes } else { auth::Promote::No };
+            admin_create(config, &email, password, promote).await
         }
         Command::Doctor => doctor(config).await,
         Command::Seed { subscriptions } => seed(config, subscriptions).await,
@@ -142,7 +146,12 @@ async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn admin_create(config: Config, email: &str, password: Option<String>) -> anyhow::Result<ExitCode> {
+async fn admin_create(
+    config: Config,
+    email: &str,
+    password: Option<String>,
+    promote: auth::Promote,
+) -> anyhow::Result<ExitCode> {
     let email = match Email::parse(email) {
         Ok(email) => email,
         Err(e) => {
@@ -163,7 +172,7 @@ async fn admin_create(config: Config, email: &str, password: Option<String>) -> 
     };
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
-    let admin = auth::ensure_admin(&db, &email, &password).await?;
+    let admin = auth::ensure_admin(&db, &email, &password, promote).await?;
     println!("admin {} is ready (user id {})", admin.email, admin.id);
     db.close().await;
     Ok(ExitCode::SUCCESS)

@@ -19,6 +19,8 @@ pub const DEFAULT_APP_URL: &str = "http://127.0.0.1:3000";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_RECONCILE_INTERVAL_SECS: u64 = 300;
 pub const DEFAULT_WEBHOOK_TOLERANCE_SECS: u64 = 300;
+/// The sender of mail in the dev mailbox (no SMTP_URL).
+pub const DEV_MAIL_FROM: &str = "tollgate <billing@tollgate.local>";
 /// The key the app uses against the embedded sandbox (it accepts any `sk_test_` key).
 pub const SANDBOX_SECRET_KEY: &str = "sk_test_tollgate_sandbox";
 
@@ -186,6 +188,8 @@ pub struct Config {
     pub stripe: StripeConfig,
     pub admin: Option<AdminBootstrap>,
     pub smtp_url: Option<SecretString>,
+    /// The sender of every email (`MAIL_FROM`).
+    pub mail_from: lettre::message::Mailbox,
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy you control).
     pub trust_proxy_headers: bool,
     /// The product catalog (`catalog.toml`), relative to the working directory.
@@ -260,14 +264,19 @@ impl Config {
             }),
         };
 
-        let smtp_url = get("SMTP_URL")
-            .map(|raw| match Url::parse(&raw) {
-                Ok(url) if ["smtp", "smtps"].contains(&url.scheme()) && url.host().is_some() => {
-                    Ok(SecretString::from(raw))
-                }
-                _ => Err(ConfigError::new("SMTP_URL", "expected smtp://[user:password@]host[:port] or smtps://…")),
-            })
-            .transpose()?;
+        let smtp_url = get("SMTP_URL").map(|raw| parse_smtp_url(&raw)).transpose()?;
+        let mail_from = match (get("MAIL_FROM"), &smtp_url) {
+            (Some(raw), _) => raw
+                .parse::<lettre::message::Mailbox>()
+                .map_err(|_| ConfigError::new("MAIL_FROM", "expected an address, like Billing <billing@example.com>"))?,
+            (None, None) => DEV_MAIL_FROM.parse().expect("the dev sender parses"),
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "MAIL_FROM",
+                    "must be set with SMTP_URL: the sender your mail provider has verified",
+                ))
+            }
+        };
 
         let trust_proxy_headers =
             get("TRUST_PROXY_HEADERS").map(|raw| parse_bool("TRUST_PROXY_HEADERS", &raw)).transpose()?.unwrap_or(false);
@@ -358,6 +367,7 @@ impl Config {
             stripe: StripeConfig { secret_key, publishable_key, webhook_secrets, api_base, webhook_tolerance_secs },
             admin,
             smtp_url,
+            mail_from,
             trust_proxy_headers,
             catalog_path,
             site,
@@ -423,6 +433,25 @@ fn with_prefix(var: &'static str, value: String, prefixes: &[&str]) -> Result<St
         Ok(value)
     } else {
         Err(ConfigError::new(var, format!("expected a value starting with {}", prefixes.join(", "))))
+    }
+}
+
+/// `smtps://…` (TLS from the first byte), `smtp://…?tls=required` (STARTTLS), or plain `smtp://`
+/// to this machine only: credentials and mail never cross a network in clear.
+fn parse_smtp_url(raw: &str) -> Result<SecretString, ConfigError> {
+    let shape = "expected smtps://[user:password@]host[:port], or smtp://…?tls=required";
+    let url = Url::parse(raw).map_err(|_| ConfigError::new("SMTP_URL", shape))?;
+    let Some(host) = url.host_str() else { return Err(ConfigError::new("SMTP_URL", shape)) };
+    let starttls = url.query_pairs().any(|(key, value)| key == "tls" && value == "required");
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    match url.scheme() {
+        "smtps" => Ok(SecretString::from(raw.to_owned())),
+        "smtp" if starttls || local => Ok(SecretString::from(raw.to_owned())),
+        "smtp" => Err(ConfigError::new(
+            "SMTP_URL",
+            "smtp:// without TLS only to localhost: use smtps://, or add ?tls=required for STARTTLS",
+        )),
+        _ => Err(ConfigError::new("SMTP_URL", shape)),
     }
 }
 
@@ -546,6 +575,28 @@ mod tests {
     }
 
     #[test]
+    fn mail_goes_out_over_tls_or_stays_on_this_machine() {
+        let with = |url: &str| config(&[("SMTP_URL", url), ("MAIL_FROM", "Billing <billing@example.com>")]);
+        assert!(with("smtps://u:p@mail.example.com").is_ok());
+        assert!(with("smtp://u:p@mail.example.com:587?tls=required").is_ok());
+        assert!(with("smtp://localhost:1025").is_ok());
+        assert!(with("smtp://127.0.0.1:25").is_ok());
+        let clear = with("smtp://u:p@mail.example.com:587").unwrap_err();
+        assert_eq!(clear.variable, "SMTP_URL");
+        assert!(!clear.to_string().contains("u:p"), "{clear}");
+        assert_eq!(with("smtp://u:p@mail.example.com?tls=opportunistic").unwrap_err().variable, "SMTP_URL");
+    }
+
+    #[test]
+    fn the_sender_is_set_with_smtp_and_defaults_only_for_the_dev_mailbox() {
+        assert_eq!(config(&[]).unwrap().mail_from.to_string(), DEV_MAIL_FROM);
+        assert_eq!(error_variable(&[("SMTP_URL", "smtps://mail.example.com")]), "MAIL_FROM");
+        let c = config(&[("SMTP_URL", "smtps://mail.example.com"), ("MAIL_FROM", "Billing <billing@example.com>")]);
+        assert_eq!(c.unwrap().mail_from.email.to_string(), "billing@example.com");
+        assert_eq!(error_variable(&[("MAIL_FROM", "not an address")]), "MAIL_FROM");
+    }
+
+    #[test]
     fn abuse_limits_default_and_can_be_set() {
         assert_eq!(config(&[]).unwrap().abuse_quotas, AbuseQuotas::default());
         let c = config(&[("RATE_LIMIT_SIGNUP_PER_HOUR", "3"), ("RATE_LIMIT_PORTAL_PER_HOUR", "7")]).unwrap();
@@ -581,7 +632,8 @@ mod tests {
             ("STRIPE_WEBHOOK_SECRET", "whsec_TOPSECRET"),
             ("ADMIN_EMAIL", "a@b.co"),
             ("ADMIN_PASSWORD", "TOPSECRET-pw"),
-            ("SMTP_URL", "smtp://u:TOPSECRET@mail.example.com"),
+            ("SMTP_URL", "smtps://u:TOPSECRET@mail.example.com"),
+            ("MAIL_FROM", "billing@example.com"),
             ("DATABASE_URL", "postgres://u:TOPSECRET@db/x"),
             ("METRICS_TOKEN", "TOPSECRET-metrics-token"),
         ])

@@ -38,7 +38,7 @@ impl Application {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         if let Some(admin) = &config.admin {
-            auth::ensure_admin(&db, &admin.email, &admin.password).await?;
+            auth::ensure_admin(&db, &admin.email, &admin.password, auth::Promote::No).await?;
         }
 
         let installation = idempotency::installation_id(db.pool()).await?;

@@ -138,4 +138,6 @@ pub struct PlanChangePreview {
     pub next_amount: String,
     pub next_on: String,
     pub explanation: String,
+    /// Carried by the confirm form: one submission, one change in Stripe.
+    pub form_token: String,
 }

@@ -121,6 +121,7 @@ fn PreviewDetails(preview: PlanChangePreview) -> impl IntoView {
         <form method="post" action=ChangePlan::url()>
             <input type="hidden" name="plan" value=preview.plan/>
             <input type="hidden" name="interval" value=preview.interval.as_str()/>
+            <input type="hidden" name="token" value=preview.form_token/>
             <button type="submit">"Confirm"</button>
         </form>
         <p><a href="/account">"Keep my current plan"</a></p>

@@ -10,7 +10,8 @@ use crate::{
     },
 };
 
-use super::session;
+use super::{epoch, session};
+use crate::server::db::now;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
@@ -24,12 +25,25 @@ pub enum GuardError {
     Unexpected(#[from] anyhow::Error),
 }
 
-/// The logged-in user, or `Anonymous` (also when the user no longer exists).
+/// The logged-in user, or `Anonymous`: also when the user no longer exists, when the log-in is
+/// older than the absolute session lifetime, or when the user's role or password changed since
+/// (their session epoch moved on). Such a session is ended here.
 pub async fn require_user(db: &Db, session: &Session) -> Result<User, GuardError> {
-    let Some(id) = session::user_id(session).await? else {
+    let Some(auth) = session::auth(session).await? else {
         return Err(GuardError::Anonymous);
     };
-    users::find_by_id(db.pool(), id).await?.ok_or(GuardError::Anonymous)
+    let current = epoch::current(db.pool(), auth.user_id).await?;
+    let user = match current {
+        Some(current) if auth.valid(current, now()) => users::find_by_id(db.pool(), auth.user_id).await?,
+        _ => None,
+    };
+    match user {
+        Some(user) => Ok(user),
+        None => {
+            session::log_out(session).await?;
+            Err(GuardError::Anonymous)
+        }
+    }
 }
 
 /// The logged-in admin; `Anonymous` or `Forbidden` otherwise.

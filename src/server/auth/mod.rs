@@ -1,6 +1,7 @@
 //! Sign-up, log-in, the admin bootstrap and the guards. Plain async functions:
 //! the server functions only extract, call these and map errors.
 
+pub mod epoch;
 pub mod guard;
 pub mod password;
 pub mod rate_limit;
@@ -91,13 +92,41 @@ pub async fn log_in(
     Ok(user)
 }
 
-/// Creates the admin, or promotes the user with that email and sets this password.
+/// Creates the admin, or sets the password of the admin with that email. An existing customer
+/// account with that email is refused unless `promote` says so: a self-registered account must
+/// not become the admin (with the sessions it holds) because someone set `ADMIN_EMAIL`.
 #[tracing::instrument(skip_all)]
-pub async fn ensure_admin(db: &Db, email: &Email, password: &Password) -> anyhow::Result<User> {
+pub async fn ensure_admin(db: &Db, email: &Email, password: &Password, promote: Promote) -> anyhow::Result<User> {
+    let existing = users::find_by_email(db.pool(), email).await?;
+    let password_changed = match &existing {
+        Some(user) if user.role != Role::Admin && promote == Promote::No => {
+            anyhow::bail!(
+                "{email} is a customer account: `tollgate admin create --email {email} --promote` makes it an admin \
+                 (and ends its sessions)"
+            )
+        }
+        Some(user) => match users::password_hash(db.pool(), user.id).await? {
+            Some(hash) => !password::verify_password(hash, password.expose().to_owned()).await?,
+            None => true,
+        },
+        None => false,
+    };
     let hash = password::hash_password(password.clone()).await?;
     let user = users::upsert_admin(db.pool(), email, &hash).await?;
-    tracing::info!(user_id = user.id, "admin account ensured");
+    let promoted = existing.as_ref().is_some_and(|before| before.role != Role::Admin);
+    if promoted || password_changed {
+        // A new role or a new password: every session started before ends.
+        epoch::end_all_sessions(db.pool(), user.id).await?;
+    }
+    tracing::info!(user_id = user.id, promoted, password_changed, "admin account ensured");
     Ok(user)
+}
+
+/// Whether `ensure_admin` may make an existing customer account an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Promote {
+    Yes,
+    No,
 }
 
 #[cfg(test)]
@@ -166,10 +195,30 @@ mod tests {
         let (_d, db) = db().await;
         let limiter = LoginLimiter::default();
         let email = Email::parse("boss@b.co").unwrap();
-        ensure_admin(&db, &email, &Password::parse("first password").unwrap()).await.unwrap();
-        let admin = ensure_admin(&db, &email, &Password::parse("second password").unwrap()).await.unwrap();
+        let first = ensure_admin(&db, &email, &Password::parse("first password").unwrap(), Promote::No).await.unwrap();
+        let epoch = epoch::current(db.pool(), first.id).await.unwrap();
+        ensure_admin(&db, &email, &Password::parse("first password").unwrap(), Promote::No).await.unwrap();
+        assert_eq!(epoch::current(db.pool(), first.id).await.unwrap(), epoch, "a restart keeps the admin's sessions");
+        let admin = ensure_admin(&db, &email, &Password::parse("second password").unwrap(), Promote::No).await.unwrap();
         assert_eq!(admin.role, Role::Admin);
+        assert_ne!(epoch::current(db.pool(), first.id).await.unwrap(), epoch, "a new password ends its sessions");
         assert!(log_in(&db, &limiter, ip(), "boss@b.co", "first password").await.is_err());
         assert!(log_in(&db, &limiter, ip(), "boss@b.co", "second password").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_customer_account_becomes_admin_only_when_asked_and_loses_its_sessions() {
+        let (_d, db) = db().await;
+        let customer = sign_up(&db, "taken@b.co", "customer password").await.unwrap();
+        let email = Email::parse("taken@b.co").unwrap();
+        let password = Password::parse("admin password").unwrap();
+        let refused = ensure_admin(&db, &email, &password, Promote::No).await.unwrap_err();
+        assert!(refused.to_string().contains("--promote"), "{refused}");
+        let still = users::find_by_id(db.pool(), customer.id).await.unwrap().unwrap();
+        assert_eq!(still.role, Role::Customer, "nothing changed");
+        let epoch = epoch::current(db.pool(), customer.id).await.unwrap();
+        let admin = ensure_admin(&db, &email, &password, Promote::Yes).await.unwrap();
+        assert_eq!((admin.id, admin.role), (customer.id, Role::Admin));
+        assert_ne!(epoch::current(db.pool(), customer.id).await.unwrap(), epoch, "its sessions ended");
     }
 }

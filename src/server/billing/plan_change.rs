@@ -26,6 +26,7 @@ use super::subscriptions::{self, StoredSubscription};
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::monthly_recurring;
 use crate::server::http::outcome::{refused, FormError, Next};
+use crate::server::stripe::idempotency::{is_form_token, new_form_token};
 use crate::server::{db, db::users::User, state::AppState};
 use crate::views::billing::PlanChangePreview;
 use crate::views::format;
@@ -143,6 +144,7 @@ pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<Pla
             due_now: format::money(0, &currency),
             next_amount,
             next_on: period_end,
+            form_token: new_form_token(),
         });
     }
     let mut item = CreatePreviewInvoiceSubscriptionDetailsItems::new();
@@ -179,13 +181,24 @@ pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<Pla
         due_now,
         next_amount,
         next_on,
+        form_token: new_form_token(),
     })
 }
 
-pub async fn apply(state: &AppState, user: &User, plan: &str, interval: BillingInterval) -> Result<Next, FormError> {
+/// Applies the change the preview's confirm form (carrying `token`) asked for: that submission
+/// reaches Stripe once however often it is sent, and a later form (A → B → A) reaches it again.
+pub async fn apply(
+    state: &AppState,
+    user: &User,
+    plan: &str,
+    interval: BillingInterval,
+    token: &str,
+) -> Result<Next, FormError> {
+    if !is_form_token(token) {
+        return Err(FormError::Refused("The form expired: open the page again.".into()));
+    }
     let target = user_target(state, user, plan, interval).await?;
-    let bucket = db::now() / 60;
-    let key = format!("change-{}-{}-{bucket}", target.stored.id, target.price.price_id);
+    let key = format!("change-{}-{}-{token}", target.stored.id, target.price.price_id);
     let message = match apply_target(state, &target, &key).await? {
         Applied::Now => format!("Your plan is now {}.", target.to_name()),
         Applied::At(at) => format!("Your plan changes to {} on {}.", target.to_name(), format::day(at)),

@@ -118,7 +118,8 @@ impl RequestCtx {
 
     /// Logs `user_id` in under a fresh session id and sends the browser to `to`.
     pub async fn start_session(&self, user_id: i64, to: &str) -> Result<(), AppError> {
-        auth::session::log_in(&self.session, user_id).await?;
+        let epoch = auth::epoch::current(self.state.db.pool(), user_id).await?.unwrap_or_default();
+        auth::session::log_in(&self.session, user_id, epoch, crate::server::db::now()).await?;
         leptos_axum::redirect(to);
         Ok(())
     }

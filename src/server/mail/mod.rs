@@ -23,15 +23,14 @@ pub enum Mailer {
 
 impl Mailer {
     /// `smtp_url` is lettre's URL form, e.g. `smtps://user:pass@smtp.example.com:465`.
-    pub fn from_config(smtp_url: Option<&SecretString>, from: &str) -> anyhow::Result<Self> {
+    pub fn from_config(smtp_url: Option<&SecretString>, from: &Mailbox) -> anyhow::Result<Self> {
         match smtp_url {
             None => Ok(Self::DevMailbox),
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
                     .context("SMTP_URL is not a valid SMTP URL")?
                     .build();
-                let from = from.parse().with_context(|| format!("{from:?} is not a valid sender address"))?;
-                Ok(Self::Smtp { transport, from })
+                Ok(Self::Smtp { transport, from: from.clone() })
             }
         }
     }

@@ -11,7 +11,7 @@ const IDLE_POLL: Duration = Duration::from_secs(2);
 
 pub fn spawn_mail_sender(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mailer = match Mailer::from_config(state.config.smtp_url.as_ref(), "billing@tollgate.local") {
+        let mailer = match Mailer::from_config(state.config.smtp_url.as_ref(), &state.config.mail_from) {
             Ok(mailer) => mailer,
             Err(err) => {
                 tracing::error!(error = %format!("{err:#}"), "mail disabled");

@@ -79,7 +79,7 @@ impl StripeClient {
             let result = request.customize().request_strategy(strategy.clone()).send(&self.inner).await;
             match result {
                 Err(err) if attempt < MAX_ATTEMPTS && is_transient(&err) => {
-                    let backoff = self.first_backoff * 2u32.pow(attempt - 1);
+                    let backoff = jittered(self.first_backoff * 2u32.pow(attempt - 1));
                     tracing::warn!(attempt, ?backoff, error = %short(&err), "stripe request failed, retrying");
                     tokio::time::sleep(backoff).await;
                     attempt += 1;
@@ -88,6 +88,14 @@ impl StripeClient {
             }
         }
     }
+}
+
+/// `backoff` plus up to half of it again, at random: instances that failed together (a Stripe
+/// incident, a 429 wave) do not all retry in the same instant.
+fn jittered(backoff: Duration) -> Duration {
+    use rand::Rng;
+    let extra = rand::thread_rng().gen_range(0..=backoff.as_millis() as u64 / 2);
+    backoff + Duration::from_millis(extra)
 }
 
 /// Worth retrying with the same idempotency key: rate limits, Stripe's own failures, a key still in
@@ -117,5 +125,19 @@ pub fn api_error(err: &StripeError) -> Option<(u16, Option<String>)> {
     match err {
         StripeError::Stripe(api, status) => Some((*status, api.code.as_ref().map(|c| c.as_str().to_string()))),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_their_backoff_plus_a_random_share_of_it() {
+        let base = Duration::from_millis(400);
+        let waits: Vec<Duration> = (0..64).map(|_| jittered(base)).collect();
+        assert!(waits.iter().all(|w| (base..=base + base / 2).contains(w)), "{waits:?}");
+        let distinct: std::collections::HashSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 8, "spread, not one instant: {distinct:?}");
     }
 }

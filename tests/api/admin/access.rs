@@ -180,3 +180,35 @@ async fn restarting_resets_the_admin_password_from_the_environment() {
     assert_redirect(&app.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await, "/login");
     assert_redirect(&app.log_in(ADMIN_EMAIL, "a brand new password").await, "/account");
 }
+
+#[tokio::test]
+async fn a_new_admin_password_ends_the_sessions_started_with_the_old_one() {
+    let app = spawn_app().await;
+    app.log_in_as_admin().await;
+    assert_eq!(app.get("/admin").await.status(), 200);
+    // The same password at a restart: the admin stays logged in.
+    let same = test_vars(&app.database.url, &[]);
+    let config = tollgate::server::config::Config::from_lookup(|name| same.get(name).cloned()).unwrap();
+    drop(tollgate::server::startup::Application::build(config).await.unwrap());
+    assert_eq!(app.get("/admin").await.status(), 200, "a restart alone ends nothing");
+    // A new password: the old session is over.
+    let changed = test_vars(&app.database.url, &[("ADMIN_PASSWORD", "a brand new password")]);
+    let config = tollgate::server::config::Config::from_lookup(|name| changed.get(name).cloned()).unwrap();
+    drop(tollgate::server::startup::Application::build(config).await.unwrap());
+    assert_redirect(&app.get("/admin").await, "/login");
+}
+
+#[tokio::test]
+async fn admin_email_of_a_customer_account_is_refused_at_start() {
+    let app = spawn_app().await;
+    let email = unique_email("squatter");
+    app.customer(&email).await;
+    let vars = test_vars(&app.database.url, &[("ADMIN_EMAIL", &email), ("ADMIN_PASSWORD", "an admin password")]);
+    let config = tollgate::server::config::Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+    let refused = tollgate::server::startup::Application::build(config).await.err().expect("refused");
+    assert!(format!("{refused:#}").contains("--promote"), "{refused:#}");
+    // The customer is still a customer, still logged in.
+    let account = app.get("/account").await;
+    assert_eq!(account.status(), 200);
+    assert_eq!(app.get("/admin").await.status(), 403);
+}

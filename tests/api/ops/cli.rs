@@ -111,7 +111,8 @@ async fn doctor_reports_mode_database_and_migrations_and_never_prints_secrets() 
         ("STRIPE_WEBHOOK_SECRET", "whsec_TOPSECRETone,whsec_TOPSECRETtwo"),
         ("ADMIN_EMAIL", "boss@example.com"),
         ("ADMIN_PASSWORD", "TOPSECRET password"),
-        ("SMTP_URL", "smtp://mailer:TOPSECRETsmtp@mail.example.com:587"),
+        ("SMTP_URL", "smtp://mailer:TOPSECRETsmtp@mail.example.com:587?tls=required"),
+        ("MAIL_FROM", "Billing <billing@example.com>"),
     ];
     let mut vars = secrets.to_vec();
     vars.push(("DATABASE_URL", &url));
@@ -171,6 +172,27 @@ async fn admin_create_makes_an_admin_who_can_log_in() {
     let admin = auth::log_in(&db, &limiter, ip, "boss@example.com", "from the flag!").await.unwrap();
     assert!(admin.role.is_admin());
     assert!(auth::log_in(&db, &limiter, ip, "boss@example.com", "from the environment").await.is_err());
+    db.close().await;
+}
+
+#[tokio::test]
+async fn admin_create_promotes_a_customer_only_when_asked() {
+    let database = TestDatabase::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = database.url.clone();
+    let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+    db.migrate().await.unwrap();
+    auth::sign_up(&db, "cara@example.com", "customer password").await.unwrap();
+    let vars = [("DATABASE_URL", url.as_str()), ("ADMIN_PASSWORD", "an admin password")];
+    let refused = tollgate(dir.path(), &["admin", "create", "--email", "cara@example.com"], &vars);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--promote"), "{}", stderr(&refused));
+    let promoted = tollgate(dir.path(), &["admin", "create", "--email", "cara@example.com", "--promote"], &vars);
+    assert!(promoted.status.success(), "{}", stderr(&promoted));
+    let limiter = LoginLimiter::default();
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    let admin = auth::log_in(&db, &limiter, ip, "cara@example.com", "an admin password").await.unwrap();
+    assert!(admin.role.is_admin());
     db.close().await;
 }
 
