@@ -266,9 +266,9 @@ impl Config {
 
         let smtp_url = get("SMTP_URL").map(|raw| parse_smtp_url(&raw)).transpose()?;
         let mail_from = match (get("MAIL_FROM"), &smtp_url) {
-            (Some(raw), _) => raw
-                .parse::<lettre::message::Mailbox>()
-                .map_err(|_| ConfigError::new("MAIL_FROM", "expected an address, like Billing <billing@example.com>"))?,
+            (Some(raw), _) => raw.parse::<lettre::message::Mailbox>().map_err(|_| {
+                ConfigError::new("MAIL_FROM", "expected an address, like Billing <billing@example.com>")
+            })?,
             (None, None) => DEV_MAIL_FROM.parse().expect("the dev sender parses"),
             (None, Some(_)) => {
                 return Err(ConfigError::new(
