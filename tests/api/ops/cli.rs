@@ -1,10 +1,6 @@
 //! The `tollgate` binary: config errors, `.env` layering, doctor, migrate, admin create.
 
-use std::{
-    path::Path,
-    process::{Command, Output, Stdio},
-    time::{Duration, Instant},
-};
+use std::process::Output;
 
 use tollgate::server::{
     auth::{self, LoginLimiter},
@@ -13,7 +9,6 @@ use tollgate::server::{
 };
 
 use crate::helpers::{tollgate, TestDatabase};
-
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

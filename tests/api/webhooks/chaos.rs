@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::{json, Value};
-use tollgate::server::catalog;
 
 use crate::helpers::*;
 

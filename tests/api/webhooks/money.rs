@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::helpers::ADMIN_EMAIL;
 use crate::helpers::hooks::{count, eventually, inbox_drained, spawn_hooks_app};
+use crate::helpers::ADMIN_EMAIL;
 
 const VISA: &str = "4242 4242 4242 4242";
 const DECLINED: &str = "4000 0000 0000 0002";
