@@ -2,7 +2,7 @@
 //! cancellations, replays), written in the same transaction as the operation's local write.
 
 use anyhow::Context;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 
 use crate::server::http::outcome::FormError;
 use crate::views::admin::audit::AuditEntry;
@@ -102,24 +102,41 @@ pub fn new_token() -> String {
 const COLUMNS: &str = "id, actor_email, action, subject_type, subject_id, customer_id, ip, \
      before_state, after_state, created_at";
 
-fn entry(row: sqlx::any::AnyRow) -> anyhow::Result<AuditEntry> {
-    Ok(AuditEntry {
-        id: row.try_get("id")?,
-        actor_email: row.try_get("actor_email")?,
-        action: row.try_get("action")?,
-        subject_type: row.try_get("subject_type")?,
-        subject_id: row.try_get("subject_id")?,
-        customer_id: row.try_get("customer_id")?,
-        ip: row.try_get("ip")?,
-        before: row.try_get("before_state")?,
-        after: row.try_get("after_state")?,
-        created_at: row.try_get("created_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    actor_email: String,
+    action: String,
+    subject_type: String,
+    subject_id: String,
+    customer_id: Option<String>,
+    ip: Option<String>,
+    before_state: Option<String>,
+    after_state: Option<String>,
+    created_at: i64,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> Self {
+        AuditEntry {
+            id: row.id,
+            actor_email: row.actor_email,
+            action: row.action,
+            subject_type: row.subject_type,
+            subject_id: row.subject_id,
+            customer_id: row.customer_id,
+            ip: row.ip,
+            before: row.before_state,
+            after: row.after_state,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// Audit rows about a customer, newest first.
 pub async fn for_customer(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Vec<AuditEntry>> {
     let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 ORDER BY id DESC LIMIT 200");
-    let rows = sqlx::query(&sql).bind(customer_id).fetch_all(pool).await.context("reading audit rows")?;
-    rows.into_iter().map(entry).collect()
+    let rows =
+        sqlx::query_as::<_, AuditRow>(&sql).bind(customer_id).fetch_all(pool).await.context("reading audit rows")?;
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use crate::server::db::begin_write;
 
@@ -18,7 +18,7 @@ const FOLD_AFTER: i64 = 2_000;
 pub async fn read(pool: &AnyPool, prefix: &str, from_bucket: i64) -> anyhow::Result<BTreeMap<(String, i64), i64>> {
     // Both tables stay small (a few hundred totals, at most a fold's worth of deltas).
     let pattern = format!("{prefix}%");
-    let rows = sqlx::query(
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT name, bucket, CAST(SUM(v) AS BIGINT) AS v FROM ( \
            SELECT name, bucket, value AS v FROM admin_counters \
              WHERE name LIKE $1 AND bucket >= $2 \
@@ -32,7 +32,7 @@ pub async fn read(pool: &AnyPool, prefix: &str, from_bucket: i64) -> anyhow::Res
     .fetch_all(pool)
     .await
     .with_context(|| format!("reading the {prefix} counters"))?;
-    rows.into_iter().map(|r| Ok(((r.try_get("name")?, r.try_get("bucket")?), r.try_get("v")?))).collect()
+    Ok(rows.into_iter().map(|(name, bucket, v)| ((name, bucket), v)).collect())
 }
 
 /// Folds the deltas once more than [`FOLD_AFTER`] are waiting; a page calls it once before its

@@ -8,7 +8,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use sqlx::Row;
 use tower_sessions::Session;
 
 use crate::{
@@ -58,9 +57,39 @@ fn internal(error: anyhow::Error) -> Response {
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
+#[derive(sqlx::FromRow)]
+struct MovementRow {
+    occurred_at: i64,
+    customer_id: String,
+    subscription_id: String,
+    kind: String,
+    mrr_before: i64,
+    mrr_after: i64,
+    delta: i64,
+    currency: String,
+    cause_key: String,
+}
+
+impl MovementRow {
+    /// The CSV line's fields, in the header's order.
+    fn fields(self) -> [String; 9] {
+        [
+            self.occurred_at.to_string(),
+            field(self.customer_id),
+            field(self.subscription_id),
+            field(self.kind),
+            self.mrr_before.to_string(),
+            self.mrr_after.to_string(),
+            self.delta.to_string(),
+            field(self.currency),
+            field(self.cause_key),
+        ]
+    }
+}
+
 /// Amounts stay integer minor units, with the currency beside them.
 pub async fn render(pool: &sqlx::AnyPool, since: i64) -> anyhow::Result<String> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, MovementRow>(
         "SELECT occurred_at, customer_id, subscription_id, kind, mrr_before, mrr_after, delta, \
                 currency, cause_key \
          FROM mrr_movements WHERE occurred_at >= $1 ORDER BY occurred_at, cause_key",
@@ -72,18 +101,7 @@ pub async fn render(pool: &sqlx::AnyPool, since: i64) -> anyhow::Result<String> 
     let mut out =
         String::from("occurred_at,customer_id,subscription_id,kind,mrr_before,mrr_after,delta,currency,cause_key\n");
     for row in rows {
-        let fields = [
-            row.try_get::<i64, _>("occurred_at")?.to_string(),
-            field(row.try_get("customer_id")?),
-            field(row.try_get("subscription_id")?),
-            field(row.try_get("kind")?),
-            row.try_get::<i64, _>("mrr_before")?.to_string(),
-            row.try_get::<i64, _>("mrr_after")?.to_string(),
-            row.try_get::<i64, _>("delta")?.to_string(),
-            field(row.try_get("currency")?),
-            field(row.try_get("cause_key")?),
-        ];
-        out.push_str(&fields.join(","));
+        out.push_str(&row.fields().join(","));
         out.push('\n');
     }
     Ok(out)

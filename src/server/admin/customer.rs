@@ -2,17 +2,14 @@
 //! webhook events, invoices, emails and audit rows (newest first).
 
 use anyhow::Context;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use crate::{
     domain::money::{Currency, Money},
     views::admin::customer::{dashboard_url, CustomerView, TimelineItem, TimelineKind},
 };
 
-use super::{
-    audit,
-    subscriptions::{line, LINE_COLUMNS},
-};
+use super::{audit, subscriptions};
 
 /// Rows per source on the timeline: a busy customer's page stays small.
 const PER_SOURCE: i64 = 100;
@@ -24,18 +21,7 @@ pub async fn view(pool: &AnyPool, id: &str, live: bool) -> anyhow::Result<Option
         .fetch_optional(pool)
         .await
         .context("reading the customer's user")?;
-    let sql = format!(
-        "SELECT {LINE_COLUMNS} FROM subscriptions s LEFT JOIN users u ON u.stripe_customer_id = s.customer_id \
-         WHERE s.customer_id = $1 ORDER BY s.created DESC"
-    );
-    let subscriptions = sqlx::query(&sql)
-        .bind(id)
-        .fetch_all(pool)
-        .await
-        .context("reading the customer's subscriptions")?
-        .into_iter()
-        .map(line)
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let subscriptions = subscriptions::of_customer(pool, id).await?;
 
     let invoices = invoices(pool, id, live).await?;
     if email.is_none() && subscriptions.is_empty() && invoices.is_empty() {
@@ -76,9 +62,41 @@ pub async fn view(pool: &AnyPool, id: &str, live: bool) -> anyhow::Result<Option
     }))
 }
 
+#[derive(sqlx::FromRow)]
+struct InvoiceRow {
+    id: String,
+    status: String,
+    amount_due: i64,
+    amount_paid: i64,
+    currency: String,
+    attempt_count: i64,
+    created: i64,
+}
+
+impl InvoiceRow {
+    /// (invoice id, its timeline item).
+    fn into_item(self, live: bool) -> anyhow::Result<(String, TimelineItem)> {
+        let currency = Currency::parse(&self.currency)?;
+        let item = TimelineItem {
+            at: self.created,
+            kind: TimelineKind::Invoice,
+            title: format!("Invoice {}", self.id),
+            detail: format!(
+                "{}: {} due, {} paid, {} attempts",
+                self.status,
+                Money::new(self.amount_due, currency),
+                Money::new(self.amount_paid, currency),
+                self.attempt_count
+            ),
+            stripe_url: Some(dashboard_url(live, &format!("invoices/{}", self.id))),
+        };
+        Ok((self.id, item))
+    }
+}
+
 /// (invoice id, its timeline item), newest first.
 async fn invoices(pool: &AnyPool, customer: &str, live: bool) -> anyhow::Result<Vec<(String, TimelineItem)>> {
-    let rows = sqlx::query(
+    sqlx::query_as::<_, InvoiceRow>(
         "SELECT id, status, amount_due, amount_paid, currency, attempt_count, created FROM invoices \
          WHERE customer_id = $1 ORDER BY created DESC LIMIT $2",
     )
@@ -86,27 +104,30 @@ async fn invoices(pool: &AnyPool, customer: &str, live: bool) -> anyhow::Result<
     .bind(PER_SOURCE)
     .fetch_all(pool)
     .await
-    .context("reading the customer's invoices")?;
-    rows.into_iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
-            let status: String = row.try_get("status")?;
-            let item = TimelineItem {
-                at: row.try_get("created")?,
-                kind: TimelineKind::Invoice,
-                title: format!("Invoice {id}"),
-                detail: format!(
-                    "{status}: {} due, {} paid, {} attempts",
-                    Money::new(row.try_get("amount_due")?, currency),
-                    Money::new(row.try_get("amount_paid")?, currency),
-                    row.try_get::<i64, _>("attempt_count")?
-                ),
-                stripe_url: Some(dashboard_url(live, &format!("invoices/{id}"))),
-            };
-            Ok((id, item))
-        })
-        .collect()
+    .context("reading the customer's invoices")?
+    .into_iter()
+    .map(|row| row.into_item(live))
+    .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct WebhookEventRow {
+    id: String,
+    event_type: String,
+    status: String,
+    received_at: i64,
+}
+
+impl WebhookEventRow {
+    fn into_item(self, live: bool) -> TimelineItem {
+        TimelineItem {
+            at: self.received_at,
+            kind: TimelineKind::Event,
+            title: self.event_type,
+            detail: format!("{} ({})", self.id, self.status),
+            stripe_url: Some(dashboard_url(live, &format!("events/{}", self.id))),
+        }
+    }
 }
 
 async fn events(pool: &AnyPool, objects: &[String], live: bool) -> anyhow::Result<Vec<TimelineItem>> {
@@ -116,27 +137,36 @@ async fn events(pool: &AnyPool, objects: &[String], live: bool) -> anyhow::Resul
          ORDER BY received_at DESC LIMIT {PER_SOURCE}",
         placeholders.join(", ")
     );
-    let mut query = sqlx::query(&sql);
+    let mut query = sqlx::query_as::<_, WebhookEventRow>(&sql);
     for object in objects {
         query = query.bind(object);
     }
     let rows = query.fetch_all(pool).await.context("reading the customer's events")?;
-    rows.into_iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            Ok(TimelineItem {
-                at: row.try_get("received_at")?,
-                kind: TimelineKind::Event,
-                title: row.try_get("event_type")?,
-                detail: format!("{id} ({})", row.try_get::<String, _>("status")?),
-                stripe_url: Some(dashboard_url(live, &format!("events/{id}"))),
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(|row| row.into_item(live)).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct EmailRow {
+    subject: String,
+    kind: String,
+    status: String,
+    created_at: i64,
+}
+
+impl From<EmailRow> for TimelineItem {
+    fn from(row: EmailRow) -> Self {
+        TimelineItem {
+            at: row.created_at,
+            kind: TimelineKind::Email,
+            title: row.subject,
+            detail: format!("{} ({})", row.kind, row.status),
+            stripe_url: None,
+        }
+    }
 }
 
 async fn emails(pool: &AnyPool, address: &str) -> anyhow::Result<Vec<TimelineItem>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, EmailRow>(
         "SELECT subject, kind, status, created_at FROM emails WHERE to_address = $1 \
          ORDER BY created_at DESC LIMIT $2",
     )
@@ -145,15 +175,5 @@ async fn emails(pool: &AnyPool, address: &str) -> anyhow::Result<Vec<TimelineIte
     .fetch_all(pool)
     .await
     .context("reading the customer's emails")?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(TimelineItem {
-                at: row.try_get("created_at")?,
-                kind: TimelineKind::Email,
-                title: row.try_get("subject")?,
-                detail: format!("{} ({})", row.try_get::<String, _>("kind")?, row.try_get::<String, _>("status")?),
-                stripe_url: None,
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(TimelineItem::from).collect())
 }

@@ -1,7 +1,7 @@
 //! The webhook inbox for the admin: filtered pages, delivery health, and an audited replay.
 
 use anyhow::Context;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use crate::{
     server::db::begin_write,
@@ -25,24 +25,42 @@ pub struct Filter {
     pub page: i64,
 }
 
-fn row_to_event(row: sqlx::any::AnyRow) -> anyhow::Result<EventRow> {
-    let status: String = row.try_get("status")?;
-    let payload: String = row.try_get("payload")?;
-    Ok(EventRow {
-        id: row.try_get("id")?,
-        event_type: row.try_get("event_type")?,
-        object_id: row.try_get("object_id")?,
-        status: InboxStatus::parse(&status).with_context(|| format!("inbox status {status:?}"))?,
-        source: row.try_get("source")?,
-        attempts: row.try_get("attempts")?,
-        last_error: row.try_get("last_error")?,
-        received_at: row.try_get("received_at")?,
-        processed_at: row.try_get("processed_at")?,
-        redacted_payload: redact(&payload),
-    })
+/// A `webhook_events` row as the admin list reads it ([`EVENT_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct WebhookEventRow {
+    id: String,
+    event_type: String,
+    object_id: Option<String>,
+    status: String,
+    source: String,
+    attempts: i64,
+    last_error: Option<String>,
+    received_at: i64,
+    processed_at: Option<i64>,
+    payload: String,
 }
 
-pub const EVENT_COLUMNS: &str = "id, event_type, object_id, status, source, attempts, last_error, \
+impl TryFrom<WebhookEventRow> for EventRow {
+    type Error = anyhow::Error;
+
+    fn try_from(row: WebhookEventRow) -> anyhow::Result<Self> {
+        let status = InboxStatus::parse(&row.status).with_context(|| format!("inbox status {:?}", row.status))?;
+        Ok(EventRow {
+            id: row.id,
+            event_type: row.event_type,
+            object_id: row.object_id,
+            status,
+            source: row.source,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            received_at: row.received_at,
+            processed_at: row.processed_at,
+            redacted_payload: redact(&row.payload),
+        })
+    }
+}
+
+const EVENT_COLUMNS: &str = "id, event_type, object_id, status, source, attempts, last_error, \
      received_at, processed_at, payload";
 
 pub async fn page(pool: &AnyPool, filter: &Filter, now: i64) -> anyhow::Result<EventsPage> {
@@ -54,9 +72,10 @@ pub async fn page(pool: &AnyPool, filter: &Filter, now: i64) -> anyhow::Result<E
         filtered.push("event_type = {}", event_type.clone());
     }
     let select = format!("SELECT {EVENT_COLUMNS} FROM webhook_events");
-    let (rows, has_more) =
-        filtered.page(pool, &select, "received_at DESC, id DESC", EVENTS_PER_PAGE, filter.page).await?;
-    let events = rows.into_iter().map(row_to_event).collect::<anyhow::Result<Vec<_>>>()?;
+    let (rows, has_more) = filtered
+        .page::<WebhookEventRow>(pool, &select, "received_at DESC, id DESC", EVENTS_PER_PAGE, filter.page)
+        .await?;
+    let events = rows.into_iter().map(EventRow::try_from).collect::<anyhow::Result<Vec<_>>>()?;
     let types = sqlx::query_scalar("SELECT DISTINCT event_type FROM webhook_events ORDER BY event_type")
         .fetch_all(pool)
         .await
@@ -66,15 +85,14 @@ pub async fn page(pool: &AnyPool, filter: &Filter, now: i64) -> anyhow::Result<E
 
 /// Deliveries received since `since`: how many succeeded and how long processing took.
 pub async fn health(pool: &AnyPool, since: i64) -> anyhow::Result<DeliveryHealth> {
-    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM webhook_events WHERE received_at >= $1 GROUP BY status")
-        .bind(since)
-        .fetch_all(pool)
-        .await
-        .context("counting recent deliveries")?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) AS n FROM webhook_events WHERE received_at >= $1 GROUP BY status")
+            .bind(since)
+            .fetch_all(pool)
+            .await
+            .context("counting recent deliveries")?;
     let (mut received, mut pending, mut ok, mut failed) = (0, 0, 0, 0);
-    for row in rows {
-        let status: String = row.try_get("status")?;
-        let n: i64 = row.try_get("n")?;
+    for (status, n) in rows {
         received += n;
         match InboxStatus::parse(&status) {
             Some(InboxStatus::Processed | InboxStatus::Ignored) => ok += n,
@@ -119,18 +137,25 @@ fn customer_of(payload: &str, object_id: Option<&str>) -> Option<String> {
     value.pointer("/data/object/customer")?.as_str().map(str::to_owned)
 }
 
+/// What a replay reads of the event: its status, and what names its customer.
+#[derive(sqlx::FromRow)]
+struct EventStateRow {
+    status: String,
+    object_id: Option<String>,
+    payload: String,
+}
+
 /// Re-queues a dead or processed event and audits it, in one transaction. A second call while
 /// it waits changes nothing.
 pub async fn replay(pool: &AnyPool, event_id: &str, actor: &Actor, now: i64) -> anyhow::Result<ReplayOutcome> {
     let mut tx = begin_write(pool).await.context("starting a replay")?;
-    let row = sqlx::query("SELECT status, object_id, payload FROM webhook_events WHERE id = $1")
+    let row = sqlx::query_as::<_, EventStateRow>("SELECT status, object_id, payload FROM webhook_events WHERE id = $1")
         .bind(event_id)
         .fetch_optional(&mut *tx)
         .await
         .with_context(|| format!("reading event {event_id}"))?;
     let Some(row) = row else { return Ok(ReplayOutcome::NotFound) };
-    let status: String = row.try_get("status")?;
-    let status = InboxStatus::parse(&status).with_context(|| format!("inbox status {status:?}"))?;
+    let status = InboxStatus::parse(&row.status).with_context(|| format!("inbox status {:?}", row.status))?;
     if matches!(status, InboxStatus::Pending | InboxStatus::Retrying) {
         return Ok(ReplayOutcome::AlreadyQueued);
     }
@@ -146,9 +171,7 @@ pub async fn replay(pool: &AnyPool, event_id: &str, actor: &Actor, now: i64) -> 
     .execute(&mut *tx)
     .await
     .with_context(|| format!("re-queueing event {event_id}"))?;
-    let object_id: Option<String> = row.try_get("object_id")?;
-    let payload: String = row.try_get("payload")?;
-    let customer = customer_of(&payload, object_id.as_deref());
+    let customer = customer_of(&row.payload, row.object_id.as_deref());
     let record = Record {
         action: "webhook_event.replay",
         subject_type: "webhook_event",

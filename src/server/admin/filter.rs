@@ -2,7 +2,7 @@
 //! one page fetched with one extra row to know whether another page follows.
 
 use anyhow::Context;
-use sqlx::{any::AnyRow, AnyPool};
+use sqlx::{any::AnyRow, AnyPool, FromRow};
 
 #[derive(Debug, Default)]
 pub struct Filtered {
@@ -18,15 +18,18 @@ impl Filtered {
     }
 
     /// Page `page` (from 0) of `select` (everything before WHERE) ordered by `order`:
-    /// the rows, and whether more follow.
-    pub async fn page(
+    /// the rows, read as `T`, and whether more follow.
+    pub async fn page<T>(
         &self,
         pool: &AnyPool,
         select: &str,
         order: &str,
         per_page: i64,
         page: i64,
-    ) -> anyhow::Result<(Vec<AnyRow>, bool)> {
+    ) -> anyhow::Result<(Vec<T>, bool)>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
         let where_clause =
             if self.conditions.is_empty() { String::new() } else { format!("WHERE {}", self.conditions.join(" AND ")) };
         let sql = format!(
@@ -34,7 +37,7 @@ impl Filtered {
             per_page + 1,
             page.max(0) * per_page
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query_as::<_, T>(&sql);
         for value in &self.binds {
             query = query.bind(value);
         }

@@ -1,15 +1,42 @@
 //! The email outbox, newest first, for the dev mailbox page.
 
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use crate::views::admin::mail::{MailItem, MAILS_PER_PAGE};
 
 use super::Filtered;
 
+#[derive(sqlx::FromRow)]
+struct EmailRow {
+    id: i64,
+    to_address: String,
+    subject: String,
+    body: String,
+    kind: String,
+    status: String,
+    last_error: Option<String>,
+    created_at: i64,
+}
+
+impl From<EmailRow> for MailItem {
+    fn from(row: EmailRow) -> Self {
+        MailItem {
+            id: row.id,
+            to: row.to_address,
+            subject: row.subject,
+            body: row.body,
+            kind: row.kind,
+            status: row.status,
+            last_error: row.last_error,
+            created_at: row.created_at,
+        }
+    }
+}
+
 /// One page of emails and whether more follow.
 pub async fn page(pool: &AnyPool, page: i64) -> anyhow::Result<(Vec<MailItem>, bool)> {
     let (rows, has_more) = Filtered::default()
-        .page(
+        .page::<EmailRow>(
             pool,
             "SELECT id, to_address, subject, body, kind, status, last_error, created_at FROM emails",
             "created_at DESC, id DESC",
@@ -17,20 +44,5 @@ pub async fn page(pool: &AnyPool, page: i64) -> anyhow::Result<(Vec<MailItem>, b
             page,
         )
         .await?;
-    let mails = rows
-        .into_iter()
-        .map(|row| {
-            Ok(MailItem {
-                id: row.try_get("id")?,
-                to: row.try_get("to_address")?,
-                subject: row.try_get("subject")?,
-                body: row.try_get("body")?,
-                kind: row.try_get("kind")?,
-                status: row.try_get("status")?,
-                last_error: row.try_get("last_error")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok((mails, has_more))
+    Ok((rows.into_iter().map(MailItem::from).collect(), has_more))
 }

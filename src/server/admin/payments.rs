@@ -3,7 +3,7 @@
 //! webhook), and disputes with their deadlines.
 
 use anyhow::Context;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use super::audit;
 use crate::domain::money::Money;
@@ -16,25 +16,38 @@ use crate::views::format::money;
 
 const LIST_LIMIT: i64 = 50;
 
-fn payment_line(row: &sqlx::any::AnyRow) -> anyhow::Result<PaymentLine> {
-    let currency: String = row.try_get("currency")?;
-    let refunded: i64 = row.try_get("refunded")?;
-    let failure: Option<String> =
-        match (row.try_get::<Option<String>, _>("failure_code")?, row.try_get::<Option<String>, _>("failure_message")?)
-        {
+/// A payment with what has been refunded of it so far.
+#[derive(sqlx::FromRow)]
+struct PaymentRow {
+    id: String,
+    customer_id: Option<String>,
+    email: Option<String>,
+    amount: i64,
+    currency: String,
+    status: String,
+    failure_code: Option<String>,
+    failure_message: Option<String>,
+    created: i64,
+    refunded: i64,
+}
+
+impl From<PaymentRow> for PaymentLine {
+    fn from(row: PaymentRow) -> Self {
+        let failure = match (row.failure_code, row.failure_message) {
             (Some(code), Some(message)) => Some(format!("{message} ({code})")),
             (code, message) => message.or(code),
         };
-    Ok(PaymentLine {
-        id: row.try_get("id")?,
-        customer_id: row.try_get("customer_id")?,
-        email: row.try_get("email")?,
-        amount: money(row.try_get("amount")?, &currency),
-        status: row.try_get("status")?,
-        failure,
-        refunded: (refunded > 0).then(|| money(refunded, &currency)),
-        created: row.try_get("created")?,
-    })
+        PaymentLine {
+            id: row.id,
+            customer_id: row.customer_id,
+            email: row.email,
+            amount: money(row.amount, &row.currency),
+            status: row.status,
+            failure,
+            refunded: (row.refunded > 0).then(|| money(row.refunded, &row.currency)),
+            created: row.created,
+        }
+    }
 }
 
 async fn payments_where(pool: &AnyPool, condition: &str) -> anyhow::Result<Vec<PaymentLine>> {
@@ -47,14 +60,65 @@ async fn payments_where(pool: &AnyPool, condition: &str) -> anyhow::Result<Vec<P
          FROM payments p LEFT JOIN users u ON u.stripe_customer_id = p.customer_id \
          WHERE {condition} ORDER BY p.created DESC, p.id DESC LIMIT {LIST_LIMIT}"
     );
-    let rows = sqlx::query(&sql).fetch_all(pool).await.context("reading payments")?;
-    rows.iter().map(payment_line).collect()
+    let rows = sqlx::query_as::<_, PaymentRow>(&sql).fetch_all(pool).await.context("reading payments")?;
+    Ok(rows.into_iter().map(PaymentLine::from).collect())
+}
+
+/// An open invoice Stripe is still retrying.
+#[derive(sqlx::FromRow)]
+struct DunningRow {
+    id: String,
+    customer_id: String,
+    email: Option<String>,
+    amount_due: i64,
+    currency: String,
+    attempt_count: i64,
+    next_payment_attempt: Option<i64>,
+    hosted_invoice_url: Option<String>,
+}
+
+impl From<DunningRow> for DunningLine {
+    fn from(row: DunningRow) -> Self {
+        DunningLine {
+            invoice_id: row.id,
+            customer_id: row.customer_id,
+            email: row.email,
+            amount_due: money(row.amount_due, &row.currency),
+            attempts: row.attempt_count,
+            next_attempt: row.next_payment_attempt,
+            hosted_url: row.hosted_invoice_url,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RefundRow {
+    id: String,
+    payment_intent_id: Option<String>,
+    amount: i64,
+    currency: String,
+    reason: Option<String>,
+    status: String,
+    created: i64,
+}
+
+impl From<RefundRow> for RefundLine {
+    fn from(row: RefundRow) -> Self {
+        RefundLine {
+            id: row.id,
+            payment_intent_id: row.payment_intent_id,
+            amount: money(row.amount, &row.currency),
+            reason: row.reason,
+            status: row.status,
+            created: row.created,
+        }
+    }
 }
 
 pub async fn overview(pool: &AnyPool) -> anyhow::Result<PaymentsOverview> {
     let failed = payments_where(pool, "p.status IN ('requires_payment_method', 'canceled', 'failed')").await?;
     let succeeded = payments_where(pool, "p.status = 'succeeded'").await?;
-    let dunning_rows = sqlx::query(
+    let dunning = sqlx::query_as::<_, DunningRow>(
         "SELECT i.id, i.customer_id, u.email, i.amount_due, i.currency, i.attempt_count, \
            i.next_payment_attempt, i.hosted_invoice_url \
          FROM invoices i LEFT JOIN users u ON u.stripe_customer_id = i.customer_id \
@@ -63,43 +127,20 @@ pub async fn overview(pool: &AnyPool) -> anyhow::Result<PaymentsOverview> {
     )
     .fetch_all(pool)
     .await
-    .context("reading the dunning queue")?;
-    let dunning = dunning_rows
-        .iter()
-        .map(|r| {
-            let currency: String = r.try_get("currency")?;
-            Ok(DunningLine {
-                invoice_id: r.try_get("id")?,
-                customer_id: r.try_get("customer_id")?,
-                email: r.try_get("email")?,
-                amount_due: money(r.try_get("amount_due")?, &currency),
-                attempts: r.try_get("attempt_count")?,
-                next_attempt: r.try_get("next_payment_attempt")?,
-                hosted_url: r.try_get("hosted_invoice_url")?,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let refund_rows = sqlx::query(&format!(
+    .context("reading the dunning queue")?
+    .into_iter()
+    .map(DunningLine::from)
+    .collect();
+    let refunds = sqlx::query_as::<_, RefundRow>(&format!(
         "SELECT id, payment_intent_id, amount, currency, reason, status, created FROM refunds \
          ORDER BY created DESC, id DESC LIMIT {LIST_LIMIT}"
     ))
     .fetch_all(pool)
     .await
-    .context("reading refunds")?;
-    let refunds = refund_rows
-        .iter()
-        .map(|r| {
-            let currency: String = r.try_get("currency")?;
-            Ok(RefundLine {
-                id: r.try_get("id")?,
-                payment_intent_id: r.try_get("payment_intent_id")?,
-                amount: money(r.try_get("amount")?, &currency),
-                reason: r.try_get("reason")?,
-                status: r.try_get("status")?,
-                created: r.try_get("created")?,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    .context("reading refunds")?
+    .into_iter()
+    .map(RefundLine::from)
+    .collect();
     Ok(PaymentsOverview { failed, dunning, succeeded, refunds })
 }
 
@@ -127,10 +168,39 @@ pub async fn refund_form(state: &AppState, payment_intent_id: &str) -> Result<Re
     })
 }
 
+#[derive(sqlx::FromRow)]
+struct DisputeRow {
+    id: String,
+    charge_id: String,
+    customer_id: Option<String>,
+    amount: i64,
+    currency: String,
+    reason: String,
+    status: String,
+    evidence_due_by: Option<i64>,
+}
+
+impl DisputeRow {
+    /// The line with its dashboard link and the whole days left at `now`.
+    fn into_line(self, live: bool, now: i64) -> DisputeLine {
+        DisputeLine {
+            dashboard_url: dashboard_url(live, &format!("disputes/{}", self.id)),
+            id: self.id,
+            charge_id: self.charge_id,
+            customer_id: self.customer_id,
+            amount: money(self.amount, &self.currency),
+            reason: self.reason,
+            status: self.status,
+            evidence_due_by: self.evidence_due_by,
+            days_left: self.evidence_due_by.map(|d| (d - now).div_euclid(86_400)),
+        }
+    }
+}
+
 pub async fn disputes(state: &AppState) -> anyhow::Result<Vec<DisputeLine>> {
     let live = state.stripe.mode == StripeMode::Live;
     let now = db::now();
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, DisputeRow>(
         "SELECT id, charge_id, customer_id, amount, currency, reason, status, evidence_due_by FROM disputes \
          ORDER BY CASE WHEN status IN ('won', 'lost', 'warning_closed') THEN 1 ELSE 0 END, evidence_due_by, id \
          LIMIT 200",
@@ -138,22 +208,5 @@ pub async fn disputes(state: &AppState) -> anyhow::Result<Vec<DisputeLine>> {
     .fetch_all(state.db.pool())
     .await
     .context("reading disputes")?;
-    rows.iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            let currency: String = r.try_get("currency")?;
-            let due: Option<i64> = r.try_get("evidence_due_by")?;
-            Ok(DisputeLine {
-                dashboard_url: dashboard_url(live, &format!("disputes/{id}")),
-                id,
-                charge_id: r.try_get("charge_id")?,
-                customer_id: r.try_get("customer_id")?,
-                amount: money(r.try_get("amount")?, &currency),
-                reason: r.try_get("reason")?,
-                status: r.try_get("status")?,
-                evidence_due_by: due,
-                days_left: due.map(|d| (d - now).div_euclid(86_400)),
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(|row| row.into_line(live, now)).collect())
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use sqlx::{Any, AnyPool, FromRow, Row, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 
 use crate::server::db::begin_write;
 
@@ -64,6 +64,16 @@ impl DayTotals {
     }
 }
 
+/// One day's movements of one kind in one currency.
+#[derive(sqlx::FromRow)]
+struct DayMovementsRow {
+    day: i64,
+    currency: String,
+    kind: String,
+    delta: i64,
+    n: i64,
+}
+
 /// (day, currency) → that day's movements grouped by kind, for `from <= occurred_at < to`
 /// (`to` None: no upper bound). Churn counts as involuntary when Stripe gave up collecting
 /// (status unpaid/past_due/incomplete_expired) or an attempted invoice stayed open/uncollectible.
@@ -72,7 +82,7 @@ pub async fn movements_by_day(
     from: i64,
     to: Option<i64>,
 ) -> anyhow::Result<BTreeMap<(i64, String), DayTotals>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, DayMovementsRow>(
         "SELECT occurred_at - (occurred_at % 86400) AS day, currency, kind, \
                 CAST(SUM(delta) AS BIGINT) AS delta, COUNT(*) AS n \
          FROM mrr_movements WHERE occurred_at >= $1 AND occurred_at < $2 \
@@ -85,11 +95,10 @@ pub async fn movements_by_day(
     .context("grouping MRR movements by day")?;
     let mut days: BTreeMap<(i64, String), DayTotals> = BTreeMap::new();
     for row in rows {
-        let kind: String = row.try_get("kind")?;
-        let entry = days.entry((row.try_get("day")?, row.try_get("currency")?)).or_default();
-        entry.add(&kind, row.try_get("delta")?, row.try_get("n")?);
+        days.entry((row.day, row.currency)).or_default().add(&row.kind, row.delta, row.n);
     }
-    let involuntary = sqlx::query(
+    // (day, currency, involuntary churn count)
+    let involuntary: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT m.occurred_at - (m.occurred_at % 86400) AS day, m.currency, COUNT(*) AS n \
          FROM mrr_movements m LEFT JOIN subscriptions s ON s.id = m.subscription_id \
          WHERE m.kind = 'churn' AND m.occurred_at >= $1 AND m.occurred_at < $2 \
@@ -103,9 +112,8 @@ pub async fn movements_by_day(
     .fetch_all(&mut *conn)
     .await
     .context("classifying churn by day")?;
-    for row in involuntary {
-        let entry = days.entry((row.try_get("day")?, row.try_get("currency")?)).or_default();
-        entry.involuntary_churn_count += row.try_get::<i64, _>("n")?;
+    for (day, currency, n) in involuntary {
+        days.entry((day, currency)).or_default().involuntary_churn_count += n;
     }
     Ok(days)
 }
@@ -145,14 +153,13 @@ async fn write_missing(tx: &mut Transaction<'static, Any>, today: i64, now: i64)
     // Running totals per currency at the end of the last snapshotted day.
     let mut running: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     if let Some(last) = last {
-        let rows = sqlx::query("SELECT currency, mrr, paying FROM mrr_daily_snapshots WHERE day = $1")
-            .bind(last)
-            .fetch_all(&mut **tx)
-            .await
-            .context("reading the last snapshots")?;
-        for row in rows {
-            running.insert(row.try_get("currency")?, (row.try_get("mrr")?, row.try_get("paying")?));
-        }
+        let rows: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT currency, mrr, paying FROM mrr_daily_snapshots WHERE day = $1")
+                .bind(last)
+                .fetch_all(&mut **tx)
+                .await
+                .context("reading the last snapshots")?;
+        running.extend(rows.into_iter().map(|(currency, mrr, paying)| (currency, (mrr, paying))));
     }
     let moved = movements_by_day(tx, from, Some(today)).await?;
     for (_, currency) in moved.keys() {
@@ -207,9 +214,18 @@ async fn insert(
     Ok(())
 }
 
+/// A snapshot row: its day and currency, and the figures.
+#[derive(sqlx::FromRow)]
+struct SnapshotRow {
+    day: i64,
+    currency: String,
+    #[sqlx(flatten)]
+    totals: DayTotals,
+}
+
 /// Snapshots of `from <= day < to`, oldest first.
 pub async fn read(pool: &AnyPool, from: i64, to: i64) -> anyhow::Result<Vec<(i64, String, DayTotals)>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, SnapshotRow>(
         "SELECT day, currency, mrr, paying, new_mrr, expansion_mrr, contraction_mrr, churn_mrr, \
                 reactivation_mrr, new_count, churn_count, reactivation_count, involuntary_churn_count \
          FROM mrr_daily_snapshots WHERE day >= $1 AND day < $2 ORDER BY day, currency",
@@ -219,17 +235,12 @@ pub async fn read(pool: &AnyPool, from: i64, to: i64) -> anyhow::Result<Vec<(i64
     .fetch_all(pool)
     .await
     .context("reading snapshots")?;
-    rows.into_iter()
-        .map(|row| {
-            let totals = DayTotals::from_row(&row)?;
-            Ok((row.try_get("day")?, row.try_get("currency")?, totals))
-        })
-        .collect()
+    Ok(rows.into_iter().map(|row| (row.day, row.currency, row.totals)).collect())
 }
 
 /// The latest snapshot per currency before `before` (totals at the end of that day).
 pub async fn latest_before(pool: &AnyPool, before: i64) -> anyhow::Result<BTreeMap<String, (i64, i64)>> {
-    let rows = sqlx::query(
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT s.currency, s.mrr, s.paying FROM mrr_daily_snapshots s \
          WHERE s.day = (SELECT MAX(day) FROM mrr_daily_snapshots WHERE day < $1)",
     )
@@ -237,5 +248,5 @@ pub async fn latest_before(pool: &AnyPool, before: i64) -> anyhow::Result<BTreeM
     .fetch_all(pool)
     .await
     .context("reading the snapshot before a day")?;
-    rows.into_iter().map(|row| Ok((row.try_get("currency")?, (row.try_get("mrr")?, row.try_get("paying")?)))).collect()
+    Ok(rows.into_iter().map(|(currency, mrr, paying)| (currency, (mrr, paying))).collect())
 }

@@ -1,7 +1,7 @@
 //! Subscriptions for the admin list, joined to the local user by Stripe customer id.
 
 use anyhow::Context;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use crate::{
     domain::{
@@ -23,24 +23,57 @@ pub struct Filter {
     pub page: i64,
 }
 
-pub const LINE_COLUMNS: &str = "s.id, s.customer_id, u.email, s.status, s.lookup_key, s.mrr, \
+const LINE_COLUMNS: &str = "s.id, s.customer_id, u.email, s.status, s.lookup_key, s.mrr, \
      s.currency, s.current_period_end, CAST(s.cancel_at_period_end AS INTEGER) AS cancel_at_period_end, \
      s.created";
 
-pub fn line(row: sqlx::any::AnyRow) -> anyhow::Result<SubscriptionLine> {
-    let status: String = row.try_get("status")?;
-    let currency: String = row.try_get("currency")?;
-    Ok(SubscriptionLine {
-        id: row.try_get("id")?,
-        customer_id: row.try_get("customer_id")?,
-        email: row.try_get("email")?,
-        status: status.parse().with_context(|| format!("subscription status {status:?}"))?,
-        lookup_key: row.try_get("lookup_key")?,
-        mrr: Money::new(row.try_get("mrr")?, Currency::parse(&currency)?),
-        current_period_end: row.try_get("current_period_end")?,
-        cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
-        created: row.try_get("created")?,
-    })
+/// A subscription with its user's email, as [`LINE_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    id: String,
+    customer_id: String,
+    email: Option<String>,
+    status: String,
+    lookup_key: Option<String>,
+    mrr: i64,
+    currency: String,
+    current_period_end: i64,
+    cancel_at_period_end: i64,
+    created: i64,
+}
+
+impl TryFrom<LineRow> for SubscriptionLine {
+    type Error = anyhow::Error;
+
+    fn try_from(row: LineRow) -> anyhow::Result<Self> {
+        Ok(SubscriptionLine {
+            status: row.status.parse().with_context(|| format!("subscription status {:?}", row.status))?,
+            mrr: Money::new(row.mrr, Currency::parse(&row.currency)?),
+            id: row.id,
+            customer_id: row.customer_id,
+            email: row.email,
+            lookup_key: row.lookup_key,
+            current_period_end: row.current_period_end,
+            cancel_at_period_end: row.cancel_at_period_end != 0,
+            created: row.created,
+        })
+    }
+}
+
+/// The customer's subscriptions, newest first.
+pub async fn of_customer(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Vec<SubscriptionLine>> {
+    let sql = format!(
+        "SELECT {LINE_COLUMNS} FROM subscriptions s LEFT JOIN users u ON u.stripe_customer_id = s.customer_id \
+         WHERE s.customer_id = $1 ORDER BY s.created DESC"
+    );
+    sqlx::query_as::<_, LineRow>(&sql)
+        .bind(customer_id)
+        .fetch_all(pool)
+        .await
+        .context("reading the customer's subscriptions")?
+        .into_iter()
+        .map(SubscriptionLine::try_from)
+        .collect()
 }
 
 /// `%`, `_` and `\` in a search are literal.
@@ -62,9 +95,10 @@ pub async fn page(pool: &AnyPool, filter: &Filter) -> anyhow::Result<Subscriptio
     }
     let select =
         format!("SELECT {LINE_COLUMNS} FROM subscriptions s LEFT JOIN users u ON u.stripe_customer_id = s.customer_id");
-    let (rows, has_more) =
-        filtered.page(pool, &select, "s.created DESC, s.id DESC", SUBSCRIPTIONS_PER_PAGE, filter.page).await?;
-    let lines = rows.into_iter().map(line).collect::<anyhow::Result<Vec<_>>>()?;
+    let (rows, has_more) = filtered
+        .page::<LineRow>(pool, &select, "s.created DESC, s.id DESC", SUBSCRIPTIONS_PER_PAGE, filter.page)
+        .await?;
+    let lines = rows.into_iter().map(SubscriptionLine::try_from).collect::<anyhow::Result<Vec<_>>>()?;
     let plans = sqlx::query_scalar(
         "SELECT DISTINCT lookup_key FROM subscriptions WHERE lookup_key IS NOT NULL ORDER BY lookup_key",
     )

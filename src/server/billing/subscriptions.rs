@@ -4,7 +4,7 @@
 //! subscription as the pages and forms read it.
 
 use anyhow::Context;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 use stripe_billing::subscription::RetrieveSubscription;
 use stripe_shared::{RecurringInterval, Subscription, SubscriptionStatus as StripeStatus};
 
@@ -197,16 +197,14 @@ pub async fn upsert(
     // On Postgres the row is locked so two syncs of one subscription (the worker and the success
     // page, say) see each other's result; SQLite's BEGIN IMMEDIATE already serialises writers.
     let lock = if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" };
-    let previous = sqlx::query(&format!("SELECT status, mrr FROM subscriptions WHERE id = $1{lock}"))
-        .bind(&row.id)
-        .fetch_optional(&mut **tx)
-        .await
-        .context("reading the stored subscription")?;
+    let previous: Option<(String, i64)> =
+        sqlx::query_as(&format!("SELECT status, mrr FROM subscriptions WHERE id = $1{lock}"))
+            .bind(&row.id)
+            .fetch_optional(&mut **tx)
+            .await
+            .context("reading the stored subscription")?;
     let (previous_status, mrr_before) = match previous {
-        Some(r) => {
-            let status: String = r.try_get("status")?;
-            (Some(status.parse::<SubscriptionStatus>()?), r.try_get::<i64, _>("mrr")?)
-        }
+        Some((status, mrr)) => (Some(status.parse::<SubscriptionStatus>()?), mrr),
         None => (None, 0),
     };
 
@@ -389,9 +387,55 @@ impl StoredSubscription {
     }
 }
 
+/// A `subscriptions` row as [`current_subscription`] reads it.
+#[derive(sqlx::FromRow)]
+struct StoredSubscriptionRow {
+    id: String,
+    status: String,
+    price_id: String,
+    lookup_key: Option<String>,
+    unit_amount: i64,
+    quantity: i64,
+    currency: String,
+    current_period_end: i64,
+    cancel_pending: i64,
+    trial_end: Option<i64>,
+    ended_at: Option<i64>,
+    card_brand: Option<String>,
+    card_last4: Option<String>,
+    schedule_id: Option<String>,
+    pending_price_id: Option<String>,
+    pending_change_at: Option<i64>,
+}
+
+impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
+    type Error = anyhow::Error;
+
+    fn try_from(row: StoredSubscriptionRow) -> anyhow::Result<Self> {
+        Ok(StoredSubscription {
+            id: row.id,
+            status: row.status.parse()?,
+            price_id: row.price_id,
+            lookup_key: row.lookup_key,
+            unit_amount: row.unit_amount,
+            quantity: row.quantity,
+            currency: row.currency,
+            current_period_end: row.current_period_end,
+            cancel_at_period_end: row.cancel_pending != 0,
+            trial_end: row.trial_end,
+            ended_at: row.ended_at,
+            card_brand: row.card_brand,
+            card_last4: row.card_last4,
+            schedule_id: row.schedule_id,
+            pending_price_id: row.pending_price_id,
+            pending_change_at: row.pending_change_at,
+        })
+    }
+}
+
 /// The customer's subscription that matters: the newest live one, else the newest ended one.
 pub async fn current_subscription(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Option<StoredSubscription>> {
-    let row = sqlx::query(
+    sqlx::query_as::<_, StoredSubscriptionRow>(
         "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
            CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
            card_last4, schedule_id, pending_price_id, pending_change_at \
@@ -402,27 +446,9 @@ pub async fn current_subscription(pool: &AnyPool, customer_id: &str) -> anyhow::
     .bind(customer_id)
     .fetch_optional(pool)
     .await
-    .context("reading the customer's subscription")?;
-    let Some(r) = row else { return Ok(None) };
-    let status: String = r.try_get("status")?;
-    Ok(Some(StoredSubscription {
-        id: r.try_get("id")?,
-        status: status.parse()?,
-        price_id: r.try_get("price_id")?,
-        lookup_key: r.try_get("lookup_key")?,
-        unit_amount: r.try_get("unit_amount")?,
-        quantity: r.try_get("quantity")?,
-        currency: r.try_get("currency")?,
-        current_period_end: r.try_get("current_period_end")?,
-        cancel_at_period_end: r.try_get::<i64, _>("cancel_pending")? != 0,
-        trial_end: r.try_get("trial_end")?,
-        ended_at: r.try_get("ended_at")?,
-        card_brand: r.try_get("card_brand")?,
-        card_last4: r.try_get("card_last4")?,
-        schedule_id: r.try_get("schedule_id")?,
-        pending_price_id: r.try_get("pending_price_id")?,
-        pending_change_at: r.try_get("pending_change_at")?,
-    }))
+    .context("reading the customer's subscription")?
+    .map(StoredSubscription::try_from)
+    .transpose()
 }
 
 /// The user's subscription, if they have a Stripe customer and a subscription under it.
@@ -489,13 +515,10 @@ mod tests {
     }
 
     async fn movements(pool: &AnyPool) -> Vec<(String, i64)> {
-        sqlx::query("SELECT kind, delta FROM mrr_movements ORDER BY occurred_at, cause_key")
+        sqlx::query_as("SELECT kind, delta FROM mrr_movements ORDER BY occurred_at, cause_key")
             .fetch_all(pool)
             .await
             .unwrap()
-            .into_iter()
-            .map(|r| (r.get("kind"), r.get("delta")))
-            .collect()
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 //! rendering.
 
 use anyhow::Context;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use super::price_book::{plan_label, PriceBook};
 use super::subscriptions::{subscription_of, StoredSubscription};
@@ -198,8 +198,36 @@ async fn banner_for(pool: &AnyPool, s: &StoredSubscription, customer: &str) -> a
     })
 }
 
+#[derive(sqlx::FromRow)]
+struct InvoiceRow {
+    id: String,
+    number: Option<String>,
+    status: String,
+    amount_due: i64,
+    amount_paid: i64,
+    currency: String,
+    hosted_invoice_url: Option<String>,
+    invoice_pdf: Option<String>,
+    created: i64,
+}
+
+impl From<InvoiceRow> for InvoiceView {
+    fn from(row: InvoiceRow) -> Self {
+        // A paid invoice shows what was paid, any other what is due.
+        let amount = if row.status == "paid" { row.amount_paid } else { row.amount_due };
+        InvoiceView {
+            number: row.number.unwrap_or(row.id),
+            date: day(row.created),
+            amount: money(amount, &row.currency),
+            status: row.status,
+            hosted_url: row.hosted_invoice_url,
+            pdf_url: row.invoice_pdf,
+        }
+    }
+}
+
 async fn invoices_of(pool: &AnyPool, customer: &str) -> anyhow::Result<Vec<InvoiceView>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, InvoiceRow>(
         "SELECT id, number, status, amount_due, amount_paid, currency, hosted_invoice_url, invoice_pdf, created \
          FROM invoices WHERE customer_id = $1 AND status <> 'draft' ORDER BY created DESC, id DESC LIMIT 24",
     )
@@ -207,19 +235,5 @@ async fn invoices_of(pool: &AnyPool, customer: &str) -> anyhow::Result<Vec<Invoi
     .fetch_all(pool)
     .await
     .context("reading invoices")?;
-    rows.into_iter()
-        .map(|r| {
-            let status: String = r.try_get("status")?;
-            let currency: String = r.try_get("currency")?;
-            let amount: i64 = if status == "paid" { r.try_get("amount_paid")? } else { r.try_get("amount_due")? };
-            Ok(InvoiceView {
-                number: r.try_get::<Option<String>, _>("number")?.unwrap_or(r.try_get("id")?),
-                date: day(r.try_get("created")?),
-                amount: money(amount, &currency),
-                status,
-                hosted_url: r.try_get("hosted_invoice_url")?,
-                pdf_url: r.try_get("invoice_pdf")?,
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(InvoiceView::from).collect())
 }

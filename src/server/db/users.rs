@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use secrecy::SecretString;
-use sqlx::{any::AnyRow, AnyPool, Row};
+use sqlx::AnyPool;
 
 use crate::domain::{Email, Role};
 
@@ -38,24 +38,37 @@ pub enum InsertUserError {
 const USER_COLUMNS: &str = "id, email, role, stripe_customer_id, \
      CAST(had_trial AS INTEGER) AS had_trial, created_at, updated_at";
 
-fn user_from_row(row: &AnyRow) -> anyhow::Result<User> {
-    let email: String = row.try_get("email")?;
-    let role: String = row.try_get("role")?;
-    Ok(User {
-        id: row.try_get("id")?,
-        email: Email::parse(&email).with_context(|| format!("stored email {email:?} is invalid"))?,
-        role: role.parse().context("stored role is invalid")?,
-        stripe_customer_id: row.try_get("stripe_customer_id")?,
-        had_trial: row.try_get::<i64, _>("had_trial")? != 0,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    role: String,
+    stripe_customer_id: Option<String>,
+    had_trial: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = anyhow::Error;
+
+    fn try_from(row: UserRow) -> anyhow::Result<Self> {
+        Ok(User {
+            id: row.id,
+            email: Email::parse(&row.email).with_context(|| format!("stored email {:?} is invalid", row.email))?,
+            role: row.role.parse().context("stored role is invalid")?,
+            stripe_customer_id: row.stripe_customer_id,
+            had_trial: row.had_trial != 0,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
 }
 
 #[tracing::instrument(skip_all, fields(role = %role))]
 pub async fn insert(pool: &AnyPool, email: &Email, password_hash: &str, role: Role) -> Result<User, InsertUserError> {
     let now = now();
-    let result = sqlx::query(&format!(
+    let result = sqlx::query_as::<_, UserRow>(&format!(
         "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
     ))
@@ -68,7 +81,7 @@ pub async fn insert(pool: &AnyPool, email: &Email, password_hash: &str, role: Ro
     .fetch_one(pool)
     .await;
     match result {
-        Ok(row) => Ok(user_from_row(&row)?),
+        Ok(row) => Ok(User::try_from(row)?),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(InsertUserError::DuplicateEmail),
         Err(e) => Err(anyhow::Error::new(e).context("inserting a user").into()),
     }
@@ -76,49 +89,41 @@ pub async fn insert(pool: &AnyPool, email: &Email, password_hash: &str, role: Ro
 
 #[tracing::instrument(skip(pool))]
 pub async fn find_by_id(pool: &AnyPool, id: i64) -> anyhow::Result<Option<User>> {
-    sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(pool)
         .await
         .context("loading a user by id")?
-        .as_ref()
-        .map(user_from_row)
+        .map(User::try_from)
         .transpose()
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn find_by_email(pool: &AnyPool, email: &Email) -> anyhow::Result<Option<User>> {
-    sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
         .bind(email.as_str())
         .fetch_optional(pool)
         .await
         .context("loading a user by email")?
-        .as_ref()
-        .map(user_from_row)
+        .map(User::try_from)
         .transpose()
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn credentials_by_email(pool: &AnyPool, email: &Email) -> anyhow::Result<Option<Credentials>> {
-    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(pool)
         .await
         .context("loading credentials")?;
-    row.map(|row| {
-        Ok(Credentials {
-            user_id: row.try_get("id")?,
-            password_hash: SecretString::from(row.try_get::<String, _>("password_hash")?),
-        })
-    })
-    .transpose()
+    Ok(row.map(|(user_id, hash)| Credentials { user_id, password_hash: SecretString::from(hash) }))
 }
 
 /// Creates the admin, or makes an existing user with that email an admin with this password.
 #[tracing::instrument(skip_all)]
 pub async fn upsert_admin(pool: &AnyPool, email: &Email, password_hash: &str) -> anyhow::Result<User> {
     let now = now();
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, UserRow>(&format!(
         "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
          VALUES ($1, $2, 'admin', $3, $4, $5) \
          ON CONFLICT (email) DO UPDATE SET \
@@ -133,7 +138,7 @@ pub async fn upsert_admin(pool: &AnyPool, email: &Email, password_hash: &str) ->
     .fetch_one(pool)
     .await
     .context("creating or updating the admin")?;
-    user_from_row(&row)
+    User::try_from(row)
 }
 
 /// Records the user's Stripe customer id (set once, at sign-up, by the billing code).

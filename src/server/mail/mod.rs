@@ -7,7 +7,7 @@ use anyhow::Context;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 /// After this many failed sends an email is marked `failed` and left for a person to look at.
 const MAX_SEND_ATTEMPTS: i64 = 5;
@@ -43,9 +43,19 @@ pub struct SendReport {
     pub failed: usize,
 }
 
+/// A pending email in the outbox.
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: i64,
+    to_address: String,
+    subject: String,
+    body: String,
+    attempts: i64,
+}
+
 /// Sends (or stores) up to `limit` pending emails.
 pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> anyhow::Result<SendReport> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, OutboxRow>(
         "SELECT id, to_address, subject, body, attempts FROM emails \
          WHERE status = 'pending' ORDER BY id LIMIT $1",
     )
@@ -55,14 +65,11 @@ pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> any
     .context("reading the email outbox")?;
     let mut report = SendReport::default();
     for row in rows {
-        let id: i64 = row.try_get("id")?;
+        let id = row.id;
         let result = match mailer {
             Mailer::DevMailbox => Ok("stored"),
             Mailer::Smtp { transport, from } => {
-                let to: String = row.try_get("to_address")?;
-                let subject: String = row.try_get("subject")?;
-                let body: String = row.try_get("body")?;
-                send(transport, from, &to, &subject, body).await.map(|()| "sent")
+                send(transport, from, &row.to_address, &row.subject, row.body).await.map(|()| "sent")
             }
         };
         match result {
@@ -81,7 +88,7 @@ pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> any
                 }
             }
             Err(err) => {
-                let attempts: i64 = row.try_get::<i64, _>("attempts")? + 1;
+                let attempts = row.attempts + 1;
                 let status = if attempts >= MAX_SEND_ATTEMPTS { "failed" } else { "pending" };
                 tracing::warn!(email_id = id, attempts, error = %format!("{err:#}"), "sending email failed");
                 sqlx::query("UPDATE emails SET status = $1, attempts = $2, last_error = $3 WHERE id = $4")

@@ -1,6 +1,6 @@
 //! The worker's batches, lanes, savepoints and retries, against a real database.
 
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use super::lanes::lane_key;
 use super::*;
@@ -15,12 +15,11 @@ fn event(id: &str, created: i64, object: &str) -> Vec<u8> {
 }
 
 async fn status_of(pool: &AnyPool, id: &str) -> (String, i64, Option<String>) {
-    let row = sqlx::query("SELECT status, attempts, last_error FROM webhook_events WHERE id = $1")
+    sqlx::query_as("SELECT status, attempts, last_error FROM webhook_events WHERE id = $1")
         .bind(id)
         .fetch_one(pool)
         .await
-        .unwrap();
-    (row.get("status"), row.get("attempts"), row.get("last_error"))
+        .unwrap()
 }
 
 #[tokio::test]
