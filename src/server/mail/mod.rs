@@ -10,7 +10,15 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::AnyPool;
 
 /// After this many failed sends an email is marked `failed` and left for a person to look at.
-const MAX_SEND_ATTEMPTS: i64 = 5;
+const MAX_SEND_ATTEMPTS: i64 = 8;
+/// The wait after a first failed send; each later wait doubles, up to [`MAX_RETRY_WAIT_SECS`].
+const FIRST_RETRY_SECS: i64 = 60;
+const MAX_RETRY_WAIT_SECS: i64 = 3600;
+
+/// Seconds to wait after `attempts` failed sends.
+fn retry_wait_secs(attempts: i64) -> i64 {
+    FIRST_RETRY_SECS.saturating_mul(1 << attempts.clamp(1, 20).saturating_sub(1)).min(MAX_RETRY_WAIT_SECS)
+}
 
 pub enum Mailer {
     /// Keep emails in the database only.
@@ -57,8 +65,9 @@ struct OutboxRow {
 pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> anyhow::Result<SendReport> {
     let rows = sqlx::query_as::<_, OutboxRow>(
         "SELECT id, to_address, subject, body, attempts FROM emails \
-         WHERE status = 'pending' ORDER BY id LIMIT $1",
+         WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
     )
+    .bind(now)
     .bind(limit)
     .fetch_all(pool)
     .await
@@ -91,11 +100,14 @@ pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> any
                 let attempts = row.attempts + 1;
                 let status = if attempts >= MAX_SEND_ATTEMPTS { "failed" } else { "pending" };
                 tracing::warn!(email_id = id, attempts, error = %format!("{err:#}"), "sending email failed");
-                sqlx::query("UPDATE emails SET status = $1, attempts = $2, last_error = $3 WHERE id = $4")
-                    .bind(status)
-                    .bind(attempts)
-                    .bind(format!("{err:#}"))
-                    .bind(id)
+                sqlx::query(
+                    "UPDATE emails SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4 WHERE id = $5",
+                )
+                .bind(status)
+                .bind(attempts)
+                .bind(format!("{err:#}"))
+                .bind(now + retry_wait_secs(attempts))
+                .bind(id)
                     .execute(pool)
                     .await
                     .with_context(|| format!("recording the failure of email {id}"))?;
@@ -121,4 +133,42 @@ async fn send(
         .context("building the email")?;
     transport.send(message).await.context("SMTP send")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An SMTP server nobody listens on: every send fails at once.
+    fn unreachable_mailer() -> Mailer {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(1).build();
+        Mailer::Smtp { transport, from: "billing@example.com".parse().unwrap() }
+    }
+
+    #[test]
+    fn waits_double_from_a_minute_up_to_an_hour() {
+        let waits: Vec<i64> = (1..=8).map(retry_wait_secs).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_waits_its_backoff_before_the_next_try() {
+        let (_dir, db) = crate::server::db::test_db(true).await;
+        let pool = db.pool();
+        sqlx::query(
+            "INSERT INTO emails (cause_key, kind, to_address, subject, body, status, created_at) \
+             VALUES ('k', 'receipt', 'jo@example.com', 'Receipt', 'Dear Jo', 'pending', 1000)",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        let mailer = unreachable_mailer();
+        assert_eq!(drain(pool, &mailer, 1_000, 10).await.unwrap().failed, 1);
+        assert_eq!(drain(pool, &mailer, 1_059, 10).await.unwrap(), SendReport::default(), "not before a minute");
+        assert_eq!(drain(pool, &mailer, 1_060, 10).await.unwrap().failed, 1);
+        assert_eq!(drain(pool, &mailer, 1_060 + 119, 10).await.unwrap(), SendReport::default(), "then two");
+        let (attempts, status): (i64, String) =
+            sqlx::query_as("SELECT attempts, status FROM emails").fetch_one(pool).await.unwrap();
+        assert_eq!((attempts, status.as_str()), (2, "pending"));
+    }
 }
