@@ -58,3 +58,27 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::server::http::context::RequestCtx;
     RequestCtx::extract().await?.end_session("/").await
 }
+
+#[server(endpoint = "change_password")]
+pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+    use crate::server::{
+        auth::{self, PasswordChangeError},
+        http::{
+            context::RequestCtx,
+            outcome::{FormError, Next},
+        },
+    };
+    let ctx = RequestCtx::extract().await?;
+    let user = ctx.require_user().await?;
+    let outcome = match auth::change_password(&ctx.state.db, user.id, &current, &new).await {
+        Ok(()) => {
+            // Every other session ended; this browser goes on under a fresh one.
+            ctx.restart_session(user.id).await?;
+            Ok(Next::Back("Your password is changed. Every other session was logged out.".into()))
+        }
+        Err(PasswordChangeError::Unexpected(e)) => Err(FormError::Unexpected(e)),
+        Err(refused) => Err(FormError::Refused(refused.to_string())),
+    };
+    let back = if outcome.is_ok() { "/account" } else { "/account/password" };
+    ctx.finish(outcome, back).await
+}

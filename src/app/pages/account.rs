@@ -146,7 +146,12 @@ fn Actions(subscription: Option<SubscriptionView>, has_customer: bool, form_toke
             </form>
         }
     });
-    view! { <div class="actions">{choose}{change}{cancel}{resume}{portal}</div> }
+    view! {
+        <div class="actions">
+            {choose}{change}{cancel}{resume}{portal}
+            <a class="button secondary" href="/account/password">"Change password"</a>
+        </div>
+    }
 }
 
 #[component]

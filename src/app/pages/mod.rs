@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod change_plan;
 pub mod checkout;
+pub mod password;
 pub mod pricing;
 
 use leptos::prelude::*;

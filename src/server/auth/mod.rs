@@ -9,6 +9,8 @@ pub mod session;
 
 use std::net::IpAddr;
 
+use anyhow::Context;
+
 use crate::{
     domain::{Email, EmailError, Password, PasswordError, Role},
     server::db::{
@@ -120,6 +122,32 @@ pub async fn ensure_admin(db: &Db, email: &Email, password: &Password, promote: 
     }
     tracing::info!(user_id = user.id, promoted, password_changed, "admin account ensured");
     Ok(user)
+}
+
+/// Why a password change was refused. `Display` is what the user sees.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("Your current password is not the one you typed.")]
+    WrongCurrentPassword,
+    #[error("New password: {0}")]
+    InvalidNew(#[from] PasswordError),
+    #[error("Something went wrong on our side. Please try again.")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Sets a new password for `user_id` after checking the current one, and ends every session of
+/// the user (the caller starts a fresh one for the browser that asked).
+pub async fn change_password(db: &Db, user_id: i64, current: &str, new: &str) -> Result<(), PasswordChangeError> {
+    let new = Password::parse(new)?;
+    let hash = users::password_hash(db.pool(), user_id).await?.context("the user is gone")?;
+    if !password::verify_password(hash, current.to_owned()).await? {
+        return Err(PasswordChangeError::WrongCurrentPassword);
+    }
+    let new_hash = password::hash_password(new).await?;
+    users::set_password_hash(db.pool(), user_id, &new_hash).await?;
+    epoch::end_all_sessions(db.pool(), user_id).await?;
+    tracing::info!(user_id, "password changed; other sessions ended");
+    Ok(())
 }
 
 /// Whether `ensure_admin` may make an existing customer account an admin.

@@ -163,6 +163,18 @@ pub async fn password_hash(pool: &AnyPool, user_id: i64) -> anyhow::Result<Optio
     Ok(hash.map(SecretString::from))
 }
 
+/// Replaces the user's password hash.
+pub async fn set_password_hash(pool: &AnyPool, user_id: i64, password_hash: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(password_hash)
+        .bind(now())
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .context("storing a new password hash")?;
+    Ok(())
+}
+
 pub async fn count(pool: &AnyPool) -> anyhow::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await.context("counting users")
 }

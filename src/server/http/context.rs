@@ -118,9 +118,15 @@ impl RequestCtx {
 
     /// Logs `user_id` in under a fresh session id and sends the browser to `to`.
     pub async fn start_session(&self, user_id: i64, to: &str) -> Result<(), AppError> {
+        self.restart_session(user_id).await?;
+        leptos_axum::redirect(to);
+        Ok(())
+    }
+
+    /// Logs `user_id` in under a fresh session id, at the user's current epoch.
+    pub async fn restart_session(&self, user_id: i64) -> Result<(), AppError> {
         let epoch = auth::epoch::current(self.state.db.pool(), user_id).await?.unwrap_or_default();
         auth::session::log_in(&self.session, user_id, epoch, crate::server::db::now()).await?;
-        leptos_axum::redirect(to);
         Ok(())
     }
 

@@ -246,3 +246,29 @@ async fn the_javascript_client_gets_json_errors_with_4xx_statuses() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html_of(res).await.contains("at least 8 characters"));
 }
+
+#[tokio::test]
+async fn changing_the_password_logs_out_every_other_session_and_keeps_this_one() {
+    let app = spawn_app().await;
+    let email = unique_email("changer");
+    app.customer(&email).await;
+    let other = new_client();
+    assert_redirect(&app.log_in_with(&other, &email, PASSWORD).await, "/account");
+    assert_eq!(app.get_with(&other, "/account").await.status(), 200);
+
+    // The wrong current password changes nothing.
+    let res = app.submit("/account/password", "Change password", &[("current", "not it"), ("new", "a new password")]).await;
+    assert_redirect(&res, "/account/password");
+    let page = app.page("/account/password").await;
+    assert!(alerts(&page).iter().any(|a| a == "Your current password is not the one you typed."), "{page}");
+    assert_eq!(app.get_with(&other, "/account").await.status(), 200, "nothing changed");
+
+    let res =
+        app.submit("/account/password", "Change password", &[("current", PASSWORD), ("new", "a new password")]).await;
+    assert_redirect(&res, "/account");
+    let account = app.page("/account").await;
+    assert!(account.contains("Your password is changed."), "this browser stays logged in: {account}");
+    assert_redirect(&app.get_with(&other, "/account").await, "/login");
+    assert_redirect(&app.log_in_with(&new_client(), &email, PASSWORD).await, "/login");
+    assert_redirect(&app.log_in_with(&new_client(), &email, "a new password").await, "/account");
+}

@@ -8,10 +8,11 @@ use crate::helpers::*;
 const SITE: &str = "http://tollgate.test";
 
 /// Every state-changing endpoint, one per kind of form: accounts, billing, admin.
-const FORMS: [&str; 14] = [
+const FORMS: [&str; 15] = [
     "/api/login",
     "/api/signup",
     "/api/logout",
+    "/api/change_password",
     "/api/billing/subscribe",
     "/api/billing/buy",
     "/api/billing/change_plan",
