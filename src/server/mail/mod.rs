@@ -108,9 +108,9 @@ pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> any
                 .bind(format!("{err:#}"))
                 .bind(now + retry_wait_secs(attempts))
                 .bind(id)
-                    .execute(pool)
-                    .await
-                    .with_context(|| format!("recording the failure of email {id}"))?;
+                .execute(pool)
+                .await
+                .with_context(|| format!("recording the failure of email {id}"))?;
                 report.failed += 1;
             }
         }

@@ -257,7 +257,8 @@ async fn changing_the_password_logs_out_every_other_session_and_keeps_this_one()
     assert_eq!(app.get_with(&other, "/account").await.status(), 200);
 
     // The wrong current password changes nothing.
-    let res = app.submit("/account/password", "Change password", &[("current", "not it"), ("new", "a new password")]).await;
+    let res =
+        app.submit("/account/password", "Change password", &[("current", "not it"), ("new", "a new password")]).await;
     assert_redirect(&res, "/account/password");
     let page = app.page("/account/password").await;
     assert!(alerts(&page).iter().any(|a| a == "Your current password is not the one you typed."), "{page}");
