@@ -63,7 +63,7 @@ pub fn plan_from_price(price: &Value) -> Value {
     })
 }
 
-pub fn card_pm(card: &TestCard, exp_month: i64, exp_year: i64, now: i64) -> Value {
+pub fn card_payment_method(card: &TestCard, exp_month: i64, exp_year: i64, now: i64) -> Value {
     let fingerprint = format!("{}{}", card.brand.chars().next().unwrap_or('x'), &card.last4).repeat(3);
     json!({
         "id": new_id("pm"),
@@ -96,7 +96,7 @@ pub fn card_pm(card: &TestCard, exp_month: i64, exp_year: i64, now: i64) -> Valu
 }
 
 /// `payment_method_details` of a charge made with a card payment method.
-pub fn charge_pm_details(pm: &Value) -> Value {
+pub fn charge_payment_method_details(pm: &Value) -> Value {
     let c = &pm["card"];
     json!({
         "card": {

@@ -302,7 +302,7 @@ pub fn create_payment_method(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> 
     let now = ctx.now();
     let exp_month = param_i64(&card, "exp_month")?.unwrap_or(12);
     let exp_year = param_i64(&card, "exp_year")?.unwrap_or(2034);
-    let mut pm = objects::card_pm(&test, exp_month, exp_year, now);
+    let mut pm = objects::card_payment_method(&test, exp_month, exp_year, now);
     if let Some(b) = params.get("billing_details") {
         for k in ["email", "name", "phone"] {
             if let Some(v) = b.get(k) {
@@ -318,7 +318,7 @@ pub fn create_payment_method(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> 
 pub fn get_payment_method(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     if crate::cards::by_test_id(id).is_some() {
         // Retrieving a test id shows the card it stands for (not stored).
-        let pm = pay::resolve_pm(ctx, id, "payment_method")?;
+        let pm = pay::resolve_payment_method(ctx, id, "payment_method")?;
         ctx.remove("payment_method", pm["id"].as_str().unwrap_or_default());
         return Ok(public(&pm));
     }

@@ -28,8 +28,8 @@ pub fn create_invoice(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     };
     let default_pm = match param_nonempty(params, "default_payment_method") {
         Some(pm) => Some(
-            crate::engine::pay::customer_pm_id(ctx, pm, &customer)
-                .ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?,
+            crate::engine::pay::customer_payment_method_id(ctx, pm, &customer)
+                .ok_or_else(|| crate::engine::pay::not_customers_payment_method("default_payment_method", pm))?,
         ),
         None => None,
     };
@@ -101,8 +101,8 @@ pub fn update_invoice(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Valu
         Some("") => inv["default_payment_method"] = Value::Null,
         Some(pm) => {
             let customer = inv["customer"].as_str().unwrap_or_default();
-            inv["default_payment_method"] = json!(crate::engine::pay::customer_pm_id(ctx, pm, customer)
-                .ok_or_else(|| crate::engine::pay::not_customers_pm("default_payment_method", pm))?);
+            inv["default_payment_method"] = json!(crate::engine::pay::customer_payment_method_id(ctx, pm, customer)
+                .ok_or_else(|| crate::engine::pay::not_customers_payment_method("default_payment_method", pm))?);
         }
         None => {}
     }
@@ -178,7 +178,10 @@ pub fn pay_invoice(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> 
     }
     let pm = match param_nonempty(params, "payment_method") {
         Some(pm) => Some(
-            crate::engine::pay::resolve_pm(ctx, pm, "payment_method")?["id"].as_str().unwrap_or_default().to_string(),
+            crate::engine::pay::resolve_payment_method(ctx, pm, "payment_method")?["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
         ),
         None => None,
     };

@@ -23,7 +23,9 @@ pub fn create_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         ctx.find("customer", c, "customer")?;
     }
     let pm = match param_nonempty(params, "payment_method") {
-        Some(id) => Some(pay::resolve_pm(ctx, id, "payment_method")?["id"].as_str().unwrap_or_default().to_string()),
+        Some(id) => {
+            Some(pay::resolve_payment_method(ctx, id, "payment_method")?["id"].as_str().unwrap_or_default().to_string())
+        }
         None => None,
     };
     let pi = pay::create_intent(
@@ -61,7 +63,9 @@ fn confirm_result(ctx: &mut Ctx, id: &str, pm: Option<&str>, off_session: bool) 
 
 pub fn confirm_intent(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
     let pm = match param_nonempty(params, "payment_method") {
-        Some(pm) => Some(pay::resolve_pm(ctx, pm, "payment_method")?["id"].as_str().unwrap_or_default().to_string()),
+        Some(pm) => {
+            Some(pay::resolve_payment_method(ctx, pm, "payment_method")?["id"].as_str().unwrap_or_default().to_string())
+        }
         None => None,
     };
     confirm_result(ctx, id, pm.as_deref(), param_bool(params, "off_session")?.unwrap_or(false))
@@ -82,7 +86,7 @@ pub fn update_intent(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value
         }
     }
     if let Some(pm) = param_nonempty(params, "payment_method") {
-        let pmv = pay::resolve_pm(ctx, pm, "payment_method")?;
+        let pmv = pay::resolve_payment_method(ctx, pm, "payment_method")?;
         pi["payment_method"] = pmv["id"].clone();
         if pi["status"] == "requires_payment_method" {
             pi["status"] = json!("requires_confirmation");
@@ -257,7 +261,7 @@ pub fn close_dispute(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
 pub fn create_setup_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     let id = new_id("seti");
     let pm = match param_nonempty(params, "payment_method") {
-        Some(pm) => Some(pay::resolve_pm(ctx, pm, "payment_method")?["id"].clone()),
+        Some(pm) => Some(pay::resolve_payment_method(ctx, pm, "payment_method")?["id"].clone()),
         None => None,
     };
     let si = json!({
@@ -296,7 +300,7 @@ pub fn create_setup_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
 pub fn confirm_setup_intent(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
     let mut si = ctx.find("setup_intent", id, "intent")?;
     if let Some(pm) = param_nonempty(params, "payment_method") {
-        si["payment_method"] = pay::resolve_pm(ctx, pm, "payment_method")?["id"].clone();
+        si["payment_method"] = pay::resolve_payment_method(ctx, pm, "payment_method")?["id"].clone();
     }
     let pm_id = si["payment_method"].as_str().ok_or_else(|| ApiError::missing("payment_method"))?.to_string();
     let pm = ctx.find("payment_method", &pm_id, "payment_method")?;
@@ -319,7 +323,7 @@ pub fn create_token(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     let number = params.get("card").and_then(|c| param_nonempty(c, "number")).unwrap_or("4242424242424242");
     let card = crate::cards::by_number(number)
         .ok_or_else(|| ApiError::card("incorrect_number", None, "Your card number is incorrect."))?;
-    let pm = crate::objects::card_pm(&card, 12, 2034, ctx.now());
+    let pm = crate::objects::card_payment_method(&card, 12, 2034, ctx.now());
     ctx.put("payment_method", pm.clone());
     Ok(
         json!({"id": pm["id"], "object": "token", "card": pm["card"], "created": ctx.now(), "livemode": false, "type": "card", "used": false}),

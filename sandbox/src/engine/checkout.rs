@@ -52,7 +52,7 @@ pub fn complete(
         ))
         .with_code("checkout_session_not_open"));
     }
-    let pm = pay::resolve_pm(ctx, pm_id, "payment_method")?;
+    let pm = pay::resolve_payment_method(ctx, pm_id, "payment_method")?;
     let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
     let mode = session["mode"].as_str().unwrap_or("payment").to_string();
     let trial = session["_sb_trial_days"].as_i64().is_some_and(|d| d > 0) || session["_sb_trial_end"].is_i64();

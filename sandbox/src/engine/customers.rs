@@ -23,7 +23,7 @@ pub fn create_with_email(ctx: &mut Ctx, email: Option<&str>) -> Value {
 /// The id to store as `invoice_settings.default_payment_method`: the customer's own card (a
 /// test id means the latest card made from it), or Stripe's error.
 pub fn default_payment_method_id(ctx: &Ctx, customer_id: &str, pm: &str) -> ApiResult<String> {
-    pay::customer_pm_id(ctx, pm, customer_id).ok_or_else(|| {
+    pay::customer_payment_method_id(ctx, pm, customer_id).ok_or_else(|| {
         ApiError::invalid_value(
             "invoice_settings[default_payment_method]",
             format!("No such PaymentMethod: '{pm}'; It's possible this PaymentMethod exists on one of your connected accounts, in which case you should retry this request on that connected account."),

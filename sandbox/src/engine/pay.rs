@@ -11,10 +11,10 @@ use crate::util::{new_id, random_str};
 
 /// Resolves a payment method id: test ids (`pm_card_visa`, `tok_visa`) create a fresh card
 /// payment method each time, as on Stripe.
-pub fn resolve_pm(ctx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
+pub fn resolve_payment_method(ctx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
     if let Some(card) = cards::by_test_id(id) {
         let now = ctx.now();
-        let mut pm = objects::card_pm(&card, 12, 2034, now);
+        let mut pm = objects::card_payment_method(&card, 12, 2034, now);
         pm["_sb_test_id"] = json!(id);
         ctx.put("payment_method", pm.clone());
         return Ok(pm);
@@ -27,7 +27,7 @@ pub fn resolve_pm(ctx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
 /// `default_payment_method`). A test id (`pm_card_visa`) stands for the customer's card made
 /// from it, the latest one attached (as when the same request attaches `payment_method=pm_card_visa`).
 /// `None` when the customer has no such payment method.
-pub fn customer_pm_id(ctx: &Ctx, id: &str, customer: &str) -> Option<String> {
+pub fn customer_payment_method_id(ctx: &Ctx, id: &str, customer: &str) -> Option<String> {
     if cards::by_test_id(id).is_some() {
         return ctx
             .all("payment_method")
@@ -39,7 +39,7 @@ pub fn customer_pm_id(ctx: &Ctx, id: &str, customer: &str) -> Option<String> {
 }
 
 /// The error for a payment method `id` the customer does not have (subscriptions, invoices).
-pub fn not_customers_pm(param: &str, id: &str) -> ApiError {
+pub fn not_customers_payment_method(param: &str, id: &str) -> ApiError {
     ApiError::invalid_value(param, format!("The customer does not have a payment method with the ID {id}. The payment method must be attached to the customer."))
 }
 
@@ -49,7 +49,7 @@ pub fn behavior(pm: &Value) -> Behavior {
 
 /// Attaches a payment method to a customer (declining cards fail here, as on Stripe).
 pub fn attach(ctx: &mut Ctx, pm_id: &str, customer: &str) -> ApiResult<Value> {
-    let mut pm = resolve_pm(ctx, pm_id, "payment_method")?;
+    let mut pm = resolve_payment_method(ctx, pm_id, "payment_method")?;
     ctx.find("customer", customer, "customer")?;
     if let Some(existing) = pm["customer"].as_str() {
         if existing == customer {
@@ -172,7 +172,7 @@ fn new_charge(ctx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str
         "paid": ok,
         "payment_intent": pi["id"],
         "payment_method": pm["id"],
-        "payment_method_details": objects::charge_pm_details(pm),
+        "payment_method_details": objects::charge_payment_method_details(pm),
         "receipt_email": null,
         "receipt_number": null,
         "receipt_url": format!("{}/receipts/{}", ctx.base_url, id),
@@ -212,7 +212,7 @@ pub fn confirm(
         return Err(ApiError::invalid("You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent, you must provide a payment method.")
             .with_code("payment_intent_unexpected_state"));
     };
-    let pm = resolve_pm(ctx, &pm_id, "payment_method")?;
+    let pm = resolve_payment_method(ctx, &pm_id, "payment_method")?;
     let now = ctx.now_for_customer(pi["customer"].as_str());
     pi["payment_method"] = pm["id"].clone();
     let behaviour = behavior(&pm);

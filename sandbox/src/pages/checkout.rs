@@ -145,7 +145,7 @@ async fn checkout_submit(
             Ok(c) => c,
             Err(msg) => return page(StatusCode::BAD_REQUEST, "Checkout", &checkout_html(&cs, Some(&msg))),
         };
-        let mut pm = crate::objects::card_pm(&card, m, y, now);
+        let mut pm = crate::objects::card_payment_method(&card, m, y, now);
         pm["billing_details"]["email"] =
             json!(email.clone().or_else(|| cs["customer_email"].as_str().map(str::to_string)));
         let pm_id = pm["id"].as_str().unwrap_or_default().to_string();

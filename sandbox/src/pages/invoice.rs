@@ -73,7 +73,7 @@ async fn invoice_pay(
             Ok(c) => c,
             Err(msg) => return page(StatusCode::BAD_REQUEST, "Invoice", &invoice_html(&inv, Some(&msg))),
         };
-        let pm = crate::objects::card_pm(&card, m, y, now);
+        let pm = crate::objects::card_payment_method(&card, m, y, now);
         let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
         ctx.put("payment_method", pm);
         let r = pay::attach(ctx, &pm_id, &customer).and_then(|_| attempt_payment(ctx, &id, Some(&pm_id), false, false));

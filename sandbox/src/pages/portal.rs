@@ -293,7 +293,7 @@ async fn portal_payment_method(
         let customer = session["customer"].as_str().unwrap_or_default().to_string();
         let now = ctx.now_for_customer(Some(&customer));
         parse_card(&form, now).map_err(|m| ApiError::card("invalid_card", None, m)).and_then(|(card, month, year)| {
-            let pm = crate::objects::card_pm(&card, month, year, now);
+            let pm = crate::objects::card_payment_method(&card, month, year, now);
             let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
             ctx.put("payment_method", pm);
             pay::attach(ctx, &pm_id, &customer)?;

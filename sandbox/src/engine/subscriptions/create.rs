@@ -65,8 +65,8 @@ pub fn create_subscription(ctx: &mut Ctx, mut new_subscription: NewSubscription)
     let items = priced_items(ctx, &new_subscription.items)?;
     if let Some(pm) = &new_subscription.default_payment_method {
         new_subscription.default_payment_method = Some(
-            pay::customer_pm_id(ctx, pm, &new_subscription.customer)
-                .ok_or_else(|| pay::not_customers_pm("default_payment_method", pm))?,
+            pay::customer_payment_method_id(ctx, pm, &new_subscription.customer)
+                .ok_or_else(|| pay::not_customers_payment_method("default_payment_method", pm))?,
         );
     }
     let plan = plan(ctx, &new_subscription, &items);

@@ -131,8 +131,8 @@ pub fn update(ctx: &mut Ctx, id: &str, change: SubscriptionUpdate) -> ApiResult<
             subscription["default_payment_method"] = Value::Null;
         } else {
             let customer = subscription["customer"].as_str().unwrap_or_default();
-            let pm_id = pay::customer_pm_id(ctx, pm, customer)
-                .ok_or_else(|| pay::not_customers_pm("default_payment_method", pm))?;
+            let pm_id = pay::customer_payment_method_id(ctx, pm, customer)
+                .ok_or_else(|| pay::not_customers_payment_method("default_payment_method", pm))?;
             subscription["default_payment_method"] = json!(pm_id);
         }
     }
