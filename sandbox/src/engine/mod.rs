@@ -2,6 +2,7 @@
 //! passes (`run_until`). The `api` layer reads parameters and calls in here, as do the hosted
 //! pages; the engine works on the store and never calls back into `api`.
 
+pub mod catalog;
 pub mod checkout;
 pub mod customers;
 pub mod discounts;
