@@ -10,6 +10,7 @@ pub mod invoice_payments;
 pub mod invoices;
 pub mod lines;
 pub mod pay;
+pub mod payment_methods;
 pub mod proration;
 pub mod refunds;
 pub mod schedules;
