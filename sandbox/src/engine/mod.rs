@@ -14,6 +14,7 @@ pub mod payment_methods;
 pub mod proration;
 pub mod refunds;
 pub mod schedules;
+pub mod setup_intents;
 pub mod subscriptions;
 pub mod views;
 
