@@ -11,6 +11,7 @@ pub mod invoices;
 pub mod lines;
 pub mod pay;
 pub mod payment_methods;
+pub mod preview;
 pub mod proration;
 pub mod refunds;
 pub mod schedules;
