@@ -11,13 +11,16 @@ pub mod invoices;
 pub mod lines;
 pub mod pay;
 pub mod payment_methods;
+pub mod portal;
 pub mod preview;
 pub mod proration;
 pub mod refunds;
 pub mod schedules;
 pub mod setup_intents;
 pub mod subscriptions;
+pub mod test_clocks;
 pub mod views;
+pub mod webhook_endpoints;
 
 use serde_json::{json, Value};
 
