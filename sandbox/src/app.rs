@@ -119,17 +119,17 @@ impl App {
     }
 
     /// Runs `f` with a context on the state, then stores events and queues their deliveries.
-    pub fn with_ctx<R>(&self, account: &str, base: &str, f: impl FnOnce(&mut Ctx) -> R) -> R {
-        let (r, deliveries) = {
+    pub fn with_ctx<R>(&self, account: &str, base: &str, handle: impl FnOnce(&mut Ctx) -> R) -> R {
+        let (result, deliveries) = {
             let mut state = self.state.lock();
             let mut ctx = Ctx::new(&mut state, account, base);
-            let r = f(&mut ctx);
-            let d = ctx.flush_events();
-            (r, d)
+            let result = handle(&mut ctx);
+            let deliveries = ctx.flush_events();
+            (result, deliveries)
         };
         self.dirty.store(true, Ordering::Release);
         self.send(deliveries);
-        r
+        result
     }
 
     /// The lock of an idempotency slot, so that requests with one key run one at a time.

@@ -32,16 +32,16 @@ pub fn routes() -> Router<Arc<App>> {
 
 /// Body as JSON, or as a form.
 fn body_value(body: &Bytes) -> Value {
-    let s = String::from_utf8_lossy(body);
-    if s.trim_start().starts_with('{') {
-        serde_json::from_str(&s).unwrap_or(json!({}))
+    let text = String::from_utf8_lossy(body);
+    if text.trim_start().starts_with('{') {
+        serde_json::from_str(&text).unwrap_or(json!({}))
     } else {
-        crate::form::parse(&s)
+        crate::form::parse(&text)
     }
 }
 
-fn num(v: &Value, k: &str) -> Option<i64> {
-    match &v[k] {
+fn num(value: &Value, key: &str) -> Option<i64> {
+    match &value[key] {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.parse().ok(),
         _ => None,
@@ -93,10 +93,11 @@ async fn get_clock(AxState(app): AxState<Arc<App>>) -> Json<Value> {
 }
 
 async fn post_advance(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
-    let v = body_value(&body);
-    let secs =
-        num(&v, "seconds").unwrap_or(0) + num(&v, "days").unwrap_or(0) * 86_400 + num(&v, "hours").unwrap_or(0) * 3600;
-    let secs = match num(&v, "to") {
+    let request = body_value(&body);
+    let secs = num(&request, "seconds").unwrap_or(0)
+        + num(&request, "days").unwrap_or(0) * 86_400
+        + num(&request, "hours").unwrap_or(0) * 3600;
+    let secs = match num(&request, "to") {
         Some(to) => to - app.state.lock().now(),
         None => secs,
     };
@@ -113,23 +114,23 @@ async fn get_chaos(AxState(app): AxState<Arc<App>>) -> Json<Chaos> {
 }
 
 async fn post_chaos(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
-    let v = body_value(&body);
-    let mut c = app.chaos.lock();
-    if let Some(x) =
-        v["duplicate_share"].as_f64().or_else(|| v["duplicate_share"].as_str().and_then(|s| s.parse().ok()))
+    let request = body_value(&body);
+    let mut chaos = app.chaos.lock();
+    if let Some(value) =
+        request["duplicate_share"].as_f64().or_else(|| request["duplicate_share"].as_str().and_then(|s| s.parse().ok()))
     {
-        c.duplicate_share = x.clamp(0.0, 1.0);
+        chaos.duplicate_share = value.clamp(0.0, 1.0);
     }
-    if let Some(x) = num(&v, "reorder_window") {
-        c.reorder_window = x.max(1) as usize;
+    if let Some(value) = num(&request, "reorder_window") {
+        chaos.reorder_window = value.max(1) as usize;
     }
-    if let Some(x) = num(&v, "delay_ms") {
-        c.delay_ms = x.max(0) as u64;
+    if let Some(value) = num(&request, "delay_ms") {
+        chaos.delay_ms = value.max(0) as u64;
     }
-    if let Some(x) = num(&v, "concurrency") {
-        c.concurrency = x.max(1) as usize;
+    if let Some(value) = num(&request, "concurrency") {
+        chaos.concurrency = value.max(1) as usize;
     }
-    Json(json!(*c)).into_response()
+    Json(json!(*chaos)).into_response()
 }
 
 async fn get_faults(AxState(app): AxState<Arc<App>>) -> Json<Vec<Fault>> {
@@ -137,16 +138,16 @@ async fn get_faults(AxState(app): AxState<Arc<App>>) -> Json<Vec<Fault>> {
 }
 
 async fn post_fault(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
-    let v = body_value(&body);
-    let Some(path) = v["path"].as_str() else {
+    let request = body_value(&body);
+    let Some(path) = request["path"].as_str() else {
         return (StatusCode::BAD_REQUEST, Json(json!({"error": "path is required"}))).into_response();
     };
     let fault = Fault {
         path: path.to_string(),
-        method: v["method"].as_str().map(str::to_string),
-        status: num(&v, "status").map(|s| s as u16),
-        delay_ms: num(&v, "delay_ms").map(|d| d as u64),
-        times: num(&v, "times").unwrap_or(1).max(1) as u32,
+        method: request["method"].as_str().map(str::to_string),
+        status: num(&request, "status").map(|s| s as u16),
+        delay_ms: num(&request, "delay_ms").map(|d| d as u64),
+        times: num(&request, "times").unwrap_or(1).max(1) as u32,
     };
     app.faults.lock().push(fault.clone());
     Json(json!(fault)).into_response()
@@ -159,8 +160,8 @@ struct FaultQuery {
 
 /// Clears every fault, or with `?path=…` only the faults added for that path (so tests running
 /// side by side each clear their own).
-async fn delete_faults(AxState(app): AxState<Arc<App>>, Query(q): Query<FaultQuery>) -> StatusCode {
-    match q.path {
+async fn delete_faults(AxState(app): AxState<Arc<App>>, Query(query): Query<FaultQuery>) -> StatusCode {
+    match query.path {
         Some(path) => app.faults.lock().retain(|f| f.path != path),
         None => app.faults.lock().clear(),
     }
@@ -172,10 +173,10 @@ async fn get_settings(AxState(app): AxState<Arc<App>>) -> Json<Settings> {
 }
 
 async fn post_settings(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
-    let v = body_value(&body);
+    let request = body_value(&body);
     let mut state = app.state.lock();
     let mut current = serde_json::to_value(&state.settings).unwrap_or(json!({}));
-    if let Value::Object(m) = v {
+    if let Value::Object(m) = request {
         for (k, val) in m {
             current[k] = val;
         }
@@ -195,14 +196,14 @@ struct DeliveryQuery {
     endpoint: Option<String>,
 }
 
-async fn get_deliveries(AxState(app): AxState<Arc<App>>, Query(q): Query<DeliveryQuery>) -> Json<Value> {
+async fn get_deliveries(AxState(app): AxState<Arc<App>>, Query(query): Query<DeliveryQuery>) -> Json<Value> {
     let attempts: Vec<_> = app
         .attempts
         .lock()
         .iter()
         .filter(|a| {
-            q.event_type.as_deref().is_none_or(|t| a.event_type == t)
-                && q.endpoint.as_deref().is_none_or(|e| a.endpoint_id == e)
+            query.event_type.as_deref().is_none_or(|t| a.event_type == t)
+                && query.endpoint.as_deref().is_none_or(|e| a.endpoint_id == e)
         })
         .cloned()
         .collect();
@@ -212,9 +213,10 @@ async fn get_deliveries(AxState(app): AxState<Arc<App>>, Query(q): Query<Deliver
 }
 
 async fn post_wait(AxState(app): AxState<Arc<App>>, body: Bytes) -> Json<Value> {
-    let v = body_value(&body);
-    let ms = num(&v, "timeout_ms").unwrap_or(5000).clamp(0, 60_000) as u64;
-    let idle = app.wait_idle(Duration::from_millis(ms), v["retries"] == true || v["retries"] == "true").await;
+    let request = body_value(&body);
+    let ms = num(&request, "timeout_ms").unwrap_or(5000).clamp(0, 60_000) as u64;
+    let idle =
+        app.wait_idle(Duration::from_millis(ms), request["retries"] == true || request["retries"] == "true").await;
     Json(json!({"idle": idle}))
 }
 

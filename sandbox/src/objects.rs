@@ -63,7 +63,7 @@ pub fn plan_from_price(price: &Value) -> Value {
     })
 }
 
-pub fn card_pm(card: &TestCard, exp_month: i64, exp_year: i64, now: i64) -> Value {
+pub fn card_payment_method(card: &TestCard, exp_month: i64, exp_year: i64, now: i64) -> Value {
     let fingerprint = format!("{}{}", card.brand.chars().next().unwrap_or('x'), &card.last4).repeat(3);
     json!({
         "id": new_id("pm"),
@@ -96,22 +96,22 @@ pub fn card_pm(card: &TestCard, exp_month: i64, exp_year: i64, now: i64) -> Valu
 }
 
 /// `payment_method_details` of a charge made with a card payment method.
-pub fn charge_pm_details(pm: &Value) -> Value {
-    let c = &pm["card"];
+pub fn charge_payment_method_details(payment_method: &Value) -> Value {
+    let card = &payment_method["card"];
     json!({
         "card": {
             "amount_authorized": null,
-            "brand": c["brand"],
-            "checks": c["checks"],
-            "country": c["country"],
-            "exp_month": c["exp_month"],
-            "exp_year": c["exp_year"],
-            "fingerprint": c["fingerprint"],
-            "funding": c["funding"],
+            "brand": card["brand"],
+            "checks": card["checks"],
+            "country": card["country"],
+            "exp_month": card["exp_month"],
+            "exp_year": card["exp_year"],
+            "fingerprint": card["fingerprint"],
+            "funding": card["funding"],
             "installments": null,
-            "last4": c["last4"],
+            "last4": card["last4"],
             "mandate": null,
-            "network": c["brand"],
+            "network": card["brand"],
             "network_token": {"used": false},
             "three_d_secure": null,
             "wallet": null,

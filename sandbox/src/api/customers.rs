@@ -1,166 +1,104 @@
-//! Customers and payment methods.
+//! `/v1/customers` and `/v1/payment_methods`: parameters read here, changes made by
+//! `engine::customers` and `engine::payment_methods`.
 
 use serde_json::{json, Value};
 
+use crate::cards;
+use crate::engine::customers::{self, CustomerFields, CustomerUpdate, NewCustomer};
 use crate::engine::pay;
+use crate::engine::payment_methods::{self, NewCard, PaymentMethodUpdate};
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
 use crate::store::{
-    created_matches, merge_metadata, new_metadata, paginate, param_bool, param_i64, param_nonempty, param_str, public,
-    Ctx,
+    created_matches, new_metadata, paginate, param_clearable, param_i64, param_nonempty, param_str, public, Ctx,
 };
-use crate::util::new_id;
 
-fn apply_fields(ctx: &mut Ctx, c: &mut Value, params: &Value) -> ApiResult<()> {
-    for k in ["email", "name", "description", "phone", "preferred_locales"] {
-        if let Some(v) = params.get(k) {
-            c[k] = match v {
-                Value::String(s) if s.is_empty() => Value::Null,
-                other => other.clone(),
-            };
-        }
-    }
-    if let Some(a) = params.get("address") {
-        c["address"] = if a == "" { Value::Null } else { merge_address(a) };
-    }
-    if let Some(s) = params.get("shipping") {
-        c["shipping"] = if s == "" {
+/// The customer fields in `params` (`default_payment_method` included).
+fn customer_fields(params: &Value) -> CustomerFields {
+    let fields = ["email", "name", "description", "phone", "preferred_locales"]
+        .into_iter()
+        .filter_map(|key| param_clearable(params, key).map(|value| (key, value)))
+        .collect();
+    let address = params.get("address").map(|address| if address == "" { Value::Null } else { merge_address(address) });
+    let shipping = params.get("shipping").map(|shipping| {
+        if shipping == "" {
             Value::Null
         } else {
-            json!({"address": merge_address(&s["address"]), "name": s["name"], "phone": s.get("phone").cloned().unwrap_or(Value::Null)})
-        };
-    }
-    if params.get("metadata").is_some() {
-        c["metadata"] = merge_metadata(&c["metadata"], params)?;
-    }
-    if let Some(b) = param_i64(params, "balance")? {
-        c["balance"] = json!(b);
-    }
-    if let Some(pm) =
-        params.get("invoice_settings").and_then(|s| s.get("default_payment_method")).and_then(Value::as_str)
-    {
-        if pm.is_empty() {
-            c["invoice_settings"]["default_payment_method"] = Value::Null;
-        } else {
-            let customer_id = c["id"].as_str().unwrap_or_default().to_string();
-            c["invoice_settings"]["default_payment_method"] =
-                json!(crate::engine::customers::default_payment_method_id(ctx, &customer_id, pm)?);
+            json!({"address": merge_address(&shipping["address"]), "name": shipping["name"], "phone": shipping.get("phone").cloned().unwrap_or(Value::Null)})
         }
+    });
+    CustomerFields {
+        fields,
+        address,
+        shipping,
+        metadata: params.get("metadata").cloned(),
+        balance: param_i64(params, "balance").transpose(),
+        default_payment_method: params
+            .get("invoice_settings")
+            .and_then(|settings| settings.get("default_payment_method"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
     }
-    Ok(())
 }
 
-fn merge_address(a: &Value) -> Value {
+fn merge_address(address: &Value) -> Value {
     let mut out = objects::null_address();
-    if let Value::Object(m) = a {
-        for (k, v) in m {
-            out[k] = v.clone();
+    if let Value::Object(map) = address {
+        for (key, value) in map {
+            out[key] = value.clone();
         }
     }
     out
 }
 
 pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
-    let id = param_nonempty(params, "id").map(str::to_string).unwrap_or_else(|| new_id("cus"));
-    if ctx.get("customer", &id).is_some() {
-        return Err(ApiError::invalid_value("id", "Customer already exists.").with_code("resource_already_exists"));
-    }
-    let clock = param_nonempty(params, "test_clock").map(str::to_string);
-    let now = match &clock {
-        Some(c) => ctx.find("test_helpers.test_clock", c, "test_clock")?["frozen_time"].as_i64().unwrap_or(0),
-        None => ctx.now(),
+    let metadata = new_metadata(params)?;
+    // The metadata is already in place; merging it again changes nothing.
+    let fields = CustomerFields { metadata: None, ..customer_fields(params) };
+    let new_customer = NewCustomer {
+        id: param_nonempty(params, "id").map(str::to_string),
+        test_clock: param_nonempty(params, "test_clock").map(str::to_string),
+        metadata,
+        fields,
+        attach: param_nonempty(params, "payment_method")
+            .or_else(|| param_nonempty(params, "source"))
+            .map(str::to_string),
+        attached_is_default: params.get("source").is_some(),
     };
-    let mut c = objects::customer(&id, now);
-    c["test_clock"] = json!(clock);
-    c["metadata"] = new_metadata(params)?;
-    // Fields other than default_payment_method first; the payment method must be attached before.
-    let mut p2 = params.clone();
-    let default_pm =
-        p2.get_mut("invoice_settings").and_then(|s| s.as_object_mut()).and_then(|s| s.remove("default_payment_method"));
-    apply_fields(ctx, &mut c, &p2)?;
-    ctx.put("customer", c.clone());
-    ctx.emit("customer.created", &c, None);
-    let attach_pm = param_nonempty(params, "payment_method")
-        .map(str::to_string)
-        .or_else(|| param_nonempty(params, "source").map(str::to_string));
-    if let Some(pm) = attach_pm {
-        let attached = pay::attach(ctx, &pm, &id);
-        let attached = match attached {
-            Ok(a) => a,
-            Err(e) => {
-                ctx.remove("customer", &id);
-                ctx.events.clear();
-                return Err(e);
-            }
-        };
-        if params.get("source").is_some() {
-            let mut c2 = ctx.find("customer", &id, "id")?;
-            c2["invoice_settings"]["default_payment_method"] = attached["id"].clone();
-            ctx.put("customer", c2);
-        }
-    }
-    if let Some(pm) = default_pm.and_then(|v| v.as_str().map(str::to_string)) {
-        let mut c2 = ctx.find("customer", &id, "id")?;
-        apply_fields(ctx, &mut c2, &json!({"invoice_settings": {"default_payment_method": pm}}))?;
-        ctx.put("customer", c2);
-    }
-    let c = ctx.find("customer", &id, "id")?;
-    // The created event carries the final state.
-    if let Some(ev) = ctx.events.iter_mut().find(|e| e.kind == "customer.created") {
-        ev.object = public(&c);
-    }
-    Ok(public(&c))
+    customers::create(ctx, new_customer)
 }
 
 pub fn retrieve(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let c = ctx.find("customer", id, "id")?;
-    Ok(public(&c))
+    let customer = ctx.find("customer", id, "id")?;
+    Ok(public(&customer))
 }
 
 pub fn update(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
-    let old = ctx.find("customer", id, "id")?;
-    if old["deleted"] == true {
-        return Err(ApiError::not_found("customer", id, "id"));
-    }
-    let mut c = old.clone();
-    if let Some(pm) = param_nonempty(params, "source").or_else(|| param_nonempty(params, "payment_method")) {
-        let attached = pay::attach(ctx, pm, id)?;
-        c["invoice_settings"]["default_payment_method"] = attached["id"].clone();
-    }
-    apply_fields(ctx, &mut c, params)?;
-    Ok(ctx.save_updated("customer", "customer.updated", &old, c))
+    let change = CustomerUpdate {
+        attach: param_nonempty(params, "source")
+            .or_else(|| param_nonempty(params, "payment_method"))
+            .map(str::to_string),
+        fields: customer_fields(params),
+    };
+    customers::update(ctx, id, change)
 }
 
 pub fn delete(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let c = ctx.find("customer", id, "id")?;
-    let subs: Vec<String> = ctx
-        .all("subscription")
-        .into_iter()
-        .filter(|s| {
-            s["customer"] == id && !matches!(s["status"].as_str(), Some("canceled") | Some("incomplete_expired"))
-        })
-        .filter_map(|s| s["id"].as_str().map(str::to_string))
-        .collect();
-    for s in subs {
-        crate::engine::subscriptions::cancel(ctx, &s, "cancellation_requested")?;
-    }
-    ctx.remove("customer", id);
-    ctx.emit("customer.deleted", &c, None);
-    Ok(json!({"id": id, "object": "customer", "deleted": true}))
+    customers::delete(ctx, id)
 }
 
 pub fn list(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     let email = param_str(params, "email");
     let clock = param_str(params, "test_clock");
     let mut items = Vec::new();
-    for c in ctx.all("customer") {
-        if email.is_some_and(|e| c["email"] != e) || clock.is_some_and(|t| c["test_clock"] != t) {
+    for customer in ctx.all("customer") {
+        if email.is_some_and(|e| customer["email"] != e) || clock.is_some_and(|t| customer["test_clock"] != t) {
             continue;
         }
-        if !created_matches(params, "created", c["created"].as_i64().unwrap_or(0))? {
+        if !created_matches(params, "created", customer["created"].as_i64().unwrap_or(0))? {
             continue;
         }
-        items.push(public(c));
+        items.push(public(customer));
     }
     paginate(items, params, "/v1/customers")
 }
@@ -176,10 +114,10 @@ pub struct Clause {
 }
 
 /// Parses `a:'x' AND b~'y'` (or `OR`). Returns (clauses, is_or).
-pub fn parse_query(q: &str) -> ApiResult<(Vec<Clause>, bool)> {
+pub fn parse_query(query: &str) -> ApiResult<(Vec<Clause>, bool)> {
     let mut clauses = Vec::new();
     let mut is_or = false;
-    let mut rest = q.trim();
+    let mut rest = query.trim();
     while !rest.is_empty() {
         let negate = rest.starts_with('-');
         if negate {
@@ -187,7 +125,7 @@ pub fn parse_query(q: &str) -> ApiResult<(Vec<Clause>, bool)> {
         }
         let op_pos = rest
             .find([':', '~', '>', '<'])
-            .ok_or_else(|| ApiError::invalid_value("query", format!("Invalid search query: {q}")))?;
+            .ok_or_else(|| ApiError::invalid_value("query", format!("Invalid search query: {query}")))?;
         let field = rest[..op_pos].trim().to_string();
         let mut after = &rest[op_pos..];
         let op = if after.starts_with(">=") || after.starts_with("<=") { &after[..2] } else { &after[..1] };
@@ -196,7 +134,7 @@ pub fn parse_query(q: &str) -> ApiResult<(Vec<Clause>, bool)> {
             let quote = after.chars().next().unwrap_or('\'');
             let end = stripped
                 .find(quote)
-                .ok_or_else(|| ApiError::invalid_value("query", format!("Invalid search query: {q}")))?;
+                .ok_or_else(|| ApiError::invalid_value("query", format!("Invalid search query: {query}")))?;
             (stripped[..end].to_string(), &stripped[end + 1..])
         } else {
             let end = after.find(' ').unwrap_or(after.len());
@@ -228,13 +166,17 @@ fn field_value(obj: &Value, field: &str) -> Option<String> {
 }
 
 pub fn matches_query(obj: &Value, clauses: &[Clause], is_or: bool) -> bool {
-    let test = |c: &Clause| {
-        let v = field_value(obj, &c.field);
-        let r = match c.op.as_str() {
-            ":" => v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(&c.value)) || (c.value == "null" && v.is_none()),
-            "~" => v.as_deref().is_some_and(|v| v.to_lowercase().contains(&c.value.to_lowercase())),
+    let test = |clause: &Clause| {
+        let value = field_value(obj, &clause.field);
+        let matched = match clause.op.as_str() {
+            ":" => {
+                value.as_deref().is_some_and(|value| value.eq_ignore_ascii_case(&clause.value))
+                    || (clause.value == "null" && value.is_none())
+            }
+            "~" => value.as_deref().is_some_and(|value| value.to_lowercase().contains(&clause.value.to_lowercase())),
             op => {
-                let (Some(a), Ok(b)) = (v.and_then(|v| v.parse::<i64>().ok()), c.value.parse::<i64>()) else {
+                let (Some(a), Ok(b)) = (value.and_then(|value| value.parse::<i64>().ok()), clause.value.parse::<i64>())
+                else {
                     return false;
                 };
                 match op {
@@ -246,7 +188,7 @@ pub fn matches_query(obj: &Value, clauses: &[Clause], is_or: bool) -> bool {
                 }
             }
         };
-        r != c.negate
+        matched != clause.negate
     };
     if is_or {
         clauses.iter().any(test)
@@ -257,8 +199,8 @@ pub fn matches_query(obj: &Value, clauses: &[Clause], is_or: bool) -> bool {
 
 /// A `search_result` object over `kind`.
 pub fn search_kind(ctx: &Ctx, kind: &str, params: &Value, url: &str) -> ApiResult<Value> {
-    let q = param_nonempty(params, "query").ok_or_else(|| ApiError::missing("query"))?;
-    let (clauses, is_or) = parse_query(q)?;
+    let query = param_nonempty(params, "query").ok_or_else(|| ApiError::missing("query"))?;
+    let (clauses, is_or) = parse_query(query)?;
     let limit = param_i64(params, "limit")?.unwrap_or(10).clamp(1, 100) as usize;
     let offset: usize = param_str(params, "page").and_then(|s| s.parse().ok()).unwrap_or(0);
     let all: Vec<Value> = ctx.all(kind).into_iter().filter(|o| matches_query(o, &clauses, is_or)).map(public).collect();
@@ -283,104 +225,84 @@ pub fn search(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
 // Payment methods
 
 pub fn create_payment_method(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
-    let typ = param_str(params, "type").unwrap_or("card");
-    if typ != "card" {
+    let kind = param_str(params, "type").unwrap_or("card");
+    if kind != "card" {
         return Err(ApiError::invalid_value(
             "type",
-            format!("The sandbox only supports `type=card` payment methods (got `{typ}`)."),
+            format!("The sandbox only supports `type=card` payment methods (got `{kind}`)."),
         ));
     }
-    let card = params.get("card").cloned().unwrap_or(json!({}));
-    let test = if let Some(tok) = param_nonempty(&card, "token") {
-        crate::cards::by_test_id(tok).ok_or_else(|| ApiError::not_found("token", tok, "card[token]"))?
+    let card_params = params.get("card").cloned().unwrap_or(json!({}));
+    let card = if let Some(token) = param_nonempty(&card_params, "token") {
+        cards::by_test_id(token).ok_or_else(|| ApiError::not_found("token", token, "card[token]"))?
     } else {
-        let number = param_nonempty(&card, "number").ok_or_else(|| ApiError::missing("card[number]"))?;
-        crate::cards::by_number(number).ok_or_else(|| {
+        let number = param_nonempty(&card_params, "number").ok_or_else(|| ApiError::missing("card[number]"))?;
+        cards::by_number(number).ok_or_else(|| {
             ApiError::card("incorrect_number", None, "Your card number is incorrect.").with_param("card[number]")
         })?
     };
-    let now = ctx.now();
-    let exp_month = param_i64(&card, "exp_month")?.unwrap_or(12);
-    let exp_year = param_i64(&card, "exp_year")?.unwrap_or(2034);
-    let mut pm = objects::card_pm(&test, exp_month, exp_year, now);
-    if let Some(b) = params.get("billing_details") {
-        for k in ["email", "name", "phone"] {
-            if let Some(v) = b.get(k) {
-                pm["billing_details"][k] = v.clone();
-            }
-        }
-    }
-    pm["metadata"] = new_metadata(params)?;
-    ctx.put("payment_method", pm.clone());
-    Ok(public(&pm))
+    let new_card = NewCard {
+        card,
+        exp_month: param_i64(&card_params, "exp_month")?.unwrap_or(12),
+        exp_year: param_i64(&card_params, "exp_year")?.unwrap_or(2034),
+        billing_details: billing_details(params),
+        metadata: new_metadata(params)?,
+    };
+    Ok(payment_methods::create_card(ctx, new_card))
+}
+
+/// `billing_details[email|name|phone]` as given.
+fn billing_details(params: &Value) -> Vec<(&'static str, Value)> {
+    let Some(details) = params.get("billing_details") else { return Vec::new() };
+    ["email", "name", "phone"]
+        .into_iter()
+        .filter_map(|key| details.get(key).map(|value| (key, value.clone())))
+        .collect()
 }
 
 pub fn get_payment_method(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    if crate::cards::by_test_id(id).is_some() {
+    if cards::by_test_id(id).is_some() {
         // Retrieving a test id shows the card it stands for (not stored).
-        let pm = pay::resolve_pm(ctx, id, "payment_method")?;
-        ctx.remove("payment_method", pm["id"].as_str().unwrap_or_default());
-        return Ok(public(&pm));
+        return payment_methods::test_card(ctx, id);
     }
     Ok(public(&ctx.find("payment_method", id, "payment_method")?))
 }
 
 pub fn update_payment_method(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
-    let old = ctx.find("payment_method", id, "payment_method")?;
-    let mut pm = old.clone();
-    if params.get("metadata").is_some() {
-        pm["metadata"] = merge_metadata(&old["metadata"], params)?;
-    }
-    if let Some(b) = params.get("billing_details") {
-        for k in ["email", "name", "phone"] {
-            if let Some(v) = b.get(k) {
-                pm["billing_details"][k] = v.clone();
+    let mut card = Vec::new();
+    if let Some(card_params) = params.get("card") {
+        for key in ["exp_month", "exp_year"] {
+            if let Some(value) = param_i64(card_params, key)? {
+                card.push((key, value));
             }
         }
     }
-    if let Some(c) = params.get("card") {
-        for k in ["exp_month", "exp_year"] {
-            if let Some(v) = param_i64(c, k)? {
-                pm["card"][k] = json!(v);
-            }
-        }
-    }
-    Ok(ctx.save_updated("payment_method", "payment_method.updated", &old, pm))
+    let change = PaymentMethodUpdate {
+        metadata: params.get("metadata").cloned(),
+        billing_details: billing_details(params),
+        card,
+    };
+    payment_methods::update(ctx, id, change)
 }
 
 pub fn attach(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
     let customer = param_nonempty(params, "customer").ok_or_else(|| ApiError::missing("customer"))?;
-    pay::attach(ctx, id, customer).map(|v| public(&v))
+    pay::attach(ctx, id, customer).map(|payment_method| public(&payment_method))
 }
 
 pub fn detach(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let mut pm = ctx.find("payment_method", id, "payment_method")?;
-    let Some(customer) = pm["customer"].as_str().map(str::to_string) else {
-        return Err(ApiError::invalid(
-            "The payment method you provided is not attached to a customer so detachment is impossible.",
-        )
-        .with_code("payment_method_unexpected_state"));
-    };
-    pm["customer"] = Value::Null;
-    ctx.put("payment_method", pm.clone());
-    if let Some(old) = ctx.get("customer", &customer).cloned() {
-        if old["invoice_settings"]["default_payment_method"] == id {
-            let mut c = old.clone();
-            c["invoice_settings"]["default_payment_method"] = Value::Null;
-            ctx.save_updated("customer", "customer.updated", &old, c);
-        }
-    }
-    ctx.emit("payment_method.detached", &pm, Some(json!({"customer": customer})));
-    Ok(public(&pm))
+    payment_methods::detach(ctx, id)
 }
 
 pub fn list_payment_methods(ctx: &mut Ctx, customer: &str, params: &Value) -> ApiResult<Value> {
     ctx.find("customer", customer, "customer")?;
-    let typ = param_str(params, "type");
+    let kind = param_str(params, "type");
     let items: Vec<Value> = ctx
         .all("payment_method")
         .into_iter()
-        .filter(|pm| pm["customer"] == customer && typ.is_none_or(|t| pm["type"] == t))
+        .filter(|payment_method| {
+            payment_method["customer"] == customer && kind.is_none_or(|t| payment_method["type"] == t)
+        })
         .map(public)
         .collect();
     paginate(items, params, &format!("/v1/customers/{customer}/payment_methods"))
@@ -388,14 +310,14 @@ pub fn list_payment_methods(ctx: &mut Ctx, customer: &str, params: &Value) -> Ap
 
 pub fn list_all_payment_methods(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     let customer = param_str(params, "customer");
-    let typ = param_str(params, "type");
+    let kind = param_str(params, "type");
     let items: Vec<Value> = ctx
         .all("payment_method")
         .into_iter()
-        .filter(|pm| {
-            customer.is_none_or(|c| pm["customer"] == c)
-                && pm["customer"].is_string()
-                && typ.is_none_or(|t| pm["type"] == t)
+        .filter(|payment_method| {
+            customer.is_none_or(|c| payment_method["customer"] == c)
+                && payment_method["customer"].is_string()
+                && kind.is_none_or(|t| payment_method["type"] == t)
         })
         .map(public)
         .collect();
@@ -403,12 +325,11 @@ pub fn list_all_payment_methods(ctx: &mut Ctx, params: &Value) -> ApiResult<Valu
 }
 
 pub fn retrieve_payment_method(ctx: &mut Ctx, customer: &str, id: &str) -> ApiResult<Value> {
-    let pm = ctx.find("payment_method", id, "payment_method")?;
-    if pm["customer"] != customer {
+    let payment_method = ctx.find("payment_method", id, "payment_method")?;
+    if payment_method["customer"] != customer {
         return Err(ApiError::not_found("PaymentMethod", id, "payment_method"));
     }
-    let _ = param_bool;
-    Ok(public(&pm))
+    Ok(public(&payment_method))
 }
 
 #[cfg(test)]

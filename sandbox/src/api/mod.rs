@@ -31,7 +31,9 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("POST", ["customers", id]) => customers::update(ctx, id, params),
         ("DELETE", ["customers", id]) => customers::delete(ctx, id),
         ("GET", ["customers", id, "payment_methods"]) => customers::list_payment_methods(ctx, id, params),
-        ("GET", ["customers", id, "payment_methods", pm]) => customers::retrieve_payment_method(ctx, id, pm),
+        ("GET", ["customers", id, "payment_methods", payment_method]) => {
+            customers::retrieve_payment_method(ctx, id, payment_method)
+        }
         // Payment methods
         ("POST", ["payment_methods"]) => customers::create_payment_method(ctx, params),
         ("GET", ["payment_methods"]) => customers::list_all_payment_methods(ctx, params),

@@ -18,7 +18,7 @@ pub fn update_schedule(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Val
     }
     let change = ScheduleUpdate {
         end_behavior: param_nonempty(params, "end_behavior").map(str::to_string),
-        metadata: params.get("metadata").is_some().then(|| params.clone()),
+        metadata: params.get("metadata").cloned(),
         phases,
     };
     schedules::update(ctx, id, change)

@@ -7,21 +7,21 @@ use super::customers::search_kind;
 use crate::engine::discounts::DiscountSpec;
 use crate::engine::proration::check_proration_behavior;
 use crate::engine::subscriptions::{self, change_item, ItemSpec, NewSubscription, SubscriptionUpdate};
+use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
     created_matches, new_metadata, paginate, param_bool, param_i64, param_list, param_nonempty, param_str, public, Ctx,
 };
-use crate::util::new_id;
 
 pub(super) fn item_specs(params: &Value) -> ApiResult<Vec<ItemSpec>> {
     let mut out = Vec::new();
-    for it in param_list(params, "items") {
+    for item in param_list(params, "items") {
         out.push(ItemSpec {
-            id: param_nonempty(&it, "id").map(str::to_string),
-            price: param_nonempty(&it, "price").or_else(|| param_nonempty(&it, "plan")).map(str::to_string),
-            quantity: param_i64(&it, "quantity")?,
-            deleted: param_bool(&it, "deleted")?.unwrap_or(false),
-            metadata: it.get("metadata").cloned(),
+            id: param_nonempty(&item, "id").map(str::to_string),
+            price: param_nonempty(&item, "price").or_else(|| param_nonempty(&item, "plan")).map(str::to_string),
+            quantity: param_i64(&item, "quantity")?,
+            deleted: param_bool(&item, "deleted")?.unwrap_or(false),
+            metadata: item.get("metadata").cloned(),
         });
     }
     Ok(out)
@@ -31,17 +31,17 @@ pub(super) fn item_specs(params: &Value) -> ApiResult<Vec<ItemSpec>> {
 pub fn discount_specs(params: &Value) -> Vec<DiscountSpec> {
     let mut out: Vec<_> = param_list(params, "discounts")
         .iter()
-        .map(|d| DiscountSpec {
-            coupon: param_nonempty(d, "coupon").map(str::to_string),
-            promotion_code: param_nonempty(d, "promotion_code").map(str::to_string),
+        .map(|discount| DiscountSpec {
+            coupon: param_nonempty(discount, "coupon").map(str::to_string),
+            promotion_code: param_nonempty(discount, "promotion_code").map(str::to_string),
         })
-        .filter(|d| d.coupon.is_some() || d.promotion_code.is_some())
+        .filter(|discount| discount.coupon.is_some() || discount.promotion_code.is_some())
         .collect();
-    if let Some(c) = param_nonempty(params, "coupon") {
-        out.push(DiscountSpec { coupon: Some(c.to_string()), promotion_code: None });
+    if let Some(coupon) = param_nonempty(params, "coupon") {
+        out.push(DiscountSpec { coupon: Some(coupon.to_string()), promotion_code: None });
     }
-    if let Some(pc) = param_nonempty(params, "promotion_code") {
-        out.push(DiscountSpec { coupon: None, promotion_code: Some(pc.to_string()) });
+    if let Some(promotion_code) = param_nonempty(params, "promotion_code") {
+        out.push(DiscountSpec { coupon: None, promotion_code: Some(promotion_code.to_string()) });
     }
     out
 }
@@ -60,11 +60,11 @@ pub fn create_subscription(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     let mut trial_days = param_i64(params, "trial_period_days")?;
     if param_bool(params, "trial_from_plan")? == Some(true) && trial_days.is_none() {
         let specs = item_specs(params)?;
-        if let Some(pid) = specs.first().and_then(|s| s.price.clone()) {
-            trial_days = ctx.get("price", &pid).and_then(|pr| pr["recurring"]["trial_period_days"].as_i64());
+        if let Some(price_id) = specs.first().and_then(|s| s.price.clone()) {
+            trial_days = ctx.get("price", &price_id).and_then(|price| price["recurring"]["trial_period_days"].as_i64());
         }
     }
-    let sub = subscriptions::create_subscription(
+    let subscription = subscriptions::create_subscription(
         ctx,
         NewSubscription {
             customer,
@@ -88,16 +88,16 @@ pub fn create_subscription(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
             first_payment_method: None,
         },
     )?;
-    if let Some(t) = params
+    let id = subscription["id"].as_str().unwrap_or_default();
+    let missing_payment_method = params
         .get("trial_settings")
-        .and_then(|t| t.get("end_behavior"))
-        .and_then(|e| param_str(e, "missing_payment_method"))
-    {
-        if let Some(s) = ctx.get_mut("subscription", sub["id"].as_str().unwrap_or_default()) {
-            s["trial_settings"]["end_behavior"]["missing_payment_method"] = json!(t);
-        }
-    }
-    Ok(public(&ctx.find("subscription", sub["id"].as_str().unwrap_or_default(), "id")?))
+        .and_then(|settings| settings.get("end_behavior"))
+        .and_then(|end_behavior| param_str(end_behavior, "missing_payment_method"));
+    let subscription = match missing_payment_method {
+        Some(behavior) => subscriptions::set_missing_payment_method_behavior(ctx, id, behavior)?,
+        None => ctx.find("subscription", id, "id")?,
+    };
+    Ok(public(&subscription))
 }
 
 pub fn update_subscription(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
@@ -135,7 +135,7 @@ fn subscription_update(params: &Value, now: i64) -> ApiResult<SubscriptionUpdate
         proration_behavior,
         proration_date: param_i64(params, "proration_date")?,
         reset_anchor: param_str(params, "billing_cycle_anchor") == Some("now"),
-        metadata: params.get("metadata").is_some().then(|| params.clone()),
+        metadata: params.get("metadata").cloned(),
         cancel_at_period_end: param_bool(params, "cancel_at_period_end")?,
         cancel_at,
         cancellation_details: params.get("cancellation_details").cloned(),
@@ -156,26 +156,11 @@ pub fn cancel_subscription(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult
 }
 
 pub fn resume_subscription(ctx: &mut Ctx, id: &str, _params: &Value) -> ApiResult<Value> {
-    let old = ctx.find("subscription", id, "id")?;
-    if old["status"] != "paused" && old["pause_collection"].is_null() {
-        return Err(
-            ApiError::invalid("Only a paused subscription can be resumed.").with_code("subscription_not_paused")
-        );
-    }
-    let mut s = old.clone();
-    s["status"] = json!("active");
-    s["pause_collection"] = Value::Null;
-    let r = ctx.save_updated("subscription", "customer.subscription.updated", &old, s.clone());
-    ctx.emit("customer.subscription.resumed", &s, None);
-    Ok(r)
+    subscriptions::resume(ctx, id)
 }
 
 pub fn delete_discount(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let old = ctx.find("subscription", id, "id")?;
-    let mut s = old.clone();
-    s["discounts"] = json!([]);
-    ctx.save_updated("subscription", "customer.subscription.updated", &old, s);
-    Ok(json!({"id": new_id("di"), "object": "discount", "deleted": true}))
+    subscriptions::delete_discounts(ctx, id)
 }
 
 pub fn list_subscriptions(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
@@ -185,12 +170,12 @@ pub fn list_subscriptions(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     let clock = param_str(params, "test_clock");
     let mut items = Vec::new();
     for subscription in ctx.all("subscription") {
-        let sub_status = subscription["status"].as_str().unwrap_or_default();
+        let subscription_status = subscription["status"].as_str().unwrap_or_default();
         let status_ok = match status {
-            None => !matches!(sub_status, "canceled" | "incomplete_expired"),
+            None => !matches!(subscription_status, "canceled" | "incomplete_expired"),
             Some("all") => true,
-            Some("ended") => matches!(sub_status, "canceled" | "incomplete_expired"),
-            Some(x) => sub_status == x,
+            Some("ended") => matches!(subscription_status, "canceled" | "incomplete_expired"),
+            Some(wanted) => subscription_status == wanted,
         };
         if !status_ok
             || customer.is_some_and(|c| subscription["customer"] != c)
@@ -198,8 +183,8 @@ pub fn list_subscriptions(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         {
             continue;
         }
-        if price.is_some_and(|pr| {
-            !subscription["items"]["data"].as_array().is_some_and(|a| a.iter().any(|i| i["price"]["id"] == pr))
+        if price.is_some_and(|price_id| {
+            !SubscriptionView(subscription).items().iter().any(|item| item["price"]["id"] == price_id)
         }) {
             continue;
         }
@@ -219,32 +204,23 @@ pub fn search_subscriptions(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
 // Subscription items
 
 pub fn list_items(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
-    let sub_id = param_nonempty(params, "subscription").ok_or_else(|| ApiError::missing("subscription"))?;
-    let sub = ctx.find("subscription", sub_id, "subscription")?;
-    let items: Vec<Value> = sub["items"]["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .rev()
-        .map(public)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let subscription_id = param_nonempty(params, "subscription").ok_or_else(|| ApiError::missing("subscription"))?;
+    let subscription = ctx.find("subscription", subscription_id, "subscription")?;
+    let items: Vec<Value> = SubscriptionView(&subscription).items().iter().map(public).collect();
     paginate(items, params, "/v1/subscription_items")
 }
 
 pub fn retrieve_item(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     ctx.find_subscription_item(id)
-        .map(|(_, si)| public(&si))
+        .map(|(_, item)| public(&item))
         .ok_or_else(|| ApiError::not_found("subscription_item", id, "id"))
 }
 
 pub fn create_item(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
-    let sub_id = param_nonempty(params, "subscription").ok_or_else(|| ApiError::missing("subscription"))?.to_string();
+    let subscription_id =
+        param_nonempty(params, "subscription").ok_or_else(|| ApiError::missing("subscription"))?.to_string();
     let price = param_nonempty(params, "price").ok_or_else(|| ApiError::missing("price"))?.to_string();
-    ctx.find("subscription", &sub_id, "subscription")?;
+    ctx.find("subscription", &subscription_id, "subscription")?;
     let spec = ItemSpec {
         id: None,
         price: Some(price.clone()),
@@ -253,16 +229,17 @@ pub fn create_item(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         metadata: params.get("metadata").cloned(),
     };
     let subscription =
-        change_item(ctx, &sub_id, spec, proration_behavior(params), param_i64(params, "proration_date")?)?;
-    let item = subscription["items"]["data"]
-        .as_array()
-        .and_then(|items| items.iter().find(|item| item["price"]["id"] == price.as_str()).cloned())
+        change_item(ctx, &subscription_id, spec, proration_behavior(params), param_i64(params, "proration_date")?)?;
+    let item = SubscriptionView(&subscription)
+        .items()
+        .into_iter()
+        .find(|item| item["price"]["id"] == price.as_str())
         .unwrap_or(Value::Null);
     Ok(public(&item))
 }
 
 pub fn update_item(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
-    let sub_id = item_subscription(ctx, id)?;
+    let subscription_id = item_subscription(ctx, id)?;
     let spec = ItemSpec {
         id: Some(id.to_string()),
         price: param_nonempty(params, "price").or_else(|| param_nonempty(params, "plan")).map(str::to_string),
@@ -270,22 +247,22 @@ pub fn update_item(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> 
         deleted: false,
         metadata: params.get("metadata").cloned(),
     };
-    change_item(ctx, &sub_id, spec, proration_behavior(params), param_i64(params, "proration_date")?)?;
+    change_item(ctx, &subscription_id, spec, proration_behavior(params), param_i64(params, "proration_date")?)?;
     retrieve_item(ctx, id)
 }
 
 pub fn delete_item(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
-    let sub_id = item_subscription(ctx, id)?;
+    let subscription_id = item_subscription(ctx, id)?;
     let spec = ItemSpec { id: Some(id.to_string()), deleted: true, ..Default::default() };
-    change_item(ctx, &sub_id, spec, proration_behavior(params), None)?;
+    change_item(ctx, &subscription_id, spec, proration_behavior(params), None)?;
     Ok(json!({"id": id, "object": "subscription_item", "deleted": true}))
 }
 
 /// The subscription holding an item, or a 404.
 fn item_subscription(ctx: &Ctx, item_id: &str) -> ApiResult<String> {
-    let (sub_id, _) =
+    let (subscription_id, _) =
         ctx.find_subscription_item(item_id).ok_or_else(|| ApiError::not_found("subscription_item", item_id, "id"))?;
-    Ok(sub_id)
+    Ok(subscription_id)
 }
 
 /// Item endpoints take `proration_behavior` as given (the engine checks subscription updates).

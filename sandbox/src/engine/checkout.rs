@@ -1,15 +1,181 @@
-//! Checkout Sessions changing state: completion by a payment method (hosted page or the CLI's
+//! Checkout Sessions: creation, completion by a payment method (hosted page or the CLI's
 //! `payment_pages/{id}/confirm`), and expiry.
 
 use serde_json::{json, Value};
 
 use super::discounts::{self, DiscountSpec};
 use super::invoice_payments::attempt_payment;
+use super::lines::product_name;
 use super::pay::{self, NewPayment, Outcome};
 use super::subscriptions::{create_subscription, ItemSpec, NewSubscription};
 use crate::cards::Behavior;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{new_metadata, param_nonempty, public, Ctx};
+use crate::store::{apply_metadata, new_metadata, param_nonempty, public, Ctx};
+use crate::util::{new_id, random_str, DAY};
+
+/// A Checkout Session to create, its parameters read and its prices resolved.
+pub struct NewSession {
+    /// `payment`, `subscription` or `setup`.
+    pub mode: String,
+    /// `hosted_page`, `embedded_page`, `elements` or `form`.
+    pub ui_mode: String,
+    /// The line items' prices (stored) and quantities.
+    pub line_items: Vec<(Value, i64)>,
+    pub customer: Option<String>,
+    pub customer_email: Option<String>,
+    pub expires_at: Option<i64>,
+    pub allow_promotion_codes: Option<bool>,
+    pub automatic_tax: bool,
+    pub billing_address_collection: Option<String>,
+    pub cancel_url: Option<String>,
+    pub client_reference_id: Option<String>,
+    /// `customer_creation` (payment mode).
+    pub customer_creation: String,
+    pub locale: Option<String>,
+    pub metadata: Value,
+    /// `payment_method_collection` (subscription mode).
+    pub payment_method_collection: String,
+    pub return_url: Option<String>,
+    pub submit_type: Option<String>,
+    pub success_url: Option<String>,
+    /// `subscription_data[trial_period_days]`.
+    pub trial_period_days: Option<i64>,
+    /// `subscription_data[trial_end]`.
+    pub trial_end: Option<i64>,
+    /// `subscription_data[metadata]`.
+    pub subscription_metadata: Value,
+    /// `subscription_data[description]`.
+    pub subscription_description: Option<String>,
+    /// `payment_intent_data[...]` as given.
+    pub payment_intent_data: Value,
+    pub discounts: Vec<DiscountSpec>,
+}
+
+/// A session line item for `quantity` of `price`.
+fn line_item(price: &Value, quantity: i64, description: &str) -> Value {
+    let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+    json!({
+        "id": new_id("li"),
+        "object": "item",
+        "adjustable_quantity": null,
+        "amount_discount": 0,
+        "amount_subtotal": amount,
+        "amount_tax": 0,
+        "amount_total": amount,
+        "currency": price["currency"],
+        "description": description,
+        "discounts": [],
+        "metadata": {},
+        "price": public(price),
+        "quantity": quantity,
+        "taxes": [],
+    })
+}
+
+/// Creates an open session (no event, as on Stripe); it expires after a day unless
+/// `expires_at` says otherwise (between 30 minutes and 24 hours).
+pub fn create(ctx: &mut Ctx, new_session: NewSession) -> ApiResult<Value> {
+    let now = ctx.now();
+    let expires_at =
+        match new_session.expires_at {
+            Some(at) if at < now + 1800 || at > now + DAY => return Err(ApiError::invalid_value(
+                "expires_at",
+                "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.",
+            )),
+            Some(at) => at,
+            None => now + DAY,
+        };
+    let clock_now = ctx.now_for_customer(new_session.customer.as_deref());
+    let items: Vec<Value> = new_session
+        .line_items
+        .iter()
+        .map(|(price, quantity)| line_item(price, *quantity, &product_name(ctx, price)))
+        .collect();
+    let currency = items.first().map(|item| item["currency"].clone()).unwrap_or(Value::Null);
+    let total: i64 = items.iter().map(|item| item["amount_total"].as_i64().unwrap_or(0)).sum();
+    let mode = new_session.mode;
+    let hosted = new_session.ui_mode == "hosted_page";
+    let id = new_id("cs_test");
+    let session = json!({
+        "id": id,
+        "object": "checkout.session",
+        "adaptive_pricing": {"enabled": false},
+        "after_expiration": null,
+        "allow_promotion_codes": new_session.allow_promotion_codes,
+        "amount_subtotal": total,
+        "amount_total": total,
+        "automatic_tax": {"enabled": new_session.automatic_tax, "liability": null, "provider": null, "status": null},
+        "billing_address_collection": new_session.billing_address_collection,
+        "cancel_url": new_session.cancel_url,
+        "client_reference_id": new_session.client_reference_id,
+        "client_secret": if hosted { Value::Null } else { json!(format!("{id}_secret_{}", random_str(20))) },
+        "collected_information": null,
+        "consent": null,
+        "consent_collection": null,
+        "created": now,
+        "currency": currency,
+        "currency_conversion": null,
+        "custom_fields": [],
+        "custom_text": {"after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null},
+        "customer": new_session.customer,
+        "customer_creation": if mode == "payment" { json!(new_session.customer_creation) } else { Value::Null },
+        "customer_details": null,
+        "customer_email": new_session.customer_email,
+        "discounts": [],
+        "expires_at": expires_at,
+        "invoice": null,
+        "invoice_creation": if mode == "payment" { json!({"enabled": false, "invoice_data": {"account_tax_ids": null, "custom_fields": null, "description": null, "footer": null, "issuer": null, "metadata": {}, "rendering_options": null}}) } else { Value::Null },
+        "livemode": false,
+        "locale": new_session.locale,
+        "metadata": new_session.metadata,
+        "mode": mode,
+        "origin_context": null,
+        "payment_intent": null,
+        "payment_link": null,
+        "payment_method_collection": if mode == "subscription" { json!(new_session.payment_method_collection) } else { json!("always") },
+        "payment_method_configuration_details": null,
+        "payment_method_options": {"card": {"request_three_d_secure": "automatic"}},
+        "payment_method_types": ["card"],
+        "payment_status": if mode == "setup" { "no_payment_required" } else { "unpaid" },
+        "phone_number_collection": {"enabled": false},
+        "recovered_from": null,
+        "return_url": new_session.return_url,
+        "saved_payment_method_options": null,
+        "setup_intent": null,
+        "shipping_address_collection": null,
+        "shipping_cost": null,
+        "shipping_options": [],
+        "status": "open",
+        "submit_type": new_session.submit_type,
+        "subscription": null,
+        "success_url": new_session.success_url,
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "ui_mode": new_session.ui_mode,
+        "url": if hosted { json!(format!("{}/checkout/{}", ctx.base_url, id)) } else { Value::Null },
+        "wallet_options": null,
+        "_sb_items": items,
+        "_sb_trial_days": new_session.trial_period_days,
+        "_sb_trial_end": new_session.trial_end,
+        "_sb_sub_metadata": new_session.subscription_metadata,
+        "_sb_sub_description": new_session.subscription_description,
+        "_sb_pi_data": new_session.payment_intent_data,
+        "_sb_clock_now": clock_now,
+        "_sb_discounts": new_session.discounts.iter().map(|discount| json!({"coupon": discount.coupon, "promotion_code": discount.promotion_code})).collect::<Vec<_>>(),
+    });
+    ctx.put("checkout.session", session.clone());
+    Ok(public(&session))
+}
+
+/// Changes a session's metadata (no event).
+pub fn update_metadata(ctx: &mut Ctx, id: &str, metadata: Option<&Value>) -> ApiResult<Value> {
+    let old = ctx.find("checkout.session", id, "session")?;
+    let mut session = old.clone();
+    if let Some(metadata) = metadata {
+        session["metadata"] = apply_metadata(&old["metadata"], metadata)?;
+    }
+    ctx.put("checkout.session", session.clone());
+    Ok(public(&session))
+}
 
 /// Expires an open session (`POST …/expire`, or its `expires_at` passing); emits
 /// `checkout.session.expired`.
@@ -39,7 +205,7 @@ pub enum Completion {
 pub fn complete(
     ctx: &mut Ctx,
     id: &str,
-    pm_id: &str,
+    payment_method_id: &str,
     email: Option<&str>,
     authenticated: bool,
 ) -> ApiResult<Completion> {
@@ -52,14 +218,14 @@ pub fn complete(
         ))
         .with_code("checkout_session_not_open"));
     }
-    let pm = pay::resolve_pm(ctx, pm_id, "payment_method")?;
-    let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
+    let payment_method = pay::resolve_payment_method(ctx, payment_method_id, "payment_method")?;
+    let payment_method_id = payment_method["id"].as_str().unwrap_or_default().to_string();
     let mode = session["mode"].as_str().unwrap_or("payment").to_string();
     let trial = session["_sb_trial_days"].as_i64().is_some_and(|d| d > 0) || session["_sb_trial_end"].is_i64();
     // Nothing is charged today with a trial, a 100% discount, or in setup mode.
     let charges_now =
         session["amount_total"].as_i64().unwrap_or(0) > 0 && (mode == "payment" || (mode == "subscription" && !trial));
-    let behaviour = pay::behavior(&pm);
+    let behaviour = pay::behavior(&payment_method);
     // A card whose charge fails: the attempt confirms the payment intent and leaves a failed
     // charge (`charge.failed`, `payment_intent.payment_failed`); the session stays open and the
     // next attempt confirms the same payment intent.
@@ -72,8 +238,8 @@ pub fn complete(
         _ => {}
     }
     if mode == "payment" && charge_fails {
-        let intent_id = session_intent(ctx, &session, session["customer"].as_str(), &pm_id)?;
-        let (_, outcome) = pay::confirm(ctx, &intent_id, Some(&pm_id), false, authenticated)?;
+        let intent_id = session_intent(ctx, &session, session["customer"].as_str(), &payment_method_id)?;
+        let (_, outcome) = pay::confirm(ctx, &intent_id, Some(&payment_method_id), false, authenticated)?;
         return Err(match outcome {
             Outcome::Failed(e) => e,
             _ => pay::decline("generic_decline"),
@@ -82,10 +248,10 @@ pub fn complete(
     let email = email
         .map(str::to_string)
         .or_else(|| session["customer_email"].as_str().map(str::to_string))
-        .or_else(|| pm["billing_details"]["email"].as_str().map(str::to_string));
+        .or_else(|| payment_method["billing_details"]["email"].as_str().map(str::to_string));
     let customer = session_customer(ctx, &session, &mode, email.as_deref())?;
     if let Some(customer_id) = customer.as_deref().filter(|_| !charge_fails) {
-        save_card(ctx, customer_id, &pm_id, mode == "subscription")?;
+        save_card(ctx, customer_id, &payment_method_id, mode == "subscription")?;
     }
     let mut completed = session.clone();
     completed["customer"] = json!(customer);
@@ -102,7 +268,7 @@ pub fn complete(
     });
     match mode.as_str() {
         "subscription" => {
-            let attempt = PaymentAttempt { pm_id: &pm_id, charge_fails, authenticated };
+            let attempt = PaymentAttempt { payment_method_id: &payment_method_id, charge_fails, authenticated };
             let subscription = match subscribe(ctx, &session, customer.unwrap_or_default(), discount_specs, &attempt)? {
                 Completion::Done(subscription) => subscription,
                 Completion::NeedsAuthentication => return Ok(Completion::NeedsAuthentication),
@@ -112,8 +278,8 @@ pub fn complete(
             completed["payment_status"] = json!(if charges_now { "paid" } else { "no_payment_required" });
         }
         "payment" if charges_now => {
-            let intent_id = session_intent(ctx, &session, customer.as_deref(), &pm_id)?;
-            let (_, outcome) = pay::confirm(ctx, &intent_id, Some(&pm_id), false, authenticated)?;
+            let intent_id = session_intent(ctx, &session, customer.as_deref(), &payment_method_id)?;
+            let (_, outcome) = pay::confirm(ctx, &intent_id, Some(&payment_method_id), false, authenticated)?;
             match outcome {
                 Outcome::Succeeded => {}
                 Outcome::Failed(e) => return Err(e),
@@ -131,6 +297,44 @@ pub fn complete(
     ctx.put("checkout.session", completed.clone());
     ctx.emit("checkout.session.completed", &completed, None);
     Ok(Completion::Done(public(&completed)))
+}
+
+/// Keeps the promotion code entered on the hosted page for `complete` (empty: none).
+pub fn enter_promotion_code(ctx: &mut Ctx, id: &str, code: &str) {
+    if let Some(session) = ctx.get_mut("checkout.session", id) {
+        session["_sb_entered_code"] = json!(code);
+    }
+}
+
+/// Completes the session from the hosted page. A card that needs 3-D Secure first leaves
+/// nothing behind but itself and the email, kept on the session for the challenge
+/// ([`take_pending_card`]).
+pub fn complete_on_page(
+    ctx: &mut Ctx,
+    id: &str,
+    payment_method_id: &str,
+    email: Option<&str>,
+    authenticated: bool,
+) -> ApiResult<Completion> {
+    let mark = ctx.events.len();
+    let completion = complete(ctx, id, payment_method_id, email, authenticated)?;
+    if let Completion::NeedsAuthentication = completion {
+        ctx.events.truncate(mark);
+        if let Some(session) = ctx.get_mut("checkout.session", id) {
+            session["_sb_pending_pm"] = json!(payment_method_id);
+            session["_sb_pending_email"] = json!(email);
+        }
+    }
+    Ok(completion)
+}
+
+/// The card (and email) waiting for the 3-D Secure challenge, taken off the session.
+pub fn take_pending_card(ctx: &mut Ctx, id: &str) -> Option<(String, Option<String>)> {
+    let session = ctx.get_mut("checkout.session", id)?;
+    let payment_method_id = session["_sb_pending_pm"].as_str()?.to_string();
+    let email = session["_sb_pending_email"].as_str().map(str::to_string);
+    session["_sb_pending_pm"] = Value::Null;
+    Some((payment_method_id, email))
 }
 
 /// The session's discounts plus a promotion code entered on the page (kept while 3-D Secure
@@ -193,12 +397,12 @@ fn session_customer(ctx: &mut Ctx, session: &Value, mode: &str, email: Option<&s
 }
 
 /// Attaches the card; for a subscription it also becomes the customer's invoice default.
-fn save_card(ctx: &mut Ctx, customer_id: &str, pm_id: &str, for_subscription: bool) -> ApiResult<()> {
-    pay::attach(ctx, pm_id, customer_id)?;
+fn save_card(ctx: &mut Ctx, customer_id: &str, payment_method_id: &str, for_subscription: bool) -> ApiResult<()> {
+    pay::attach(ctx, payment_method_id, customer_id)?;
     if for_subscription {
         let old = ctx.find("customer", customer_id, "customer")?;
         let mut customer = old.clone();
-        customer["invoice_settings"]["default_payment_method"] = json!(pm_id);
+        customer["invoice_settings"]["default_payment_method"] = json!(payment_method_id);
         ctx.save_updated("customer", "customer.updated", &old, customer);
     }
     Ok(())
@@ -206,7 +410,7 @@ fn save_card(ctx: &mut Ctx, customer_id: &str, pm_id: &str, for_subscription: bo
 
 /// One attempt at paying for the session.
 struct PaymentAttempt<'a> {
-    pm_id: &'a str,
+    payment_method_id: &'a str,
     /// The card's charge will fail (it is then used for this attempt only, not saved).
     charge_fails: bool,
     authenticated: bool,
@@ -231,11 +435,11 @@ fn subscribe(
         let subscription_id = subscription["id"].as_str().unwrap_or_default().to_string();
         if !attempt.charge_fails {
             if let Some(stored) = ctx.get_mut("subscription", &subscription_id) {
-                stored["default_payment_method"] = json!(attempt.pm_id);
+                stored["default_payment_method"] = json!(attempt.payment_method_id);
             }
         }
         let invoice_id = subscription["latest_invoice"].as_str().unwrap_or_default();
-        match attempt_payment(ctx, invoice_id, Some(attempt.pm_id), false, attempt.authenticated)? {
+        match attempt_payment(ctx, invoice_id, Some(attempt.payment_method_id), false, attempt.authenticated)? {
             Outcome::Succeeded => {}
             Outcome::Failed(e) => return Err(e),
             Outcome::RequiresAction => return Ok(Completion::NeedsAuthentication),
@@ -254,7 +458,7 @@ fn subscribe(
             ..Default::default()
         })
         .collect();
-    let pm_id = attempt.pm_id.to_string();
+    let payment_method_id = attempt.payment_method_id.to_string();
     let subscription = create_subscription(
         ctx,
         NewSubscription {
@@ -263,8 +467,8 @@ fn subscribe(
             trial_end: session["_sb_trial_end"].as_i64(),
             trial_period_days: session["_sb_trial_days"].as_i64(),
             // A card whose payment fails is not saved.
-            default_payment_method: (!attempt.charge_fails).then(|| pm_id.clone()),
-            first_payment_method: attempt.charge_fails.then(|| pm_id.clone()),
+            default_payment_method: (!attempt.charge_fails).then(|| payment_method_id.clone()),
+            first_payment_method: attempt.charge_fails.then(|| payment_method_id.clone()),
             metadata: session["_sb_sub_metadata"].clone(),
             description: session["_sb_sub_description"].as_str().map(str::to_string),
             payment_behavior: "allow_incomplete".into(),
@@ -287,50 +491,58 @@ fn subscribe(
 
 /// The session's payment intent (payment mode): created by the first attempt, confirmed again
 /// by each later one (with the amount after any promotion code and the customer known by then).
-fn session_intent(ctx: &mut Ctx, session: &Value, customer: Option<&str>, pm_id: &str) -> ApiResult<String> {
+fn session_intent(
+    ctx: &mut Ctx,
+    session: &Value,
+    customer: Option<&str>,
+    payment_method_id: &str,
+) -> ApiResult<String> {
     let amount = session["amount_total"].as_i64().unwrap_or(0);
     let existing = session["payment_intent"]
         .as_str()
         .and_then(|intent| ctx.get("payment_intent", intent))
         .filter(|intent| intent["status"] != "succeeded" && intent["status"] != "canceled")
         .cloned();
-    let pi_id = match existing {
-        Some(mut pi) => {
-            pi["amount"] = json!(amount);
-            if let Some(c) = customer {
-                pi["customer"] = json!(c);
+    let payment_intent_id = match existing {
+        Some(mut payment_intent) => {
+            payment_intent["amount"] = json!(amount);
+            if let Some(customer_id) = customer {
+                payment_intent["customer"] = json!(customer_id);
             }
-            ctx.put("payment_intent", pi.clone());
-            pi["id"].as_str().unwrap_or_default().to_string()
+            ctx.put("payment_intent", payment_intent.clone());
+            payment_intent["id"].as_str().unwrap_or_default().to_string()
         }
         None => {
-            let pi_data = session["_sb_pi_data"].clone();
-            let pi = pay::create_intent(
+            let intent_data = session["_sb_pi_data"].clone();
+            let payment_intent = pay::create_intent(
                 ctx,
                 NewPayment {
                     customer,
                     amount,
                     currency: session["currency"].as_str().unwrap_or("usd"),
-                    payment_method: Some(pm_id),
-                    description: param_nonempty(&pi_data, "description").map(str::to_string),
-                    metadata: new_metadata(&pi_data)?,
-                    setup_future_usage: param_nonempty(&pi_data, "setup_future_usage").map(str::to_string),
+                    payment_method: Some(payment_method_id),
+                    description: param_nonempty(&intent_data, "description").map(str::to_string),
+                    metadata: new_metadata(&intent_data)?,
+                    setup_future_usage: param_nonempty(&intent_data, "setup_future_usage").map(str::to_string),
                 },
             );
-            pi["id"].as_str().unwrap_or_default().to_string()
+            payment_intent["id"].as_str().unwrap_or_default().to_string()
         }
     };
     if let Some(stored) = ctx.get_mut("checkout.session", session["id"].as_str().unwrap_or_default()) {
-        stored["payment_intent"] = json!(pi_id);
+        stored["payment_intent"] = json!(payment_intent_id);
     }
-    Ok(pi_id)
+    Ok(payment_intent_id)
 }
 
 /// The card error of a subscription's failed first payment.
 fn first_invoice_error(ctx: &Ctx, subscription: &Value) -> ApiError {
     let invoice = subscription["latest_invoice"].as_str().and_then(|i| ctx.get("invoice", i));
-    let pi = invoice.and_then(|i| i["_sb_pi"].as_str()).and_then(|intent_id| ctx.get("payment_intent", intent_id));
+    let payment_intent =
+        invoice.and_then(|i| i["_sb_pi"].as_str()).and_then(|intent_id| ctx.get("payment_intent", intent_id));
     pay::decline(
-        pi.and_then(|intent| intent["last_payment_error"]["decline_code"].as_str()).unwrap_or("generic_decline"),
+        payment_intent
+            .and_then(|intent| intent["last_payment_error"]["decline_code"].as_str())
+            .unwrap_or("generic_decline"),
     )
 }

@@ -18,10 +18,10 @@ pub fn find_code(ctx: &Ctx, code: &str) -> Option<Value> {
     let now = ctx.now();
     ctx.all("promotion_code")
         .into_iter()
-        .find(|p| {
-            p["active"] == true
-                && p["code"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(code.trim()))
-                && p["expires_at"].as_i64().is_none_or(|e| e > now)
+        .find(|promotion| {
+            promotion["active"] == true
+                && promotion["code"].as_str().is_some_and(|text| text.eq_ignore_ascii_case(code.trim()))
+                && promotion["expires_at"].as_i64().is_none_or(|expires| expires > now)
         })
         .cloned()
 }
@@ -34,17 +34,17 @@ pub fn create(
     subscription: Option<&str>,
     checkout_session: Option<&str>,
 ) -> ApiResult<Value> {
-    let (coupon_id, promo) = match (&spec.coupon, &spec.promotion_code) {
-        (Some(c), _) => (c.clone(), None),
-        (None, Some(p)) => {
-            let promo = ctx.find("promotion_code", p, "discounts[0][promotion_code]")?;
-            if promo["active"] != true {
+    let (coupon_id, promotion) = match (&spec.coupon, &spec.promotion_code) {
+        (Some(coupon), _) => (coupon.clone(), None),
+        (None, Some(promotion_code_id)) => {
+            let promotion = ctx.find("promotion_code", promotion_code_id, "discounts[0][promotion_code]")?;
+            if promotion["active"] != true {
                 return Err(ApiError::invalid_value(
                     "discounts[0][promotion_code]",
-                    format!("Promotion code `{p}` is inactive."),
+                    format!("Promotion code `{promotion_code_id}` is inactive."),
                 ));
             }
-            (promo["promotion"]["coupon"].as_str().unwrap_or_default().to_string(), Some(promo))
+            (promotion["promotion"]["coupon"].as_str().unwrap_or_default().to_string(), Some(promotion))
         }
         (None, None) => return Err(ApiError::missing("discounts[0][coupon]")),
     };
@@ -61,7 +61,7 @@ pub fn create(
         }
         _ => None,
     };
-    let di = json!({
+    let discount = json!({
         "id": new_id("di"),
         "object": "discount",
         "checkout_session": checkout_session,
@@ -70,30 +70,30 @@ pub fn create(
         "end": end,
         "invoice": null,
         "invoice_item": null,
-        "promotion_code": promo.as_ref().map(|p| p["id"].clone()),
+        "promotion_code": promotion.as_ref().map(|promotion| promotion["id"].clone()),
         "source": {"coupon": coupon_id, "type": "coupon"},
         "start": now,
         "subscription": subscription,
         "subscription_item": null,
         "_sb_uses": 0,
     });
-    ctx.put("discount", di.clone());
-    if let Some(c) = ctx.get_mut("coupon", &coupon_id) {
-        c["times_redeemed"] = json!(c["times_redeemed"].as_i64().unwrap_or(0) + 1);
+    ctx.put("discount", discount.clone());
+    if let Some(coupon) = ctx.get_mut("coupon", &coupon_id) {
+        coupon["times_redeemed"] = json!(coupon["times_redeemed"].as_i64().unwrap_or(0) + 1);
     }
-    if let Some(p) = promo {
-        if let Some(pc) = ctx.get_mut("promotion_code", p["id"].as_str().unwrap_or_default()) {
-            pc["times_redeemed"] = json!(pc["times_redeemed"].as_i64().unwrap_or(0) + 1);
+    if let Some(promotion) = promotion {
+        if let Some(stored) = ctx.get_mut("promotion_code", promotion["id"].as_str().unwrap_or_default()) {
+            stored["times_redeemed"] = json!(stored["times_redeemed"].as_i64().unwrap_or(0) + 1);
         }
     }
-    Ok(di)
+    Ok(discount)
 }
 
 /// What a coupon takes off `amount`.
 pub fn amount_off(coupon: &Value, amount: i64) -> i64 {
     let off = match (coupon["percent_off"].as_f64(), coupon["amount_off"].as_i64()) {
-        (Some(pct), _) => ((amount as f64) * pct / 100.0).round() as i64,
-        (None, Some(a)) => a,
+        (Some(percent), _) => ((amount as f64) * percent / 100.0).round() as i64,
+        (None, Some(fixed)) => fixed,
         _ => 0,
     };
     off.clamp(0, amount.max(0))
@@ -101,21 +101,21 @@ pub fn amount_off(coupon: &Value, amount: i64) -> i64 {
 
 /// Applies a discount to an invoice of `amount` if it is still in force; counts the use.
 pub fn take(ctx: &mut Ctx, discount_id: &str, amount: i64) -> Option<i64> {
-    let di = ctx.get("discount", discount_id)?.clone();
-    let coupon = ctx.get("coupon", di["source"]["coupon"].as_str()?)?.clone();
-    let customer = di["customer"].as_str().map(str::to_string);
+    let discount = ctx.get("discount", discount_id)?.clone();
+    let coupon = ctx.get("coupon", discount["source"]["coupon"].as_str()?)?.clone();
+    let customer = discount["customer"].as_str().map(str::to_string);
     let now = ctx.now_for_customer(customer.as_deref());
-    let uses = di["_sb_uses"].as_i64().unwrap_or(0);
+    let uses = discount["_sb_uses"].as_i64().unwrap_or(0);
     let in_force = match coupon["duration"].as_str() {
         Some("once") => uses == 0,
-        Some("repeating") => di["end"].as_i64().is_none_or(|e| now < e),
+        Some("repeating") => discount["end"].as_i64().is_none_or(|e| now < e),
         _ => true,
     };
     if !in_force || amount <= 0 {
         return None;
     }
-    if let Some(d) = ctx.get_mut("discount", discount_id) {
-        d["_sb_uses"] = json!(uses + 1);
+    if let Some(stored) = ctx.get_mut("discount", discount_id) {
+        stored["_sb_uses"] = json!(uses + 1);
     }
     Some(amount_off(&coupon, amount))
 }

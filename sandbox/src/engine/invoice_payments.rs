@@ -63,12 +63,12 @@ pub fn mark_paid(ctx: &mut Ctx, id: &str, intent: Option<&Value>) -> ApiResult<V
 
 /// The payment method an invoice is charged with.
 pub fn invoice_payment_method(ctx: &Ctx, invoice: &Value) -> Option<String> {
-    if let Some(pm) = invoice["default_payment_method"].as_str() {
-        return Some(pm.to_string());
+    if let Some(payment_method_id) = invoice["default_payment_method"].as_str() {
+        return Some(payment_method_id.to_string());
     }
     if let Some(subscription) = invoice["subscription"].as_str().and_then(|id| ctx.get("subscription", id)) {
-        if let Some(pm) = subscription["default_payment_method"].as_str() {
-            return Some(pm.to_string());
+        if let Some(payment_method_id) = subscription["default_payment_method"].as_str() {
+            return Some(payment_method_id.to_string());
         }
     }
     let customer = ctx.get("customer", invoice["customer"].as_str()?)?;
@@ -79,7 +79,7 @@ pub fn invoice_payment_method(ctx: &Ctx, invoice: &Value) -> Option<String> {
 pub fn attempt_payment(
     ctx: &mut Ctx,
     id: &str,
-    pm_override: Option<&str>,
+    payment_method: Option<&str>,
     off_session: bool,
     authenticated: bool,
 ) -> ApiResult<Outcome> {
@@ -91,12 +91,12 @@ pub fn attempt_payment(
         mark_paid(ctx, id, None)?;
         return Ok(Outcome::Succeeded);
     }
-    let outcome = match pm_override.map(str::to_string).or_else(|| invoice_payment_method(ctx, &invoice)) {
+    let outcome = match payment_method.map(str::to_string).or_else(|| invoice_payment_method(ctx, &invoice)) {
         None => Outcome::Failed(
             ApiError::invalid("This customer has no attached payment source or default payment method. Please consider adding a default payment method.")
                 .with_code("invoice_no_customer_line_items"),
         ),
-        Some(pm) => match charge(ctx, &invoice, &pm, off_session, authenticated)? {
+        Some(payment_method_id) => match charge(ctx, &invoice, &payment_method_id, off_session, authenticated)? {
             Outcome::Succeeded => return Ok(Outcome::Succeeded),
             failed_or_action => failed_or_action,
         },
@@ -105,9 +105,15 @@ pub fn attempt_payment(
     Ok(outcome)
 }
 
-/// Confirms the invoice's payment intent with `pm` (reused across attempts, as Stripe does);
+/// Confirms the invoice's payment intent (reused across attempts, as Stripe does) with a payment method;
 /// a success pays the invoice.
-fn charge(ctx: &mut Ctx, invoice: &Value, pm: &str, off_session: bool, authenticated: bool) -> ApiResult<Outcome> {
+fn charge(
+    ctx: &mut Ctx,
+    invoice: &Value,
+    payment_method_id: &str,
+    off_session: bool,
+    authenticated: bool,
+) -> ApiResult<Outcome> {
     let id = InvoiceView(invoice).id();
     let existing = InvoiceView(invoice)
         .payment_intent()
@@ -122,7 +128,7 @@ fn charge(ctx: &mut Ctx, invoice: &Value, pm: &str, off_session: bool, authentic
                 customer: Some(InvoiceView(invoice).customer()),
                 amount: InvoiceView(invoice).amount_due(),
                 currency: invoice["currency"].as_str().unwrap_or("usd"),
-                payment_method: Some(pm),
+                payment_method: Some(payment_method_id),
                 description: Some(match invoice["billing_reason"].as_str() {
                     Some("subscription_create") => "Subscription creation".to_string(),
                     Some("subscription_cycle") | Some("subscription_update") => "Subscription update".to_string(),
@@ -137,7 +143,7 @@ fn charge(ctx: &mut Ctx, invoice: &Value, pm: &str, off_session: bool, authentic
     if let Some(stored) = ctx.get_mut("invoice", id) {
         stored["_sb_pi"] = json!(intent_id);
     }
-    let (intent, outcome) = pay::confirm(ctx, &intent_id, Some(pm), off_session, authenticated)?;
+    let (intent, outcome) = pay::confirm(ctx, &intent_id, Some(payment_method_id), off_session, authenticated)?;
     if let Outcome::Succeeded = outcome {
         mark_paid(ctx, id, Some(&intent))?;
         return Ok(outcome);
@@ -213,29 +219,29 @@ fn set_status(ctx: &mut Ctx, subscription: &Value, status: &str) {
     ctx.emit("customer.subscription.updated", &new, Some(diff(subscription, &new)));
 }
 
-pub(super) fn add_open_payment(ctx: &mut Ctx, invoice_id: &str, pi: &Value) {
-    let now = ctx.now_for_customer(pi["customer"].as_str());
-    if let Some(inv) = ctx.get_mut("invoice", invoice_id) {
-        let mut list: Vec<Value> = inv["payments"]["data"].as_array().cloned().unwrap_or_default();
-        if !list.iter().any(|p| p["payment"]["payment_intent"] == pi["id"]) {
+pub(super) fn add_open_payment(ctx: &mut Ctx, invoice_id: &str, payment_intent: &Value) {
+    let now = ctx.now_for_customer(payment_intent["customer"].as_str());
+    if let Some(invoice) = ctx.get_mut("invoice", invoice_id) {
+        let mut list: Vec<Value> = invoice["payments"]["data"].as_array().cloned().unwrap_or_default();
+        if !list.iter().any(|p| p["payment"]["payment_intent"] == payment_intent["id"]) {
             list.insert(
                 0,
                 json!({
                     "id": new_id("inpay"),
                     "object": "invoice_payment",
                     "amount_paid": 0,
-                    "amount_requested": inv["amount_due"],
+                    "amount_requested": invoice["amount_due"],
                     "created": now,
-                    "currency": inv["currency"],
+                    "currency": invoice["currency"],
                     "invoice": invoice_id,
                     "is_default": true,
                     "livemode": false,
-                    "payment": {"charge": null, "payment_intent": pi["id"], "type": "payment_intent"},
+                    "payment": {"charge": null, "payment_intent": payment_intent["id"], "type": "payment_intent"},
                     "status": "open",
                     "status_transitions": {"canceled_at": null, "paid_at": null},
                 }),
             );
-            inv["payments"]["data"] = Value::Array(list);
+            invoice["payments"]["data"] = Value::Array(list);
         }
     }
 }

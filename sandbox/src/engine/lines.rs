@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::store::Ctx;
+use super::views::SubscriptionView;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{public, Ctx};
 use crate::util::{money, new_id};
 
 /// A line to put on an invoice.
@@ -28,14 +30,14 @@ pub fn price_description(price: &Value, quantity: i64, product_name: &str) -> St
 }
 
 pub fn product_name(ctx: &Ctx, price: &Value) -> String {
-    let pid = price["product"].as_str().or_else(|| price["product"]["id"].as_str()).unwrap_or_default();
-    ctx.get("product", pid).and_then(|product| product["name"].as_str()).unwrap_or("Product").to_string()
+    let product_id = price["product"].as_str().or_else(|| price["product"]["id"].as_str()).unwrap_or_default();
+    ctx.get("product", product_id).and_then(|product| product["name"].as_str()).unwrap_or("Product").to_string()
 }
 
 pub(super) fn line_json(line: &Line, invoice_id: &str, currency: &str) -> Value {
-    let parent = if let Some(ii) = &line.invoice_item {
+    let parent = if let Some(invoice_item) = &line.invoice_item {
         json!({
-            "invoice_item_details": {"invoice_item": ii, "proration": line.proration, "proration_details": {"credited_items": null}, "subscription": line.subscription},
+            "invoice_item_details": {"invoice_item": invoice_item, "proration": line.proration, "proration_details": {"credited_items": null}, "subscription": line.subscription},
             "subscription_item_details": null,
             "type": "invoice_item_details",
         })
@@ -75,24 +77,22 @@ pub(super) fn line_json(line: &Line, invoice_id: &str, currency: &str) -> Value 
 }
 
 /// One line per subscription item, for a service period.
-pub fn item_lines(ctx: &Ctx, sub: &Value, period: (i64, i64)) -> Vec<Line> {
-    let sub_id = sub["id"].as_str().unwrap_or_default();
-    sub["items"]["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+pub fn item_lines(ctx: &Ctx, subscription: &Value, period: (i64, i64)) -> Vec<Line> {
+    let subscription_id = subscription["id"].as_str().unwrap_or_default();
+    SubscriptionView(subscription)
+        .items()
         .iter()
-        .map(|si| {
-            let q = si["quantity"].as_i64().unwrap_or(1);
-            let name = product_name(ctx, &si["price"]);
+        .map(|item| {
+            let quantity = item["quantity"].as_i64().unwrap_or(1);
+            let name = product_name(ctx, &item["price"]);
             Line {
-                amount: si["price"]["unit_amount"].as_i64().unwrap_or(0) * q,
-                description: price_description(&si["price"], q, &name),
+                amount: item["price"]["unit_amount"].as_i64().unwrap_or(0) * quantity,
+                description: price_description(&item["price"], quantity, &name),
                 period,
-                quantity: q,
-                price: Some(si["price"].clone()),
-                subscription: Some(sub_id.to_string()),
-                subscription_item: si["id"].as_str().map(str::to_string),
+                quantity,
+                price: Some(item["price"].clone()),
+                subscription: Some(subscription_id.to_string()),
+                subscription_item: item["id"].as_str().map(str::to_string),
                 invoice_item: None,
                 proration: false,
             }
@@ -136,9 +136,9 @@ pub fn invoice_item(ctx: &Ctx, new_item: NewItem) -> Value {
         "parent": new_item.subscription.map(|s| json!({"subscription_details": {"subscription": s, "subscription_item": null}, "type": "subscription_details"})),
         "period": {"end": new_item.period.1, "start": new_item.period.0},
         "pricing": {
-            "price_details": new_item.price.map(|pr| json!({"price": pr["id"], "product": pr["product"]})),
+            "price_details": new_item.price.map(|price| json!({"price": price["id"], "product": price["product"]})),
             "type": "price_details",
-            "unit_amount_decimal": new_item.price.map(|pr| pr["unit_amount_decimal"].clone()).unwrap_or(json!((new_item.amount / new_item.quantity.max(1)).to_string())),
+            "unit_amount_decimal": new_item.price.map(|price| price["unit_amount_decimal"].clone()).unwrap_or(json!((new_item.amount / new_item.quantity.max(1)).to_string())),
         },
         "proration": new_item.proration,
         "quantity": new_item.quantity,
@@ -149,34 +149,68 @@ pub fn invoice_item(ctx: &Ctx, new_item: NewItem) -> Value {
     })
 }
 
+/// Creates an invoice item (`POST /v1/invoiceitems`): pending, or a line on the draft invoice
+/// it names; emits `invoiceitem.created`.
+pub fn add_invoice_item(ctx: &mut Ctx, new_item: NewItem) -> ApiResult<Value> {
+    let (amount, currency, quantity, period) = (new_item.amount, new_item.currency, new_item.quantity, new_item.period);
+    let (invoice_id, subscription) = (new_item.invoice, new_item.subscription);
+    let item = invoice_item(ctx, new_item);
+    ctx.put("invoiceitem", item.clone());
+    if let Some(invoice_id) = invoice_id {
+        let mut invoice = ctx.find("invoice", invoice_id, "invoice")?;
+        if invoice["status"] != "draft" {
+            return Err(ApiError::invalid_value("invoice", "You can only add invoice items to draft invoices.")
+                .with_code("invoice_not_editable"));
+        }
+        let mut lines: Vec<Value> = invoice["lines"]["data"].as_array().cloned().unwrap_or_default();
+        lines.push(json!({
+            "id": new_id("il"), "object": "line_item", "amount": amount, "currency": currency, "description": item["description"],
+            "discount_amounts": [], "discountable": true, "discounts": [], "invoice": invoice_id, "livemode": false, "metadata": {},
+            "parent": {"invoice_item_details": {"invoice_item": item["id"], "proration": false, "proration_details": {"credited_items": null}, "subscription": subscription}, "subscription_item_details": null, "type": "invoice_item_details"},
+            "period": {"end": period.1, "start": period.0}, "pretax_credit_amounts": [],
+            "pricing": item["pricing"], "quantity": quantity, "quantity_decimal": quantity.to_string(), "subscription": subscription, "subtotal": amount, "taxes": [],
+        }));
+        let total: i64 = lines.iter().map(|line| line["amount"].as_i64().unwrap_or(0)).sum();
+        invoice["lines"]["data"] = Value::Array(lines);
+        for key in ["subtotal", "subtotal_excluding_tax", "total", "total_excluding_tax"] {
+            invoice[key] = json!(total);
+        }
+        invoice["amount_due"] = json!(total.max(0));
+        invoice["amount_remaining"] = json!(total.max(0));
+        ctx.put("invoice", invoice);
+    }
+    ctx.emit("invoiceitem.created", &item, None);
+    Ok(public(&item))
+}
+
 /// Pending invoice items of a customer (optionally only those of one subscription) become
 /// lines; they are marked as invoiced.
 pub fn take_pending_items(ctx: &mut Ctx, customer: &str, subscription: Option<&str>, invoice_hint: &str) -> Vec<Line> {
     let ids: Vec<String> = ctx
         .all("invoiceitem")
         .into_iter()
-        .filter(|ii| ii["customer"] == customer && ii["invoice"].is_null())
-        .filter(|ii| subscription.is_none_or(|s| ii["subscription"] == s || ii["subscription"].is_null()))
-        .filter_map(|ii| ii["id"].as_str().map(str::to_string))
+        .filter(|item| item["customer"] == customer && item["invoice"].is_null())
+        .filter(|item| subscription.is_none_or(|s| item["subscription"] == s || item["subscription"].is_null()))
+        .filter_map(|item| item["id"].as_str().map(str::to_string))
         .collect();
     let mut lines = Vec::new();
     for id in ids.iter().rev() {
-        let Some(ii) = ctx.get_mut("invoiceitem", id) else { continue };
-        ii["invoice"] = json!(invoice_hint);
-        let ii = ii.clone();
+        let Some(item) = ctx.get_mut("invoiceitem", id) else { continue };
+        item["invoice"] = json!(invoice_hint);
+        let item = item.clone();
         lines.push(Line {
-            amount: ii["amount"].as_i64().unwrap_or(0),
-            description: ii["description"].as_str().unwrap_or("Invoice item").to_string(),
-            period: (ii["period"]["start"].as_i64().unwrap_or(0), ii["period"]["end"].as_i64().unwrap_or(0)),
-            quantity: ii["quantity"].as_i64().unwrap_or(1),
-            price: ii["pricing"]["price_details"]["price"]
+            amount: item["amount"].as_i64().unwrap_or(0),
+            description: item["description"].as_str().unwrap_or("Invoice item").to_string(),
+            period: (item["period"]["start"].as_i64().unwrap_or(0), item["period"]["end"].as_i64().unwrap_or(0)),
+            quantity: item["quantity"].as_i64().unwrap_or(1),
+            price: item["pricing"]["price_details"]["price"]
                 .as_str()
                 .and_then(|price_id| ctx.get("price", price_id))
                 .cloned(),
-            subscription: ii["subscription"].as_str().map(str::to_string),
+            subscription: item["subscription"].as_str().map(str::to_string),
             subscription_item: None,
             invoice_item: Some(id.clone()),
-            proration: ii["proration"].as_bool().unwrap_or(false),
+            proration: item["proration"].as_bool().unwrap_or(false),
         });
     }
     lines
@@ -187,12 +221,12 @@ pub(super) fn relink_items(ctx: &mut Ctx, placeholder: &str, invoice_id: &str) {
     let ids: Vec<String> = ctx
         .all("invoiceitem")
         .into_iter()
-        .filter(|ii| ii["invoice"] == placeholder)
-        .filter_map(|ii| ii["id"].as_str().map(str::to_string))
+        .filter(|item| item["invoice"] == placeholder)
+        .filter_map(|item| item["id"].as_str().map(str::to_string))
         .collect();
     for id in ids {
-        if let Some(ii) = ctx.get_mut("invoiceitem", &id) {
-            ii["invoice"] = json!(invoice_id);
+        if let Some(item) = ctx.get_mut("invoiceitem", &id) {
+            item["invoice"] = json!(invoice_id);
         }
     }
 }

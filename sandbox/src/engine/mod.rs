@@ -2,6 +2,7 @@
 //! passes (`run_until`). The `api` layer reads parameters and calls in here, as do the hosted
 //! pages; the engine works on the store and never calls back into `api`.
 
+pub mod catalog;
 pub mod checkout;
 pub mod customers;
 pub mod discounts;
@@ -9,11 +10,17 @@ pub mod invoice_payments;
 pub mod invoices;
 pub mod lines;
 pub mod pay;
+pub mod payment_methods;
+pub mod portal;
+pub mod preview;
 pub mod proration;
 pub mod refunds;
 pub mod schedules;
+pub mod setup_intents;
 pub mod subscriptions;
+pub mod test_clocks;
 pub mod views;
+pub mod webhook_endpoints;
 
 use serde_json::{json, Value};
 
@@ -39,68 +46,76 @@ enum Action {
 
 fn due_actions(ctx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
     let mut out = Vec::new();
-    for sub in ctx.all("subscription") {
-        let id = sub["id"].as_str().unwrap_or_default().to_string();
-        if clock_of_customer(ctx, sub["customer"].as_str()).as_deref() != clock {
+    for subscription in ctx.all("subscription") {
+        let id = subscription["id"].as_str().unwrap_or_default().to_string();
+        if clock_of_customer(ctx, subscription["customer"].as_str()).as_deref() != clock {
             continue;
         }
-        let status = sub["status"].as_str().unwrap_or_default();
-        let end = SubscriptionView(sub).current_period_end();
+        let status = subscription["status"].as_str().unwrap_or_default();
+        let end = SubscriptionView(subscription).current_period_end();
         match status {
             "trialing" => {
-                if sub["_sb_twe_sent"] != true {
-                    if let Some(t) = sub["trial_end"].as_i64() {
+                if subscription["_sb_twe_sent"] != true {
+                    if let Some(trial_end) = subscription["trial_end"].as_i64() {
                         out.push((
-                            (t - 3 * DAY).max(sub["created"].as_i64().unwrap_or(0)),
+                            (trial_end - 3 * DAY).max(subscription["created"].as_i64().unwrap_or(0)),
                             Action::TrialWillEnd(id.clone()),
                         ));
                     }
                 }
-                if let Some(e) = end {
-                    out.push((e, Action::Renew(id.clone())));
+                if let Some(period_end) = end {
+                    out.push((period_end, Action::Renew(id.clone())));
                 }
             }
             "active" | "past_due" | "unpaid" => {
-                let cancel_at = sub["cancel_at"].as_i64();
+                let cancel_at = subscription["cancel_at"].as_i64();
                 match (end, cancel_at) {
-                    (_, Some(c)) if end.is_none_or(|e| c < e) => out.push((c, Action::Renew(id.clone()))),
-                    (Some(e), _) => out.push((e, Action::Renew(id.clone()))),
+                    (_, Some(cancel_at)) if end.is_none_or(|period_end| cancel_at < period_end) => {
+                        out.push((cancel_at, Action::Renew(id.clone())))
+                    }
+                    (Some(period_end), _) => out.push((period_end, Action::Renew(id.clone()))),
                     _ => {}
                 }
             }
             "incomplete" => {
-                out.push((sub["created"].as_i64().unwrap_or(0) + 23 * 3600, Action::ExpireIncomplete(id.clone())));
+                out.push((
+                    subscription["created"].as_i64().unwrap_or(0) + 23 * 3600,
+                    Action::ExpireIncomplete(id.clone()),
+                ));
             }
             _ => {}
         }
     }
-    for inv in ctx.all("invoice") {
-        if inv["auto_advance"] != true {
+    for invoice in ctx.all("invoice") {
+        if invoice["auto_advance"] != true {
             continue;
         }
-        if clock_of_customer(ctx, inv["customer"].as_str()).as_deref() != clock {
+        if clock_of_customer(ctx, invoice["customer"].as_str()).as_deref() != clock {
             continue;
         }
-        let id = inv["id"].as_str().unwrap_or_default().to_string();
-        match inv["status"].as_str() {
+        let id = invoice["id"].as_str().unwrap_or_default().to_string();
+        match invoice["status"].as_str() {
             Some("draft") => {
-                if let Some(t) = inv["automatically_finalizes_at"].as_i64() {
-                    out.push((t, Action::FinalizeInvoice(id)));
+                if let Some(finalizes_at) = invoice["automatically_finalizes_at"].as_i64() {
+                    out.push((finalizes_at, Action::FinalizeInvoice(id)));
                 }
             }
             Some("open") => {
-                if let Some(t) = inv["next_payment_attempt"].as_i64() {
-                    out.push((t, Action::RetryInvoice(id)));
+                if let Some(next_attempt) = invoice["next_payment_attempt"].as_i64() {
+                    out.push((next_attempt, Action::RetryInvoice(id)));
                 }
             }
             _ => {}
         }
     }
     if clock.is_none() {
-        for cs in ctx.all("checkout.session") {
-            if cs["status"] == "open" {
-                if let Some(t) = cs["expires_at"].as_i64() {
-                    out.push((t, Action::ExpireCheckout(cs["id"].as_str().unwrap_or_default().to_string())));
+        for session in ctx.all("checkout.session") {
+            if session["status"] == "open" {
+                if let Some(expires_at) = session["expires_at"].as_i64() {
+                    out.push((
+                        expires_at,
+                        Action::ExpireCheckout(session["id"].as_str().unwrap_or_default().to_string()),
+                    ));
                 }
             }
         }
@@ -109,38 +124,38 @@ fn due_actions(ctx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
 }
 
 fn perform(ctx: &mut Ctx, action: Action) {
-    let r = match &action {
+    let result = match &action {
         Action::FinalizeInvoice(id) => invoices::finalize_and_charge(ctx, id),
         Action::RetryInvoice(id) => invoice_payments::attempt_payment(ctx, id, None, true, false).map(|_| ()),
         Action::TrialWillEnd(id) => {
-            if let Some(sub) = ctx.get_mut("subscription", id) {
-                sub["_sb_twe_sent"] = json!(true);
+            if let Some(subscription) = ctx.get_mut("subscription", id) {
+                subscription["_sb_twe_sent"] = json!(true);
             }
-            let sub = ctx.get("subscription", id).cloned().unwrap_or(Value::Null);
-            ctx.emit("customer.subscription.trial_will_end", &sub, None);
+            let subscription = ctx.get("subscription", id).cloned().unwrap_or(Value::Null);
+            ctx.emit("customer.subscription.trial_will_end", &subscription, None);
             Ok(())
         }
         Action::ExpireIncomplete(id) => subscriptions::cancel(ctx, id, "payment_failed").map(|_| ()),
         Action::Renew(id) => subscriptions::renew(ctx, id),
         Action::ExpireCheckout(id) => checkout::expire(ctx, id).map(|_| ()),
     };
-    if let Err(e) = r {
+    if let Err(e) = result {
         tracing::warn!(?action, error = %e.message, "billing engine step failed");
         // Make sure a failing step does not loop forever.
         match action {
             Action::FinalizeInvoice(id) | Action::RetryInvoice(id) => {
-                if let Some(inv) = ctx.get_mut("invoice", &id) {
-                    inv["auto_advance"] = json!(false);
+                if let Some(invoice) = ctx.get_mut("invoice", &id) {
+                    invoice["auto_advance"] = json!(false);
                 }
             }
             Action::Renew(id) | Action::ExpireIncomplete(id) | Action::TrialWillEnd(id) => {
-                if let Some(sub) = ctx.get_mut("subscription", &id) {
-                    sub["status"] = json!("canceled");
+                if let Some(subscription) = ctx.get_mut("subscription", &id) {
+                    subscription["status"] = json!("canceled");
                 }
             }
             Action::ExpireCheckout(id) => {
-                if let Some(cs) = ctx.get_mut("checkout.session", &id) {
-                    cs["status"] = json!("expired");
+                if let Some(session) = ctx.get_mut("checkout.session", &id) {
+                    session["status"] = json!("expired");
                 }
             }
         }
@@ -152,27 +167,27 @@ fn perform(ctx: &mut Ctx, action: Action) {
 pub fn run_until(ctx: &mut Ctx, clock: Option<&str>, until: i64) {
     for _ in 0..100_000 {
         let mut due = due_actions(ctx, clock);
-        due.retain(|(t, _)| *t <= until);
-        let Some((t, action)) = due.into_iter().min() else { break };
-        set_clock(ctx, clock, t);
+        due.retain(|(time, _)| *time <= until);
+        let Some((time, action)) = due.into_iter().min() else { break };
+        set_clock(ctx, clock, time);
         perform(ctx, action);
     }
     set_clock(ctx, clock, until);
 }
 
-fn set_clock(ctx: &mut Ctx, clock: Option<&str>, t: i64) {
+fn set_clock(ctx: &mut Ctx, clock: Option<&str>, time: i64) {
     match clock {
         Some(id) => {
-            if let Some(c) = ctx.get_mut("test_helpers.test_clock", id) {
-                if c["frozen_time"].as_i64().unwrap_or(0) < t {
-                    c["frozen_time"] = json!(t);
+            if let Some(test_clock) = ctx.get_mut("test_helpers.test_clock", id) {
+                if test_clock["frozen_time"].as_i64().unwrap_or(0) < time {
+                    test_clock["frozen_time"] = json!(time);
                 }
             }
         }
         None => {
             let now = ctx.state.now();
-            if t > now {
-                ctx.state.clock_offset += t - now;
+            if time > now {
+                ctx.state.clock_offset += time - now;
             }
         }
     }

@@ -6,20 +6,30 @@ use serde_json::{json, Value};
 use crate::cards::{self, Behavior};
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
-use crate::store::Ctx;
+use crate::store::{apply_metadata, public, Ctx};
 use crate::util::{new_id, random_str};
 
 /// Resolves a payment method id: test ids (`pm_card_visa`, `tok_visa`) create a fresh card
 /// payment method each time, as on Stripe.
-pub fn resolve_pm(ctx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
+pub fn resolve_payment_method(ctx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
     if let Some(card) = cards::by_test_id(id) {
         let now = ctx.now();
-        let mut pm = objects::card_pm(&card, 12, 2034, now);
-        pm["_sb_test_id"] = json!(id);
-        ctx.put("payment_method", pm.clone());
-        return Ok(pm);
+        let mut payment_method = objects::card_payment_method(&card, 12, 2034, now);
+        payment_method["_sb_test_id"] = json!(id);
+        ctx.put("payment_method", payment_method.clone());
+        return Ok(payment_method);
     }
     ctx.find("payment_method", id, param)
+}
+
+/// The id of the payment method a request names, if it names one (a test id makes a new card).
+pub fn resolve_payment_method_id(ctx: &mut Ctx, id: Option<&str>) -> ApiResult<Option<String>> {
+    match id {
+        Some(id) => {
+            Ok(Some(resolve_payment_method(ctx, id, "payment_method")?["id"].as_str().unwrap_or_default().to_string()))
+        }
+        None => Ok(None),
+    }
 }
 
 /// A payment method id given where one attached to `customer` is required
@@ -27,44 +37,46 @@ pub fn resolve_pm(ctx: &mut Ctx, id: &str, param: &str) -> ApiResult<Value> {
 /// `default_payment_method`). A test id (`pm_card_visa`) stands for the customer's card made
 /// from it, the latest one attached (as when the same request attaches `payment_method=pm_card_visa`).
 /// `None` when the customer has no such payment method.
-pub fn customer_pm_id(ctx: &Ctx, id: &str, customer: &str) -> Option<String> {
+pub fn customer_payment_method_id(ctx: &Ctx, id: &str, customer: &str) -> Option<String> {
     if cards::by_test_id(id).is_some() {
         return ctx
             .all("payment_method")
             .into_iter()
-            .find(|pm| pm["customer"] == customer && pm["_sb_test_id"] == id)
-            .and_then(|pm| pm["id"].as_str().map(str::to_string));
+            .find(|payment_method| payment_method["customer"] == customer && payment_method["_sb_test_id"] == id)
+            .and_then(|payment_method| payment_method["id"].as_str().map(str::to_string));
     }
-    ctx.get("payment_method", id).filter(|pm| pm["customer"] == customer).map(|_| id.to_string())
+    ctx.get("payment_method", id)
+        .filter(|payment_method| payment_method["customer"] == customer)
+        .map(|_| id.to_string())
 }
 
 /// The error for a payment method `id` the customer does not have (subscriptions, invoices).
-pub fn not_customers_pm(param: &str, id: &str) -> ApiError {
+pub fn not_customers_payment_method(param: &str, id: &str) -> ApiError {
     ApiError::invalid_value(param, format!("The customer does not have a payment method with the ID {id}. The payment method must be attached to the customer."))
 }
 
-pub fn behavior(pm: &Value) -> Behavior {
-    Behavior::parse(pm["_sb_behavior"].as_str().unwrap_or("succeed"))
+pub fn behavior(payment_method: &Value) -> Behavior {
+    Behavior::parse(payment_method["_sb_behavior"].as_str().unwrap_or("succeed"))
 }
 
 /// Attaches a payment method to a customer (declining cards fail here, as on Stripe).
-pub fn attach(ctx: &mut Ctx, pm_id: &str, customer: &str) -> ApiResult<Value> {
-    let mut pm = resolve_pm(ctx, pm_id, "payment_method")?;
+pub fn attach(ctx: &mut Ctx, payment_method_id: &str, customer: &str) -> ApiResult<Value> {
+    let mut payment_method = resolve_payment_method(ctx, payment_method_id, "payment_method")?;
     ctx.find("customer", customer, "customer")?;
-    if let Some(existing) = pm["customer"].as_str() {
+    if let Some(existing) = payment_method["customer"].as_str() {
         if existing == customer {
-            return Ok(pm);
+            return Ok(payment_method);
         }
         return Err(ApiError::invalid("The payment method you provided has already been attached to a customer.")
             .with_code("payment_method_unexpected_state"));
     }
-    if let Behavior::Decline(code) = behavior(&pm) {
+    if let Behavior::Decline(code) = behavior(&payment_method) {
         return Err(decline(code));
     }
-    pm["customer"] = json!(customer);
-    ctx.put("payment_method", pm.clone());
-    ctx.emit("payment_method.attached", &pm, None);
-    Ok(pm)
+    payment_method["customer"] = json!(customer);
+    ctx.put("payment_method", payment_method.clone());
+    ctx.emit("payment_method.attached", &payment_method, None);
+    Ok(payment_method)
 }
 
 /// The outcome of confirming a payment.
@@ -89,7 +101,7 @@ pub struct NewPayment<'a> {
 pub fn create_intent(ctx: &mut Ctx, payment: NewPayment) -> Value {
     let now = ctx.now_for_customer(payment.customer);
     let id = new_id("pi");
-    let pi = json!({
+    let payment_intent = json!({
         "id": id,
         "object": "payment_intent",
         "amount": payment.amount,
@@ -130,49 +142,109 @@ pub fn create_intent(ctx: &mut Ctx, payment: NewPayment) -> Value {
         "transfer_data": null,
         "transfer_group": null,
     });
-    ctx.put("payment_intent", pi.clone());
-    ctx.emit("payment_intent.created", &pi, None);
-    pi
+    ctx.put("payment_intent", payment_intent.clone());
+    ctx.emit("payment_intent.created", &payment_intent, None);
+    payment_intent
 }
 
-/// A charge of `pi` with `pm`; `failure` is (failure code, decline code, message).
-fn new_charge(ctx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str, &str, &str)>) -> Value {
+/// A requested payment intent change; `None` leaves a field alone.
+#[derive(Default)]
+pub struct IntentUpdate {
+    /// The request's `metadata` parameter.
+    pub metadata: Option<Value>,
+    pub amount: Option<i64>,
+    /// `description`, `receipt_email`, `customer`, `setup_future_usage` (`null` clears).
+    pub fields: Vec<(&'static str, Value)>,
+    pub payment_method: Option<String>,
+}
+
+/// Changes a payment intent (no event, as on Stripe); a payment method makes it ready to confirm.
+pub fn update_intent(ctx: &mut Ctx, id: &str, change: IntentUpdate) -> ApiResult<Value> {
+    let old = ctx.find("payment_intent", id, "intent")?;
+    let mut payment_intent = old.clone();
+    if let Some(metadata) = &change.metadata {
+        payment_intent["metadata"] = apply_metadata(&old["metadata"], metadata)?;
+    }
+    if let Some(amount) = change.amount {
+        payment_intent["amount"] = json!(amount);
+    }
+    for (key, value) in change.fields {
+        payment_intent[key] = value;
+    }
+    if let Some(payment_method_id) = change.payment_method.as_deref() {
+        let payment_method = resolve_payment_method(ctx, payment_method_id, "payment_method")?;
+        payment_intent["payment_method"] = payment_method["id"].clone();
+        if payment_intent["status"] == "requires_payment_method" {
+            payment_intent["status"] = json!("requires_confirmation");
+        }
+    }
+    ctx.put("payment_intent", payment_intent.clone());
+    Ok(public(&payment_intent))
+}
+
+/// Cancels a payment intent that has not succeeded; emits `payment_intent.canceled`.
+pub fn cancel_intent(ctx: &mut Ctx, id: &str, reason: &str) -> ApiResult<Value> {
+    let mut payment_intent = ctx.find("payment_intent", id, "intent")?;
+    if payment_intent["status"] == "succeeded" || payment_intent["status"] == "canceled" {
+        return Err(ApiError::invalid(format!(
+            "You cannot cancel this PaymentIntent because it has a status of {}.",
+            payment_intent["status"].as_str().unwrap_or_default()
+        ))
+        .with_code("payment_intent_unexpected_state"));
+    }
+    payment_intent["status"] = json!("canceled");
+    payment_intent["canceled_at"] = json!(ctx.now());
+    payment_intent["cancellation_reason"] = json!(reason);
+    ctx.put("payment_intent", payment_intent.clone());
+    ctx.emit("payment_intent.canceled", &payment_intent, None);
+    Ok(public(&payment_intent))
+}
+
+/// A charge of a payment intent with a payment method; `failure` is (failure code, decline code,
+/// message).
+fn new_charge(
+    ctx: &Ctx,
+    payment_intent: &Value,
+    payment_method: &Value,
+    now: i64,
+    failure: Option<(&str, &str, &str)>,
+) -> Value {
     let id = new_id("ch");
-    let ok = failure.is_none();
+    let succeeded = failure.is_none();
     json!({
         "id": id,
         "object": "charge",
-        "amount": pi["amount"],
-        "amount_captured": if ok { pi["amount"].clone() } else { json!(0) },
+        "amount": payment_intent["amount"],
+        "amount_captured": if succeeded { payment_intent["amount"].clone() } else { json!(0) },
         "amount_refunded": 0,
         "application": null,
         "application_fee": null,
         "application_fee_amount": null,
-        "balance_transaction": if ok { json!(new_id("txn")) } else { Value::Null },
-        "billing_details": pm["billing_details"],
+        "balance_transaction": if succeeded { json!(new_id("txn")) } else { Value::Null },
+        "billing_details": payment_method["billing_details"],
         "calculated_statement_descriptor": "SANDBOX",
-        "captured": ok,
+        "captured": succeeded,
         "created": now,
-        "currency": pi["currency"],
-        "customer": pi["customer"],
-        "description": pi["description"],
+        "currency": payment_intent["currency"],
+        "customer": payment_intent["customer"],
+        "description": payment_intent["description"],
         "disputed": false,
         "failure_balance_transaction": null,
         "failure_code": failure.map(|f| f.0),
         "failure_message": failure.map(|f| f.2),
         "fraud_details": {},
         "livemode": false,
-        "metadata": pi["metadata"],
+        "metadata": payment_intent["metadata"],
         "on_behalf_of": null,
-        "outcome": if ok {
+        "outcome": if succeeded {
             json!({"network_status": "approved_by_network", "reason": null, "risk_level": "normal", "risk_score": 32, "seller_message": "Payment complete.", "type": "authorized"})
         } else {
             json!({"network_status": "declined_by_network", "reason": failure.map(|f| f.1), "risk_level": "normal", "risk_score": 40, "seller_message": "The bank did not return any further details with this decline.", "type": "issuer_declined"})
         },
-        "paid": ok,
-        "payment_intent": pi["id"],
-        "payment_method": pm["id"],
-        "payment_method_details": objects::charge_pm_details(pm),
+        "paid": succeeded,
+        "payment_intent": payment_intent["id"],
+        "payment_method": payment_method["id"],
+        "payment_method_details": objects::charge_payment_method_details(payment_method),
         "receipt_email": null,
         "receipt_number": null,
         "receipt_url": format!("{}/receipts/{}", ctx.base_url, id),
@@ -184,7 +256,7 @@ fn new_charge(ctx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str
         "source_transfer": null,
         "statement_descriptor": null,
         "statement_descriptor_suffix": null,
-        "status": if ok { "succeeded" } else { "failed" },
+        "status": if succeeded { "succeeded" } else { "failed" },
         "transfer_data": null,
         "transfer_group": null,
     })
@@ -194,34 +266,35 @@ fn new_charge(ctx: &Ctx, pi: &Value, pm: &Value, now: i64, failure: Option<(&str
 /// when the customer completed 3-D Secure on a hosted page.
 pub fn confirm(
     ctx: &mut Ctx,
-    pi_id: &str,
-    pm_id: Option<&str>,
+    payment_intent_id: &str,
+    payment_method_id: Option<&str>,
     off_session: bool,
     authenticated: bool,
 ) -> ApiResult<(Value, Outcome)> {
-    let mut pi = ctx.find("payment_intent", pi_id, "intent")?;
-    if pi["status"] == "succeeded" || pi["status"] == "canceled" {
+    let mut payment_intent = ctx.find("payment_intent", payment_intent_id, "intent")?;
+    if payment_intent["status"] == "succeeded" || payment_intent["status"] == "canceled" {
         return Err(ApiError::invalid(format!(
             "You cannot confirm this PaymentIntent because it has a status of {}.",
-            pi["status"].as_str().unwrap_or_default()
+            payment_intent["status"].as_str().unwrap_or_default()
         ))
         .with_code("payment_intent_unexpected_state"));
     }
-    let pm_id = pm_id.map(str::to_string).or_else(|| pi["payment_method"].as_str().map(str::to_string));
-    let Some(pm_id) = pm_id else {
+    let payment_method_id =
+        payment_method_id.map(str::to_string).or_else(|| payment_intent["payment_method"].as_str().map(str::to_string));
+    let Some(payment_method_id) = payment_method_id else {
         return Err(ApiError::invalid("You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent, you must provide a payment method.")
             .with_code("payment_intent_unexpected_state"));
     };
-    let pm = resolve_pm(ctx, &pm_id, "payment_method")?;
-    let now = ctx.now_for_customer(pi["customer"].as_str());
-    pi["payment_method"] = pm["id"].clone();
-    let behaviour = behavior(&pm);
+    let payment_method = resolve_payment_method(ctx, &payment_method_id, "payment_method")?;
+    let now = ctx.now_for_customer(payment_intent["customer"].as_str());
+    payment_intent["payment_method"] = payment_method["id"].clone();
+    let behaviour = behavior(&payment_method);
     let outcome = match behaviour {
         Behavior::Succeed | Behavior::Dispute(_) => Outcome::Succeeded,
         Behavior::Decline(code) => Outcome::Failed(decline(code)),
         Behavior::AttachThenFail => Outcome::Failed(decline("generic_decline")),
         Behavior::ThreeDsSetup => {
-            if off_session || authenticated || pm["_sb_authenticated"].as_bool() == Some(true) {
+            if off_session || authenticated || payment_method["_sb_authenticated"].as_bool() == Some(true) {
                 Outcome::Succeeded
             } else {
                 Outcome::RequiresAction
@@ -236,72 +309,72 @@ pub fn confirm(
         }
     };
     if authenticated {
-        if let Some(pmv) = ctx.get_mut("payment_method", pm["id"].as_str().unwrap_or_default()) {
-            pmv["_sb_authenticated"] = json!(true);
+        if let Some(stored) = ctx.get_mut("payment_method", payment_method["id"].as_str().unwrap_or_default()) {
+            stored["_sb_authenticated"] = json!(true);
         }
     }
     match &outcome {
         Outcome::Succeeded => {
-            let ch = new_charge(ctx, &pi, &pm, now, None);
-            pi["status"] = json!("succeeded");
-            pi["amount_received"] = pi["amount"].clone();
-            pi["latest_charge"] = ch["id"].clone();
-            pi["last_payment_error"] = Value::Null;
-            pi["next_action"] = Value::Null;
-            ctx.put("charge", ch.clone());
-            ctx.put("payment_intent", pi.clone());
-            ctx.emit("charge.succeeded", &ch, None);
-            ctx.emit("payment_intent.succeeded", &pi, None);
+            let charge = new_charge(ctx, &payment_intent, &payment_method, now, None);
+            payment_intent["status"] = json!("succeeded");
+            payment_intent["amount_received"] = payment_intent["amount"].clone();
+            payment_intent["latest_charge"] = charge["id"].clone();
+            payment_intent["last_payment_error"] = Value::Null;
+            payment_intent["next_action"] = Value::Null;
+            ctx.put("charge", charge.clone());
+            ctx.put("payment_intent", payment_intent.clone());
+            ctx.emit("charge.succeeded", &charge, None);
+            ctx.emit("payment_intent.succeeded", &payment_intent, None);
             if let Behavior::Dispute(reason) = behaviour {
-                super::refunds::create_dispute(ctx, ch["id"].as_str().unwrap_or_default(), reason)?;
+                super::refunds::create_dispute(ctx, charge["id"].as_str().unwrap_or_default(), reason)?;
             }
         }
         Outcome::Failed(err) => {
             let code = err.decline_code.clone().unwrap_or_else(|| "generic_decline".into());
-            let ch = new_charge(
+            let charge = new_charge(
                 ctx,
-                &pi,
-                &pm,
+                &payment_intent,
+                &payment_method,
                 now,
                 Some((err.code.as_deref().unwrap_or("card_declined"), &code, &err.message)),
             );
-            pi["status"] = json!("requires_payment_method");
-            pi["latest_charge"] = ch["id"].clone();
-            pi["last_payment_error"] = json!({
+            payment_intent["status"] = json!("requires_payment_method");
+            payment_intent["latest_charge"] = charge["id"].clone();
+            payment_intent["last_payment_error"] = json!({
                 "type": "card_error",
-                "charge": ch["id"],
+                "charge": charge["id"],
                 "code": err.code,
                 "decline_code": code,
                 "doc_url": format!("https://stripe.com/docs/error-codes/{}", err.code.as_deref().unwrap_or("card_declined").replace('_', "-")),
                 "message": err.message,
-                "payment_method": crate::store::public(&pm),
+                "payment_method": public(&payment_method),
             });
-            ctx.put("charge", ch.clone());
-            ctx.put("payment_intent", pi.clone());
-            ctx.emit("charge.failed", &ch, None);
-            ctx.emit("payment_intent.payment_failed", &pi, None);
+            ctx.put("charge", charge.clone());
+            ctx.put("payment_intent", payment_intent.clone());
+            ctx.emit("charge.failed", &charge, None);
+            ctx.emit("payment_intent.payment_failed", &payment_intent, None);
         }
         Outcome::RequiresAction => {
-            pi["status"] = json!("requires_action");
-            pi["next_action"] = json!({
+            payment_intent["status"] = json!("requires_action");
+            payment_intent["next_action"] = json!({
                 "type": "redirect_to_url",
-                "redirect_to_url": {"return_url": null, "url": format!("{}/3ds/{}", ctx.base_url, pi["id"].as_str().unwrap_or_default())},
+                "redirect_to_url": {"return_url": null, "url": format!("{}/3ds/{}", ctx.base_url, payment_intent["id"].as_str().unwrap_or_default())},
             });
             if off_session {
-                pi["last_payment_error"] = json!({
+                payment_intent["last_payment_error"] = json!({
                     "type": "card_error",
                     "code": "authentication_required",
                     "decline_code": "authentication_required",
                     "doc_url": "https://stripe.com/docs/error-codes/authentication-required",
                     "message": cards::decline_message("authentication_required"),
-                    "payment_method": crate::store::public(&pm),
+                    "payment_method": public(&payment_method),
                 });
             }
-            ctx.put("payment_intent", pi.clone());
-            ctx.emit("payment_intent.requires_action", &pi, None);
+            ctx.put("payment_intent", payment_intent.clone());
+            ctx.emit("payment_intent.requires_action", &payment_intent, None);
         }
     }
-    Ok((pi, outcome))
+    Ok((payment_intent, outcome))
 }
 
 pub fn decline(code: &str) -> ApiError {

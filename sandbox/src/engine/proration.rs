@@ -2,18 +2,18 @@
 
 use serde_json::{json, Value};
 
-use super::invoice_payments::attempt_payment;
-use super::invoices::{finalize, invoice_subscription};
+use super::invoices::{finalize_and_charge, invoice_subscription};
 use super::lines::{invoice_item, item_lines, product_name, NewItem};
 use super::subscriptions::{interval_of, recurring_price, subscription_item, ItemSpec};
+use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
-use crate::store::{public, Ctx};
+use crate::store::{apply_metadata, public, Ctx};
 use crate::util::{day_of_month, period_end};
 
 /// `proration_behavior` must be one Stripe knows.
-pub fn check_proration_behavior(behavior: &str) -> ApiResult<()> {
-    if !matches!(behavior, "create_prorations" | "always_invoice" | "none") {
+pub fn check_proration_behavior(proration_behavior: &str) -> ApiResult<()> {
+    if !matches!(proration_behavior, "create_prorations" | "always_invoice" | "none") {
         return Err(ApiError::invalid_value(
             "proration_behavior",
             "Invalid proration_behavior: must be one of create_prorations, none, or always_invoice",
@@ -32,17 +32,17 @@ pub fn prorate(amount: i64, period: (i64, i64), at: i64) -> i64 {
 /// Updates a subscription's items (price / quantity) with prorations.
 pub fn change_items(
     ctx: &mut Ctx,
-    sub_id: &str,
+    subscription_id: &str,
     specs: &[ItemSpec],
     proration_behavior: &str,
     proration_date: Option<i64>,
     reset_anchor: bool,
 ) -> ApiResult<()> {
-    let sub = ctx.find("subscription", sub_id, "subscription")?;
-    let now = ctx.now_for(&sub);
+    let subscription = ctx.find("subscription", subscription_id, "subscription")?;
+    let now = ctx.now_for(&subscription);
     let at = proration_date.unwrap_or(now);
-    let customer = sub["customer"].as_str().unwrap_or_default().to_string();
-    let mut items: Vec<Value> = sub["items"]["data"].as_array().cloned().unwrap_or_default();
+    let customer = subscription["customer"].as_str().unwrap_or_default().to_string();
+    let mut items: Vec<Value> = SubscriptionView(&subscription).items();
     let old_items = items.clone();
     let period = (
         items.first().and_then(|i| i["current_period_start"].as_i64()).unwrap_or(now),
@@ -50,40 +50,39 @@ pub fn change_items(
     );
     for (i, spec) in specs.iter().enumerate() {
         match &spec.id {
-            Some(si) => {
-                let pos = items
+            Some(item_id) => {
+                let position = items
                     .iter()
-                    .position(|x| x["id"] == si.as_str())
-                    .ok_or_else(|| ApiError::not_found("subscription item", si, &format!("items[{i}][id]")))?;
+                    .position(|x| x["id"] == item_id.as_str())
+                    .ok_or_else(|| ApiError::not_found("subscription item", item_id, &format!("items[{i}][id]")))?;
                 if spec.deleted {
-                    items.remove(pos);
+                    items.remove(position);
                     continue;
                 }
-                if let Some(p) = &spec.price {
-                    let price = recurring_price(ctx, p, &format!("items[{i}][price]"))?;
-                    items[pos]["plan"] = objects::plan_from_price(&price);
-                    items[pos]["price"] = public(&price);
+                if let Some(price_id) = &spec.price {
+                    let price = recurring_price(ctx, price_id, &format!("items[{i}][price]"))?;
+                    items[position]["plan"] = objects::plan_from_price(&price);
+                    items[position]["price"] = public(&price);
                 }
-                if let Some(q) = spec.quantity {
-                    items[pos]["quantity"] = json!(q);
+                if let Some(quantity) = spec.quantity {
+                    items[position]["quantity"] = json!(quantity);
                 }
-                if let Some(m) = &spec.metadata {
-                    items[pos]["metadata"] =
-                        crate::store::merge_metadata(&items[pos]["metadata"], &json!({"metadata": m}))?;
+                if let Some(metadata) = &spec.metadata {
+                    items[position]["metadata"] = apply_metadata(&items[position]["metadata"], metadata)?;
                 }
             }
             None => {
-                let p = spec.price.as_deref().ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
-                let price = recurring_price(ctx, p, &format!("items[{i}][price]"))?;
+                let price_id = spec.price.as_deref().ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
+                let price = recurring_price(ctx, price_id, &format!("items[{i}][price]"))?;
                 // Stripe: one item per price.
-                if items.iter().any(|x| x["price"]["id"] == p) {
+                if items.iter().any(|x| x["price"]["id"] == price_id) {
                     return Err(ApiError::invalid_value(
                         &format!("items[{i}][price]"),
                         "Cannot add multiple subscription items with the same plan.",
                     ));
                 }
                 items.push(subscription_item(
-                    sub_id,
+                    subscription_id,
                     &price,
                     spec.quantity.unwrap_or(1),
                     spec.metadata.clone().unwrap_or(json!({})),
@@ -99,20 +98,20 @@ pub fn change_items(
     let new_interval = interval_of(&items[0]["price"]);
     let old_interval = old_items.first().map(|i| interval_of(&i["price"])).unwrap_or(new_interval.clone());
     let interval_changed = new_interval != old_interval;
-    let trialing = sub["status"] == "trialing";
+    let trialing = subscription["status"] == "trialing";
     let mut new_period = period;
     if (interval_changed || reset_anchor) && !trialing {
         new_period = (now, period_end(now, &new_interval.0, new_interval.1, day_of_month(now)));
     }
-    for it in items.iter_mut() {
-        it["current_period_start"] = json!(new_period.0);
-        it["current_period_end"] = json!(new_period.1);
+    for item in items.iter_mut() {
+        item["current_period_start"] = json!(new_period.0);
+        item["current_period_end"] = json!(new_period.1);
     }
     // Prorations: credit what is unused on the old items, charge the rest of the period on the new ones.
     let mut proration_lines = Vec::new();
-    if proration_behavior != "none" && !trialing && sub["status"] != "incomplete" {
+    if proration_behavior != "none" && !trialing && subscription["status"] != "incomplete" {
         let old_total =
-            |it: &Value| it["price"]["unit_amount"].as_i64().unwrap_or(0) * it["quantity"].as_i64().unwrap_or(1);
+            |item: &Value| item["price"]["unit_amount"].as_i64().unwrap_or(0) * item["quantity"].as_i64().unwrap_or(1);
         for old in &old_items {
             let new = items.iter().find(|n| n["id"] == old["id"]);
             let unchanged = new
@@ -154,15 +153,15 @@ pub fn change_items(
             }
         }
     }
-    let mut new = sub.clone();
+    let mut new = subscription.clone();
     new["items"]["data"] = Value::Array(items.clone());
     if interval_changed || reset_anchor {
         new["billing_cycle_anchor"] = json!(new_period.0);
     }
     ctx.put("subscription", new);
-    let currency = sub["currency"].as_str().unwrap_or("usd").to_string();
+    let currency = subscription["currency"].as_str().unwrap_or("usd").to_string();
     for (amount, description, price, quantity) in &proration_lines {
-        let ii = invoice_item(
+        let item = invoice_item(
             ctx,
             NewItem {
                 customer: &customer,
@@ -171,7 +170,7 @@ pub fn change_items(
                 description: json!(description),
                 price: Some(price),
                 quantity: *quantity,
-                subscription: Some(sub_id),
+                subscription: Some(subscription_id),
                 proration: true,
                 period: (at, period.1),
                 invoice: None,
@@ -179,19 +178,16 @@ pub fn change_items(
                 discountable: false,
             },
         );
-        ctx.put("invoiceitem", ii.clone());
-        ctx.emit("invoiceitem.created", &ii, None);
+        ctx.put("invoiceitem", item.clone());
+        ctx.emit("invoiceitem.created", &item, None);
     }
     let invoice_now = (proration_behavior == "always_invoice" && !proration_lines.is_empty())
-        || ((interval_changed || reset_anchor) && !trialing && sub["status"] != "incomplete");
+        || ((interval_changed || reset_anchor) && !trialing && subscription["status"] != "incomplete");
     if invoice_now {
-        let sub_now = ctx.find("subscription", sub_id, "subscription")?;
-        let lines = if interval_changed || reset_anchor { item_lines(ctx, &sub_now, new_period) } else { Vec::new() };
-        let inv_id = invoice_subscription(ctx, sub_id, "subscription_update", lines, (now, now))?;
-        let inv = finalize(ctx, &inv_id)?;
-        if inv["status"] == "open" && inv["collection_method"] == "charge_automatically" {
-            attempt_payment(ctx, &inv_id, None, true, false)?;
-        }
+        let changed = ctx.find("subscription", subscription_id, "subscription")?;
+        let lines = if interval_changed || reset_anchor { item_lines(ctx, &changed, new_period) } else { Vec::new() };
+        let invoice_id = invoice_subscription(ctx, subscription_id, "subscription_update", lines, (now, now))?;
+        finalize_and_charge(ctx, &invoice_id)?;
     }
     Ok(())
 }

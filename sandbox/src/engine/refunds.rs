@@ -3,38 +3,92 @@
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::{diff, Ctx};
+use crate::store::{apply_metadata, diff, public, Ctx};
 use crate::util::{new_id, DAY};
 
 /// A dispute on a charge (what the dispute test cards cause).
 pub fn create_dispute(ctx: &mut Ctx, charge_id: &str, reason: &str) -> ApiResult<Value> {
-    let mut ch = ctx.find("charge", charge_id, "charge")?;
-    let now = ctx.now_for_customer(ch["customer"].as_str());
+    let mut charge = ctx.find("charge", charge_id, "charge")?;
+    let now = ctx.now_for_customer(charge["customer"].as_str());
     let inquiry = reason == "general";
-    let dp = json!({
+    let dispute = json!({
         "id": new_id("du"),
         "object": "dispute",
-        "amount": ch["amount"],
+        "amount": charge["amount"],
         "balance_transactions": [],
         "charge": charge_id,
         "created": now,
-        "currency": ch["currency"],
+        "currency": charge["currency"],
         "enhanced_eligibility_types": [],
         "evidence": evidence_blank(),
         "evidence_details": {"due_by": now + 7 * DAY, "enhanced_eligibility": {}, "has_evidence": false, "past_due": false, "submission_count": 0},
         "is_charge_refundable": inquiry,
         "livemode": false,
         "metadata": {},
-        "payment_intent": ch["payment_intent"],
-        "payment_method_details": {"card": {"brand": ch["payment_method_details"]["card"]["brand"], "case_type": if inquiry { "inquiry" } else { "chargeback" }, "network": ch["payment_method_details"]["card"]["brand"], "network_reason_code": "10.4"}, "type": "card"},
+        "payment_intent": charge["payment_intent"],
+        "payment_method_details": {"card": {"brand": charge["payment_method_details"]["card"]["brand"], "case_type": if inquiry { "inquiry" } else { "chargeback" }, "network": charge["payment_method_details"]["card"]["brand"], "network_reason_code": "10.4"}, "type": "card"},
         "reason": reason,
         "status": if inquiry { "warning_needs_response" } else { "needs_response" },
     });
-    ctx.put("dispute", dp.clone());
-    ch["disputed"] = json!(true);
-    ctx.put("charge", ch);
-    ctx.emit("charge.dispute.created", &dp, None);
-    Ok(dp)
+    ctx.put("dispute", dispute.clone());
+    charge["disputed"] = json!(true);
+    ctx.put("charge", charge);
+    ctx.emit("charge.dispute.created", &dispute, None);
+    Ok(dispute)
+}
+
+/// A requested dispute change: evidence (submitted unless `submit=false`) and metadata.
+pub struct DisputeUpdate {
+    /// `evidence[...]` as given.
+    pub evidence: Option<Value>,
+    /// The request's `metadata` parameter.
+    pub metadata: Option<Value>,
+    pub submit: bool,
+}
+
+/// Adds evidence to an open dispute; emits `charge.dispute.updated` when anything changed.
+pub fn update_dispute(ctx: &mut Ctx, id: &str, change: DisputeUpdate) -> ApiResult<Value> {
+    let old = ctx.find("dispute", id, "dispute")?;
+    if !matches!(old["status"].as_str(), Some("needs_response") | Some("warning_needs_response")) {
+        return Err(ApiError::invalid("This dispute is already closed").with_code("dispute_already_closed"));
+    }
+    let mut dispute = old.clone();
+    if let Some(Value::Object(evidence)) = &change.evidence {
+        for (key, value) in evidence {
+            if dispute["evidence"].get(key).is_some() && key != "enhanced_evidence" {
+                dispute["evidence"][key] = if value == "" { Value::Null } else { value.clone() };
+            }
+        }
+        dispute["evidence_details"]["has_evidence"] = json!(true);
+    }
+    if let Some(metadata) = &change.metadata {
+        dispute["metadata"] = apply_metadata(&old["metadata"], metadata)?;
+    }
+    if change.submit && change.evidence.is_some() {
+        dispute["status"] =
+            json!(if old["status"] == "warning_needs_response" { "warning_under_review" } else { "under_review" });
+        dispute["evidence_details"]["submission_count"] =
+            json!(old["evidence_details"]["submission_count"].as_i64().unwrap_or(0) + 1);
+    }
+    Ok(ctx.save_updated("dispute", "charge.dispute.updated", &old, dispute))
+}
+
+/// Accepts a dispute as lost (an inquiry closes as `warning_closed`); emits `charge.dispute.closed`.
+pub fn close_dispute(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let old = ctx.find("dispute", id, "dispute")?;
+    if matches!(old["status"].as_str(), Some("won") | Some("lost") | Some("warning_closed")) {
+        return Err(ApiError::invalid("This dispute is already closed").with_code("dispute_already_closed"));
+    }
+    let mut dispute = old.clone();
+    dispute["status"] = json!(if old["status"].as_str().is_some_and(|status| status.starts_with("warning")) {
+        "warning_closed"
+    } else {
+        "lost"
+    });
+    dispute["is_charge_refundable"] = json!(false);
+    ctx.put("dispute", dispute.clone());
+    ctx.emit("charge.dispute.closed", &dispute, Some(diff(&old, &dispute)));
+    Ok(public(&dispute))
 }
 
 pub fn evidence_blank() -> Value {
@@ -67,12 +121,12 @@ pub fn evidence_blank() -> Value {
         "uncategorized_file",
         "uncategorized_text",
     ];
-    let mut m = serde_json::Map::new();
-    for k in keys {
-        m.insert(k.to_string(), Value::Null);
+    let mut evidence = serde_json::Map::new();
+    for key in keys {
+        evidence.insert(key.to_string(), Value::Null);
     }
-    m.insert("enhanced_evidence".into(), json!({}));
-    Value::Object(m)
+    evidence.insert("enhanced_evidence".into(), json!({}));
+    Value::Object(evidence)
 }
 
 /// Refunds (part of) a charge; emits `charge.refunded` and `refund.created`.
@@ -83,58 +137,58 @@ pub fn refund(
     reason: Option<&str>,
     metadata: Value,
 ) -> ApiResult<Value> {
-    let mut ch = ctx.find("charge", charge_id, "charge")?;
-    if ch["status"] != "succeeded" {
+    let mut charge = ctx.find("charge", charge_id, "charge")?;
+    if charge["status"] != "succeeded" {
         return Err(ApiError::invalid(format!("Charge {charge_id} has failed; it cannot be refunded."))
             .with_code("charge_not_refundable"));
     }
-    if ch["refunded"] == true {
+    if charge["refunded"] == true {
         return Err(ApiError::invalid(format!("Charge {charge_id} has already been refunded."))
             .with_code("charge_already_refunded"));
     }
-    let total = ch["amount"].as_i64().unwrap_or(0);
-    let already = ch["amount_refunded"].as_i64().unwrap_or(0);
+    let total = charge["amount"].as_i64().unwrap_or(0);
+    let already = charge["amount_refunded"].as_i64().unwrap_or(0);
     let amount = amount.unwrap_or(total - already);
-    let cur = ch["currency"].as_str().unwrap_or("usd").to_string();
+    let currency = charge["currency"].as_str().unwrap_or("usd").to_string();
     if amount <= 0 || already + amount > total {
         return Err(ApiError::invalid_value(
             "amount",
             format!(
                 "Refund amount ({}) is greater than unrefunded amount on charge ({}).",
-                crate::util::money(amount, &cur),
-                crate::util::money(total - already, &cur)
+                crate::util::money(amount, &currency),
+                crate::util::money(total - already, &currency)
             ),
         )
         .with_code("amount_too_large"));
     }
-    let now = ctx.now_for_customer(ch["customer"].as_str());
-    let before = ch.clone();
-    let re = json!({
+    let now = ctx.now_for_customer(charge["customer"].as_str());
+    let before = charge.clone();
+    let refund = json!({
         "id": new_id("re"),
         "object": "refund",
         "amount": amount,
         "balance_transaction": new_id("txn"),
         "charge": charge_id,
         "created": now,
-        "currency": ch["currency"],
+        "currency": charge["currency"],
         "destination_details": {"card": {"reference_status": "pending", "reference_type": "acquirer_reference_number", "type": "refund"}, "type": "card"},
         "metadata": metadata,
-        "payment_intent": ch["payment_intent"],
+        "payment_intent": charge["payment_intent"],
         "reason": reason,
         "receipt_number": null,
         "source_transfer_reversal": null,
         "status": "succeeded",
         "transfer_reversal": null,
     });
-    ctx.put("refund", re.clone());
-    ch["amount_refunded"] = json!(already + amount);
-    ch["refunded"] = json!(already + amount == total);
-    let mut refunds: Vec<Value> = ch["refunds"]["data"].as_array().cloned().unwrap_or_default();
-    refunds.insert(0, re.clone());
-    ch["refunds"]["total_count"] = json!(refunds.len());
-    ch["refunds"]["data"] = Value::Array(refunds);
-    ctx.put("charge", ch.clone());
-    ctx.emit("charge.refunded", &ch, Some(diff(&before, &ch)));
-    ctx.emit("refund.created", &re, None);
-    Ok(re)
+    ctx.put("refund", refund.clone());
+    charge["amount_refunded"] = json!(already + amount);
+    charge["refunded"] = json!(already + amount == total);
+    let mut refunds: Vec<Value> = charge["refunds"]["data"].as_array().cloned().unwrap_or_default();
+    refunds.insert(0, refund.clone());
+    charge["refunds"]["total_count"] = json!(refunds.len());
+    charge["refunds"]["data"] = Value::Array(refunds);
+    ctx.put("charge", charge.clone());
+    ctx.emit("charge.refunded", &charge, Some(diff(&before, &charge)));
+    ctx.emit("refund.created", &refund, None);
+    Ok(refund)
 }

@@ -4,8 +4,9 @@
 use serde_json::{json, Value};
 
 use super::subscriptions::subscription_item;
+use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{diff, merge_metadata, new_metadata, Ctx};
+use crate::store::{apply_metadata, diff, new_metadata, Ctx};
 use crate::util::{day_of_month, new_id, period_end};
 
 /// One item of a requested phase.
@@ -32,10 +33,11 @@ pub struct PhaseSpec {
     pub iterations: Option<i64>,
 }
 
-/// A requested change to a schedule. `metadata` holds the request's parameters.
+/// A requested change to a schedule.
 #[derive(Clone, Debug, Default)]
 pub struct ScheduleUpdate {
     pub end_behavior: Option<String>,
+    /// The request's `metadata` parameter.
     pub metadata: Option<Value>,
     pub phases: Vec<PhaseSpec>,
 }
@@ -69,7 +71,7 @@ fn new_phase(currency: &str, items: Vec<Value>, start: i64, end: i64) -> Value {
     })
 }
 
-fn base(id: &str, customer: &Value, now: i64, test_clock: &Value) -> Value {
+fn schedule_json(id: &str, customer: &Value, now: i64, test_clock: &Value) -> Value {
     json!({
         "id": id,
         "object": "subscription_schedule",
@@ -109,39 +111,38 @@ fn base(id: &str, customer: &Value, now: i64, test_clock: &Value) -> Value {
 /// `metadata` holds the request's parameters.
 pub fn create(ctx: &mut Ctx, from_subscription: Option<&str>, metadata: &Value) -> ApiResult<Value> {
     let id = new_id("sub_sched");
-    if let Some(sub_id) = from_subscription {
-        let sub = ctx.find("subscription", sub_id, "from_subscription")?;
-        if sub["schedule"].is_string() {
+    if let Some(subscription_id) = from_subscription {
+        let subscription = ctx.find("subscription", subscription_id, "from_subscription")?;
+        if subscription["schedule"].is_string() {
             return Err(ApiError::invalid_value(
                 "from_subscription",
                 format!(
                     "You cannot migrate a subscription that is already attached to a schedule: `{}`.",
-                    sub["schedule"].as_str().unwrap_or_default()
+                    subscription["schedule"].as_str().unwrap_or_default()
                 ),
             ));
         }
-        let now = ctx.now_for(&sub);
-        let items: Vec<Value> = sub["items"]["data"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        let now = ctx.now_for(&subscription);
+        let view = SubscriptionView(&subscription);
+        let items: Vec<Value> = view
+            .items()
             .iter()
-            .map(|si| phase_item(&si["price"], si["quantity"].as_i64().unwrap_or(1)))
+            .map(|item| phase_item(&item["price"], item["quantity"].as_i64().unwrap_or(1)))
             .collect();
-        let start = sub["items"]["data"][0]["current_period_start"].as_i64().unwrap_or(now);
-        let end = sub["items"]["data"][0]["current_period_end"].as_i64().unwrap_or(now);
-        let mut schedule = base(&id, &sub["customer"], now, &sub["test_clock"]);
-        schedule["phases"] = json!([new_phase(sub["currency"].as_str().unwrap_or("usd"), items, start, end)]);
+        let start = view.current_period_start().unwrap_or(now);
+        let end = view.current_period_end().unwrap_or(now);
+        let mut schedule = schedule_json(&id, &subscription["customer"], now, &subscription["test_clock"]);
+        schedule["phases"] = json!([new_phase(subscription["currency"].as_str().unwrap_or("usd"), items, start, end)]);
         schedule["current_phase"] = json!({"end_date": end, "start_date": start});
         schedule["status"] = json!("active");
-        schedule["subscription"] = json!(sub_id);
+        schedule["subscription"] = json!(subscription_id);
         schedule["metadata"] = new_metadata(metadata)?;
-        let mut new_sub = sub.clone();
-        new_sub["schedule"] = json!(id);
-        ctx.put("subscription", new_sub.clone());
+        let mut new_subscription = subscription.clone();
+        new_subscription["schedule"] = json!(id);
+        ctx.put("subscription", new_subscription.clone());
         ctx.put("subscription_schedule", schedule.clone());
         ctx.emit("subscription_schedule.created", &schedule, None);
-        ctx.emit("customer.subscription.updated", &new_sub, Some(diff(&sub, &new_sub)));
+        ctx.emit("customer.subscription.updated", &new_subscription, Some(diff(&subscription, &new_subscription)));
         return Ok(schedule);
     }
     Err(ApiError::invalid("Creating a schedule without `from_subscription` is not supported by the sandbox yet; create the subscription first and pass `from_subscription`."))
@@ -166,18 +167,18 @@ pub fn update(ctx: &mut Ctx, id: &str, change: ScheduleUpdate) -> ApiResult<Valu
         }
         schedule["end_behavior"] = json!(end_behavior);
     }
-    if let Some(params) = &change.metadata {
-        schedule["metadata"] = merge_metadata(&old["metadata"], params)?;
+    if let Some(metadata) = &change.metadata {
+        schedule["metadata"] = apply_metadata(&old["metadata"], metadata)?;
     }
     if !change.phases.is_empty() {
-        let sub = schedule["subscription"]
+        let subscription = schedule["subscription"]
             .as_str()
-            .and_then(|sid| ctx.get("subscription", sid))
+            .and_then(|subscription_id| ctx.get("subscription", subscription_id))
             .cloned()
             .unwrap_or(json!({}));
-        let now = ctx.now_for(&sub);
-        let currency = sub["currency"].as_str().unwrap_or("usd").to_string();
-        let mut prev_end: Option<i64> = old["phases"][0]["start_date"].as_i64();
+        let now = ctx.now_for(&subscription);
+        let currency = subscription["currency"].as_str().unwrap_or("usd").to_string();
+        let mut previous_end: Option<i64> = old["phases"][0]["start_date"].as_i64();
         let mut phases = Vec::new();
         for (i, requested) in change.phases.iter().enumerate() {
             let mut items = Vec::new();
@@ -192,12 +193,12 @@ pub fn update(ctx: &mut Ctx, id: &str, change: ScheduleUpdate) -> ApiResult<Valu
             let start = match requested.start_date {
                 Some(PhaseStart::Now) => now,
                 Some(PhaseStart::At(at)) => at.unwrap_or(now),
-                None => prev_end.unwrap_or(now),
+                None => previous_end.unwrap_or(now),
             };
             let first_price = items
                 .first()
-                .and_then(|it| it["price"].as_str())
-                .and_then(|pid| ctx.get("price", pid))
+                .and_then(|item| item["price"].as_str())
+                .and_then(|price_id| ctx.get("price", price_id))
                 .cloned()
                 .unwrap_or(json!({}));
             let interval = first_price["recurring"]["interval"].as_str().unwrap_or("month").to_string();
@@ -206,19 +207,19 @@ pub fn update(ctx: &mut Ctx, id: &str, change: ScheduleUpdate) -> ApiResult<Valu
                 Some(end) => end,
                 None => {
                     let iterations = requested.iterations.unwrap_or(1).max(1);
-                    let mut e = start;
+                    let mut end = start;
                     for _ in 0..iterations {
-                        e = period_end(e, &interval, count, day_of_month(start));
+                        end = period_end(end, &interval, count, day_of_month(start));
                     }
-                    e
+                    end
                 }
             };
             phases.push(new_phase(&currency, items, start, end));
-            prev_end = Some(end);
+            previous_end = Some(end);
         }
         schedule["phases"] = Value::Array(phases);
-        if let Some(ph0) = schedule["phases"].get(0) {
-            schedule["current_phase"] = json!({"start_date": ph0["start_date"], "end_date": ph0["end_date"]});
+        if let Some(first) = schedule["phases"].get(0) {
+            schedule["current_phase"] = json!({"start_date": first["start_date"], "end_date": first["end_date"]});
         }
     }
     ctx.put("subscription_schedule", schedule.clone());
@@ -229,21 +230,21 @@ pub fn update(ctx: &mut Ctx, id: &str, change: ScheduleUpdate) -> ApiResult<Valu
 /// Releases a schedule: the subscription continues on its own.
 pub fn release(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let old = ctx.find("subscription_schedule", id, "schedule")?;
-    let sub_id = old["subscription"].as_str().unwrap_or_default().to_string();
-    let sub = ctx.get("subscription", &sub_id).cloned();
-    let now = sub.as_ref().map(|subscription| ctx.now_for(subscription)).unwrap_or_else(|| ctx.now());
+    let subscription_id = old["subscription"].as_str().unwrap_or_default().to_string();
+    let subscription = ctx.get("subscription", &subscription_id).cloned();
+    let now = subscription.as_ref().map(|subscription| ctx.now_for(subscription)).unwrap_or_else(|| ctx.now());
     let mut schedule = old.clone();
     schedule["status"] = json!("released");
     schedule["released_at"] = json!(now);
-    schedule["released_subscription"] = json!(sub_id);
+    schedule["released_subscription"] = json!(subscription_id);
     schedule["subscription"] = Value::Null;
     schedule["current_phase"] = Value::Null;
     ctx.put("subscription_schedule", schedule.clone());
-    if let Some(sub) = sub {
-        let mut new_subscription = sub.clone();
+    if let Some(subscription) = subscription {
+        let mut new_subscription = subscription.clone();
         new_subscription["schedule"] = Value::Null;
         ctx.put("subscription", new_subscription.clone());
-        ctx.emit("customer.subscription.updated", &new_subscription, Some(diff(&sub, &new_subscription)));
+        ctx.emit("customer.subscription.updated", &new_subscription, Some(diff(&subscription, &new_subscription)));
     }
     ctx.emit("subscription_schedule.released", &schedule, None);
     Ok(schedule)
@@ -251,9 +252,9 @@ pub fn release(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
 
 pub fn cancel(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let old = ctx.find("subscription_schedule", id, "schedule")?;
-    let sub_id = old["subscription"].as_str().unwrap_or_default().to_string();
-    if ctx.get("subscription", &sub_id).is_some_and(|subscription| subscription["status"] != "canceled") {
-        super::subscriptions::cancel(ctx, &sub_id, "cancellation_requested")?;
+    let subscription_id = old["subscription"].as_str().unwrap_or_default().to_string();
+    if ctx.get("subscription", &subscription_id).is_some_and(|subscription| subscription["status"] != "canceled") {
+        super::subscriptions::cancel(ctx, &subscription_id, "cancellation_requested")?;
     }
     let now = ctx.now();
     let mut schedule = old.clone();
@@ -266,36 +267,36 @@ pub fn cancel(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
 }
 
 /// At a period boundary `t`: switch to the phase starting then, or end the schedule.
-pub fn apply_phase_at(ctx: &mut Ctx, id: &str, t: i64) -> ApiResult<()> {
+pub fn apply_phase_at(ctx: &mut Ctx, id: &str, at: i64) -> ApiResult<()> {
     let schedule = ctx.find("subscription_schedule", id, "schedule")?;
     if schedule["status"] != "active" {
         return Ok(());
     }
     let phases = schedule["phases"].as_array().cloned().unwrap_or_default();
     let Some(last) = phases.last() else { return Ok(()) };
-    let sub_id = schedule["subscription"].as_str().unwrap_or_default().to_string();
-    if t >= last["end_date"].as_i64().unwrap_or(i64::MAX) {
+    let subscription_id = schedule["subscription"].as_str().unwrap_or_default().to_string();
+    if at >= last["end_date"].as_i64().unwrap_or(i64::MAX) {
         if schedule["end_behavior"] == "cancel" {
-            if let Some(sub) = ctx.get_mut("subscription", &sub_id) {
-                sub["cancel_at_period_end"] = json!(true);
+            if let Some(subscription) = ctx.get_mut("subscription", &subscription_id) {
+                subscription["cancel_at_period_end"] = json!(true);
             }
             let mut done = schedule.clone();
             done["status"] = json!("completed");
-            done["completed_at"] = json!(t);
+            done["completed_at"] = json!(at);
             ctx.put("subscription_schedule", done.clone());
             ctx.emit("subscription_schedule.completed", &done, None);
         } else {
-            // Apply the last phase'schedule items if they are not in place, then release.
-            switch_items(ctx, &sub_id, last, t)?;
+            // Apply the last phase's items if they are not in place, then release.
+            switch_items(ctx, &subscription_id, last, at)?;
             release(ctx, id)?;
         }
         return Ok(());
     }
     if let Some(phase) = phases.iter().find(|phase| {
-        phase["start_date"].as_i64().is_some_and(|start| start <= t)
-            && phase["end_date"].as_i64().is_some_and(|end| t < end)
+        phase["start_date"].as_i64().is_some_and(|start| start <= at)
+            && phase["end_date"].as_i64().is_some_and(|end| at < end)
     }) {
-        switch_items(ctx, &sub_id, phase, t)?;
+        switch_items(ctx, &subscription_id, phase, at)?;
         let mut new_schedule = schedule.clone();
         new_schedule["current_phase"] = json!({"start_date": phase["start_date"], "end_date": phase["end_date"]});
         ctx.put("subscription_schedule", new_schedule);
@@ -303,49 +304,38 @@ pub fn apply_phase_at(ctx: &mut Ctx, id: &str, t: i64) -> ApiResult<()> {
     Ok(())
 }
 
-fn switch_items(ctx: &mut Ctx, sub_id: &str, phase: &Value, t: i64) -> ApiResult<()> {
-    let sub = ctx.find("subscription", sub_id, "subscription")?;
+fn switch_items(ctx: &mut Ctx, subscription_id: &str, phase: &Value, at: i64) -> ApiResult<()> {
+    let subscription = ctx.find("subscription", subscription_id, "subscription")?;
     let wanted: Vec<(String, i64)> = phase["items"]
         .as_array()
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|it| (it["price"].as_str().unwrap_or_default().to_string(), it["quantity"].as_i64().unwrap_or(1)))
+        .map(|item| (item["price"].as_str().unwrap_or_default().to_string(), item["quantity"].as_i64().unwrap_or(1)))
         .collect();
-    let current: Vec<(String, i64)> = sub["items"]["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let view = SubscriptionView(&subscription);
+    let current_items = view.items();
+    let current: Vec<(String, i64)> = current_items
         .iter()
-        .map(|si| (si["price"]["id"].as_str().unwrap_or_default().to_string(), si["quantity"].as_i64().unwrap_or(1)))
+        .map(|item| {
+            (item["price"]["id"].as_str().unwrap_or_default().to_string(), item["quantity"].as_i64().unwrap_or(1))
+        })
         .collect();
     if wanted == current || wanted.is_empty() {
         return Ok(());
     }
-    let period = (
-        sub["items"]["data"][0]["current_period_start"].clone(),
-        sub["items"]["data"][0]["current_period_end"].clone(),
-    );
+    let period = (view.current_period_start().unwrap_or(at), view.current_period_end().unwrap_or(at));
     let mut items = Vec::new();
-    for (pid, q) in wanted {
-        let price = ctx.find("price", &pid, "price")?;
-        let mut si = subscription_item(
-            sub_id,
-            &price,
-            q,
-            json!({}),
-            (period.0.as_i64().unwrap_or(t), period.1.as_i64().unwrap_or(t)),
-            t,
-        );
+    for (price_id, quantity) in wanted {
+        let price = ctx.find("price", &price_id, "price")?;
+        let mut item = subscription_item(subscription_id, &price, quantity, json!({}), period, at);
         // Keep the item id when the same price stays.
-        if let Some(old) =
-            sub["items"]["data"].as_array().and_then(|a| a.iter().find(|si| si["price"]["id"] == pid.as_str()))
-        {
-            si["id"] = old["id"].clone();
+        if let Some(old) = current_items.iter().find(|current| current["price"]["id"] == price_id.as_str()) {
+            item["id"] = old["id"].clone();
         }
-        items.push(si);
+        items.push(item);
     }
-    let mut new_subscription = sub.clone();
+    let mut new_subscription = subscription.clone();
     new_subscription["items"]["data"] = Value::Array(items);
     ctx.put("subscription", new_subscription);
     Ok(())

@@ -15,6 +15,7 @@ use super::{account_of, card_fields, parse_card, with_object};
 use crate::app::App;
 use crate::engine::invoice_payments::attempt_payment;
 use crate::engine::pay::{self, Outcome};
+use crate::engine::payment_methods;
 use crate::util::{money, ymd};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -24,18 +25,18 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/receipts/{id}", get(receipt_page))
 }
 
-fn invoice_html(inv: &Value, error: Option<&str>) -> String {
-    let id = inv["id"].as_str().unwrap_or_default();
-    let currency = inv["currency"].as_str().unwrap_or("usd");
+fn invoice_html(invoice: &Value, error: Option<&str>) -> String {
+    let id = invoice["id"].as_str().unwrap_or_default();
+    let currency = invoice["currency"].as_str().unwrap_or("usd");
     let mut rows = String::new();
-    for l in inv["lines"]["data"].as_array().cloned().unwrap_or_default() {
+    for line in invoice["lines"]["data"].as_array().cloned().unwrap_or_default() {
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td></tr>",
-            escape(l["description"].as_str().unwrap_or_default()),
-            money(l["amount"].as_i64().unwrap_or(0), currency)
+            escape(line["description"].as_str().unwrap_or_default()),
+            money(line["amount"].as_i64().unwrap_or(0), currency)
         ));
     }
-    let pay = if inv["status"] == "open" {
+    let pay = if invoice["status"] == "open" {
         format!(
             "<form method=\"post\" action=\"/invoice/{id}\">{}<button type=\"submit\">Pay</button></form>",
             card_fields(error)
@@ -45,17 +46,17 @@ fn invoice_html(inv: &Value, error: Option<&str>) -> String {
     };
     format!(
         "<h1>Invoice {}</h1><p>Status: <strong>{}</strong></p><table aria-label=\"Invoice lines\"><tbody>{rows}</tbody></table><p><strong>Amount due: {}</strong></p><p><a href=\"/invoice/{id}/pdf\">Download invoice</a></p>{pay}",
-        escape(inv["number"].as_str().unwrap_or(id)),
-        escape(inv["status"].as_str().unwrap_or_default()),
-        money(inv["amount_remaining"].as_i64().unwrap_or(0), currency)
+        escape(invoice["number"].as_str().unwrap_or(id)),
+        escape(invoice["status"].as_str().unwrap_or_default()),
+        money(invoice["amount_remaining"].as_i64().unwrap_or(0), currency)
     )
 }
 
 async fn invoice_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
     let Some(account) = account_of(&app, "invoice", &id) else { return not_found("No such invoice.") };
-    let inv = app.with_ctx(&account, "", |ctx| ctx.get("invoice", &id).cloned());
-    match inv {
-        Some(inv) => page(StatusCode::OK, "Invoice", &invoice_html(&inv, None)),
+    let invoice = app.with_ctx(&account, "", |ctx| ctx.get("invoice", &id).cloned());
+    match invoice {
+        Some(invoice) => page(StatusCode::OK, "Invoice", &invoice_html(&invoice, None)),
         None => not_found("No such invoice."),
     }
 }
@@ -66,27 +67,26 @@ async fn invoice_pay(
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    with_object(&app, &headers, ("invoice", &id), "No such invoice.", |ctx, inv| {
-        let customer = inv["customer"].as_str().unwrap_or_default().to_string();
+    with_object(&app, &headers, ("invoice", &id), "No such invoice.", |ctx, invoice| {
+        let customer = invoice["customer"].as_str().unwrap_or_default().to_string();
         let now = ctx.now_for_customer(Some(&customer));
-        let (card, m, y) = match parse_card(&form, now) {
+        let (card, exp_month, exp_year) = match parse_card(&form, now) {
             Ok(c) => c,
-            Err(msg) => return page(StatusCode::BAD_REQUEST, "Invoice", &invoice_html(&inv, Some(&msg))),
+            Err(msg) => return page(StatusCode::BAD_REQUEST, "Invoice", &invoice_html(&invoice, Some(&msg))),
         };
-        let pm = crate::objects::card_pm(&card, m, y, now);
-        let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
-        ctx.put("payment_method", pm);
-        let r = pay::attach(ctx, &pm_id, &customer).and_then(|_| attempt_payment(ctx, &id, Some(&pm_id), false, false));
-        match r {
+        let payment_method_id = payment_methods::store_entered_card(ctx, &card, (exp_month, exp_year), now, None);
+        let result = pay::attach(ctx, &payment_method_id, &customer)
+            .and_then(|_| attempt_payment(ctx, &id, Some(&payment_method_id), false, false));
+        match result {
             Ok(Outcome::Succeeded) => Redirect::to(&format!("/invoice/{id}")).into_response(),
             Ok(Outcome::RequiresAction) => {
-                let pi =
+                let payment_intent =
                     ctx.get("invoice", &id).and_then(|i| i["_sb_pi"].as_str().map(str::to_string)).unwrap_or_default();
-                Redirect::to(&format!("/3ds/{pi}")).into_response()
+                Redirect::to(&format!("/3ds/{payment_intent}")).into_response()
             }
             Ok(Outcome::Failed(e)) | Err(e) => {
-                let inv = ctx.get("invoice", &id).cloned().unwrap_or(inv);
-                page(StatusCode::PAYMENT_REQUIRED, "Invoice", &invoice_html(&inv, Some(&e.message)))
+                let invoice = ctx.get("invoice", &id).cloned().unwrap_or(invoice);
+                page(StatusCode::PAYMENT_REQUIRED, "Invoice", &invoice_html(&invoice, Some(&e.message)))
             }
         }
     })
@@ -95,8 +95,8 @@ async fn invoice_pay(
 /// A one-page PDF with the invoice's number, lines and total.
 pub fn pdf_document(lines: &[String]) -> Vec<u8> {
     let mut content = String::from("BT /F1 12 Tf 50 790 Td 16 TL\n");
-    for l in lines {
-        let safe: String = l.chars().filter(|c| c.is_ascii() && *c != '\\' && *c != '(' && *c != ')').collect();
+    for line in lines {
+        let safe: String = line.chars().filter(|c| c.is_ascii() && *c != '\\' && *c != '(' && *c != ')').collect();
         content.push_str(&format!("({safe}) Tj T*\n"));
     }
     content.push_str("ET");
@@ -109,9 +109,9 @@ pub fn pdf_document(lines: &[String]) -> Vec<u8> {
     ];
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
+    for (i, object) in objects.iter().enumerate() {
         offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, o).as_bytes());
+        out.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, object).as_bytes());
     }
     let xref = out.len();
     out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
@@ -126,34 +126,34 @@ pub fn pdf_document(lines: &[String]) -> Vec<u8> {
 
 async fn invoice_pdf(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
     let Some(account) = account_of(&app, "invoice", &id) else { return not_found("No such invoice.") };
-    let Some(inv) = app.with_ctx(&account, "", |ctx| ctx.get("invoice", &id).cloned()) else {
+    let Some(invoice) = app.with_ctx(&account, "", |ctx| ctx.get("invoice", &id).cloned()) else {
         return not_found("No such invoice.");
     };
-    let currency = inv["currency"].as_str().unwrap_or("usd");
+    let currency = invoice["currency"].as_str().unwrap_or("usd");
     let mut lines = vec![
-        format!("Invoice {}", inv["number"].as_str().unwrap_or(&id)),
-        format!("Date: {}", ymd(inv["created"].as_i64().unwrap_or(0))),
+        format!("Invoice {}", invoice["number"].as_str().unwrap_or(&id)),
+        format!("Date: {}", ymd(invoice["created"].as_i64().unwrap_or(0))),
         String::new(),
     ];
-    for l in inv["lines"]["data"].as_array().cloned().unwrap_or_default() {
+    for line in invoice["lines"]["data"].as_array().cloned().unwrap_or_default() {
         lines.push(format!(
             "{}  {}",
-            l["description"].as_str().unwrap_or_default(),
-            money(l["amount"].as_i64().unwrap_or(0), currency).replace('€', "EUR ").replace('£', "GBP ")
+            line["description"].as_str().unwrap_or_default(),
+            money(line["amount"].as_i64().unwrap_or(0), currency).replace('€', "EUR ").replace('£', "GBP ")
         ));
     }
     lines.push(String::new());
     lines.push(format!(
         "Total: {}",
-        money(inv["total"].as_i64().unwrap_or(0), currency).replace('€', "EUR ").replace('£', "GBP ")
+        money(invoice["total"].as_i64().unwrap_or(0), currency).replace('€', "EUR ").replace('£', "GBP ")
     ));
-    lines.push(format!("Status: {}", inv["status"].as_str().unwrap_or_default()));
+    lines.push(format!("Status: {}", invoice["status"].as_str().unwrap_or_default()));
     ([(header::CONTENT_TYPE, "application/pdf")], pdf_document(&lines)).into_response()
 }
 
 async fn receipt_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
     let Some(account) = account_of(&app, "charge", &id) else { return not_found("No such charge.") };
-    let Some(ch) = app.with_ctx(&account, "", |ctx| ctx.get("charge", &id).cloned()) else {
+    let Some(charge) = app.with_ctx(&account, "", |ctx| ctx.get("charge", &id).cloned()) else {
         return not_found("No such charge.");
     };
     page(
@@ -161,9 +161,9 @@ async fn receipt_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -
         "Receipt",
         &format!(
             "<h1>Receipt</h1><p>Amount paid: <strong>{}</strong></p><p>Date: {}</p><p>Refunded: {}</p>",
-            money(ch["amount"].as_i64().unwrap_or(0), ch["currency"].as_str().unwrap_or("usd")),
-            ymd(ch["created"].as_i64().unwrap_or(0)),
-            money(ch["amount_refunded"].as_i64().unwrap_or(0), ch["currency"].as_str().unwrap_or("usd"))
+            money(charge["amount"].as_i64().unwrap_or(0), charge["currency"].as_str().unwrap_or("usd")),
+            ymd(charge["created"].as_i64().unwrap_or(0)),
+            money(charge["amount_refunded"].as_i64().unwrap_or(0), charge["currency"].as_str().unwrap_or("usd"))
         ),
     )
 }

@@ -80,9 +80,10 @@ fn parse_card(form: &HashMap<String, String>, now: i64) -> Result<(cards::TestCa
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '/')
         .collect();
-    let (m, y) = expiry.split_once('/').ok_or_else(|| "Your card's expiration date is incomplete.".to_string())?;
-    let month: i64 = m.parse().map_err(|_| "Your card's expiration date is incomplete.".to_string())?;
-    let mut year: i64 = y.parse().map_err(|_| "Your card's expiration year is invalid.".to_string())?;
+    let (month_text, year_text) =
+        expiry.split_once('/').ok_or_else(|| "Your card's expiration date is incomplete.".to_string())?;
+    let month: i64 = month_text.parse().map_err(|_| "Your card's expiration date is incomplete.".to_string())?;
+    let mut year: i64 = year_text.parse().map_err(|_| "Your card's expiration year is invalid.".to_string())?;
     if year < 100 {
         year += 2000;
     }

@@ -16,7 +16,8 @@ use super::{account_of, base, card_fields, parse_card};
 use crate::app::App;
 use crate::engine::lines::product_name;
 use crate::engine::subscriptions::{self, ItemSpec, SubscriptionUpdate};
-use crate::engine::{customers, invoice_payments, pay};
+use crate::engine::views::SubscriptionView;
+use crate::engine::{customers, payment_methods};
 use crate::error::ApiError;
 use crate::store::Ctx;
 use crate::util::{money, ymd};
@@ -24,19 +25,19 @@ use crate::util::{money, ymd};
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/portal/{id}", get(portal_page))
-        .route("/portal/{id}/subscriptions/{sub}/cancel", post(portal_cancel))
-        .route("/portal/{id}/subscriptions/{sub}/renew", post(portal_renew))
-        .route("/portal/{id}/subscriptions/{sub}/update", post(portal_update))
+        .route("/portal/{id}/subscriptions/{subscription}/cancel", post(portal_cancel))
+        .route("/portal/{id}/subscriptions/{subscription}/renew", post(portal_renew))
+        .route("/portal/{id}/subscriptions/{subscription}/update", post(portal_update))
         .route("/portal/{id}/payment_method", post(portal_payment_method))
 }
 
 fn price_label(price: &Value, product_name: &str) -> String {
-    let interval = price["recurring"]["interval"].as_str().map(|i| {
-        let n = price["recurring"]["interval_count"].as_i64().unwrap_or(1);
-        if n > 1 {
-            format!(" every {n} {i}s")
+    let interval = price["recurring"]["interval"].as_str().map(|interval| {
+        let count = price["recurring"]["interval_count"].as_i64().unwrap_or(1);
+        if count > 1 {
+            format!(" every {count} {interval}s")
         } else {
-            format!(" / {i}")
+            format!(" / {interval}")
         }
     });
     format!(
@@ -48,8 +49,9 @@ fn price_label(price: &Value, product_name: &str) -> String {
 }
 
 /// Prices a customer may switch to: the configuration's products, or every active recurring price.
-fn switchable_prices(ctx: &Ctx, conf: &Value, currency: &str) -> Vec<Value> {
-    let configured = conf["features"]["subscription_update"]["products"].as_array().cloned().unwrap_or_default();
+fn switchable_prices(ctx: &Ctx, configuration: &Value, currency: &str) -> Vec<Value> {
+    let configured =
+        configuration["features"]["subscription_update"]["products"].as_array().cloned().unwrap_or_default();
     let ids: Vec<String> = configured
         .iter()
         .flat_map(|p| p["prices"].as_array().cloned().unwrap_or_default())
@@ -64,21 +66,21 @@ fn switchable_prices(ctx: &Ctx, conf: &Value, currency: &str) -> Vec<Value> {
 }
 
 fn portal_html(ctx: &Ctx, session: &Value, notice: Option<&str>) -> String {
-    let sid = session["id"].as_str().unwrap_or_default();
+    let session_id = session["id"].as_str().unwrap_or_default();
     let customer = session["customer"].as_str().unwrap_or_default();
-    let conf = configuration(ctx, session);
-    let cus = ctx.get("customer", customer).cloned().unwrap_or(json!({}));
+    let configuration = session_configuration(ctx, session);
+    let customer_object = ctx.get("customer", customer).cloned().unwrap_or(json!({}));
     let now = ctx.now_for_customer(Some(customer));
     let mut html = String::new();
-    if let Some(u) = session["return_url"].as_str() {
-        html.push_str(&format!("<p><a href=\"{}\">Return</a></p>", escape(u)));
+    if let Some(url) = session["return_url"].as_str() {
+        html.push_str(&format!("<p><a href=\"{}\">Return</a></p>", escape(url)));
     }
     html.push_str("<h1>Billing</h1>");
-    if let Some(n) = notice {
-        html.push_str(&format!("<p role=\"alert\">{}</p>", escape(n)));
+    if let Some(message) = notice {
+        html.push_str(&format!("<p role=\"alert\">{}</p>", escape(message)));
     }
-    html.push_str(&format!("<p class=\"muted\">{}</p>", escape(cus["email"].as_str().unwrap_or_default())));
-    let subs: Vec<Value> = ctx
+    html.push_str(&format!("<p class=\"muted\">{}</p>", escape(customer_object["email"].as_str().unwrap_or_default())));
+    let subscriptions: Vec<Value> = ctx
         .all("subscription")
         .into_iter()
         .filter(|s| {
@@ -87,78 +89,81 @@ fn portal_html(ctx: &Ctx, session: &Value, notice: Option<&str>) -> String {
         .cloned()
         .collect();
     html.push_str("<section aria-labelledby=\"plan-h\"><h2 id=\"plan-h\">Current plan</h2>");
-    if subs.is_empty() {
+    if subscriptions.is_empty() {
         html.push_str("<p>No active subscription.</p>");
     }
-    for sub in &subs {
-        let sub_id = sub["id"].as_str().unwrap_or_default();
-        let item = &sub["items"]["data"][0];
+    for subscription in &subscriptions {
+        let subscription_id = subscription["id"].as_str().unwrap_or_default();
+        let item = SubscriptionView(subscription).first_item();
         let name = product_name(ctx, &item["price"]);
         let end = item["current_period_end"].as_i64().unwrap_or(now);
         html.push_str(&format!("<p><strong>{}</strong></p>", escape(&price_label(&item["price"], &name))));
-        let status_line = if sub["cancel_at_period_end"] == true || sub["cancel_at"].is_i64() {
-            format!("Cancels {}", ymd(sub["cancel_at"].as_i64().unwrap_or(end)))
-        } else if sub["status"] == "trialing" {
-            format!("Trial ends {}", ymd(sub["trial_end"].as_i64().unwrap_or(end)))
-        } else if sub["status"] == "past_due" {
+        let status_line = if subscription["cancel_at_period_end"] == true || subscription["cancel_at"].is_i64() {
+            format!("Cancels {}", ymd(subscription["cancel_at"].as_i64().unwrap_or(end)))
+        } else if subscription["status"] == "trialing" {
+            format!("Trial ends {}", ymd(subscription["trial_end"].as_i64().unwrap_or(end)))
+        } else if subscription["status"] == "past_due" {
             "Payment past due".to_string()
         } else {
             format!("Renews {}", ymd(end))
         };
         html.push_str(&format!("<p>{}</p>", escape(&status_line)));
-        let update = &conf["features"]["subscription_update"];
-        if update["enabled"] != false && sub["cancel_at_period_end"] != true {
-            let prices = switchable_prices(ctx, &conf, sub["currency"].as_str().unwrap_or("usd"));
+        let update = &configuration["features"]["subscription_update"];
+        if update["enabled"] != false && subscription["cancel_at_period_end"] != true {
+            let prices = switchable_prices(ctx, &configuration, subscription["currency"].as_str().unwrap_or("usd"));
             if prices.len() > 1 {
                 let mut options = String::new();
-                for p in &prices {
-                    let pn = product_name(ctx, p);
-                    let selected = if p["id"] == item["price"]["id"] { " selected" } else { "" };
+                for price in &prices {
+                    let name = product_name(ctx, price);
+                    let selected = if price["id"] == item["price"]["id"] { " selected" } else { "" };
                     options.push_str(&format!(
                         "<option value=\"{}\"{selected}>{}</option>",
-                        escape(p["id"].as_str().unwrap_or_default()),
-                        escape(&price_label(p, &pn))
+                        escape(price["id"].as_str().unwrap_or_default()),
+                        escape(&price_label(price, &name))
                     ));
                 }
                 html.push_str(&format!(
-                    "<form method=\"post\" action=\"/portal/{sid}/subscriptions/{sub_id}/update\"><label for=\"price-{sub_id}\">Plan</label><select id=\"price-{sub_id}\" name=\"price\">{options}</select><button type=\"submit\">Update plan</button></form>"
+                    "<form method=\"post\" action=\"/portal/{session_id}/subscriptions/{subscription_id}/update\"><label for=\"price-{subscription_id}\">Plan</label><select id=\"price-{subscription_id}\" name=\"price\">{options}</select><button type=\"submit\">Update plan</button></form>"
                 ));
             }
         }
-        if conf["features"]["subscription_cancel"]["enabled"] != false {
-            if sub["cancel_at_period_end"] == true {
-                html.push_str(&format!("<form method=\"post\" action=\"/portal/{sid}/subscriptions/{sub_id}/renew\"><button type=\"submit\">Renew plan</button></form>"));
+        if configuration["features"]["subscription_cancel"]["enabled"] != false {
+            if subscription["cancel_at_period_end"] == true {
+                html.push_str(&format!("<form method=\"post\" action=\"/portal/{session_id}/subscriptions/{subscription_id}/renew\"><button type=\"submit\">Renew plan</button></form>"));
             } else {
-                html.push_str(&format!("<form method=\"post\" action=\"/portal/{sid}/subscriptions/{sub_id}/cancel\"><button type=\"submit\" class=\"secondary\">Cancel plan</button></form>"));
+                html.push_str(&format!("<form method=\"post\" action=\"/portal/{session_id}/subscriptions/{subscription_id}/cancel\"><button type=\"submit\" class=\"secondary\">Cancel plan</button></form>"));
             }
         }
     }
     html.push_str("</section>");
     // Payment method.
     html.push_str("<section aria-labelledby=\"pm-h\"><h2 id=\"pm-h\">Payment method</h2>");
-    match cus["invoice_settings"]["default_payment_method"].as_str().and_then(|p| ctx.get("payment_method", p)) {
-        Some(pm) => html.push_str(&format!(
+    match customer_object["invoice_settings"]["default_payment_method"]
+        .as_str()
+        .and_then(|price| ctx.get("payment_method", price))
+    {
+        Some(card) => html.push_str(&format!(
             "<p>{} •••• {}, expires {:02}/{}</p>",
-            escape(pm["card"]["brand"].as_str().unwrap_or("card")),
-            escape(pm["card"]["last4"].as_str().unwrap_or("")),
-            pm["card"]["exp_month"].as_i64().unwrap_or(0),
-            pm["card"]["exp_year"]
+            escape(card["card"]["brand"].as_str().unwrap_or("card")),
+            escape(card["card"]["last4"].as_str().unwrap_or("")),
+            card["card"]["exp_month"].as_i64().unwrap_or(0),
+            card["card"]["exp_year"]
         )),
         None => html.push_str("<p>No payment method on file.</p>"),
     }
-    if conf["features"]["payment_method_update"]["enabled"] != false {
-        html.push_str(&format!("<form method=\"post\" action=\"/portal/{sid}/payment_method\">{}<button type=\"submit\">Update payment method</button></form>", card_fields(None)));
+    if configuration["features"]["payment_method_update"]["enabled"] != false {
+        html.push_str(&format!("<form method=\"post\" action=\"/portal/{session_id}/payment_method\">{}<button type=\"submit\">Update payment method</button></form>", card_fields(None)));
     }
     html.push_str("</section>");
     // Invoice history.
     html.push_str("<section aria-labelledby=\"inv-h\"><h2 id=\"inv-h\">Invoice history</h2><table><thead><tr><th>Date</th><th>Amount</th><th>Status</th><th>Invoice</th></tr></thead><tbody>");
-    for inv in ctx.all("invoice").into_iter().filter(|i| i["customer"] == customer && i["status"] != "draft") {
+    for invoice in ctx.all("invoice").into_iter().filter(|i| i["customer"] == customer && i["status"] != "draft") {
         html.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">View invoice</a></td></tr>",
-            ymd(inv["created"].as_i64().unwrap_or(0)),
-            money(inv["total"].as_i64().unwrap_or(0), inv["currency"].as_str().unwrap_or("usd")),
-            escape(inv["status"].as_str().unwrap_or_default()),
-            escape(inv["hosted_invoice_url"].as_str().unwrap_or("#"))
+            ymd(invoice["created"].as_i64().unwrap_or(0)),
+            money(invoice["total"].as_i64().unwrap_or(0), invoice["currency"].as_str().unwrap_or("usd")),
+            escape(invoice["status"].as_str().unwrap_or_default()),
+            escape(invoice["hosted_invoice_url"].as_str().unwrap_or("#"))
         ));
     }
     html.push_str("</tbody></table></section>");
@@ -167,8 +172,9 @@ fn portal_html(ctx: &Ctx, session: &Value, notice: Option<&str>) -> String {
 
 fn portal_session(app: &App, id: &str) -> Option<(String, Value)> {
     let account = account_of(app, "billing_portal.session", id)?;
-    let s = app.state.lock().accounts.get(&account)?.collections.get("billing_portal.session")?.map.get(id).cloned()?;
-    Some((account, s))
+    let session =
+        app.state.lock().accounts.get(&account)?.collections.get("billing_portal.session")?.map.get(id).cloned()?;
+    Some((account, session))
 }
 
 async fn portal_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
@@ -177,23 +183,23 @@ async fn portal_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) ->
     page(StatusCode::OK, "Billing", &html)
 }
 
-fn portal_result(ctx: &mut Ctx, session: &Value, r: Result<Value, ApiError>) -> Response {
-    match r {
+fn portal_result(ctx: &mut Ctx, session: &Value, result: Result<Value, ApiError>) -> Response {
+    match result {
         Ok(_) => Redirect::to(&format!("/portal/{}", session["id"].as_str().unwrap_or_default())).into_response(),
         Err(e) => page(StatusCode::PAYMENT_REQUIRED, "Billing", &portal_html(ctx, session, Some(&e.message))),
     }
 }
 
-fn owned_sub(ctx: &Ctx, session: &Value, sub: &str) -> Result<Value, ApiError> {
-    let s = ctx.find("subscription", sub, "subscription")?;
-    if s["customer"] != session["customer"] {
-        return Err(ApiError::not_found("subscription", sub, "subscription"));
+fn owned_subscription(ctx: &Ctx, session: &Value, subscription_id: &str) -> Result<Value, ApiError> {
+    let subscription = ctx.find("subscription", subscription_id, "subscription")?;
+    if subscription["customer"] != session["customer"] {
+        return Err(ApiError::not_found("subscription", subscription_id, "subscription"));
     }
-    Ok(s)
+    Ok(subscription)
 }
 
 /// The session's portal configuration (features), or none.
-fn configuration(ctx: &Ctx, session: &Value) -> Value {
+fn session_configuration(ctx: &Ctx, session: &Value) -> Value {
     session["configuration"]
         .as_str()
         .and_then(|c| ctx.get("billing_portal.configuration", c))
@@ -220,15 +226,15 @@ fn portal_action(
 async fn portal_cancel(
     AxState(app): AxState<Arc<App>>,
     headers: HeaderMap,
-    Path((id, sub)): Path<(String, String)>,
+    Path((id, subscription_id)): Path<(String, String)>,
 ) -> Response {
     portal_action(&app, &headers, &id, |ctx, session| {
-        owned_sub(ctx, session, &sub)?;
-        if configuration(ctx, session)["features"]["subscription_cancel"]["mode"] == "immediately" {
-            subscriptions::cancel(ctx, &sub, "cancellation_requested")
+        owned_subscription(ctx, session, &subscription_id)?;
+        if session_configuration(ctx, session)["features"]["subscription_cancel"]["mode"] == "immediately" {
+            subscriptions::cancel(ctx, &subscription_id, "cancellation_requested")
         } else {
             let change = SubscriptionUpdate { cancel_at_period_end: Some(true), ..Default::default() };
-            subscriptions::update(ctx, &sub, change)
+            subscriptions::update(ctx, &subscription_id, change)
         }
     })
 }
@@ -236,39 +242,39 @@ async fn portal_cancel(
 async fn portal_renew(
     AxState(app): AxState<Arc<App>>,
     headers: HeaderMap,
-    Path((id, sub)): Path<(String, String)>,
+    Path((id, subscription_id)): Path<(String, String)>,
 ) -> Response {
     portal_action(&app, &headers, &id, |ctx, session| {
-        owned_sub(ctx, session, &sub)?;
+        owned_subscription(ctx, session, &subscription_id)?;
         let change = SubscriptionUpdate { cancel_at_period_end: Some(false), ..Default::default() };
-        subscriptions::update(ctx, &sub, change)
+        subscriptions::update(ctx, &subscription_id, change)
     })
 }
 
 async fn portal_update(
     AxState(app): AxState<Arc<App>>,
     headers: HeaderMap,
-    Path((id, sub)): Path<(String, String)>,
+    Path((id, subscription_id)): Path<(String, String)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     portal_action(&app, &headers, &id, |ctx, session| {
-        owned_sub(ctx, session, &sub).and_then(|subscription| {
+        owned_subscription(ctx, session, &subscription_id).and_then(|subscription| {
             let price = form.get("price").cloned().ok_or_else(|| ApiError::missing("price"))?;
-            if subscription["items"]["data"][0]["price"]["id"] == price.as_str() {
+            if SubscriptionView(&subscription).first_price()["id"] == price.as_str() {
                 return Ok(subscription);
             }
-            let conf = configuration(ctx, session);
-            if !switchable_prices(ctx, &conf, subscription["currency"].as_str().unwrap_or("usd"))
+            let configuration = session_configuration(ctx, session);
+            if !switchable_prices(ctx, &configuration, subscription["currency"].as_str().unwrap_or("usd"))
                 .iter()
                 .any(|p| p["id"] == price.as_str())
             {
                 return Err(ApiError::invalid_value("price", "This plan is not available in the portal."));
             }
-            let proration_behavior = conf["features"]["subscription_update"]["proration_behavior"]
+            let proration_behavior = configuration["features"]["subscription_update"]["proration_behavior"]
                 .as_str()
                 .unwrap_or("create_prorations")
                 .to_string();
-            let item = subscription["items"]["data"][0]["id"].as_str().filter(|i| !i.is_empty());
+            let item = SubscriptionView(&subscription).first_item()["id"].as_str().filter(|i| !i.is_empty());
             let change = SubscriptionUpdate {
                 items: vec![ItemSpec {
                     id: item.map(str::to_string),
@@ -278,7 +284,7 @@ async fn portal_update(
                 proration_behavior,
                 ..Default::default()
             };
-            subscriptions::update(ctx, &sub, change)
+            subscriptions::update(ctx, &subscription_id, change)
         })
     })
 }
@@ -292,35 +298,10 @@ async fn portal_payment_method(
     portal_action(&app, &headers, &id, |ctx, session| {
         let customer = session["customer"].as_str().unwrap_or_default().to_string();
         let now = ctx.now_for_customer(Some(&customer));
-        parse_card(&form, now).map_err(|m| ApiError::card("invalid_card", None, m)).and_then(|(card, month, year)| {
-            let pm = crate::objects::card_pm(&card, month, year, now);
-            let pm_id = pm["id"].as_str().unwrap_or_default().to_string();
-            ctx.put("payment_method", pm);
-            pay::attach(ctx, &pm_id, &customer)?;
-            customers::set_default_payment_method(ctx, &customer, &pm_id)?;
-            let subscription_ids: Vec<String> = ctx
-                .all("subscription")
-                .into_iter()
-                .filter(|s| s["customer"] == customer.as_str() && s["default_payment_method"].is_string())
-                .filter_map(|s| s["id"].as_str().map(str::to_string))
-                .collect();
-            for subscription_id in subscription_ids {
-                let change = SubscriptionUpdate { default_payment_method: Some(pm_id.clone()), ..Default::default() };
-                subscriptions::update(ctx, &subscription_id, change)?;
-            }
-            // Stripe retries open invoices of past-due subscriptions with the new card.
-            let open: Vec<String> = ctx
-                .all("invoice")
-                .into_iter()
-                .filter(|i| {
-                    i["customer"] == customer.as_str() && i["status"] == "open" && i["subscription"].is_string()
-                })
-                .filter_map(|i| i["id"].as_str().map(str::to_string))
-                .collect();
-            for invoice in open {
-                let _ = invoice_payments::attempt_payment(ctx, &invoice, Some(&pm_id), false, false);
-            }
-            Ok(json!({}))
-        })
+        let (card, month, year) =
+            parse_card(&form, now).map_err(|message| ApiError::card("invalid_card", None, message))?;
+        let pm_id = payment_methods::store_entered_card(ctx, &card, (month, year), now, None);
+        customers::replace_default_card(ctx, &customer, &pm_id)?;
+        Ok(json!({}))
     })
 }

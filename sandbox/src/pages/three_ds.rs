@@ -1,4 +1,4 @@
-//! 3-D Secure test pages: the challenge shown by Checkout, and `/3ds/{pi}` for a payment
+//! 3-D Secure test pages: the challenge shown by Checkout, and `/3ds/{payment_intent}` for a payment
 //! intent in `requires_action` (`next_action.redirect_to_url`).
 
 use std::collections::HashMap;
@@ -16,7 +16,7 @@ use crate::app::App;
 use crate::engine::{invoice_payments, pay};
 
 pub fn routes() -> Router<Arc<App>> {
-    Router::new().route("/3ds/{pi}", get(pi_3ds_page).post(pi_3ds_submit))
+    Router::new().route("/3ds/{payment_intent}", get(payment_intent_3ds_page).post(payment_intent_3ds_submit))
 }
 
 pub(super) fn three_ds_html(action: &str) -> String {
@@ -31,50 +31,61 @@ pub(super) const AUTH_FAILED: &str =
     "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
 
 /// 3-D Secure for a payment intent in `requires_action` (`next_action.redirect_to_url`).
-async fn pi_3ds_page(AxState(app): AxState<Arc<App>>, Path(pi): Path<String>) -> Response {
-    if account_of(&app, "payment_intent", &pi).is_none() {
+async fn payment_intent_3ds_page(AxState(app): AxState<Arc<App>>, Path(payment_intent): Path<String>) -> Response {
+    if account_of(&app, "payment_intent", &payment_intent).is_none() {
         return not_found("No such PaymentIntent.");
     }
-    page(StatusCode::OK, "3D Secure", &three_ds_html(&format!("/3ds/{pi}")))
+    page(StatusCode::OK, "3D Secure", &three_ds_html(&format!("/3ds/{payment_intent}")))
 }
 
-async fn pi_3ds_submit(
+async fn payment_intent_3ds_submit(
     AxState(app): AxState<Arc<App>>,
     headers: HeaderMap,
-    Path(pi_id): Path<String>,
+    Path(payment_intent_id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    with_object(&app, &headers, ("payment_intent", &pi_id), "No such PaymentIntent.", |ctx, pi| {
-        if form.get("action").map(String::as_str) != Some("complete") {
-            return page(
-                StatusCode::PAYMENT_REQUIRED,
-                "3D Secure",
-                &format!("<h1>Authentication failed</h1><p role=\"alert\">{AUTH_FAILED}</p>"),
-            );
-        }
-        let invoice = ctx
-            .all("invoice")
-            .into_iter()
-            .find(|i| i["_sb_pi"] == pi_id.as_str())
-            .map(|i| i["id"].as_str().unwrap_or_default().to_string());
-        let result = match &invoice {
-            Some(inv) => {
-                invoice_payments::attempt_payment(ctx, inv, pi["payment_method"].as_str(), false, true).map(|_| ())
+    with_object(
+        &app,
+        &headers,
+        ("payment_intent", &payment_intent_id),
+        "No such PaymentIntent.",
+        |ctx, payment_intent| {
+            if form.get("action").map(String::as_str) != Some("complete") {
+                return page(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "3D Secure",
+                    &format!("<h1>Authentication failed</h1><p role=\"alert\">{AUTH_FAILED}</p>"),
+                );
             }
-            None => pay::confirm(ctx, &pi_id, None, false, true).map(|_| ()),
-        };
-        match result {
-            Ok(()) => {
-                if let Some(inv) = invoice {
-                    return Redirect::to(&format!("/invoice/{inv}")).into_response();
+            let invoice = ctx
+                .all("invoice")
+                .into_iter()
+                .find(|i| i["_sb_pi"] == payment_intent_id.as_str())
+                .map(|i| i["id"].as_str().unwrap_or_default().to_string());
+            let result = match &invoice {
+                Some(invoice_id) => invoice_payments::attempt_payment(
+                    ctx,
+                    invoice_id,
+                    payment_intent["payment_method"].as_str(),
+                    false,
+                    true,
+                )
+                .map(|_| ()),
+                None => pay::confirm(ctx, &payment_intent_id, None, false, true).map(|_| ()),
+            };
+            match result {
+                Ok(()) => {
+                    if let Some(invoice_id) = invoice {
+                        return Redirect::to(&format!("/invoice/{invoice_id}")).into_response();
+                    }
+                    page(StatusCode::OK, "3D Secure", "<h1>Authentication complete</h1><p>Your payment succeeded.</p>")
                 }
-                page(StatusCode::OK, "3D Secure", "<h1>Authentication complete</h1><p>Your payment succeeded.</p>")
+                Err(e) => page(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "3D Secure",
+                    &format!("<h1>Payment failed</h1><p role=\"alert\">{}</p>", escape(&e.message)),
+                ),
             }
-            Err(e) => page(
-                StatusCode::PAYMENT_REQUIRED,
-                "3D Secure",
-                &format!("<h1>Payment failed</h1><p role=\"alert\">{}</p>", escape(&e.message)),
-            ),
-        }
-    })
+        },
+    )
 }

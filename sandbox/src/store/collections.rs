@@ -150,17 +150,17 @@ impl Ctx<'_> {
     /// Inserts or replaces an object (keyed by its `id`).
     pub fn put(&mut self, kind: &str, obj: Value) {
         let id = obj["id"].as_str().expect("object with id").to_string();
-        let c = self.coll(kind);
-        if c.map.insert(id.clone(), obj).is_none() {
-            c.order.push(id);
+        let collection = self.coll(kind);
+        if collection.map.insert(id.clone(), obj).is_none() {
+            collection.order.push(id);
         }
     }
 
     pub fn remove(&mut self, kind: &str, id: &str) -> Option<Value> {
-        let c = self.coll(kind);
-        let v = c.map.remove(id)?;
-        c.order.retain(|x| x != id);
-        Some(v)
+        let collection = self.coll(kind);
+        let removed = collection.map.remove(id)?;
+        collection.order.retain(|x| x != id);
+        Some(removed)
     }
 
     /// All objects of a kind, newest first.
@@ -180,17 +180,17 @@ impl Ctx<'_> {
             _ => None,
         })?;
         if kind == "subscription_item" {
-            return self.find_subscription_item(id).map(|(_, si)| si);
+            return self.find_subscription_item(id).map(|(_, item)| item);
         }
         self.get(kind, id).map(public)
     }
 
     /// A subscription item and its subscription's id.
     pub fn find_subscription_item(&self, id: &str) -> Option<(String, Value)> {
-        for sub in self.all("subscription") {
-            if let Some(items) = sub["items"]["data"].as_array() {
-                if let Some(si) = items.iter().find(|i| i["id"] == id) {
-                    return Some((sub["id"].as_str()?.to_string(), si.clone()));
+        for subscription in self.all("subscription") {
+            if let Some(items) = subscription["items"]["data"].as_array() {
+                if let Some(item) = items.iter().find(|i| i["id"] == id) {
+                    return Some((subscription["id"].as_str()?.to_string(), item.clone()));
                 }
             }
         }

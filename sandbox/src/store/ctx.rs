@@ -73,12 +73,12 @@ impl<'a> Ctx<'a> {
             }
             return self.now();
         }
-        let cus = match &obj["customer"] {
+        let customer = match &obj["customer"] {
             Value::String(s) => Some(s.as_str()),
             Value::Object(o) => o.get("id").and_then(Value::as_str),
             _ => None,
         };
-        self.now_for_customer(cus)
+        self.now_for_customer(customer)
     }
 
     /// Records an event; it is stored and delivered when the request ends.
@@ -91,44 +91,48 @@ impl<'a> Ctx<'a> {
     pub fn flush_events(&mut self) -> Vec<Delivery> {
         let pending = std::mem::take(&mut self.events);
         let mut deliveries = Vec::new();
-        for ev in pending {
+        for pending_event in pending {
             let id = new_id("evt");
             // Endpoints in this account, and Connect endpoints on the platform for connected accounts.
             let mut targets: Vec<(String, String, String)> = Vec::new();
             let connected = self.account != PLATFORM;
             let sources: Vec<(&str, bool)> = if connected { vec![(PLATFORM, true)] } else { vec![(PLATFORM, false)] };
             for (account, want_connect) in sources {
-                if let Some(c) = self.state.accounts.get(account).and_then(|a| a.collections.get("webhook_endpoint")) {
-                    for eid in &c.order {
-                        let ep = &c.map[eid];
-                        if ep["status"] != "enabled" || ep["_sb_connect"].as_bool().unwrap_or(false) != want_connect {
+                if let Some(collection) =
+                    self.state.accounts.get(account).and_then(|a| a.collections.get("webhook_endpoint"))
+                {
+                    for endpoint_id in &collection.order {
+                        let endpoint = &collection.map[endpoint_id];
+                        if endpoint["status"] != "enabled"
+                            || endpoint["_sb_connect"].as_bool().unwrap_or(false) != want_connect
+                        {
                             continue;
                         }
-                        let enabled = ep["enabled_events"].as_array().cloned().unwrap_or_default();
-                        if enabled.iter().any(|e| e == "*" || e.as_str() == Some(ev.kind.as_str())) {
+                        let enabled = endpoint["enabled_events"].as_array().cloned().unwrap_or_default();
+                        if enabled.iter().any(|e| e == "*" || e.as_str() == Some(pending_event.kind.as_str())) {
                             targets.push((
-                                eid.clone(),
-                                ep["url"].as_str().unwrap_or_default().to_string(),
-                                ep["_sb_secret"].as_str().unwrap_or_default().to_string(),
+                                endpoint_id.clone(),
+                                endpoint["url"].as_str().unwrap_or_default().to_string(),
+                                endpoint["_sb_secret"].as_str().unwrap_or_default().to_string(),
                             ));
                         }
                     }
                 }
             }
-            let mut data = json!({ "object": ev.object });
-            if let Some(prev) = ev.previous {
+            let mut data = json!({ "object": pending_event.object });
+            if let Some(prev) = pending_event.previous {
                 data["previous_attributes"] = prev;
             }
             let mut event = json!({
                 "id": id,
                 "object": "event",
                 "api_version": API_VERSION,
-                "created": ev.created,
+                "created": pending_event.created,
                 "data": data,
                 "livemode": false,
                 "pending_webhooks": targets.len(),
                 "request": { "id": self.request_id, "idempotency_key": self.idem_key },
-                "type": ev.kind,
+                "type": pending_event.kind,
             });
             if connected {
                 event["account"] = json!(self.account);
@@ -141,7 +145,7 @@ impl<'a> Ctx<'a> {
                     url,
                     secret,
                     event_id: id.clone(),
-                    event_type: ev.kind.clone(),
+                    event_type: pending_event.kind.clone(),
                     payload: payload.clone(),
                     attempt: 1,
                 });

@@ -28,19 +28,19 @@ fn add_includable(ctx: &Ctx, v: &mut Value, paths: &[String]) {
     let mut fill = |obj: &mut Value| {
         let id = obj["id"].as_str().unwrap_or_default().to_string();
         if obj["object"] == "checkout.session" && wants("line_items") {
-            if let Some(cs) = ctx.get("checkout.session", &id) {
-                let items = cs["_sb_items"].as_array().cloned().unwrap_or_default();
+            if let Some(session) = ctx.get("checkout.session", &id) {
+                let items = session["_sb_items"].as_array().cloned().unwrap_or_default();
                 obj["line_items"] = list_of(items, &format!("/v1/checkout/sessions/{id}/line_items"));
             }
         }
         if obj["object"] == "customer" && wants("subscriptions") {
-            let subs: Vec<Value> = ctx
+            let subscriptions: Vec<Value> = ctx
                 .all("subscription")
                 .into_iter()
                 .filter(|s| s["customer"] == id.as_str() && s["status"] != "canceled")
                 .map(public)
                 .collect();
-            obj["subscriptions"] = list_of(subs, &format!("/v1/customers/{id}/subscriptions"));
+            obj["subscriptions"] = list_of(subscriptions, &format!("/v1/customers/{id}/subscriptions"));
         }
     };
     let is_list = v["object"] == "list" || v["object"] == "search_result";

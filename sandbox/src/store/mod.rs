@@ -17,8 +17,8 @@ pub use ctx::{Ctx, Delivery, PendingEvent};
 pub use expand::expand;
 pub use pagination::{created_matches, list_of, paginate};
 pub use params::{
-    merge_metadata, new_metadata, obj_mut, param_bool, param_i64, param_list, param_nonempty, param_required,
-    param_str, param_strings,
+    apply_metadata, merge_metadata, new_metadata, obj_mut, param_bool, param_clearable, param_clearable_str, param_i64,
+    param_list, param_nonempty, param_required, param_str, param_strings,
 };
 
 pub const API_VERSION: &str = "2026-09-30.endive";

@@ -47,6 +47,16 @@ pub fn param_bool(params: &Value, key: &str) -> ApiResult<Option<bool>> {
     }
 }
 
+/// A parameter an empty string clears: `Some(null)` for `""`, the value as given otherwise.
+pub fn param_clearable(params: &Value, key: &str) -> Option<Value> {
+    params.get(key).map(|value| if value == "" { Value::Null } else { value.clone() })
+}
+
+/// A string parameter an empty string clears (`Some(null)`); other types are ignored.
+pub fn param_clearable_str(params: &Value, key: &str) -> Option<Value> {
+    param_str(params, key).map(|value| if value.is_empty() { Value::Null } else { json!(value) })
+}
+
 /// An array parameter; a single string counts as a one-element array.
 pub fn param_list(params: &Value, key: &str) -> Vec<Value> {
     match params.get(key) {
@@ -64,11 +74,18 @@ pub fn param_strings(params: &Value, key: &str) -> Vec<String> {
 /// Applies `metadata[...]` from params onto an existing metadata map (Stripe's merge rules:
 /// an empty value deletes a key, `metadata=` clears everything).
 pub fn merge_metadata(current: &Value, params: &Value) -> ApiResult<Value> {
-    let mut out = current.as_object().cloned().unwrap_or_default();
     match params.get("metadata") {
-        None => {}
-        Some(Value::String(s)) if s.is_empty() => out.clear(),
-        Some(Value::Object(m)) => {
+        Some(metadata) => apply_metadata(current, metadata),
+        None => Ok(Value::Object(current.as_object().cloned().unwrap_or_default())),
+    }
+}
+
+/// Applies a request's `metadata` parameter onto existing metadata, with [`merge_metadata`]'s rules.
+pub fn apply_metadata(current: &Value, metadata: &Value) -> ApiResult<Value> {
+    let mut out = current.as_object().cloned().unwrap_or_default();
+    match metadata {
+        Value::String(s) if s.is_empty() => out.clear(),
+        Value::Object(m) => {
             for (k, v) in m {
                 match v.as_str() {
                     Some("") => {
@@ -89,7 +106,7 @@ pub fn merge_metadata(current: &Value, params: &Value) -> ApiResult<Value> {
                 }
             }
         }
-        Some(_) => return Err(ApiError::invalid_value("metadata", "Invalid metadata: must be a hash.")),
+        _ => return Err(ApiError::invalid_value("metadata", "Invalid metadata: must be a hash.")),
     }
     Ok(Value::Object(out))
 }

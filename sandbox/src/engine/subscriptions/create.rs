@@ -11,6 +11,7 @@ use crate::engine::invoice_payments::{add_open_payment, attempt_payment};
 use crate::engine::invoices::{create_invoice, finalize, NewInvoice};
 use crate::engine::lines::{price_description, product_name, Line};
 use crate::engine::pay::{self, NewPayment};
+use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{list_of, public, Ctx, PendingEvent};
 use crate::util::{day_of_month, new_id, period_end, DAY};
@@ -63,10 +64,10 @@ struct Plan {
 pub fn create_subscription(ctx: &mut Ctx, mut new_subscription: NewSubscription) -> ApiResult<Value> {
     let customer = ctx.find("customer", &new_subscription.customer, "customer")?;
     let items = priced_items(ctx, &new_subscription.items)?;
-    if let Some(pm) = &new_subscription.default_payment_method {
+    if let Some(payment_method) = &new_subscription.default_payment_method {
         new_subscription.default_payment_method = Some(
-            pay::customer_pm_id(ctx, pm, &new_subscription.customer)
-                .ok_or_else(|| pay::not_customers_pm("default_payment_method", pm))?,
+            pay::customer_payment_method_id(ctx, payment_method, &new_subscription.customer)
+                .ok_or_else(|| pay::not_customers_payment_method("default_payment_method", payment_method))?,
         );
     }
     let plan = plan(ctx, &new_subscription, &items);
@@ -130,6 +131,15 @@ pub fn create_subscription(ctx: &mut Ctx, mut new_subscription: NewSubscription)
     ctx.find("subscription", &id, "subscription")
 }
 
+/// Sets `trial_settings.end_behavior.missing_payment_method` of a new subscription (after the
+/// creation events, which show the default).
+pub fn set_missing_payment_method_behavior(ctx: &mut Ctx, id: &str, behavior: &str) -> ApiResult<Value> {
+    if let Some(subscription) = ctx.get_mut("subscription", id) {
+        subscription["trial_settings"]["end_behavior"]["missing_payment_method"] = json!(behavior);
+    }
+    ctx.find("subscription", id, "id")
+}
+
 /// The requested prices, checked: recurring, active, one interval for all.
 fn priced_items(ctx: &Ctx, specs: &[ItemSpec]) -> ApiResult<Vec<PricedItem>> {
     if specs.is_empty() {
@@ -187,14 +197,14 @@ fn plan(ctx: &Ctx, new_subscription: &NewSubscription, items: &[PricedItem]) -> 
 /// `error_if_incomplete`: a payment that would not succeed at once fails the request before
 /// anything is created.
 fn refuse_if_incomplete(ctx: &Ctx, new_subscription: &NewSubscription, customer: &Value) -> ApiResult<()> {
-    let pm = new_subscription
+    let payment_method = new_subscription
         .default_payment_method
         .clone()
         .or_else(|| customer["invoice_settings"]["default_payment_method"].as_str().map(str::to_string));
-    match pm.and_then(|id| ctx.get("payment_method", &id).cloned()) {
+    match payment_method.and_then(|id| ctx.get("payment_method", &id).cloned()) {
         None => Err(ApiError::invalid("This customer has no attached payment source or default payment method.")
             .with_code("resource_missing")),
-        Some(pm) => match pay::behavior(&pm) {
+        Some(payment_method) => match pay::behavior(&payment_method) {
             Behavior::Decline(code) => Err(pay::decline(code)),
             Behavior::AttachThenFail => Err(pay::decline("generic_decline")),
             Behavior::ThreeDsAlways if !new_subscription.authenticated => Err(ApiError::card(
@@ -269,7 +279,7 @@ fn first_invoice(
 ) -> ApiResult<Value> {
     let lines: Vec<Line> = items
         .iter()
-        .zip(subscription["items"]["data"].as_array().cloned().unwrap_or_default())
+        .zip(SubscriptionView(subscription).items())
         .map(|(item, stored)| {
             let name = product_name(ctx, &item.price);
             let (amount, description) = if plan.trial_end.is_some() {

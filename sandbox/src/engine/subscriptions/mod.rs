@@ -6,8 +6,10 @@ mod update;
 
 use serde_json::{json, Value};
 
-pub use create::{create_subscription, NewSubscription};
-pub use update::{cancel_with_details, change_item, check_editable, update, SubscriptionUpdate};
+pub use create::{create_subscription, set_missing_payment_method_behavior, NewSubscription};
+pub use update::{
+    cancel_with_details, change_item, check_editable, delete_discounts, resume, update, SubscriptionUpdate,
+};
 
 use super::invoice_payments::invoice_payment_method;
 use super::invoices::{finalize_and_charge, invoice_subscription, void};
@@ -30,7 +32,7 @@ pub struct ItemSpec {
 
 /// A new subscription item on `price` for the current period.
 pub fn subscription_item(
-    sub_id: &str,
+    subscription_id: &str,
     price: &Value,
     quantity: i64,
     metadata: Value,
@@ -49,7 +51,7 @@ pub fn subscription_item(
         "plan": objects::plan_from_price(price),
         "price": public(price),
         "quantity": quantity,
-        "subscription": sub_id,
+        "subscription": subscription_id,
         "tax_rates": [],
     })
 }
@@ -119,19 +121,19 @@ pub fn cancel(ctx: &mut Ctx, id: &str, reason: &str) -> ApiResult<Value> {
 }
 
 /// Renews a subscription at the end of its period (or ends it).
-pub fn renew(ctx: &mut Ctx, sub_id: &str) -> ApiResult<()> {
-    let old = ctx.find("subscription", sub_id, "subscription")?;
+pub fn renew(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
+    let old = ctx.find("subscription", id, "subscription")?;
     let now = ctx.now_for(&old);
     let period_end_ts = SubscriptionView(&old).current_period_end().unwrap_or(now);
     if old["cancel_at_period_end"] == true || old["cancel_at"].as_i64().is_some_and(|c| c <= period_end_ts) {
-        cancel(ctx, sub_id, "cancellation_requested")?;
+        cancel(ctx, id, "cancellation_requested")?;
         return Ok(());
     }
     // A schedule's next phase takes effect at the period boundary.
     if let Some(schedule_id) = old["schedule"].as_str() {
         super::schedules::apply_phase_at(ctx, schedule_id, period_end_ts)?;
     }
-    let old = ctx.find("subscription", sub_id, "subscription")?;
+    let old = ctx.find("subscription", id, "subscription")?;
     let subscription = SubscriptionView(&old);
     let customer = subscription.customer();
     let was_trialing = subscription.status() == "trialing";
@@ -147,10 +149,10 @@ pub fn renew(ctx: &mut Ctx, sub_id: &str) -> ApiResult<()> {
     if was_trialing {
         new["status"] = json!("active");
         if old["trial_settings"]["end_behavior"]["missing_payment_method"] == "cancel"
-            && invoice_payment_method(ctx, &json!({"subscription": sub_id, "customer": customer})).is_none()
+            && invoice_payment_method(ctx, &json!({"subscription": id, "customer": customer})).is_none()
         {
             ctx.put("subscription", new);
-            cancel(ctx, sub_id, "cancellation_requested")?;
+            cancel(ctx, id, "cancellation_requested")?;
             return Ok(());
         }
     }
@@ -163,8 +165,8 @@ pub fn renew(ctx: &mut Ctx, sub_id: &str) -> ApiResult<()> {
     ctx.put("subscription", new.clone());
     let lines = item_lines(ctx, &new, (start, end));
     let previous_start = subscription.current_period_start().unwrap_or(start);
-    let invoice_id = invoice_subscription(ctx, sub_id, "subscription_cycle", lines, (previous_start, start))?;
-    let updated = ctx.find("subscription", sub_id, "subscription")?;
+    let invoice_id = invoice_subscription(ctx, id, "subscription_cycle", lines, (previous_start, start))?;
+    let updated = ctx.find("subscription", id, "subscription")?;
     // Stripe sends the subscription update (new period) right before the new invoice.
     let invoice_created = ctx.events.pop();
     ctx.emit("customer.subscription.updated", &updated, Some(diff(&old, &updated)));

@@ -11,8 +11,8 @@ use crate::engine::pay;
 use crate::engine::proration::{change_items, check_proration_behavior};
 use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{diff, merge_metadata, public, Ctx, PendingEvent};
-use crate::util::DAY;
+use crate::store::{apply_metadata, diff, public, Ctx, PendingEvent};
+use crate::util::{new_id, DAY};
 
 /// A requested change, already read from the parameters. `None` leaves a field alone.
 #[derive(Clone, Debug)]
@@ -23,7 +23,7 @@ pub struct SubscriptionUpdate {
     pub proration_date: Option<i64>,
     /// `billing_cycle_anchor=now`.
     pub reset_anchor: bool,
-    /// The request's parameters holding `metadata` (merged with Stripe's rules).
+    /// The request's `metadata` parameter (merged with Stripe's rules).
     pub metadata: Option<Value>,
     pub cancel_at_period_end: Option<bool>,
     /// `Some(None)` clears `cancel_at`.
@@ -97,13 +97,13 @@ pub fn update(ctx: &mut Ctx, id: &str, change: SubscriptionUpdate) -> ApiResult<
         change_items(ctx, id, &change.items, &change.proration_behavior, change.proration_date, change.reset_anchor)?;
     }
     let mut subscription = ctx.find("subscription", id, "id")?;
-    if let Some(params) = &change.metadata {
-        subscription["metadata"] = merge_metadata(&subscription["metadata"], params)?;
+    if let Some(metadata) = &change.metadata {
+        subscription["metadata"] = apply_metadata(&subscription["metadata"], metadata)?;
     }
     if let Some(cancel_at_period_end) = change.cancel_at_period_end {
         subscription["cancel_at_period_end"] = json!(cancel_at_period_end);
         if cancel_at_period_end {
-            subscription["cancel_at"] = subscription["items"]["data"][0]["current_period_end"].clone();
+            subscription["cancel_at"] = json!(SubscriptionView(&subscription).current_period_end());
             subscription["canceled_at"] = json!(now);
             subscription["cancellation_details"]["reason"] = json!("cancellation_requested");
         } else {
@@ -126,14 +126,14 @@ pub fn update(ctx: &mut Ctx, id: &str, change: SubscriptionUpdate) -> ApiResult<
     if let Some(details) = &change.cancellation_details {
         copy_cancellation_details(&mut subscription, details);
     }
-    if let Some(pm) = &change.default_payment_method {
-        if pm.is_empty() {
+    if let Some(payment_method) = &change.default_payment_method {
+        if payment_method.is_empty() {
             subscription["default_payment_method"] = Value::Null;
         } else {
             let customer = subscription["customer"].as_str().unwrap_or_default();
-            let pm_id = pay::customer_pm_id(ctx, pm, customer)
-                .ok_or_else(|| pay::not_customers_pm("default_payment_method", pm))?;
-            subscription["default_payment_method"] = json!(pm_id);
+            let payment_method_id = pay::customer_payment_method_id(ctx, payment_method, customer)
+                .ok_or_else(|| pay::not_customers_payment_method("default_payment_method", payment_method))?;
+            subscription["default_payment_method"] = json!(payment_method_id);
         }
     }
     for (key, value) in [("description", &change.description), ("collection_method", &change.collection_method)] {
@@ -226,6 +226,32 @@ pub fn cancel_with_details(ctx: &mut Ctx, id: &str, details: Option<&Value>, inv
     Ok(public(&subscription))
 }
 
+/// Resumes a paused subscription; emits `customer.subscription.updated` and
+/// `customer.subscription.resumed`.
+pub fn resume(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let old = ctx.find("subscription", id, "id")?;
+    if old["status"] != "paused" && old["pause_collection"].is_null() {
+        return Err(
+            ApiError::invalid("Only a paused subscription can be resumed.").with_code("subscription_not_paused")
+        );
+    }
+    let mut subscription = old.clone();
+    subscription["status"] = json!("active");
+    subscription["pause_collection"] = Value::Null;
+    let resumed = ctx.save_updated("subscription", "customer.subscription.updated", &old, subscription.clone());
+    ctx.emit("customer.subscription.resumed", &subscription, None);
+    Ok(resumed)
+}
+
+/// Removes a subscription's discounts; emits `customer.subscription.updated`.
+pub fn delete_discounts(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let old = ctx.find("subscription", id, "id")?;
+    let mut subscription = old.clone();
+    subscription["discounts"] = json!([]);
+    ctx.save_updated("subscription", "customer.subscription.updated", &old, subscription);
+    Ok(json!({"id": new_id("di"), "object": "discount", "deleted": true}))
+}
+
 /// Changes one item (`/v1/subscription_items`) with prorations, and emits the subscription's
 /// update. Returns the subscription.
 pub fn change_item(
@@ -257,7 +283,7 @@ fn emit_subscription_update(ctx: &mut Ctx, old: &Value, new: &Value) {
             created,
         };
         match first_invoice {
-            Some(i) => ctx.events.insert(i, event),
+            Some(position) => ctx.events.insert(position, event),
             None => ctx.events.push(event),
         }
     }
