@@ -101,10 +101,6 @@ impl Money {
         Self { minor, currency }
     }
 
-    pub fn zero(currency: Currency) -> Self {
-        Self::new(0, currency)
-    }
-
     pub fn minor(&self) -> i64 {
         self.minor
     }
@@ -113,6 +109,7 @@ impl Money {
         self.currency
     }
 
+    #[cfg(test)]
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         if self.currency != other.currency {
             return Err(MoneyError::CurrencyMismatch(self.currency, other.currency));

@@ -64,6 +64,7 @@ impl SubscriptionStatus {
 
     /// Whether a subscription in this status can give access at all. Past-due keeps access only
     /// until the paid period ends: see [`has_access`].
+    #[cfg(test)]
     pub fn grants_access(self) -> bool {
         matches!(self, Self::Active | Self::Trialing | Self::PastDue)
     }

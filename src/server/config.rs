@@ -208,12 +208,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// Loads `.env` (if present; it never overrides the environment), then reads the environment.
-    pub fn load() -> Result<Self, ConfigError> {
-        load_dotenv()?;
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     /// Builds the configuration from a lookup function (the environment, or a map in tests).
     /// Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {

@@ -29,7 +29,7 @@ const LINE_COLUMNS: &str = "s.id, s.customer_id, u.email, s.status, s.lookup_key
 
 /// A subscription with its user's email, as [`LINE_COLUMNS`] reads it.
 #[derive(sqlx::FromRow)]
-struct LineRow {
+struct SubscriptionLineRow {
     id: String,
     customer_id: String,
     email: Option<String>,
@@ -42,10 +42,10 @@ struct LineRow {
     created: i64,
 }
 
-impl TryFrom<LineRow> for SubscriptionLine {
+impl TryFrom<SubscriptionLineRow> for SubscriptionLine {
     type Error = anyhow::Error;
 
-    fn try_from(row: LineRow) -> anyhow::Result<Self> {
+    fn try_from(row: SubscriptionLineRow) -> anyhow::Result<Self> {
         Ok(SubscriptionLine {
             status: row.status.parse().with_context(|| format!("subscription status {:?}", row.status))?,
             mrr: Money::new(row.mrr, Currency::parse(&row.currency)?),
@@ -66,7 +66,7 @@ pub async fn of_customer(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Ve
         "SELECT {LINE_COLUMNS} FROM subscriptions s LEFT JOIN users u ON u.stripe_customer_id = s.customer_id \
          WHERE s.customer_id = $1 ORDER BY s.created DESC"
     );
-    sqlx::query_as::<_, LineRow>(&sql)
+    sqlx::query_as::<_, SubscriptionLineRow>(&sql)
         .bind(customer_id)
         .fetch_all(pool)
         .await
@@ -96,7 +96,7 @@ pub async fn page(pool: &AnyPool, filter: &Filter) -> anyhow::Result<Subscriptio
     let select =
         format!("SELECT {LINE_COLUMNS} FROM subscriptions s LEFT JOIN users u ON u.stripe_customer_id = s.customer_id");
     let (rows, has_more) = filtered
-        .page::<LineRow>(pool, &select, "s.created DESC, s.id DESC", SUBSCRIPTIONS_PER_PAGE, filter.page)
+        .page::<SubscriptionLineRow>(pool, &select, "s.created DESC, s.id DESC", SUBSCRIPTIONS_PER_PAGE, filter.page)
         .await?;
     let lines = rows.into_iter().map(SubscriptionLine::try_from).collect::<anyhow::Result<Vec<_>>>()?;
     let plans = sqlx::query_scalar(

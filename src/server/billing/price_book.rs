@@ -31,6 +31,7 @@ impl PriceBook {
         Ok(Self { catalog, price_ids })
     }
 
+    #[cfg(test)]
     pub fn new(catalog: Catalog, price_ids: HashMap<String, String>) -> Self {
         Self { catalog, price_ids }
     }

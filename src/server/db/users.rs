@@ -153,7 +153,8 @@ pub async fn set_stripe_customer_id(pool: &AnyPool, user_id: i64, customer_id: &
     Ok(())
 }
 
-/// The stored hash for a user (tests and password checks).
+/// The stored hash for a user.
+#[cfg(test)]
 pub async fn password_hash(pool: &AnyPool, user_id: i64) -> anyhow::Result<Option<SecretString>> {
     let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(user_id)
