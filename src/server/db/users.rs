@@ -153,8 +153,7 @@ pub async fn set_stripe_customer_id(pool: &AnyPool, user_id: i64, customer_id: &
     Ok(())
 }
 
-/// The stored hash for a user.
-/// The user's password hash (checked before a change of password or admin bootstrap).
+/// The user's password hash (checked before a change of password or an admin bootstrap).
 pub async fn password_hash(pool: &AnyPool, user_id: i64) -> anyhow::Result<Option<SecretString>> {
     let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(user_id)
