@@ -10,7 +10,7 @@ use crate::{
     },
 };
 
-use super::{epoch, session};
+use super::session;
 use crate::server::db::now;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,14 +32,9 @@ pub async fn require_user(db: &Db, session: &Session) -> Result<User, GuardError
     let Some(auth) = session::auth(session).await? else {
         return Err(GuardError::Anonymous);
     };
-    let current = epoch::current(db.pool(), auth.user_id).await?;
-    let user = match current {
-        Some(current) if auth.valid(current, now()) => users::find_by_id(db.pool(), auth.user_id).await?,
-        _ => None,
-    };
-    match user {
-        Some(user) => Ok(user),
-        None => {
+    match users::find_by_id(db.pool(), auth.user_id).await? {
+        Some(user) if auth.valid(user.session_epoch, now()) => Ok(user),
+        _ => {
             session::log_out(session).await?;
             Err(GuardError::Anonymous)
         }

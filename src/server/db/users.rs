@@ -17,6 +17,8 @@ pub struct User {
     pub had_trial: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Raised when the role or password changes: sessions started under an older one are over.
+    pub session_epoch: i64,
 }
 
 /// What log-in needs: kept apart from [`User`] so the hash travels no further than it must.
@@ -36,7 +38,7 @@ pub enum InsertUserError {
 /// Booleans are BOOLEAN on Postgres and INTEGER 0/1 on SQLite (the Any driver cannot
 /// decode SQLite booleans): read them as integers on both.
 const USER_COLUMNS: &str = "id, email, role, stripe_customer_id, \
-     CAST(had_trial AS INTEGER) AS had_trial, created_at, updated_at";
+     CAST(had_trial AS INTEGER) AS had_trial, created_at, updated_at, session_epoch";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -47,6 +49,7 @@ struct UserRow {
     had_trial: i64,
     created_at: i64,
     updated_at: i64,
+    session_epoch: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -61,6 +64,7 @@ impl TryFrom<UserRow> for User {
             had_trial: row.had_trial != 0,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            session_epoch: row.session_epoch,
         })
     }
 }
