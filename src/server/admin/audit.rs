@@ -4,7 +4,6 @@
 use anyhow::Context;
 use sqlx::{Any, AnyPool, Transaction};
 
-use crate::server::http::outcome::FormError;
 use crate::views::admin::audit::AuditEntry;
 
 /// Who did it and from where.
@@ -83,20 +82,6 @@ pub async fn request_done(pool: &AnyPool, request_key: &str) -> anyhow::Result<b
         .await
         .context("looking up a request key")?;
     Ok(found.is_some())
-}
-
-/// A confirm form's one-time token (see `new_token`), checked before it is used as an
-/// idempotency key.
-pub fn check_token(token: &str) -> Result<(), FormError> {
-    if token.len() < 16 || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(FormError::Refused("The form expired: open the page again.".into()));
-    }
-    Ok(())
-}
-
-/// A fresh token for a confirm form: a double submit of that form is one operation.
-pub fn new_token() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
 }
 
 const COLUMNS: &str = "id, actor_email, action, subject_type, subject_id, customer_id, ip, \

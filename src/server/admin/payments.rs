@@ -5,10 +5,10 @@
 use anyhow::Context;
 use sqlx::AnyPool;
 
-use super::audit;
 use crate::domain::money::Money;
 use crate::server::billing::refunds;
 use crate::server::http::outcome::FormError;
+use crate::server::stripe::idempotency::new_form_token;
 use crate::server::{config::StripeMode, db, state::AppState};
 use crate::views::admin::customer::dashboard_url;
 use crate::views::admin::payments::{DisputeLine, DunningLine, PaymentLine, PaymentsOverview, RefundForm, RefundLine};
@@ -164,7 +164,7 @@ pub async fn refund_form(state: &AppState, payment_intent_id: &str) -> Result<Re
         refundable: left.to_string(),
         refundable_input: input.split(' ').next().unwrap_or_default().to_string(),
         currency: r.currency.as_str().to_string(),
-        token: audit::new_token(),
+        token: new_form_token(),
     })
 }
 

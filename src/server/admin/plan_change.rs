@@ -15,6 +15,7 @@ use crate::server::billing::price_book::{plan_label, PlanPrice, PriceBook};
 use crate::server::billing::renewal;
 use crate::server::billing::subscriptions::{self, StoredSubscription, SubscriptionRow};
 use crate::server::http::outcome::{refused, FormError, Next};
+use crate::server::stripe::idempotency::{check_form_token, new_form_token};
 use crate::server::{db, state::AppState};
 use crate::views::admin::customer::{PlanChangeStep, PriceChoice, RenewalStep, SubscriptionControls};
 use crate::views::format;
@@ -142,7 +143,7 @@ pub async fn change_form(state: &AppState, customer_id: &str, lookup_key: &str) 
         subscription_id: target.subscription().id.clone(),
         price: lookup_key.to_string(),
         preview,
-        token: audit::new_token(),
+        token: new_form_token(),
     })
 }
 
@@ -156,7 +157,7 @@ pub async fn change_plan(
     lookup_key: &str,
     token: &str,
 ) -> Result<Next, FormError> {
-    audit::check_token(token)?;
+    check_form_token(token)?;
     let key = format!("admin-change-{token}");
     if audit::request_done(state.db.pool(), &key).await? {
         return Ok(Next::Back("This plan change was already made.".into()));
@@ -196,7 +197,7 @@ pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> 
         subscription_id: sub.id,
         cancel,
         period_end: format::day(sub.current_period_end),
-        token: audit::new_token(),
+        token: new_form_token(),
     })
 }
 
@@ -209,7 +210,7 @@ pub async fn set_renewal(
     cancel: bool,
     token: &str,
 ) -> Result<Next, FormError> {
-    audit::check_token(token)?;
+    check_form_token(token)?;
     let key = format!("admin-{}-{token}", if cancel { "cancel" } else { "resume" });
     if audit::request_done(state.db.pool(), &key).await? {
         return Ok(Next::Back("This was already done.".into()));

@@ -26,7 +26,7 @@ use super::subscriptions::{self, StoredSubscription};
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::monthly_recurring;
 use crate::server::http::outcome::{refused, FormError, Next};
-use crate::server::stripe::idempotency::{is_form_token, new_form_token};
+use crate::server::stripe::idempotency::{check_form_token, new_form_token};
 use crate::server::{db, db::users::User, state::AppState};
 use crate::views::billing::PlanChangePreview;
 use crate::views::format;
@@ -194,9 +194,7 @@ pub async fn apply(
     interval: BillingInterval,
     token: &str,
 ) -> Result<Next, FormError> {
-    if !is_form_token(token) {
-        return Err(FormError::Refused("The form expired: open the page again.".into()));
-    }
+    check_form_token(token)?;
     let target = user_target(state, user, plan, interval).await?;
     let key = format!("change-{}-{}-{token}", target.stored.id, target.price.price_id);
     let message = match apply_target(state, &target, &key).await? {

@@ -14,6 +14,7 @@ use crate::domain::money::{Currency, Money};
 use crate::server::admin::audit::{self, Actor, Record};
 use crate::server::http::outcome::FormError;
 use crate::server::stripe::client::StripeClient;
+use crate::server::stripe::idempotency::check_form_token;
 use crate::server::{db, state::AppState};
 use crate::views::admin::payments::REFUND_REASONS;
 
@@ -177,7 +178,7 @@ pub async fn issue(
             return Err(FormError::Refused(format!("Choose a reason: {}.", known.join(", "))));
         }
     };
-    audit::check_token(token)?;
+    check_form_token(token)?;
     let r = refundable(state, payment_intent_id).await?;
     let wanted = Money::parse_major(amount, r.currency).map_err(|e| FormError::Refused(format!("Amount: {e}.")))?;
     let key = format!("admin-refund-{token}");

@@ -7,7 +7,7 @@ use stripe_billing::subscription_schedule::ReleaseSubscriptionSchedule;
 
 use super::subscriptions::{self, StoredSubscription};
 use crate::server::http::outcome::{FormError, Next};
-use crate::server::{db::users::User, state::AppState, stripe::idempotency::is_form_token};
+use crate::server::{db::users::User, state::AppState, stripe::idempotency::check_form_token};
 use crate::views::format;
 
 /// Drops a schedule's pending change (a scheduled downgrade), leaving the subscription as is.
@@ -31,9 +31,7 @@ pub async fn set_cancel_at_period_end(
     cancel: bool,
     token: &str,
 ) -> Result<Next, FormError> {
-    if !is_form_token(token) {
-        return Err(FormError::Refused("The form expired: open the page again.".into()));
-    }
+    check_form_token(token)?;
     let sub = subscriptions::live_subscription(state, user).await?;
     if sub.cancel_at_period_end == cancel {
         let already =

@@ -7,6 +7,8 @@
 use anyhow::Context;
 use sqlx::AnyPool;
 
+use crate::server::http::outcome::FormError;
+
 /// This installation's id, chosen at first start and kept in `app_settings`.
 pub async fn installation_id(pool: &AnyPool) -> anyhow::Result<String> {
     let fresh = uuid::Uuid::new_v4().simple().to_string();
@@ -21,14 +23,19 @@ pub async fn installation_id(pool: &AnyPool) -> anyhow::Result<String> {
         .context("reading the installation id")
 }
 
-/// A form's one-submission token: a fresh one with every rendered form.
+/// A fresh one-submission token for a form: a double submit of that form is one operation.
 pub fn new_form_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Whether `token` looks like one [`new_form_token`] made (nothing else reaches a key).
-pub fn is_form_token(token: &str) -> bool {
-    (16..=64).contains(&token.len()) && token.chars().all(|c| c.is_ascii_alphanumeric())
+/// Checks a posted form token before it becomes part of an idempotency key: only what
+/// [`new_form_token`] makes gets through.
+pub fn check_form_token(token: &str) -> Result<(), FormError> {
+    if (16..=64).contains(&token.len()) && token.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(FormError::Refused("The form expired: open the page again.".into()))
+    }
 }
 
 #[cfg(test)]
@@ -59,9 +66,9 @@ mod tests {
     fn form_tokens_are_fresh_and_checked() {
         let (a, b) = (new_form_token(), new_form_token());
         assert_ne!(a, b);
-        assert!(is_form_token(&a));
+        assert!(check_form_token(&a).is_ok());
         for bad in ["", "short", "has-dash-1234567890", &"x".repeat(65)] {
-            assert!(!is_form_token(bad), "{bad}");
+            assert!(check_form_token(bad).is_err(), "{bad}");
         }
     }
 }
