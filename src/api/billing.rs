@@ -32,10 +32,11 @@ pub async fn subscribe(plan: String, interval: String) -> Result<(), AppError> {
         leptos_axum::redirect("/signup");
         return Err(AppError::Unauthorized);
     };
-    let outcome = match ctx.limit(Action::Checkout) {
-        Ok(()) => checkout::subscribe(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await,
-        Err(refused) => Err(refused),
-    };
+    let outcome = async {
+        ctx.limit(Action::Checkout)?;
+        checkout::subscribe(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await
+    }
+    .await;
     ctx.finish(outcome, "/pricing").await
 }
 
@@ -50,10 +51,11 @@ pub async fn buy(item: String) -> Result<(), AppError> {
         leptos_axum::redirect("/signup");
         return Err(AppError::Unauthorized);
     };
-    let outcome = match ctx.limit(Action::Checkout) {
-        Ok(()) => checkout::buy(&ctx.state, &user, &item).await,
-        Err(refused) => Err(refused),
-    };
+    let outcome = async {
+        ctx.limit(Action::Checkout)?;
+        checkout::buy(&ctx.state, &user, &item).await
+    }
+    .await;
     ctx.finish(outcome, "/pricing").await
 }
 
@@ -116,10 +118,11 @@ pub async fn manage_billing() -> Result<(), AppError> {
     };
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
-    let outcome = match ctx.limit(Action::Portal) {
-        Ok(()) => portal::open(&ctx.state, &user).await,
-        Err(refused) => Err(refused),
-    };
+    let outcome = async {
+        ctx.limit(Action::Portal)?;
+        portal::open(&ctx.state, &user).await
+    }
+    .await;
     ctx.finish(outcome, "/account").await
 }
 
