@@ -258,10 +258,12 @@ impl TestApp {
         let res = self.get_with(client, page).await;
         assert_eq!(res.status(), StatusCode::OK, "GET {page}");
         let html = res.text().await.unwrap();
-        let action = form_action(&html, button).unwrap_or_else(|| panic!("no form with a {button:?} button on {page}"));
+        let form =
+            form_with_button(&html, button).unwrap_or_else(|| panic!("no form with a {button:?} button on {page}"));
+        let action = action_of(&form).unwrap_or_else(|| panic!("the {button:?} form on {page} has no action"));
         // As a browser does: the form's hidden fields go along with what was typed (a field given
         // here replaces a hidden one of the same name).
-        let mut sent: Vec<(String, String)> = form_hidden_fields(&html, button);
+        let mut sent = hidden_fields(&form);
         sent.retain(|(name, _)| !fields.iter().any(|(given, _)| given == name));
         sent.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         client.post(self.url(&action)).header(header::ACCEPT, BROWSER_ACCEPT).form(&sent).send().await.expect("POST")
@@ -297,34 +299,38 @@ impl TestApp {
 
 /// The `action` of the form containing a button whose text is exactly `button`.
 pub fn form_action(html: &str, button: &str) -> Option<String> {
-    // Leptos may leave hydration markers (`<!>`) inside a button's text.
-    let html = &strip_comments(html);
-    let button_at = html.find(&format!(">{button}</button>"))?;
-    let form_at = html[..button_at].rfind("<form")?;
-    let tag_end = form_at + html[form_at..].find('>')?;
-    let tag = &html[form_at..tag_end];
-    let start = tag.find("action=\"")? + "action=\"".len();
-    let end = start + tag[start..].find('"')?;
-    Some(tag[start..end].replace("&amp;", "&"))
+    action_of(&form_with_button(html, button)?)
 }
 
-/// The `(name, value)` of each hidden input in the form whose submit button reads `button`.
-pub fn form_hidden_fields(html: &str, button: &str) -> Vec<(String, String)> {
-    let html = &strip_comments(html);
-    let Some(button_at) = html.find(&format!(">{button}</button>")) else { return Vec::new() };
-    let Some(form_at) = html[..button_at].rfind("<form") else { return Vec::new() };
-    let attribute = |tag: &str, name: &str| {
-        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
-        Some(tag[start..start + tag[start..].find('"')?].replace("&amp;", "&"))
-    };
-    html[form_at..button_at]
-        .split("<input")
+/// The `action` of a form's markup.
+fn action_of(form: &str) -> Option<String> {
+    attribute(&form[..form.find('>')?], "action")
+}
+
+/// The `(name, value)` of each hidden input in a form's markup.
+fn hidden_fields(form: &str) -> Vec<(String, String)> {
+    form.split("<input")
         .skip(1)
         .filter_map(|rest| {
             let tag = &rest[..rest.find('>')?];
             (attribute(tag, "type")? == "hidden").then(|| Some((attribute(tag, "name")?, attribute(tag, "value")?)))?
         })
         .collect()
+}
+
+/// The markup of the form whose submit button reads `button`, from `<form` up to that button.
+/// Leptos may leave hydration markers (`<!>`) inside a button's text: comments are dropped first.
+fn form_with_button(html: &str, button: &str) -> Option<String> {
+    let html = strip_comments(html);
+    let button_at = html.find(&format!(">{button}</button>"))?;
+    let form_at = html[..button_at].rfind("<form")?;
+    Some(html[form_at..button_at].to_owned())
+}
+
+/// The value of attribute `name` in a tag's markup, `&amp;` decoded.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+    Some(tag[start..start + tag[start..].find('"')?].replace("&amp;", "&"))
 }
 
 /// A response's HTML without comments: Leptos leaves hydration markers (`<!>`) between a tag's
