@@ -311,13 +311,8 @@ impl Config {
 
         let defaults = AbuseQuotas::default();
         let per_hour = |name: &'static str, default: NonZeroU32| {
-            get(name)
-                .map(|raw| {
-                    raw.parse::<NonZeroU32>()
-                        .map_err(|_| ConfigError::new(name, "expected a positive whole number per hour"))
-                })
-                .transpose()
-                .map(|n| n.unwrap_or(default))
+            let n = positive(name, i64::from(default.get()))?;
+            Ok::<_, ConfigError>(NonZeroU32::new(n as u32).expect("positive() is at least 1 and at most 1,000,000"))
         };
         let abuse_quotas = AbuseQuotas {
             sign_up: per_hour("RATE_LIMIT_SIGNUP_PER_HOUR", defaults.sign_up)?,
