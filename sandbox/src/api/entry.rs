@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::app::App;
 use crate::middleware::{json_response, RequestInfo};
-use crate::store::{expand, param_strings, PLATFORM};
+use crate::store::{param_strings, render_response, PLATFORM};
 
 pub async fn entry(
     State(app): State<Arc<App>>,
@@ -32,10 +32,7 @@ pub async fn entry(
         ctx.idem_key = info.idempotency_key;
         match crate::api::route(ctx, &method, &segments, &params) {
             Ok(mut value) => {
-                let paths = param_strings(&params, "expand");
-                if !paths.is_empty() {
-                    expand(ctx, &mut value, &paths);
-                }
+                render_response(ctx, &mut value, &param_strings(&params, "expand"));
                 (200u16, value.to_string())
             }
             Err(error) => (error.status, error.body().to_string()),

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{diff, public, State, API_VERSION, PLATFORM};
+use super::{diff, public, render_event, State, API_VERSION, PLATFORM};
 use crate::util::new_id;
 
 /// An event waiting to be stored and delivered when the request or engine step ends.
@@ -119,7 +119,9 @@ impl<'a> Ctx<'a> {
                     }
                 }
             }
-            let mut data = json!({ "object": pending_event.object });
+            let mut object = pending_event.object;
+            render_event(self, &mut object);
+            let mut data = json!({ "object": object });
             if let Some(prev) = pending_event.previous {
                 data["previous_attributes"] = prev;
             }

@@ -7,6 +7,7 @@ mod ctx;
 mod expand;
 mod pagination;
 mod params;
+mod render;
 
 use serde_json::{Map, Value};
 
@@ -20,6 +21,7 @@ pub use params::{
     apply_metadata, merge_metadata, new_metadata, obj_mut, param_bool, param_clearable, param_clearable_str, param_i64,
     param_list, param_nonempty, param_required, param_str, param_strings,
 };
+pub use render::{refresh_prices, render_event, render_response};
 
 pub const API_VERSION: &str = "2026-09-30.endive";
 /// The platform account's key in [`State::accounts`].

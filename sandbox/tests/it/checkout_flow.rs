@@ -374,8 +374,10 @@ async fn declined_subscription_checkout_retries_the_first_invoices_payment_inten
     let cs = f.session().await;
     assert_eq!(cs["status"], "complete");
     assert_eq!(cs["payment_status"], "paid");
-    let (_, sub) =
-        f.raw.get(&format!("/v1/subscriptions/{}?expand[]=latest_invoice", cs["subscription"].as_str().unwrap())).await;
+    let (_, sub) = f
+        .raw
+        .get(&format!("/v1/subscriptions/{}?expand[]=latest_invoice.payments", cs["subscription"].as_str().unwrap()))
+        .await;
     assert_eq!(sub["status"], "active");
     assert_eq!(sub["latest_invoice"]["status"], "paid");
     assert_eq!(sub["latest_invoice"]["payments"]["data"][0]["payment"]["payment_intent"], pi_id.as_str());

@@ -5,6 +5,7 @@ mod cli;
 mod clocks;
 mod conformance;
 mod http;
+mod live_objects;
 mod portal;
 mod webhooks;
 
@@ -126,6 +127,13 @@ impl Receiver {
     pub async fn events(&self) -> Vec<Value> {
         self.got.lock().await.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()).collect()
     }
+}
+
+/// A product with one monthly price of `amount` (cents of usd); returns the price id.
+pub async fn monthly_price(raw: &Raw, amount: &str) -> String {
+    let product = raw.ok("/v1/products", &[("name", "Pro")]).await["id"].as_str().unwrap().to_string();
+    let form = [("currency", "usd"), ("unit_amount", amount), ("recurring[interval]", "month"), ("product", &product)];
+    raw.ok("/v1/prices", &form).await["id"].as_str().unwrap().to_string()
 }
 
 /// Registers a webhook endpoint for every event; returns its secret.
