@@ -4,9 +4,9 @@
 use serde_json::{json, Value};
 
 use crate::engine::pay::{self, IntentUpdate, NewPayment, Outcome};
-use crate::engine::payment_methods;
 use crate::engine::refunds::{self, DisputeUpdate};
 use crate::engine::setup_intents::{self, NewSetupIntent};
+use crate::engine::{invoice_payments, payment_methods};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
     created_matches, new_metadata, paginate, param_bool, param_clearable_str, param_i64, param_nonempty, param_str,
@@ -51,7 +51,7 @@ pub fn create_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
 }
 
 fn confirm_result(ctx: &mut Ctx, id: &str, payment_method: Option<&str>, off_session: bool) -> ApiResult<Value> {
-    let (payment_intent, outcome) = pay::confirm(ctx, id, payment_method, off_session, false)?;
+    let (payment_intent, outcome) = invoice_payments::confirm_intent(ctx, id, payment_method, off_session, false)?;
     match outcome {
         Outcome::Failed(e) => Err(
             e.with_extra(json!({"payment_intent": public(&payment_intent), "charge": payment_intent["latest_charge"]}))

@@ -61,6 +61,40 @@ pub fn mark_paid(ctx: &mut Ctx, id: &str, intent: Option<&Value>) -> ApiResult<V
     Ok(invoice)
 }
 
+/// The open invoice a payment intent was made to pay, if any.
+fn invoice_paid_by(ctx: &Ctx, payment_intent_id: &str) -> Option<String> {
+    ctx.all("invoice")
+        .into_iter()
+        .find(|invoice| invoice["_sb_pi"] == payment_intent_id && InvoiceView(invoice).is_open())
+        .map(|invoice| InvoiceView(invoice).id().to_string())
+}
+
+/// `POST /v1/payment_intents/{id}/confirm` (and the 3-D Secure page): an invoice's payment
+/// intent that succeeds pays the invoice, which activates its subscription; one that fails or
+/// needs authentication counts as a failed attempt of the invoice, as on Stripe.
+pub fn confirm_intent(
+    ctx: &mut Ctx,
+    payment_intent_id: &str,
+    payment_method: Option<&str>,
+    off_session: bool,
+    authenticated: bool,
+) -> ApiResult<(Value, Outcome)> {
+    let invoice = invoice_paid_by(ctx, payment_intent_id);
+    let (intent, outcome) = pay::confirm(ctx, payment_intent_id, payment_method, off_session, authenticated)?;
+    if let Some(invoice_id) = invoice {
+        match outcome {
+            Outcome::Succeeded => {
+                mark_paid(ctx, &invoice_id, Some(&intent))?;
+            }
+            _ => {
+                add_open_payment(ctx, &invoice_id, &intent);
+                record_failure(ctx, &invoice_id, off_session, &outcome)?;
+            }
+        }
+    }
+    Ok((intent, outcome))
+}
+
 /// The payment method an invoice is charged with.
 pub fn invoice_payment_method(ctx: &Ctx, invoice: &Value) -> Option<String> {
     if let Some(payment_method_id) = invoice["default_payment_method"].as_str() {

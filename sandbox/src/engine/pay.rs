@@ -377,6 +377,33 @@ pub fn confirm(
     Ok((payment_intent, outcome))
 }
 
+/// The customer failed 3-D Secure: the intent needs another payment method
+/// (`payment_intent_authentication_failure`) and Stripe sends `payment_intent.payment_failed`.
+pub fn fail_authentication(ctx: &mut Ctx, payment_intent_id: &str) -> ApiResult<Value> {
+    let mut payment_intent = ctx.find("payment_intent", payment_intent_id, "intent")?;
+    if payment_intent["status"] != "requires_action" {
+        return Ok(public(&payment_intent));
+    }
+    let payment_method = payment_intent["payment_method"]
+        .as_str()
+        .and_then(|id| ctx.get("payment_method", id))
+        .map(public)
+        .unwrap_or(Value::Null);
+    payment_intent["status"] = json!("requires_payment_method");
+    payment_intent["next_action"] = Value::Null;
+    payment_intent["payment_method"] = Value::Null;
+    payment_intent["last_payment_error"] = json!({
+        "type": "invalid_request_error",
+        "code": "payment_intent_authentication_failure",
+        "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
+        "message": "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
+        "payment_method": payment_method,
+    });
+    ctx.put("payment_intent", payment_intent.clone());
+    ctx.emit("payment_intent.payment_failed", &payment_intent, None);
+    Ok(public(&payment_intent))
+}
+
 pub fn decline(code: &str) -> ApiError {
     ApiError::card(cards::error_code(code), Some(code), cards::decline_message(code))
 }

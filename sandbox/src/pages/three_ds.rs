@@ -51,6 +51,13 @@ async fn payment_intent_3ds_submit(
         "No such PaymentIntent.",
         |ctx, payment_intent| {
             if form.get("action").map(String::as_str) != Some("complete") {
+                if let Err(e) = pay::fail_authentication(ctx, &payment_intent_id) {
+                    return page(
+                        StatusCode::BAD_REQUEST,
+                        "3D Secure",
+                        &format!("<p role=\"alert\">{}</p>", escape(&e.message)),
+                    );
+                }
                 return page(
                     StatusCode::PAYMENT_REQUIRED,
                     "3D Secure",
@@ -71,7 +78,7 @@ async fn payment_intent_3ds_submit(
                     true,
                 )
                 .map(|_| ()),
-                None => pay::confirm(ctx, &payment_intent_id, None, false, true).map(|_| ()),
+                None => invoice_payments::confirm_intent(ctx, &payment_intent_id, None, false, true).map(|_| ()),
             };
             match result {
                 Ok(()) => {

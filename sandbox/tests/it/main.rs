@@ -5,6 +5,7 @@ mod cli;
 mod clocks;
 mod conformance;
 mod http;
+mod invoice_intents;
 mod live_objects;
 mod portal;
 mod webhooks;
