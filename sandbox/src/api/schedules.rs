@@ -3,12 +3,33 @@
 
 use serde_json::Value;
 
-use crate::engine::schedules::{self, PhaseItemSpec, PhaseSpec, PhaseStart, ScheduleUpdate};
+use crate::engine::schedules::{self, NewSchedule, PhaseItemSpec, PhaseSpec, PhaseStart, ScheduleUpdate};
 use crate::error::ApiResult;
-use crate::store::{paginate, param_i64, param_list, param_nonempty, param_str, public, Ctx};
+use crate::store::{new_metadata, paginate, param_i64, param_list, param_nonempty, param_str, public, Ctx};
 
 pub fn create_schedule(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
-    schedules::create(ctx, param_nonempty(params, "from_subscription"), params)
+    let mut phases = Vec::new();
+    for phase in param_list(params, "phases") {
+        phases.push(phase_spec(&phase)?);
+    }
+    let new_schedule = NewSchedule {
+        from_subscription: param_nonempty(params, "from_subscription").map(str::to_string),
+        customer: param_nonempty(params, "customer").map(str::to_string),
+        start_date: start_date(params, "start_date")?,
+        end_behavior: param_nonempty(params, "end_behavior").map(str::to_string),
+        phases,
+        metadata: new_metadata(params)?,
+    };
+    schedules::create(ctx, new_schedule)
+}
+
+/// A `start_date`: `now`, or a time.
+fn start_date(params: &Value, key: &str) -> ApiResult<Option<PhaseStart>> {
+    Ok(match param_str(params, key) {
+        Some("now") => Some(PhaseStart::Now),
+        Some(_) => Some(PhaseStart::At(param_i64(params, key)?)),
+        None => None,
+    })
 }
 
 pub fn update_schedule(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
@@ -33,11 +54,7 @@ fn phase_spec(phase: &Value) -> ApiResult<PhaseSpec> {
             quantity: param_i64(&item, "quantity")?,
         });
     }
-    let start_date = match param_str(phase, "start_date") {
-        Some("now") => Some(PhaseStart::Now),
-        Some(_) => Some(PhaseStart::At(param_i64(phase, "start_date")?)),
-        None => None,
-    };
+    let start_date = start_date(phase, "start_date")?;
     let end_date = param_i64(phase, "end_date")?;
     // `iterations` only counts without an `end_date`.
     let iterations = if end_date.is_none() { param_i64(phase, "iterations")? } else { None };

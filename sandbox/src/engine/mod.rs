@@ -41,14 +41,35 @@ enum Action {
     TrialWillEnd(String),
     ExpireIncomplete(String),
     Renew(String),
+    StartSchedule(String),
     ExpireCheckout(String),
+}
+
+impl Action {
+    /// The kind and id of the object the action works on.
+    fn object(&self) -> (&'static str, &str) {
+        match self {
+            Action::FinalizeInvoice(id) | Action::RetryInvoice(id) => ("invoice", id),
+            Action::TrialWillEnd(id) | Action::ExpireIncomplete(id) | Action::Renew(id) => ("subscription", id),
+            Action::StartSchedule(id) => ("subscription_schedule", id),
+            Action::ExpireCheckout(id) => ("checkout.session", id),
+        }
+    }
+}
+
+/// Where a failed engine step leaves its error on the object (private: never shown).
+const ENGINE_ERROR: &str = "_sb_engine_error";
+
+/// Whether an engine step already failed on this object.
+fn stalled(object: &Value) -> bool {
+    !object[ENGINE_ERROR].is_null()
 }
 
 fn due_actions(ctx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
     let mut out = Vec::new();
     for subscription in ctx.all("subscription") {
         let id = subscription["id"].as_str().unwrap_or_default().to_string();
-        if clock_of_customer(ctx, subscription["customer"].as_str()).as_deref() != clock {
+        if stalled(subscription) || clock_of_customer(ctx, subscription["customer"].as_str()).as_deref() != clock {
             continue;
         }
         let status = subscription["status"].as_str().unwrap_or_default();
@@ -86,8 +107,19 @@ fn due_actions(ctx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
             _ => {}
         }
     }
+    for schedule in ctx.all("subscription_schedule") {
+        if schedule["status"] != "not_started"
+            || stalled(schedule)
+            || clock_of_customer(ctx, schedule["customer"].as_str()).as_deref() != clock
+        {
+            continue;
+        }
+        if let Some(start) = schedule["phases"][0]["start_date"].as_i64() {
+            out.push((start, Action::StartSchedule(schedule["id"].as_str().unwrap_or_default().to_string())));
+        }
+    }
     for invoice in ctx.all("invoice") {
-        if invoice["auto_advance"] != true {
+        if invoice["auto_advance"] != true || stalled(invoice) {
             continue;
         }
         if clock_of_customer(ctx, invoice["customer"].as_str()).as_deref() != clock {
@@ -110,7 +142,7 @@ fn due_actions(ctx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
     }
     if clock.is_none() {
         for session in ctx.all("checkout.session") {
-            if session["status"] == "open" {
+            if session["status"] == "open" && !stalled(session) {
                 if let Some(expires_at) = session["expires_at"].as_i64() {
                     out.push((
                         expires_at,
@@ -137,27 +169,16 @@ fn perform(ctx: &mut Ctx, action: Action) {
         }
         Action::ExpireIncomplete(id) => subscriptions::cancel(ctx, id, "payment_failed").map(|_| ()),
         Action::Renew(id) => subscriptions::renew(ctx, id),
+        Action::StartSchedule(id) => schedules::start(ctx, id).map(|_| ()),
         Action::ExpireCheckout(id) => checkout::expire(ctx, id).map(|_| ()),
     };
     if let Err(e) = result {
-        tracing::warn!(?action, error = %e.message, "billing engine step failed");
-        // Make sure a failing step does not loop forever.
-        match action {
-            Action::FinalizeInvoice(id) | Action::RetryInvoice(id) => {
-                if let Some(invoice) = ctx.get_mut("invoice", &id) {
-                    invoice["auto_advance"] = json!(false);
-                }
-            }
-            Action::Renew(id) | Action::ExpireIncomplete(id) | Action::TrialWillEnd(id) => {
-                if let Some(subscription) = ctx.get_mut("subscription", &id) {
-                    subscription["status"] = json!("canceled");
-                }
-            }
-            Action::ExpireCheckout(id) => {
-                if let Some(session) = ctx.get_mut("checkout.session", &id) {
-                    session["status"] = json!("expired");
-                }
-            }
+        // The object stays as it was (a failing step never ends a subscription behind the
+        // client's back) and is not tried again, so the clock cannot loop on it.
+        tracing::warn!(?action, error = %e.message, "billing engine step failed; it will not be retried");
+        let (kind, id) = action.object();
+        if let Some(object) = ctx.get_mut(kind, id) {
+            object[ENGINE_ERROR] = json!(e.message);
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use serde_json::{json, Value};
 
-use super::subscriptions::subscription_item;
+use super::subscriptions::{create_subscription, subscription_item, ItemSpec, NewSubscription};
 use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{apply_metadata, diff, new_metadata, Ctx};
+use crate::store::{apply_metadata, diff, Ctx};
 use crate::util::{day_of_month, new_id, period_end};
 
 /// One item of a requested phase.
@@ -107,45 +107,157 @@ fn schedule_json(id: &str, customer: &Value, now: i64, test_clock: &Value) -> Va
     })
 }
 
-/// `POST /v1/subscription_schedules` (from_subscription, or customer + phases).
-/// `metadata` holds the request's parameters.
-pub fn create(ctx: &mut Ctx, from_subscription: Option<&str>, metadata: &Value) -> ApiResult<Value> {
-    let id = new_id("sub_sched");
-    if let Some(subscription_id) = from_subscription {
-        let subscription = ctx.find("subscription", subscription_id, "from_subscription")?;
-        if subscription["schedule"].is_string() {
-            return Err(ApiError::invalid_value(
-                "from_subscription",
-                format!(
-                    "You cannot migrate a subscription that is already attached to a schedule: `{}`.",
-                    subscription["schedule"].as_str().unwrap_or_default()
-                ),
-            ));
-        }
-        let now = ctx.now_for(&subscription);
-        let view = SubscriptionView(&subscription);
-        let items: Vec<Value> = view
-            .items()
-            .iter()
-            .map(|item| phase_item(&item["price"], item["quantity"].as_i64().unwrap_or(1)))
-            .collect();
-        let start = view.current_period_start().unwrap_or(now);
-        let end = view.current_period_end().unwrap_or(now);
-        let mut schedule = schedule_json(&id, &subscription["customer"], now, &subscription["test_clock"]);
-        schedule["phases"] = json!([new_phase(subscription["currency"].as_str().unwrap_or("usd"), items, start, end)]);
-        schedule["current_phase"] = json!({"end_date": end, "start_date": start});
-        schedule["status"] = json!("active");
-        schedule["subscription"] = json!(subscription_id);
-        schedule["metadata"] = new_metadata(metadata)?;
-        let mut new_subscription = subscription.clone();
-        new_subscription["schedule"] = json!(id);
-        ctx.put("subscription", new_subscription.clone());
-        ctx.put("subscription_schedule", schedule.clone());
-        ctx.emit("subscription_schedule.created", &schedule, None);
-        ctx.emit("customer.subscription.updated", &new_subscription, Some(diff(&subscription, &new_subscription)));
-        return Ok(schedule);
+/// A schedule to create: from an existing subscription, or for a customer with phases.
+#[derive(Clone, Debug, Default)]
+pub struct NewSchedule {
+    pub from_subscription: Option<String>,
+    pub customer: Option<String>,
+    /// `start_date`: `now` (also without one), or a time.
+    pub start_date: Option<PhaseStart>,
+    pub end_behavior: Option<String>,
+    pub phases: Vec<PhaseSpec>,
+    /// The request's `metadata` parameter.
+    pub metadata: Value,
+}
+
+fn check_end_behavior(end_behavior: &str) -> ApiResult<()> {
+    if !matches!(end_behavior, "release" | "cancel") {
+        return Err(ApiError::invalid_value("end_behavior", "Invalid end_behavior: must be one of release or cancel"));
     }
-    Err(ApiError::invalid("Creating a schedule without `from_subscription` is not supported by the sandbox yet; create the subscription first and pass `from_subscription`."))
+    Ok(())
+}
+
+/// `POST /v1/subscription_schedules`.
+pub fn create(ctx: &mut Ctx, new_schedule: NewSchedule) -> ApiResult<Value> {
+    if let Some(end_behavior) = new_schedule.end_behavior.as_deref() {
+        check_end_behavior(end_behavior)?;
+    }
+    match (&new_schedule.from_subscription, &new_schedule.customer) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "You cannot pass both `customer` and `from_subscription`; the customer is the subscription's.",
+        )),
+        (Some(subscription_id), None) => {
+            if !new_schedule.phases.is_empty() {
+                return Err(ApiError::invalid_value(
+                    "phases",
+                    "You cannot set `phases` if `from_subscription` is set; update the schedule instead.",
+                ));
+            }
+            from_subscription(ctx, subscription_id, &new_schedule)
+        }
+        (None, Some(customer)) => for_customer(ctx, customer, &new_schedule),
+        (None, None) => Err(ApiError::missing("customer")),
+    }
+}
+
+fn from_subscription(ctx: &mut Ctx, subscription_id: &str, new_schedule: &NewSchedule) -> ApiResult<Value> {
+    let id = new_id("sub_sched");
+    let subscription = ctx.find("subscription", subscription_id, "from_subscription")?;
+    if subscription["schedule"].is_string() {
+        return Err(ApiError::invalid_value(
+            "from_subscription",
+            format!(
+                "You cannot migrate a subscription that is already attached to a schedule: `{}`.",
+                subscription["schedule"].as_str().unwrap_or_default()
+            ),
+        ));
+    }
+    let now = ctx.now_for(&subscription);
+    let view = SubscriptionView(&subscription);
+    let items: Vec<Value> =
+        view.items().iter().map(|item| phase_item(&item["price"], item["quantity"].as_i64().unwrap_or(1))).collect();
+    let start = view.current_period_start().unwrap_or(now);
+    let end = view.current_period_end().unwrap_or(now);
+    let mut schedule = schedule_json(&id, &subscription["customer"], now, &subscription["test_clock"]);
+    schedule["phases"] = json!([new_phase(subscription["currency"].as_str().unwrap_or("usd"), items, start, end)]);
+    schedule["metadata"] = new_schedule.metadata.clone();
+    if let Some(end_behavior) = &new_schedule.end_behavior {
+        schedule["end_behavior"] = json!(end_behavior);
+    }
+    ctx.put("subscription_schedule", schedule);
+    attach(ctx, &id, subscription_id, "subscription_schedule.created")
+}
+
+/// A schedule for a customer: its first phase starts a new subscription now, or later (the
+/// schedule is `not_started` until then).
+fn for_customer(ctx: &mut Ctx, customer_id: &str, new_schedule: &NewSchedule) -> ApiResult<Value> {
+    let customer = ctx.find("customer", customer_id, "customer")?;
+    if new_schedule.phases.is_empty() {
+        return Err(ApiError::missing("phases"));
+    }
+    let now = ctx.now_for(&customer);
+    let start = match new_schedule.start_date {
+        Some(PhaseStart::At(Some(at))) => at,
+        _ => now,
+    };
+    let id = new_id("sub_sched");
+    let mut schedule = schedule_json(&id, &json!(customer_id), now, &customer["test_clock"]);
+    schedule["phases"] = Value::Array(build_phases(ctx, &new_schedule.phases, start, now, None)?);
+    schedule["metadata"] = new_schedule.metadata.clone();
+    if let Some(end_behavior) = &new_schedule.end_behavior {
+        schedule["end_behavior"] = json!(end_behavior);
+    }
+    ctx.put("subscription_schedule", schedule.clone());
+    if start <= now {
+        return begin(ctx, &id, "subscription_schedule.created");
+    }
+    ctx.emit("subscription_schedule.created", &schedule, None);
+    Ok(schedule)
+}
+
+/// A `not_started` schedule whose start date has come: its subscription begins.
+pub fn start(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    begin(ctx, id, "subscription_schedule.updated")
+}
+
+/// The first phase begins: its subscription is created (and invoiced), then `event` is sent.
+fn begin(ctx: &mut Ctx, id: &str, event: &str) -> ApiResult<Value> {
+    let schedule = ctx.find("subscription_schedule", id, "schedule")?;
+    let first = &schedule["phases"][0];
+    let items = first["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| ItemSpec {
+            price: item["price"].as_str().map(str::to_string),
+            quantity: item["quantity"].as_i64(),
+            ..Default::default()
+        })
+        .collect();
+    let subscription = create_subscription(
+        ctx,
+        NewSubscription {
+            customer: schedule["customer"].as_str().unwrap_or_default().to_string(),
+            items,
+            metadata: json!({}),
+            payment_behavior: "allow_incomplete".into(),
+            collection_method: "charge_automatically".into(),
+            off_session: true,
+            ..Default::default()
+        },
+    )?;
+    attach(ctx, id, subscription["id"].as_str().unwrap_or_default(), event)
+}
+
+/// The schedule now manages the subscription (`active`, in its first phase); `event` announces
+/// it (`created`, or `updated` for a schedule that started later).
+fn attach(ctx: &mut Ctx, id: &str, subscription_id: &str, event: &str) -> ApiResult<Value> {
+    let old = ctx.find("subscription_schedule", id, "schedule")?;
+    let subscription = ctx.find("subscription", subscription_id, "subscription")?;
+    let mut schedule = old.clone();
+    schedule["status"] = json!("active");
+    schedule["subscription"] = json!(subscription_id);
+    if let Some(first) = schedule["phases"].get(0) {
+        schedule["current_phase"] = json!({"start_date": first["start_date"], "end_date": first["end_date"]});
+    }
+    ctx.put("subscription_schedule", schedule.clone());
+    let previous = (event == "subscription_schedule.updated").then(|| diff(&old, &schedule));
+    ctx.emit(event, &schedule, previous);
+    let mut new_subscription = subscription.clone();
+    new_subscription["schedule"] = json!(id);
+    ctx.put("subscription", new_subscription.clone());
+    ctx.emit("customer.subscription.updated", &new_subscription, Some(diff(&subscription, &new_subscription)));
+    Ok(schedule)
 }
 
 /// `POST /v1/subscription_schedules/{id}`: replace phases, end_behavior, metadata.
@@ -159,12 +271,7 @@ pub fn update(ctx: &mut Ctx, id: &str, change: ScheduleUpdate) -> ApiResult<Valu
     }
     let mut schedule = old.clone();
     if let Some(end_behavior) = change.end_behavior.as_deref() {
-        if !matches!(end_behavior, "release" | "cancel") {
-            return Err(ApiError::invalid_value(
-                "end_behavior",
-                "Invalid end_behavior: must be one of release or cancel",
-            ));
-        }
+        check_end_behavior(end_behavior)?;
         schedule["end_behavior"] = json!(end_behavior);
     }
     if let Some(metadata) = &change.metadata {
@@ -178,46 +285,8 @@ pub fn update(ctx: &mut Ctx, id: &str, change: ScheduleUpdate) -> ApiResult<Valu
             .unwrap_or(json!({}));
         let now = ctx.now_for(&subscription);
         let currency = subscription["currency"].as_str().unwrap_or("usd").to_string();
-        let mut previous_end: Option<i64> = old["phases"][0]["start_date"].as_i64();
-        let mut phases = Vec::new();
-        for (i, requested) in change.phases.iter().enumerate() {
-            let mut items = Vec::new();
-            for (j, item) in requested.items.iter().enumerate() {
-                let price_id = item
-                    .price
-                    .as_deref()
-                    .ok_or_else(|| ApiError::missing(&format!("phases[{i}][items][{j}][price]")))?;
-                let price = ctx.find("price", price_id, &format!("phases[{i}][items][{j}][price]"))?;
-                items.push(phase_item(&price, item.quantity.unwrap_or(1)));
-            }
-            let start = match requested.start_date {
-                Some(PhaseStart::Now) => now,
-                Some(PhaseStart::At(at)) => at.unwrap_or(now),
-                None => previous_end.unwrap_or(now),
-            };
-            let first_price = items
-                .first()
-                .and_then(|item| item["price"].as_str())
-                .and_then(|price_id| ctx.get("price", price_id))
-                .cloned()
-                .unwrap_or(json!({}));
-            let interval = first_price["recurring"]["interval"].as_str().unwrap_or("month").to_string();
-            let count = first_price["recurring"]["interval_count"].as_i64().unwrap_or(1);
-            let end = match requested.end_date {
-                Some(end) => end,
-                None => {
-                    let iterations = requested.iterations.unwrap_or(1).max(1);
-                    let mut end = start;
-                    for _ in 0..iterations {
-                        end = period_end(end, &interval, count, day_of_month(start));
-                    }
-                    end
-                }
-            };
-            phases.push(new_phase(&currency, items, start, end));
-            previous_end = Some(end);
-        }
-        schedule["phases"] = Value::Array(phases);
+        let first_start = old["phases"][0]["start_date"].as_i64().unwrap_or(now);
+        schedule["phases"] = Value::Array(build_phases(ctx, &change.phases, first_start, now, Some(&currency))?);
         if let Some(first) = schedule["phases"].get(0) {
             schedule["current_phase"] = json!({"start_date": first["start_date"], "end_date": first["end_date"]});
         }
@@ -225,6 +294,53 @@ pub fn update(ctx: &mut Ctx, id: &str, change: ScheduleUpdate) -> ApiResult<Valu
     ctx.put("subscription_schedule", schedule.clone());
     ctx.emit("subscription_schedule.updated", &schedule, Some(diff(&old, &schedule)));
     Ok(schedule)
+}
+
+/// The phases of a schedule: each starts when the previous one ends (the first at
+/// `first_start`) unless it says otherwise, and lasts `iterations` periods of its first price
+/// without an `end_date`. The currency is the subscription's, else the first price's.
+fn build_phases(
+    ctx: &Ctx,
+    requested: &[PhaseSpec],
+    first_start: i64,
+    now: i64,
+    currency: Option<&str>,
+) -> ApiResult<Vec<Value>> {
+    let mut previous_end = first_start;
+    let mut phases = Vec::new();
+    for (i, requested) in requested.iter().enumerate() {
+        let mut items = Vec::new();
+        let mut first_price: Option<Value> = None;
+        for (j, item) in requested.items.iter().enumerate() {
+            let param = format!("phases[{i}][items][{j}][price]");
+            let price_id = item.price.as_deref().ok_or_else(|| ApiError::missing(&param))?;
+            let price = ctx.find("price", price_id, &param)?;
+            items.push(phase_item(&price, item.quantity.unwrap_or(1)));
+            first_price.get_or_insert(price);
+        }
+        let first_price = first_price.ok_or_else(|| ApiError::missing(&format!("phases[{i}][items]")))?;
+        let start = match requested.start_date {
+            Some(PhaseStart::Now) => now,
+            Some(PhaseStart::At(at)) => at.unwrap_or(now),
+            None => previous_end,
+        };
+        let interval = first_price["recurring"]["interval"].as_str().unwrap_or("month").to_string();
+        let count = first_price["recurring"]["interval_count"].as_i64().unwrap_or(1);
+        let end = match requested.end_date {
+            Some(end) => end,
+            None => {
+                let mut end = start;
+                for _ in 0..requested.iterations.unwrap_or(1).max(1) {
+                    end = period_end(end, &interval, count, day_of_month(start));
+                }
+                end
+            }
+        };
+        let currency = currency.or(first_price["currency"].as_str()).unwrap_or("usd");
+        phases.push(new_phase(currency, items, start, end));
+        previous_end = end;
+    }
+    Ok(phases)
 }
 
 /// Releases a schedule: the subscription continues on its own.
@@ -277,8 +393,9 @@ pub fn apply_phase_at(ctx: &mut Ctx, id: &str, at: i64) -> ApiResult<()> {
     let subscription_id = schedule["subscription"].as_str().unwrap_or_default().to_string();
     if at >= last["end_date"].as_i64().unwrap_or(i64::MAX) {
         if schedule["end_behavior"] == "cancel" {
-            if let Some(subscription) = ctx.get_mut("subscription", &subscription_id) {
-                subscription["cancel_at_period_end"] = json!(true);
+            // The subscription ends with the last phase: no further period is invoiced.
+            if ctx.get("subscription", &subscription_id).is_some_and(|s| !SubscriptionView(s).is_ended()) {
+                super::subscriptions::cancel(ctx, &subscription_id, "cancellation_requested")?;
             }
             let mut done = schedule.clone();
             done["status"] = json!("completed");

@@ -411,3 +411,119 @@ async fn coupons_discount_invoices_for_their_duration() {
     assert_eq!(coupon["times_redeemed"], 1);
     w.rx.verify_all(&w.secret).await;
 }
+
+/// The subscription's invoices, newest first.
+async fn invoices_of(w: &World, subscription: &str) -> Vec<Value> {
+    w.get(&format!("/v1/invoices?subscription={subscription}")).await["data"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn schedule_for_a_customer_starts_a_subscription_and_cancels_it_after_its_last_phase() {
+    let w = world("pm_card_visa").await;
+    let schedule = w
+        .raw
+        .ok(
+            "/v1/subscription_schedules",
+            &[
+                ("customer", w.customer.as_str()),
+                ("start_date", "now"),
+                ("end_behavior", "cancel"),
+                ("phases[0][items][0][price]", w.price.as_str()),
+                ("phases[0][iterations]", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(schedule["status"], "active");
+    assert_eq!(schedule["phases"][0]["start_date"], T0);
+    let end = schedule["phases"][0]["end_date"].as_i64().unwrap();
+    let id = schedule["subscription"].as_str().unwrap().to_string();
+    let subscription = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(subscription["status"], "active");
+    assert_eq!(subscription["schedule"], schedule["id"]);
+    assert_eq!(invoices_of(&w, &id).await[0]["amount_paid"], 1500);
+
+    w.advance_to(end + 3 * DAY).await;
+    let subscription = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(subscription["status"], "canceled");
+    assert_eq!(subscription["ended_at"], end);
+    assert_eq!(invoices_of(&w, &id).await.len(), 2, "two periods billed, none after the last phase");
+    let schedule = w.get(&format!("/v1/subscription_schedules/{}", schedule["id"].as_str().unwrap())).await;
+    assert_eq!(schedule["status"], "completed");
+    assert_subsequence(&w.billing_types().await, &["customer.subscription.deleted"]);
+    w.rx.verify_all(&w.secret).await;
+}
+
+#[tokio::test]
+async fn schedule_from_a_subscription_with_end_behavior_cancel_does_not_renew() {
+    let w = world("pm_card_visa").await;
+    let subscription = w.subscription(&[]).await;
+    let id = subscription["id"].as_str().unwrap().to_string();
+    let end = subscription["items"]["data"][0]["current_period_end"].as_i64().unwrap();
+    let schedule =
+        w.raw.ok("/v1/subscription_schedules", &[("from_subscription", id.as_str()), ("end_behavior", "cancel")]).await;
+    assert_eq!(schedule["end_behavior"], "cancel");
+    assert_eq!(schedule["phases"][0]["end_date"], end);
+
+    w.advance_to(end + 2 * 3600).await;
+    let subscription = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(subscription["status"], "canceled");
+    assert_eq!(subscription["ended_at"], end);
+    assert_eq!(invoices_of(&w, &id).await.len(), 1, "no period after the last phase is charged");
+}
+
+#[tokio::test]
+async fn resume_applies_only_to_paused_subscriptions() {
+    let w = world("pm_card_visa").await;
+    let id = w.subscription(&[]).await["id"].as_str().unwrap().to_string();
+    let (status, error) = w.raw.post(&format!("/v1/subscriptions/{id}/resume"), &[]).await;
+    assert_eq!(status, 400, "{error}");
+    // Pausing collection keeps the subscription `active`: there is nothing to resume.
+    w.raw.ok(&format!("/v1/subscriptions/{id}"), &[("pause_collection[behavior]", "void")]).await;
+    let (status, error) = w.raw.post(&format!("/v1/subscriptions/{id}/resume"), &[]).await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    let subscription = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(subscription["status"], "active");
+    assert_eq!(subscription["pause_collection"]["behavior"], "void");
+}
+
+#[tokio::test]
+async fn an_engine_error_leaves_the_subscription_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.json");
+    let config = || SandboxConfig::default().fast_retries().with_data_file(&file);
+    let sb = stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), config()).await.unwrap();
+    let raw = Raw::new(&sb);
+    let customer = raw.ok("/v1/customers", &[("email", "broken@x.com")]).await["id"].as_str().unwrap().to_string();
+    raw.ok("/v1/payment_methods/pm_card_visa/attach", &[("customer", customer.as_str())]).await;
+    let price = monthly_price(&raw, "700").await;
+    let subscription = raw
+        .ok(
+            "/v1/subscriptions",
+            &[
+                ("customer", customer.as_str()),
+                ("items[0][price]", price.as_str()),
+                ("default_payment_method", "pm_card_visa"),
+            ],
+        )
+        .await;
+    let id = subscription["id"].as_str().unwrap().to_string();
+    let end = subscription["items"]["data"][0]["current_period_end"].as_i64().unwrap();
+    raw.ok("/v1/subscription_schedules", &[("from_subscription", id.as_str())]).await;
+    sb.shutdown().await.unwrap();
+
+    // The schedule the subscription names goes missing: renewing it fails in the engine.
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    state["accounts"][""]["collections"]["subscription_schedule"] = serde_json::json!({"order": [], "map": {}});
+    std::fs::write(&file, serde_json::to_vec(&state).unwrap()).unwrap();
+    let sb = stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), config()).await.unwrap();
+    let raw = Raw::new(&sb);
+    sb.advance_clock(end - sb.now() + 3600);
+    sb.advance_clock(DAY);
+
+    let (_, subscription) = raw.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(subscription["status"], "active", "not canceled behind the client's back");
+    assert_eq!(subscription["canceled_at"], Value::Null);
+    let (_, deleted) = raw.get("/v1/events?type=customer.subscription.deleted").await;
+    assert_eq!(deleted["data"].as_array().unwrap().len(), 0);
+}

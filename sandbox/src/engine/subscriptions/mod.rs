@@ -134,6 +134,10 @@ pub fn renew(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
         super::schedules::apply_phase_at(ctx, schedule_id, period_end_ts)?;
     }
     let old = ctx.find("subscription", id, "subscription")?;
+    // A schedule that ends with `end_behavior=cancel` has just canceled it.
+    if SubscriptionView(&old).is_ended() {
+        return Ok(());
+    }
     let subscription = SubscriptionView(&old);
     let customer = subscription.customer();
     let was_trialing = subscription.status() == "trialing";

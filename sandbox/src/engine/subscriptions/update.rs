@@ -230,7 +230,8 @@ pub fn cancel_with_details(ctx: &mut Ctx, id: &str, details: Option<&Value>, inv
 /// `customer.subscription.resumed`.
 pub fn resume(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let old = ctx.find("subscription", id, "id")?;
-    if old["status"] != "paused" && old["pause_collection"].is_null() {
+    // `pause_collection` keeps a subscription `active`: it is lifted by an update, not resumed.
+    if old["status"] != "paused" {
         return Err(
             ApiError::invalid("Only a paused subscription can be resumed.").with_code("subscription_not_paused")
         );
