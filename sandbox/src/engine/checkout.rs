@@ -96,7 +96,7 @@ pub fn create(ctx: &mut Ctx, new_session: NewSession) -> ApiResult<Value> {
     let mode = new_session.mode;
     let hosted = new_session.ui_mode == "hosted_page";
     let id = new_id("cs_test");
-    let session = json!({
+    let mut session = json!({
         "id": id,
         "object": "checkout.session",
         "adaptive_pricing": {"enabled": false},
@@ -162,6 +162,8 @@ pub fn create(ctx: &mut Ctx, new_session: NewSession) -> ApiResult<Value> {
         "_sb_clock_now": clock_now,
         "_sb_discounts": new_session.discounts.iter().map(|discount| json!({"coupon": discount.coupon, "promotion_code": discount.promotion_code})).collect::<Vec<_>>(),
     });
+    // The amounts reflect `discounts[]` from the start, as on Stripe.
+    apply_discounts(ctx, &mut session)?;
     ctx.put("checkout.session", session.clone());
     Ok(public(&session))
 }

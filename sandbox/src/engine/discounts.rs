@@ -76,6 +76,8 @@ pub fn create(
         "subscription": subscription,
         "subscription_item": null,
         "_sb_uses": 0,
+        // Deleting the coupon later ends no discount made from it: the discount keeps its terms.
+        "_sb_coupon": coupon,
     });
     ctx.put("discount", discount.clone());
     if let Some(coupon) = ctx.get_mut("coupon", &coupon_id) {
@@ -102,7 +104,10 @@ pub fn amount_off(coupon: &Value, amount: i64) -> i64 {
 /// Applies a discount to an invoice of `amount` if it is still in force; counts the use.
 pub fn take(ctx: &mut Ctx, discount_id: &str, amount: i64) -> Option<i64> {
     let discount = ctx.get("discount", discount_id)?.clone();
-    let coupon = ctx.get("coupon", discount["source"]["coupon"].as_str()?)?.clone();
+    let coupon = ctx
+        .get("coupon", discount["source"]["coupon"].as_str()?)
+        .cloned()
+        .or_else(|| discount.get("_sb_coupon").cloned())?;
     let customer = discount["customer"].as_str().map(str::to_string);
     let now = ctx.now_for_customer(customer.as_deref());
     let uses = discount["_sb_uses"].as_i64().unwrap_or(0);

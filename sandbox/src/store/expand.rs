@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{refresh_prices, Ctx};
+use super::{public, refresh_prices, Ctx};
 
 /// Expands `paths` (`customer`, `data.customer`, `latest_invoice.payments`…) in `v`.
 pub fn expand(ctx: &Ctx, v: &mut Value, paths: &[String]) {
@@ -15,9 +15,20 @@ pub fn expand(ctx: &Ctx, v: &mut Value, paths: &[String]) {
 
 /// An expanded object, with the prices it embeds as they are now.
 fn expanded(ctx: &Ctx, id: &str, field: &str) -> Option<Value> {
-    let mut obj = ctx.lookup_any(id, field)?;
+    let mut obj = ctx.lookup_any(id, field).or_else(|| deleted_coupon(ctx, id, field))?;
     refresh_prices(ctx, &mut obj, true);
     Some(obj)
+}
+
+/// A deleted coupon still expands inside the discounts made from it (they keep its terms).
+fn deleted_coupon(ctx: &Ctx, id: &str, field: &str) -> Option<Value> {
+    if field != "coupon" {
+        return None;
+    }
+    ctx.all("discount")
+        .into_iter()
+        .find(|discount| discount["_sb_coupon"]["id"] == id)
+        .map(|d| public(&d["_sb_coupon"]))
 }
 
 fn expand_path(ctx: &Ctx, v: &mut Value, parts: &[&str], depth: usize) {

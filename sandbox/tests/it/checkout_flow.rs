@@ -437,3 +437,32 @@ async fn nothing_due_today_is_no_payment_required() {
     assert_eq!(cs["payment_status"], "no_payment_required");
     assert!(cs["payment_intent"].is_null());
 }
+
+#[tokio::test]
+async fn a_sessions_amounts_reflect_its_discounts_from_creation() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let price = monthly_price(&raw, "2000").await;
+    let coupon = raw.ok("/v1/coupons", &[("percent_off", "25"), ("duration", "forever")]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let session = raw
+        .ok(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "subscription"),
+                ("success_url", "http://x/s"),
+                ("line_items[0][price]", price.as_str()),
+                ("line_items[0][quantity]", "1"),
+                ("discounts[0][coupon]", coupon.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(session["amount_subtotal"], 2000);
+    assert_eq!(session["amount_total"], 1500);
+    assert_eq!(session["total_details"]["amount_discount"], 500);
+    assert_eq!(session["discounts"][0]["coupon"], coupon.as_str());
+    let (_, fetched) = raw.get(&format!("/v1/checkout/sessions/{}", session["id"].as_str().unwrap())).await;
+    assert_eq!(fetched["amount_total"], 1500);
+}

@@ -527,3 +527,33 @@ async fn an_engine_error_leaves_the_subscription_as_it_was() {
     let (_, deleted) = raw.get("/v1/events?type=customer.subscription.deleted").await;
     assert_eq!(deleted["data"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn deleting_a_coupon_does_not_end_the_discounts_made_from_it() {
+    let w = world("pm_card_visa").await;
+    let coupon = w.raw.ok("/v1/coupons", &[("percent_off", "20"), ("duration", "forever")]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let subscription = w.subscription(&[("discounts[0][coupon]", coupon.as_str())]).await;
+    let id = subscription["id"].as_str().unwrap().to_string();
+    let (status, _) = w
+        .raw
+        .http
+        .delete(format!("{}/v1/coupons/{coupon}", w.raw.base))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(status, 200);
+    let (status, _) = w.raw.get(&format!("/v1/coupons/{coupon}")).await;
+    assert_eq!(status, 404, "new customers can no longer redeem it");
+
+    w.advance_to(T0 + 31 * DAY + 2 * 3600).await;
+    let renewal = invoices_of(&w, &id).await[0].clone();
+    assert_eq!(renewal["billing_reason"], "subscription_cycle");
+    assert_eq!(renewal["total"], 1200, "the existing discount still applies");
+    let subscription = w.get(&format!("/v1/subscriptions/{id}?expand[]=discounts.source.coupon")).await;
+    assert_eq!(subscription["discounts"][0]["source"]["coupon"]["percent_off"], 20.0);
+}
