@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::delivery::{Attempt, Chaos};
-use crate::store::{Ctx, Delivery, State};
+use crate::store::{Ctx, Delivery, State, PLATFORM};
 
 /// How the sandbox runs. `SandboxConfig::default()` suits tests: in memory, real-time
 /// webhook retries compressed to milliseconds are set with [`SandboxConfig::fast_retries`].
@@ -170,6 +170,17 @@ impl App {
             ev["pending_webhooks"] = (n - 1).max(0).into();
         }
         self.dirty.store(true, Ordering::Release);
+    }
+
+    /// Whether a webhook endpoint still exists and is enabled (endpoints live on the platform).
+    pub fn endpoint_enabled(&self, endpoint_id: &str) -> bool {
+        let state = self.state.lock();
+        state
+            .accounts
+            .get(PLATFORM)
+            .and_then(|account| account.collections.get("webhook_endpoint"))
+            .and_then(|endpoints| endpoints.map.get(endpoint_id))
+            .is_some_and(|endpoint| endpoint["status"] == "enabled")
     }
 
     /// Every retry failed; Stripe keeps the event as pending forever, so do we.

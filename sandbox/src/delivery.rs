@@ -114,6 +114,12 @@ async fn send_one(app: &Arc<App>, client: &reqwest::Client, d: Delivery, duplica
     if delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
     }
+    // An endpoint deleted or disabled since the event was queued gets nothing more, retries
+    // included.
+    if !app.endpoint_enabled(&d.endpoint_id) {
+        app.inflight.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
     let t = wall_now();
     let signature = signature_header(&d.secret, t, &d.payload);
     let result = client

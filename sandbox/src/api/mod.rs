@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod customers;
 pub mod entry;
+pub mod event_types;
 pub mod invoices;
 pub mod payments;
 pub mod portal;

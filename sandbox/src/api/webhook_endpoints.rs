@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::event_types::{is_event_type, EVENT_TYPES};
 use crate::engine::webhook_endpoints::{self, EndpointUpdate, NewEndpoint};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
@@ -15,7 +16,7 @@ pub fn create_webhook_endpoint(ctx: &mut Ctx, params: &Value) -> ApiResult<Value
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(ApiError::invalid_value("url", format!("Invalid URL: {url}")).with_code("url_invalid"));
     }
-    let enabled_events = param_strings(params, "enabled_events");
+    let enabled_events = enabled_events(params)?;
     if enabled_events.is_empty() {
         return Err(ApiError::missing("enabled_events"));
     }
@@ -33,12 +34,24 @@ pub fn create_webhook_endpoint(ctx: &mut Ctx, params: &Value) -> ApiResult<Value
 pub fn update_webhook_endpoint(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
     let change = EndpointUpdate {
         url: param_nonempty(params, "url").map(str::to_string),
-        enabled_events: param_strings(params, "enabled_events"),
+        enabled_events: enabled_events(params)?,
         disabled: param_bool(params, "disabled")?,
         description: param_clearable_str(params, "description"),
         metadata: params.get("metadata").cloned(),
     };
     webhook_endpoints::update(ctx, id, change)
+}
+
+/// `enabled_events[]`, refused as Stripe refuses a value outside its enum.
+fn enabled_events(params: &Value) -> ApiResult<Vec<String>> {
+    let events = param_strings(params, "enabled_events");
+    if let Some(i) = events.iter().position(|name| !is_event_type(name)) {
+        return Err(ApiError::invalid_value(
+            &format!("enabled_events[{i}]"),
+            format!("Invalid enabled_events[{i}]: must be one of {}", EVENT_TYPES.join(", ")),
+        ));
+    }
+    Ok(events)
 }
 
 pub fn delete_webhook_endpoint(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {

@@ -27,6 +27,14 @@ pub struct Delivery {
     pub attempt: u32,
 }
 
+/// An endpoint an event goes to.
+struct Target {
+    endpoint_id: String,
+    url: String,
+    secret: String,
+    api_version: String,
+}
+
 /// The context of one request (or one engine run): state, account, request info, and the
 /// events produced so far.
 pub struct Ctx<'a> {
@@ -94,7 +102,7 @@ impl<'a> Ctx<'a> {
         for pending_event in pending {
             let id = new_id("evt");
             // Endpoints in this account, and Connect endpoints on the platform for connected accounts.
-            let mut targets: Vec<(String, String, String)> = Vec::new();
+            let mut targets: Vec<Target> = Vec::new();
             let connected = self.account != PLATFORM;
             let sources: Vec<(&str, bool)> = if connected { vec![(PLATFORM, true)] } else { vec![(PLATFORM, false)] };
             for (account, want_connect) in sources {
@@ -110,11 +118,12 @@ impl<'a> Ctx<'a> {
                         }
                         let enabled = endpoint["enabled_events"].as_array().cloned().unwrap_or_default();
                         if enabled.iter().any(|e| e == "*" || e.as_str() == Some(pending_event.kind.as_str())) {
-                            targets.push((
-                                endpoint_id.clone(),
-                                endpoint["url"].as_str().unwrap_or_default().to_string(),
-                                endpoint["_sb_secret"].as_str().unwrap_or_default().to_string(),
-                            ));
+                            targets.push(Target {
+                                endpoint_id: endpoint_id.clone(),
+                                url: endpoint["url"].as_str().unwrap_or_default().to_string(),
+                                secret: endpoint["_sb_secret"].as_str().unwrap_or_default().to_string(),
+                                api_version: endpoint["api_version"].as_str().unwrap_or(API_VERSION).to_string(),
+                            });
                         }
                     }
                 }
@@ -139,16 +148,18 @@ impl<'a> Ctx<'a> {
             if connected {
                 event["account"] = json!(self.account);
             }
-            let payload = serde_json::to_string(&event).expect("json");
-            for (endpoint_id, url, secret) in targets {
+            for target in targets {
+                // Each endpoint gets the event in its own API version.
+                let mut sent = event.clone();
+                sent["api_version"] = json!(target.api_version);
                 deliveries.push(Delivery {
                     account: self.account.clone(),
-                    endpoint_id,
-                    url,
-                    secret,
+                    endpoint_id: target.endpoint_id,
+                    url: target.url,
+                    secret: target.secret,
                     event_id: id.clone(),
                     event_type: pending_event.kind.clone(),
-                    payload: payload.clone(),
+                    payload: serde_json::to_string(&sent).expect("json"),
                     attempt: 1,
                 });
             }

@@ -81,3 +81,76 @@ async fn chaos_duplicates_every_delivery_when_asked() {
     let (_, d) = raw.get("/_sandbox/deliveries").await;
     assert_eq!(d["data"].as_array().unwrap().iter().filter(|a| a["duplicate"] == true).count(), 1);
 }
+
+#[tokio::test]
+async fn each_endpoint_gets_events_in_its_own_api_version() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let (current, pinned) = (receiver().await, receiver().await);
+    register(&raw, &current.url).await;
+    let form =
+        [("url", pinned.url.as_str()), ("enabled_events[]", "customer.created"), ("api_version", "2025-03-31.basil")];
+    let endpoint = raw.ok("/v1/webhook_endpoints", &form).await;
+    assert_eq!(endpoint["api_version"], "2025-03-31.basil");
+    raw.ok("/v1/customers", &[("email", "versions@x.com")]).await;
+    settle(&sb).await;
+    assert_eq!(current.events().await[0]["api_version"], "2026-09-30.endive");
+    let pinned_events = pinned.events().await;
+    assert_eq!(pinned_events[0]["api_version"], "2025-03-31.basil");
+    assert_eq!(pinned_events[0]["id"], current.events().await[0]["id"], "one event, two versions of it");
+}
+
+#[tokio::test]
+async fn unknown_event_types_are_refused() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let form = [
+        ("url", "http://127.0.0.1:9/hook"),
+        ("enabled_events[0]", "invoice.paid"),
+        ("enabled_events[1]", "invoice.payed"),
+    ];
+    let (status, error) = raw.post("/v1/webhook_endpoints", &form).await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    assert_eq!(error["error"]["param"], "enabled_events[1]");
+    assert!(error["error"]["message"].as_str().unwrap().starts_with("Invalid enabled_events[1]: must be one of"));
+    let endpoint = raw.ok("/v1/webhook_endpoints", &form[..2]).await;
+    let (status, _) = raw
+        .post(&format!("/v1/webhook_endpoints/{}", endpoint["id"].as_str().unwrap()), &[("enabled_events[0]", "nope")])
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn deleted_and_disabled_endpoints_get_no_more_retries() {
+    let sb = stripe_sandbox::start_with(
+        ([127, 0, 0, 1], 0).into(),
+        SandboxConfig {
+            webhook_retry_schedule: vec![std::time::Duration::from_millis(1500); 3],
+            ..SandboxConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let raw = Raw::new(&sb);
+    let (deleted, disabled) = (receiver().await, receiver().await);
+    for rx in [&deleted, &disabled] {
+        rx.status.store(500, std::sync::atomic::Ordering::SeqCst);
+        register(&raw, &rx.url).await;
+    }
+    raw.ok("/v1/customers", &[]).await;
+    settle(&sb).await;
+    let (_, endpoints) = raw.get("/v1/webhook_endpoints").await;
+    for endpoint in endpoints["data"].as_array().unwrap() {
+        let id = endpoint["id"].as_str().unwrap();
+        if endpoint["url"] == deleted.url.as_str() {
+            let r = raw.http.delete(format!("{}/v1/webhook_endpoints/{id}", raw.base)).bearer_auth(KEY).send().await;
+            assert_eq!(r.unwrap().status(), 200);
+        } else {
+            raw.ok(&format!("/v1/webhook_endpoints/{id}"), &[("disabled", "true")]).await;
+        }
+    }
+    assert!(sb.wait_for_deliveries(std::time::Duration::from_secs(10), true).await);
+    assert_eq!(deleted.got.lock().await.len(), 1, "one attempt, then the endpoint was deleted");
+    assert_eq!(disabled.got.lock().await.len(), 1, "one attempt, then the endpoint was disabled");
+}
