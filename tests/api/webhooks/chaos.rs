@@ -205,7 +205,7 @@ async fn assert_local_equals_sandbox(api: &Api, pool: &sqlx::AnyPool, customers:
     }
 
     // One receipt per paid invoice, never two.
-    let invoices = api.all("/v1/invoices").await;
+    let invoices = api.all("/v1/invoices?expand[]=data.payments").await;
     let paid_invoices =
         invoices.iter().filter(|i| i["status"] == "paid" && i["amount_paid"].as_i64().unwrap_or(0) > 0).count() as i64;
     // Each payment knows the invoice it paid, whichever of the two events was applied first.

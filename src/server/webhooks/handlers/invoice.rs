@@ -40,7 +40,8 @@ struct FetchedInvoice {
 async fn fetch(ctx: &ApplyContext<'_>, invoice_id: &str) -> anyhow::Result<FetchedInvoice> {
     let invoice = ctx
         .stripe
-        .send(&RetrieveInvoice::new(invoice_id), None)
+        // `payments` is includable: Stripe leaves it out unless asked for.
+        .send(&RetrieveInvoice::new(invoice_id).expand(vec!["payments".to_string()]), None)
         .await
         .with_context(|| format!("retrieving invoice {invoice_id}"))?;
     let row = InvoiceRow::from_stripe(&invoice)?;
