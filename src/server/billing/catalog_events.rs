@@ -7,6 +7,7 @@ use sqlx::AnyPool;
 use stripe_product::price::{ListPrice, RetrievePrice};
 use stripe_shared::Price;
 
+use crate::server::billing::price_book::plan_lookup_key;
 use crate::server::catalog::{self, sync::difference};
 use crate::server::stripe::client::StripeClient;
 
@@ -69,9 +70,11 @@ async fn store(pool: &AnyPool, price: &Price, now: i64) -> anyhow::Result<()> {
     let interval = price.recurring.as_ref().map(|r| r.interval.as_str().to_string());
     sqlx::query(
         "INSERT INTO catalog_prices (id, product_id, lookup_key, unit_amount, currency, \
-           recurring_interval, active, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+           recurring_interval, active, synced_at, plan_lookup_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (id) DO UPDATE SET lookup_key = excluded.lookup_key, active = excluded.active, \
-           synced_at = excluded.synced_at",
+           synced_at = excluded.synced_at, \
+           plan_lookup_key = COALESCE(catalog_prices.plan_lookup_key, excluded.plan_lookup_key)",
     )
     .bind(price.id.as_str())
     .bind(price.product.id().as_str())
@@ -81,6 +84,7 @@ async fn store(pool: &AnyPool, price: &Price, now: i64) -> anyhow::Result<()> {
     .bind(interval)
     .bind(price.active)
     .bind(now)
+    .bind(plan_lookup_key(price))
     .execute(pool)
     .await
     .with_context(|| format!("storing price {}", price.id.as_str()))?;

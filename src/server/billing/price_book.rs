@@ -7,6 +7,30 @@ use crate::domain::catalog::{BillingInterval, Catalog, OneTimeItem, Plan, PriceS
 use crate::server::{catalog::sync, stripe::client::StripeClient};
 use crate::views::format::interval_words;
 
+/// The price metadata key `catalog sync` sets at creation: the lookup key the price was made
+/// for, which stays when Stripe moves the lookup key itself to a newer price.
+pub const PLAN_METADATA_KEY: &str = "tollgate_lookup_key";
+
+/// The catalog lookup key a Stripe price sells: its lookup key, else the one it was created for.
+pub fn plan_lookup_key(price: &stripe_shared::Price) -> Option<String> {
+    price.lookup_key.clone().or_else(|| price.metadata.get(PLAN_METADATA_KEY).cloned())
+}
+
+/// The catalog lookup key the local price table remembers for `price_id` (any price the app has
+/// seen holding a catalog lookup key).
+pub async fn remembered_lookup_key(
+    executor: impl sqlx::Executor<'_, Database = sqlx::Any>,
+    price_id: &str,
+) -> anyhow::Result<Option<String>> {
+    use anyhow::Context;
+    let found: Option<Option<String>> = sqlx::query_scalar("SELECT plan_lookup_key FROM catalog_prices WHERE id = $1")
+        .bind(price_id)
+        .fetch_optional(executor)
+        .await
+        .with_context(|| format!("reading the plan of price {price_id}"))?;
+    Ok(found.flatten())
+}
+
 #[derive(Debug, Clone)]
 pub struct PriceBook {
     pub catalog: Catalog,

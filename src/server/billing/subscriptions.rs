@@ -11,6 +11,7 @@ use stripe_shared::{RecurringInterval, Subscription, SubscriptionStatus as Strip
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::{self, MovementKind};
 use crate::domain::subscription::SubscriptionStatus;
+use crate::server::billing::price_book::{plan_lookup_key, remembered_lookup_key};
 use crate::server::http::outcome::{refused, FormError};
 use crate::server::stripe::client::StripeClient;
 use crate::server::{db, db::users::User, state::AppState};
@@ -153,7 +154,9 @@ impl SubscriptionRow {
             customer_id: sub.customer.id().as_str().to_string(),
             status,
             price_id: price.id.as_str().to_string(),
-            lookup_key: price.lookup_key.clone(),
+            // Stripe takes the lookup key off a price that `catalog sync` replaced: the plan
+            // is still the one the price was created for.
+            lookup_key: plan_lookup_key(price),
             quantity,
             unit_amount,
             currency: price.currency.to_string(),
@@ -207,6 +210,10 @@ pub async fn upsert(
         Some((status, mrr)) => (Some(status.parse::<SubscriptionStatus>()?), mrr),
         None => (None, 0),
     };
+    let lookup_key = match &row.lookup_key {
+        Some(key) => Some(key.clone()),
+        None => remembered_lookup_key(&mut **tx, &row.price_id).await?,
+    };
 
     sqlx::query(
         "INSERT INTO subscriptions (id, customer_id, status, price_id, lookup_key, quantity, \
@@ -234,7 +241,7 @@ pub async fn upsert(
     .bind(&row.customer_id)
     .bind(row.status.as_str())
     .bind(&row.price_id)
-    .bind(row.lookup_key.as_deref())
+    .bind(lookup_key.as_deref())
     .bind(row.quantity)
     .bind(row.unit_amount)
     .bind(&row.currency)

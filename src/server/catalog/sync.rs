@@ -13,6 +13,7 @@ use stripe_product::product::{CreateProduct, RetrieveProduct, UpdateProduct};
 use stripe_shared::{Price, PriceId, RecurringInterval};
 
 use crate::domain::catalog::{BillingInterval, Catalog, PriceSpec};
+use crate::server::billing::price_book::PLAN_METADATA_KEY;
 use crate::server::stripe::client::{api_error, StripeClient};
 
 /// Stripe accepts at most this many `lookup_keys[]` in one list call.
@@ -225,9 +226,7 @@ async fn create_price(
         .unit_amount(spec.amount.minor())
         .lookup_key(spec.lookup_key.clone())
         .transfer_lookup_key(replacing.is_some())
-        .metadata(
-            [("tollgate_lookup_key".to_string(), spec.lookup_key.clone())].into_iter().collect::<HashMap<_, _>>(),
-        );
+        .metadata([(PLAN_METADATA_KEY.to_string(), spec.lookup_key.clone())].into_iter().collect::<HashMap<_, _>>());
     if let Some(interval) = spec.interval {
         let interval = match interval {
             BillingInterval::Month => CreatePriceRecurringInterval::Month,
