@@ -6,6 +6,7 @@ pub mod guard;
 pub mod password;
 pub mod rate_limit;
 pub mod session;
+pub mod tokens;
 
 use std::net::IpAddr;
 
