@@ -108,10 +108,44 @@ export async function submitLogIn(
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
 }
 
-/** Signs up and checks the user lands on /account showing their email. */
+/** What sign-up says for every address, new or taken (it logs no one in). */
+export const SIGNED_UP = 'Check your inbox: we sent a message to confirm your address.';
+
+/**
+ * Signs up, logs in, and confirms the address through the link mailed to it (read from the dev
+ * mailbox, as the admin sees it): the user ends on /account, allowed to pay.
+ */
 export async function signUp(page: Page, email: string, javaScriptEnabled: boolean): Promise<void> {
   await submitSignUp(page, email, PASSWORD, javaScriptEnabled);
+  await expectSignedUp(page);
+  await submitLogIn(page, email, PASSWORD, javaScriptEnabled);
   await expectOnAccount(page, email);
+  await open(page, await mailedLink(page, email, '/verify-email'), javaScriptEnabled);
+  await expect(page.getByRole('status')).toContainText('Your email address is confirmed.');
+  await open(page, '/account', javaScriptEnabled);
+  await expectOnAccount(page, email);
+}
+
+/** The sign-up form's answer: /login with the same notice for every address. */
+export async function expectSignedUp(page: Page): Promise<void> {
+  await expectOnLogin(page);
+  await expect(page.getByRole('status')).toContainText(SIGNED_UP);
+}
+
+/** The newest one-time link (`/verify-email`, `/reset-password`) mailed to `email`, as a path. */
+export async function mailedLink(page: Page, email: string, path: string): Promise<string> {
+  const context = await page.context().browser()!.newContext();
+  try {
+    const admin = await context.newPage();
+    await submitLogIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD, false);
+    await admin.goto('/admin/mail');
+    const body = await admin.locator('ul.mailbox li', { hasText: email }).locator('pre.admin-mail-body').first().textContent();
+    const link = body?.match(new RegExp(`${path}\\?token=[A-Za-z0-9_-]+`))?.[0];
+    expect(link, `a ${path} link mailed to ${email}`).toBeTruthy();
+    return link!;
+  } finally {
+    await context.close();
+  }
 }
 
 export async function expectOnAccount(page: Page, email: string): Promise<void> {

@@ -23,20 +23,22 @@ pub async fn take_flash(form: AuthForm) -> Result<Option<FormFlash>, AppError> {
     RequestCtx::extract().await?.take_flash(form).await
 }
 
+/// Signs up, or tells the owner of a taken address by mail: either way the browser gets the
+/// same answer (a redirect to /login with the same notice, no one logged in), so the form does
+/// not tell who has an account.
 #[server(endpoint = "signup")]
 pub async fn signup(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{
         auth,
-        http::{abuse::Action, context::RequestCtx},
+        http::{abuse::Action, context::RequestCtx, outcome::Next},
     };
     let ctx = RequestCtx::extract().await?;
     if !ctx.state.abuse.allow(Action::SignUp, ctx.client_ip) {
         return Err(ctx.refuse(AuthForm::Signup, &email, auth::AuthError::TooManySignUps).await);
     }
-    match auth::sign_up(&ctx.state.db, &email, &password).await {
-        Ok(user) => {
-            crate::server::billing::customers::create_customer_at_sign_up(&ctx.state, &user).await;
-            ctx.start_session(user.id, "/account").await
+    match auth::sign_up(&ctx.state.db, &ctx.links(), &email, &password).await {
+        Ok(auth::SignUp::Created(_) | auth::SignUp::AddressTaken) => {
+            ctx.finish(Ok(Next::Back(auth::SIGNED_UP.into())), "/login").await
         }
         Err(error) => Err(ctx.refuse(AuthForm::Signup, &email, error).await),
     }

@@ -4,3 +4,5 @@
 pub mod admin;
 pub mod auth;
 pub mod billing;
+pub mod password_reset;
+pub mod verification;

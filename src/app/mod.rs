@@ -72,6 +72,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=pages::auth::SignupPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("logout") view=pages::auth::LogoutPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("verify-email") view=pages::verify_email::VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("forgot-password") view=pages::password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("reset-password") view=pages::password_reset::ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan")) view=pages::change_plan::ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan"), StaticSegment("preview")) view=pages::change_plan::PlanPreviewPage ssr=SsrMode::Async/>

@@ -17,6 +17,8 @@ pub fn parse_interval(raw: Option<&str>) -> BillingInterval {
 pub struct PricingView {
     pub interval: BillingInterval,
     pub signed_in: bool,
+    /// The signed-in user has not opened their verification link yet: paying waits for it.
+    pub awaits_verification: bool,
     /// Whether the signed-in user has a subscription that a new one would duplicate.
     pub subscribed: bool,
     pub plans: Vec<PlanCard>,
@@ -56,6 +58,8 @@ pub struct Notice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillingOverview {
     pub email: String,
+    /// The user has not opened their verification link yet: paying waits for it.
+    pub awaits_verification: bool,
     pub plan_name: String,
     /// e.g. `$29.00 / month`.
     pub price: Option<String>,

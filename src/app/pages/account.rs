@@ -11,7 +11,7 @@ use crate::api::billing::{account_billing, ManageBilling, ResumeSubscription};
 use crate::domain::text::capitalise;
 use crate::views::billing::{Banner, BannerKind, BillingOverview, InvoiceView, SubscriptionView};
 
-use super::Notices;
+use super::{verify_email::VerifyEmailBanner, Notices};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -40,6 +40,7 @@ pub fn AccountPage() -> impl IntoView {
 fn Overview(overview: BillingOverview) -> impl IntoView {
     let BillingOverview {
         email,
+        awaits_verification,
         plan_name,
         price,
         features,
@@ -62,6 +63,7 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
         .collect_view();
     view! {
         <p>"Signed in as " <strong class="account-email">{email}</strong></p>
+        {awaits_verification.then(|| view! { <VerifyEmailBanner/> })}
         {banner}
         <section class="card" aria-labelledby="plan-heading">
             <h2 id="plan-heading">"Your plan"</h2>

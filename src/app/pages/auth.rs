@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::{api::auth::take_flash, app::Auth, views::auth::AuthForm};
 
-use super::FormAlert;
+use super::{FormAlert, Notices};
 
 /// The message to show: the last JS submission's error, else the flash left by a
 /// refused plain form post. Also the email to fill back in.
@@ -91,11 +91,14 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Log in"/>
         <section class="card narrow">
             <h1>"Welcome back"</h1>
+            // What sign-up or a password reset said before sending the browser here.
+            <Notices/>
             <Suspense fallback=|| ()>
                 <ActionForm action=action attr:novalidate=true attr:class="stack">
                     <CredentialFields form=AuthForm::Login email=email message=message pending=action.pending()/>
                 </ActionForm>
             </Suspense>
+            <p class="aside"><a href="/forgot-password">"Forgot your password?"</a></p>
             <p class="aside">"New here? " <a href="/signup">"Register"</a></p>
         </section>
     }

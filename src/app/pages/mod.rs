@@ -6,7 +6,9 @@ pub mod auth;
 pub mod change_plan;
 pub mod checkout;
 pub mod password;
+pub mod password_reset;
 pub mod pricing;
+pub mod verify_email;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -10,7 +10,7 @@ use crate::api::billing::{pricing, Buy, Subscribe};
 use crate::domain::catalog::BillingInterval;
 use crate::views::billing::{ItemCard, PlanCard, PricingView};
 
-use super::Notices;
+use super::{verify_email::VerifyEmailBanner, Notices};
 
 #[component]
 pub fn PricingPage() -> impl IntoView {
@@ -56,6 +56,7 @@ fn PricingTable(view: PricingView) -> impl IntoView {
         }
     });
     view! {
+        {view.awaits_verification.then(|| view! { <VerifyEmailBanner/> })}
         <IntervalToggle interval base="/pricing"/>
         <div class="plans">{plans}</div>
         {items}

@@ -2,7 +2,7 @@
 //! started before (each session keeps the epoch it was started under; see `session.rs`).
 
 use anyhow::Context;
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool};
 
 /// The user's current epoch (None: no such user).
 pub async fn current(pool: &AnyPool, user_id: i64) -> anyhow::Result<Option<i64>> {
@@ -13,11 +13,14 @@ pub async fn current(pool: &AnyPool, user_id: i64) -> anyhow::Result<Option<i64>
         .context("reading the session epoch")
 }
 
-/// Ends every session of the user.
-pub async fn end_all_sessions(pool: &AnyPool, user_id: i64) -> anyhow::Result<()> {
+/// Ends every session of the user (on the pool, or inside a transaction).
+pub async fn end_all_sessions<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    user_id: i64,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1")
         .bind(user_id)
-        .execute(pool)
+        .execute(executor)
         .await
         .context("raising the session epoch")?;
     Ok(())

@@ -74,6 +74,7 @@ async fn start_checkout(
     recurring: bool,
     trial_days: Option<u32>,
 ) -> Result<Next, FormError> {
+    super::require_verified_email(user)?;
     let customer = customers::customer_of(state, user).await?;
     let request = CheckoutRequest {
         user_id: user.id,

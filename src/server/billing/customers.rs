@@ -197,15 +197,17 @@ pub async fn ensure_customer(
     Ok(customer.id.as_str().to_string())
 }
 
-/// Creates the new user's Stripe customer. A Stripe outage must not refuse the sign-up: the
-/// customer is then created at the first Subscribe instead (`ensure_customer` is idempotent).
-pub async fn create_customer_at_sign_up(state: &AppState, user: &User) {
+/// Creates the Stripe customer of a user who just verified their address (not at sign-up: the
+/// sign-up form must take as long for a taken address as for a new one). A Stripe outage must
+/// not refuse the verification: the customer is then created at the first Subscribe instead
+/// (`ensure_customer` is idempotent).
+pub async fn create_customer_at_verification(state: &AppState, user: &User) {
     let created = ensure_customer(state.db.pool(), &state.stripe_client, user.id, user.email.as_ref(), db::now()).await;
     if let Err(error) = created {
         tracing::warn!(
             user_id = user.id,
             error = format!("{error:#}"),
-            "Stripe customer not created at sign-up; will retry at checkout"
+            "Stripe customer not created at verification; will retry at checkout"
         );
     }
 }

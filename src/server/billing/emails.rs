@@ -15,6 +15,9 @@ pub enum EmailKind {
     TrialEnding,
     CheckoutPaymentFailed,
     DisputeAlert,
+    VerifyEmail,
+    SignUpAttempt,
+    PasswordReset,
 }
 
 impl EmailKind {
@@ -26,9 +29,16 @@ impl EmailKind {
             Self::TrialEnding => "trial_ending",
             Self::CheckoutPaymentFailed => "checkout_payment_failed",
             Self::DisputeAlert => "dispute_alert",
+            Self::VerifyEmail => "verify_email",
+            Self::SignUpAttempt => "sign_up_attempt",
+            Self::PasswordReset => "password_reset",
         }
     }
 }
+
+/// Kinds whose body carries a one-time link: the sender empties the body once the mail has
+/// left (the table keeps only the token's hash; the outbox must not keep the token itself).
+pub const ONE_TIME_LINK_KINDS: [EmailKind; 2] = [EmailKind::VerifyEmail, EmailKind::PasswordReset];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
@@ -117,6 +127,50 @@ pub fn dispute_alert(
         body: format!(
             "A customer disputed a payment of {} (reason: {reason}).\n{due}Respond here:\n{admin_url}\n",
             money(amount_minor, currency)
+        ),
+    }
+}
+
+/// The link that confirms a new account's address; one mail per link (`token_id`).
+pub fn verify_email(to: &str, token_id: i64, link: &str) -> Email {
+    Email {
+        cause_key: format!("verify_email:{token_id}"),
+        kind: EmailKind::VerifyEmail,
+        to: to.to_string(),
+        subject: "Confirm your email address".to_string(),
+        body: format!(
+            "Welcome! Open this link to confirm your address (it works for a day):\n{link}\n\n\
+             If you did not create an account, ignore this email.\n"
+        ),
+    }
+}
+
+/// Someone signed up with an address that has an account: its owner hears of it (at most once
+/// an hour: `hour` is part of the cause), the sign-up form says nothing.
+pub fn sign_up_attempt(to: &str, user_id: i64, hour: i64, login_url: &str, reset_url: &str) -> Email {
+    Email {
+        cause_key: format!("sign_up_attempt:{user_id}:{hour}"),
+        kind: EmailKind::SignUpAttempt,
+        to: to.to_string(),
+        subject: "Someone tried to sign up with your address".to_string(),
+        body: format!(
+            "Someone tried to create an account with this address, which already has one.\n\
+             If it was you, sign in:\n{login_url}\nor, if you forgot your password, reset it:\n{reset_url}\n\n\
+             If it was not you, you need not do anything: your account is unchanged.\n"
+        ),
+    }
+}
+
+/// The link that sets a new password; one mail per link (`token_id`).
+pub fn password_reset(to: &str, token_id: i64, link: &str) -> Email {
+    Email {
+        cause_key: format!("password_reset:{token_id}"),
+        kind: EmailKind::PasswordReset,
+        to: to.to_string(),
+        subject: "Reset your password".to_string(),
+        body: format!(
+            "Open this link to choose a new password (it works once, for an hour):\n{link}\n\n\
+             If you did not ask for it, ignore this email: your password stays as it is.\n"
         ),
     }
 }

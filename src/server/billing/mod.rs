@@ -19,6 +19,21 @@ pub mod renewal;
 pub mod subscriptions;
 pub mod views;
 
+/// Paid actions (Checkout, the portal, plan changes) wait for a verified address: a receipt, a
+/// dunning mail or a dispute alert must reach the person who pays.
+pub fn require_verified_email(
+    user: &crate::server::db::users::User,
+) -> Result<(), crate::server::http::outcome::FormError> {
+    if user.email_verified() {
+        return Ok(());
+    }
+    Err(crate::server::http::outcome::refused(format!(
+        "Confirm your email address before paying: open the link we sent to {}. No email? Send a new link from \
+         your account page.",
+        user.email
+    )))
+}
+
 /// Where sync and fulfilment used to live, kept for callers outside the crate (the tests).
 pub mod fulfil {
     pub use super::checkout::{fulfil_checkout_session, retrieve_session, Fulfilled};

@@ -77,6 +77,7 @@ async fn user_target<'a>(
     plan: &str,
     interval: BillingInterval,
 ) -> Result<Target<'a>, FormError> {
+    super::require_verified_email(user)?;
     let price =
         state.prices.plan_price(plan, interval).ok_or_else(|| refused("There is no such plan to change to."))?;
     let stored = subscriptions::live_subscription(state, user).await?;

@@ -74,7 +74,14 @@ pub async fn pricing_view(
             owned: item.grants.as_ref().is_some_and(|g| owned.contains(g)),
         })
         .collect();
-    Ok(PricingView { interval, signed_in: user.is_some(), subscribed: live.is_some(), plans, items })
+    Ok(PricingView {
+        interval,
+        signed_in: user.is_some(),
+        awaits_verification: user.is_some_and(|u| !u.email_verified()),
+        subscribed: live.is_some(),
+        plans,
+        items,
+    })
 }
 
 fn limits_of(plan: &Plan) -> Vec<(String, u64)> {
@@ -113,6 +120,7 @@ pub async fn account_view(state: &AppState, user: &User) -> anyhow::Result<Billi
     };
     Ok(BillingOverview {
         email: user.email.to_string(),
+        awaits_verification: !user.email_verified(),
         plan_name,
         price,
         features,

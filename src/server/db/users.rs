@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use secrecy::SecretString;
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Transaction};
 
 use crate::domain::{Email, Role};
 
@@ -19,6 +19,14 @@ pub struct User {
     pub updated_at: i64,
     /// Raised when the role or password changes: sessions started under an older one are over.
     pub session_epoch: i64,
+    /// When the user opened the link mailed to their address (paid actions wait for it).
+    pub email_verified_at: Option<i64>,
+}
+
+impl User {
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
 }
 
 /// What log-in needs: kept apart from [`User`] so the hash travels no further than it must.
@@ -38,7 +46,7 @@ pub enum InsertUserError {
 /// Booleans are BOOLEAN on Postgres and INTEGER 0/1 on SQLite (the Any driver cannot
 /// decode SQLite booleans): read them as integers on both.
 const USER_COLUMNS: &str = "id, email, role, stripe_customer_id, \
-     CAST(had_trial AS INTEGER) AS had_trial, created_at, updated_at, session_epoch";
+     CAST(had_trial AS INTEGER) AS had_trial, created_at, updated_at, session_epoch, email_verified_at";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -50,6 +58,7 @@ struct UserRow {
     created_at: i64,
     updated_at: i64,
     session_epoch: i64,
+    email_verified_at: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -65,12 +74,18 @@ impl TryFrom<UserRow> for User {
             created_at: row.created_at,
             updated_at: row.updated_at,
             session_epoch: row.session_epoch,
+            email_verified_at: row.email_verified_at,
         })
     }
 }
 
 #[tracing::instrument(skip_all, fields(role = %role))]
-pub async fn insert(pool: &AnyPool, email: &Email, password_hash: &str, role: Role) -> Result<User, InsertUserError> {
+pub async fn insert<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    email: &Email,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, InsertUserError> {
     let now = now();
     let result = sqlx::query_as::<_, UserRow>(&format!(
         "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
@@ -82,7 +97,7 @@ pub async fn insert(pool: &AnyPool, email: &Email, password_hash: &str, role: Ro
     .bind(false)
     .bind(now)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(executor)
     .await;
     match result {
         Ok(row) => Ok(User::try_from(row)?),
@@ -124,14 +139,16 @@ pub async fn credentials_by_email(pool: &AnyPool, email: &Email) -> anyhow::Resu
 }
 
 /// Creates the admin, or makes an existing user with that email an admin with this password.
+/// The operator who set the address vouches for it: the admin's address counts as verified.
 #[tracing::instrument(skip_all)]
 pub async fn upsert_admin(pool: &AnyPool, email: &Email, password_hash: &str) -> anyhow::Result<User> {
     let now = now();
     let row = sqlx::query_as::<_, UserRow>(&format!(
-        "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
-         VALUES ($1, $2, 'admin', $3, $4, $5) \
+        "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at, email_verified_at) \
+         VALUES ($1, $2, 'admin', $3, $4, $5, $5) \
          ON CONFLICT (email) DO UPDATE SET \
-           password_hash = excluded.password_hash, role = 'admin', updated_at = excluded.updated_at \
+           password_hash = excluded.password_hash, role = 'admin', updated_at = excluded.updated_at, \
+           email_verified_at = COALESCE(users.email_verified_at, excluded.email_verified_at) \
          RETURNING {USER_COLUMNS}"
     ))
     .bind(email.as_str())
@@ -168,14 +185,29 @@ pub async fn password_hash(pool: &AnyPool, user_id: i64) -> anyhow::Result<Optio
 }
 
 /// Replaces the user's password hash.
-pub async fn set_password_hash(pool: &AnyPool, user_id: i64, password_hash: &str) -> anyhow::Result<()> {
+pub async fn set_password_hash<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    user_id: i64,
+    password_hash: &str,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(password_hash)
         .bind(now())
         .bind(user_id)
-        .execute(pool)
+        .execute(executor)
         .await
         .context("storing a new password hash")?;
+    Ok(())
+}
+
+/// Records that the user opened a link mailed to their address (the first time counts).
+pub async fn mark_email_verified(tx: &mut Transaction<'_, Any>, user_id: i64, now: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .context("marking the email verified")?;
     Ok(())
 }
 
@@ -231,12 +263,15 @@ mod tests {
         let (_d, db) = db().await;
         let created = upsert_admin(db.pool(), &email("boss@b.co"), "h1").await.unwrap();
         assert_eq!(created.role, Role::Admin);
+        assert!(created.email_verified(), "the operator vouches for the admin's address");
         let again = upsert_admin(db.pool(), &email("boss@b.co"), "h2").await.unwrap();
         assert_eq!(again.id, created.id);
         assert_eq!(password_hash(db.pool(), again.id).await.unwrap().unwrap().expose_secret(), "h2");
 
         let customer = insert(db.pool(), &email("c@b.co"), "h", Role::Customer).await.unwrap();
+        assert!(!customer.email_verified(), "a new sign-up waits for its link");
         let promoted = upsert_admin(db.pool(), &email("c@b.co"), "h3").await.unwrap();
+        assert!(promoted.email_verified());
         assert_eq!(promoted.id, customer.id);
         assert_eq!(promoted.role, Role::Admin);
         assert_eq!(count(db.pool()).await.unwrap(), 2);

@@ -116,6 +116,11 @@ impl RequestCtx {
         Ok(Actor { user_id: admin.id, email: admin.email.to_string(), ip: self.client_ip.to_string() })
     }
 
+    /// Absolute links to the app (for mails).
+    pub fn links(&self) -> super::app_url::AppUrl {
+        super::app_url::AppUrl::new(self.state.config.app_url.as_str())
+    }
+
     /// Logs `user_id` in under a fresh session id and sends the browser to `to`.
     pub async fn start_session(&self, user_id: i64, to: &str) -> Result<(), AppError> {
         self.restart_session(user_id).await?;
@@ -142,7 +147,6 @@ impl RequestCtx {
         // For the JS client, a status that says what went wrong (not a 500).
         let status = match &error {
             AuthError::InvalidEmail(_) | AuthError::InvalidPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AuthError::DuplicateEmail => StatusCode::CONFLICT,
             AuthError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AuthError::RateLimited | AuthError::TooManySignUps => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -37,7 +37,7 @@ impl SecurityPolicy {
 }
 
 /// Paths whose responses are personal: never stored by a browser or a proxy.
-const PRIVATE_PREFIXES: [&str; 4] = ["/account", "/admin", "/checkout", "/api"];
+const PRIVATE_PREFIXES: [&str; 6] = ["/account", "/admin", "/checkout", "/api", "/verify-email", "/reset-password"];
 
 /// One year, subdomains included: the app's cookies must never travel in clear.
 const HSTS: &str = "max-age=31536000; includeSubDomains";

@@ -9,6 +9,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::AnyPool;
 
+use crate::server::billing::emails::ONE_TIME_LINK_KINDS;
+
 /// After this many failed sends an email is marked `failed` and left for a person to look at.
 const MAX_SEND_ATTEMPTS: i64 = 8;
 /// The wait after a first failed send; each later wait doubles, up to [`MAX_RETRY_WAIT_SECS`].
@@ -55,6 +57,7 @@ pub struct SendReport {
 #[derive(sqlx::FromRow)]
 struct OutboxRow {
     id: i64,
+    kind: String,
     to_address: String,
     subject: String,
     body: String,
@@ -64,7 +67,7 @@ struct OutboxRow {
 /// Sends (or stores) up to `limit` pending emails.
 pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> anyhow::Result<SendReport> {
     let rows = sqlx::query_as::<_, OutboxRow>(
-        "SELECT id, to_address, subject, body, attempts FROM emails \
+        "SELECT id, kind, to_address, subject, body, attempts FROM emails \
          WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
     )
     .bind(now)
@@ -83,13 +86,19 @@ pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> any
         };
         match result {
             Ok(status) => {
-                sqlx::query("UPDATE emails SET status = $1, sent_at = $2, attempts = attempts + 1 WHERE id = $3")
-                    .bind(status)
-                    .bind(now)
-                    .bind(id)
-                    .execute(pool)
-                    .await
-                    .with_context(|| format!("marking email {id} {status}"))?;
+                // A one-time link that has left is emptied from the outbox at once (kept while
+                // `stored`: then the dev mailbox is how it is read).
+                let empty = status == "sent" && ONE_TIME_LINK_KINDS.iter().any(|kind| kind.as_str() == row.kind);
+                let purge = if empty { ", body = '', purged_at = $2" } else { "" };
+                sqlx::query(&format!(
+                    "UPDATE emails SET status = $1, sent_at = $2, attempts = attempts + 1{purge} WHERE id = $3"
+                ))
+                .bind(status)
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await
+                .with_context(|| format!("marking email {id} {status}"))?;
                 if status == "sent" {
                     report.sent += 1;
                 } else {
@@ -143,6 +152,66 @@ mod tests {
     fn unreachable_mailer() -> Mailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(1).build();
         Mailer::Smtp { transport, from: "billing@example.com".parse().unwrap() }
+    }
+
+    /// A plain SMTP server on 127.0.0.1 that accepts every mail; answers its port.
+    async fn accepting_smtp_server() -> u16 {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    write.write_all(b"220 test ESMTP\r\n").await.ok()?;
+                    let mut in_data = false;
+                    while let Some(line) = lines.next_line().await.ok()? {
+                        let reply: &[u8] = match (in_data, line.as_str()) {
+                            (true, ".") => {
+                                in_data = false;
+                                b"250 queued\r\n"
+                            }
+                            (true, _) => continue,
+                            (false, "DATA") => {
+                                in_data = true;
+                                b"354 go on\r\n"
+                            }
+                            (false, "QUIT") => b"221 bye\r\n",
+                            _ => b"250 ok\r\n",
+                        };
+                        write.write_all(reply).await.ok()?;
+                    }
+                    Some(())
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn a_sent_one_time_link_leaves_no_copy_in_the_outbox() {
+        let (_dir, db) = crate::server::db::test_db(true).await;
+        let pool = db.pool();
+        for (key, kind) in [("link", "password_reset"), ("receipt", "receipt")] {
+            sqlx::query(
+                "INSERT INTO emails (cause_key, kind, to_address, subject, body, status, created_at) \
+                 VALUES ($1, $2, 'jo@example.com', 'Subject', 'https://x/reset-password?token=secret', 'pending', 1000)",
+            )
+            .bind(key)
+            .bind(kind)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        let port = accepting_smtp_server().await;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(port).build();
+        let mailer = Mailer::Smtp { transport, from: "billing@example.com".parse().unwrap() };
+        assert_eq!(drain(pool, &mailer, 1_000, 10).await.unwrap().sent, 2);
+        let bodies: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, body FROM emails ORDER BY cause_key").fetch_all(pool).await.unwrap();
+        assert_eq!(bodies[0], ("password_reset".to_owned(), String::new()), "the link is gone once sent");
+        assert!(bodies[1].1.contains("token=secret"), "other mail keeps its body until retention: {bodies:?}");
     }
 
     #[test]

@@ -101,7 +101,7 @@ async fn authorization_matrix_for_every_admin_route_and_function() {
     let anonymous = new_client();
     let customer = new_client();
     let email = unique_email("matrix");
-    app.submit_with(&customer, "/signup", "Sign up", &[("email", &email), ("password", PASSWORD)]).await;
+    app.customer_with(&customer, &email).await;
     let admin = new_client();
     assert_redirect(&app.log_in_with(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await, "/account");
 

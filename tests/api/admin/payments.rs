@@ -89,7 +89,7 @@ async fn disputes_show_their_deadline_and_failed_payments_their_reason() {
     // A card that declines: the failed payment and its reason are listed.
     let customer = new_client();
     let email = unique_email("declined");
-    app.submit_with(&customer, "/signup", "Sign up", &[("email", &email), ("password", PASSWORD)]).await;
+    app.customer_with(&customer, &email).await;
     let res = app.submit_with(&customer, "/pricing", "Subscribe", &[("plan", "business"), ("interval", "month")]).await;
     let checkout = location(&res).unwrap();
     customer

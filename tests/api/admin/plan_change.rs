@@ -236,9 +236,9 @@ async fn an_admin_cancels_at_period_end_and_resumes_each_once() {
 async fn bad_plan_changes_are_refused_clearly_and_change_nothing() {
     let app = spawn_app().await;
     let (customer, subscription) = subscribed(&app, "admin-refused", "pro").await;
-    // A customer with a Stripe customer but no subscription.
+    // A customer with a Stripe customer (made when the address was verified) but no subscription.
     let idle = unique_email("admin-idle");
-    app.submit_with(&new_client(), "/signup", "Sign up", &[("email", &idle), ("password", PASSWORD)]).await;
+    app.customer_with(&new_client(), &idle).await;
     let idle_customer: String = sqlx::query_scalar("SELECT stripe_customer_id FROM users WHERE email = $1")
         .bind(&idle)
         .fetch_one(app.db.pool())

@@ -46,7 +46,7 @@ async fn sign_ups_from_one_network_are_limited() {
         let email = unique_email(&format!("limited{n}"));
         let res =
             app.submit_with(&new_client(), "/signup", "Sign up", &[("email", &email), ("password", PASSWORD)]).await;
-        assert_redirect(&res, "/account");
+        assert_redirect(&res, "/login");
     }
     let email = unique_email("third");
     let res = app.sign_up(&email, PASSWORD).await;

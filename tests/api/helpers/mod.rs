@@ -237,7 +237,11 @@ impl TestApp {
 
     /// GET, asserting 200, returning the HTML.
     pub async fn page(&self, path: &str) -> String {
-        let res = self.get(path).await;
+        self.page_with(&self.client, path).await
+    }
+
+    pub async fn page_with(&self, client: &reqwest::Client, path: &str) -> String {
+        let res = self.get_with(client, path).await;
         assert_eq!(res.status(), StatusCode::OK, "GET {path}");
         html_of(res).await
     }
@@ -281,10 +285,50 @@ impl TestApp {
         self.submit_with(client, "/login", "Log in", &[("email", email), ("password", password)]).await
     }
 
-    /// Signs up and checks it worked; the client is then logged in as that customer.
+    /// Signs up, confirms the address through the link in the outbox and logs in: the client is
+    /// then logged in as that customer, who may pay.
     pub async fn customer(&self, email: &str) {
-        let res = self.sign_up(email, PASSWORD).await;
-        assert_redirect(&res, "/account");
+        self.customer_with(&self.client, email).await;
+    }
+
+    pub async fn customer_with(&self, client: &reqwest::Client, email: &str) {
+        self.unverified_customer_with(client, email).await;
+        let link = self.mailed_link(email, "/verify-email").await;
+        let page = self.get_with(client, &link).await;
+        assert_eq!(page.status(), StatusCode::OK, "GET {link}");
+        let html = html_of(page).await;
+        assert!(html.contains("Your email address is confirmed."), "{html}");
+    }
+
+    /// Signs up and logs in without opening the verification link.
+    pub async fn unverified_customer_with(&self, client: &reqwest::Client, email: &str) {
+        let res = self.submit_with(client, "/signup", "Sign up", &[("email", email), ("password", PASSWORD)]).await;
+        assert_redirect(&res, "/login");
+        assert_redirect(&self.log_in_with(client, email, PASSWORD).await, "/account");
+    }
+
+    /// The last one-time link mailed to `to` for `path` (`/verify-email`, `/reset-password`), as
+    /// a path and query on the app: read from the outbox, as its owner reads it in their inbox.
+    pub async fn mailed_link(&self, to: &str, path: &str) -> String {
+        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM emails WHERE to_address = $1 ORDER BY id DESC")
+            .bind(to.trim().to_lowercase())
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap();
+        let prefix = format!("{path}?token=");
+        bodies
+            .iter()
+            .find_map(|body| body.find(&prefix).map(|at| body[at..].split_whitespace().next().unwrap().to_owned()))
+            .unwrap_or_else(|| panic!("no {path} link mailed to {to}: {bodies:?}"))
+    }
+
+    /// The (kind, subject) of every mail queued to `to`, oldest first.
+    pub async fn mails_to(&self, to: &str) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT kind, subject FROM emails WHERE to_address = $1 ORDER BY id")
+            .bind(to.trim().to_lowercase())
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
     }
 
     pub async fn log_in_as_admin(&self) {
@@ -341,7 +385,16 @@ pub async fn html_of(res: Response) -> String {
 
 /// Every `role="alert"` element's text.
 pub fn alerts(html: &str) -> Vec<String> {
-    html.match_indices("role=\"alert\"")
+    texts_with_role(html, "alert")
+}
+
+/// Every `role="status"` element's text (the notices a form post leaves).
+pub fn notices(html: &str) -> Vec<String> {
+    texts_with_role(html, "status")
+}
+
+fn texts_with_role(html: &str, role: &str) -> Vec<String> {
+    html.match_indices(&format!("role=\"{role}\""))
         .filter_map(|(at, _)| {
             let open_end = at + html[at..].find('>')? + 1;
             let close = open_end + html[open_end..].find("</")?;
@@ -431,8 +484,7 @@ impl TestApp {
     pub async fn paying_customer(&self, prefix: &str, plan: &str, card: &str) -> String {
         let client = new_client();
         let email = unique_email(prefix);
-        let res = self.submit_with(&client, "/signup", "Sign up", &[("email", &email), ("password", PASSWORD)]).await;
-        assert_redirect(&res, "/account");
+        self.customer_with(&client, &email).await;
         sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1")
             .bind(&email)
             .execute(self.db.pool())

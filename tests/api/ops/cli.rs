@@ -182,7 +182,10 @@ async fn admin_create_promotes_a_customer_only_when_asked() {
     let url = database.url.clone();
     let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
     db.migrate().await.unwrap();
-    auth::sign_up(&db, "cara@example.com", "customer password").await.unwrap();
+    let links = tollgate::server::http::app_url::AppUrl::new("http://127.0.0.1:3000");
+    let signed_up = auth::sign_up(&db, &links, "cara@example.com", "customer password").await.unwrap();
+    let auth::SignUp::Created(customer) = signed_up else { panic!("the address was free") };
+    assert!(!customer.email_verified());
     let vars = [("DATABASE_URL", url.as_str()), ("ADMIN_PASSWORD", "an admin password")];
     let refused = tollgate(dir.path(), &["admin", "create", "--email", "cara@example.com"], &vars);
     assert!(!refused.status.success());
@@ -193,6 +196,7 @@ async fn admin_create_promotes_a_customer_only_when_asked() {
     let ip = std::net::IpAddr::from([127, 0, 0, 1]);
     let admin = auth::log_in(&db, &limiter, ip, "cara@example.com", "an admin password").await.unwrap();
     assert!(admin.role.is_admin());
+    assert!(admin.email_verified(), "the operator vouches for an admin's address");
     db.close().await;
 }
 

@@ -110,3 +110,29 @@ async fn both_backends_end_with_the_same_tables_and_columns() {
         "schemas differ: only in SQLite {only_sqlite:?}, only in Postgres {only_postgres:?}"
     );
 }
+
+/// Accounts made before email verification existed count as verified: they were made by the
+/// operator or signed up (and may pay) before any link was mailed.
+#[tokio::test]
+async fn accounts_from_before_verification_count_as_verified() {
+    const VERIFICATION: i64 = 20250117000000;
+    let database = TestDatabase::new().await;
+    let db = Db::connect(&DatabaseUrl::parse(&database.url).unwrap()).await.unwrap();
+    let backend = if database.is_postgres() { "postgres" } else { "sqlite" };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let mut before = sqlx::migrate::Migrator::new(dir).await.unwrap();
+    before.migrations = before.migrations.iter().filter(|m| m.version < VERIFICATION).cloned().collect();
+    before.run(db.pool()).await.unwrap();
+    sqlx::query(
+        "INSERT INTO users (email, password_hash, role, had_trial, created_at, updated_at) \
+         VALUES ('early@example.com', 'x', 'customer', FALSE, 1000, 1000)",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    db.migrate().await.unwrap();
+    let email = tollgate::domain::Email::parse("early@example.com").unwrap();
+    let early = users::find_by_email(db.pool(), &email).await.unwrap().unwrap();
+    assert_eq!(early.email_verified_at, Some(1000));
+    db.close().await;
+}
