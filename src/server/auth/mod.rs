@@ -72,7 +72,7 @@ pub async fn log_in(
         Ok(email) => email.as_str().to_owned(),
         Err(_) => email.trim().to_lowercase(),
     };
-    if !limiter.allow(client_ip, &email_key) {
+    if !limiter.allow(client_ip, &email_key).await? {
         tracing::warn!("log-in rate limit reached");
         return Err(AuthError::RateLimited);
     }
@@ -173,7 +173,7 @@ mod tests {
     #[tokio::test]
     async fn sign_up_then_log_in() {
         let (_d, db) = db().await;
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         let user = sign_up(&db, " New@Example.com ", "long enough").await.unwrap();
         assert_eq!(user.email.as_str(), "new@example.com");
         assert_eq!(user.role, Role::Customer);
@@ -184,7 +184,7 @@ mod tests {
     #[tokio::test]
     async fn wrong_password_and_unknown_email_are_indistinguishable() {
         let (_d, db) = db().await;
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         sign_up(&db, "a@b.co", "long enough").await.unwrap();
         let wrong = log_in(&db, &limiter, ip(), "a@b.co", "not the one").await.unwrap_err();
         let unknown = log_in(&db, &limiter, ip(), "x@b.co", "long enough").await.unwrap_err();
@@ -209,7 +209,7 @@ mod tests {
     #[tokio::test]
     async fn rate_limit_applies_before_checking_the_password() {
         let (_d, db) = db().await;
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         sign_up(&db, "a@b.co", "long enough").await.unwrap();
         for _ in 0..5 {
             let _ = log_in(&db, &limiter, ip(), "a@b.co", "wrong password").await;
@@ -221,7 +221,7 @@ mod tests {
     #[tokio::test]
     async fn ensure_admin_resets_the_password() {
         let (_d, db) = db().await;
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         let email = Email::parse("boss@b.co").unwrap();
         let first = ensure_admin(&db, &email, &Password::parse("first password").unwrap(), Promote::No).await.unwrap();
         let epoch = epoch::current(db.pool(), first.id).await.unwrap();
