@@ -35,6 +35,9 @@ pub struct SandboxConfig {
     /// Offset (seconds) applied to the sandbox-wide clock at start (ignored when a data file
     /// already holds one).
     pub clock_offset: i64,
+    /// API requests per second above which the sandbox answers 429 `rate_limit`, as Stripe does
+    /// above its limits (about 100/s live, 25/s in test mode). `None`: no limit.
+    pub rate_limit_per_sec: Option<std::num::NonZeroU32>,
 }
 
 impl Default for SandboxConfig {
@@ -47,6 +50,7 @@ impl Default for SandboxConfig {
             chaos: Chaos::default(),
             tick_interval: Duration::from_secs(1),
             clock_offset: 0,
+            rate_limit_per_sec: None,
         }
     }
 }
@@ -97,11 +101,30 @@ pub struct App {
     pub default_base: Mutex<String>,
     /// One lock per idempotency slot (`account|key`) with a request running.
     idempotency_slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The API rate limit (`SandboxConfig::rate_limit_per_sec`, or set by `/_sandbox/rate_limit`).
+    pub rate_limiter: Mutex<Option<RateLimit>>,
+    /// API requests answered, and those refused by the rate limit (`/_sandbox/requests`).
+    pub requests_served: AtomicUsize,
+    pub requests_rate_limited: AtomicUsize,
+}
+
+/// Stripe's API rate limit: requests per second, and the limiter counting them.
+#[derive(Clone)]
+pub struct RateLimit {
+    pub per_second: std::num::NonZeroU32,
+    pub limiter: Arc<governor::DefaultDirectRateLimiter>,
+}
+
+impl RateLimit {
+    pub fn new(per_second: std::num::NonZeroU32) -> Self {
+        Self { per_second, limiter: Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(per_second))) }
+    }
 }
 
 impl App {
     pub fn new(config: SandboxConfig, state: State) -> (Arc<App>, mpsc::UnboundedReceiver<Delivery>) {
         let (tx, rx) = mpsc::unbounded_channel();
+        let rate_limiter = config.rate_limit_per_sec.map(RateLimit::new);
         let app = Arc::new(App {
             state: Mutex::new(state),
             chaos: Mutex::new(config.chaos.clone()),
@@ -114,6 +137,9 @@ impl App {
             retrying: AtomicUsize::new(0),
             default_base: Mutex::new(String::new()),
             idempotency_slots: Mutex::new(HashMap::new()),
+            rate_limiter: Mutex::new(rate_limiter),
+            requests_served: AtomicUsize::new(0),
+            requests_rate_limited: AtomicUsize::new(0),
         });
         (app, rx)
     }

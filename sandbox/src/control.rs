@@ -24,10 +24,39 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/_sandbox/faults", get(get_faults).post(post_fault).delete(delete_faults))
         .route("/_sandbox/settings", get(get_settings).post(post_settings))
         .route("/_sandbox/deliveries", get(get_deliveries))
+        .route("/_sandbox/requests", get(get_requests))
+        .route("/_sandbox/rate_limit", post(post_rate_limit))
         .route("/_sandbox/deliveries/wait", post(post_wait))
         .route("/_sandbox/webhook_endpoints/{id}/secret", get(get_secret))
         .route("/_sandbox/reset", post(post_reset))
         .route("/_sandbox/health", get(|| async { "ok" }))
+}
+
+/// API requests served and refused by the rate limit since start: what a client cost Stripe.
+async fn get_requests(AxState(app): AxState<Arc<App>>) -> Json<Value> {
+    use std::sync::atomic::Ordering::Relaxed;
+    Json(json!({
+        "served": app.requests_served.load(Relaxed),
+        "rate_limited": app.requests_rate_limited.load(Relaxed),
+        "limit_per_second": app.rate_limiter.lock().as_ref().map(|limit| limit.per_second.get()),
+    }))
+}
+
+/// Sets Stripe's rate limit (`{"per_second": N}`), or lifts it (`{"per_second": null}`).
+async fn post_rate_limit(AxState(app): AxState<Arc<App>>, body: Bytes) -> Response {
+    let body = body_value(&body);
+    let limit = match &body["per_second"] {
+        Value::Null => None,
+        value => match value.as_u64().or_else(|| value.as_str()?.parse().ok()).and_then(|n| u32::try_from(n).ok()) {
+            Some(n) => match std::num::NonZeroU32::new(n) {
+                Some(n) => Some(crate::app::RateLimit::new(n)),
+                None => return (StatusCode::BAD_REQUEST, "per_second must be at least 1").into_response(),
+            },
+            None => return (StatusCode::BAD_REQUEST, "per_second must be a whole number or null").into_response(),
+        },
+    };
+    *app.rate_limiter.lock() = limit;
+    Json(json!({ "per_second": body["per_second"] })).into_response()
 }
 
 /// Body as JSON, or as a form.

@@ -34,6 +34,10 @@ struct Args {
     /// Webhook deliveries in flight at once.
     #[arg(long, default_value_t = 1)]
     chaos_concurrency: usize,
+    /// API requests per second above which the sandbox answers 429 `rate_limit`, as Stripe
+    /// does (about 25/s in test mode, 100/s live). Default: no limit.
+    #[arg(long)]
+    rate_limit: Option<std::num::NonZeroU32>,
 }
 
 #[tokio::main]
@@ -53,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
             concurrency: args.chaos_concurrency.max(1),
         },
         tick_interval: Duration::from_secs(1),
+        rate_limit_per_sec: args.rate_limit,
         ..SandboxConfig::default()
     };
     let running = stripe_sandbox::start_with((args.host, args.port).into(), config).await?;

@@ -1,7 +1,7 @@
 //! The cross-cutting work on every `/v1` request, as axum middleware layers around the thin
 //! `api::entry::entry` handler. Outermost first: [`request_log`] (request id, Stripe's
-//! `request_log_url` in error bodies), [`check_api_key`], [`inject_faults`] (control API
-//! faults), [`idempotency`] (`Idempotency-Key` replay).
+//! `request_log_url` in error bodies), [`check_api_key`], [`rate_limit`] (Stripe's 429 above a
+//! set rate), [`inject_faults`] (control API faults), [`idempotency`] (`Idempotency-Key` replay).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,6 +105,20 @@ pub async fn check_api_key(request: Request, next: Next) -> Response {
         Ok(()) => next.run(request).await,
         Err(error) => error_response(&error),
     }
+}
+
+/// Stripe's rate limit: above `SandboxConfig::rate_limit_per_sec` requests per second, a 429
+/// with Stripe's `rate_limit` error. Counts what it serves and refuses for `/_sandbox/requests`.
+pub async fn rate_limit(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let limit = app.rate_limiter.lock().clone();
+    if let Some(limit) = limit {
+        if limit.limiter.check().is_err() {
+            app.requests_rate_limited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return error_response(&ApiError::rate_limited());
+        }
+    }
+    app.requests_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    next.run(request).await
 }
 
 /// Takes a matching fault, if any (decrementing its count).

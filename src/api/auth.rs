@@ -33,7 +33,7 @@ pub async fn signup(email: String, password: String) -> Result<(), AppError> {
         http::{abuse::Action, context::RequestCtx, outcome::Next},
     };
     let ctx = RequestCtx::extract().await?;
-    if !ctx.state.abuse.allow(Action::SignUp, ctx.client_ip) {
+    if !ctx.state.abuse.allow(Action::SignUp, ctx.client_ip).await.map_err(AppError::from)? {
         return Err(ctx.refuse(AuthForm::Signup, &email, auth::AuthError::TooManySignUps).await);
     }
     match auth::sign_up(&ctx.state.db, &ctx.links(), &email, &password).await {

@@ -33,7 +33,7 @@ pub async fn subscribe(plan: String, interval: String) -> Result<(), AppError> {
         return Err(AppError::Unauthorized);
     };
     let outcome = async {
-        ctx.limit(Action::Checkout)?;
+        ctx.limit(Action::Checkout).await?;
         checkout::subscribe(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await
     }
     .await;
@@ -52,7 +52,7 @@ pub async fn buy(item: String) -> Result<(), AppError> {
         return Err(AppError::Unauthorized);
     };
     let outcome = async {
-        ctx.limit(Action::Checkout)?;
+        ctx.limit(Action::Checkout).await?;
         checkout::buy(&ctx.state, &user, &item).await
     }
     .await;
@@ -119,7 +119,7 @@ pub async fn manage_billing() -> Result<(), AppError> {
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
     let outcome = async {
-        ctx.limit(Action::Portal)?;
+        ctx.limit(Action::Portal).await?;
         portal::open(&ctx.state, &user).await
     }
     .await;

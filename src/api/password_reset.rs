@@ -17,7 +17,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         },
     };
     let ctx = RequestCtx::extract().await?;
-    let outcome = match ctx.limit(Action::PasswordReset) {
+    let outcome = match ctx.limit(Action::PasswordReset).await {
         Ok(()) => match reset::request_link(&ctx.state.db, &ctx.links(), &email).await {
             Ok(()) => Ok(Next::Back(reset::LINK_SENT.into())),
             Err(invalid) => Err(refused(invalid.to_string())),

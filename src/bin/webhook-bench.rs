@@ -290,7 +290,7 @@ async fn bench_apply(database_url: &str, events: usize, concurrency: usize) -> a
     let mut applied = 0;
     loop {
         let ctx = ApplyContext { pool: &pool, stripe: &stripe, app_url, now: db::now(), retry: Default::default() };
-        let batch = apply_due(&ctx, WORKER_BATCH).await?;
+        let batch = apply_due(&ctx, &tollgate::server::instances::InstanceId::named("bench"), WORKER_BATCH).await?;
         if batch.total() == 0 {
             break;
         }

@@ -146,6 +146,24 @@ pub struct StripeConfig {
     pub webhook_tolerance_secs: u64,
 }
 
+/// Stripe's published API limits are about 100 requests/s live and 25 in test mode; an
+/// instance stays below them by default.
+const LIVE_REQUESTS_PER_SEC: u32 = 80;
+const TEST_REQUESTS_PER_SEC: u32 = 20;
+
+impl Config {
+    /// The ceiling on this instance's Stripe requests per second: `STRIPE_MAX_REQUESTS_PER_SEC`,
+    /// else below Stripe's limit for the key's mode; none against the sandbox unless set. Several
+    /// instances share one Stripe account's limit: divide it between them.
+    pub fn stripe_rate_limit(&self) -> Option<NonZeroU32> {
+        self.stripe_requests_per_sec.or(match self.stripe.mode() {
+            StripeMode::Live => NonZeroU32::new(LIVE_REQUESTS_PER_SEC),
+            StripeMode::Test => NonZeroU32::new(TEST_REQUESTS_PER_SEC),
+            StripeMode::Sandbox => None,
+        })
+    }
+}
+
 impl StripeConfig {
     pub fn mode(&self) -> StripeMode {
         match &self.secret_key {
@@ -203,6 +221,8 @@ pub struct Config {
     pub webhook_retry: RetryPolicy,
     /// Per-client-network hourly limits on sign-up, Checkout, portal and password reset.
     pub abuse_quotas: AbuseQuotas,
+    /// `STRIPE_MAX_REQUESTS_PER_SEC`: this instance's ceiling on Stripe requests, when set.
+    pub stripe_requests_per_sec: Option<NonZeroU32>,
     /// How long webhook payloads and mail bodies are kept.
     pub retention: RetentionPolicy,
 }
@@ -310,15 +330,20 @@ impl Config {
         };
 
         let defaults = AbuseQuotas::default();
-        let per_hour = |name: &'static str, default: NonZeroU32| {
+        let nonzero = |name: &'static str, default: NonZeroU32| {
             let n = positive(name, i64::from(default.get()))?;
             Ok::<_, ConfigError>(NonZeroU32::new(n as u32).expect("positive() is at least 1 and at most 1,000,000"))
         };
         let abuse_quotas = AbuseQuotas {
-            sign_up: per_hour("RATE_LIMIT_SIGNUP_PER_HOUR", defaults.sign_up)?,
-            checkout: per_hour("RATE_LIMIT_CHECKOUT_PER_HOUR", defaults.checkout)?,
-            portal: per_hour("RATE_LIMIT_PORTAL_PER_HOUR", defaults.portal)?,
-            password_reset: per_hour("RATE_LIMIT_PASSWORD_RESET_PER_HOUR", defaults.password_reset)?,
+            sign_up: nonzero("RATE_LIMIT_SIGNUP_PER_HOUR", defaults.sign_up)?,
+            checkout: nonzero("RATE_LIMIT_CHECKOUT_PER_HOUR", defaults.checkout)?,
+            portal: nonzero("RATE_LIMIT_PORTAL_PER_HOUR", defaults.portal)?,
+            password_reset: nonzero("RATE_LIMIT_PASSWORD_RESET_PER_HOUR", defaults.password_reset)?,
+        };
+
+        let stripe_requests_per_sec = match get("STRIPE_MAX_REQUESTS_PER_SEC") {
+            Some(_) => Some(nonzero("STRIPE_MAX_REQUESTS_PER_SEC", NonZeroU32::MIN)?),
+            None => None,
         };
 
         let retention_defaults = RetentionPolicy::default();
@@ -364,6 +389,7 @@ impl Config {
             metrics_token,
             webhook_retry,
             abuse_quotas,
+            stripe_requests_per_sec,
             retention,
         })
     }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::AnyPool;
+
+use crate::server::instances::leader::Leadership;
 use tokio::task::JoinHandle;
 
 /// How long each kind of personal data is kept, in days.
@@ -56,13 +58,17 @@ pub async fn purge(pool: &AnyPool, policy: RetentionPolicy, now: i64) -> anyhow:
     Ok(Purged { payloads, bodies })
 }
 
-/// Purges once a minute after start, then daily.
-pub fn spawn_retention_job(pool: AnyPool, policy: RetentionPolicy) -> JoinHandle<()> {
+/// Purges hourly (from a minute after start) while this instance leads the periodic jobs: a
+/// purge finds nothing new most hours, and a new leader does not wait a day.
+pub fn spawn_retention_job(pool: AnyPool, policy: RetentionPolicy, leadership: Leadership) -> JoinHandle<()> {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
-        let mut tick = tokio::time::interval(Duration::from_secs(86_400));
+        let mut tick = tokio::time::interval(Duration::from_secs(3_600));
         loop {
             tick.tick().await;
+            if !leadership.is_leader() {
+                continue;
+            }
             match purge(&pool, policy, crate::server::db::now()).await {
                 Ok(purged) => tracing::info!(payloads = purged.payloads, bodies = purged.bodies, "retention purge"),
                 Err(error) => tracing::warn!(error = format!("{error:#}"), "retention purge failed"),

@@ -15,7 +15,13 @@ use crate::server::{
     catalog,
     config::{Config, StripeMode, SANDBOX_SECRET_KEY},
     db::Db,
-    http, mail,
+    http,
+    instances::{
+        leader::{self, Leadership},
+        sqlite_lock::{self, SqliteServeLock},
+        InstanceId,
+    },
+    mail,
     state::{AppState, StripeRuntime},
     stripe::{client::StripeClient, idempotency},
     webhooks::{reconcile, worker},
@@ -28,6 +34,8 @@ pub struct Application {
     router: Router,
     state: AppState,
     sandbox: Option<stripe_sandbox::RunningSandbox>,
+    /// Held while a SQLite database is served: a second `serve` on the file refuses to start.
+    _sqlite_lock: Option<SqliteServeLock>,
 }
 
 impl Application {
@@ -35,6 +43,7 @@ impl Application {
     /// the embedded sandbox when no key is set) and binds the listener (port 0 allowed).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.refuse_unsafe_stripe_setup()?;
+        let sqlite_lock = config.database_url.sqlite_file().map(|file| sqlite_lock::acquire(&file)).transpose()?;
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         if let Some(admin) = &config.admin {
@@ -45,7 +54,8 @@ impl Application {
         let (stripe, sandbox) = resolve_stripe(&config).await?;
         let stripe_client = StripeClient::new(&stripe.secret_key, Some(&stripe.api_base))
             .context("building the Stripe client")?
-            .with_key_namespace(&installation);
+            .with_key_namespace(&installation)
+            .with_rate_limit(config.stripe_rate_limit());
 
         let listener = TcpListener::bind(config.site_addr)
             .await
@@ -61,13 +71,14 @@ impl Application {
         let portal_configured = portal_configured(&stripe_client).await;
 
         let inbox = crate::server::webhooks::inbox::InboxWriter::spawn(db.pool().clone());
-        let abuse = Arc::new(http::abuse::AbuseLimiter::new(config.abuse_quotas));
+        let abuse = Arc::new(http::abuse::AbuseLimiter::new(db.pool().clone(), config.abuse_quotas));
+        let login_limiter = Arc::new(LoginLimiter::new(db.pool().clone(), Default::default()));
         let state = AppState {
             leptos_options: leptos_options(&config, addr),
             db,
             config: Arc::new(config),
             stripe,
-            login_limiter: Arc::new(LoginLimiter::default()),
+            login_limiter,
             abuse,
             stripe_client,
             webhook_secrets: Arc::new(webhook_secrets),
@@ -75,9 +86,12 @@ impl Application {
             prices: Arc::new(prices),
             portal_configured,
             inbox,
+            instance: InstanceId::generate(),
+            leadership: Leadership::default(),
         };
+        tracing::info!(instance = %state.instance, "instance started");
         let router = http::router(state.clone(), crate::pages());
-        Ok(Self { listener, router, state, sandbox })
+        Ok(Self { listener, router, state, sandbox, _sqlite_lock: sqlite_lock })
     }
 
     pub fn port(&self) -> u16 {
@@ -99,7 +113,7 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, then drains in-flight requests and stops.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { listener, router, state, sandbox } = self;
+        let Self { listener, router, state, sandbox, _sqlite_lock } = self;
         let background = spawn_background_tasks(&state);
         let served = http::serve::serve(listener, router, http::serve::ServeLimits::default(), shutdown_signal())
             .await
@@ -109,6 +123,10 @@ impl Application {
         }
         if let Some(sandbox) = sandbox {
             sandbox.abort();
+        }
+        // Another instance takes the periodic jobs at once instead of after the lease runs out.
+        if let Err(err) = leader::release(state.db.pool(), leader::JOBS_LEASE, &state.instance).await {
+            tracing::warn!(error = %format!("{err:#}"), "releasing the jobs lease failed");
         }
         state.db.close().await;
         tracing::info!("stopped");
@@ -192,24 +210,34 @@ pub async fn portal_configured(stripe: &StripeClient) -> Option<bool> {
     }
 }
 
+/// Every instance applies webhook events and sends mail (each row claimed by one of them); the
+/// periodic jobs run on the leader only.
 fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
-    let (limiter, abuse) = (state.login_limiter.clone(), state.abuse.clone());
-    let reconcile = reconcile::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs);
+    let leadership = &state.leadership;
+    let (pool, purging) = (state.db.pool().clone(), leadership.clone());
     let mut tasks = vec![
+        leadership.spawn_renewal(state.db.pool().clone(), state.instance.clone()),
         worker::spawn_webhook_worker(state.clone()),
         mail::sender::spawn_mail_sender(state.clone()),
-        state.db.session_store().spawn_expiry_sweeper(Duration::from_secs(60 * 10)),
-        crate::server::retention::spawn_retention_job(state.db.pool().clone(), state.config.retention),
+        state.db.session_store().spawn_expiry_sweeper(Duration::from_secs(60 * 10), leadership.clone()),
+        crate::server::retention::spawn_retention_job(
+            state.db.pool().clone(),
+            state.config.retention,
+            leadership.clone(),
+        ),
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                limiter.forget_idle_keys();
-                abuse.forget_idle_keys();
+                if purging.is_leader() {
+                    if let Err(err) = crate::server::db::rate_limits::purge(&pool, crate::server::db::now()).await {
+                        tracing::warn!(error = %format!("{err:#}"), "purging rate-limit counters failed");
+                    }
+                }
             }
         }),
     ];
-    tasks.extend(reconcile);
+    tasks.extend(reconcile::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs));
     tasks
 }
 

@@ -11,6 +11,7 @@ use crate::server::{
     billing::price_book::PriceBook,
     config::{Config, StripeMode},
     db::Db,
+    instances::{leader::Leadership, InstanceId},
     stripe::client::StripeClient,
 };
 
@@ -36,6 +37,10 @@ pub struct AppState {
     pub portal_configured: Option<bool>,
     /// Stores webhook deliveries in group commits.
     pub inbox: crate::server::webhooks::inbox::InboxWriter,
+    /// This process among the instances sharing the database (claims and leases carry it).
+    pub instance: InstanceId,
+    /// Whether this instance runs the periodic jobs now.
+    pub leadership: Leadership,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -280,3 +280,26 @@ async fn checkout_ui_modes_use_the_current_api_names() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["param"], "ui_mode");
 }
+
+#[tokio::test]
+async fn above_its_rate_limit_the_sandbox_answers_stripes_429() {
+    let config = SandboxConfig { rate_limit_per_sec: std::num::NonZeroU32::new(5), ..SandboxConfig::default() };
+    let sb = stripe_sandbox::start_with(([127, 0, 0, 1], 0).into(), config).await.unwrap();
+    let raw = Raw::new(&sb);
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(raw.get("/v1/customers").await);
+    }
+    let refused: Vec<&(u16, Value)> = statuses.iter().filter(|(status, _)| *status == 429).collect();
+    assert!(refused.len() >= 2, "a burst of 8 above 5/s: {:?}", statuses.iter().map(|s| s.0).collect::<Vec<_>>());
+    let (_, body) = refused[0];
+    assert_eq!(body["error"]["code"], "rate_limit");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    // A second later the budget is back.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(raw.get("/v1/customers").await.0, 200);
+    let counts: Value =
+        reqwest::get(format!("{}/_sandbox/requests", sb.base_url())).await.unwrap().json().await.unwrap();
+    assert_eq!(counts["rate_limited"].as_u64().unwrap() as usize, refused.len());
+    assert_eq!(counts["limit_per_second"], 5);
+}

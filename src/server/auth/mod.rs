@@ -121,7 +121,7 @@ pub async fn log_in(
         Ok(email) => email.as_str().to_owned(),
         Err(_) => email.trim().to_lowercase(),
     };
-    if !limiter.allow(client_ip, &email_key) {
+    if !limiter.allow(client_ip, &email_key).await? {
         tracing::warn!("log-in rate limit reached");
         return Err(AuthError::RateLimited);
     }
@@ -248,7 +248,7 @@ mod tests {
     #[tokio::test]
     async fn sign_up_then_log_in() {
         let (_d, db) = db().await;
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         let user = sign_up_new(&db, " New@Example.com ", "long enough").await;
         assert_eq!(user.email.as_str(), "new@example.com");
         assert_eq!(user.role, Role::Customer);
@@ -259,7 +259,7 @@ mod tests {
     #[tokio::test]
     async fn wrong_password_and_unknown_email_are_indistinguishable() {
         let (_d, db) = db().await;
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         sign_up_new(&db, "a@b.co", "long enough").await;
         let wrong = log_in(&db, &limiter, ip(), "a@b.co", "not the one").await.unwrap_err();
         let unknown = log_in(&db, &limiter, ip(), "x@b.co", "long enough").await.unwrap_err();
@@ -301,7 +301,7 @@ mod tests {
         for _ in 0..2 {
             assert!(matches!(sign_up(&db, &links(), "A@B.co", "another one").await, Ok(SignUp::AddressTaken)));
         }
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         assert_eq!(log_in(&db, &limiter, ip(), "a@b.co", "long enough").await.unwrap().id, owner.id, "unchanged");
         assert!(log_in(&db, &limiter, ip(), "a@b.co", "another one").await.is_err());
         let kinds: Vec<String> = outbox(&db).await.into_iter().map(|(kind, ..)| kind).collect();
@@ -324,7 +324,7 @@ mod tests {
     #[tokio::test]
     async fn a_reset_link_sets_the_password_once_and_spends_the_others() {
         let (_d, db) = db().await;
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         let user = sign_up_new(&db, "a@b.co", "long enough").await;
         reset::request_link(&db, &links(), "A@b.co").await.unwrap();
         let first = last_link_token(&db, "a@b.co", "/reset-password").await;
@@ -357,7 +357,7 @@ mod tests {
     #[tokio::test]
     async fn rate_limit_applies_before_checking_the_password() {
         let (_d, db) = db().await;
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         sign_up_new(&db, "a@b.co", "long enough").await;
         for _ in 0..5 {
             let _ = log_in(&db, &limiter, ip(), "a@b.co", "wrong password").await;
@@ -369,7 +369,7 @@ mod tests {
     #[tokio::test]
     async fn ensure_admin_resets_the_password() {
         let (_d, db) = db().await;
-        let limiter = LoginLimiter::default();
+        let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
         let email = Email::parse("boss@b.co").unwrap();
         let first = ensure_admin(&db, &email, &Password::parse("first password").unwrap(), Promote::No).await.unwrap();
         let epoch = epoch::current(db.pool(), first.id).await.unwrap();

@@ -1,60 +1,53 @@
-//! Log-in attempt limits per client network (an IPv4 address, an IPv6 /64) and per email
-//! (governor keyed limiters).
+//! Log-in attempt limits per client network (an IPv4 address, an IPv6 /64) and per email,
+//! counted in the database so every instance shares them.
 
-use std::{net::IpAddr, num::NonZeroU32};
+use std::net::IpAddr;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sqlx::AnyPool;
 
-/// How many attempts are allowed per minute (the burst), refilled evenly.
+use crate::server::db::{
+    now,
+    rate_limits::{self, Quota},
+};
+
+/// How many attempts are allowed per minute.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginQuotas {
-    pub per_ip_per_minute: NonZeroU32,
-    pub per_email_per_minute: NonZeroU32,
+    pub per_ip_per_minute: u32,
+    pub per_email_per_minute: u32,
 }
 
 impl Default for LoginQuotas {
     fn default() -> Self {
-        Self {
-            per_ip_per_minute: NonZeroU32::new(20).expect("non-zero"),
-            per_email_per_minute: NonZeroU32::new(5).expect("non-zero"),
-        }
+        Self { per_ip_per_minute: 20, per_email_per_minute: 5 }
     }
 }
 
 pub struct LoginLimiter {
-    per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    per_email: DefaultKeyedRateLimiter<String>,
+    pool: AnyPool,
+    quotas: LoginQuotas,
 }
 
 impl LoginLimiter {
-    pub fn new(quotas: LoginQuotas) -> Self {
-        Self {
-            per_ip: RateLimiter::keyed(Quota::per_minute(quotas.per_ip_per_minute)),
-            per_email: RateLimiter::keyed(Quota::per_minute(quotas.per_email_per_minute)),
-        }
+    pub fn new(pool: AnyPool, quotas: LoginQuotas) -> Self {
+        Self { pool, quotas }
     }
 
     /// Records an attempt; false when either the IP or the email is over its limit.
     /// `email_key` should be the normalised email (or the lower-cased input if it does not parse).
-    pub fn allow(&self, ip: IpAddr, email_key: &str) -> bool {
-        // Check both so each key's budget is charged for every attempt.
-        let ip_ok = self.per_ip.check_key(&crate::server::http::abuse::client_network(ip)).is_ok();
-        let email_ok = self.per_email.check_key(&email_key.to_owned()).is_ok();
-        ip_ok && email_ok
+    pub async fn allow(&self, ip: IpAddr, email_key: &str) -> anyhow::Result<bool> {
+        self.allow_at(ip, email_key, now()).await
     }
 
-    /// Forgets keys whose budget is full again (keeps memory bounded).
-    pub fn forget_idle_keys(&self) {
-        self.per_ip.retain_recent();
-        self.per_email.retain_recent();
-        self.per_ip.shrink_to_fit();
-        self.per_email.shrink_to_fit();
-    }
-}
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        Self::new(LoginQuotas::default())
+    async fn allow_at(&self, ip: IpAddr, email_key: &str, at: i64) -> anyhow::Result<bool> {
+        let network = crate::server::http::abuse::client_network(ip).to_string();
+        // Count both, so each key's budget is charged for every attempt.
+        let ip_ok =
+            rate_limits::hit(&self.pool, "login-ip", &network, Quota::per_minute(self.quotas.per_ip_per_minute), at)
+                .await?;
+        let email_quota = Quota::per_minute(self.quotas.per_email_per_minute);
+        let email_ok = rate_limits::hit(&self.pool, "login-email", email_key, email_quota, at).await?;
+        Ok(ip_ok && email_ok)
     }
 }
 
@@ -66,23 +59,27 @@ mod tests {
         IpAddr::from([10, 0, 0, n])
     }
 
-    #[test]
-    fn limits_per_email_across_ips() {
-        let limiter = LoginLimiter::default();
+    const AT: i64 = 1_800_000_000;
+
+    #[tokio::test]
+    async fn limits_per_email_across_ips() {
+        let (_dir, db) = crate::server::db::test_db(true).await;
+        let limiter = LoginLimiter::new(db.pool().clone(), LoginQuotas::default());
         for n in 0..5 {
-            assert!(limiter.allow(ip(n), "a@b.co"), "attempt {n}");
+            assert!(limiter.allow_at(ip(n), "a@b.co", AT).await.unwrap(), "attempt {n}");
         }
-        assert!(!limiter.allow(ip(99), "a@b.co"));
-        assert!(limiter.allow(ip(99), "other@b.co"));
+        assert!(!limiter.allow_at(ip(99), "a@b.co", AT).await.unwrap());
+        assert!(limiter.allow_at(ip(99), "other@b.co", AT).await.unwrap());
     }
 
-    #[test]
-    fn limits_per_ip_across_emails() {
-        let limiter = LoginLimiter::default();
+    #[tokio::test]
+    async fn limits_per_ip_across_emails() {
+        let (_dir, db) = crate::server::db::test_db(true).await;
+        let limiter = LoginLimiter::new(db.pool().clone(), LoginQuotas::default());
         for n in 0..20 {
-            assert!(limiter.allow(ip(1), &format!("user{n}@b.co")), "attempt {n}");
+            assert!(limiter.allow_at(ip(1), &format!("user{n}@b.co"), AT).await.unwrap(), "attempt {n}");
         }
-        assert!(!limiter.allow(ip(1), "fresh@b.co"));
-        assert!(limiter.allow(ip(2), "fresh@b.co"));
+        assert!(!limiter.allow_at(ip(1), "fresh@b.co", AT).await.unwrap());
+        assert!(limiter.allow_at(ip(2), "fresh@b.co", AT).await.unwrap());
     }
 }

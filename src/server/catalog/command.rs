@@ -19,7 +19,9 @@ pub fn stripe_client(config: &Config) -> anyhow::Result<StripeClient> {
     );
     let key = stripe.secret_key.clone().unwrap_or_else(|| SecretString::from(SANDBOX_SECRET_KEY.to_owned()));
     let base = stripe.api_base.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned());
-    StripeClient::new(&key, base.as_deref()).context("building the Stripe client")
+    Ok(StripeClient::new(&key, base.as_deref())
+        .context("building the Stripe client")?
+        .with_rate_limit(config.stripe_rate_limit()))
 }
 
 /// `tollgate catalog sync`: prints what changed, or that nothing had to.

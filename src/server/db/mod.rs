@@ -3,6 +3,7 @@
 //! Integer cents, unix-second UTC timestamps, `$n` placeholders (both backends
 //! accept them). Each backend has its own migration set, chosen by URL scheme.
 
+pub mod rate_limits;
 pub mod sessions;
 pub mod users;
 

@@ -55,13 +55,21 @@ impl SessionStoreKind {
         }
     }
 
-    /// Deletes expired sessions every `period` until the task is aborted.
-    pub fn spawn_expiry_sweeper(&self, period: Duration) -> tokio::task::JoinHandle<()> {
+    /// Deletes expired sessions every `period`, while this instance leads the periodic jobs,
+    /// until the task is aborted.
+    pub fn spawn_expiry_sweeper(
+        &self,
+        period: Duration,
+        leadership: crate::server::instances::leader::Leadership,
+    ) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             loop {
                 tick.tick().await;
+                if !leadership.is_leader() {
+                    continue;
+                }
                 if let Err(error) = store.delete_expired().await {
                     tracing::warn!(%error, "deleting expired sessions failed");
                 }

@@ -8,7 +8,9 @@ use std::{
     num::NonZeroU32,
 };
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sqlx::AnyPool;
+
+use crate::server::db::rate_limits::{self, Quota};
 
 /// The actions limited per client network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +33,7 @@ impl Action {
     }
 }
 
-/// Allowed actions per client network per hour (the burst), refilled evenly.
+/// Allowed actions per client network per hour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AbuseQuotas {
     pub sign_up: NonZeroU32,
@@ -47,41 +49,32 @@ impl Default for AbuseQuotas {
     }
 }
 
+/// Counts actions per client network in the database (`db::rate_limits`), so the limits hold
+/// whichever instance a request reaches.
 pub struct AbuseLimiter {
-    sign_up: DefaultKeyedRateLimiter<IpAddr>,
-    checkout: DefaultKeyedRateLimiter<IpAddr>,
-    portal: DefaultKeyedRateLimiter<IpAddr>,
-    password_reset: DefaultKeyedRateLimiter<IpAddr>,
+    pool: AnyPool,
+    quotas: AbuseQuotas,
 }
 
 impl AbuseLimiter {
-    pub fn new(quotas: AbuseQuotas) -> Self {
-        let keyed = |per_hour| RateLimiter::keyed(Quota::per_hour(per_hour));
-        Self {
-            sign_up: keyed(quotas.sign_up),
-            checkout: keyed(quotas.checkout),
-            portal: keyed(quotas.portal),
-            password_reset: keyed(quotas.password_reset),
-        }
+    pub fn new(pool: AnyPool, quotas: AbuseQuotas) -> Self {
+        Self { pool, quotas }
     }
 
     /// Records one `action` by the client at `ip`; false when its network is over the limit.
-    pub fn allow(&self, action: Action, ip: IpAddr) -> bool {
-        let limiter = match action {
-            Action::SignUp => &self.sign_up,
-            Action::Checkout => &self.checkout,
-            Action::Portal => &self.portal,
-            Action::PasswordReset => &self.password_reset,
-        };
-        limiter.check_key(&client_network(ip)).is_ok()
+    pub async fn allow(&self, action: Action, ip: IpAddr) -> anyhow::Result<bool> {
+        self.allow_at(action, ip, crate::server::db::now()).await
     }
 
-    /// Forgets networks whose budget is full again (keeps memory bounded).
-    pub fn forget_idle_keys(&self) {
-        for limiter in [&self.sign_up, &self.checkout, &self.portal, &self.password_reset] {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
+    async fn allow_at(&self, action: Action, ip: IpAddr, at: i64) -> anyhow::Result<bool> {
+        let (scope, per_hour) = match action {
+            Action::SignUp => ("sign-up", self.quotas.sign_up),
+            Action::Checkout => ("checkout", self.quotas.checkout),
+            Action::Portal => ("portal", self.quotas.portal),
+            Action::PasswordReset => ("password-reset", self.quotas.password_reset),
+        };
+        let network = client_network(ip).to_string();
+        rate_limits::hit(&self.pool, scope, &network, Quota::per_hour(per_hour.get()), at).await
     }
 }
 
@@ -112,16 +105,19 @@ mod tests {
         assert_eq!(client_network(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
     }
 
-    #[test]
-    fn each_action_has_its_own_budget_per_network() {
-        let one = NonZeroU32::new(2).unwrap();
-        let limiter = AbuseLimiter::new(AbuseQuotas { sign_up: one, checkout: one, portal: one, password_reset: one });
+    #[tokio::test]
+    async fn each_action_has_its_own_budget_per_network() {
+        let (_dir, db) = crate::server::db::test_db(true).await;
+        let two = NonZeroU32::new(2).unwrap();
+        let quotas = AbuseQuotas { sign_up: two, checkout: two, portal: two, password_reset: two };
+        let limiter = AbuseLimiter::new(db.pool().clone(), quotas);
+        let at = 1_800_000_000;
         let a: IpAddr = "2001:db8::1".parse().unwrap();
         let same_64: IpAddr = "2001:db8::2".parse().unwrap();
-        assert!(limiter.allow(Action::SignUp, a));
-        assert!(limiter.allow(Action::SignUp, same_64));
-        assert!(!limiter.allow(Action::SignUp, a), "the /64 spent its budget");
-        assert!(limiter.allow(Action::Checkout, a), "another action, another budget");
-        assert!(limiter.allow(Action::SignUp, "2001:db9::1".parse().unwrap()), "another network");
+        assert!(limiter.allow_at(Action::SignUp, a, at).await.unwrap());
+        assert!(limiter.allow_at(Action::SignUp, same_64, at).await.unwrap());
+        assert!(!limiter.allow_at(Action::SignUp, a, at).await.unwrap(), "the /64 spent its budget");
+        assert!(limiter.allow_at(Action::Checkout, a, at).await.unwrap(), "another action, another budget");
+        assert!(limiter.allow_at(Action::SignUp, "2001:db9::1".parse().unwrap(), at).await.unwrap(), "another network");
     }
 }

@@ -181,8 +181,8 @@ impl RequestCtx {
 
 impl RequestCtx {
     /// Counts one `action` by this client's network: refused when over its limit.
-    pub fn limit(&self, action: crate::server::http::abuse::Action) -> Result<(), FormError> {
-        if self.state.abuse.allow(action, self.client_ip) {
+    pub async fn limit(&self, action: crate::server::http::abuse::Action) -> Result<(), FormError> {
+        if self.state.abuse.allow(action, self.client_ip).await.map_err(FormError::Unexpected)? {
             Ok(())
         } else {
             Err(FormError::Refused(action.refusal().into()))

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::AnyPool;
 
 use crate::server::billing::emails::ONE_TIME_LINK_KINDS;
+use crate::server::instances::InstanceId;
 
 /// After this many failed sends an email is marked `failed` and left for a person to look at.
 const MAX_SEND_ATTEMPTS: i64 = 8;
@@ -64,20 +65,66 @@ struct OutboxRow {
     attempts: i64,
 }
 
-/// Sends (or stores) up to `limit` pending emails.
-pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> anyhow::Result<SendReport> {
-    let rows = sqlx::query_as::<_, OutboxRow>(
-        "SELECT id, kind, to_address, subject, body, attempts FROM emails \
-         WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
-    )
+/// How long an instance's claim on an email lasts. Each email's claim is renewed just before it
+/// is sent, so another instance can take it only when this one died or stalled for this long.
+const CLAIM_SECS: i64 = 300;
+
+/// Claims up to `limit` due emails for `owner` (emails no live claim of another instance holds).
+async fn claim(pool: &AnyPool, owner: &InstanceId, now: i64, limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
+    let postgres = pool.connect_options().database_url.scheme() != "sqlite";
+    // Postgres: rows another instance is marking are skipped, not waited for.
+    let skip_locked = if postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let mut rows = sqlx::query_as::<_, OutboxRow>(&format!(
+        "UPDATE emails SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
+           SELECT id FROM emails WHERE status = 'pending' AND next_attempt_at <= $3 \
+             AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until <= $3) \
+           ORDER BY id LIMIT $4 {skip_locked}) \
+         RETURNING id, kind, to_address, subject, body, attempts"
+    ))
+    .bind(owner.as_str())
+    .bind(now + CLAIM_SECS)
     .bind(now)
     .bind(limit)
     .fetch_all(pool)
     .await
-    .context("reading the email outbox")?;
+    .context("claiming emails from the outbox")?;
+    rows.sort_by_key(|row| row.id);
+    Ok(rows)
+}
+
+/// Renews `owner`'s claim on one email right before it goes out; false when the claim ran out
+/// (another instance may hold it now: this one must not send).
+async fn still_mine(pool: &AnyPool, owner: &InstanceId, id: i64, now: i64) -> anyhow::Result<bool> {
+    let renewed =
+        sqlx::query("UPDATE emails SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 AND claimed_until > $4")
+            .bind(now + CLAIM_SECS)
+            .bind(id)
+            .bind(owner.as_str())
+            .bind(now)
+            .execute(pool)
+            .await
+            .with_context(|| format!("renewing the claim on email {id}"))?;
+    Ok(renewed.rows_affected() == 1)
+}
+
+/// Claims and sends (or stores) up to `limit` due emails as `owner`: whichever instance claims
+/// an email sends it, once.
+pub async fn drain(
+    pool: &AnyPool,
+    mailer: &Mailer,
+    owner: &InstanceId,
+    now: i64,
+    limit: i64,
+) -> anyhow::Result<SendReport> {
     let mut report = SendReport::default();
-    for row in rows {
+    let started = std::time::Instant::now();
+    for row in claim(pool, owner, now, limit).await? {
         let id = row.id;
+        // `now` is the batch's start; a slow mail server makes the batch long.
+        let at = now + started.elapsed().as_secs() as i64;
+        if !still_mine(pool, owner, id, at).await? {
+            continue;
+        }
         let result = match mailer {
             Mailer::DevMailbox => Ok("stored"),
             Mailer::Smtp { transport, from } => {
@@ -91,7 +138,8 @@ pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> any
                 let empty = status == "sent" && ONE_TIME_LINK_KINDS.iter().any(|kind| kind.as_str() == row.kind);
                 let purge = if empty { ", body = '', purged_at = $2" } else { "" };
                 sqlx::query(&format!(
-                    "UPDATE emails SET status = $1, sent_at = $2, attempts = attempts + 1{purge} WHERE id = $3"
+                    "UPDATE emails SET status = $1, sent_at = $2, attempts = attempts + 1, claimed_by = NULL, \
+                     claimed_until = NULL{purge} WHERE id = $3"
                 ))
                 .bind(status)
                 .bind(now)
@@ -110,7 +158,8 @@ pub async fn drain(pool: &AnyPool, mailer: &Mailer, now: i64, limit: i64) -> any
                 let status = if attempts >= MAX_SEND_ATTEMPTS { "failed" } else { "pending" };
                 tracing::warn!(email_id = id, attempts, error = %format!("{err:#}"), "sending email failed");
                 sqlx::query(
-                    "UPDATE emails SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4 WHERE id = $5",
+                    "UPDATE emails SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, \
+                     claimed_by = NULL, claimed_until = NULL WHERE id = $5",
                 )
                 .bind(status)
                 .bind(attempts)
@@ -207,7 +256,7 @@ mod tests {
         let port = accepting_smtp_server().await;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(port).build();
         let mailer = Mailer::Smtp { transport, from: "billing@example.com".parse().unwrap() };
-        assert_eq!(drain(pool, &mailer, 1_000, 10).await.unwrap().sent, 2);
+        assert_eq!(drain(pool, &mailer, &InstanceId::named("a"), 1_000, 10).await.unwrap().sent, 2);
         let bodies: Vec<(String, String)> =
             sqlx::query_as("SELECT kind, body FROM emails ORDER BY cause_key").fetch_all(pool).await.unwrap();
         assert_eq!(bodies[0], ("password_reset".to_owned(), String::new()), "the link is gone once sent");
@@ -232,12 +281,60 @@ mod tests {
         .await
         .unwrap();
         let mailer = unreachable_mailer();
-        assert_eq!(drain(pool, &mailer, 1_000, 10).await.unwrap().failed, 1);
-        assert_eq!(drain(pool, &mailer, 1_059, 10).await.unwrap(), SendReport::default(), "not before a minute");
-        assert_eq!(drain(pool, &mailer, 1_060, 10).await.unwrap().failed, 1);
-        assert_eq!(drain(pool, &mailer, 1_060 + 119, 10).await.unwrap(), SendReport::default(), "then two");
+        let me = InstanceId::named("a");
+        assert_eq!(drain(pool, &mailer, &me, 1_000, 10).await.unwrap().failed, 1);
+        assert_eq!(drain(pool, &mailer, &me, 1_059, 10).await.unwrap(), SendReport::default(), "not before a minute");
+        assert_eq!(drain(pool, &mailer, &me, 1_060, 10).await.unwrap().failed, 1);
+        assert_eq!(drain(pool, &mailer, &me, 1_060 + 119, 10).await.unwrap(), SendReport::default(), "then two");
         let (attempts, status): (i64, String) =
             sqlx::query_as("SELECT attempts, status FROM emails").fetch_one(pool).await.unwrap();
         assert_eq!((attempts, status.as_str()), (2, "pending"));
+    }
+
+    async fn queue(pool: &AnyPool, key: &str) {
+        sqlx::query(
+            "INSERT INTO emails (cause_key, kind, to_address, subject, body, status, created_at) \
+             VALUES ($1, 'receipt', 'jo@example.com', 'Receipt', 'Dear Jo', 'pending', 0)",
+        )
+        .bind(key)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn instances_draining_at_once_send_each_email_once() {
+        let (_dir, db) = crate::server::db::test_db(true).await;
+        let pool = db.pool();
+        for n in 0..30 {
+            queue(pool, &format!("k{n}")).await;
+        }
+        let mailer = Mailer::DevMailbox;
+        let instances: Vec<InstanceId> = (0..3).map(|n| InstanceId::named(&format!("i{n}"))).collect();
+        let reports = futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, 10, 7))).await;
+        let stored: usize = reports.into_iter().map(|r| r.unwrap().stored).sum();
+        assert_eq!(stored, 21, "three claims of seven, no email in two of them");
+        let again: usize = futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, 11, 100)))
+            .await
+            .into_iter()
+            .map(|r| r.unwrap().stored)
+            .sum();
+        assert_eq!(again, 9, "the rest, once");
+        let attempts: i64 =
+            sqlx::query_scalar("SELECT CAST(SUM(attempts) AS BIGINT) FROM emails").fetch_one(pool).await.unwrap();
+        assert_eq!(attempts, 30, "each email went out exactly once");
+    }
+
+    #[tokio::test]
+    async fn an_email_claimed_by_a_live_instance_is_left_alone_and_a_dead_ones_claim_is_taken() {
+        let (_dir, db) = crate::server::db::test_db(true).await;
+        let pool = db.pool();
+        queue(pool, "k").await;
+        let (a, b) = (InstanceId::named("a"), InstanceId::named("b"));
+        assert_eq!(claim(pool, &a, 100, 10).await.unwrap().len(), 1, "a claims, then dies before sending");
+        let mailer = Mailer::DevMailbox;
+        assert_eq!(drain(pool, &mailer, &b, 100 + CLAIM_SECS - 1, 10).await.unwrap().stored, 0, "a's claim holds");
+        assert_eq!(drain(pool, &mailer, &b, 100 + CLAIM_SECS, 10).await.unwrap().stored, 1, "ran out: b sends it");
+        assert!(!still_mine(pool, &a, 1, 100).await.unwrap(), "a, back, must not send it again");
     }
 }

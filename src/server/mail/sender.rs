@@ -19,7 +19,7 @@ pub fn spawn_mail_sender(state: AppState) -> JoinHandle<()> {
             }
         };
         loop {
-            if let Err(err) = drain(state.db.pool(), &mailer, now(), 100).await {
+            if let Err(err) = drain(state.db.pool(), &mailer, &state.instance, now(), 100).await {
                 tracing::error!(error = %format!("{err:#}"), "mail sender failed");
             }
             tokio::time::sleep(IDLE_POLL).await;

@@ -13,10 +13,15 @@ use stripe_client_core::StripeMethod;
 const MAX_ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
+/// A 429 waits at least this long before its retry: Stripe's limit is per second.
+const RATE_LIMITED_BACKOFF: Duration = Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct StripeClient {
     inner: stripe::Client,
     first_backoff: Duration,
+    /// Every attempt waits for a slot here first (`Config::stripe_rate_limit`).
+    limiter: Option<std::sync::Arc<governor::DefaultDirectRateLimiter>>,
     /// Prefixes every given idempotency key (the installation's id), so installations sharing a
     /// Stripe account never replay each other's requests.
     key_namespace: Option<std::sync::Arc<str>>,
@@ -38,7 +43,15 @@ impl StripeClient {
         if let Some(base) = api_base {
             builder = builder.url(base.trim_end_matches('/'));
         }
-        Ok(Self { inner: builder.build()?, first_backoff: FIRST_BACKOFF, key_namespace: None })
+        Ok(Self { inner: builder.build()?, first_backoff: FIRST_BACKOFF, limiter: None, key_namespace: None })
+    }
+
+    /// Sends at most `per_second` requests per second (attempts and retries included); the
+    /// others wait their turn instead of drawing Stripe's 429.
+    pub fn with_rate_limit(mut self, per_second: Option<std::num::NonZeroU32>) -> Self {
+        self.limiter =
+            per_second.map(|n| std::sync::Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(n))));
+        self
     }
 
     /// Every idempotency key this client sends starts with `namespace`.
@@ -76,10 +89,17 @@ impl StripeClient {
         };
         let mut attempt = 1;
         loop {
+            if let Some(limiter) = &self.limiter {
+                limiter.until_ready().await;
+            }
             let result = request.customize().request_strategy(strategy.clone()).send(&self.inner).await;
             match result {
                 Err(err) if attempt < MAX_ATTEMPTS && is_transient(&err) => {
-                    let backoff = jittered(self.first_backoff * 2u32.pow(attempt - 1));
+                    let mut backoff = self.first_backoff * 2u32.pow(attempt - 1);
+                    if is_rate_limited(&err) {
+                        backoff = backoff.max(RATE_LIMITED_BACKOFF);
+                    }
+                    let backoff = jittered(backoff);
                     tracing::warn!(attempt, ?backoff, error = %short(&err), "stripe request failed, retrying");
                     tokio::time::sleep(backoff).await;
                     attempt += 1;
@@ -106,6 +126,11 @@ pub fn is_transient(err: &StripeError) -> bool {
         StripeError::ClientError(_) | StripeError::Timeout => true,
         StripeError::JSONDeserialize(_) | StripeError::ConfigError(_) => false,
     }
+}
+
+/// Stripe refused the request for its rate limit (429).
+pub fn is_rate_limited(err: &StripeError) -> bool {
+    matches!(err, StripeError::Stripe(_, 429))
 }
 
 /// Stripe's message without the request body or any key material.

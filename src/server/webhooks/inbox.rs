@@ -6,6 +6,8 @@ use anyhow::Context;
 use serde::Deserialize;
 use sqlx::AnyPool;
 
+use crate::server::instances::InstanceId;
+
 /// Where an event came from: a delivery, the reconcile job reading `/v1/events`, or a replay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -43,6 +45,36 @@ pub struct EnvelopeData {
 pub struct EnvelopeObject {
     pub id: Option<String>,
     pub object: String,
+    /// The customer the object belongs to: an id, or the customer object when expanded.
+    #[serde(default)]
+    customer: Option<CustomerRef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum CustomerRef {
+    Id(String),
+    Expanded {
+        id: String,
+    },
+    /// `null`, or anything else: no customer.
+    Other(serde::de::IgnoredAny),
+}
+
+impl Envelope {
+    /// The lane the event is applied in: events that must not overlap share one. The customer
+    /// the object belongs to, else the object itself (events naming neither share one lane).
+    pub fn lane(&self) -> String {
+        let object = &self.data.object;
+        if object.object == "customer" {
+            return format!("cus:{}", object.id.as_deref().unwrap_or_default());
+        }
+        match (&object.customer, &object.id) {
+            (Some(CustomerRef::Id(customer) | CustomerRef::Expanded { id: customer }), _) => format!("cus:{customer}"),
+            (_, Some(id)) => format!("obj:{id}"),
+            (_, None) => String::new(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +141,7 @@ struct Row<'a> {
 }
 
 /// Columns bound per row by [`insert_rows`].
-const PARAMS_PER_ROW: usize = 9;
+const PARAMS_PER_ROW: usize = 10;
 
 /// Inserts events in one statement; returns the ids it stored (a duplicate, of a stored event or
 /// of one earlier in `rows`, is skipped by `ON CONFLICT DO NOTHING`).
@@ -121,14 +153,14 @@ where
     let mut sql = String::with_capacity(240 + rows.len() * 72);
     sql.push_str(
         "INSERT INTO webhook_events \
-           (id, event_type, object_type, object_id, livemode, stripe_created, payload, source, \
+           (id, event_type, object_type, object_id, livemode, stripe_created, payload, source, lane, \
             status, attempts, next_attempt_at, received_at) VALUES ",
     );
     for i in 0..rows.len() {
         let n = i * PARAMS_PER_ROW;
         let _ = write!(
             sql,
-            "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})",
+            "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})",
             if i == 0 { "" } else { ", " },
             n + 1,
             n + 2,
@@ -139,7 +171,8 @@ where
             n + 7,
             n + 8,
             n + 9,
-            n + 9
+            n + 10,
+            n + 10
         );
     }
     sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
@@ -155,6 +188,7 @@ where
             .bind(e.created)
             .bind(row.payload)
             .bind(row.source.as_str())
+            .bind(e.lane())
             .bind(row.now);
     }
     match rows {
@@ -286,20 +320,73 @@ pub struct InboxEvent {
     pub object_id: Option<String>,
     pub payload: String,
     pub attempts: i64,
+    /// Its lane ([`Envelope::lane`]); `None` for events stored before lanes were kept.
+    pub lane: Option<String>,
 }
 
-/// Up to `limit` events due at `now`, oldest Stripe time first.
-pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> anyhow::Result<Vec<InboxEvent>> {
-    sqlx::query_as::<_, InboxEvent>(
-        "SELECT id, event_type, object_id, payload, attempts FROM webhook_events \
-         WHERE status IN ('pending', 'retrying') AND next_attempt_at <= $1 \
-         ORDER BY stripe_created, received_at, id LIMIT $2",
+/// How long an instance's claim on an event lasts; the worker renews it while a batch runs, so
+/// it runs out only when the instance died.
+pub const CLAIM_SECS: i64 = 120;
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    #[sqlx(flatten)]
+    event: InboxEvent,
+    stripe_created: i64,
+    received_at: i64,
+}
+
+/// Claims up to `limit` events due at `now` for `owner`, oldest Stripe time first, until
+/// `now + CLAIM_SECS`: events no other instance holds (or whose holder's claim ran out), in
+/// lanes no other instance holds, so one customer's events are applied by one instance at a
+/// time, in order. Claimers take turns (an advisory lock on Postgres, the write lock on
+/// SQLite), so two never see the same lane free at once.
+pub async fn claim(pool: &AnyPool, owner: &InstanceId, now: i64, limit: i64) -> anyhow::Result<Vec<InboxEvent>> {
+    let _gate = crate::server::db::write_gate(pool).await;
+    let mut tx = crate::server::db::begin_write(pool).await.context("starting the claim")?;
+    crate::server::db::lock_key(&mut tx, "webhook-inbox-claim").await.context("waiting for the claim turn")?;
+    // Postgres: rows being marked by another instance's committer are skipped, not waited for.
+    let skip_locked = if tx.backend_name() == "PostgreSQL" { "FOR UPDATE OF e SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE webhook_events SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
+           SELECT e.id FROM webhook_events e \
+           WHERE e.status IN ('pending', 'retrying') AND e.next_attempt_at <= $3 \
+             AND (e.claimed_by IS NULL OR e.claimed_by = $1 OR e.claimed_until <= $3) \
+             AND NOT EXISTS (SELECT 1 FROM webhook_events held \
+               WHERE held.lane = e.lane AND held.claimed_by <> $1 AND held.claimed_until > $3 \
+                 AND held.status IN ('pending', 'retrying')) \
+           ORDER BY e.stripe_created, e.received_at, e.id LIMIT $4 {skip_locked}) \
+         RETURNING id, event_type, object_id, payload, attempts, lane, stripe_created, received_at"
+    );
+    let mut rows = sqlx::query_as::<_, ClaimedRow>(&sql)
+        .bind(owner.as_str())
+        .bind(now + CLAIM_SECS)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await
+        .context("claiming due webhook events")?;
+    tx.commit().await.context("committing the claim")?;
+    // RETURNING keeps no order.
+    rows.sort_by(|a, b| {
+        (a.stripe_created, a.received_at, &a.event.id).cmp(&(b.stripe_created, b.received_at, &b.event.id))
+    });
+    Ok(rows.into_iter().map(|row| row.event).collect())
+}
+
+/// Extends `owner`'s live claims to `now + CLAIM_SECS` (a long batch keeps its events).
+pub async fn renew_claims(pool: &AnyPool, owner: &InstanceId, now: i64) -> anyhow::Result<u64> {
+    let renewed = sqlx::query(
+        "UPDATE webhook_events SET claimed_until = $1 \
+         WHERE claimed_by = $2 AND claimed_until > $3 AND status IN ('pending', 'retrying')",
     )
+    .bind(now + CLAIM_SECS)
+    .bind(owner.as_str())
     .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
+    .execute(pool)
     .await
-    .context("reading due webhook events")
+    .context("renewing webhook event claims")?;
+    Ok(renewed.rows_affected())
 }
 
 /// Puts a dead or processed event back in the queue, as the admin's "Replay" does (with its

@@ -69,24 +69,34 @@ pub async fn command(config: &crate::server::config::Config) -> anyhow::Result<R
     Ok(report)
 }
 
-/// Reads Stripe's events list every `interval_secs` (`RECONCILE_INTERVAL_SECS`; 0: never) and
-/// wakes the worker when it found missed events.
+/// How often the job looks whether this instance leads (an atomic read).
+const LEADERSHIP_POLL: Duration = Duration::from_secs(1);
+
+/// Reads Stripe's events list every `interval_secs` (`RECONCILE_INTERVAL_SECS`; 0: never), on
+/// the leader only, and wakes the worker when it found missed events.
 pub fn spawn_reconcile_job(state: AppState, interval_secs: u64) -> Option<JoinHandle<()>> {
     if interval_secs == 0 {
         return None;
     }
     Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
-        // The first tick is immediate: a restart catches up at once.
+        let interval = Duration::from_secs(interval_secs);
+        let mut last_run: Option<tokio::time::Instant> = None;
         loop {
-            tick.tick().await;
-            match reconcile(state.db.pool(), &state.stripe_client, now()).await {
-                Ok(report) if report.new > 0 => state.inbox_notify.notify_one(),
-                Ok(_) => {}
-                Err(err) => {
-                    tracing::warn!(error = %format!("{err:#}"), "reconcile failed; next try at the next interval")
+            // One instance reads Stripe's events for all: each read costs Stripe requests. An
+            // instance that becomes leader (at start too) catches up at once.
+            if !state.leadership.is_leader() {
+                last_run = None;
+            } else if last_run.is_none_or(|at| at.elapsed() >= interval) {
+                last_run = Some(tokio::time::Instant::now());
+                match reconcile(state.db.pool(), &state.stripe_client, now()).await {
+                    Ok(report) if report.new > 0 => state.inbox_notify.notify_one(),
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::warn!(error = %format!("{err:#}"), "reconcile failed; next try at the next interval")
+                    }
                 }
             }
+            tokio::time::sleep(LEADERSHIP_POLL).await;
         }
     }))
 }

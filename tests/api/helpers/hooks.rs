@@ -131,6 +131,13 @@ pub async fn count(pool: &AnyPool, query: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(query).fetch_one(pool).await.unwrap()
 }
 
+/// Waits up to `wait` until every stored event is processed or ignored (none pending, retrying
+/// or dead).
+pub async fn inbox_applied_within(pool: &AnyPool, wait: std::time::Duration) {
+    let unapplied = "SELECT COUNT(*) FROM webhook_events WHERE status NOT IN ('processed', 'ignored')";
+    crate::helpers::eventually_within(pool, unapplied, 0, wait).await;
+}
+
 /// Waits until the inbox has nothing left to apply.
 pub async fn inbox_drained(pool: &AnyPool) {
     eventually(pool, "SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'retrying', 'dead')", 0).await;

@@ -16,7 +16,7 @@ use tollgate::server::{config::Config, db::Db, startup::Application};
 
 pub use clock::*;
 pub use html::kpi;
-pub use process::tollgate;
+pub use process::{tollgate, ServeProcess};
 pub use stripe_api::{prices, Api, Lcg, KEY};
 
 pub const ADMIN_EMAIL: &str = "admin@tollgate.test";
@@ -462,8 +462,13 @@ pub async fn insert_user(pool: &sqlx::AnyPool, email: &str) -> i64 {
 
 /// Polls `query` (one integer) until it equals `want`, or fails naming the unapplied events.
 pub async fn eventually(pool: &sqlx::AnyPool, query: &str, want: i64) {
+    eventually_within(pool, query, want, std::time::Duration::from_secs(15)).await
+}
+
+/// [`eventually`] with a wait of its own.
+pub async fn eventually_within(pool: &sqlx::AnyPool, query: &str, want: i64, wait: std::time::Duration) {
     let mut last = -1;
-    for _ in 0..150 {
+    for _ in 0..wait.as_millis().div_ceil(100) {
         last = sqlx::query_scalar::<_, i64>(query).fetch_one(pool).await.unwrap();
         if last == want {
             return;

@@ -28,3 +28,63 @@ pub fn tollgate(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     }
     child.wait_with_output().expect("output")
 }
+
+/// `tollgate serve` as its own process, which a test can SIGKILL and start again on the same
+/// database.
+pub struct ServeProcess {
+    child: Option<std::process::Child>,
+    vars: Vec<(String, String)>,
+    url: String,
+}
+
+impl ServeProcess {
+    pub async fn start(vars: Vec<(String, String)>, url: String) -> Self {
+        let mut app = Self { child: None, vars, url };
+        app.restart().await;
+        app
+    }
+
+    pub async fn restart(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(std::env::temp_dir().join("tollgate-sigkill-test.log"))
+            .unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .arg("serve")
+            .env_clear()
+            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the tollgate binary starts");
+        self.child = Some(child);
+        let http = reqwest::Client::new();
+        for _ in 0..300 {
+            if http.get(format!("{}/healthz", self.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the app did not come back");
+    }
+
+    /// The running process's id (instances name themselves after it).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(std::process::Child::id)
+    }
+
+    /// SIGKILL: no graceful shutdown, whatever was in flight is cut.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

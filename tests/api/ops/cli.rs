@@ -167,7 +167,7 @@ async fn admin_create_makes_an_admin_who_can_log_in() {
     assert!(out.status.success(), "{}", stderr(&out));
 
     let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
-    let limiter = LoginLimiter::default();
+    let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
     let ip = std::net::IpAddr::from([127, 0, 0, 1]);
     let admin = auth::log_in(&db, &limiter, ip, "boss@example.com", "from the flag!").await.unwrap();
     assert!(admin.role.is_admin());
@@ -192,7 +192,7 @@ async fn admin_create_promotes_a_customer_only_when_asked() {
     assert!(stderr(&refused).contains("--promote"), "{}", stderr(&refused));
     let promoted = tollgate(dir.path(), &["admin", "create", "--email", "cara@example.com", "--promote"], &vars);
     assert!(promoted.status.success(), "{}", stderr(&promoted));
-    let limiter = LoginLimiter::default();
+    let limiter = LoginLimiter::new(db.pool().clone(), Default::default());
     let ip = std::net::IpAddr::from([127, 0, 0, 1]);
     let admin = auth::log_in(&db, &limiter, ip, "cara@example.com", "an admin password").await.unwrap();
     assert!(admin.role.is_admin());

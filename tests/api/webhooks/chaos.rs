@@ -13,10 +13,10 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const CUSTOMERS: usize = 200;
+pub(super) const CUSTOMERS: usize = 200;
 /// One customer's life. Each step waits for Stripe's answer; webhooks arrive however chaos
 /// delivers them.
-async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64, buyer: Option<i64>) {
+pub(super) async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64, buyer: Option<i64>) {
     let mut rng = Lcg(seed ^ (i as u64) << 8);
     let keys = ["starter_monthly", "pro_monthly", "business_monthly", "starter_yearly", "pro_yearly"];
     // Every eighth customer's card attaches but declines every charge.
@@ -106,7 +106,7 @@ async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, seed: u64, 
 const BUYER_REMAINDER: usize = 4;
 
 /// Users for the customers who buy a one-time item (Checkout names the user it is for).
-async fn buyers(pool: &sqlx::AnyPool) -> HashMap<usize, i64> {
+pub(super) async fn buyers(pool: &sqlx::AnyPool) -> HashMap<usize, i64> {
     let mut out = HashMap::new();
     for i in (0..CUSTOMERS).filter(|i| i % 10 == BUYER_REMAINDER) {
         out.insert(i, insert_user(pool, &format!("buyer{i}@example.com")).await);
@@ -145,7 +145,7 @@ async fn buy_once(api: &Api, prices: &HashMap<String, String>, customer: &str, u
     }
 }
 
-async fn set_chaos(api: &Api) {
+pub(super) async fn set_chaos(api: &Api) {
     let chaos = json!({"duplicate_share": 0.3, "reorder_window": 8, "concurrency": 8});
     let res = api.http.post(format!("{}/_sandbox/chaos", api.base)).json(&chaos).send().await.unwrap();
     assert!(res.status().is_success());
@@ -153,7 +153,7 @@ async fn set_chaos(api: &Api) {
 
 /// A month and a half from the pinned start: renewals, failed payments and dunning,
 /// cancellations at period end. The checks compare the app with Stripe, whatever fell due.
-async fn advance_weeks(api: &Api) {
+pub(super) async fn advance_weeks(api: &Api) {
     for _ in 0..3 {
         move_sandbox_clock_by(&api.base, 16 * 86_400).await;
     }
@@ -161,7 +161,7 @@ async fn advance_weeks(api: &Api) {
 
 /// The local tables against the sandbox's truth: every subscription equal, MRR movements adding
 /// up, one receipt per paid invoice, no email twice, and chaos really duplicated deliveries.
-async fn assert_local_equals_sandbox(api: &Api, pool: &sqlx::AnyPool, customers: usize) {
+pub(super) async fn assert_local_equals_sandbox(api: &Api, pool: &sqlx::AnyPool, customers: usize) {
     let truth = api.all("/v1/subscriptions?status=all").await;
     assert!(truth.len() >= customers, "every customer subscribed: {}", truth.len());
     let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
@@ -307,60 +307,6 @@ async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
     assert_local_equals_sandbox(&api, app.db.pool(), CUSTOMERS).await;
 }
 
-/// The app as its own process, which the test can SIGKILL and start again on the same database.
-struct AppProcess {
-    child: Option<std::process::Child>,
-    vars: Vec<(String, String)>,
-    url: String,
-}
-
-impl AppProcess {
-    async fn start(vars: Vec<(String, String)>, url: String) -> Self {
-        let mut app = Self { child: None, vars, url };
-        app.restart().await;
-        app
-    }
-
-    async fn restart(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(std::env::temp_dir().join("tollgate-sigkill-test.log"))
-            .unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .arg("serve")
-            .env_clear()
-            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("the tollgate binary starts");
-        self.child = Some(child);
-        let http = reqwest::Client::new();
-        for _ in 0..300 {
-            if http.get(format!("{}/healthz", self.url)).send().await.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the app did not come back");
-    }
-
-    /// SIGKILL: no graceful shutdown, whatever was in flight is cut.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-    }
-}
-
-impl Drop for AppProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -400,7 +346,7 @@ async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() 
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let mut app = AppProcess::start(vars, url).await;
+    let mut app = ServeProcess::start(vars, url).await;
     let db = tollgate::server::db::Db::connect(&tollgate::server::config::DatabaseUrl::parse(&database).unwrap())
         .await
         .unwrap();
@@ -434,21 +380,8 @@ async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() 
     app.kill();
     app.restart().await;
 
-    assert!(sandbox.wait_for_deliveries(Duration::from_secs(90), true).await, "the sandbox still delivering");
-    let mut waiting = -1;
-    for _ in 0..600 {
-        waiting = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM webhook_events WHERE status <> 'processed' AND status <> 'ignored'",
-        )
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-        if waiting == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(waiting, 0, "events left unapplied after the restarts");
+    assert!(sandbox.wait_for_deliveries(Duration::from_secs(180), true).await, "the sandbox still delivering");
+    hooks::inbox_applied_within(db.pool(), Duration::from_secs(60)).await;
     let refused = sandbox.attempts().iter().filter(|a| !a.succeeded).count();
     assert!(refused > 0, "no delivery was refused while the app was down: the kill proved nothing");
     assert_local_equals_sandbox(&api, db.pool(), CUSTOMERS).await;

@@ -3,5 +3,7 @@
 
 mod chaos;
 mod healing;
+mod instances;
 mod money;
+mod rate_limit;
 mod route;

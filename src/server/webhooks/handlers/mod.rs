@@ -1,7 +1,8 @@
 //! What each Stripe event means for the local tables: one module per Stripe object, and
 //! [`ROUTES`], the one table from an event type to its handler. Every handler re-fetches the
 //! object from Stripe (the event's copy may be stale by the time it is applied) and writes
-//! idempotently: rows are upserts, side effects (emails, MRR movements) carry unique cause keys.
+//! idempotently: rows are upserts, side effects (emails, MRR movements) carry unique cause
+//! keys.
 //!
 //! A handler is either batched (it only re-fetches; its writes are made in the worker's batch
 //! transaction, see `worker`) or writes in its own transaction. Handling a new event type is one
@@ -24,6 +25,7 @@ use super::inbox::{Envelope, InboxEvent};
 use super::worker::{self, BatchReport, Outcome, Prepared};
 use crate::server::billing::emails::{self, Email};
 use crate::server::http::app_url::AppUrl;
+use crate::server::instances::InstanceId;
 use crate::server::stripe::client::{api_error, StripeClient};
 
 pub struct ApplyContext<'a> {
@@ -111,11 +113,12 @@ fn route(event_type: &str) -> Option<Handler> {
     ROUTES.iter().find(|(route, _)| *route == event_type).map(|(_, handler)| *handler)
 }
 
-/// Applies up to `limit` due events (see `worker`): the handlers re-fetch, and the committer
-/// writes their results in batches.
-pub async fn apply_due(ctx: &ApplyContext<'_>, limit: i64) -> anyhow::Result<BatchReport> {
+/// Claims up to `limit` due events for `owner` and applies them (see `worker`): the handlers
+/// re-fetch, and the committer writes their results in batches.
+pub async fn apply_due(ctx: &ApplyContext<'_>, owner: &InstanceId, limit: i64) -> anyhow::Result<BatchReport> {
     worker::run_batch_prepared(
         ctx.pool,
+        owner,
         ctx.now,
         limit,
         ctx.retry,

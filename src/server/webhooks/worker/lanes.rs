@@ -10,6 +10,8 @@ use super::committer::{Committer, Item, Marked, Step};
 #[cfg(test)]
 use super::Outcome;
 use super::{BatchReport, Prepared, RetryPolicy};
+use crate::server::instances::InstanceId;
+use crate::server::stripe::client;
 use crate::server::webhooks::inbox::{self, InboxEvent};
 
 /// Lanes handled at once. Their re-fetches overlap; their writes go to one committer, so more
@@ -43,6 +45,7 @@ where
     let apply = &apply;
     run_batch_prepared(
         pool,
+        &InstanceId::named("test-instance"),
         now,
         limit,
         policy,
@@ -52,11 +55,12 @@ where
     .await
 }
 
-/// Applies up to `limit` due events: `prepare` re-fetches and returns what is left to write;
-/// `writes_itself` tells which events' `prepare` writes to the database by itself (those wait
-/// until their lane's earlier writes are committed).
+/// Claims up to `limit` due events for `owner` and applies them: `prepare` re-fetches and
+/// returns what is left to write; `writes_itself` tells which events' `prepare` writes to the
+/// database by itself (those wait until their lane's earlier writes are committed).
 pub async fn run_batch_prepared<W, F, Fut>(
     pool: &AnyPool,
+    owner: &InstanceId,
     now: i64,
     limit: i64,
     policy: RetryPolicy,
@@ -70,7 +74,7 @@ where
 {
     let mut lanes: Vec<(String, Vec<InboxEvent>)> = Vec::new();
     let mut lane_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for event in inbox::due(pool, now, limit).await? {
+    for event in inbox::claim(pool, owner, now, limit).await? {
         let key = lane_key(&event);
         let at = *lane_of.entry(key.clone()).or_insert_with(|| {
             lanes.push((key, Vec::new()));
@@ -78,7 +82,7 @@ where
         });
         lanes[at].1.push(event);
     }
-    let committer = Committer::spawn(pool.clone(), now, policy);
+    let committer = Committer::spawn(pool.clone(), owner.clone(), now, policy);
     let (prepare, writes_itself, committer) = (&prepare, &writes_itself, &committer);
     let mut lanes = futures::stream::iter(lanes.into_iter().map(|(_, events)| async move {
         let mut marked = Vec::with_capacity(events.len());
@@ -96,6 +100,9 @@ where
             let step = match prepare(event).await {
                 Ok(Prepared::Write(write)) => Step::Write(write),
                 Ok(Prepared::Done(outcome)) => Step::Mark(Ok(outcome)),
+                // Stripe's rate limit is not the event's fault: try again soon, without
+                // spending one of its attempts (a renewal wave must not dead-letter).
+                Err(err) if is_rate_limited(&err) => Step::Defer(format!("{err:#}")),
                 // `{:#}` keeps the context chain on one line.
                 Err(err) => Step::Mark(Err(format!("{err:#}"))),
             };
@@ -130,6 +137,8 @@ where
             Marked::Ignored => report.ignored += 1,
             Marked::Retrying => report.retrying += 1,
             Marked::Dead => report.dead += 1,
+            Marked::Deferred => report.deferred += 1,
+            Marked::Lost => report.lost += 1,
         }
     }
     match failure {
@@ -139,35 +148,15 @@ where
     }
 }
 
-/// Events that must not overlap share a lane: the customer the object belongs to, else the
-/// object itself (events without either share one lane).
+fn is_rate_limited(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.downcast_ref::<stripe::StripeError>().is_some_and(client::is_rate_limited))
+}
+
+/// Events that must not overlap share a lane ([`inbox::Envelope::lane`], kept with the event;
+/// read from the payload for events stored before lanes were kept).
 pub(super) fn lane_key(event: &InboxEvent) -> String {
-    #[derive(serde::Deserialize)]
-    struct Payload {
-        data: Data,
-    }
-    #[derive(serde::Deserialize)]
-    struct Data {
-        object: Object,
-    }
-    #[derive(serde::Deserialize)]
-    struct Object {
-        object: Option<String>,
-        customer: Option<serde_json::Value>,
-    }
-    let parsed = serde_json::from_str::<Payload>(&event.payload).ok();
-    let object = parsed.as_ref().map(|p| &p.data.object);
-    if object.and_then(|o| o.object.as_deref()) == Some("customer") {
-        return format!("cus:{}", event.object_id.as_deref().unwrap_or_default());
-    }
-    let customer = object.and_then(|o| o.customer.as_ref()).and_then(|c| match c {
-        serde_json::Value::String(id) => Some(id.clone()),
-        serde_json::Value::Object(o) => o.get("id").and_then(|id| id.as_str()).map(str::to_string),
-        _ => None,
-    });
-    match (customer, &event.object_id) {
-        (Some(customer), _) => format!("cus:{customer}"),
-        (None, Some(object)) => format!("obj:{object}"),
-        (None, None) => String::new(),
+    match &event.lane {
+        Some(lane) => lane.clone(),
+        None => inbox::parse(event.payload.as_bytes()).map(|envelope| envelope.lane()).unwrap_or_default(),
     }
 }

@@ -59,10 +59,14 @@ pub struct BatchReport {
     pub ignored: usize,
     pub retrying: usize,
     pub dead: usize,
+    /// Events Stripe's rate limit put back for a moment (no attempt counted).
+    pub deferred: usize,
+    /// Events another instance took over (this one's claim ran out): applied there, not here.
+    pub lost: usize,
 }
 
 impl BatchReport {
     pub fn total(&self) -> usize {
-        self.applied + self.ignored + self.retrying + self.dead
+        self.applied + self.ignored + self.retrying + self.dead + self.deferred + self.lost
     }
 }

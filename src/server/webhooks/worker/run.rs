@@ -8,10 +8,13 @@ use super::BatchReport;
 use crate::server::db::now;
 use crate::server::state::AppState;
 use crate::server::webhooks::handlers::{apply_due, ApplyContext};
+use crate::server::webhooks::inbox;
 
 /// Events the worker reads per batch.
 pub const WORKER_BATCH: i64 = 500;
 const IDLE_POLL: Duration = Duration::from_secs(2);
+/// Well within `inbox::CLAIM_SECS`.
+const CLAIM_RENEW_EVERY: Duration = Duration::from_secs(30);
 
 pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -24,7 +27,19 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
                 now: now(),
                 retry: state.config.webhook_retry,
             };
-            let report = apply_due(&ctx, WORKER_BATCH).await;
+            // A long batch (Stripe slow, or rate-limited) keeps its claims alive.
+            let renew = async {
+                loop {
+                    tokio::time::sleep(CLAIM_RENEW_EVERY).await;
+                    if let Err(err) = inbox::renew_claims(ctx.pool, &state.instance, now()).await {
+                        tracing::warn!(error = %format!("{err:#}"), "renewing webhook claims failed");
+                    }
+                }
+            };
+            let report = tokio::select! {
+                report = apply_due(&ctx, &state.instance, WORKER_BATCH) => report,
+                _ = renew => unreachable!("the renewal loop never ends"),
+            };
             if let Ok(report) = &report {
                 count_outcomes(report);
             }
@@ -41,9 +56,14 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
 
 /// Counts a committed batch's outcomes for `/metrics`.
 fn count_outcomes(report: &BatchReport) {
-    for (outcome, n) in
-        [("applied", report.applied), ("ignored", report.ignored), ("retrying", report.retrying), ("dead", report.dead)]
-    {
+    for (outcome, n) in [
+        ("applied", report.applied),
+        ("ignored", report.ignored),
+        ("retrying", report.retrying),
+        ("dead", report.dead),
+        ("deferred", report.deferred),
+        ("lost", report.lost),
+    ] {
         metrics::counter!("tollgate_webhook_events_applied_total", "outcome" => outcome).increment(n as u64);
     }
 }

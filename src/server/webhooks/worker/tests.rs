@@ -5,7 +5,13 @@ use sqlx::AnyPool;
 use super::lanes::lane_key;
 use super::*;
 use crate::server::db::test_db;
+use crate::server::instances::InstanceId;
+use crate::server::webhooks::inbox;
 use crate::server::webhooks::inbox::{record, replay, InboxEvent, Recorded, Source};
+
+fn instance() -> InstanceId {
+    InstanceId::named("test-instance")
+}
 
 fn event(id: &str, created: i64, object: &str) -> Vec<u8> {
     format!(
@@ -131,22 +137,27 @@ async fn skipped_events_are_ignored_with_their_reason() {
 
 #[test]
 fn lanes_follow_the_customer_then_the_object() {
-    let ev = |payload: &str, object: Option<&str>| InboxEvent {
-        id: "evt".into(),
-        event_type: "x".into(),
-        object_id: object.map(str::to_string),
-        payload: payload.into(),
-        attempts: 0,
+    let ev = |object: &str, lane: Option<&str>| {
+        let payload = format!(r#"{{"id":"evt_1","type":"x.y","created":1,"data":{{"object":{object}}}}}"#);
+        InboxEvent {
+            id: "evt_1".into(),
+            event_type: "x.y".into(),
+            object_id: None,
+            payload,
+            attempts: 0,
+            lane: lane.map(str::to_string),
+        }
     };
-    let sub = r#"{"data":{"object":{"id":"sub_1","object":"subscription","customer":"cus_9"}}}"#;
-    let inv = r#"{"data":{"object":{"id":"in_1","object":"invoice","customer":"cus_9"}}}"#;
-    let cus = r#"{"data":{"object":{"id":"cus_9","object":"customer"}}}"#;
-    let dispute = r#"{"data":{"object":{"id":"du_1","object":"dispute"}}}"#;
-    assert_eq!(lane_key(&ev(sub, Some("sub_1"))), "cus:cus_9");
-    assert_eq!(lane_key(&ev(inv, Some("in_1"))), "cus:cus_9");
-    assert_eq!(lane_key(&ev(cus, Some("cus_9"))), "cus:cus_9");
-    assert_eq!(lane_key(&ev(dispute, Some("du_1"))), "obj:du_1");
-    assert_eq!(lane_key(&ev("not json", None)), "");
+    let sub = r#"{"id":"sub_1","object":"subscription","customer":"cus_9"}"#;
+    let expanded = r#"{"id":"in_1","object":"invoice","customer":{"id":"cus_9","object":"customer"}}"#;
+    let cus = r#"{"id":"cus_9","object":"customer"}"#;
+    let dispute = r#"{"id":"du_1","object":"dispute","customer":null}"#;
+    assert_eq!(lane_key(&ev(sub, None)), "cus:cus_9");
+    assert_eq!(lane_key(&ev(expanded, None)), "cus:cus_9");
+    assert_eq!(lane_key(&ev(cus, None)), "cus:cus_9");
+    assert_eq!(lane_key(&ev(dispute, None)), "obj:du_1");
+    assert_eq!(lane_key(&ev(r#"{"object":"balance"}"#, None)), "");
+    assert_eq!(lane_key(&ev(sub, Some("cus:stored"))), "cus:stored", "the stored lane wins");
 }
 
 #[tokio::test]
@@ -216,6 +227,7 @@ async fn a_failed_write_is_rolled_back_alone_and_retried_while_its_neighbours_co
     }
     let report = run_batch_prepared(
         &pool,
+        &instance(),
         0,
         10,
         RetryPolicy::default(),
@@ -235,6 +247,7 @@ async fn a_failed_write_is_rolled_back_alone_and_retried_while_its_neighbours_co
     // Retried alone once due: it stores its row this time.
     let retry = run_batch_prepared(
         &pool,
+        &instance(),
         backoff_secs(1),
         10,
         RetryPolicy::default(),
@@ -259,6 +272,7 @@ async fn a_handler_that_writes_itself_sees_its_lanes_earlier_writes() {
     let seen = std::sync::Mutex::new(None);
     let report = run_batch_prepared(
         &pool,
+        &instance(),
         0,
         10,
         RetryPolicy::default(),
@@ -291,4 +305,96 @@ fn backoff_doubles_from_a_minute_up_to_six_hours() {
     assert_eq!(backoff_secs(10), 6 * 3600, "capped");
     assert_eq!(backoff_secs(MAX_ATTEMPTS), 6 * 3600);
     assert_eq!(backoff_secs(0), 60);
+}
+
+fn invoice_event(id: &str, created: i64, customer: &str) -> Vec<u8> {
+    format!(
+        r#"{{"id":"{id}","object":"event","type":"invoice.paid","created":{created},"livemode":false,"data":{{"object":{{"id":"in_{id}","object":"invoice","customer":"{customer}"}}}}}}"#
+    )
+    .into_bytes()
+}
+
+fn ids(events: &[InboxEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn two_instances_never_hold_the_same_event_or_the_same_lane() {
+    let (_dir, db) = test_db(true).await;
+    let pool = db.pool().clone();
+    for (id, created, customer) in
+        [("evt_1", 1, "cus_a"), ("evt_2", 2, "cus_b"), ("evt_3", 3, "cus_a"), ("evt_4", 4, "cus_c")]
+    {
+        record(&pool, &invoice_event(id, created, customer), Source::Webhook, 0).await.unwrap();
+    }
+    let (a, b) = (InstanceId::named("a"), InstanceId::named("b"));
+    let first = inbox::claim(&pool, &a, 10, 2).await.unwrap();
+    assert_eq!(ids(&first), ["evt_1", "evt_2"]);
+    // evt_3 is due, but its customer's lane is a's: b takes only cus_c's event.
+    let second = inbox::claim(&pool, &b, 10, 10).await.unwrap();
+    assert_eq!(ids(&second), ["evt_4"]);
+    assert_eq!(ids(&inbox::claim(&pool, &b, 11, 10).await.unwrap()), ["evt_4"], "nothing new for b: its own again");
+    // a may go on with its own lanes.
+    assert_eq!(ids(&inbox::claim(&pool, &a, 12, 10).await.unwrap()), ["evt_1", "evt_2", "evt_3"]);
+}
+
+#[tokio::test]
+async fn a_claim_kept_alive_by_renewal_is_not_taken_and_a_dead_ones_is() {
+    let (_dir, db) = test_db(true).await;
+    let pool = db.pool().clone();
+    record(&pool, &invoice_event("evt_1", 1, "cus_a"), Source::Webhook, 0).await.unwrap();
+    let (a, b) = (InstanceId::named("a"), InstanceId::named("b"));
+    assert_eq!(inbox::claim(&pool, &a, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(inbox::renew_claims(&pool, &a, inbox::CLAIM_SECS - 1).await.unwrap(), 1);
+    assert!(inbox::claim(&pool, &b, inbox::CLAIM_SECS + 1, 10).await.unwrap().is_empty(), "renewed: still a's");
+    // a stops renewing (killed): once its claim runs out, b takes the event.
+    let later = 2 * inbox::CLAIM_SECS;
+    assert_eq!(ids(&inbox::claim(&pool, &b, later, 10).await.unwrap()), ["evt_1"]);
+}
+
+/// An instance that stalls past its claim (a long GC pause, a frozen VM) comes back after
+/// another instance applied the event: its own writes are undone, so the effect happens once.
+#[tokio::test]
+async fn an_instance_that_lost_its_claim_keeps_nothing_of_what_it_wrote() {
+    let (_dir, db) = test_db(true).await;
+    let pool = db.pool().clone();
+    record(&pool, &event("evt_1", 1, "sub_1"), Source::Webhook, 0).await.unwrap();
+    let (stalled, resumed) = (tokio::sync::Notify::new(), tokio::sync::Notify::new());
+    let slow_instance = InstanceId::named("slow");
+    let slow = run_batch_prepared(
+        &pool,
+        &slow_instance,
+        0,
+        10,
+        RetryPolicy::default(),
+        |_| false,
+        |_| {
+            let (stalled, resumed) = (&stalled, &resumed);
+            async move {
+                stalled.notify_one();
+                resumed.notified().await;
+                Ok(store_customer(false))
+            }
+        },
+    );
+    let other = async {
+        stalled.notified().await;
+        let report = run_batch_prepared(
+            &pool,
+            &InstanceId::named("other"),
+            inbox::CLAIM_SECS + 1,
+            10,
+            RetryPolicy::default(),
+            |_| false,
+            |_| async { Ok(store_customer(false)) },
+        )
+        .await
+        .unwrap();
+        resumed.notify_one();
+        report
+    };
+    let (slow, other) = tokio::join!(slow, other);
+    assert_eq!(other.applied, 1, "the other instance took the expired claim and applied it");
+    assert_eq!((slow.unwrap().lost, customer_ids(&pool).await.len()), (1, 1), "applied once, not twice");
+    assert_eq!(status_of(&pool, "evt_1").await.0, "processed");
 }

@@ -1,0 +1,102 @@
+//! Stripe's rate limit: the app's client stays under a ceiling of its own, and a 429 that still
+//! comes (Stripe's limit lower than the ceiling) puts an event back for a moment instead of
+//! spending its attempts, so a renewal wave never dead-letters.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const SUBSCRIBERS: usize = 20;
+
+async fn set_sandbox_rate_limit(api: &Api, per_second: Option<u32>) {
+    let res = api
+        .http
+        .post(format!("{}/_sandbox/rate_limit", api.base))
+        .json(&json!({ "per_second": per_second }))
+        .send()
+        .await;
+    assert!(res.unwrap().status().is_success());
+}
+
+async fn sandbox_requests(api: &Api) -> Value {
+    api.http.get(format!("{}/_sandbox/requests", api.base)).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_client_keeps_under_its_ceiling_and_draws_no_429() {
+    let sandbox = stripe_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let api = Api { http: reqwest::Client::new(), base: sandbox.base_url() };
+    set_sandbox_rate_limit(&api, Some(5)).await;
+    let stripe = tollgate::server::stripe::client::StripeClient::new(&KEY.to_string().into(), Some(&api.base))
+        .unwrap()
+        .with_rate_limit(std::num::NonZeroU32::new(4));
+    let started = std::time::Instant::now();
+    for _ in 0..12 {
+        let list = stripe_core::customer::ListCustomer::new().limit(1);
+        stripe.send(&list, None).await.expect("every request answered");
+    }
+    let counts = sandbox_requests(&api).await;
+    assert_eq!(counts["rate_limited"], 0, "the ceiling kept the client under Stripe's limit: {counts}");
+    // A burst of 4, then 4 a second.
+    assert!(started.elapsed() >= Duration::from_millis(1_700), "12 requests at 4/s took {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_wave_above_stripes_limit_applies_every_event_and_dead_letters_none() {
+    let sandbox = stripe_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let api = Api { http: reqwest::Client::new(), base: sandbox.base_url() };
+    move_sandbox_clock(&api.base, PinnedStart::FirstOfJanuary.next_instant()).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let endpoint = api
+        .post("/v1/webhook_endpoints", &[("url", format!("{url}/webhooks/stripe")), ("enabled_events[]", "*".into())])
+        .await;
+    let stripe = tollgate::server::stripe::client::StripeClient::new(&KEY.to_string().into(), Some(&api.base)).unwrap();
+    let prices = prices(&stripe).await;
+    let app = spawn_app_with(&[
+        ("APP_URL", url.as_str()),
+        ("LEPTOS_SITE_ADDR", &format!("127.0.0.1:{port}")),
+        ("STRIPE_SECRET_KEY", KEY),
+        ("STRIPE_API_BASE", &api.base),
+        ("STRIPE_WEBHOOK_SECRET", endpoint["secret"].as_str().unwrap()),
+        // The app's ceiling is above what this Stripe allows: 429s will come.
+        ("STRIPE_MAX_REQUESTS_PER_SEC", "50"),
+    ])
+    .await;
+    for i in 0..SUBSCRIBERS {
+        let customer = api
+            .post(
+                "/v1/customers",
+                &[
+                    ("email", format!("wave{i}@example.com")),
+                    ("payment_method", "pm_card_visa".into()),
+                    ("invoice_settings[default_payment_method]", "pm_card_visa".into()),
+                ],
+            )
+            .await;
+        api.post(
+            "/v1/subscriptions",
+            &[
+                ("customer", customer["id"].as_str().unwrap().into()),
+                ("items[0][price]", prices["starter_monthly"].clone()),
+            ],
+        )
+        .await;
+    }
+    assert!(sandbox.wait_for_deliveries(Duration::from_secs(60), true).await);
+    app.settle().await;
+
+    set_sandbox_rate_limit(&api, Some(10)).await;
+    move_sandbox_clock_by(&api.base, 32 * 86_400).await;
+    assert!(sandbox.wait_for_deliveries(Duration::from_secs(120), true).await);
+    hooks::inbox_applied_within(app.db.pool(), Duration::from_secs(120)).await;
+    let counts = sandbox_requests(&api).await;
+    assert!(counts["rate_limited"].as_u64().unwrap() > 0, "Stripe's limit never bit: the test proved nothing");
+    let renewed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invoices WHERE status = 'paid'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(renewed, 2 * SUBSCRIBERS as i64, "every first and renewal invoice recorded as paid");
+}
