@@ -126,7 +126,20 @@ pub async fn run() -> ExitCode {
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let app_url = config.app_url.clone();
+    // Held until `serve` ends: a second `serve` on the same SQLite file refuses before it
+    // touches the database.
+    let _sqlite_lock = config
+        .database_url
+        .sqlite_file()
+        .map(|file| crate::server::instances::sqlite_lock::acquire(&file))
+        .transpose()?;
     let app = Application::build(config).await?;
+    if _sqlite_lock.is_some() {
+        let released = crate::server::instances::release_claims_of_the_dead(app.state().db.pool()).await?;
+        if released > 0 {
+            tracing::info!(released, "claims left by a stopped server released");
+        }
+    }
     println!("tollgate listening on http://{} (APP_URL {app_url})", app.address());
     let stripe = &app.state().stripe;
     match app.sandbox_url() {

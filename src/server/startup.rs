@@ -18,7 +18,6 @@ use crate::server::{
     http,
     instances::{
         leader::{self, Leadership},
-        sqlite_lock::{self, SqliteServeLock},
         InstanceId,
     },
     mail,
@@ -34,8 +33,6 @@ pub struct Application {
     router: Router,
     state: AppState,
     sandbox: Option<stripe_sandbox::RunningSandbox>,
-    /// Held while a SQLite database is served: a second `serve` on the file refuses to start.
-    _sqlite_lock: Option<SqliteServeLock>,
 }
 
 impl Application {
@@ -43,7 +40,6 @@ impl Application {
     /// the embedded sandbox when no key is set) and binds the listener (port 0 allowed).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.refuse_unsafe_stripe_setup()?;
-        let sqlite_lock = config.database_url.sqlite_file().map(|file| sqlite_lock::acquire(&file)).transpose()?;
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         if let Some(admin) = &config.admin {
@@ -91,7 +87,7 @@ impl Application {
         };
         tracing::info!(instance = %state.instance, "instance started");
         let router = http::router(state.clone(), crate::pages());
-        Ok(Self { listener, router, state, sandbox, _sqlite_lock: sqlite_lock })
+        Ok(Self { listener, router, state, sandbox })
     }
 
     pub fn port(&self) -> u16 {
@@ -113,7 +109,7 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, then drains in-flight requests and stops.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { listener, router, state, sandbox, _sqlite_lock } = self;
+        let Self { listener, router, state, sandbox } = self;
         let background = spawn_background_tasks(&state);
         let served = http::serve::serve(listener, router, http::serve::ServeLimits::default(), shutdown_signal())
             .await

@@ -10,6 +10,8 @@ pub mod sqlite_lock;
 
 use std::sync::Arc;
 
+use anyhow::Context;
+
 /// This process's name in claims and leases: host, process id and a random suffix, so a
 /// restarted process on the same host (same pid reused) is a new instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +43,19 @@ impl std::fmt::Display for InstanceId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Releases every claim on inbox events and emails. Only for a SQLite database served under
+/// its serve lock: no other instance can exist, so what a killed predecessor claimed is free at
+/// once instead of when its claims run out.
+pub async fn release_claims_of_the_dead(pool: &sqlx::AnyPool) -> anyhow::Result<u64> {
+    let mut released = 0;
+    for table in ["webhook_events", "emails"] {
+        let sql = format!("UPDATE {table} SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL");
+        released +=
+            sqlx::query(&sql).execute(pool).await.with_context(|| format!("releasing {table} claims"))?.rows_affected();
+    }
+    Ok(released)
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ struct OutboxRow {
 
 /// How long an instance's claim on an email lasts. Each email's claim is renewed just before it
 /// is sent, so another instance can take it only when this one died or stalled for this long.
-const CLAIM_SECS: i64 = 300;
+const CLAIM_SECS: i64 = 120;
 
 /// Claims up to `limit` due emails for `owner` (emails no live claim of another instance holds).
 async fn claim(pool: &AnyPool, owner: &InstanceId, now: i64, limit: i64) -> anyhow::Result<Vec<OutboxRow>> {

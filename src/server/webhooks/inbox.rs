@@ -326,7 +326,7 @@ pub struct InboxEvent {
 
 /// How long an instance's claim on an event lasts; the worker renews it while a batch runs, so
 /// it runs out only when the instance died.
-pub const CLAIM_SECS: i64 = 120;
+pub const CLAIM_SECS: i64 = 30;
 
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {

@@ -1,7 +1,7 @@
 //! Several `tollgate serve` processes on one database. On Postgres: three instances behind a
 //! round-robin proxy (the load balancer), chaos on (duplicates, reordering, concurrent
 //! deliveries), 200 customers living a scripted life, one instance SIGKILLed and restarted every
-//! few seconds, and once the leader of the periodic jobs: afterwards every table equals the
+//! second or so, and once the leader of the periodic jobs: afterwards every table equals the
 //! sandbox and each email, MRR movement and entitlement exists exactly once. On SQLite (one
 //! box): a second `serve` on the same file refuses to start.
 
@@ -132,31 +132,41 @@ async fn several_instances_share_one_postgres_and_a_second_one_on_sqlite_refuses
         .unwrap();
     let buyers = buyers(db.pool()).await;
 
-    let done = AtomicUsize::new(0);
-    let script = futures::stream::iter(0..CUSTOMERS).for_each_concurrent(16, |i| {
-        let (done, api, prices, buyer) = (&done, &api, &prices, buyers.get(&i).copied());
-        async move {
-            live(api, prices, i, 0x3157_a11c, buyer).await;
-            done.fetch_add(1, Ordering::SeqCst);
-        }
-    });
+    // The customers live, then a month and a half passes (renewals, dunning): the killing goes
+    // on through both.
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let script = async {
+        futures::stream::iter(0..CUSTOMERS)
+            .for_each_concurrent(16, |i| live(&api, &prices, i, 0x3157_a11c, buyers.get(&i).copied()))
+            .await;
+        advance_weeks(&api).await;
+        finished.store(true, Ordering::SeqCst);
+    };
     let instances = tokio::sync::Mutex::new(instances);
     let mut failover_secs = None;
+    let mut kills = 0;
     let killer = async {
-        let mut round = 0;
-        while done.load(Ordering::SeqCst) < CUSTOMERS {
-            tokio::time::sleep(Duration::from_secs(3)).await;
+        while !finished.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
             let mut instances = instances.lock().await;
-            let victim = round % INSTANCES;
-            round += 1;
+            let victim = kills % INSTANCES;
+            kills += 1;
             instances[victim].kill();
             tokio::time::sleep(Duration::from_millis(300)).await;
             instances[victim].restart().await;
         }
         // The leader dies: another instance takes the periodic jobs within a minute.
         let mut instances = instances.lock().await;
-        let leader = leader_pid(db.pool()).await.expect("an instance leads the periodic jobs");
-        let at = instances.iter().position(|i| i.pid() == Some(leader)).expect("the leader is one of ours");
+        // A killed leader's lease may still be running out: wait for a living leader.
+        let waited = std::time::Instant::now();
+        let (leader, at) = loop {
+            let leader = leader_pid(db.pool()).await;
+            if let Some(at) = instances.iter().position(|i| leader.is_some() && i.pid() == leader) {
+                break (leader.unwrap_or_default(), at);
+            }
+            assert!(waited.elapsed() < Duration::from_secs(60), "no living instance leads the periodic jobs");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
         instances[at].kill();
         let killed = std::time::Instant::now();
         while leader_pid(db.pool()).await.is_none_or(|pid| pid == leader) {
@@ -167,8 +177,8 @@ async fn several_instances_share_one_postgres_and_a_second_one_on_sqlite_refuses
         instances[at].restart().await;
     };
     futures::join!(script, killer);
-    eprintln!("periodic jobs failed over in {failover_secs:?} s");
-    advance_weeks(&api).await;
+    eprintln!("{kills} instances killed and restarted; the periodic jobs failed over in {failover_secs:?} s");
+    assert!(kills >= INSTANCES, "each instance killed at least once: {kills} kills");
 
     assert!(sandbox.wait_for_deliveries(Duration::from_secs(120), true).await, "the sandbox still delivering");
     hooks::inbox_applied_within(db.pool(), Duration::from_secs(90)).await;

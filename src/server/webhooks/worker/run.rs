@@ -13,8 +13,8 @@ use crate::server::webhooks::inbox;
 /// Events the worker reads per batch.
 pub const WORKER_BATCH: i64 = 500;
 const IDLE_POLL: Duration = Duration::from_secs(2);
-/// Well within `inbox::CLAIM_SECS`.
-const CLAIM_RENEW_EVERY: Duration = Duration::from_secs(30);
+/// A third of `inbox::CLAIM_SECS`: two renewals may fail before a claim runs out.
+const CLAIM_RENEW_EVERY: Duration = Duration::from_secs(10);
 
 pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
