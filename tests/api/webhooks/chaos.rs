@@ -342,6 +342,9 @@ async fn killed_and_restarted_mid_run_the_app_still_ends_equal_to_the_sandbox() 
         ("STRIPE_WEBHOOK_SECRET", secret),
         ("CATALOG_PATH", catalog_path.display().to_string()),
         ("RUST_LOG", "warn".to_string()),
+        // A test-mode key would hold the app to Stripe's 25 requests/s; this sandbox has no limit
+        // (the limit has its own tests in `rate_limit`).
+        ("STRIPE_MAX_REQUESTS_PER_SEC", "1000".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

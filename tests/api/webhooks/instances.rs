@@ -107,6 +107,9 @@ async fn several_instances_share_one_postgres_and_a_second_one_on_sqlite_refuses
         ("STRIPE_WEBHOOK_SECRET", endpoint["secret"].as_str().unwrap().to_string()),
         ("CATALOG_PATH", catalog_path.display().to_string()),
         ("RUST_LOG", "warn".to_string()),
+        // A test-mode key would hold the app to Stripe's 25 requests/s; this sandbox has no limit
+        // (the limit has its own tests in `rate_limit`).
+        ("STRIPE_MAX_REQUESTS_PER_SEC", "1000".to_string()),
     ];
 
     let first = ServeProcess::start(instance_vars(&shared, ports[0]), format!("http://127.0.0.1:{}", ports[0])).await;
