@@ -138,8 +138,14 @@ export async function mailedLink(page: Page, email: string, path: string): Promi
   try {
     const admin = await context.newPage();
     await submitLogIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD, false);
-    await admin.goto('/admin/mail');
-    const body = await admin.locator('ul.mailbox li', { hasText: email }).locator('pre.admin-mail-body').first().textContent();
+    // The mail sender stores queued mail every couple of seconds: reload until it is there.
+    const mail = admin.locator('ul.mailbox li', { hasText: email }).locator('pre.admin-mail-body');
+    for (let attempt = 0; attempt < 40; attempt++) {
+      await admin.goto('/admin/mail');
+      if ((await mail.count()) > 0) break;
+      await admin.waitForTimeout(250);
+    }
+    const body = await mail.first().textContent();
     const link = body?.match(new RegExp(`${path}\\?token=[A-Za-z0-9_-]+`))?.[0];
     expect(link, `a ${path} link mailed to ${email}`).toBeTruthy();
     return link!;

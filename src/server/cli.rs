@@ -324,7 +324,8 @@ async fn go_live_checklist(config: &Config) {
         Ok(stripe) => crate::server::startup::portal_configured(&stripe).await,
         Err(_) => None,
     };
-    match crate::server::admin::status::report(config, &db, portal, crate::server::db::now()).await {
+    let stripe = crate::server::admin::status::StripeFacts { portal, prices_loaded: None };
+    match crate::server::admin::status::report(config, &db, stripe, crate::server::db::now()).await {
         Ok(report) => crate::server::admin::status::print(&report),
         Err(e) => println!("  go-live checklist:             unavailable ({})", redact_error(&e)),
     }

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::domain::{Email, Password};
+use crate::server::auth::LoginQuotas;
 use crate::server::http::abuse::AbuseQuotas;
 use crate::server::retention::RetentionPolicy;
 use crate::server::webhooks::worker::{self, RetryPolicy};
@@ -221,6 +222,8 @@ pub struct Config {
     pub webhook_retry: RetryPolicy,
     /// Per-client-network hourly limits on sign-up, Checkout, portal and password reset.
     pub abuse_quotas: AbuseQuotas,
+    /// Log-in attempts per client network and per email, per minute.
+    pub login_quotas: LoginQuotas,
     /// `STRIPE_MAX_REQUESTS_PER_SEC`: this instance's ceiling on Stripe requests, when set.
     pub stripe_requests_per_sec: Option<NonZeroU32>,
     /// How long webhook payloads and mail bodies are kept.
@@ -341,6 +344,20 @@ impl Config {
             password_reset: nonzero("RATE_LIMIT_PASSWORD_RESET_PER_HOUR", defaults.password_reset)?,
         };
 
+        let login_defaults = LoginQuotas::default();
+        let login_quotas = LoginQuotas {
+            per_ip_per_minute: nonzero(
+                "RATE_LIMIT_LOGIN_PER_MINUTE",
+                NonZeroU32::new(login_defaults.per_ip_per_minute).expect("a non-zero default"),
+            )?
+            .get(),
+            per_email_per_minute: nonzero(
+                "RATE_LIMIT_LOGIN_PER_EMAIL_PER_MINUTE",
+                NonZeroU32::new(login_defaults.per_email_per_minute).expect("a non-zero default"),
+            )?
+            .get(),
+        };
+
         let stripe_requests_per_sec = match get("STRIPE_MAX_REQUESTS_PER_SEC") {
             Some(_) => Some(nonzero("STRIPE_MAX_REQUESTS_PER_SEC", NonZeroU32::MIN)?),
             None => None,
@@ -389,6 +406,7 @@ impl Config {
             metrics_token,
             webhook_retry,
             abuse_quotas,
+            login_quotas,
             stripe_requests_per_sec,
             retention,
         })
@@ -617,6 +635,10 @@ mod tests {
         let c = config(&[("RATE_LIMIT_SIGNUP_PER_HOUR", "3"), ("RATE_LIMIT_PORTAL_PER_HOUR", "7")]).unwrap();
         assert_eq!((c.abuse_quotas.sign_up.get(), c.abuse_quotas.portal.get()), (3, 7));
         assert_eq!(c.abuse_quotas.checkout, AbuseQuotas::default().checkout);
+        let c =
+            config(&[("RATE_LIMIT_LOGIN_PER_MINUTE", "40"), ("RATE_LIMIT_LOGIN_PER_EMAIL_PER_MINUTE", "9")]).unwrap();
+        assert_eq!((c.login_quotas.per_ip_per_minute, c.login_quotas.per_email_per_minute), (40, 9));
+        assert!(config(&[("RATE_LIMIT_LOGIN_PER_MINUTE", "0")]).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::server::{
     auth::{self, LoginLimiter},
-    billing::price_book::PriceBook,
+    billing::price_book::{PriceBook, Prices},
     catalog,
     config::{Config, StripeMode, SANDBOX_SECRET_KEY},
     db::Db,
@@ -68,7 +68,7 @@ impl Application {
 
         let inbox = crate::server::webhooks::inbox::InboxWriter::spawn(db.pool().clone());
         let abuse = Arc::new(http::abuse::AbuseLimiter::new(db.pool().clone(), config.abuse_quotas));
-        let login_limiter = Arc::new(LoginLimiter::new(db.pool().clone(), Default::default()));
+        let login_limiter = Arc::new(LoginLimiter::new(db.pool().clone(), config.login_quotas));
         let state = AppState {
             leptos_options: leptos_options(&config, addr),
             db,
@@ -79,7 +79,7 @@ impl Application {
             stripe_client,
             webhook_secrets: Arc::new(webhook_secrets),
             inbox_notify: Arc::new(tokio::sync::Notify::new()),
-            prices: Arc::new(prices),
+            prices: Prices::new(prices),
             portal_configured,
             inbox,
             instance: InstanceId::generate(),
@@ -182,14 +182,56 @@ async fn register_sandbox_webhook(stripe: &StripeClient, addr: SocketAddr) -> an
 
 /// Reads the catalog and resolves its prices by lookup key. With the embedded sandbox the
 /// catalog is synced first, so the pricing page works offline at once; against Stripe a missing
-/// price stops the start with a message naming it (`tollgate catalog sync` creates it).
+/// price stops the start with a message naming it (`tollgate catalog sync` creates it). When
+/// Stripe cannot be reached the app starts anyway, with the catalog unpriced (nothing can be
+/// bought), and `spawn_price_retry` resolves it once Stripe answers.
 async fn load_price_book(config: &Config, stripe: &StripeClient, sync_first: bool) -> anyhow::Result<PriceBook> {
     let catalog = catalog::load(&config.catalog_path).context("CATALOG_PATH")?;
     if sync_first {
         let report = catalog::sync::sync(stripe, &catalog).await?;
         tracing::info!(changed = report.changed_anything(), "catalog synced with the sandbox");
     }
-    PriceBook::resolve(stripe, catalog).await
+    match PriceBook::resolve(stripe, catalog.clone()).await {
+        Ok(book) => Ok(book),
+        Err(err) if stripe_unreachable(&err) => {
+            tracing::error!(error = %format!("{err:#}"), "Stripe unreachable at start: serving without prices; retrying");
+            Ok(PriceBook::unresolved(catalog))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Stripe never answered (network, timeouts) or answered that it is failing (5xx, 429): worth
+/// waiting for, unlike a refusal (a wrong key, a missing price).
+fn stripe_unreachable(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.downcast_ref::<stripe::StripeError>().is_some_and(crate::server::stripe::client::is_transient)
+    })
+}
+
+/// Retries resolving the prices until it succeeds (waits from a second, doubling, to a minute);
+/// nothing to do when they were resolved at start.
+fn spawn_price_retry(state: &AppState) -> Option<JoinHandle<()>> {
+    if state.prices.current().is_resolved() {
+        return None;
+    }
+    let state = state.clone();
+    Some(tokio::spawn(async move {
+        let mut wait = Duration::from_secs(1);
+        loop {
+            tokio::time::sleep(wait).await;
+            let catalog = state.prices.current().catalog.clone();
+            match PriceBook::resolve(&state.stripe_client, catalog).await {
+                Ok(book) => {
+                    state.prices.replace(book);
+                    tracing::info!("Stripe answered: prices resolved");
+                    return;
+                }
+                Err(err) => tracing::warn!(error = %format!("{err:#}"), ?wait, "prices still unresolved"),
+            }
+            wait = (wait * 2).min(Duration::from_secs(60));
+        }
+    }))
 }
 
 /// Whether Stripe has a default Customer Portal configuration: without one (its settings never
@@ -234,6 +276,7 @@ fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
         }),
     ];
     tasks.extend(reconcile::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs));
+    tasks.extend(spawn_price_retry(state));
     tasks
 }
 

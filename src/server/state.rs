@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use crate::server::{
     auth::LoginLimiter,
-    billing::price_book::PriceBook,
+    billing::price_book::Prices,
     config::{Config, StripeMode},
     db::Db,
     instances::{leader::Leadership, InstanceId},
@@ -31,7 +31,7 @@ pub struct AppState {
     /// Wakes the webhook worker when a new event is stored.
     pub inbox_notify: Arc<tokio::sync::Notify>,
     /// The catalog with its Stripe price ids, resolved at start.
-    pub prices: Arc<PriceBook>,
+    pub prices: Prices,
     /// Whether Stripe has a default Customer Portal configuration (None: could not tell), as
     /// found at start.
     pub portal_configured: Option<bool>,

@@ -10,5 +10,9 @@ pub async fn admin_status() -> Result<StatusReport, AppError> {
     use crate::server::{admin::status, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
-    Ok(status::report(&ctx.state.config, &ctx.state.db, ctx.state.portal_configured, crate::server::db::now()).await?)
+    let stripe = status::StripeFacts {
+        portal: ctx.state.portal_configured,
+        prices_loaded: Some(ctx.state.prices.current().is_resolved()),
+    };
+    Ok(status::report(&ctx.state.config, &ctx.state.db, stripe, crate::server::db::now()).await?)
 }

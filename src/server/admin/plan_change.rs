@@ -42,7 +42,7 @@ async fn posted_subscription(
 }
 
 /// A catalog price by lookup key (plans only: one-time items are not subscriptions).
-fn catalog_price<'a>(book: &'a PriceBook, lookup_key: &str) -> Result<PlanPrice<'a>, FormError> {
+fn catalog_price(book: &PriceBook, lookup_key: &str) -> Result<PlanPrice, FormError> {
     book.catalog
         .plan_for_lookup_key(lookup_key)
         .and_then(|(plan, interval)| book.plan_price(plan.key.as_str(), interval))
@@ -93,7 +93,7 @@ pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Opt
     else {
         return Ok(None);
     };
-    let book = &state.prices;
+    let book = &*state.prices.current();
     let prices = book
         .catalog
         .plans
@@ -133,7 +133,8 @@ pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Opt
 
 /// The plan change's confirm step: checked as the change itself will be, with Stripe's preview.
 pub async fn change_form(state: &AppState, customer_id: &str, lookup_key: &str) -> Result<PlanChangeStep, FormError> {
-    let price = catalog_price(&state.prices, lookup_key)?;
+    let book = state.prices.current();
+    let price = catalog_price(&book, lookup_key)?;
     let sub = live_subscription(state, customer_id).await?;
     let target = plan_change::target(state, sub, price).await?;
     let preview = plan_change::preview_target(state, &target).await?;
@@ -157,14 +158,15 @@ pub async fn change_plan(
     lookup_key: &str,
     token: &str,
 ) -> Result<Next, FormError> {
+    let book = state.prices.current();
     check_form_token(token)?;
     let key = format!("admin-change-{token}");
     if audit::request_done(state.db.pool(), &key).await? {
         return Ok(Next::Back("This plan change was already made.".into()));
     }
-    let price = catalog_price(&state.prices, lookup_key)?;
+    let price = catalog_price(&book, lookup_key)?;
     let sub = posted_subscription(state, customer_id, subscription_id).await?;
-    let before = stored_standing(&state.prices, &sub);
+    let before = stored_standing(&book, &sub);
     let target = plan_change::target(state, sub, price).await?;
     let applied = plan_change::apply_target(state, &target, &key).await?;
     let change =
@@ -186,6 +188,7 @@ fn already(cancel: bool) -> FormError {
 
 /// The cancel (or resume) confirm step.
 pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> Result<RenewalStep, FormError> {
+    let book = state.prices.current();
     let sub = live_subscription(state, customer_id).await?;
     if sub.cancel_at_period_end == cancel {
         return Err(already(cancel));
@@ -193,7 +196,7 @@ pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> 
     Ok(RenewalStep {
         customer_id: customer_id.to_string(),
         email: email_of(state, customer_id).await?,
-        plan: plan_label(&state.prices, sub.lookup_key.as_deref(), &sub.price_id),
+        plan: plan_label(&book, sub.lookup_key.as_deref(), &sub.price_id),
         subscription_id: sub.id,
         cancel,
         period_end: format::day(sub.current_period_end),
@@ -210,6 +213,7 @@ pub async fn set_renewal(
     cancel: bool,
     token: &str,
 ) -> Result<Next, FormError> {
+    let book = state.prices.current();
     check_form_token(token)?;
     let key = format!("admin-{}-{token}", if cancel { "cancel" } else { "resume" });
     if audit::request_done(state.db.pool(), &key).await? {
@@ -219,7 +223,7 @@ pub async fn set_renewal(
     if sub.cancel_at_period_end == cancel {
         return Err(already(cancel));
     }
-    let before = stored_standing(&state.prices, &sub);
+    let before = stored_standing(&book, &sub);
     renewal::send_cancel_at_period_end(state, &sub, cancel, &key).await?;
     let action = if cancel { "subscription.cancel_at_period_end" } else { "subscription.resume" };
     record(state, actor, Change { action, subscription_id, customer_id, before: &before, key: &key }).await?;
@@ -242,7 +246,7 @@ struct Change<'a> {
 /// Re-fetches the subscription and stores it with the audit row, in one transaction.
 async fn record(state: &AppState, actor: &Actor, change: Change<'_>) -> anyhow::Result<()> {
     let row = subscriptions::fetch_subscription(&state.stripe_client, change.subscription_id).await?;
-    let after = row_standing(&state.prices, &row);
+    let after = row_standing(&state.prices.current(), &row);
     let now = db::now();
     let mut tx = db::begin_write(state.db.pool()).await.context("starting a transaction")?;
     subscriptions::store_subscription(&mut tx, &row, &format!("admin:{}", change.key), now, now).await?;

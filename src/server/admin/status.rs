@@ -31,6 +31,9 @@ pub struct Facts {
     pub metrics: bool,
     /// A default Customer Portal configuration in Stripe (None: not checked).
     pub portal: Option<bool>,
+    /// The catalog's Stripe prices are loaded (false: Stripe unreachable since start; None: not
+    /// checked, as by `doctor`, which serves nothing).
+    pub prices_loaded: Option<bool>,
 }
 
 fn check(name: &str, ok: bool, fix: &str) -> Check {
@@ -56,6 +59,11 @@ pub fn checklist(f: &Facts) -> Vec<Check> {
         ),
         check("No dead-lettered events", f.dead_events == 0, "Fix the cause, then replay them on /admin/events."),
         check("Catalog has prices", f.catalog_prices > 0, "Add plans to catalog.toml and run catalog sync."),
+        check(
+            "Stripe reachable, prices loaded",
+            f.prices_loaded != Some(false),
+            "Stripe did not answer since start: pages work, payments wait; the app retries every minute.",
+        ),
         check("HTTPS APP_URL", f.https_app_url, "Serve over HTTPS and set APP_URL to the https:// address."),
         check("Email delivery (SMTP)", f.smtp, "Set SMTP_URL so customers get their emails."),
         check("Migrations current", f.migrations_current, "Run `tollgate migrate`."),
@@ -97,7 +105,15 @@ fn catalog_counts() -> (usize, usize) {
     }
 }
 
-pub async fn report(config: &Config, db: &Db, portal: Option<bool>, now: i64) -> anyhow::Result<StatusReport> {
+/// What the running app knows of Stripe (None when asked outside `serve`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StripeFacts {
+    pub portal: Option<bool>,
+    pub prices_loaded: Option<bool>,
+}
+
+pub async fn report(config: &Config, db: &Db, stripe: StripeFacts, now: i64) -> anyhow::Result<StatusReport> {
+    let StripeFacts { portal, prices_loaded } = stripe;
     let pool = db.pool();
     let last_delivery: Option<i64> =
         sqlx::query_scalar("SELECT MAX(processed_at) FROM webhook_events WHERE status = 'processed'")
@@ -120,6 +136,7 @@ pub async fn report(config: &Config, db: &Db, portal: Option<bool>, now: i64) ->
         dead_events,
         metrics: config.metrics_token.is_some(),
         portal,
+        prices_loaded,
     };
     Ok(StatusReport {
         mode: mode(config).to_owned(),
@@ -156,6 +173,7 @@ mod tests {
             catalog_prices: 6,
             migrations_current: true,
             portal: Some(true),
+            prices_loaded: Some(true),
             ..Facts::default()
         };
         let checks = checklist(&facts);

@@ -14,6 +14,7 @@ use stripe_checkout::checkout_session::{
 };
 use stripe_shared::{CheckoutSession, CheckoutSessionMode};
 
+use super::price_book::PRICES_NOT_LOADED;
 use super::{customers, subscriptions};
 use crate::domain::catalog::BillingInterval;
 use crate::server::http::{
@@ -41,7 +42,11 @@ pub async fn subscribe(
     plan: &str,
     interval: BillingInterval,
 ) -> Result<Next, FormError> {
-    let Some(price) = state.prices.plan_price(plan, interval) else {
+    let book = state.prices.current();
+    if !book.is_resolved() {
+        return Err(refused(PRICES_NOT_LOADED));
+    }
+    let Some(price) = book.plan_price(plan, interval) else {
         return Err(refused(format!("There is no {plan:?} plan billed {}.", format::interval_words(interval))));
     };
     if let Some(current) = subscriptions::subscription_of(state.db.pool(), user).await? {
@@ -55,12 +60,16 @@ pub async fn subscribe(
         }
     }
     let trial_days = price.plan.trial_days.filter(|_| !user.had_trial);
-    start_checkout(state, user, price.price_id, &price.spec.lookup_key, true, trial_days).await
+    start_checkout(state, user, &price.price_id, &price.spec.lookup_key, true, trial_days).await
 }
 
 /// Buy a one-time item: a Checkout Session in payment mode.
 pub async fn buy(state: &AppState, user: &User, item: &str) -> Result<Next, FormError> {
-    let Some((item, price_id)) = state.prices.one_time(item) else {
+    let book = state.prices.current();
+    if !book.is_resolved() {
+        return Err(refused(PRICES_NOT_LOADED));
+    }
+    let Some((item, price_id)) = book.one_time(item) else {
         return Err(refused(format!("There is no item {item:?} for sale.")));
     };
     start_checkout(state, user, price_id, &item.price.lookup_key, false, None).await
@@ -162,9 +171,10 @@ pub async fn confirm_checkout(state: &AppState, user: &User, session_id: &str) -
                 .await?
                 .context("the user disappeared")?;
             let sub = subscriptions::subscription_of(state.db.pool(), &refreshed).await?;
+            let book = state.prices.current();
             let name = sub
                 .as_ref()
-                .and_then(|s| state.prices.plan_of(s.lookup_key.as_deref(), &s.price_id))
+                .and_then(|s| book.plan_of(s.lookup_key.as_deref(), &s.price_id))
                 .map(|(plan, _)| plan.name.clone())
                 .unwrap_or_else(|| "new".to_string());
             let headline = match sub.map(|s| s.status) {

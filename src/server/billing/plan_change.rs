@@ -32,15 +32,15 @@ use crate::views::billing::PlanChangePreview;
 use crate::views::format;
 
 /// A change asked for, checked against the subscription it applies to.
-pub struct Target<'a> {
+pub struct Target {
     stored: StoredSubscription,
     live: Subscription,
     item_id: String,
     current_mrr: i64,
-    price: PlanPrice<'a>,
+    price: PlanPrice,
 }
 
-impl Target<'_> {
+impl Target {
     fn new_mrr(&self) -> i64 {
         monthly_recurring(self.price.spec.amount.minor(), 1, self.price.interval, 1, 0)
     }
@@ -71,25 +71,24 @@ pub enum Applied {
 }
 
 /// The user's own change: to `plan` at `interval`, on their live subscription.
-async fn user_target<'a>(
-    state: &'a AppState,
+async fn user_target(
+    state: &AppState,
     user: &User,
     plan: &str,
     interval: BillingInterval,
-) -> Result<Target<'a>, FormError> {
+) -> Result<Target, FormError> {
     super::require_verified_email(user)?;
-    let price =
-        state.prices.plan_price(plan, interval).ok_or_else(|| refused("There is no such plan to change to."))?;
+    let book = state.prices.current();
+    if !book.is_resolved() {
+        return Err(refused(super::price_book::PRICES_NOT_LOADED));
+    }
+    let price = book.plan_price(plan, interval).ok_or_else(|| refused("There is no such plan to change to."))?;
     let stored = subscriptions::live_subscription(state, user).await?;
     target(state, stored, price).await
 }
 
 /// Checks a change of `stored` (a live subscription) to `price` against Stripe's copy.
-pub async fn target<'a>(
-    state: &'a AppState,
-    stored: StoredSubscription,
-    price: PlanPrice<'a>,
-) -> Result<Target<'a>, FormError> {
+pub async fn target(state: &AppState, stored: StoredSubscription, price: PlanPrice) -> Result<Target, FormError> {
     if stored.cancel_at_period_end {
         return Err(refused("The subscription is set to end. Resume it before changing plan."));
     }
@@ -124,10 +123,10 @@ pub async fn preview(
 }
 
 /// What a checked change costs: for an upgrade, Stripe's preview of the prorated invoice.
-pub async fn preview_target(state: &AppState, target: &Target<'_>) -> Result<PlanChangePreview, FormError> {
+pub async fn preview_target(state: &AppState, target: &Target) -> Result<PlanChangePreview, FormError> {
     let (plan, interval) = (target.price.plan.key.to_string(), target.price.interval);
     let currency = target.stored.currency.clone();
-    let from_name = plan_label(&state.prices, target.stored.lookup_key.as_deref(), &target.stored.price_id);
+    let from_name = plan_label(&state.prices.current(), target.stored.lookup_key.as_deref(), &target.stored.price_id);
     let to_name = target.to_name();
     let next_amount = format::money(target.price.spec.amount.minor(), &currency);
     let period_end = format::day(target.stored.current_period_end);
@@ -208,7 +207,7 @@ pub async fn apply(
 
 /// Makes a checked change in Stripe, its requests keyed by `key`: an upgrade at once with
 /// proration invoiced now, anything else at the period end. A pending downgrade is replaced.
-pub async fn apply_target(state: &AppState, target: &Target<'_>, key: &str) -> Result<Applied, FormError> {
+pub async fn apply_target(state: &AppState, target: &Target, key: &str) -> Result<Applied, FormError> {
     renewal::release_schedule(state, &target.stored).await?;
     if target.is_upgrade() {
         let mut item = UpdateSubscriptionItems::new();
@@ -227,7 +226,7 @@ pub async fn apply_target(state: &AppState, target: &Target<'_>, key: &str) -> R
 
 /// Two phases: the current price until the period ends, then the new one; then the schedule
 /// releases the subscription to renew on its own.
-async fn schedule_at_period_end(state: &AppState, target: &Target<'_>, key: &str) -> anyhow::Result<()> {
+async fn schedule_at_period_end(state: &AppState, target: &Target, key: &str) -> anyhow::Result<()> {
     let create = CreateSubscriptionSchedule::new().from_subscription(target.stored.id.as_str());
     let schedule = state
         .stripe_client

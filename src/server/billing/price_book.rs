@@ -31,6 +31,10 @@ pub async fn remembered_lookup_key(
     Ok(found.flatten())
 }
 
+/// What a purchase is told while the prices are unresolved (Stripe unreachable since start).
+pub const PRICES_NOT_LOADED: &str =
+    "Payments are not available right now: we cannot reach our payment provider. Please try again in a minute.";
+
 #[derive(Debug, Clone)]
 pub struct PriceBook {
     pub catalog: Catalog,
@@ -38,13 +42,14 @@ pub struct PriceBook {
     price_ids: HashMap<String, String>,
 }
 
-/// A plan at one billing interval, with the Stripe price that sells it.
-#[derive(Debug, Clone, Copy)]
-pub struct PlanPrice<'a> {
-    pub plan: &'a Plan,
+/// A plan at one billing interval, with the Stripe price that sells it (a copy: the book it
+/// came from may be replaced meanwhile).
+#[derive(Debug, Clone)]
+pub struct PlanPrice {
+    pub plan: Plan,
     pub interval: BillingInterval,
-    pub spec: &'a PriceSpec,
-    pub price_id: &'a str,
+    pub spec: PriceSpec,
+    pub price_id: String,
 }
 
 impl PriceBook {
@@ -60,11 +65,22 @@ impl PriceBook {
         Self { catalog, price_ids }
     }
 
-    pub fn plan_price(&self, plan_key: &str, interval: BillingInterval) -> Option<PlanPrice<'_>> {
+    /// The catalog without its Stripe prices: what the app serves while Stripe could not be
+    /// reached (the pages show the plans; nothing can be bought until the prices resolve).
+    pub fn unresolved(catalog: Catalog) -> Self {
+        Self { catalog, price_ids: HashMap::new() }
+    }
+
+    /// Whether the Stripe prices are known (an empty catalog has nothing to resolve).
+    pub fn is_resolved(&self) -> bool {
+        !self.price_ids.is_empty() || self.catalog.prices().next().is_none()
+    }
+
+    pub fn plan_price(&self, plan_key: &str, interval: BillingInterval) -> Option<PlanPrice> {
         let plan = self.catalog.plan(plan_key)?;
         let spec = plan.price(interval)?;
         let price_id = self.price_ids.get(&spec.lookup_key)?;
-        Some(PlanPrice { plan, interval, spec, price_id })
+        Some(PlanPrice { plan: plan.clone(), interval, spec: spec.clone(), price_id: price_id.clone() })
     }
 
     pub fn one_time(&self, key: &str) -> Option<(&OneTimeItem, &str)> {
@@ -86,6 +102,28 @@ impl PriceBook {
     /// The free plan, if the catalog has one: what a user without a subscription is on.
     pub fn free_plan(&self) -> Option<&Plan> {
         self.catalog.plans.iter().find(|p| p.is_free())
+    }
+}
+
+/// The price book the app reads: resolved at start, or, when Stripe could not be reached then,
+/// swapped in by a background retry (`startup::spawn_price_retry`) once it can.
+#[derive(Clone, Debug)]
+pub struct Prices {
+    current: std::sync::Arc<std::sync::RwLock<std::sync::Arc<PriceBook>>>,
+}
+
+impl Prices {
+    pub fn new(book: PriceBook) -> Self {
+        Self { current: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(book))) }
+    }
+
+    /// The book as it is now (a cheap clone of a pointer).
+    pub fn current(&self) -> std::sync::Arc<PriceBook> {
+        self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub fn replace(&self, book: PriceBook) {
+        *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = std::sync::Arc::new(book);
     }
 }
 
@@ -128,5 +166,17 @@ mod tests {
         assert_eq!(plan.key.as_str(), "business");
         assert!(book.plan_of(None, "price_unknown").is_none());
         assert_eq!(book.free_plan().unwrap().key.as_str(), "free");
+    }
+
+    #[test]
+    fn an_unresolved_book_sells_nothing_until_the_resolved_one_replaces_it() {
+        let resolved = book();
+        let prices = Prices::new(PriceBook::unresolved(resolved.catalog.clone()));
+        assert!(!prices.current().is_resolved());
+        assert!(prices.current().plan_price("pro", BillingInterval::Month).is_none());
+        assert_eq!(prices.current().catalog.plans.len(), resolved.catalog.plans.len(), "the plans still show");
+        prices.replace(resolved);
+        assert!(prices.current().is_resolved());
+        assert!(prices.current().plan_price("pro", BillingInterval::Month).is_some());
     }
 }

@@ -31,7 +31,7 @@ pub async fn pricing_view(
     interval: BillingInterval,
 ) -> anyhow::Result<PricingView> {
     let pool = state.db.pool();
-    let book = &state.prices;
+    let book = &*state.prices.current();
     let subscription = match user {
         Some(user) => subscription_of(pool, user).await?,
         None => None,
@@ -90,7 +90,7 @@ fn limits_of(plan: &Plan) -> Vec<(String, u64)> {
 
 pub async fn account_view(state: &AppState, user: &User) -> anyhow::Result<BillingOverview> {
     let pool = state.db.pool();
-    let book = &state.prices;
+    let book = &*state.prices.current();
     let now = db::now();
     let subscription = subscription_of(pool, user).await?;
     let access = subscription.as_ref().is_some_and(|s| has_access(s.status, s.current_period_end, now));

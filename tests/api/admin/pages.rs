@@ -114,7 +114,7 @@ async fn the_mailbox_and_status_pages_render() {
     let status = app.page("/admin/status").await;
     assert!(status.contains("<dt>Mode</dt><dd>sandbox</dd>"), "{status}");
     assert!(status.contains("2026-09-30.endive"));
-    assert!(status.contains("Go-live checklist: ") && status.contains(" of 14"));
+    assert!(status.contains("Go-live checklist: ") && status.contains(" of 15"));
     assert!(
         status.contains("<dt>Customer portal</dt><dd>configured</dd>"),
         "the sandbox has a default portal configuration"

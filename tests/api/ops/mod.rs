@@ -5,3 +5,4 @@ mod headers;
 mod health;
 mod metrics;
 mod migrations;
+mod stripe_down;
