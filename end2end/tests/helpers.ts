@@ -138,6 +138,8 @@ export async function mailedLink(page: Page, email: string, path: string): Promi
   try {
     const admin = await context.newPage();
     await submitLogIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD, false);
+    // Let the log-in finish: navigating away at once would abort it.
+    await expect(admin).toHaveURL(/\/(account|admin)/);
     // The mail sender stores queued mail every couple of seconds: reload until it is there.
     const mail = admin.locator('ul.mailbox li', { hasText: email }).locator('pre.admin-mail-body');
     for (let attempt = 0; attempt < 40; attempt++) {
