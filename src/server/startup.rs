@@ -22,7 +22,10 @@ use crate::server::{
     },
     mail,
     state::{AppState, StripeRuntime},
-    stripe::{client::StripeClient, idempotency},
+    stripe::{
+        client::{is_transient, stripe_cause, StripeClient},
+        idempotency,
+    },
     webhooks::{reconcile, worker},
 };
 
@@ -193,20 +196,14 @@ async fn load_price_book(config: &Config, stripe: &StripeClient, sync_first: boo
     }
     match PriceBook::resolve(stripe, catalog.clone()).await {
         Ok(book) => Ok(book),
-        Err(err) if stripe_unreachable(&err) => {
+        // Stripe never answered (network, timeouts) or said it is failing (5xx, 429): worth
+        // waiting for, unlike a refusal (a wrong key, a missing price).
+        Err(err) if stripe_cause(&err).is_some_and(is_transient) => {
             tracing::error!(error = %format!("{err:#}"), "Stripe unreachable at start: serving without prices; retrying");
             Ok(PriceBook::unresolved(catalog))
         }
         Err(err) => Err(err),
     }
-}
-
-/// Stripe never answered (network, timeouts) or answered that it is failing (5xx, 429): worth
-/// waiting for, unlike a refusal (a wrong key, a missing price).
-fn stripe_unreachable(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause.downcast_ref::<stripe::StripeError>().is_some_and(crate::server::stripe::client::is_transient)
-    })
 }
 
 /// Retries resolving the prices until it succeeds (waits from a second, doubling, to a minute);

@@ -103,11 +103,6 @@ impl Leadership {
             }
         })
     }
-
-    /// Leadership that is always held: one-off commands and unit tests.
-    pub fn always() -> Self {
-        Self { held_until: Arc::new(AtomicI64::new(i64::MAX)) }
-    }
 }
 
 #[cfg(test)]

@@ -128,6 +128,11 @@ pub fn is_transient(err: &StripeError) -> bool {
     }
 }
 
+/// The Stripe error anywhere in `err`'s chain of causes, if Stripe's client raised one.
+pub fn stripe_cause(err: &anyhow::Error) -> Option<&StripeError> {
+    err.chain().find_map(|cause| cause.downcast_ref::<StripeError>())
+}
+
 /// Stripe refused the request for its rate limit (429).
 pub fn is_rate_limited(err: &StripeError) -> bool {
     matches!(err, StripeError::Stripe(_, 429))

@@ -102,7 +102,9 @@ where
                 Ok(Prepared::Done(outcome)) => Step::Mark(Ok(outcome)),
                 // Stripe's rate limit is not the event's fault: try again soon, without
                 // spending one of its attempts (a renewal wave must not dead-letter).
-                Err(err) if is_rate_limited(&err) => Step::Defer(format!("{err:#}")),
+                Err(err) if client::stripe_cause(&err).is_some_and(client::is_rate_limited) => {
+                    Step::Defer(format!("{err:#}"))
+                }
                 // `{:#}` keeps the context chain on one line.
                 Err(err) => Step::Mark(Err(format!("{err:#}"))),
             };
@@ -146,10 +148,6 @@ where
         Some(err) => Err(err.context("committing the batch's outcomes")),
         None => Ok(report),
     }
-}
-
-fn is_rate_limited(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| cause.downcast_ref::<stripe::StripeError>().is_some_and(client::is_rate_limited))
 }
 
 /// Events that must not overlap share a lane ([`inbox::Envelope::lane`], kept with the event;
