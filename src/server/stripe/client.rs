@@ -9,6 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_client_core::StripeMethod;
 
+use super::shared_reads::SharedReads;
+
 /// How many times a request is tried before its last error is returned.
 const MAX_ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -25,6 +27,8 @@ pub struct StripeClient {
     /// Prefixes every given idempotency key (the installation's id), so installations sharing a
     /// Stripe account never replay each other's requests.
     key_namespace: Option<std::sync::Arc<str>>,
+    /// Reads shared by every request of one unit of work (`sharing_reads`).
+    shared_reads: Option<std::sync::Arc<SharedReads>>,
 }
 
 impl std::fmt::Debug for StripeClient {
@@ -43,7 +47,13 @@ impl StripeClient {
         if let Some(base) = api_base {
             builder = builder.url(base.trim_end_matches('/'));
         }
-        Ok(Self { inner: builder.build()?, first_backoff: FIRST_BACKOFF, limiter: None, key_namespace: None })
+        Ok(Self {
+            inner: builder.build()?,
+            first_backoff: FIRST_BACKOFF,
+            limiter: None,
+            key_namespace: None,
+            shared_reads: None,
+        })
     }
 
     /// Sends at most `per_second` requests per second (attempts and retries included); the
@@ -60,6 +70,12 @@ impl StripeClient {
         self
     }
 
+    /// A client for one unit of work (a webhook batch) whose reads of the same object share one
+    /// request; see `shared_reads`. Writes through it make later reads fetch again.
+    pub fn sharing_reads(&self) -> Self {
+        Self { shared_reads: Some(Default::default()), ..self.clone() }
+    }
+
     /// The key sent for `key`: namespaced when the client has a namespace.
     pub fn idempotency_key(&self, key: &str) -> String {
         match &self.key_namespace {
@@ -72,6 +88,30 @@ impl StripeClient {
     /// it from what the write means, e.g. user + price + time bucket) and a fresh random key
     /// otherwise; either way every attempt reuses it.
     pub async fn send<R>(&self, request: &R, idempotency_key: Option<&str>) -> Result<R::Output, StripeError>
+    where
+        R: StripeRequest,
+        R::Output: miniserde::Deserialize + Clone + Send + Sync + 'static,
+    {
+        // Boxed: async-stripe's request futures are large, and a page's server function nests
+        // several of these calls deep in a debug build's stack.
+        let built = request.build();
+        let Some(shared) = &self.shared_reads else {
+            return Box::pin(self.send_each_time(request, idempotency_key)).await;
+        };
+        if !matches!(built.method, StripeMethod::Get) {
+            let result = Box::pin(self.send_each_time(request, idempotency_key)).await;
+            shared.forget();
+            return result;
+        }
+        let key = format!("{}?{}", built.path, built.query.unwrap_or_default());
+        match Box::pin(shared.get_or_read(key, self.send_each_time(request, None))).await {
+            Some(answer) => answer,
+            // An earlier read of this path parsed into another type: read it for this type.
+            None => Box::pin(self.send_each_time(request, None)).await,
+        }
+    }
+
+    async fn send_each_time<R>(&self, request: &R, idempotency_key: Option<&str>) -> Result<R::Output, StripeError>
     where
         R: StripeRequest,
         R::Output: miniserde::Deserialize,

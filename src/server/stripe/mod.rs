@@ -2,3 +2,4 @@
 
 pub mod client;
 pub mod idempotency;
+pub mod shared_reads;

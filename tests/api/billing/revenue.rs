@@ -41,17 +41,7 @@ async fn arrive(api: &Api, prices: &HashMap<String, String>, coupon: &str, i: us
     let keys =
         ["starter_monthly", "pro_monthly", "business_monthly", "starter_yearly", "pro_yearly", "business_yearly"];
     let card = if i % 10 == 9 { "pm_card_chargeCustomerFail" } else { "pm_card_visa" };
-    let customer = api
-        .post(
-            "/v1/customers",
-            &[
-                ("email", format!("revenue{i}@example.com")),
-                ("payment_method", "pm_card_visa".into()),
-                ("invoice_settings[default_payment_method]", "pm_card_visa".into()),
-            ],
-        )
-        .await;
-    let customer = customer["id"].as_str().unwrap().to_string();
+    let customer = api.customer_paying_with(&format!("revenue{i}@example.com"), "pm_card_visa").await;
     let mut form =
         vec![("customer", customer.clone()), ("items[0][price]", prices[keys[rng.next(keys.len())]].clone())];
     if rng.next(3) == 0 {

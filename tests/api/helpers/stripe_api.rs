@@ -48,6 +48,21 @@ impl Api {
         self.call(reqwest::Method::GET, path, &[]).await
     }
 
+    /// A customer whose default payment method is the test card `card`; returns its id.
+    pub async fn customer_paying_with(&self, email: &str, card: &str) -> String {
+        let form = [
+            ("email", email.to_string()),
+            ("payment_method", card.into()),
+            ("invoice_settings[default_payment_method]", card.into()),
+        ];
+        self.post("/v1/customers", &form).await["id"].as_str().expect("a customer id").to_string()
+    }
+
+    /// `customer` subscribed to `price`; returns the subscription.
+    pub async fn subscribe(&self, customer: &str, price: &str) -> Value {
+        self.post("/v1/subscriptions", &[("customer", customer.into()), ("items[0][price]", price.into())]).await
+    }
+
     /// Every object of a list endpoint (follows `has_more`).
     pub async fn all(&self, path: &str) -> Vec<Value> {
         let mut out = Vec::new();

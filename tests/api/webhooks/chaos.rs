@@ -21,17 +21,7 @@ pub(super) async fn live(api: &Api, prices: &HashMap<String, String>, i: usize, 
     let keys = ["starter_monthly", "pro_monthly", "business_monthly", "starter_yearly", "pro_yearly"];
     // Every eighth customer's card attaches but declines every charge.
     let card = if i % 8 == 7 { "pm_card_chargeCustomerFail" } else { "pm_card_visa" };
-    let customer = api
-        .post(
-            "/v1/customers",
-            &[
-                ("email", format!("chaos{i}@example.com")),
-                ("payment_method", card.into()),
-                ("invoice_settings[default_payment_method]", card.into()),
-            ],
-        )
-        .await;
-    let customer = customer["id"].as_str().unwrap().to_string();
+    let customer = api.customer_paying_with(&format!("chaos{i}@example.com"), card).await;
     let first = keys[rng.next(3)];
     let sub = api
         .post(

@@ -66,24 +66,8 @@ async fn a_renewal_wave_above_stripes_limit_applies_every_event_and_dead_letters
     ])
     .await;
     for i in 0..SUBSCRIBERS {
-        let customer = api
-            .post(
-                "/v1/customers",
-                &[
-                    ("email", format!("wave{i}@example.com")),
-                    ("payment_method", "pm_card_visa".into()),
-                    ("invoice_settings[default_payment_method]", "pm_card_visa".into()),
-                ],
-            )
-            .await;
-        api.post(
-            "/v1/subscriptions",
-            &[
-                ("customer", customer["id"].as_str().unwrap().into()),
-                ("items[0][price]", prices["starter_monthly"].clone()),
-            ],
-        )
-        .await;
+        let customer = api.customer_paying_with(&format!("wave{i}@example.com"), "pm_card_visa").await;
+        api.subscribe(&customer, &prices["starter_monthly"]).await;
     }
     assert!(sandbox.wait_for_deliveries(Duration::from_secs(60), true).await);
     app.settle().await;
@@ -99,4 +83,73 @@ async fn a_renewal_wave_above_stripes_limit_applies_every_event_and_dead_letters
         .await
         .unwrap();
     assert_eq!(renewed, 2 * SUBSCRIBERS as i64, "every first and renewal invoice recorded as paid");
+}
+
+/// Applies every due event, batch after batch, as the worker does; fails on any event that
+/// did not apply.
+async fn apply_all(pool: &sqlx::AnyPool, stripe: &tollgate::server::stripe::client::StripeClient) -> usize {
+    use tollgate::server::webhooks::handlers::{apply_due, ApplyContext};
+    let owner = tollgate::server::instances::InstanceId::named("test");
+    let mut applied = 0;
+    loop {
+        let now = tollgate::server::db::now();
+        let ctx = ApplyContext { pool, stripe, app_url: "http://127.0.0.1:3000", now, retry: Default::default() };
+        let batch = apply_due(&ctx, &owner, 5_000).await.expect("a batch");
+        assert_eq!(batch.retrying + batch.dead, 0, "events failed: {batch:?}");
+        if batch.total() == 0 {
+            return applied;
+        }
+        applied += batch.total();
+    }
+}
+
+/// A renewal wave in one batch: each renewed subscription's invoice, payment and subscription
+/// events (several per object) cost one Stripe read per changed object, not one per event.
+#[tokio::test]
+async fn a_renewal_wave_costs_one_stripe_read_per_changed_object() {
+    use tollgate::server::webhooks::reconcile;
+    let sandbox = stripe_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let api = Api { http: reqwest::Client::new(), base: sandbox.base_url() };
+    let stripe = tollgate::server::stripe::client::StripeClient::new(&KEY.to_string().into(), Some(&api.base)).unwrap();
+    let database = TestDatabase::new().await;
+    let db = tollgate::server::db::Db::connect(&tollgate::server::config::DatabaseUrl::parse(&database.url).unwrap())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let pool = db.pool();
+    let prices = prices(&stripe).await;
+    for i in 0..SUBSCRIBERS {
+        let customer = api.customer_paying_with(&format!("renew{i}@example.com"), "pm_card_visa").await;
+        api.subscribe(&customer, &prices["pro_monthly"]).await;
+    }
+    reconcile::reconcile(pool, &stripe, tollgate::server::db::now()).await.unwrap();
+    apply_all(pool, &stripe).await;
+
+    let before_wave: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events").fetch_one(pool).await.unwrap();
+    move_sandbox_clock_by(&api.base, 32 * 86_400).await;
+    reconcile::reconcile(pool, &stripe, tollgate::server::db::now()).await.unwrap();
+    let wave: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT event_type, object_id FROM webhook_events ORDER BY stripe_created, id")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .split_off(before_wave as usize);
+    let objects: std::collections::HashSet<&str> = wave.iter().filter_map(|(_, object)| object.as_deref()).collect();
+    assert!(wave.len() >= 3 * SUBSCRIBERS, "a renewal is several events per subscription: {wave:?}");
+    assert!(wave.len() > objects.len(), "several events per object, or the test proves nothing: {wave:?}");
+
+    let served_before = sandbox_requests(&api).await["served"].as_u64().unwrap();
+    let applied = apply_all(pool, &stripe).await;
+    let reads = sandbox_requests(&api).await["served"].as_u64().unwrap() - served_before;
+    assert_eq!(applied, wave.len(), "every event of the wave applied");
+    assert!(
+        reads as usize <= objects.len(),
+        "{reads} Stripe reads for {} changed objects ({} events)",
+        objects.len(),
+        wave.len()
+    );
+    let renewed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM invoices WHERE status = 'paid'").fetch_one(pool).await.unwrap();
+    assert_eq!(renewed, 2 * SUBSCRIBERS as i64, "every first and renewal invoice recorded as paid");
+    db.close().await;
 }

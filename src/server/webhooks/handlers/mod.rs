@@ -114,8 +114,11 @@ fn route(event_type: &str) -> Option<Handler> {
 }
 
 /// Claims up to `limit` due events for `owner` and applies them (see `worker`): the handlers
-/// re-fetch, and the committer writes their results in batches.
+/// re-fetch, and the committer writes their results in batches. Events of one object share one
+/// re-fetch (`StripeClient::sharing_reads`): a renewal wave costs a call per changed object.
 pub async fn apply_due(ctx: &ApplyContext<'_>, owner: &InstanceId, limit: i64) -> anyhow::Result<BatchReport> {
+    let stripe = ctx.stripe.sharing_reads();
+    let ctx = &ApplyContext { stripe: &stripe, ..*ctx };
     worker::run_batch_prepared(
         ctx.pool,
         owner,
