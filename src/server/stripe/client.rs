@@ -29,6 +29,9 @@ pub struct StripeClient {
     key_namespace: Option<std::sync::Arc<str>>,
     /// Reads shared by every request of one unit of work (`sharing_reads`).
     shared_reads: Option<std::sync::Arc<SharedReads>>,
+    /// Writes made through this client and its clones: a shared read older than one is not
+    /// served again.
+    writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for StripeClient {
@@ -53,6 +56,7 @@ impl StripeClient {
             limiter: None,
             key_namespace: None,
             shared_reads: None,
+            writes: Default::default(),
         })
     }
 
@@ -71,7 +75,7 @@ impl StripeClient {
     }
 
     /// A client for one unit of work (a webhook batch) whose reads of the same object share one
-    /// request; see `shared_reads`. Writes through it make later reads fetch again.
+    /// request; see `shared_reads`. A write through any clone makes later reads fetch again.
     pub fn sharing_reads(&self) -> Self {
         Self { shared_reads: Some(Default::default()), ..self.clone() }
     }
@@ -95,16 +99,15 @@ impl StripeClient {
         // Boxed: async-stripe's request futures are large, and a page's server function nests
         // several of these calls deep in a debug build's stack.
         let built = request.build();
-        let Some(shared) = &self.shared_reads else {
-            return Box::pin(self.send_each_time(request, idempotency_key)).await;
-        };
         if !matches!(built.method, StripeMethod::Get) {
             let result = Box::pin(self.send_each_time(request, idempotency_key)).await;
-            shared.forget();
+            self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return result;
         }
+        let Some(shared) = &self.shared_reads else { return Box::pin(self.send_each_time(request, None)).await };
         let key = format!("{}?{}", built.path, built.query.unwrap_or_default());
-        match Box::pin(shared.get_or_read(key, self.send_each_time(request, None))).await {
+        let writes = self.writes.load(std::sync::atomic::Ordering::SeqCst);
+        match Box::pin(shared.get_or_read(key, writes, self.send_each_time(request, None))).await {
             Some(answer) => answer,
             // An earlier read of this path parsed into another type: read it for this type.
             None => Box::pin(self.send_each_time(request, None)).await,

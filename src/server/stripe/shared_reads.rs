@@ -4,8 +4,9 @@
 //! before the batch was claimed, and every read is made after that, so the answer is at least
 //! as new as each event it serves.
 //!
-//! A write through the same client forgets every answer: reads after it never see one fetched
-//! before it (a handler that changes an object and reads it back sees its change).
+//! A write made by this process through any clone of the client (a handler, or a customer's
+//! upgrade on the account page while the batch runs) forgets every answer: reads after it
+//! fetch again, so a batch never stores a state older than what the page just wrote.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -14,33 +15,43 @@ use std::sync::{Arc, Mutex};
 
 type Answer = Arc<dyn Any + Send + Sync>;
 
-/// Reads in flight or answered, by key. Forgetting drops the map, not the cells: a read still
-/// in flight from before a write completes for its own waiters only.
+/// Reads in flight or answered, by key, since the client's write count was `writes`.
+/// Forgetting drops the map, not the cells: a read in flight from before a write completes for
+/// its own waiters only.
 #[derive(Default)]
 pub struct SharedReads {
-    answers: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Answer>>>>,
+    answers: Mutex<Answers>,
+}
+
+#[derive(Default)]
+struct Answers {
+    writes: u64,
+    by_key: HashMap<String, Arc<tokio::sync::OnceCell<Answer>>>,
 }
 
 impl SharedReads {
     /// The answer to the read named `key` (method-less: path and query), fetched by `read` only
-    /// when no reader of this generation has fetched it. Failures are not kept: the next reader
-    /// tries again. `None` when an earlier answer under this key has another type.
-    pub async fn get_or_read<T, E, F>(&self, key: String, read: F) -> Option<Result<T, E>>
+    /// when no reader has fetched it since the client's write count became `writes`. Failures are
+    /// not kept: the next reader tries again. `None` when an earlier answer under this key has
+    /// another type.
+    pub async fn get_or_read<T, E, F>(&self, key: String, writes: u64, read: F) -> Option<Result<T, E>>
     where
         T: Clone + Send + Sync + 'static,
         F: Future<Output = Result<T, E>>,
     {
-        let cell = self.answers.lock().expect("shared reads lock").entry(key).or_default().clone();
+        let cell = {
+            let mut answers = self.answers.lock().expect("shared reads lock");
+            if answers.writes != writes {
+                answers.writes = writes;
+                answers.by_key.clear();
+            }
+            answers.by_key.entry(key).or_default().clone()
+        };
         let answer = cell.get_or_try_init(|| async { read.await.map(|value| Arc::new(value) as Answer) }).await;
         match answer {
             Ok(answer) => answer.downcast_ref::<T>().cloned().map(Ok),
             Err(err) => Some(Err(err)),
         }
-    }
-
-    /// After a write: later reads fetch again.
-    pub fn forget(&self) {
-        self.answers.lock().expect("shared reads lock").clear();
     }
 }
 
@@ -50,9 +61,9 @@ mod tests {
 
     use super::*;
 
-    async fn read(reads: &SharedReads, fetches: &AtomicUsize, key: &str) -> Result<String, String> {
+    async fn read(reads: &SharedReads, fetches: &AtomicUsize, key: &str, writes: u64) -> Result<String, String> {
         reads
-            .get_or_read(key.to_string(), async {
+            .get_or_read(key.to_string(), writes, async {
                 let n = fetches.fetch_add(1, Ordering::SeqCst);
                 tokio::task::yield_now().await;
                 Ok(format!("{key}#{n}"))
@@ -64,35 +75,37 @@ mod tests {
     #[tokio::test]
     async fn concurrent_readers_of_one_object_share_one_fetch() {
         let (reads, fetches) = (SharedReads::default(), AtomicUsize::new(0));
-        let answers = futures::future::join_all((0..8).map(|_| read(&reads, &fetches, "/v1/invoices/in_1"))).await;
+        let answers = futures::future::join_all((0..8).map(|_| read(&reads, &fetches, "/v1/invoices/in_1", 0))).await;
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
         assert!(answers.iter().all(|a| a.as_deref() == Ok("/v1/invoices/in_1#0")), "{answers:?}");
-        read(&reads, &fetches, "/v1/invoices/in_2").await.unwrap();
+        read(&reads, &fetches, "/v1/invoices/in_2", 0).await.unwrap();
         assert_eq!(fetches.load(Ordering::SeqCst), 2, "another object is fetched");
     }
 
     #[tokio::test]
     async fn a_write_makes_the_next_read_fetch_again() {
         let (reads, fetches) = (SharedReads::default(), AtomicUsize::new(0));
-        assert_eq!(read(&reads, &fetches, "/v1/subscriptions/sub_1").await.unwrap(), "/v1/subscriptions/sub_1#0");
-        reads.forget();
-        assert_eq!(read(&reads, &fetches, "/v1/subscriptions/sub_1").await.unwrap(), "/v1/subscriptions/sub_1#1");
+        let sub = "/v1/subscriptions/sub_1";
+        assert_eq!(read(&reads, &fetches, sub, 0).await.unwrap(), "/v1/subscriptions/sub_1#0");
+        assert_eq!(read(&reads, &fetches, sub, 0).await.unwrap(), "/v1/subscriptions/sub_1#0");
+        assert_eq!(read(&reads, &fetches, sub, 1).await.unwrap(), "/v1/subscriptions/sub_1#1", "a write came");
+        assert_eq!(read(&reads, &fetches, sub, 1).await.unwrap(), "/v1/subscriptions/sub_1#1");
     }
 
     #[tokio::test]
     async fn a_failed_read_is_not_kept() {
         let reads = SharedReads::default();
-        let failed: Option<Result<String, &str>> = reads.get_or_read("k".into(), async { Err("timeout") }).await;
+        let failed: Option<Result<String, &str>> = reads.get_or_read("k".into(), 0, async { Err("timeout") }).await;
         assert_eq!(failed, Some(Err("timeout")));
-        let ok: Option<Result<String, &str>> = reads.get_or_read("k".into(), async { Ok("fresh".into()) }).await;
+        let ok: Option<Result<String, &str>> = reads.get_or_read("k".into(), 0, async { Ok("fresh".into()) }).await;
         assert_eq!(ok, Some(Ok("fresh".to_string())));
     }
 
     #[tokio::test]
     async fn an_answer_of_another_type_is_not_served() {
         let reads = SharedReads::default();
-        let _: Option<Result<u32, ()>> = reads.get_or_read("k".into(), async { Ok(1) }).await;
-        let other: Option<Result<String, ()>> = reads.get_or_read("k".into(), async { Ok("x".into()) }).await;
+        let _: Option<Result<u32, ()>> = reads.get_or_read("k".into(), 0, async { Ok(1) }).await;
+        let other: Option<Result<String, ()>> = reads.get_or_read("k".into(), 0, async { Ok("x".into()) }).await;
         assert_eq!(other, None);
     }
 }

@@ -153,3 +153,29 @@ async fn a_renewal_wave_costs_one_stripe_read_per_changed_object() {
     assert_eq!(renewed, 2 * SUBSCRIBERS as i64, "every first and renewal invoice recorded as paid");
     db.close().await;
 }
+
+/// A batch's shared read is not served after the app itself changed the object (a customer's
+/// upgrade on the account page while the batch runs): the next read fetches the new state.
+#[tokio::test]
+async fn a_write_elsewhere_in_the_app_is_seen_by_the_next_shared_read() {
+    use stripe_core::customer::{RetrieveCustomer, RetrieveCustomerReturned, UpdateCustomer};
+    let sandbox = stripe_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let api = Api { http: reqwest::Client::new(), base: sandbox.base_url() };
+    let app_client =
+        tollgate::server::stripe::client::StripeClient::new(&KEY.to_string().into(), Some(&api.base)).unwrap();
+    let batch = app_client.sharing_reads();
+    let id = api.customer_paying_with("before@example.com", "pm_card_visa").await;
+    let email = |answer: RetrieveCustomerReturned| match answer {
+        RetrieveCustomerReturned::Customer(customer) => customer.email,
+        RetrieveCustomerReturned::DeletedCustomer(_) => None,
+    };
+    let retrieve = RetrieveCustomer::new(id.as_str());
+    let read = || batch.send(&retrieve, None);
+    assert_eq!(email(read().await.unwrap()).as_deref(), Some("before@example.com"));
+    let served = sandbox_requests(&api).await["served"].as_u64().unwrap();
+    assert_eq!(email(read().await.unwrap()).as_deref(), Some("before@example.com"));
+    assert_eq!(sandbox_requests(&api).await["served"].as_u64().unwrap(), served, "the second read was shared");
+
+    app_client.send(&UpdateCustomer::new(id.as_str()).email("after@example.com"), None).await.unwrap();
+    assert_eq!(email(read().await.unwrap()).as_deref(), Some("after@example.com"), "read again after the write");
+}
