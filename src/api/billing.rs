@@ -64,7 +64,7 @@ pub async fn confirm_checkout(session_id: String) -> Result<CheckoutOutcome, App
     use crate::server::{billing::checkout, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else { return Err(AppError::Unauthorized) };
-    checkout::confirm_checkout(&ctx.state, &user, &session_id).await.map_err(AppError::from)
+    checkout::confirm_checkout(&ctx.state, &user, &session_id.as_str().into()).await.map_err(AppError::from)
 }
 
 #[server(endpoint = "billing/account")]

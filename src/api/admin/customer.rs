@@ -21,10 +21,11 @@ pub async fn admin_customer(id: String) -> Result<CustomerView, AppError> {
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
     let live = ctx.state.stripe.mode == StripeMode::Live;
-    let mut view = customer::view(ctx.state.db.pool(), id.trim(), live)
+    let id = stripe_shared::CustomerId::from(id.trim());
+    let mut view = customer::view(ctx.state.db.pool(), &id, live)
         .await?
-        .ok_or_else(|| AppError::User(format!("There is no customer {}.", id.trim())))?;
-    view.controls = plan_change::controls(&ctx.state, &view.id).await?;
+        .ok_or_else(|| AppError::User(format!("There is no customer {id}.")))?;
+    view.controls = plan_change::controls(&ctx.state, &id).await?;
     Ok(view)
 }
 
@@ -33,7 +34,7 @@ pub async fn admin_plan_change_form(customer: String, price: String) -> Result<P
     use crate::server::{admin::plan_change, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
-    plan_change::change_form(&ctx.state, customer.trim(), price.trim()).await.map_err(AppError::from)
+    plan_change::change_form(&ctx.state, &customer.trim().into(), price.trim()).await.map_err(AppError::from)
 }
 
 #[server(endpoint = "admin_change_plan")]
@@ -48,7 +49,9 @@ pub async fn admin_change_plan(
     let ctx = RequestCtx::extract().await?;
     let actor = ctx.require_admin_actor().await?;
     let (customer, price) = (customer.trim(), price.trim());
-    let outcome = plan_change::change_plan(&ctx.state, &actor, customer, subscription.trim(), price, &token).await;
+    let outcome =
+        plan_change::change_plan(&ctx.state, &actor, &customer.into(), &subscription.trim().into(), price, &token)
+            .await;
     // Done: back to the customer (and the timeline's new audit row); refused: the confirm step.
     let back = match &outcome {
         Ok(_) => format!("/admin/customers/{}", url_safe(customer)),
@@ -63,7 +66,7 @@ pub async fn admin_renewal_form(customer: String, action: String) -> Result<Rene
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
     let cancel = parse_renewal_action(&action)?;
-    plan_change::renewal_form(&ctx.state, customer.trim(), cancel).await.map_err(AppError::from)
+    plan_change::renewal_form(&ctx.state, &customer.trim().into(), cancel).await.map_err(AppError::from)
 }
 
 #[server(endpoint = "admin_set_renewal")]
@@ -79,7 +82,9 @@ pub async fn admin_set_renewal(
     let actor = ctx.require_admin_actor().await?;
     let customer = customer.trim();
     let cancel = parse_renewal_action(&action)?;
-    let outcome = plan_change::set_renewal(&ctx.state, &actor, customer, subscription.trim(), cancel, &token).await;
+    let outcome =
+        plan_change::set_renewal(&ctx.state, &actor, &customer.into(), &subscription.trim().into(), cancel, &token)
+            .await;
     let back = match &outcome {
         Ok(_) => format!("/admin/customers/{}", url_safe(customer)),
         Err(_) => format!("/admin/customers/{}/renewal?action={}", url_safe(customer), action.trim()),

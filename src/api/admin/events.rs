@@ -33,7 +33,7 @@ pub async fn replay_event(event_id: String) -> Result<ReplayOutcome, AppError> {
     use crate::server::{admin::events, db, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let actor = ctx.require_admin_actor().await?;
-    let outcome = events::replay(ctx.state.db.pool(), event_id.trim(), &actor, db::now()).await?;
+    let outcome = events::replay(ctx.state.db.pool(), &event_id.trim().into(), &actor, db::now()).await?;
     if outcome == ReplayOutcome::Queued {
         ctx.state.inbox_notify.notify_one();
     }

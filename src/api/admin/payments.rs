@@ -21,7 +21,7 @@ pub async fn admin_refund_form(payment: String) -> Result<RefundForm, AppError> 
     use crate::server::{admin::payments, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
-    payments::refund_form(&ctx.state, payment.trim()).await.map_err(AppError::from)
+    payments::refund_form(&ctx.state, &payment.trim().into()).await.map_err(AppError::from)
 }
 
 #[server(endpoint = "admin_refund")]
@@ -29,7 +29,7 @@ pub async fn refund_payment(payment: String, amount: String, reason: String, tok
     use crate::server::{billing::refunds, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let actor = ctx.require_admin_actor().await?;
-    let outcome = refunds::issue(&ctx.state, &actor, payment.trim(), &amount, &reason, &token).await;
+    let outcome = refunds::issue(&ctx.state, &actor, &payment.trim().into(), &amount, &reason, &token).await;
     let back = format!("/admin/payments/refund?payment={}", payment.trim());
     ctx.finish(outcome.map(crate::server::http::outcome::Next::Back), &back).await?;
     // A refund issued goes back to the list, where it shows once Stripe's webhook arrives.

@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use sqlx::{Any, AnyPool, Transaction};
+use stripe_shared::CustomerId;
 
 use crate::views::admin::audit::AuditEntry;
 
@@ -119,9 +120,12 @@ impl From<AuditRow> for AuditEntry {
 }
 
 /// Audit rows about a customer, newest first.
-pub async fn for_customer(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Vec<AuditEntry>> {
+pub async fn for_customer(pool: &AnyPool, customer_id: &CustomerId) -> anyhow::Result<Vec<AuditEntry>> {
     let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 ORDER BY id DESC LIMIT 200");
-    let rows =
-        sqlx::query_as::<_, AuditRow>(&sql).bind(customer_id).fetch_all(pool).await.context("reading audit rows")?;
+    let rows = sqlx::query_as::<_, AuditRow>(&sql)
+        .bind(customer_id.as_str())
+        .fetch_all(pool)
+        .await
+        .context("reading audit rows")?;
     Ok(rows.into_iter().map(AuditEntry::from).collect())
 }

@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use sqlx::AnyPool;
+use stripe_shared::CustomerId;
 
 use crate::{
     domain::money::{Currency, Money},
@@ -15,9 +16,9 @@ use super::{audit, subscriptions};
 const PER_SOURCE: i64 = 100;
 
 /// `None` when neither a user nor any subscription or invoice knows this customer id.
-pub async fn view(pool: &AnyPool, id: &str, live: bool) -> anyhow::Result<Option<CustomerView>> {
+pub async fn view(pool: &AnyPool, id: &CustomerId, live: bool) -> anyhow::Result<Option<CustomerView>> {
     let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(pool)
         .await
         .context("reading the customer's user")?;
@@ -28,7 +29,7 @@ pub async fn view(pool: &AnyPool, id: &str, live: bool) -> anyhow::Result<Option
         return Ok(None);
     }
     // Events about the customer, its subscriptions or its invoices.
-    let mut objects: Vec<String> = vec![id.to_owned()];
+    let mut objects: Vec<String> = vec![id.to_string()];
     objects.extend(subscriptions.iter().map(|s| s.id.clone()));
     objects.extend(invoices.iter().map(|(invoice_id, _)| invoice_id.clone()));
     let mut timeline: Vec<TimelineItem> = invoices.into_iter().map(|(_, item)| item).collect();
@@ -53,7 +54,7 @@ pub async fn view(pool: &AnyPool, id: &str, live: bool) -> anyhow::Result<Option
     }
     timeline.sort_by_key(|item| std::cmp::Reverse(item.at));
     Ok(Some(CustomerView {
-        id: id.to_owned(),
+        id: id.to_string(),
         email,
         stripe_url: dashboard_url(live, &format!("customers/{id}")),
         subscriptions,

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use sqlx::AnyPool;
+use stripe_shared::EventId;
 
 use crate::{
     server::db::begin_write,
@@ -147,10 +148,10 @@ struct EventStateRow {
 
 /// Re-queues a dead or processed event and audits it, in one transaction. A second call while
 /// it waits changes nothing.
-pub async fn replay(pool: &AnyPool, event_id: &str, actor: &Actor, now: i64) -> anyhow::Result<ReplayOutcome> {
+pub async fn replay(pool: &AnyPool, event_id: &EventId, actor: &Actor, now: i64) -> anyhow::Result<ReplayOutcome> {
     let mut tx = begin_write(pool).await.context("starting a replay")?;
     let row = sqlx::query_as::<_, EventStateRow>("SELECT status, object_id, payload FROM webhook_events WHERE id = $1")
-        .bind(event_id)
+        .bind(event_id.as_str())
         .fetch_optional(&mut *tx)
         .await
         .with_context(|| format!("reading event {event_id}"))?;
@@ -167,7 +168,7 @@ pub async fn replay(pool: &AnyPool, event_id: &str, actor: &Actor, now: i64) -> 
          WHERE id = $2",
     )
     .bind(now)
-    .bind(event_id)
+    .bind(event_id.as_str())
     .execute(&mut *tx)
     .await
     .with_context(|| format!("re-queueing event {event_id}"))?;
@@ -212,14 +213,14 @@ mod tests {
         let (_dir, db) = test_db(true).await;
         let pool = db.pool().clone();
         record(&pool, &event("evt_1"), Source::Webhook, 100).await.unwrap();
-        assert_eq!(replay(&pool, "evt_1", &actor(), 101).await.unwrap(), ReplayOutcome::AlreadyQueued);
+        assert_eq!(replay(&pool, &"evt_1".into(), &actor(), 101).await.unwrap(), ReplayOutcome::AlreadyQueued);
         run_batch(&pool, 100, 10, |_| async { Ok(Outcome::Applied) }).await.unwrap();
 
-        assert_eq!(replay(&pool, "evt_1", &actor(), 200).await.unwrap(), ReplayOutcome::Queued);
-        assert_eq!(replay(&pool, "evt_1", &actor(), 201).await.unwrap(), ReplayOutcome::AlreadyQueued);
-        assert_eq!(replay(&pool, "evt_nope", &actor(), 201).await.unwrap(), ReplayOutcome::NotFound);
+        assert_eq!(replay(&pool, &"evt_1".into(), &actor(), 200).await.unwrap(), ReplayOutcome::Queued);
+        assert_eq!(replay(&pool, &"evt_1".into(), &actor(), 201).await.unwrap(), ReplayOutcome::AlreadyQueued);
+        assert_eq!(replay(&pool, &"evt_nope".into(), &actor(), 201).await.unwrap(), ReplayOutcome::NotFound);
 
-        let rows = audit::for_customer(&pool, "cus_9").await.unwrap();
+        let rows = audit::for_customer(&pool, &"cus_9".into()).await.unwrap();
         assert_eq!(rows.len(), 1, "one audit row for one state change");
         assert_eq!(rows[0].action, "webhook_event.replay");
         assert_eq!((rows[0].before.as_deref(), rows[0].after.as_deref()), (Some("processed"), Some("pending")));

@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use sqlx::AnyPool;
+use stripe_shared::PaymentIntentId;
 
 use crate::domain::money::Money;
 use crate::server::billing::refunds;
@@ -144,7 +145,7 @@ pub async fn overview(pool: &AnyPool) -> anyhow::Result<PaymentsOverview> {
     Ok(PaymentsOverview { failed, dunning, succeeded, refunds })
 }
 
-pub async fn refund_form(state: &AppState, payment_intent_id: &str) -> Result<RefundForm, FormError> {
+pub async fn refund_form(state: &AppState, payment_intent_id: &PaymentIntentId) -> Result<RefundForm, FormError> {
     let r = refunds::refundable(state, payment_intent_id).await?;
     let email = match &r.customer {
         Some(customer) => sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")

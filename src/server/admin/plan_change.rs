@@ -7,6 +7,7 @@
 //! is re-fetched and stored in the same transaction as the audit row (actor, IP, before/after).
 
 use anyhow::Context;
+use stripe_shared::{CustomerId, SubscriptionId};
 
 use super::audit::{self, Actor, Record};
 use crate::domain::catalog::BillingInterval;
@@ -21,7 +22,7 @@ use crate::views::admin::customer::{PlanChangeStep, PriceChoice, RenewalStep, Su
 use crate::views::format;
 
 /// The customer's live subscription: the one the admin's forms act on.
-async fn live_subscription(state: &AppState, customer_id: &str) -> Result<StoredSubscription, FormError> {
+async fn live_subscription(state: &AppState, customer_id: &CustomerId) -> Result<StoredSubscription, FormError> {
     match subscriptions::current_subscription(state.db.pool(), customer_id).await? {
         Some(sub) if sub.is_live() => Ok(sub),
         _ => Err(refused("This customer has no subscription to change.")),
@@ -31,11 +32,11 @@ async fn live_subscription(state: &AppState, customer_id: &str) -> Result<Stored
 /// The posted subscription, which must still be the customer's live one.
 async fn posted_subscription(
     state: &AppState,
-    customer_id: &str,
-    subscription_id: &str,
+    customer_id: &CustomerId,
+    subscription_id: &SubscriptionId,
 ) -> Result<StoredSubscription, FormError> {
     let sub = live_subscription(state, customer_id).await?;
-    if sub.id != subscription_id {
+    if *subscription_id != sub.id {
         return Err(refused("The customer's subscription changed since this form was opened: open it again."));
     }
     Ok(sub)
@@ -49,9 +50,9 @@ fn catalog_price(book: &PriceBook, lookup_key: &str) -> Result<PlanPrice, FormEr
         .ok_or_else(|| refused("There is no such price in the catalog."))
 }
 
-async fn email_of(state: &AppState, customer_id: &str) -> anyhow::Result<Option<String>> {
+async fn email_of(state: &AppState, customer_id: &CustomerId) -> anyhow::Result<Option<String>> {
     sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")
-        .bind(customer_id)
+        .bind(customer_id.as_str())
         .fetch_optional(state.db.pool())
         .await
         .context("reading the customer's email")
@@ -88,7 +89,7 @@ fn row_standing(book: &PriceBook, row: &SubscriptionRow) -> String {
 }
 
 /// The customer page's controls: the live subscription and every catalog plan price.
-pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Option<SubscriptionControls>> {
+pub async fn controls(state: &AppState, customer_id: &CustomerId) -> anyhow::Result<Option<SubscriptionControls>> {
     let Some(sub) = subscriptions::current_subscription(state.db.pool(), customer_id).await?.filter(|s| s.is_live())
     else {
         return Ok(None);
@@ -132,7 +133,11 @@ pub async fn controls(state: &AppState, customer_id: &str) -> anyhow::Result<Opt
 }
 
 /// The plan change's confirm step: checked as the change itself will be, with Stripe's preview.
-pub async fn change_form(state: &AppState, customer_id: &str, lookup_key: &str) -> Result<PlanChangeStep, FormError> {
+pub async fn change_form(
+    state: &AppState,
+    customer_id: &CustomerId,
+    lookup_key: &str,
+) -> Result<PlanChangeStep, FormError> {
     let book = state.prices.current();
     let price = catalog_price(&book, lookup_key)?;
     let sub = live_subscription(state, customer_id).await?;
@@ -153,8 +158,8 @@ pub async fn change_form(state: &AppState, customer_id: &str, lookup_key: &str) 
 pub async fn change_plan(
     state: &AppState,
     actor: &Actor,
-    customer_id: &str,
-    subscription_id: &str,
+    customer_id: &CustomerId,
+    subscription_id: &SubscriptionId,
     lookup_key: &str,
     token: &str,
 ) -> Result<Next, FormError> {
@@ -187,7 +192,7 @@ fn already(cancel: bool) -> FormError {
 }
 
 /// The cancel (or resume) confirm step.
-pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> Result<RenewalStep, FormError> {
+pub async fn renewal_form(state: &AppState, customer_id: &CustomerId, cancel: bool) -> Result<RenewalStep, FormError> {
     let book = state.prices.current();
     let sub = live_subscription(state, customer_id).await?;
     if sub.cancel_at_period_end == cancel {
@@ -208,8 +213,8 @@ pub async fn renewal_form(state: &AppState, customer_id: &str, cancel: bool) -> 
 pub async fn set_renewal(
     state: &AppState,
     actor: &Actor,
-    customer_id: &str,
-    subscription_id: &str,
+    customer_id: &CustomerId,
+    subscription_id: &SubscriptionId,
     cancel: bool,
     token: &str,
 ) -> Result<Next, FormError> {
@@ -245,7 +250,7 @@ struct Change<'a> {
 
 /// Re-fetches the subscription and stores it with the audit row, in one transaction.
 async fn record(state: &AppState, actor: &Actor, change: Change<'_>) -> anyhow::Result<()> {
-    let row = subscriptions::fetch_subscription(&state.stripe_client, change.subscription_id).await?;
+    let row = subscriptions::fetch_subscription(&state.stripe_client, &change.subscription_id.into()).await?;
     let after = row_standing(&state.prices.current(), &row);
     let now = db::now();
     let mut tx = db::begin_write(state.db.pool()).await.context("starting a transaction")?;

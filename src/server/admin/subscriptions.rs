@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use sqlx::AnyPool;
+use stripe_shared::CustomerId;
 
 use crate::{
     domain::{
@@ -61,13 +62,13 @@ impl TryFrom<SubscriptionLineRow> for SubscriptionLine {
 }
 
 /// The customer's subscriptions, newest first.
-pub async fn of_customer(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Vec<SubscriptionLine>> {
+pub async fn of_customer(pool: &AnyPool, customer_id: &CustomerId) -> anyhow::Result<Vec<SubscriptionLine>> {
     let sql = format!(
         "SELECT {LINE_COLUMNS} FROM subscriptions s LEFT JOIN users u ON u.stripe_customer_id = s.customer_id \
          WHERE s.customer_id = $1 ORDER BY s.created DESC"
     );
     sqlx::query_as::<_, SubscriptionLineRow>(&sql)
-        .bind(customer_id)
+        .bind(customer_id.as_str())
         .fetch_all(pool)
         .await
         .context("reading the customer's subscriptions")?

@@ -5,7 +5,7 @@
 use anyhow::Context;
 use sqlx::AnyPool;
 use stripe_product::price::{ListPrice, RetrievePrice};
-use stripe_shared::Price;
+use stripe_shared::{Price, PriceId, ProductId};
 
 use crate::server::billing::price_book::plan_lookup_key;
 use crate::server::catalog::{self, sync::difference};
@@ -15,7 +15,7 @@ use crate::server::stripe::client::StripeClient;
 pub async fn sync_price(
     pool: &AnyPool,
     stripe: &StripeClient,
-    price_id: &str,
+    price_id: &PriceId,
     now: i64,
 ) -> anyhow::Result<Vec<String>> {
     let price = stripe
@@ -30,7 +30,7 @@ pub async fn sync_price(
 pub async fn sync_product(
     pool: &AnyPool,
     stripe: &StripeClient,
-    product_id: &str,
+    product_id: &ProductId,
     now: i64,
 ) -> anyhow::Result<Vec<String>> {
     let prices = crate::server::billing::all_pages(

@@ -12,7 +12,7 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
     RetrieveCheckoutSession,
 };
-use stripe_shared::{CheckoutSession, CheckoutSessionMode};
+use stripe_shared::{CheckoutSession, CheckoutSessionId, CheckoutSessionMode};
 
 use super::price_book::PRICES_NOT_LOADED;
 use super::{customers, subscriptions};
@@ -152,7 +152,11 @@ pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>
 
 /// The success page's half of the dual confirmation: the session must be this user's; then the
 /// same fulfilment as the webhook runs (whichever comes second changes nothing).
-pub async fn confirm_checkout(state: &AppState, user: &User, session_id: &str) -> Result<CheckoutOutcome, FormError> {
+pub async fn confirm_checkout(
+    state: &AppState,
+    user: &User,
+    session_id: &CheckoutSessionId,
+) -> Result<CheckoutOutcome, FormError> {
     if !session_id.starts_with("cs_") {
         return Err(refused("That is not a Checkout Session."));
     }
@@ -213,7 +217,10 @@ pub enum Fulfilled {
     NotReady,
 }
 
-pub async fn retrieve_session(stripe: &StripeClient, session_id: &str) -> anyhow::Result<CheckoutSession> {
+pub async fn retrieve_session(
+    stripe: &StripeClient,
+    session_id: &CheckoutSessionId,
+) -> anyhow::Result<CheckoutSession> {
     stripe
         .send(&RetrieveCheckoutSession::new(session_id), None)
         .await
@@ -251,7 +258,7 @@ pub async fn fulfil_checkout_session(
             let subscription =
                 session.subscription.as_ref().context("a completed subscription session has no subscription")?;
             let subscription_id = subscription.id().as_str().to_string();
-            subscriptions::sync_subscription(pool, stripe, &subscription_id, cause, session.created, now).await?;
+            subscriptions::sync_subscription(pool, stripe, subscription.id(), cause, session.created, now).await?;
             Ok(Fulfilled::Subscription { user_id, subscription_id })
         }
         _ => {

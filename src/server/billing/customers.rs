@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use sqlx::{Any, AnyPool, Transaction};
 use stripe_core::customer::{CreateCustomer, RetrieveCustomer, RetrieveCustomerReturned};
-use stripe_shared::Customer;
+use stripe_shared::{Customer, CustomerId};
 
 use crate::server::stripe::client::StripeClient;
 use crate::server::{db, db::users::User, state::AppState};
@@ -61,7 +61,7 @@ pub enum Fetched {
 }
 
 /// Re-fetches the customer (with its default card); writes nothing.
-pub async fn fetch(stripe: &StripeClient, customer_id: &str) -> anyhow::Result<Fetched> {
+pub async fn fetch(stripe: &StripeClient, customer_id: &CustomerId) -> anyhow::Result<Fetched> {
     let retrieve =
         RetrieveCustomer::new(customer_id).expand(vec!["invoice_settings.default_payment_method".to_string()]);
     let fetched = stripe.send(&retrieve, None).await.with_context(|| format!("retrieving customer {customer_id}"))?;
@@ -74,7 +74,7 @@ pub async fn fetch(stripe: &StripeClient, customer_id: &str) -> anyhow::Result<F
 /// Stores what [`fetch`] found, in `tx`.
 pub async fn store_fetched(
     tx: &mut Transaction<'_, Any>,
-    customer_id: &str,
+    customer_id: &CustomerId,
     fetched: &Fetched,
     now: i64,
 ) -> anyhow::Result<Synced> {
@@ -129,7 +129,7 @@ pub async fn store_in(tx: &mut Transaction<'_, Any>, row: &CustomerRow, now: i64
 
 /// Deleted is final: later (older) updates never bring the customer back.
 #[cfg(test)]
-pub async fn mark_deleted(pool: &AnyPool, customer_id: &str, now: i64) -> anyhow::Result<bool> {
+pub async fn mark_deleted(pool: &AnyPool, customer_id: &CustomerId, now: i64) -> anyhow::Result<bool> {
     let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
     let ours = mark_deleted_in(&mut tx, customer_id, now).await?;
     tx.commit().await.context("committing the deletion")?;
@@ -137,14 +137,18 @@ pub async fn mark_deleted(pool: &AnyPool, customer_id: &str, now: i64) -> anyhow
 }
 
 /// [`mark_deleted`], in the caller's transaction.
-pub async fn mark_deleted_in(tx: &mut Transaction<'_, Any>, customer_id: &str, now: i64) -> anyhow::Result<bool> {
+pub async fn mark_deleted_in(
+    tx: &mut Transaction<'_, Any>,
+    customer_id: &CustomerId,
+    now: i64,
+) -> anyhow::Result<bool> {
     let user_id = user_of(tx, customer_id).await?;
     sqlx::query(
         "INSERT INTO customers (id, user_id, deleted, synced_at) VALUES ($1, $2, TRUE, $3) \
          ON CONFLICT (id) DO UPDATE SET deleted = TRUE, \
            user_id = COALESCE(excluded.user_id, customers.user_id), synced_at = excluded.synced_at",
     )
-    .bind(customer_id)
+    .bind(customer_id.as_str())
     .bind(user_id)
     .bind(now)
     .execute(&mut **tx)
@@ -235,7 +239,7 @@ mod tests {
         .unwrap();
         let row = CustomerRow { id: "cus_1".into(), pm_last4: Some("4242".into()), ..Default::default() };
         assert!(store(&pool, &row, 1).await.unwrap());
-        assert!(mark_deleted(&pool, "cus_1", 2).await.unwrap());
+        assert!(mark_deleted(&pool, &"cus_1".into(), 2).await.unwrap());
         // An older update applied late does not resurrect it.
         store(&pool, &row, 3).await.unwrap();
         let (deleted, user_id): (i64, Option<i64>) =

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use sqlx::AnyPool;
 use stripe_core::dispute::RetrieveDispute;
-use stripe_shared::Dispute;
+use stripe_shared::{Dispute, DisputeId};
 
 use super::emails;
 use crate::server::stripe::client::StripeClient;
@@ -49,7 +49,7 @@ impl DisputeRow {
 pub async fn sync(
     pool: &AnyPool,
     stripe: &StripeClient,
-    dispute_id: &str,
+    dispute_id: &DisputeId,
     alert: bool,
     admin_url: &str,
     now: i64,

@@ -201,7 +201,7 @@ pub async fn apply(
         Applied::Now => format!("Your plan is now {}.", target.to_name()),
         Applied::At(at) => format!("Your plan changes to {} on {}.", target.to_name(), format::day(at)),
     };
-    subscriptions::resync(state, &target.stored.id, &format!("account:{key}")).await?;
+    subscriptions::resync(state, &target.stored.id.as_str().into(), &format!("account:{key}")).await?;
     Ok(Next::Back(message))
 }
 

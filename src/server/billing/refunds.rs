@@ -7,7 +7,7 @@ use sqlx::AnyPool;
 use stripe_core::charge::RetrieveCharge;
 use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_core::refund::{CreateRefund, CreateRefundReason, ListRefund};
-use stripe_shared::Refund;
+use stripe_shared::{ChargeId, PaymentIntentId, Refund};
 
 use super::entitlements;
 use crate::domain::money::{Currency, Money};
@@ -55,7 +55,7 @@ pub struct ChargeRefunds {
 pub async fn sync_charge(
     pool: &AnyPool,
     stripe: &StripeClient,
-    charge_id: &str,
+    charge_id: &ChargeId,
     now: i64,
 ) -> anyhow::Result<ChargeRefunds> {
     let charge = stripe
@@ -127,7 +127,7 @@ pub struct Refundable {
     pub customer: Option<String>,
 }
 
-pub async fn refundable(state: &AppState, payment_intent_id: &str) -> Result<Refundable, FormError> {
+pub async fn refundable(state: &AppState, payment_intent_id: &PaymentIntentId) -> Result<Refundable, FormError> {
     if !payment_intent_id.starts_with("pi_") {
         return Err(FormError::Refused("That is not a payment.".into()));
     }
@@ -164,7 +164,7 @@ pub async fn refundable(state: &AppState, payment_intent_id: &str) -> Result<Ref
 pub async fn issue(
     state: &AppState,
     actor: &Actor,
-    payment_intent_id: &str,
+    payment_intent_id: &PaymentIntentId,
     amount: &str,
     reason: &str,
     token: &str,

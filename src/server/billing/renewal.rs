@@ -40,7 +40,7 @@ pub async fn set_cancel_at_period_end(
     }
     let key = format!("{}-{}-{token}", if cancel { "cancel" } else { "resume" }, sub.id);
     send_cancel_at_period_end(state, &sub, cancel, &key).await?;
-    subscriptions::resync(state, &sub.id, &format!("account:{key}")).await?;
+    subscriptions::resync(state, &sub.id.as_str().into(), &format!("account:{key}")).await?;
     let now = subscriptions::live_subscription(state, user).await?;
     let message = if now.cancel_at_period_end {
         format!("Your subscription is canceled. You keep access until {}.", format::day(now.current_period_end))

@@ -6,7 +6,7 @@
 use anyhow::Context;
 use sqlx::{Any, AnyPool, Transaction};
 use stripe_billing::subscription::RetrieveSubscription;
-use stripe_shared::{RecurringInterval, Subscription, SubscriptionStatus as StripeStatus};
+use stripe_shared::{CustomerId, RecurringInterval, Subscription, SubscriptionId, SubscriptionStatus as StripeStatus};
 
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::{self, MovementKind};
@@ -321,7 +321,7 @@ const SUBSCRIPTION_EXPAND: [&str; 4] = [
 pub async fn sync_subscription(
     pool: &AnyPool,
     stripe: &StripeClient,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     cause: &str,
     occurred_at: i64,
     now: i64,
@@ -334,7 +334,10 @@ pub async fn sync_subscription(
 }
 
 /// The subscription as Stripe has it now, as the local row it becomes.
-pub async fn fetch_subscription(stripe: &StripeClient, subscription_id: &str) -> anyhow::Result<SubscriptionRow> {
+pub async fn fetch_subscription(
+    stripe: &StripeClient,
+    subscription_id: &SubscriptionId,
+) -> anyhow::Result<SubscriptionRow> {
     let sub = stripe
         .send(&RetrieveSubscription::new(subscription_id).expand(SUBSCRIPTION_EXPAND.map(String::from).to_vec()), None)
         .await
@@ -441,7 +444,10 @@ impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
 }
 
 /// The customer's subscription that matters: the newest live one, else the newest ended one.
-pub async fn current_subscription(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Option<StoredSubscription>> {
+pub async fn current_subscription(
+    pool: &AnyPool,
+    customer_id: &CustomerId,
+) -> anyhow::Result<Option<StoredSubscription>> {
     sqlx::query_as::<_, StoredSubscriptionRow>(
         "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
            CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
@@ -450,7 +456,7 @@ pub async fn current_subscription(pool: &AnyPool, customer_id: &str) -> anyhow::
          ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
          LIMIT 1",
     )
-    .bind(customer_id)
+    .bind(customer_id.as_str())
     .fetch_optional(pool)
     .await
     .context("reading the customer's subscription")?
@@ -461,7 +467,7 @@ pub async fn current_subscription(pool: &AnyPool, customer_id: &str) -> anyhow::
 /// The user's subscription, if they have a Stripe customer and a subscription under it.
 pub async fn subscription_of(pool: &AnyPool, user: &User) -> anyhow::Result<Option<StoredSubscription>> {
     match &user.stripe_customer_id {
-        Some(customer) => current_subscription(pool, customer).await,
+        Some(customer) => current_subscription(pool, &customer.as_str().into()).await,
         None => Ok(None),
     }
 }
@@ -475,7 +481,7 @@ pub async fn live_subscription(state: &AppState, user: &User) -> Result<StoredSu
 }
 
 /// Re-reads the subscription from Stripe and stores it, so the page shows the change at once.
-pub async fn resync(state: &AppState, subscription_id: &str, cause: &str) -> anyhow::Result<()> {
+pub async fn resync(state: &AppState, subscription_id: &SubscriptionId, cause: &str) -> anyhow::Result<()> {
     let now = db::now();
     sync_subscription(state.db.pool(), &state.stripe_client, subscription_id, cause, now, now).await?;
     Ok(())

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use secrecy::SecretString;
 use sqlx::{Any, AnyPool, Transaction};
+use stripe_shared::CustomerId;
 
 use crate::domain::{Email, Role};
 
@@ -163,9 +164,9 @@ pub async fn upsert_admin(pool: &AnyPool, email: &Email, password_hash: &str) ->
 }
 
 /// Records the user's Stripe customer id (set once, at sign-up, by the billing code).
-pub async fn set_stripe_customer_id(pool: &AnyPool, user_id: i64, customer_id: &str) -> anyhow::Result<()> {
+pub async fn set_stripe_customer_id(pool: &AnyPool, user_id: i64, customer_id: &CustomerId) -> anyhow::Result<()> {
     sqlx::query("UPDATE users SET stripe_customer_id = $1, updated_at = $2 WHERE id = $3")
-        .bind(customer_id)
+        .bind(customer_id.as_str())
         .bind(now())
         .bind(user_id)
         .execute(pool)
@@ -244,7 +245,7 @@ mod tests {
         assert_eq!(creds.password_hash.expose_secret(), "hash");
         assert!(find_by_id(db.pool(), user.id + 1).await.unwrap().is_none());
 
-        set_stripe_customer_id(db.pool(), user.id, "cus_123").await.unwrap();
+        set_stripe_customer_id(db.pool(), user.id, &"cus_123".into()).await.unwrap();
         let stored = find_by_id(db.pool(), user.id).await.unwrap().unwrap();
         assert_eq!(stored.stripe_customer_id.as_deref(), Some("cus_123"));
     }

@@ -80,7 +80,7 @@ async fn checkout_on_the_hosted_page_becomes_an_active_subscription_through_webh
     eventually(&pool, "SELECT COUNT(*) FROM webhook_events WHERE status IN ('pending', 'retrying', 'dead')", 0).await;
 
     // Dual confirmation: the success page's fulfilment, run now, changes nothing more.
-    let cs = fulfil::retrieve_session(&app.stripe, session.id.as_str()).await.unwrap();
+    let cs = fulfil::retrieve_session(&app.stripe, &session.id).await.unwrap();
     fulfil::fulfil_checkout_session(&pool, &app.stripe, &cs, "success-page", 0).await.unwrap();
     let movements: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mrr_movements").fetch_one(&pool).await.unwrap();
     assert_eq!(movements, 1);

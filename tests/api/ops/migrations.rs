@@ -43,7 +43,7 @@ async fn users_round_trip_on_this_backend() {
     let email = tollgate::domain::Email::parse("Round@Trip.io").unwrap();
     let user = users::insert(db.pool(), &email, "hash", tollgate::domain::Role::Customer).await.unwrap();
     assert!(!user.had_trial);
-    users::set_stripe_customer_id(db.pool(), user.id, "cus_1").await.unwrap();
+    users::set_stripe_customer_id(db.pool(), user.id, &"cus_1".into()).await.unwrap();
     let found = users::find_by_email(db.pool(), &email).await.unwrap().unwrap();
     assert_eq!(found.stripe_customer_id.as_deref(), Some("cus_1"));
     assert_eq!(found.email.as_str(), "round@trip.io");

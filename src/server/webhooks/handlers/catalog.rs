@@ -7,12 +7,12 @@ use crate::server::webhooks::inbox::{Envelope, InboxEvent};
 use crate::server::webhooks::worker::Outcome;
 
 pub async fn price(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
-    let drift = catalog_events::sync_price(ctx.pool, ctx.stripe, object_id(&event)?, ctx.now).await?;
+    let drift = catalog_events::sync_price(ctx.pool, ctx.stripe, &object_id(&event)?, ctx.now).await?;
     Ok(drift_outcome(drift))
 }
 
 pub async fn product(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
-    let drift = catalog_events::sync_product(ctx.pool, ctx.stripe, object_id(&event)?, ctx.now).await?;
+    let drift = catalog_events::sync_product(ctx.pool, ctx.stripe, &object_id(&event)?, ctx.now).await?;
     Ok(drift_outcome(drift))
 }
 

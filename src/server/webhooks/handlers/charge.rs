@@ -1,6 +1,7 @@
 //! `charge.refunded`, `charge.refund.updated`: a charge's refunds (own transaction).
 
 use anyhow::Context;
+use stripe_shared::ChargeId;
 
 use super::{object_id, ApplyContext};
 use crate::server::billing::refunds;
@@ -9,7 +10,7 @@ use crate::server::webhooks::worker::Outcome;
 
 /// The event's object is the charge.
 pub async fn refunded(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
-    sync_charge(ctx, object_id(&event)?).await
+    sync_charge(ctx, &object_id(&event)?).await
 }
 
 /// The event carries the refund; its charge is what to re-read.
@@ -17,13 +18,13 @@ pub async fn refund_updated(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelo
     sync_charge(ctx, &refund_charge(&event.payload)?).await
 }
 
-async fn sync_charge(ctx: &ApplyContext<'_>, charge_id: &str) -> anyhow::Result<Outcome> {
+async fn sync_charge(ctx: &ApplyContext<'_>, charge_id: &ChargeId) -> anyhow::Result<Outcome> {
     refunds::sync_charge(ctx.pool, ctx.stripe, charge_id, ctx.now).await?;
     Ok(Outcome::Applied)
 }
 
 /// The charge a refund event's refund belongs to.
-fn refund_charge(payload: &str) -> anyhow::Result<String> {
+fn refund_charge(payload: &str) -> anyhow::Result<ChargeId> {
     let value: serde_json::Value = serde_json::from_str(payload).context("stored payload is not JSON")?;
-    value["data"]["object"]["charge"].as_str().map(str::to_string).context("the refund names no charge")
+    value["data"]["object"]["charge"].as_str().map(ChargeId::from).context("the refund names no charge")
 }

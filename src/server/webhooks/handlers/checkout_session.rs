@@ -10,7 +10,7 @@ use crate::server::webhooks::worker::Outcome;
 
 /// `completed`, `async_payment_succeeded`: the same fulfilment as the success page runs.
 pub async fn completed(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
-    let session = checkout::retrieve_session(ctx.stripe, object_id(&event)?).await?;
+    let session = checkout::retrieve_session(ctx.stripe, &object_id(&event)?).await?;
     match checkout::fulfil_checkout_session(ctx.pool, ctx.stripe, &session, &event.id, ctx.now).await? {
         Fulfilled::Payment { grant: SessionGrant::Nothing(why), .. } => Ok(Outcome::Skipped(why)),
         Fulfilled::Payment { grant: SessionGrant::Unpaid, .. } => {
@@ -22,7 +22,7 @@ pub async fn completed(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -
 
 /// A delayed payment method failed: the buyer is told.
 pub async fn async_payment_failed(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
-    let session = checkout::retrieve_session(ctx.stripe, object_id(&event)?).await?;
+    let session = checkout::retrieve_session(ctx.stripe, &object_id(&event)?).await?;
     let customer = session.customer.as_ref().map(|c| c.id().as_str().to_string());
     let fallback = session.customer_details.as_ref().and_then(|d| d.email.clone());
     let Some(to) = customer_email(ctx.pool, customer.as_deref().unwrap_or(""), fallback.as_deref()).await? else {

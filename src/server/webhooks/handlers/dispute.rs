@@ -18,6 +18,6 @@ pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> 
 
 async fn sync(ctx: &ApplyContext<'_>, event: &InboxEvent, alert: bool) -> anyhow::Result<Outcome> {
     let admin_url = AppUrl::new(ctx.app_url).join("/admin/disputes");
-    disputes::sync(ctx.pool, ctx.stripe, object_id(event)?, alert, &admin_url, ctx.now).await?;
+    disputes::sync(ctx.pool, ctx.stripe, &object_id(event)?, alert, &admin_url, ctx.now).await?;
     Ok(Outcome::Applied)
 }

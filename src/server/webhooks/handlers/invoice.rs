@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use stripe_billing::invoice::RetrieveInvoice;
+use stripe_shared::InvoiceId;
 
 use super::{account_url, customer_email, object_id, ApplyContext};
 use crate::server::billing::emails;
@@ -13,7 +14,7 @@ use crate::server::webhooks::worker::{Outcome, Prepared, Tx};
 
 /// Any change to an invoice: the invoice as Stripe has it now.
 pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
-    let fetched = fetch(ctx, object_id(&event)?).await?;
+    let fetched = fetch(ctx, &object_id(&event)?).await?;
     let (event_type, account_url, now) = (event.event_type, account_url(ctx), ctx.now);
     Ok(Prepared::write(move |tx| {
         let (fetched, event_type, account_url) = (fetched.clone(), event_type.clone(), account_url.clone());
@@ -37,7 +38,7 @@ struct FetchedInvoice {
     paid_by: Vec<String>,
 }
 
-async fn fetch(ctx: &ApplyContext<'_>, invoice_id: &str) -> anyhow::Result<FetchedInvoice> {
+async fn fetch(ctx: &ApplyContext<'_>, invoice_id: &InvoiceId) -> anyhow::Result<FetchedInvoice> {
     let invoice = ctx
         .stripe
         // `payments` is includable: Stripe leaves it out unless asked for.

@@ -157,9 +157,10 @@ fn is_not_found(err: &anyhow::Error) -> bool {
     err.downcast_ref::<stripe::StripeError>().and_then(api_error).is_some_and(|(status, _)| status == 404)
 }
 
-/// The id of the object the event is about; an error for an event that names none.
-fn object_id(event: &InboxEvent) -> anyhow::Result<&str> {
-    event.object_id.as_deref().with_context(|| format!("{} carries no object id", event.event_type))
+/// The id of the object the event is about, typed as that object's id (the handler knows
+/// which object its events carry); an error for an event that names none.
+fn object_id<Id: for<'a> From<&'a str>>(event: &InboxEvent) -> anyhow::Result<Id> {
+    event.object_id.as_deref().map(Id::from).with_context(|| format!("{} carries no object id", event.event_type))
 }
 
 fn account_url(ctx: &ApplyContext<'_>) -> String {

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use stripe_core::payment_intent::RetrievePaymentIntent;
+use stripe_shared::PaymentIntentId;
 
 use super::{object_id, ApplyContext};
 use crate::server::billing::payments::{self, PaymentRow};
@@ -10,10 +11,10 @@ use crate::server::webhooks::worker::{Outcome, Prepared};
 
 /// Any change to a PaymentIntent: the payment as Stripe has it now.
 pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
-    let id = object_id(&event)?;
+    let id: PaymentIntentId = object_id(&event)?;
     let pi = ctx
         .stripe
-        .send(&RetrievePaymentIntent::new(id), None)
+        .send(&RetrievePaymentIntent::new(&id), None)
         .await
         .with_context(|| format!("retrieving payment intent {id}"))?;
     let row = PaymentRow::from_stripe(&pi);
