@@ -128,8 +128,11 @@ async fn import_list<L: ObjectList>(
     Ok(())
 }
 
+/// Stripe names no such object (`resource_missing`, however it answers the cursor).
 fn is_not_found(err: &anyhow::Error) -> bool {
-    stripe_cause(err).and_then(api_error).is_some_and(|(status, _)| status == 404)
+    stripe_cause(err)
+        .and_then(api_error)
+        .is_some_and(|(status, code)| status == 404 || code.as_deref() == Some("resource_missing"))
 }
 
 /// `tollgate import [--dry-run]` on the configured database and Stripe account.

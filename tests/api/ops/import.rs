@@ -397,3 +397,28 @@ async fn a_dry_run_counts_and_writes_nothing_and_a_later_import_takes_what_chang
             .unwrap();
     assert_eq!(pending, 1, "the cancellation Stripe has is stored");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_import_whose_cursor_object_is_gone_reads_that_list_again() {
+    let database = TestDatabase::new().await;
+    let db = migrated(&database).await;
+    let (_sandbox, api, prices) = account().await;
+    for i in 0..2 {
+        customer(&api, &prices, i, None).await;
+    }
+    // An import stopped after a page ending with a customer deleted since.
+    let gone =
+        api.post("/v1/customers", &[("email", "gone@example.com".into())]).await["id"].as_str().unwrap().to_string();
+    sqlx::query(
+        "INSERT INTO import_cursors (list_name, last_id, finished, updated_at) VALUES ('customers', $1, FALSE, 0)",
+    )
+    .bind(&gone)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    api.call(reqwest::Method::DELETE, &format!("/v1/customers/{gone}"), &[]).await;
+    let out = run_import(&database, &api, &["import"]).await;
+    assert!(out.contains("import: customers: the cursor's object is gone; reading the list again"), "{out}");
+    assert_eq!(summary(&out, "customers"), (2, 2, 0, 0), "{out}");
+    assert_eq!(summary(&out, "subscriptions"), (2, 2, 0, 0), "{out}");
+}
