@@ -1,7 +1,6 @@
 //! The six lists an import reads: each page's request (newest first, `PAGE` objects, with what
 //! the stored rows need expanded) and the webhook path's own code that stores an object.
 
-use anyhow::Context;
 use sqlx::{Any, Transaction};
 use stripe_billing::invoice::ListInvoice;
 use stripe_billing::subscription::{ListSubscription, ListSubscriptionStatus};
@@ -72,8 +71,8 @@ impl ObjectList for Subscriptions {
         item.id.as_str().to_string()
     }
 
-    async fn store(tx: &mut Tx, item: &Subscription, report: &mut Report, now: i64) -> anyhow::Result<()> {
-        subscriptions::store(tx, item, report, now).await
+    async fn store(tx: &mut Tx, item: &Subscription, _: &mut Report, now: i64) -> anyhow::Result<()> {
+        subscriptions::store(tx, item, now).await
     }
 }
 
@@ -157,6 +156,6 @@ impl ObjectList for Disputes {
     }
 
     async fn store(tx: &mut Tx, item: &Dispute, _: &mut Report, now: i64) -> anyhow::Result<()> {
-        disputes::upsert(tx, &disputes::DisputeRow::from_stripe(item), now).await.context("storing the dispute")
+        disputes::upsert(tx, &disputes::DisputeRow::from_stripe(item), now).await
     }
 }

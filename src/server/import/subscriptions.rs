@@ -11,18 +11,13 @@ use anyhow::Context;
 use sqlx::{Any, Transaction};
 use stripe_shared::{Subscription, SubscriptionStatus};
 
-use super::report::Report;
 use crate::server::billing::subscriptions::{store_subscription, SubscriptionRow};
 
 /// The cause logged with the movements an import writes.
 const CAUSE: &str = "import";
 
-pub async fn store(
-    tx: &mut Transaction<'static, Any>,
-    sub: &Subscription,
-    _: &mut Report,
-    now: i64,
-) -> anyhow::Result<()> {
+/// Stores one listed subscription (and, when it is new here, the history before it).
+pub async fn store(tx: &mut Transaction<'static, Any>, sub: &Subscription, now: i64) -> anyhow::Result<()> {
     let row = SubscriptionRow::from_stripe(sub)?;
     let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE id = $1")
         .bind(&row.id)
