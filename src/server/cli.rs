@@ -1,5 +1,5 @@
 //! The `tollgate` command line: serve (default), migrate, admin create, doctor, catalog sync,
-//! reconcile, seed.
+//! reconcile, import, seed.
 
 use std::process::ExitCode;
 
@@ -50,6 +50,13 @@ enum Command {
     /// Read Stripe's events list since the newest stored event into the webhook inbox (heals
     /// missed deliveries; a running `serve` applies them).
     Reconcile,
+    /// Backfill what the Stripe account already holds (customers, subscriptions, invoices,
+    /// payments, refunds, disputes) and rebuild MRR movements; resumable, and a rerun changes nothing.
+    Import {
+        /// Count what would be created or updated; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +120,9 @@ pub async fn run() -> ExitCode {
             crate::server::catalog::command::catalog_sync(&config, &path).await.map(|()| ExitCode::SUCCESS)
         }
         Command::Reconcile => crate::server::webhooks::reconcile::command(&config).await.map(|_| ExitCode::SUCCESS),
+        Command::Import { dry_run } => {
+            crate::server::import::command(&config, dry_run).await.map(|_| ExitCode::SUCCESS)
+        }
     };
     match outcome {
         Ok(code) => code,
@@ -361,6 +371,8 @@ mod tests {
         Cli::try_parse_from(["tollgate", "migrate"]).unwrap();
         Cli::try_parse_from(["tollgate", "doctor"]).unwrap();
         Cli::try_parse_from(["tollgate", "reconcile"]).unwrap();
+        let cli = Cli::try_parse_from(["tollgate", "import", "--dry-run"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Import { dry_run: true })));
         let cli = Cli::try_parse_from(["tollgate", "catalog", "sync", "--catalog", "x.toml"]).unwrap();
         assert!(matches!(
             cli.command,

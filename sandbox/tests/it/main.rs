@@ -6,6 +6,7 @@ mod clocks;
 mod conformance;
 mod http;
 mod invoice_intents;
+mod lists;
 mod live_objects;
 mod portal;
 mod webhooks;

@@ -60,10 +60,12 @@ pub enum Fetched {
     Deleted,
 }
 
+/// What a stored customer needs expanded: its default card.
+pub const CARD_EXPAND: &str = "invoice_settings.default_payment_method";
+
 /// Re-fetches the customer (with its default card); writes nothing.
 pub async fn fetch(stripe: &StripeClient, customer_id: &CustomerId) -> anyhow::Result<Fetched> {
-    let retrieve =
-        RetrieveCustomer::new(customer_id).expand(vec!["invoice_settings.default_payment_method".to_string()]);
+    let retrieve = RetrieveCustomer::new(customer_id).expand(vec![CARD_EXPAND.to_string()]);
     let fetched = stripe.send(&retrieve, None).await.with_context(|| format!("retrieving customer {customer_id}"))?;
     Ok(match fetched {
         RetrieveCustomerReturned::Customer(customer) => Fetched::Customer(CustomerRow::from_stripe(&customer)),

@@ -2,7 +2,7 @@
 //! deadline is short), under a cause key per dispute and admin.
 
 use anyhow::Context;
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Transaction};
 use stripe_core::dispute::RetrieveDispute;
 use stripe_shared::{Dispute, DisputeId};
 
@@ -60,29 +60,7 @@ pub async fn sync(
         .with_context(|| format!("retrieving dispute {dispute_id}"))?;
     let row = DisputeRow::from_stripe(&dispute);
     let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
-    sqlx::query(
-        "INSERT INTO disputes (id, charge_id, payment_intent_id, customer_id, amount, currency, \
-           reason, status, evidence_due_by, created, synced_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-         ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, reason = excluded.reason, \
-           status = excluded.status, evidence_due_by = excluded.evidence_due_by, \
-           customer_id = COALESCE(excluded.customer_id, disputes.customer_id), \
-           synced_at = excluded.synced_at",
-    )
-    .bind(&row.id)
-    .bind(&row.charge_id)
-    .bind(row.payment_intent_id.as_deref())
-    .bind(row.customer_id.as_deref())
-    .bind(row.amount)
-    .bind(&row.currency)
-    .bind(&row.reason)
-    .bind(&row.status)
-    .bind(row.evidence_due_by)
-    .bind(row.created)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .with_context(|| format!("storing dispute {}", row.id))?;
+    upsert(&mut tx, &row, now).await?;
     let mut queued = 0;
     if alert {
         let admins: Vec<String> = sqlx::query_scalar("SELECT email FROM users WHERE role = 'admin' ORDER BY id")
@@ -106,4 +84,32 @@ pub async fn sync(
     }
     tx.commit().await.context("committing the dispute")?;
     Ok(queued)
+}
+
+/// Writes the dispute row (no alert: [`sync`] decides that).
+pub async fn upsert(tx: &mut Transaction<'_, Any>, row: &DisputeRow, now: i64) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO disputes (id, charge_id, payment_intent_id, customer_id, amount, currency, \
+           reason, status, evidence_due_by, created, synced_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, reason = excluded.reason, \
+           status = excluded.status, evidence_due_by = excluded.evidence_due_by, \
+           customer_id = COALESCE(excluded.customer_id, disputes.customer_id), \
+           synced_at = excluded.synced_at",
+    )
+    .bind(&row.id)
+    .bind(&row.charge_id)
+    .bind(row.payment_intent_id.as_deref())
+    .bind(row.customer_id.as_deref())
+    .bind(row.amount)
+    .bind(&row.currency)
+    .bind(&row.reason)
+    .bind(&row.status)
+    .bind(row.evidence_due_by)
+    .bind(row.created)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .with_context(|| format!("storing dispute {}", row.id))?;
+    Ok(())
 }

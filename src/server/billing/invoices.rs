@@ -103,3 +103,33 @@ pub async fn upsert(tx: &mut Transaction<'_, Any>, row: &InvoiceRow, now: i64) -
     .with_context(|| format!("storing invoice {}", row.id))?;
     Ok(())
 }
+
+/// An invoice as Stripe has it now (retrieved or listed with `payments` expanded: Stripe leaves
+/// that includable field out unless asked for), and the PaymentIntents that paid it.
+#[derive(Debug, Clone)]
+pub struct FetchedInvoice {
+    pub row: InvoiceRow,
+    pub paid_by: Vec<String>,
+}
+
+impl FetchedInvoice {
+    pub fn from_stripe(invoice: &Invoice) -> anyhow::Result<Self> {
+        let paid_by = invoice
+            .payments
+            .as_ref()
+            .map(|list| {
+                list.data
+                    .iter()
+                    .filter_map(|p| p.payment.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self { row: InvoiceRow::from_stripe(invoice)?, paid_by })
+    }
+}
+
+/// Writes the invoice row and links the payments that paid it.
+pub async fn store(tx: &mut Transaction<'_, Any>, fetched: &FetchedInvoice, now: i64) -> anyhow::Result<()> {
+    upsert(tx, &fetched.row, now).await?;
+    super::payments::link_invoice(tx, &fetched.row.id, &fetched.paid_by).await
+}

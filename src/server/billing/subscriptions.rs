@@ -310,7 +310,7 @@ pub async fn upsert(
 
 /// What a sync needs beside the subscription: the paying card, a scheduled change, and the
 /// coupons that discount its MRR.
-const SUBSCRIPTION_EXPAND: [&str; 4] = [
+pub const SUBSCRIPTION_EXPAND: [&str; 4] = [
     "default_payment_method",
     "customer.invoice_settings.default_payment_method",
     "schedule",

@@ -1,13 +1,14 @@
 //! Everything the tests share: `spawn_app()` and the browser-without-JavaScript client the tests
 //! drive it with (here); the sandbox's clock (`clock`); an app whose webhooks the tests can post
 //! and watch (`hooks`); Stripe's API as its other clients call it (`stripe_api`); the binary as a
-//! process (`process`); figures read from pages (`html`).
+//! process (`process`); figures read from pages (`html`); whole tables read back (`tables`).
 
 mod clock;
 pub mod hooks;
 mod html;
 mod process;
 mod stripe_api;
+mod tables;
 
 use std::collections::HashMap;
 
@@ -16,8 +17,9 @@ use tollgate::server::{config::Config, db::Db, startup::Application};
 
 pub use clock::*;
 pub use html::kpi;
-pub use process::{tollgate, ServeProcess};
+pub use process::{spawn_tollgate, tollgate, ServeProcess};
 pub use stripe_api::{prices, Api, Lcg, KEY};
+pub use tables::{dump_tables, tables_and_columns};
 
 pub const ADMIN_EMAIL: &str = "admin@tollgate.test";
 pub const ADMIN_PASSWORD: &str = "admin password 123";

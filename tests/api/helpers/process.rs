@@ -8,16 +8,7 @@ use std::{
 
 /// Runs the binary in `dir` with only `vars` in its environment; kills it after 60 s.
 pub fn tollgate(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("RUST_LOG", "error")
-        .envs(vars.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the tollgate binary runs");
+    let mut child = spawn_tollgate(dir, args, vars);
     let started = Instant::now();
     while child.try_wait().expect("waiting").is_none() {
         if started.elapsed() > Duration::from_secs(60) {
@@ -27,6 +18,21 @@ pub fn tollgate(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
         std::thread::sleep(Duration::from_millis(50));
     }
     child.wait_with_output().expect("output")
+}
+
+/// Starts the binary in `dir` with only `vars` in its environment (output piped), for a test
+/// that watches it run or kills it.
+pub fn spawn_tollgate(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("RUST_LOG", "error")
+        .envs(vars.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the tollgate binary runs")
 }
 
 /// `tollgate serve` as its own process, which a test can SIGKILL and start again on the same

@@ -3,7 +3,7 @@ use tollgate::server::{
     db::{users, Db},
 };
 
-use crate::helpers::{TestDatabase, ADMIN_EMAIL};
+use crate::helpers::{tables_and_columns, TestDatabase, ADMIN_EMAIL};
 
 #[tokio::test]
 async fn migrations_are_idempotent() {
@@ -70,21 +70,6 @@ fn every_sqlite_migration_has_its_postgres_twin() {
     let postgres = migration_files("postgres");
     assert!(!sqlite.is_empty(), "no SQLite migrations found");
     assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres hold the same files");
-}
-
-/// Every (table, column) of a migrated database, without sqlx's own bookkeeping table.
-async fn tables_and_columns(db: &Db) -> std::collections::BTreeSet<(String, String)> {
-    let query = match db.backend() {
-        Backend::Sqlite => {
-            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'"
-        }
-        Backend::Postgres => {
-            "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
-             WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'"
-        }
-    };
-    sqlx::query_as::<_, (String, String)>(query).fetch_all(db.pool()).await.unwrap().into_iter().collect()
 }
 
 /// Run by the Postgres suite (`scripts/test` passes `--include-ignored`): it needs both servers.

@@ -7,8 +7,7 @@ use stripe_shared::InvoiceId;
 
 use super::{account_url, customer_email, object_id, ApplyContext};
 use crate::server::billing::emails;
-use crate::server::billing::invoices::{self, InvoiceRow};
-use crate::server::billing::payments;
+use crate::server::billing::invoices::{self, FetchedInvoice};
 use crate::server::webhooks::inbox::{Envelope, InboxEvent};
 use crate::server::webhooks::worker::{Outcome, Prepared, Tx};
 
@@ -31,13 +30,6 @@ pub async fn upcoming(_: &ApplyContext<'_>, _: InboxEvent, _: Envelope) -> anyho
     Ok(Outcome::Skipped("invoice.upcoming: a preview, nothing to store".into()))
 }
 
-/// An invoice as Stripe has it now, and the PaymentIntents that paid it.
-#[derive(Clone)]
-struct FetchedInvoice {
-    row: InvoiceRow,
-    paid_by: Vec<String>,
-}
-
 async fn fetch(ctx: &ApplyContext<'_>, invoice_id: &InvoiceId) -> anyhow::Result<FetchedInvoice> {
     let invoice = ctx
         .stripe
@@ -45,18 +37,7 @@ async fn fetch(ctx: &ApplyContext<'_>, invoice_id: &InvoiceId) -> anyhow::Result
         .send(&RetrieveInvoice::new(invoice_id).expand(vec!["payments".to_string()]), None)
         .await
         .with_context(|| format!("retrieving invoice {invoice_id}"))?;
-    let row = InvoiceRow::from_stripe(&invoice)?;
-    let paid_by: Vec<String> = invoice
-        .payments
-        .as_ref()
-        .map(|list| {
-            list.data
-                .iter()
-                .filter_map(|p| p.payment.payment_intent.as_ref().map(|pi| pi.id().as_str().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(FetchedInvoice { row, paid_by })
+    FetchedInvoice::from_stripe(&invoice)
 }
 
 async fn write(
@@ -80,8 +61,7 @@ async fn write(
         }
         _ => None,
     });
-    invoices::upsert(tx, row, now).await?;
-    payments::link_invoice(tx, &row.id, &fetched.paid_by).await?;
+    invoices::store(tx, fetched, now).await?;
     if let Some(email) = &email {
         emails::enqueue(tx, email, now).await?;
     }
