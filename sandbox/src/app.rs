@@ -106,6 +106,8 @@ pub struct App {
     /// API requests answered, and those refused by the rate limit (`/_sandbox/requests`).
     pub requests_served: AtomicUsize,
     pub requests_rate_limited: AtomicUsize,
+    /// Requests served by method and resource (`GET /v1/invoices`), ids left out.
+    pub requests_by_resource: Mutex<std::collections::BTreeMap<String, usize>>,
 }
 
 /// Stripe's API rate limit: requests per second, and the limiter counting them.
@@ -140,6 +142,7 @@ impl App {
             rate_limiter: Mutex::new(rate_limiter),
             requests_served: AtomicUsize::new(0),
             requests_rate_limited: AtomicUsize::new(0),
+            requests_by_resource: Default::default(),
         });
         (app, rx)
     }

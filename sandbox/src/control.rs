@@ -38,6 +38,7 @@ async fn get_requests(AxState(app): AxState<Arc<App>>) -> Json<Value> {
     Json(json!({
         "served": app.requests_served.load(Relaxed),
         "rate_limited": app.requests_rate_limited.load(Relaxed),
+        "by_resource": app.requests_by_resource.lock().clone(),
         "limit_per_second": app.rate_limiter.lock().as_ref().map(|limit| limit.per_second.get()),
     }))
 }

@@ -118,7 +118,21 @@ pub async fn rate_limit(State(app): State<Arc<App>>, request: Request, next: Nex
         }
     }
     app.requests_served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    *app.requests_by_resource.lock().entry(resource(request.method(), request.uri().path())).or_default() += 1;
     next.run(request).await
+}
+
+/// `GET /v1/invoices` for `GET /v1/invoices/in_123?expand[]=payments`: what a request cost,
+/// without the object it named.
+fn resource(method: &Method, path: &str) -> String {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let (version, name) = (segments.next().unwrap_or(""), segments.next().unwrap_or(""));
+    let name = if name == "checkout" || name == "billing_portal" || name == "test_helpers" {
+        format!("{name}/{}", segments.next().unwrap_or(""))
+    } else {
+        name.to_string()
+    };
+    format!("{method} /{version}/{name}")
 }
 
 /// Takes a matching fault, if any (decrementing its count).

@@ -328,6 +328,9 @@ pub struct InboxEvent {
 /// it runs out only when the instance died.
 pub const CLAIM_SECS: i64 = 30;
 
+/// How many more events than its limit a claim may take to finish the lanes it started.
+const LANE_REST_SHARE: i64 = 4;
+
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
     #[sqlx(flatten)]
@@ -336,7 +339,8 @@ struct ClaimedRow {
     received_at: i64,
 }
 
-/// Claims up to `limit` events due at `now` for `owner`, oldest Stripe time first, until
+/// Claims up to `limit` events due at `now` for `owner`, oldest Stripe time first (and the rest
+/// of their lanes, see below), until
 /// `now + CLAIM_SECS`: events no other instance holds (or whose holder's claim ran out), in
 /// lanes no other instance holds, so one customer's events are applied by one instance at a
 /// time, in order. Claimers take turns (an advisory lock on Postgres, the write lock on
@@ -366,6 +370,30 @@ pub async fn claim(pool: &AnyPool, owner: &InstanceId, now: i64, limit: i64) -> 
         .fetch_all(&mut *tx)
         .await
         .context("claiming due webhook events")?;
+    // The rest of each claimed lane comes too (up to `LANE_REST_SHARE` × `limit`): a renewal's
+    // `invoice.created` and its `invoice.paid` an hour of Stripe time later land in one batch,
+    // where they share one re-fetch of the invoice.
+    let rest = format!(
+        "UPDATE webhook_events SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
+           SELECT e.id FROM webhook_events e \
+           WHERE e.status IN ('pending', 'retrying') AND e.next_attempt_at <= $3 \
+             AND (e.claimed_by IS NULL OR e.claimed_until <= $3) \
+             AND e.lane IN (SELECT c.lane FROM webhook_events c \
+               WHERE c.claimed_by = $1 AND c.claimed_until = $2 AND c.status IN ('pending', 'retrying')) \
+           ORDER BY e.stripe_created, e.received_at, e.id LIMIT $4 {skip_locked}) \
+         RETURNING id, event_type, object_id, payload, attempts, lane, stripe_created, received_at"
+    );
+    if !rows.is_empty() {
+        let rest = sqlx::query_as::<_, ClaimedRow>(&rest)
+            .bind(owner.as_str())
+            .bind(now + CLAIM_SECS)
+            .bind(now)
+            .bind(limit * LANE_REST_SHARE)
+            .fetch_all(&mut *tx)
+            .await
+            .context("claiming the rest of the claimed lanes")?;
+        rows.extend(rest);
+    }
     tx.commit().await.context("committing the claim")?;
     // RETURNING keeps no order.
     rows.sort_by(|a, b| {

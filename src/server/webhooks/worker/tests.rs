@@ -328,9 +328,10 @@ async fn two_instances_never_hold_the_same_event_or_the_same_lane() {
         record(&pool, &invoice_event(id, created, customer), Source::Webhook, 0).await.unwrap();
     }
     let (a, b) = (InstanceId::named("a"), InstanceId::named("b"));
+    // The two oldest, and the rest of their lanes: cus_a's later evt_3 comes along.
     let first = inbox::claim(&pool, &a, 10, 2).await.unwrap();
-    assert_eq!(ids(&first), ["evt_1", "evt_2"]);
-    // evt_3 is due, but its customer's lane is a's: b takes only cus_c's event.
+    assert_eq!(ids(&first), ["evt_1", "evt_2", "evt_3"]);
+    // b takes only cus_c's event: the other lanes are a's.
     let second = inbox::claim(&pool, &b, 10, 10).await.unwrap();
     assert_eq!(ids(&second), ["evt_4"]);
     assert_eq!(ids(&inbox::claim(&pool, &b, 11, 10).await.unwrap()), ["evt_4"], "nothing new for b: its own again");
