@@ -274,6 +274,7 @@ fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
     ];
     tasks.extend(reconcile::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs));
     tasks.extend(spawn_price_retry(state));
+    tasks.push(crate::server::alerts::job::spawn_alert_job(state.clone()));
     tasks
 }
 

@@ -1,5 +1,6 @@
 //! Running it: the CLI, health and metrics, security headers, migrations.
 
+mod alerts;
 mod cli;
 mod headers;
 mod health;
