@@ -11,6 +11,7 @@ pub mod payments;
 pub mod portal;
 pub mod schedules;
 pub mod subscriptions;
+pub mod tax_settings;
 pub mod test_clocks;
 pub mod webhook_endpoints;
 
@@ -166,6 +167,9 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("DELETE", ["webhook_endpoints", id]) => webhook_endpoints::delete_webhook_endpoint(ctx, id),
         ("GET", ["events"]) => webhook_endpoints::list_events(ctx, params),
         ("GET", ["events", id]) => ctx.find("event", id, "id").map(|v| public(&v)),
+        // Tax
+        ("GET", ["tax", "settings"]) => Ok(crate::engine::tax_settings::retrieve(ctx)),
+        ("POST", ["tax", "settings"]) => tax_settings::update_tax_settings(ctx, params),
         // Test clocks
         ("POST", ["test_helpers", "test_clocks"]) => test_clocks::create_test_clock(ctx, params),
         ("GET", ["test_helpers", "test_clocks"]) => {

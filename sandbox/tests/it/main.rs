@@ -8,6 +8,7 @@ mod http;
 mod invoice_intents;
 mod live_objects;
 mod portal;
+mod settings;
 mod webhooks;
 
 use std::sync::Arc;
