@@ -55,4 +55,7 @@ async fn the_platform_account_can_charge_and_pay_out() {
     for field in ["charges_enabled", "payouts_enabled", "details_submitted"] {
         assert_eq!(account[field], true, "{field}: {account}");
     }
+    let parsed: stripe_shared::Account = serde_json::from_value(account.clone()).expect("async-stripe reads it");
+    assert_eq!(parsed.charges_enabled, Some(true));
+    assert!(parsed.settings.is_some_and(|s| s.payouts.is_some()), "{account}");
 }

@@ -1,4 +1,5 @@
 //! Everything that talks to Stripe goes through [`client::StripeClient`].
 
+pub mod account;
 pub mod client;
 pub mod idempotency;

@@ -6,4 +6,5 @@ mod headers;
 mod health;
 mod metrics;
 mod migrations;
+mod status;
 mod stripe_down;
