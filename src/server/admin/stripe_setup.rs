@@ -59,7 +59,11 @@ impl StripeSetup {
 /// `APP_URL` + `/webhooks/stripe`.
 pub async fn read(stripe: &StripeClient, catalog: anyhow::Result<&Catalog>, webhook_url: &str) -> StripeSetup {
     let catalog_check = async {
-        let catalog = catalog?;
+        let catalog = match catalog {
+            Ok(catalog) => catalog,
+            // Not Stripe's doing: say so instead of "could not read Stripe".
+            Err(err) => return Ok(Err(format!("the catalog could not be read: {err:#}"))),
+        };
         let drift = sync::drift(stripe, catalog).await?;
         Ok::<_, anyhow::Error>(if drift.is_empty() {
             Ok(())
