@@ -330,12 +330,8 @@ async fn go_live_checklist(config: &Config) {
     }
     let Ok(db) = Db::connect(&config.database_url).await else { return };
     // Stripe is asked only when there is one to ask (the embedded sandbox lives inside `serve`).
-    let portal = match crate::server::catalog::command::stripe_client(config) {
-        Ok(stripe) => crate::server::startup::portal_configured(&stripe).await,
-        Err(_) => None,
-    };
-    let stripe = crate::server::admin::status::StripeFacts { portal, prices_loaded: None };
-    match crate::server::admin::status::report(config, &db, stripe, crate::server::db::now()).await {
+    let stripe = crate::server::catalog::command::stripe_client(config).ok();
+    match crate::server::admin::status::report(config, &db, stripe.as_ref(), None, crate::server::db::now()).await {
         Ok(report) => crate::server::admin::status::print(&report),
         Err(e) => println!("  go-live checklist:             unavailable ({})", redact_error(&e)),
     }

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::domain::{Email, Password};
+use crate::server::alerts::AlertThresholds;
 use crate::server::auth::LoginQuotas;
 use crate::server::http::abuse::AbuseQuotas;
 use crate::server::retention::RetentionPolicy;
@@ -228,6 +229,8 @@ pub struct Config {
     pub stripe_requests_per_sec: Option<NonZeroU32>,
     /// How long webhook payloads and mail bodies are kept.
     pub retention: RetentionPolicy,
+    /// When each operational alert fires, and how often they are evaluated (`ALERT_*`).
+    pub alerts: AlertThresholds,
 }
 
 impl Config {
@@ -369,6 +372,27 @@ impl Config {
             mail_body_days: positive("RETENTION_MAIL_DAYS", retention_defaults.mail_body_days)?,
         };
 
+        let alert_defaults = AlertThresholds::default();
+        let alerts = AlertThresholds {
+            payment_failure_rate_percent: positive(
+                "ALERT_PAYMENT_FAILURE_RATE_PERCENT",
+                alert_defaults.payment_failure_rate_percent,
+            )?,
+            payment_min_attempts: positive("ALERT_PAYMENT_MIN_ATTEMPTS", alert_defaults.payment_min_attempts)?,
+            payment_window_hours: positive("ALERT_PAYMENT_WINDOW_HOURS", alert_defaults.payment_window_hours)?,
+            dead_letters: positive("ALERT_DEAD_LETTERS", alert_defaults.dead_letters)?,
+            outbox_lag_secs: positive("ALERT_OUTBOX_LAG_SECS", alert_defaults.outbox_lag_secs)?,
+            refused_webhooks_per_hour: positive(
+                "ALERT_REFUSED_WEBHOOKS_PER_HOUR",
+                alert_defaults.refused_webhooks_per_hour,
+            )?,
+            stripe_unreachable_secs: positive("ALERT_STRIPE_UNREACHABLE_SECS", alert_defaults.stripe_unreachable_secs)?,
+            check_interval_secs: positive("ALERT_CHECK_INTERVAL_SECS", alert_defaults.check_interval_secs)?,
+        };
+        if alerts.payment_failure_rate_percent > 100 {
+            return Err(ConfigError::new("ALERT_PAYMENT_FAILURE_RATE_PERCENT", "expected a percentage from 1 to 100"));
+        }
+
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
             Some("prod") | Some("production") => true,
@@ -409,6 +433,7 @@ impl Config {
             login_quotas,
             stripe_requests_per_sec,
             retention,
+            alerts,
         })
     }
 
@@ -597,6 +622,16 @@ mod tests {
         assert_eq!(error_variable(&[("LEPTOS_ENV", "staging")]), "LEPTOS_ENV");
         assert_eq!(error_variable(&[("RATE_LIMIT_SIGNUP_PER_HOUR", "0")]), "RATE_LIMIT_SIGNUP_PER_HOUR");
         assert_eq!(error_variable(&[("RATE_LIMIT_CHECKOUT_PER_HOUR", "lots")]), "RATE_LIMIT_CHECKOUT_PER_HOUR");
+    }
+
+    #[test]
+    fn alert_thresholds_default_and_can_be_set() {
+        assert_eq!(config(&[]).unwrap().alerts, AlertThresholds::default());
+        let c = config(&[("ALERT_PAYMENT_FAILURE_RATE_PERCENT", "10"), ("ALERT_OUTBOX_LAG_SECS", "60")]).unwrap();
+        assert_eq!((c.alerts.payment_failure_rate_percent, c.alerts.outbox_lag_secs), (10, 60));
+        let err = config(&[("ALERT_PAYMENT_FAILURE_RATE_PERCENT", "101")]).unwrap_err();
+        assert_eq!(err.variable, "ALERT_PAYMENT_FAILURE_RATE_PERCENT");
+        assert_eq!(config(&[("ALERT_DEAD_LETTERS", "0")]).unwrap_err().variable, "ALERT_DEAD_LETTERS");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Server-only code (feature `ssr`).
 
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod billing;
 pub mod catalog;

@@ -67,7 +67,6 @@ impl Application {
             webhook_secrets.push(register_sandbox_webhook(&stripe_client, addr).await?);
         }
         let prices = load_price_book(&config, &stripe_client, sandbox.is_some()).await?;
-        let portal_configured = portal_configured(&stripe_client).await;
 
         let inbox = crate::server::webhooks::inbox::InboxWriter::spawn(db.pool().clone());
         let abuse = Arc::new(http::abuse::AbuseLimiter::new(db.pool().clone(), config.abuse_quotas));
@@ -83,7 +82,6 @@ impl Application {
             webhook_secrets: Arc::new(webhook_secrets),
             inbox_notify: Arc::new(tokio::sync::Notify::new()),
             prices: Prices::new(prices),
-            portal_configured,
             inbox,
             instance: InstanceId::generate(),
             leadership: Leadership::default(),
@@ -231,20 +229,6 @@ fn spawn_price_retry(state: &AppState) -> Option<JoinHandle<()>> {
     }))
 }
 
-/// Whether Stripe has a default Customer Portal configuration: without one (its settings never
-/// saved in the dashboard) "Manage billing" fails. Only reported; the app starts either way.
-pub async fn portal_configured(stripe: &StripeClient) -> Option<bool> {
-    use stripe_billing::billing_portal_configuration::ListBillingPortalConfiguration;
-    let list = ListBillingPortalConfiguration::new().is_default(true).active(true).limit(1);
-    match stripe.send(&list, None).await {
-        Ok(found) => Some(!found.data.is_empty()),
-        Err(err) => {
-            tracing::warn!(error = %err, "could not read the Customer Portal configuration");
-            None
-        }
-    }
-}
-
 /// Every instance applies webhook events and sends mail (each row claimed by one of them); the
 /// periodic jobs run on the leader only.
 fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
@@ -274,6 +258,7 @@ fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
     ];
     tasks.extend(reconcile::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs));
     tasks.extend(spawn_price_retry(state));
+    tasks.push(crate::server::alerts::job::spawn_alert_job(state.clone()));
     tasks
 }
 

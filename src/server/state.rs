@@ -32,9 +32,6 @@ pub struct AppState {
     pub inbox_notify: Arc<tokio::sync::Notify>,
     /// The catalog with its Stripe price ids, resolved at start.
     pub prices: Prices,
-    /// Whether Stripe has a default Customer Portal configuration (None: could not tell), as
-    /// found at start.
-    pub portal_configured: Option<bool>,
     /// Stores webhook deliveries in group commits.
     pub inbox: crate::server::webhooks::inbox::InboxWriter,
     /// This process among the instances sharing the database (claims and leases carry it).

@@ -11,6 +11,7 @@ pub mod payments;
 pub mod portal;
 pub mod schedules;
 pub mod subscriptions;
+pub mod tax_settings;
 pub mod test_clocks;
 pub mod webhook_endpoints;
 
@@ -166,6 +167,9 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("DELETE", ["webhook_endpoints", id]) => webhook_endpoints::delete_webhook_endpoint(ctx, id),
         ("GET", ["events"]) => webhook_endpoints::list_events(ctx, params),
         ("GET", ["events", id]) => ctx.find("event", id, "id").map(|v| public(&v)),
+        // Tax
+        ("GET", ["tax", "settings"]) => Ok(crate::engine::tax_settings::retrieve(ctx)),
+        ("POST", ["tax", "settings"]) => tax_settings::update_tax_settings(ctx, params),
         // Test clocks
         ("POST", ["test_helpers", "test_clocks"]) => test_clocks::create_test_clock(ctx, params),
         ("GET", ["test_helpers", "test_clocks"]) => {
@@ -186,23 +190,55 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
     response
 }
 
-/// `GET /v1/account`: the platform (or the connected account named by `Stripe-Account`).
+/// `GET /v1/account`: the platform (or the connected account named by `Stripe-Account`), as
+/// Stripe shows an activated standard account: it charges and pays out, nothing is due.
 pub fn account(ctx: &Ctx) -> Value {
     let id = if ctx.account.is_empty() { "acct_sandbox".to_string() } else { ctx.account.clone() };
+    let nothing_due = json!({
+        "alternatives": [], "current_deadline": null, "currently_due": [], "disabled_reason": null,
+        "errors": [], "eventually_due": [], "past_due": [], "pending_verification": [],
+    });
     json!({
         "id": id,
         "object": "account",
-        "business_profile": {"name": "Sandbox", "url": null},
+        "business_profile": {
+            "annual_revenue": null, "estimated_worker_count": null, "mcc": null,
+            "minority_owned_business_designation": null, "name": "Sandbox", "product_description": null,
+            "support_address": null, "support_email": null, "support_phone": null, "support_url": null, "url": null,
+        },
         "business_type": null,
         "capabilities": {"card_payments": "active", "transfers": "active"},
         "charges_enabled": true,
+        "controller": {"type": "account"},
         "country": "US",
         "created": 0,
         "default_currency": "usd",
         "details_submitted": true,
         "email": null,
+        "external_accounts": {"object": "list", "data": [], "has_more": false, "url": format!("/v1/accounts/{id}/external_accounts")},
+        "future_requirements": nothing_due.clone(),
+        "metadata": {},
         "payouts_enabled": true,
-        "settings": {"dashboard": {"display_name": "Sandbox", "timezone": "Etc/UTC"}},
+        "requirements": nothing_due,
+        "settings": {
+            "bacs_debit_payments": {"display_name": null, "service_user_number": null},
+            "branding": {"icon": null, "logo": null, "primary_color": null, "secondary_color": null},
+            "card_issuing": {"tos_acceptance": {"date": null, "ip": null}},
+            "card_payments": {
+                "decline_on": {"avs_failure": false, "cvc_failure": true},
+                "statement_descriptor_prefix": null, "statement_descriptor_prefix_kana": null,
+                "statement_descriptor_prefix_kanji": null,
+            },
+            "dashboard": {"display_name": "Sandbox", "timezone": "Etc/UTC"},
+            "invoices": {"default_account_tax_ids": null, "hosted_payment_method_save": null},
+            "payments": {
+                "statement_descriptor": "SANDBOX", "statement_descriptor_kana": null, "statement_descriptor_kanji": null,
+                "statement_descriptor_prefix_kana": null, "statement_descriptor_prefix_kanji": null,
+            },
+            "payouts": {"debit_negative_balances": true, "schedule": {"delay_days": 2, "interval": "daily"}, "statement_descriptor": null},
+            "sepa_debit_payments": {},
+        },
+        "tos_acceptance": {"date": 0, "ip": null, "user_agent": null},
         "type": "standard",
     })
 }

@@ -18,6 +18,7 @@ pub mod refunds;
 pub mod schedules;
 pub mod setup_intents;
 pub mod subscriptions;
+pub mod tax_settings;
 pub mod test_clocks;
 pub mod views;
 pub mod webhook_endpoints;

@@ -10,9 +10,8 @@ pub async fn admin_status() -> Result<StatusReport, AppError> {
     use crate::server::{admin::status, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
-    let stripe = status::StripeFacts {
-        portal: ctx.state.portal_configured,
-        prices_loaded: Some(ctx.state.prices.current().is_resolved()),
-    };
-    Ok(status::report(&ctx.state.config, &ctx.state.db, stripe, crate::server::db::now()).await?)
+    let state = &ctx.state;
+    let prices_loaded = Some(state.prices.current().is_resolved());
+    Ok(status::report(&state.config, &state.db, Some(&state.stripe_client), prices_loaded, crate::server::db::now())
+        .await?)
 }

@@ -14,6 +14,7 @@ pub mod revenue;
 pub mod seed;
 pub mod snapshots;
 pub mod status;
+pub mod stripe_setup;
 pub mod subscriptions;
 
 mod filter;

@@ -1,5 +1,5 @@
-//! Integration status and the go-live checklist, from configuration and local tables only.
-//! Shared by `/admin/status` and `tollgate doctor`.
+//! Integration status and the go-live checklist: configuration and local tables here, what
+//! Stripe itself says in `stripe_setup`. Shared by `/admin/status` and `tollgate doctor`.
 
 use anyhow::Context;
 
@@ -9,11 +9,13 @@ use crate::{
         config::{Config, StripeMode},
         db::Db,
         http::app_url::AppUrl,
+        stripe::client::StripeClient,
     },
     views::admin::status::{Check, StatusReport},
 };
 
 use super::snapshots::DAY;
+use super::stripe_setup::{self, StripeSetup};
 
 /// What the checklist is judged on.
 #[derive(Debug, Clone, Default)]
@@ -29,10 +31,7 @@ pub struct Facts {
     pub dead_events: i64,
     /// `/metrics` is served (a METRICS_TOKEN is set).
     pub metrics: bool,
-    /// A default Customer Portal configuration in Stripe (None: not checked).
-    pub portal: Option<bool>,
-    /// The catalog's Stripe prices are loaded (false: Stripe unreachable since start; None: not
-    /// checked, as by `doctor`, which serves nothing).
+    /// The catalog's Stripe prices resolve (None: Stripe could not be asked).
     pub prices_loaded: Option<bool>,
 }
 
@@ -40,8 +39,9 @@ fn check(name: &str, ok: bool, fix: &str) -> Check {
     Check { name: name.to_owned(), ok, fix: fix.to_owned() }
 }
 
-/// The go-live checklist. Idempotency (inbox unique on event id, keys on every Stripe call) is
-/// built in, so it always passes; the rest depends on configuration and recent traffic.
+/// The part of the go-live checklist judged on configuration, local tables and this instance's
+/// price book. What is built in (idempotency, dunning) is not listed: a check always true says
+/// nothing.
 pub fn checklist(f: &Facts) -> Vec<Check> {
     vec![
         check("Live Stripe keys", f.live_keys, "Set STRIPE_SECRET_KEY to an sk_live_ key."),
@@ -50,8 +50,6 @@ pub fn checklist(f: &Facts) -> Vec<Check> {
             f.webhook_secret,
             "Register POST /webhooks/stripe in Stripe and set STRIPE_WEBHOOK_SECRET.",
         ),
-        check("Webhooks verified and idempotent", true, ""),
-        check("Idempotency keys on Stripe calls", true, ""),
         check(
             "Webhook delivered in the last 7 days",
             f.recent_delivery,
@@ -61,31 +59,22 @@ pub fn checklist(f: &Facts) -> Vec<Check> {
         check("Catalog has prices", f.catalog_prices > 0, "Add plans to catalog.toml and run catalog sync."),
         check(
             "Stripe reachable, prices loaded",
-            f.prices_loaded != Some(false),
-            "Stripe did not answer since start: pages work, payments wait; the app retries every minute.",
+            f.prices_loaded == Some(true),
+            match f.prices_loaded {
+                Some(_) => {
+                    "Stripe did not answer since start: pages work, payments wait; the app retries every minute."
+                }
+                None => "Stripe could not be asked (see the checks read from Stripe).",
+            },
         ),
         check("HTTPS APP_URL", f.https_app_url, "Serve over HTTPS and set APP_URL to the https:// address."),
         check("Email delivery (SMTP)", f.smtp, "Set SMTP_URL so customers get their emails."),
         check("Migrations current", f.migrations_current, "Run `tollgate migrate`."),
         check(
-            "Customer portal configured",
-            f.portal == Some(true),
-            match f.portal {
-                Some(_) => {
-                    "Save the Customer Portal settings in the Stripe dashboard (Settings → Billing → Customer portal)."
-                }
-                None => "Not checked: `serve` reads it from Stripe at start (see /admin/status).",
-            },
-        ),
-        // Built in: payment-failed emails with a portal link, past_due banners, access until the
-        // period ends; Stripe's retry schedule itself is set in its dashboard.
-        check("Dunning on", true, ""),
-        check(
             "Monitoring (/metrics, /healthz)",
             f.metrics,
             "Set METRICS_TOKEN (16+ characters) and scrape /metrics with it as a bearer token.",
         ),
-        check("Tax collection (Stripe Tax)", false, "Not built yet: Checkout runs without automatic_tax."),
     ]
 }
 
@@ -97,23 +86,20 @@ pub fn mode(config: &Config) -> &'static str {
     }
 }
 
-/// (products, prices) declared in the catalog file; (0, 0) without one.
-fn catalog_counts() -> (usize, usize) {
-    match catalog::load(std::path::Path::new(catalog::DEFAULT_PATH)) {
-        Ok(c) => (c.plans.len() + c.one_time.len(), c.prices().count()),
-        Err(_) => (0, 0),
-    }
-}
+/// Why `doctor` cannot ask the embedded sandbox.
+pub const NO_STRIPE_OUTSIDE_SERVE: &str = "no Stripe to ask outside `serve` (the embedded sandbox lives inside it): \
+                                           set STRIPE_SECRET_KEY, or STRIPE_API_BASE for a standalone sandbox";
 
-/// What the running app knows of Stripe (None when asked outside `serve`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StripeFacts {
-    pub portal: Option<bool>,
-    pub prices_loaded: Option<bool>,
-}
-
-pub async fn report(config: &Config, db: &Db, stripe: StripeFacts, now: i64) -> anyhow::Result<StatusReport> {
-    let StripeFacts { portal, prices_loaded } = stripe;
+/// The status report. `stripe`: the client to read Stripe with (None: nothing to ask).
+/// `prices_loaded`: whether the running app resolved its prices; `doctor` serves nothing and
+/// passes None, so they are resolved here.
+pub async fn report(
+    config: &Config,
+    db: &Db,
+    stripe: Option<&StripeClient>,
+    prices_loaded: Option<bool>,
+    now: i64,
+) -> anyhow::Result<StatusReport> {
     let pool = db.pool();
     let last_delivery: Option<i64> =
         sqlx::query_scalar("SELECT MAX(processed_at) FROM webhook_events WHERE status = 'processed'")
@@ -124,7 +110,24 @@ pub async fn report(config: &Config, db: &Db, stripe: StripeFacts, now: i64) -> 
         .fetch_one(pool)
         .await
         .context("counting dead events")?;
-    let (products, prices) = catalog_counts();
+    let catalog = catalog::load(&config.catalog_path).context("CATALOG_PATH");
+    let (products, prices) =
+        catalog.as_ref().map_or((0, 0), |c| (c.plans.len() + c.one_time.len(), c.prices().count()));
+    let webhook_endpoint = AppUrl::new(config.app_url.as_str()).join("/webhooks/stripe");
+    let (setup, prices_loaded) = match stripe {
+        Some(stripe) => {
+            let setup =
+                stripe_setup::read(stripe, catalog.as_ref().map_err(|e| anyhow::anyhow!("{e:#}")), &webhook_endpoint)
+                    .await;
+            let loaded = match (prices_loaded, &catalog) {
+                (Some(loaded), _) => Some(loaded),
+                (None, Ok(catalog)) => Some(catalog::sync::resolve(stripe, catalog).await.is_ok()),
+                (None, Err(_)) => Some(false),
+            };
+            (setup, loaded)
+        }
+        None => (StripeSetup::unread(NO_STRIPE_OUTSIDE_SERVE), prices_loaded),
+    };
     let facts = Facts {
         live_keys: config.stripe.mode() == StripeMode::Live,
         webhook_secret: !config.stripe.webhook_secrets.is_empty() || config.stripe.wants_embedded_sandbox(),
@@ -135,26 +138,28 @@ pub async fn report(config: &Config, db: &Db, stripe: StripeFacts, now: i64) -> 
         recent_delivery: last_delivery.is_some_and(|t| t >= now - 7 * DAY),
         dead_events,
         metrics: config.metrics_token.is_some(),
-        portal,
         prices_loaded,
     };
+    let mut checks = checklist(&facts);
+    checks.extend(setup.checks);
     Ok(StatusReport {
         mode: mode(config).to_owned(),
         api_version: stripe_shared::version::VERSION.as_str().to_owned(),
         products,
         prices,
-        webhook_endpoint: AppUrl::new(config.app_url.as_str()).join("/webhooks/stripe"),
+        webhook_endpoint,
         last_delivery,
         dead_events,
-        portal_configured: portal,
-        checks: checklist(&facts),
+        portal_configured: setup.portal,
+        stripe_account: setup.account,
+        checks,
     })
 }
 
 /// The checklist as `tollgate doctor` prints it.
 pub fn print(report: &StatusReport) {
     let (passed, total) = report.score();
-    println!("  go-live checklist:             {passed}/{total}");
+    println!("  setup:                         {}% ({passed} of {total} checks done)", report.percent());
     for c in &report.checks {
         let mark = if c.ok { "ok     " } else { "MISSING" };
         let fix = if c.ok { String::new() } else { format!(" — {}", c.fix) };
@@ -172,7 +177,6 @@ mod tests {
             webhook_secret: true,
             catalog_prices: 6,
             migrations_current: true,
-            portal: Some(true),
             prices_loaded: Some(true),
             ..Facts::default()
         };
@@ -186,7 +190,6 @@ mod tests {
                 "HTTPS APP_URL",
                 "Email delivery (SMTP)",
                 "Monitoring (/metrics, /healthz)",
-                "Tax collection (Stripe Tax)"
             ]
         );
         assert!(checks.iter().all(|c| c.ok || !c.fix.is_empty()), "every miss says how to fix it");

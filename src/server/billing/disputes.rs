@@ -63,10 +63,7 @@ pub async fn sync(
     upsert(&mut tx, &row, now).await?;
     let mut queued = 0;
     if alert {
-        let admins: Vec<String> = sqlx::query_scalar("SELECT email FROM users WHERE role = 'admin' ORDER BY id")
-            .fetch_all(&mut *tx)
-            .await
-            .context("listing admins")?;
+        let admins = crate::server::db::users::admin_emails(&mut tx).await?;
         for to in admins {
             let email = emails::dispute_alert(
                 &to,

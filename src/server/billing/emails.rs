@@ -18,6 +18,10 @@ pub enum EmailKind {
     VerifyEmail,
     SignUpAttempt,
     PasswordReset,
+    /// An operational alert opened (`server/alerts`), to every admin.
+    OpsAlert,
+    /// That alert's recovery.
+    OpsRecovered,
 }
 
 impl EmailKind {
@@ -32,6 +36,8 @@ impl EmailKind {
             Self::VerifyEmail => "verify_email",
             Self::SignUpAttempt => "sign_up_attempt",
             Self::PasswordReset => "password_reset",
+            Self::OpsAlert => "ops_alert",
+            Self::OpsRecovered => "ops_recovered",
         }
     }
 }

@@ -13,7 +13,7 @@ use stripe_product::product::{CreateProduct, RetrieveProduct, UpdateProduct};
 use stripe_shared::{Price, PriceId, RecurringInterval};
 
 use crate::domain::catalog::{BillingInterval, Catalog, PriceSpec};
-use crate::server::billing::price_book::PLAN_METADATA_KEY;
+use crate::server::billing::{all_pages, price_book::PLAN_METADATA_KEY};
 use crate::server::stripe::client::{api_error, StripeClient};
 
 /// Stripe accepts at most this many `lookup_keys[]` in one list call.
@@ -110,6 +110,78 @@ pub async fn sync(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<Sy
         }
     }
     Ok(report)
+}
+
+/// How Stripe's prices differ from the catalog, read without changing anything (`/admin/status`,
+/// `tollgate doctor`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Drift {
+    /// Lookup keys with no price in Stripe.
+    pub missing: Vec<String>,
+    /// Lookup keys whose price differs, with what differs.
+    pub different: Vec<(String, String)>,
+    /// Active prices of the catalog's products under a lookup key the catalog does not have.
+    /// Prices without a lookup key are left out: a sync that replaced a price leaves the old one
+    /// active for its subscribers, and nothing new is sold at it.
+    pub extra: Vec<String>,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.different.is_empty() && self.extra.is_empty()
+    }
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if !self.missing.is_empty() {
+            parts.push(format!("missing in Stripe: {}", self.missing.join(", ")));
+        }
+        if !self.different.is_empty() {
+            let different: Vec<String> = self.different.iter().map(|(key, why)| format!("{key} ({why})")).collect();
+            parts.push(format!("different in Stripe: {}", different.join(", ")));
+        }
+        if !self.extra.is_empty() {
+            parts.push(format!("active in Stripe but not in the catalog: {}", self.extra.join(", ")));
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// Compares Stripe's prices with the catalog.
+pub async fn drift(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<Drift> {
+    let existing = prices_by_lookup_key(stripe, catalog).await?;
+    let mut drift = Drift::default();
+    let known: Vec<&str> = catalog.prices().map(|spec| spec.lookup_key.as_str()).collect();
+    for product in wanted(catalog) {
+        let id = product_id(product.key);
+        for spec in &product.prices {
+            match existing.get(&spec.lookup_key) {
+                None => drift.missing.push(spec.lookup_key.clone()),
+                Some(price) => {
+                    if let Some(why) = difference(price, spec, &id) {
+                        drift.different.push((spec.lookup_key.clone(), why));
+                    }
+                }
+            }
+        }
+        let id = id.as_str();
+        let page = |after: Option<String>| {
+            let mut list = ListPrice::new().product(id).active(true).limit(100);
+            if let Some(after) = after {
+                list = list.starting_after(after);
+            }
+            async move { stripe.send(&list, None).await.with_context(|| format!("listing the active prices of {id}")) }
+        };
+        let active = all_pages(page, |price: &Price| price.id.to_string()).await?;
+        for price in active {
+            if let Some(key) = price.lookup_key.filter(|key| !known.contains(&key.as_str())) {
+                drift.extra.push(key);
+            }
+        }
+    }
+    Ok(drift)
 }
 
 /// The catalog's lookup keys → Stripe price ids. Fails, naming them, when any is missing.

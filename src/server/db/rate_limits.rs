@@ -58,6 +58,21 @@ pub async fn hit(pool: &AnyPool, scope: &str, key: &str, quota: Quota, now: i64)
     Ok(current + weighted_previous <= i64::from(quota.limit))
 }
 
+/// Hits of `key` in `scope` counted in windows starting at or after `since` (at most two of
+/// the longest windows back: older counters are purged).
+pub async fn hits_since(pool: &AnyPool, scope: &str, key: &str, since: i64) -> anyhow::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(hits), 0) AS BIGINT) FROM rate_limit_hits \
+         WHERE scope = $1 AND client_key = $2 AND window_start >= $3",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(since)
+    .fetch_one(pool)
+    .await
+    .with_context(|| format!("summing {scope} hits"))
+}
+
 /// Deletes counters no window reads any more.
 pub async fn purge(pool: &AnyPool, now: i64) -> anyhow::Result<u64> {
     let purged = sqlx::query("DELETE FROM rate_limit_hits WHERE window_start < $1")

@@ -212,6 +212,14 @@ pub async fn mark_email_verified(tx: &mut Transaction<'_, Any>, user_id: i64, no
     Ok(())
 }
 
+/// Every admin's address, oldest account first: who operational and dispute alerts go to.
+pub async fn admin_emails(tx: &mut Transaction<'_, Any>) -> anyhow::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT email FROM users WHERE role = 'admin' ORDER BY id")
+        .fetch_all(&mut **tx)
+        .await
+        .context("listing admins")
+}
+
 pub async fn count(pool: &AnyPool) -> anyhow::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await.context("counting users")
 }

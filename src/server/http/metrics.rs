@@ -16,7 +16,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
-use crate::server::{db, state::AppState};
+use crate::server::{alerts, db, state::AppState};
 
 /// Latency buckets (seconds) for the request histogram.
 const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -60,7 +60,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if !bearer_matches(&headers, token.expose_secret()) {
         return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")]).into_response();
     }
-    if let Err(e) = record_backlogs(state.db.pool()).await {
+    if let Err(e) = record_backlogs(&state).await {
         tracing::error!(error = format!("{e:#}"), "reading backlogs for /metrics");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
@@ -80,9 +80,12 @@ fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
 }
 
 /// Gauges of what is waiting: webhook events not applied yet (and the oldest one's age), dead
-/// events, and emails not sent yet.
-async fn record_backlogs(pool: &sqlx::AnyPool) -> anyhow::Result<()> {
+/// events, and emails not sent yet; and each alert kind's value and whether it is open.
+async fn record_backlogs(state: &AppState) -> anyhow::Result<()> {
+    let pool = state.db.pool();
     let now = db::now();
+    let readings = alerts::measure(pool, &state.stripe_client, &state.config.alerts, now).await?;
+    alerts::record_gauges(pool, &readings).await?;
     let counts: Vec<(String, i64)> = sqlx::query_as(
         "SELECT status, COUNT(*) FROM webhook_events \
          WHERE status IN ('pending', 'retrying', 'dead') GROUP BY status",

@@ -32,6 +32,9 @@ pub struct StripeClient {
     /// Writes made through this client and its clones: a shared read older than one is not
     /// served again.
     writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Since when Stripe has not answered (unix seconds; 0 while it answers), shared by every
+    /// clone: the "Stripe unreachable" alert reads it.
+    failing_since: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl std::fmt::Debug for StripeClient {
@@ -57,6 +60,7 @@ impl StripeClient {
             key_namespace: None,
             shared_reads: None,
             writes: Default::default(),
+            failing_since: Default::default(),
         })
     }
 
@@ -147,8 +151,35 @@ impl StripeClient {
                     tokio::time::sleep(backoff).await;
                     attempt += 1;
                 }
-                other => return other,
+                other => {
+                    self.note_answer(other.as_ref().err());
+                    return other;
+                }
             }
+        }
+    }
+
+    /// Records whether Stripe answered the last request: a success or a refusal is an answer;
+    /// no answer at all (network, timeout) or Stripe's own failure (5xx, 429) is not.
+    fn note_answer(&self, error: Option<&StripeError>) {
+        use std::sync::atomic::Ordering;
+        let unanswered = error.is_some_and(|err| {
+            matches!(err, StripeError::ClientError(_) | StripeError::Timeout | StripeError::Stripe(_, 429 | 500..=599))
+        });
+        if unanswered {
+            let now = crate::server::db::now();
+            let _ = self.failing_since.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+        } else {
+            self.failing_since.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// How long (seconds, as of `now`) Stripe has failed every request since it last answered;
+    /// 0 when its last answer came.
+    pub fn unanswered_secs(&self, now: i64) -> i64 {
+        match self.failing_since.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => 0,
+            since => (now - since).max(1),
         }
     }
 }
@@ -204,6 +235,24 @@ pub fn api_error(err: &StripeError) -> Option<(u16, Option<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn stripe_is_unanswered_from_its_first_failure_until_it_answers() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut client = StripeClient::new(&SecretString::from("sk_test_x".to_owned()), Some(&base)).unwrap();
+        client.first_backoff = Duration::from_millis(1);
+        let now = crate::server::db::now();
+        assert_eq!(client.unanswered_secs(now), 0, "nothing asked yet");
+        let list = stripe_product::price::ListPrice::new();
+        assert!(client.send(&list, None).await.is_err(), "nobody listens there");
+        assert!(client.unanswered_secs(now + 60) >= 60, "failing since the first failure");
+        let clone = client.clone();
+        assert!(clone.send(&list, None).await.is_err());
+        assert!(client.unanswered_secs(now + 60) >= 60, "a later failure keeps the start, in every clone");
+        client.note_answer(None);
+        assert_eq!(clone.unanswered_secs(now + 60), 0, "any answer resets it");
+    }
 
     #[test]
     fn retries_wait_their_backoff_plus_a_random_share_of_it() {

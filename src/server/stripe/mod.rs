@@ -1,5 +1,6 @@
 //! Everything that talks to Stripe goes through [`client::StripeClient`].
 
+pub mod account;
 pub mod client;
 pub mod idempotency;
 pub mod shared_reads;

@@ -32,6 +32,12 @@ pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Byt
             (StatusCode::OK, "ok")
         }
         Err(err) => {
+            if matches!(err, ReceiveError::Signature(SignatureError::Mismatch)) {
+                // Durable, so the alert sees every instance's refusals.
+                if let Err(e) = crate::server::alerts::refusals::record(state.db.pool(), now()).await {
+                    tracing::warn!(error = %format!("{e:#}"), "counting a refused webhook failed");
+                }
+            }
             let status = err.status();
             metrics::counter!("tollgate_webhooks_received_total", "outcome" => "refused").increment(1);
             // The reason, never the body: payloads may carry personal data.

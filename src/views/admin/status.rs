@@ -20,8 +20,11 @@ pub struct StatusReport {
     pub webhook_endpoint: String,
     pub last_delivery: Option<i64>,
     pub dead_events: i64,
-    /// A default Customer Portal configuration in Stripe (None: not checked).
+    /// A default Customer Portal configuration in Stripe with the features the app uses (None:
+    /// Stripe not read).
     pub portal_configured: Option<bool>,
+    /// The Stripe account the key belongs to (None: Stripe not read).
+    pub stripe_account: Option<String>,
     pub checks: Vec<Check>,
 }
 
@@ -29,5 +32,11 @@ impl StatusReport {
     /// (passed, total).
     pub fn score(&self) -> (usize, usize) {
         (self.checks.iter().filter(|c| c.ok).count(), self.checks.len())
+    }
+
+    /// The share of checks done, in whole percent (rounded down: 100 only when all are done).
+    pub fn percent(&self) -> usize {
+        let (passed, total) = self.score();
+        (passed * 100).checked_div(total).unwrap_or(0)
     }
 }

@@ -1,28 +1,8 @@
 //! The webhook inbox page and "Replay" without JavaScript.
 
 use sqlx::Row;
-use tollgate::server::db;
 
 use crate::helpers::*;
-
-/// Stored already dead in one statement: recorded as pending first, the worker could pick it up.
-async fn dead_event(app: &TestApp, id: &str) {
-    let payload = format!(
-        r#"{{"id":"{id}","object":"event","type":"tollgate.test_only","created":1,"livemode":false,"data":{{"object":{{"id":"cus_dead1","object":"customer","email":"private@example.com"}}}}}}"#
-    );
-    sqlx::query(
-        "INSERT INTO webhook_events (id, event_type, object_type, object_id, stripe_created, payload, \
-           source, status, attempts, last_error, next_attempt_at, received_at) \
-         VALUES ($1, 'tollgate.test_only', 'customer', 'cus_dead1', 1, $2, 'webhook', 'dead', 8, \
-           'stripe said no', $3, $3)",
-    )
-    .bind(id)
-    .bind(payload)
-    .bind(db::now())
-    .execute(app.db.pool())
-    .await
-    .unwrap();
-}
 
 #[tokio::test]
 async fn the_inbox_lists_filters_redacts_and_replays_dead_events() {

@@ -119,6 +119,9 @@ async fn the_mailbox_and_status_pages_render() {
         status.contains("<dt>Customer portal</dt><dd>configured</dd>"),
         "the sandbox has a default portal configuration"
     );
-    assert!(status.contains("<strong>Missing: </strong>Tax collection (Stripe Tax)"), "tax is not built and says so");
+    assert!(
+        status.contains("<strong>Missing: </strong>Stripe Tax set up"),
+        "read from Stripe: a fresh account has no head office"
+    );
     assert!(status.contains("<strong>Missing: </strong>Live Stripe keys"));
 }

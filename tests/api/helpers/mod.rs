@@ -486,6 +486,25 @@ pub async fn eventually_within(pool: &sqlx::AnyPool, query: &str, want: i64, wai
     panic!("{query} stayed {last}, wanted {want}; unapplied events: {unapplied:?}");
 }
 
+/// Stored already dead in one statement: recorded as pending first, the worker could pick it up.
+pub async fn dead_event(app: &TestApp, id: &str) {
+    let payload = format!(
+        r#"{{"id":"{id}","object":"event","type":"tollgate.test_only","created":1,"livemode":false,"data":{{"object":{{"id":"cus_dead1","object":"customer","email":"private@example.com"}}}}}}"#
+    );
+    sqlx::query(
+        "INSERT INTO webhook_events (id, event_type, object_type, object_id, stripe_created, payload, \
+           source, status, attempts, last_error, next_attempt_at, received_at) \
+         VALUES ($1, 'tollgate.test_only', 'customer', 'cus_dead1', 1, $2, 'webhook', 'dead', 8, \
+           'stripe said no', $3, $3)",
+    )
+    .bind(id)
+    .bind(payload)
+    .bind(tollgate::server::db::now())
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+}
+
 impl TestApp {
     /// A customer (own client) who pays `plan` monthly with `card` on the hosted Checkout page.
     pub async fn paying_customer(&self, prefix: &str, plan: &str, card: &str) -> String {

@@ -21,6 +21,8 @@ async fn the_app_starts_while_stripe_is_unreachable_and_sells_once_it_answers() 
         ("STRIPE_API_BASE", &base),
         ("STRIPE_WEBHOOK_SECRET", "whsec_stripe_down_tests"),
         ("RECONCILE_INTERVAL_SECS", "0"),
+        ("ALERT_CHECK_INTERVAL_SECS", "1"),
+        ("ALERT_STRIPE_UNREACHABLE_SECS", "1"),
     ])
     .await;
 
@@ -39,6 +41,11 @@ async fn the_app_starts_while_stripe_is_unreachable_and_sells_once_it_answers() 
     app.log_in_as_admin().await;
     let status_page = app.page("/admin/status").await;
     assert!(status_page.contains("Stripe reachable, prices loaded"), "the checklist names it");
+    let alerted = format!(
+        "SELECT COUNT(*) FROM emails WHERE kind = 'ops_alert' AND to_address = '{ADMIN_EMAIL}' \
+         AND subject LIKE 'Alert: Stripe unreachable%'"
+    );
+    eventually(app.db.pool(), &alerted, 1).await;
 
     // Stripe comes back, its catalog synced; the retry (1 s, 2 s, 4 s…) picks the prices up.
     let sandbox = stripe_sandbox::start(std::net::SocketAddr::from(([127, 0, 0, 1], port))).await.unwrap();
@@ -53,6 +60,10 @@ async fn the_app_starts_while_stripe_is_unreachable_and_sells_once_it_answers() 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(body, "ok", "the prices resolved once Stripe answered");
+    let recovered =
+        "SELECT COUNT(*) FROM emails WHERE kind = 'ops_recovered' AND subject LIKE 'Recovered: Stripe unreachable%'";
+    eventually(app.db.pool(), recovered, 1).await;
+    assert_eq!(sqlx::query_scalar::<_, i64>(&alerted).fetch_one(app.db.pool()).await.unwrap(), 1, "alerted once");
     app.log_in(&email, PASSWORD).await;
     let res = app.submit("/pricing", "Subscribe", &[("plan", "pro"), ("interval", "month")]).await;
     let to = location(&res).unwrap_or_default();

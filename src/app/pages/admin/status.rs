@@ -21,12 +21,14 @@ pub fn StatusPage() -> impl IntoView {
 #[component]
 fn Status(report: StatusReport) -> impl IntoView {
     let (passed, total) = report.score();
+    let percent = report.percent();
     let last = report.last_delivery.map_or_else(|| "never".to_owned(), utc);
     let portal = match report.portal_configured {
         Some(true) => "configured",
         Some(false) => "not configured",
         None => "not checked",
     };
+    let account = report.stripe_account.clone().unwrap_or_else(|| "not read".to_owned());
     view! {
         <AdminNav current="/admin/status"/>
         <h1>"Integration status"</h1>
@@ -39,6 +41,9 @@ fn Status(report: StatusReport) -> impl IntoView {
             <div class="admin-kpi"><dt>"Last successful delivery"</dt><dd>{last}</dd></div>
             <div class="admin-kpi"><dt>"Dead-lettered events"</dt><dd>{report.dead_events}</dd></div>
             <div class="admin-kpi"><dt>"Customer portal"</dt><dd>{portal}</dd></div>
+            <div class="admin-kpi"><dt>"Stripe account"</dt><dd>{account}</dd></div>
+            <div class="admin-kpi"><dt>"Connect"</dt><dd>"not set up: tollgate takes payments on its own account"</dd></div>
+            <div class="admin-kpi"><dt>"Setup"</dt><dd class="setup-percent">{format!("{percent}%")}</dd></div>
         </dl>
         <h2>{format!("Go-live checklist: {passed} of {total}")}</h2>
         <ul class="admin-checklist">

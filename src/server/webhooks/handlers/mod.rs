@@ -63,6 +63,11 @@ macro_rules! own {
 }
 
 /// Every event type the app acts on. Any other type is marked ignored.
+/// Every event type the app handles: what its Stripe webhook endpoint must have enabled.
+pub fn event_types() -> impl Iterator<Item = &'static str> {
+    ROUTES.iter().map(|(event_type, _)| *event_type)
+}
+
 const ROUTES: &[(&str, Handler)] = &[
     ("customer.created", batched!(customer::changed)),
     ("customer.updated", batched!(customer::changed)),
