@@ -50,6 +50,10 @@ struct Args {
     /// Stored customer.created events applied per apply run (0: no apply runs).
     #[arg(long, default_value_t = 2_000)]
     apply_events: usize,
+    /// Measure only the targets whose name contains this text (case-insensitive), e.g. "sqlite"
+    /// or "postgres" (for profiling one of them).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 const BARE_WEBHOOK: &str = "bare Axum 200: POST /webhooks/stripe";
@@ -84,7 +88,9 @@ async fn main() -> anyhow::Result<()> {
     peer::install()?;
     let postgres = std::env::var("TOLLGATE_BENCH_POSTGRES_URL").ok().filter(|v| !v.is_empty());
     let mut dbs = Databases::new(postgres)?;
-    let outcome = side_by_side(&mut dbs, requests, concurrency, runs).await;
+    let only = args.only.as_deref().unwrap_or_default().to_lowercase();
+    let chosen = |target: &str| target.to_lowercase().contains(&only);
+    let outcome = side_by_side(&mut dbs, requests, concurrency, runs, &chosen).await;
     let outcome = match (outcome, args.apply_events) {
         (Ok(()), 0) => Ok(()),
         (Ok(()), events) => apply_runs(&mut dbs, events, concurrency, runs).await,
@@ -95,7 +101,13 @@ async fn main() -> anyhow::Result<()> {
     outcome
 }
 
-async fn side_by_side(dbs: &mut Databases, requests: usize, concurrency: usize, runs: usize) -> anyhow::Result<()> {
+async fn side_by_side(
+    dbs: &mut Databases,
+    requests: usize,
+    concurrency: usize,
+    runs: usize,
+    chosen: &dyn Fn(&str) -> bool,
+) -> anyhow::Result<()> {
     peer::self_check(&dbs.dir).await?;
     let bare = InProcess::bare().await?;
     let pages = app::in_process(&dbs.sqlite_url()).await?;
@@ -115,22 +127,25 @@ async fn side_by_side(dbs: &mut Databases, requests: usize, concurrency: usize, 
             table.add(name, rate);
             anyhow::Ok(())
         };
-        measure(BARE_WEBHOOK, &[bare.addr], &deliveries).await?;
-
-        let url = dbs.sqlite_url();
-        let served = app::in_process(&url).await?;
-        measure(SQLITE, &[served.addr], &deliveries).await?;
-        drop(served);
-        expect_stored(SQLITE, app::stored(&url).await?, requests)?;
-
-        let file = dbs.sqlite_file("peer");
-        let node = peer::start(&file).await?;
-        measure(PEER, &[node.addr], &deliveries).await?;
-        drop(node);
-        expect_stored(PEER, peer::stored(&file).await?, requests)?;
-
+        if chosen(BARE_WEBHOOK) {
+            measure(BARE_WEBHOOK, &[bare.addr], &deliveries).await?;
+        }
+        if chosen(SQLITE) {
+            let url = dbs.sqlite_url();
+            let served = app::in_process(&url).await?;
+            measure(SQLITE, &[served.addr], &deliveries).await?;
+            drop(served);
+            expect_stored(SQLITE, app::stored(&url).await?, requests)?;
+        }
+        if chosen(PEER) {
+            let file = dbs.sqlite_file("peer");
+            let node = peer::start(&file).await?;
+            measure(PEER, &[node.addr], &deliveries).await?;
+            drop(node);
+            expect_stored(PEER, peer::stored(&file).await?, requests)?;
+        }
         if dbs.has_postgres() {
-            for instances in 1..=POSTGRES_INSTANCES {
+            for instances in (1..=POSTGRES_INSTANCES).filter(|n| chosen(&postgres(*n))) {
                 let url = dbs.postgres_url().await?;
                 let serving = app::instances(&url, instances).await?;
                 let addrs: Vec<_> = serving.iter().map(|child| child.addr).collect();
@@ -140,10 +155,16 @@ async fn side_by_side(dbs: &mut Databases, requests: usize, concurrency: usize, 
             }
         }
 
-        measure(BARE_PRICING, &[bare.addr], &pricing).await?;
-        measure(PRICING, &[pages.addr], &pricing).await?;
-        measure(BARE_ACCOUNT, &[bare.addr], &account).await?;
-        measure(ACCOUNT, &[pages.addr], &account).await?;
+        for (name, addr, requests) in [
+            (BARE_PRICING, bare.addr, &pricing),
+            (PRICING, pages.addr, &pricing),
+            (BARE_ACCOUNT, bare.addr, &account),
+            (ACCOUNT, pages.addr, &account),
+        ] {
+            if chosen(name) {
+                measure(name, &[addr], requests).await?;
+            }
+        }
     }
     table.print(GOALS);
     Ok(())

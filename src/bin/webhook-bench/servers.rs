@@ -27,7 +27,8 @@ impl InProcess {
         F: FnOnce(tokio::sync::oneshot::Sender<SocketAddr>) -> S + Send + 'static,
         S: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().thread_name("in-process-server").enable_all().build()?;
         let (bound, addr) = tokio::sync::oneshot::channel();
         let serving = runtime.spawn(start(bound));
         match addr.await {
