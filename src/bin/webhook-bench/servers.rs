@@ -34,9 +34,13 @@ impl InProcess {
         match addr.await {
             Ok(addr) => Ok(Self { runtime: Some(runtime), addr }),
             Err(_) => {
-                let error = serving.await.map_err(anyhow::Error::from).and_then(|r| r.err().context("no address"));
+                let error = match serving.await {
+                    Ok(Err(error)) => error,
+                    Ok(Ok(())) => anyhow::anyhow!("it stopped before it bound a port"),
+                    Err(join) => join.into(),
+                };
                 runtime.shutdown_background();
-                Err(error.unwrap_or_else(|e| e)).context("starting an in-process server")
+                Err(error.context("starting an in-process server"))
             }
         }
     }
