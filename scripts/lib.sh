@@ -192,10 +192,13 @@ _as_pg() {
   fi
 }
 
-# pg_start: initdb + start a server in a fresh temp dir on a free port.
+# pg_start [durable]: initdb + start a server in a fresh temp dir on a free port.
 # Sets PG_DIR, PG_PORT, PG_URL (superuser, database "postgres"). Stop it with pg_stop.
+# Without `durable` (the tests) durability is off; with it (scripts/bench) the server keeps
+# PostgreSQL's durable defaults, so a commit waits for its WAL flush as in production.
 pg_start() {
-  local bindir password
+  local bindir password durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [[ "${1:-}" == durable ]] && durability=""
   bindir="$(pg_bindir)"
   PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-pg.XXXXXX")"
   PG_PORT="$(free_port)"
@@ -205,10 +208,9 @@ pg_start() {
   _as_pg "$bindir/initdb" -D "$PG_DIR/data" --username=tollgate --pwfile="$PG_DIR/pwfile" \
     --auth=scram-sha-256 --encoding=UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 ||
     { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
-  # Durability off: a test server that is thrown away. log_connections lets scripts/test check
-  # that the suite really used this server.
+  # log_connections lets scripts/test check that the suite really used this server.
   _as_pg "$bindir/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c log_connections=on" \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 $durability -c log_connections=on" \
     start >/dev/null ||
     { cat "$PG_DIR/server.log" >&2; die "PostgreSQL did not start"; }
   PG_URL="postgres://tollgate:$password@127.0.0.1:$PG_PORT/postgres"

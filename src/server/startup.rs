@@ -21,7 +21,7 @@ use crate::server::{
         InstanceId,
     },
     mail,
-    state::{AppState, StripeRuntime},
+    state::{AppState, AppStateFields, StripeRuntime},
     stripe::{
         client::{is_transient, stripe_cause, StripeClient},
         idempotency,
@@ -71,7 +71,7 @@ impl Application {
         let inbox = crate::server::webhooks::inbox::InboxWriter::spawn(db.pool().clone());
         let abuse = Arc::new(http::abuse::AbuseLimiter::new(db.pool().clone(), config.abuse_quotas));
         let login_limiter = Arc::new(LoginLimiter::new(db.pool().clone(), config.login_quotas));
-        let state = AppState {
+        let state = AppState::new(AppStateFields {
             leptos_options: leptos_options(&config, addr),
             db,
             config: Arc::new(config),
@@ -85,7 +85,7 @@ impl Application {
             inbox,
             instance: InstanceId::generate(),
             leadership: Leadership::default(),
-        };
+        });
         tracing::info!(instance = %state.instance, "instance started");
         let router = http::router(state.clone(), crate::pages());
         Ok(Self { listener, router, state, sandbox })

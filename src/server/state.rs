@@ -15,8 +15,26 @@ use crate::server::{
     stripe::client::StripeClient,
 };
 
+/// Cloned for every request (each `State` extractor and stateful middleware takes a copy): one
+/// reference count, not a copy of every field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateFields>);
+
+impl AppState {
+    pub fn new(fields: AppStateFields) -> Self {
+        Self(Arc::new(fields))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateFields;
+
+    fn deref(&self) -> &AppStateFields {
+        &self.0
+    }
+}
+
+pub struct AppStateFields {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
