@@ -202,8 +202,12 @@ mod tests {
     }
 
     fn event(id: &str) -> Vec<u8> {
+        event_of(id, "cus_9")
+    }
+
+    fn event_of(id: &str, customer: &str) -> Vec<u8> {
         format!(
-            r#"{{"id":"{id}","object":"event","type":"invoice.paid","created":10,"livemode":false,"data":{{"object":{{"id":"in_1","object":"invoice","customer":"cus_9","customer_email":"x@y.z"}}}}}}"#
+            r#"{{"id":"{id}","object":"event","type":"invoice.paid","created":10,"livemode":false,"data":{{"object":{{"id":"in_1","object":"invoice","customer":"{customer}","customer_email":"x@y.z"}}}}}}"#
         )
         .into_bytes()
     }
@@ -232,8 +236,10 @@ mod tests {
     async fn the_page_filters_redacts_and_reports_health() {
         let (_dir, db) = test_db(true).await;
         let pool = db.pool().clone();
+        // Three customers: a claim takes the rest of its customers' lanes, and this test takes
+        // one event per batch.
         for (i, id) in ["evt_a", "evt_b", "evt_c"].iter().enumerate() {
-            record(&pool, &event(id), Source::Webhook, 1_000 + i as i64).await.unwrap();
+            record(&pool, &event_of(id, &format!("cus_{id}")), Source::Webhook, 1_000 + i as i64).await.unwrap();
         }
         // Processed 10 s and 30 s after receipt; evt_c fails once.
         let n = std::sync::atomic::AtomicUsize::new(0);
