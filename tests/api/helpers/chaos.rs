@@ -350,11 +350,11 @@ async fn compare_entitlements(api: &Api, pool: &sqlx::AnyPool, out: &mut Compari
         .filter(|s| s["mode"] == "payment" && s["payment_status"] == "paid")
         .collect();
     out.exercised.purchases = purchases.len();
-    let rows: Vec<(String, Option<i64>)> =
+    let rows: Vec<(Option<String>, Option<i64>)> =
         sqlx::query_as("SELECT payment_intent_id, revoked_at FROM entitlements").fetch_all(pool).await.unwrap();
     let mut granted: HashMap<String, Vec<Option<i64>>> = HashMap::new();
     for (pi, revoked_at) in rows {
-        granted.entry(pi).or_default().push(revoked_at);
+        granted.entry(pi.unwrap_or_else(|| "no payment intent".into())).or_default().push(revoked_at);
     }
     for session in &purchases {
         let pi = session["payment_intent"].as_str().unwrap();

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use crate::helpers::chaos::{advance_weeks, assert_local_equals_sandbox, buyers, live, set_chaos};
+use crate::helpers::chaos::{
+    advance_weeks, assert_local_equals_sandbox, buyers, compare_with_sandbox, live, set_chaos,
+};
 use crate::helpers::*;
 
 const CUSTOMERS: usize = 200;
@@ -28,6 +30,52 @@ async fn two_hundred_customers_under_chaos_end_equal_to_the_sandbox() {
     advance_weeks(&api).await;
     app.settle().await;
     assert_local_equals_sandbox(&api, app.db.pool(), CUSTOMERS).await;
+}
+
+/// The comparison finds what it is for: a receipt and a refund deleted are lost, an MRR movement
+/// inflated and an entitlement granted again are duplicated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_comparison_reports_lost_and_duplicated_effects() {
+    const FEW: usize = 20;
+    let app = spawn_app().await;
+    app.pin_clock(PinnedStart::FirstOfJanuary).await;
+    let api = Api { http: reqwest::Client::new(), base: app.sandbox_url.clone() };
+    let prices = prices(&app.stripe).await;
+    let buyers = buyers(app.db.pool(), 0..FEW).await;
+    futures::stream::iter(0..FEW)
+        .for_each_concurrent(8, |i| live(&api, &prices, i, 0xc0_ffee, buyers.get(&i).copied()))
+        .await;
+    app.settle().await;
+    let before = compare_with_sandbox(&api, app.db.pool()).await;
+    assert_eq!((before.lost.len(), before.duplicated.len()), (0, 0), "{before:?}");
+
+    let pool = app.db.pool();
+    for tamper in [
+        "DELETE FROM emails WHERE id = (SELECT MIN(id) FROM emails WHERE kind = 'receipt')",
+        "DELETE FROM refunds WHERE id = (SELECT MIN(id) FROM refunds)",
+        "UPDATE mrr_movements SET delta = delta + 100 WHERE cause_key = (SELECT MIN(cause_key) FROM mrr_movements)",
+        "INSERT INTO entitlements (user_id, grant_key, source_id, payment_intent_id, granted_at) \
+         SELECT user_id, grant_key, source_id || '-again', payment_intent_id, granted_at FROM entitlements \
+         WHERE id = (SELECT MIN(id) FROM entitlements)",
+    ] {
+        let changed = sqlx::query(tamper).execute(pool).await.unwrap().rows_affected();
+        assert_eq!(changed, 1, "{tamper}");
+    }
+    let after = compare_with_sandbox(&api, pool).await;
+    assert_eq!(after.lost.len(), 2, "{:?}", after.lost);
+    assert!(after.lost.iter().any(|l| l.starts_with("no receipt for the paid invoice")), "{:?}", after.lost);
+    assert!(
+        after.lost.iter().any(|l| l.starts_with("refunds: ") && l.ends_with("missing locally")),
+        "{:?}",
+        after.lost
+    );
+    assert_eq!(after.duplicated.len(), 2, "{:?}", after.duplicated);
+    assert!(after.duplicated.iter().any(|d| d.starts_with("MRR movements of ")), "{:?}", after.duplicated);
+    assert!(
+        after.duplicated.iter().any(|d| d.starts_with("2 entitlements for the purchase")),
+        "{:?}",
+        after.duplicated
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
