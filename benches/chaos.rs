@@ -87,7 +87,9 @@ async fn main() {
             break;
         }
         let per_customer = (now as f64 / customers as f64).max(1.0);
-        round = (((script_events - now) as f64 / per_customer).ceil() as usize).clamp(1, MAX_ROUND);
+        // At least a lane's worth, so the last rounds keep every lane busy.
+        round = (((script_events - now) as f64 / per_customer).ceil() as usize)
+            .clamp(flags.concurrency.clamp(1, MAX_ROUND), MAX_ROUND);
     }
     let lives_time = script_started.elapsed();
     // The sandbox runs what falls due holding its state, deliveries waiting: timed on its own.
