@@ -1,8 +1,10 @@
 //! Everything the tests share: `spawn_app()` and the browser-without-JavaScript client the tests
 //! drive it with (here); the sandbox's clock (`clock`); an app whose webhooks the tests can post
 //! and watch (`hooks`); Stripe's API as its other clients call it (`stripe_api`); the binary as a
-//! process (`process`); figures read from pages (`html`); whole tables read back (`tables`).
+//! process (`process`); figures read from pages (`html`); whole tables read back (`tables`); the
+//! chaos script and its comparison with the sandbox (`chaos`).
 
+pub mod chaos;
 mod clock;
 pub mod hooks;
 mod html;

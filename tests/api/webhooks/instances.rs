@@ -12,9 +12,10 @@ use std::time::Duration;
 use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post, Router};
 use futures::StreamExt;
 
-use super::chaos::{advance_weeks, assert_local_equals_sandbox, buyers, live, set_chaos, CUSTOMERS};
+use crate::helpers::chaos::{advance_weeks, assert_local_equals_sandbox, buyers, live, set_chaos};
 use crate::helpers::*;
 
+const CUSTOMERS: usize = 200;
 const INSTANCES: usize = 3;
 
 /// The load balancer: each webhook delivery goes to the next instance; one that does not
@@ -133,7 +134,7 @@ async fn several_instances_share_one_postgres_and_a_second_one_on_sqlite_refuses
     let db = tollgate::server::db::Db::connect(&tollgate::server::config::DatabaseUrl::parse(&database.url).unwrap())
         .await
         .unwrap();
-    let buyers = buyers(db.pool()).await;
+    let buyers = buyers(db.pool(), 0..CUSTOMERS).await;
 
     // The customers live, then a month and a half passes (renewals, dunning): the killing goes
     // on through both.
