@@ -24,7 +24,7 @@ use tollgate::server::db::{self, Db};
 use tollgate::server::instances::InstanceId;
 use tollgate::server::startup::Application;
 use tollgate::server::stripe::client::StripeClient;
-use tollgate::server::webhooks::handlers::{apply_due, ApplyContext};
+use tollgate::server::webhooks::handlers::apply_all_due;
 use tollgate::server::webhooks::reconcile;
 use tollgate::server::{catalog, config::DatabaseUrl};
 
@@ -182,19 +182,8 @@ async fn subscribe_many(stripe: &StripeClient, price: &str, n: usize, concurrenc
 /// The app's tables as they were before the wave: every event so far, applied.
 async fn fill_from_events(db: &Db, stripe: &StripeClient) -> anyhow::Result<()> {
     reconcile::reconcile(db.pool(), stripe, db::now()).await?;
-    let owner = InstanceId::named("set-up");
-    loop {
-        let ctx = ApplyContext {
-            pool: db.pool(),
-            stripe,
-            app_url: "http://127.0.0.1",
-            now: db::now(),
-            retry: Default::default(),
-        };
-        if apply_due(&ctx, &owner, 500).await?.total() == 0 {
-            return Ok(());
-        }
-    }
+    apply_all_due(db.pool(), stripe, "http://127.0.0.1", &InstanceId::named("set-up"), 500).await?;
+    Ok(())
 }
 
 async fn wait_until_applied(db: &Db) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tollgate::server::config::{DatabaseUrl, SANDBOX_SECRET_KEY};
 use tollgate::server::db::{self, Db};
 use tollgate::server::stripe::client::StripeClient;
-use tollgate::server::webhooks::handlers::{apply_due, ApplyContext};
+use tollgate::server::webhooks::handlers::apply_all_due;
 use tollgate::server::webhooks::reconcile;
 use tollgate::server::webhooks::worker::WORKER_BATCH;
 
@@ -43,16 +43,8 @@ pub async fn bench_apply(database_url: &str, events: usize, concurrency: usize) 
 
     let app_url = "http://127.0.0.1:3000";
     let started = Instant::now();
-    let mut applied = 0;
-    loop {
-        let ctx = ApplyContext { pool: &pool, stripe: &stripe, app_url, now: db::now(), retry: Default::default() };
-        let batch = apply_due(&ctx, &tollgate::server::instances::InstanceId::named("bench"), WORKER_BATCH).await?;
-        if batch.total() == 0 {
-            break;
-        }
-        anyhow::ensure!(batch.retrying + batch.dead == 0, "events failed: {batch:?}");
-        applied += batch.total();
-    }
+    let owner = tollgate::server::instances::InstanceId::named("bench");
+    let applied = apply_all_due(&pool, &stripe, app_url, &owner, WORKER_BATCH).await?;
     let secs = started.elapsed().as_secs_f64();
     let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&pool).await?;
     anyhow::ensure!(customers as usize >= events, "{customers} of {events} customers stored");

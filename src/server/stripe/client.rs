@@ -104,26 +104,34 @@ impl StripeClient {
         // several of these calls deep in a debug build's stack.
         let built = request.build();
         if !matches!(built.method, StripeMethod::Get) {
-            let result = Box::pin(self.send_each_time(request, idempotency_key)).await;
+            let result = Box::pin(self.send_each_time(request, built.method, idempotency_key)).await;
             self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return result;
         }
-        let Some(shared) = &self.shared_reads else { return Box::pin(self.send_each_time(request, None)).await };
+        let Some(shared) = &self.shared_reads else {
+            return Box::pin(self.send_each_time(request, built.method, None)).await;
+        };
         let key = format!("{}?{}", built.path, built.query.unwrap_or_default());
         let writes = self.writes.load(std::sync::atomic::Ordering::SeqCst);
-        match Box::pin(shared.get_or_read(key, writes, self.send_each_time(request, None))).await {
+        match Box::pin(shared.get_or_read(key, writes, self.send_each_time(request, built.method, None))).await {
             Some(answer) => answer,
             // An earlier read of this path parsed into another type: read it for this type.
-            None => Box::pin(self.send_each_time(request, None)).await,
+            None => Box::pin(self.send_each_time(request, built.method, None)).await,
         }
     }
 
-    async fn send_each_time<R>(&self, request: &R, idempotency_key: Option<&str>) -> Result<R::Output, StripeError>
+    /// Sends `request` (whose method `send` has read) with its retries, never shared.
+    async fn send_each_time<R>(
+        &self,
+        request: &R,
+        method: StripeMethod,
+        idempotency_key: Option<&str>,
+    ) -> Result<R::Output, StripeError>
     where
         R: StripeRequest,
         R::Output: miniserde::Deserialize,
     {
-        let strategy = match request.build().method {
+        let strategy = match method {
             StripeMethod::Post | StripeMethod::Delete => {
                 let key = match idempotency_key {
                     Some(key) => IdempotencyKey::new(self.idempotency_key(key))

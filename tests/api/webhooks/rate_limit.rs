@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 const SUBSCRIBERS: usize = 20;
+/// Links in emails written while events are applied outside an app.
+const APP_URL: &str = "http://127.0.0.1:3000";
 
 async fn set_sandbox_rate_limit(api: &Api, per_second: Option<u32>) {
     let res = api
@@ -85,30 +87,13 @@ async fn a_renewal_wave_above_stripes_limit_applies_every_event_and_dead_letters
     assert_eq!(renewed, 2 * SUBSCRIBERS as i64, "every first and renewal invoice recorded as paid");
 }
 
-/// Applies every due event, batch after batch, as the worker does; fails on any event that
-/// did not apply.
-async fn apply_all(pool: &sqlx::AnyPool, stripe: &tollgate::server::stripe::client::StripeClient, batch: i64) -> usize {
-    use tollgate::server::webhooks::handlers::{apply_due, ApplyContext};
-    let owner = tollgate::server::instances::InstanceId::named("test");
-    let mut applied = 0;
-    loop {
-        let now = tollgate::server::db::now();
-        let ctx = ApplyContext { pool, stripe, app_url: "http://127.0.0.1:3000", now, retry: Default::default() };
-        let batch = apply_due(&ctx, &owner, batch).await.expect("a batch");
-        assert_eq!(batch.retrying + batch.dead, 0, "events failed: {batch:?}");
-        if batch.total() == 0 {
-            return applied;
-        }
-        applied += batch.total();
-    }
-}
-
 /// A renewal wave in small batches: each renewed subscription's invoice, payment and
 /// subscription events (several per object) cost one Stripe read per changed object, not one
 /// per event.
 #[tokio::test]
 async fn a_renewal_wave_costs_one_stripe_read_per_changed_object() {
-    use tollgate::server::webhooks::reconcile;
+    use tollgate::server::webhooks::{handlers::apply_all_due, reconcile};
+    let owner = tollgate::server::instances::InstanceId::named("test");
     let sandbox = stripe_sandbox::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let api = Api { http: reqwest::Client::new(), base: sandbox.base_url() };
     let stripe = tollgate::server::stripe::client::StripeClient::new(&KEY.to_string().into(), Some(&api.base)).unwrap();
@@ -124,7 +109,7 @@ async fn a_renewal_wave_costs_one_stripe_read_per_changed_object() {
         api.subscribe(&customer, &prices["pro_monthly"]).await;
     }
     reconcile::reconcile(pool, &stripe, tollgate::server::db::now()).await.unwrap();
-    apply_all(pool, &stripe, 500).await;
+    apply_all_due(pool, &stripe, APP_URL, &owner, 500).await.unwrap();
 
     let before_wave: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events").fetch_one(pool).await.unwrap();
     move_sandbox_clock_by(&api.base, 32 * 86_400).await;
@@ -142,7 +127,7 @@ async fn a_renewal_wave_costs_one_stripe_read_per_changed_object() {
     let served_before = sandbox_requests(&api).await["served"].as_u64().unwrap();
     // Batches far smaller than the wave: each claim takes the rest of its customers' events
     // (an invoice's `created` and its `paid` an hour of Stripe time later), so they still share.
-    let applied = apply_all(pool, &stripe, 40).await;
+    let applied = apply_all_due(pool, &stripe, APP_URL, &owner, 40).await.expect("every event applies");
     let reads = sandbox_requests(&api).await["served"].as_u64().unwrap() - served_before;
     assert_eq!(applied, wave.len(), "every event of the wave applied");
     assert!(
