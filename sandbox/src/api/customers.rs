@@ -98,7 +98,7 @@ pub fn list(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         if !created_matches(params, "created", customer["created"].as_i64().unwrap_or(0))? {
             continue;
         }
-        items.push(public(customer));
+        items.push(customer);
     }
     paginate(items, params, "/v1/customers")
 }

@@ -71,7 +71,7 @@ pub fn list_invoices(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         {
             continue;
         }
-        items.push(public(invoice));
+        items.push(invoice);
     }
     paginate(items, params, "/v1/invoices")
 }

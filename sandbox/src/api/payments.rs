@@ -97,7 +97,7 @@ pub fn list_intents(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         {
             continue;
         }
-        items.push(public(payment_intent));
+        items.push(payment_intent);
     }
     paginate(items, params, "/v1/payment_intents")
 }
@@ -127,7 +127,7 @@ pub fn list_charges(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         {
             continue;
         }
-        items.push(public(charge));
+        items.push(charge);
     }
     paginate(items, params, "/v1/charges")
 }
@@ -184,7 +184,7 @@ pub fn list_disputes(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         {
             continue;
         }
-        items.push(public(dispute));
+        items.push(dispute);
     }
     paginate(items, params, "/v1/disputes")
 }

@@ -191,7 +191,7 @@ pub fn list_subscriptions(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         if !created_matches(params, "created", subscription["created"].as_i64().unwrap_or(0))? {
             continue;
         }
-        items.push(public(subscription));
+        items.push(subscription);
     }
     paginate(items, params, "/v1/subscriptions")
 }

@@ -83,7 +83,7 @@ pub fn list_events(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         if !created_matches(params, "created", event["created"].as_i64().unwrap_or(0))? {
             continue;
         }
-        items.push(public(event));
+        items.push(event);
     }
     paginate(items, params, "/v1/events")
 }

@@ -1,13 +1,18 @@
 //! Stripe list objects: pagination by cursor, embedded lists, `created` filters.
 
+use std::borrow::Borrow;
+
 use serde_json::{json, Value};
 
 use super::params::{param_i64, param_nonempty};
+use super::public;
 use crate::error::{ApiError, ApiResult};
 
 /// Builds a Stripe list object from already filtered objects (newest first), honouring
-/// `limit`, `starting_after` and `ending_before`.
-pub fn paginate(items: Vec<Value>, params: &Value, url: &str) -> ApiResult<Value> {
+/// `limit`, `starting_after` and `ending_before`. Items may be stored objects (`&Value`): only
+/// the page is copied out (without the sandbox's private fields), so walking a list of N
+/// objects page by page does not copy all N objects for every page.
+pub fn paginate<T: Borrow<Value>>(items: Vec<T>, params: &Value, url: &str) -> ApiResult<Value> {
     let limit = param_i64(params, "limit")?.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid_value(
@@ -17,27 +22,23 @@ pub fn paginate(items: Vec<Value>, params: &Value, url: &str) -> ApiResult<Value
         .with_code("parameter_invalid_integer"));
     }
     let limit = limit as usize;
-    let (page, has_more) = if let Some(after) = param_nonempty(params, "starting_after") {
-        let pos = items
-            .iter()
-            .position(|o| o["id"] == after)
-            .ok_or_else(|| ApiError::not_found("object", after, "starting_after"))?;
-        let rest: Vec<Value> = items.into_iter().skip(pos + 1).collect();
-        let has_more = rest.len() > limit;
-        (rest.into_iter().take(limit).collect::<Vec<_>>(), has_more)
-    } else if let Some(before) = param_nonempty(params, "ending_before") {
-        let pos = items
-            .iter()
-            .position(|o| o["id"] == before)
-            .ok_or_else(|| ApiError::not_found("object", before, "ending_before"))?;
-        let start = pos.saturating_sub(limit);
-        let has_more = start > 0;
-        (items[start..pos].to_vec(), has_more)
-    } else {
-        let has_more = items.len() > limit;
-        (items.into_iter().take(limit).collect(), has_more)
+    let position = |id: &str, param: &str| {
+        items.iter().position(|o| o.borrow()["id"] == id).ok_or_else(|| ApiError::not_found("object", id, param))
     };
-    Ok(json!({ "object": "list", "data": page, "has_more": has_more, "url": url }))
+    let (page, has_more) = if let Some(after) = param_nonempty(params, "starting_after") {
+        let start = position(after, "starting_after")? + 1;
+        let end = (start + limit).min(items.len());
+        (start..end, items.len() > end)
+    } else if let Some(before) = param_nonempty(params, "ending_before") {
+        let end = position(before, "ending_before")?;
+        let start = end.saturating_sub(limit);
+        (start..end, start > 0)
+    } else {
+        let end = limit.min(items.len());
+        (0..end, items.len() > end)
+    };
+    let data: Vec<Value> = items[page].iter().map(|o| public(o.borrow())).collect();
+    Ok(json!({ "object": "list", "data": data, "has_more": has_more, "url": url }))
 }
 
 /// A list object holding every item (for embedded lists such as subscription items).
