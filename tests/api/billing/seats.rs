@@ -81,13 +81,6 @@ async fn movements(app: &TestApp, email: &str) -> Vec<(String, i64)> {
     .unwrap()
 }
 
-/// The text of the first element with `class`.
-fn text_of_class(html: &str, class: &str) -> Option<String> {
-    let at = html.find(&format!("class=\"{class}\""))?;
-    let open_end = at + html[at..].find('>')? + 1;
-    Some(html[open_end..open_end + html[open_end..].find("</")?].trim().to_string())
-}
-
 fn cents(money: &str) -> i64 {
     money.trim_start_matches('$').replace([',', '.'], "").parse().unwrap_or_else(|_| panic!("money: {money}"))
 }
