@@ -321,6 +321,9 @@ pub fn enter_promotion_code(ctx: &mut Ctx, id: &str, code: &str) {
 /// but never the last one (as Stripe's page does). The amounts follow; discounts are worked out
 /// again on completion.
 pub fn set_quantities(ctx: &mut Ctx, id: &str, quantities: &[(String, i64)]) -> ApiResult<()> {
+    if quantities.is_empty() {
+        return Ok(());
+    }
     let mut session = ctx.find("checkout.session", id, "session")?;
     let mut items = session["_sb_items"].as_array().cloned().unwrap_or_default();
     for (item_id, quantity) in quantities {

@@ -177,6 +177,9 @@ async fn checkout_submit(
         if session["status"] != "open" {
             return closed_page(&session);
         }
+        // The code typed with the quantities counts for the new total (and for the payment).
+        let code = form.get("promotion_code").map(|c| c.trim().to_string()).unwrap_or_default();
+        checkout::enter_promotion_code(ctx, &id, &code);
         let quantities = posted_quantities(&form)
             .and_then(|quantities| checkout::set_quantities(ctx, &id, &quantities).map_err(|e| e.message));
         let session = ctx.get("checkout.session", &id).cloned().unwrap_or(session);
@@ -202,8 +205,6 @@ async fn checkout_submit(
         let entered_email = email.clone().or_else(|| session["customer_email"].as_str().map(str::to_string));
         let payment_method_id =
             payment_methods::store_entered_card(ctx, &card, (exp_month, exp_year), now, entered_email.as_deref());
-        let code = form.get("promotion_code").map(|c| c.trim().to_string()).unwrap_or_default();
-        checkout::enter_promotion_code(ctx, &id, &code);
         finish_checkout(ctx, &session, &payment_method_id, email.as_deref(), false)
     })
 }
