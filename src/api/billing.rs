@@ -7,6 +7,8 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
+use crate::server::billing::seats::parse_seats;
+#[cfg(feature = "ssr")]
 use crate::views::billing::parse_interval;
 use crate::views::{
     billing::{BillingOverview, CheckoutOutcome, Notice, PlanChangePreview, PricingView},
@@ -22,7 +24,7 @@ pub async fn pricing(interval: Option<String>) -> Result<PricingView, AppError> 
 }
 
 #[server(endpoint = "billing/subscribe")]
-pub async fn subscribe(plan: String, interval: String) -> Result<(), AppError> {
+pub async fn subscribe(plan: String, interval: String, seats: Option<String>) -> Result<(), AppError> {
     use crate::server::{
         billing::checkout,
         http::{abuse::Action, context::RequestCtx},
@@ -34,7 +36,8 @@ pub async fn subscribe(plan: String, interval: String) -> Result<(), AppError> {
     };
     let outcome = async {
         ctx.limit(Action::Checkout).await?;
-        checkout::subscribe(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await
+        let seats = parse_seats(seats.as_deref())?;
+        checkout::subscribe(&ctx.state, &user, &plan, parse_interval(Some(&interval)), seats).await
     }
     .await;
     ctx.finish(outcome, "/pricing").await
@@ -76,19 +79,27 @@ pub async fn account_billing() -> Result<Option<BillingOverview>, AppError> {
 }
 
 #[server(endpoint = "billing/preview_change")]
-pub async fn preview_plan_change(plan: String, interval: String) -> Result<PlanChangePreview, AppError> {
+pub async fn preview_plan_change(
+    plan: String,
+    interval: String,
+    seats: Option<String>,
+) -> Result<PlanChangePreview, AppError> {
     use crate::server::{billing::plan_change, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else { return Err(AppError::Unauthorized) };
-    plan_change::preview(&ctx.state, &user, &plan, parse_interval(Some(&interval))).await.map_err(AppError::from)
+    let seats = parse_seats(seats.as_deref()).map_err(AppError::from)?;
+    plan_change::preview(&ctx.state, &user, &plan, parse_interval(Some(&interval)), seats).await.map_err(AppError::from)
 }
 
 #[server(endpoint = "billing/change_plan")]
-pub async fn change_plan(plan: String, interval: String, token: String) -> Result<(), AppError> {
+pub async fn change_plan(plan: String, interval: String, seats: Option<String>, token: String) -> Result<(), AppError> {
     use crate::server::{billing::plan_change, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     let user = ctx.require_user().await?;
-    let outcome = plan_change::apply(&ctx.state, &user, &plan, parse_interval(Some(&interval)), &token).await;
+    let outcome = match parse_seats(seats.as_deref()) {
+        Ok(seats) => plan_change::apply(&ctx.state, &user, &plan, parse_interval(Some(&interval)), seats, &token).await,
+        Err(error) => Err(error),
+    };
     ctx.finish(outcome, "/account").await
 }
 

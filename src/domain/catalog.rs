@@ -28,6 +28,10 @@ pub enum CatalogError {
     TrialOnFreePlan(String),
     #[error("{0}: trial days must be between 1 and 730")]
     BadTrial(String),
+    #[error("{0}: per-seat plans need 1 <= min <= max <= 999999 seats")]
+    BadSeats(String),
+    #[error("{0}: a free plan cannot be per seat")]
+    SeatsOnFreePlan(String),
     #[error(transparent)]
     Money(#[from] super::money::MoneyError),
 }
@@ -91,6 +95,40 @@ impl BillingInterval {
     }
 }
 
+/// When a seat removal takes effect: at the period end (the customer keeps what they paid for;
+/// a subscription schedule lowers the quantity then) or at once (credited as a proration).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatRemoval {
+    #[default]
+    PeriodEnd,
+    Now,
+}
+
+/// A per-seat plan's bounds: its price is per seat and the subscription's quantity is the
+/// number of seats, between `min` and `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerSeat {
+    pub min: u32,
+    pub max: u32,
+    #[serde(default)]
+    pub removal: SeatRemoval,
+}
+
+impl PerSeat {
+    /// Stripe's Checkout caps an adjustable quantity at 999,999.
+    const STRIPE_MAX: u32 = 999_999;
+
+    /// `seats` if within the bounds, else the reason as the customer should read it.
+    pub fn check(&self, seats: i64) -> Result<u32, String> {
+        match u32::try_from(seats) {
+            Ok(n) if (self.min..=self.max).contains(&n) => Ok(n),
+            _ => Err(format!("Choose between {} and {} seats.", self.min, self.max)),
+        }
+    }
+}
+
 /// One price the catalog wants in Stripe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceSpec {
@@ -110,6 +148,8 @@ pub struct Plan {
     pub trial_days: Option<u32>,
     pub features: Vec<String>,
     pub limits: BTreeMap<String, u64>,
+    /// Priced per seat (`None`: one unit per subscription).
+    pub per_seat: Option<PerSeat>,
 }
 
 impl Plan {
@@ -169,6 +209,7 @@ pub struct RawPlan {
     pub features: Vec<String>,
     #[serde(default)]
     pub limits: BTreeMap<String, u64>,
+    pub per_seat: Option<PerSeat>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,6 +264,14 @@ impl TryFrom<RawCatalog> for Catalog {
                 Some(days) if !(1..=730).contains(&days) => return Err(CatalogError::BadTrial(key.to_string())),
                 _ => {}
             }
+            if let Some(seats) = p.per_seat {
+                if monthly.is_none() && yearly.is_none() {
+                    return Err(CatalogError::SeatsOnFreePlan(key.to_string()));
+                }
+                if seats.min < 1 || seats.min > seats.max || seats.max > PerSeat::STRIPE_MAX {
+                    return Err(CatalogError::BadSeats(key.to_string()));
+                }
+            }
             plans.push(Plan {
                 key,
                 name: p.name,
@@ -232,6 +281,7 @@ impl TryFrom<RawCatalog> for Catalog {
                 trial_days: p.trial_days,
                 features: p.features,
                 limits: p.limits,
+                per_seat: p.per_seat,
             });
         }
 
@@ -289,6 +339,7 @@ mod tests {
             trial_days: None,
             features: vec![],
             limits: BTreeMap::new(),
+            per_seat: None,
         }
     }
 
@@ -321,6 +372,43 @@ mod tests {
         let mut long_trial = raw_plan("pro", Some(100), None);
         long_trial.trial_days = Some(0);
         assert!(matches!(catalog(vec![long_trial]), Err(CatalogError::BadTrial(_))));
+    }
+
+    fn per_seat(key: &str, monthly: Option<i64>, min: u32, max: u32) -> RawPlan {
+        RawPlan {
+            per_seat: Some(PerSeat { min, max, removal: SeatRemoval::PeriodEnd }),
+            ..raw_plan(key, monthly, None)
+        }
+    }
+
+    #[test]
+    fn per_seat_plans_need_sane_bounds_and_a_price() {
+        let c = catalog(vec![per_seat("team", Some(1200), 1, 50)]).unwrap();
+        let seats = c.plan("team").unwrap().per_seat.unwrap();
+        assert_eq!((seats.min, seats.max, seats.removal), (1, 50, SeatRemoval::PeriodEnd));
+        assert_eq!(seats.check(3), Ok(3));
+        assert_eq!(seats.check(0), Err("Choose between 1 and 50 seats.".to_string()));
+        assert!(seats.check(51).is_err());
+        assert!(matches!(catalog(vec![per_seat("team", Some(1), 0, 5)]), Err(CatalogError::BadSeats(_))));
+        assert!(matches!(catalog(vec![per_seat("team", Some(1), 6, 5)]), Err(CatalogError::BadSeats(_))));
+        assert!(matches!(catalog(vec![per_seat("team", Some(1), 1, 1_000_000)]), Err(CatalogError::BadSeats(_))));
+        assert!(matches!(catalog(vec![per_seat("free", None, 1, 5)]), Err(CatalogError::SeatsOnFreePlan(_))));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn per_seat_parses_from_toml_strictly() {
+        let parse = |text: &str| toml::from_str::<RawCatalog>(text).map_err(|e| e.to_string());
+        let raw = parse(
+            "currency = \"usd\"\n[[plans]]\nkey = \"team\"\nname = \"Team\"\nmonthly = 1200\nper_seat = { min = 2, max = 9, removal = \"now\" }\n",
+        )
+        .unwrap();
+        let seats = Catalog::try_from(raw).unwrap().plans[0].per_seat.unwrap();
+        assert_eq!((seats.min, seats.max, seats.removal), (2, 9, SeatRemoval::Now));
+        assert!(parse(
+            "currency = \"usd\"\n[[plans]]\nkey = \"t\"\nname = \"T\"\nper_seat = { min = 1, max = 2, most = 3 }\n"
+        )
+        .is_err());
     }
 
     #[test]

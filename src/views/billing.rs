@@ -37,6 +37,16 @@ pub struct PlanCard {
     pub trial_days: Option<u32>,
     pub is_free: bool,
     pub is_current: bool,
+    /// A per-seat plan: the price is per seat, the buyer picks how many.
+    pub seats: Option<SeatRange>,
+}
+
+/// A per-seat plan's seats: the count (current, or to start with) and its bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatRange {
+    pub count: i64,
+    pub min: u32,
+    pub max: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +87,14 @@ pub struct BillingOverview {
     pub form_token: String,
 }
 
+/// The account page's seats form: a new count on the same plan and interval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionSeats {
+    pub plan: String,
+    pub interval: BillingInterval,
+    pub range: SeatRange,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionView {
     pub status: String,
@@ -91,6 +109,8 @@ pub struct SubscriptionView {
     pub card: Option<String>,
     /// e.g. `Starter (monthly) from 22 December 2026`.
     pub scheduled_change: Option<String>,
+    /// On a per-seat plan: the seats, and the plan and interval the seats form previews.
+    pub seats: Option<SubscriptionSeats>,
     pub can_change: bool,
     pub can_cancel: bool,
     pub can_resume: bool,
@@ -134,6 +154,8 @@ pub struct CheckoutOutcome {
 pub struct PlanChangePreview {
     pub plan: String,
     pub interval: BillingInterval,
+    /// The seat count asked for (per-seat plans), carried by the confirm form.
+    pub seats: Option<i64>,
     pub from_name: String,
     pub to_name: String,
     pub is_upgrade: bool,

@@ -22,6 +22,15 @@ pub fn interval_words(interval: BillingInterval) -> &'static str {
     }
 }
 
+/// A seat count: `1 seat`, `3 seats`.
+pub fn seats(count: i64) -> String {
+    if count == 1 {
+        "1 seat".to_string()
+    } else {
+        format!("{count} seats")
+    }
+}
+
 /// Unix seconds → `22 November 2026` (UTC); the number itself outside years ±9999.
 pub fn day(ts: i64) -> String {
     // The range the `time` crate, which formatted these before, accepts.

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::engine::checkout::{self, complete, Completion, NewSession};
+use crate::engine::checkout::{self, complete, Completion, NewSession, SessionLine};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
     created_matches, new_metadata, paginate, param_bool, param_i64, param_list, param_nonempty, param_str, public, Ctx,
@@ -41,7 +41,7 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     if mode != "setup" && line_items.is_empty() {
         return Err(ApiError::missing("line_items"));
     }
-    let recurring = |(price, _): &(Value, i64)| price["type"] == "recurring";
+    let recurring = |line: &SessionLine| line.price["type"] == "recurring";
     if mode == "subscription" && !line_items.iter().any(recurring) {
         return Err(ApiError::invalid_value(
             "line_items",
@@ -87,12 +87,43 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     checkout::create(ctx, new_session)
 }
 
+/// `line_items[i][adjustable_quantity]`: the bounds (0 and 99 unless given, 999,999 at most) the
+/// buyer may change the quantity within, which must hold the quantity given.
+fn adjustable_quantity(line_item: &Value, i: usize, quantity: i64) -> ApiResult<Option<(i64, i64)>> {
+    let Some(adjustable) = line_item.get("adjustable_quantity") else { return Ok(None) };
+    let param = |name: &str| format!("line_items[{i}][adjustable_quantity][{name}]");
+    let enabled = param_bool(adjustable, "enabled").map_err(|e| e.with_param(&param("enabled")))?;
+    let Some(enabled) = enabled else { return Err(ApiError::missing(&param("enabled"))) };
+    let minimum = param_i64(adjustable, "minimum").map_err(|e| e.with_param(&param("minimum")))?.unwrap_or(0);
+    let maximum = param_i64(adjustable, "maximum").map_err(|e| e.with_param(&param("maximum")))?.unwrap_or(99);
+    if !enabled {
+        return Ok(None);
+    }
+    if !(0..=999_999).contains(&maximum) {
+        return Err(ApiError::invalid_value(&param("maximum"), "The maximum must be between 0 and 999999."));
+    }
+    if minimum < 0 || minimum > maximum {
+        return Err(ApiError::invalid_value(
+            &param("minimum"),
+            "The minimum must be a non-negative integer no greater than the maximum.",
+        ));
+    }
+    if !(minimum..=maximum).contains(&quantity) {
+        return Err(ApiError::invalid_value(
+            &format!("line_items[{i}][quantity]"),
+            format!("The quantity ({quantity}) must be between adjustable_quantity.minimum ({minimum}) and adjustable_quantity.maximum ({maximum})."),
+        ));
+    }
+    Ok(Some((minimum, maximum)))
+}
+
 /// The prices of `line_items[]` with their quantities; `price_data` (and the CLI fixtures'
 /// legacy `name`/`amount`) make new inactive prices.
-fn line_item_prices(ctx: &mut Ctx, params: &Value) -> ApiResult<Vec<(Value, i64)>> {
+fn line_item_prices(ctx: &mut Ctx, params: &Value) -> ApiResult<Vec<SessionLine>> {
     let mut prices = Vec::new();
     for (i, line_item) in param_list(params, "line_items").iter().enumerate() {
         let quantity = param_i64(line_item, "quantity")?.unwrap_or(1);
+        let adjustable = adjustable_quantity(line_item, i, quantity)?;
         let price = if let Some(price_id) = param_nonempty(line_item, "price") {
             ctx.find("price", price_id, &format!("line_items[{i}][price]"))?
         } else if let Some(price_data) = line_item.get("price_data") {
@@ -113,7 +144,7 @@ fn line_item_prices(ctx: &mut Ctx, params: &Value) -> ApiResult<Vec<(Value, i64)
         } else {
             return Err(ApiError::missing(&format!("line_items[{i}][price]")));
         };
-        prices.push((price, quantity));
+        prices.push(SessionLine { price, quantity, adjustable });
     }
     Ok(prices)
 }

@@ -19,8 +19,7 @@ pub struct NewSession {
     pub mode: String,
     /// `hosted_page`, `embedded_page`, `elements` or `form`.
     pub ui_mode: String,
-    /// The line items' prices (stored) and quantities.
-    pub line_items: Vec<(Value, i64)>,
+    pub line_items: Vec<SessionLine>,
     pub customer: Option<String>,
     pub customer_email: Option<String>,
     pub expires_at: Option<i64>,
@@ -51,13 +50,25 @@ pub struct NewSession {
     pub discounts: Vec<DiscountSpec>,
 }
 
-/// A session line item for `quantity` of `price`.
-fn line_item(price: &Value, quantity: i64, description: &str) -> Value {
+/// A line item to sell: its price (stored), quantity, and the `(minimum, maximum)` the buyer
+/// may change the quantity within (`adjustable_quantity`), if any.
+pub struct SessionLine {
+    pub price: Value,
+    pub quantity: i64,
+    pub adjustable: Option<(i64, i64)>,
+}
+
+/// A session line item for `line`.
+fn line_item(line: &SessionLine, description: &str) -> Value {
+    let (price, quantity) = (&line.price, line.quantity);
     let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+    let adjustable = line
+        .adjustable
+        .map_or(Value::Null, |(minimum, maximum)| json!({"enabled": true, "maximum": maximum, "minimum": minimum}));
     json!({
         "id": new_id("li"),
         "object": "item",
-        "adjustable_quantity": null,
+        "adjustable_quantity": adjustable,
         "amount_discount": 0,
         "amount_subtotal": amount,
         "amount_tax": 0,
@@ -86,11 +97,8 @@ pub fn create(ctx: &mut Ctx, new_session: NewSession) -> ApiResult<Value> {
             None => now + DAY,
         };
     let clock_now = ctx.now_for_customer(new_session.customer.as_deref());
-    let items: Vec<Value> = new_session
-        .line_items
-        .iter()
-        .map(|(price, quantity)| line_item(price, *quantity, &product_name(ctx, price)))
-        .collect();
+    let items: Vec<Value> =
+        new_session.line_items.iter().map(|line| line_item(line, &product_name(ctx, &line.price))).collect();
     let currency = items.first().map(|item| item["currency"].clone()).unwrap_or(Value::Null);
     let total: i64 = items.iter().map(|item| item["amount_total"].as_i64().unwrap_or(0)).sum();
     let mode = new_session.mode;
@@ -306,6 +314,49 @@ pub fn enter_promotion_code(ctx: &mut Ctx, id: &str, code: &str) {
     if let Some(session) = ctx.get_mut("checkout.session", id) {
         session["_sb_entered_code"] = json!(code);
     }
+}
+
+/// The buyer's quantities from the hosted page (line item id → quantity) for the items whose
+/// `adjustable_quantity` is enabled, each within its bounds; a quantity of 0 removes the item,
+/// but never the last one (as Stripe's page does). The amounts follow; discounts are worked out
+/// again on completion.
+pub fn set_quantities(ctx: &mut Ctx, id: &str, quantities: &[(String, i64)]) -> ApiResult<()> {
+    if quantities.is_empty() {
+        return Ok(());
+    }
+    let mut session = ctx.find("checkout.session", id, "session")?;
+    let mut items = session["_sb_items"].as_array().cloned().unwrap_or_default();
+    for (item_id, quantity) in quantities {
+        let Some(item) = items.iter_mut().find(|item| item["id"] == item_id.as_str()) else { continue };
+        let bounds = &item["adjustable_quantity"];
+        if bounds["enabled"] != true {
+            continue;
+        }
+        let (minimum, maximum) = (bounds["minimum"].as_i64().unwrap_or(0), bounds["maximum"].as_i64().unwrap_or(99));
+        if !(minimum..=maximum).contains(quantity) {
+            return Err(ApiError::invalid_value(
+                "quantity",
+                format!("The quantity must be between {minimum} and {maximum}."),
+            ));
+        }
+        let amount = item["price"]["unit_amount"].as_i64().unwrap_or(0) * quantity;
+        item["quantity"] = json!(quantity);
+        item["amount_subtotal"] = json!(amount);
+        item["amount_total"] = json!(amount);
+    }
+    items.retain(|item| item["quantity"].as_i64() != Some(0));
+    if items.is_empty() {
+        return Err(ApiError::invalid_value("quantity", "At least one item must remain in the order."));
+    }
+    let total: i64 = items.iter().map(|item| item["amount_subtotal"].as_i64().unwrap_or(0)).sum();
+    session["_sb_items"] = Value::Array(items);
+    session["amount_subtotal"] = json!(total);
+    session["amount_total"] = json!(total);
+    session["total_details"]["amount_discount"] = json!(0);
+    session["discounts"] = json!([]);
+    apply_discounts(ctx, &mut session)?;
+    ctx.put("checkout.session", session);
+    Ok(())
 }
 
 /// Completes the session from the hosted page. A card that needs 3-D Secure first leaves

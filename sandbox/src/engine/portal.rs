@@ -54,11 +54,41 @@ fn normalize_products(features: &mut Value) {
             if item["prices"].is_string() {
                 item["prices"] = json!([item["prices"].clone()]);
             }
-            if item.get("adjustable_quantity").is_none() {
-                item["adjustable_quantity"] = json!({"enabled": false, "maximum": null, "minimum": 1});
-            }
+            // Form-encoded numbers arrive as strings; the object has integers (minimum 1 by default).
+            let given = item.get("adjustable_quantity").cloned().unwrap_or(json!({}));
+            let number = |key: &str| match &given[key] {
+                Value::String(s) => s.parse::<i64>().map_or(Value::Null, |n| json!(n)),
+                other => other.clone(),
+            };
+            let minimum = number("minimum");
+            item["adjustable_quantity"] = json!({
+                "enabled": given["enabled"] == true || given["enabled"] == "true",
+                "maximum": number("maximum"),
+                "minimum": if minimum.is_null() { json!(1) } else { minimum },
+            });
         }
     }
+}
+
+/// The quantities the portal lets the customer choose for `price` (`(minimum, maximum)`): when
+/// `default_allowed_updates` has `quantity` and the price's product (if the configuration lists
+/// products) has `adjustable_quantity` enabled. `None`: the quantity cannot be changed.
+pub fn quantity_bounds(configuration: &Value, price: &Value) -> Option<(i64, Option<i64>)> {
+    let update = &configuration["features"]["subscription_update"];
+    let allowed = update["default_allowed_updates"].as_array().is_some_and(|a| a.iter().any(|u| u == "quantity"));
+    if !allowed {
+        return None;
+    }
+    let products = update["products"].as_array().cloned().unwrap_or_default();
+    if products.is_empty() {
+        return Some((1, None));
+    }
+    let entry = products.iter().find(|p| {
+        p["product"] == price["product"] || p["prices"].as_array().is_some_and(|ids| ids.contains(&price["id"]))
+    })?;
+    let adjustable = &entry["adjustable_quantity"];
+    (adjustable["enabled"] == true)
+        .then(|| (adjustable["minimum"].as_i64().unwrap_or(1), adjustable["maximum"].as_i64()))
 }
 
 /// A portal configuration to create.

@@ -43,12 +43,14 @@ fn checkout_html(session: &Value, error: Option<&str>) -> String {
     let id = session["id"].as_str().unwrap_or_default();
     let currency = session["currency"].as_str().unwrap_or("usd");
     let mut rows = String::new();
+    let mut adjustable = false;
     for item in session["_sb_items"].as_array().cloned().unwrap_or_default() {
         let interval = item["price"]["recurring"]["interval"].as_str().map(|i| format!(" / {i}")).unwrap_or_default();
+        let quantity = quantity_cell(&item);
+        adjustable |= item["adjustable_quantity"]["enabled"] == true;
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}{}</td></tr>",
+            "<tr><td>{}</td><td>{quantity}</td><td>{}{}</td></tr>",
             escape(item["description"].as_str().unwrap_or_default()),
-            item["quantity"],
             money(item["amount_total"].as_i64().unwrap_or(0), currency),
             interval
         ));
@@ -73,15 +75,51 @@ fn checkout_html(session: &Value, error: Option<&str>) -> String {
     } else {
         ""
     };
+    // Without JavaScript the buyer updates the total with this button (no card needed for it).
+    let update = if adjustable {
+        "<button type=\"submit\" form=\"checkout\" name=\"action\" value=\"update\" formnovalidate>Update quantity</button>"
+    } else {
+        ""
+    };
     format!(
-        "{cancel}<h1>Checkout</h1>{trial}<table aria-label=\"Order summary\"><thead><tr><th>Item</th><th>Qty</th><th>Price</th></tr></thead><tbody>{rows}</tbody></table>\
+        "{cancel}<h1>Checkout</h1>{trial}<table aria-label=\"Order summary\"><thead><tr><th>Item</th><th>Qty</th><th>Price</th></tr></thead><tbody>{rows}</tbody></table>{update}\
 <p><strong>Total due today: {}</strong></p>\
-<form method=\"post\" action=\"/checkout/{id}\">{email_field}{promo}{}<button type=\"submit\">{}</button></form>\
+<form id=\"checkout\" method=\"post\" action=\"/checkout/{id}\">{email_field}{promo}{}<button type=\"submit\">{}</button></form>\
 <p class=\"muted\">Test mode: use 4242 4242 4242 4242, any future expiry and any CVC.</p>",
         money(if trial.is_empty() { session["amount_total"].as_i64().unwrap_or(0) } else { 0 }, currency),
         card_fields(error),
         submit_label(session)
     )
+}
+
+/// The quantity, or for an adjustable item a number field (in the payment form) within its bounds.
+fn quantity_cell(item: &Value) -> String {
+    let bounds = &item["adjustable_quantity"];
+    if bounds["enabled"] != true {
+        return item["quantity"].to_string();
+    }
+    let id = escape(item["id"].as_str().unwrap_or_default());
+    format!(
+        "<input form=\"checkout\" type=\"number\" name=\"quantity_{id}\" aria-label=\"Quantity of {}\" min=\"{}\" max=\"{}\" value=\"{}\" required>",
+        escape(item["description"].as_str().unwrap_or_default()),
+        bounds["minimum"],
+        bounds["maximum"],
+        item["quantity"]
+    )
+}
+
+/// The quantities the page posted (`quantity_<line item id>`); one not a number is refused.
+fn posted_quantities(form: &HashMap<String, String>) -> Result<Vec<(String, i64)>, String> {
+    form.iter()
+        .filter_map(|(name, value)| name.strip_prefix("quantity_").map(|id| (id, value)))
+        .map(|(id, value)| {
+            value
+                .trim()
+                .parse::<i64>()
+                .map(|n| (id.to_string(), n))
+                .map_err(|_| "Enter a whole number of items.".to_string())
+        })
+        .collect()
 }
 
 fn success_redirect(session: &Value) -> Response {
@@ -139,6 +177,18 @@ async fn checkout_submit(
         if session["status"] != "open" {
             return closed_page(&session);
         }
+        // The code typed with the quantities counts for the new total (and for the payment).
+        let code = form.get("promotion_code").map(|c| c.trim().to_string()).unwrap_or_default();
+        checkout::enter_promotion_code(ctx, &id, &code);
+        let quantities = posted_quantities(&form)
+            .and_then(|quantities| checkout::set_quantities(ctx, &id, &quantities).map_err(|e| e.message));
+        let session = ctx.get("checkout.session", &id).cloned().unwrap_or(session);
+        if let Err(msg) = quantities {
+            return page(StatusCode::BAD_REQUEST, "Checkout", &checkout_html(&session, Some(&msg)));
+        }
+        if form.get("action").map(String::as_str) == Some("update") {
+            return page(StatusCode::OK, "Checkout", &checkout_html(&session, None));
+        }
         let email = form.get("email").map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
         if session["customer"].is_null() && email.is_none() && session["customer_email"].is_null() {
             return page(
@@ -155,8 +205,6 @@ async fn checkout_submit(
         let entered_email = email.clone().or_else(|| session["customer_email"].as_str().map(str::to_string));
         let payment_method_id =
             payment_methods::store_entered_card(ctx, &card, (exp_month, exp_year), now, entered_email.as_deref());
-        let code = form.get("promotion_code").map(|c| c.trim().to_string()).unwrap_or_default();
-        checkout::enter_promotion_code(ctx, &id, &code);
         finish_checkout(ctx, &session, &payment_method_id, email.as_deref(), false)
     })
 }

@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::engine::lines::product_name;
 use crate::engine::subscriptions::{self, ItemSpec, SubscriptionUpdate};
 use crate::engine::views::SubscriptionView;
-use crate::engine::{customers, payment_methods};
+use crate::engine::{customers, payment_methods, portal};
 use crate::error::ApiError;
 use crate::store::Ctx;
 use crate::util::{money, ymd};
@@ -111,7 +111,14 @@ fn portal_html(ctx: &Ctx, session: &Value, notice: Option<&str>) -> String {
         let update = &configuration["features"]["subscription_update"];
         if update["enabled"] != false && subscription["cancel_at_period_end"] != true {
             let prices = switchable_prices(ctx, &configuration, subscription["currency"].as_str().unwrap_or("usd"));
-            if prices.len() > 1 {
+            let quantity = portal::quantity_bounds(&configuration, &item["price"]).map(|(minimum, maximum)| {
+                format!(
+                    "<label for=\"quantity-{subscription_id}\">Quantity</label><input id=\"quantity-{subscription_id}\" name=\"quantity\" type=\"number\" min=\"{minimum}\"{} value=\"{}\" required>",
+                    maximum.map(|m| format!(" max=\"{m}\"")).unwrap_or_default(),
+                    item["quantity"]
+                )
+            });
+            if prices.len() > 1 || quantity.is_some() {
                 let mut options = String::new();
                 for price in &prices {
                     let name = product_name(ctx, price);
@@ -123,7 +130,8 @@ fn portal_html(ctx: &Ctx, session: &Value, notice: Option<&str>) -> String {
                     ));
                 }
                 html.push_str(&format!(
-                    "<form method=\"post\" action=\"/portal/{session_id}/subscriptions/{subscription_id}/update\"><label for=\"price-{subscription_id}\">Plan</label><select id=\"price-{subscription_id}\" name=\"price\">{options}</select><button type=\"submit\">Update plan</button></form>"
+                    "<form method=\"post\" action=\"/portal/{session_id}/subscriptions/{subscription_id}/update\"><label for=\"price-{subscription_id}\">Plan</label><select id=\"price-{subscription_id}\" name=\"price\">{options}</select>{}<button type=\"submit\">Update plan</button></form>",
+                    quantity.unwrap_or_default()
                 ));
             }
         }
@@ -260,15 +268,19 @@ async fn portal_update(
     portal_action(&app, &headers, &id, |ctx, session| {
         owned_subscription(ctx, session, &subscription_id).and_then(|subscription| {
             let price = form.get("price").cloned().ok_or_else(|| ApiError::missing("price"))?;
-            if SubscriptionView(&subscription).first_price()["id"] == price.as_str() {
-                return Ok(subscription);
-            }
             let configuration = session_configuration(ctx, session);
-            if !switchable_prices(ctx, &configuration, subscription["currency"].as_str().unwrap_or("usd"))
-                .iter()
-                .any(|p| p["id"] == price.as_str())
-            {
-                return Err(ApiError::invalid_value("price", "This plan is not available in the portal."));
+            let current = SubscriptionView(&subscription).first_item();
+            let new_price = if current["price"]["id"] == price.as_str() {
+                current["price"].clone()
+            } else {
+                switchable_prices(ctx, &configuration, subscription["currency"].as_str().unwrap_or("usd"))
+                    .into_iter()
+                    .find(|p| p["id"] == price.as_str())
+                    .ok_or_else(|| ApiError::invalid_value("price", "This plan is not available in the portal."))?
+            };
+            let quantity = portal_quantity(&form, &configuration, &new_price)?;
+            if current["price"]["id"] == price.as_str() && quantity.is_none_or(|q| current["quantity"] == q) {
+                return Ok(subscription);
             }
             let proration_behavior = configuration["features"]["subscription_update"]["proration_behavior"]
                 .as_str()
@@ -279,6 +291,7 @@ async fn portal_update(
                 items: vec![ItemSpec {
                     id: item.map(str::to_string),
                     price: Some(price).filter(|p| !p.is_empty()),
+                    quantity,
                     ..Default::default()
                 }],
                 proration_behavior,
@@ -287,6 +300,23 @@ async fn portal_update(
             subscriptions::update(ctx, &subscription_id, change)
         })
     })
+}
+
+/// The quantity posted with a plan update, checked against what the configuration allows for
+/// `price`; `None` when it may not be changed (or was not posted).
+fn portal_quantity(
+    form: &HashMap<String, String>,
+    configuration: &Value,
+    price: &Value,
+) -> Result<Option<i64>, ApiError> {
+    let Some(posted) = form.get("quantity").map(|q| q.trim()).filter(|q| !q.is_empty()) else { return Ok(None) };
+    let Some((minimum, maximum)) = portal::quantity_bounds(configuration, price) else { return Ok(None) };
+    let quantity = posted.parse::<i64>().map_err(|_| ApiError::invalid_value("quantity", "Enter a whole number."))?;
+    if quantity < minimum || maximum.is_some_and(|m| quantity > m) {
+        let most = maximum.map(|m| format!(" and at most {m}")).unwrap_or_default();
+        return Err(ApiError::invalid_value("quantity", format!("The quantity must be at least {minimum}{most}.")));
+    }
+    Ok(Some(quantity))
 }
 
 async fn portal_payment_method(

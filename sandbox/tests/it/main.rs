@@ -9,6 +9,7 @@ mod invoice_intents;
 mod lists;
 mod live_objects;
 mod portal;
+mod seats;
 mod settings;
 mod webhooks;
 

@@ -30,11 +30,16 @@ pub async fn admin_customer(id: String) -> Result<CustomerView, AppError> {
 }
 
 #[server(endpoint = "admin_plan_change_form")]
-pub async fn admin_plan_change_form(customer: String, price: String) -> Result<PlanChangeStep, AppError> {
-    use crate::server::{admin::plan_change, http::context::RequestCtx};
+pub async fn admin_plan_change_form(
+    customer: String,
+    price: String,
+    seats: Option<String>,
+) -> Result<PlanChangeStep, AppError> {
+    use crate::server::{admin::plan_change, billing::seats::parse_seats, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
-    plan_change::change_form(&ctx.state, &customer.trim().into(), price.trim()).await.map_err(AppError::from)
+    let seats = parse_seats(seats.as_deref())?;
+    plan_change::change_form(&ctx.state, &customer.trim().into(), price.trim(), seats).await.map_err(AppError::from)
 }
 
 #[server(endpoint = "admin_change_plan")]
@@ -42,20 +47,24 @@ pub async fn admin_change_plan(
     customer: String,
     subscription: String,
     price: String,
+    seats: Option<String>,
     token: String,
 ) -> Result<(), AppError> {
-    use crate::server::{admin::plan_change, http::context::RequestCtx};
+    use crate::server::{admin::plan_change, billing::seats::parse_seats, http::context::RequestCtx};
     use crate::views::admin::events::url_safe;
     let ctx = RequestCtx::extract().await?;
     let actor = ctx.require_admin_actor().await?;
     let (customer, price) = (customer.trim(), price.trim());
-    let outcome =
-        plan_change::change_plan(&ctx.state, &actor, &customer.into(), &subscription.trim().into(), price, &token)
-            .await;
+    let subscription = subscription.trim().into();
+    let outcome = match parse_seats(seats.as_deref()) {
+        Ok(n) => plan_change::change_plan(&ctx.state, &actor, &customer.into(), &subscription, price, n, &token).await,
+        Err(error) => Err(error),
+    };
     // Done: back to the customer (and the timeline's new audit row); refused: the confirm step.
+    let seats = seats.as_deref().map(|n| format!("&seats={}", url_safe(n.trim()))).unwrap_or_default();
     let back = match &outcome {
         Ok(_) => format!("/admin/customers/{}", url_safe(customer)),
-        Err(_) => format!("/admin/customers/{}/plan?price={}", url_safe(customer), url_safe(price)),
+        Err(_) => format!("/admin/customers/{}/plan?price={}{seats}", url_safe(customer), url_safe(price)),
     };
     ctx.finish(outcome, &back).await
 }

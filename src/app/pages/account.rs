@@ -9,7 +9,7 @@ use leptos_router::components::Redirect;
 
 use crate::api::billing::{account_billing, ManageBilling, ResumeSubscription};
 use crate::domain::text::capitalise;
-use crate::views::billing::{Banner, BannerKind, BillingOverview, InvoiceView, SubscriptionView};
+use crate::views::billing::{Banner, BannerKind, BillingOverview, InvoiceView, SubscriptionSeats, SubscriptionView};
 
 use super::{verify_email::VerifyEmailBanner, Notices};
 
@@ -119,8 +119,25 @@ fn SubscriptionDetails(s: SubscriptionView) -> impl IntoView {
             {row("Access ends on", s.ends_on)}
             {row("Ended on", s.ended_on)}
             {row("Payment method", s.card)}
+            {row("Seats", s.seats.as_ref().map(|seats| seats.range.count.to_string()))}
             {row("Scheduled change", s.scheduled_change)}
         </dl>
+        {s.seats.filter(|_| s.can_change).map(|seats| view! { <SeatsForm seats/> })}
+    }
+}
+
+/// Add or remove seats: the preview page shows what it costs before anything changes.
+#[component]
+fn SeatsForm(seats: SubscriptionSeats) -> impl IntoView {
+    let range = seats.range;
+    view! {
+        <form method="get" action="/account/plan/preview" class="seats-form">
+            <input type="hidden" name="plan" value=seats.plan/>
+            <input type="hidden" name="interval" value=seats.interval.as_str()/>
+            <label for="seats">"Seats"</label>
+            <input id="seats" name="seats" type="number" min=range.min max=range.max value=range.count required/>
+            <button type="submit">"Preview seat change"</button>
+        </form>
     }
 }
 

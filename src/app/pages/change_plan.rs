@@ -83,9 +83,9 @@ pub fn PlanPreviewPage() -> impl IntoView {
     let preview = Resource::new(
         move || {
             let q = query.read();
-            (q.get("plan").unwrap_or_default(), q.get("interval").unwrap_or_default())
+            (q.get("plan").unwrap_or_default(), q.get("interval").unwrap_or_default(), q.get("seats"))
         },
-        |(plan, interval)| preview_plan_change(plan, interval),
+        |(plan, interval, seats)| preview_plan_change(plan, interval, seats),
     );
     view! {
         <Title text="Confirm plan change"/>
@@ -121,6 +121,7 @@ fn PreviewDetails(preview: PlanChangePreview) -> impl IntoView {
         <form method="post" action=ChangePlan::url()>
             <input type="hidden" name="plan" value=preview.plan/>
             <input type="hidden" name="interval" value=preview.interval.as_str()/>
+            <input type="hidden" name="seats" value=preview.seats.map(|n| n.to_string()).unwrap_or_default()/>
             <input type="hidden" name="token" value=preview.form_token/>
             <button type="submit">"Confirm"</button>
         </form>

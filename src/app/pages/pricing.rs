@@ -68,7 +68,8 @@ fn PlanColumn(plan: PlanCard, interval: BillingInterval, subscribed: bool) -> im
     let price = match (&plan.price, plan.is_free) {
         (_, true) => view! { <p class="price">"$0"</p> }.into_any(),
         (Some(amount), false) => {
-            view! { <p class="price">{amount.clone()} <span>" / " {interval.as_str()}</span></p> }.into_any()
+            let per = if plan.seats.is_some() { " per seat / " } else { " / " };
+            view! { <p class="price">{amount.clone()} <span>{per} {interval.as_str()}</span></p> }.into_any()
         }
         (None, false) => view! { <p class="price">"Not sold " {interval.as_str()} "ly"</p> }.into_any(),
     };
@@ -84,10 +85,19 @@ fn PlanColumn(plan: PlanCard, interval: BillingInterval, subscribed: bool) -> im
         let href = format!("/account/plan/preview?plan={}&interval={}", plan.key, interval.as_str());
         view! { <a class="button" href=href>{format!("Switch to {}", plan.name)}</a> }.into_any()
     } else {
+        // A per-seat plan asks how many here; Stripe's page can still change it.
+        let seats = plan.seats.map(|seats| {
+            let id = format!("seats-{}", plan.key);
+            view! {
+                <label for=id.clone()>"Seats"</label>
+                <input id=id name="seats" type="number" min=seats.min max=seats.max value=seats.count required/>
+            }
+        });
         view! {
             <form method="post" action=Subscribe::url()>
                 <input type="hidden" name="plan" value=plan.key.clone()/>
                 <input type="hidden" name="interval" value=interval.as_str()/>
+                {seats}
                 <button type="submit" aria-label=format!("Subscribe to {}", plan.name)>"Subscribe"</button>
             </form>
         }

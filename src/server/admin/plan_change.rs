@@ -1,6 +1,7 @@
-//! The admin's changes to a customer's live subscription: change plan (an upgrade at once with
-//! the proration invoiced, a downgrade at the period end: the customer's own rules, through the
-//! same `billing::plan_change` code) and cancel at period end / resume (`billing::actions`).
+//! The admin's changes to a customer's live subscription: change plan or seats (an upgrade at
+//! once with the proration invoiced, a downgrade at the period end: the customer's own rules,
+//! through the same `billing::plan_change` code) and cancel at period end / resume
+//! (`billing::actions`).
 //!
 //! Like a refund: a confirm step first; the form's one-time token is the Stripe idempotency key
 //! and the audit row's request key (a double submit is one change, one row); the subscription
@@ -12,13 +13,13 @@ use stripe_shared::{CustomerId, SubscriptionId};
 use super::audit::{self, Actor, Record};
 use crate::domain::catalog::BillingInterval;
 use crate::server::billing::plan_change::{self, Applied};
-use crate::server::billing::price_book::{plan_label, PlanPrice, PriceBook};
+use crate::server::billing::price_book::{plan_label, seats_label, PlanPrice, PriceBook};
 use crate::server::billing::renewal;
 use crate::server::billing::subscriptions::{self, StoredSubscription, SubscriptionRow};
 use crate::server::http::outcome::{refused, FormError, Next};
 use crate::server::stripe::idempotency::{check_form_token, new_form_token};
 use crate::server::{db, state::AppState};
-use crate::views::admin::customer::{PlanChangeStep, PriceChoice, RenewalStep, SubscriptionControls};
+use crate::views::admin::customer::{PlanChangeStep, PriceChoice, RenewalStep, SeatControls, SubscriptionControls};
 use crate::views::format;
 
 /// The customer's live subscription: the one the admin's forms act on.
@@ -58,34 +59,49 @@ async fn email_of(state: &AppState, customer_id: &CustomerId) -> anyhow::Result<
         .context("reading the customer's email")
 }
 
-/// How a subscription stands, for the audit log: plan and price, the cancel flag, and a
-/// scheduled change. E.g. `Pro (monthly) [price_1]; cancel at period end: no`.
-fn standing(
-    book: &PriceBook,
-    lookup_key: Option<&str>,
-    price_id: &str,
-    cancel: bool,
-    pending: Option<(&str, i64)>,
-) -> String {
+/// A price and its quantity (seats), as the audit log names them.
+struct Holding<'a> {
+    lookup_key: Option<&'a str>,
+    price_id: &'a str,
+    quantity: i64,
+}
+
+/// How a subscription stands, for the audit log: plan and price (with the seats of a per-seat
+/// plan), the cancel flag, and a scheduled change. E.g. `Pro (monthly) [price_1]; cancel at
+/// period end: no`, `Team (monthly), 3 seats [price_2]; …; then Team (monthly), 2 seats [price_2] from …`.
+fn standing(book: &PriceBook, now: Holding<'_>, cancel: bool, pending: Option<(Holding<'_>, i64)>) -> String {
     let mut words = format!(
-        "{} [{price_id}]; cancel at period end: {}",
-        plan_label(book, lookup_key, price_id),
+        "{} [{}]; cancel at period end: {}",
+        seats_label(book, now.lookup_key, now.price_id, now.quantity),
+        now.price_id,
         if cancel { "yes" } else { "no" }
     );
-    if let Some((price, at)) = pending {
-        words.push_str(&format!("; then {} [{price}] from {}", plan_label(book, None, price), format::day(at)));
+    if let Some((next, at)) = pending {
+        words.push_str(&format!(
+            "; then {} [{}] from {}",
+            seats_label(book, None, next.price_id, next.quantity),
+            next.price_id,
+            format::day(at)
+        ));
     }
     words
 }
 
 fn stored_standing(book: &PriceBook, sub: &StoredSubscription) -> String {
-    let pending = sub.pending_price_id.as_deref().zip(sub.pending_change_at);
-    standing(book, sub.lookup_key.as_deref(), &sub.price_id, sub.cancel_at_period_end, pending)
+    let pending = sub.pending_price_id.as_deref().zip(sub.pending_change_at).map(|(price_id, at)| {
+        (Holding { lookup_key: None, price_id, quantity: sub.pending_quantity.unwrap_or(1) }, at)
+    });
+    let now = Holding { lookup_key: sub.lookup_key.as_deref(), price_id: &sub.price_id, quantity: sub.quantity };
+    standing(book, now, sub.cancel_at_period_end, pending)
 }
 
 fn row_standing(book: &PriceBook, row: &SubscriptionRow) -> String {
-    let pending = row.pending.as_ref().map(|p| (p.price_id.as_str(), p.at));
-    standing(book, row.lookup_key.as_deref(), &row.price_id, row.cancel_at_period_end, pending)
+    let pending = row
+        .pending
+        .as_ref()
+        .map(|p| (Holding { lookup_key: None, price_id: p.price_id.as_str(), quantity: p.quantity }, p.at));
+    let now = Holding { lookup_key: row.lookup_key.as_deref(), price_id: &row.price_id, quantity: row.quantity };
+    standing(book, now, row.cancel_at_period_end, pending)
 }
 
 /// The customer page's controls: the live subscription and every catalog plan price.
@@ -118,13 +134,20 @@ pub async fn controls(state: &AppState, customer_id: &CustomerId) -> anyhow::Res
         (_, true) => format!("ends on {day}"),
         (Some(price), false) => format!(
             "changes to {} on {}",
-            plan_label(book, None, price),
+            seats_label(book, None, price, sub.pending_quantity.unwrap_or(1)),
             format::day(sub.pending_change_at.unwrap_or(sub.current_period_end))
         ),
         (None, false) => format!("renews on {day}"),
     };
+    // A per-seat plan: the seats form, on the current price.
+    let seats = book.plan_of(sub.lookup_key.as_deref(), &sub.price_id).and_then(|(plan, interval)| {
+        let bounds = plan.per_seat?;
+        let price = book.plan_price(plan.key.as_str(), interval)?;
+        Some(SeatControls { lookup_key: price.spec.lookup_key, seats: sub.quantity, min: bounds.min, max: bounds.max })
+    });
     Ok(Some(SubscriptionControls {
-        plan: plan_label(book, sub.lookup_key.as_deref(), &sub.price_id),
+        plan: seats_label(book, sub.lookup_key.as_deref(), &sub.price_id, sub.quantity),
+        seats,
         subscription_id: sub.id,
         state: state_words,
         cancel_at_period_end: sub.cancel_at_period_end,
@@ -132,16 +155,18 @@ pub async fn controls(state: &AppState, customer_id: &CustomerId) -> anyhow::Res
     }))
 }
 
-/// The plan change's confirm step: checked as the change itself will be, with Stripe's preview.
+/// The plan (or seats) change's confirm step: checked as the change itself will be, with
+/// Stripe's preview.
 pub async fn change_form(
     state: &AppState,
     customer_id: &CustomerId,
     lookup_key: &str,
+    seats: Option<i64>,
 ) -> Result<PlanChangeStep, FormError> {
     let book = state.prices.current();
     let price = catalog_price(&book, lookup_key)?;
     let sub = live_subscription(state, customer_id).await?;
-    let target = plan_change::target(state, sub, price).await?;
+    let target = plan_change::target(state, sub, price, seats).await?;
     let preview = plan_change::preview_target(state, &target).await?;
     Ok(PlanChangeStep {
         customer_id: customer_id.to_string(),
@@ -153,14 +178,16 @@ pub async fn change_form(
     })
 }
 
-/// Changes the customer's plan to the catalog price `lookup_key`, as the customer would: now
-/// with proration if it is worth more per month, else at the period end.
+/// Changes the customer's plan to the catalog price `lookup_key` (with `seats` on a per-seat
+/// plan), as the customer would: now with proration if it is worth more per month, else at the
+/// period end. Audited as a seat change when the price stays the same.
 pub async fn change_plan(
     state: &AppState,
     actor: &Actor,
     customer_id: &CustomerId,
     subscription_id: &SubscriptionId,
     lookup_key: &str,
+    seats: Option<i64>,
     token: &str,
 ) -> Result<Next, FormError> {
     let book = state.prices.current();
@@ -172,10 +199,10 @@ pub async fn change_plan(
     let price = catalog_price(&book, lookup_key)?;
     let sub = posted_subscription(state, customer_id, subscription_id).await?;
     let before = stored_standing(&book, &sub);
-    let target = plan_change::target(state, sub, price).await?;
+    let action = if sub.price_id == price.price_id { "subscription.seat_change" } else { "subscription.plan_change" };
+    let target = plan_change::target(state, sub, price, seats).await?;
     let applied = plan_change::apply_target(state, &target, &key).await?;
-    let change =
-        Change { action: "subscription.plan_change", subscription_id, customer_id, before: &before, key: &key };
+    let change = Change { action, subscription_id, customer_id, before: &before, key: &key };
     record(state, actor, change).await?;
     Ok(Next::Back(match applied {
         Applied::Now => format!("The plan is now {}; the proration was invoiced.", target.to_name()),

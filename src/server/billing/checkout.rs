@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use anyhow::Context;
 use sqlx::AnyPool;
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
-    RetrieveCheckoutSession,
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsAdjustableQuantity,
+    CreateCheckoutSessionSubscriptionData, RetrieveCheckoutSession,
 };
 use stripe_shared::{CheckoutSession, CheckoutSessionId, CheckoutSessionMode};
 
@@ -35,12 +35,15 @@ const CHECKOUT_KEY_BUCKET_SECS: i64 = 300;
 
 // --- Start ---
 
-/// Subscribe: a Checkout Session in subscription mode for the plan at that interval.
+/// Subscribe: a Checkout Session in subscription mode for the plan at that interval; on a
+/// per-seat plan for `seats` (the plan's minimum when not given) that the buyer may still change
+/// on Stripe's page, within the plan's bounds.
 pub async fn subscribe(
     state: &AppState,
     user: &User,
     plan: &str,
     interval: BillingInterval,
+    seats: Option<i64>,
 ) -> Result<Next, FormError> {
     let book = state.prices.current();
     if !book.is_resolved() {
@@ -49,18 +52,41 @@ pub async fn subscribe(
     let Some(price) = book.plan_price(plan, interval) else {
         return Err(refused(format!("There is no {plan:?} plan billed {}.", format::interval_words(interval))));
     };
+    let quantity = match (price.plan.per_seat, seats) {
+        (Some(bounds), seats) => Quantity::Seats {
+            seats: bounds.check(seats.unwrap_or(i64::from(bounds.min))).map_err(refused)?,
+            min: bounds.min,
+            max: bounds.max,
+        },
+        (None, None | Some(1)) => Quantity::One,
+        (None, Some(_)) => return Err(refused(format!("The {} plan is not sold per seat.", price.plan.name))),
+    };
     if let Some(current) = subscriptions::subscription_of(state.db.pool(), user).await? {
         if current.is_live() {
             // A second subscription would bill twice: change the plan instead.
+            let seats = seats.map(|n| format!("&seats={n}")).unwrap_or_default();
             return Ok(Next::Redirect(format!(
-                "/account/plan/preview?plan={}&interval={}",
+                "/account/plan/preview?plan={}&interval={}{seats}",
                 price.plan.key,
                 interval.as_str()
             )));
         }
     }
     let trial_days = price.plan.trial_days.filter(|_| !user.had_trial);
-    start_checkout(state, user, &price.price_id, &price.spec.lookup_key, true, trial_days).await
+    let line = Line { price_id: &price.price_id, lookup_key: &price.spec.lookup_key, recurring: true, quantity };
+    start_checkout(state, user, line, trial_days).await
+}
+
+/// How many of a price a Checkout sells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    One,
+    /// A per-seat plan: `seats` to start with, adjustable on Stripe's page within `min..=max`.
+    Seats {
+        seats: u32,
+        min: u32,
+        max: u32,
+    },
 }
 
 /// Buy a one-time item: a Checkout Session in payment mode.
@@ -72,15 +98,22 @@ pub async fn buy(state: &AppState, user: &User, item: &str) -> Result<Next, Form
     let Some((item, price_id)) = book.one_time(item) else {
         return Err(refused(format!("There is no item {item:?} for sale.")));
     };
-    start_checkout(state, user, price_id, &item.price.lookup_key, false, None).await
+    let line = Line { price_id, lookup_key: &item.price.lookup_key, recurring: false, quantity: Quantity::One };
+    start_checkout(state, user, line, None).await
+}
+
+/// What a Checkout sells: one price.
+struct Line<'a> {
+    price_id: &'a str,
+    lookup_key: &'a str,
+    recurring: bool,
+    quantity: Quantity,
 }
 
 async fn start_checkout(
     state: &AppState,
     user: &User,
-    price_id: &str,
-    lookup_key: &str,
-    recurring: bool,
+    line: Line<'_>,
     trial_days: Option<u32>,
 ) -> Result<Next, FormError> {
     super::require_verified_email(user)?;
@@ -88,9 +121,10 @@ async fn start_checkout(
     let request = CheckoutRequest {
         user_id: user.id,
         customer_id: &customer,
-        price_id,
-        lookup_key,
-        recurring,
+        price_id: line.price_id,
+        lookup_key: line.lookup_key,
+        recurring: line.recurring,
+        quantity: line.quantity,
         trial_days,
         app_url: state.config.app_url.as_str(),
         now: db::now(),
@@ -106,6 +140,7 @@ pub struct CheckoutRequest<'a> {
     pub lookup_key: &'a str,
     /// Subscription mode when true, payment mode for one-time items.
     pub recurring: bool,
+    pub quantity: Quantity,
     /// Only offered when the user never had a trial.
     pub trial_days: Option<u32>,
     pub app_url: &'a str,
@@ -118,10 +153,23 @@ pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>
         ("lookup_key".to_string(), request.lookup_key.to_string()),
     ]);
     let base = AppUrl::new(request.app_url);
-    let line_item = CreateCheckoutSessionLineItems {
-        price: Some(request.price_id.to_string()),
-        quantity: Some(1),
-        ..Default::default()
+    let line_item = match request.quantity {
+        Quantity::One => CreateCheckoutSessionLineItems {
+            price: Some(request.price_id.to_string()),
+            quantity: Some(1),
+            ..Default::default()
+        },
+        // Stripe's page lets the buyer change the seats within the plan's bounds.
+        Quantity::Seats { seats, min, max } => CreateCheckoutSessionLineItems {
+            price: Some(request.price_id.to_string()),
+            quantity: Some(u64::from(seats)),
+            adjustable_quantity: Some(CreateCheckoutSessionLineItemsAdjustableQuantity {
+                enabled: true,
+                minimum: Some(i64::from(min)),
+                maximum: Some(i64::from(max)),
+            }),
+            ..Default::default()
+        },
     };
     let mut create = CreateCheckoutSession::new()
         .customer(request.customer_id)
@@ -138,8 +186,12 @@ pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>
     } else {
         create = create.mode(CheckoutSessionMode::Payment);
     }
+    let seats = match request.quantity {
+        Quantity::One => 1,
+        Quantity::Seats { seats, .. } => seats,
+    };
     let key = format!(
-        "checkout-{}-{}-{}-{}",
+        "checkout-{}-{}-x{seats}-{}-{}",
         request.user_id,
         request.price_id,
         request.trial_days.unwrap_or(0),

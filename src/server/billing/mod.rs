@@ -16,6 +16,7 @@ pub mod portal;
 pub mod price_book;
 pub mod refunds;
 pub mod renewal;
+pub mod seats;
 pub mod subscriptions;
 pub mod views;
 

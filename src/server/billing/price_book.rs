@@ -136,6 +136,15 @@ pub fn plan_label(book: &PriceBook, lookup_key: Option<&str>, price_id: &str) ->
     }
 }
 
+/// [`plan_label`] with the seat count on a per-seat plan: `Team (monthly), 3 seats`.
+pub fn seats_label(book: &PriceBook, lookup_key: Option<&str>, price_id: &str, quantity: i64) -> String {
+    let label = plan_label(book, lookup_key, price_id);
+    match book.plan_of(lookup_key, price_id) {
+        Some((plan, _)) if plan.per_seat.is_some() => format!("{label}, {}", crate::views::format::seats(quantity)),
+        _ => label,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,8 @@ pub struct Card {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingChange {
     pub price_id: String,
+    /// The seat count then (a per-seat plan's quantity).
+    pub quantity: i64,
     pub at: i64,
 }
 
@@ -88,8 +90,9 @@ fn paying_card(sub: &Subscription) -> Option<Card> {
     })
 }
 
-/// The next phase of an active schedule (retrieved with `schedule` expanded) whose price differs.
-fn pending_change(sub: &Subscription, current_price: &str) -> Option<PendingChange> {
+/// The next phase of an active schedule (retrieved with `schedule` expanded) whose price or
+/// quantity (seats) differs.
+fn pending_change(sub: &Subscription, current_price: &str, current_quantity: i64) -> Option<PendingChange> {
     use stripe_shared::SubscriptionScheduleStatus as S;
     let schedule = sub.schedule.as_ref()?.as_object()?;
     if !matches!(schedule.status, S::Active | S::NotStarted) {
@@ -98,8 +101,14 @@ fn pending_change(sub: &Subscription, current_price: &str) -> Option<PendingChan
     let now_end = schedule.current_phase.as_ref().map(|p| p.end_date);
     schedule.phases.iter().find_map(|phase| {
         let starts_later = now_end.is_none_or(|end| phase.start_date >= end);
-        let price = phase.items.first()?.price.id().as_str().to_string();
-        (starts_later && price != current_price).then_some(PendingChange { price_id: price, at: phase.start_date })
+        let item = phase.items.first()?;
+        let price = item.price.id().as_str().to_string();
+        let quantity = item.quantity.and_then(|q| i64::try_from(q).ok()).unwrap_or(1);
+        (starts_later && (price != current_price || quantity != current_quantity)).then_some(PendingChange {
+            price_id: price,
+            quantity,
+            at: phase.start_date,
+        })
     })
 }
 
@@ -173,7 +182,7 @@ impl SubscriptionRow {
             mrr,
             card: paying_card(sub),
             schedule_id: sub.schedule.as_ref().map(|s| s.id().as_str().to_string()),
-            pending: pending_change(sub, price.id.as_str()),
+            pending: pending_change(sub, price.id.as_str(), quantity),
         })
     }
 }
@@ -220,9 +229,9 @@ pub async fn upsert(
            unit_amount, currency, billing_interval, interval_count, current_period_start, \
            current_period_end, cancel_at_period_end, cancel_at, canceled_at, ended_at, trial_end, \
            created, mrr, synced_at, card_brand, card_last4, schedule_id, pending_price_id, \
-           pending_change_at) \
+           pending_change_at, pending_quantity) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-           $19, $20, $21, $22, $23, $24, $25) \
+           $19, $20, $21, $22, $23, $24, $25, $26) \
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
            status = excluded.status, price_id = excluded.price_id, \
            lookup_key = excluded.lookup_key, quantity = excluded.quantity, \
@@ -235,7 +244,7 @@ pub async fn upsert(
            trial_end = excluded.trial_end, mrr = excluded.mrr, synced_at = excluded.synced_at, \
            card_brand = excluded.card_brand, card_last4 = excluded.card_last4, \
            schedule_id = excluded.schedule_id, pending_price_id = excluded.pending_price_id, \
-           pending_change_at = excluded.pending_change_at",
+           pending_change_at = excluded.pending_change_at, pending_quantity = excluded.pending_quantity",
     )
     .bind(&row.id)
     .bind(&row.customer_id)
@@ -262,6 +271,7 @@ pub async fn upsert(
     .bind(row.schedule_id.as_deref())
     .bind(row.pending.as_ref().map(|p| p.price_id.as_str()))
     .bind(row.pending.as_ref().map(|p| p.at))
+    .bind(row.pending.as_ref().map(|p| p.quantity))
     .execute(&mut **tx)
     .await
     .with_context(|| format!("storing subscription {}", row.id))?;
@@ -388,6 +398,7 @@ pub struct StoredSubscription {
     pub schedule_id: Option<String>,
     pub pending_price_id: Option<String>,
     pub pending_change_at: Option<i64>,
+    pub pending_quantity: Option<i64>,
 }
 
 impl StoredSubscription {
@@ -416,6 +427,7 @@ struct StoredSubscriptionRow {
     schedule_id: Option<String>,
     pending_price_id: Option<String>,
     pending_change_at: Option<i64>,
+    pending_quantity: Option<i64>,
 }
 
 impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
@@ -439,6 +451,7 @@ impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
             schedule_id: row.schedule_id,
             pending_price_id: row.pending_price_id,
             pending_change_at: row.pending_change_at,
+            pending_quantity: row.pending_quantity,
         })
     }
 }
@@ -451,7 +464,7 @@ pub async fn current_subscription(
     sqlx::query_as::<_, StoredSubscriptionRow>(
         "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
            CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
-           card_last4, schedule_id, pending_price_id, pending_change_at \
+           card_last4, schedule_id, pending_price_id, pending_change_at, pending_quantity \
          FROM subscriptions WHERE customer_id = $1 \
          ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
          LIMIT 1",

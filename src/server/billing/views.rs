@@ -5,14 +5,15 @@
 use anyhow::Context;
 use sqlx::AnyPool;
 
-use super::price_book::{plan_label, PriceBook};
+use super::price_book::{seats_label, PriceBook};
 use super::subscriptions::{subscription_of, StoredSubscription};
 use crate::domain::catalog::{BillingInterval, Plan};
 use crate::domain::subscription::{has_access, SubscriptionStatus};
 use crate::domain::text::capitalise;
 use crate::server::{db, db::users::User, state::AppState};
 use crate::views::billing::{
-    Banner, BannerKind, BillingOverview, InvoiceView, ItemCard, PlanCard, PricingView, SubscriptionView,
+    Banner, BannerKind, BillingOverview, InvoiceView, ItemCard, PlanCard, PricingView, SeatRange, SubscriptionSeats,
+    SubscriptionView,
 };
 use crate::views::format::{day, money};
 
@@ -56,6 +57,7 @@ pub async fn pricing_view(
                 Some(key) => key == plan.key.as_str(),
                 None => user.is_some() && plan.is_free(),
             },
+            seats: plan.per_seat.map(|seats| SeatRange { count: i64::from(seats.min), min: seats.min, max: seats.max }),
         })
         .collect();
     let owned = match user {
@@ -84,8 +86,13 @@ pub async fn pricing_view(
     })
 }
 
-fn limits_of(plan: &Plan) -> Vec<(String, u64)> {
-    plan.limits.iter().map(|(k, v)| (k.clone(), *v)).collect()
+/// The plan's limits; on a per-seat plan `seats` is the seats paid for.
+fn limits_of(plan: &Plan, quantity: i64) -> Vec<(String, u64)> {
+    let mut limits = plan.limits.clone();
+    if plan.per_seat.is_some() {
+        limits.insert("seats".to_string(), u64::try_from(quantity).unwrap_or(0));
+    }
+    limits.into_iter().collect()
 }
 
 pub async fn account_view(state: &AppState, user: &User) -> anyhow::Result<BillingOverview> {
@@ -104,9 +111,9 @@ pub async fn account_view(state: &AppState, user: &User) -> anyhow::Result<Billi
             plan.name.clone(),
             Some(format!("{} / {}", money(s.unit_amount * s.quantity, &s.currency), interval.as_str())),
             plan.features.clone(),
-            limits_of(plan),
+            limits_of(plan, s.quantity),
         ),
-        (None, Some(free)) => (free.name.clone(), None, free.features.clone(), limits_of(free)),
+        (None, Some(free)) => (free.name.clone(), None, free.features.clone(), limits_of(free, 1)),
         (None, None) => ("No plan".to_string(), None, Vec::new(), Vec::new()),
     };
     let view = subscription.as_ref().map(|s| subscription_view(book, s));
@@ -154,9 +161,19 @@ fn subscription_view(book: &PriceBook, s: &StoredSubscription) -> SubscriptionVi
             _ => None,
         },
         scheduled_change: match (&s.pending_price_id, s.pending_change_at) {
-            (Some(price), Some(at)) => Some(format!("{} from {}", plan_label(book, None, price), day(at))),
+            (Some(price), Some(at)) => {
+                Some(format!("{} from {}", seats_label(book, None, price, s.pending_quantity.unwrap_or(1)), day(at)))
+            }
             _ => None,
         },
+        seats: book.plan_of(s.lookup_key.as_deref(), &s.price_id).and_then(|(plan, interval)| {
+            let bounds = plan.per_seat?;
+            Some(SubscriptionSeats {
+                plan: plan.key.to_string(),
+                interval,
+                range: SeatRange { count: s.quantity, min: bounds.min, max: bounds.max },
+            })
+        }),
         can_change: matches!(s.status, S::Active | S::Trialing) && !ending,
         can_cancel: matches!(s.status, S::Active | S::Trialing | S::PastDue) && !ending,
         can_resume: ending,

@@ -58,6 +58,17 @@ pub struct SubscriptionControls {
     pub state: String,
     pub cancel_at_period_end: bool,
     pub prices: Vec<PriceChoice>,
+    /// On a per-seat plan: the seat count and its bounds.
+    pub seats: Option<SeatControls>,
+}
+
+/// The seats form of a per-seat plan: a new count on the current price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatControls {
+    pub lookup_key: String,
+    pub seats: i64,
+    pub min: u32,
+    pub max: u32,
 }
 
 /// A catalog price, by lookup key, as the plan-change select offers it.
@@ -78,6 +89,7 @@ pub struct PlanChangeStep {
     pub subscription_id: String,
     /// The lookup key of the price to move to.
     pub price: String,
+    /// The preview carries the seat count asked for (per-seat plans).
     pub preview: PlanChangePreview,
     pub token: String,
 }

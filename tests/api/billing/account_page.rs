@@ -49,14 +49,6 @@ impl TestApp {
     }
 }
 
-/// The text of the element carrying `class="{class}"` (first one).
-fn text_of_class(html: &str, class: &str) -> Option<String> {
-    let at = html.find(&format!("class=\"{class}\""))?;
-    let open_end = at + html[at..].find('>')? + 1;
-    let close = open_end + html[open_end..].find("</")?;
-    Some(html[open_end..close].trim().to_string())
-}
-
 #[tokio::test]
 async fn pricing_shows_the_catalog_with_a_working_interval_toggle() {
     let app = spawn_app().await;

@@ -52,6 +52,7 @@ async fn checkout_on_the_hosted_page_becomes_an_active_subscription_through_webh
             price_id: prices["pro_monthly"].as_str(),
             lookup_key: "pro_monthly",
             recurring: true,
+            quantity: checkout::Quantity::One,
             trial_days: None,
             app_url: &app.address,
             now: 0,

@@ -5,3 +5,4 @@ mod account_page;
 mod catalog_and_checkout;
 mod clock;
 mod revenue;
+mod seats;

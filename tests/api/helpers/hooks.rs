@@ -108,6 +108,7 @@ impl HooksApp {
                 price_id: prices["onboarding_once"].as_str(),
                 lookup_key: "onboarding_once",
                 recurring: false,
+                quantity: checkout::Quantity::One,
                 trial_days: None,
                 app_url: &self.app.address,
                 now: 0,

@@ -6,3 +6,11 @@ pub fn kpi(html: &str, label: &str) -> String {
     let rest = &html[at + label.len() + 13..];
     rest[..rest.find("</dd>").unwrap()].to_owned()
 }
+
+/// The text of the first element with `class` (up to its first closing tag).
+pub fn text_of_class(html: &str, class: &str) -> Option<String> {
+    let at = html.find(&format!("class=\"{class}\""))?;
+    let open_end = at + html[at..].find('>')? + 1;
+    let close = open_end + html[open_end..].find("</")?;
+    Some(html[open_end..close].trim().to_string())
+}

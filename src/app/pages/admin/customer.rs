@@ -83,6 +83,17 @@ fn Controls(customer_id: String, controls: SubscriptionControls) -> impl IntoVie
     } else {
         ("cancel", "Cancel at period end", true)
     };
+    let seats = controls.seats.map(|seats| {
+        let plan_action = plan_action.clone();
+        view! {
+            <form method="get" action=plan_action class="stack seats-form">
+                <input type="hidden" name="price" value=seats.lookup_key/>
+                <label for="admin-seats">"Seats"</label>
+                <input id="admin-seats" name="seats" type="number" min=seats.min max=seats.max value=seats.seats required/>
+                <button type="submit">"Change seats"</button>
+            </form>
+        }
+    });
     let options = controls
         .prices
         .into_iter()
@@ -98,6 +109,7 @@ fn Controls(customer_id: String, controls: SubscriptionControls) -> impl IntoVie
                 <select id="admin-price" name="price">{options}</select>
                 <button type="submit">"Change plan"</button>
             </form>
+            {seats}
             <form method="get" action=renewal_action>
                 <input type="hidden" name="action" value=renewal/>
                 <button type="submit" class:danger=danger>{renewal_label}</button>
@@ -119,7 +131,12 @@ fn step_source(key: &'static str) -> (Memo<(String, String)>, BackLink) {
 #[component]
 pub fn PlanChangePage() -> impl IntoView {
     let (source, back) = step_source("price");
-    let form = Resource::new(move || source.get(), |(customer, price)| admin_plan_change_form(customer, price));
+    let query = use_query_map();
+    let seats = Memo::new(move |_| query.read().get("seats"));
+    let form = Resource::new(
+        move || (source.get(), seats.get()),
+        |((customer, price), seats)| admin_plan_change_form(customer, price, seats),
+    );
     confirm_step("Change plan", "/admin/subscriptions", form, |form| view! { <PlanChangeConfirm form/> }, back)
 }
 
@@ -157,6 +174,7 @@ fn PlanChangeConfirm(form: PlanChangeStep) -> impl IntoView {
             <input type="hidden" name="customer" value=form.customer_id.clone()/>
             <input type="hidden" name="subscription" value=form.subscription_id.clone()/>
             <input type="hidden" name="price" value=form.price.clone()/>
+            <input type="hidden" name="seats" value=p.seats.map(|n| n.to_string()).unwrap_or_default()/>
             <input type="hidden" name="token" value=form.token.clone()/>
             <button type="submit">"Confirm plan change"</button>
         </form>
