@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::money::{Currency, Money};
+use super::usage::{RawMeter, RawMeteredPrice, UsageCatalog};
 
 /// A catalog key: lowercase letters, digits and `-`, 1–40 characters (`pro`, `team-plus`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -28,6 +29,8 @@ pub enum CatalogError {
     TrialOnFreePlan(String),
     #[error("{0}: trial days must be between 1 and 730")]
     BadTrial(String),
+    #[error("{0}")]
+    BadUsage(String),
     #[error(transparent)]
     Money(#[from] super::money::MoneyError),
 }
@@ -140,6 +143,9 @@ pub struct Catalog {
     pub currency: Currency,
     pub plans: Vec<Plan>,
     pub one_time: Vec<OneTimeItem>,
+    /// Meters and the metered prices on them (`[[meters]]`, `[[metered_prices]]`).
+    #[serde(default)]
+    pub usage: UsageCatalog,
 }
 
 /// `catalog.toml` as written, before validation.
@@ -151,6 +157,10 @@ pub struct RawCatalog {
     pub plans: Vec<RawPlan>,
     #[serde(default)]
     pub one_time: Vec<RawOneTime>,
+    #[serde(default)]
+    pub meters: Vec<RawMeter>,
+    #[serde(default)]
+    pub metered_prices: Vec<RawMeteredPrice>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,7 +258,9 @@ impl TryFrom<RawCatalog> for Catalog {
                 grants: item.grants,
             });
         }
-        Ok(Catalog { currency, plans, one_time })
+        let paid: Vec<&PlanKey> = plans.iter().filter(|p| p.monthly.is_some()).map(|p| &p.key).collect();
+        let usage = super::usage::parse(raw.meters, raw.metered_prices, currency, &paid)?;
+        Ok(Catalog { currency, plans, one_time, usage })
     }
 }
 
@@ -293,7 +305,13 @@ mod tests {
     }
 
     fn catalog(plans: Vec<RawPlan>) -> Result<Catalog, CatalogError> {
-        Catalog::try_from(RawCatalog { currency: "usd".into(), plans, one_time: vec![] })
+        Catalog::try_from(RawCatalog {
+            currency: "usd".into(),
+            plans,
+            one_time: vec![],
+            meters: vec![],
+            metered_prices: vec![],
+        })
     }
 
     #[test]
@@ -335,6 +353,8 @@ mod tests {
                 amount: 5,
                 grants: None,
             }],
+            meters: vec![],
+            metered_prices: vec![],
         };
         assert!(matches!(Catalog::try_from(raw), Err(CatalogError::DuplicateKey(_))));
     }

@@ -60,7 +60,8 @@ pub async fn subscribe(
         }
     }
     let trial_days = price.plan.trial_days.filter(|_| !user.had_trial);
-    start_checkout(state, user, &price.price_id, &price.spec.lookup_key, true, trial_days).await
+    let metered = book.metered_price_ids(price.plan.key.as_str());
+    start_checkout(state, user, (&price.price_id, &metered), &price.spec.lookup_key, true, trial_days).await
 }
 
 /// Buy a one-time item: a Checkout Session in payment mode.
@@ -72,19 +73,21 @@ pub async fn buy(state: &AppState, user: &User, item: &str) -> Result<Next, Form
     let Some((item, price_id)) = book.one_time(item) else {
         return Err(refused(format!("There is no item {item:?} for sale.")));
     };
-    start_checkout(state, user, price_id, &item.price.lookup_key, false, None).await
+    start_checkout(state, user, (price_id, &[]), &item.price.lookup_key, false, None).await
 }
 
+/// `prices`: the price sold, and the metered prices that go beside it (a hybrid plan's usage).
 async fn start_checkout(
     state: &AppState,
     user: &User,
-    price_id: &str,
+    prices: (&str, &[String]),
     lookup_key: &str,
     recurring: bool,
     trial_days: Option<u32>,
 ) -> Result<Next, FormError> {
     super::require_verified_email(user)?;
     let customer = customers::customer_of(state, user).await?;
+    let (price_id, metered) = prices;
     let request = CheckoutRequest {
         user_id: user.id,
         customer_id: &customer,
@@ -95,7 +98,7 @@ async fn start_checkout(
         app_url: state.config.app_url.as_str(),
         now: db::now(),
     };
-    let session = create_session(&state.stripe_client, &request).await?;
+    let session = create_session_with(&state.stripe_client, &request, metered).await?;
     Ok(Next::Redirect(session.url.context("Stripe returned a Checkout Session without a URL")?))
 }
 
@@ -113,6 +116,16 @@ pub struct CheckoutRequest<'a> {
 }
 
 pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>) -> anyhow::Result<CheckoutSession> {
+    create_session_with(stripe, request, &[]).await
+}
+
+/// [`create_session`] with metered prices beside the plan's: Stripe bills them in arrears from
+/// meter events, and refuses a quantity on them.
+pub async fn create_session_with(
+    stripe: &StripeClient,
+    request: &CheckoutRequest<'_>,
+    metered: &[String],
+) -> anyhow::Result<CheckoutSession> {
     let metadata = HashMap::from([
         ("user_id".to_string(), request.user_id.to_string()),
         ("lookup_key".to_string(), request.lookup_key.to_string()),
@@ -123,10 +136,13 @@ pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>
         quantity: Some(1),
         ..Default::default()
     };
+    let metered_items =
+        metered.iter().map(|price| CreateCheckoutSessionLineItems { price: Some(price.clone()), ..Default::default() });
+    let line_items: Vec<_> = std::iter::once(line_item).chain(metered_items).collect();
     let mut create = CreateCheckoutSession::new()
         .customer(request.customer_id)
         .client_reference_id(request.user_id.to_string())
-        .line_items(vec![line_item])
+        .line_items(line_items)
         .metadata(metadata.clone())
         .allow_promotion_codes(true)
         .success_url(base.join("/checkout/success?session_id={CHECKOUT_SESSION_ID}"))
