@@ -9,6 +9,8 @@ pub mod discounts;
 pub mod invoice_payments;
 pub mod invoices;
 pub mod lines;
+pub mod meter_events;
+pub mod meters;
 pub mod pay;
 pub mod payment_methods;
 pub mod portal;

@@ -8,6 +8,7 @@ mod http;
 mod invoice_intents;
 mod lists;
 mod live_objects;
+mod meters;
 mod portal;
 mod settings;
 mod webhooks;
