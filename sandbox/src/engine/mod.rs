@@ -15,6 +15,7 @@ pub mod pay;
 pub mod payment_methods;
 pub mod portal;
 pub mod preview;
+pub mod pricing;
 pub mod proration;
 pub mod refunds;
 pub mod schedules;
@@ -22,6 +23,7 @@ pub mod setup_intents;
 pub mod subscriptions;
 pub mod tax_settings;
 pub mod test_clocks;
+pub mod usage_billing;
 pub mod views;
 pub mod webhook_endpoints;
 
