@@ -84,6 +84,12 @@ fn meter_event(row: &OutboxRow) -> CreateBillingMeterEvent {
         .timestamp(row.occurred_at)
 }
 
+/// Stripe's refusal of an identifier it has seen ("An event already exists with identifier …").
+fn already_counted(err: &stripe::StripeError) -> bool {
+    matches!(err, stripe::StripeError::Stripe(api, 400)
+        if api.message.as_deref().is_some_and(|m| m.starts_with("An event already exists with identifier")))
+}
+
 /// Claims and sends up to `limit` due rows as `owner`. Answers the report and the
 /// (user, customer, meter) triples whose totals grew, for the usage alerts.
 pub async fn drain(
@@ -97,7 +103,12 @@ pub async fn drain(
     let results: Vec<(OutboxRow, Result<(), stripe::StripeError>)> = futures::stream::iter(rows)
         .map(|row| async move {
             let key = format!("meter-event-{}", row.identifier);
-            let sent = stripe.send(&meter_event(&row), Some(&key)).await.map(|_| ());
+            let sent = match stripe.send(&meter_event(&row), Some(&key)).await {
+                Ok(_) => Ok(()),
+                // Stripe has the event already (a resend after its answer was lost): it counted once.
+                Err(err) if already_counted(&err) => Ok(()),
+                Err(err) => Err(err),
+            };
             (row, sent)
         })
         .buffer_unordered(IN_FLIGHT)

@@ -38,6 +38,26 @@ async fn scale_customer(app: &TestApp, tag: &str) -> (i64, String, String) {
     (user, customer, key)
 }
 
+async fn email_of(app: &TestApp, user: i64) -> String {
+    sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user).fetch_one(app.db.pool()).await.unwrap()
+}
+
+async fn log_in_as(app: &TestApp, user: i64) -> String {
+    let email = email_of(app, user).await;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(
+            tollgate::server::auth::password::hash_password(tollgate::domain::Password::parse(PASSWORD).unwrap())
+                .await
+                .unwrap(),
+        )
+        .bind(user)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_redirect(&app.log_in(&email, PASSWORD).await, "/account");
+    email
+}
+
 /// What Stripe (the sandbox) counts for the customer's meter over the last day and the next.
 async fn stripe_total(app: &TestApp, customer: &str) -> f64 {
     let meters = app.stripe_get_json("/v1/billing/meters").await;
@@ -149,24 +169,12 @@ async fn reconciliation_finds_a_difference_injected_on_purpose() {
 async fn the_spend_cap_refuses_chargeable_usage_until_raised_and_late_reports_are_judged() {
     let app = spawn_app().await;
     let (user, _, key) = scale_customer(&app, "cap").await;
-    let email: String =
-        sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user).fetch_one(app.db.pool()).await.unwrap();
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(
-            tollgate::server::auth::password::hash_password(tollgate::domain::Password::parse(PASSWORD).unwrap())
-                .await
-                .unwrap(),
-        )
-        .bind(user)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
-    app.log_in(&email, PASSWORD).await;
+    log_in_as(&app, user).await;
     let res = app.submit("/account", "Save spend cap", &[("cap", "0.50")]).await;
     assert_redirect(&res, "/account");
 
-    // The plan includes 1,000 calls, then 1 cent each: 1,040 cost 40 cents, 1,060 would cost 60.
-    assert_eq!(app.report_usage(Some(&key), report(METER, 1_040, "cap-1")).await.0, StatusCode::ACCEPTED);
+    // The plan includes 10,000 calls, then 1 cent each: 10,040 cost 40 cents, 10,060 would cost 60.
+    assert_eq!(app.report_usage(Some(&key), report(METER, 10_040, "cap-1")).await.0, StatusCode::ACCEPTED);
     let (status, error) = app.report_usage(Some(&key), report(METER, 20, "cap-2")).await;
     assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{error}");
     assert_eq!(error["error"]["code"], "spend_cap_reached");
@@ -186,4 +194,29 @@ async fn the_spend_cap_refuses_chargeable_usage_until_raised_and_late_reports_ar
 
     let account = app.page("/account").await;
     assert!(account.contains("Usage this period"), "{account}");
+}
+
+#[tokio::test]
+async fn the_account_shows_usage_and_the_next_invoice_bills_the_base_fee_and_the_overage() {
+    let app = spawn_app().await;
+    let (user, customer, key) = scale_customer(&app, "arrears").await;
+    assert_eq!(app.report_usage(Some(&key), report(METER, 10_500, "arrears-1")).await.0, StatusCode::ACCEPTED);
+    all_sent(&app, 1).await;
+    let email = log_in_as(&app, user).await;
+    let account = app.page("/account").await;
+    assert!(account.contains(">10500<"), "used: {account}");
+    assert!(account.contains("usage-overage\">$5.00<"), "500 calls over at 1 cent: {account}");
+    assert!(account.contains("usage-projected\">$54.00<"), "base fee and overage: {account}");
+
+    app.advance_through_period_end(&email).await;
+    let invoice = app.stripe_latest_invoice_of(&email).await;
+    let lines: Vec<i64> =
+        invoice["lines"]["data"].as_array().unwrap().iter().map(|l| l["amount"].as_i64().unwrap()).collect();
+    assert!(lines.contains(&4900) && lines.contains(&500), "the base fee and the overage: {lines:?}");
+    assert_eq!(invoice["total"], 5400);
+    let paid = format!("SELECT COUNT(*) FROM invoices WHERE customer_id = '{customer}' AND amount_paid = 5400");
+    eventually(app.db.pool(), &paid, 1).await;
+    app.log_in_as_admin().await;
+    let page = app.page(&format!("/admin/customers/{customer}")).await;
+    assert!(page.contains("$54.00"), "the admin sees the invoice: {page}");
 }
