@@ -140,6 +140,35 @@ await check(PART, 'errors: 404 resource_missing, 400 parameter_missing, 401 bad 
   }
 });
 
+await check(PART, 'billing.meters.create + meterEvents.create (duplicate refused) + meters.listEventSummaries', async () => {
+  const eventName = `${run}_calls`;
+  const meter = await sdk.billing.meters.create({ display_name: 'Node calls', event_name: eventName, default_aggregation: { formula: 'sum' } });
+  ok(/^mtr_/.test(meter.id), `meter id ${meter.id}`);
+  eq(meter.object, 'billing.meter', 'object');
+  eq(meter.status, 'active', 'status');
+  eq(meter.customer_mapping, { event_payload_key: 'stripe_customer_id', type: 'by_id' }, 'customer_mapping');
+  // The sandbox clock may run ahead of the wall clock: the meter's `created` is its now.
+  const from = Math.floor(meter.created / 60) * 60 - 60;
+  for (const [identifier, value] of [[`${run}-ev1`, '25'], [`${run}-ev2`, '17']]) {
+    const ev = await sdk.billing.meterEvents.create({ event_name: eventName, payload: { stripe_customer_id: customer.id, value }, identifier });
+    eq(ev.object, 'billing.meter_event', 'meter event object');
+    eq(ev.payload.value, value, 'payload value kept as a string');
+    eq(ev.identifier, identifier, 'identifier');
+  }
+  try {
+    await sdk.billing.meterEvents.create({ event_name: eventName, payload: { stripe_customer_id: customer.id, value: '1' }, identifier: `${run}-ev1` });
+    fail('a repeated identifier was accepted');
+  } catch (e) {
+    ok(e instanceof Stripe.errors.StripeInvalidRequestError, `error class ${e.constructor.name}: ${e.message}`);
+    eq(e.statusCode, 400, 'statusCode');
+  }
+  const sums = await sdk.billing.meters.listEventSummaries(meter.id, { customer: customer.id, start_time: from, end_time: from + 3600 });
+  eq(sums.data.length, 1, 'one summary for the range');
+  eq(sums.data[0].object, 'billing.meter_event_summary', 'summary object');
+  eq(sums.data[0].aggregated_value, 42, 'aggregated_value');
+  eq([sums.data[0].start_time, sums.data[0].end_time], [from, from + 3600], 'summary range');
+});
+
 await check(PART, 'idempotencyKey replays the first response', async () => {
   const key = `${run}-idem`;
   const a = await sdk.customers.create({ email: `${run}-idem@example.com` }, { idempotencyKey: key });

@@ -184,6 +184,42 @@ def _():
         eq(e.http_status, 401, "http_status")
 
 
+@check("billing.Meter.create + MeterEvent.create (duplicate refused) + meters.event_summaries.list")
+def _():
+    event_name = f"{RUN}_calls"
+    meter = stripe.billing.Meter.create(
+        display_name="Python calls", event_name=event_name, default_aggregation={"formula": "sum"}
+    )
+    ok(meter.id.startswith("mtr_"), f"meter id {meter.id}")
+    eq(meter.object, "billing.meter", "object")
+    eq(meter.status, "active", "status")
+    # The sandbox clock may run ahead of the wall clock: the meter's `created` is its now.
+    start = meter.created // 60 * 60 - 60
+    customer = state["customer"].id
+    for identifier, value in ((f"{RUN}-ev1", "30"), (f"{RUN}-ev2", "12")):
+        ev = client.v1.billing.meter_events.create(
+            params={"event_name": event_name, "payload": {"stripe_customer_id": customer, "value": value}, "identifier": identifier}
+        )
+        eq(ev.object, "billing.meter_event", "meter event object")
+        eq(ev.payload["value"], value, "payload value kept as a string")
+    try:
+        stripe.billing.MeterEvent.create(
+            event_name=event_name, payload={"stripe_customer_id": customer, "value": "1"}, identifier=f"{RUN}-ev1"
+        )
+        raise CheckError("a repeated identifier was accepted")
+    except stripe.InvalidRequestError as e:
+        eq(e.http_status, 400, "http_status")
+    sums = stripe.billing.Meter.list_event_summaries(meter.id, customer=customer, start_time=start, end_time=start + 3600)
+    eq(len(sums.data), 1, "one summary for the range")
+    eq(sums.data[0].object, "billing.meter_event_summary", "summary object")
+    eq(sums.data[0].aggregated_value, 42, "aggregated_value")
+    hourly = client.v1.billing.meters.event_summaries.list(
+        meter.id, params={"customer": customer, "start_time": start // 3600 * 3600, "end_time": start // 3600 * 3600 + 7200, "value_grouping_window": "hour"}
+    )
+    eq(len(hourly.data), 2, "one summary per hour")
+    eq(sum(s.aggregated_value for s in hourly.data), 42, "hourly values add up")
+
+
 @check("idempotency_key replays the first response")
 def _():
     key = f"{RUN}-idem"

@@ -40,7 +40,7 @@ pub fn customer(id: &str, now: i64) -> Value {
 /// The `plan` view of a recurring price, as embedded in subscription items.
 pub fn plan_from_price(price: &Value) -> Value {
     let rec = &price["recurring"];
-    json!({
+    let mut plan = json!({
         "id": price["id"],
         "object": "plan",
         "active": price["active"],
@@ -53,14 +53,19 @@ pub fn plan_from_price(price: &Value) -> Value {
         "interval_count": rec["interval_count"],
         "livemode": false,
         "metadata": price["metadata"],
-        "meter": null,
+        "meter": rec["meter"],
         "nickname": price["nickname"],
         "product": price["product"],
-        "tiers_mode": null,
-        "transform_usage": null,
+        "tiers_mode": price["tiers_mode"],
+        "transform_usage": price["transform_quantity"],
         "trial_period_days": rec["trial_period_days"],
         "usage_type": rec["usage_type"],
-    })
+    });
+    // Includable like the price's (shown only when expanded).
+    if let Some(tiers) = price.get("tiers") {
+        plan["tiers"] = tiers.clone();
+    }
+    plan
 }
 
 pub fn card_payment_method(card: &TestCard, exp_month: i64, exp_year: i64, now: i64) -> Value {

@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("payments"), StaticSegment("refund")) view=pages::admin::payments::RefundPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("disputes")) view=pages::admin::payments::DisputesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("status")) view=pages::admin::status::StatusPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("usage")) view=pages::admin::usage::UsagePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::money::{Currency, Money};
+use super::usage::{RawMeter, RawMeteredPrice, UsageCatalog};
 
 /// A catalog key: lowercase letters, digits and `-`, 1–40 characters (`pro`, `team-plus`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -32,6 +33,8 @@ pub enum CatalogError {
     BadSeats(String),
     #[error("{0}: a free plan cannot be per seat")]
     SeatsOnFreePlan(String),
+    #[error("{0}")]
+    BadUsage(String),
     #[error(transparent)]
     Money(#[from] super::money::MoneyError),
 }
@@ -180,6 +183,9 @@ pub struct Catalog {
     pub currency: Currency,
     pub plans: Vec<Plan>,
     pub one_time: Vec<OneTimeItem>,
+    /// Meters and the metered prices on them (`[[meters]]`, `[[metered_prices]]`).
+    #[serde(default)]
+    pub usage: UsageCatalog,
 }
 
 /// `catalog.toml` as written, before validation.
@@ -191,6 +197,10 @@ pub struct RawCatalog {
     pub plans: Vec<RawPlan>,
     #[serde(default)]
     pub one_time: Vec<RawOneTime>,
+    #[serde(default)]
+    pub meters: Vec<RawMeter>,
+    #[serde(default)]
+    pub metered_prices: Vec<RawMeteredPrice>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,7 +308,9 @@ impl TryFrom<RawCatalog> for Catalog {
                 grants: item.grants,
             });
         }
-        Ok(Catalog { currency, plans, one_time })
+        let paid: Vec<&PlanKey> = plans.iter().filter(|p| p.monthly.is_some()).map(|p| &p.key).collect();
+        let usage = super::usage::parse(raw.meters, raw.metered_prices, currency, &paid)?;
+        Ok(Catalog { currency, plans, one_time, usage })
     }
 }
 
@@ -344,7 +356,13 @@ mod tests {
     }
 
     fn catalog(plans: Vec<RawPlan>) -> Result<Catalog, CatalogError> {
-        Catalog::try_from(RawCatalog { currency: "usd".into(), plans, one_time: vec![] })
+        Catalog::try_from(RawCatalog {
+            currency: "usd".into(),
+            plans,
+            one_time: vec![],
+            meters: vec![],
+            metered_prices: vec![],
+        })
     }
 
     #[test]
@@ -423,6 +441,8 @@ mod tests {
                 amount: 5,
                 grants: None,
             }],
+            meters: vec![],
+            metered_prices: vec![],
         };
         assert!(matches!(Catalog::try_from(raw), Err(CatalogError::DuplicateKey(_))));
     }

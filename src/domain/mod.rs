@@ -12,3 +12,4 @@ pub mod money;
 pub mod revenue;
 pub mod subscription;
 pub mod text;
+pub mod usage;

@@ -35,7 +35,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(variable: &'static str, message: impl Into<String>) -> Self {
         Self { variable, message: message.into() }
     }
 }
@@ -217,6 +217,8 @@ pub struct Config {
     pub site: SiteConfig,
     /// How often `serve` reads Stripe's events list to heal missed webhooks; 0 turns it off.
     pub reconcile_interval_secs: u64,
+    /// Usage alerts and reconciliation (`server/usage/config.rs`).
+    pub usage: crate::server::usage::config::UsageConfig,
     /// The bearer token `/metrics` asks for; without one the route is not served.
     pub metrics_token: Option<SecretString>,
     /// How the webhook worker retries a failed event before dead-lettering it.
@@ -372,6 +374,8 @@ impl Config {
             mail_body_days: positive("RETENTION_MAIL_DAYS", retention_defaults.mail_body_days)?,
         };
 
+        let usage = crate::server::usage::config::UsageConfig::read(get)?;
+
         let alert_defaults = AlertThresholds::default();
         let alerts = AlertThresholds {
             payment_failure_rate_percent: positive(
@@ -427,6 +431,7 @@ impl Config {
             catalog_path,
             site,
             reconcile_interval_secs,
+            usage,
             metrics_token,
             webhook_retry,
             abuse_quotas,

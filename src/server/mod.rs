@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod api_keys;
 pub mod auth;
 pub mod billing;
 pub mod catalog;
@@ -17,4 +18,5 @@ pub mod startup;
 pub mod state;
 pub mod stripe;
 pub mod telemetry;
+pub mod usage;
 pub mod webhooks;

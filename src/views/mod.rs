@@ -6,5 +6,6 @@ pub mod auth;
 pub mod billing;
 mod error;
 pub mod format;
+pub mod usage;
 
 pub use error::AppError;

@@ -7,4 +7,5 @@ mod auth;
 mod billing;
 mod helpers;
 mod ops;
+mod usage;
 mod webhooks;

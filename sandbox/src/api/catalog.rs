@@ -7,6 +7,7 @@ use super::customers::search_kind;
 use crate::engine::catalog::{
     self, NewCoupon, NewPrice, NewProduct, NewPromotionCode, PriceUpdate, ProductUpdate, Recurring, SimpleUpdate,
 };
+use crate::engine::pricing;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
     created_matches, new_metadata, paginate, param_bool, param_clearable, param_i64, param_nonempty, param_str,
@@ -94,22 +95,159 @@ pub fn create_price(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         (None, Some(product_data)) => create_product(ctx, product_data)?["id"].as_str().unwrap_or_default().to_string(),
         (None, None) => return Err(ApiError::missing("product")),
     };
-    let unit_amount = match (param_i64(params, "unit_amount")?, param_nonempty(params, "unit_amount_decimal")) {
-        (Some(amount), _) => amount,
-        (None, Some(decimal)) => decimal
-            .parse::<f64>()
-            .map(|amount| amount.round() as i64)
-            .map_err(|_| ApiError::invalid_value("unit_amount_decimal", "Invalid decimal"))?,
-        (None, None) => {
-            if params.get("custom_unit_amount").is_none() {
-                return Err(ApiError::missing("unit_amount"));
+    let billing_scheme = param_nonempty(params, "billing_scheme").unwrap_or("per_unit");
+    if !matches!(billing_scheme, "per_unit" | "tiered") {
+        return Err(ApiError::invalid_value(
+            "billing_scheme",
+            "Invalid billing_scheme: must be one of per_unit or tiered",
+        ));
+    }
+    if billing_scheme == "tiered" {
+        return create_tiered_price(ctx, params, currency, product);
+    }
+    // A fractional `unit_amount_decimal` is kept exact; `unit_amount` is set only when whole.
+    let (unit_amount, unit_amount_decimal) =
+        match (param_i64(params, "unit_amount")?, param_nonempty(params, "unit_amount_decimal")) {
+            (Some(amount), _) => (Some(amount), amount.to_string()),
+            (None, Some(decimal)) => {
+                let scaled = pricing::parse_decimal(decimal)
+                    .ok_or_else(|| ApiError::invalid_value("unit_amount_decimal", "Invalid decimal"))?;
+                match pricing::whole_units(scaled) {
+                    Some(amount) => (Some(amount), amount.to_string()),
+                    None => (None, decimal.to_string()),
+                }
             }
-            0
-        }
-    };
-    if unit_amount < 0 {
+            (None, None) => {
+                if params.get("custom_unit_amount").is_none() {
+                    return Err(ApiError::missing("unit_amount"));
+                }
+                (Some(0), "0".to_string())
+            }
+        };
+    if unit_amount_decimal.starts_with('-') {
         return Err(ApiError::invalid_value("unit_amount", "This value must be greater than or equal to 0."));
     }
+    let new_price = NewPrice {
+        unit_amount,
+        unit_amount_decimal: Some(unit_amount_decimal),
+        transform_quantity: transform_quantity(params)?,
+        ..price_basics(params, currency, product)?
+    };
+    catalog::create_price(ctx, new_price)
+}
+
+/// `billing_scheme=tiered`: `tiers[]` priced `graduated` or `volume`, no unit amount, no
+/// `transform_quantity` (Stripe does not combine them).
+fn create_tiered_price(ctx: &mut Ctx, params: &Value, currency: String, product: String) -> ApiResult<Value> {
+    for refused in ["unit_amount", "unit_amount_decimal", "transform_quantity"] {
+        if params.get(refused).is_some() {
+            return Err(ApiError::invalid_value(
+                refused,
+                format!("You may not specify `{refused}` when `billing_scheme` is `tiered`."),
+            ));
+        }
+    }
+    let tiers_mode = param_nonempty(params, "tiers_mode").ok_or_else(|| ApiError::missing("tiers_mode"))?;
+    if !matches!(tiers_mode, "graduated" | "volume") {
+        return Err(ApiError::invalid_value("tiers_mode", "Invalid tiers_mode: must be one of graduated or volume"));
+    }
+    let new_price = NewPrice {
+        tiers: tiers(params)?,
+        tiers_mode: Some(tiers_mode.to_string()),
+        ..price_basics(params, currency, product)?
+    };
+    catalog::create_price(ctx, new_price)
+}
+
+/// `tiers[]`, as Stripe stores them: ascending `up_to`, the last one `inf`, each with a unit or
+/// a flat amount.
+fn tiers(params: &Value) -> ApiResult<Vec<Value>> {
+    let given = params.get("tiers").and_then(Value::as_array).filter(|t| !t.is_empty());
+    let given = given.ok_or_else(|| ApiError::missing("tiers"))?;
+    let mut tiers = Vec::new();
+    let mut previous = 0;
+    for (i, tier) in given.iter().enumerate() {
+        let last = i + 1 == given.len();
+        let up_to = match param_nonempty(tier, "up_to") {
+            Some("inf") if last => None,
+            Some("inf") => {
+                return Err(ApiError::invalid_value(
+                    &format!("tiers[{i}][up_to]"),
+                    "Only the last tier may have `up_to` set to `inf`.",
+                ))
+            }
+            Some(_) => {
+                let up_to =
+                    param_i64(tier, "up_to").map_err(|e| e.with_param(&format!("tiers[{i}][up_to]")))?.unwrap_or(0);
+                if last || up_to <= previous {
+                    return Err(ApiError::invalid_value(
+                        &format!("tiers[{i}][up_to]"),
+                        "Tiers must be in ascending order of `up_to`, and the last tier must have `up_to` set to `inf`.",
+                    ));
+                }
+                previous = up_to;
+                Some(up_to)
+            }
+            None => return Err(ApiError::missing(&format!("tiers[{i}][up_to]"))),
+        };
+        let unit = decimal_amount(tier, "unit_amount", &format!("tiers[{i}]"))?;
+        let flat = decimal_amount(tier, "flat_amount", &format!("tiers[{i}]"))?;
+        if unit.is_none() && flat.is_none() {
+            return Err(ApiError::invalid_value(
+                &format!("tiers[{i}]"),
+                "Each tier must have a `unit_amount` or a `flat_amount`.",
+            ));
+        }
+        let integer = |decimal: &Option<String>| decimal.as_deref().and_then(|d| d.parse::<i64>().ok());
+        tiers.push(json!({
+            "flat_amount": integer(&flat),
+            "flat_amount_decimal": flat,
+            "unit_amount": integer(&unit),
+            "unit_amount_decimal": unit,
+            "up_to": up_to,
+        }));
+    }
+    Ok(tiers)
+}
+
+/// A tier's `{field}` or `{field}_decimal`, as a decimal string of minor units.
+fn decimal_amount(tier: &Value, field: &str, at: &str) -> ApiResult<Option<String>> {
+    let decimal_field = format!("{field}_decimal");
+    if let Some(amount) = param_i64(tier, field).map_err(|e| e.with_param(&format!("{at}[{field}]")))? {
+        return Ok(Some(amount.to_string()));
+    }
+    match param_nonempty(tier, &decimal_field) {
+        Some(decimal) if pricing::parse_decimal(decimal).is_some_and(|d| d >= 0) => Ok(Some(decimal.to_string())),
+        Some(decimal) => {
+            Err(ApiError::invalid_value(&format!("{at}[{decimal_field}]"), format!("Invalid decimal: {decimal}")))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `transform_quantity[divide_by|round]`: usage billed in packages.
+fn transform_quantity(params: &Value) -> ApiResult<Option<Value>> {
+    let Some(transform) = params.get("transform_quantity") else { return Ok(None) };
+    let divide_by =
+        param_i64(transform, "divide_by")?.ok_or_else(|| ApiError::missing("transform_quantity[divide_by]"))?;
+    if divide_by < 1 {
+        return Err(ApiError::invalid_value(
+            "transform_quantity[divide_by]",
+            "This value must be greater than or equal to 1.",
+        ));
+    }
+    let round = param_nonempty(transform, "round").ok_or_else(|| ApiError::missing("transform_quantity[round]"))?;
+    if !matches!(round, "up" | "down") {
+        return Err(ApiError::invalid_value(
+            "transform_quantity[round]",
+            "Invalid transform_quantity[round]: must be one of up or down",
+        ));
+    }
+    Ok(Some(json!({"divide_by": divide_by, "round": round})))
+}
+
+/// What every price shares: recurring settings, lookup key, metadata and the like.
+fn price_basics(params: &Value, currency: String, product: String) -> ApiResult<NewPrice> {
     let recurring = match params.get("recurring") {
         Some(recurring) => {
             let interval =
@@ -135,20 +273,22 @@ pub fn create_price(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         Some(_) => param_bool(params, "transfer_lookup_key")?.unwrap_or(false),
         None => false,
     };
-    let new_price = NewPrice {
+    Ok(NewPrice {
         currency,
         product,
-        unit_amount,
+        unit_amount: None,
+        unit_amount_decimal: None,
         recurring,
         lookup_key,
         transfer_lookup_key,
         active: param_bool(params, "active")?.unwrap_or(true),
-        billing_scheme: param_nonempty(params, "billing_scheme").unwrap_or("per_unit").to_string(),
         metadata: new_metadata(params)?,
         nickname: param_nonempty(params, "nickname").map(str::to_string),
         tax_behavior: param_nonempty(params, "tax_behavior").unwrap_or("unspecified").to_string(),
-    };
-    catalog::create_price(ctx, new_price)
+        tiers: Vec::new(),
+        tiers_mode: None,
+        transform_quantity: None,
+    })
 }
 
 pub fn update_price(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {

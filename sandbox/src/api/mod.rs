@@ -7,6 +7,7 @@ pub mod customers;
 pub mod entry;
 pub mod event_types;
 pub mod invoices;
+pub mod meters;
 pub mod payments;
 pub mod portal;
 pub mod schedules;
@@ -90,6 +91,16 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("GET", ["subscription_items", id]) => subscriptions::retrieve_item(ctx, id),
         ("POST", ["subscription_items", id]) => subscriptions::update_item(ctx, id, params),
         ("DELETE", ["subscription_items", id]) => subscriptions::delete_item(ctx, id, params),
+        // Usage-based billing
+        ("POST", ["billing", "meters"]) => meters::create_meter(ctx, params),
+        ("GET", ["billing", "meters"]) => meters::list_meters(ctx, params),
+        ("GET", ["billing", "meters", id]) => meters::retrieve_meter(ctx, id),
+        ("POST", ["billing", "meters", id]) => meters::update_meter(ctx, id, params),
+        ("POST", ["billing", "meters", id, "deactivate"]) => crate::engine::meters::deactivate(ctx, id),
+        ("POST", ["billing", "meters", id, "reactivate"]) => crate::engine::meters::reactivate(ctx, id),
+        ("GET", ["billing", "meters", id, "event_summaries"]) => meters::event_summaries(ctx, id, params),
+        ("POST", ["billing", "meter_events"]) => meters::create_meter_event(ctx, params),
+        ("POST", ["billing", "meter_event_adjustments"]) => meters::create_meter_event_adjustment(ctx, params),
         ("POST", ["subscription_schedules"]) => schedules::create_schedule(ctx, params),
         ("GET", ["subscription_schedules"]) => schedules::list_schedules(ctx, params),
         ("GET", ["subscription_schedules", id]) => {

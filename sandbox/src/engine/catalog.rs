@@ -134,16 +134,23 @@ pub struct Recurring {
 pub struct NewPrice {
     pub currency: String,
     pub product: String,
-    pub unit_amount: i64,
+    /// Whole minor units; `None` for tiered prices and fractional decimals.
+    pub unit_amount: Option<i64>,
+    /// The exact per-unit amount; `None` for tiered prices.
+    pub unit_amount_decimal: Option<String>,
     pub recurring: Option<Recurring>,
     pub lookup_key: Option<String>,
     /// Move the lookup key from the price holding it (`transfer_lookup_key`).
     pub transfer_lookup_key: bool,
     pub active: bool,
-    pub billing_scheme: String,
     pub metadata: Value,
     pub nickname: Option<String>,
     pub tax_behavior: String,
+    /// `billing_scheme=tiered` when not empty, priced by `tiers_mode`.
+    pub tiers: Vec<Value>,
+    pub tiers_mode: Option<String>,
+    /// `{divide_by, round}`: per-unit usage billed in packages.
+    pub transform_quantity: Option<Value>,
 }
 
 /// Moves a lookup key away from any other price (`transfer_lookup_key`), or fails if taken.
@@ -167,6 +174,27 @@ fn claim_lookup_key(ctx: &mut Ctx, key: &str, transfer: bool, except: Option<&st
     Ok(())
 }
 
+/// A metered price needs a meter to count its usage (Stripe has no other usage source since
+/// usage records were retired); a licensed one cannot have one.
+fn check_usage_type(ctx: &Ctx, recurring: &Recurring) -> ApiResult<()> {
+    match (recurring.usage_type.as_str(), &recurring.meter) {
+        ("metered", Some(meter)) => {
+            ctx.find(super::meters::METER, meter, "recurring[meter]")?;
+            Ok(())
+        }
+        ("metered", None) => Err(ApiError::missing("recurring[meter]")),
+        ("licensed", Some(_)) => Err(ApiError::invalid_value(
+            "recurring[meter]",
+            "A meter can only be set on a price with `recurring[usage_type]=metered`.",
+        )),
+        ("licensed", None) => Ok(()),
+        _ => Err(ApiError::invalid_value(
+            "recurring[usage_type]",
+            "Invalid recurring[usage_type]: must be one of licensed or metered",
+        )),
+    }
+}
+
 /// Creates a price; emits `price.created`.
 pub fn create_price(ctx: &mut Ctx, new_price: NewPrice) -> ApiResult<Value> {
     if let Some(key) = new_price.lookup_key.as_deref() {
@@ -182,12 +210,16 @@ pub fn create_price(ctx: &mut Ctx, new_price: NewPrice) -> ApiResult<Value> {
         }),
         None => Value::Null,
     };
+    if let Some(recurring) = &new_price.recurring {
+        check_usage_type(ctx, recurring)?;
+    }
+    let tiered = !new_price.tiers.is_empty();
     let now = ctx.now();
-    let price = json!({
+    let mut price = json!({
         "id": new_id("price"),
         "object": "price",
         "active": new_price.active,
-        "billing_scheme": new_price.billing_scheme,
+        "billing_scheme": if tiered { "tiered" } else { "per_unit" },
         "created": now,
         "currency": new_price.currency,
         "custom_unit_amount": null,
@@ -198,12 +230,16 @@ pub fn create_price(ctx: &mut Ctx, new_price: NewPrice) -> ApiResult<Value> {
         "product": new_price.product,
         "recurring": recurring,
         "tax_behavior": new_price.tax_behavior,
-        "tiers_mode": null,
-        "transform_quantity": null,
+        "tiers_mode": new_price.tiers_mode,
+        "transform_quantity": new_price.transform_quantity,
         "type": if recurring.is_null() { "one_time" } else { "recurring" },
         "unit_amount": new_price.unit_amount,
-        "unit_amount_decimal": new_price.unit_amount.to_string(),
+        "unit_amount_decimal": new_price.unit_amount_decimal,
     });
+    // Includable: stored for tiered prices, shown only with `expand[]=tiers`.
+    if tiered {
+        price["tiers"] = json!(new_price.tiers);
+    }
     ctx.put("price", price.clone());
     ctx.emit("price.created", &price, None);
     Ok(public(&price))

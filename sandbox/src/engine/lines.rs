@@ -2,6 +2,8 @@
 
 use serde_json::{json, Value};
 
+use super::pricing::amount_for;
+use super::usage_billing::is_metered;
 use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{public, Ctx};
@@ -76,17 +78,19 @@ pub(super) fn line_json(line: &Line, invoice_id: &str, currency: &str) -> Value 
     })
 }
 
-/// One line per subscription item, for a service period.
+/// One line per licensed subscription item, billed in advance for a service period (metered
+/// items are billed after theirs, see `usage_billing`).
 pub fn item_lines(ctx: &Ctx, subscription: &Value, period: (i64, i64)) -> Vec<Line> {
     let subscription_id = subscription["id"].as_str().unwrap_or_default();
     SubscriptionView(subscription)
         .items()
         .iter()
+        .filter(|item| !is_metered(&item["price"]))
         .map(|item| {
             let quantity = item["quantity"].as_i64().unwrap_or(1);
             let name = product_name(ctx, &item["price"]);
             Line {
-                amount: item["price"]["unit_amount"].as_i64().unwrap_or(0) * quantity,
+                amount: amount_for(&item["price"], quantity),
                 description: price_description(&item["price"], quantity, &name),
                 period,
                 quantity,

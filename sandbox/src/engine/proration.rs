@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use super::invoices::{finalize_and_charge, invoice_subscription};
 use super::lines::{invoice_item, item_lines, product_name, NewItem};
 use super::subscriptions::{interval_of, recurring_price, subscription_item, ItemSpec};
+use super::usage_billing::advance_amount;
 use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
@@ -110,8 +111,7 @@ pub fn change_items(
     // Prorations: credit what is unused on the old items, charge the rest of the period on the new ones.
     let mut proration_lines = Vec::new();
     if proration_behavior != "none" && !trialing && subscription["status"] != "incomplete" {
-        let old_total =
-            |item: &Value| item["price"]["unit_amount"].as_i64().unwrap_or(0) * item["quantity"].as_i64().unwrap_or(1);
+        let old_total = |item: &Value| advance_amount(&item["price"], item["quantity"].as_i64().unwrap_or(1));
         for old in &old_items {
             let new = items.iter().find(|n| n["id"] == old["id"]);
             let unchanged = new

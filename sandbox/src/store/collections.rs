@@ -111,6 +111,7 @@ pub fn kind_of_id(id: &str) -> Option<&'static str> {
         ("seti_", "setup_intent"),
         ("ppage_", "checkout.session"),
         ("di_", "discount"),
+        ("mtr_", "billing.meter"),
     ];
     PREFIXES.iter().find(|(p, _)| id.starts_with(p)).map(|(_, k)| *k)
 }

@@ -77,6 +77,7 @@ mod tests {
         assert_eq!(kind_of_id("sub_sched_1"), Some("subscription_schedule"));
         assert_eq!(kind_of_id("sub_1"), Some("subscription"));
         assert_eq!(kind_of_id("cs_test_1"), Some("checkout.session"));
+        assert_eq!(kind_of_id("mtr_test_1"), Some("billing.meter"));
         assert_eq!(kind_of_id("gold"), None);
     }
 

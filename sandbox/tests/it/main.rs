@@ -8,9 +8,11 @@ mod http;
 mod invoice_intents;
 mod lists;
 mod live_objects;
+mod meters;
 mod portal;
 mod seats;
 mod settings;
+mod usage_billing;
 mod webhooks;
 
 use std::sync::Arc;
@@ -52,6 +54,11 @@ impl Raw {
     }
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(KEY).send().await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let r = self.http.delete(format!("{}{path}", self.base)).bearer_auth(KEY).send().await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }

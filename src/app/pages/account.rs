@@ -33,6 +33,7 @@ pub fn AccountPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+        <super::account_usage::UsageSection/>
     }
 }
 

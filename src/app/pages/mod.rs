@@ -1,6 +1,7 @@
 //! Pages, one module per area.
 
 pub mod account;
+pub mod account_usage;
 pub mod admin;
 pub mod auth;
 pub mod change_plan;

@@ -13,16 +13,19 @@ pub enum AlertKind {
     DeadLetters,
     WebhookLag,
     MailLag,
+    /// The usage outbox (meter events not yet in Stripe).
+    UsageLag,
     RefusedWebhooks,
     StripeUnreachable,
 }
 
 /// Every kind, in the order emails and gauges list them.
-pub const KINDS: [AlertKind; 6] = [
+pub const KINDS: [AlertKind; 7] = [
     AlertKind::PaymentFailureRate,
     AlertKind::DeadLetters,
     AlertKind::WebhookLag,
     AlertKind::MailLag,
+    AlertKind::UsageLag,
     AlertKind::RefusedWebhooks,
     AlertKind::StripeUnreachable,
 ];
@@ -66,6 +69,7 @@ impl AlertKind {
             Self::DeadLetters => "webhook_dead_letters",
             Self::WebhookLag => "webhook_outbox_lag",
             Self::MailLag => "mail_outbox_lag",
+            Self::UsageLag => "usage_outbox_lag",
             Self::RefusedWebhooks => "webhook_refused_signatures",
             Self::StripeUnreachable => "stripe_unreachable",
         }
@@ -77,6 +81,7 @@ impl AlertKind {
             Self::DeadLetters => "Dead-lettered webhook events",
             Self::WebhookLag => "Webhook events waiting",
             Self::MailLag => "Emails waiting",
+            Self::UsageLag => "Usage events waiting for Stripe",
             Self::RefusedWebhooks => "Webhook deliveries refused (bad signature)",
             Self::StripeUnreachable => "Stripe unreachable",
         }
@@ -86,7 +91,7 @@ impl AlertKind {
         match self {
             Self::PaymentFailureRate => Unit::BasisPoints,
             Self::DeadLetters | Self::RefusedWebhooks => Unit::Count,
-            Self::WebhookLag | Self::MailLag | Self::StripeUnreachable => Unit::Seconds,
+            Self::WebhookLag | Self::MailLag | Self::UsageLag | Self::StripeUnreachable => Unit::Seconds,
         }
     }
 
@@ -96,6 +101,7 @@ impl AlertKind {
             Self::PaymentFailureRate => "/admin/payments",
             Self::DeadLetters | Self::WebhookLag => "/admin/events",
             Self::MailLag => "/admin/mail",
+            Self::UsageLag => "/admin/usage",
             Self::RefusedWebhooks | Self::StripeUnreachable => "/admin/status",
         }
     }
@@ -107,6 +113,7 @@ impl AlertKind {
             Self::DeadLetters => "Fix the cause in the event's error, then replay it.",
             Self::WebhookLag => "Is the app's webhook worker running, or Stripe failing the retries?",
             Self::MailLag => "Is the mail server (SMTP_URL) reachable and accepting the sender?",
+            Self::UsageLag => "Is Stripe answering, and is the usage worker running? Failed rows show their error.",
             Self::RefusedWebhooks => {
                 "Was the endpoint's signing secret rotated? Put the new one in STRIPE_WEBHOOK_SECRET."
             }
@@ -123,7 +130,7 @@ impl AlertKind {
         match self {
             Self::PaymentFailureRate => t.payment_failure_rate_percent * 100,
             Self::DeadLetters => t.dead_letters,
-            Self::WebhookLag | Self::MailLag => t.outbox_lag_secs,
+            Self::WebhookLag | Self::MailLag | Self::UsageLag => t.outbox_lag_secs,
             Self::RefusedWebhooks => t.refused_webhooks_per_hour,
             Self::StripeUnreachable => t.stripe_unreachable_secs,
         }
@@ -173,6 +180,7 @@ impl AlertKind {
             Self::MailLag => {
                 at_or_above(oldest_age(pool, "SELECT MIN(created_at) FROM emails WHERE status = 'pending'", now).await?)
             }
+            Self::UsageLag => at_or_above(crate::server::usage::health::lag_secs(pool, now).await?),
             Self::RefusedWebhooks => at_or_above(refusals::in_last_hour(pool, now).await?),
             Self::StripeUnreachable => at_or_above(stripe.unanswered_secs(now)),
         })

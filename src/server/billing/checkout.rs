@@ -73,7 +73,14 @@ pub async fn subscribe(
         }
     }
     let trial_days = price.plan.trial_days.filter(|_| !user.had_trial);
-    let line = Line { price_id: &price.price_id, lookup_key: &price.spec.lookup_key, recurring: true, quantity };
+    let metered = book.metered_price_ids(price.plan.key.as_str());
+    let line = Line {
+        price_id: &price.price_id,
+        lookup_key: &price.spec.lookup_key,
+        recurring: true,
+        quantity,
+        metered: &metered,
+    };
     start_checkout(state, user, line, trial_days).await
 }
 
@@ -98,16 +105,19 @@ pub async fn buy(state: &AppState, user: &User, item: &str) -> Result<Next, Form
     let Some((item, price_id)) = book.one_time(item) else {
         return Err(refused(format!("There is no item {item:?} for sale.")));
     };
-    let line = Line { price_id, lookup_key: &item.price.lookup_key, recurring: false, quantity: Quantity::One };
+    let line =
+        Line { price_id, lookup_key: &item.price.lookup_key, recurring: false, quantity: Quantity::One, metered: &[] };
     start_checkout(state, user, line, None).await
 }
 
-/// What a Checkout sells: one price.
+/// What a Checkout sells: one price, and the metered prices that go beside it (a hybrid plan's
+/// usage, billed in arrears).
 struct Line<'a> {
     price_id: &'a str,
     lookup_key: &'a str,
     recurring: bool,
     quantity: Quantity,
+    metered: &'a [String],
 }
 
 async fn start_checkout(
@@ -129,7 +139,7 @@ async fn start_checkout(
         app_url: state.config.app_url.as_str(),
         now: db::now(),
     };
-    let session = create_session(&state.stripe_client, &request).await?;
+    let session = create_session_with(&state.stripe_client, &request, line.metered).await?;
     Ok(Next::Redirect(session.url.context("Stripe returned a Checkout Session without a URL")?))
 }
 
@@ -148,6 +158,16 @@ pub struct CheckoutRequest<'a> {
 }
 
 pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>) -> anyhow::Result<CheckoutSession> {
+    create_session_with(stripe, request, &[]).await
+}
+
+/// [`create_session`] with metered prices beside the plan's: Stripe bills them in arrears from
+/// meter events, and refuses a quantity on them.
+pub async fn create_session_with(
+    stripe: &StripeClient,
+    request: &CheckoutRequest<'_>,
+    metered: &[String],
+) -> anyhow::Result<CheckoutSession> {
     let metadata = HashMap::from([
         ("user_id".to_string(), request.user_id.to_string()),
         ("lookup_key".to_string(), request.lookup_key.to_string()),
@@ -171,10 +191,13 @@ pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>
             ..Default::default()
         },
     };
+    let metered_items =
+        metered.iter().map(|price| CreateCheckoutSessionLineItems { price: Some(price.clone()), ..Default::default() });
+    let line_items: Vec<_> = std::iter::once(line_item).chain(metered_items).collect();
     let mut create = CreateCheckoutSession::new()
         .customer(request.customer_id)
         .client_reference_id(request.user_id.to_string())
-        .line_items(vec![line_item])
+        .line_items(line_items)
         .metadata(metadata.clone())
         .allow_promotion_codes(true)
         .success_url(base.join("/checkout/success?session_id={CHECKOUT_SESSION_ID}"))

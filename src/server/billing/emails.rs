@@ -22,6 +22,8 @@ pub enum EmailKind {
     OpsAlert,
     /// That alert's recovery.
     OpsRecovered,
+    /// A customer's usage reached a threshold of their included units.
+    UsageAlert,
 }
 
 impl EmailKind {
@@ -38,6 +40,7 @@ impl EmailKind {
             Self::PasswordReset => "password_reset",
             Self::OpsAlert => "ops_alert",
             Self::OpsRecovered => "ops_recovered",
+            Self::UsageAlert => "usage_alert",
         }
     }
 }
@@ -177,6 +180,31 @@ pub fn password_reset(to: &str, token_id: i64, link: &str) -> Email {
         body: format!(
             "Open this link to choose a new password (it works once, for an hour):\n{link}\n\n\
              If you did not ask for it, ignore this email: your password stays as it is.\n"
+        ),
+    }
+}
+
+/// Usage reached `percent` of the included units: once per threshold, meter and period.
+pub fn usage_alert(
+    to: &str,
+    user_id: i64,
+    meter: (&str, &str),
+    period_start: i64,
+    percent: u32,
+    usage: (u64, u64),
+    account_url: &str,
+) -> Email {
+    let (meter_key, meter_name) = meter;
+    let (used, included) = usage;
+    let what = if percent >= 100 { "all" } else { "most" };
+    Email {
+        cause_key: format!("usage_alert:{user_id}:{meter_key}:{period_start}:{percent}"),
+        kind: EmailKind::UsageAlert,
+        to: to.to_string(),
+        subject: format!("You have used {percent}% of your included {meter_name}"),
+        body: format!(
+            "You have used {used} of the {included} {meter_name} your plan includes this period: {what} of them.\n\
+             Usage beyond them is billed as overage. See your usage and set a spend cap:\n{account_url}\n"
         ),
     }
 }

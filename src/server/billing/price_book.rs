@@ -99,6 +99,11 @@ impl PriceBook {
         self.catalog.plan_for_lookup_key(key)
     }
 
+    /// The Stripe price ids of a plan's metered prices (billed in arrears beside its base fee).
+    pub fn metered_price_ids(&self, plan_key: &str) -> Vec<String> {
+        self.catalog.usage.prices_of(plan_key).filter_map(|p| self.price_ids.get(&p.lookup_key).cloned()).collect()
+    }
+
     /// The free plan, if the catalog has one: what a user without a subscription is on.
     pub fn free_plan(&self) -> Option<&Plan> {
         self.catalog.plans.iter().find(|p| p.is_free())

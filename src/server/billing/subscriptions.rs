@@ -136,8 +136,18 @@ fn counts_toward_mrr(status: SubscriptionStatus) -> bool {
 impl SubscriptionRow {
     pub fn from_stripe(sub: &Subscription) -> anyhow::Result<Self> {
         let status = status_from_stripe(&sub.status)?;
-        // tollgate sells one price per subscription; its first item carries price and period.
-        let item = sub.items.data.first().with_context(|| format!("subscription {} has no items", sub.id.as_str()))?;
+        // tollgate sells one licensed price per subscription (beside it, a hybrid plan's metered
+        // prices, billed in arrears, count toward no MRR): that item carries price and period.
+        let licensed = sub.items.data.iter().find(|item| {
+            !item
+                .price
+                .recurring
+                .as_ref()
+                .is_some_and(|r| matches!(r.usage_type, stripe_shared::RecurringUsageType::Metered))
+        });
+        let item = licensed
+            .or_else(|| sub.items.data.first())
+            .with_context(|| format!("subscription {} has no items", sub.id.as_str()))?;
         let price = &item.price;
         let quantity = i64::try_from(item.quantity.unwrap_or(1)).context("quantity overflow")?;
         let unit_amount = price.unit_amount.unwrap_or(0);

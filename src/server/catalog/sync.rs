@@ -27,6 +27,9 @@ pub struct SyncReport {
     /// Lookup keys moved to a new price, with what differed.
     pub prices_replaced: Vec<(String, String)>,
     pub prices_unchanged: Vec<String>,
+    /// Meters (by catalog key) created, or renamed.
+    pub meters_created: Vec<String>,
+    pub meters_updated: Vec<String>,
 }
 
 impl SyncReport {
@@ -34,7 +37,9 @@ impl SyncReport {
         !(self.products_created.is_empty()
             && self.products_updated.is_empty()
             && self.prices_created.is_empty()
-            && self.prices_replaced.is_empty())
+            && self.prices_replaced.is_empty()
+            && self.meters_created.is_empty()
+            && self.meters_updated.is_empty())
     }
 }
 
@@ -45,6 +50,12 @@ impl fmt::Display for SyncReport {
         }
         for p in &self.products_created {
             writeln!(f, "+ product {p}")?;
+        }
+        for m in &self.meters_created {
+            writeln!(f, "+ meter {m}")?;
+        }
+        for m in &self.meters_updated {
+            writeln!(f, "~ meter {m} (display name)")?;
         }
         for p in &self.products_updated {
             writeln!(f, "~ product {p} (name or description)")?;
@@ -109,7 +120,19 @@ pub async fn sync(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<Sy
             }
         }
     }
+    // After the products: a metered price sits on its plan's product.
+    let meter_ids = super::meters::ensure_meters(stripe, catalog, &mut report).await?;
+    super::meters::ensure_metered_prices(stripe, catalog, &meter_ids, &existing, &mut report).await?;
     Ok(report)
+}
+
+/// Every lookup key the catalog wants in Stripe: its fixed prices, then its metered ones.
+fn lookup_keys(catalog: &Catalog) -> Vec<String> {
+    catalog
+        .prices()
+        .map(|p| p.lookup_key.clone())
+        .chain(catalog.usage.prices.iter().map(|p| p.lookup_key.clone()))
+        .collect()
 }
 
 /// How Stripe's prices differ from the catalog, read without changing anything (`/admin/status`,
@@ -153,7 +176,13 @@ impl fmt::Display for Drift {
 pub async fn drift(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<Drift> {
     let existing = prices_by_lookup_key(stripe, catalog).await?;
     let mut drift = Drift::default();
-    let known: Vec<&str> = catalog.prices().map(|spec| spec.lookup_key.as_str()).collect();
+    let known = lookup_keys(catalog);
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    for metered in &catalog.usage.prices {
+        if !existing.contains_key(&metered.lookup_key) {
+            drift.missing.push(metered.lookup_key.clone());
+        }
+    }
     for product in wanted(catalog) {
         let id = product_id(product.key);
         for spec in &product.prices {
@@ -187,11 +216,9 @@ pub async fn drift(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<D
 /// The catalog's lookup keys → Stripe price ids. Fails, naming them, when any is missing.
 pub async fn resolve(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<HashMap<String, PriceId>> {
     let existing = prices_by_lookup_key(stripe, catalog).await?;
-    let missing: Vec<_> = catalog
-        .prices()
-        .filter(|spec| !existing.get(&spec.lookup_key).is_some_and(|p| p.active))
-        .map(|spec| spec.lookup_key.as_str())
-        .collect();
+    let wanted = lookup_keys(catalog);
+    let missing: Vec<_> =
+        wanted.iter().filter(|key| !existing.get(key.as_str()).is_some_and(|p| p.active)).map(String::as_str).collect();
     anyhow::ensure!(
         missing.is_empty(),
         "prices missing in Stripe for lookup keys {}: run `tollgate catalog sync`",
@@ -201,7 +228,7 @@ pub async fn resolve(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result
 }
 
 async fn prices_by_lookup_key(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<HashMap<String, Price>> {
-    let keys: Vec<String> = catalog.prices().map(|p| p.lookup_key.clone()).collect();
+    let keys = lookup_keys(catalog);
     let mut found = HashMap::new();
     for chunk in keys.chunks(LOOKUP_KEYS_PER_CALL) {
         let page = stripe

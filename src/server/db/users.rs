@@ -129,6 +129,18 @@ pub async fn find_by_email(pool: &AnyPool, email: &Email) -> anyhow::Result<Opti
         .transpose()
 }
 
+/// The user whose Stripe customer this is.
+#[tracing::instrument(skip(pool))]
+pub async fn find_by_stripe_customer(pool: &AnyPool, customer_id: &str) -> anyhow::Result<Option<User>> {
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE stripe_customer_id = $1"))
+        .bind(customer_id)
+        .fetch_optional(pool)
+        .await
+        .context("loading a user by Stripe customer")?
+        .map(User::try_from)
+        .transpose()
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn credentials_by_email(pool: &AnyPool, email: &Email) -> anyhow::Result<Option<Credentials>> {
     let row: Option<(i64, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")

@@ -108,5 +108,6 @@ async fn record_backlogs(state: &AppState) -> anyhow::Result<()> {
         .await
         .context("counting unsent emails")?;
     metrics::gauge!("tollgate_emails_unsent").set(unsent as f64);
+    crate::server::usage::health::record_gauges(pool, now).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: router, middleware, plain handlers.
 
 pub mod abuse;
+pub mod api_error;
 pub mod app_url;
 pub mod client_ip;
 pub mod context;
@@ -98,6 +99,10 @@ pub fn router(state: AppState, pages: Pages) -> Router {
         .route_layer(RequestBodyLimitLayer::new(FORM_BODY_LIMIT))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
+        .route(
+            "/api/v1/usage",
+            post(crate::server::usage::route::post_usage).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
         .route(
             "/webhooks/stripe",

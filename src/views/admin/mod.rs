@@ -8,3 +8,4 @@ pub mod payments;
 pub mod revenue;
 pub mod status;
 pub mod subscriptions;
+pub mod usage;

@@ -13,7 +13,7 @@ async fn serve_syncs_the_catalog_into_the_sandbox_and_a_second_sync_changes_noth
     let cat = catalog::load(std::path::Path::new(catalog::DEFAULT_PATH)).unwrap();
     let report = catalog::sync::sync(&app.stripe, &cat).await.unwrap();
     assert!(!report.changed_anything(), "{report}");
-    assert_eq!(report.prices_unchanged.len(), cat.prices().count());
+    assert_eq!(report.prices_unchanged.len(), cat.prices().count() + cat.usage.prices.len(), "metered prices too");
     let prices = catalog::sync::resolve(&app.stripe, &cat).await.unwrap();
     assert!(prices.contains_key("pro_monthly"));
 }

@@ -11,6 +11,8 @@ use crate::engine::invoice_payments::{add_open_payment, attempt_payment};
 use crate::engine::invoices::{create_invoice, finalize, NewInvoice};
 use crate::engine::lines::{price_description, product_name, Line};
 use crate::engine::pay::{self, NewPayment};
+use crate::engine::pricing::amount_for;
+use crate::engine::usage_billing::{advance_amount, is_metered};
 use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{list_of, public, Ctx, PendingEvent};
@@ -165,7 +167,7 @@ fn priced_items(ctx: &Ctx, specs: &[ItemSpec]) -> ApiResult<Vec<PricedItem>> {
 }
 
 fn total(items: &[PricedItem]) -> i64 {
-    items.iter().map(|item| item.price["unit_amount"].as_i64().unwrap_or(0) * item.quantity).sum()
+    items.iter().map(|item| advance_amount(&item.price, item.quantity)).sum()
 }
 
 fn plan(ctx: &Ctx, new_subscription: &NewSubscription, items: &[PricedItem]) -> Plan {
@@ -277,18 +279,17 @@ fn first_invoice(
     items: &[PricedItem],
     subscription: &Value,
 ) -> ApiResult<Value> {
+    // Only the licensed part is billed in advance; metered usage is billed after the period.
     let lines: Vec<Line> = items
         .iter()
         .zip(SubscriptionView(subscription).items())
+        .filter(|(item, _)| !is_metered(&item.price))
         .map(|(item, stored)| {
             let name = product_name(ctx, &item.price);
             let (amount, description) = if plan.trial_end.is_some() {
                 (0, format!("Trial period for {name}"))
             } else {
-                (
-                    item.price["unit_amount"].as_i64().unwrap_or(0) * item.quantity,
-                    price_description(&item.price, item.quantity, &name),
-                )
+                (amount_for(&item.price, item.quantity), price_description(&item.price, item.quantity, &name))
             };
             Line {
                 amount,

@@ -14,6 +14,7 @@ pub use update::{
 use super::invoice_payments::invoice_payment_method;
 use super::invoices::{finalize_and_charge, invoice_subscription, void};
 use super::lines::item_lines;
+use super::usage_billing::{unbilled_usage_lines, usage_lines};
 use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
@@ -120,13 +121,26 @@ pub fn cancel(ctx: &mut Ctx, id: &str, reason: &str) -> ApiResult<Value> {
     Ok(new)
 }
 
+/// Bills a just-canceled subscription's metered usage up to `until` on a final invoice, charged
+/// at once (nothing without metered items).
+fn bill_final_usage(ctx: &mut Ctx, canceled: &Value, until: i64, billing_reason: &str) -> ApiResult<()> {
+    let lines = unbilled_usage_lines(ctx, canceled, until);
+    let Some(start) = SubscriptionView(canceled).current_period_start().filter(|_| !lines.is_empty()) else {
+        return Ok(());
+    };
+    let invoice_id = invoice_subscription(ctx, SubscriptionView(canceled).id(), billing_reason, lines, (start, until))?;
+    finalize_and_charge(ctx, &invoice_id)
+}
+
 /// Renews a subscription at the end of its period (or ends it).
 pub fn renew(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
     let old = ctx.find("subscription", id, "subscription")?;
     let now = ctx.now_for(&old);
     let period_end_ts = SubscriptionView(&old).current_period_end().unwrap_or(now);
     if old["cancel_at_period_end"] == true || old["cancel_at"].as_i64().is_some_and(|c| c <= period_end_ts) {
-        cancel(ctx, id, "cancellation_requested")?;
+        let canceled = cancel(ctx, id, "cancellation_requested")?;
+        // The usage of the last (possibly cut short) period is billed on a final invoice.
+        bill_final_usage(ctx, &canceled, now, "subscription_cycle")?;
         return Ok(());
     }
     // A schedule's next phase takes effect at the period boundary.
@@ -167,8 +181,13 @@ pub fn renew(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
         return Ok(());
     }
     ctx.put("subscription", new.clone());
-    let lines = item_lines(ctx, &new, (start, end));
     let previous_start = subscription.current_period_start().unwrap_or(start);
+    // The new period's licensed items in advance, then the ended period's usage in arrears (usage
+    // during a trial is free).
+    let mut lines = item_lines(ctx, &new, (start, end));
+    if !was_trialing {
+        lines.extend(usage_lines(ctx, &old, (previous_start, start)));
+    }
     let invoice_id = invoice_subscription(ctx, id, "subscription_cycle", lines, (previous_start, start))?;
     let updated = ctx.find("subscription", id, "subscription")?;
     // Stripe sends the subscription update (new period) right before the new invoice.

@@ -9,6 +9,7 @@ use crate::engine::invoices::{create_invoice, finalize_and_charge, NewInvoice};
 use crate::engine::lines::take_pending_items;
 use crate::engine::pay;
 use crate::engine::proration::{change_items, check_proration_behavior};
+use crate::engine::usage_billing::unbilled_usage_lines;
 use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{apply_metadata, diff, public, Ctx, PendingEvent};
@@ -213,9 +214,11 @@ pub fn cancel_with_details(ctx: &mut Ctx, id: &str, details: Option<&Value>, inv
     }
     if invoice_now {
         let customer = SubscriptionView(&subscription).customer().to_string();
-        let lines = take_pending_items(ctx, &customer, Some(id), "pending");
+        let mut lines = take_pending_items(ctx, &customer, Some(id), "pending");
+        // `invoice_now` also bills the metered usage not yet invoiced (without it, Stripe drops it).
+        let now = ctx.now_for(&subscription);
+        lines.extend(unbilled_usage_lines(ctx, &subscription, now));
         if !lines.is_empty() {
-            let now = ctx.now_for(&subscription);
             let invoice = create_invoice(
                 ctx,
                 NewInvoice::for_subscription(&customer, &subscription, "subscription_update", lines, (now, now), true),

@@ -8,6 +8,7 @@ pub mod payments;
 pub mod revenue;
 pub mod status;
 pub mod subscriptions;
+pub mod usage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,12 +21,13 @@ use super::{Forbidden, Notices};
 /// The admin section's own navigation; `current` is the page's path.
 #[component]
 pub fn AdminNav(current: &'static str) -> impl IntoView {
-    const LINKS: [(&str, &str); 7] = [
+    const LINKS: [(&str, &str); 8] = [
         ("/admin", "Revenue"),
         ("/admin/subscriptions", "Subscriptions"),
         ("/admin/payments", "Payments"),
         ("/admin/disputes", "Disputes"),
         ("/admin/events", "Events"),
+        ("/admin/usage", "Usage"),
         ("/admin/mail", "Mail"),
         ("/admin/status", "Status"),
     ];
