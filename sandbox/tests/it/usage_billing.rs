@@ -316,6 +316,9 @@ async fn a_subscription_ending_at_period_end_bills_its_last_usage() {
     shop.raw.ok(&format!("/v1/subscriptions/{id}"), &[("cancel_at_period_end", "true")]).await;
     shop.advance_to(T0 + 3 * DAY).await;
     shop.report("25", "last", T0 + 2 * DAY).await;
+    // No renewal comes, but the final usage invoice does.
+    let upcoming = shop.preview(id).await;
+    assert_eq!((upcoming["total"].as_i64(), upcoming["lines"]["data"][0]["quantity"].as_i64()), (Some(100), Some(25)));
     shop.advance_to(period_end + DAY).await;
     let (_, ended) = shop.raw.get(&format!("/v1/subscriptions/{id}")).await;
     assert_eq!(ended["status"], "canceled");
