@@ -7,6 +7,7 @@ use super::invoices::{create_invoice, NewInvoice};
 use super::lines::take_pending_items;
 use super::proration::change_items;
 use super::subscriptions::{create_subscription, renew, ItemSpec, NewSubscription};
+use super::usage_billing::is_metered;
 use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{list_of, public, Ctx, State};
@@ -97,7 +98,9 @@ fn subscription_invoice(
     }
     // The next renewal invoice.
     let subscription = copy.find("subscription", subscription_id, "subscription")?;
-    if SubscriptionView(&subscription).is_ended() || subscription["cancel_at_period_end"] == true {
+    // One ending at period end has no renewal, only its final usage invoice if it has metered items.
+    let final_usage = SubscriptionView(&subscription).items().iter().any(|item| is_metered(&item["price"]));
+    if SubscriptionView(&subscription).is_ended() || (subscription["cancel_at_period_end"] == true && !final_usage) {
         return Err(ApiError::invalid(format!("No upcoming invoices for customer: {customer}"))
             .with_code("invoice_upcoming_none"));
     }

@@ -56,6 +56,8 @@ async fn meters_are_created_listed_renamed_deactivated_and_reactivated_with_thei
     let sb = sandbox().await;
     let c = client(&sb);
     let raw = Raw::new(&sb);
+    let rx = receiver().await;
+    let secret = register(&raw, &rx.url).await;
     let meter = sum_meter(&c, "api_call").await;
     assert!(meter.id.as_str().starts_with("mtr_"), "{}", meter.id);
     assert_eq!(meter.status, BillingMeterStatus::Active);
@@ -143,6 +145,10 @@ async fn meters_are_created_listed_renamed_deactivated_and_reactivated_with_thei
     );
     let updated = events["data"].as_array().unwrap().iter().find(|e| e["type"] == "billing.meter.updated").unwrap();
     assert_eq!(updated["data"]["previous_attributes"]["display_name"], "API calls");
+    // Delivered, and read by async-stripe's typed events (data.object a BillingMeter).
+    settle(&sb).await;
+    assert_eq!(rx.types().await.iter().filter(|t| t.starts_with("billing.meter.")).count(), 7);
+    rx.verify_all(&secret).await;
 }
 
 #[tokio::test]

@@ -49,6 +49,12 @@ impl Shop {
         form.extend_from_slice(extra);
         id_of(self.raw.ok("/v1/prices", &form).await)
     }
+    /// A price creation on the product (any, with `currency=usd`), answered raw.
+    async fn try_price(&self, extra: &[(&str, &str)]) -> (u16, Value) {
+        let mut form = vec![("currency", "usd"), ("product", self.product.as_str())];
+        form.extend_from_slice(extra);
+        self.raw.post("/v1/prices", &form).await
+    }
     async fn metered(&self, extra: &[(&str, &str)]) -> String {
         let mut form = vec![("recurring[usage_type]", "metered"), ("recurring[meter]", self.meter.as_str())];
         form.extend_from_slice(extra);
@@ -119,6 +125,8 @@ async fn usage_is_billed_in_arrears_beside_the_base_fee_paid_in_advance() {
     let id = subscription["id"].as_str().unwrap();
     assert_eq!(subscription["status"], "active");
     let period_end = subscription["items"]["data"][0]["current_period_end"].as_i64().unwrap();
+    assert_eq!(subscription["items"]["data"][0]["quantity"], 1);
+    assert!(subscription["items"]["data"][1].get("quantity").is_none(), "a metered item has no quantity");
 
     // The first invoice carries only the base fee, in advance.
     let first = &shop.invoices().await[0];
@@ -208,20 +216,14 @@ async fn tiered_and_package_prices_bill_usage_by_their_rules() {
 
     // Packages: 10 per started block of 100 calls.
     let refused = shop
-        .raw
-        .post(
-            "/v1/prices",
-            &[
-                ("currency", "usd"),
-                ("product", &shop.product),
-                ("billing_scheme", "tiered"),
-                ("tiers_mode", "volume"),
-                ("tiers[0][up_to]", "inf"),
-                ("tiers[0][unit_amount]", "1"),
-                ("transform_quantity[divide_by]", "100"),
-                ("transform_quantity[round]", "up"),
-            ],
-        )
+        .try_price(&[
+            ("billing_scheme", "tiered"),
+            ("tiers_mode", "volume"),
+            ("tiers[0][up_to]", "inf"),
+            ("tiers[0][unit_amount]", "1"),
+            ("transform_quantity[divide_by]", "100"),
+            ("transform_quantity[round]", "up"),
+        ])
         .await;
     assert_eq!(refused.0, 400, "tiers and packages do not combine: {}", refused.1);
     let package = shop
@@ -249,32 +251,16 @@ async fn tiered_and_package_prices_bill_usage_by_their_rules() {
 async fn metered_prices_are_checked_as_stripe_does() {
     let shop = shop().await;
     let (status, refused) = shop
-        .raw
-        .post(
-            "/v1/prices",
-            &[
-                ("currency", "usd"),
-                ("unit_amount", "1"),
-                ("product", &shop.product),
-                ("recurring[interval]", "month"),
-                ("recurring[usage_type]", "metered"),
-            ],
-        )
+        .try_price(&[("unit_amount", "1"), ("recurring[interval]", "month"), ("recurring[usage_type]", "metered")])
         .await;
     assert_eq!((status, refused["error"]["param"].as_str()), (400, Some("recurring[meter]")), "{refused}");
     let (status, refused) = shop
-        .raw
-        .post(
-            "/v1/prices",
-            &[
-                ("currency", "usd"),
-                ("product", &shop.product),
-                ("billing_scheme", "tiered"),
-                ("tiers_mode", "graduated"),
-                ("tiers[0][up_to]", "10"),
-                ("tiers[0][unit_amount]", "5"),
-            ],
-        )
+        .try_price(&[
+            ("billing_scheme", "tiered"),
+            ("tiers_mode", "graduated"),
+            ("tiers[0][up_to]", "10"),
+            ("tiers[0][unit_amount]", "5"),
+        ])
         .await;
     assert_eq!(
         (status, refused["error"]["param"].as_str()),
@@ -287,6 +273,9 @@ async fn metered_prices_are_checked_as_stripe_does() {
     assert_eq!((price["unit_amount"].clone(), price["unit_amount_decimal"].clone()), (Value::Null, json!("0.5")));
     let plan = shop.raw.get(&format!("/v1/plans/{fraction}")).await.1;
     assert_eq!((plan["usage_type"].as_str(), plan["meter"].as_str()), (Some("metered"), Some(shop.meter.as_str())));
+    let form = [("customer", shop.customer.as_str()), ("items[0][price]", &fraction), ("items[0][quantity]", "2")];
+    let (status, refused) = shop.raw.post("/v1/subscriptions", &form).await;
+    assert_eq!((status, refused["error"]["param"].as_str()), (400, Some("items[0][quantity]")), "{refused}");
     let subscription = shop.subscribe(&[&fraction]).await;
     shop.advance_to(T0 + HOUR).await;
     shop.report("9", "odd", T0 + 60).await;
@@ -327,6 +316,9 @@ async fn a_subscription_ending_at_period_end_bills_its_last_usage() {
     shop.raw.ok(&format!("/v1/subscriptions/{id}"), &[("cancel_at_period_end", "true")]).await;
     shop.advance_to(T0 + 3 * DAY).await;
     shop.report("25", "last", T0 + 2 * DAY).await;
+    // No renewal comes, but the final usage invoice does.
+    let upcoming = shop.preview(id).await;
+    assert_eq!((upcoming["total"].as_i64(), upcoming["lines"]["data"][0]["quantity"].as_i64()), (Some(100), Some(25)));
     shop.advance_to(period_end + DAY).await;
     let (_, ended) = shop.raw.get(&format!("/v1/subscriptions/{id}")).await;
     assert_eq!(ended["status"], "canceled");

@@ -150,8 +150,16 @@ fn priced_items(ctx: &Ctx, specs: &[ItemSpec]) -> ApiResult<Vec<PricedItem>> {
     let mut items = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let price_id = spec.price.as_deref().ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
+        let price = recurring_price(ctx, price_id, &format!("items[{i}][price]"))?;
+        // Usage sets what a metered item bills; Stripe refuses a quantity on one.
+        if is_metered(&price) && spec.quantity.is_some() {
+            return Err(ApiError::invalid_value(
+                &format!("items[{i}][quantity]"),
+                format!("Quantity should not be specified where usage_type is `metered`. Remove quantity from `items[{i}]` and try again."),
+            ));
+        }
         items.push(PricedItem {
-            price: recurring_price(ctx, price_id, &format!("items[{i}][price]"))?,
+            price,
             quantity: spec.quantity.unwrap_or(1).max(0),
             metadata: spec.metadata.clone().unwrap_or(json!({})),
         });

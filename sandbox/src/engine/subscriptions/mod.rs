@@ -14,11 +14,11 @@ pub use update::{
 use super::invoice_payments::invoice_payment_method;
 use super::invoices::{finalize_and_charge, invoice_subscription, void};
 use super::lines::item_lines;
-use super::usage_billing::{unbilled_usage_lines, usage_lines};
+use super::usage_billing::{is_metered, unbilled_usage_lines, usage_lines};
 use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
-use crate::store::{diff, public, Ctx};
+use crate::store::{diff, obj_mut, public, Ctx};
 use crate::util::{day_of_month, new_id, period_end};
 
 /// One entry of `items[]`: a new item (`price`), or a change to an existing one (`id`).
@@ -40,7 +40,7 @@ pub fn subscription_item(
     period: (i64, i64),
     now: i64,
 ) -> Value {
-    json!({
+    let mut item = json!({
         "id": new_id("si"),
         "object": "subscription_item",
         "billing_thresholds": null,
@@ -54,7 +54,12 @@ pub fn subscription_item(
         "quantity": quantity,
         "subscription": subscription_id,
         "tax_rates": [],
-    })
+    });
+    // A metered item has no quantity: its usage is what it bills.
+    if is_metered(price) {
+        obj_mut(&mut item).remove("quantity");
+    }
+    item
 }
 
 pub(super) fn recurring_price(ctx: &Ctx, id: &str, param: &str) -> ApiResult<Value> {
