@@ -5,4 +5,5 @@ pub mod admin;
 pub mod auth;
 pub mod billing;
 pub mod password_reset;
+pub mod projects;
 pub mod verification;

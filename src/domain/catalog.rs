@@ -28,6 +28,8 @@ pub enum CatalogError {
     TrialOnFreePlan(String),
     #[error("{0}: trial days must be between 1 and 730")]
     BadTrial(String),
+    #[error("entitlement {0:?} must be 1–80 lowercase letters, digits, '_' or '-'")]
+    BadEntitlement(String),
     #[error(transparent)]
     Money(#[from] super::money::MoneyError),
 }
@@ -109,6 +111,9 @@ pub struct Plan {
     pub yearly: Option<PriceSpec>,
     pub trial_days: Option<u32>,
     pub features: Vec<String>,
+    /// Feature keys the plan entitles to: Stripe Entitlements features (`lookup_key`), attached
+    /// to the plan's product by `catalog sync`. The free plan's apply without a subscription.
+    pub entitlements: Vec<String>,
     pub limits: BTreeMap<String, u64>,
 }
 
@@ -167,6 +172,9 @@ pub struct RawPlan {
     pub trial_days: Option<u32>,
     #[serde(default)]
     pub features: Vec<String>,
+    /// Feature keys (Stripe Entitlements lookup keys), e.g. `["api", "priority_support"]`.
+    #[serde(default)]
+    pub entitlements: Vec<String>,
     #[serde(default)]
     pub limits: BTreeMap<String, u64>,
 }
@@ -223,6 +231,9 @@ impl TryFrom<RawCatalog> for Catalog {
                 Some(days) if !(1..=730).contains(&days) => return Err(CatalogError::BadTrial(key.to_string())),
                 _ => {}
             }
+            for entitlement in &p.entitlements {
+                check_entitlement_key(entitlement)?;
+            }
             plans.push(Plan {
                 key,
                 name: p.name,
@@ -231,6 +242,7 @@ impl TryFrom<RawCatalog> for Catalog {
                 yearly,
                 trial_days: p.trial_days,
                 features: p.features,
+                entitlements: p.entitlements,
                 limits: p.limits,
             });
         }
@@ -252,7 +264,32 @@ impl TryFrom<RawCatalog> for Catalog {
     }
 }
 
+/// A Stripe feature `lookup_key` (up to 80 characters), kept to what reads well in code.
+fn check_entitlement_key(key: &str) -> Result<(), CatalogError> {
+    let ok = (1..=80).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(CatalogError::BadEntitlement(key.to_string()))
+    }
+}
+
 impl Catalog {
+    /// Every entitlement key the paid plans name, once each, in catalog order: the features
+    /// `catalog sync` makes in Stripe.
+    pub fn entitlement_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for plan in self.plans.iter().filter(|p| !p.is_free()) {
+            for key in &plan.entitlements {
+                if !keys.contains(&key.as_str()) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
     pub fn plan(&self, key: &str) -> Option<&Plan> {
         self.plans.iter().find(|p| p.key.as_str() == key)
     }
@@ -288,6 +325,7 @@ mod tests {
             yearly,
             trial_days: None,
             features: vec![],
+            entitlements: vec![],
             limits: BTreeMap::new(),
         }
     }
@@ -321,6 +359,21 @@ mod tests {
         let mut long_trial = raw_plan("pro", Some(100), None);
         long_trial.trial_days = Some(0);
         assert!(matches!(catalog(vec![long_trial]), Err(CatalogError::BadTrial(_))));
+    }
+
+    #[test]
+    fn entitlement_keys_are_checked_and_listed_once_from_paid_plans() {
+        let mut free = raw_plan("free", None, None);
+        free.entitlements = vec!["community".into()];
+        let mut starter = raw_plan("starter", Some(900), None);
+        starter.entitlements = vec!["api".into()];
+        let mut pro = raw_plan("pro", Some(2900), None);
+        pro.entitlements = vec!["api".into(), "priority_support".into()];
+        let c = catalog(vec![free, starter, pro]).unwrap();
+        assert_eq!(c.entitlement_keys(), ["api", "priority_support"]);
+        let mut bad = raw_plan("pro", Some(1), None);
+        bad.entitlements = vec!["Priority Support".into()];
+        assert!(matches!(catalog(vec![bad]), Err(CatalogError::BadEntitlement(_))));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 pub mod admin;
 pub mod auth;
 pub mod billing;
+pub mod entitlements;
 mod error;
 pub mod format;
+pub mod projects;
 
 pub use error::AppError;

@@ -27,6 +27,11 @@ pub struct SyncReport {
     /// Lookup keys moved to a new price, with what differed.
     pub prices_replaced: Vec<(String, String)>,
     pub prices_unchanged: Vec<String>,
+    /// Entitlement features created (lookup keys).
+    pub features_created: Vec<String>,
+    /// `feature → product` attachments made, and those removed.
+    pub features_attached: Vec<String>,
+    pub features_detached: Vec<String>,
 }
 
 impl SyncReport {
@@ -34,7 +39,10 @@ impl SyncReport {
         !(self.products_created.is_empty()
             && self.products_updated.is_empty()
             && self.prices_created.is_empty()
-            && self.prices_replaced.is_empty())
+            && self.prices_replaced.is_empty()
+            && self.features_created.is_empty()
+            && self.features_attached.is_empty()
+            && self.features_detached.is_empty())
     }
 }
 
@@ -54,6 +62,15 @@ impl fmt::Display for SyncReport {
         }
         for (k, why) in &self.prices_replaced {
             writeln!(f, "~ price {k}: new price ({why}); existing subscribers keep the old one")?;
+        }
+        for k in &self.features_created {
+            writeln!(f, "+ feature {k}")?;
+        }
+        for a in &self.features_attached {
+            writeln!(f, "+ product feature {a}")?;
+        }
+        for d in &self.features_detached {
+            writeln!(f, "- product feature {d}")?;
         }
         writeln!(f, "{} prices unchanged.", self.prices_unchanged.len())
     }
@@ -109,6 +126,7 @@ pub async fn sync(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<Sy
             }
         }
     }
+    super::features::sync(stripe, catalog, &mut report).await?;
     Ok(report)
 }
 

@@ -99,6 +99,7 @@ pub fn router(state: AppState, pages: Pages) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
+        .route("/api/v1/entitlements", get(crate::server::entitlements::http::get_entitlements))
         .route(
             "/webhooks/stripe",
             post(webhooks::route::stripe).layer(DefaultBodyLimit::max(webhooks::route::MAX_BODY_BYTES)),

@@ -4,4 +4,6 @@
 mod account_page;
 mod catalog_and_checkout;
 mod clock;
+mod entitlements;
+mod projects;
 mod revenue;
