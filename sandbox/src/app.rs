@@ -153,7 +153,7 @@ impl App {
             let mut state = self.state.lock();
             let mut ctx = Ctx::new(&mut state, account, base);
             let result = handle(&mut ctx);
-            let deliveries = ctx.flush_events();
+            let deliveries = crate::engine::finish(&mut ctx);
             (result, deliveries)
         };
         self.dirty.store(true, Ordering::Release);

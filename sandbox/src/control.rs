@@ -89,7 +89,7 @@ pub fn advance(app: &App, secs: i64) -> i64 {
         for account in &accounts {
             let mut ctx = crate::store::Ctx::new(&mut state, account, &base);
             crate::engine::run_until(&mut ctx, None, target);
-            deliveries.extend(ctx.flush_events());
+            deliveries.extend(crate::engine::finish(&mut ctx));
         }
         let now = state.now();
         if now < target {

@@ -5,5 +5,6 @@ pub mod admin;
 pub mod auth;
 pub mod billing;
 pub mod password_reset;
+pub mod projects;
 pub mod usage;
 pub mod verification;

@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("forgot-password") view=pages::password_reset::ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("reset-password") view=pages::password_reset::ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("projects") view=pages::projects::ProjectsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan")) view=pages::change_plan::ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan"), StaticSegment("preview")) view=pages::change_plan::PlanPreviewPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("cancel")) view=pages::change_plan::CancelPage ssr=SsrMode::Async/>

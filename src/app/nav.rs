@@ -17,6 +17,7 @@ pub fn SiteHeader() -> impl IntoView {
                 <a href="/" class="brand">"tollgate"</a>
                 <ul class="nav-links">
                     <li><a href="/pricing">"Pricing"</a></li>
+                    <li><a href="/projects">"Projects"</a></li>
                     <li><a href="/account">"Account"</a></li>
                     <Transition fallback=|| ()>
                         {move || {

@@ -35,6 +35,8 @@ pub enum CatalogError {
     SeatsOnFreePlan(String),
     #[error("{0}")]
     BadUsage(String),
+    #[error("entitlement {0:?} must be 1–80 lowercase letters, digits, '_' or '-'")]
+    BadEntitlement(String),
     #[error(transparent)]
     Money(#[from] super::money::MoneyError),
 }
@@ -150,6 +152,9 @@ pub struct Plan {
     pub yearly: Option<PriceSpec>,
     pub trial_days: Option<u32>,
     pub features: Vec<String>,
+    /// Feature keys the plan entitles to: Stripe Entitlements features (`lookup_key`), attached
+    /// to the plan's product by `catalog sync`. The free plan's apply without a subscription.
+    pub entitlements: Vec<String>,
     pub limits: BTreeMap<String, u64>,
     /// Priced per seat (`None`: one unit per subscription).
     pub per_seat: Option<PerSeat>,
@@ -217,6 +222,9 @@ pub struct RawPlan {
     pub trial_days: Option<u32>,
     #[serde(default)]
     pub features: Vec<String>,
+    /// Feature keys (Stripe Entitlements lookup keys), e.g. `["api", "priority_support"]`.
+    #[serde(default)]
+    pub entitlements: Vec<String>,
     #[serde(default)]
     pub limits: BTreeMap<String, u64>,
     pub per_seat: Option<PerSeat>,
@@ -282,6 +290,9 @@ impl TryFrom<RawCatalog> for Catalog {
                     return Err(CatalogError::BadSeats(key.to_string()));
                 }
             }
+            for entitlement in &p.entitlements {
+                check_entitlement_key(entitlement)?;
+            }
             plans.push(Plan {
                 key,
                 name: p.name,
@@ -290,6 +301,7 @@ impl TryFrom<RawCatalog> for Catalog {
                 yearly,
                 trial_days: p.trial_days,
                 features: p.features,
+                entitlements: p.entitlements,
                 limits: p.limits,
                 per_seat: p.per_seat,
             });
@@ -314,7 +326,32 @@ impl TryFrom<RawCatalog> for Catalog {
     }
 }
 
+/// A Stripe feature `lookup_key` (up to 80 characters), kept to what reads well in code.
+fn check_entitlement_key(key: &str) -> Result<(), CatalogError> {
+    let ok = (1..=80).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(CatalogError::BadEntitlement(key.to_string()))
+    }
+}
+
 impl Catalog {
+    /// Every entitlement key the paid plans name, once each, in catalog order: the features
+    /// `catalog sync` makes in Stripe.
+    pub fn entitlement_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for plan in self.plans.iter().filter(|p| !p.is_free()) {
+            for key in &plan.entitlements {
+                if !keys.contains(&key.as_str()) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
     pub fn plan(&self, key: &str) -> Option<&Plan> {
         self.plans.iter().find(|p| p.key.as_str() == key)
     }
@@ -350,6 +387,7 @@ mod tests {
             yearly,
             trial_days: None,
             features: vec![],
+            entitlements: vec![],
             limits: BTreeMap::new(),
             per_seat: None,
         }
@@ -427,6 +465,21 @@ mod tests {
             "currency = \"usd\"\n[[plans]]\nkey = \"t\"\nname = \"T\"\nper_seat = { min = 1, max = 2, most = 3 }\n"
         )
         .is_err());
+    }
+
+    #[test]
+    fn entitlement_keys_are_checked_and_listed_once_from_paid_plans() {
+        let mut free = raw_plan("free", None, None);
+        free.entitlements = vec!["community".into()];
+        let mut starter = raw_plan("starter", Some(900), None);
+        starter.entitlements = vec!["api".into()];
+        let mut pro = raw_plan("pro", Some(2900), None);
+        pro.entitlements = vec!["api".into(), "priority_support".into()];
+        let c = catalog(vec![free, starter, pro]).unwrap();
+        assert_eq!(c.entitlement_keys(), ["api", "priority_support"]);
+        let mut bad = raw_plan("pro", Some(1), None);
+        bad.entitlements = vec!["Priority Support".into()];
+        assert!(matches!(catalog(vec![bad]), Err(CatalogError::BadEntitlement(_))));
     }
 
     #[test]

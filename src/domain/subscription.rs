@@ -62,13 +62,6 @@ impl SubscriptionStatus {
         }
     }
 
-    /// Whether a subscription in this status can give access at all. Past-due keeps access only
-    /// until the paid period ends: see [`has_access`].
-    #[cfg(test)]
-    pub fn grants_access(self) -> bool {
-        matches!(self, Self::Active | Self::Trialing | Self::PastDue)
-    }
-
     /// Statuses after which Stripe never changes the subscription again.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Canceled | Self::IncompleteExpired)
@@ -88,13 +81,32 @@ impl fmt::Display for SubscriptionStatus {
     }
 }
 
-/// The access rule: active and trialing subscriptions grant access (a pending cancellation keeps
-/// the status active until the period ends); past-due keeps access until the paid period ends.
-pub fn has_access(status: SubscriptionStatus, current_period_end: i64, now: i64) -> bool {
-    match status {
-        SubscriptionStatus::Active | SubscriptionStatus::Trialing => true,
-        SubscriptionStatus::PastDue => now < current_period_end,
-        _ => false,
+/// What the access rule reads of a subscription, as Stripe last reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessFacts {
+    pub status: SubscriptionStatus,
+    pub current_period_end: i64,
+    /// Canceled at the period's end (`cancel_at_period_end`): paid up to then, not after.
+    pub cancel_pending: bool,
+    /// When the first payment that is still failing was attempted (set while past due).
+    pub first_failed_payment_at: Option<i64>,
+}
+
+/// How long a past-due subscription keeps access after its first failed payment, by default.
+/// Not "until the period ends": on Stripe a renewal fails at the start of the next period.
+pub const DEFAULT_PAST_DUE_GRACE_SECS: i64 = 7 * 86_400;
+
+/// The access rule, the one place that decides it: active and trialing subscriptions grant
+/// access (a pending cancellation until the period ends); past-due keeps access for `grace_secs`
+/// from the first failed payment (none when that time is unknown); paused, unpaid, canceled and
+/// incomplete subscriptions grant nothing.
+pub fn has_access(facts: &AccessFacts, grace_secs: i64, now: i64) -> bool {
+    use SubscriptionStatus as S;
+    let within_paid_period = !facts.cancel_pending || now < facts.current_period_end;
+    match facts.status {
+        S::Active | S::Trialing => within_paid_period,
+        S::PastDue => within_paid_period && facts.first_failed_payment_at.is_some_and(|at| now < at + grace_secs),
+        S::Incomplete | S::IncompleteExpired | S::Canceled | S::Unpaid | S::Paused => false,
     }
 }
 
@@ -113,19 +125,70 @@ mod tests {
         assert!("".parse::<SubscriptionStatus>().is_err());
     }
 
+    /// Every status × past-due grace (inside, after, unknown) × cancel-pending (before and after
+    /// the period's end): the expected answer is written out per row, not derived.
     #[test]
-    fn only_active_trialing_and_past_due_grant_access() {
-        let granting: Vec<_> = SubscriptionStatus::ALL.into_iter().filter(|s| s.grants_access()).collect();
-        assert_eq!(granting, [SubscriptionStatus::Trialing, SubscriptionStatus::Active, SubscriptionStatus::PastDue]);
+    fn the_access_rule_over_every_status_grace_and_pending_cancellation() {
+        use SubscriptionStatus as S;
+        const GRACE: i64 = 7 * 86_400;
+        const FAILED_AT: i64 = 1_000_000;
+        const PERIOD_END: i64 = FAILED_AT + 30 * 86_400;
+        let inside_grace = FAILED_AT + GRACE - 1;
+        let after_grace = FAILED_AT + GRACE;
+        let after_period = PERIOD_END + 1;
+        // (status, cancel pending, first failure known, now, access)
+        let table: &[(S, bool, bool, i64, bool)] = &[
+            (S::Active, false, false, inside_grace, true),
+            (S::Active, false, false, after_period, true),
+            (S::Active, true, false, PERIOD_END - 1, true),
+            (S::Active, true, false, PERIOD_END, false),
+            (S::Trialing, false, false, after_period, true),
+            (S::Trialing, true, false, PERIOD_END - 1, true),
+            (S::Trialing, true, false, after_period, false),
+            (S::PastDue, false, true, FAILED_AT, true),
+            (S::PastDue, false, true, inside_grace, true),
+            (S::PastDue, false, true, after_grace, false),
+            (S::PastDue, false, false, inside_grace, false),
+            (S::PastDue, true, true, inside_grace, true),
+            (S::PastDue, true, true, after_grace, false),
+            (S::PastDue, true, true, after_period, false),
+            (S::Paused, false, false, inside_grace, false),
+            (S::Paused, false, true, inside_grace, false),
+            (S::Paused, true, false, PERIOD_END - 1, false),
+            (S::Unpaid, false, true, inside_grace, false),
+            (S::Unpaid, true, true, inside_grace, false),
+            (S::Canceled, false, false, inside_grace, false),
+            (S::Canceled, true, true, inside_grace, false),
+            (S::Incomplete, false, false, inside_grace, false),
+            (S::Incomplete, false, true, inside_grace, false),
+            (S::IncompleteExpired, false, false, inside_grace, false),
+            (S::IncompleteExpired, true, true, inside_grace, false),
+        ];
+        for status in S::ALL {
+            assert!(table.iter().any(|row| row.0 == status), "{status} has no row");
+        }
+        for &(status, cancel_pending, failure_known, now, expected) in table {
+            let facts = AccessFacts {
+                status,
+                current_period_end: PERIOD_END,
+                cancel_pending,
+                first_failed_payment_at: failure_known.then_some(FAILED_AT),
+            };
+            assert_eq!(has_access(&facts, GRACE, now), expected, "{facts:?} at {now}");
+        }
     }
 
     #[test]
-    fn past_due_keeps_access_until_the_period_ends() {
-        assert!(has_access(SubscriptionStatus::PastDue, 1_000, 999));
-        assert!(!has_access(SubscriptionStatus::PastDue, 1_000, 1_000));
-        assert!(has_access(SubscriptionStatus::Active, 1_000, 5_000));
-        assert!(!has_access(SubscriptionStatus::Canceled, 1_000, 10));
-        assert!(!has_access(SubscriptionStatus::Unpaid, 1_000, 10));
-        assert!(!has_access(SubscriptionStatus::Incomplete, 1_000, 10));
+    fn a_longer_grace_keeps_a_past_due_subscription_longer() {
+        let facts = AccessFacts {
+            status: SubscriptionStatus::PastDue,
+            current_period_end: 10_000_000,
+            cancel_pending: false,
+            first_failed_payment_at: Some(0),
+        };
+        let day = 86_400;
+        assert!(!has_access(&facts, 3 * day, 3 * day));
+        assert!(has_access(&facts, 14 * day, 3 * day));
+        assert_eq!(DEFAULT_PAST_DUE_GRACE_SECS, 7 * day);
     }
 }

@@ -233,6 +233,9 @@ pub struct Config {
     pub retention: RetentionPolicy,
     /// When each operational alert fires, and how often they are evaluated (`ALERT_*`).
     pub alerts: AlertThresholds,
+    /// How long a past-due subscription keeps access after its first failed payment
+    /// (`PAST_DUE_GRACE_DAYS`, default 7).
+    pub past_due_grace_secs: i64,
 }
 
 impl Config {
@@ -397,6 +400,10 @@ impl Config {
             return Err(ConfigError::new("ALERT_PAYMENT_FAILURE_RATE_PERCENT", "expected a percentage from 1 to 100"));
         }
 
+        let past_due_grace_secs =
+            positive("PAST_DUE_GRACE_DAYS", crate::domain::subscription::DEFAULT_PAST_DUE_GRACE_SECS / 86_400)?
+                * 86_400;
+
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
             Some("prod") | Some("production") => true,
@@ -439,6 +446,7 @@ impl Config {
             stripe_requests_per_sec,
             retention,
             alerts,
+            past_due_grace_secs,
         })
     }
 

@@ -4,8 +4,10 @@
 pub mod admin;
 pub mod auth;
 pub mod billing;
+pub mod entitlements;
 mod error;
 pub mod format;
+pub mod projects;
 pub mod usage;
 
 pub use error::AppError;

@@ -81,6 +81,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "customer.tax_id.updated",
     "customer.updated",
     "customer_cash_balance_transaction.created",
+    "entitlements.active_entitlement_summary.updated",
     "file.created",
     "financial_connections.account.created",
     "financial_connections.account.deactivated",

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod checkout;
 pub mod customers;
+pub mod entitlements;
 pub mod entry;
 pub mod event_types;
 pub mod invoices;
@@ -51,6 +52,19 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("GET", ["products", id]) => ctx.find("product", id, "id").map(|v| public(&v)),
         ("POST", ["products", id]) => catalog::update_product(ctx, id, params),
         ("DELETE", ["products", id]) => catalog::delete_product(ctx, id),
+        ("POST", ["products", id, "features"]) => entitlements::attach(ctx, id, params),
+        ("GET", ["products", id, "features"]) => entitlements::list_product_features(ctx, id, params),
+        ("GET", ["products", id, "features", feature]) => entitlements::retrieve_product_feature(ctx, id, feature),
+        ("DELETE", ["products", id, "features", feature]) => crate::engine::entitlements::detach(ctx, id, feature),
+        // Entitlements
+        ("POST", ["entitlements", "features"]) => entitlements::create_feature(ctx, params),
+        ("GET", ["entitlements", "features"]) => entitlements::list_features(ctx, params),
+        ("GET", ["entitlements", "features", id]) => {
+            ctx.find(crate::engine::entitlements::FEATURE, id, "id").map(|v| public(&v))
+        }
+        ("POST", ["entitlements", "features", id]) => entitlements::update_feature(ctx, id, params),
+        ("GET", ["entitlements", "active_entitlements"]) => entitlements::list_active(ctx, params),
+        ("GET", ["entitlements", "active_entitlements", id]) => entitlements::retrieve_active(ctx, id),
         ("POST", ["prices"]) => catalog::create_price(ctx, params),
         ("GET", ["prices"]) => catalog::list_prices(ctx, params),
         ("GET", ["prices", "search"]) => catalog::search_prices(ctx, params),

@@ -8,7 +8,7 @@ use crate::engine::webhook_endpoints::{self, EndpointUpdate, NewEndpoint};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
     created_matches, new_metadata, paginate, param_bool, param_clearable_str, param_nonempty, param_str, param_strings,
-    public, Ctx, API_VERSION,
+    Ctx, API_VERSION,
 };
 
 pub fn create_webhook_endpoint(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {

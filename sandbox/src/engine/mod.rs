@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod customers;
 pub mod discounts;
+pub mod entitlements;
 pub mod invoice_payments;
 pub mod invoices;
 pub mod lines;
@@ -260,6 +261,13 @@ fn set_clock(ctx: &mut Ctx, clock: Option<&str>, time: i64) {
     }
 }
 
+/// Ends a request or engine run: what follows from its changes (the active entitlements of the
+/// customers whose subscriptions changed), then its events stored and their deliveries returned.
+pub fn finish(ctx: &mut Ctx) -> Vec<crate::store::Delivery> {
+    entitlements::follow_subscriptions(ctx);
+    ctx.flush_events()
+}
+
 /// Every account's due work on the sandbox-wide clock.
 pub fn tick_all(state: &mut crate::store::State, base: &str) -> Vec<crate::store::Delivery> {
     let accounts: Vec<String> = state.accounts.keys().cloned().collect();
@@ -268,7 +276,7 @@ pub fn tick_all(state: &mut crate::store::State, base: &str) -> Vec<crate::store
     for account in accounts {
         let mut ctx = Ctx::new(state, &account, base);
         run_until(&mut ctx, None, until);
-        deliveries.extend(ctx.flush_events());
+        deliveries.extend(finish(&mut ctx));
     }
     deliveries
 }

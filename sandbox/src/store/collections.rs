@@ -112,6 +112,9 @@ pub fn kind_of_id(id: &str) -> Option<&'static str> {
         ("ppage_", "checkout.session"),
         ("di_", "discount"),
         ("mtr_", "billing.meter"),
+        ("feat_", "entitlements.feature"),
+        ("prodft_", "product_feature"),
+        ("ent_", "entitlements.active_entitlement"),
     ];
     PREFIXES.iter().find(|(p, _)| id.starts_with(p)).map(|(_, k)| *k)
 }
@@ -124,6 +127,8 @@ pub fn kind_label(kind: &str) -> &str {
         "test_helpers.test_clock" => "test_clock",
         "payment_method" => "PaymentMethod",
         "payment_intent" => "payment_intent",
+        "entitlements.feature" => "feature",
+        "entitlements.active_entitlement" => "active_entitlement",
         other => other,
     }
 }

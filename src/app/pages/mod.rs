@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod password;
 pub mod password_reset;
 pub mod pricing;
+pub mod projects;
 pub mod verify_email;
 
 use leptos::prelude::*;

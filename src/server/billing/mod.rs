@@ -10,6 +10,7 @@ pub mod disputes;
 pub mod emails;
 pub mod entitlements;
 pub mod invoices;
+pub mod past_due;
 pub mod payments;
 pub mod plan_change;
 pub mod portal;

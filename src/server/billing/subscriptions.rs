@@ -10,7 +10,7 @@ use stripe_shared::{CustomerId, RecurringInterval, Subscription, SubscriptionId,
 
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::{self, MovementKind};
-use crate::domain::subscription::SubscriptionStatus;
+use crate::domain::subscription::{AccessFacts, SubscriptionStatus};
 use crate::server::billing::price_book::{plan_lookup_key, remembered_lookup_key};
 use crate::server::http::outcome::{refused, FormError};
 use crate::server::stripe::client::StripeClient;
@@ -44,6 +44,9 @@ pub struct SubscriptionRow {
     pub schedule_id: Option<String>,
     /// A price change Stripe will make at `at` (a scheduled downgrade).
     pub pending: Option<PendingChange>,
+    /// While past due: when the first payment still failing was attempted (see
+    /// [`super::past_due`]); `None` otherwise.
+    pub past_due_since: Option<i64>,
 }
 
 /// The card that pays: the subscription's default, else the customer's.
@@ -193,6 +196,9 @@ impl SubscriptionRow {
             card: paying_card(sub),
             schedule_id: sub.schedule.as_ref().map(|s| s.id().as_str().to_string()),
             pending: pending_change(sub, price.id.as_str(), quantity),
+            // A first estimate, refined from the open invoices by `fetch_subscription`: a renewal
+            // that fails does so at the start of the period it bills.
+            past_due_since: (status == SubscriptionStatus::PastDue).then_some(item.current_period_start),
         })
     }
 }
@@ -239,9 +245,9 @@ pub async fn upsert(
            unit_amount, currency, billing_interval, interval_count, current_period_start, \
            current_period_end, cancel_at_period_end, cancel_at, canceled_at, ended_at, trial_end, \
            created, mrr, synced_at, card_brand, card_last4, schedule_id, pending_price_id, \
-           pending_change_at, pending_quantity) \
+           pending_change_at, pending_quantity, past_due_since) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-           $19, $20, $21, $22, $23, $24, $25, $26) \
+           $19, $20, $21, $22, $23, $24, $25, $26, $27) \
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
            status = excluded.status, price_id = excluded.price_id, \
            lookup_key = excluded.lookup_key, quantity = excluded.quantity, \
@@ -254,7 +260,8 @@ pub async fn upsert(
            trial_end = excluded.trial_end, mrr = excluded.mrr, synced_at = excluded.synced_at, \
            card_brand = excluded.card_brand, card_last4 = excluded.card_last4, \
            schedule_id = excluded.schedule_id, pending_price_id = excluded.pending_price_id, \
-           pending_change_at = excluded.pending_change_at, pending_quantity = excluded.pending_quantity",
+           pending_change_at = excluded.pending_change_at, pending_quantity = excluded.pending_quantity, \
+           past_due_since = excluded.past_due_since",
     )
     .bind(&row.id)
     .bind(&row.customer_id)
@@ -282,6 +289,7 @@ pub async fn upsert(
     .bind(row.pending.as_ref().map(|p| p.price_id.as_str()))
     .bind(row.pending.as_ref().map(|p| p.at))
     .bind(row.pending.as_ref().map(|p| p.quantity))
+    .bind(row.past_due_since)
     .execute(&mut **tx)
     .await
     .with_context(|| format!("storing subscription {}", row.id))?;
@@ -362,7 +370,13 @@ pub async fn fetch_subscription(
         .send(&RetrieveSubscription::new(subscription_id).expand(SUBSCRIPTION_EXPAND.map(String::from).to_vec()), None)
         .await
         .with_context(|| format!("retrieving subscription {subscription_id}"))?;
-    SubscriptionRow::from_stripe(&sub)
+    let mut row = SubscriptionRow::from_stripe(&sub)?;
+    if row.status == SubscriptionStatus::PastDue {
+        if let Some(at) = super::past_due::first_failed_payment_at(stripe, subscription_id).await? {
+            row.past_due_since = Some(at);
+        }
+    }
+    Ok(row)
 }
 
 /// Writes a fetched subscription inside `tx` (so a caller can add its own rows, e.g. an audit
@@ -409,12 +423,23 @@ pub struct StoredSubscription {
     pub pending_price_id: Option<String>,
     pub pending_change_at: Option<i64>,
     pub pending_quantity: Option<i64>,
+    pub past_due_since: Option<i64>,
 }
 
 impl StoredSubscription {
     /// Whether a new Checkout would duplicate it: change its plan instead.
     pub fn is_live(&self) -> bool {
         !self.status.is_terminal()
+    }
+
+    /// What the access rule (`domain::subscription::has_access`) reads of it.
+    pub fn access_facts(&self) -> AccessFacts {
+        AccessFacts {
+            status: self.status,
+            current_period_end: self.current_period_end,
+            cancel_pending: self.cancel_at_period_end,
+            first_failed_payment_at: self.past_due_since,
+        }
     }
 }
 
@@ -438,6 +463,7 @@ struct StoredSubscriptionRow {
     pending_price_id: Option<String>,
     pending_change_at: Option<i64>,
     pending_quantity: Option<i64>,
+    past_due_since: Option<i64>,
 }
 
 impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
@@ -462,6 +488,7 @@ impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
             pending_price_id: row.pending_price_id,
             pending_change_at: row.pending_change_at,
             pending_quantity: row.pending_quantity,
+            past_due_since: row.past_due_since,
         })
     }
 }
@@ -475,6 +502,7 @@ pub async fn current_subscription(
         "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
            CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
            card_last4, schedule_id, pending_price_id, pending_change_at, pending_quantity \
+           card_last4, schedule_id, pending_price_id, pending_change_at, past_due_since \
          FROM subscriptions WHERE customer_id = $1 \
          ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
          LIMIT 1",
@@ -540,6 +568,7 @@ mod tests {
             card: None,
             schedule_id: None,
             pending: None,
+            past_due_since: None,
         }
     }
 

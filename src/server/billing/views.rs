@@ -8,7 +8,7 @@ use sqlx::AnyPool;
 use super::price_book::{seats_label, PriceBook};
 use super::subscriptions::{subscription_of, StoredSubscription};
 use crate::domain::catalog::{BillingInterval, Plan};
-use crate::domain::subscription::{has_access, SubscriptionStatus};
+use crate::domain::subscription::SubscriptionStatus;
 use crate::domain::text::capitalise;
 use crate::server::{db, db::users::User, state::AppState};
 use crate::views::billing::{
@@ -16,15 +16,6 @@ use crate::views::billing::{
     SubscriptionView,
 };
 use crate::views::format::{day, money};
-
-/// One-time items the user bought and still holds (not refunded).
-async fn owned_items(pool: &AnyPool, user_id: i64) -> anyhow::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT grant_key FROM entitlements WHERE user_id = $1 AND revoked_at IS NULL")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
-        .context("reading the user's entitlements")
-}
 
 pub async fn pricing_view(
     state: &AppState,
@@ -61,7 +52,7 @@ pub async fn pricing_view(
         })
         .collect();
     let owned = match user {
-        Some(user) => owned_items(pool, user.id).await?,
+        Some(user) => crate::server::entitlements::one_time_grants(pool, user.id).await?,
         None => Vec::new(),
     };
     let items = book
@@ -100,7 +91,7 @@ pub async fn account_view(state: &AppState, user: &User) -> anyhow::Result<Billi
     let book = &*state.prices.current();
     let now = db::now();
     let subscription = subscription_of(pool, user).await?;
-    let access = subscription.as_ref().is_some_and(|s| has_access(s.status, s.current_period_end, now));
+    let access = subscription.as_ref().is_some_and(|s| crate::server::entitlements::subscription_grants(state, s, now));
     // Without access the user is on the free plan (if the catalog has one).
     let paid_plan = subscription
         .as_ref()

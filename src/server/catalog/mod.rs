@@ -1,6 +1,7 @@
 //! The catalog file and its place in Stripe.
 
 pub mod command;
+pub mod features;
 pub mod meters;
 pub mod sync;
 

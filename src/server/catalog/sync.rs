@@ -30,6 +30,11 @@ pub struct SyncReport {
     /// Meters (by catalog key) created, or renamed.
     pub meters_created: Vec<String>,
     pub meters_updated: Vec<String>,
+    /// Entitlement features created (lookup keys).
+    pub features_created: Vec<String>,
+    /// `feature → product` attachments made, and those removed.
+    pub features_attached: Vec<String>,
+    pub features_detached: Vec<String>,
 }
 
 impl SyncReport {
@@ -39,7 +44,10 @@ impl SyncReport {
             && self.prices_created.is_empty()
             && self.prices_replaced.is_empty()
             && self.meters_created.is_empty()
-            && self.meters_updated.is_empty())
+            && self.meters_updated.is_empty()
+            && self.features_created.is_empty()
+            && self.features_attached.is_empty()
+            && self.features_detached.is_empty())
     }
 }
 
@@ -65,6 +73,15 @@ impl fmt::Display for SyncReport {
         }
         for (k, why) in &self.prices_replaced {
             writeln!(f, "~ price {k}: new price ({why}); existing subscribers keep the old one")?;
+        }
+        for k in &self.features_created {
+            writeln!(f, "+ feature {k}")?;
+        }
+        for a in &self.features_attached {
+            writeln!(f, "+ product feature {a}")?;
+        }
+        for d in &self.features_detached {
+            writeln!(f, "- product feature {d}")?;
         }
         writeln!(f, "{} prices unchanged.", self.prices_unchanged.len())
     }
@@ -123,6 +140,7 @@ pub async fn sync(stripe: &StripeClient, catalog: &Catalog) -> anyhow::Result<Sy
     // After the products: a metered price sits on its plan's product.
     let meter_ids = super::meters::ensure_meters(stripe, catalog, &mut report).await?;
     super::meters::ensure_metered_prices(stripe, catalog, &meter_ids, &existing, &mut report).await?;
+    super::features::sync(stripe, catalog, &mut report).await?;
     Ok(report)
 }
 

@@ -104,6 +104,7 @@ pub fn router(state: AppState, pages: Pages) -> Router {
             post(crate::server::usage::route::post_usage).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
+        .route("/api/v1/entitlements", get(crate::server::entitlements::http::get_entitlements))
         .route(
             "/webhooks/stripe",
             post(webhooks::route::stripe).layer(DefaultBodyLimit::max(webhooks::route::MAX_BODY_BYTES)),

@@ -10,12 +10,18 @@ use crate::helpers::*;
 
 impl TestApp {
     /// Signs up a customer and pays a plan on the hosted Checkout page with `card`.
-    async fn subscribed_customer(&self, prefix: &str, plan: &str, card: &str, had_trial: bool) -> String {
+    pub(crate) async fn subscribed_customer(&self, prefix: &str, plan: &str, card: &str, had_trial: bool) -> String {
         let email = unique_email(prefix);
         self.customer(&email).await;
+        self.subscribe_with_card(&email, plan, card, had_trial).await;
+        email
+    }
+
+    /// The signed-in customer `email` pays `plan` monthly on the hosted Checkout page with `card`.
+    pub(crate) async fn subscribe_with_card(&self, email: &str, plan: &str, card: &str, had_trial: bool) {
         if had_trial {
             sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1")
-                .bind(&email)
+                .bind(email)
                 .execute(self.db.pool())
                 .await
                 .unwrap();
@@ -31,7 +37,6 @@ impl TestApp {
             .unwrap();
         assert_eq!(paid.status().as_u16(), 303, "Checkout accepted {card}");
         self.settle().await;
-        email
     }
 
     async fn count(&self, query: &str, email: &str) -> i64 {

@@ -4,5 +4,7 @@
 mod account_page;
 mod catalog_and_checkout;
 mod clock;
+mod entitlements;
+mod projects;
 mod revenue;
 mod seats;

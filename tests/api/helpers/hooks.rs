@@ -32,6 +32,7 @@ pub async fn spawn_hooks_app(overrides: &[(&str, &str)]) -> HooksApp {
     let port = app.port();
     let db = app.state().db.clone();
     let stripe = app.state().stripe_client.clone();
+    let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -41,6 +42,7 @@ pub async fn spawn_hooks_app(overrides: &[(&str, &str)]) -> HooksApp {
         stripe,
         sandbox_url: sandbox.clone(),
         own_sandbox: None,
+        state,
     };
     HooksApp { app, sandbox, http: reqwest::Client::new() }
 }

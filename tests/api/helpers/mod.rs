@@ -97,6 +97,8 @@ pub struct TestApp {
     pub sandbox_url: String,
     /// A sandbox standing in for Stripe at `STRIPE_API_BASE`, kept running with the app.
     pub own_sandbox: Option<stripe_sandbox::RunningSandbox>,
+    /// The running app's state, for calling its Rust API (`entitlements::check`, …) directly.
+    pub state: tollgate::server::state::AppState,
 }
 
 /// The configuration every test app gets, with `overrides` on top.
@@ -137,6 +139,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let db = app.state().db.clone();
     let stripe = app.state().stripe_client.clone();
     let sandbox_url = app.sandbox_url().unwrap_or_else(|| app.state().stripe.api_base.clone());
+    let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -146,6 +149,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         stripe,
         sandbox_url,
         own_sandbox: None,
+        state,
     }
 }
 

@@ -13,6 +13,7 @@ mod charge;
 mod checkout_session;
 mod customer;
 mod dispute;
+mod entitlements;
 mod invoice;
 mod payment_intent;
 mod subscription;
@@ -112,6 +113,7 @@ const ROUTES: &[(&str, Handler)] = &[
     ("product.created", own!(catalog::product)),
     ("product.updated", own!(catalog::product)),
     ("product.deleted", own!(catalog::product)),
+    ("entitlements.active_entitlement_summary.updated", own!(entitlements::summary_updated)),
 ];
 
 fn route(event_type: &str) -> Option<Handler> {
