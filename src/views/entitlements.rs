@@ -23,6 +23,25 @@ pub struct EntitlementsView {
     pub seats: Option<u64>,
     /// For each limit the app counts: how much is used and how much is left.
     pub usage: BTreeMap<String, UsageView>,
+    /// For each meter the plan bills (e.g. `api-calls`): this period's usage and included units.
+    pub meters: BTreeMap<String, MeterAllowanceView>,
+}
+
+/// A metered allowance: usage beyond `included` is billed as overage, not refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeterAllowanceView {
+    pub used: u64,
+    pub included: u64,
+    /// Included units still free this period.
+    pub included_left: u64,
+    /// When the period's count starts again (unix seconds, UTC).
+    pub resets_at: i64,
+}
+
+impl MeterAllowanceView {
+    pub fn new(included: u64, used: u64, resets_at: i64) -> Self {
+        Self { used, included, included_left: included.saturating_sub(used), resets_at }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

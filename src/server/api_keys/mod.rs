@@ -3,6 +3,7 @@
 //! finds the row, and only the secret's SHA-256 is stored (the key is shown once, at creation).
 //! [`bearer::ApiCaller`] authenticates a request's `Authorization: Bearer …`.
 
+pub mod acting_for;
 pub mod bearer;
 pub mod issue;
 pub mod list;

@@ -501,8 +501,7 @@ pub async fn current_subscription(
     sqlx::query_as::<_, StoredSubscriptionRow>(
         "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
            CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
-           card_last4, schedule_id, pending_price_id, pending_change_at, pending_quantity \
-           card_last4, schedule_id, pending_price_id, pending_change_at, past_due_since \
+           card_last4, schedule_id, pending_price_id, pending_change_at, pending_quantity, past_due_since \
          FROM subscriptions WHERE customer_id = $1 \
          ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
          LIMIT 1",

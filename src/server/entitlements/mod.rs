@@ -20,7 +20,7 @@ use crate::domain::subscription::{has_access, SubscriptionStatus};
 use crate::server::billing::subscriptions::{subscription_of, StoredSubscription};
 use crate::server::db::{self, users::User};
 use crate::server::state::AppState;
-use crate::views::entitlements::{EntitlementsView, UsageView};
+use crate::views::entitlements::{EntitlementsView, MeterAllowanceView, UsageView};
 
 /// What a user may do now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub struct Entitlements {
     pub status: Option<SubscriptionStatus>,
     pub features: BTreeSet<String>,
     pub limits: BTreeMap<String, u64>,
+    /// Seats held: a per-seat plan's subscribed quantity, else the plan's `seats` limit.
+    pub seats: Option<u64>,
 }
 
 impl Entitlements {
@@ -74,8 +76,14 @@ pub async fn of_user_at(state: &AppState, user: &User, now: i64) -> anyhow::Resu
         features.extend(stripe_summary::stored(pool, customer).await?);
     }
     features.extend(one_time_grants(pool, user.id).await?);
+    let limits = plan.as_ref().map(|p| p.limits.clone()).unwrap_or_default();
+    let seats = match (granting, plan.as_ref().and_then(|p| p.per_seat)) {
+        (Some(subscription), Some(_)) => u64::try_from(subscription.quantity).ok(),
+        _ => limits.get("seats").copied(),
+    };
     Ok(Entitlements {
-        limits: plan.as_ref().map(|p| p.limits.clone()).unwrap_or_default(),
+        limits,
+        seats,
         plan,
         subscribed: granting.is_some(),
         status: subscription.map(|s| s.status),
@@ -116,14 +124,37 @@ pub async fn view(state: &AppState, user_id: i64) -> anyhow::Result<Entitlements
         let used = crate::server::projects::count(state.db.pool(), user.id).await?;
         usage.insert(crate::server::projects::LIMIT.to_string(), UsageView::new(limit, used));
     }
+    let meters = metered_usage(state, &user, &entitlements).await?;
     Ok(EntitlementsView {
         plan: entitlements.plan.as_ref().map(|p| p.key.to_string()),
         plan_name: entitlements.plan_name(),
         subscribed: entitlements.subscribed,
         status: entitlements.status.map(|s| s.as_str().to_string()),
-        seats: entitlements.limit("seats"),
+        seats: entitlements.seats,
         features: entitlements.features.iter().cloned().collect(),
         limits: entitlements.limits,
         usage,
+        meters,
     })
+}
+
+/// This period's usage of each meter the plan in force prices, with its included units left.
+async fn metered_usage(
+    state: &AppState,
+    user: &User,
+    entitlements: &Entitlements,
+) -> anyhow::Result<BTreeMap<String, MeterAllowanceView>> {
+    let (Some(customer), Some(plan)) = (user.stripe_customer_id.as_deref(), entitlements.plan.as_ref()) else {
+        return Ok(BTreeMap::new());
+    };
+    let catalog = &state.prices.current().catalog;
+    let pool = state.db.pool();
+    let period = crate::server::usage::period::current(pool, customer, db::now()).await?;
+    let mut meters = BTreeMap::new();
+    for price in catalog.usage.prices_of(plan.key.as_str()) {
+        let meter = price.meter.as_str();
+        let used = crate::server::usage::totals::total(pool, customer, meter, period.start, period.end).await?;
+        meters.insert(meter.to_string(), MeterAllowanceView::new(price.included(), used, period.end));
+    }
+    Ok(meters)
 }

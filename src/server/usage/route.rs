@@ -10,10 +10,9 @@
 use axum::{body::Bytes, extract::State, http::StatusCode, response::IntoResponse, Json};
 use serde::Deserialize;
 
-use crate::domain::Email;
 use crate::server::{
-    api_keys::{bearer::ApiCaller, KeyScope},
-    db::{now, users},
+    api_keys::{acting_for::user_acting_for, bearer::ApiCaller},
+    db::now,
     http::api_error::ApiError,
     state::AppState,
 };
@@ -43,7 +42,7 @@ pub async fn post_usage(
     let body: UsageBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid(format!("The body must be JSON with meter, value and identifier: {e}")))?;
     let pool = state.db.pool();
-    let user = caller_user(pool, caller, body.customer.as_deref()).await?;
+    let user = user_acting_for(pool, caller, body.customer.as_deref()).await?;
     let now = now();
     let report = UsageReport {
         meter: &body.meter,
@@ -58,42 +57,6 @@ pub async fn post_usage(
         Recorded::Duplicate => (StatusCode::OK, "duplicate"),
     };
     Ok((status, Json(serde_json::json!({ "status": word, "identifier": body.identifier }))))
-}
-
-/// The customer the report is for: the key's own, or the one a platform key names.
-async fn caller_user(pool: &sqlx::AnyPool, caller: ApiCaller, named: Option<&str>) -> Result<users::User, ApiError> {
-    let found = match (caller.scope, named) {
-        (KeyScope::Customer(id), None) => users::find_by_id(pool, id).await,
-        (KeyScope::Customer(id), Some(named)) => {
-            let user = lookup(pool, named).await.map_err(|e| ApiError::internal(&e))?;
-            if user.as_ref().is_some_and(|u| u.id != id) || user.is_none() {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "This key reports usage for its own customer only.",
-                ));
-            }
-            Ok(user)
-        }
-        (KeyScope::Platform, Some(named)) => lookup(pool, named).await,
-        (KeyScope::Platform, None) => {
-            return Err(ApiError::invalid("A platform key must name the customer (a cus_… id or an email)."))
-        }
-    };
-    found
-        .map_err(|e| ApiError::internal(&e))?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_customer", "No such customer."))
-}
-
-async fn lookup(pool: &sqlx::AnyPool, named: &str) -> anyhow::Result<Option<users::User>> {
-    if named.starts_with("cus_") {
-        users::find_by_stripe_customer(pool, named).await
-    } else {
-        match Email::parse(named) {
-            Ok(email) => users::find_by_email(pool, &email).await,
-            Err(_) => Ok(None),
-        }
-    }
 }
 
 fn api_error(error: UsageError) -> ApiError {

@@ -61,8 +61,9 @@ async fn the_api_answers_for_a_session_and_refuses_without_one() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let content_type = res.headers()["content-type"].to_str().unwrap().to_string();
     assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert_eq!(res.headers()["www-authenticate"], "Bearer", "a 401 names the scheme that would do");
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["type"], "authentication_required", "{body}");
+    assert_eq!(body["error"]["code"], "unauthorized", "{body}");
 
     let email = unique_email("entitled");
     app.customer(&email).await;

@@ -107,6 +107,11 @@ async fn checkout_sells_the_seats_chosen_on_stripes_page_and_mrr_counts_them() {
     assert_eq!(text_of_class(&account, "plan-name").as_deref(), Some("Team"));
     assert!(account.contains("$48.00 / month"), "{account}");
     assert_eq!(form_action(&account, "Preview seat change").as_deref(), Some("/account/plan/preview"));
+
+    // The entitlements answer counts the seats bought, not a plan-wide number.
+    let res = client.get(app.url("/api/v1/entitlements")).send().await.unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((body["plan"].as_str(), body["seats"].as_u64()), (Some("team"), Some(4)), "{body}");
 }
 
 #[tokio::test]

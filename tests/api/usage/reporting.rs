@@ -223,3 +223,62 @@ async fn the_account_shows_usage_and_the_next_invoice_bills_the_base_fee_and_the
     let page = app.page(&format!("/admin/customers/{customer}")).await;
     assert!(page.contains("$54.00"), "the admin sees the invoice: {page}");
 }
+
+/// `GET /api/v1/entitlements` with `key` and an optional `?customer=`: (status, JSON body).
+async fn entitlements_with(app: &TestApp, key: &str, customer: Option<&str>) -> (StatusCode, serde_json::Value) {
+    let mut req = reqwest::Client::new().get(app.url("/api/v1/entitlements")).bearer_auth(key);
+    if let Some(customer) = customer {
+        req = req.query(&[("customer", customer)]);
+    }
+    let res = req.send().await.unwrap();
+    (res.status(), res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn the_entitlements_api_answers_under_an_api_key_with_the_usage_left_and_refuses_without_one() {
+    let app = spawn_app().await;
+    let (user, _customer, key) = scale_customer(&app, "ent-key").await;
+    for (n, value) in [(1, 1200), (2, 300)] {
+        let (status, body) = app.report_usage(Some(&key), report(METER, value, &format!("ent-{n}"))).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+
+    let (status, body) = entitlements_with(&app, &key, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["plan"].as_str(), body["subscribed"].as_bool()), (Some("scale"), Some(true)), "{body}");
+    let calls = &body["meters"][METER];
+    assert_eq!((calls["used"].as_u64(), calls["included"].as_u64()), (Some(1500), Some(10_000)), "{body}");
+    assert_eq!(calls["included_left"], 8_500, "{body}");
+    assert!(calls["resets_at"].as_i64().is_some_and(|at| at > 0), "{body}");
+
+    // A platform key asks about a named customer, and must name one.
+    let platform = app.issue_api_key("ent-platform", None).await;
+    let email = email_of(&app, user).await;
+    let (status, by_email) = entitlements_with(&app, &platform, Some(&email)).await;
+    assert_eq!(status, StatusCode::OK, "{by_email}");
+    assert_eq!(by_email, body, "the same answer whoever asks");
+    let (status, refused) = entitlements_with(&app, &platform, None).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request"))
+    );
+
+    // A customer key asks about its own customer only.
+    let (other, _) = customer_with_id(&app, "ent-other").await;
+    let (status, refused) = entitlements_with(&app, &key, Some(&email_of(&app, other).await)).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+
+    // No key, a wrong key, a revoked key: 401, even beside a signed-in session.
+    let res = reqwest::Client::new().get(app.url("/api/v1/entitlements")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let last = if key.ends_with('a') { 'b' } else { 'a' };
+    let wrong = format!("{}{last}", &key[..key.len() - 1]);
+    assert_eq!(entitlements_with(&app, &wrong, None).await.0, StatusCode::UNAUTHORIZED);
+    app.revoke_api_key(&key).await;
+    assert_eq!(entitlements_with(&app, &key, None).await.0, StatusCode::UNAUTHORIZED);
+    log_in_as(&app, user).await;
+    let res = app.client.get(app.url("/api/v1/entitlements")).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "a bad key is not saved by a cookie");
+    let res = app.client.get(app.url("/api/v1/entitlements")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the session alone still answers");
+}
