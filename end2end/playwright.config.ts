@@ -52,5 +52,15 @@ export default defineConfig({
     { name: 'js', use: { ...chromium, javaScriptEnabled: true } },
     // Plain HTML: every form must work as an ordinary POST with no JavaScript at all.
     { name: 'no-js', use: { ...chromium, javaScriptEnabled: false } },
+    // Tests that move the shared sandbox's clock (`*.clock.ts`) run last, one at a time, once the
+    // others are done: a month on renews every other test's subscriptions. Each test sets its
+    // contexts' JavaScript itself.
+    {
+      name: 'clock',
+      testMatch: /.*\.clock\.ts/,
+      dependencies: ['js', 'no-js'],
+      fullyParallel: false,
+      use: { ...chromium },
+    },
   ],
 });

@@ -6,6 +6,7 @@ import {
   ADMIN_PASSWORD,
   expectOnAccount,
   open,
+  sandboxUrl,
   signUp,
   submitLogIn,
   uniqueEmail,
@@ -159,15 +160,6 @@ test.describe('admin', () => {
     await expect(audit).toContainText('; then Starter (monthly)');
   });
 });
-
-/** The embedded sandbox's base URL: scripts/test reads it from the server's log. */
-function sandboxUrl(): string {
-  const url = process.env.SANDBOX_URL;
-  if (!url) {
-    throw new Error('SANDBOX_URL is not set: run the browser tests through scripts/test');
-  }
-  return url;
-}
 
 /** The customer's Stripe id and subscription, once the webhooks have stored them. */
 async function subscriptionOf(

@@ -173,3 +173,44 @@ export function nav(page: Page) {
 export function navLink(page: Page, name: string) {
   return nav(page).getByRole('link', { name, exact: true });
 }
+
+/** The embedded sandbox's base URL: scripts/test reads it from the server's log. */
+export function sandboxUrl(): string {
+  const url = process.env.SANDBOX_URL;
+  if (!url) {
+    throw new Error('SANDBOX_URL is not set: run the browser tests through scripts/test');
+  }
+  return url;
+}
+
+/** Pays on the sandbox's hosted Checkout page (Stripe's 4242 test card) with `button`. */
+export async function payOnCheckout(page: Page, button: string): Promise<void> {
+  await expect(page.getByLabel('Card number')).toBeVisible();
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByLabel('Expiry').fill('12 / 34');
+  await page.getByLabel('CVC').fill('123');
+  await page.getByRole('button', { name: button, exact: true }).click();
+}
+
+/** Issues a platform API key on /admin/usage as `admin` (signed in) and reads it from the notice. */
+export async function issuePlatformKey(admin: Page, label: string, javaScriptEnabled: boolean): Promise<string> {
+  await open(admin, '/admin/usage', javaScriptEnabled);
+  await admin.getByLabel('Label').fill(label);
+  await admin.getByRole('button', { name: 'Issue key', exact: true }).click();
+  const notice = admin.getByRole('status').filter({ hasText: 'tg_' });
+  await expect(notice).toBeVisible();
+  const key = /(tg_\w+_[0-9a-f]{16}_[\w-]+)/.exec((await notice.textContent()) ?? '')?.[1];
+  expect(key, 'the key in the notice').toBeTruthy();
+  return key as string;
+}
+
+/** Signs up a new customer and subscribes them to `plan` (its card's name `name`) through Checkout. */
+export async function subscribedCustomer(page: Page, tag: string, plan: string, name: string, javaScriptEnabled: boolean): Promise<string> {
+  const email = uniqueEmail(tag);
+  await signUp(page, email, javaScriptEnabled);
+  await open(page, '/pricing', javaScriptEnabled);
+  await page.locator(`article[data-plan="${plan}"]`).getByRole('button', { name: `Subscribe to ${name}` }).click();
+  await payOnCheckout(page, 'Subscribe');
+  await expect(page.locator('.notice')).toHaveText(`Your ${name} plan is active.`);
+  return email;
+}

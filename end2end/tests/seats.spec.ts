@@ -1,14 +1,5 @@
 import { type Page } from '@playwright/test';
-import { expect, test, open, signUp, uniqueEmail } from './helpers';
-
-/** Pays on the sandbox's hosted Checkout page (Stripe's 4242 test card). */
-async function payOnCheckout(page: Page, button: string): Promise<void> {
-  await expect(page.getByLabel('Card number')).toBeVisible();
-  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
-  await page.getByLabel('Expiry').fill('12 / 34');
-  await page.getByLabel('CVC').fill('123');
-  await page.getByRole('button', { name: button, exact: true }).click();
-}
+import { expect, test, open, payOnCheckout, signUp, uniqueEmail } from './helpers';
 
 /** Asks for `seats` on /account and opens the preview. */
 async function previewSeats(page: Page, seats: string): Promise<void> {

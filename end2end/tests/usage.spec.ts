@@ -1,14 +1,4 @@
-import { type Page } from '@playwright/test';
-import { expect, test, open, signUp, submitLogIn, uniqueEmail, ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers';
-
-/** Pays on the sandbox's hosted Checkout page (Stripe's 4242 test card). */
-async function payOnCheckout(page: Page): Promise<void> {
-  await expect(page.getByLabel('Card number')).toBeVisible();
-  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
-  await page.getByLabel('Expiry').fill('12 / 34');
-  await page.getByLabel('CVC').fill('123');
-  await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
-}
+import { expect, test, open, subscribedCustomer, issuePlatformKey, submitLogIn, ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers';
 
 test.describe('usage-based billing', () => {
   test('subscribe to the hybrid plan, report usage through the API, see it on /account', async ({
@@ -17,24 +7,13 @@ test.describe('usage-based billing', () => {
     request,
     javaScriptEnabled,
   }) => {
-    const email = uniqueEmail('usage');
-    await signUp(page, email, javaScriptEnabled);
-    await open(page, '/pricing', javaScriptEnabled);
-    await page.locator('article[data-plan="scale"]').getByRole('button', { name: 'Subscribe to Scale' }).click();
-    await payOnCheckout(page);
-    await expect(page.locator('.notice')).toHaveText('Your Scale plan is active.');
+    const email = await subscribedCustomer(page, 'usage', 'scale', 'Scale', javaScriptEnabled);
 
     // The admin issues a platform key (in a context of its own); it is shown once.
     const adminContext = await browser.newContext({ javaScriptEnabled });
     const admin = await adminContext.newPage();
     await submitLogIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD, javaScriptEnabled);
-    await open(admin, '/admin/usage', javaScriptEnabled);
-    await admin.getByLabel('Label').fill(`e2e ${email}`);
-    await admin.getByRole('button', { name: 'Issue key', exact: true }).click();
-    const notice = admin.getByRole('status').filter({ hasText: 'tg_' });
-    await expect(notice).toBeVisible();
-    const key = /(tg_\w+_[0-9a-f]{16}_[\w-]+)/.exec((await notice.textContent()) ?? '')?.[1];
-    expect(key, 'the key in the notice').toBeTruthy();
+    const key = await issuePlatformKey(admin, `e2e ${email}`, javaScriptEnabled);
 
     const body = { meter: 'api-calls', value: 10_500, identifier: `e2e-${email}`, customer: email };
     const first = await request.post('/api/v1/usage', { headers: { authorization: `Bearer ${key}` }, data: body });

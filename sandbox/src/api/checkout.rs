@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::engine::checkout::{self, complete, Completion, NewSession, SessionLine};
+use crate::engine::usage_billing::is_metered;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
     created_matches, new_metadata, paginate, param_bool, param_i64, param_list, param_nonempty, param_str, public, Ctx,
@@ -122,8 +123,7 @@ fn adjustable_quantity(line_item: &Value, i: usize, quantity: i64) -> ApiResult<
 fn line_item_prices(ctx: &mut Ctx, params: &Value) -> ApiResult<Vec<SessionLine>> {
     let mut prices = Vec::new();
     for (i, line_item) in param_list(params, "line_items").iter().enumerate() {
-        let quantity = param_i64(line_item, "quantity")?.unwrap_or(1);
-        let adjustable = adjustable_quantity(line_item, i, quantity)?;
+        let asked = param_i64(line_item, "quantity")?;
         let price = if let Some(price_id) = param_nonempty(line_item, "price") {
             ctx.find("price", price_id, &format!("line_items[{i}][price]"))?
         } else if let Some(price_data) = line_item.get("price_data") {
@@ -144,7 +144,20 @@ fn line_item_prices(ctx: &mut Ctx, params: &Value) -> ApiResult<Vec<SessionLine>
         } else {
             return Err(ApiError::missing(&format!("line_items[{i}][price]")));
         };
-        prices.push(SessionLine { price, quantity, adjustable });
+        // A metered price bills usage in arrears: Stripe refuses a quantity (or a buyer's) on it.
+        if is_metered(&price) {
+            if asked.is_some() || line_item.get("adjustable_quantity").is_some() {
+                return Err(ApiError::invalid_value(
+                    &format!("line_items[{i}][quantity]"),
+                    format!("Quantity should not be specified where usage_type is `metered`. Remove quantity from `line_items[{i}]` and try again."),
+                ));
+            }
+            prices.push(SessionLine { price, quantity: None, adjustable: None });
+            continue;
+        }
+        let quantity = asked.unwrap_or(1);
+        let adjustable = adjustable_quantity(line_item, i, quantity)?;
+        prices.push(SessionLine { price, quantity: Some(quantity), adjustable });
     }
     Ok(prices)
 }

@@ -50,18 +50,19 @@ pub struct NewSession {
     pub discounts: Vec<DiscountSpec>,
 }
 
-/// A line item to sell: its price (stored), quantity, and the `(minimum, maximum)` the buyer
-/// may change the quantity within (`adjustable_quantity`), if any.
+/// A line item to sell: its price (stored), quantity (none for a metered price: usage sets
+/// what it bills), and the `(minimum, maximum)` the buyer may change the quantity within
+/// (`adjustable_quantity`), if any.
 pub struct SessionLine {
     pub price: Value,
-    pub quantity: i64,
+    pub quantity: Option<i64>,
     pub adjustable: Option<(i64, i64)>,
 }
 
 /// A session line item for `line`.
 fn line_item(line: &SessionLine, description: &str) -> Value {
     let (price, quantity) = (&line.price, line.quantity);
-    let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+    let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity.unwrap_or(0);
     let adjustable = line
         .adjustable
         .map_or(Value::Null, |(minimum, maximum)| json!({"enabled": true, "maximum": maximum, "minimum": minimum}));

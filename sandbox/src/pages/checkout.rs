@@ -46,6 +46,7 @@ fn checkout_html(session: &Value, error: Option<&str>) -> String {
     let mut adjustable = false;
     for item in session["_sb_items"].as_array().cloned().unwrap_or_default() {
         let interval = item["price"]["recurring"]["interval"].as_str().map(|i| format!(" / {i}")).unwrap_or_default();
+        let interval = if item["quantity"].is_null() { format!("{interval}, billed for usage") } else { interval };
         let quantity = quantity_cell(&item);
         adjustable |= item["adjustable_quantity"]["enabled"] == true;
         rows.push_str(&format!(
@@ -95,6 +96,10 @@ fn checkout_html(session: &Value, error: Option<&str>) -> String {
 /// The quantity, or for an adjustable item a number field (in the payment form) within its bounds.
 fn quantity_cell(item: &Value) -> String {
     let bounds = &item["adjustable_quantity"];
+    if item["quantity"].is_null() {
+        // A metered price: what it bills is counted from usage after the period.
+        return "Usage-based".to_string();
+    }
     if bounds["enabled"] != true {
         return item["quantity"].to_string();
     }

@@ -328,3 +328,57 @@ async fn a_subscription_ending_at_period_end_bills_its_last_usage() {
     assert_eq!(lines(last), [(per_call.clone(), 25, 100, (T0, period_end))]);
     assert_eq!(last.amount_paid, 100);
 }
+
+#[tokio::test]
+async fn checkout_sells_a_metered_price_beside_the_base_fee_without_a_quantity() {
+    let shop = shop().await;
+    let base = shop.price(&[("unit_amount", "4900")]).await;
+    let metered = shop.metered(&[("unit_amount", "1")]).await;
+    let form = |extra: &[(&'static str, &'static str)]| {
+        let mut form: Vec<(&str, &str)> = vec![
+            ("mode", "subscription"),
+            ("customer", shop.customer.as_str()),
+            ("success_url", "http://app.test/done"),
+            ("line_items[0][price]", base.as_str()),
+            ("line_items[0][quantity]", "1"),
+            ("line_items[1][price]", metered.as_str()),
+        ];
+        form.extend_from_slice(extra);
+        form
+    };
+
+    // As on Stripe, a quantity on the metered line is refused.
+    let (status, error) = shop.raw.post("/v1/checkout/sessions", &form(&[("line_items[1][quantity]", "1")])).await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"]["param"], "line_items[1][quantity]", "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("usage_type is `metered`"), "{error}");
+
+    let session = shop.raw.ok("/v1/checkout/sessions", &form(&[])).await;
+    assert_eq!(session["amount_total"], 4900, "only the base fee is due today: {session}");
+    let (_, items) = shop.raw.get(&format!("/v1/checkout/sessions/{}/line_items", id_of(session.clone()))).await;
+    assert_eq!(items["data"][1]["quantity"], Value::Null, "{items}");
+    assert_eq!(items["data"][1]["amount_total"], 0, "{items}");
+    let url = session["url"].as_str().unwrap().to_string();
+    let page = shop.raw.http.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Usage-based"), "the page says how the metered line bills: {page}");
+
+    let paid = shop
+        .raw
+        .http
+        .post(&url)
+        .form(&[("card_number", "4242424242424242"), ("expiry", "12 / 34"), ("cvc", "123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.status().as_u16(), 303, "{}", paid.text().await.unwrap());
+    let (_, done) = shop.raw.get(&format!("/v1/checkout/sessions/{}", id_of(session))).await;
+    let (_, subscription) =
+        shop.raw.get(&format!("/v1/subscriptions/{}", done["subscription"].as_str().unwrap())).await;
+    let items = subscription["items"]["data"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{subscription}");
+    let metered_item = items.iter().find(|i| i["price"]["id"] == metered.as_str()).expect("the metered item");
+    assert_eq!(metered_item["quantity"], Value::Null, "Stripe keeps no quantity on a metered item: {subscription}");
+    let (_, invoice) =
+        shop.raw.get(&format!("/v1/invoices/{}", subscription["latest_invoice"].as_str().unwrap())).await;
+    assert_eq!(invoice["amount_paid"], 4900, "{invoice}");
+}

@@ -101,7 +101,8 @@ pub fn router(state: AppState, pages: Pages) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route(
             "/api/v1/usage",
-            post(crate::server::usage::route::post_usage).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+            post(crate::server::usage::route::post_usage)
+                .layer(DefaultBodyLimit::max(crate::server::usage::route::MAX_BODY_BYTES)),
         )
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
         .route("/api/v1/entitlements", get(crate::server::entitlements::http::get_entitlements))

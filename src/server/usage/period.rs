@@ -2,7 +2,6 @@
 //! the plan it is on (whose metered prices price the usage).
 
 use anyhow::Context;
-use sqlx::AnyPool;
 
 /// A customer's current period and the catalog plan of their live subscription, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,14 +26,18 @@ pub fn calendar_month(now: i64) -> (i64, i64) {
     (first.midnight().assume_utc().unix_timestamp(), next.midnight().assume_utc().unix_timestamp())
 }
 
-pub async fn current(pool: &AnyPool, customer_id: &str, now: i64) -> anyhow::Result<Period> {
+pub async fn current<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    customer_id: &str,
+    now: i64,
+) -> anyhow::Result<Period> {
     let live: Option<(String, Option<String>, i64, i64)> = sqlx::query_as(
         "SELECT id, lookup_key, current_period_start, current_period_end FROM subscriptions \
          WHERE customer_id = $1 AND status IN ('active', 'trialing', 'past_due') \
          ORDER BY created DESC, id DESC LIMIT 1",
     )
     .bind(customer_id)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
     .context("reading the customer's billing period")?;
     Ok(match live {

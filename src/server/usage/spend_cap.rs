@@ -4,15 +4,16 @@
 use anyhow::Context;
 use sqlx::AnyPool;
 
-use crate::domain::catalog::Catalog;
+use crate::domain::money::Money;
+use crate::domain::usage::MeteredPrice;
 
-use super::record::{period_total, UsageError, UsageReport};
+use super::record::UsageError;
 
 /// The cap in minor units, if the customer set one.
-pub async fn get(pool: &AnyPool, user_id: i64) -> anyhow::Result<Option<i64>> {
+pub async fn get<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, user_id: i64) -> anyhow::Result<Option<i64>> {
     sqlx::query_scalar("SELECT cap_amount FROM usage_spend_caps WHERE user_id = $1")
         .bind(user_id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
         .context("reading the spend cap")
 }
@@ -35,27 +36,11 @@ pub async fn set(pool: &AnyPool, user_id: i64, cap: Option<i64>, now: i64) -> an
     Ok(())
 }
 
-/// Refuses `report` when it is chargeable (it raises the period's usage charge) and the charge
-/// would pass the customer's cap. Usage inside the included units is never refused.
-pub async fn check(
-    pool: &AnyPool,
-    catalog: &Catalog,
-    user_id: i64,
-    customer: &str,
-    meter: &str,
-    report: &UsageReport<'_>,
-    now: i64,
-) -> Result<(), UsageError> {
-    let Some(cap) = get(pool, user_id).await? else { return Ok(()) };
-    let (period, used) = period_total(pool, customer, meter, now).await?;
-    let Some(price) = period.plan.as_deref().and_then(|plan| catalog.usage.price(plan, meter)) else {
-        return Ok(());
-    };
+/// The charge a report would bring the period to, when it raises the charge past `cap`: usage
+/// inside the included units, or that costs nothing more, is never refused.
+pub fn refusal(price: &MeteredPrice, cap: i64, used: u64, value: u64) -> Option<UsageError> {
     let before = price.cost(used);
-    let would = price.cost(used.saturating_add(report.value as u64));
-    if would.minor() > before.minor() && would.minor() > cap {
-        let cap = crate::domain::money::Money::new(cap, price.currency);
-        return Err(UsageError::SpendCapReached { cap, would });
-    }
-    Ok(())
+    let would = price.cost(used.saturating_add(value));
+    (would.minor() > before.minor() && would.minor() > cap)
+        .then(|| UsageError::SpendCapReached { cap: Money::new(cap, price.currency), would })
 }

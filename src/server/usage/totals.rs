@@ -1,10 +1,15 @@
 //! Local usage totals: what the outbox holds per customer, meter and period.
 
 use anyhow::Context;
-use sqlx::AnyPool;
 
 /// The sum of `meter`'s values reported for `customer_id` with times in `[start, end)`.
-pub async fn total(pool: &AnyPool, customer_id: &str, meter: &str, start: i64, end: i64) -> anyhow::Result<u64> {
+pub async fn total<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    customer_id: &str,
+    meter: &str,
+    start: i64,
+    end: i64,
+) -> anyhow::Result<u64> {
     let sum: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM usage_events \
          WHERE customer_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4",
@@ -13,7 +18,7 @@ pub async fn total(pool: &AnyPool, customer_id: &str, meter: &str, start: i64, e
     .bind(meter)
     .bind(start)
     .bind(end)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await
     .context("summing usage")?;
     Ok(sum.max(0) as u64)

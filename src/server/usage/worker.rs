@@ -116,21 +116,12 @@ pub async fn drain(
         .await;
     let mut report = DrainReport::default();
     let mut grown = BTreeSet::new();
+    let mut sent = Vec::new();
     for (row, result) in results {
         match result {
             Ok(()) => {
-                sqlx::query(
-                    "UPDATE usage_events SET status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL, \
-                     claimed_by = NULL, claimed_until = NULL WHERE id = $2 AND claimed_by = $3",
-                )
-                .bind(now)
-                .bind(row.id)
-                .bind(owner.as_str())
-                .execute(pool)
-                .await
-                .with_context(|| format!("marking usage event {} sent", row.id))?;
-                report.sent += 1;
                 grown.insert((row.user_id, row.customer_id.clone(), row.meter.clone()));
+                sent.push(row.id);
             }
             Err(err) => {
                 let attempts = row.attempts + 1;
@@ -158,7 +149,27 @@ pub async fn drain(
             }
         }
     }
+    report.sent = mark_sent(pool, owner, &sent, now).await?;
     Ok((report, grown))
+}
+
+/// Marks the rows Stripe took as sent, in one statement per hundred; a row whose claim another
+/// instance took over meanwhile is left to it (it will find Stripe has the event: counted once).
+async fn mark_sent(pool: &AnyPool, owner: &InstanceId, ids: &[i64], now: i64) -> anyhow::Result<usize> {
+    let mut marked = 0;
+    for chunk in ids.chunks(100) {
+        let list = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "UPDATE usage_events SET status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL, \
+             claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $2 AND id IN ({list})"
+        );
+        let mut query = sqlx::query(&sql).bind(now).bind(owner.as_str());
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        marked += query.execute(pool).await.context("marking usage events sent")?.rows_affected() as usize;
+    }
+    Ok(marked)
 }
 
 /// Every instance drains the outbox (each row claimed by one of them), then mails the usage

@@ -282,3 +282,70 @@ async fn the_entitlements_api_answers_under_an_api_key_with_the_usage_left_and_r
     let res = app.client.get(app.url("/api/v1/entitlements")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "the session alone still answers");
 }
+
+/// `POST /api/v1/usage` with a batch body.
+async fn report_batch(app: &TestApp, key: &str, events: serde_json::Value) -> (StatusCode, serde_json::Value) {
+    app.report_usage(Some(key), json!({ "events": events })).await
+}
+
+fn statuses(answer: &serde_json::Value) -> Vec<String> {
+    answer["results"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_batch_counts_each_identifier_once_and_refuses_only_its_bad_events() {
+    let app = spawn_app().await;
+    let (_, customer, key) = scale_customer(&app, "batch").await;
+    let old = tollgate::server::db::now() - 36 * 86_400;
+    let events = json!([
+        { "meter": METER, "value": 5, "identifier": "b-1" },
+        { "meter": METER, "value": 7, "identifier": "b-2" },
+        { "meter": METER, "value": 5, "identifier": "b-1" },
+        { "meter": "no-such-meter", "value": 1, "identifier": "b-3" },
+        { "meter": METER, "value": 0, "identifier": "b-4" },
+        { "meter": METER, "value": 1, "identifier": "b-5", "timestamp": old },
+    ]);
+    let (status, answer) = report_batch(&app, &key, events.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(statuses(&answer), ["created", "created", "duplicate", "refused", "refused", "refused"], "{answer}");
+    assert_eq!((answer["created"].as_i64(), answer["refused"].as_i64()), (Some(2), Some(3)), "{answer}");
+    assert_eq!(answer["results"][3]["error"]["code"], "invalid_request", "{answer}");
+    assert!(answer["results"][5]["error"]["message"].as_str().unwrap().contains("35 days"), "{answer}");
+
+    // The same batch again changes nothing; a single report of a batch's identifier is a duplicate.
+    let (_, again) = report_batch(&app, &key, events).await;
+    assert_eq!(statuses(&again)[..3], ["duplicate", "duplicate", "duplicate"], "{again}");
+    assert_eq!(app.report_usage(Some(&key), report(METER, 5, "b-2")).await.1["status"], "duplicate");
+    all_sent(&app, 2).await;
+    assert_eq!(stripe_total(&app, &customer).await, 12.0, "each event once");
+
+    // Bounds: an empty batch, or one over 1,000 events, is refused whole.
+    let (status, _) = report_batch(&app, &key, json!([])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let many: Vec<serde_json::Value> =
+        (0..1_001).map(|n| json!({ "meter": METER, "value": 1, "identifier": format!("many-{n}") })).collect();
+    let (status, refused) = report_batch(&app, &key, json!(many)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["message"], "A batch holds 1 to 1000 events.", "{refused}");
+}
+
+#[tokio::test]
+async fn concurrent_reports_never_carry_the_charge_past_the_spend_cap() {
+    let app = spawn_app().await;
+    let (user, _, key) = scale_customer(&app, "cap-race").await;
+    tollgate::server::usage::spend_cap::set(app.db.pool(), user, Some(50), tollgate::server::db::now()).await.unwrap();
+    // The included 10,000 calls are free; then 1 cent each. The cap of 50 cents admits 50 more.
+    assert_eq!(app.report_usage(Some(&key), report(METER, 10_000, "race-base")).await.0, StatusCode::ACCEPTED);
+    let answers = futures::future::join_all(
+        (0..40).map(|n| app.report_usage(Some(&key), report(METER, 5, &format!("race-{n}")))),
+    )
+    .await;
+    let accepted = answers.iter().filter(|(status, _)| *status == StatusCode::ACCEPTED).count();
+    let capped = answers.iter().filter(|(status, _)| *status == StatusCode::PAYMENT_REQUIRED).count();
+    assert_eq!((accepted, capped), (10, 30), "exactly 50 calls over the included units: {answers:?}");
+    let total: i64 = sqlx::query_scalar("SELECT CAST(SUM(value) AS BIGINT) FROM usage_events")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(total, 10_050);
+}
