@@ -33,7 +33,9 @@ export default defineConfig({
   // Two cores: the server, Chromium and the test runner share them.
   workers: 2,
   fullyParallel: true,
-  timeout: 30_000,
+  // A flow with two browser contexts (a customer and the admin) and Checkout takes 20–35 s
+  // when both workers run such flows on the two cores at once.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   // scripts/test asks for a JSON report too, to count results.
   reporter: process.env.E2E_JSON_REPORT

@@ -42,17 +42,18 @@ for (const javaScriptEnabled of [true, false]) {
     });
     expect(reported.status()).toBe(202);
 
-    // 10,000 calls are included; 500 over at 1 cent: $5.00 on top of the $49.00 base fee.
-    await open(page, '/account', javaScriptEnabled);
-    await expect(page.locator('tr[data-meter="api-calls"] .usage-used')).toHaveText('10500');
-    await expect(page.locator('tr[data-meter="api-calls"] .usage-overage')).toHaveText('$5.00');
-    await expect(page.locator('.usage-projected')).toHaveText('$54.00');
-
     // The worker has handed the event to Stripe before the period ends.
     await expect(async () => {
       await open(admin, '/admin/usage', javaScriptEnabled);
       await expect(admin.locator('.usage-pending')).toHaveText('0', { timeout: 1_000 });
     }).toPass({ timeout: 30_000 });
+
+    // 10,000 calls are included; 500 over at 1 cent: $5.00 on top of the $49.00 base fee,
+    // in Stripe's preview of the next invoice now that Stripe has the event.
+    await open(page, '/account', javaScriptEnabled);
+    await expect(page.locator('tr[data-meter="api-calls"] .usage-used')).toHaveText('10500');
+    await expect(page.locator('tr[data-meter="api-calls"] .usage-overage')).toHaveText('$5.00');
+    await expect(page.locator('.usage-projected')).toHaveText('$54.00');
 
     const advanced = await request.post(`${sandboxUrl()}/_sandbox/clock/advance`, { data: { days: 32 } });
     expect(advanced.ok()).toBe(true);

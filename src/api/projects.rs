@@ -31,3 +31,12 @@ pub async fn delete_project(id: i64) -> Result<(), AppError> {
     let outcome = projects::delete::delete(&ctx.state, &user, id).await;
     ctx.finish(outcome, "/projects").await
 }
+
+#[server(endpoint = "projects/call_api")]
+pub async fn call_demo_api() -> Result<(), AppError> {
+    use crate::server::{http::context::RequestCtx, projects};
+    let ctx = RequestCtx::extract().await?;
+    let user = ctx.require_user().await?;
+    let outcome = projects::api_call::call(&ctx.state, &user).await;
+    ctx.finish(outcome, "/projects").await
+}

@@ -10,6 +10,15 @@ pub struct ProjectsView {
     /// No more can be created (after a downgrade there may be more than the limit).
     pub at_limit: bool,
     pub projects: Vec<ProjectView>,
+    /// The API-calls demo: whether the plan includes the API (the `api` entitlement), and when
+    /// the plan bills calls on a meter, this period's count against the included calls.
+    pub api: ApiCallsView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiCallsView {
+    pub allowed: bool,
+    pub metered: Option<crate::views::entitlements::MeterAllowanceView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

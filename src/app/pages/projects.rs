@@ -7,8 +7,8 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::projects::{projects_page, CreateProject, DeleteProject};
-use crate::views::projects::{projects as count_of, ProjectView, ProjectsView};
+use crate::api::projects::{projects_page, CallDemoApi, CreateProject, DeleteProject};
+use crate::views::projects::{projects as count_of, ApiCallsView, ProjectView, ProjectsView};
 
 use super::Notices;
 
@@ -33,7 +33,7 @@ pub fn ProjectsPage() -> impl IntoView {
 
 #[component]
 fn Projects(view: ProjectsView) -> impl IntoView {
-    let ProjectsView { plan_name, limit, at_limit, projects } = view;
+    let ProjectsView { plan_name, limit, at_limit, projects, api } = view;
     let used = projects.len();
     let summary = format!("{used} of {} on your {plan_name} plan.", count_of(limit));
     let create = if at_limit {
@@ -64,6 +64,42 @@ fn Projects(view: ProjectsView) -> impl IntoView {
             <p class="usage" data-used=used.to_string() data-limit=limit.to_string()>{summary}</p>
             {create}
             <ul class="projects">{rows}</ul>
+        </section>
+        <ApiCalls api/>
+    }
+}
+
+/// The API-calls half of the demo: a call the plan must include, counted where it is billed.
+#[component]
+fn ApiCalls(api: ApiCallsView) -> impl IntoView {
+    let count = api.metered.map(|m| {
+        view! {
+            <p class="api-calls" data-used=m.used.to_string() data-included=m.included.to_string()>
+                {format!("{} API calls this period; {} of the {} included left.", m.used, m.included_left, m.included)}
+            </p>
+        }
+    });
+    let action = if api.allowed {
+        view! {
+            <form method="post" action=CallDemoApi::url() class="inline-form">
+                <button type="submit">"Call the API"</button>
+            </form>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="banner upgrade" data-upgrade="api">
+                <p>"Your plan does not include the API."</p>
+                <a class="button" href="/pricing">"Upgrade your plan"</a>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card" aria-labelledby="api-heading">
+            <h2 id="api-heading">"API calls"</h2>
+            {count}
+            {action}
         </section>
     }
 }

@@ -139,7 +139,7 @@ pub async fn view(state: &AppState, user_id: i64) -> anyhow::Result<Entitlements
 }
 
 /// This period's usage of each meter the plan in force prices, with its included units left.
-async fn metered_usage(
+pub async fn metered_usage(
     state: &AppState,
     user: &User,
     entitlements: &Entitlements,

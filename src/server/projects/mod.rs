@@ -1,8 +1,10 @@
 //! Projects: the demo of gating in the app itself. A signed-in user creates and deletes
 //! projects, as many as the plan's `projects` limit allows (`entitlements::limit`), checked on
 //! the server when one is created. A downgrade keeps existing projects; creating more waits
-//! until there are fewer than the new limit.
+//! until there are fewer than the new limit. [`api_call`] is the other half of the demo: an API
+//! call the plan must include (`entitlements::check`), counted as usage on the plan's meter.
 
+pub mod api_call;
 pub mod create;
 pub mod delete;
 
@@ -11,7 +13,7 @@ use sqlx::AnyPool;
 
 use crate::server::{db::users::User, entitlements, state::AppState};
 use crate::views::format::day;
-use crate::views::projects::{ProjectView, ProjectsView};
+use crate::views::projects::{ApiCallsView, ProjectView, ProjectsView};
 
 /// The plan limit projects count against.
 pub const LIMIT: &str = "projects";
@@ -44,5 +46,13 @@ pub async fn page(state: &AppState, user: &User) -> anyhow::Result<ProjectsView>
     let entitlements = entitlements::of_user(state, user).await?;
     let projects = list(state.db.pool(), user.id).await?;
     let limit = entitlements.limit(LIMIT).unwrap_or(0);
-    Ok(ProjectsView { plan_name: entitlements.plan_name(), limit, at_limit: projects.len() as u64 >= limit, projects })
+    let metered = entitlements::metered_usage(state, user, &entitlements).await?.remove(api_call::METER);
+    let api = ApiCallsView { allowed: entitlements.allows(api_call::FEATURE), metered };
+    Ok(ProjectsView {
+        plan_name: entitlements.plan_name(),
+        limit,
+        at_limit: projects.len() as u64 >= limit,
+        projects,
+        api,
+    })
 }

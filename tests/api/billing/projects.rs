@@ -140,3 +140,38 @@ async fn a_user_deletes_only_their_own_projects() {
     assert_eq!(alerts(&page), ["That project does not exist."]);
     assert_eq!(app.project_count().await, 1);
 }
+
+#[tokio::test]
+async fn the_api_call_demo_needs_the_api_feature_and_counts_calls_on_the_metered_plan() {
+    let app = spawn_app().await;
+    let email = unique_email("api-demo-free");
+    app.customer(&email).await;
+    let page = app.page("/projects").await;
+    assert!(page.contains(r#"data-upgrade="api""#), "the free plan has no API: {page}");
+    assert!(form_action(&page, "Call the API").is_none());
+    let res =
+        app.client.post(app.url("/api/projects/call_api")).header(header::ACCEPT, BROWSER_ACCEPT).send().await.unwrap();
+    assert_redirect(&res, "/projects");
+    let page = app.page("/projects").await;
+    assert_eq!(alerts(&page), ["Your Free plan does not include the API. Upgrade your plan to use it."]);
+
+    // On Scale (Checkout sells the base fee and the metered API calls), each call is usage.
+    app.submit("/logout", "Log out", &[]).await;
+    let email = app.subscribed_customer("api-demo-scale", "scale", "4242424242424242", true).await;
+    for _ in 0..2 {
+        let res = app.submit("/projects", "Call the API", &[]).await;
+        assert_redirect(&res, "/projects");
+    }
+    let page = app.page("/projects").await;
+    assert!(notices(&page).iter().any(|n| n == "API call made and counted."), "{page}");
+    assert!(page.contains("2 API calls this period; 9998 of the 10000 included left."), "{page}");
+    let counted: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM usage_events e JOIN users u ON u.stripe_customer_id = e.customer_id \
+         WHERE u.email = $1 AND e.meter = 'api-calls'",
+    )
+    .bind(&email)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(counted, 2);
+}
