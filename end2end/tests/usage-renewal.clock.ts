@@ -9,6 +9,7 @@ import {
   issuePlatformKey,
   sandboxUrl,
   submitLogIn,
+  expectOnAccount,
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
 } from './helpers';
@@ -20,6 +21,7 @@ async function adminPage(browser: Browser, javaScriptEnabled: boolean): Promise<
   const context = await browser.newContext({ javaScriptEnabled });
   const admin = await context.newPage();
   await submitLogIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD, javaScriptEnabled);
+  await expectOnAccount(admin, ADMIN_EMAIL);
   return admin;
 }
 

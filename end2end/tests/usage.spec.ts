@@ -1,4 +1,4 @@
-import { expect, test, open, subscribedCustomer, issuePlatformKey, submitLogIn, ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers';
+import { expect, test, open, subscribedCustomer, issuePlatformKey, submitLogIn, expectOnAccount, ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers';
 
 test.describe('usage-based billing', () => {
   test('subscribe to the hybrid plan, report usage through the API, see it on /account', async ({
@@ -13,6 +13,7 @@ test.describe('usage-based billing', () => {
     const adminContext = await browser.newContext({ javaScriptEnabled });
     const admin = await adminContext.newPage();
     await submitLogIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD, javaScriptEnabled);
+    await expectOnAccount(admin, ADMIN_EMAIL);
     const key = await issuePlatformKey(admin, `e2e ${email}`, javaScriptEnabled);
 
     const body = { meter: 'api-calls', value: 10_500, identifier: `e2e-${email}`, customer: email };
