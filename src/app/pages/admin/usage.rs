@@ -1,6 +1,7 @@
 //! `/admin/usage`: API keys (issue, revoke), outbox health, top consumers, reconciliation.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::api::admin::usage::{admin_usage_page, IssueApiKey, RevokeApiKey};
@@ -12,20 +13,18 @@ use super::{admin_load, column_heads, AdminNav};
 
 #[component]
 pub fn UsagePage() -> impl IntoView {
-    let issue = ServerAction::<IssueApiKey>::new();
-    let revoke = ServerAction::<RevokeApiKey>::new();
-    let data = Resource::new(move || (issue.version().get(), revoke.version().get()), |_| admin_usage_page());
+    let data = Resource::new(|| (), |_| admin_usage_page());
     view! {
         <Title text="Usage"/>
         <AdminNav current="/admin/usage"/>
         <h1>"Usage"</h1>
         <Notices/>
-        {admin_load(data, move |data| view! { <Usage data=data issue=issue revoke=revoke/> })}
+        {admin_load(data, move |data| view! { <Usage data=data/> })}
     }
 }
 
 #[component]
-fn Usage(data: AdminUsage, issue: ServerAction<IssueApiKey>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
+fn Usage(data: AdminUsage) -> impl IntoView {
     let h = data.health;
     let no_usage = data.usage.is_empty();
     let no_differences = data.differences.is_empty();
@@ -83,7 +82,9 @@ fn Usage(data: AdminUsage, issue: ServerAction<IssueApiKey>, revoke: ServerActio
                 "Your backend reports usage with POST /api/v1/usage and Authorization: Bearer <key>. "
                 "A platform key reports for any customer; a customer key for one."
             </p>
-            <ActionForm action=issue>
+            // Plain forms: the page reloads after each, with or without JavaScript, so the notice
+            // that shows a new key once is read on the next render.
+            <form method="post" action=IssueApiKey::url()>
                 <label for="key-label">"Label"</label>
                 <input id="key-label" name="label" required maxlength="100"/>
                 <label for="key-customer">"For"</label>
@@ -94,11 +95,11 @@ fn Usage(data: AdminUsage, issue: ServerAction<IssueApiKey>, revoke: ServerActio
                     }).collect_view()}
                 </select>
                 <button type="submit">"Issue key"</button>
-            </ActionForm>
+            </form>
             <table class="admin-table">
                 {column_heads(&["Key", "Label", "For", "Created", "Last used", "State"])}
                 <tbody>
-                    {data.keys.into_iter().map(|k| view! { <KeyLine k=k revoke=revoke/> }).collect_view()}
+                    {data.keys.into_iter().map(|k| view! { <KeyLine k=k/> }).collect_view()}
                 </tbody>
             </table>
         </section>
@@ -106,14 +107,14 @@ fn Usage(data: AdminUsage, issue: ServerAction<IssueApiKey>, revoke: ServerActio
 }
 
 #[component]
-fn KeyLine(k: ApiKeyItem, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
+fn KeyLine(k: ApiKeyItem) -> impl IntoView {
     let state = match k.revoked_at {
         Some(at) => view! { <span>{format!("revoked {}", utc(at))}</span> }.into_any(),
         None => view! {
-            <ActionForm action=revoke>
+            <form method="post" action=RevokeApiKey::url()>
                 <input type="hidden" name="id" value=k.id.to_string()/>
                 <button type="submit">"Revoke"</button>
-            </ActionForm>
+            </form>
         }
         .into_any(),
     };
