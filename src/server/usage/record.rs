@@ -166,14 +166,15 @@ async fn known_identifiers<'a>(
         for identifier in chunk {
             query = query.bind(*identifier);
         }
-        let found = query.fetch_all(&mut **tx).await.context("looking up usage identifiers")?;
-        known.extend(chunk.iter().copied().filter(|id| found.iter().any(|f| f == id)));
+        let found: HashSet<String> =
+            query.fetch_all(&mut **tx).await.context("looking up usage identifiers")?.into_iter().collect();
+        known.extend(chunk.iter().copied().filter(|id| found.contains(*id)));
     }
     Ok(known)
 }
 
 /// `$from, $from+1, …` for `count` parameters.
-fn placeholders(from: usize, count: usize) -> String {
+pub(super) fn placeholders(from: usize, count: usize) -> String {
     (from..from + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 

@@ -158,7 +158,7 @@ pub async fn drain(
 async fn mark_sent(pool: &AnyPool, owner: &InstanceId, ids: &[i64], now: i64) -> anyhow::Result<usize> {
     let mut marked = 0;
     for chunk in ids.chunks(100) {
-        let list = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+        let list = super::record::placeholders(3, chunk.len());
         let sql = format!(
             "UPDATE usage_events SET status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL, \
              claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $2 AND id IN ({list})"
