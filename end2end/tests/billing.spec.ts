@@ -20,6 +20,8 @@ test.describe('billing', () => {
     page,
     javaScriptEnabled,
   }) => {
+    // Five flows in one (about 20 page loads): past the default minute on a busy 2-core machine.
+    test.setTimeout(120_000);
     await signUp(page, uniqueEmail('billing'), javaScriptEnabled);
     await open(page, '/pricing', javaScriptEnabled);
     await plan(page, 'business').getByRole('button', { name: 'Subscribe to Business' }).click();

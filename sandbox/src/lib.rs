@@ -76,6 +76,12 @@ impl RunningSandbox {
         self.app.state.lock().now()
     }
 
+    /// A handle on the sandbox-wide clock, for a process that lives in the sandbox's time.
+    pub fn clock(&self) -> impl Fn() -> i64 + Send + Sync + 'static {
+        let app = Arc::clone(&self.app);
+        move || app.state.lock().now()
+    }
+
     /// Moves the sandbox-wide clock forward by `secs` and runs every renewal, retry, trial end and
     /// expiry that falls due on it (customers without a test clock), in order.
     pub fn advance_clock(&self, secs: i64) -> i64 {

@@ -144,6 +144,9 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .map(|file| crate::server::instances::sqlite_lock::acquire(&file))
         .transpose()?;
     let app = Application::build(config).await?;
+    if let Some(clock) = app.sandbox_clock() {
+        crate::server::db::follow_clock(clock);
+    }
     if _sqlite_lock.is_some() {
         let released = crate::server::instances::release_claims_of_the_dead(app.state().db.pool()).await?;
         if released > 0 {
@@ -153,7 +156,9 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     println!("tollgate listening on http://{} (APP_URL {app_url})", app.address());
     let stripe = &app.state().stripe;
     match app.sandbox_url() {
-        Some(url) => println!("Stripe: embedded sandbox at {url} (no STRIPE_SECRET_KEY set)"),
+        Some(url) => {
+            println!("Stripe: embedded sandbox at {url} (no STRIPE_SECRET_KEY set); the app runs on its clock")
+        }
         None => println!("Stripe: {} mode at {}", stripe.mode.as_str(), stripe.api_base),
     }
     app.run_until_stopped().await?;
@@ -297,6 +302,10 @@ async fn doctor(config: Config) -> anyhow::Result<ExitCode> {
             0 | 1 => String::new(),
             n => format!(" ({n} secrets)"),
         }
+    );
+    println!(
+        "  STRIPE_CONNECT_WEBHOOK_SECRET: {}",
+        if stripe.connect_webhook_secrets.is_empty() { "absent (no marketplace events)" } else { "present" }
     );
     println!(
         "  STRIPE_API_BASE:               {}",

@@ -175,9 +175,31 @@ fn with_mode_rwc(url: &str) -> String {
     }
 }
 
+/// The clock `now()` reads instead of the system's, once [`follow_clock`] set one.
+type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
+static FOLLOWED_CLOCK: std::sync::OnceLock<Clock> = std::sync::OnceLock::new();
+
 /// Now, in unix seconds (UTC).
 pub fn now() -> i64 {
+    match FOLLOWED_CLOCK.get() {
+        Some(clock) => clock(),
+        None => system_now(),
+    }
+}
+
+/// Now on the system clock, whatever clock [`now`] follows: for what is judged against real
+/// time elsewhere (a webhook signature's timestamp).
+pub fn system_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Makes [`now`] read `clock` for the rest of the process. `tollgate serve` on the embedded
+/// sandbox lives in the sandbox's time, so moving the sandbox's clock a month on (renewals,
+/// trial ends) moves the app's periods, grace days and usage timestamps with it, as Stripe's
+/// time and the app's agree in production. Process-wide, so only for one app per process (the
+/// `serve` command; tests run several apps and keep the system clock). A second call is ignored.
+pub fn follow_clock(clock: impl Fn() -> i64 + Send + Sync + 'static) {
+    let _ = FOLLOWED_CLOCK.set(Box::new(clock));
 }
 
 /// A fresh SQLite database in a temp dir (kept alive by the returned guard), for unit tests.
