@@ -8,6 +8,7 @@ pub use email::{Email, EmailError};
 pub use password::{Password, PasswordError};
 pub use role::Role;
 pub mod catalog;
+pub mod marketplace;
 pub mod money;
 pub mod revenue;
 pub mod subscription;

@@ -144,6 +144,9 @@ pub struct StripeConfig {
     pub secret_key: Option<SecretString>,
     pub publishable_key: Option<String>,
     pub webhook_secrets: Vec<SecretString>,
+    /// `STRIPE_CONNECT_WEBHOOK_SECRET`: the secrets of the Connect endpoint
+    /// (`/webhooks/stripe/connect`, registered with `connect=true`), a comma-separated list.
+    pub connect_webhook_secrets: Vec<SecretString>,
     pub api_base: Option<Url>,
     pub webhook_tolerance_secs: u64,
 }
@@ -258,16 +261,8 @@ impl Config {
         let publishable_key = get("STRIPE_PUBLISHABLE_KEY")
             .map(|key| with_prefix("STRIPE_PUBLISHABLE_KEY", key, &["pk_test_", "pk_live_"]))
             .transpose()?;
-        let webhook_secrets = get("STRIPE_WEBHOOK_SECRET")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| with_prefix("STRIPE_WEBHOOK_SECRET", s.to_owned(), &["whsec_"]).map(SecretString::from))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
+        let webhook_secrets = secret_list(&get, "STRIPE_WEBHOOK_SECRET")?;
+        let connect_webhook_secrets = secret_list(&get, "STRIPE_CONNECT_WEBHOOK_SECRET")?;
         let api_base = get("STRIPE_API_BASE").map(|raw| parse_http_url("STRIPE_API_BASE", &raw)).transpose()?;
         let webhook_tolerance_secs = get("STRIPE_WEBHOOK_TOLERANCE_SECS")
             .map(|raw| {
@@ -430,7 +425,14 @@ impl Config {
             database_url,
             app_url,
             site_addr,
-            stripe: StripeConfig { secret_key, publishable_key, webhook_secrets, api_base, webhook_tolerance_secs },
+            stripe: StripeConfig {
+                secret_key,
+                publishable_key,
+                webhook_secrets,
+                connect_webhook_secrets,
+                api_base,
+                webhook_tolerance_secs,
+            },
             admin,
             smtp_url,
             mail_from,
@@ -496,6 +498,17 @@ pub fn load_dotenv() -> Result<(), ConfigError> {
         Err(e) if e.not_found() => Ok(()),
         Err(e) => Err(ConfigError::new(".env", e.to_string())),
     }
+}
+
+/// A comma-separated list of webhook signing secrets (`whsec_…`) in `var`, several while one is
+/// rotated; empty when unset.
+fn secret_list(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Vec<SecretString>, ConfigError> {
+    let Some(list) = get(var) else { return Ok(vec![]) };
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| with_prefix(var, s.to_owned(), &["whsec_"]).map(SecretString::from))
+        .collect()
 }
 
 /// `value` if it starts with one of `prefixes`; the error names the variable and the prefixes.

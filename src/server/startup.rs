@@ -26,6 +26,7 @@ use crate::server::{
         client::{is_transient, stripe_cause, StripeClient},
         idempotency,
     },
+    webhooks::route::Endpoint,
     webhooks::{reconcile, worker},
 };
 
@@ -62,9 +63,11 @@ impl Application {
         let addr = listener.local_addr().context("reading the bound address")?;
 
         let mut webhook_secrets = config.stripe.webhook_secrets.clone();
+        let mut connect_webhook_secrets = config.stripe.connect_webhook_secrets.clone();
         if sandbox.is_some() {
             // Offline: make the embedded sandbox look like a configured Stripe account.
-            webhook_secrets.push(register_sandbox_webhook(&stripe_client, addr).await?);
+            webhook_secrets.push(register_sandbox_webhook(&stripe_client, addr, Endpoint::Platform).await?);
+            connect_webhook_secrets.push(register_sandbox_webhook(&stripe_client, addr, Endpoint::Connect).await?);
         }
         let prices = load_price_book(&config, &stripe_client, sandbox.is_some()).await?;
 
@@ -80,6 +83,7 @@ impl Application {
             abuse,
             stripe_client,
             webhook_secrets: Arc::new(webhook_secrets),
+            connect_webhook_secrets: Arc::new(connect_webhook_secrets),
             inbox_notify: Arc::new(tokio::sync::Notify::new()),
             prices: Prices::new(prices),
             inbox,
@@ -106,6 +110,11 @@ impl Application {
     /// The embedded sandbox's URL, when one was started.
     pub fn sandbox_url(&self) -> Option<String> {
         self.sandbox.as_ref().map(|s| s.base_url())
+    }
+
+    /// The embedded sandbox's clock, when one was started (see [`crate::server::db::follow_clock`]).
+    pub fn sandbox_clock(&self) -> Option<impl Fn() -> i64 + Send + Sync + 'static> {
+        self.sandbox.as_ref().map(|s| s.clock())
     }
 
     /// Serves until SIGINT or SIGTERM, then drains in-flight requests and stops.
@@ -169,12 +178,20 @@ fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-/// Registers `POST /webhooks/stripe` with the embedded sandbox, as one would in Stripe's
-/// dashboard, and returns the signing secret it issued.
-async fn register_sandbox_webhook(stripe: &StripeClient, addr: SocketAddr) -> anyhow::Result<SecretString> {
+/// Registers `POST /webhooks/stripe` (or, with `connect=true`, `/webhooks/stripe/connect`) with
+/// the embedded sandbox, as one would in Stripe's dashboard, and returns the signing secret it
+/// issued.
+async fn register_sandbox_webhook(
+    stripe: &StripeClient,
+    addr: SocketAddr,
+    endpoint: Endpoint,
+) -> anyhow::Result<SecretString> {
     use stripe_misc::webhook_endpoint::{CreateWebhookEndpoint, CreateWebhookEndpointEnabledEvents};
-    let url = format!("http://{addr}/webhooks/stripe");
-    let create = CreateWebhookEndpoint::new(vec![CreateWebhookEndpointEnabledEvents::All], url.clone());
+    let url = format!("http://{addr}{}", endpoint.path());
+    let mut create = CreateWebhookEndpoint::new(vec![CreateWebhookEndpointEnabledEvents::All], url.clone());
+    if endpoint == Endpoint::Connect {
+        create = create.connect(true);
+    }
     let endpoint = stripe.send(&create, None).await.context("registering the webhook endpoint with the sandbox")?;
     let secret = endpoint.secret.context("the sandbox returned no webhook secret")?;
     tracing::info!(%url, "webhook endpoint registered with the embedded sandbox");

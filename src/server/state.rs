@@ -46,6 +46,9 @@ pub struct AppStateFields {
     /// Secrets a webhook signature may match: `STRIPE_WEBHOOK_SECRET`'s, plus the one the
     /// embedded sandbox issued when the app registered its endpoint.
     pub webhook_secrets: Arc<Vec<SecretString>>,
+    /// Secrets of the Connect endpoint: `STRIPE_CONNECT_WEBHOOK_SECRET`'s, plus the embedded
+    /// sandbox's.
+    pub connect_webhook_secrets: Arc<Vec<SecretString>>,
     /// Wakes the webhook worker when a new event is stored.
     pub inbox_notify: Arc<tokio::sync::Notify>,
     /// The catalog with its Stripe price ids, resolved at start.

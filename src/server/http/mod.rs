@@ -110,6 +110,10 @@ pub fn router(state: AppState, pages: Pages) -> Router {
             "/webhooks/stripe",
             post(webhooks::route::stripe).layer(DefaultBodyLimit::max(webhooks::route::MAX_BODY_BYTES)),
         )
+        .route(
+            "/webhooks/stripe/connect",
+            post(webhooks::route::stripe_connect).layer(DefaultBodyLimit::max(webhooks::route::MAX_BODY_BYTES)),
+        )
         .route_layer(middleware::from_fn(metrics::track))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::route_guard))

@@ -35,6 +35,8 @@ pub struct StripeClient {
     /// Since when Stripe has not answered (unix seconds; 0 while it answers), shared by every
     /// clone: the "Stripe unreachable" alert reads it.
     failing_since: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// The connected account every request acts on (`Stripe-Account`), see [`Self::on_account`].
+    account: Option<stripe_shared::AccountId>,
 }
 
 impl std::fmt::Debug for StripeClient {
@@ -61,6 +63,7 @@ impl StripeClient {
             shared_reads: None,
             writes: Default::default(),
             failing_since: Default::default(),
+            account: None,
         })
     }
 
@@ -82,6 +85,18 @@ impl StripeClient {
     /// request; see `shared_reads`. A write through any clone makes later reads fetch again.
     pub fn sharing_reads(&self) -> Self {
         Self { shared_reads: Some(Default::default()), ..self.clone() }
+    }
+
+    /// A client whose requests act on the connected account `account` (Stripe's `Stripe-Account`
+    /// header): direct charges, and re-reading what a Connect event is about. Shares the
+    /// limiter, the namespace and the batch's reads (kept apart per account).
+    pub fn on_account(&self, account: &str) -> Self {
+        Self { account: Some(stripe_shared::AccountId::from(account)), ..self.clone() }
+    }
+
+    /// The connected account this client acts on, if any.
+    pub fn account(&self) -> Option<&str> {
+        self.account.as_ref().map(|id| id.as_str())
     }
 
     /// The key sent for `key`: namespaced when the client has a namespace.
@@ -111,7 +126,7 @@ impl StripeClient {
         let Some(shared) = &self.shared_reads else {
             return Box::pin(self.send_each_time(request, built.method, None)).await;
         };
-        let key = format!("{}?{}", built.path, built.query.unwrap_or_default());
+        let key = format!("{}{}?{}", self.account().unwrap_or_default(), built.path, built.query.unwrap_or_default());
         let writes = self.writes.load(std::sync::atomic::Ordering::SeqCst);
         match Box::pin(shared.get_or_read(key, writes, self.send_each_time(request, built.method, None))).await {
             Some(answer) => answer,
@@ -147,7 +162,11 @@ impl StripeClient {
             if let Some(limiter) = &self.limiter {
                 limiter.until_ready().await;
             }
-            let result = request.customize().request_strategy(strategy.clone()).send(&self.inner).await;
+            let mut customized = request.customize().request_strategy(strategy.clone());
+            if let Some(account) = &self.account {
+                customized = customized.account_id(account.clone());
+            }
+            let result = customized.send(&self.inner).await;
             match result {
                 Err(err) if attempt < MAX_ATTEMPTS && is_transient(&err) => {
                     let mut backoff = self.first_backoff * 2u32.pow(attempt - 1);

@@ -33,6 +33,9 @@ pub struct Envelope {
     pub created: i64,
     #[serde(default)]
     pub livemode: bool,
+    /// The connected account the event happened on (Connect events only).
+    #[serde(default)]
+    pub account: Option<String>,
     pub data: EnvelopeData,
 }
 
@@ -85,6 +88,8 @@ pub enum InboxError {
     BadId(String),
     #[error("a {event} mode event, but this app runs in {app} mode")]
     WrongMode { event: &'static str, app: &'static str },
+    #[error("account {0:?} is not a connected account id")]
+    BadAccount(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -107,6 +112,11 @@ pub fn parse(body: &[u8]) -> Result<Envelope, InboxError> {
     let envelope: Envelope = serde_json::from_slice(body)?;
     if !envelope.id.starts_with("evt_") || envelope.id.len() > 255 {
         return Err(InboxError::BadId(envelope.id));
+    }
+    if let Some(account) = &envelope.account {
+        if !account.starts_with("acct_") || account.len() > 255 {
+            return Err(InboxError::BadAccount(account.clone()));
+        }
     }
     Ok(envelope)
 }
@@ -141,7 +151,7 @@ struct Row<'a> {
 }
 
 /// Columns bound per row by [`insert_rows`].
-const PARAMS_PER_ROW: usize = 10;
+const PARAMS_PER_ROW: usize = 11;
 
 /// Inserts events in one statement; returns the ids it stored (a duplicate, of a stored event or
 /// of one earlier in `rows`, is skipped by `ON CONFLICT DO NOTHING`).
@@ -154,13 +164,13 @@ where
     sql.push_str(
         "INSERT INTO webhook_events \
            (id, event_type, object_type, object_id, livemode, stripe_created, payload, source, lane, \
-            status, attempts, next_attempt_at, received_at) VALUES ",
+            account, status, attempts, next_attempt_at, received_at) VALUES ",
     );
     for i in 0..rows.len() {
         let n = i * PARAMS_PER_ROW;
         let _ = write!(
             sql,
-            "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})",
+            "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})",
             if i == 0 { "" } else { ", " },
             n + 1,
             n + 2,
@@ -172,7 +182,8 @@ where
             n + 8,
             n + 9,
             n + 10,
-            n + 10
+            n + 11,
+            n + 11
         );
     }
     sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
@@ -189,6 +200,7 @@ where
             .bind(row.payload)
             .bind(row.source.as_str())
             .bind(e.lane())
+            .bind(e.account.as_deref())
             .bind(row.now);
     }
     match rows {
@@ -266,6 +278,17 @@ impl InboxWriter {
     /// is committed.
     pub async fn record(&self, body: axum::body::Bytes, livemode: bool, now: i64) -> Result<Recorded, InboxError> {
         let envelope = parse(&body)?;
+        self.record_parsed(envelope, body, livemode, now).await
+    }
+
+    /// [`Self::record`] for a body already parsed into `envelope`.
+    pub async fn record_parsed(
+        &self,
+        envelope: Envelope,
+        body: axum::body::Bytes,
+        livemode: bool,
+        now: i64,
+    ) -> Result<Recorded, InboxError> {
         if envelope.livemode != livemode {
             return Err(InboxError::WrongMode { event: mode_name(envelope.livemode), app: mode_name(livemode) });
         }
@@ -322,6 +345,8 @@ pub struct InboxEvent {
     pub attempts: i64,
     /// Its lane ([`Envelope::lane`]); `None` for events stored before lanes were kept.
     pub lane: Option<String>,
+    /// The connected account it happened on (Connect events): its object is read there.
+    pub account: Option<String>,
 }
 
 /// How long an instance's claim on an event lasts; the worker renews it while a batch runs, so
@@ -360,7 +385,7 @@ pub async fn claim(pool: &AnyPool, owner: &InstanceId, now: i64, limit: i64) -> 
                WHERE held.lane = e.lane AND held.claimed_by <> $1 AND held.claimed_until > $3 \
                  AND held.status IN ('pending', 'retrying')) \
            ORDER BY e.stripe_created, e.received_at, e.id LIMIT $4 {skip_locked}) \
-         RETURNING id, event_type, object_id, payload, attempts, lane, stripe_created, received_at"
+         RETURNING id, event_type, object_id, payload, attempts, lane, account, stripe_created, received_at"
     );
     let mut rows = sqlx::query_as::<_, ClaimedRow>(&sql)
         .bind(owner.as_str())
@@ -381,7 +406,7 @@ pub async fn claim(pool: &AnyPool, owner: &InstanceId, now: i64, limit: i64) -> 
              AND e.lane IN (SELECT c.lane FROM webhook_events c \
                WHERE c.claimed_by = $1 AND c.claimed_until = $2 AND c.status IN ('pending', 'retrying')) \
            ORDER BY e.stripe_created, e.received_at, e.id LIMIT $4 {skip_locked}) \
-         RETURNING id, event_type, object_id, payload, attempts, lane, stripe_created, received_at"
+         RETURNING id, event_type, object_id, payload, attempts, lane, account, stripe_created, received_at"
     );
     if !rows.is_empty() {
         let rest = sqlx::query_as::<_, ClaimedRow>(&rest)

@@ -13,11 +13,35 @@ use super::inbox::{InboxError, InboxWriter, Recorded};
 use super::signature::{self, SignatureError};
 use crate::server::{config::StripeMode, db::now, state::AppState};
 
+/// `POST /webhooks/stripe`: the platform's own events.
 pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+    let secrets = state.webhook_secrets.clone();
+    deliver(&state, Endpoint::Platform, &secrets, &headers, body).await
+}
+
+/// `POST /webhooks/stripe/connect`: events of connected accounts (an endpoint registered with
+/// `connect=true`), signed with that endpoint's own secret (`STRIPE_CONNECT_WEBHOOK_SECRET`).
+pub async fn stripe_connect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+    if state.connect_webhook_secrets.is_empty() {
+        tracing::warn!("a Connect webhook arrived, but STRIPE_CONNECT_WEBHOOK_SECRET is not set");
+        return (StatusCode::BAD_REQUEST, "the Connect endpoint is not configured");
+    }
+    let secrets = state.connect_webhook_secrets.clone();
+    deliver(&state, Endpoint::Connect, &secrets, &headers, body).await
+}
+
+async fn deliver(
+    state: &AppState,
+    endpoint: Endpoint,
+    secrets: &[SecretString],
+    headers: &HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
     let settings = WebhookSettings {
-        secrets: &state.webhook_secrets,
+        secrets,
         tolerance_secs: state.config.stripe.webhook_tolerance_secs,
         livemode: state.stripe.mode == StripeMode::Live,
+        endpoint,
     };
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     match receive(&state.inbox, &settings, signature, body, now()).await {
@@ -41,8 +65,26 @@ pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Byt
             let status = err.status();
             metrics::counter!("tollgate_webhooks_received_total", "outcome" => "refused").increment(1);
             // The reason, never the body: payloads may carry personal data.
-            tracing::warn!(%status, error = %err, "webhook refused");
+            tracing::warn!(%status, endpoint = endpoint.path(), error = %err, "webhook refused");
             (status, if status.is_server_error() { "could not store the event" } else { "bad request" })
+        }
+    }
+}
+
+/// Which of the app's two webhook endpoints a delivery came to. Stripe sends a connected
+/// account's events (they carry `account`) only to Connect endpoints, and the platform's only
+/// to the others: an event at the wrong one was not sent by Stripe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Platform,
+    Connect,
+}
+
+impl Endpoint {
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Platform => "/webhooks/stripe",
+            Self::Connect => "/webhooks/stripe/connect",
         }
     }
 }
@@ -56,6 +98,10 @@ pub enum ReceiveError {
     Signature(#[from] SignatureError),
     #[error(transparent)]
     Inbox(#[from] InboxError),
+    #[error("a connected account's event at the platform endpoint")]
+    ConnectEventAtPlatform,
+    #[error("a platform event (no account) at the Connect endpoint")]
+    PlatformEventAtConnect,
 }
 
 impl ReceiveError {
@@ -63,10 +109,13 @@ impl ReceiveError {
     /// failure might (500), and then nothing was stored, so the retry is safe.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Signature(_) => StatusCode::BAD_REQUEST,
-            Self::Inbox(InboxError::Malformed(_) | InboxError::BadId(_) | InboxError::WrongMode { .. }) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::Signature(_) | Self::ConnectEventAtPlatform | Self::PlatformEventAtConnect => StatusCode::BAD_REQUEST,
+            Self::Inbox(
+                InboxError::Malformed(_)
+                | InboxError::BadId(_)
+                | InboxError::BadAccount(_)
+                | InboxError::WrongMode { .. },
+            ) => StatusCode::BAD_REQUEST,
             Self::Inbox(InboxError::Unexpected(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +126,7 @@ pub struct WebhookSettings<'a> {
     pub tolerance_secs: u64,
     /// The mode of the app's key: an event of the other mode is refused.
     pub livemode: bool,
+    pub endpoint: Endpoint,
 }
 
 /// Verifies and stores one delivery.
@@ -87,6 +137,20 @@ pub async fn receive(
     body: axum::body::Bytes,
     now: i64,
 ) -> Result<Recorded, ReceiveError> {
-    signature::verify(signature_header, &body, settings.secrets, settings.tolerance_secs, now)?;
-    Ok(inbox.record(body, settings.livemode, now).await?)
+    // Stripe signs with its servers' real time: the tolerance is judged on the system clock,
+    // also when the app follows the embedded sandbox's moved clock (`db::follow_clock`).
+    signature::verify(
+        signature_header,
+        &body,
+        settings.secrets,
+        settings.tolerance_secs,
+        crate::server::db::system_now(),
+    )?;
+    let envelope = super::inbox::parse(&body)?;
+    match (settings.endpoint, envelope.account.is_some()) {
+        (Endpoint::Platform, true) => return Err(ReceiveError::ConnectEventAtPlatform),
+        (Endpoint::Connect, false) => return Err(ReceiveError::PlatformEventAtConnect),
+        _ => {}
+    }
+    Ok(inbox.record_parsed(envelope, body, settings.livemode, now).await?)
 }

@@ -2,6 +2,7 @@
 //! and chaos.
 
 mod chaos;
+mod connect;
 mod healing;
 mod instances;
 mod money;

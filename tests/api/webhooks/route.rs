@@ -34,10 +34,7 @@ async fn the_webhook_route_refuses_what_it_cannot_trust_and_stores_nothing() {
     assert_eq!(oversized.status().as_u16(), 413);
     // Signed with the app's real secret, but stale (older than the 300 s tolerance), or not an
     // event at all: refused too.
-    let endpoints = app.stripe_get_json("/v1/webhook_endpoints").await;
-    let endpoint = endpoints["data"][0]["id"].as_str().unwrap().to_string();
-    let secret = app.stripe_get_json(&format!("/_sandbox/webhook_endpoints/{endpoint}/secret")).await;
-    let secret = secret["secret"].as_str().or(secret.as_str()).expect("the endpoint's secret").to_string();
+    let secret = endpoint_secret(&app, "/webhooks/stripe").await;
     let stale = app
         .client
         .post(&url)
@@ -72,6 +69,20 @@ async fn the_webhook_route_refuses_what_it_cannot_trust_and_stores_nothing() {
         "the same body, fresh and signed, is accepted: the refusals above were for cause"
     );
     assert_eq!(forged_rows(&app).await, 1, "the accepted delivery was stored");
+}
+
+/// The signing secret the embedded sandbox issued for the app's endpoint at `path`.
+pub async fn endpoint_secret(app: &TestApp, path: &str) -> String {
+    let endpoints = app.stripe_get_json("/v1/webhook_endpoints").await;
+    let endpoint = endpoints["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["url"].as_str().is_some_and(|url| url.ends_with(path)))
+        .unwrap_or_else(|| panic!("an endpoint at {path} in {endpoints}"));
+    let id = endpoint["id"].as_str().unwrap();
+    let secret = app.stripe_get_json(&format!("/_sandbox/webhook_endpoints/{id}/secret")).await;
+    secret["secret"].as_str().or(secret.as_str()).expect("the endpoint's secret").to_string()
 }
 
 async fn forged_rows(app: &TestApp) -> i64 {

@@ -116,8 +116,19 @@ const ROUTES: &[(&str, Handler)] = &[
     ("entitlements.active_entitlement_summary.updated", own!(entitlements::summary_updated)),
 ];
 
-fn route(event_type: &str) -> Option<Handler> {
-    ROUTES.iter().find(|(route, _)| *route == event_type).map(|(_, handler)| *handler)
+/// The events of connected accounts (`/webhooks/stripe/connect`) the app acts on: they are
+/// about the creators' accounts and the marketplace's sales, never the platform's own billing,
+/// so none of [`ROUTES`] applies to them.
+const CONNECT_ROUTES: &[(&str, Handler)] = &[];
+
+/// Every event type the Connect endpoint must have enabled.
+pub fn connect_event_types() -> impl Iterator<Item = &'static str> {
+    CONNECT_ROUTES.iter().map(|(event_type, _)| *event_type)
+}
+
+fn route(event: &InboxEvent) -> Option<Handler> {
+    let routes = if event.account.is_some() { CONNECT_ROUTES } else { ROUTES };
+    routes.iter().find(|(route, _)| *route == event.event_type).map(|(_, handler)| *handler)
 }
 
 /// Claims up to `limit` due events for `owner` and applies them (see `worker`): the handlers
@@ -132,7 +143,7 @@ pub async fn apply_due(ctx: &ApplyContext<'_>, owner: &InstanceId, limit: i64) -
         ctx.now,
         limit,
         ctx.retry,
-        |event| !matches!(route(&event.event_type), Some(Handler::Batched(_))),
+        |event| !matches!(route(event), Some(Handler::Batched(_))),
         |event| prepare(ctx, event),
     )
     .await
@@ -163,7 +174,11 @@ pub async fn apply_all_due(
 /// Re-fetches the event's object; returns the writes left to make (batched types) or the outcome.
 pub async fn prepare(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
     let object = event.object_id.clone().unwrap_or_default();
-    let prepared = match route(&event.event_type) {
+    // A connected account's object is read on that account (`Stripe-Account`).
+    let account_client = event.account.as_deref().map(|account| ctx.stripe.on_account(account));
+    let account_ctx = account_client.as_ref().map(|stripe| ApplyContext { stripe, ..*ctx });
+    let ctx = account_ctx.as_ref().unwrap_or(ctx);
+    let prepared = match route(&event) {
         Some(Handler::Batched(handler)) => handler(ctx, event).await,
         Some(Handler::Own(handler)) => apply_own(ctx, event, handler).await.map(Prepared::Done),
         None => apply_own(ctx, event, |_, _, _| Box::pin(async { Ok(Outcome::Ignored) })).await.map(Prepared::Done),

@@ -146,6 +146,7 @@ fn lanes_follow_the_customer_then_the_object() {
             payload,
             attempts: 0,
             lane: lane.map(str::to_string),
+            account: None,
         }
     };
     let sub = r#"{"id":"sub_1","object":"subscription","customer":"cus_9"}"#;
