@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod checkout;
+pub mod connect;
 pub mod customers;
 pub mod entitlements;
 pub mod entry;
@@ -206,7 +207,16 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("DELETE", ["test_helpers", "test_clocks", id]) => test_clocks::delete_test_clock(ctx, id),
         ("POST", ["test_helpers", "test_clocks", id, "advance"]) => test_clocks::advance_test_clock(ctx, id, params),
         // Misc used by SDKs and the CLI
-        ("GET", ["account"]) | ("GET", ["accounts", _]) => Ok(account(ctx)),
+        // Connect
+        ("GET", ["account"]) => connect::current_account(ctx),
+        ("POST", ["accounts"]) => connect::create_account(ctx, params),
+        ("GET", ["accounts"]) => connect::list_accounts(ctx, params),
+        ("GET", ["accounts", id]) => connect::retrieve_account(ctx, id),
+        ("POST", ["accounts", id]) => connect::update_account(ctx, id, params),
+        ("DELETE", ["accounts", id]) => connect::delete_account(ctx, id),
+        ("GET", ["accounts", id, "capabilities"]) => connect::list_capabilities(ctx, id),
+        ("POST", ["accounts", id, "login_links"]) => connect::create_login_link(ctx, id),
+        ("POST", ["account_links"]) => connect::create_account_link(ctx, params),
         ("GET", ["balance"]) => Ok(
             json!({"object": "balance", "available": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}], "livemode": false, "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]}),
         ),
@@ -245,24 +255,7 @@ pub fn account(ctx: &Ctx) -> Value {
         "metadata": {},
         "payouts_enabled": true,
         "requirements": nothing_due,
-        "settings": {
-            "bacs_debit_payments": {"display_name": null, "service_user_number": null},
-            "branding": {"icon": null, "logo": null, "primary_color": null, "secondary_color": null},
-            "card_issuing": {"tos_acceptance": {"date": null, "ip": null}},
-            "card_payments": {
-                "decline_on": {"avs_failure": false, "cvc_failure": true},
-                "statement_descriptor_prefix": null, "statement_descriptor_prefix_kana": null,
-                "statement_descriptor_prefix_kanji": null,
-            },
-            "dashboard": {"display_name": "Sandbox", "timezone": "Etc/UTC"},
-            "invoices": {"default_account_tax_ids": null, "hosted_payment_method_save": null},
-            "payments": {
-                "statement_descriptor": "SANDBOX", "statement_descriptor_kana": null, "statement_descriptor_kanji": null,
-                "statement_descriptor_prefix_kana": null, "statement_descriptor_prefix_kanji": null,
-            },
-            "payouts": {"debit_negative_balances": true, "schedule": {"delay_days": 2, "interval": "daily"}, "statement_descriptor": null},
-            "sepa_debit_payments": {},
-        },
+        "settings": crate::engine::accounts::settings(Some("Sandbox"), Some("SANDBOX")),
         "tos_acceptance": {"date": 0, "ip": null, "user_agent": null},
         "type": "standard",
     })

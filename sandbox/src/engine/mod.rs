@@ -2,6 +2,8 @@
 //! passes (`run_until`). The `api` layer reads parameters and calls in here, as do the hosted
 //! pages; the engine works on the store and never calls back into `api`.
 
+pub mod accounts;
+pub mod balance;
 pub mod catalog;
 pub mod checkout;
 pub mod customers;

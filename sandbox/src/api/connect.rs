@@ -1,0 +1,186 @@
+//! Stripe Connect endpoints: `/v1/accounts` (and `/v1/account`), account links, login links.
+//! Parameters are read here; `engine::accounts` makes the changes.
+
+use serde_json::{json, Value};
+
+use crate::engine::accounts::{self, AccountUpdate, NewAccount};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{created_matches, new_metadata, paginate, param_bool, param_nonempty, public, Ctx, PLATFORM};
+
+const TYPES: [&str; 3] = ["custom", "express", "standard"];
+const BUSINESS_TYPES: [&str; 4] = ["company", "government_entity", "individual", "non_profit"];
+
+/// `capabilities[name][requested]=true` entries.
+fn requested_capabilities(params: &Value) -> ApiResult<Vec<String>> {
+    let mut out = Vec::new();
+    if let Some(Value::Object(capabilities)) = params.get("capabilities") {
+        for (name, value) in capabilities {
+            if param_bool(value, "requested")? == Some(true) {
+                out.push(name.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn business_type(params: &Value) -> ApiResult<Option<String>> {
+    match param_nonempty(params, "business_type") {
+        Some(kind) if BUSINESS_TYPES.contains(&kind) => Ok(Some(kind.to_string())),
+        Some(kind) => Err(ApiError::invalid_value(
+            "business_type",
+            format!("Invalid business_type: must be one of company, government_entity, individual, or non_profit (got {kind})"),
+        )),
+        None => Ok(None),
+    }
+}
+
+pub fn create_account(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let metadata = new_metadata(params)?;
+    let business_type = business_type(params)?;
+    let mut capabilities = requested_capabilities(params)?;
+    let (account_type, controller) = match (param_nonempty(params, "type"), params.get("controller")) {
+        (Some(kind), _) if !TYPES.contains(&kind) => {
+            return Err(ApiError::invalid_value("type", "Invalid type: must be one of custom, express, or standard"))
+        }
+        (Some(kind), Some(_)) => {
+            return Err(ApiError::invalid_value(
+                "controller",
+                format!("You cannot specify both `type` ({kind}) and `controller`. Use only one."),
+            ))
+        }
+        (Some(kind), None) => (kind.to_string(), accounts::controller_for_type(kind)),
+        (None, Some(Value::Object(given))) => {
+            let mut controller = accounts::controller_for_type("standard");
+            for (key, value) in given {
+                if let (Value::Object(inner), Some(Value::Object(target))) = (value, controller.get_mut(key)) {
+                    for (k, v) in inner {
+                        target.insert(k.clone(), v.clone());
+                    }
+                } else {
+                    controller[key] = value.clone();
+                }
+            }
+            let kind = accounts::type_for_controller(&controller).to_string();
+            (kind, controller)
+        }
+        _ => ("standard".to_string(), accounts::controller_for_type("standard")),
+    };
+    if capabilities.is_empty() && account_type == "standard" {
+        capabilities = vec!["card_payments".into(), "transfers".into()];
+    }
+    let country = param_nonempty(params, "country").unwrap_or("US").to_uppercase();
+    let new_account = NewAccount {
+        account_type,
+        controller,
+        country,
+        email: param_nonempty(params, "email").map(str::to_string),
+        business_type,
+        capabilities,
+        metadata,
+        business_profile: params.get("business_profile").cloned().unwrap_or(Value::Null),
+        default_currency: param_nonempty(params, "default_currency").map(str::to_lowercase),
+    };
+    Ok(accounts::create(ctx, new_account))
+}
+
+pub fn retrieve_account(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    accounts::find(ctx, id).map(|account| public(&account))
+}
+
+/// `GET /v1/account`: the connected account named by `Stripe-Account`, or the platform.
+pub fn current_account(ctx: &mut Ctx) -> ApiResult<Value> {
+    if ctx.account == PLATFORM {
+        return Ok(super::account(ctx));
+    }
+    let id = ctx.account.clone();
+    retrieve_account(ctx, &id)
+}
+
+pub fn update_account(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let change = AccountUpdate {
+        metadata: params.get("metadata").cloned(),
+        email: params.get("email").map(|email| if email == "" { Value::Null } else { email.clone() }),
+        business_type: business_type(params)?,
+        business_profile: params.get("business_profile").cloned(),
+        capabilities: requested_capabilities(params)?,
+        default_currency: param_nonempty(params, "default_currency").map(str::to_lowercase),
+        payout_schedule: params.get("settings").and_then(|s| s.get("payouts")).and_then(|p| p.get("schedule")).cloned(),
+    };
+    accounts::update(ctx, id, change)
+}
+
+pub fn list_accounts(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    ctx.in_account(PLATFORM, |ctx| {
+        let mut items = Vec::new();
+        for account in ctx.all(accounts::KIND) {
+            if created_matches(params, "created", account["created"].as_i64().unwrap_or(0))? {
+                items.push(account);
+            }
+        }
+        paginate(items, params, "/v1/accounts")
+    })
+}
+
+pub fn delete_account(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    accounts::delete(ctx, id)
+}
+
+/// `capabilities` of an account as Stripe's capability objects (`GET /v1/accounts/{id}/capabilities`).
+pub fn list_capabilities(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let account = accounts::find(ctx, id)?;
+    let data: Vec<Value> = account["capabilities"]
+        .as_object()
+        .map(|capabilities| {
+            capabilities
+                .iter()
+                .map(|(name, status)| {
+                    json!({
+                        "id": name, "object": "capability", "account": id,
+                        "future_requirements": account["future_requirements"], "requested": true,
+                        "requested_at": account["created"], "requirements": account["requirements"], "status": status,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json!({"object": "list", "data": data, "has_more": false, "url": format!("/v1/accounts/{id}/capabilities")}))
+}
+
+const LINK_TYPES: [&str; 2] = ["account_onboarding", "account_update"];
+
+pub fn create_account_link(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let account = crate::store::param_required(params, "account")?.to_string();
+    let link_type = crate::store::param_required(params, "type")?;
+    if !LINK_TYPES.contains(&link_type) {
+        return Err(ApiError::invalid_value(
+            "type",
+            format!("Invalid type: must be one of account_onboarding or account_update (got {link_type})"),
+        ));
+    }
+    let collect = match param_nonempty(params, "collect")
+        .or_else(|| params.get("collection_options").and_then(|c| c.get("fields")).and_then(Value::as_str))
+    {
+        Some(c @ ("currently_due" | "eventually_due")) => Some(c.to_string()),
+        Some(other) => {
+            return Err(ApiError::invalid_value(
+                "collect",
+                format!("Invalid collect: must be one of currently_due or eventually_due (got {other})"),
+            ))
+        }
+        None => None,
+    };
+    let refresh_url = param_nonempty(params, "refresh_url").map(str::to_string);
+    let return_url = param_nonempty(params, "return_url").map(str::to_string);
+    if refresh_url.is_none() {
+        return Err(ApiError::missing("refresh_url"));
+    }
+    if return_url.is_none() {
+        return Err(ApiError::missing("return_url"));
+    }
+    let link = accounts::NewLink { account, link_type: link_type.to_string(), refresh_url, return_url, collect };
+    accounts::create_link(ctx, link)
+}
+
+pub fn create_login_link(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    accounts::create_login_link(ctx, id)
+}

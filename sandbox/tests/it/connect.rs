@@ -1,0 +1,413 @@
+//! Stripe Connect: connected accounts, onboarding, destination and direct charges, application
+//! fees, transfers, balances and payouts. Responses are parsed with async-stripe's types.
+
+use std::collections::HashMap;
+
+use serde::de::DeserializeOwned;
+use stripe_connect::account::{
+    CreateAccount, CreateAccountCapabilities, CreateAccountCapabilitiesCardPayments,
+    CreateAccountCapabilitiesTransfers, CreateAccountType, DeleteAccount, ListAccount, RetrieveAccount, UpdateAccount,
+};
+
+use super::*;
+
+/// Parses `value` as async-stripe's type, naming what failed.
+pub fn parse<T: DeserializeOwned>(value: &Value) -> T {
+    match serde_json::from_value::<T>(value.clone()) {
+        Ok(parsed) => parsed,
+        Err(e) => panic!("{} does not parse as {}: {e}\n{value:#}", value["object"], std::any::type_name::<T>()),
+    }
+}
+
+impl Raw {
+    pub async fn post_as(&self, account: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        let request = self.http.post(format!("{}{path}", self.base)).bearer_auth(KEY).form(form);
+        let r = request.header("Stripe-Account", account).send().await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    pub async fn get_as(&self, account: &str, path: &str) -> (u16, Value) {
+        let request = self.http.get(format!("{}{path}", self.base)).bearer_auth(KEY);
+        let r = request.header("Stripe-Account", account).send().await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    pub async fn ok_as(&self, account: &str, path: &str, form: &[(&str, &str)]) -> Value {
+        let (s, v) = self.post_as(account, path, form).await;
+        assert_eq!(s, 200, "POST {path} as {account} → {v}");
+        v
+    }
+}
+
+/// An Express account requesting card payments and transfers; returns its id.
+pub async fn express_account(raw: &Raw, email: &str) -> String {
+    let form = [
+        ("type", "express"),
+        ("country", "US"),
+        ("email", email),
+        ("capabilities[card_payments][requested]", "true"),
+        ("capabilities[transfers][requested]", "true"),
+    ];
+    raw.ok("/v1/accounts", &form).await["id"].as_str().unwrap().to_string()
+}
+
+/// A webhook endpoint for Connect events (`connect=true`); returns its secret.
+pub async fn register_connect(raw: &Raw, url: &str) -> String {
+    let v = raw.ok("/v1/webhook_endpoints", &[("url", url), ("enabled_events[]", "*"), ("connect", "true")]).await;
+    v["secret"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn accounts_through_async_stripe() {
+    let sb = sandbox().await;
+    let c = client(&sb);
+    let capabilities = CreateAccountCapabilities {
+        card_payments: Some(CreateAccountCapabilitiesCardPayments { requested: Some(true) }),
+        transfers: Some(CreateAccountCapabilitiesTransfers { requested: Some(true) }),
+        ..Default::default()
+    };
+    let account = CreateAccount::new()
+        .type_(CreateAccountType::Express)
+        .country("US")
+        .email("seller@example.com")
+        .capabilities(capabilities)
+        .metadata(HashMap::from([("seller_id".to_string(), "7".to_string())]))
+        .send(&c)
+        .await
+        .unwrap();
+    assert!(account.id.as_str().starts_with("acct_"));
+    assert_eq!(account.details_submitted, Some(false));
+    assert_eq!(account.charges_enabled, Some(false));
+    assert_eq!(account.payouts_enabled, Some(false));
+    assert_eq!(account.email.as_deref(), Some("seller@example.com"));
+    let requirements = account.requirements.clone().unwrap();
+    let due = requirements.currently_due.unwrap();
+    for item in ["external_account", "tos_acceptance.date", "business_profile.url"] {
+        assert!(due.iter().any(|d| d == item), "{item} due in {due:?}");
+    }
+    assert_eq!(requirements.disabled_reason.unwrap().as_str(), "requirements.past_due");
+    let capabilities = account.capabilities.clone().unwrap();
+    assert_eq!(capabilities.transfers.unwrap().as_str(), "inactive");
+    assert_eq!(capabilities.card_payments.unwrap().as_str(), "inactive");
+    let controller = account.controller.clone().unwrap();
+    assert_eq!(controller.stripe_dashboard.unwrap().type_.as_str(), "express");
+    assert_eq!(account.type_.clone().unwrap().as_str(), "express");
+
+    let got = RetrieveAccount::new(account.id.clone()).send(&c).await.unwrap();
+    assert_eq!(got.id, account.id);
+    let updated = UpdateAccount::new(account.id.clone())
+        .metadata(HashMap::from([("tier".to_string(), "gold".to_string())]))
+        .send(&c)
+        .await
+        .unwrap();
+    let metadata = updated.metadata.unwrap();
+    assert_eq!(metadata["tier"], "gold");
+    assert_eq!(metadata["seller_id"], "7");
+    let list = ListAccount::new().send(&c).await.unwrap();
+    assert_eq!(list.data.len(), 1);
+    let deleted = DeleteAccount::new(account.id.clone()).send(&c).await.unwrap();
+    assert_eq!(deleted.id, account.id);
+    assert!(RetrieveAccount::new(account.id.clone()).send(&c).await.is_err());
+}
+
+#[tokio::test]
+async fn account_events_are_connect_events_with_previous_attributes() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let platform = receiver().await;
+    let connect = receiver().await;
+    register(&raw, &platform.url).await;
+    let secret = register_connect(&raw, &connect.url).await;
+    let id = express_account(&raw, "a@example.com").await;
+    raw.ok(&format!("/v1/accounts/{id}"), &[("metadata[x]", "1"), ("business_profile[name]", "Shop")]).await;
+    // Unchanged: no event.
+    raw.ok(&format!("/v1/accounts/{id}"), &[("metadata[x]", "1")]).await;
+    settle(&sb).await;
+    assert!(platform.types().await.iter().all(|t| !t.starts_with("account.")), "not on platform endpoints");
+    let events = connect.events().await;
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["type"], "account.updated");
+    assert_eq!(events[0]["account"], id.as_str());
+    assert_eq!(events[0]["data"]["previous_attributes"]["metadata"], serde_json::json!({}));
+    assert_eq!(events[0]["data"]["previous_attributes"]["business_profile"]["name"], Value::Null);
+    connect.verify_all(&secret).await;
+    // The event is the connected account's: listed with its Stripe-Account, not the platform's.
+    let (_, mine) = raw.get_as(&id, "/v1/events?type=account.updated").await;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
+    let (_, platform_events) = raw.get("/v1/events?type=account.updated").await;
+    assert_eq!(platform_events["data"].as_array().unwrap().len(), 0);
+    // Deleting the account revokes the platform's access.
+    raw.delete(&format!("/v1/accounts/{id}")).await;
+    settle(&sb).await;
+    let last = connect.events().await.pop().unwrap();
+    assert_eq!(last["type"], "account.application.deauthorized");
+    assert_eq!(last["account"], id.as_str());
+    assert_eq!(last["data"]["object"]["object"], "application");
+}
+
+#[tokio::test]
+async fn stripe_account_header_names_a_connected_account() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let id = express_account(&raw, "b@example.com").await;
+    let (s, me) = raw.get_as(&id, "/v1/account").await;
+    assert_eq!(s, 200);
+    assert_eq!(me["id"], id.as_str());
+    let _: stripe_shared::Account = parse(&me);
+    let (s, platform) = raw.get("/v1/account").await;
+    assert_eq!(s, 200);
+    assert_ne!(platform["id"], id.as_str());
+    // Unknown accounts: Stripe's 403 on any route, and on retrieve.
+    for (status, body) in
+        [raw.get_as("acct_1Unknown000000", "/v1/customers").await, raw.get("/v1/accounts/acct_1Unknown000000").await]
+    {
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert_eq!(body["error"]["code"], "account_invalid");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("The provided key 'sk_test_"), "{message}");
+        assert!(message.ends_with("does not have access to account 'acct_1Unknown000000' (or that account does not exist). Application access may have been revoked."), "{message}");
+        assert!(!message.contains(KEY), "the key is redacted");
+    }
+    let (s, list) = raw.get("/v1/accounts?limit=1").await;
+    assert_eq!((s, list["has_more"].as_bool()), (200, Some(false)));
+}
+
+#[tokio::test]
+async fn account_types_and_controller_properties() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let standard = raw.ok("/v1/accounts", &[("type", "standard")]).await;
+    assert_eq!(standard["controller"]["stripe_dashboard"]["type"], "full");
+    assert_eq!(standard["capabilities"]["card_payments"], "inactive");
+    let custom = raw.ok("/v1/accounts", &[("type", "custom"), ("capabilities[transfers][requested]", "true")]).await;
+    assert_eq!(custom["controller"]["requirement_collection"], "application");
+    let controlled = raw
+        .ok(
+            "/v1/accounts",
+            &[
+                ("controller[fees][payer]", "application"),
+                ("controller[losses][payments]", "application"),
+                ("controller[stripe_dashboard][type]", "express"),
+                ("business_type", "individual"),
+            ],
+        )
+        .await;
+    assert_eq!(controlled["type"], "express");
+    assert_eq!(controlled["business_type"], "individual");
+    assert!(controlled["requirements"]["currently_due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d == "individual.first_name"));
+    for account in [&standard, &custom, &controlled] {
+        let _: stripe_shared::Account = parse(account);
+    }
+    let (s, e) = raw.post("/v1/accounts", &[("type", "premium")]).await;
+    assert_eq!((s, e["error"]["param"].as_str()), (400, Some("type")));
+}
+
+/// An account link's url for `account` (refresh and return on app.test).
+async fn onboarding_link(raw: &Raw, account: &str) -> Value {
+    let form = [
+        ("account", account),
+        ("type", "account_onboarding"),
+        ("refresh_url", "http://app.test/connect/refresh"),
+        ("return_url", "http://app.test/connect/return"),
+    ];
+    raw.ok("/v1/account_links", &form).await
+}
+
+/// Submits the hosted onboarding form as filled in (Stripe's test values), pressing `button`
+/// (`complete` or `skip_document`), with `changes` to the fields.
+pub async fn submit_onboarding(raw: &Raw, url: &str, button: &str, changes: &[(&str, &str)]) -> reqwest::Response {
+    let mut form: HashMap<&str, &str> = HashMap::from([
+        ("business_type", "individual"),
+        ("business_name", "Rosen Records"),
+        ("url", "https://accessible.stripe.com"),
+        ("first_name", "Jenny"),
+        ("last_name", "Rosen"),
+        ("email", "jenny@example.com"),
+        ("phone", "000-000-0000"),
+        ("sms_code", "000-000"),
+        ("dob", "01/01/1901"),
+        ("address_line1", "address_full_match"),
+        ("city", "San Francisco"),
+        ("state", "CA"),
+        ("postal_code", "94111"),
+        ("ssn_last_4", "0000"),
+        ("routing_number", "110000000"),
+        ("account_number", "000123456789"),
+        ("action", button),
+    ]);
+    form.extend(changes.iter().copied());
+    raw.http.post(url).form(&form).send().await.unwrap()
+}
+
+/// An Express account onboarded through the hosted page (`bank` account number); returns its id.
+pub async fn onboarded_account(raw: &Raw, bank: &str) -> String {
+    let id = express_account(raw, "seller@example.com").await;
+    let link = onboarding_link(raw, &id).await;
+    let r = submit_onboarding(raw, link["url"].as_str().unwrap(), "complete", &[("account_number", bank)]).await;
+    assert_eq!(r.status(), 303);
+    id
+}
+
+#[tokio::test]
+async fn hosted_onboarding_completes_the_account() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let connect = receiver().await;
+    let secret = register_connect(&raw, &connect.url).await;
+    let id = express_account(&raw, "seller@example.com").await;
+    let link = onboarding_link(&raw, &id).await;
+    let parsed: stripe_connect::AccountLink = parse(&link);
+    assert_eq!(parsed.expires_at - parsed.created, 300);
+    let url = link["url"].as_str().unwrap();
+    let html = raw.http.get(url).send().await.unwrap().text().await.unwrap();
+    for needle in [
+        "<label for=\"business_type\">Business type</label>",
+        "<label for=\"phone\">Mobile phone number</label>",
+        "value=\"000-000-0000\"",
+        "<label for=\"sms_code\">SMS code</label>",
+        "value=\"address_full_match\"",
+        "<label for=\"routing_number\">Routing number</label>",
+        "value=\"110000000\"",
+        "<label for=\"account_number\">Account number</label>",
+        "000111111116",
+        ">Agree and submit</button>",
+        ">Submit without ID document</button>",
+    ] {
+        assert!(html.contains(needle), "page lacks {needle}");
+    }
+    // A wrong SMS code is refused on the page; the link still works.
+    let r = submit_onboarding(&raw, url, "complete", &[("sms_code", "123-456")]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    let r = submit_onboarding(&raw, url, "complete", &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "http://app.test/connect/return");
+    let (_, account) = raw.get(&format!("/v1/accounts/{id}")).await;
+    let account: stripe_shared::Account = parse(&account);
+    assert_eq!(account.details_submitted, Some(true));
+    assert_eq!(account.charges_enabled, Some(true));
+    assert_eq!(account.payouts_enabled, Some(true));
+    let capabilities = account.capabilities.unwrap();
+    assert_eq!(capabilities.transfers.unwrap().as_str(), "active");
+    assert_eq!(capabilities.card_payments.unwrap().as_str(), "active");
+    let requirements = account.requirements.unwrap();
+    assert!(requirements.currently_due.unwrap().is_empty());
+    assert!(requirements.past_due.unwrap().is_empty());
+    assert!(requirements.disabled_reason.is_none());
+    assert_eq!(account.external_accounts.unwrap().data.len(), 1);
+    // The link is single-use: the browser goes to refresh_url.
+    for r in [raw.http.get(url).send().await.unwrap(), submit_onboarding(&raw, url, "complete", &[]).await] {
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "http://app.test/connect/refresh");
+    }
+    settle(&sb).await;
+    let events = connect.events().await;
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["account.updated", "account.external_account.created"]);
+    assert!(events.iter().all(|e| e["account"] == id.as_str()));
+    let previous = &events[0]["data"]["previous_attributes"];
+    assert_eq!(previous["details_submitted"], false);
+    assert_eq!(previous["charges_enabled"], false);
+    assert_eq!(previous["capabilities"]["transfers"], "inactive");
+    assert_eq!(events[1]["data"]["object"]["last4"], "6789");
+    connect.verify_all(&secret).await;
+}
+
+#[tokio::test]
+async fn onboarding_without_the_id_document_keeps_it_due() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let id = express_account(&raw, "seller@example.com").await;
+    let link = onboarding_link(&raw, &id).await;
+    let r = submit_onboarding(&raw, link["url"].as_str().unwrap(), "skip_document", &[]).await;
+    assert_eq!(r.status(), 303);
+    let (_, account) = raw.get(&format!("/v1/accounts/{id}")).await;
+    let _: stripe_shared::Account = parse(&account);
+    assert_eq!(account["details_submitted"], true);
+    assert_eq!(account["payouts_enabled"], false);
+    assert_eq!(account["requirements"]["currently_due"], serde_json::json!(["individual.verification.document"]));
+    // A new account_update link finishes it.
+    let form = [
+        ("account", id.as_str()),
+        ("type", "account_update"),
+        ("refresh_url", "http://app.test/r"),
+        ("return_url", "http://app.test/done"),
+    ];
+    let link = raw.ok("/v1/account_links", &form).await;
+    let r = submit_onboarding(&raw, link["url"].as_str().unwrap(), "complete", &[]).await;
+    assert_eq!(r.headers()["location"], "http://app.test/done");
+    let (_, account) = raw.get(&format!("/v1/accounts/{id}")).await;
+    assert_eq!(account["payouts_enabled"], true);
+    assert_eq!(account["requirements"]["currently_due"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn account_links_expire_on_the_sandbox_clock_and_refuse_bad_requests() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let id = express_account(&raw, "seller@example.com").await;
+    let link = onboarding_link(&raw, &id).await;
+    sb.advance_clock(301);
+    let r = raw.http.get(link["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "http://app.test/connect/refresh");
+    let (s, e) = raw.post("/v1/account_links", &[("account", &id), ("type", "account_onboarding")]).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str(), e["error"]["param"].as_str()),
+        (400, Some("parameter_missing"), Some("refresh_url"))
+    );
+    let (s, e) = raw
+        .post(
+            "/v1/account_links",
+            &[
+                ("account", "acct_1Nope"),
+                ("type", "account_onboarding"),
+                ("refresh_url", "http://x"),
+                ("return_url", "http://y"),
+            ],
+        )
+        .await;
+    assert_eq!((s, e["error"]["code"].as_str()), (404, Some("resource_missing")));
+    let (s, _) = raw
+        .post(
+            "/v1/account_links",
+            &[("account", &id), ("type", "nope"), ("refresh_url", "http://x"), ("return_url", "http://y")],
+        )
+        .await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn login_links_open_the_express_dashboard() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let fresh = express_account(&raw, "new@example.com").await;
+    let (s, _) = raw.post(&format!("/v1/accounts/{fresh}/login_links"), &[]).await;
+    assert_eq!(s, 400, "not onboarded yet");
+    let standard = raw.ok("/v1/accounts", &[("type", "standard")]).await;
+    let (s, _) = raw.post(&format!("/v1/accounts/{}/login_links", standard["id"].as_str().unwrap()), &[]).await;
+    assert_eq!(s, 400, "no Express Dashboard");
+    let id = onboarded_account(&raw, "000123456789").await;
+    let link = raw.ok(&format!("/v1/accounts/{id}/login_links"), &[]).await;
+    let _: stripe_connect::LoginLink = parse(&link);
+    let url = link["url"].as_str().unwrap();
+    let r = raw.http.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    for needle in [
+        "Express Dashboard",
+        "Rosen Records",
+        "aria-label=\"Balance\"",
+        "aria-label=\"Recent payouts\"",
+        "No payouts yet.",
+    ] {
+        assert!(html.contains(needle), "dashboard lacks {needle}");
+    }
+    let r = raw.http.get(format!("{}/express/{id}/wrongtoken", raw.base)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
