@@ -184,3 +184,171 @@ pub fn create_account_link(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
 pub fn create_login_link(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     accounts::create_login_link(ctx, id)
 }
+
+// Money: transfers, application fees, balances.
+
+use crate::engine::{balance, transfers};
+use crate::store::{param_i64, param_required, param_str};
+
+/// A platform-only list (transfers, application fees) filtered by `field=value` pairs and `created`.
+fn list_platform(ctx: &mut Ctx, kind: &str, params: &Value, filters: &[(&str, &str)], url: &str) -> ApiResult<Value> {
+    ctx.in_account(PLATFORM, |ctx| {
+        let mut items = Vec::new();
+        for object in ctx.all(kind) {
+            let matches =
+                filters.iter().all(|(param, field)| param_str(params, param).is_none_or(|v| object[*field] == v));
+            if matches && created_matches(params, "created", object["created"].as_i64().unwrap_or(0))? {
+                items.push(object);
+            }
+        }
+        paginate(items, params, url)
+    })
+}
+
+fn find_platform(ctx: &mut Ctx, kind: &str, id: &str) -> ApiResult<Value> {
+    ctx.in_account(PLATFORM, |ctx| ctx.find(kind, id, "id")).map(|v| public(&v))
+}
+
+pub fn create_transfer(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let amount = param_i64(params, "amount")?.ok_or_else(|| ApiError::missing("amount"))?;
+    if amount <= 0 {
+        return Err(ApiError::invalid_value("amount", "This value must be greater than or equal to 1."));
+    }
+    let currency = param_required(params, "currency")?.to_lowercase();
+    let destination = param_required(params, "destination")?.to_string();
+    let new = transfers::NewTransfer {
+        amount,
+        currency,
+        destination,
+        source_transaction: param_nonempty(params, "source_transaction").map(str::to_string),
+        transfer_group: param_nonempty(params, "transfer_group").map(str::to_string),
+        description: param_nonempty(params, "description").map(str::to_string),
+        metadata: new_metadata(params)?,
+        application_fee: None,
+        immediate: false,
+    };
+    transfers::transfer(ctx, new)
+}
+
+pub fn list_transfers(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let filters = [("destination", "destination"), ("transfer_group", "transfer_group")];
+    list_platform(ctx, "transfer", params, &filters, "/v1/transfers")
+}
+
+pub fn retrieve_transfer(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    find_platform(ctx, "transfer", id)
+}
+
+pub fn update_transfer(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    ctx.in_account(PLATFORM, |ctx| super::catalog::update_simple(ctx, "transfer", id, params))
+}
+
+pub fn create_reversal(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let amount = param_i64(params, "amount")?;
+    let metadata = new_metadata(params)?;
+    let refund_fee = param_bool(params, "refund_application_fee")?.unwrap_or(false);
+    let reversal = transfers::reverse(ctx, id, amount, None, metadata)?;
+    if refund_fee {
+        // The fee of the charge the transfer came from, in proportion to what was reversed.
+        let fee = ctx.in_account(PLATFORM, |ctx| {
+            let transfer = ctx.get("transfer", id)?.clone();
+            let charge = ctx.get("charge", transfer["source_transaction"].as_str()?)?.clone();
+            let fee = ctx.get("application_fee", charge["application_fee"].as_str()?)?.clone();
+            Some((fee, transfer))
+        });
+        if let Some((fee, transfer)) = fee {
+            let share = transfers::share(
+                fee["amount"].as_i64().unwrap_or(0),
+                reversal["amount"].as_i64().unwrap_or(0),
+                transfer["amount"].as_i64().unwrap_or(0),
+            );
+            let left = fee["amount"].as_i64().unwrap_or(0) - fee["amount_refunded"].as_i64().unwrap_or(0);
+            if share.min(left) > 0 {
+                transfers::refund_fee(ctx, fee["id"].as_str().unwrap_or_default(), Some(share.min(left)), json!({}))?;
+            }
+        }
+    }
+    Ok(public(&reversal))
+}
+
+pub fn list_reversals(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    find_platform(ctx, "transfer", id)?;
+    let mut filtered = params.clone();
+    filtered["transfer"] = json!(id);
+    list_platform(
+        ctx,
+        "transfer_reversal",
+        &filtered,
+        &[("transfer", "transfer")],
+        &format!("/v1/transfers/{id}/reversals"),
+    )
+}
+
+pub fn retrieve_reversal(ctx: &mut Ctx, id: &str, reversal: &str) -> ApiResult<Value> {
+    let found = find_platform(ctx, "transfer_reversal", reversal)?;
+    if found["transfer"] != id {
+        return Err(ApiError::not_found("transfer_reversal", reversal, "id"));
+    }
+    Ok(found)
+}
+
+pub fn list_application_fees(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    list_platform(ctx, "application_fee", params, &[("charge", "charge")], "/v1/application_fees")
+}
+
+pub fn retrieve_application_fee(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    find_platform(ctx, "application_fee", id)
+}
+
+pub fn create_fee_refund(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let amount = param_i64(params, "amount")?;
+    let refund = transfers::refund_fee(ctx, id, amount, new_metadata(params)?)?;
+    Ok(public(&refund))
+}
+
+pub fn list_fee_refunds(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    find_platform(ctx, "application_fee", id)?;
+    let mut filtered = params.clone();
+    filtered["fee"] = json!(id);
+    list_platform(ctx, "fee_refund", &filtered, &[("fee", "fee")], &format!("/v1/application_fees/{id}/refunds"))
+}
+
+pub fn retrieve_fee_refund(ctx: &mut Ctx, id: &str, refund: &str) -> ApiResult<Value> {
+    let found = find_platform(ctx, "fee_refund", refund)?;
+    if found["fee"] != id {
+        return Err(ApiError::not_found("fee_refund", refund, "id"));
+    }
+    Ok(found)
+}
+
+/// `GET /v1/balance` of the platform, or of the account named by `Stripe-Account`.
+pub fn get_balance(ctx: &mut Ctx) -> ApiResult<Value> {
+    balance::refresh(ctx);
+    Ok(balance::balance(ctx))
+}
+
+pub fn list_balance_transactions(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    balance::refresh(ctx);
+    let kind = param_str(params, "type");
+    let source = param_str(params, "source");
+    let currency = param_str(params, "currency");
+    let payout = param_str(params, "payout");
+    let mut items = Vec::new();
+    for txn in ctx.all(balance::KIND) {
+        if kind.is_some_and(|k| txn["type"] != k)
+            || source.is_some_and(|s| txn["source"] != s)
+            || currency.is_some_and(|c| txn["currency"] != c)
+            || payout.is_some_and(|p| txn["_sb_payout"] != p)
+            || !created_matches(params, "created", txn["created"].as_i64().unwrap_or(0))?
+        {
+            continue;
+        }
+        items.push(txn);
+    }
+    paginate(items, params, "/v1/balance_transactions")
+}
+
+pub fn retrieve_balance_transaction(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    balance::refresh(ctx);
+    ctx.find(balance::KIND, id, "id").map(|v| public(&v))
+}

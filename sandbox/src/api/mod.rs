@@ -217,9 +217,27 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("GET", ["accounts", id, "capabilities"]) => connect::list_capabilities(ctx, id),
         ("POST", ["accounts", id, "login_links"]) => connect::create_login_link(ctx, id),
         ("POST", ["account_links"]) => connect::create_account_link(ctx, params),
-        ("GET", ["balance"]) => Ok(
-            json!({"object": "balance", "available": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}], "livemode": false, "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]}),
-        ),
+        ("GET", ["balance"]) => connect::get_balance(ctx),
+        ("GET", ["balance_transactions"]) | ("GET", ["balance", "history"]) => {
+            connect::list_balance_transactions(ctx, params)
+        }
+        ("GET", ["balance_transactions", id]) | ("GET", ["balance", "history", id]) => {
+            connect::retrieve_balance_transaction(ctx, id)
+        }
+        ("POST", ["transfers"]) => connect::create_transfer(ctx, params),
+        ("GET", ["transfers"]) => connect::list_transfers(ctx, params),
+        ("GET", ["transfers", id]) => connect::retrieve_transfer(ctx, id),
+        ("POST", ["transfers", id]) => connect::update_transfer(ctx, id, params),
+        ("POST", ["transfers", id, "reversals"]) => connect::create_reversal(ctx, id, params),
+        ("GET", ["transfers", id, "reversals"]) => connect::list_reversals(ctx, id, params),
+        ("GET", ["transfers", id, "reversals", reversal]) => connect::retrieve_reversal(ctx, id, reversal),
+        ("GET", ["application_fees"]) => connect::list_application_fees(ctx, params),
+        ("GET", ["application_fees", id]) => connect::retrieve_application_fee(ctx, id),
+        ("POST", ["application_fees", id, "refunds"]) | ("POST", ["application_fees", id, "refund"]) => {
+            connect::create_fee_refund(ctx, id, params)
+        }
+        ("GET", ["application_fees", id, "refunds"]) => connect::list_fee_refunds(ctx, id, params),
+        ("GET", ["application_fees", id, "refunds", refund]) => connect::retrieve_fee_refund(ctx, id, refund),
         _ => Err(ApiError::unknown_route(method, &format!("/v1/{}", segments.join("/")))),
     };
     response

@@ -26,6 +26,7 @@ pub mod setup_intents;
 pub mod subscriptions;
 pub mod tax_settings;
 pub mod test_clocks;
+pub mod transfers;
 pub mod usage_billing;
 pub mod views;
 pub mod webhook_endpoints;

@@ -411,3 +411,345 @@ async fn login_links_open_the_express_dashboard() {
     let r = raw.http.get(format!("{}/express/{id}/wrongtoken", raw.base)).send().await.unwrap();
     assert_eq!(r.status(), 404);
 }
+
+/// A one-time price of `amount` usd cents; returns its id.
+async fn one_time_price(raw: &Raw, account: Option<&str>, amount: &str) -> String {
+    let product_form = [("name", "Vinyl")];
+    let product = match account {
+        Some(a) => raw.ok_as(a, "/v1/products", &product_form).await,
+        None => raw.ok("/v1/products", &product_form).await,
+    };
+    let form = [("currency", "usd"), ("unit_amount", amount), ("product", product["id"].as_str().unwrap())];
+    let price = match account {
+        Some(a) => raw.ok_as(a, "/v1/prices", &form).await,
+        None => raw.ok("/v1/prices", &form).await,
+    };
+    price["id"].as_str().unwrap().to_string()
+}
+
+/// Pays a Checkout Session on its hosted page with `card`; asserts the redirect to success.
+async fn pay_on_page(raw: &Raw, session: &Value, card: &str) {
+    let form = [("email", "buyer@example.com"), ("card_number", card), ("expiry", "12 / 34"), ("cvc", "123")];
+    let r = raw.http.post(session["url"].as_str().unwrap()).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+}
+
+/// `(available, pending)` usd of the platform (`None`) or a connected account.
+async fn usd_balance(raw: &Raw, account: Option<&str>) -> (i64, i64) {
+    let (s, balance) = match account {
+        Some(a) => raw.get_as(a, "/v1/balance").await,
+        None => raw.get("/v1/balance").await,
+    };
+    assert_eq!(s, 200, "{balance}");
+    let _: stripe_core::Balance = parse(&balance);
+    let pick = |key: &str| {
+        balance[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["currency"] == "usd")
+            .map_or(0, |b| b["amount"].as_i64().unwrap())
+    };
+    (pick("available"), pick("pending"))
+}
+
+/// Every balance transaction of an account (platform: `None`), parsed; returns (type, net) pairs.
+async fn ledger(raw: &Raw, account: Option<&str>) -> Vec<(String, i64)> {
+    let path = "/v1/balance_transactions?limit=100";
+    let (_, list) = match account {
+        Some(a) => raw.get_as(a, path).await,
+        None => raw.get(path).await,
+    };
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|txn| {
+            let _: stripe_shared::BalanceTransaction = parse(txn);
+            (txn["type"].as_str().unwrap().to_string(), txn["net"].as_i64().unwrap())
+        })
+        .collect()
+}
+
+fn total(ledger: &[(String, i64)]) -> i64 {
+    ledger.iter().map(|(_, net)| net).sum()
+}
+
+const STRIPE_FEE_10000: i64 = 320; // 2.9% + 30¢ of $100.00
+
+#[tokio::test]
+async fn destination_charge_through_checkout_moves_the_money() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let platform = receiver().await;
+    let connect = receiver().await;
+    let platform_secret = register(&raw, &platform.url).await;
+    register_connect(&raw, &connect.url).await;
+    let seller = onboarded_account(&raw, "000123456789").await;
+    settle(&sb).await;
+    connect.got.lock().await.clear();
+    let price = one_time_price(&raw, None, "10000").await;
+    let form = [
+        ("mode", "payment"),
+        ("success_url", "http://app.test/ok"),
+        ("line_items[0][price]", price.as_str()),
+        ("line_items[0][quantity]", "1"),
+        ("payment_intent_data[transfer_data][destination]", seller.as_str()),
+        ("payment_intent_data[application_fee_amount]", "1230"),
+        ("payment_intent_data[on_behalf_of]", seller.as_str()),
+    ];
+    let session = raw.ok("/v1/checkout/sessions", &form).await;
+    pay_on_page(&raw, &session, "4242 4242 4242 4242").await;
+    let (_, session) = raw.get(&format!("/v1/checkout/sessions/{}", session["id"].as_str().unwrap())).await;
+    let (_, intent) = raw.get(&format!("/v1/payment_intents/{}", session["payment_intent"].as_str().unwrap())).await;
+    let _: stripe_shared::PaymentIntent = parse(&intent);
+    assert_eq!(intent["transfer_data"]["destination"], seller.as_str());
+    assert_eq!(intent["application_fee_amount"], 1230);
+    assert_eq!(intent["on_behalf_of"], seller.as_str());
+    let (_, charge) = raw.get(&format!("/v1/charges/{}", intent["latest_charge"].as_str().unwrap())).await;
+    let _: stripe_shared::Charge = parse(&charge);
+    assert_eq!(charge["transfer_data"]["destination"], seller.as_str());
+    assert_eq!(charge["application_fee_amount"], 1230);
+    assert_eq!(charge["on_behalf_of"], seller.as_str());
+    let group = format!("group_{}", intent["id"].as_str().unwrap());
+    assert_eq!(charge["transfer_group"], group.as_str());
+    // The transfer of the whole amount, and the payment it made on the connected account.
+    let (_, transfer) = raw.get(&format!("/v1/transfers/{}", charge["transfer"].as_str().unwrap())).await;
+    let _: stripe_shared::Transfer = parse(&transfer);
+    assert_eq!(transfer["amount"], 10000);
+    assert_eq!(transfer["destination"], seller.as_str());
+    assert_eq!(transfer["source_transaction"], charge["id"]);
+    assert_eq!(transfer["transfer_group"], group.as_str());
+    let payment_id = transfer["destination_payment"].as_str().unwrap();
+    assert!(payment_id.starts_with("py_"));
+    let (s, payment) = raw.get_as(&seller, &format!("/v1/charges/{payment_id}")).await;
+    assert_eq!(s, 200);
+    let _: stripe_shared::Charge = parse(&payment);
+    assert_eq!(payment["amount"], 10000);
+    assert_eq!(payment["source_transfer"], transfer["id"]);
+    assert_eq!(raw.get(&format!("/v1/charges/{payment_id}")).await.0, 404, "not the platform's");
+    // The application fee, taken from that payment.
+    let (_, fee) = raw.get(&format!("/v1/application_fees/{}", charge["application_fee"].as_str().unwrap())).await;
+    let _: stripe_shared::ApplicationFee = parse(&fee);
+    assert_eq!(fee["account"], seller.as_str());
+    assert_eq!(fee["amount"], 1230);
+    assert_eq!(fee["charge"], payment_id);
+    assert_eq!(fee["originating_transaction"], charge["id"]);
+    assert_eq!(fee["refunded"], false);
+    let (_, fees) = raw.get("/v1/application_fees").await;
+    assert_eq!(fees["data"].as_array().unwrap().len(), 1);
+    let (_, transfers) = raw.get(&format!("/v1/transfers?destination={seller}")).await;
+    assert_eq!(transfers["data"].as_array().unwrap().len(), 1);
+    // Events: the platform's; nothing for the connected account.
+    settle(&sb).await;
+    let types = platform.types().await;
+    assert_subsequence(
+        &types,
+        &[
+            "charge.succeeded",
+            "payment_intent.succeeded",
+            "transfer.created",
+            "application_fee.created",
+            "checkout.session.completed",
+        ],
+    );
+    platform.verify_all(&platform_secret).await;
+    assert!(connect.types().await.is_empty(), "{:?}", connect.types().await);
+    // Money: gross = Stripe fee + application fee + what the seller keeps.
+    let platform_ledger = ledger(&raw, None).await;
+    let seller_ledger = ledger(&raw, Some(&seller)).await;
+    let mut kinds: Vec<&str> = platform_ledger.iter().map(|(k, _)| k.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["application_fee", "charge", "transfer"]);
+    assert_eq!(seller_ledger, [("payment".to_string(), 10000 - 1230)]);
+    assert_eq!(total(&platform_ledger), 1230 - STRIPE_FEE_10000);
+    assert_eq!(total(&platform_ledger) + total(&seller_ledger), 10000 - STRIPE_FEE_10000);
+    let (_, charge_txn) =
+        raw.get(&format!("/v1/balance_transactions/{}", charge["balance_transaction"].as_str().unwrap())).await;
+    assert_eq!((charge_txn["amount"].as_i64(), charge_txn["fee"].as_i64()), (Some(10000), Some(STRIPE_FEE_10000)));
+    assert_eq!(charge_txn["status"], "pending");
+    // Credits are pending for two days; the transfer out counts at once.
+    assert_eq!(usd_balance(&raw, None).await, (-10000, 10000 - STRIPE_FEE_10000 + 1230));
+    assert_eq!(usd_balance(&raw, Some(&seller)).await, (0, 10000 - 1230));
+    sb.advance_clock(3 * 86_400);
+    assert_eq!(usd_balance(&raw, None).await, (1230 - STRIPE_FEE_10000, 0));
+    let (_, filtered) = raw.get("/v1/balance_transactions?type=application_fee").await;
+    assert_eq!(filtered["data"][0]["status"], "available");
+    assert_eq!(filtered["data"].as_array().unwrap().len(), 1);
+    let (_, by_source) = raw.get(&format!("/v1/balance_transactions?source={}", charge["id"].as_str().unwrap())).await;
+    assert_eq!(by_source["data"].as_array().unwrap().len(), 1);
+}
+
+/// A destination charge of $100 with a $12.30 fee made through the API; returns (seller, charge).
+async fn destination_charge(raw: &Raw) -> (String, Value) {
+    let seller = onboarded_account(raw, "000123456789").await;
+    let form = [
+        ("amount", "10000"),
+        ("currency", "usd"),
+        ("payment_method", "pm_card_visa"),
+        ("confirm", "true"),
+        ("transfer_data[destination]", seller.as_str()),
+        ("application_fee_amount", "1230"),
+    ];
+    let intent = raw.ok("/v1/payment_intents", &form).await;
+    assert_eq!(intent["status"], "succeeded");
+    let (_, charge) = raw.get(&format!("/v1/charges/{}", intent["latest_charge"].as_str().unwrap())).await;
+    (seller, charge)
+}
+
+#[tokio::test]
+async fn refunds_reverse_the_transfer_and_refund_the_fee_in_proportion() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let platform = receiver().await;
+    let secret = register(&raw, &platform.url).await;
+    let (seller, charge) = destination_charge(&raw).await;
+    let charge_id = charge["id"].as_str().unwrap();
+    let form =
+        [("charge", charge_id), ("amount", "2500"), ("reverse_transfer", "true"), ("refund_application_fee", "true")];
+    let refund = raw.ok("/v1/refunds", &form).await;
+    let _: stripe_shared::Refund = parse(&refund);
+    let reversal_id = refund["transfer_reversal"].as_str().unwrap();
+    let transfer_id = charge["transfer"].as_str().unwrap();
+    let (_, reversal) = raw.get(&format!("/v1/transfers/{transfer_id}/reversals/{reversal_id}")).await;
+    let _: stripe_shared::TransferReversal = parse(&reversal);
+    assert_eq!(reversal["amount"], 2500);
+    assert_eq!(reversal["source_refund"], refund["id"]);
+    assert!(reversal["destination_payment_refund"].as_str().unwrap().starts_with("pyr_"));
+    let (_, fee) = raw.get(&format!("/v1/application_fees/{}", charge["application_fee"].as_str().unwrap())).await;
+    assert_eq!(fee["amount_refunded"], 308, "1230 × 2500 / 10000, rounded");
+    let (_, fee_refunds) = raw.get(&format!("/v1/application_fees/{}/refunds", fee["id"].as_str().unwrap())).await;
+    let refunds = fee_refunds["data"].as_array().unwrap();
+    assert_eq!(refunds.len(), 1);
+    let _: stripe_shared::ApplicationFeeRefund = parse(&refunds[0]);
+    // The rest: all that is left is reversed and refunded.
+    let rest = raw
+        .ok("/v1/refunds", &[("charge", charge_id), ("reverse_transfer", "true"), ("refund_application_fee", "true")])
+        .await;
+    assert_eq!(rest["amount"], 7500);
+    let (_, transfer) = raw.get(&format!("/v1/transfers/{transfer_id}")).await;
+    assert_eq!((transfer["amount_reversed"].as_i64(), transfer["reversed"].as_bool()), (Some(10000), Some(true)));
+    let (_, reversals) = raw.get(&format!("/v1/transfers/{transfer_id}/reversals")).await;
+    assert_eq!(reversals["data"].as_array().unwrap().len(), 2);
+    let (_, fee) = raw.get(&format!("/v1/application_fees/{}", fee["id"].as_str().unwrap())).await;
+    assert_eq!((fee["amount_refunded"].as_i64(), fee["refunded"].as_bool()), (Some(1230), Some(true)));
+    let (_, payment) =
+        raw.get_as(&seller, &format!("/v1/charges/{}", transfer["destination_payment"].as_str().unwrap())).await;
+    assert_eq!(payment["amount_refunded"], 10000);
+    // Money: the seller is back to zero; the platform lost only Stripe's fee.
+    let platform_ledger = ledger(&raw, None).await;
+    let seller_ledger = ledger(&raw, Some(&seller)).await;
+    assert_eq!(total(&seller_ledger), 0, "{seller_ledger:?}");
+    assert_eq!(total(&platform_ledger), -STRIPE_FEE_10000, "{platform_ledger:?}");
+    for kind in ["refund", "transfer_refund", "application_fee_refund"] {
+        assert!(platform_ledger.iter().any(|(k, _)| k == kind), "{kind} in {platform_ledger:?}");
+    }
+    for kind in ["payment_refund", "application_fee_refund"] {
+        assert!(seller_ledger.iter().any(|(k, _)| k == kind), "{kind} in {seller_ledger:?}");
+    }
+    settle(&sb).await;
+    let types = platform.types().await;
+    assert_eq!(types.iter().filter(|t| *t == "transfer.reversed").count(), 2);
+    assert_eq!(types.iter().filter(|t| *t == "application_fee.refunded").count(), 2);
+    assert_subsequence(&types, &["charge.refunded", "refund.created", "transfer.reversed", "application_fee.refunded"]);
+    platform.verify_all(&secret).await;
+}
+
+#[tokio::test]
+async fn connect_terms_are_refused_as_stripe_refuses_them() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let fresh = express_account(&raw, "new@example.com").await;
+    let intent = |extra: Vec<(&'static str, String)>| {
+        let mut form: Vec<(&str, String)> = vec![("amount", "2000".into()), ("currency", "usd".into())];
+        form.extend(extra);
+        form
+    };
+    let post = |form: Vec<(&'static str, String)>| {
+        let raw = &raw;
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            raw.post("/v1/payment_intents", &pairs).await
+        }
+    };
+    let (s, e) = post(intent(vec![("transfer_data[destination]", "acct_1Missing".into())])).await;
+    assert_eq!(s, 404, "{e}");
+    assert_eq!(e["error"]["message"], "No such destination: 'acct_1Missing'");
+    assert_eq!(e["error"]["param"], "transfer_data[destination]");
+    let (s, e) = post(intent(vec![("transfer_data[destination]", fresh.clone())])).await;
+    assert_eq!(s, 400, "{e}");
+    assert_eq!(e["error"]["code"], "insufficient_capabilities_for_transfer");
+    assert_eq!(
+        e["error"]["message"],
+        "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments"
+    );
+    let (s, e) = post(intent(vec![("application_fee_amount", "100".into())])).await;
+    assert_eq!(s, 400, "{e}");
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Can only apply an application_fee_amount when the PaymentIntent is attempting a direct payment"));
+    let seller = onboarded_account(&raw, "000123456789").await;
+    let (s, e) =
+        post(intent(vec![("transfer_data[destination]", seller.clone()), ("application_fee_amount", "2001".into())]))
+            .await;
+    assert_eq!((s, e["error"]["param"].as_str()), (400, Some("application_fee_amount")), "{e}");
+    // The same checks on a Checkout Session's payment_intent_data.
+    let price = one_time_price(&raw, None, "2000").await;
+    let form = [
+        ("mode", "payment"),
+        ("success_url", "http://app.test/ok"),
+        ("line_items[0][price]", price.as_str()),
+        ("line_items[0][quantity]", "1"),
+        ("payment_intent_data[transfer_data][destination]", fresh.as_str()),
+    ];
+    let (s, e) = raw.post("/v1/checkout/sessions", &form).await;
+    assert_eq!(
+        (s, e["error"]["param"].as_str()),
+        (400, Some("payment_intent_data[transfer_data][destination]")),
+        "{e}"
+    );
+    // A transfer needs an available balance (test-mode charges are pending for two days).
+    let (s, e) = raw.post("/v1/transfers", &[("amount", "500"), ("currency", "usd"), ("destination", &seller)]).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (400, Some("balance_insufficient")), "{e}");
+}
+
+#[tokio::test]
+async fn transfers_and_reversals_through_async_stripe() {
+    use stripe_connect::application_fee::ListApplicationFee;
+    use stripe_connect::transfer::{CreateTransfer, ListTransfer, RetrieveTransfer};
+    use stripe_connect::transfer_reversal::{CreateIdTransferReversal, ListIdTransferReversal};
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let c = client(&sb);
+    let platform = receiver().await;
+    let secret = register(&raw, &platform.url).await;
+    let seller = onboarded_account(&raw, "000123456789").await;
+    // 4000 0000 0000 0077 skips the pending balance: funds to transfer at once.
+    let form =
+        [("amount", "5000"), ("currency", "usd"), ("payment_method", "pm_card_bypassPending"), ("confirm", "true")];
+    raw.ok("/v1/payment_intents", &form).await;
+    assert_eq!(usd_balance(&raw, None).await, (5000 - 175, 0));
+    let transfer = CreateTransfer::new(stripe_types::Currency::USD, seller.as_str())
+        .amount(3000)
+        .transfer_group("order-1")
+        .send(&c)
+        .await
+        .unwrap();
+    assert_eq!(transfer.amount, 3000);
+    assert_eq!(transfer.transfer_group.as_deref(), Some("order-1"));
+    let got = RetrieveTransfer::new(transfer.id.clone()).send(&c).await.unwrap();
+    assert_eq!(got.destination.unwrap().id().as_str(), seller);
+    assert_eq!(ListTransfer::new().send(&c).await.unwrap().data.len(), 1);
+    let reversal = CreateIdTransferReversal::new(transfer.id.clone()).amount(1000).send(&c).await.unwrap();
+    assert_eq!(reversal.amount, 1000);
+    assert_eq!(ListIdTransferReversal::new(transfer.id.clone()).send(&c).await.unwrap().data.len(), 1);
+    let (s, e) = raw.post(&format!("/v1/transfers/{}/reversals", transfer.id), &[("amount", "2500")]).await;
+    assert_eq!(s, 400, "more than is left: {e}");
+    assert!(ListApplicationFee::new().send(&c).await.unwrap().data.is_empty());
+    assert_eq!(usd_balance(&raw, None).await, (5000 - 175 - 3000 + 1000, 0));
+    assert_eq!(usd_balance(&raw, Some(&seller)).await.0 + usd_balance(&raw, Some(&seller)).await.1, 2000);
+    settle(&sb).await;
+    assert_subsequence(&platform.types().await, &["transfer.created", "transfer.reversed"]);
+    platform.verify_all(&secret).await;
+}
