@@ -753,3 +753,97 @@ async fn transfers_and_reversals_through_async_stripe() {
     assert_subsequence(&platform.types().await, &["transfer.created", "transfer.reversed"]);
     platform.verify_all(&secret).await;
 }
+
+#[tokio::test]
+async fn direct_charges_live_on_the_connected_account() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let platform = receiver().await;
+    let connect = receiver().await;
+    let platform_secret = register(&raw, &platform.url).await;
+    let connect_secret = register_connect(&raw, &connect.url).await;
+    let seller = onboarded_account(&raw, "000123456789").await;
+    settle(&sb).await;
+    connect.got.lock().await.clear();
+    let price = one_time_price(&raw, Some(&seller), "10000").await;
+    let form = [
+        ("mode", "payment"),
+        ("success_url", "http://app.test/ok"),
+        ("line_items[0][price]", price.as_str()),
+        ("line_items[0][quantity]", "1"),
+        ("payment_intent_data[application_fee_amount]", "500"),
+    ];
+    let session = raw.ok_as(&seller, "/v1/checkout/sessions", &form).await;
+    let session_id = session["id"].as_str().unwrap();
+    assert_eq!(raw.get(&format!("/v1/checkout/sessions/{session_id}")).await.0, 404, "not the platform's");
+    let page = raw.http.get(session["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    pay_on_page(&raw, &session, "4242424242424242").await;
+    let (_, session) = raw.get_as(&seller, &format!("/v1/checkout/sessions/{session_id}")).await;
+    assert_eq!(session["status"], "complete");
+    let (_, intent) =
+        raw.get_as(&seller, &format!("/v1/payment_intents/{}", session["payment_intent"].as_str().unwrap())).await;
+    assert_eq!(intent["application_fee_amount"], 500);
+    let (_, charge) = raw.get_as(&seller, &format!("/v1/charges/{}", intent["latest_charge"].as_str().unwrap())).await;
+    let _: stripe_shared::Charge = parse(&charge);
+    assert_eq!(charge["application_fee_amount"], 500);
+    let (_, fee) = raw.get(&format!("/v1/application_fees/{}", charge["application_fee"].as_str().unwrap())).await;
+    let _: stripe_shared::ApplicationFee = parse(&fee);
+    assert_eq!((fee["account"].as_str(), fee["charge"].as_str()), (Some(seller.as_str()), charge["id"].as_str()));
+    assert_eq!(fee["originating_transaction"], Value::Null);
+    settle(&sb).await;
+    // The session's events are the connected account's; the fee is the platform's.
+    let connect_events = connect.events().await;
+    let connect_types: Vec<&str> = connect_events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    for kind in ["charge.succeeded", "payment_intent.succeeded", "checkout.session.completed"] {
+        assert!(connect_types.contains(&kind), "{kind} in {connect_types:?}");
+    }
+    assert!(connect_events.iter().all(|e| e["account"] == seller.as_str()));
+    let platform_types = platform.types().await;
+    assert_eq!(platform_types, ["application_fee.created"]);
+    connect.verify_all(&connect_secret).await;
+    platform.verify_all(&platform_secret).await;
+    // Money: the connected account pays Stripe's fee and the application fee.
+    let seller_ledger = ledger(&raw, Some(&seller)).await;
+    assert_eq!(seller_ledger, [("charge".to_string(), 10000 - STRIPE_FEE_10000 - 500)]);
+    assert_eq!(ledger(&raw, None).await, [("application_fee".to_string(), 500)]);
+    // Refunding the fee with the charge gives it back to the connected account.
+    let form = [("charge", charge["id"].as_str().unwrap()), ("refund_application_fee", "true")];
+    raw.ok_as(&seller, "/v1/refunds", &form).await;
+    assert_eq!(total(&ledger(&raw, Some(&seller)).await), -STRIPE_FEE_10000);
+    assert_eq!(total(&ledger(&raw, None).await), 0);
+}
+
+#[tokio::test]
+async fn chargebacks_debit_the_account_holding_the_charge() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let seller = onboarded_account(&raw, "000123456789").await;
+    // A destination charge: the platform is debited; the transfer stays.
+    let form = [
+        ("amount", "10000"),
+        ("currency", "usd"),
+        ("payment_method", "pm_card_createDispute"),
+        ("confirm", "true"),
+        ("transfer_data[destination]", seller.as_str()),
+    ];
+    let intent = raw.ok("/v1/payment_intents", &form).await;
+    let (_, disputes) = raw.get(&format!("/v1/disputes?payment_intent={}", intent["id"].as_str().unwrap())).await;
+    let dispute = &disputes["data"][0];
+    let _: stripe_shared::Dispute = parse(dispute);
+    let txn = &dispute["balance_transactions"][0];
+    assert_eq!(
+        (txn["type"].as_str(), txn["amount"].as_i64(), txn["fee"].as_i64()),
+        (Some("adjustment"), Some(-10000), Some(1500))
+    );
+    let platform_ledger = ledger(&raw, None).await;
+    assert_eq!(total(&platform_ledger), 10000 - STRIPE_FEE_10000 - 10000 - 10000 - 1500);
+    assert_eq!(total(&ledger(&raw, Some(&seller)).await), 10000);
+    // A direct charge: the connected account is debited.
+    let form =
+        [("amount", "10000"), ("currency", "usd"), ("payment_method", "pm_card_createDispute"), ("confirm", "true")];
+    raw.ok_as(&seller, "/v1/payment_intents", &form).await;
+    let (_, disputes) = raw.get_as(&seller, "/v1/disputes").await;
+    assert_eq!(disputes["data"].as_array().unwrap().len(), 1);
+    assert_eq!(total(&ledger(&raw, Some(&seller)).await), 10000 + (10000 - STRIPE_FEE_10000) - 10000 - 1500);
+}
