@@ -352,3 +352,40 @@ pub fn retrieve_balance_transaction(ctx: &mut Ctx, id: &str) -> ApiResult<Value>
     balance::refresh(ctx);
     ctx.find(balance::KIND, id, "id").map(|v| public(&v))
 }
+
+// Payouts (of the platform, or of the account named by `Stripe-Account`).
+
+use crate::engine::payouts;
+
+pub fn create_payout(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let amount = param_i64(params, "amount")?.ok_or_else(|| ApiError::missing("amount"))?;
+    if amount <= 0 {
+        return Err(ApiError::invalid_value("amount", "This value must be greater than or equal to 1."));
+    }
+    let currency = param_required(params, "currency")?.to_lowercase();
+    let new = payouts::NewPayout {
+        amount,
+        currency,
+        description: param_nonempty(params, "description").map(str::to_string),
+        metadata: new_metadata(params)?,
+        automatic: false,
+    };
+    payouts::create(ctx, new)
+}
+
+pub fn list_payouts(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let status = param_str(params, "status");
+    let destination = param_str(params, "destination");
+    let mut items = Vec::new();
+    for payout in ctx.all(payouts::KIND) {
+        if status.is_some_and(|s| payout["status"] != s)
+            || destination.is_some_and(|d| payout["destination"] != d)
+            || !created_matches(params, "created", payout["created"].as_i64().unwrap_or(0))?
+            || !created_matches(params, "arrival_date", payout["arrival_date"].as_i64().unwrap_or(0))?
+        {
+            continue;
+        }
+        items.push(payout);
+    }
+    paginate(items, params, "/v1/payouts")
+}

@@ -224,6 +224,11 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("GET", ["balance_transactions", id]) | ("GET", ["balance", "history", id]) => {
             connect::retrieve_balance_transaction(ctx, id)
         }
+        ("POST", ["payouts"]) => connect::create_payout(ctx, params),
+        ("GET", ["payouts"]) => connect::list_payouts(ctx, params),
+        ("GET", ["payouts", id]) => ctx.find("payout", id, "payout").map(|v| public(&v)),
+        ("POST", ["payouts", id]) => crate::engine::payouts::update(ctx, id, params.get("metadata")),
+        ("POST", ["payouts", id, "cancel"]) => crate::engine::payouts::cancel(ctx, id),
         ("POST", ["transfers"]) => connect::create_transfer(ctx, params),
         ("GET", ["transfers"]) => connect::list_transfers(ctx, params),
         ("GET", ["transfers", id]) => connect::retrieve_transfer(ctx, id),

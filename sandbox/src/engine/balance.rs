@@ -48,7 +48,7 @@ fn reporting_category(kind: &str) -> &'static str {
         "transfer" => "transfer",
         "transfer_refund" => "transfer_reversal",
         "payout" => "payout",
-        "payout_failure" => "payout_reversal",
+        "payout_failure" | "payout_cancel" => "payout_reversal",
         "adjustment" => "dispute",
         "stripe_fee" => "fee",
         _ => "other_adjustment",
@@ -92,6 +92,11 @@ pub fn record(ctx: &mut Ctx, movement: Movement) -> String {
         "type": movement.kind,
     });
     ctx.put(KIND, txn);
+    if movement.immediate && movement.amount > 0 && matches!(movement.kind, "charge" | "payment") {
+        // Funds that skip the pending balance are available now.
+        let current = balance(ctx);
+        ctx.emit("balance.available", &current, None);
+    }
     id
 }
 
@@ -107,8 +112,8 @@ fn delay_days(ctx: &mut Ctx) -> i64 {
         .unwrap_or(2)
 }
 
-/// Brings `status` up to date with the clock (`pending` → `available`).
-pub fn refresh(ctx: &mut Ctx) {
+/// Brings `status` up to date with the clock (`pending` → `available`); whether any changed.
+pub fn refresh(ctx: &mut Ctx) -> bool {
     let now = ctx.now();
     let ids: Vec<String> = ctx
         .all(KIND)
@@ -116,11 +121,13 @@ pub fn refresh(ctx: &mut Ctx) {
         .filter(|t| t["status"] == "pending" && t["available_on"].as_i64().is_some_and(|at| at <= now))
         .filter_map(|t| t["id"].as_str().map(str::to_string))
         .collect();
+    let changed = !ids.is_empty();
     for id in ids {
         if let Some(txn) = ctx.get_mut(KIND, &id) {
             txn["status"] = json!("available");
         }
     }
+    changed
 }
 
 /// (available, pending) per currency, in the context's account.

@@ -16,6 +16,7 @@ pub mod meter_events;
 pub mod meters;
 pub mod pay;
 pub mod payment_methods;
+pub mod payouts;
 pub mod portal;
 pub mod preview;
 pub mod pricing;
@@ -54,6 +55,8 @@ enum Action {
     Renew(String),
     StartSchedule(String),
     ExpireCheckout(String),
+    AutomaticPayout(String),
+    PayoutArrives(String),
 }
 
 impl Action {
@@ -64,6 +67,8 @@ impl Action {
             Action::TrialWillEnd(id) | Action::ExpireIncomplete(id) | Action::Renew(id) => ("subscription", id),
             Action::StartSchedule(id) => ("subscription_schedule", id),
             Action::ExpireCheckout(id) => ("checkout.session", id),
+            Action::AutomaticPayout(id) => ("account", id),
+            Action::PayoutArrives(id) => ("payout", id),
         }
     }
 }
@@ -77,7 +82,8 @@ fn stalled(object: &Value) -> bool {
 }
 
 /// The kinds of object that can fall due.
-const TIMED_KINDS: [&str; 4] = ["subscription", "subscription_schedule", "invoice", "checkout.session"];
+const TIMED_KINDS: [&str; 6] =
+    ["subscription", "subscription_schedule", "invoice", "checkout.session", "account", "payout"];
 
 /// Everything due on `clock`, over every object.
 fn due_actions(ctx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
@@ -121,6 +127,17 @@ fn due_of(ctx: &Ctx, kind: &str, object: &Value, clock: Option<&str>, out: &mut 
         "checkout.session" if clock.is_none() && object["status"] == "open" => {
             if let Some(expires_at) = object["expires_at"].as_i64() {
                 out.push((expires_at, Action::ExpireCheckout(id())));
+            }
+        }
+        // Connected accounts pay out daily, and payouts arrive, on the sandbox-wide clock.
+        "account" if clock.is_none() => {
+            if let Some(at) = object["_sb_next_payout"].as_i64() {
+                out.push((at, Action::AutomaticPayout(id())));
+            }
+        }
+        "payout" if clock.is_none() && object["status"] == "pending" => {
+            if let Some(at) = object["arrival_date"].as_i64() {
+                out.push((at, Action::PayoutArrives(id())));
             }
         }
         _ => {}
@@ -186,6 +203,8 @@ fn perform(ctx: &mut Ctx, action: Action) {
         Action::Renew(id) => subscriptions::renew(ctx, id),
         Action::StartSchedule(id) => schedules::start(ctx, id).map(|_| ()),
         Action::ExpireCheckout(id) => checkout::expire(ctx, id).map(|_| ()),
+        Action::AutomaticPayout(id) => payouts::automatic(ctx, id),
+        Action::PayoutArrives(id) => payouts::arrive(ctx, id),
     };
     if let Err(e) = result {
         // The object stays as it was (a failing step never ends a subscription behind the

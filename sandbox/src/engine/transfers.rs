@@ -47,7 +47,9 @@ impl Terms {
 fn check_destination(ctx: &mut Ctx, destination: &str, param: &str) -> ApiResult<()> {
     let account =
         accounts::find(ctx, destination).map_err(|_| ApiError::not_found("destination", destination, param))?;
-    if account["capabilities"]["transfers"] != "active" {
+    // Standard accounts manage their own onboarding with Stripe; as in Stripe's test mode (its
+    // CLI fixtures transfer to a fresh `POST /v1/accounts`), their capability is not enforced.
+    if account["capabilities"]["transfers"] != "active" && account["type"] != "standard" {
         return Err(ApiError::invalid(
             "Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments",
         )
@@ -392,8 +394,8 @@ pub fn create_transfer(ctx: &mut Ctx, new: NewTransfer) -> Value {
     transfer
 }
 
-/// `POST /v1/transfers`: checks the destination and the platform's available balance (unless
-/// the transfer is tied to a charge with `source_transaction`); emits `transfer.created`.
+/// `POST /v1/transfers`: checks the destination (and the charge named by
+/// `source_transaction`); emits `transfer.created`.
 pub fn transfer(ctx: &mut Ctx, new: NewTransfer) -> ApiResult<Value> {
     if ctx.account != PLATFORM {
         return Err(ApiError::invalid(
@@ -410,9 +412,9 @@ pub fn transfer(ctx: &mut Ctx, new: NewTransfer) -> ApiResult<Value> {
                 format!("Transfer amount ({}) exceeds the source transaction's amount ({charge_amount}).", new.amount),
             ));
         }
-    } else if balance::available(ctx, &new.currency) < new.amount {
-        return Err(insufficient_funds("transfer"));
     }
+    // The platform's balance may go negative: test-mode platforms usually hold a balance, and
+    // Stripe's CLI fixtures transfer a charge's whole amount (its Stripe fee already taken).
     let transfer = create_transfer(ctx, new);
     ctx.emit("transfer.created", &transfer, None);
     Ok(public(&transfer))

@@ -709,8 +709,8 @@ async fn connect_terms_are_refused_as_stripe_refuses_them() {
         (400, Some("payment_intent_data[transfer_data][destination]")),
         "{e}"
     );
-    // A transfer needs an available balance (test-mode charges are pending for two days).
-    let (s, e) = raw.post("/v1/transfers", &[("amount", "500"), ("currency", "usd"), ("destination", &seller)]).await;
+    // A payout needs an available balance (test-mode charges are pending for two days).
+    let (s, e) = raw.post("/v1/payouts", &[("amount", "500"), ("currency", "usd")]).await;
     assert_eq!((s, e["error"]["code"].as_str()), (400, Some("balance_insufficient")), "{e}");
 }
 
@@ -846,4 +846,125 @@ async fn chargebacks_debit_the_account_holding_the_charge() {
     let (_, disputes) = raw.get_as(&seller, "/v1/disputes").await;
     assert_eq!(disputes["data"].as_array().unwrap().len(), 1);
     assert_eq!(total(&ledger(&raw, Some(&seller)).await), 10000 + (10000 - STRIPE_FEE_10000) - 10000 - 1500);
+}
+
+/// A destination charge of `amount` to `seller` paid with `card`.
+async fn pay_seller(raw: &Raw, seller: &str, amount: &str, card: &str) {
+    let form = [
+        ("amount", amount),
+        ("currency", "usd"),
+        ("payment_method", card),
+        ("confirm", "true"),
+        ("transfer_data[destination]", seller),
+        ("application_fee_amount", "1000"),
+    ];
+    raw.ok("/v1/payment_intents", &form).await;
+}
+
+#[tokio::test]
+async fn automatic_payouts_follow_the_sandbox_clock() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let connect = receiver().await;
+    let secret = register_connect(&raw, &connect.url).await;
+    let seller = onboarded_account(&raw, "000123456789").await;
+    pay_seller(&raw, &seller, "10000", "pm_card_visa").await;
+    settle(&sb).await;
+    connect.got.lock().await.clear();
+    // Pending for two days, then paid out at the next daily run, arriving a day later.
+    sb.advance_clock(4 * 86_400);
+    let (_, payouts) = raw.get_as(&seller, "/v1/payouts").await;
+    let payouts = payouts["data"].as_array().unwrap();
+    assert_eq!(payouts.len(), 1, "{payouts:#?}");
+    let payout: stripe_shared::Payout = parse(&payouts[0]);
+    assert_eq!(payout.amount, 9000);
+    assert!(payout.automatic);
+    assert_eq!(payout.status, "paid");
+    assert!(payouts[0]["destination"].as_str().unwrap().starts_with("ba_"));
+    assert_eq!(usd_balance(&raw, Some(&seller)).await, (0, 0));
+    let seller_ledger = ledger(&raw, Some(&seller)).await;
+    assert!(seller_ledger.contains(&("payout".to_string(), -9000)), "{seller_ledger:?}");
+    let (_, included) = raw.get_as(&seller, &format!("/v1/balance_transactions?payout={}", payout.id)).await;
+    assert_eq!(included["data"].as_array().unwrap().len(), 2, "the payment and the payout");
+    settle(&sb).await;
+    let events = connect.events().await;
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_subsequence(
+        &types.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+        &["balance.available", "payout.created", "payout.paid"],
+    );
+    assert!(events.iter().all(|e| e["account"] == seller.as_str()));
+    connect.verify_all(&secret).await;
+    // The Express Dashboard lists it.
+    let link = raw.ok(&format!("/v1/accounts/{seller}/login_links"), &[]).await;
+    let html = raw.http.get(link["url"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(payout.id.as_str()) && html.contains("$90.00") && html.contains(">paid<"), "{html}");
+}
+
+#[tokio::test]
+async fn payouts_to_a_failing_test_bank_account_fail_and_return_the_money() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let connect = receiver().await;
+    let secret = register_connect(&raw, &connect.url).await;
+    let seller = onboarded_account(&raw, "000111111116").await;
+    pay_seller(&raw, &seller, "10000", "pm_card_visa").await;
+    sb.advance_clock(4 * 86_400);
+    let (_, payouts) = raw.get_as(&seller, "/v1/payouts?status=failed").await;
+    let payouts = payouts["data"].as_array().unwrap();
+    assert!(!payouts.is_empty());
+    let failed: stripe_shared::Payout = parse(&payouts[payouts.len() - 1]);
+    assert_eq!(failed.failure_code.as_deref(), Some("no_account"));
+    assert!(failed.failure_message.is_some());
+    assert!(failed.failure_balance_transaction.is_some());
+    let seller_ledger = ledger(&raw, Some(&seller)).await;
+    assert!(seller_ledger.contains(&("payout_failure".to_string(), 9000)), "{seller_ledger:?}");
+    settle(&sb).await;
+    let failed_event =
+        connect.events().await.into_iter().find(|e| e["type"] == "payout.failed").expect("payout.failed");
+    assert_eq!(failed_event["account"], seller.as_str());
+    assert_eq!(failed_event["data"]["object"]["failure_code"], "no_account");
+    assert_eq!(failed_event["data"]["previous_attributes"]["status"], "pending");
+    connect.verify_all(&secret).await;
+}
+
+#[tokio::test]
+async fn manual_payouts_with_stripe_account() {
+    use stripe_core::payout::{CreatePayout, ListPayout};
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let seller = onboarded_account(&raw, "000123456789").await;
+    raw.ok(&format!("/v1/accounts/{seller}"), &[("settings[payouts][schedule][interval]", "manual")]).await;
+    let (s, e) = raw.post_as(&seller, "/v1/payouts", &[("amount", "1000"), ("currency", "usd")]).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (400, Some("balance_insufficient")), "{e}");
+    // 4000 0000 0000 0077: the payment on the connected account is available at once.
+    pay_seller(&raw, &seller, "5000", "pm_card_bypassPending").await;
+    assert_eq!(usd_balance(&raw, Some(&seller)).await, (4000, 0));
+    let payout =
+        raw.ok_as(&seller, "/v1/payouts", &[("amount", "1000"), ("currency", "usd"), ("metadata[run]", "1")]).await;
+    let _: stripe_shared::Payout = parse(&payout);
+    assert_eq!((payout["status"].as_str(), payout["automatic"].as_bool()), (Some("pending"), Some(false)));
+    let id = payout["id"].as_str().unwrap();
+    let updated = raw.ok_as(&seller, &format!("/v1/payouts/{id}"), &[("metadata[note]", "x")]).await;
+    assert_eq!(updated["metadata"]["note"], "x");
+    let other = raw.ok_as(&seller, "/v1/payouts", &[("amount", "500"), ("currency", "usd")]).await;
+    let canceled = raw.ok_as(&seller, &format!("/v1/payouts/{}/cancel", other["id"].as_str().unwrap()), &[]).await;
+    assert_eq!(canceled["status"], "canceled");
+    assert_eq!(usd_balance(&raw, Some(&seller)).await, (3000, 0));
+    assert_eq!(raw.get(&format!("/v1/payouts/{id}")).await.0, 404, "not the platform's");
+    // The platform pays out too (to its own bank account), here through async-stripe.
+    raw.ok(
+        "/v1/payment_intents",
+        &[("amount", "2000"), ("currency", "usd"), ("payment_method", "pm_card_bypassPending"), ("confirm", "true")],
+    )
+    .await;
+    let c = client(&sb);
+    let platform_payout = CreatePayout::new(1100, stripe_types::Currency::USD).send(&c).await.unwrap();
+    assert_eq!(platform_payout.amount, 1100);
+    assert_eq!(ListPayout::new().send(&c).await.unwrap().data.len(), 1);
+    sb.advance_clock(2 * 86_400);
+    let (_, paid) = raw.get_as(&seller, &format!("/v1/payouts/{id}")).await;
+    assert_eq!(paid["status"], "paid");
+    let (_, pending) = raw.get_as(&seller, "/v1/payouts?status=paid").await;
+    assert_eq!(pending["data"].as_array().unwrap().len(), 1, "manual schedule: no automatic payout");
 }
