@@ -168,3 +168,27 @@ export async function ensureEndpoint() {
   }
   return { id: readWork('endpoint.id'), secret: readWork('endpoint.secret') };
 }
+
+/** The receiver's Connect endpoint (`connect=true`, at /hooks/connect: connected accounts'
+ * events), registered once per run; returns {id, secret}. */
+export async function ensureConnectEndpoint() {
+  const f = path.join(WORK, 'connect_endpoint.secret');
+  if (!fs.existsSync(f)) {
+    const ep = await stripe('POST', '/v1/webhook_endpoints', {
+      url: `${RECEIVER_URL}/hooks/connect`,
+      enabled_events: ['*'],
+      connect: 'true',
+      description: 'interop receiver (Connect)',
+    });
+    writeWork('connect_endpoint.secret', ep.secret);
+    writeWork('connect_endpoint.id', ep.id);
+  }
+  return { id: readWork('connect_endpoint.id'), secret: readWork('connect_endpoint.secret') };
+}
+
+/** The signing secret of the endpoint a delivery came through (by the receiver path). */
+export function secretFor(delivery) {
+  const connect = path.join(WORK, 'connect_endpoint.secret');
+  if (delivery.path === '/hooks/connect' && fs.existsSync(connect)) return readWork('connect_endpoint.secret');
+  return readWork('endpoint.secret');
+}
