@@ -130,18 +130,7 @@ pub fn list_capabilities(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let account = accounts::find(ctx, id)?;
     let data: Vec<Value> = account["capabilities"]
         .as_object()
-        .map(|capabilities| {
-            capabilities
-                .iter()
-                .map(|(name, status)| {
-                    json!({
-                        "id": name, "object": "capability", "account": id,
-                        "future_requirements": account["future_requirements"], "requested": true,
-                        "requested_at": account["created"], "requirements": account["requirements"], "status": status,
-                    })
-                })
-                .collect()
-        })
+        .map(|capabilities| capabilities.keys().map(|name| accounts::capability(&account, name)).collect())
         .unwrap_or_default();
     Ok(json!({"object": "list", "data": data, "has_more": false, "url": format!("/v1/accounts/{id}/capabilities")}))
 }

@@ -216,14 +216,37 @@ pub fn exists(ctx: &mut Ctx, id: &str) -> bool {
     ctx.in_account(PLATFORM, |ctx| ctx.get(KIND, id).is_some())
 }
 
+/// An account's capability as Stripe's `capability` object.
+pub fn capability(account: &Value, name: &str) -> Value {
+    json!({
+        "id": name,
+        "object": "capability",
+        "account": account["id"],
+        "future_requirements": account["future_requirements"],
+        "requested": true,
+        "requested_at": account["created"],
+        "requirements": account["requirements"],
+        "status": account["capabilities"][name],
+    })
+}
+
 /// Stores a changed account and, when anything visible changed, emits `account.updated` (with
-/// `previous_attributes`) as a Connect event of that account.
+/// `previous_attributes`), and `capability.updated` for each capability whose status changed,
+/// as Connect events of that account.
 pub fn save(ctx: &mut Ctx, old: &Value, new: Value) -> Value {
     let id = new["id"].as_str().unwrap_or_default().to_string();
     let previous = diff(old, &new);
     ctx.in_account(PLATFORM, |ctx| ctx.put(KIND, new.clone()));
     if previous.as_object().is_some_and(|m| !m.is_empty()) {
-        ctx.in_account(&id, |ctx| ctx.emit("account.updated", &new, Some(previous)));
+        ctx.in_account(&id, |ctx| {
+            ctx.emit("account.updated", &new, Some(previous.clone()));
+            if let Some(changed) = previous["capabilities"].as_object() {
+                for (name, was) in changed {
+                    let previous = json!({"status": was});
+                    ctx.emit("capability.updated", &capability(&new, name), Some(previous));
+                }
+            }
+        });
     }
     public(&new)
 }

@@ -154,6 +154,12 @@ async fn stripe_account_header_names_a_connected_account() {
     assert_eq!(s, 200);
     assert_eq!(me["id"], id.as_str());
     let _: stripe_shared::Account = parse(&me);
+    let (_, capabilities) = raw.get(&format!("/v1/accounts/{id}/capabilities")).await;
+    let capabilities = capabilities["data"].as_array().unwrap();
+    assert_eq!(capabilities.len(), 2);
+    for capability in capabilities {
+        let _: stripe_shared::Capability = parse(capability);
+    }
     let (s, platform) = raw.get("/v1/account").await;
     assert_eq!(s, 200);
     assert_ne!(platform["id"], id.as_str());
@@ -308,13 +314,20 @@ async fn hosted_onboarding_completes_the_account() {
     settle(&sb).await;
     let events = connect.events().await;
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["account.updated", "account.external_account.created"]);
+    assert_eq!(
+        types,
+        ["account.updated", "capability.updated", "capability.updated", "account.external_account.created"]
+    );
+    let capability = &events[1]["data"];
+    assert_eq!(capability["object"]["object"], "capability");
+    assert_eq!(capability["object"]["status"], "active");
+    assert_eq!(capability["previous_attributes"]["status"], "inactive");
     assert!(events.iter().all(|e| e["account"] == id.as_str()));
     let previous = &events[0]["data"]["previous_attributes"];
     assert_eq!(previous["details_submitted"], false);
     assert_eq!(previous["charges_enabled"], false);
     assert_eq!(previous["capabilities"]["transfers"], "inactive");
-    assert_eq!(events[1]["data"]["object"]["last4"], "6789");
+    assert_eq!(events[3]["data"]["object"]["last4"], "6789");
     connect.verify_all(&secret).await;
 }
 
