@@ -75,7 +75,10 @@ fn requirements(due: &[String], disabled_reason: Option<&str>, past_due: bool) -
 }
 
 /// What a new account has to provide before it can charge and pay out, as Stripe lists it for a
-/// fresh US account: the business profile, the person, the bank account and the terms of service.
+/// fresh US account (its API reference's example: `business_profile.mcc`, `business_profile.url`,
+/// `business_type`, `external_account`, `representative.first_name`, `representative.last_name`,
+/// `tos_acceptance.date`, `tos_acceptance.ip`); once the business type is known, the individual's
+/// or the company's fields instead.
 fn initial_due(business_type: Option<&str>) -> Vec<String> {
     let mut due = vec!["business_profile.mcc".to_string(), "business_profile.url".to_string()];
     match business_type {
@@ -110,9 +113,13 @@ fn initial_due(business_type: Option<&str>) -> Vec<String> {
             ]
             .map(str::to_string),
         ),
-        None => due.push("business_type".to_string()),
+        None => {
+            due.extend(["business_type", "representative.first_name", "representative.last_name"].map(str::to_string))
+        }
     }
     due.extend(["external_account", "tos_acceptance.date", "tos_acceptance.ip"].map(str::to_string));
+    // Stripe lists them in alphabetical order.
+    due.sort();
     due
 }
 

@@ -81,10 +81,20 @@ async fn accounts_through_async_stripe() {
     assert_eq!(account.payouts_enabled, Some(false));
     assert_eq!(account.email.as_deref(), Some("seller@example.com"));
     let requirements = account.requirements.clone().unwrap();
-    let due = requirements.currently_due.unwrap();
-    for item in ["external_account", "tos_acceptance.date", "business_profile.url"] {
-        assert!(due.iter().any(|d| d == item), "{item} due in {due:?}");
-    }
+    // As Stripe's API reference shows a new US account.
+    let expected = [
+        "business_profile.mcc",
+        "business_profile.url",
+        "business_type",
+        "external_account",
+        "representative.first_name",
+        "representative.last_name",
+        "tos_acceptance.date",
+        "tos_acceptance.ip",
+    ];
+    assert_eq!(requirements.currently_due.clone().unwrap(), expected);
+    assert_eq!(requirements.eventually_due.clone().unwrap(), expected);
+    assert_eq!(requirements.past_due.clone().unwrap(), expected);
     assert_eq!(requirements.disabled_reason.unwrap().as_str(), "requirements.past_due");
     let capabilities = account.capabilities.clone().unwrap();
     assert_eq!(capabilities.transfers.unwrap().as_str(), "inactive");
