@@ -443,8 +443,13 @@ pub struct NewLink {
 /// Creates a single-use link to the hosted onboarding page (`/connect/onboarding/{token}`),
 /// valid for [`LINK_LIFETIME`] seconds of the sandbox clock.
 pub fn create_link(ctx: &mut Ctx, link: NewLink) -> ApiResult<Value> {
-    if !exists(ctx, &link.account) {
+    let Ok(account) = find(ctx, &link.account) else {
         return Err(ApiError::not_found("account", &link.account, "account"));
+    };
+    // `account_update` is for accounts whose requirements the platform collects (custom); Stripe
+    // refuses it for the others (Express, Standard).
+    if link.link_type == "account_update" && account["controller"]["requirement_collection"] != "application" {
+        return Err(ApiError::invalid_value("type", "Valid types for this account are [\"account_onboarding\"]"));
     }
     let now = ctx.now();
     let token = random_str(24);

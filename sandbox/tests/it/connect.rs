@@ -354,13 +354,19 @@ async fn onboarding_without_the_id_document_keeps_it_due() {
     assert_eq!(account["details_submitted"], true);
     assert_eq!(account["payouts_enabled"], false);
     assert_eq!(account["requirements"]["currently_due"], serde_json::json!(["individual.verification.document"]));
-    // A new account_update link finishes it.
-    let form = [
+    // Express accounts have no account_update links, as on Stripe; a new onboarding link finishes it.
+    let mut form = [
         ("account", id.as_str()),
         ("type", "account_update"),
         ("refresh_url", "http://app.test/r"),
         ("return_url", "http://app.test/done"),
     ];
+    let (s, e) = raw.post("/v1/account_links", &form).await;
+    assert_eq!(
+        (s, e["error"]["message"].as_str()),
+        (400, Some("Valid types for this account are [\"account_onboarding\"]"))
+    );
+    form[1].1 = "account_onboarding";
     let link = raw.ok("/v1/account_links", &form).await;
     let r = submit_onboarding(&raw, link["url"].as_str().unwrap(), "complete", &[]).await;
     assert_eq!(r.headers()["location"], "http://app.test/done");
