@@ -413,5 +413,40 @@ await flow('Portal: switch plan, cancel at period end, renew, update card, invoi
   ok(await page.getByRole('heading', { name: 'Back at the app' }).isVisible(), 'return page not shown');
 });
 
+await flow('Connect onboarding: wrong SMS code (role=alert), "Agree and submit" → return_url; used link → refresh_url; Express Dashboard', async (page) => {
+  const account = await stripe('POST', '/v1/accounts', {
+    type: 'express',
+    email: `${run}-seller@example.com`,
+    'capabilities[card_payments][requested]': 'true',
+    'capabilities[transfers][requested]': 'true',
+  });
+  const link = await stripe('POST', '/v1/account_links', {
+    account: account.id,
+    type: 'account_onboarding',
+    refresh_url: `${RECEIVER_URL}/cancel?from=onboarding`,
+    return_url: `${RECEIVER_URL}/return?from=onboarding`,
+  });
+  await page.goto(link.url);
+  ok(await page.getByRole('heading', { name: /Set up payouts/ }).isVisible(), 'onboarding heading');
+  eq(await page.getByLabel('Routing number').inputValue(), '110000000', 'test routing number filled in');
+  await page.getByLabel('SMS code').fill('123-456');
+  await page.getByRole('button', { name: 'Agree and submit' }).click();
+  ok((await alertText(page)).includes('000-000'), 'SMS code message');
+  await page.getByLabel('SMS code').fill('000-000');
+  await page.getByLabel('Account number').fill('000111111116');
+  await page.getByRole('button', { name: 'Agree and submit' }).click();
+  await page.waitForURL(`${RECEIVER_URL}/return?from=onboarding`);
+  const onboarded = await stripe('GET', `/v1/accounts/${account.id}`);
+  eq([onboarded.details_submitted, onboarded.charges_enabled, onboarded.payouts_enabled], [true, true, true], 'onboarded flags');
+  eq(onboarded.external_accounts.data[0]?.last4, '1116', 'the failing test bank account');
+  await page.goto(link.url);
+  await page.waitForURL(`${RECEIVER_URL}/cancel?from=onboarding`);
+  const login = await stripe('POST', `/v1/accounts/${account.id}/login_links`);
+  await page.goto(login.url);
+  ok(await page.getByRole('heading', { name: 'Express Dashboard' }).isVisible(), 'dashboard heading');
+  ok(await page.getByRole('table', { name: 'Balance' }).isVisible(), 'balance table');
+  ok(await page.getByRole('table', { name: 'Recent payouts' }).isVisible(), 'payouts table');
+});
+
 await browser.close();
 process.exitCode = counted().fail ? 1 : 0;

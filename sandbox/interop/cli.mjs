@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, counted, ok, eq, fail, stripe, ensureEndpoint, readWork, waitDeliveries, receiverDeliveries, SANDBOX_URL, RECEIVER_URL, KEY, WORK } from './lib.mjs';
+import { check, counted, ok, eq, fail, stripe, ensureEndpoint, ensureConnectEndpoint, readWork, waitDeliveries, receiverDeliveries, SANDBOX_URL, RECEIVER_URL, KEY, WORK } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PART = 'cli';
@@ -18,6 +18,16 @@ export const EVENTS = [
   'payment_intent.succeeded',
   'charge.refunded',
   'charge.dispute.created',
+  // Connect: every Connect-related trigger of the CLI (1.52.0). Connected accounts' events
+  // (account.*) reach the Connect endpoint.
+  'account.updated',
+  'account.application.deauthorized',
+  'balance.available',
+  'payout.created',
+  'payout.updated',
+  'transfer.created',
+  'transfer.reversed',
+  'transfer.updated',
 ];
 
 // The binary @stripe/cli's shim runs on linux-x64 (see `run` for why we install it directly).
@@ -56,6 +66,13 @@ const endpointOk = await check(PART, 'register webhook endpoint (POST /v1/webhoo
 });
 if (!endpointOk) fail('no webhook endpoint; cannot go on');
 
+await check(PART, 'register Connect webhook endpoint (connect=true)', async () => {
+  const { id } = await ensureConnectEndpoint();
+  const ep = await stripe('GET', `/v1/webhook_endpoints/${id}`);
+  ok(/^we_/.test(ep.id), `id ${ep.id} lacks we_ prefix`);
+  ok(/^whsec_/.test(readWork('connect_endpoint.secret')), 'no whsec_ secret');
+});
+
 for (const event of EVENTS) {
   await check(PART, `stripe trigger ${event}`, async () => {
     const before = receiverDeliveries().length;
@@ -83,6 +100,10 @@ for (const event of EVENTS) {
     ok(idle, 'deliveries still in flight after 15 s');
     const fresh = receiverDeliveries().slice(before);
     const hit = fresh.find((d) => d.type === event);
+    if (hit && event.startsWith('account.')) {
+      eq(hit.path, '/hooks/connect', `${event} endpoint (a connected account's event)`);
+      ok(/^acct_/.test(JSON.parse(Buffer.from(hit.body_b64, 'base64')).account), `${event} has no account`);
+    }
     if (!hit) {
       const types = [...new Set(fresh.map((d) => d.type))].join(', ') || 'none';
       fail(`the CLI exited 0 but no ${event} reached the receiver; new deliveries: ${types}`);

@@ -154,17 +154,28 @@ export function writeWork(name, text) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The receiver's webhook endpoint (registered once per run); returns {id, secret}. */
-export async function ensureEndpoint() {
-  const f = path.join(WORK, 'endpoint.secret');
-  if (!fs.existsSync(f)) {
-    const ep = await stripe('POST', '/v1/webhook_endpoints', {
-      url: `${RECEIVER_URL}/hooks/interop`,
-      enabled_events: ['*'],
-      description: 'interop receiver',
-    });
-    writeWork('endpoint.secret', ep.secret);
-    writeWork('endpoint.id', ep.id);
+/** A receiver endpoint for every event at `hookPath`, registered once per run (its id and secret
+ * kept in WORK/`name`.id and .secret); returns {id, secret}. */
+async function ensureNamedEndpoint(name, hookPath, params) {
+  if (!fs.existsSync(path.join(WORK, `${name}.secret`))) {
+    const ep = await stripe('POST', '/v1/webhook_endpoints', { url: `${RECEIVER_URL}${hookPath}`, enabled_events: ['*'], ...params });
+    writeWork(`${name}.secret`, ep.secret);
+    writeWork(`${name}.id`, ep.id);
   }
-  return { id: readWork('endpoint.id'), secret: readWork('endpoint.secret') };
+  return { id: readWork(`${name}.id`), secret: readWork(`${name}.secret`) };
+}
+
+/** The receiver's webhook endpoint (registered once per run); returns {id, secret}. */
+export const ensureEndpoint = () => ensureNamedEndpoint('endpoint', '/hooks/interop', { description: 'interop receiver' });
+
+/** The receiver's Connect endpoint (`connect=true`, at /hooks/connect: connected accounts'
+ * events), registered once per run; returns {id, secret}. */
+export const ensureConnectEndpoint = () =>
+  ensureNamedEndpoint('connect_endpoint', '/hooks/connect', { connect: 'true', description: 'interop receiver (Connect)' });
+
+/** The signing secret of the endpoint a delivery came through (by the receiver path). */
+export function secretFor(delivery) {
+  const connect = path.join(WORK, 'connect_endpoint.secret');
+  if (delivery.path === '/hooks/connect' && fs.existsSync(connect)) return readWork('connect_endpoint.secret');
+  return readWork('endpoint.secret');
 }

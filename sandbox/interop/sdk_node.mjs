@@ -1,7 +1,7 @@
 // Part 2a: stripe-node against the sandbox — the REST API through the SDK, then every delivery the
 // receiver captured verified with stripe.webhooks.constructEvent (and tampered ones rejected).
 import Stripe from 'stripe';
-import { check, counted, ok, eq, fail, ensureEndpoint, waitDeliveries, receiverDeliveries, SANDBOX_URL, KEY } from './lib.mjs';
+import { check, counted, ok, eq, fail, ensureEndpoint, waitDeliveries, receiverDeliveries, secretFor, SANDBOX_URL, KEY } from './lib.mjs';
 
 const PART = 'sdk-node';
 const base = new URL(SANDBOX_URL);
@@ -183,6 +183,66 @@ await check(PART, 'idempotencyKey replays the first response', async () => {
   }
 });
 
+// ------------------------------------------------------------------ Connect
+/** The hosted onboarding form as Stripe's test values fill it, submitted with `action`. */
+const onboardingForm = (action) =>
+  new URLSearchParams({
+    business_type: 'individual', business_name: 'Node Seller', url: 'https://accessible.stripe.com',
+    first_name: 'Jenny', last_name: 'Rosen', email: 'jenny@example.com', phone: '000-000-0000',
+    sms_code: '000-000', dob: '01/01/1901', address_line1: 'address_full_match', city: 'San Francisco',
+    state: 'CA', postal_code: '94111', ssn_last_4: '0000', routing_number: '110000000',
+    account_number: '000123456789', action,
+  });
+
+await check(PART, 'Connect: accounts.create (express) + accountLinks.create + hosted onboarding + destination charge', async () => {
+  const account = await sdk.accounts.create({
+    type: 'express',
+    country: 'US',
+    email: `${run}-seller@example.com`,
+    capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+  });
+  ok(/^acct_/.test(account.id), `account id ${account.id}`);
+  eq([account.details_submitted, account.charges_enabled, account.payouts_enabled], [false, false, false], 'new account flags');
+  eq(account.capabilities?.transfers, 'inactive', 'transfers capability of a new account');
+  ok(account.requirements?.currently_due?.includes('external_account'), `currently_due ${account.requirements?.currently_due}`);
+  const link = await sdk.accountLinks.create({
+    account: account.id,
+    type: 'account_onboarding',
+    refresh_url: 'http://app.test/refresh',
+    return_url: 'http://app.test/return',
+  });
+  eq(link.object, 'account_link', 'account link object');
+  eq(link.expires_at - link.created, 300, 'account link lifetime');
+  const page = await fetch(link.url);
+  eq(page.status, 200, 'onboarding page status');
+  const done = await fetch(link.url, { method: 'POST', body: onboardingForm('complete'), redirect: 'manual' });
+  eq(done.status, 303, 'onboarding submit status');
+  eq(done.headers.get('location'), 'http://app.test/return', 'redirect to return_url');
+  const onboarded = await sdk.accounts.retrieve(account.id);
+  eq([onboarded.details_submitted, onboarded.charges_enabled, onboarded.payouts_enabled], [true, true, true], 'onboarded flags');
+  eq(onboarded.capabilities?.transfers, 'active', 'transfers capability after onboarding');
+  const intent = await sdk.paymentIntents.create({
+    amount: 10000,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    payment_method_types: ['card'],
+    confirm: true,
+    transfer_data: { destination: account.id },
+    application_fee_amount: 1230,
+  });
+  eq(intent.status, 'succeeded', 'payment intent status');
+  const charge = await sdk.charges.retrieve(intent.latest_charge, { expand: ['transfer', 'application_fee'] });
+  eq(charge.transfer_data?.destination, account.id, 'charge.transfer_data.destination');
+  eq(charge.transfer?.amount, 10000, 'transfer amount (the whole charge)');
+  eq(charge.transfer?.destination, account.id, 'transfer destination');
+  eq(charge.application_fee?.amount, 1230, 'application fee amount');
+  eq(charge.application_fee?.account, account.id, 'application fee account');
+  const balance = await sdk.balance.retrieve({}, { stripeAccount: account.id });
+  eq(balance.pending.find((b) => b.currency === 'usd')?.amount, 10000 - 1230, 'connected account pending balance');
+  const payments = await sdk.balanceTransactions.list({ type: 'payment' }, { stripeAccount: account.id });
+  eq(payments.data.length, 1, 'payment balance transactions of the connected account');
+});
+
 // ------------------------------------------------------------------ signatures
 const idle = await waitDeliveries(15000);
 const deliveries = receiverDeliveries();
@@ -201,8 +261,9 @@ await check(PART, `stripe.webhooks.constructEvent verifies every captured delive
     const sig = d.headers['stripe-signature'];
     ok(sig, `delivery ${d.seq} (${d.type}) has no Stripe-Signature header`);
     let ev;
+    const signedWith = secretFor(d);
     try {
-      ev = sdk.webhooks.constructEvent(raw, sig, secret);
+      ev = sdk.webhooks.constructEvent(raw, sig, signedWith);
     } catch (e) {
       fail(`delivery ${d.seq} (${d.type} ${d.id}) rejected: ${e.message}; header ${sig}`);
     }
@@ -216,14 +277,14 @@ await check(PART, `stripe.webhooks.constructEvent verifies every captured delive
     eq(d.headers['user-agent'], 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', `${d.id} User-Agent`);
     ok(/^t=\d+,v1=[0-9a-f]{64}$/.test(sig), `${d.id} Stripe-Signature format: ${sig}`);
     // Same check through the async variant.
-    const ev2 = await sdk.webhooks.constructEventAsync(raw, sig, secret);
+    const ev2 = await sdk.webhooks.constructEventAsync(raw, sig, signedWith);
     eq(ev2.id, d.id, 'constructEventAsync id');
   }
   console.log(`       (${deliveries.length} deliveries, ${new Set(deliveries.map((d) => d.type)).size} event types)`);
 });
 
 await check(PART, 'constructEvent rejects a tampered body, a wrong secret and a stale timestamp', async () => {
-  const d = deliveries[deliveries.length - 1];
+  const d = deliveries.filter((x) => x.path !== '/hooks/connect').pop();
   ok(d, 'nothing to tamper with');
   const raw = Buffer.from(d.body_b64, 'base64').toString('utf8');
   const sig = d.headers['stripe-signature'];

@@ -11,6 +11,8 @@ import os
 import sys
 import time
 import traceback
+import urllib.error
+import urllib.parse
 import urllib.request
 
 import stripe
@@ -233,10 +235,76 @@ def _():
         eq(e.http_status, 400, "http_status")
 
 
+ONBOARDING_FORM = {
+    "business_type": "individual", "business_name": "Python Seller", "url": "https://accessible.stripe.com",
+    "first_name": "Jenny", "last_name": "Rosen", "email": "jenny@example.com", "phone": "000-000-0000",
+    "sms_code": "000-000", "dob": "01/01/1901", "address_line1": "address_full_match", "city": "San Francisco",
+    "state": "CA", "postal_code": "94111", "ssn_last_4": "0000", "routing_number": "110000000",
+    "account_number": "000123456789", "action": "complete",
+}
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@check("Connect: Account.create (express) + AccountLink.create + hosted onboarding + destination charge")
+def _():
+    account = client.v1.accounts.create(params={
+        "type": "express",
+        "country": "US",
+        "email": f"{RUN}-seller@example.com",
+        "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+    })
+    ok(account.id.startswith("acct_"), f"account id {account.id}")
+    eq([account.details_submitted, account.charges_enabled, account.payouts_enabled], [False, False, False], "new account flags")
+    ok("external_account" in account.requirements.currently_due, f"currently_due {account.requirements.currently_due}")
+    link = stripe.AccountLink.create(
+        account=account.id, type="account_onboarding",
+        refresh_url="http://app.test/refresh", return_url="http://app.test/return",
+    )
+    eq(link.object, "account_link", "account link object")
+    eq(link.expires_at - link.created, 300, "account link lifetime")
+    opener = urllib.request.build_opener(_NoRedirect)
+    body = urllib.parse.urlencode(ONBOARDING_FORM).encode()
+    try:
+        opener.open(urllib.request.Request(link.url, data=body, method="POST"))
+        raise CheckError("onboarding submit did not redirect")
+    except urllib.error.HTTPError as e:
+        eq(e.code, 303, "onboarding submit status")
+        eq(e.headers["location"], "http://app.test/return", "redirect to return_url")
+    onboarded = stripe.Account.retrieve(account.id)
+    eq([onboarded.details_submitted, onboarded.charges_enabled, onboarded.payouts_enabled], [True, True, True], "onboarded flags")
+    eq(onboarded.capabilities["transfers"], "active", "transfers capability after onboarding")
+    intent = stripe.PaymentIntent.create(
+        amount=10000, currency="usd", payment_method="pm_card_visa", payment_method_types=["card"], confirm=True,
+        transfer_data={"destination": account.id}, application_fee_amount=1230,
+    )
+    eq(intent.status, "succeeded", "payment intent status")
+    charge = stripe.Charge.retrieve(intent.latest_charge, expand=["transfer", "application_fee"])
+    eq(charge.transfer_data.destination, account.id, "charge.transfer_data.destination")
+    eq(charge.transfer.amount, 10000, "transfer amount (the whole charge)")
+    eq(charge.application_fee.amount, 1230, "application fee amount")
+    eq(charge.application_fee.account, account.id, "application fee account")
+    balance = stripe.Balance.retrieve(stripe_account=account.id)
+    eq([b.amount for b in balance.pending if b.currency == "usd"], [10000 - 1230], "connected account pending balance")
+    refund = stripe.Refund.create(charge=charge.id, reverse_transfer=True, refund_application_fee=True)
+    ok(refund.transfer_reversal and refund.transfer_reversal.startswith("trr_"), f"transfer_reversal {refund.transfer_reversal}")
+    eq(stripe.ApplicationFee.retrieve(charge.application_fee.id).refunded, True, "fee refunded")
+
+
 idle = control("/_sandbox/deliveries/wait", {"timeout_ms": 15000, "retries": False}).get("idle")
 captured = deliveries()
 with open(os.path.join(WORK, "endpoint.secret")) as f:
     SECRET = f.read().strip()
+CONNECT_SECRET_FILE = os.path.join(WORK, "connect_endpoint.secret")
+CONNECT_SECRET = open(CONNECT_SECRET_FILE).read().strip() if os.path.exists(CONNECT_SECRET_FILE) else None
+
+
+def secret_for(delivery):
+    """The signing secret of the endpoint a delivery came through (Connect ones at /hooks/connect)."""
+    return CONNECT_SECRET if delivery.get("path") == "/hooks/connect" and CONNECT_SECRET else SECRET
 
 
 @check("stripe.Webhook.construct_event verifies every captured delivery")
@@ -254,15 +322,16 @@ def _():
         raw = base64.b64decode(d["body_b64"])
         sig = d["headers"].get("stripe-signature")
         ok(sig, f"delivery {d['seq']} ({d['type']}) has no Stripe-Signature")
+        signed_with = secret_for(d)
         for payload in (raw, raw.decode("utf-8")):
             try:
-                ev = stripe.Webhook.construct_event(payload, sig, SECRET)
+                ev = stripe.Webhook.construct_event(payload, sig, signed_with)
             except stripe.SignatureVerificationError as e:
                 raise CheckError(f"delivery {d['seq']} ({d['type']} {d['id']}) rejected: {e}; header {sig}")
             eq(ev.id, d["id"], f"event id of delivery {d['seq']}")
             eq(ev.type, d["type"], f"type of {d['id']}")
             eq(ev.object, "event", f"object of {d['id']}")
-        ev = client.construct_event(raw, sig, SECRET)
+        ev = client.construct_event(raw, sig, signed_with)
         eq(ev.id, d["id"], "StripeClient.construct_event id")
     print(f"       ({len(captured)} deliveries, {len({d['type'] for d in captured})} event types)", flush=True)
 
@@ -270,7 +339,7 @@ def _():
 @check("construct_event rejects a tampered body, a wrong secret and a stale timestamp")
 def _():
     ok(captured, "nothing to tamper with")
-    d = captured[-1]
+    d = [x for x in captured if x.get("path") != "/hooks/connect"][-1]
     raw = base64.b64decode(d["body_b64"]).decode("utf-8")
     sig = d["headers"]["stripe-signature"]
     tampered = raw.replace('"livemode":false', '"livemode":true')

@@ -69,10 +69,13 @@ pub struct TestCard {
     pub brand: &'static str,
     pub funding: &'static str,
     pub behavior: Behavior,
+    /// Charges skip the pending balance: funds are available at once (4000 0000 0000 0077).
+    pub bypass_pending: bool,
 }
 
 const CARDS: &[(&str, &str, Behavior)] = &[
     ("4242424242424242", "visa", Behavior::Succeed),
+    ("4000000000000077", "visa", Behavior::Succeed),
     ("4000056655665556", "visa", Behavior::Succeed),
     ("5555555555554444", "mastercard", Behavior::Succeed),
     ("2223003122003222", "mastercard", Behavior::Succeed),
@@ -104,6 +107,7 @@ pub fn by_number(number: &str) -> Option<TestCard> {
             brand: b,
             funding: "credit",
             behavior: *behaviour,
+            bypass_pending: digits == "4000000000000077",
         });
     }
     if digits.len() >= 12 && luhn(&digits) {
@@ -119,6 +123,7 @@ pub fn by_number(number: &str) -> Option<TestCard> {
             brand,
             funding: "credit",
             behavior: Behavior::Succeed,
+            bypass_pending: false,
         });
     }
     None
@@ -129,6 +134,7 @@ pub fn by_test_id(id: &str) -> Option<TestCard> {
     let name = id.strip_prefix("pm_card_").or_else(|| id.strip_prefix("tok_"))?;
     let number = match name {
         "visa" => "4242424242424242",
+        "bypassPending" => "4000000000000077",
         "visa_debit" => "4000056655665556",
         "mastercard" => "5555555555554444",
         "amex" => "378282246310005",

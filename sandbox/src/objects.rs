@@ -97,6 +97,7 @@ pub fn card_payment_method(card: &TestCard, exp_month: i64, exp_year: i64, now: 
         "metadata": {},
         "type": "card",
         "_sb_behavior": card.behavior.as_str(),
+        "_sb_bypass_pending": card.bypass_pending,
     })
 }
 

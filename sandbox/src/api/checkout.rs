@@ -52,6 +52,15 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     if mode == "payment" && line_items.iter().any(recurring) {
         return Err(ApiError::invalid_value("line_items", "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices."));
     }
+    let intent_data = params.get("payment_intent_data").cloned().unwrap_or(json!({}));
+    let terms = crate::engine::transfers::Terms::read(&intent_data)?;
+    if !terms.is_empty() {
+        let amount: i64 = line_items
+            .iter()
+            .map(|line| line.price["unit_amount"].as_i64().unwrap_or(0) * line.quantity.unwrap_or(1))
+            .sum();
+        crate::engine::transfers::check(ctx, &terms, amount, "payment_intent_data[").map_err(bracket_param)?;
+    }
     let expires_at = param_i64(params, "expires_at")?;
     let subscription_data = params.get("subscription_data").cloned().unwrap_or(json!({}));
     let new_session = NewSession {
@@ -81,7 +90,7 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         success_url: success_url.map(str::to_string),
         subscription_metadata: new_metadata(&subscription_data)?,
         subscription_description: param_nonempty(&subscription_data, "description").map(str::to_string),
-        payment_intent_data: params.get("payment_intent_data").cloned().unwrap_or(json!({})),
+        payment_intent_data: intent_data,
         discounts: super::subscriptions::discount_specs(params),
         mode,
     };
@@ -217,4 +226,18 @@ pub fn payment_page_confirm(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResul
             "This payment requires authentication; complete it on the hosted Checkout page.",
         )),
     }
+}
+
+/// `payment_intent_data[transfer_data[destination]` → `payment_intent_data[transfer_data][destination]`:
+/// the terms' checks name nested parameters with one prefix; Stripe brackets each level.
+fn bracket_param(mut error: ApiError) -> ApiError {
+    if let Some(param) = error.param.take() {
+        let inner = param.trim_start_matches("payment_intent_data[");
+        let nested = match inner.split_once('[') {
+            Some((head, rest)) => format!("payment_intent_data[{head}][{rest}"),
+            None => format!("payment_intent_data[{inner}]"),
+        };
+        error.param = Some(nested);
+    }
+    error
 }

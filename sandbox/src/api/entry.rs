@@ -30,7 +30,14 @@ pub async fn entry(
     let (status, text) = app.with_ctx(&account, &base, |ctx| {
         ctx.request_id = Some(info.request_id);
         ctx.idem_key = info.idempotency_key;
-        match crate::api::route(ctx, &method, &segments, &params) {
+        ctx.api_key = crate::middleware::api_key(&headers).unwrap_or_default();
+        // A `Stripe-Account` the platform has no connected account for is refused, as on Stripe.
+        let routed = if ctx.account != PLATFORM && !crate::engine::accounts::exists(ctx, &ctx.account.clone()) {
+            Err(crate::engine::accounts::no_access(&ctx.api_key, &ctx.account))
+        } else {
+            crate::api::route(ctx, &method, &segments, &params)
+        };
+        match routed {
             Ok(mut value) => {
                 render_response(ctx, &mut value, &param_strings(&params, "expand"));
                 (200u16, value.to_string())

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod checkout;
+pub mod connect;
 pub mod customers;
 pub mod entitlements;
 pub mod entry;
@@ -206,10 +207,42 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("DELETE", ["test_helpers", "test_clocks", id]) => test_clocks::delete_test_clock(ctx, id),
         ("POST", ["test_helpers", "test_clocks", id, "advance"]) => test_clocks::advance_test_clock(ctx, id, params),
         // Misc used by SDKs and the CLI
-        ("GET", ["account"]) | ("GET", ["accounts", _]) => Ok(account(ctx)),
-        ("GET", ["balance"]) => Ok(
-            json!({"object": "balance", "available": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}], "livemode": false, "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]}),
-        ),
+        // Connect
+        ("GET", ["account"]) => connect::current_account(ctx),
+        ("POST", ["accounts"]) => connect::create_account(ctx, params),
+        ("GET", ["accounts"]) => connect::list_accounts(ctx, params),
+        ("GET", ["accounts", id]) => connect::retrieve_account(ctx, id),
+        ("POST", ["accounts", id]) => connect::update_account(ctx, id, params),
+        ("DELETE", ["accounts", id]) => connect::delete_account(ctx, id),
+        ("GET", ["accounts", id, "capabilities"]) => connect::list_capabilities(ctx, id),
+        ("POST", ["accounts", id, "login_links"]) => connect::create_login_link(ctx, id),
+        ("POST", ["account_links"]) => connect::create_account_link(ctx, params),
+        ("GET", ["balance"]) => connect::get_balance(ctx),
+        ("GET", ["balance_transactions"]) | ("GET", ["balance", "history"]) => {
+            connect::list_balance_transactions(ctx, params)
+        }
+        ("GET", ["balance_transactions", id]) | ("GET", ["balance", "history", id]) => {
+            connect::retrieve_balance_transaction(ctx, id)
+        }
+        ("POST", ["payouts"]) => connect::create_payout(ctx, params),
+        ("GET", ["payouts"]) => connect::list_payouts(ctx, params),
+        ("GET", ["payouts", id]) => ctx.find("payout", id, "payout").map(|v| public(&v)),
+        ("POST", ["payouts", id]) => crate::engine::payouts::update(ctx, id, params.get("metadata")),
+        ("POST", ["payouts", id, "cancel"]) => crate::engine::payouts::cancel(ctx, id),
+        ("POST", ["transfers"]) => connect::create_transfer(ctx, params),
+        ("GET", ["transfers"]) => connect::list_transfers(ctx, params),
+        ("GET", ["transfers", id]) => connect::retrieve_transfer(ctx, id),
+        ("POST", ["transfers", id]) => connect::update_transfer(ctx, id, params),
+        ("POST", ["transfers", id, "reversals"]) => connect::create_reversal(ctx, id, params),
+        ("GET", ["transfers", id, "reversals"]) => connect::list_reversals(ctx, id, params),
+        ("GET", ["transfers", id, "reversals", reversal]) => connect::retrieve_reversal(ctx, id, reversal),
+        ("GET", ["application_fees"]) => connect::list_application_fees(ctx, params),
+        ("GET", ["application_fees", id]) => connect::retrieve_application_fee(ctx, id),
+        ("POST", ["application_fees", id, "refunds"]) | ("POST", ["application_fees", id, "refund"]) => {
+            connect::create_fee_refund(ctx, id, params)
+        }
+        ("GET", ["application_fees", id, "refunds"]) => connect::list_fee_refunds(ctx, id, params),
+        ("GET", ["application_fees", id, "refunds", refund]) => connect::retrieve_fee_refund(ctx, id, refund),
         _ => Err(ApiError::unknown_route(method, &format!("/v1/{}", segments.join("/")))),
     };
     response
@@ -245,24 +278,7 @@ pub fn account(ctx: &Ctx) -> Value {
         "metadata": {},
         "payouts_enabled": true,
         "requirements": nothing_due,
-        "settings": {
-            "bacs_debit_payments": {"display_name": null, "service_user_number": null},
-            "branding": {"icon": null, "logo": null, "primary_color": null, "secondary_color": null},
-            "card_issuing": {"tos_acceptance": {"date": null, "ip": null}},
-            "card_payments": {
-                "decline_on": {"avs_failure": false, "cvc_failure": true},
-                "statement_descriptor_prefix": null, "statement_descriptor_prefix_kana": null,
-                "statement_descriptor_prefix_kanji": null,
-            },
-            "dashboard": {"display_name": "Sandbox", "timezone": "Etc/UTC"},
-            "invoices": {"default_account_tax_ids": null, "hosted_payment_method_save": null},
-            "payments": {
-                "statement_descriptor": "SANDBOX", "statement_descriptor_kana": null, "statement_descriptor_kanji": null,
-                "statement_descriptor_prefix_kana": null, "statement_descriptor_prefix_kanji": null,
-            },
-            "payouts": {"debit_negative_balances": true, "schedule": {"delay_days": 2, "interval": "daily"}, "statement_descriptor": null},
-            "sepa_debit_payments": {},
-        },
+        "settings": crate::engine::accounts::settings(Some("Sandbox"), Some("SANDBOX")),
         "tos_acceptance": {"date": 0, "ip": null, "user_agent": null},
         "type": "standard",
     })

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use crate::engine::pay::{self, IntentUpdate, NewPayment, Outcome};
 use crate::engine::refunds::{self, DisputeUpdate};
 use crate::engine::setup_intents::{self, NewSetupIntent};
+use crate::engine::transfers::{self, Terms};
 use crate::engine::{invoice_payments, payment_methods};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
@@ -25,8 +26,10 @@ pub fn create_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     if let Some(customer_id) = &customer {
         ctx.find("customer", customer_id, "customer")?;
     }
+    let terms = Terms::read(params)?;
+    transfers::check(ctx, &terms, amount, "")?;
     let payment_method = pay::resolve_payment_method_id(ctx, param_nonempty(params, "payment_method"))?;
-    let payment_intent = pay::create_intent(
+    let mut payment_intent = pay::create_intent(
         ctx,
         NewPayment {
             customer: customer.as_deref(),
@@ -38,6 +41,10 @@ pub fn create_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
             setup_future_usage: param_nonempty(params, "setup_future_usage").map(str::to_string),
         },
     );
+    if !terms.is_empty() {
+        let id = payment_intent["id"].as_str().unwrap_or_default().to_string();
+        payment_intent = transfers::apply_to_new_intent(ctx, &id, &terms);
+    }
     if param_bool(params, "confirm")? == Some(true) {
         let id = payment_intent["id"].as_str().unwrap_or_default().to_string();
         return confirm_result(
@@ -150,12 +157,29 @@ pub fn create_refund(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         param_i64(params, "amount")?,
         param_nonempty(params, "reason"),
         new_metadata(params)?,
+        refund_connect(params)?,
     )?;
     Ok(public(&refund))
 }
 
+/// `reverse_transfer` and `refund_application_fee` of a refund request.
+fn refund_connect(params: &Value) -> ApiResult<refunds::RefundConnect> {
+    Ok(refunds::RefundConnect {
+        reverse_transfer: param_bool(params, "reverse_transfer")?.unwrap_or(false),
+        refund_application_fee: param_bool(params, "refund_application_fee")?.unwrap_or(false),
+    })
+}
+
 pub fn refund_charge(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
-    refunds::refund(ctx, id, param_i64(params, "amount")?, param_nonempty(params, "reason"), new_metadata(params)?)?;
+    let connect = refund_connect(params)?;
+    refunds::refund(
+        ctx,
+        id,
+        param_i64(params, "amount")?,
+        param_nonempty(params, "reason"),
+        new_metadata(params)?,
+        connect,
+    )?;
     Ok(public(&ctx.find("charge", id, "charge")?))
 }
 

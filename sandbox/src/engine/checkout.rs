@@ -580,7 +580,12 @@ fn session_intent(
                     setup_future_usage: param_nonempty(&intent_data, "setup_future_usage").map(str::to_string),
                 },
             );
-            payment_intent["id"].as_str().unwrap_or_default().to_string()
+            let id = payment_intent["id"].as_str().unwrap_or_default().to_string();
+            let terms = super::transfers::Terms::read(&intent_data)?;
+            if !terms.is_empty() {
+                super::transfers::apply_to_new_intent(ctx, &id, &terms);
+            }
+            id
         }
     };
     if let Some(stored) = ctx.get_mut("checkout.session", session["id"].as_str().unwrap_or_default()) {

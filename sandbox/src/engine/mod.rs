@@ -2,6 +2,8 @@
 //! passes (`run_until`). The `api` layer reads parameters and calls in here, as do the hosted
 //! pages; the engine works on the store and never calls back into `api`.
 
+pub mod accounts;
+pub mod balance;
 pub mod catalog;
 pub mod checkout;
 pub mod customers;
@@ -14,6 +16,7 @@ pub mod meter_events;
 pub mod meters;
 pub mod pay;
 pub mod payment_methods;
+pub mod payouts;
 pub mod portal;
 pub mod preview;
 pub mod pricing;
@@ -24,6 +27,7 @@ pub mod setup_intents;
 pub mod subscriptions;
 pub mod tax_settings;
 pub mod test_clocks;
+pub mod transfers;
 pub mod usage_billing;
 pub mod views;
 pub mod webhook_endpoints;
@@ -51,6 +55,8 @@ enum Action {
     Renew(String),
     StartSchedule(String),
     ExpireCheckout(String),
+    AutomaticPayout(String),
+    PayoutArrives(String),
 }
 
 impl Action {
@@ -61,6 +67,8 @@ impl Action {
             Action::TrialWillEnd(id) | Action::ExpireIncomplete(id) | Action::Renew(id) => ("subscription", id),
             Action::StartSchedule(id) => ("subscription_schedule", id),
             Action::ExpireCheckout(id) => ("checkout.session", id),
+            Action::AutomaticPayout(id) => ("account", id),
+            Action::PayoutArrives(id) => ("payout", id),
         }
     }
 }
@@ -74,7 +82,8 @@ fn stalled(object: &Value) -> bool {
 }
 
 /// The kinds of object that can fall due.
-const TIMED_KINDS: [&str; 4] = ["subscription", "subscription_schedule", "invoice", "checkout.session"];
+const TIMED_KINDS: [&str; 6] =
+    ["subscription", "subscription_schedule", "invoice", "checkout.session", "account", "payout"];
 
 /// Everything due on `clock`, over every object.
 fn due_actions(ctx: &Ctx, clock: Option<&str>) -> Vec<(i64, Action)> {
@@ -118,6 +127,17 @@ fn due_of(ctx: &Ctx, kind: &str, object: &Value, clock: Option<&str>, out: &mut 
         "checkout.session" if clock.is_none() && object["status"] == "open" => {
             if let Some(expires_at) = object["expires_at"].as_i64() {
                 out.push((expires_at, Action::ExpireCheckout(id())));
+            }
+        }
+        // Connected accounts pay out daily, and payouts arrive, on the sandbox-wide clock.
+        "account" if clock.is_none() => {
+            if let Some(at) = object["_sb_next_payout"].as_i64() {
+                out.push((at, Action::AutomaticPayout(id())));
+            }
+        }
+        "payout" if clock.is_none() && object["status"] == "pending" => {
+            if let Some(at) = object["arrival_date"].as_i64() {
+                out.push((at, Action::PayoutArrives(id())));
             }
         }
         _ => {}
@@ -183,6 +203,8 @@ fn perform(ctx: &mut Ctx, action: Action) {
         Action::Renew(id) => subscriptions::renew(ctx, id),
         Action::StartSchedule(id) => schedules::start(ctx, id).map(|_| ()),
         Action::ExpireCheckout(id) => checkout::expire(ctx, id).map(|_| ()),
+        Action::AutomaticPayout(id) => payouts::automatic(ctx, id),
+        Action::PayoutArrives(id) => payouts::arrive(ctx, id),
     };
     if let Err(e) = result {
         // The object stays as it was (a failing step never ends a subscription behind the

@@ -220,7 +220,7 @@ fn new_charge(
         "application": null,
         "application_fee": null,
         "application_fee_amount": null,
-        "balance_transaction": if succeeded { json!(new_id("txn")) } else { Value::Null },
+        "balance_transaction": null,
         "billing_details": payment_method["billing_details"],
         "calculated_statement_descriptor": "SANDBOX",
         "captured": succeeded,
@@ -315,7 +315,9 @@ pub fn confirm(
     }
     match &outcome {
         Outcome::Succeeded => {
-            let charge = new_charge(ctx, &payment_intent, &payment_method, now, None);
+            let mut charge = new_charge(ctx, &payment_intent, &payment_method, now, None);
+            let immediate = payment_method["_sb_bypass_pending"] == true;
+            let later = super::transfers::settle_charge(ctx, &mut charge, &payment_intent, immediate);
             payment_intent["status"] = json!("succeeded");
             payment_intent["amount_received"] = payment_intent["amount"].clone();
             payment_intent["latest_charge"] = charge["id"].clone();
@@ -325,6 +327,7 @@ pub fn confirm(
             ctx.put("payment_intent", payment_intent.clone());
             ctx.emit("charge.succeeded", &charge, None);
             ctx.emit("payment_intent.succeeded", &payment_intent, None);
+            super::transfers::emit_later(ctx, later);
             if let Behavior::Dispute(reason) = behaviour {
                 super::refunds::create_dispute(ctx, charge["id"].as_str().unwrap_or_default(), reason)?;
             }

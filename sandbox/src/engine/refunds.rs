@@ -3,19 +3,44 @@
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::{apply_metadata, diff, public, Ctx};
+use crate::store::{apply_metadata, diff, prepend_to_list, public, Ctx};
 use crate::util::{new_id, DAY};
+
+/// Stripe's dispute fee (US, in cents).
+pub const DISPUTE_FEE: i64 = 1500;
 
 /// A dispute on a charge (what the dispute test cards cause).
 pub fn create_dispute(ctx: &mut Ctx, charge_id: &str, reason: &str) -> ApiResult<Value> {
     let mut charge = ctx.find("charge", charge_id, "charge")?;
     let now = ctx.now_for_customer(charge["customer"].as_str());
     let inquiry = reason == "general";
+    let dispute_id = new_id("du");
+    // A chargeback debits the account holding the charge (the platform for a destination
+    // charge, the connected account for a direct one): the amount and Stripe's $15 dispute fee.
+    // An inquiry moves no money.
+    let balance_transactions = if inquiry {
+        Vec::new()
+    } else {
+        let currency = charge["currency"].as_str().unwrap_or("usd").to_string();
+        let txn = super::balance::record(
+            ctx,
+            super::balance::Movement {
+                kind: "adjustment",
+                amount: -charge["amount"].as_i64().unwrap_or(0),
+                currency: &currency,
+                source: Some(&dispute_id),
+                description: Some(format!("Chargeback withdrawal for {charge_id}")),
+                fees: vec![("stripe_fee", DISPUTE_FEE, None)],
+                immediate: true,
+            },
+        );
+        ctx.get(super::balance::KIND, &txn).map(public).into_iter().collect()
+    };
     let dispute = json!({
-        "id": new_id("du"),
+        "id": dispute_id,
         "object": "dispute",
         "amount": charge["amount"],
-        "balance_transactions": [],
+        "balance_transactions": balance_transactions,
         "charge": charge_id,
         "created": now,
         "currency": charge["currency"],
@@ -129,13 +154,23 @@ pub fn evidence_blank() -> Value {
     Value::Object(evidence)
 }
 
-/// Refunds (part of) a charge; emits `charge.refunded` and `refund.created`.
+/// Connect options of a refund: `reverse_transfer`, `refund_application_fee`.
+#[derive(Default, Clone, Copy)]
+pub struct RefundConnect {
+    pub reverse_transfer: bool,
+    pub refund_application_fee: bool,
+}
+
+/// Refunds (part of) a charge (a `refund` balance transaction); emits `charge.refunded` and
+/// `refund.created`. For a destination or direct charge it reverses the transfer and refunds the
+/// application fee in proportion when asked (`transfer.reversed`, `application_fee.refunded`).
 pub fn refund(
     ctx: &mut Ctx,
     charge_id: &str,
     amount: Option<i64>,
     reason: Option<&str>,
     metadata: Value,
+    connect: RefundConnect,
 ) -> ApiResult<Value> {
     let mut charge = ctx.find("charge", charge_id, "charge")?;
     if charge["status"] != "succeeded" {
@@ -163,11 +198,24 @@ pub fn refund(
     }
     let now = ctx.now_for_customer(charge["customer"].as_str());
     let before = charge.clone();
-    let refund = json!({
-        "id": new_id("re"),
+    let refund_id = new_id("re");
+    let txn = super::balance::record(
+        ctx,
+        super::balance::Movement {
+            kind: "refund",
+            amount: -amount,
+            currency: &currency,
+            source: Some(&refund_id),
+            description: None,
+            fees: vec![],
+            immediate: true,
+        },
+    );
+    let mut refund = json!({
+        "id": refund_id,
         "object": "refund",
         "amount": amount,
-        "balance_transaction": new_id("txn"),
+        "balance_transaction": txn,
         "charge": charge_id,
         "created": now,
         "currency": charge["currency"],
@@ -180,15 +228,25 @@ pub fn refund(
         "status": "succeeded",
         "transfer_reversal": null,
     });
-    ctx.put("refund", refund.clone());
     charge["amount_refunded"] = json!(already + amount);
     charge["refunded"] = json!(already + amount == total);
-    let mut refunds: Vec<Value> = charge["refunds"]["data"].as_array().cloned().unwrap_or_default();
-    refunds.insert(0, refund.clone());
-    charge["refunds"]["total_count"] = json!(refunds.len());
-    charge["refunds"]["data"] = Value::Array(refunds);
+    let later_mark = ctx.events.len();
+    let reversal = super::transfers::follow_refund(
+        ctx,
+        &charge,
+        &refund_id,
+        amount,
+        connect.reverse_transfer,
+        connect.refund_application_fee,
+    )?;
+    // The charge's own events come first, then what the refund caused.
+    let caused: Vec<_> = ctx.events.drain(later_mark..).collect();
+    refund["transfer_reversal"] = json!(reversal);
+    ctx.put("refund", refund.clone());
+    prepend_to_list(&mut charge["refunds"], refund.clone());
     ctx.put("charge", charge.clone());
     ctx.emit("charge.refunded", &charge, Some(diff(&before, &charge)));
     ctx.emit("refund.created", &refund, None);
+    ctx.events.extend(caused);
     Ok(refund)
 }

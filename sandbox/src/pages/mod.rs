@@ -3,6 +3,7 @@
 //! through the engine, as API calls do.
 
 mod checkout;
+mod connect;
 mod invoice;
 mod layout;
 mod portal;
@@ -25,7 +26,12 @@ use layout::{escape, not_found};
 pub use invoice::pdf_document;
 
 pub fn routes() -> Router<Arc<App>> {
-    Router::new().merge(checkout::routes()).merge(three_ds::routes()).merge(portal::routes()).merge(invoice::routes())
+    Router::new()
+        .merge(checkout::routes())
+        .merge(connect::routes())
+        .merge(three_ds::routes())
+        .merge(portal::routes())
+        .merge(invoice::routes())
 }
 
 /// The account holding an object (hosted pages have no Stripe-Account header).

@@ -115,6 +115,14 @@ pub fn kind_of_id(id: &str) -> Option<&'static str> {
         ("feat_", "entitlements.feature"),
         ("prodft_", "product_feature"),
         ("ent_", "entitlements.active_entitlement"),
+        ("acct_", "account"),
+        ("trr_", "transfer_reversal"),
+        ("tr_", "transfer"),
+        ("fee_", "application_fee"),
+        ("fr_", "fee_refund"),
+        ("po_", "payout"),
+        ("ba_", "bank_account"),
+        ("pyr_", "refund"),
     ];
     PREFIXES.iter().find(|(p, _)| id.starts_with(p)).map(|(_, k)| *k)
 }

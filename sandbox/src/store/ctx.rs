@@ -8,6 +8,8 @@ use crate::util::new_id;
 
 /// An event waiting to be stored and delivered when the request or engine step ends.
 pub struct PendingEvent {
+    /// The account the event belongs to (a connected account's events are Connect events).
+    pub account: String,
     pub kind: String,
     pub object: Value,
     pub previous: Option<Value>,
@@ -43,6 +45,8 @@ pub struct Ctx<'a> {
     pub base_url: String,
     pub request_id: Option<String>,
     pub idem_key: Option<String>,
+    /// The request's API key (for Stripe's messages that quote it, redacted).
+    pub api_key: String,
     pub events: Vec<PendingEvent>,
 }
 
@@ -54,6 +58,7 @@ impl<'a> Ctx<'a> {
             base_url: base_url.to_string(),
             request_id: None,
             idem_key: None,
+            api_key: String::new(),
             events: Vec::new(),
         }
     }
@@ -92,7 +97,17 @@ impl<'a> Ctx<'a> {
     /// Records an event; it is stored and delivered when the request ends.
     pub fn emit(&mut self, kind: &str, object: &Value, previous: Option<Value>) {
         let created = self.now_for(object);
-        self.events.push(PendingEvent { kind: kind.to_string(), object: public(object), previous, created });
+        let account = self.account.clone();
+        self.events.push(PendingEvent { account, kind: kind.to_string(), object: public(object), previous, created });
+    }
+
+    /// Runs `f` with the context switched to `account` (objects read and written there, events
+    /// emitted there), then switches back.
+    pub fn in_account<R>(&mut self, account: &str, f: impl FnOnce(&mut Ctx) -> R) -> R {
+        let saved = std::mem::replace(&mut self.account, account.to_string());
+        let result = f(self);
+        self.account = saved;
+        result
     }
 
     /// Stores pending events and returns the webhook deliveries they cause.
@@ -103,7 +118,8 @@ impl<'a> Ctx<'a> {
             let id = new_id("evt");
             // Endpoints in this account, and Connect endpoints on the platform for connected accounts.
             let mut targets: Vec<Target> = Vec::new();
-            let connected = self.account != PLATFORM;
+            let event_account = pending_event.account.clone();
+            let connected = event_account != PLATFORM;
             let sources: Vec<(&str, bool)> = if connected { vec![(PLATFORM, true)] } else { vec![(PLATFORM, false)] };
             for (account, want_connect) in sources {
                 if let Some(collection) =
@@ -146,14 +162,14 @@ impl<'a> Ctx<'a> {
                 "type": pending_event.kind,
             });
             if connected {
-                event["account"] = json!(self.account);
+                event["account"] = json!(event_account);
             }
             for target in targets {
                 // Each endpoint gets the event in its own API version.
                 let mut sent = event.clone();
                 sent["api_version"] = json!(target.api_version);
                 deliveries.push(Delivery {
-                    account: self.account.clone(),
+                    account: event_account.clone(),
                     endpoint_id: target.endpoint_id,
                     url: target.url,
                     secret: target.secret,
@@ -163,7 +179,7 @@ impl<'a> Ctx<'a> {
                     attempt: 1,
                 });
             }
-            self.put("event", event);
+            self.in_account(&event_account, |ctx| ctx.put("event", event));
         }
         deliveries
     }

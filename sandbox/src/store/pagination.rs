@@ -46,6 +46,14 @@ pub fn list_of(items: Vec<Value>, url: &str) -> Value {
     json!({ "object": "list", "data": items, "has_more": false, "total_count": null, "url": url })
 }
 
+/// Puts `item` first in an embedded list object (`refunds`, `reversals`) and counts it.
+pub fn prepend_to_list(list: &mut Value, item: Value) {
+    let mut data = list["data"].as_array().cloned().unwrap_or_default();
+    data.insert(0, item);
+    list["total_count"] = json!(data.len());
+    list["data"] = Value::Array(data);
+}
+
 /// Checks `created` filters: `created=N` or `created[gt|gte|lt|lte]=N`.
 pub fn created_matches(params: &Value, key: &str, created: i64) -> ApiResult<bool> {
     match params.get(key) {

@@ -114,10 +114,11 @@ async fn idempotency_keys() {
 async fn stripe_account_scopes_objects() {
     let sb = sandbox().await;
     let http = reqwest::Client::new();
+    let account = super::connect::express_account(&Raw::new(&sb), "s@x.com").await;
     let r: Value = http
         .post(format!("{}/v1/customers", sb.base_url()))
         .bearer_auth(KEY)
-        .header("Stripe-Account", "acct_123")
+        .header("Stripe-Account", &account)
         .form(&[("email", "c@x.com")])
         .send()
         .await
@@ -132,7 +133,7 @@ async fn stripe_account_scopes_objects() {
     let s = http
         .get(format!("{}/v1/customers/{id}", sb.base_url()))
         .bearer_auth(KEY)
-        .header("Stripe-Account", "acct_123")
+        .header("Stripe-Account", &account)
         .send()
         .await
         .unwrap()

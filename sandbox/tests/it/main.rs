@@ -4,6 +4,7 @@ mod checkout_flow;
 mod cli;
 mod clocks;
 mod conformance;
+mod connect;
 mod entitlements;
 mod http;
 mod invoice_intents;

@@ -390,6 +390,7 @@ fn announce_created(ctx: &mut Ctx, subscription: &Value, mark: usize) {
     ctx.events.insert(
         at.min(ctx.events.len()),
         PendingEvent {
+            account: ctx.account.clone(),
             kind: "customer.subscription.created".into(),
             object: public(subscription),
             previous: None,

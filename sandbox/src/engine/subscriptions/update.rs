@@ -281,6 +281,7 @@ fn emit_subscription_update(ctx: &mut Ctx, old: &Value, new: &Value) {
             ctx.events.iter().position(|e| e.kind.starts_with("invoice.") || e.kind.starts_with("invoiceitem."));
         let created = ctx.now_for(new);
         let event = PendingEvent {
+            account: ctx.account.clone(),
             kind: "customer.subscription.updated".into(),
             object: public(new),
             previous: Some(previous),
