@@ -12,6 +12,7 @@ import {
   expectOnAccount,
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
+  PASSWORD,
 } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
@@ -61,6 +62,12 @@ for (const javaScriptEnabled of [true, false]) {
 
     const advanced = await request.post(`${sandboxUrl()}/_sandbox/clock/advance`, { data: { days: 32 } });
     expect(advanced.ok()).toBe(true);
+    // A month passed for Stripe and for the app (it follows the sandbox's clock): both log-ins
+    // are past their absolute lifetime, so both log in again.
+    await submitLogIn(page, email, PASSWORD, javaScriptEnabled);
+    await expectOnAccount(page, email);
+    await submitLogIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD, javaScriptEnabled);
+    await expectOnAccount(admin, ADMIN_EMAIL);
 
     // The renewal invoice, paid by the card on file, reaches the account page through webhooks.
     const paid = page.locator('table.invoices tr', { hasText: '$54.00' });

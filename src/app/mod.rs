@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("reset-password") view=pages::password_reset::ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("projects") view=pages::projects::ProjectsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("creator") view=pages::creator::CreatorPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan")) view=pages::change_plan::ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan"), StaticSegment("preview")) view=pages::change_plan::PlanPreviewPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("cancel")) view=pages::change_plan::CancelPage ssr=SsrMode::Async/>

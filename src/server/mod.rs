@@ -14,6 +14,7 @@ pub mod http;
 pub mod import;
 pub mod instances;
 pub mod mail;
+pub mod marketplace;
 pub mod projects;
 pub mod retention;
 pub mod startup;

@@ -7,6 +7,7 @@ pub mod billing;
 pub mod entitlements;
 mod error;
 pub mod format;
+pub mod marketplace;
 pub mod projects;
 pub mod usage;
 

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod billing;
 mod helpers;
+mod marketplace;
 mod ops;
 mod usage;
 mod webhooks;

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod change_plan;
 pub mod checkout;
+pub mod creator;
 pub mod password;
 pub mod password_reset;
 pub mod pricing;

@@ -30,7 +30,8 @@ impl SecurityPolicy {
     pub fn new(app_url: &Url, stripe_api_base: &str) -> Self {
         let hosted_pages = match Url::parse(stripe_api_base) {
             Ok(base) if base.host_str() != Some("api.stripe.com") => base.origin().ascii_serialization(),
-            _ => "https://checkout.stripe.com https://billing.stripe.com".to_owned(),
+            // Checkout, the Customer Portal, and Connect's onboarding and Express dashboard.
+            _ => "https://checkout.stripe.com https://billing.stripe.com https://connect.stripe.com".to_owned(),
         };
         Self { hsts: app_url.scheme() == "https", form_action: format!("'self' {hosted_pages}") }
     }
@@ -125,7 +126,10 @@ mod tests {
     fn forms_may_go_to_stripes_hosted_pages_and_nowhere_else() {
         let app = Url::parse("https://billing.example.com").unwrap();
         let live = SecurityPolicy::new(&app, "https://api.stripe.com");
-        assert_eq!(live.form_action, "'self' https://checkout.stripe.com https://billing.stripe.com");
+        assert_eq!(
+            live.form_action,
+            "'self' https://checkout.stripe.com https://billing.stripe.com https://connect.stripe.com"
+        );
         assert!(live.hsts);
         let sandbox = SecurityPolicy::new(&Url::parse("http://127.0.0.1:3000").unwrap(), "http://127.0.0.1:12111/");
         assert_eq!(sandbox.form_action, "'self' http://127.0.0.1:12111");

@@ -111,6 +111,14 @@ pub fn router(state: AppState, pages: Pages) -> Router {
             post(webhooks::route::stripe).layer(DefaultBodyLimit::max(webhooks::route::MAX_BODY_BYTES)),
         )
         .route(
+            crate::server::marketplace::creators::onboarding::RETURN_PATH,
+            get(crate::server::marketplace::creators::onboarding::returned),
+        )
+        .route(
+            crate::server::marketplace::creators::onboarding::REFRESH_PATH,
+            get(crate::server::marketplace::creators::onboarding::refresh),
+        )
+        .route(
             "/webhooks/stripe/connect",
             post(webhooks::route::stripe_connect).layer(DefaultBodyLimit::max(webhooks::route::MAX_BODY_BYTES)),
         )

@@ -71,7 +71,7 @@ async fn each_endpoint_refuses_the_other_endpoints_secret_and_events() {
     assert_eq!(account.as_deref(), Some("acct_1TgUnknown"));
     // No creator has that account: stored, and set aside with the reason.
     assert_eq!(status, "ignored");
-    assert!(note.is_some_and(|n| !n.is_empty()), "the reason is kept");
+    assert_eq!(note.as_deref(), Some("account acct_1TgUnknown is no creator's"), "the reason is kept");
     let (account, _, _) = stored(&app, "evt_platform_1").await.expect("stored");
     assert_eq!(account, None);
 }

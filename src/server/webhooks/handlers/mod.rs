@@ -8,6 +8,7 @@
 //! transaction, see `worker`) or writes in its own transaction. Handling a new event type is one
 //! line in [`ROUTES`] and its handler in the object's module.
 
+mod account;
 mod catalog;
 mod charge;
 mod checkout_session;
@@ -119,7 +120,8 @@ const ROUTES: &[(&str, Handler)] = &[
 /// The events of connected accounts (`/webhooks/stripe/connect`) the app acts on: they are
 /// about the creators' accounts and the marketplace's sales, never the platform's own billing,
 /// so none of [`ROUTES`] applies to them.
-const CONNECT_ROUTES: &[(&str, Handler)] = &[];
+const CONNECT_ROUTES: &[(&str, Handler)] =
+    &[("account.updated", own!(account::updated)), ("account.application.deauthorized", own!(account::deauthorized))];
 
 /// Every event type the Connect endpoint must have enabled.
 pub fn connect_event_types() -> impl Iterator<Item = &'static str> {

@@ -1,0 +1,5 @@
+//! The marketplace on Stripe Connect: creators sell digital products through the platform, each
+//! sale is a payment to the creator's connected (Express) account minus the platform's fee.
+//! `creators` is who may sell and where their Stripe account stands.
+
+pub mod creators;

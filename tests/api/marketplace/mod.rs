@@ -1,0 +1,50 @@
+//! The marketplace on Stripe Connect: creators' onboarding, their account state, and (later)
+//! products, sales and payouts.
+
+mod creators;
+
+use reqwest::Response;
+
+use crate::helpers::{location, TestApp};
+
+/// Stripe's test values for the hosted onboarding form, submitted with `action`:
+/// `complete` (Agree and submit) or `skip_document` (Submit without ID document).
+pub fn onboarding_form(action: &str, account_number: &str) -> Vec<(&'static str, String)> {
+    [
+        ("business_type", "individual"),
+        ("first_name", "Jenny"),
+        ("last_name", "Rosen"),
+        ("phone", "000-000-0000"),
+        ("sms_code", "000-000"),
+        ("dob", "01/01/1901"),
+        ("address_line1", "address_full_match"),
+        ("city", "San Francisco"),
+        ("state", "CA"),
+        ("postal_code", "94111"),
+        ("ssn_last_4", "0000"),
+        ("routing_number", "110000000"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_owned()))
+    .chain([("account_number", account_number.to_owned()), ("action", action.to_owned())])
+    .collect()
+}
+
+/// Completes Stripe's hosted onboarding at `link` (`action` as in [`onboarding_form`]) and
+/// follows Stripe's redirect back to the app; returns the app's answer to the return URL.
+pub async fn finish_onboarding(app: &TestApp, link: &str, action: &str, account_number: &str) -> Response {
+    let submitted = app.client.post(link).form(&onboarding_form(action, account_number)).send().await.unwrap();
+    assert_eq!(submitted.status().as_u16(), 303, "the onboarding form was accepted");
+    let back = location(&submitted).expect("Stripe sends the creator back");
+    assert!(back.ends_with("/creator/onboarding/return"), "{back}");
+    app.client.get(app.url(&path_of(&back))).send().await.unwrap()
+}
+
+/// The path (and query) of an absolute link to the app: tests serve on port 0, not on `APP_URL`.
+pub fn path_of(url: &str) -> String {
+    let url = reqwest::Url::parse(url).expect("an absolute URL");
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
