@@ -78,6 +78,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("projects") view=pages::projects::ProjectsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("creator") view=pages::creator::CreatorPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("store") view=pages::store::StorePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("p"), ParamSegment("slug")) view=pages::store::ProductPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("library") view=pages::library::LibraryPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan")) view=pages::change_plan::ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan"), StaticSegment("preview")) view=pages::change_plan::PlanPreviewPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("cancel")) view=pages::change_plan::CancelPage ssr=SsrMode::Async/>

@@ -18,6 +18,7 @@ pub fn SiteHeader() -> impl IntoView {
                 <ul class="nav-links">
                     <li><a href="/pricing">"Pricing"</a></li>
                     <li><a href="/projects">"Projects"</a></li>
+                    <li><a href="/store">"Store"</a></li>
                     <li><a href="/creator">"Sell"</a></li>
                     <li><a href="/account">"Account"</a></li>
                     <Transition fallback=|| ()>

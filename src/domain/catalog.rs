@@ -2,6 +2,7 @@
 //! trial days, features, numeric limits, and one-time items. Prices are found in Stripe by
 //! `lookup_key`, derived here, so no price id lives in code or config.
 
+use super::marketplace::{FeeRate, FeeTier, MarketplaceTerms};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
@@ -37,6 +38,8 @@ pub enum CatalogError {
     BadUsage(String),
     #[error("entitlement {0:?} must be 1–80 lowercase letters, digits, '_' or '-'")]
     BadEntitlement(String),
+    #[error("[marketplace]: {0}")]
+    BadMarketplace(String),
     #[error(transparent)]
     Money(#[from] super::money::MoneyError),
 }
@@ -191,6 +194,9 @@ pub struct Catalog {
     /// Meters and the metered prices on them (`[[meters]]`, `[[metered_prices]]`).
     #[serde(default)]
     pub usage: UsageCatalog,
+    /// The platform's terms for marketplace creators (`[marketplace]`).
+    #[serde(default)]
+    pub marketplace: MarketplaceTerms,
 }
 
 /// `catalog.toml` as written, before validation.
@@ -206,6 +212,47 @@ pub struct RawCatalog {
     pub meters: Vec<RawMeter>,
     #[serde(default)]
     pub metered_prices: Vec<RawMeteredPrice>,
+    pub marketplace: Option<RawMarketplace>,
+}
+
+/// `[marketplace]`: `fee_percent = "10"`, `max_price = 1000000` (minor units), and
+/// `[[marketplace.fee_tiers]]` with `from_lifetime_sales` (minor units) and `fee_percent`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMarketplace {
+    pub fee_percent: Option<String>,
+    pub max_price: Option<i64>,
+    #[serde(default)]
+    pub fee_tiers: Vec<RawFeeTier>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeeTier {
+    pub from_lifetime_sales: i64,
+    pub fee_percent: String,
+}
+
+fn marketplace_terms(raw: Option<RawMarketplace>) -> Result<MarketplaceTerms, CatalogError> {
+    let defaults = MarketplaceTerms::default();
+    let Some(raw) = raw else { return Ok(defaults) };
+    let bad = CatalogError::BadMarketplace;
+    let default_rate = raw.fee_percent.map(|p| FeeRate::parse_percent(&p)).transpose().map_err(bad)?;
+    let max_price = raw.max_price.unwrap_or(defaults.max_price);
+    if max_price <= 0 {
+        return Err(bad("max_price must be a positive whole number of minor units".into()));
+    }
+    let mut tiers = Vec::with_capacity(raw.fee_tiers.len());
+    for tier in raw.fee_tiers {
+        if tier.from_lifetime_sales <= 0 {
+            return Err(bad("a fee tier's from_lifetime_sales must be positive minor units".into()));
+        }
+        tiers.push(FeeTier {
+            from_lifetime_sales: tier.from_lifetime_sales,
+            rate: FeeRate::parse_percent(&tier.fee_percent).map_err(bad)?,
+        });
+    }
+    Ok(MarketplaceTerms { default_rate: default_rate.unwrap_or(defaults.default_rate), tiers, max_price })
 }
 
 #[derive(Debug, Deserialize)]
@@ -322,7 +369,8 @@ impl TryFrom<RawCatalog> for Catalog {
         }
         let paid: Vec<&PlanKey> = plans.iter().filter(|p| p.monthly.is_some()).map(|p| &p.key).collect();
         let usage = super::usage::parse(raw.meters, raw.metered_prices, currency, &paid)?;
-        Ok(Catalog { currency, plans, one_time, usage })
+        let marketplace = marketplace_terms(raw.marketplace)?;
+        Ok(Catalog { currency, plans, one_time, usage, marketplace })
     }
 }
 
@@ -400,6 +448,7 @@ mod tests {
             one_time: vec![],
             meters: vec![],
             metered_prices: vec![],
+            marketplace: None,
         })
     }
 
@@ -496,6 +545,7 @@ mod tests {
             }],
             meters: vec![],
             metered_prices: vec![],
+            marketplace: None,
         };
         assert!(matches!(Catalog::try_from(raw), Err(CatalogError::DuplicateKey(_))));
     }

@@ -239,6 +239,26 @@ pub struct Config {
     /// How long a past-due subscription keeps access after its first failed payment
     /// (`PAST_DUE_GRACE_DAYS`, default 7).
     pub past_due_grace_secs: i64,
+    /// `CONNECT_CHARGES`: how marketplace sales are charged (default `destination`).
+    pub connect_charges: ConnectCharges,
+}
+
+/// How a marketplace sale is charged on Stripe Connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectCharges {
+    /// On the platform, transferred to the creator (`transfer_data[destination]`), the fee kept.
+    Destination,
+    /// On the creator's account (`Stripe-Account`), the fee collected for the platform.
+    Direct,
+}
+
+impl ConnectCharges {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Destination => "destination",
+            Self::Direct => "direct",
+        }
+    }
 }
 
 impl Config {
@@ -395,6 +415,11 @@ impl Config {
             return Err(ConfigError::new("ALERT_PAYMENT_FAILURE_RATE_PERCENT", "expected a percentage from 1 to 100"));
         }
 
+        let connect_charges = match get("CONNECT_CHARGES").as_deref() {
+            None | Some("destination") => ConnectCharges::Destination,
+            Some("direct") => ConnectCharges::Direct,
+            Some(_) => return Err(ConfigError::new("CONNECT_CHARGES", "expected destination or direct")),
+        };
         let past_due_grace_secs =
             positive("PAST_DUE_GRACE_DAYS", crate::domain::subscription::DEFAULT_PAST_DUE_GRACE_SECS / 86_400)?
                 * 86_400;
@@ -449,6 +474,7 @@ impl Config {
             retention,
             alerts,
             past_due_grace_secs,
+            connect_charges,
         })
     }
 

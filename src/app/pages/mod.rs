@@ -7,10 +7,12 @@ pub mod auth;
 pub mod change_plan;
 pub mod checkout;
 pub mod creator;
+pub mod library;
 pub mod password;
 pub mod password_reset;
 pub mod pricing;
 pub mod projects;
+pub mod store;
 pub mod verify_email;
 
 use leptos::prelude::*;

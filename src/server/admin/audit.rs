@@ -10,9 +10,18 @@ use crate::views::admin::audit::AuditEntry;
 /// Who did it and from where.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: i64,
+    /// `None` for Stripe (what a webhook applied).
+    pub user_id: Option<i64>,
     pub email: String,
-    pub ip: String,
+    /// Where the request came from; `None` when there was no request.
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    /// Stripe, for what its events caused (a marketplace order paid, a payout failed).
+    pub fn stripe() -> Self {
+        Self { user_id: None, email: "stripe".into(), ip: None }
+    }
 }
 
 pub struct Record<'a> {
@@ -64,7 +73,7 @@ async fn insert(
     .bind(record.subject_type)
     .bind(record.subject_id)
     .bind(record.customer_id)
-    .bind(&actor.ip)
+    .bind(actor.ip.as_deref())
     .bind(record.before)
     .bind(record.after)
     .bind(now)

@@ -198,7 +198,7 @@ mod tests {
     };
 
     fn actor() -> Actor {
-        Actor { user_id: 1, email: "admin@x.test".into(), ip: "127.0.0.1".into() }
+        Actor { user_id: Some(1), email: "admin@x.test".into(), ip: Some("127.0.0.1".into()) }
     }
 
     fn event(id: &str) -> Vec<u8> {

@@ -113,7 +113,7 @@ impl RequestCtx {
     /// The admin making this request, as the audit log records them (who, and from where).
     pub async fn require_admin_actor(&self) -> Result<Actor, AppError> {
         let admin = self.require_admin().await?;
-        Ok(Actor { user_id: admin.id, email: admin.email.to_string(), ip: self.client_ip.to_string() })
+        Ok(Actor { user_id: Some(admin.id), email: admin.email.to_string(), ip: Some(self.client_ip.to_string()) })
     }
 
     /// Absolute links to the app (for mails).

@@ -1,5 +1,5 @@
 //! Route-level guards, applied before any page renders:
-//! `/admin…` needs an admin, `/account…`, `/projects…` and `/creator…` a logged-in user.
+//! `/admin…` needs an admin, `/account…`, `/projects…` and `/creator…`, `/library…` a logged-in user.
 //! Anonymous → redirect to `/login`; a customer on `/admin…` → HTTP 403
 //! (the page itself renders "Forbidden"). Paths arrive canonical (see `paths`), so no other
 //! spelling of `/admin` slips past.
@@ -21,7 +21,8 @@ use crate::server::{
 pub async fn route_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let admin = under(path, "/admin");
-    let account = under(path, "/account") || under(path, "/projects") || under(path, "/creator");
+    let account =
+        under(path, "/account") || under(path, "/projects") || under(path, "/creator") || under(path, "/library");
     if !admin && !account {
         return next.run(req).await;
     }

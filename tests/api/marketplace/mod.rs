@@ -2,6 +2,8 @@
 //! products, sales and payouts.
 
 mod creators;
+mod orders;
+mod products;
 
 use reqwest::Response;
 
@@ -47,4 +49,16 @@ pub fn path_of(url: &str) -> String {
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),
     }
+}
+
+/// Makes the logged-in user a creator whose account Stripe enabled; returns the account id.
+pub async fn enabled_creator(app: &TestApp) -> String {
+    let start = app.submit("/creator", "Become a creator", &[]).await;
+    let link = location(&start).expect("to Stripe's onboarding");
+    let back = finish_onboarding(app, &link, "complete", "000123456789").await;
+    assert_eq!(location(&back).as_deref(), Some("/creator"));
+    sqlx::query_scalar("SELECT account_id FROM creators WHERE state = 'enabled' ORDER BY created_at DESC LIMIT 1")
+        .fetch_one(app.db.pool())
+        .await
+        .expect("an enabled creator")
 }

@@ -106,12 +106,18 @@ pub async fn page(
     user: &crate::server::db::users::User,
 ) -> anyhow::Result<crate::views::marketplace::CreatorPageView> {
     use crate::views::marketplace::{requirement_words, CreatorPageView, CreatorView};
-    let creator = of_user(pool, user.id).await?.map(|creator| CreatorView {
-        state: creator.state.as_str().to_owned(),
-        due: match &creator.state {
-            CreatorState::Restricted { due } => due.iter().map(|r| requirement_words(r)).collect(),
-            _ => vec![],
-        },
-    });
-    Ok(CreatorPageView { creator })
+    let Some(creator) = of_user(pool, user.id).await? else {
+        return Ok(CreatorPageView { creator: None });
+    };
+    let products = super::products::of_creator(pool, creator.user_id).await?;
+    Ok(CreatorPageView {
+        creator: Some(CreatorView {
+            state: creator.state.as_str().to_owned(),
+            due: match &creator.state {
+                CreatorState::Restricted { due } => due.iter().map(|r| requirement_words(r)).collect(),
+                _ => vec![],
+            },
+            products: products.iter().map(super::products::card).collect(),
+        }),
+    })
 }

@@ -16,6 +16,7 @@ mod customer;
 mod dispute;
 mod entitlements;
 mod invoice;
+mod marketplace;
 mod payment_intent;
 mod subscription;
 
@@ -120,8 +121,12 @@ const ROUTES: &[(&str, Handler)] = &[
 /// The events of connected accounts (`/webhooks/stripe/connect`) the app acts on: they are
 /// about the creators' accounts and the marketplace's sales, never the platform's own billing,
 /// so none of [`ROUTES`] applies to them.
-const CONNECT_ROUTES: &[(&str, Handler)] =
-    &[("account.updated", own!(account::updated)), ("account.application.deauthorized", own!(account::deauthorized))];
+const CONNECT_ROUTES: &[(&str, Handler)] = &[
+    ("account.updated", own!(account::updated)),
+    ("account.application.deauthorized", own!(account::deauthorized)),
+    ("checkout.session.completed", own!(marketplace::completed)),
+    ("checkout.session.async_payment_succeeded", own!(marketplace::completed)),
+];
 
 /// Every event type the Connect endpoint must have enabled.
 pub fn connect_event_types() -> impl Iterator<Item = &'static str> {

@@ -1,0 +1,167 @@
+//! Buying a product: a Checkout Session in payment mode whose payment goes to the creator's
+//! connected account minus the platform's fee, and the `pending` order beside it.
+//!
+//! `CONNECT_CHARGES=destination` (the default): the session lives on the platform, with
+//! `payment_intent_data[transfer_data][destination]` and `application_fee_amount`: Stripe
+//! transfers the amount to the creator and takes the fee back. `direct`: the session is created
+//! on the creator's account (`Stripe-Account`) with the fee; its events reach only the Connect
+//! endpoint.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use stripe_checkout::checkout_session::{
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
+    CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionPaymentIntentDataTransferData, ProductData,
+};
+use stripe_shared::CheckoutSessionMode;
+
+use super::owns;
+use crate::domain::marketplace::FeeRate;
+use crate::server::billing::customers;
+use crate::server::config::ConnectCharges;
+use crate::server::http::{
+    app_url::AppUrl,
+    outcome::{refused, FormError, Next},
+};
+use crate::server::marketplace::{creators, products};
+use crate::server::{db, db::users::User, state::AppState};
+
+/// Starts paying for the product at `/p/{slug}`.
+pub async fn buy(state: &AppState, user: &User, slug: &str) -> Result<Next, FormError> {
+    crate::server::billing::require_verified_email(user)?;
+    let pool = state.db.pool();
+    let Some(product) = products::on_sale(pool, slug).await? else {
+        return Err(refused("This product is not on sale."));
+    };
+    if product.creator_id == user.id {
+        return Err(refused("This is your own product."));
+    }
+    if owns(pool, user.id, product.id).await? {
+        return Ok(Next::Redirect("/library".into()));
+    }
+    let creator = creators::of_user(pool, product.creator_id).await?.context("a product on sale has its creator")?;
+    let terms = state.prices.current().catalog.marketplace.clone();
+    let lifetime = lifetime_sales(pool, creator.user_id, product.price.currency().as_str()).await?;
+    let (rate, source) = terms.rate_for(creator.fee_rate, lifetime);
+    let fee = rate.fee_on(product.price);
+    let charges = state.config.connect_charges;
+
+    let app = AppUrl::new(state.config.app_url.as_str());
+    let mut payment = CreateCheckoutSessionPaymentIntentData::new();
+    payment.application_fee_amount = Some(fee.minor());
+    payment.description = Some(product.title.clone());
+    payment.metadata = Some(HashMap::from([
+        ("tollgate_product".to_owned(), product.id.to_string()),
+        ("user_id".to_owned(), user.id.to_string()),
+    ]));
+    if charges == ConnectCharges::Destination {
+        payment.transfer_data = Some(CreateCheckoutSessionPaymentIntentDataTransferData {
+            amount: None,
+            destination: creator.account_id.clone(),
+        });
+    }
+    let mut product_data = ProductData::new(product.title.clone());
+    if !product.description.is_empty() {
+        product_data.description = Some(product.description.clone());
+    }
+    let currency = product
+        .price
+        .currency()
+        .as_str()
+        .parse::<stripe_types::Currency>()
+        .map_err(|_| anyhow::anyhow!("currency {} unknown to Stripe", product.price.currency()))?;
+    let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency);
+    price.unit_amount = Some(product.price.minor());
+    price.product_data = Some(product_data);
+    let mut line = CreateCheckoutSessionLineItems::new();
+    line.price_data = Some(price);
+    line.quantity = Some(1);
+    let mut create = CreateCheckoutSession::new()
+        .mode(CheckoutSessionMode::Payment)
+        .line_items(vec![line])
+        .payment_intent_data(payment)
+        .client_reference_id(user.id.to_string())
+        .success_url(format!("{}?session_id={{CHECKOUT_SESSION_ID}}", app.join("/library")))
+        .cancel_url(app.join(&format!("/p/{}", product.slug)));
+    // The platform's customer buys a destination charge; a direct charge lives on the creator's
+    // account, where that customer does not exist.
+    let stripe = match charges {
+        ConnectCharges::Destination => {
+            create = create.customer(customers::customer_of(state, user).await?);
+            state.stripe_client.clone()
+        }
+        ConnectCharges::Direct => {
+            create = create.customer_email(user.email.as_str());
+            state.stripe_client.on_account(&creator.account_id)
+        }
+    };
+    // A double click within a few minutes reuses one session (and one order).
+    let bucket = db::now() / 300;
+    let key = format!("market-checkout-{}-{}-{bucket}", user.id, product.id);
+    let session = stripe.send(&create, Some(&key)).await.context("creating the Checkout Session")?;
+    store_pending(
+        state,
+        user,
+        &product,
+        &creator.account_id,
+        charges,
+        session.id.as_str(),
+        fee.minor(),
+        rate,
+        source.as_str(),
+    )
+    .await?;
+    Ok(Next::Redirect(session.url.context("Stripe returned a Checkout Session without a URL")?))
+}
+
+/// The creator's gross sales so far in `currency` (paid orders, refunds not deducted): what the
+/// fee tiers count.
+async fn lifetime_sales(pool: &sqlx::AnyPool, creator_id: i64, currency: &str) -> anyhow::Result<i64> {
+    let total: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount) AS BIGINT) FROM orders WHERE creator_id = $1 AND currency = $2 AND status <> 'pending'",
+    )
+    .bind(creator_id)
+    .bind(currency)
+    .fetch_one(pool)
+    .await
+    .context("summing the creator's sales")?;
+    Ok(total.unwrap_or(0))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn store_pending(
+    state: &AppState,
+    user: &User,
+    product: &products::Product,
+    account_id: &str,
+    charges: ConnectCharges,
+    session_id: &str,
+    fee: i64,
+    rate: FeeRate,
+    source: &str,
+) -> anyhow::Result<()> {
+    let now = db::now();
+    sqlx::query(
+        "INSERT INTO orders (product_id, buyer_id, creator_id, account_id, charge_type, checkout_session_id, \
+           amount, fee, fee_bps, fee_source, currency, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $12) \
+         ON CONFLICT (checkout_session_id) DO NOTHING",
+    )
+    .bind(product.id)
+    .bind(user.id)
+    .bind(product.creator_id)
+    .bind(account_id)
+    .bind(charges.as_str())
+    .bind(session_id)
+    .bind(product.price.minor())
+    .bind(fee)
+    .bind(i64::from(rate.bps()))
+    .bind(source)
+    .bind(product.price.currency().as_str())
+    .bind(now)
+    .execute(state.db.pool())
+    .await
+    .context("storing the pending order")?;
+    Ok(())
+}
