@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
     .bind(customer.id.as_str())
     .fetch_one(&pool)
     .await?;
-    let actor = Actor { user_id: user, email: "bench@example.com".into(), ip: "127.0.0.1".into() };
+    let actor = Actor { user_id: Some(user), email: "bench@example.com".into(), ip: Some("127.0.0.1".into()) };
     let key = issue(&pool, &actor, KeyScope::Customer(user), "bench", "test", 0).await?.key;
     let meter =
         app.state().prices.current().catalog.usage.meters.first().context("the catalog has no meter")?.key.to_string();

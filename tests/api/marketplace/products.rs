@@ -73,7 +73,7 @@ async fn prices_of_zero_negative_or_over_the_limit_are_refused_and_nothing_is_st
         ("0", "A product must cost something: enter a price above 0."),
         ("-5", "A price cannot be negative."),
         ("10000.01", "A product costs at most $10000.00."),
-        ("0.10", "Stripe&#x27;s smallest charge in USD is $0.50."),
+        ("0.10", "Stripe's smallest charge in USD is $0.50."),
         ("ten", "Enter the price as an amount like 12.50"),
     ] {
         let page = save_draft(&app, "Priced wrong", price).await;
