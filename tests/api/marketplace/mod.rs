@@ -3,7 +3,7 @@
 
 mod creators;
 mod orders;
-mod products;
+pub mod products;
 
 use reqwest::Response;
 

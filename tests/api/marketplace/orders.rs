@@ -20,16 +20,8 @@ async fn product_on_sale(app: &TestApp, price: &str) -> String {
         ],
     )
     .await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM products").fetch_one(app.db.pool()).await.unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/creator/products/publish"))
-        .header("accept", "text/html")
-        .form(&[("id", id.to_string()), ("publish", "true".into())])
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_redirection(), "published: {}", res.status());
+    let page = super::products::set_published(app, "rust-for-founders", true).await;
+    assert!(page.contains("is on sale at /p/rust-for-founders"), "{page}");
     account
 }
 

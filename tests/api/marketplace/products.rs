@@ -17,7 +17,7 @@ async fn save_draft(app: &TestApp, title: &str, price: &str) -> String {
     html_of(app.client.get(app.url(&back)).send().await.unwrap()).await
 }
 
-async fn set_published(app: &TestApp, slug: &str, publish: bool) -> String {
+pub async fn set_published(app: &TestApp, slug: &str, publish: bool) -> String {
     let id: i64 = sqlx::query_scalar("SELECT id FROM products WHERE slug = $1")
         .bind(slug)
         .fetch_one(app.db.pool())

@@ -11,11 +11,11 @@ use crate::server::webhooks::worker::Outcome;
 /// `completed`, `async_payment_succeeded`: the same fulfilment as the success page runs.
 pub async fn completed(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
     // A marketplace purchase (a destination charge): its order, not the platform's billing.
-    let id: String = object_id(&event)?;
-    if let Some(order) = crate::server::marketplace::orders::by_session(ctx.pool, &id).await? {
-        return super::marketplace::fulfil_order(ctx, &id, &order).await;
+    let id: stripe_shared::CheckoutSessionId = object_id(&event)?;
+    if let Some(order) = crate::server::marketplace::orders::by_session(ctx.pool, id.as_str()).await? {
+        return super::marketplace::fulfil_order(ctx, id.as_str(), &order).await;
     }
-    let session = checkout::retrieve_session(ctx.stripe, &object_id(&event)?).await?;
+    let session = checkout::retrieve_session(ctx.stripe, &id).await?;
     match checkout::fulfil_checkout_session(ctx.pool, ctx.stripe, &session, &event.id, ctx.now).await? {
         Fulfilled::Payment { grant: SessionGrant::Nothing(why), .. } => Ok(Outcome::Skipped(why)),
         Fulfilled::Payment { grant: SessionGrant::Unpaid, .. } => {
