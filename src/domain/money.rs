@@ -162,18 +162,26 @@ fn ungroup_thousands(whole: &str) -> Option<String> {
     well_grouped.then(|| whole.replace(',', ""))
 }
 
-impl fmt::Display for Money {
-    /// `$12.50`, `-€3.00`, `¥500`, `12.50 CHF`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.minor < 0 { "-" } else { "" };
+impl Money {
+    /// The amount in major units without sign or symbol, as a form field shows it (`12.50`,
+    /// `500` for yen): what [`Money::parse_major`] reads back.
+    pub fn major_digits(&self) -> String {
         let abs = self.minor.unsigned_abs();
         let exp = self.currency.exponent();
-        let number = if exp == 0 {
+        if exp == 0 {
             abs.to_string()
         } else {
             let unit = 10u64.pow(exp);
             format!("{}.{:0width$}", abs / unit, abs % unit, width = exp as usize)
-        };
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    /// `$12.50`, `-€3.00`, `¥500`, `12.50 CHF`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let number = self.major_digits();
         match self.currency.symbol() {
             Some(symbol) => write!(f, "{sign}{symbol}{number}"),
             None => write!(f, "{sign}{number} {}", self.currency.as_str().to_uppercase()),
@@ -209,6 +217,18 @@ mod tests {
     #[test]
     fn formats_zero_decimal_currencies() {
         assert_eq!(Money::new(500, Currency::parse("jpy").unwrap()).to_string(), "¥500");
+    }
+
+    #[test]
+    fn major_digits_are_what_a_form_field_shows_and_parse_back() {
+        let jpy = Currency::parse("jpy").unwrap();
+        let kwd = Currency::parse("kwd").unwrap();
+        for (money, digits) in
+            [(Money::new(1250, usd()), "12.50"), (Money::new(500, jpy), "500"), (Money::new(1230, kwd), "1.230")]
+        {
+            assert_eq!(money.major_digits(), digits);
+            assert_eq!(Money::parse_major(digits, money.currency()), Ok(money));
+        }
     }
 
     #[test]

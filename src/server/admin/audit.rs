@@ -128,6 +128,20 @@ impl From<AuditRow> for AuditEntry {
     }
 }
 
+/// Audit rows about one subject (an order…), newest first.
+pub async fn for_subject(pool: &AnyPool, subject_type: &str, subject_id: &str) -> anyhow::Result<Vec<AuditEntry>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE subject_type = $1 AND subject_id = $2 ORDER BY id DESC LIMIT 200"
+    );
+    let rows = sqlx::query_as::<_, AuditRow>(&sql)
+        .bind(subject_type)
+        .bind(subject_id)
+        .fetch_all(pool)
+        .await
+        .context("reading audit rows")?;
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
+}
+
 /// Audit rows about a customer, newest first.
 pub async fn for_customer(pool: &AnyPool, customer_id: &CustomerId) -> anyhow::Result<Vec<AuditEntry>> {
     let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 ORDER BY id DESC LIMIT 200");

@@ -146,7 +146,7 @@ pub async fn overview(pool: &AnyPool) -> anyhow::Result<PaymentsOverview> {
 }
 
 pub async fn refund_form(state: &AppState, payment_intent_id: &PaymentIntentId) -> Result<RefundForm, FormError> {
-    let r = refunds::refundable(state, payment_intent_id).await?;
+    let r = refunds::refundable(&state.stripe_client, payment_intent_id).await?;
     let email = match &r.customer {
         Some(customer) => sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")
             .bind(customer)
@@ -156,14 +156,12 @@ pub async fn refund_form(state: &AppState, payment_intent_id: &PaymentIntentId) 
         None => None,
     };
     let left = Money::new(r.left, r.currency);
-    // `12.50` for the input: the Display form without its currency sign.
-    let input = left.to_string().trim_start_matches(|c: char| !c.is_ascii_digit()).to_string();
     Ok(RefundForm {
         payment_intent_id: payment_intent_id.to_string(),
         email,
         paid: Money::new(r.paid, r.currency).to_string(),
         refundable: left.to_string(),
-        refundable_input: input.split(' ').next().unwrap_or_default().to_string(),
+        refundable_input: left.major_digits(),
         currency: r.currency.as_str().to_string(),
         token: new_form_token(),
     })

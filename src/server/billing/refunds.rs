@@ -118,6 +118,28 @@ pub async fn upsert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, row: &RefundRow, 
 
 // --- Issuing (the admin's refund form) ---
 
+/// A reason from the refund form, as Stripe takes it.
+pub fn refund_reason(reason: &str) -> Result<CreateRefundReason, FormError> {
+    match reason {
+        "requested_by_customer" => Ok(CreateRefundReason::RequestedByCustomer),
+        "duplicate" => Ok(CreateRefundReason::Duplicate),
+        "fraudulent" => Ok(CreateRefundReason::Fraudulent),
+        _ => {
+            let known: Vec<&str> = REFUND_REASONS.iter().map(|(code, _)| *code).collect();
+            Err(FormError::Refused(format!("Choose a reason: {}.", known.join(", "))))
+        }
+    }
+}
+
+/// The marketplace order a payment paid for, if any.
+async fn marketplace_order(state: &AppState, payment_intent_id: &PaymentIntentId) -> anyhow::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM orders WHERE payment_intent_id = $1")
+        .bind(payment_intent_id.as_str())
+        .fetch_optional(state.db.pool())
+        .await
+        .context("looking for the payment's marketplace order")
+}
+
 /// What Stripe says is paid and still refundable on a PaymentIntent's charge.
 pub struct Refundable {
     pub charge_id: String,
@@ -127,12 +149,13 @@ pub struct Refundable {
     pub customer: Option<String>,
 }
 
-pub async fn refundable(state: &AppState, payment_intent_id: &PaymentIntentId) -> Result<Refundable, FormError> {
+/// `stripe` is bound to the account the payment lives on (a direct marketplace charge lives on the
+/// creator's).
+pub async fn refundable(stripe: &StripeClient, payment_intent_id: &PaymentIntentId) -> Result<Refundable, FormError> {
     if !payment_intent_id.starts_with("pi_") {
         return Err(FormError::Refused("That is not a payment.".into()));
     }
-    let intent = state
-        .stripe_client
+    let intent = stripe
         .send(&RetrievePaymentIntent::new(payment_intent_id), None)
         .await
         .map_err(|_| FormError::Refused("No such payment.".into()))?;
@@ -141,11 +164,7 @@ pub async fn refundable(state: &AppState, payment_intent_id: &PaymentIntentId) -
         .as_ref()
         .map(|c| c.id().as_str().to_string())
         .ok_or_else(|| FormError::Refused("This payment has no charge to refund.".into()))?;
-    let charge = state
-        .stripe_client
-        .send(&RetrieveCharge::new(charge_id.as_str()), None)
-        .await
-        .context("retrieving the charge")?;
+    let charge = stripe.send(&RetrieveCharge::new(charge_id.as_str()), None).await.context("retrieving the charge")?;
     if !charge.paid {
         return Err(FormError::Refused("This payment did not succeed: there is nothing to refund.".into()));
     }
@@ -169,17 +188,15 @@ pub async fn issue(
     reason: &str,
     token: &str,
 ) -> Result<String, FormError> {
-    let reason_code = match reason {
-        "requested_by_customer" => CreateRefundReason::RequestedByCustomer,
-        "duplicate" => CreateRefundReason::Duplicate,
-        "fraudulent" => CreateRefundReason::Fraudulent,
-        _ => {
-            let known: Vec<&str> = REFUND_REASONS.iter().map(|(code, _)| *code).collect();
-            return Err(FormError::Refused(format!("Choose a reason: {}.", known.join(", "))));
-        }
-    };
+    let reason_code = refund_reason(reason)?;
     check_form_token(token)?;
-    let r = refundable(state, payment_intent_id).await?;
+    if let Some(order) = marketplace_order(state, payment_intent_id).await? {
+        return Err(FormError::Refused(format!(
+            "This payment is marketplace order {order}: refund it from /admin/orders/{order}, where the \
+             creator's share and the platform fee are settled too."
+        )));
+    }
+    let r = refundable(&state.stripe_client, payment_intent_id).await?;
     let wanted = Money::parse_major(amount, r.currency).map_err(|e| FormError::Refused(format!("Amount: {e}.")))?;
     let key = format!("admin-refund-{token}");
     let done = format!("Refund of {wanted} requested. It is listed below once Stripe confirms it.");

@@ -94,6 +94,12 @@ impl StripeClient {
         Self { account: Some(stripe_shared::AccountId::from(account)), ..self.clone() }
     }
 
+    /// The same client acting on the platform's own account: what a connected account's charge
+    /// points to there (its transfer, the application fee) is read on the platform.
+    pub fn on_platform(&self) -> Self {
+        Self { account: None, ..self.clone() }
+    }
+
     /// The connected account this client acts on, if any.
     pub fn account(&self) -> Option<&str> {
         self.account.as_ref().map(|id| id.as_str())

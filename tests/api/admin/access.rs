@@ -3,7 +3,7 @@ use reqwest::{header, StatusCode};
 use crate::helpers::*;
 
 /// Every admin page and export.
-const ADMIN_ROUTES: [&str; 15] = [
+const ADMIN_ROUTES: [&str; 16] = [
     "/admin",
     "/admin?period=12m",
     "/admin/events",
@@ -19,6 +19,7 @@ const ADMIN_ROUTES: [&str; 15] = [
     "/admin/payments",
     "/admin/payments/refund?payment=pi_matrix",
     "/admin/disputes",
+    "/admin/orders/1",
 ];
 
 /// Every admin server function, with valid arguments.
@@ -40,12 +41,24 @@ const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 10] = [
 /// (server function, its form fields, the reason the admin is refused).
 type MoneyCall = (&'static str, &'static [(&'static str, &'static str)], &'static str);
 
-const ADMIN_MONEY_FUNCTIONS: [MoneyCall; 5] = [
+const ADMIN_MONEY_FUNCTIONS: [MoneyCall; 7] = [
     ("admin_refund_form", &[("payment", "pi_matrix")], "No such payment."),
     (
         "admin_refund",
         &[("payment", "pi_matrix"), ("amount", "1.00"), ("reason", "duplicate"), ("token", "0123456789abcdef0123")],
         "No such payment.",
+    ),
+    ("admin_order", &[("id", "999")], "No such order."),
+    (
+        "admin_order_refund",
+        &[
+            ("order", "999"),
+            ("amount", "1.00"),
+            ("reason", "duplicate"),
+            ("reverse_transfer", "on"),
+            ("token", "0123456789abcdef0123"),
+        ],
+        "No such order.",
     ),
     (
         "admin_plan_change_form",

@@ -4,6 +4,7 @@
 mod creators;
 mod orders;
 pub mod products;
+mod refunds;
 
 use reqwest::Response;
 

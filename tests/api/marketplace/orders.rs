@@ -6,7 +6,7 @@ use super::{enabled_creator, path_of};
 use crate::helpers::{html_of, location, new_client, spawn_app_with, unique_email, TestApp};
 
 /// An enabled creator (on `app.client`) with "Rust for Founders" on sale at `price`.
-async fn product_on_sale(app: &TestApp, price: &str) -> String {
+pub(super) async fn product_on_sale(app: &TestApp, price: &str) -> String {
     app.customer(&unique_email("author")).await;
     let account = enabled_creator(app).await;
     app.submit(
@@ -27,7 +27,12 @@ async fn product_on_sale(app: &TestApp, price: &str) -> String {
 
 /// A buyer (own client) who pays for the product on the hosted Checkout page; returns the
 /// client and the Checkout return URL (not yet visited).
-async fn buyer_pays(app: &TestApp) -> (reqwest::Client, String) {
+pub(super) async fn buyer_pays(app: &TestApp) -> (reqwest::Client, String) {
+    buyer_pays_with_card(app, "4242 4242 4242 4242").await
+}
+
+/// As [`buyer_pays`], with a test `card` (e.g. one that is disputed after paying).
+pub(super) async fn buyer_pays_with_card(app: &TestApp, card: &str) -> (reqwest::Client, String) {
     let buyer = new_client();
     app.customer_with(&buyer, &unique_email("buyer")).await;
     let res = app.submit_with(&buyer, "/p/rust-for-founders", "Buy for $25.00", &[]).await;
@@ -35,7 +40,7 @@ async fn buyer_pays(app: &TestApp) -> (reqwest::Client, String) {
     assert!(checkout.starts_with(&app.sandbox_url), "{checkout}");
     let paid = buyer
         .post(&checkout)
-        .form(&[("card_number", "4242 4242 4242 4242"), ("expiry", "12 / 34"), ("cvc", "123")])
+        .form(&[("card_number", card), ("expiry", "12 / 34"), ("cvc", "123")])
         .send()
         .await
         .unwrap();

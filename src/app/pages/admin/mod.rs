@@ -4,6 +4,7 @@
 pub mod customer;
 pub mod events;
 pub mod mail;
+pub mod order;
 pub mod payments;
 pub mod revenue;
 pub mod status;

@@ -97,6 +97,40 @@ pub async fn confirm(state: &AppState, user: &User, session_id: &str) -> anyhow:
     })
 }
 
+/// The id of the paid order that payment `payment_intent` (on the account `stripe` acts on) paid
+/// for; `None` when it is no marketplace order's. A refund or a dispute can be applied before
+/// the purchase's `checkout.session.completed`: the order is then fulfilled here first, from its
+/// Checkout Session, so that it moves from `paid` like any other.
+pub async fn paid_order_of_payment(
+    pool: &sqlx::AnyPool,
+    stripe: &StripeClient,
+    payment_intent: &str,
+    now: i64,
+) -> anyhow::Result<Option<i64>> {
+    let known: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE payment_intent_id = $1")
+        .bind(payment_intent)
+        .fetch_optional(pool)
+        .await
+        .context("reading the order of a payment")?;
+    if known.is_some() {
+        return Ok(known);
+    }
+    let list = stripe_checkout::checkout_session::ListCheckoutSession::new().payment_intent(payment_intent).limit(1);
+    let sessions = stripe.send(&list, None).await.context("finding the payment's Checkout Session")?;
+    let Some(session) = sessions.data.into_iter().next() else { return Ok(None) };
+    let Some(order) = by_session(pool, session.id.as_str()).await? else { return Ok(None) };
+    Ok(match fulfil(pool, &session, &order, now).await? {
+        OrderFulfilled::Paid | OrderFulfilled::AlreadyPaid => Some(order.id),
+        OrderFulfilled::NotReady => None,
+    })
+}
+
+/// Whether `charge` (read with `stripe`) can be a marketplace sale's: one on a creator's account,
+/// or one with the platform's fee or a transfer. Others never need the Checkout lookup.
+pub fn may_be_a_sale(stripe: &StripeClient, charge: &stripe_shared::Charge) -> bool {
+    stripe.account().is_some() || charge.application_fee_amount.is_some() || charge.transfer_data.is_some()
+}
+
 pub async fn retrieve(stripe: &StripeClient, session_id: &str) -> anyhow::Result<CheckoutSession> {
     let retrieve = stripe_checkout::checkout_session::RetrieveCheckoutSession::new(CheckoutSessionId::from(session_id));
     stripe.send(&retrieve, None).await.context("reading the Checkout Session")

@@ -4,7 +4,10 @@
 //! order gives its buyer the product in their library.
 
 pub mod fulfil;
+pub mod refund;
 pub mod start;
+pub mod sync_dispute;
+pub mod sync_refunds;
 
 use anyhow::Context;
 use sqlx::AnyPool;
@@ -39,6 +42,41 @@ where
     .fetch_optional(executor)
     .await
     .context("reading the order of a Checkout Session")
+}
+
+/// Takes the product of order `order_id` out of its buyer's library (a full refund, a lost
+/// dispute), with its audit row. `false` when it was out already (nothing written).
+pub async fn revoke_access(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: i64,
+    reason: &str,
+    now: i64,
+) -> anyhow::Result<bool> {
+    use crate::server::admin::audit::{self, Actor, Record};
+    let revoked = sqlx::query(
+        "UPDATE library SET revoked_at = $1, revoke_reason = $2 WHERE order_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await
+    .context("revoking the buyer's access")?;
+    if revoked.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let subject = order_id.to_string();
+    let after = serde_json::json!({ "access": "revoked", "reason": reason }).to_string();
+    let record = Record {
+        action: "marketplace.access_revoked",
+        subject_type: "order",
+        subject_id: &subject,
+        customer_id: None,
+        before: Some(r#"{"access":"granted"}"#),
+        after: Some(&after),
+    };
+    audit::write(tx, &Actor::stripe(), record, now).await?;
+    Ok(true)
 }
 
 /// Whether the user holds the product (a paid order not refunded in full).

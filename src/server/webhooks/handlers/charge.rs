@@ -1,10 +1,12 @@
-//! `charge.refunded`, `charge.refund.updated`: a charge's refunds (own transaction).
+//! `charge.refunded`, `charge.refund.updated`: a charge's refunds (own transaction), and the
+//! marketplace order it paid for, if any (a destination charge lives on the platform).
 
 use anyhow::Context;
 use stripe_shared::ChargeId;
 
 use super::{object_id, ApplyContext};
 use crate::server::billing::refunds;
+use crate::server::marketplace::orders::sync_refunds;
 use crate::server::webhooks::inbox::{Envelope, InboxEvent};
 use crate::server::webhooks::worker::Outcome;
 
@@ -20,11 +22,12 @@ pub async fn refund_updated(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelo
 
 async fn sync_charge(ctx: &ApplyContext<'_>, charge_id: &ChargeId) -> anyhow::Result<Outcome> {
     refunds::sync_charge(ctx.pool, ctx.stripe, charge_id, ctx.now).await?;
+    sync_refunds::sync_charge(ctx.pool, ctx.stripe, charge_id, ctx.now).await?;
     Ok(Outcome::Applied)
 }
 
 /// The charge a refund event's refund belongs to.
-fn refund_charge(payload: &str) -> anyhow::Result<ChargeId> {
+pub(super) fn refund_charge(payload: &str) -> anyhow::Result<ChargeId> {
     let value: serde_json::Value = serde_json::from_str(payload).context("stored payload is not JSON")?;
     value["data"]["object"]["charge"].as_str().map(ChargeId::from).context("the refund names no charge")
 }

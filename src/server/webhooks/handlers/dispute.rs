@@ -1,8 +1,10 @@
-//! `charge.dispute.*`: the dispute row; a new dispute alerts the admins (own transaction).
+//! `charge.dispute.*`: the dispute row; a new dispute alerts the admins (own transaction); a
+//! dispute on a marketplace order's payment (destination charge) moves the order too.
 
 use super::{object_id, ApplyContext};
 use crate::server::billing::disputes;
 use crate::server::http::app_url::AppUrl;
+use crate::server::marketplace::orders::sync_dispute;
 use crate::server::webhooks::inbox::{Envelope, InboxEvent};
 use crate::server::webhooks::worker::Outcome;
 
@@ -18,6 +20,8 @@ pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> 
 
 async fn sync(ctx: &ApplyContext<'_>, event: &InboxEvent, alert: bool) -> anyhow::Result<Outcome> {
     let admin_url = AppUrl::new(ctx.app_url).join("/admin/disputes");
-    disputes::sync(ctx.pool, ctx.stripe, &object_id(event)?, alert, &admin_url, ctx.now).await?;
+    let dispute = object_id(event)?;
+    disputes::sync(ctx.pool, ctx.stripe, &dispute, alert, &admin_url, ctx.now).await?;
+    sync_dispute::sync(ctx.pool, ctx.stripe, &dispute, ctx.now).await?;
     Ok(Outcome::Applied)
 }

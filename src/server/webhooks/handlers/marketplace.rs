@@ -1,9 +1,10 @@
-//! `checkout.session.completed` of a marketplace purchase: from the platform endpoint
+//! A marketplace purchase's events. `checkout.session.completed`: from the platform endpoint
 //! (destination charges, via `checkout_session::completed`) or the Connect endpoint (direct
-//! charges: the session lives on the creator's account, where `ctx.stripe` reads it).
+//! charges: the session lives on the creator's account, where `ctx.stripe` reads it). A direct
+//! charge's refunds and disputes arrive on the Connect endpoint only (`refunded`, `disputed`).
 
 use super::{object_id, ApplyContext};
-use crate::server::marketplace::orders::{self, fulfil};
+use crate::server::marketplace::orders::{self, fulfil, sync_dispute, sync_refunds};
 use crate::server::webhooks::inbox::{Envelope, InboxEvent};
 use crate::server::webhooks::worker::Outcome;
 
@@ -22,5 +23,32 @@ pub async fn fulfil_order(ctx: &ApplyContext<'_>, session_id: &str, order: &orde
         fulfil::OrderFulfilled::Paid => Outcome::Applied,
         fulfil::OrderFulfilled::AlreadyPaid => Outcome::Skipped("the order was paid already (success page)".into()),
         fulfil::OrderFulfilled::NotReady => Outcome::Skipped("not paid yet".into()),
+    })
+}
+
+/// `charge.refunded`: the charge is the event's object.
+pub async fn refunded(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
+    refunds_of(ctx, &object_id(&event)?).await
+}
+
+/// `charge.refund.updated`: the refund names its charge.
+pub async fn refund_updated(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
+    refunds_of(ctx, &super::charge::refund_charge(&event.payload)?).await
+}
+
+async fn refunds_of(ctx: &ApplyContext<'_>, charge: &stripe_shared::ChargeId) -> anyhow::Result<Outcome> {
+    Ok(match sync_refunds::sync_charge(ctx.pool, ctx.stripe, charge, ctx.now).await? {
+        sync_refunds::OrderRefunds::NotAnOrder => Outcome::Skipped(format!("{charge} is not a marketplace order's")),
+        sync_refunds::OrderRefunds::Unchanged => Outcome::Skipped("the order had these refunds already".into()),
+        sync_refunds::OrderRefunds::Updated { .. } => Outcome::Applied,
+    })
+}
+
+/// `charge.dispute.*` on a creator's account.
+pub async fn disputed(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
+    let dispute = object_id(&event)?;
+    Ok(match sync_dispute::sync(ctx.pool, ctx.stripe, &dispute, ctx.now).await? {
+        true => Outcome::Applied,
+        false => Outcome::Skipped(format!("{dispute} changes no marketplace order")),
     })
 }

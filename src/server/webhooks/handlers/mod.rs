@@ -126,6 +126,11 @@ const CONNECT_ROUTES: &[(&str, Handler)] = &[
     ("account.application.deauthorized", own!(account::deauthorized)),
     ("checkout.session.completed", own!(marketplace::completed)),
     ("checkout.session.async_payment_succeeded", own!(marketplace::completed)),
+    ("charge.refunded", own!(marketplace::refunded)),
+    ("charge.refund.updated", own!(marketplace::refund_updated)),
+    ("charge.dispute.created", own!(marketplace::disputed)),
+    ("charge.dispute.updated", own!(marketplace::disputed)),
+    ("charge.dispute.closed", own!(marketplace::disputed)),
 ];
 
 /// Every event type the Connect endpoint must have enabled.
