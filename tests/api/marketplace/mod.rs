@@ -1,6 +1,7 @@
 //! The marketplace on Stripe Connect: creators' onboarding, their account state, and (later)
 //! products, sales and payouts.
 
+mod chaos;
 mod creators;
 mod orders;
 pub mod products;

@@ -18,13 +18,17 @@ async fn save_draft(app: &TestApp, title: &str, price: &str) -> String {
 }
 
 pub async fn set_published(app: &TestApp, slug: &str, publish: bool) -> String {
+    set_published_by(app, &app.client, slug, publish).await
+}
+
+/// As [`set_published`], by the creator logged in on `client`.
+pub async fn set_published_by(app: &TestApp, client: &reqwest::Client, slug: &str, publish: bool) -> String {
     let id: i64 = sqlx::query_scalar("SELECT id FROM products WHERE slug = $1")
         .bind(slug)
         .fetch_one(app.db.pool())
         .await
         .unwrap();
-    let res = app
-        .client
+    let res = client
         .post(app.url("/api/creator/products/publish"))
         .header("accept", "text/html")
         .form(&[("id", id.to_string()), ("publish", publish.to_string())])
@@ -32,7 +36,7 @@ pub async fn set_published(app: &TestApp, slug: &str, publish: bool) -> String {
         .await
         .unwrap();
     let back = location(&res).expect("back to the creator page");
-    html_of(app.client.get(app.url(&back)).send().await.unwrap()).await
+    html_of(client.get(app.url(&back)).send().await.unwrap()).await
 }
 
 #[tokio::test]
