@@ -39,7 +39,7 @@ async fn buy(app: &TestApp, i: usize) {
     let card = [("card_number", "4242 4242 4242 4242"), ("expiry", "12 / 34"), ("cvc", "123")];
     let paid = buyer.post(&checkout).form(&card).send().await.unwrap();
     let back = location(&paid).expect("back to the app");
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         buyer.get(app.url(&path_of(&back))).send().await.unwrap();
     }
 }
@@ -110,8 +110,8 @@ async fn purchases_and_refunds_under_chaos_end_equal_to_the_sandbox() {
         .iter()
         .enumerate()
         .filter_map(|(k, id)| match k % 6 {
-            0 | 1 => Some((*id, true, k % 4 == 0)),
-            2 => Some((*id, false, k % 4 == 0)),
+            0 | 1 => Some((*id, true, k.is_multiple_of(4))),
+            2 => Some((*id, false, k.is_multiple_of(4))),
             _ => None,
         })
         .collect();
