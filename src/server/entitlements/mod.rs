@@ -5,7 +5,8 @@
 //! status, pending cancellation, the past-due grace from the first failed payment); the plan in
 //! force (the subscription's while it grants access, else the free plan) and its limits; the
 //! features Stripe's active entitlements name (kept by [`stripe_summary`]), gated by the same
-//! rule; the free plan's features; and what one-time purchases granted (`billing::entitlements`).
+//! rule; the free plan's features; what one-time purchases granted (`billing::entitlements`); and
+//! the marketplace products the user holds, as `product:{slug}` (`marketplace::orders`).
 
 pub mod http;
 pub mod stripe_summary;
@@ -76,6 +77,7 @@ pub async fn of_user_at(state: &AppState, user: &User, now: i64) -> anyhow::Resu
         features.extend(stripe_summary::stored(pool, customer).await?);
     }
     features.extend(one_time_grants(pool, user.id).await?);
+    features.extend(marketplace_grants(pool, user.id).await?);
     let limits = plan.as_ref().map(|p| p.limits.clone()).unwrap_or_default();
     let seats = match (granting, plan.as_ref().and_then(|p| p.per_seat)) {
         (Some(subscription), Some(_)) => u64::try_from(subscription.quantity).ok(),
@@ -113,6 +115,19 @@ pub async fn one_time_grants(pool: &AnyPool, user_id: i64) -> anyhow::Result<Vec
         .fetch_all(pool)
         .await
         .context("reading the user's one-time grants")
+}
+
+/// `product:{slug}` for each marketplace product the user bought and still holds (not refunded
+/// in full, no dispute lost).
+pub async fn marketplace_grants(pool: &AnyPool, user_id: i64) -> anyhow::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT 'product:' || p.slug FROM library l JOIN products p ON p.id = l.product_id \
+         WHERE l.buyer_id = $1 AND l.revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+    .context("reading the user's marketplace products")
 }
 
 /// The whole answer for user `user_id`, with what is used of each counted limit.

@@ -14,6 +14,15 @@ async fn admin(app: &TestApp) -> reqwest::Client {
     admin
 }
 
+/// Whether `GET /api/v1/entitlements`, asked in the buyer's session, names the product.
+async fn holds(app: &TestApp, buyer: &reqwest::Client) -> bool {
+    let res = buyer.get(app.url("/api/v1/entitlements")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let answer: serde_json::Value = res.json().await.unwrap();
+    let features = answer["features"].as_array().expect("features");
+    features.iter().any(|f| f == "product:rust-for-founders")
+}
+
 #[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
 struct Settled {
     status: String,
@@ -65,6 +74,7 @@ async fn a_full_refund_reverses_the_transfer_returns_the_fee_and_takes_the_produ
     app.settle().await;
     let (id, payment_intent) = the_order(&app).await;
     let admin = admin(&app).await;
+    assert!(holds(&app, &buyer).await, "the entitlements API names the product");
 
     let page = app.page_with(&admin, &format!("/admin/orders/{id}")).await;
     assert!(page.contains("Rust for Founders") && page.contains("$25.00") && page.contains("$2.50"), "{page}");
@@ -102,6 +112,7 @@ async fn a_full_refund_reverses_the_transfer_returns_the_fee_and_takes_the_produ
     // The buyer no longer holds it; the order page says so, with its history.
     let library = html_of(buyer.get(app.url("/library")).send().await.unwrap()).await;
     assert!(!library.contains("Chapter one: ship it."), "{library}");
+    assert!(!holds(&app, &buyer).await, "the entitlement is gone");
     let page = app.page_with(&admin, &format!("/admin/orders/{id}")).await;
     assert!(!page.contains("Refund order"), "nothing left to refund: {page}");
     for action in ["marketplace.refund", "marketplace.order_refunded", "marketplace.access_revoked"] {
