@@ -18,6 +18,7 @@ mod entitlements;
 mod invoice;
 mod marketplace;
 mod payment_intent;
+mod payout;
 mod subscription;
 
 use anyhow::Context;
@@ -126,6 +127,11 @@ const CONNECT_ROUTES: &[(&str, Handler)] = &[
     ("account.application.deauthorized", own!(account::deauthorized)),
     ("checkout.session.completed", own!(marketplace::completed)),
     ("checkout.session.async_payment_succeeded", own!(marketplace::completed)),
+    ("payout.created", own!(payout::changed)),
+    ("payout.updated", own!(payout::changed)),
+    ("payout.paid", own!(payout::changed)),
+    ("payout.failed", own!(payout::changed)),
+    ("payout.canceled", own!(payout::changed)),
 ];
 
 /// Every event type the Connect endpoint must have enabled.
