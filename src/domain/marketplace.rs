@@ -272,6 +272,42 @@ impl OrderStatus {
     }
 }
 
+/// Where a creator's payout stands, as Stripe says: `pending` until it is submitted to the bank,
+/// `in_transit` until it arrives, then `paid`; `failed` (the money back in the balance) or
+/// `canceled` end it too. Stripe may report a paid payout `failed` later, never the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutStatus {
+    Pending,
+    InTransit,
+    Paid,
+    Failed,
+    Canceled,
+}
+
+impl PayoutStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InTransit => "in_transit",
+            Self::Paid => "paid",
+            Self::Failed => "failed",
+            Self::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::InTransit, Self::Paid, Self::Failed, Self::Canceled]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    /// Still on its way to the bank.
+    pub fn is_upcoming(self) -> bool {
+        matches!(self, Self::Pending | Self::InTransit)
+    }
+}
+
 /// A product's public address: lowercase ASCII letters, digits and single dashes, from its
 /// title (`"Rust for Founders!"` → `rust-for-founders`), at most 60 characters.
 pub fn slug_of(title: &str) -> String {
@@ -390,6 +426,16 @@ mod tests {
             assert_eq!(OrderStatus::parse(s).unwrap().as_str(), s);
         }
         assert_eq!(OrderStatus::parse("lost"), None);
+    }
+
+    #[test]
+    fn payout_statuses_read_as_stripe_writes_them() {
+        for s in ["pending", "in_transit", "paid", "failed", "canceled"] {
+            assert_eq!(PayoutStatus::parse(s).unwrap().as_str(), s);
+        }
+        assert_eq!(PayoutStatus::parse("lost"), None);
+        assert!(PayoutStatus::InTransit.is_upcoming() && PayoutStatus::Pending.is_upcoming());
+        assert!(!PayoutStatus::Paid.is_upcoming() && !PayoutStatus::Failed.is_upcoming());
     }
 
     #[test]

@@ -56,6 +56,7 @@ enum Action {
     StartSchedule(String),
     ExpireCheckout(String),
     AutomaticPayout(String),
+    PayoutSubmitted(String),
     PayoutArrives(String),
 }
 
@@ -68,7 +69,7 @@ impl Action {
             Action::StartSchedule(id) => ("subscription_schedule", id),
             Action::ExpireCheckout(id) => ("checkout.session", id),
             Action::AutomaticPayout(id) => ("account", id),
-            Action::PayoutArrives(id) => ("payout", id),
+            Action::PayoutSubmitted(id) | Action::PayoutArrives(id) => ("payout", id),
         }
     }
 }
@@ -135,11 +136,19 @@ fn due_of(ctx: &Ctx, kind: &str, object: &Value, clock: Option<&str>, out: &mut 
                 out.push((at, Action::AutomaticPayout(id())));
             }
         }
-        "payout" if clock.is_none() && object["status"] == "pending" => {
-            if let Some(at) = object["arrival_date"].as_i64() {
-                out.push((at, Action::PayoutArrives(id())));
+        "payout" if clock.is_none() => match object["status"].as_str() {
+            Some("pending") => {
+                if let Some(at) = payouts::submitted_at(object) {
+                    out.push((at, Action::PayoutSubmitted(id())));
+                }
             }
-        }
+            Some("in_transit") => {
+                if let Some(at) = object["arrival_date"].as_i64() {
+                    out.push((at, Action::PayoutArrives(id())));
+                }
+            }
+            _ => {}
+        },
         _ => {}
     }
 }
@@ -204,6 +213,7 @@ fn perform(ctx: &mut Ctx, action: Action) {
         Action::StartSchedule(id) => schedules::start(ctx, id).map(|_| ()),
         Action::ExpireCheckout(id) => checkout::expire(ctx, id).map(|_| ()),
         Action::AutomaticPayout(id) => payouts::automatic(ctx, id),
+        Action::PayoutSubmitted(id) => payouts::submit(ctx, id),
         Action::PayoutArrives(id) => payouts::arrive(ctx, id),
     };
     if let Err(e) = result {

@@ -1,7 +1,8 @@
 //! Payouts: money from an account's available balance to its bank account. Manual
 //! (`POST /v1/payouts`) or automatic (connected accounts on the daily schedule, at 00:00 UTC of
-//! the sandbox clock); `pending` until `arrival_date`, then `paid`, or `failed` for Stripe's
-//! failing test bank accounts (the money comes back).
+//! the sandbox clock); `pending` until submitted to the bank, then `in_transit` until
+//! `arrival_date`, then `paid`, or `failed` for Stripe's failing test bank accounts (the money
+//! comes back, and the bank account is `errored`: no more automatic payouts to it).
 
 use serde_json::{json, Value};
 
@@ -15,6 +16,17 @@ pub const KIND: &str = "payout";
 
 /// The platform's stand-in bank account (the sandbox platform has no external account object).
 pub const PLATFORM_BANK: &str = "ba_sandboxplatformbank00000000";
+
+/// How long a payout stays `pending` before it is submitted to the bank (`in_transit`). Stripe
+/// gives no figure; an hour keeps it well inside the day before it arrives.
+const SUBMITTED_AFTER: i64 = 3600;
+
+/// When a pending payout goes to the bank: [`SUBMITTED_AFTER`] its creation, or at its arrival
+/// if that comes first.
+pub fn submitted_at(payout: &Value) -> Option<i64> {
+    let submitted = payout["created"].as_i64()? + SUBMITTED_AFTER;
+    Some(payout["arrival_date"].as_i64().map_or(submitted, |arrival| submitted.min(arrival)))
+}
 
 /// Stripe's `failure_message` for a payout `failure_code`.
 fn failure_message(code: &str) -> &'static str {
@@ -147,6 +159,18 @@ pub fn cancel(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     Ok(public(&payout))
 }
 
+/// A pending payout is submitted to the bank: `in_transit` (`payout.updated`); it can no longer
+/// be canceled.
+pub fn submit(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
+    let old = ctx.find(KIND, id, "payout")?;
+    if old["status"] == "pending" {
+        let mut payout = old.clone();
+        payout["status"] = json!("in_transit");
+        ctx.save_updated(KIND, "payout.updated", &old, payout);
+    }
+    Ok(())
+}
+
 /// Puts a payout's amount back in the balance (`payout_failure` / `payout_cancel`).
 fn refund_to_balance(ctx: &mut Ctx, payout: &mut Value, kind: &str) {
     let id = payout["id"].as_str().unwrap_or_default().to_string();
@@ -167,7 +191,8 @@ fn refund_to_balance(ctx: &mut Ctx, payout: &mut Value, kind: &str) {
 }
 
 /// A payout reaches its `arrival_date`: `paid` (`payout.paid`), or `failed` with the test bank
-/// account's failure code and the money back in the balance (`payout.failed`).
+/// account's failure code and the money back in the balance (`payout.failed`), its bank account
+/// then `errored`.
 pub fn arrive(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
     let old = ctx.find(KIND, id, "payout")?;
     let mut payout = old.clone();
@@ -180,6 +205,7 @@ pub fn arrive(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
             payout["trace_id"] = json!({"status": "unsupported", "value": null});
             ctx.put(KIND, payout.clone());
             ctx.emit("payout.failed", &payout, Some(crate::store::diff(&old, &payout)));
+            mark_bank_errored(ctx, old["destination"].as_str().unwrap_or_default());
         }
         None => {
             payout["status"] = json!("paid");
@@ -192,16 +218,38 @@ pub fn arrive(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Stripe sets a bank account a payout failed to `errored` and stops scheduled payouts to it
+/// until its details are updated (`account.external_account.updated`). Runs in the connected
+/// account's context; the platform's stand-in bank has no object to mark.
+fn mark_bank_errored(ctx: &mut Ctx, bank_id: &str) {
+    let account_id = ctx.account.clone();
+    if account_id == PLATFORM {
+        return;
+    }
+    let Ok(mut account) = accounts::find(ctx, &account_id) else { return };
+    let banks = account["external_accounts"]["data"].as_array_mut();
+    let Some(bank) = banks.and_then(|banks| banks.iter_mut().find(|bank| bank["id"] == bank_id)) else { return };
+    if bank["status"] == "errored" {
+        return;
+    }
+    let previous = json!({"status": bank["status"]});
+    bank["status"] = json!("errored");
+    let bank = bank.clone();
+    ctx.in_account(PLATFORM, |ctx| ctx.put(accounts::KIND, account));
+    ctx.emit("account.external_account.updated", &bank, Some(previous));
+}
+
 /// The daily automatic payout of connected account `account_id` (run in the platform's
 /// context): its available balance in each currency goes to its bank account, when payouts
 /// are enabled and the schedule is not `manual`. Funds that became available are announced
-/// with `balance.available`. The next run is the next 00:00 UTC.
+/// with `balance.available`. The next run is the next 00:00 UTC. A bank account a payout failed
+/// to (`errored`) gets none until it is replaced.
 pub fn automatic(ctx: &mut Ctx, account_id: &str) -> ApiResult<()> {
     let account = accounts::find(ctx, account_id)?;
     let now = ctx.now();
     let eligible = account["payouts_enabled"] == true
         && account["settings"]["payouts"]["schedule"]["interval"] != "manual"
-        && accounts::payout_destination(&account).is_some();
+        && accounts::payout_destination(&account).is_some_and(|bank| bank["status"] != "errored");
     ctx.in_account(account_id, |ctx| -> ApiResult<()> {
         if balance::refresh(ctx) {
             let current = balance::balance(ctx);

@@ -920,8 +920,14 @@ async fn automatic_payouts_follow_the_sandbox_clock() {
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_subsequence(
         &types.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
-        &["balance.available", "payout.created", "payout.paid"],
+        &["balance.available", "payout.created", "payout.updated", "payout.paid"],
     );
+    // Submitted to the bank in between: `in_transit` until it arrived.
+    let submitted = events.iter().find(|e| e["type"] == "payout.updated").expect("payout.updated");
+    assert_eq!(submitted["data"]["object"]["status"], "in_transit");
+    assert_eq!(submitted["data"]["previous_attributes"]["status"], "pending");
+    let paid = events.iter().find(|e| e["type"] == "payout.paid").expect("payout.paid");
+    assert_eq!(paid["data"]["previous_attributes"]["status"], "in_transit");
     assert!(events.iter().all(|e| e["account"] == seller.as_str()));
     connect.verify_all(&secret).await;
     // The Express Dashboard lists it.
@@ -953,7 +959,21 @@ async fn payouts_to_a_failing_test_bank_account_fail_and_return_the_money() {
         connect.events().await.into_iter().find(|e| e["type"] == "payout.failed").expect("payout.failed");
     assert_eq!(failed_event["account"], seller.as_str());
     assert_eq!(failed_event["data"]["object"]["failure_code"], "no_account");
-    assert_eq!(failed_event["data"]["previous_attributes"]["status"], "pending");
+    assert_eq!(failed_event["data"]["previous_attributes"]["status"], "in_transit");
+    // The bank account is `errored`: no more automatic payouts to it (the money stays).
+    let errored = connect
+        .events()
+        .await
+        .into_iter()
+        .find(|e| e["type"] == "account.external_account.updated")
+        .expect("account.external_account.updated");
+    assert_eq!(errored["data"]["object"]["status"], "errored");
+    let (_, account) = raw.get(&format!("/v1/accounts/{seller}")).await;
+    assert_eq!(account["external_accounts"]["data"][0]["status"], "errored");
+    sb.advance_clock(3 * 86_400);
+    let (_, all) = raw.get_as(&seller, "/v1/payouts").await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 1, "no payout after the failure: {all}");
+    assert_eq!(usd_balance(&raw, Some(&seller)).await.0, 9000);
     connect.verify_all(&secret).await;
 }
 

@@ -1,6 +1,7 @@
 //! /creator (login required): becoming a creator through Stripe's hosted onboarding, where the
-//! account stands (and what Stripe still needs), and Stripe's Express dashboard. Plain forms:
-//! the page works without JavaScript.
+//! account stands (and what Stripe still needs), Stripe's Express dashboard, the creator's own
+//! sales and payouts (a failed payout first, as an alert), and their products. Plain forms and
+//! server-drawn charts with their figures as text: the page works without JavaScript.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -8,7 +9,10 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::api::marketplace::{creator_page, CreateProduct, OnboardCreator, OpenCreatorDashboard, PublishProduct};
-use crate::views::marketplace::{CreatorPageView, CreatorView, ProductCardView};
+use crate::domain::marketplace::PayoutStatus;
+use crate::views::marketplace::{
+    CreatorPageView, CreatorReportView, CreatorView, PayoutView, ProductCardView, SalesChartView, SalesTotalsView,
+};
 
 use super::Notices;
 
@@ -49,7 +53,7 @@ fn BecomeCreator() -> impl IntoView {
 
 #[component]
 fn Creator(creator: CreatorView) -> impl IntoView {
-    let CreatorView { state, due, products } = creator;
+    let CreatorView { state, due, products, report } = creator;
     let status = match state.as_str() {
         "enabled" => "Your Stripe account is ready: you can publish products and get paid.",
         "restricted" => "Stripe needs more before you can sell:",
@@ -82,8 +86,127 @@ fn Creator(creator: CreatorView) -> impl IntoView {
             {due}
             {action}
         </section>
+        {report.map(|report| view! { <Report report/> })}
         <Products products/>
     }
+}
+
+/// The creator's own figures. Returns `AnyView`: erasing each section's type keeps the page's
+/// view type shallow enough for rustc.
+#[component]
+fn Report(report: CreatorReportView) -> AnyView {
+    let CreatorReportView { totals, charts, upcoming_payouts, past_payouts } = report;
+    // Failures since the last payout that went through: what the creator must act on.
+    let failures = past_payouts
+        .iter()
+        .take_while(|payout| payout.status != PayoutStatus::Paid)
+        .filter_map(PayoutView::failure_notice)
+        .map(|notice| view! { <p class="alert payout-failed" role="alert">{notice}</p> })
+        .collect_view();
+    let no_sales = totals.is_empty().then(|| view! { <p class="muted">"No sales yet."</p> });
+    view! {
+        {failures}
+        <section class="card" aria-labelledby="sales-heading">
+            <h2 id="sales-heading">"Your sales"</h2>
+            {no_sales}
+            {totals.into_iter().map(|totals| view! { <SalesTotals totals/> }).collect_view()}
+            {charts.into_iter().map(|chart| view! { <SalesChart chart/> }).collect_view()}
+        </section>
+        <section class="card" aria-labelledby="payouts-heading">
+            <h2 id="payouts-heading">"Payouts"</h2>
+            <PayoutTable payouts=upcoming_payouts label="Upcoming payouts" empty="No payout on its way."/>
+            <PayoutTable payouts=past_payouts label="Past payouts" empty="No payouts yet."/>
+        </section>
+    }
+    .into_any()
+}
+
+/// All-time figures in one currency.
+#[component]
+fn SalesTotals(totals: SalesTotalsView) -> AnyView {
+    let SalesTotalsView { sales, gross, fees, refunds, net } = totals;
+    let code = gross.currency().as_str().to_uppercase();
+    view! {
+        <h3>{format!("In {code}")}</h3>
+        <dl class="stats" data-currency=code>
+            <dt>"Sales"</dt><dd>{sales.to_string()}</dd>
+            <dt>"Gross"</dt><dd>{gross.to_string()}</dd>
+            <dt>"Platform fees"</dt><dd>{fees.to_string()}</dd>
+            <dt>"Refunds"</dt><dd>{refunds.to_string()}</dd>
+            <dt>"Net"</dt><dd>{net.to_string()}</dd>
+        </dl>
+    }
+    .into_any()
+}
+
+/// Sales by day: the chart as an image (its figures in the `alt` text) and as a table.
+#[component]
+fn SalesChart(chart: SalesChartView) -> AnyView {
+    let SalesChartView { currency, image, days } = chart;
+    let title = format!("Sales by day, last 30 days ({currency})");
+    let summary = days.iter().map(|d| format!("{}: {}", d.day, d.gross)).collect::<Vec<_>>().join(", ");
+    let rows = days
+        .into_iter()
+        .map(|d| {
+            view! {
+                <tr>
+                    <td>{d.day}</td>
+                    <td class="num">{d.sales.to_string()}</td>
+                    <td class="num">{d.gross.to_string()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="sales-chart">
+            <figcaption>{title.clone()}</figcaption>
+            <img src=image alt=format!("{title}. {summary}") width="720" height="320"/>
+            <table class="data-table" aria-label=title>
+                <thead>
+                    <tr><th scope="col">"Day"</th><th scope="col">"Sales"</th><th scope="col">"Gross"</th></tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </figure>
+    }
+    .into_any()
+}
+
+#[component]
+fn PayoutTable(payouts: Vec<PayoutView>, label: &'static str, empty: &'static str) -> AnyView {
+    if payouts.is_empty() {
+        return view! { <h3>{label}</h3><p class="muted">{empty}</p> }.into_any();
+    }
+    let rows = payouts
+        .into_iter()
+        .map(|payout| {
+            let status = payout.status_words();
+            let PayoutView { id, amount, status: code, arrival, failure_message } = payout;
+            view! {
+                <tr data-payout=id data-status=code.as_str()>
+                    <td class="num">{amount.to_string()}</td>
+                    <td>{status}</td>
+                    <td>{arrival.unwrap_or_default()}</td>
+                    <td>{failure_message.unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>{label}</h3>
+        <table class="data-table" aria-label=label>
+            <thead>
+                <tr>
+                    <th scope="col">"Amount"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Arrival"</th>
+                    <th scope="col">"Note"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
 }
 
 /// The creator's products (drafts included) and the form for a new one.

@@ -1,5 +1,6 @@
 //! The revenue page's charts: MRR over time (line) and net new MRR (bars), drawn as SVG by
-//! charts-rs on the server and sent as images with their figures as text beside them.
+//! charts-rs on the server and sent as images with their figures as text beside them; the
+//! creator dashboard's daily sales (`daily_bars`) are drawn the same way.
 
 use std::collections::BTreeMap;
 
@@ -102,6 +103,22 @@ pub fn render(
     ))
 }
 
+/// One bar per day (`(day, minor units)`, e.g. a creator's sales), as an SVG data URI: drawn like
+/// the revenue charts, for a page that shows the same figures as text beside it.
+pub fn daily_bars(series: &str, currency: Currency, days: &[(i64, i64)]) -> anyhow::Result<String> {
+    let unit = currency.as_str().to_uppercase();
+    let values = days.iter().map(|(_, minor)| major(*minor, currency)).collect();
+    let mut bars = BarChart::new(
+        vec![Series::new(format!("{series} ({unit})"), values)],
+        days.iter().map(|d| label(d.0)).collect(),
+    );
+    bars.width = 720.0;
+    bars.height = 320.0;
+    let svg =
+        bars.svg().map_err(|e| anyhow::anyhow!("{e:?}")).with_context(|| format!("drawing the {series} chart"))?;
+    Ok(data_uri(&svg))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +143,16 @@ mod tests {
         assert!(String::from_utf8(svg).unwrap().starts_with("<svg"));
         assert_eq!(mrr.points[1], ("01-02".to_owned(), "$58.00".to_owned()));
         assert_eq!(net.unwrap().points[0].1, "$29.00");
+    }
+
+    #[test]
+    fn daily_bars_render_as_an_svg_image() {
+        let usd = Currency::parse("usd").unwrap();
+        let uri = daily_bars("Sales", usd, &[(0, 2500), (DAY, 0)]).unwrap();
+        let svg = base64::engine::general_purpose::STANDARD
+            .decode(uri.trim_start_matches("data:image/svg+xml;base64,"))
+            .unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("Sales (USD)"), "{svg}");
     }
 }

@@ -1,9 +1,11 @@
-//! The marketplace on Stripe Connect: creators' onboarding, their account state, and (later)
-//! products, sales and payouts.
+//! The marketplace on Stripe Connect: creators' onboarding, their account state, products,
+//! sales, the creator's dashboard and payouts.
 
 mod chaos;
 mod creators;
+mod dashboard;
 mod orders;
+mod payouts;
 pub mod products;
 mod refunds;
 
@@ -53,11 +55,20 @@ pub fn path_of(url: &str) -> String {
     }
 }
 
+/// Stripe's test bank account whose payouts succeed.
+pub const PAYING_BANK: &str = "000123456789";
+
 /// Makes the logged-in user a creator whose account Stripe enabled; returns the account id.
 pub async fn enabled_creator(app: &TestApp) -> String {
+    enabled_creator_banking_at(app, PAYING_BANK).await
+}
+
+/// [`enabled_creator`] with the bank account number given at onboarding (Stripe's test numbers
+/// decide how payouts go, e.g. `000111111116` fails with `no_account`).
+pub async fn enabled_creator_banking_at(app: &TestApp, account_number: &str) -> String {
     let start = app.submit("/creator", "Become a creator", &[]).await;
     let link = location(&start).expect("to Stripe's onboarding");
-    let back = finish_onboarding(app, &link, "complete", "000123456789").await;
+    let back = finish_onboarding(app, &link, "complete", account_number).await;
     assert_eq!(location(&back).as_deref(), Some("/creator"));
     sqlx::query_scalar("SELECT account_id FROM creators WHERE state = 'enabled' ORDER BY created_at DESC LIMIT 1")
         .fetch_one(app.db.pool())

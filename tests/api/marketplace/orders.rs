@@ -2,13 +2,19 @@
 //! the creator's account) with the platform's fee; one paid order and one library entry
 //! whichever of the success page and the webhook comes first.
 
-use super::{enabled_creator, path_of};
+use super::{enabled_creator_banking_at, path_of, PAYING_BANK};
 use crate::helpers::{html_of, location, new_client, spawn_app_with, unique_email, TestApp};
 
-/// An enabled creator (on `app.client`) with "Rust for Founders" on sale at `price`.
-pub(super) async fn product_on_sale(app: &TestApp, price: &str) -> String {
+/// An enabled creator (on `app.client`) with "Rust for Founders" on sale at `price`; returns
+/// the creator's account id.
+pub async fn product_on_sale(app: &TestApp, price: &str) -> String {
+    product_on_sale_banking_at(app, price, PAYING_BANK).await
+}
+
+/// [`product_on_sale`] by a creator who gave `account_number` for their payouts.
+pub async fn product_on_sale_banking_at(app: &TestApp, price: &str, account_number: &str) -> String {
     app.customer(&unique_email("author")).await;
-    let account = enabled_creator(app).await;
+    let account = enabled_creator_banking_at(app, account_number).await;
     app.submit(
         "/creator",
         "Save draft",
@@ -27,12 +33,12 @@ pub(super) async fn product_on_sale(app: &TestApp, price: &str) -> String {
 
 /// A buyer (own client) who pays for the product on the hosted Checkout page; returns the
 /// client and the Checkout return URL (not yet visited).
-pub(super) async fn buyer_pays(app: &TestApp) -> (reqwest::Client, String) {
+pub async fn buyer_pays(app: &TestApp) -> (reqwest::Client, String) {
     buyer_pays_with_card(app, "4242 4242 4242 4242").await
 }
 
 /// As [`buyer_pays`], with a test `card` (e.g. one that is disputed after paying).
-pub(super) async fn buyer_pays_with_card(app: &TestApp, card: &str) -> (reqwest::Client, String) {
+pub async fn buyer_pays_with_card(app: &TestApp, card: &str) -> (reqwest::Client, String) {
     let buyer = new_client();
     app.customer_with(&buyer, &unique_email("buyer")).await;
     let res = app.submit_with(&buyer, "/p/rust-for-founders", "Buy for $25.00", &[]).await;

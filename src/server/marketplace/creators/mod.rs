@@ -1,10 +1,12 @@
 //! Creators: users who sell through the platform, each with a Stripe Express account. `start`
 //! makes the account and sends the user through Stripe's hosted onboarding, `onboarding` takes
 //! them back (or to a fresh link when theirs expired), `sync` keeps the row true from
-//! `account.updated`, `dashboard` opens Stripe's Express dashboard for them.
+//! `account.updated`, `dashboard` opens Stripe's Express dashboard for them, `report` is their
+//! own sales and payouts on `/creator`.
 
 pub mod dashboard;
 pub mod onboarding;
+pub mod report;
 pub mod start;
 pub mod sync;
 
@@ -100,7 +102,7 @@ where
     row.map(Creator::try_from).transpose()
 }
 
-/// What `/creator` shows the user.
+/// What `/creator` shows the user: only ever their own creator row, products and figures.
 pub async fn page(
     pool: &sqlx::AnyPool,
     user: &crate::server::db::users::User,
@@ -110,6 +112,12 @@ pub async fn page(
         return Ok(CreatorPageView { creator: None });
     };
     let products = super::products::of_creator(pool, creator.user_id).await?;
+    // Once onboarding is done: a restricted creator still sees their sales and, above all, a
+    // failed payout.
+    let report = match creator.state {
+        CreatorState::Pending => None,
+        _ => Some(report::report(pool, &creator, crate::server::db::now()).await?),
+    };
     Ok(CreatorPageView {
         creator: Some(CreatorView {
             state: creator.state.as_str().to_owned(),
@@ -118,6 +126,7 @@ pub async fn page(
                 _ => vec![],
             },
             products: products.iter().map(super::products::card).collect(),
+            report,
         }),
     })
 }

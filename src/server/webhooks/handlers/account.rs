@@ -10,10 +10,9 @@ use crate::server::webhooks::inbox::{Envelope, InboxEvent};
 use crate::server::webhooks::worker::Outcome;
 
 pub async fn updated(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
-    let account_id = event.account.as_deref().context("a Connect event without its account")?;
-    if creators::by_account(ctx.pool, account_id).await?.is_none() {
-        return Ok(Outcome::Skipped(format!("account {account_id} is no creator's")));
-    }
+    let Some(account_id) = creator_account(ctx, &event).await? else {
+        return Ok(not_a_creator(&event));
+    };
     // `ctx.stripe` acts on the event's account (see `handlers::prepare`).
     let account = sync::read_account(ctx.stripe).await?;
     sync::store(ctx.pool, account_id, &sync::AccountFacts::from(&account), ctx.now).await?;
@@ -31,7 +30,21 @@ pub async fn deauthorized(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope
     .await
     .context("marking the creator disconnected")?;
     if marked.rows_affected() == 0 && creators::by_account(ctx.pool, account_id).await?.is_none() {
-        return Ok(Outcome::Skipped(format!("account {account_id} is no creator's")));
+        return Ok(not_a_creator(&event));
     }
     Ok(Outcome::Applied)
+}
+
+/// The Connect event's account when it is a creator's; `None` when no creator has it (the
+/// event is set aside with [`not_a_creator`]).
+pub(super) async fn creator_account<'e>(
+    ctx: &ApplyContext<'_>,
+    event: &'e InboxEvent,
+) -> anyhow::Result<Option<&'e str>> {
+    let account_id = event.account.as_deref().context("a Connect event without its account")?;
+    Ok(creators::by_account(ctx.pool, account_id).await?.map(|_| account_id))
+}
+
+pub(super) fn not_a_creator(event: &InboxEvent) -> Outcome {
+    Outcome::Skipped(format!("account {} is no creator's", event.account.as_deref().unwrap_or_default()))
 }

@@ -18,6 +18,7 @@ mod entitlements;
 mod invoice;
 mod marketplace;
 mod payment_intent;
+mod payout;
 mod subscription;
 
 use anyhow::Context;
@@ -131,6 +132,11 @@ const CONNECT_ROUTES: &[(&str, Handler)] = &[
     ("charge.dispute.created", own!(marketplace::disputed)),
     ("charge.dispute.updated", own!(marketplace::disputed)),
     ("charge.dispute.closed", own!(marketplace::disputed)),
+    ("payout.created", own!(payout::changed)),
+    ("payout.updated", own!(payout::changed)),
+    ("payout.paid", own!(payout::changed)),
+    ("payout.failed", own!(payout::changed)),
+    ("payout.canceled", own!(payout::changed)),
 ];
 
 /// Every event type the Connect endpoint must have enabled.
