@@ -18,4 +18,4 @@ pub mod stripe_setup;
 pub mod subscriptions;
 
 mod filter;
-pub use filter::Filtered;
+pub use filter::{like_pattern, Filtered};

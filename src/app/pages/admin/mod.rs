@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod events;
+pub mod list;
 pub mod mail;
 pub mod payments;
 pub mod revenue;
