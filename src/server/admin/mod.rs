@@ -7,6 +7,7 @@ pub mod csv;
 pub mod customer;
 pub mod events;
 pub mod mail;
+pub mod marketplace;
 pub mod payments;
 pub mod plan_change;
 pub mod redact;
