@@ -2,7 +2,7 @@
 //! products, sales and payouts.
 
 mod creators;
-mod orders;
+pub mod orders;
 pub mod products;
 
 use reqwest::Response;

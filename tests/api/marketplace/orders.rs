@@ -6,7 +6,7 @@ use super::{enabled_creator, path_of};
 use crate::helpers::{html_of, location, new_client, spawn_app_with, unique_email, TestApp};
 
 /// An enabled creator (on `app.client`) with "Rust for Founders" on sale at `price`.
-async fn product_on_sale(app: &TestApp, price: &str) -> String {
+pub async fn product_on_sale(app: &TestApp, price: &str) -> String {
     app.customer(&unique_email("author")).await;
     let account = enabled_creator(app).await;
     app.submit(
@@ -27,7 +27,7 @@ async fn product_on_sale(app: &TestApp, price: &str) -> String {
 
 /// A buyer (own client) who pays for the product on the hosted Checkout page; returns the
 /// client and the Checkout return URL (not yet visited).
-async fn buyer_pays(app: &TestApp) -> (reqwest::Client, String) {
+pub async fn buyer_pays(app: &TestApp) -> (reqwest::Client, String) {
     let buyer = new_client();
     app.customer_with(&buyer, &unique_email("buyer")).await;
     let res = app.submit_with(&buyer, "/p/rust-for-founders", "Buy for $25.00", &[]).await;
