@@ -97,6 +97,8 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("disputes")) view=pages::admin::payments::DisputesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("status")) view=pages::admin::status::StatusPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("usage")) view=pages::admin::usage::UsagePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("marketplace")) view=pages::admin::marketplace::MarketplacePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("orders")) view=pages::admin::marketplace::orders::OrdersListPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("orders"), ParamSegment("id")) view=pages::admin::order::OrderPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

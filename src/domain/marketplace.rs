@@ -22,19 +22,27 @@ impl FeeRate {
         }
     }
 
-    /// Parses a percentage as a person types it: `10`, `7.5`, `12.25%` (two decimals at most).
+    /// Parses a percentage as a person types it: `10`, `7.5`, `12.25%` (two decimals at most),
+    /// saying what is wrong otherwise (not a number, below 0, over 100%, too many decimals).
     pub fn parse_percent(text: &str) -> Result<Self, String> {
-        let bad = || format!("{text:?} is not a percentage like 10 or 7.5");
         let number = text.trim().trim_end_matches('%').trim();
+        if number.starts_with('-') {
+            return Err(format!("{text:?} is below 0%"));
+        }
         let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
         let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 2 || whole.len() > 3 {
-            return Err(bad());
+        if whole.is_empty() || !digits(whole) || !digits(fraction) {
+            return Err(format!("{text:?} is not a percentage like 10 or 7.5"));
         }
-        let whole: u32 = whole.parse().map_err(|_| bad())?;
-        let fraction: u32 =
-            if fraction.is_empty() { 0 } else { format!("{fraction:0<2}").parse().map_err(|_| bad())? };
-        Self::from_bps(whole * 100 + fraction)
+        if fraction.len() > 2 {
+            return Err(format!("{text:?} has more than two decimals"));
+        }
+        let over = || format!("{text:?} is more than 100%");
+        // Only digits: a whole part that does not parse is far too large.
+        let whole: u64 = whole.parse().map_err(|_| over())?;
+        let fraction: u64 = format!("{fraction:0<2}").parse().unwrap_or(0);
+        let bps = whole.saturating_mul(100).saturating_add(fraction);
+        u32::try_from(bps).ok().filter(|&bps| bps <= Self::MAX_BPS).map(Self).ok_or_else(over)
     }
 
     pub fn bps(self) -> u32 {
@@ -359,10 +367,16 @@ mod tests {
         assert_eq!(FeeRate::parse_percent("10").unwrap().bps(), 1000);
         assert_eq!(FeeRate::parse_percent("7.5%").unwrap().bps(), 750);
         assert_eq!(FeeRate::parse_percent(" 12.25 ").unwrap().bps(), 1225);
-        assert!(FeeRate::parse_percent("101").is_err());
-        assert!(FeeRate::parse_percent("-1").is_err());
-        assert!(FeeRate::parse_percent("1.234").is_err());
-        assert!(FeeRate::parse_percent("ten").is_err());
+        assert_eq!(FeeRate::parse_percent("100").unwrap().bps(), 10_000);
+        assert_eq!(FeeRate::parse_percent("0").unwrap().bps(), 0);
+        assert_eq!(FeeRate::parse_percent("101").unwrap_err(), r#""101" is more than 100%"#);
+        assert_eq!(FeeRate::parse_percent("100.01").unwrap_err(), r#""100.01" is more than 100%"#);
+        assert!(FeeRate::parse_percent("99999999999999999999999").unwrap_err().contains("more than 100%"));
+        assert_eq!(FeeRate::parse_percent("-1").unwrap_err(), r#""-1" is below 0%"#);
+        assert_eq!(FeeRate::parse_percent("1.234").unwrap_err(), r#""1.234" has more than two decimals"#);
+        assert_eq!(FeeRate::parse_percent("ten").unwrap_err(), r#""ten" is not a percentage like 10 or 7.5"#);
+        assert!(FeeRate::parse_percent("").is_err());
+        assert!(FeeRate::parse_percent("1,5").is_err());
         assert_eq!(FeeRate::from_bps(750).unwrap().to_string(), "7.5%");
         assert_eq!(FeeRate::from_bps(1000).unwrap().to_string(), "10%");
         assert_eq!(FeeRate::from_bps(1225).unwrap().to_string(), "12.25%");

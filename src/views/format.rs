@@ -41,6 +41,12 @@ pub fn day(ts: i64) -> String {
     format!("{d} {} {y}", MONTHS[m as usize - 1])
 }
 
+/// Unix seconds → the UTC month, `November 2026`.
+pub fn month(ts: i64) -> String {
+    let (y, m, _) = civil_from_days(ts.div_euclid(86_400));
+    format!("{} {y}", MONTHS[m as usize - 1])
+}
+
 const MONTHS: [&str; 12] = [
     "January",
     "February",
@@ -101,6 +107,7 @@ mod tests {
         assert_eq!(day(1_795_305_600), "22 November 2026");
         assert_eq!(day(951_782_400), "29 February 2000");
         assert_eq!(day(-1), "31 December 1969");
+        assert_eq!(month(1_795_305_600), "November 2026");
         assert_eq!(day(i64::MAX), i64::MAX.to_string());
         assert_eq!(money(2900, "usd"), "$29.00");
         assert_eq!(interval_words(BillingInterval::Year), "yearly");

@@ -1,5 +1,8 @@
-//! `GET /admin/revenue/movements.csv?period=…`: the period's MRR movements as CSV. The route
-//! guard covers `/admin…`; the handler checks the admin role again itself.
+//! CSV downloads for the admin: `GET /admin/revenue/movements.csv?period=…` (the period's MRR
+//! movements) here, and the helpers other exports share (`/admin/orders.csv`). The route guard
+//! covers `/admin…`; each handler checks the admin role again itself.
+
+use std::future::Future;
 
 use anyhow::Context;
 use axum::{
@@ -31,19 +34,30 @@ pub async fn movements_csv(
     session: Session,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    match require_admin(&state.db, &session).await {
+    let period = Period::from_param(query.period.as_deref());
+    let since = day_start(db::now()) - (period.days() - 1) * DAY;
+    let filename = format!("mrr-movements-{}.csv", period.param());
+    admin_download(&state, &session, &filename, || render(state.db.pool(), since)).await
+}
+
+/// An admin's CSV download named `filename`, with the body `render` makes; log-in for the
+/// anonymous, 403 for everyone else (nothing is read for them).
+pub async fn admin_download<F, Fut>(state: &AppState, session: &Session, filename: &str, render: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = anyhow::Result<String>>,
+{
+    match require_admin(&state.db, session).await {
         Ok(_) => {}
         Err(GuardError::Anonymous) => return Redirect::to("/login").into_response(),
         Err(GuardError::Forbidden) => return StatusCode::FORBIDDEN.into_response(),
         Err(GuardError::Unexpected(e)) => return internal(e),
     }
-    let period = Period::from_param(query.period.as_deref());
-    let since = day_start(db::now()) - (period.days() - 1) * DAY;
-    match render(state.db.pool(), since).await {
+    match render().await {
         Ok(body) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"mrr-movements-{}.csv\"", period.param())),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
             ],
             body,
         )
@@ -53,7 +67,7 @@ pub async fn movements_csv(
 }
 
 fn internal(error: anyhow::Error) -> Response {
-    tracing::error!(error = format!("{error:#}"), "movements export failed");
+    tracing::error!(error = format!("{error:#}"), "CSV export failed");
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
@@ -98,17 +112,34 @@ pub async fn render(pool: &sqlx::AnyPool, since: i64) -> anyhow::Result<String> 
     .fetch_all(pool)
     .await
     .context("reading movements for export")?;
-    let mut out =
-        String::from("occurred_at,customer_id,subscription_id,kind,mrr_before,mrr_after,delta,currency,cause_key\n");
+    let header = [
+        "occurred_at",
+        "customer_id",
+        "subscription_id",
+        "kind",
+        "mrr_before",
+        "mrr_after",
+        "delta",
+        "currency",
+        "cause_key",
+    ];
+    Ok(document(header, rows.into_iter().map(MovementRow::fields)))
+}
+
+/// A CSV document: the header line, then one line per row (fields already made safe by
+/// [`field`] where they are text), as many fields in each as in the header.
+pub fn document<const N: usize>(header: [&str; N], rows: impl IntoIterator<Item = [String; N]>) -> String {
+    let mut out = header.join(",");
+    out.push('\n');
     for row in rows {
-        out.push_str(&row.fields().join(","));
+        out.push_str(&row.join(","));
         out.push('\n');
     }
-    Ok(out)
+    out
 }
 
 /// Quotes a text field when it needs it, and defuses spreadsheet formulas.
-fn field(value: String) -> String {
+pub fn field(value: String) -> String {
     let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))

@@ -1,5 +1,6 @@
 //! The admin lists' `WHERE … LIMIT … OFFSET …`: conditions added one by one with their values,
-//! one page fetched with one extra row to know whether another page follows.
+//! one page fetched with one extra row to know whether another page follows (or, for an
+//! export, every row).
 
 use anyhow::Context;
 use sqlx::{any::AnyRow, AnyPool, FromRow};
@@ -30,20 +31,49 @@ impl Filtered {
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
+        let limits = format!("LIMIT {} OFFSET {}", per_page + 1, page.max(0) * per_page);
+        let mut rows = self.fetch(pool, select, order, &limits).await?;
+        let has_more = rows.len() as i64 > per_page;
+        rows.truncate(per_page as usize);
+        Ok((rows, has_more))
+    }
+
+    /// Every row of `select` (everything before WHERE) ordered by `order`, read as `T` (exports).
+    pub async fn all<T>(&self, pool: &AnyPool, select: &str, order: &str) -> anyhow::Result<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        self.fetch(pool, select, order, "").await
+    }
+
+    async fn fetch<T>(&self, pool: &AnyPool, select: &str, order: &str, limits: &str) -> anyhow::Result<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
         let where_clause =
             if self.conditions.is_empty() { String::new() } else { format!("WHERE {}", self.conditions.join(" AND ")) };
-        let sql = format!(
-            "{select} {where_clause} ORDER BY {order} LIMIT {} OFFSET {}",
-            per_page + 1,
-            page.max(0) * per_page
-        );
+        let sql = format!("{select} {where_clause} ORDER BY {order} {limits}");
         let mut query = sqlx::query_as::<_, T>(&sql);
         for value in &self.binds {
             query = query.bind(value);
         }
-        let mut rows = query.fetch_all(pool).await.with_context(|| format!("listing: {select}"))?;
-        let has_more = rows.len() as i64 > per_page;
-        rows.truncate(per_page as usize);
-        Ok((rows, has_more))
+        query.fetch_all(pool).await.with_context(|| format!("listing: {select}"))
+    }
+}
+
+/// A pattern for `LIKE … ESCAPE '\'` that finds `text` anywhere: `%`, `_` and `\` in it are literal.
+pub fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn searches_are_literal() {
+        assert_eq!(like_pattern("ann"), "%ann%");
+        assert_eq!(like_pattern("a_b%"), "%a\\_b\\%%");
     }
 }

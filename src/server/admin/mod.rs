@@ -7,6 +7,7 @@ pub mod csv;
 pub mod customer;
 pub mod events;
 pub mod mail;
+pub mod marketplace;
 pub mod order;
 pub mod payments;
 pub mod plan_change;
@@ -19,4 +20,4 @@ pub mod stripe_setup;
 pub mod subscriptions;
 
 mod filter;
-pub use filter::Filtered;
+pub use filter::{like_pattern, Filtered};

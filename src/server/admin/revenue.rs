@@ -103,6 +103,7 @@ pub async fn report(pool: &AnyPool, period: Period, now: i64) -> anyhow::Result<
         involuntary_churn,
         mrr_chart,
         net_new_chart,
+        marketplace_fees: super::marketplace::fees::recent(pool, now).await?,
     })
 }
 

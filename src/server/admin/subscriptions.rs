@@ -12,7 +12,7 @@ use crate::{
     views::admin::subscriptions::{SubscriptionLine, SubscriptionsPage, SUBSCRIPTIONS_PER_PAGE},
 };
 
-use super::Filtered;
+use super::{like_pattern, Filtered};
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -77,12 +77,6 @@ pub async fn of_customer(pool: &AnyPool, customer_id: &CustomerId) -> anyhow::Re
         .collect()
 }
 
-/// `%`, `_` and `\` in a search are literal.
-fn like_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub async fn page(pool: &AnyPool, filter: &Filter) -> anyhow::Result<SubscriptionsPage> {
     let mut filtered = Filtered::default();
     if let Some(status) = filter.status {
@@ -107,15 +101,4 @@ pub async fn page(pool: &AnyPool, filter: &Filter) -> anyhow::Result<Subscriptio
     .await
     .context("listing plans in use")?;
     Ok(SubscriptionsPage { lines, plans, page: filter.page, has_more })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn searches_are_literal() {
-        assert_eq!(like_pattern("ann"), "%ann%");
-        assert_eq!(like_pattern("a_b%"), "%a\\_b\\%%");
-    }
 }

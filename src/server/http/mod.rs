@@ -105,6 +105,7 @@ pub fn router(state: AppState, pages: Pages) -> Router {
                 .layer(DefaultBodyLimit::max(crate::server::usage::route::MAX_BODY_BYTES)),
         )
         .route("/admin/revenue/movements.csv", get(crate::server::admin::csv::movements_csv))
+        .route("/admin/orders.csv", get(crate::server::admin::marketplace::orders::orders_csv))
         .route("/api/v1/entitlements", get(crate::server::entitlements::http::get_entitlements))
         .route(
             "/webhooks/stripe",

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod customer;
 pub mod events;
 pub mod mail;
+pub mod marketplace;
 pub mod order;
 pub mod payments;
 pub mod revenue;

@@ -124,6 +124,8 @@ pub struct RevenueReport {
     pub involuntary_churn: Ratio,
     pub mrr_chart: Option<Chart>,
     pub net_new_chart: Option<Chart>,
+    /// The platform's marketplace fees, one entry per currency with any.
+    pub marketplace_fees: Vec<super::marketplace::MarketplaceFees>,
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod access;
 mod events;
+mod marketplace;
 mod pages;
 mod payments;
 mod plan_change;

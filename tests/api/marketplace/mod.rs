@@ -4,7 +4,7 @@
 mod chaos;
 mod creators;
 mod dashboard;
-mod orders;
+pub mod orders;
 mod payouts;
 pub mod products;
 mod refunds;

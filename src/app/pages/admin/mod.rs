@@ -3,7 +3,9 @@
 
 pub mod customer;
 pub mod events;
+pub mod list;
 pub mod mail;
+pub mod marketplace;
 pub mod order;
 pub mod payments;
 pub mod revenue;
@@ -22,11 +24,12 @@ use super::{Forbidden, Notices};
 /// The admin section's own navigation; `current` is the page's path.
 #[component]
 pub fn AdminNav(current: &'static str) -> impl IntoView {
-    const LINKS: [(&str, &str); 8] = [
+    const LINKS: [(&str, &str); 9] = [
         ("/admin", "Revenue"),
         ("/admin/subscriptions", "Subscriptions"),
         ("/admin/payments", "Payments"),
         ("/admin/disputes", "Disputes"),
+        ("/admin/marketplace", "Marketplace"),
         ("/admin/events", "Events"),
         ("/admin/usage", "Usage"),
         ("/admin/mail", "Mail"),

@@ -7,7 +7,10 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::admin::revenue::admin_revenue,
     domain::money::Money,
-    views::admin::revenue::{percent, Chart, CurrencyRevenue, Period, Ratio, RevenueReport},
+    views::admin::{
+        marketplace::MarketplaceFees,
+        revenue::{percent, Chart, CurrencyRevenue, Period, Ratio, RevenueReport},
+    },
 };
 
 use super::{admin_load, AdminNav};
@@ -56,6 +59,7 @@ fn Revenue(report: RevenueReport) -> impl IntoView {
         {currencies.into_iter().map(|c| view! { <CurrencySection c=c/> }).collect_view()}
         {report.mrr_chart.map(|chart| view! { <ChartFigure chart=chart title="MRR over time"/> })}
         {report.net_new_chart.map(|chart| view! { <ChartFigure chart=chart title="Net new MRR"/> })}
+        <MarketplaceSection fees=report.marketplace_fees/>
         <p>
             <a href=csv rel="external" download="">"Download movements (CSV)"</a>
         </p>
@@ -111,6 +115,29 @@ fn CurrencySection(c: CurrencyRevenue) -> AnyView {
                     <tr><th scope="row">"Net new MRR"</th><td class="num">{money(c.net_new)}</td><td></td></tr>
                 </tfoot>
             </table>
+        </section>
+    }
+    .into_any()
+}
+
+/// The platform's marketplace fees (less those refunded), per currency.
+#[component]
+fn MarketplaceSection(fees: Vec<MarketplaceFees>) -> AnyView {
+    let empty = fees.is_empty();
+    view! {
+        <section class="admin-marketplace" aria-labelledby="marketplace-heading">
+            <h2 id="marketplace-heading">"Marketplace"</h2>
+            {empty.then(|| view! { <p>"No marketplace fees in the last 30 days."</p> })}
+            {fees
+                .into_iter()
+                .map(|f| view! {
+                    <dl class="admin-kpis">
+                        <Kpi label="Platform fees this month" value=f.this_month.to_string()/>
+                        <Kpi label="Platform fees, last 30 days" value=f.last_30_days.to_string()/>
+                    </dl>
+                })
+                .collect_view()}
+            <p><a href="/admin/marketplace">"Creators, fee revenue by month and payouts"</a></p>
         </section>
     }
     .into_any()

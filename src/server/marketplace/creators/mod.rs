@@ -26,8 +26,10 @@ pub struct Creator {
     pub deauthorized: bool,
 }
 
+/// A `creators` row as [`select_where!`] reads it (the admin's list reads it too, flattened
+/// into its own row).
 #[derive(sqlx::FromRow)]
-struct CreatorRow {
+pub struct CreatorRow {
     user_id: i64,
     account_id: String,
     state: String,

@@ -17,14 +17,16 @@ use stripe_checkout::checkout_session::{
 use stripe_shared::CheckoutSessionMode;
 
 use super::owns;
-use crate::domain::marketplace::FeeRate;
+use crate::domain::marketplace::{FeeRate, FeeSource, MarketplaceTerms};
+use crate::domain::money::Currency;
 use crate::server::billing::customers;
 use crate::server::config::ConnectCharges;
 use crate::server::http::{
     app_url::AppUrl,
     outcome::{refused, FormError, Next},
 };
-use crate::server::marketplace::{creators, products};
+use crate::server::marketplace::creators::{self, Creator};
+use crate::server::marketplace::products;
 use crate::server::{db, db::users::User, state::AppState};
 
 /// Starts paying for the product at `/p/{slug}`.
@@ -42,8 +44,7 @@ pub async fn buy(state: &AppState, user: &User, slug: &str) -> Result<Next, Form
     }
     let creator = creators::of_user(pool, product.creator_id).await?.context("a product on sale has its creator")?;
     let terms = state.prices.current().catalog.marketplace.clone();
-    let lifetime = lifetime_sales(pool, creator.user_id, product.price.currency().as_str()).await?;
-    let (rate, source) = terms.rate_for(creator.fee_rate, lifetime);
+    let (rate, source) = rate_in_force(pool, &terms, &creator, product.price.currency()).await?;
     let fee = rate.fee_on(product.price);
     let charges = state.config.connect_charges;
 
@@ -113,6 +114,19 @@ pub async fn buy(state: &AppState, user: &User, slug: &str) -> Result<Next, Form
     )
     .await?;
     Ok(Next::Redirect(session.url.context("Stripe returned a Checkout Session without a URL")?))
+}
+
+/// The fee rate `creator`'s next sale in `currency` gets, and which rule set it (their own rate,
+/// a tier their lifetime sales reached, the default): what buying charges and the admin's
+/// creators table shows.
+pub async fn rate_in_force(
+    pool: &sqlx::AnyPool,
+    terms: &MarketplaceTerms,
+    creator: &Creator,
+    currency: Currency,
+) -> anyhow::Result<(FeeRate, FeeSource)> {
+    let lifetime = lifetime_sales(pool, creator.user_id, currency.as_str()).await?;
+    Ok(terms.rate_for(creator.fee_rate, lifetime))
 }
 
 /// The creator's gross sales so far in `currency` (paid orders, refunds not deducted): what the
