@@ -59,6 +59,9 @@ pub fn create_dispute(ctx: &mut Ctx, charge_id: &str, reason: &str) -> ApiResult
     charge["disputed"] = json!(true);
     ctx.put("charge", charge);
     ctx.emit("charge.dispute.created", &dispute, None);
+    if !inquiry {
+        ctx.emit("charge.dispute.funds_withdrawn", &dispute, None);
+    }
     Ok(dispute)
 }
 
@@ -95,7 +98,62 @@ pub fn update_dispute(ctx: &mut Ctx, id: &str, change: DisputeUpdate) -> ApiResu
         dispute["evidence_details"]["submission_count"] =
             json!(old["evidence_details"]["submission_count"].as_i64().unwrap_or(0) + 1);
     }
-    Ok(ctx.save_updated("dispute", "charge.dispute.updated", &old, dispute))
+    let verdict = change.submit.then(|| test_mode_verdict(&dispute)).flatten();
+    let updated = ctx.save_updated("dispute", "charge.dispute.updated", &old, dispute);
+    if let Some(won) = verdict {
+        decide(ctx, id, won)?;
+    }
+    Ok(updated)
+}
+
+/// Stripe's test-mode outcome of submitted evidence: `uncategorized_text` `winning_evidence`
+/// wins the dispute, `losing_evidence` loses it; anything else leaves it under review.
+fn test_mode_verdict(dispute: &Value) -> Option<bool> {
+    match dispute["evidence"]["uncategorized_text"].as_str() {
+        Some("winning_evidence") => Some(true),
+        Some("losing_evidence") => Some(false),
+        _ => None,
+    }
+}
+
+/// Closes a dispute under review as the card network decided: a won chargeback credits the
+/// amount and the dispute fee back (`charge.dispute.funds_reinstated`); an inquiry closes as
+/// `warning_closed` either way.
+fn decide(ctx: &mut Ctx, id: &str, won: bool) -> ApiResult<()> {
+    let old = ctx.find("dispute", id, "dispute")?;
+    let inquiry = old["status"].as_str().is_some_and(|status| status.starts_with("warning"));
+    let mut dispute = old.clone();
+    dispute["status"] = json!(match (inquiry, won) {
+        (true, _) => "warning_closed",
+        (false, true) => "won",
+        (false, false) => "lost",
+    });
+    let reinstated = won && !inquiry;
+    if reinstated {
+        let currency = old["currency"].as_str().unwrap_or("usd").to_string();
+        let txn = super::balance::record(
+            ctx,
+            super::balance::Movement {
+                kind: "adjustment",
+                amount: old["amount"].as_i64().unwrap_or(0),
+                currency: &currency,
+                source: Some(id),
+                description: Some(format!("Chargeback reversal for {}", old["charge"].as_str().unwrap_or_default())),
+                fees: vec![("stripe_fee", -DISPUTE_FEE, None)],
+                immediate: true,
+            },
+        );
+        let txn = ctx.get(super::balance::KIND, &txn).map(public).unwrap_or(Value::Null);
+        if let Some(list) = dispute["balance_transactions"].as_array_mut() {
+            list.push(txn);
+        }
+    }
+    ctx.put("dispute", dispute.clone());
+    ctx.emit("charge.dispute.closed", &dispute, Some(diff(&old, &dispute)));
+    if reinstated {
+        ctx.emit("charge.dispute.funds_reinstated", &dispute, None);
+    }
+    Ok(())
 }
 
 /// Accepts a dispute as lost (an inquiry closes as `warning_closed`); emits `charge.dispute.closed`.

@@ -843,22 +843,27 @@ async fn direct_charges_live_on_the_connected_account() {
     assert_eq!(total(&ledger(&raw, None).await), 0);
 }
 
+/// A destination charge of $100 to `seller` paid with the card that is disputed; its dispute.
+async fn disputed_destination_charge(raw: &Raw, seller: &str) -> Value {
+    let form = [
+        ("amount", "10000"),
+        ("currency", "usd"),
+        ("payment_method", "pm_card_createDispute"),
+        ("confirm", "true"),
+        ("transfer_data[destination]", seller),
+    ];
+    let intent = raw.ok("/v1/payment_intents", &form).await;
+    let (_, disputes) = raw.get(&format!("/v1/disputes?payment_intent={}", intent["id"].as_str().unwrap())).await;
+    disputes["data"][0].clone()
+}
+
 #[tokio::test]
 async fn chargebacks_debit_the_account_holding_the_charge() {
     let sb = sandbox().await;
     let raw = Raw::new(&sb);
     let seller = onboarded_account(&raw, "000123456789").await;
     // A destination charge: the platform is debited; the transfer stays.
-    let form = [
-        ("amount", "10000"),
-        ("currency", "usd"),
-        ("payment_method", "pm_card_createDispute"),
-        ("confirm", "true"),
-        ("transfer_data[destination]", seller.as_str()),
-    ];
-    let intent = raw.ok("/v1/payment_intents", &form).await;
-    let (_, disputes) = raw.get(&format!("/v1/disputes?payment_intent={}", intent["id"].as_str().unwrap())).await;
-    let dispute = &disputes["data"][0];
+    let dispute = &disputed_destination_charge(&raw, &seller).await;
     let _: stripe_shared::Dispute = parse(dispute);
     let txn = &dispute["balance_transactions"][0];
     assert_eq!(
@@ -875,6 +880,55 @@ async fn chargebacks_debit_the_account_holding_the_charge() {
     let (_, disputes) = raw.get_as(&seller, "/v1/disputes").await;
     assert_eq!(disputes["data"].as_array().unwrap().len(), 1);
     assert_eq!(total(&ledger(&raw, Some(&seller)).await), 10000 + (10000 - STRIPE_FEE_10000) - 10000 - 1500);
+}
+
+#[tokio::test]
+async fn test_mode_evidence_wins_or_loses_a_chargeback_and_a_win_credits_the_money_back() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let seller = onboarded_account(&raw, "000123456789").await;
+    let dispute_of_a_new_charge =
+        || async { disputed_destination_charge(&raw, &seller).await["id"].as_str().unwrap().to_owned() };
+    let won = dispute_of_a_new_charge().await;
+    let before = total(&ledger(&raw, None).await);
+    let answer = raw.ok(&format!("/v1/disputes/{won}"), &[("evidence[uncategorized_text]", "winning_evidence")]).await;
+    assert_eq!(answer["status"], "under_review", "the answer to the submission");
+    let (_, dispute) = raw.get(&format!("/v1/disputes/{won}")).await;
+    let _: stripe_shared::Dispute = parse(&dispute);
+    assert_eq!(dispute["status"], "won");
+    let reinstated = &dispute["balance_transactions"][1];
+    assert_eq!((reinstated["amount"].as_i64(), reinstated["net"].as_i64()), (Some(10000), Some(11500)));
+    assert_eq!(total(&ledger(&raw, None).await), before + 10000 + 1500, "amount and dispute fee back");
+    let (_, events) = raw.get("/v1/events?limit=100").await;
+    let types: Vec<&str> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["object"]["id"] == won.as_str())
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "charge.dispute.funds_reinstated",
+            "charge.dispute.closed",
+            "charge.dispute.updated",
+            "charge.dispute.funds_withdrawn",
+            "charge.dispute.created"
+        ],
+        "newest first"
+    );
+
+    let lost = dispute_of_a_new_charge().await;
+    let before = total(&ledger(&raw, None).await);
+    raw.ok(&format!("/v1/disputes/{lost}"), &[("evidence[uncategorized_text]", "losing_evidence")]).await;
+    let (_, dispute) = raw.get(&format!("/v1/disputes/{lost}")).await;
+    assert_eq!(dispute["status"], "lost");
+    assert_eq!(total(&ledger(&raw, None).await), before, "nothing comes back");
+    // A closed dispute takes no more evidence.
+    let (status, body) =
+        raw.post(&format!("/v1/disputes/{lost}"), &[("evidence[uncategorized_text]", "winning_evidence")]).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("dispute_already_closed")));
 }
 
 /// A destination charge of `amount` to `seller` paid with `card`.

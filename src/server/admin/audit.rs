@@ -130,25 +130,18 @@ impl From<AuditRow> for AuditEntry {
 
 /// Audit rows about one subject (an order…), newest first.
 pub async fn for_subject(pool: &AnyPool, subject_type: &str, subject_id: &str) -> anyhow::Result<Vec<AuditEntry>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM audit_log WHERE subject_type = $1 AND subject_id = $2 ORDER BY id DESC LIMIT 200"
-    );
-    let rows = sqlx::query_as::<_, AuditRow>(&sql)
-        .bind(subject_type)
-        .bind(subject_id)
-        .fetch_all(pool)
-        .await
-        .context("reading audit rows")?;
-    Ok(rows.into_iter().map(AuditEntry::from).collect())
+    newest_where(pool, "subject_type = $1 AND subject_id = $2", &[subject_type, subject_id]).await
 }
 
 /// Audit rows about a customer, newest first.
 pub async fn for_customer(pool: &AnyPool, customer_id: &CustomerId) -> anyhow::Result<Vec<AuditEntry>> {
-    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE customer_id = $1 ORDER BY id DESC LIMIT 200");
-    let rows = sqlx::query_as::<_, AuditRow>(&sql)
-        .bind(customer_id.as_str())
-        .fetch_all(pool)
-        .await
-        .context("reading audit rows")?;
+    newest_where(pool, "customer_id = $1", &[customer_id.as_str()]).await
+}
+
+/// The newest 200 rows matching `filter` (a fixed condition on `$1…` bound to `values`).
+async fn newest_where(pool: &AnyPool, filter: &str, values: &[&str]) -> anyhow::Result<Vec<AuditEntry>> {
+    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE {filter} ORDER BY id DESC LIMIT 200");
+    let query = values.iter().fold(sqlx::query_as::<_, AuditRow>(&sql), |query, value| query.bind(*value));
+    let rows = query.fetch_all(pool).await.context("reading audit rows")?;
     Ok(rows.into_iter().map(AuditEntry::from).collect())
 }

@@ -24,6 +24,8 @@ pub enum EmailKind {
     OpsRecovered,
     /// A customer's usage reached a threshold of their included units.
     UsageAlert,
+    /// Stripe could not pay a creator's balance out to their bank account.
+    PayoutFailed,
 }
 
 impl EmailKind {
@@ -41,6 +43,7 @@ impl EmailKind {
             Self::OpsAlert => "ops_alert",
             Self::OpsRecovered => "ops_recovered",
             Self::UsageAlert => "usage_alert",
+            Self::PayoutFailed => "payout_failed",
         }
     }
 }
@@ -205,6 +208,23 @@ pub fn usage_alert(
         body: format!(
             "You have used {used} of the {included} {meter_name} your plan includes this period: {what} of them.\n\
              Usage beyond them is billed as overage. See your usage and set a spend cap:\n{account_url}\n"
+        ),
+    }
+}
+
+/// A creator's payout failed: once per payout, with Stripe's reason and where to fix it.
+pub fn payout_failed(to: &str, payout_id: &str, amount: (i64, &str), reason: Option<&str>, creator_url: &str) -> Email {
+    let (amount_minor, currency) = amount;
+    let reason = reason.map(|r| format!("Stripe's reason: {r}\n")).unwrap_or_default();
+    Email {
+        cause_key: format!("payout_failed:{payout_id}"),
+        kind: EmailKind::PayoutFailed,
+        to: to.to_string(),
+        subject: format!("Your payout of {} failed", money(amount_minor, currency)),
+        body: format!(
+            "Stripe could not pay {} out to your bank account; the money stays in your balance.\n{reason}\
+             Update your bank account in the Stripe dashboard (from your creator page):\n{creator_url}\n",
+            money(amount_minor, currency)
         ),
     }
 }

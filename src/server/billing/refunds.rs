@@ -7,7 +7,7 @@ use sqlx::AnyPool;
 use stripe_core::charge::RetrieveCharge;
 use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_core::refund::{CreateRefund, CreateRefundReason, ListRefund};
-use stripe_shared::{ChargeId, PaymentIntentId, Refund};
+use stripe_shared::{Charge, ChargeId, PaymentIntentId, Refund};
 
 use super::entitlements;
 use crate::domain::money::{Currency, Money};
@@ -62,6 +62,17 @@ pub async fn sync_charge(
         .send(&RetrieveCharge::new(charge_id), None)
         .await
         .with_context(|| format!("retrieving charge {charge_id}"))?;
+    sync_refunds_of(pool, stripe, &charge, now).await
+}
+
+/// As [`sync_charge`], for a charge just read from Stripe.
+pub async fn sync_refunds_of(
+    pool: &AnyPool,
+    stripe: &StripeClient,
+    charge: &Charge,
+    now: i64,
+) -> anyhow::Result<ChargeRefunds> {
+    let charge_id = &charge.id;
     let refunds = super::all_pages(
         |after| async move {
             let mut list = ListRefund::new().charge(charge_id).limit(100);

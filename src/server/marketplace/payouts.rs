@@ -1,7 +1,8 @@
 //! Creators' payouts, as Stripe last reported them. Each `payout.*` event of the Connect
 //! endpoint re-reads its payout on the creator's account and stores it (`sync`), so repeated
 //! and late events change nothing. The move to `failed` is one conditional update, and only
-//! the call that makes it writes the audit row (`marketplace.payout_failed`, by Stripe).
+//! the call that makes it writes the audit row (`marketplace.payout_failed`, by Stripe) and
+//! queues the creator's email.
 //! `of_account` lists them for the creator's dashboard.
 
 use anyhow::Context;
@@ -11,6 +12,7 @@ use stripe_shared::{Payout, PayoutId};
 
 use crate::domain::marketplace::PayoutStatus;
 use crate::server::admin::audit::{self, Actor};
+use crate::server::billing::emails;
 use crate::server::db;
 use crate::server::stripe::client::StripeClient;
 
@@ -57,11 +59,12 @@ pub enum Synced {
     Failed,
 }
 
-/// Stores the payout as Stripe reports it now.
-pub async fn sync(pool: &AnyPool, row: &PayoutRow, now: i64) -> anyhow::Result<Synced> {
+/// Stores the payout as Stripe reports it now; `creator_url` is the creator page a failure's
+/// email links to.
+pub async fn sync(pool: &AnyPool, row: &PayoutRow, creator_url: &str, now: i64) -> anyhow::Result<Synced> {
     let mut tx = db::begin_write(pool).await.context("starting a transaction")?;
     let synced = if row.status == PayoutStatus::Failed.as_str() {
-        record_failure(&mut tx, row, now).await?
+        record_failure(&mut tx, row, creator_url, now).await?
     } else {
         upsert(&mut tx, row, now).await?;
         Synced::Stored
@@ -111,8 +114,14 @@ async fn upsert(tx: &mut Transaction<'static, Any>, row: &PayoutRow, now: i64) -
     Ok(())
 }
 
-/// Moves the payout to `failed` unless it is already; only the call that moves it audits it.
-async fn record_failure(tx: &mut Transaction<'static, Any>, row: &PayoutRow, now: i64) -> anyhow::Result<Synced> {
+/// Moves the payout to `failed` unless it is already; only the call that moves it audits it
+/// and tells the creator.
+async fn record_failure(
+    tx: &mut Transaction<'static, Any>,
+    row: &PayoutRow,
+    creator_url: &str,
+    now: i64,
+) -> anyhow::Result<Synced> {
     let before: Option<String> = sqlx::query_scalar("SELECT status FROM payouts WHERE id = $1")
         .bind(&row.id)
         .fetch_optional(&mut **tx)
@@ -151,7 +160,36 @@ async fn record_failure(tx: &mut Transaction<'static, Any>, row: &PayoutRow, now
         after: Some(&after),
     };
     audit::write(tx, &Actor::stripe(), record, now).await?;
+    tell_the_creator(tx, row, creator_url, now).await?;
     Ok(Synced::Failed)
+}
+
+/// Queues the failed payout's email to the creator whose account it is (none for an account no
+/// creator has: the webhook handler sets those aside before syncing).
+async fn tell_the_creator(
+    tx: &mut Transaction<'static, Any>,
+    row: &PayoutRow,
+    creator_url: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let to: Option<String> = sqlx::query_scalar(
+        "SELECT users.email FROM creators JOIN users ON users.id = creators.user_id WHERE creators.account_id = $1",
+    )
+    .bind(&row.account_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .context("reading the creator's address")?;
+    if let Some(to) = to {
+        let email = emails::payout_failed(
+            &to,
+            &row.id,
+            (row.amount, &row.currency),
+            row.failure_message.as_deref(),
+            creator_url,
+        );
+        emails::enqueue(tx, &email, now).await?;
+    }
+    Ok(())
 }
 
 /// The account's payouts the dashboard shows (not the canceled ones), newest first.
@@ -197,13 +235,13 @@ mod tests {
     async fn a_failure_is_recorded_and_audited_once_whatever_the_order_of_reads() {
         let (_dir, db) = test_db(true).await;
         let pool = db.pool();
-        assert_eq!(sync(pool, &payout("pending"), 10).await.unwrap(), Synced::Stored);
-        assert_eq!(sync(pool, &payout("paid"), 11).await.unwrap(), Synced::Stored);
+        assert_eq!(sync(pool, &payout("pending"), "http://x/creator", 10).await.unwrap(), Synced::Stored);
+        assert_eq!(sync(pool, &payout("paid"), "http://x/creator", 11).await.unwrap(), Synced::Stored);
         // Stripe may report a paid payout failed later.
-        assert_eq!(sync(pool, &payout("failed"), 12).await.unwrap(), Synced::Failed);
-        assert_eq!(sync(pool, &payout("failed"), 13).await.unwrap(), Synced::Stored, "a repeat");
+        assert_eq!(sync(pool, &payout("failed"), "http://x/creator", 12).await.unwrap(), Synced::Failed);
+        assert_eq!(sync(pool, &payout("failed"), "http://x/creator", 13).await.unwrap(), Synced::Stored, "a repeat");
         // A stale read arriving late does not undo the failure.
-        assert_eq!(sync(pool, &payout("in_transit"), 14).await.unwrap(), Synced::Stored);
+        assert_eq!(sync(pool, &payout("in_transit"), "http://x/creator", 14).await.unwrap(), Synced::Stored);
         let stored = of_account(pool, "acct_1", 10).await.unwrap();
         assert_eq!(stored, vec![payout("failed")]);
         assert_eq!(audits(pool).await, 1);
@@ -221,8 +259,8 @@ mod tests {
     async fn a_payout_first_seen_failed_is_stored_and_audited_once() {
         let (_dir, db) = test_db(true).await;
         let pool = db.pool();
-        assert_eq!(sync(pool, &payout("failed"), 10).await.unwrap(), Synced::Failed);
-        assert_eq!(sync(pool, &payout("failed"), 11).await.unwrap(), Synced::Stored);
+        assert_eq!(sync(pool, &payout("failed"), "http://x/creator", 10).await.unwrap(), Synced::Failed);
+        assert_eq!(sync(pool, &payout("failed"), "http://x/creator", 11).await.unwrap(), Synced::Stored);
         assert_eq!(audits(pool).await, 1);
         let before: Option<String> =
             sqlx::query_scalar("SELECT before_state FROM audit_log").fetch_one(pool).await.unwrap();

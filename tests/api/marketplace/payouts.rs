@@ -1,10 +1,14 @@
 //! Creators' payouts: Stripe pays a creator's available balance out on its daily schedule, and
 //! the Connect endpoint's `payout.*` events keep `payouts` true. The dashboard shows them on
-//! their way, then past; a payout to a failing bank account with Stripe's reason, audited once
-//! however often and in whatever order its events come.
+//! their way, then past; a payout to a failing bank account with Stripe's reason, audited and
+//! mailed to the creator once however often and in whatever order its events come, and listed
+//! on the admin's marketplace page.
 
 use super::orders::{buyer_pays, product_on_sale, product_on_sale_banking_at};
-use crate::helpers::{alerts, move_sandbox_clock, sandbox_now, spawn_app, TestApp};
+use crate::helpers::{
+    alerts, assert_redirect, move_sandbox_clock, new_client, sandbox_now, spawn_app, TestApp, ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+};
 use tollgate::views::format;
 
 const DAY: i64 = 86_400;
@@ -115,8 +119,36 @@ async fn a_failed_payout_is_shown_with_stripes_reason_and_audited_once_however_i
     let status: String = sqlx::query_scalar("SELECT status FROM payouts").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(status, "failed");
 
+    // The creator is told once, with Stripe's reason and the way to their creator page.
+    let creator: String =
+        sqlx::query_scalar("SELECT users.email FROM creators JOIN users ON users.id = creators.user_id")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        app.mails_to(&creator).await.into_iter().filter(|(kind, _)| kind == "payout_failed").collect::<Vec<_>>(),
+        vec![("payout_failed".to_owned(), "Your payout of $22.50 failed".to_owned())]
+    );
+    let body: String = sqlx::query_scalar("SELECT body FROM emails WHERE kind = 'payout_failed'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(body.contains("No bank account could be located") && body.contains("/creator"), "{body}");
+
+    // The admin sees it among failed payouts, with Stripe's code and the creator's account.
+    let payout_id: String = sqlx::query_scalar("SELECT id FROM payouts").fetch_one(app.db.pool()).await.unwrap();
+    let admin = new_client();
+    assert_redirect(&app.log_in_with(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await, "/account");
+    let html = app.page_with(&admin, "/admin/marketplace").await;
+    let listed = &html[html.find(&format!(r#"data-payout="{payout_id}""#)).expect("the failed payout is listed")..];
+    let listed = &listed[..listed.find("</tr>").expect("its row's end")];
+    assert!(listed.contains("$22.50") && listed.contains("(no_account)"), "{listed}");
+    let account: String = sqlx::query_scalar("SELECT account_id FROM payouts").fetch_one(app.db.pool()).await.unwrap();
+    assert!(listed.contains(&account), "{listed}");
+
     // Stripe pays nothing more to a bank account a payout failed to: no new payout, no new row.
     app.advance_to((day + 6) * DAY).await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM payouts").await, 1);
     assert_eq!(count(&app, audited).await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM emails WHERE kind = 'payout_failed'").await, 1);
 }

@@ -246,3 +246,40 @@ async fn a_disputed_order_cannot_be_refunded_and_a_lost_dispute_takes_the_produc
     assert_eq!(reason, "dispute_lost");
     assert_eq!(audit_count(&app, "marketplace.access_revoked").await, 1);
 }
+
+#[tokio::test]
+async fn a_won_dispute_gives_the_order_back_its_paid_state_once_and_keeps_the_buyers_access() {
+    let app = spawn_app().await;
+    product_on_sale(&app, "25.00").await;
+    let (buyer, _) = buyer_pays_with_card(&app, "4000 0000 0000 0259").await;
+    app.settle().await;
+    assert_eq!(settled(&app).await.status, "disputed");
+
+    // Stripe's test-mode evidence that wins; the verdict's events are delivered twice.
+    let (_, payment_intent) = the_order(&app).await;
+    let disputes = app.stripe_get_json(&format!("/v1/disputes?payment_intent={payment_intent}")).await;
+    let dispute = disputes["data"][0]["id"].as_str().expect("the dispute").to_owned();
+    let chaos = serde_json::json!({"duplicate_share": 1.0, "reorder_window": 0, "delay_ms": 0, "concurrency": 2});
+    let set = app.client.post(format!("{}/_sandbox/chaos", app.sandbox_url)).json(&chaos).send().await.unwrap();
+    assert!(set.status().is_success());
+    let answered = app
+        .client
+        .post(format!("{}/v1/disputes/{dispute}", app.sandbox_url))
+        .bearer_auth("sk_test_tollgate_sandbox")
+        .form(&[("evidence[uncategorized_text]", "winning_evidence")])
+        .send()
+        .await
+        .unwrap();
+    assert!(answered.status().is_success());
+    app.settle().await;
+
+    let order = settled(&app).await;
+    assert_eq!(order, Settled { status: "paid".into(), refunded: 0, fee_refunded: 0, transfer_reversed: 0 });
+    assert_eq!(audit_count(&app, "marketplace.dispute_won").await, 1);
+    assert_eq!(audit_count(&app, "marketplace.access_revoked").await, 0);
+    let library = html_of(buyer.get(app.url("/library")).send().await.unwrap()).await;
+    assert!(library.contains("Chapter one: ship it."), "the buyer keeps the product: {library}");
+    assert!(holds(&app, &buyer).await);
+    let stored: String = sqlx::query_scalar("SELECT status FROM disputes").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(stored, "won");
+}

@@ -53,36 +53,44 @@ pub async fn sync(
     let Some(order_id) = super::fulfil::paid_order_of_payment(pool, stripe, &payment_intent, now).await? else {
         return Ok(false);
     };
-    let (amount, refunded): (i64, i64) = sqlx::query_as("SELECT amount, refunded FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_one(pool)
-        .await
-        .context("reading the disputed order")?;
+    let mut tx = db::begin_write(pool).await.context("starting a transaction")?;
+    // Read under lock (Postgres; SQLite's write transaction already excludes other writers),
+    // so the move below is decided on the status it changes.
+    let lock = if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" };
+    let (status, amount, refunded): (String, i64, i64) =
+        sqlx::query_as(&format!("SELECT status, amount, refunded FROM orders WHERE id = $1{lock}"))
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await
+            .context("reading the disputed order")?;
     let stage = stage(&dispute.status);
     let (from, to, action) = match stage {
         Stage::Open | Stage::Lost => (
-            vec![OrderStatus::Paid, OrderStatus::PartiallyRefunded, OrderStatus::Refunded],
+            [OrderStatus::Paid, OrderStatus::PartiallyRefunded, OrderStatus::Refunded].as_slice(),
             OrderStatus::Disputed,
             "marketplace.order_disputed",
         ),
-        Stage::Won => {
-            (vec![OrderStatus::Disputed], OrderStatus::after_refunds(refunded, amount), "marketplace.dispute_won")
-        }
+        Stage::Won => (
+            [OrderStatus::Disputed].as_slice(),
+            OrderStatus::after_refunds(refunded, amount),
+            "marketplace.dispute_won",
+        ),
     };
-    let mut tx = db::begin_write(pool).await.context("starting a transaction")?;
+    let moves = from.iter().any(|from| from.as_str() == status);
     let mut wrote = false;
-    for status in from {
+    if moves {
         let moved = sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
             .bind(to.as_str())
             .bind(now)
             .bind(order_id)
-            .bind(status.as_str())
+            .bind(&status)
             .execute(&mut *tx)
             .await
             .context("moving the disputed order")?;
+        // Zero rows: another delivery moved it first (SQLite without the row lock); it audited.
         if moved.rows_affected() == 1 {
             let subject = order_id.to_string();
-            let before = serde_json::json!({ "status": status.as_str() }).to_string();
+            let before = serde_json::json!({ "status": status }).to_string();
             let after = serde_json::json!({
                 "status": to.as_str(), "dispute": dispute.id.as_str(), "dispute_status": dispute.status.as_str(),
             })
@@ -97,7 +105,6 @@ pub async fn sync(
             };
             audit::write(&mut tx, &Actor::stripe(), record, now).await?;
             wrote = true;
-            break;
         }
     }
     if stage == Stage::Lost {

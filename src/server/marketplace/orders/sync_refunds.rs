@@ -57,18 +57,28 @@ pub async fn sync_charge(
 ) -> anyhow::Result<OrderRefunds> {
     let charge =
         stripe.send(&RetrieveCharge::new(charge_id), None).await.with_context(|| format!("retrieving {charge_id}"))?;
+    sync_order_of(pool, stripe, &charge, now).await
+}
+
+/// As [`sync_charge`], for a charge just read from Stripe with `stripe`.
+pub async fn sync_order_of(
+    pool: &sqlx::AnyPool,
+    stripe: &StripeClient,
+    charge: &Charge,
+    now: i64,
+) -> anyhow::Result<OrderRefunds> {
     let Some(payment_intent) = charge.payment_intent.as_ref().map(|pi| pi.id().as_str().to_owned()) else {
         return Ok(OrderRefunds::NotAnOrder);
     };
-    if !super::fulfil::may_be_a_sale(stripe, &charge) {
+    if !super::fulfil::may_be_a_sale(stripe, charge) {
         return Ok(OrderRefunds::NotAnOrder);
     }
     let Some(order_id) = super::fulfil::paid_order_of_payment(pool, stripe, &payment_intent, now).await? else {
         return Ok(OrderRefunds::NotAnOrder);
     };
     let order = order_row(pool, order_id).await?;
-    let figures = figures_of(stripe, &charge).await?;
-    store(pool, &order, &charge, figures, now).await
+    let figures = figures_of(stripe, charge).await?;
+    store(pool, &order, charge, figures, now).await
 }
 
 #[derive(sqlx::FromRow)]

@@ -2,6 +2,7 @@
 //! marketplace order it paid for, if any (a destination charge lives on the platform).
 
 use anyhow::Context;
+use stripe_core::charge::RetrieveCharge;
 use stripe_shared::ChargeId;
 
 use super::{object_id, ApplyContext};
@@ -20,9 +21,15 @@ pub async fn refund_updated(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelo
     sync_charge(ctx, &refund_charge(&event.payload)?).await
 }
 
+/// One read of the charge serves both: its refunds, then its order's.
 async fn sync_charge(ctx: &ApplyContext<'_>, charge_id: &ChargeId) -> anyhow::Result<Outcome> {
-    refunds::sync_charge(ctx.pool, ctx.stripe, charge_id, ctx.now).await?;
-    sync_refunds::sync_charge(ctx.pool, ctx.stripe, charge_id, ctx.now).await?;
+    let charge = ctx
+        .stripe
+        .send(&RetrieveCharge::new(charge_id), None)
+        .await
+        .with_context(|| format!("retrieving charge {charge_id}"))?;
+    refunds::sync_refunds_of(ctx.pool, ctx.stripe, &charge, ctx.now).await?;
+    sync_refunds::sync_order_of(ctx.pool, ctx.stripe, &charge, ctx.now).await?;
     Ok(Outcome::Applied)
 }
 

@@ -7,6 +7,7 @@ use stripe_shared::PayoutId;
 
 use super::account::{creator_account, not_a_creator};
 use super::{object_id, ApplyContext};
+use crate::server::http::app_url::AppUrl;
 use crate::server::marketplace::payouts::{self, PayoutRow};
 use crate::server::webhooks::inbox::{Envelope, InboxEvent};
 use crate::server::webhooks::worker::Outcome;
@@ -18,6 +19,7 @@ pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> 
     let id: PayoutId = object_id(&event)?;
     // `ctx.stripe` acts on the event's account (see `handlers::prepare`).
     let payout = payouts::read(ctx.stripe, &id).await?;
-    payouts::sync(ctx.pool, &PayoutRow::from_stripe(account_id, &payout), ctx.now).await?;
+    let creator_url = AppUrl::new(ctx.app_url).join("/creator");
+    payouts::sync(ctx.pool, &PayoutRow::from_stripe(account_id, &payout), &creator_url, ctx.now).await?;
     Ok(Outcome::Applied)
 }
