@@ -18,6 +18,8 @@ export const EVENTS = [
   'payment_intent.succeeded',
   'charge.refunded',
   'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.closed',
   // Connect: every Connect-related trigger of the CLI (1.52.0). Connected accounts' events
   // (account.*) reach the Connect endpoint.
   'account.updated',
