@@ -59,7 +59,7 @@ test.describe('admin', () => {
     }).toPass({ timeout: 15_000 });
   });
 
-  test('sees a dispute from the dispute test card with its deadline', async ({ page, browser, javaScriptEnabled }) => {
+  test('sees a dispute from the dispute test card with its deadline and answers it with prefilled evidence', async ({ page, browser, javaScriptEnabled }) => {
     await payingCustomer(browser, '4000 0000 0000 0259', javaScriptEnabled);
     await asAdmin(page, javaScriptEnabled);
     await expect(async () => {
@@ -68,7 +68,21 @@ test.describe('admin', () => {
     }).toPass({ timeout: 15_000 });
     const row = page.locator('tr[data-dispute]').first();
     await expect(row.locator('td.days-left')).toHaveText(/^\d+$/);
-    await expect(row.getByRole('link', { name: 'Respond in Stripe' })).toHaveAttribute(
+    const respond = row.getByRole('link', { name: 'Respond' });
+    await expect(respond).toHaveAttribute('href', /^\/admin\/disputes\/du_/);
+    const path = (await respond.getAttribute('href'))!;
+    await open(page, path, javaScriptEnabled);
+    // Prefilled from tollgate's records; Stripe's test-mode evidence that wins.
+    await expect(page.getByLabel('Customer email')).toHaveValue(/@/);
+    await expect(page.getByLabel('Product description')).toHaveValue(/^Subscription to /);
+    await page.getByLabel('Anything else').fill('winning_evidence');
+    await page.getByRole('button', { name: 'Submit evidence' }).click();
+    await expect(page.getByText('Evidence submitted.')).toBeVisible();
+    await expect(async () => {
+      await open(page, path, javaScriptEnabled);
+      await expect(page.getByText('This dispute is closed (won).')).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 15_000 });
+    await expect(page.getByRole('link', { name: 'Open in the Stripe dashboard' })).toHaveAttribute(
       'href',
       /^https:\/\/dashboard\.stripe\.com\/test\/disputes\/du_/,
     );

@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("payments")) view=pages::admin::payments::PaymentsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("payments"), StaticSegment("refund")) view=pages::admin::payments::RefundPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("disputes")) view=pages::admin::payments::DisputesPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("disputes"), ParamSegment("id")) view=pages::admin::dispute::DisputePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("status")) view=pages::admin::status::StatusPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("usage")) view=pages::admin::usage::UsagePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("marketplace")) view=pages::admin::marketplace::MarketplacePage ssr=SsrMode::Async/>

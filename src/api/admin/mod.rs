@@ -1,6 +1,7 @@
 //! Admin server functions, beside the data they return. Every one starts with the admin guard.
 
 pub mod customer;
+pub mod dispute;
 pub mod events;
 pub mod mail;
 pub mod marketplace;

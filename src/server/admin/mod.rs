@@ -5,6 +5,7 @@ pub mod charts;
 pub mod counters;
 pub mod csv;
 pub mod customer;
+pub mod dispute;
 pub mod events;
 pub mod mail;
 pub mod marketplace;

@@ -6,6 +6,7 @@
 pub mod catalog_events;
 pub mod checkout;
 pub mod customers;
+pub mod dispute_evidence;
 pub mod disputes;
 pub mod emails;
 pub mod entitlements;

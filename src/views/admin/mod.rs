@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod customer;
+pub mod dispute;
 pub mod events;
 pub mod mail;
 pub mod marketplace;

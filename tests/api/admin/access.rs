@@ -3,7 +3,7 @@ use reqwest::{header, StatusCode};
 use crate::helpers::*;
 
 /// Every admin page and export.
-const ADMIN_ROUTES: [&str; 16] = [
+const ADMIN_ROUTES: [&str; 17] = [
     "/admin",
     "/admin?period=12m",
     "/admin/events",
@@ -20,6 +20,7 @@ const ADMIN_ROUTES: [&str; 16] = [
     "/admin/payments/refund?payment=pi_matrix",
     "/admin/disputes",
     "/admin/orders/1",
+    "/admin/disputes/du_matrix",
 ];
 
 /// Every admin server function, with valid arguments.
@@ -41,7 +42,7 @@ const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 10] = [
 /// (server function, its form fields, the reason the admin is refused).
 type MoneyCall = (&'static str, &'static [(&'static str, &'static str)], &'static str);
 
-const ADMIN_MONEY_FUNCTIONS: [MoneyCall; 7] = [
+const ADMIN_MONEY_FUNCTIONS: [MoneyCall; 9] = [
     ("admin_refund_form", &[("payment", "pi_matrix")], "No such payment."),
     (
         "admin_refund",
@@ -49,6 +50,17 @@ const ADMIN_MONEY_FUNCTIONS: [MoneyCall; 7] = [
         "No such payment.",
     ),
     ("admin_order", &[("id", "999")], "No such order."),
+    ("admin_dispute", &[("id", "du_matrix")], "No such dispute."),
+    (
+        "admin_dispute_respond",
+        &[
+            ("dispute", "du_matrix"),
+            ("token", "0123456789abcdef0123"),
+            ("intent", "submit"),
+            ("uncategorized_text", "winning_evidence"),
+        ],
+        "No such dispute.",
+    ),
     (
         "admin_order_refund",
         &[

@@ -276,6 +276,8 @@ impl TestApp {
         // As a browser does: the form's hidden fields go along with what was typed (a field given
         // here replaces a hidden one of the same name).
         let mut sent = hidden_fields(&form);
+        sent.extend(textarea_fields(&form));
+        sent.extend(pressed_button(&html, button));
         sent.retain(|(name, _)| !fields.iter().any(|(given, _)| given == name));
         sent.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         client.post(self.url(&action)).header(header::ACCEPT, BROWSER_ACCEPT).form(&sent).send().await.expect("POST")
@@ -368,6 +370,36 @@ fn hidden_fields(form: &str) -> Vec<(String, String)> {
             (attribute(tag, "type")? == "hidden").then(|| Some((attribute(tag, "name")?, attribute(tag, "value")?)))?
         })
         .collect()
+}
+
+/// Each `<textarea>`'s name and text, as a browser sends it.
+fn textarea_fields(form: &str) -> Vec<(String, String)> {
+    form.split("<textarea")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag_end = rest.find('>')?;
+            let text = &rest[tag_end + 1..rest.find("</textarea>")?];
+            Some((attribute(&rest[..tag_end], "name")?, unescape(text)))
+        })
+        .collect()
+}
+
+/// The name and value of the submit button reading `button`, which a browser sends with the form.
+fn pressed_button(html: &str, button: &str) -> Option<(String, String)> {
+    let html = strip_comments(html);
+    let text_at = html.find(&format!(">{button}</button>"))?;
+    let tag = &html[html[..text_at].rfind("<button")?..text_at];
+    Some((attribute(tag, "name")?, attribute(tag, "value")?))
+}
+
+/// Text as the page escaped it, decoded.
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// The markup of the form whose submit button reads `button`, from `<form` up to that button.

@@ -2,6 +2,7 @@
 //! the pages call, check the role.
 
 pub mod customer;
+pub mod dispute;
 pub mod events;
 pub mod list;
 pub mod mail;
@@ -131,6 +132,28 @@ pub fn column_heads(names: &'static [&'static str]) -> impl IntoView {
         <thead>
             <tr>{names.iter().map(|name| view! { <th scope="col">{*name}</th> }).collect_view()}</tr>
         </thead>
+    }
+}
+
+/// An object's audit rows, newest first (`class` names the table for tests and styles).
+#[component]
+pub fn AuditHistory(entries: Vec<crate::views::admin::audit::AuditEntry>, class: &'static str) -> impl IntoView {
+    view! {
+        <h2>"History"</h2>
+        <table class=format!("admin-table {class}")>
+            {column_heads(&["When", "Who", "What", "Before", "After"])}
+            <tbody>
+                {entries.into_iter().map(|entry| view! {
+                    <tr>
+                        <td>{crate::views::format::utc(entry.created_at)}</td>
+                        <td>{entry.actor_email}</td>
+                        <td>{entry.action}</td>
+                        <td><code>{entry.before.unwrap_or_default()}</code></td>
+                        <td><code>{entry.after.unwrap_or_default()}</code></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

@@ -12,7 +12,7 @@ use crate::views::admin::order::{OrderRefundForm, OrderView};
 use crate::views::admin::payments::REFUND_REASONS;
 use crate::views::format::utc;
 
-use super::{admin_load, column_heads, AdminNav};
+use super::{admin_load, AdminNav, AuditHistory};
 
 #[component]
 pub fn OrderPage() -> impl IntoView {
@@ -47,21 +47,7 @@ fn Order(order: OrderView) -> impl IntoView {
             <dt>"Payment"</dt><dd><code>{order.payment_intent_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
         </dl>
         {refund}
-        <h2>"History"</h2>
-        <table class="admin-table order-history">
-            {column_heads(&["When", "Who", "What", "Before", "After"])}
-            <tbody>
-                {order.history.into_iter().map(|entry| view! {
-                    <tr>
-                        <td>{utc(entry.created_at)}</td>
-                        <td>{entry.actor_email}</td>
-                        <td>{entry.action}</td>
-                        <td><code>{entry.before.unwrap_or_default()}</code></td>
-                        <td><code>{entry.after.unwrap_or_default()}</code></td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <AuditHistory entries=order.history class="order-history"/>
     }
 }
 

@@ -193,7 +193,7 @@ fn dispute_row(d: DisputeLine) -> impl IntoView {
             <td>{d.status}</td>
             <td>{d.evidence_due_by.map(utc).unwrap_or_default()}</td>
             <td class="days-left">{d.days_left.map(|days| days.to_string()).unwrap_or_default()}</td>
-            <td><a href=d.dashboard_url>"Respond in Stripe"</a></td>
+            <td><a href=format!("/admin/disputes/{}", d.id)>{if closed { "View" } else { "Respond" }}</a></td>
         </tr>
     }
 }
