@@ -243,7 +243,7 @@ pub fn complete(
     let charge_fails = charges_now && matches!(behaviour, Behavior::Decline(_) | Behavior::AttachThenFail);
     match behaviour {
         Behavior::Decline(code) if !charges_now => return Err(pay::decline(code)),
-        Behavior::ThreeDsSetup | Behavior::ThreeDsAlways if !authenticated => {
+        Behavior::ThreeDsSetup | Behavior::ThreeDsAlways | Behavior::ThreeDsOnSession if !authenticated => {
             return Ok(Completion::NeedsAuthentication)
         }
         _ => {}
