@@ -299,3 +299,84 @@ async fn setup_intent_with_three_d_secure() {
     assert_eq!(v["error"]["decline_code"], "generic_decline");
     assert_eq!(v["error"]["setup_intent"]["status"], "requires_payment_method");
 }
+
+#[tokio::test]
+async fn the_stand_in_script_is_served_at_v3() {
+    let sb = sandbox().await;
+    for path in ["/v3/", "/v3"] {
+        let r = reqwest::get(format!("{}{path}", sb.base_url())).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/javascript"));
+        let text = r.text().await.unwrap();
+        assert!(text.contains("window.Stripe = StripeSandbox"), "{path} serves the stand-in");
+    }
+}
+
+/// An embedded Checkout Session for a $25 book: the created session.
+async fn embedded_session(raw: &Raw, extra: &[(&str, &str)]) -> (u16, Value) {
+    let price =
+        raw.ok("/v1/prices", &[("currency", "usd"), ("unit_amount", "2500"), ("product_data[name]", "Book")]).await;
+    let mut form = vec![
+        ("mode", "payment"),
+        ("ui_mode", "embedded_page"),
+        ("line_items[0][price]", price["id"].as_str().unwrap()),
+        ("line_items[0][quantity]", "1"),
+    ];
+    form.extend_from_slice(extra);
+    raw.post("/v1/checkout/sessions", &form).await
+}
+
+#[tokio::test]
+async fn embedded_checkout_sessions_return_to_return_url() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let (s, v) = embedded_session(&raw, &[]).await;
+    assert_eq!((s, v["error"]["param"].as_str()), (400, Some("return_url")), "{v}");
+    let (s, v) = embedded_session(
+        &raw,
+        &[
+            ("return_url", "http://app.test/done"),
+            ("success_url", "http://app.test/ok"),
+            ("cancel_url", "http://app.test/no"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        v["error"]["message"],
+        "The following parameters are not supported with 'ui_mode: embedded_page': cancel_url, success_url."
+    );
+    let (s, v) =
+        embedded_session(&raw, &[("redirect_on_completion", "never"), ("return_url", "http://app.test/done")]).await;
+    assert_eq!((s, v["error"]["param"].as_str()), (400, Some("return_url")));
+
+    let (s, cs) =
+        embedded_session(&raw, &[("return_url", "http://app.test/done?session_id={CHECKOUT_SESSION_ID}")]).await;
+    assert_eq!(s, 200, "{cs}");
+    assert_eq!(cs["url"], Value::Null);
+    assert_eq!(cs["redirect_on_completion"], "always");
+    let (id, secret) = (cs["id"].as_str().unwrap(), cs["client_secret"].as_str().unwrap());
+    assert!(secret.starts_with(&format!("{id}_secret_")));
+    // The page opens only with the session's client_secret (what initEmbeddedCheckout frames).
+    let page = |query: String| raw.http.get(format!("{}/checkout/{id}{query}", sb.base_url())).send();
+    assert_eq!(page(String::new()).await.unwrap().status(), 404);
+    assert_eq!(page("?client_secret=wrong".into()).await.unwrap().status(), 404);
+    let framed = page(format!("?client_secret={secret}")).await.unwrap();
+    assert_eq!(framed.status(), 200);
+    let html = framed.text().await.unwrap();
+    assert!(html.contains(&format!("action=\"/checkout/{id}?client_secret={secret}\"")), "{html}");
+    // Paid in the frame: the page asks Stripe.js to take the window to return_url.
+    let done = raw
+        .http
+        .post(format!("{}/checkout/{id}?client_secret={secret}", sb.base_url()))
+        .form(&[("email", "e@example.com"), ("card_number", "4242424242424242"), ("expiry", "12 / 34"), ("cvc", "123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let html = done.text().await.unwrap();
+    assert!(html.contains("stripe-sandbox:checkout-complete"), "{html}");
+    assert!(html.contains(&format!("http://app.test/done?session_id={id}")), "{html}");
+    let (_, cs) = raw.get(&format!("/v1/checkout/sessions/{id}")).await;
+    assert_eq!((cs["status"].as_str(), cs["payment_status"].as_str()), (Some("complete"), Some("paid")));
+}
