@@ -35,19 +35,20 @@ pub(super) fn three_ds_html(action: &str) -> String {
 pub(super) const AUTH_FAILED: &str =
     "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
 
-/// The stored kind of the intent an id names (`pi_…` or `seti_…`).
-fn intent_kind(id: &str) -> &'static str {
+/// The stored kind of the intent an id names (`pi_…` or `seti_…`), and the page for a missing one.
+fn intent_kind(id: &str) -> (&'static str, &'static str) {
     if id.starts_with("seti_") {
-        "setup_intent"
+        ("setup_intent", "No such SetupIntent.")
     } else {
-        "payment_intent"
+        ("payment_intent", "No such PaymentIntent.")
     }
 }
 
 /// 3-D Secure for a payment or setup intent in `requires_action` (its `next_action` URL).
 async fn intent_3ds_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
-    if account_of(&app, intent_kind(&id), &id).is_none() {
-        return not_found("No such PaymentIntent.");
+    let (kind, missing) = intent_kind(&id);
+    if account_of(&app, kind, &id).is_none() {
+        return not_found(missing);
     }
     page(StatusCode::OK, "3D Secure", &three_ds_html(&format!("/3ds/{id}")))
 }
@@ -59,8 +60,8 @@ async fn intent_3ds_submit(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let completed = form.get("action").map(String::as_str) == Some("complete");
-    let kind = intent_kind(&id);
-    with_object(&app, &headers, (kind, &id), "No such PaymentIntent.", |ctx, intent| {
+    let (kind, missing) = intent_kind(&id);
+    with_object(&app, &headers, (kind, &id), missing, |ctx, intent| {
         // The invoice a completed payment paid, if any: the customer goes back to it.
         let result = if kind == "setup_intent" {
             setup_intents::authenticate(ctx, &id, completed).map(|_| None)
