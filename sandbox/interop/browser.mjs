@@ -1,54 +1,20 @@
 // Part 3: hosted Checkout and the Customer Portal used by a person in headless Chromium
 // (Playwright driving Debian's /usr/bin/chromium), each flow followed by REST checks that the
 // objects are as Stripe leaves them.
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { check, counted, ok, eq, fail, stripe, api, ensureEndpoint, waitDeliveries, receiverDeliveries, sleep, RECEIVER_URL, SANDBOX_URL, WORK } from './lib.mjs';
+import { launch, flow as chromiumFlow } from './chromium.mjs';
+import { check, counted, ok, eq, fail, stripe, api, ensureEndpoint, waitDeliveries, receiverDeliveries, sleep, RECEIVER_URL, SANDBOX_URL } from './lib.mjs';
 
 const PART = 'browser';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const run = `br${Date.now().toString(36)}`;
 const EXPIRY = `12 / ${String((new Date().getFullYear() + 3) % 100).padStart(2, '0')}`;
-const TIMEOUT = 15000;
 
 console.log('browser (Chromium via Playwright)');
 await ensureEndpoint();
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  timeout: 60000,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-    '--disable-quic',
-  ],
-});
+const browser = await launch();
 
 /** Runs `fn(page)` in a fresh browser context; a failing flow leaves a screenshot in .work/. */
-async function flow(name, fn) {
-  await check(PART, name, async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(TIMEOUT);
-    page.setDefaultNavigationTimeout(TIMEOUT);
-    try {
-      await fn(page);
-    } catch (e) {
-      const shot = path.join(WORK, `browser-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`);
-      await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-      if (e && e.message) e.message += ` (page ${page.url()}; screenshot ${path.relative(process.cwd(), shot)})`;
-      throw e;
-    } finally {
-      await context.close();
-    }
-  });
-}
+const flow = (name, fn) => chromiumFlow(browser, PART, name, fn);
 
 async function fillCard(page, number) {
   await page.getByLabel('Card number').fill(number);

@@ -8,6 +8,7 @@
 //   GET  /deliveries           every recorded delivery as a JSON array
 //   GET  /success, /cancel, /return   small HTML landing pages (Checkout success_url/cancel_url,
 //                              portal return_url) that echo their query string
+//   GET  /shop?sandbox=URL     a merchant page loading the sandbox's Stripe.js stand-in (URL/v3/)
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,6 +59,13 @@ const server = http.createServer((req, res) => {
     if (req.method === 'GET' && url.pathname === '/deliveries') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(deliveries));
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/shop') {
+      // A merchant page on another origin than the sandbox, loading its Stripe.js stand-in.
+      const sandbox = url.searchParams.get('sandbox') || '';
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title><script src="${escapeHtml(sandbox)}/v3/"></script></head><body><h1>Shop</h1><form id="payment-form"><div id="payment-element"></div></form><div id="checkout"></div></body></html>`);
       return;
     }
     const pages = { '/success': 'Payment successful', '/cancel': 'Checkout canceled', '/return': 'Back at the app' };

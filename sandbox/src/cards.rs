@@ -13,6 +13,9 @@ pub enum Behavior {
     ThreeDsSetup,
     /// 3-D Secure on every payment; off-session charges fail with `authentication_required`.
     ThreeDsAlways,
+    /// "Already set up" (4000 0038 0000 0446): 3-D Secure on every on-session payment or setup;
+    /// off-session charges succeed as if the card had been set up.
+    ThreeDsOnSession,
     /// Succeeds, then the charge is disputed with this reason.
     Dispute(&'static str),
 }
@@ -25,6 +28,7 @@ impl Behavior {
             Behavior::AttachThenFail => "attach_then_fail".into(),
             Behavior::ThreeDsSetup => "3ds_setup".into(),
             Behavior::ThreeDsAlways => "3ds_always".into(),
+            Behavior::ThreeDsOnSession => "3ds_on_session".into(),
             Behavior::Dispute(r) => format!("dispute:{r}"),
         }
     }
@@ -33,6 +37,7 @@ impl Behavior {
             "attach_then_fail" => Behavior::AttachThenFail,
             "3ds_setup" => Behavior::ThreeDsSetup,
             "3ds_always" => Behavior::ThreeDsAlways,
+            "3ds_on_session" => Behavior::ThreeDsOnSession,
             _ => {
                 if let Some(c) = s.strip_prefix("decline:") {
                     Behavior::Decline(static_code(c))
@@ -92,6 +97,7 @@ const CARDS: &[(&str, &str, Behavior)] = &[
     ("4000002500003155", "visa", Behavior::ThreeDsSetup),
     ("4000002760003184", "visa", Behavior::ThreeDsAlways),
     ("4000000000003220", "visa", Behavior::ThreeDsAlways),
+    ("4000003800000446", "visa", Behavior::ThreeDsOnSession),
     ("4000000000000259", "visa", Behavior::Dispute("fraudulent")),
     ("4000000000002685", "visa", Behavior::Dispute("product_not_received")),
     ("4000000000001976", "visa", Behavior::Dispute("general")),
@@ -207,6 +213,7 @@ mod tests {
         assert_eq!(by_number("4000000000000002").unwrap().behavior, Behavior::Decline("generic_decline"));
         assert_eq!(by_number("4000-0000-0000-9995").unwrap().behavior, Behavior::Decline("insufficient_funds"));
         assert_eq!(by_number("4000002500003155").unwrap().behavior, Behavior::ThreeDsSetup);
+        assert_eq!(by_number("4000 0038 0000 0446").unwrap().behavior, Behavior::ThreeDsOnSession);
         assert_eq!(by_number("4000000000000341").unwrap().behavior, Behavior::AttachThenFail);
         assert_eq!(by_number("4000000000000259").unwrap().behavior, Behavior::Dispute("fraudulent"));
         assert!(by_number("1234567812345678").is_none());
@@ -225,6 +232,7 @@ mod tests {
             Behavior::AttachThenFail,
             Behavior::ThreeDsSetup,
             Behavior::ThreeDsAlways,
+            Behavior::ThreeDsOnSession,
             Behavior::Dispute("fraudulent"),
         ] {
             assert_eq!(Behavior::parse(&b.as_str()), b);

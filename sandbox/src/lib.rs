@@ -122,14 +122,15 @@ pub fn router_for(app: Arc<App>) -> Router {
     Router::new()
         .route(
             "/v1/{*rest}",
-            // The last layer added runs first: request log, key, rate limit, faults, idempotency,
-            // entry.
+            // The last layer added runs first: CORS, request log, key, rate limit, faults,
+            // idempotency, entry.
             any(api::entry::entry)
                 .layer(from_fn_with_state(app.clone(), middleware::idempotency))
                 .layer(from_fn_with_state(app.clone(), middleware::inject_faults))
                 .layer(from_fn_with_state(app.clone(), middleware::rate_limit))
                 .layer(from_fn(middleware::check_api_key))
-                .layer(from_fn(middleware::request_log)),
+                .layer(from_fn(middleware::request_log))
+                .layer(from_fn(middleware::cors)),
         )
         .merge(pages::routes())
         .merge(control::routes())

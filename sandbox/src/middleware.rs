@@ -1,5 +1,6 @@
 //! The cross-cutting work on every `/v1` request, as axum middleware layers around the thin
-//! `api::entry::entry` handler. Outermost first: [`request_log`] (request id, Stripe's
+//! `api::entry::entry` handler. Outermost first: [`cors`] (api.stripe.com's CORS headers and
+//! preflights), [`request_log`] (request id, Stripe's
 //! `request_log_url` in error bodies), [`check_api_key`], [`rate_limit`] (Stripe's 429 above a
 //! set rate), [`inject_faults`] (control API faults), [`idempotency`] (`Idempotency-Key` replay).
 
@@ -86,13 +87,14 @@ pub fn api_key(headers: &HeaderMap) -> Option<String> {
     None
 }
 
-/// Any `sk_test_…` / `rk_test_…` key is accepted; anything else is a 401 in Stripe's words.
+/// Any `sk_test_…` / `rk_test_…` key is accepted, and any `pk_test_…` key (Stripe.js's; what it
+/// may call is checked by `api::publishable`); anything else is a 401 in Stripe's words.
 pub fn check_key(headers: &HeaderMap) -> Result<(), ApiError> {
     match api_key(headers) {
         None => Err(ApiError::unauthorized(
             "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
         )),
-        Some(k) if (k.starts_with("sk_test_") || k.starts_with("rk_test_")) && k.len() > 8 => Ok(()),
+        Some(k) if ["sk_test_", "rk_test_", "pk_test_"].iter().any(|p| k.starts_with(p)) && k.len() > 8 => Ok(()),
         Some(k) => {
             let shown = if k.len() > 8 { format!("{}{}", &k[..8], "*".repeat(4)) } else { k.clone() };
             Err(ApiError::unauthorized(format!("Invalid API Key provided: {shown}")).with_code("api_key_invalid"))
@@ -105,6 +107,36 @@ pub async fn check_api_key(request: Request, next: Next) -> Response {
         Ok(()) => next.run(request).await,
         Err(error) => error_response(&error),
     }
+}
+
+/// The headers api.stripe.com sets on every answer, so that Stripe.js (another origin) may read it.
+const CORS_HEADERS: [(&str, &str); 5] = [
+    ("access-control-allow-credentials", "true"),
+    ("access-control-allow-methods", "GET, HEAD, PUT, PATCH, POST, DELETE"),
+    ("access-control-allow-origin", "*"),
+    (
+        "access-control-expose-headers",
+        "Request-Id, Stripe-Manage-Version, Stripe-Should-Retry, X-Stripe-External-Auth-Required, X-Stripe-Privileged-Session-Required",
+    ),
+    ("access-control-max-age", "300"),
+];
+
+/// CORS as api.stripe.com answers it: a preflight (`OPTIONS`) is answered at once, allowing the
+/// headers asked for; every other answer (errors included) carries the same headers.
+pub async fn cors(request: Request, next: Next) -> Response {
+    let mut response = if request.method() == Method::OPTIONS {
+        let mut preflight = StatusCode::OK.into_response();
+        if let Some(asked) = request.headers().get("access-control-request-headers") {
+            preflight.headers_mut().insert("access-control-allow-headers", asked.clone());
+        }
+        preflight
+    } else {
+        next.run(request).await
+    };
+    for (name, value) in CORS_HEADERS {
+        response.headers_mut().insert(name, HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// Stripe's rate limit: above `SandboxConfig::rate_limit_per_sec` requests per second, a 429
@@ -252,7 +284,8 @@ mod tests {
         let basic = base64::engine::general_purpose::STANDARD.encode("sk_test_abc:");
         assert!(check_key(&headers(&format!("Basic {basic}"))).is_ok());
         assert_eq!(check_key(&headers("Bearer sk_live_123")).unwrap_err().status, 401);
-        assert_eq!(check_key(&headers("Bearer pk_test_123")).unwrap_err().status, 401);
+        assert!(check_key(&headers("Bearer pk_test_123")).is_ok());
+        assert_eq!(check_key(&headers("Bearer pk_live_123")).unwrap_err().status, 401);
         assert_eq!(check_key(&HeaderMap::new()).unwrap_err().status, 401);
     }
 }

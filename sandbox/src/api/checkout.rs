@@ -27,6 +27,7 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     if ui_mode == "hosted_page" && success_url.is_none() {
         return Err(ApiError::missing("success_url"));
     }
+    redirect_urls_fit_ui_mode(params, ui_mode)?;
     let customer = param_nonempty(params, "customer").map(str::to_string);
     let customer_email = param_nonempty(params, "customer_email").map(str::to_string);
     if customer.is_some() && customer_email.is_some() {
@@ -86,6 +87,7 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         metadata: new_metadata(params)?,
         payment_method_collection: param_nonempty(params, "payment_method_collection").unwrap_or("always").to_string(),
         return_url: param_nonempty(params, "return_url").map(str::to_string),
+        redirect_on_completion: param_nonempty(params, "redirect_on_completion").map(str::to_string),
         submit_type: param_nonempty(params, "submit_type").map(str::to_string),
         success_url: success_url.map(str::to_string),
         subscription_metadata: new_metadata(&subscription_data)?,
@@ -95,6 +97,38 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         mode,
     };
     checkout::create(ctx, new_session)
+}
+
+/// Embedded Checkout (and Elements) return the buyer to `return_url`, which Stripe requires
+/// (unless `redirect_on_completion=never`), and refuses the hosted page's `success_url` and
+/// `cancel_url`.
+fn redirect_urls_fit_ui_mode(params: &Value, ui_mode: &str) -> ApiResult<()> {
+    if ui_mode == "hosted_page" {
+        return Ok(());
+    }
+    let refused: Vec<&str> =
+        ["cancel_url", "success_url"].into_iter().filter(|key| param_nonempty(params, key).is_some()).collect();
+    if !refused.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "The following parameters are not supported with 'ui_mode: {ui_mode}': {}.",
+            refused.join(", ")
+        )));
+    }
+    let redirect = param_nonempty(params, "redirect_on_completion").unwrap_or("always");
+    if !matches!(redirect, "always" | "if_required" | "never") {
+        return Err(ApiError::invalid_value(
+            "redirect_on_completion",
+            "Invalid redirect_on_completion: must be one of always, if_required, or never",
+        ));
+    }
+    match (redirect, param_nonempty(params, "return_url")) {
+        ("never", Some(_)) => Err(ApiError::invalid_value(
+            "return_url",
+            "You cannot specify `return_url` when `redirect_on_completion` is `never`.",
+        )),
+        ("never", None) | (_, Some(_)) => Ok(()),
+        (_, None) => Err(ApiError::missing("return_url")),
+    }
 }
 
 /// `line_items[i][adjustable_quantity]`: the bounds (0 and 99 unless given, 999,999 at most) the

@@ -251,13 +251,24 @@ pub fn create_payment_method(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> 
     Ok(payment_methods::create_card(ctx, new_card))
 }
 
-/// `billing_details[email|name|phone]` as given.
+/// `billing_details[email|name|phone]` and `billing_details[address][…]` as given (Stripe.js's
+/// Payment Element sends the postal code there).
 fn billing_details(params: &Value) -> Vec<(&'static str, Value)> {
     let Some(details) = params.get("billing_details") else { return Vec::new() };
-    ["email", "name", "phone"]
+    let mut given: Vec<(&'static str, Value)> = ["email", "name", "phone"]
         .into_iter()
         .filter_map(|key| details.get(key).map(|value| (key, value.clone())))
-        .collect()
+        .collect();
+    if let Some(Value::Object(address)) = details.get("address") {
+        let mut full = crate::objects::null_address();
+        for key in ["city", "country", "line1", "line2", "postal_code", "state"] {
+            if let Some(value) = address.get(key) {
+                full[key] = value.clone();
+            }
+        }
+        given.push(("address", full));
+    }
+    given
 }
 
 pub fn get_payment_method(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {

@@ -35,7 +35,7 @@ pub async fn entry(
         let routed = if ctx.account != PLATFORM && !crate::engine::accounts::exists(ctx, &ctx.account.clone()) {
             Err(crate::engine::accounts::no_access(&ctx.api_key, &ctx.account))
         } else {
-            crate::api::route(ctx, &method, &segments, &params)
+            crate::api::publishable::route(ctx, &method, &segments, &params)
         };
         match routed {
             Ok(mut value) => {

@@ -12,6 +12,7 @@ pub mod invoices;
 pub mod meters;
 pub mod payments;
 pub mod portal;
+pub mod publishable;
 pub mod schedules;
 pub mod subscriptions;
 pub mod tax_settings;

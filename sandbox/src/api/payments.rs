@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::engine::authentication;
 use crate::engine::pay::{self, IntentUpdate, NewPayment, Outcome};
 use crate::engine::refunds::{self, DisputeUpdate};
 use crate::engine::setup_intents::{self, NewSetupIntent};
@@ -47,6 +48,7 @@ pub fn create_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     }
     if param_bool(params, "confirm")? == Some(true) {
         let id = payment_intent["id"].as_str().unwrap_or_default().to_string();
+        remember_confirmation(ctx, "payment_intent", &id, params);
         return confirm_result(
             ctx,
             &id,
@@ -74,8 +76,38 @@ fn confirm_result(ctx: &mut Ctx, id: &str, payment_method: Option<&str>, off_ses
 }
 
 pub fn confirm_intent(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
-    let payment_method = pay::resolve_payment_method_id(ctx, param_nonempty(params, "payment_method"))?;
+    ctx.find("payment_intent", id, "intent")?;
+    let payment_method = confirmation_payment_method(ctx, params)?;
+    remember_confirmation(ctx, "payment_intent", id, params);
     confirm_result(ctx, id, payment_method.as_deref(), param_bool(params, "off_session")?.unwrap_or(false))
+}
+
+/// The payment method a confirmation names: `payment_method` (an id or test id), or a new card
+/// from `payment_method_data` (as Stripe.js's Payment Element sends it).
+fn confirmation_payment_method(ctx: &mut Ctx, params: &Value) -> ApiResult<Option<String>> {
+    match params.get("payment_method_data") {
+        Some(data) => {
+            let payment_method =
+                super::customers::create_payment_method(ctx, data).map_err(|e| match e.param.clone() {
+                    Some(param) => {
+                        let (head, rest) = param
+                            .split_once('[')
+                            .map_or((param.as_str(), String::new()), |(h, r)| (h, format!("[{r}")));
+                        e.with_param(&format!("payment_method_data[{head}]{rest}"))
+                    }
+                    None => e,
+                })?;
+            Ok(payment_method["id"].as_str().map(str::to_string))
+        }
+        None => pay::resolve_payment_method_id(ctx, param_nonempty(params, "payment_method")),
+    }
+}
+
+/// Keeps the confirmation's `return_url` (and whether Stripe.js confirmed without one) for the
+/// 3-D Secure step.
+fn remember_confirmation(ctx: &mut Ctx, kind: &str, id: &str, params: &Value) {
+    let stripe_js = crate::api::publishable::is_publishable(ctx);
+    authentication::remember_confirmation(ctx, kind, id, param_nonempty(params, "return_url"), stripe_js);
 }
 
 pub fn update_intent(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
@@ -236,13 +268,18 @@ pub fn create_setup_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     };
     let setup_intent = setup_intents::create(ctx, new_intent)?;
     if param_bool(params, "confirm")? == Some(true) {
-        return setup_intents::confirm(ctx, setup_intent["id"].as_str().unwrap_or_default(), None);
+        let id = setup_intent["id"].as_str().unwrap_or_default().to_string();
+        remember_confirmation(ctx, "setup_intent", &id, params);
+        return setup_intents::confirm(ctx, &id, None);
     }
     Ok(setup_intent)
 }
 
 pub fn confirm_setup_intent(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
-    setup_intents::confirm(ctx, id, param_nonempty(params, "payment_method"))
+    ctx.find("setup_intent", id, "intent")?;
+    let payment_method = confirmation_payment_method(ctx, params)?;
+    remember_confirmation(ctx, "setup_intent", id, params);
+    setup_intents::confirm(ctx, id, payment_method.as_deref())
 }
 
 /// `POST /v1/tokens` with card details: a card token usable as `source`.

@@ -35,6 +35,8 @@ pub struct NewSession {
     /// `payment_method_collection` (subscription mode).
     pub payment_method_collection: String,
     pub return_url: Option<String>,
+    /// `redirect_on_completion` (embedded Checkout): `always`, `if_required` or `never`.
+    pub redirect_on_completion: Option<String>,
     pub submit_type: Option<String>,
     pub success_url: Option<String>,
     /// `subscription_data[trial_period_days]`.
@@ -148,6 +150,7 @@ pub fn create(ctx: &mut Ctx, new_session: NewSession) -> ApiResult<Value> {
         "payment_status": if mode == "setup" { "no_payment_required" } else { "unpaid" },
         "phone_number_collection": {"enabled": false},
         "recovered_from": null,
+        "redirect_on_completion": if hosted { Value::Null } else { json!(new_session.redirect_on_completion.as_deref().unwrap_or("always")) },
         "return_url": new_session.return_url,
         "saved_payment_method_options": null,
         "setup_intent": null,
@@ -243,7 +246,7 @@ pub fn complete(
     let charge_fails = charges_now && matches!(behaviour, Behavior::Decline(_) | Behavior::AttachThenFail);
     match behaviour {
         Behavior::Decline(code) if !charges_now => return Err(pay::decline(code)),
-        Behavior::ThreeDsSetup | Behavior::ThreeDsAlways if !authenticated => {
+        Behavior::ThreeDsSetup | Behavior::ThreeDsAlways | Behavior::ThreeDsOnSession if !authenticated => {
             return Ok(Completion::NeedsAuthentication)
         }
         _ => {}

@@ -3,6 +3,7 @@
 //! pages; the engine works on the store and never calls back into `api`.
 
 pub mod accounts;
+pub mod authentication;
 pub mod balance;
 pub mod catalog;
 pub mod checkout;

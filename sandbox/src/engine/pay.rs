@@ -300,7 +300,8 @@ pub fn confirm(
                 Outcome::RequiresAction
             }
         }
-        Behavior::ThreeDsAlways => {
+        Behavior::ThreeDsOnSession if off_session => Outcome::Succeeded,
+        Behavior::ThreeDsAlways | Behavior::ThreeDsOnSession => {
             if authenticated {
                 Outcome::Succeeded
             } else {
@@ -359,10 +360,7 @@ pub fn confirm(
         }
         Outcome::RequiresAction => {
             payment_intent["status"] = json!("requires_action");
-            payment_intent["next_action"] = json!({
-                "type": "redirect_to_url",
-                "redirect_to_url": {"return_url": null, "url": format!("{}/3ds/{}", ctx.base_url, payment_intent["id"].as_str().unwrap_or_default())},
-            });
+            payment_intent["next_action"] = super::authentication::next_action(ctx, &payment_intent);
             if off_session {
                 payment_intent["last_payment_error"] = json!({
                     "type": "card_error",
@@ -387,21 +385,13 @@ pub fn fail_authentication(ctx: &mut Ctx, payment_intent_id: &str) -> ApiResult<
     if payment_intent["status"] != "requires_action" {
         return Ok(public(&payment_intent));
     }
-    let payment_method = payment_intent["payment_method"]
-        .as_str()
-        .and_then(|id| ctx.get("payment_method", id))
-        .map(public)
-        .unwrap_or(Value::Null);
-    payment_intent["status"] = json!("requires_payment_method");
-    payment_intent["next_action"] = Value::Null;
-    payment_intent["payment_method"] = Value::Null;
-    payment_intent["last_payment_error"] = json!({
-        "type": "invalid_request_error",
-        "code": "payment_intent_authentication_failure",
-        "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
-        "message": "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
-        "payment_method": payment_method,
-    });
+    super::authentication::record_failure(
+        ctx,
+        &mut payment_intent,
+        "last_payment_error",
+        "payment_intent_authentication_failure",
+        "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
+    );
     ctx.put("payment_intent", payment_intent.clone());
     ctx.emit("payment_intent.payment_failed", &payment_intent, None);
     Ok(public(&payment_intent))

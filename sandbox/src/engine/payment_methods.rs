@@ -15,7 +15,7 @@ pub struct NewCard {
     pub card: TestCard,
     pub exp_month: i64,
     pub exp_year: i64,
-    /// `billing_details[email|name|phone]` as given.
+    /// `billing_details[email|name|phone|address]` as given.
     pub billing_details: Vec<(&'static str, Value)>,
     pub metadata: Value,
 }
@@ -60,7 +60,7 @@ pub fn test_card(ctx: &mut Ctx, test_id: &str) -> ApiResult<Value> {
 pub struct PaymentMethodUpdate {
     /// The request's `metadata` parameter.
     pub metadata: Option<Value>,
-    /// `billing_details[email|name|phone]` as given.
+    /// `billing_details[email|name|phone|address]` as given.
     pub billing_details: Vec<(&'static str, Value)>,
     /// `card[exp_month|exp_year]`.
     pub card: Vec<(&'static str, i64)>,

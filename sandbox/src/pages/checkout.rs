@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State as AxState};
+use axum::extract::{Path, Query, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -85,9 +85,10 @@ fn checkout_html(session: &Value, error: Option<&str>) -> String {
     format!(
         "{cancel}<h1>Checkout</h1>{trial}<table aria-label=\"Order summary\"><thead><tr><th>Item</th><th>Qty</th><th>Price</th></tr></thead><tbody>{rows}</tbody></table>{update}\
 <p><strong>Total due today: {}</strong></p>\
-<form id=\"checkout\" method=\"post\" action=\"/checkout/{id}\">{email_field}{promo}{}<button type=\"submit\">{}</button></form>\
+<form id=\"checkout\" method=\"post\" action=\"/checkout/{id}{}\">{email_field}{promo}{}<button type=\"submit\">{}</button></form>\
 <p class=\"muted\">Test mode: use 4242 4242 4242 4242, any future expiry and any CVC.</p>",
         money(if trial.is_empty() { session["amount_total"].as_i64().unwrap_or(0) } else { 0 }, currency),
+        escape(&embedded_query(session)),
         card_fields(error),
         submit_label(session)
     )
@@ -134,7 +135,54 @@ fn success_redirect(session: &Value) -> Response {
         .or_else(|| session["return_url"].as_str())
         .unwrap_or("/")
         .replace("{CHECKOUT_SESSION_ID}", id);
+    if is_embedded(session) {
+        return embedded_done(session, &url);
+    }
     Redirect::to(&url).into_response()
+}
+
+/// A session shown in Stripe.js's frame (`ui_mode=embedded_page`) rather than at its own `url`.
+fn is_embedded(session: &Value) -> bool {
+    session["ui_mode"] != "hosted_page"
+}
+
+/// `?client_secret=…` for an embedded session's links: its page has no public `url`, only what
+/// `initEmbeddedCheckout` opens with the session's `client_secret`.
+fn embedded_query(session: &Value) -> String {
+    if !is_embedded(session) {
+        return String::new();
+    }
+    let secret = session["client_secret"].as_str().unwrap_or_default();
+    format!("?{}", form_urlencoded::Serializer::new(String::new()).append_pair("client_secret", secret).finish())
+}
+
+/// An embedded session's page opens only with the session's `client_secret`.
+fn embedded_allowed(session: &Value, query: &HashMap<String, String>) -> bool {
+    !is_embedded(session) || query.get("client_secret").is_some_and(|given| session["client_secret"] == given.as_str())
+}
+
+/// Embedded Checkout completed: the frame asks Stripe.js (in the page around it) to take the
+/// whole window to `return_url` (a frame of another origin may not navigate the top window
+/// itself); with `redirect_on_completion=never` it only says so.
+fn embedded_done(session: &Value, url: &str) -> Response {
+    let redirect = session["redirect_on_completion"] != "never" && session["return_url"].is_string();
+    let message = serde_json::json!({
+        "type": "stripe-sandbox:checkout-complete",
+        "session": session["id"],
+        "return_url": if redirect { serde_json::json!(url) } else { Value::Null },
+    });
+    let link = if redirect {
+        format!("<p><a href=\"{}\" target=\"_top\">Continue</a></p>", escape(url))
+    } else {
+        String::new()
+    };
+    let script =
+        format!("<script>window.parent.postMessage({}, '*');</script>", message.to_string().replace('<', "\\u003c"));
+    page(
+        StatusCode::OK,
+        "Checkout",
+        &format!("<h1>Thanks for your order</h1><p>Your payment is complete.</p>{link}{script}"),
+    )
 }
 
 fn closed_page(session: &Value) -> Response {
@@ -160,12 +208,18 @@ fn closed_page(session: &Value) -> Response {
     page(StatusCode::OK, "Checkout", &format!("<h1>Checkout</h1><p>{msg}</p>{link}"))
 }
 
-async fn checkout_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
+async fn checkout_page(
+    AxState(app): AxState<Arc<App>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let Some(account) = account_of(&app, "checkout.session", &id) else {
         return not_found("No such Checkout Session.");
     };
     let session = app.with_ctx(&account, "", |ctx| ctx.get("checkout.session", &id).cloned());
-    let Some(session) = session else { return not_found("No such Checkout Session.") };
+    let Some(session) = session.filter(|session| embedded_allowed(session, &query)) else {
+        return not_found("No such Checkout Session.");
+    };
     if session["status"] != "open" {
         return closed_page(&session);
     }
@@ -176,9 +230,13 @@ async fn checkout_submit(
     AxState(app): AxState<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     with_object(&app, &headers, ("checkout.session", &id), "No such Checkout Session.", |ctx, session| {
+        if !embedded_allowed(&session, &query) {
+            return not_found("No such Checkout Session.");
+        }
         if session["status"] != "open" {
             return closed_page(&session);
         }
@@ -224,7 +282,9 @@ fn finish_checkout(
     let id = session["id"].as_str().unwrap_or_default().to_string();
     match checkout::complete_on_page(ctx, &id, payment_method_id, email, authenticated) {
         Ok(Completion::Done(done)) => success_redirect(&done),
-        Ok(Completion::NeedsAuthentication) => Redirect::to(&format!("/checkout/{id}/authenticate")).into_response(),
+        Ok(Completion::NeedsAuthentication) => {
+            Redirect::to(&format!("/checkout/{id}/authenticate{}", embedded_query(session))).into_response()
+        }
         Err(e) => {
             // A declined attempt keeps what it did (a failed charge on the payment intent, and
             // in subscription mode the customer and the incomplete subscription), as on Stripe.
@@ -234,16 +294,23 @@ fn finish_checkout(
     }
 }
 
-async fn checkout_3ds_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
+async fn checkout_3ds_page(
+    AxState(app): AxState<Arc<App>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let Some(account) = account_of(&app, "checkout.session", &id) else {
         return not_found("No such Checkout Session.");
     };
-    let pending =
-        app.with_ctx(&account, "", |ctx| ctx.get("checkout.session", &id).map(|c| c["_sb_pending_pm"].is_string()));
-    match pending {
-        Some(true) => page(StatusCode::OK, "3D Secure", &three_ds_html(&format!("/checkout/{id}/authenticate"))),
-        Some(false) => Redirect::to(&format!("/checkout/{id}")).into_response(),
-        None => not_found("No such Checkout Session."),
+    let session = app.with_ctx(&account, "", |ctx| ctx.get("checkout.session", &id).cloned());
+    let Some(session) = session.filter(|session| embedded_allowed(session, &query)) else {
+        return not_found("No such Checkout Session.");
+    };
+    let back = embedded_query(&session);
+    if session["_sb_pending_pm"].is_string() {
+        page(StatusCode::OK, "3D Secure", &three_ds_html(&escape(&format!("/checkout/{id}/authenticate{back}"))))
+    } else {
+        Redirect::to(&format!("/checkout/{id}{back}")).into_response()
     }
 }
 
@@ -251,11 +318,15 @@ async fn checkout_3ds_submit(
     AxState(app): AxState<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     with_object(&app, &headers, ("checkout.session", &id), "No such Checkout Session.", |ctx, session| {
+        if !embedded_allowed(&session, &query) {
+            return not_found("No such Checkout Session.");
+        }
         let Some((payment_method_id, email)) = checkout::take_pending_card(ctx, &id) else {
-            return Redirect::to(&format!("/checkout/{id}")).into_response();
+            return Redirect::to(&format!("/checkout/{id}{}", embedded_query(&session))).into_response();
         };
         if form.get("action").map(String::as_str) != Some("complete") {
             return page(StatusCode::PAYMENT_REQUIRED, "Checkout", &checkout_html(&session, Some(AUTH_FAILED)));

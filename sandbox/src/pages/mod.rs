@@ -1,12 +1,13 @@
-//! Hosted pages a person uses in a browser: Checkout, 3-D Secure, Customer Portal, invoices.
-//! Plain HTML forms, no JavaScript; labels and button names follow Stripe's. State changes go
-//! through the engine, as API calls do.
+//! Hosted pages a person uses in a browser: Checkout, 3-D Secure, Customer Portal, invoices
+//! (and `/v3/`, the Stripe.js stand-in). Plain HTML forms, no JavaScript; labels and button names
+//! follow Stripe's. State changes go through the engine, as API calls do.
 
 mod checkout;
 mod connect;
 mod invoice;
 mod layout;
 mod portal;
+mod stripe_js;
 mod three_ds;
 
 use std::collections::HashMap;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<Arc<App>> {
         .merge(three_ds::routes())
         .merge(portal::routes())
         .merge(invoice::routes())
+        .merge(stripe_js::routes())
 }
 
 /// The account holding an object (hosted pages have no Stripe-Account header).

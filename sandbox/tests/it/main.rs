@@ -2,6 +2,7 @@
 
 mod checkout_flow;
 mod cli;
+mod client_side;
 mod clocks;
 mod conformance;
 mod connect;
