@@ -103,10 +103,63 @@ pub fn check_key(headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 pub async fn check_api_key(request: Request, next: Next) -> Response {
+    let request = match key_from_params(request).await {
+        Ok(request) => request,
+        Err(error) => return error_response(&error),
+    };
     match check_key(request.headers()) {
         Ok(()) => next.run(request).await,
         Err(error) => error_response(&error),
     }
+}
+
+/// Stripe.js sends its publishable key as the `key` parameter (a form field of a POST, the
+/// query of a GET) rather than a header, to spare the browser a CORS preflight. Without an
+/// `Authorization` header, such a key is taken out of the parameters and put in the header the
+/// rest of the API reads.
+async fn key_from_params(request: Request) -> Result<Request, ApiError> {
+    if request.headers().contains_key(header::AUTHORIZATION) {
+        return Ok(request);
+    }
+    let (mut parts, body) = request.into_parts();
+    let (key, query) = take_key(parts.uri.query().unwrap_or_default());
+    let mut body = body;
+    let mut key = key;
+    if key.is_none() && parts.method == Method::POST {
+        let bytes =
+            to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| ApiError::invalid("The request body is too large."))?;
+        let (from_body, rest) = take_key(std::str::from_utf8(&bytes).unwrap_or_default());
+        key = from_body;
+        body = if key.is_some() { Body::from(rest) } else { Body::from(bytes) };
+        parts.headers.remove(header::CONTENT_LENGTH);
+    } else if key.is_some() {
+        let path = parts.uri.path();
+        let uri = if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") };
+        parts.uri = uri.parse().map_err(|_| ApiError::invalid("Invalid request URL."))?;
+    }
+    if let Some(value) = key.and_then(|key| HeaderValue::from_str(&format!("Bearer {key}")).ok()) {
+        parts.headers.insert(header::AUTHORIZATION, value);
+    }
+    Ok(Request::from_parts(parts, body))
+}
+
+/// The largest form body read for a `key` parameter (Stripe.js's requests are small).
+const MAX_FORM_BYTES: usize = 1 << 20;
+
+/// The `key` parameter of an urlencoded string, and the string without it.
+fn take_key(encoded: &str) -> (Option<String>, String) {
+    let mut key = None;
+    let rest: Vec<&str> = encoded
+        .split('&')
+        .filter(|pair| match pair.strip_prefix("key=") {
+            Some(value) if key.is_none() => {
+                key = Some(value.replace('+', " "));
+                false
+            }
+            _ => !pair.is_empty(),
+        })
+        .collect();
+    (key, rest.join("&"))
 }
 
 /// The headers api.stripe.com sets on every answer, so that Stripe.js (another origin) may read it.
@@ -266,6 +319,19 @@ async fn replay_or_run(app: &App, slot: &str, key: String, request: Request, nex
     }
     app.dirty.store(true, std::sync::atomic::Ordering::Release);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod key_param_tests {
+    use super::take_key;
+
+    #[test]
+    fn the_key_parameter_is_taken_out_of_the_rest() {
+        assert_eq!(take_key("key=pk_test_abc&client_secret=x"), (Some("pk_test_abc".into()), "client_secret=x".into()));
+        assert_eq!(take_key("a=1&key=pk_test_abc"), (Some("pk_test_abc".into()), "a=1".into()));
+        assert_eq!(take_key("a=1&monkey=2"), (None, "a=1&monkey=2".into()));
+        assert_eq!(take_key(""), (None, String::new()));
+    }
 }
 
 #[cfg(test)]

@@ -39,13 +39,16 @@
     return out.join('&');
   }
 
-  /** One API call with the publishable key; resolves {body} or {error} (never rejects). */
+  /** One API call with the publishable key, sent as Stripe.js does (the `key` parameter, not a
+   *  header); resolves {body} or {error} (never rejects). */
   function call(stripe, method, path, params) {
-    var headers = { authorization: 'Bearer ' + stripe._key };
+    var headers = {};
     if (stripe._account) headers['stripe-account'] = stripe._account;
     var url = BASE + path;
     var init = { method: method, headers: headers };
-    var query = encode(params);
+    var withKey = { key: stripe._key };
+    Object.keys(params || {}).forEach(function (name) { withKey[name] = params[name]; });
+    var query = encode(withKey);
     if (method === 'GET') {
       if (query) url += '?' + query;
     } else {

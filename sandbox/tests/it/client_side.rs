@@ -18,13 +18,17 @@ impl Browser {
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         }
     }
+    /// The key goes as Stripe.js sends it: a `key` parameter, no `Authorization` header.
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(PK).form(form).send().await.unwrap();
+        let mut form = form.to_vec();
+        form.insert(0, ("key", PK));
+        let r = self.http.post(format!("{}{path}", self.base)).form(&form).send().await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
     async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(PK).send().await.unwrap();
+        let joiner = if path.contains('?') { '&' } else { '?' };
+        let r = self.http.get(format!("{}{path}{joiner}key={PK}", self.base)).send().await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
