@@ -142,3 +142,14 @@ pub async fn take_notice() -> Result<Option<Notice>, AppError> {
     use crate::server::http::context::RequestCtx;
     RequestCtx::extract().await?.take_notice().await
 }
+
+/// `/billing/confirm/:payment_intent`: a payment waiting for the customer's bank.
+#[server(endpoint = "billing/confirm_payment")]
+pub async fn confirm_payment_page(
+    payment_intent: String,
+) -> Result<crate::views::confirm_payment::ConfirmPaymentView, AppError> {
+    use crate::server::{billing::confirm_payment, http::context::RequestCtx};
+    let ctx = RequestCtx::extract().await?;
+    let user = ctx.require_user().await?;
+    Ok(confirm_payment::page(&ctx.state, &user, &payment_intent).await?)
+}

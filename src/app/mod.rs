@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("pricing") view=pages::pricing::PricingPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("checkout"), StaticSegment("success")) view=pages::checkout::CheckoutSuccessPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("confirm"), ParamSegment("payment_intent")) view=pages::confirm_payment::ConfirmPaymentPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signup") view=pages::auth::SignupPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("logout") view=pages::auth::LogoutPage ssr=SsrMode::Async/>

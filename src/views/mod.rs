@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod billing;
+pub mod confirm_payment;
 pub mod entitlements;
 mod error;
 pub mod format;

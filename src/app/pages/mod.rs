@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod change_plan;
 pub mod checkout;
+pub mod confirm_payment;
 pub mod creator;
 pub mod library;
 pub mod password;

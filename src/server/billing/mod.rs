@@ -5,6 +5,7 @@
 
 pub mod catalog_events;
 pub mod checkout;
+pub mod confirm_payment;
 pub mod customers;
 pub mod dispute_evidence;
 pub mod disputes;

@@ -183,20 +183,22 @@ async fn banner_for(pool: &AnyPool, s: &StoredSubscription, customer: &str) -> a
     .context("reading open invoices")?;
     let open_invoice = open_invoice.flatten();
     // The worker queues an `action_required:<invoice>` email when a payment needs 3-D Secure.
-    let needs_action: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT i.hosted_invoice_url FROM invoices i \
-         JOIN emails e ON e.cause_key = 'action_required:' || i.id \
+    // Confirmed on the app's own page when the payment is known, else on the invoice page.
+    let needs_action: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT i.hosted_invoice_url, \
+           (SELECT MAX(l.payment_intent_id) FROM invoice_payment_links l WHERE l.invoice_id = i.id) \
+         FROM invoices i JOIN emails e ON e.cause_key = 'action_required:' || i.id \
          WHERE i.customer_id = $1 AND i.status = 'open' ORDER BY i.created DESC LIMIT 1",
     )
     .bind(customer)
     .fetch_optional(pool)
     .await
     .context("reading invoices waiting for authentication")?;
-    if let Some(url) = needs_action {
+    if let Some((hosted, payment)) = needs_action {
         return Ok(Some(Banner {
             kind: BannerKind::ActionRequired,
-            message: "A payment needs your confirmation. Open the invoice to authenticate it with your bank.".into(),
-            invoice_url: url,
+            message: "A payment needs your confirmation. Confirm it with your bank to keep your plan.".into(),
+            invoice_url: payment.map(|pi| super::confirm_payment::confirm_path(&pi)).or(hosted),
         }));
     }
     Ok(match s.status {

@@ -16,12 +16,14 @@ use axum::{
 use url::Url;
 
 use super::paths::under;
+use crate::server::stripe::browser::StripeJsSources;
 
 /// What the headers depend on, fixed at start.
 #[derive(Clone, Debug)]
 pub struct SecurityPolicy {
     hsts: bool,
     form_action: String,
+    stripe_js: StripeJsSources,
 }
 
 impl SecurityPolicy {
@@ -33,7 +35,11 @@ impl SecurityPolicy {
             // Checkout, the Customer Portal, and Connect's onboarding and Express dashboard.
             _ => "https://checkout.stripe.com https://billing.stripe.com https://connect.stripe.com".to_owned(),
         };
-        Self { hsts: app_url.scheme() == "https", form_action: format!("'self' {hosted_pages}") }
+        Self {
+            hsts: app_url.scheme() == "https",
+            form_action: format!("'self' {hosted_pages}"),
+            stripe_js: StripeJsSources::for_api(stripe_api_base),
+        }
     }
 }
 
@@ -47,14 +53,19 @@ const HSTS: &str = "max-age=31536000; includeSubDomains";
 pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The policy for an HTML page whose scripts carry `nonce` and whose forms may post to
-/// `form_action` (the redirect after a post is checked against it too).
+/// `form_action` (the redirect after a post is checked against it too); Stripe.js (and the
+/// frames and API calls it makes) from `stripe` only.
 /// `'wasm-unsafe-eval'` lets the hydration module compile its WebAssembly.
-pub fn page_csp(nonce: &str, form_action: &str) -> String {
+pub fn page_csp(nonce: &str, form_action: &str, stripe: &StripeJsSources) -> String {
     let reload = if std::env::var_os("LEPTOS_WATCH").is_some() { " ws:" } else { "" };
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'{reload}; \
-         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action {form_action}"
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval' {script}; \
+         style-src 'self'; img-src 'self' data: {img}; font-src 'self'; connect-src 'self' {connect}{reload}; \
+         frame-src {frame}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action {form_action}",
+        script = stripe.script,
+        img = stripe.img,
+        connect = stripe.connect,
+        frame = stripe.frame,
     )
 }
 
@@ -83,7 +94,7 @@ pub async fn security_headers(State(policy): State<Arc<SecurityPolicy>>, mut req
     let is_html =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if is_html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce, &policy.form_action)) {
+        if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce, &policy.form_action, &policy.stripe_js)) {
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }
     }
@@ -115,8 +126,11 @@ mod tests {
 
     #[test]
     fn page_policy_allows_only_nonced_scripts_and_forbids_framing() {
-        let csp = page_csp("abc123", "'self'");
-        assert!(csp.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"));
+        let csp = page_csp("abc123", "'self'", &StripeJsSources::for_api("https://api.stripe.com"));
+        assert!(csp.contains(
+            "script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval' https://js.stripe.com https://*.js.stripe.com;"
+        ));
+        assert!(csp.contains("frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com https://checkout.stripe.com;"));
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(csp.contains("form-action 'self'"));
         assert!(!csp.contains("unsafe-inline"));

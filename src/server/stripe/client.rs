@@ -257,6 +257,11 @@ pub fn short(err: &StripeError) -> String {
     }
 }
 
+/// Whether Stripe answered that the object does not exist.
+pub fn is_not_found(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<StripeError>().and_then(api_error).is_some_and(|(status, _)| status == 404)
+}
+
 /// Stripe's status code and error code, when Stripe answered.
 pub fn api_error(err: &StripeError) -> Option<(u16, Option<String>)> {
     match err {

@@ -1,6 +1,7 @@
 //! Everything that talks to Stripe goes through [`client::StripeClient`].
 
 pub mod account;
+pub mod browser;
 pub mod client;
 pub mod idempotency;
 pub mod shared_reads;

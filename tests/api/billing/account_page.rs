@@ -180,11 +180,7 @@ async fn an_upgrade_is_previewed_with_proration_and_applied_at_once() {
     let email = unique_email("upgrader");
     app.customer(&email).await;
     // The trial is for first-timers; mark it used so Starter is paid now.
-    sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1")
-        .bind(&email)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    app.trial_used(&email).await;
     let checkout = app.checkout_url("starter", "month").await;
     let back = app.pay(&checkout, "4242 4242 4242 4242").await;
     app.page(&app.local(&back)).await;

@@ -20,11 +20,7 @@ impl TestApp {
     /// The signed-in customer `email` pays `plan` monthly on the hosted Checkout page with `card`.
     pub(crate) async fn subscribe_with_card(&self, email: &str, plan: &str, card: &str, had_trial: bool) {
         if had_trial {
-            sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1")
-                .bind(email)
-                .execute(self.db.pool())
-                .await
-                .unwrap();
+            self.trial_used(email).await;
         }
         let res = self.submit("/pricing", "Subscribe", &[("plan", plan), ("interval", "month")]).await;
         let checkout = location(&res).expect("Subscribe redirects to Checkout");

@@ -4,6 +4,7 @@
 mod account_page;
 mod catalog_and_checkout;
 mod clock;
+mod confirm_payment;
 mod entitlements;
 mod projects;
 mod revenue;

@@ -14,11 +14,7 @@ const SEAT: i64 = 1200;
 async fn customer(app: &TestApp, client: &reqwest::Client, prefix: &str) -> String {
     let email = unique_email(prefix);
     app.customer_with(client, &email).await;
-    sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1")
-        .bind(&email)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    app.trial_used(&email).await;
     email
 }
 

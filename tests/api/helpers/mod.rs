@@ -545,15 +545,20 @@ pub async fn dead_event(app: &TestApp, id: &str) {
 
 impl TestApp {
     /// A customer (own client) who pays `plan` monthly with `card` on the hosted Checkout page.
+    /// Marks the trial of `email` used (the trial is for first-timers), so a plan is paid at once.
+    pub async fn trial_used(&self, email: &str) {
+        sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1")
+            .bind(email)
+            .execute(self.db.pool())
+            .await
+            .unwrap();
+    }
+
     pub async fn paying_customer(&self, prefix: &str, plan: &str, card: &str) -> String {
         let client = new_client();
         let email = unique_email(prefix);
         self.customer_with(&client, &email).await;
-        sqlx::query("UPDATE users SET had_trial = TRUE WHERE email = $1")
-            .bind(&email)
-            .execute(self.db.pool())
-            .await
-            .unwrap();
+        self.trial_used(&email).await;
         let res = self.submit_with(&client, "/pricing", "Subscribe", &[("plan", plan), ("interval", "month")]).await;
         let checkout = location(&res).expect("Checkout");
         let paid = client

@@ -6,8 +6,10 @@ use stripe_billing::invoice::RetrieveInvoice;
 use stripe_shared::InvoiceId;
 
 use super::{account_url, customer_email, object_id, ApplyContext};
+use crate::server::billing::confirm_payment::confirm_path;
 use crate::server::billing::emails;
 use crate::server::billing::invoices::{self, FetchedInvoice};
+use crate::server::http::app_url::AppUrl;
 use crate::server::webhooks::inbox::{Envelope, InboxEvent};
 use crate::server::webhooks::worker::{Outcome, Prepared, Tx};
 
@@ -15,10 +17,14 @@ use crate::server::webhooks::worker::{Outcome, Prepared, Tx};
 pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
     let fetched = fetch(ctx, &object_id(&event)?).await?;
     let (event_type, account_url, now) = (event.event_type, account_url(ctx), ctx.now);
+    // A payment waiting for 3-D Secure is confirmed on the app's own page.
+    let confirm_url = fetched.paid_by.last().map(|pi| AppUrl::new(ctx.app_url).join(&confirm_path(pi)));
     Ok(Prepared::write(move |tx| {
         let (fetched, event_type, account_url) = (fetched.clone(), event_type.clone(), account_url.clone());
+        let confirm_url = confirm_url.clone();
         Box::pin(async move {
-            write(tx, &fetched, &event_type, &account_url, now).await?;
+            let links = Links { account: &account_url, confirm: confirm_url.as_deref() };
+            write(tx, &fetched, &event_type, links, now).await?;
             Ok(Outcome::Applied)
         })
     }))
@@ -40,11 +46,19 @@ async fn fetch(ctx: &ApplyContext<'_>, invoice_id: &InvoiceId) -> anyhow::Result
     FetchedInvoice::from_stripe(&invoice)
 }
 
+/// The app's pages an invoice's emails link to.
+#[derive(Clone, Copy)]
+struct Links<'a> {
+    account: &'a str,
+    /// `/billing/confirm/…` of the invoice's payment, when Stripe named it.
+    confirm: Option<&'a str>,
+}
+
 async fn write(
     tx: &mut Tx,
     fetched: &FetchedInvoice,
     event_type: &str,
-    account_url: &str,
+    links: Links<'_>,
     now: i64,
 ) -> anyhow::Result<()> {
     let row = &fetched.row;
@@ -54,10 +68,10 @@ async fn write(
             Some(emails::receipt(&to, &row.id, row.amount_paid, &row.currency, row.hosted_invoice_url.as_deref()))
         }
         "invoice.payment_failed" => {
-            Some(emails::payment_failed(&to, &row.id, row.attempt_count, row.amount_due, &row.currency, account_url))
+            Some(emails::payment_failed(&to, &row.id, row.attempt_count, row.amount_due, &row.currency, links.account))
         }
         "invoice.payment_action_required" => {
-            row.hosted_invoice_url.as_deref().map(|url| emails::action_required(&to, &row.id, url))
+            links.confirm.or(row.hosted_invoice_url.as_deref()).map(|url| emails::action_required(&to, &row.id, url))
         }
         _ => None,
     });

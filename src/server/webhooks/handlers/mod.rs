@@ -30,7 +30,7 @@ use super::worker::{self, BatchReport, Outcome, Prepared};
 use crate::server::billing::emails::{self, Email};
 use crate::server::http::app_url::AppUrl;
 use crate::server::instances::InstanceId;
-use crate::server::stripe::client::{api_error, StripeClient};
+use crate::server::stripe::client::{is_not_found, StripeClient};
 
 pub struct ApplyContext<'a> {
     pub pool: &'a AnyPool,
@@ -213,10 +213,6 @@ pub async fn prepare(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Resul
 async fn apply_own(ctx: &ApplyContext<'_>, event: InboxEvent, handler: OwnFn) -> anyhow::Result<Outcome> {
     let envelope: Envelope = serde_json::from_str(&event.payload).context("stored payload is not an event")?;
     handler(ctx, event, envelope).await
-}
-
-fn is_not_found(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<stripe::StripeError>().and_then(api_error).is_some_and(|(status, _)| status == 404)
 }
 
 /// The id of the object the event is about, typed as that object's id (the handler knows
