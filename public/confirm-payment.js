@@ -15,6 +15,8 @@
       button.disabled = false;
     }
     box.hidden = false;
+    var withoutJs = document.getElementById('confirm-payment-without-js');
+    if (withoutJs) withoutJs.hidden = true;
     button.addEventListener('click', function () {
       button.disabled = true;
       error.hidden = true;

@@ -25,7 +25,8 @@ for (const javaScriptEnabled of [true, false]) {
     const email = uniqueEmail('threeds');
     await signUp(page, email, javaScriptEnabled);
     await open(page, '/pricing', javaScriptEnabled);
-    await page.locator('article[data-plan="pro"]').getByRole('button', { name: 'Subscribe to Pro' }).click();
+    // Business has no trial: the first invoice is paid on Checkout, the renewal off-session.
+    await page.locator('article[data-plan="business"]').getByRole('button', { name: 'Subscribe to Business' }).click();
     // Stripe's card that asks for 3-D Secure on every payment, renewals included.
     await expect(page.getByLabel('Card number')).toBeVisible();
     await page.getByLabel('Card number').fill('4000 0027 6000 3184');
@@ -33,7 +34,7 @@ for (const javaScriptEnabled of [true, false]) {
     await page.getByLabel('CVC').fill('123');
     await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
     await page.getByRole('button', { name: 'Complete' }).click();
-    await expect(page.locator('.notice')).toHaveText('Your Pro plan is active.');
+    await expect(page.locator('.notice')).toHaveText('Your Business plan is active.');
 
     const advanced = await request.post(`${sandboxUrl()}/_sandbox/clock/advance`, { data: { days: 32 } });
     expect(advanced.ok()).toBe(true);
@@ -51,6 +52,7 @@ for (const javaScriptEnabled of [true, false]) {
     await expect(page.getByText('Your bank asks you to confirm this payment.')).toBeVisible();
 
     if (javaScriptEnabled) {
+      await expect(page.getByText('Confirming with your bank here needs JavaScript.')).toBeHidden();
       await page.getByRole('button', { name: 'Authenticate payment' }).click();
       await page.frameLocator('iframe[title="3D Secure authentication"]').getByRole('button', { name: 'Complete' }).click();
       await expect(page.getByText('Payment complete. Thank you.')).toBeVisible({ timeout: 15_000 });

@@ -54,9 +54,11 @@ fn Payment(payment: ConfirmPaymentView) -> impl IntoView {
                 <button type="button" id="confirm-payment-button">"Authenticate payment"</button>
                 <p id="confirm-payment-error" class="alert" role="alert" hidden></p>
             </div>
-            <noscript>
-                <p class="notice">"Confirming with your bank here needs JavaScript."{without_js}</p>
-            </noscript>
+            // Hidden by /confirm-payment.js (a <noscript> is not shown when a browser merely
+            // has scripts turned off for the page).
+            <p id="confirm-payment-without-js" class="notice">
+                "Confirming with your bank here needs JavaScript."{without_js}
+            </p>
             <script src=payment.stripe_js_url.clone()></script>
             <script src="/confirm-payment.js"></script>
         }

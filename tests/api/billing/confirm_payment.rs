@@ -70,7 +70,10 @@ async fn a_renewal_waiting_for_the_bank_is_confirmed_on_the_apps_own_page() {
     let stripe_js = format!("{}/v3/", app.sandbox_url.trim_end_matches('/'));
     assert!(page.contains(&format!(r#"<script src="{stripe_js}""#)), "Stripe.js from the sandbox: {page}");
     assert!(page.contains(r#"<script src="/confirm-payment.js""#));
-    assert!(page.contains("<noscript>") && page.contains("Confirm it on the invoice page"), "{page}");
+    assert!(
+        page.contains(r#"id="confirm-payment-without-js""#) && page.contains("Confirm it on the invoice page"),
+        "{page}"
+    );
     let sandbox_origin = app.sandbox_url.trim_end_matches('/');
     assert!(
         csp.contains("script-src 'self' 'nonce-") && csp.contains(&format!("'wasm-unsafe-eval' {sandbox_origin};")),
