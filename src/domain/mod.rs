@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod marketplace;
 pub mod money;
 pub mod revenue;
+pub mod saving;
 pub mod subscription;
 pub mod text;
 pub mod usage;

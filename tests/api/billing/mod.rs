@@ -5,6 +5,7 @@ mod account_page;
 mod catalog_and_checkout;
 mod clock;
 mod entitlements;
+mod pricing_page;
 mod projects;
 mod revenue;
 mod seats;
