@@ -7,6 +7,7 @@ pub mod role;
 pub use email::{Email, EmailError};
 pub use password::{Password, PasswordError};
 pub use role::Role;
+pub mod brand;
 pub mod catalog;
 pub mod marketplace;
 pub mod money;
