@@ -10,7 +10,7 @@ use leptos_router::components::Redirect;
 use crate::api::billing::{account_billing, ManageBilling, ResumeSubscription};
 use crate::domain::text::capitalise;
 use crate::views::billing::{Banner, BannerKind, BillingOverview, InvoiceView, SubscriptionSeats, SubscriptionView};
-use crate::views::format::status_tone;
+use crate::views::format::{count, status_tone};
 
 use super::{verify_email::VerifyEmailBanner, Notices};
 
@@ -61,7 +61,7 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
     let features = features.into_iter().map(|f| view! { <li>{f}</li> }).collect_view();
     let limits = limits
         .into_iter()
-        .map(|(name, limit)| view! { <li data-limit=name.clone()>{format!("{}: up to {limit}", capitalise(&name))}</li> })
+        .map(|(name, limit)| view! { <li data-limit=name.clone()>{format!("{}: up to {}", capitalise(&name), count(limit))}</li> })
         .collect_view();
     view! {
         <p>"Signed in as " <strong class="account-email">{email}</strong></p>

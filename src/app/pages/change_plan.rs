@@ -84,14 +84,12 @@ pub fn PlanPreviewPage() -> impl IntoView {
 /// The change in one glance: from → to, what is due today, then what and when.
 #[component]
 fn PreviewDetails(preview: PlanChangePreview) -> impl IntoView {
-    let kind = if preview.is_upgrade { "Upgrade" } else { "Change" };
     view! {
         <p class="plan-change">
             <span class="badge">{preview.from_name.clone()}</span>
             <span aria-hidden="true">"→"</span>
             <span class="visually-hidden">" to "</span>
             <strong class="badge info">{preview.to_name.clone()}</strong>
-            <span class="muted">{kind}</span>
         </p>
         <div class="summary">
             <dl class="details preview">

@@ -59,6 +59,17 @@ pub fn Forbidden() -> impl IntoView {
     }
 }
 
+/// An empty list's place: what is missing, and what to do about it.
+#[component]
+pub fn EmptyState(title: &'static str, hint: &'static str) -> impl IntoView {
+    view! {
+        <p class="empty">
+            <strong>{title}</strong>
+            {hint}
+        </p>
+    }
+}
+
 /// A form's error, announced to assistive technology. Renders nothing without a message.
 #[component]
 pub fn FormAlert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
