@@ -7,7 +7,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, open, submitLogIn, subscribedCusto
  * Look and feel, once per page: a screenshot at a laptop's and a phone's width (kept under
  * test-results/, not compared pixel by pixel), axe-core's accessibility rules with no serious or
  * critical violation, no horizontal scrolling on a phone, and (JavaScript on) no layout shift as
- * the page hydrates. `README_SCREENSHOTS=1` also writes docs/screenshots/{pricing,account}.png.
+ * the page hydrates (and, JavaScript on, axe again in the dark theme). `README_SCREENSHOTS=1` also writes docs/screenshots/{pricing,account}.png.
  */
 
 const WIDTHS = [1280, 375];
@@ -129,6 +129,15 @@ test.describe('look and feel', () => {
     const findings = await checkPages(page, ANONYMOUS, javaScriptEnabled, testInfo, true);
     await subscribedCustomer(page, 'look', 'business', 'Business', javaScriptEnabled);
     findings.push(...(await checkPages(page, CUSTOMER, javaScriptEnabled, testInfo, true)));
+    if (javaScriptEnabled) {
+      // The dark theme keeps its contrast too.
+      await page.emulateMedia({ colorScheme: 'dark' });
+      for (const path of ['/pricing', '/account']) {
+        await open(page, path, javaScriptEnabled);
+        findings.push(...(await axeFindings(page, `${path} (dark)`)));
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
 
     if (process.env.README_SCREENSHOTS && javaScriptEnabled) {
       mkdirSync('../docs/screenshots', { recursive: true });
