@@ -7,7 +7,8 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, open, submitLogIn, subscribedCusto
  * Look and feel, once per page: a screenshot at a laptop's and a phone's width (kept under
  * test-results/, not compared pixel by pixel), axe-core's accessibility rules with no serious or
  * critical violation, no horizontal scrolling on a phone, and (JavaScript on) no layout shift as
- * the page hydrates (and, JavaScript on, axe again in the dark theme). `README_SCREENSHOTS=1` also writes docs/screenshots/{pricing,account}.png.
+ * the page hydrates and axe again in the dark theme. `README_SCREENSHOTS=1` also writes
+ * docs/screenshots/{pricing,account}.png.
  */
 
 const WIDTHS = [1280, 375];

@@ -2,6 +2,7 @@
 //! clock, and revenue against Stripe's truth.
 
 mod account_page;
+mod brand;
 mod catalog_and_checkout;
 mod clock;
 mod entitlements;
