@@ -9,7 +9,7 @@ test.describe('billing', () => {
   test('pricing toggles monthly and yearly', async ({ page, javaScriptEnabled }) => {
     await open(page, '/pricing', javaScriptEnabled);
     await expect(plan(page, 'pro').locator('.price')).toContainText('$29.00');
-    await page.getByRole('link', { name: 'Yearly', exact: true }).click();
+    await page.getByRole('link', { name: /^Yearly/ }).click();
     await expect(page).toHaveURL(/interval=year/);
     await expect(plan(page, 'pro').locator('.price')).toContainText('$290.00');
     await page.getByRole('link', { name: 'Monthly', exact: true }).click();
@@ -37,7 +37,7 @@ test.describe('billing', () => {
 
     // A downgrade, previewed: nothing due today, the cheaper plan from the renewal date.
     await page.getByRole('link', { name: 'Change plan', exact: true }).click();
-    await page.getByRole('link', { name: 'Preview the change to Pro' }).click();
+    await page.getByRole('link', { name: 'Switch to Pro', exact: true }).click();
     await expect(page.locator('.due-now')).toHaveText('$0.00');
     await expect(page.locator('.next-invoice')).toContainText('$29.00 on ');
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod billing;
+pub mod brand;
 pub mod marketplace;
 pub mod password_reset;
 pub mod projects;

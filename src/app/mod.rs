@@ -12,6 +12,8 @@ use leptos_router::{
 };
 
 use crate::api::auth::{current_user, Login, Logout, Signup};
+use crate::api::brand::site_brand;
+use crate::domain::brand::Brand;
 use crate::views::{auth::SessionUser, AppError};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -25,6 +27,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
+                // After the main stylesheet: the brand's accent overrides the default.
+                <link rel="stylesheet" href="/brand.css"/>
             </head>
             <body>
                 <App/>
@@ -32,6 +36,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// The operator's brand, provided by [`App`] to the header, footer and pages.
+pub type BrandResource = Resource<Result<Brand, AppError>>;
 
 /// The auth actions and the session user, shared by the navigation and the pages.
 #[derive(Clone, Copy)]
@@ -54,13 +61,19 @@ pub fn App() -> impl IntoView {
         |_| current_user(),
     );
     provide_context(Auth { login, signup, logout, user });
+    // The brand never changes while the app runs: fetched once, rendered on the server, and
+    // carried to the browser with the page (no second request, no shift when it hydrates).
+    let brand = Resource::new(|| (), |_| site_brand());
+    provide_context(brand);
+    let brand_name = move || brand.get().and_then(Result::ok).map_or_else(|| Brand::default().name, |b| b.name);
 
     // Every route renders completely on the server before responding, so pages work
     // without JavaScript and guards can set the status code or redirect.
     view! {
         <Stylesheet id="leptos" href="/pkg/tollgate.css"/>
-        <Title formatter=|page: String| {
-            if page.is_empty() { "tollgate".to_owned() } else { format!("{page} · tollgate") }
+        <Title formatter=move |page: String| {
+            let name = brand_name();
+            if page.is_empty() { name } else { format!("{page} · {name}") }
         }/>
         <Router>
             <nav::SiteHeader/>
@@ -104,9 +117,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("orders"), ParamSegment("id")) view=pages::admin::order::OrderPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
-            <footer class="site-footer">
-                <p>"tollgate — self-hosted billing on Stripe"</p>
-            </footer>
+            <nav::SiteFooter/>
         </Router>
     }
 }

@@ -3,7 +3,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use super::Auth;
+use super::{Auth, BrandResource};
+use crate::domain::brand::Brand;
+
+/// The brand, once loaded (the default until then, which SSR never shows: it awaits it).
+fn brand() -> Brand {
+    expect_context::<BrandResource>().get().and_then(Result::ok).unwrap_or_default()
+}
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
@@ -14,7 +20,14 @@ pub fn SiteHeader() -> impl IntoView {
     view! {
         <header class="site-header">
             <nav aria-label="Main" class="nav">
-                <a href="/" class="brand">"tollgate"</a>
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let Brand { name, logo_url, .. } = brand();
+                        // The name is the link's text; the logo beside it is decoration.
+                        let logo = logo_url.map(|src| view! { <img src=src alt="" width="28" height="28"/> });
+                        view! { <a href="/" class="brand">{logo}{name}</a> }
+                    }}
+                </Suspense>
                 <ul class="nav-links">
                     <li><a href="/pricing">"Pricing"</a></li>
                     <li><a href="/projects">"Projects"</a></li>
@@ -48,5 +61,24 @@ pub fn SiteHeader() -> impl IntoView {
                 </ul>
             </nav>
         </header>
+    }
+}
+
+/// The footer: the product, and where to write for help when the operator says.
+#[component]
+pub fn SiteFooter() -> impl IntoView {
+    view! {
+        <footer class="site-footer">
+            <Suspense fallback=|| ()>
+                {move || {
+                    let Brand { name, support_email, .. } = brand();
+                    let support = support_email.map(|email| {
+                        let href = format!("mailto:{email}");
+                        view! { " · Questions? " <a href=href>{email}</a> }
+                    });
+                    view! { <p>{name} " — billing on Stripe" {support}</p> }
+                }}
+            </Suspense>
+        </footer>
     }
 }

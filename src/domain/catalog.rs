@@ -38,6 +38,8 @@ pub enum CatalogError {
     BadUsage(String),
     #[error("entitlement {0:?} must be 1–80 lowercase letters, digits, '_' or '-'")]
     BadEntitlement(String),
+    #[error("only one plan can be recommended ({0} and {1} are)")]
+    TwoRecommended(String, String),
     #[error("[marketplace]: {0}")]
     BadMarketplace(String),
     #[error(transparent)]
@@ -161,9 +163,17 @@ pub struct Plan {
     pub limits: BTreeMap<String, u64>,
     /// Priced per seat (`None`: one unit per subscription).
     pub per_seat: Option<PerSeat>,
+    /// The plan the pricing page marks as recommended (at most one).
+    #[serde(default)]
+    pub recommended: bool,
 }
 
 impl Plan {
+    /// What the yearly price saves over twelve monthly payments, when the plan has both.
+    pub fn yearly_saving(&self) -> Option<super::saving::YearlySaving> {
+        super::saving::YearlySaving::of(self.monthly.as_ref()?.amount.minor(), self.yearly.as_ref()?.amount.minor())
+    }
+
     pub fn is_free(&self) -> bool {
         self.monthly.is_none() && self.yearly.is_none()
     }
@@ -275,6 +285,9 @@ pub struct RawPlan {
     #[serde(default)]
     pub limits: BTreeMap<String, u64>,
     pub per_seat: Option<PerSeat>,
+    /// Marked "Recommended" on the pricing page; at most one plan.
+    #[serde(default)]
+    pub recommended: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -351,7 +364,12 @@ impl TryFrom<RawCatalog> for Catalog {
                 entitlements: p.entitlements,
                 limits: p.limits,
                 per_seat: p.per_seat,
+                recommended: p.recommended,
             });
+        }
+        let mut recommended = plans.iter().filter(|p| p.recommended);
+        if let (Some(first), Some(second)) = (recommended.next(), recommended.next()) {
+            return Err(CatalogError::TwoRecommended(first.key.to_string(), second.key.to_string()));
         }
 
         let mut one_time = Vec::with_capacity(raw.one_time.len());
@@ -438,6 +456,7 @@ mod tests {
             entitlements: vec![],
             limits: BTreeMap::new(),
             per_seat: None,
+            recommended: false,
         }
     }
 
@@ -529,6 +548,20 @@ mod tests {
         let mut bad = raw_plan("pro", Some(1), None);
         bad.entitlements = vec!["Priority Support".into()];
         assert!(matches!(catalog(vec![bad]), Err(CatalogError::BadEntitlement(_))));
+    }
+
+    #[test]
+    fn one_plan_at_most_is_recommended_and_savings_need_both_prices() {
+        let mut pro = raw_plan("pro", Some(2900), Some(29000));
+        pro.recommended = true;
+        let c = catalog(vec![raw_plan("starter", Some(900), None), pro]).unwrap();
+        assert!(c.plan("pro").unwrap().recommended);
+        assert_eq!(c.plan("pro").unwrap().yearly_saving().unwrap().months_free, Some(2));
+        assert_eq!(c.plan("starter").unwrap().yearly_saving(), None);
+        let mut a = raw_plan("a", Some(1), None);
+        let mut b = raw_plan("b", Some(1), None);
+        (a.recommended, b.recommended) = (true, true);
+        assert!(matches!(catalog(vec![a, b]), Err(CatalogError::TwoRecommended(..))));
     }
 
     #[test]

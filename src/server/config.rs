@@ -9,6 +9,7 @@ use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::domain::brand::{Accent, Brand};
 use crate::domain::{Email, Password};
 use crate::server::alerts::AlertThresholds;
 use crate::server::auth::LoginQuotas;
@@ -241,6 +242,9 @@ pub struct Config {
     pub past_due_grace_secs: i64,
     /// `CONNECT_CHARGES`: how marketplace sales are charged (default `destination`).
     pub connect_charges: ConnectCharges,
+    /// `BRAND_NAME`, `BRAND_LOGO_URL`, `BRAND_ACCENT`, `SUPPORT_EMAIL`: what pages, emails and
+    /// the hosted Checkout show as the product.
+    pub brand: Brand,
 }
 
 /// How a marketplace sale is charged on Stripe Connect.
@@ -424,6 +428,8 @@ impl Config {
             positive("PAST_DUE_GRACE_DAYS", crate::domain::subscription::DEFAULT_PAST_DUE_GRACE_SECS / 86_400)?
                 * 86_400;
 
+        let brand = brand(&get)?;
+
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
             Some("prod") | Some("production") => true,
@@ -475,6 +481,7 @@ impl Config {
             alerts,
             past_due_grace_secs,
             connect_charges,
+            brand,
         })
     }
 
@@ -580,6 +587,26 @@ fn parse_bool(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// The brand from `BRAND_*` and `SUPPORT_EMAIL`; tollgate's own where unset.
+fn brand(get: &impl Fn(&str) -> Option<String>) -> Result<Brand, ConfigError> {
+    let defaults = Brand::default();
+    Ok(Brand {
+        name: get("BRAND_NAME").unwrap_or(defaults.name),
+        logo_url: get("BRAND_LOGO_URL")
+            .map(|raw| Brand::check_logo_path(&raw).map_err(|e| ConfigError::new("BRAND_LOGO_URL", e)))
+            .transpose()?,
+        accent: get("BRAND_ACCENT")
+            .map(|raw| Accent::parse(&raw).map_err(|e| ConfigError::new("BRAND_ACCENT", e)))
+            .transpose()?
+            .unwrap_or(defaults.accent),
+        support_email: get("SUPPORT_EMAIL")
+            .map(|raw| {
+                Email::parse(&raw).map(|e| e.to_string()).map_err(|e| ConfigError::new("SUPPORT_EMAIL", e.to_string()))
+            })
+            .transpose()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -611,6 +638,26 @@ mod tests {
         assert_eq!(c.site.output_name, "tollgate");
         assert_eq!(c.site.site_root, "target/site");
         assert_eq!(c.site.site_pkg_dir, "pkg");
+    }
+
+    #[test]
+    fn the_brand_defaults_to_tollgate_and_refuses_what_would_break_the_pages() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.brand.name.as_str(), c.brand.accent.as_str()), ("tollgate", "#3451b2"));
+        let c = config(&[
+            ("BRAND_NAME", "Acme Cloud"),
+            ("BRAND_LOGO_URL", "/acme.svg"),
+            ("BRAND_ACCENT", "#0B6E4F"),
+            ("SUPPORT_EMAIL", "help@acme.test"),
+        ])
+        .unwrap();
+        assert_eq!(c.brand.name, "Acme Cloud");
+        assert_eq!(c.brand.logo_url.as_deref(), Some("/acme.svg"));
+        assert_eq!(c.brand.accent.as_str(), "#0b6e4f");
+        assert_eq!(c.brand.support_email.as_deref(), Some("help@acme.test"));
+        assert_eq!(error_variable(&[("BRAND_ACCENT", "#ffee00")]), "BRAND_ACCENT");
+        assert_eq!(error_variable(&[("BRAND_LOGO_URL", "https://cdn.test/a.svg")]), "BRAND_LOGO_URL");
+        assert_eq!(error_variable(&[("SUPPORT_EMAIL", "nobody")]), "SUPPORT_EMAIL");
     }
 
     #[test]

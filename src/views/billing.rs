@@ -23,6 +23,9 @@ pub struct PricingView {
     pub subscribed: bool,
     pub plans: Vec<PlanCard>,
     pub items: Vec<ItemCard>,
+    /// What the Yearly toggle promises: `2 months free` when every plan saves that, else
+    /// `save up to 17%`; `None` when no plan is cheaper yearly.
+    pub yearly_saving: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,8 +33,14 @@ pub struct PlanCard {
     pub key: String,
     pub name: String,
     pub description: String,
-    /// e.g. `$29.00`; `None` for the free plan (and for plans not sold at this interval).
+    /// e.g. `$29.00` (`$0.00` for the free plan); `None` for plans not sold at this interval.
     pub price: Option<String>,
+    /// What paying yearly saves on this plan (computed from the catalog's two prices).
+    pub saving: Option<SavingView>,
+    /// Usage billed on top, one line per metered price, e.g. `API calls: 10,000 included, then $0.01 each`.
+    pub usage: Vec<String>,
+    /// The catalog's recommended plan.
+    pub recommended: bool,
     pub features: Vec<String>,
     /// Offered only to users who never had a trial.
     pub trial_days: Option<u32>,
@@ -39,6 +48,14 @@ pub struct PlanCard {
     pub is_current: bool,
     /// A per-seat plan: the price is per seat, the buyer picks how many.
     pub seats: Option<SeatRange>,
+}
+
+/// A plan's yearly saving, e.g. `2 months free`, 17 (%), `$58.00` a year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavingView {
+    pub words: String,
+    pub percent: u32,
+    pub amount: String,
 }
 
 /// A per-seat plan's seats: the count (current, or to start with) and its bounds.

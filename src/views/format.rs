@@ -4,6 +4,7 @@
 use crate::domain::{
     catalog::BillingInterval,
     money::{Currency, Money},
+    usage::{MeteredPrice, UsagePricing},
 };
 
 /// An amount in minor units of a currency code, e.g. `$29.00`; the bare numbers when the code does not parse.
@@ -29,6 +30,65 @@ pub fn seats(count: i64) -> String {
     } else {
         format!("{count} seats")
     }
+}
+
+/// The colour (a CSS class) for a Stripe status (subscription, invoice, payment, payout): `ok`
+/// when all is well, `warn` when it waits on someone, `danger` when it failed, `neutral` when over.
+pub fn status_tone(status: &str) -> &'static str {
+    const OK: [&str; 6] = ["active", "trialing", "paid", "succeeded", "won", "complete"];
+    const WAITING: [&str; 9] = [
+        "open",
+        "incomplete",
+        "paused",
+        "pending",
+        "processing",
+        "requires_action",
+        "in_transit",
+        "needs_response",
+        "under_review",
+    ];
+    const FAILED: [&str; 6] = ["past_due", "unpaid", "uncollectible", "failed", "lost", "dead"];
+    if OK.contains(&status) {
+        "ok"
+    } else if WAITING.contains(&status) {
+        "warn"
+    } else if FAILED.contains(&status) {
+        "danger"
+    } else {
+        "neutral"
+    }
+}
+
+/// A count with thousands separators: `10,000`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A metered price for the pricing page, e.g. `API calls: 10,000 a month included, then $0.01 each`.
+pub fn usage_price(price: &MeteredPrice, meter_name: &str) -> String {
+    let each = |minor: i64| Money::new(minor, price.currency).to_string();
+    let terms = match &price.pricing {
+        UsagePricing::PerUnit { unit_amount } => format!("{} each", each(*unit_amount)),
+        UsagePricing::Package { size, amount } => format!("{} per {}", each(*amount), count(*size)),
+        UsagePricing::Graduated { tiers } => match (price.included(), tiers.as_slice()) {
+            (included, [_, rest]) if included > 0 && rest.flat_amount == 0 => {
+                format!("{} a month included, then {} each", count(included), each(rest.unit_amount))
+            }
+            _ => {
+                let lowest = tiers.iter().map(|t| t.unit_amount).filter(|a| *a > 0).min().unwrap_or(0);
+                format!("tiered, from {} each", each(lowest))
+            }
+        },
+    };
+    format!("{meter_name}: {terms}")
 }
 
 /// Unix seconds → `22 November 2026` (UTC); the number itself outside years ±9999.
@@ -111,6 +171,41 @@ mod tests {
         assert_eq!(day(i64::MAX), i64::MAX.to_string());
         assert_eq!(money(2900, "usd"), "$29.00");
         assert_eq!(interval_words(BillingInterval::Year), "yearly");
+        assert_eq!(status_tone("paid"), "ok");
+        assert_eq!(status_tone("past_due"), "danger");
+        assert_eq!(status_tone("open"), "warn");
+        assert_eq!(status_tone("canceled"), "neutral");
+    }
+
+    #[test]
+    fn counts_and_usage_prices_read_plainly() {
+        use crate::domain::catalog::PlanKey;
+        use crate::domain::usage::Tier;
+        assert_eq!(
+            (count(0), count(999), count(10_000), count(1_234_567)),
+            ("0".into(), "999".into(), "10,000".into(), "1,234,567".into())
+        );
+        let key = PlanKey::parse("scale").unwrap();
+        let usd = Currency::parse("usd").unwrap();
+        let price = |pricing| MeteredPrice {
+            plan: key.clone(),
+            meter: key.clone(),
+            lookup_key: String::new(),
+            currency: usd,
+            pricing,
+        };
+        let graduated = price(UsagePricing::Graduated {
+            tiers: vec![
+                Tier { up_to: Some(10_000), unit_amount: 0, flat_amount: 0 },
+                Tier { up_to: None, unit_amount: 1, flat_amount: 0 },
+            ],
+        });
+        assert_eq!(usage_price(&graduated, "API calls"), "API calls: 10,000 a month included, then $0.01 each");
+        assert_eq!(usage_price(&price(UsagePricing::PerUnit { unit_amount: 5 }), "Emails"), "Emails: $0.05 each");
+        assert_eq!(
+            usage_price(&price(UsagePricing::Package { size: 1000, amount: 250 }), "Calls"),
+            "Calls: $2.50 per 1,000"
+        );
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         crate::engine::transfers::check(ctx, &terms, amount, "payment_intent_data[").map_err(bracket_param)?;
     }
     let expires_at = param_i64(params, "expires_at")?;
+    let branding = branding_settings(params)?;
     let subscription_data = params.get("subscription_data").cloned().unwrap_or(json!({}));
     let new_session = NewSession {
         ui_mode: ui_mode.to_string(),
@@ -96,7 +97,62 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         discounts: super::subscriptions::discount_specs(params),
         mode,
     };
-    checkout::create(ctx, new_session)
+    let mut session = checkout::create(ctx, new_session)?;
+    if let Some(branding) = branding {
+        let id = session["id"].as_str().unwrap_or_default().to_string();
+        let mut stored = ctx.find("checkout.session", &id, "session")?;
+        stored["branding_settings"] = branding.clone();
+        ctx.put("checkout.session", stored);
+        session["branding_settings"] = branding;
+    }
+    Ok(session)
+}
+
+/// `branding_settings` as the session shows it: what was given, Stripe's defaults for the rest.
+/// `None` when not given (the hosted page then uses the sandbox's own look).
+fn branding_settings(params: &Value) -> ApiResult<Option<Value>> {
+    let Some(given) = params.get("branding_settings") else { return Ok(None) };
+    let color = |field: &str, default: &str| -> ApiResult<String> {
+        match param_nonempty(given, field) {
+            None => Ok(default.to_string()),
+            Some(hex) if hex.len() == 7 && hex.starts_with('#') && hex[1..].bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Ok(hex.to_ascii_lowercase())
+            }
+            Some(_) => Err(ApiError::invalid_value(
+                &format!("branding_settings[{field}]"),
+                "Invalid hex color: must be a # followed by 6 hexadecimal digits.",
+            )),
+        }
+    };
+    let border_style = param_nonempty(given, "border_style").unwrap_or("rounded");
+    if !matches!(border_style, "rounded" | "rectangular" | "pill") {
+        return Err(ApiError::invalid_value(
+            "branding_settings[border_style]",
+            "Invalid border_style: must be one of rounded, rectangular, or pill",
+        ));
+    }
+    let logo = match given.get("logo") {
+        None => Value::Null,
+        Some(logo) => match (param_nonempty(logo, "type"), param_nonempty(logo, "url")) {
+            (Some("url"), Some(url)) => json!({"file": null, "type": "url", "url": url}),
+            (Some("url"), None) => return Err(ApiError::missing("branding_settings[logo][url]")),
+            _ => {
+                return Err(ApiError::invalid_value(
+                    "branding_settings[logo][type]",
+                    "Invalid type: must be one of file or url",
+                ))
+            }
+        },
+    };
+    Ok(Some(json!({
+        "background_color": color("background_color", "#ffffff")?,
+        "border_style": border_style,
+        "button_color": color("button_color", "#0074d4")?,
+        "display_name": param_nonempty(given, "display_name").unwrap_or_default(),
+        "font_family": param_nonempty(given, "font_family").unwrap_or("default"),
+        "icon": null,
+        "logo": logo,
+    })))
 }
 
 /// Embedded Checkout (and Elements) return the buyer to `return_url`, which Stripe requires

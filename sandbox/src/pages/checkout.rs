@@ -83,15 +83,33 @@ fn checkout_html(session: &Value, error: Option<&str>) -> String {
         ""
     };
     format!(
-        "{cancel}<h1>Checkout</h1>{trial}<table aria-label=\"Order summary\"><thead><tr><th>Item</th><th>Qty</th><th>Price</th></tr></thead><tbody>{rows}</tbody></table>{update}\
+        "{}{cancel}<h1>Checkout</h1>{trial}<table aria-label=\"Order summary\"><thead><tr><th>Item</th><th>Qty</th><th>Price</th></tr></thead><tbody>{rows}</tbody></table>{update}\
 <p><strong>Total due today: {}</strong></p>\
 <form id=\"checkout\" method=\"post\" action=\"/checkout/{id}{}\">{email_field}{promo}{}<button type=\"submit\">{}</button></form>\
 <p class=\"muted\">Test mode: use 4242 4242 4242 4242, any future expiry and any CVC.</p>",
+        branding(session),
         money(if trial.is_empty() { session["amount_total"].as_i64().unwrap_or(0) } else { 0 }, currency),
         escape(&embedded_query(session)),
         card_fields(error),
         submit_label(session)
     )
+}
+
+/// The seller's `branding_settings` (display name, logo, button colour), as Stripe's page shows
+/// them above the order; nothing when the session has none.
+fn branding(session: &Value) -> String {
+    let settings = &session["branding_settings"];
+    if !settings.is_object() {
+        return String::new();
+    }
+    let logo = settings["logo"]["url"]
+        .as_str()
+        .map(|url| format!("<img src=\"{}\" alt=\"\" height=\"32\"> ", escape(url)))
+        .unwrap_or_default();
+    let name = escape(settings["display_name"].as_str().unwrap_or_default());
+    // The colour was checked to be #rrggbb when the session was made.
+    let button = escape(settings["button_color"].as_str().unwrap_or("#0074d4"));
+    format!("<style>button{{background:{button}}}</style><p class=\"seller\">{logo}<strong>{name}</strong></p>")
 }
 
 /// The quantity, or for an adjustable item a number field (in the payment form) within its bounds.

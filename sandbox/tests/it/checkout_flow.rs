@@ -466,3 +466,56 @@ async fn a_sessions_amounts_reflect_its_discounts_from_creation() {
     let (_, fetched) = raw.get(&format!("/v1/checkout/sessions/{}", session["id"].as_str().unwrap())).await;
     assert_eq!(fetched["amount_total"], 1500);
 }
+
+#[tokio::test]
+async fn branding_settings_show_on_the_session_and_its_hosted_page() {
+    let flow = session(
+        "payment",
+        &[
+            ("branding_settings[display_name]", "Acme <Cloud>"),
+            ("branding_settings[button_color]", "#0B6E4F"),
+            ("branding_settings[logo][type]", "url"),
+            ("branding_settings[logo][url]", "http://app.test/logo.svg"),
+        ],
+    )
+    .await;
+    let branding = &flow.cs["branding_settings"];
+    assert_eq!(branding["display_name"], "Acme <Cloud>");
+    assert_eq!(branding["button_color"], "#0b6e4f");
+    assert_eq!(
+        (branding["background_color"].as_str(), branding["border_style"].as_str()),
+        (Some("#ffffff"), Some("rounded"))
+    );
+    assert_eq!(branding["logo"], serde_json::json!({"file": null, "type": "url", "url": "http://app.test/logo.svg"}));
+    let id = flow.cs["id"].as_str().unwrap();
+    let (status, stored) = flow.raw.get(&format!("/v1/checkout/sessions/{id}")).await;
+    assert_eq!((status, &stored["branding_settings"]), (200, branding), "stored");
+    let page = flow.page().await;
+    assert!(page.contains("<strong>Acme &lt;Cloud&gt;</strong>"), "{page}");
+    assert!(page.contains("button{background:#0b6e4f}") && page.contains("src=\"http://app.test/logo.svg\""), "{page}");
+
+    // Without branding_settings the session has none and the page its usual look.
+    let plain = session("payment", &[]).await;
+    assert!(plain.cs.get("branding_settings").is_none_or(Value::is_null), "{}", plain.cs);
+    assert!(!plain.page().await.contains("class=\"seller\""));
+}
+
+#[tokio::test]
+async fn branding_colours_must_be_hex() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let (status, err) = raw
+        .post(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "setup"),
+                ("currency", "usd"),
+                ("success_url", "http://app.test/ok"),
+                ("branding_settings[button_color]", "green"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["error"]["type"], "invalid_request_error", "{err}");
+    assert_eq!(err["error"]["param"], "branding_settings[button_color]", "{err}");
+}

@@ -10,6 +10,7 @@ use leptos_router::components::Redirect;
 use crate::api::billing::{account_billing, ManageBilling, ResumeSubscription};
 use crate::domain::text::capitalise;
 use crate::views::billing::{Banner, BannerKind, BillingOverview, InvoiceView, SubscriptionSeats, SubscriptionView};
+use crate::views::format::{count, status_tone};
 
 use super::{verify_email::VerifyEmailBanner, Notices};
 
@@ -60,7 +61,7 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
     let features = features.into_iter().map(|f| view! { <li>{f}</li> }).collect_view();
     let limits = limits
         .into_iter()
-        .map(|(name, limit)| view! { <li data-limit=name.clone()>{format!("{}: up to {limit}", capitalise(&name))}</li> })
+        .map(|(name, limit)| view! { <li data-limit=name.clone()>{format!("{}: up to {}", capitalise(&name), count(limit))}</li> })
         .collect_view();
     view! {
         <p>"Signed in as " <strong class="account-email">{email}</strong></p>
@@ -101,7 +102,13 @@ fn BillingBanner(banner: Banner) -> impl IntoView {
     });
     view! {
         <div class="banner warning" role="alert" data-banner=format!("{:?}", banner.kind)>
-            <p>{banner.message}</p>
+            <p>
+                <strong>{match banner.kind {
+                    BannerKind::PastDue => "Payment failed. ",
+                    BannerKind::ActionRequired => "Action required. ",
+                }}</strong>
+                {banner.message}
+            </p>
             {fix}
             {pay}
         </div>
@@ -111,10 +118,12 @@ fn BillingBanner(banner: Banner) -> impl IntoView {
 #[component]
 fn SubscriptionDetails(s: SubscriptionView) -> impl IntoView {
     let row = |label: &'static str, value: Option<String>| value.map(|v| view! { <dt>{label}</dt> <dd>{v}</dd> });
+    // A pending cancellation is amber whatever the status says.
+    let tone = if s.can_resume { "warn" } else { status_tone(&s.status) };
     view! {
         <dl class="details">
             <dt>"Status"</dt>
-            <dd class="status" data-status=s.status.clone()>{s.status_words}</dd>
+            <dd class=format!("status badge {tone}") data-status=s.status.clone()>{s.status_words}</dd>
             {row("Renews on", s.renews_on)}
             {row("Trial ends on", s.trial_ends_on)}
             {row("Access ends on", s.ends_on)}
@@ -180,7 +189,10 @@ fn Invoices(invoices: Vec<InvoiceView>) -> impl IntoView {
         return view! {
             <section class="card" aria-labelledby="invoices-heading">
                 <h2 id="invoices-heading">"Invoices"</h2>
-                <p>"No invoices yet."</p>
+                <p class="empty">
+                    <strong>"No invoices yet."</strong>
+                    "Your receipts appear here after your first payment."
+                </p>
             </section>
         }
         .into_any();
@@ -196,7 +208,7 @@ fn Invoices(invoices: Vec<InvoiceView>) -> impl IntoView {
                     <td>{i.number}</td>
                     <td>{i.date}</td>
                     <td class="amount">{i.amount}</td>
-                    <td data-status=status>{i.status}</td>
+                    <td data-status=status class=format!("tone {}", status_tone(&i.status))>{i.status.clone()}</td>
                     <td>{view_link}{pdf_link}</td>
                 </tr>
             }
@@ -207,7 +219,13 @@ fn Invoices(invoices: Vec<InvoiceView>) -> impl IntoView {
             <h2 id="invoices-heading">"Invoices"</h2>
             <table class="invoices">
                 <thead>
-                    <tr><th>"Number"</th><th>"Date"</th><th>"Amount"</th><th>"Status"</th><th>"Links"</th></tr>
+                    <tr>
+                        <th scope="col">"Number"</th>
+                        <th scope="col">"Date"</th>
+                        <th scope="col" class="amount">"Amount"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Links"</th>
+                    </tr>
                 </thead>
                 <tbody>{rows}</tbody>
             </table>

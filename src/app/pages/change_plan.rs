@@ -9,7 +9,10 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 use crate::api::billing::{account_billing, preview_plan_change, pricing, CancelSubscription, ChangePlan};
 use crate::views::{billing::PlanChangePreview, AppError};
 
-use super::{pricing::IntervalToggle, Notices};
+use super::{
+    plan_cards::{IntervalToggle, PlanGrid},
+    Notices,
+};
 
 fn alert(error: AppError) -> AnyView {
     match error {
@@ -31,41 +34,12 @@ pub fn ChangePlanPage() -> impl IntoView {
                 data.get().map(|result| match result {
                     Ok(view) => {
                         let interval = view.interval;
-                        let plans = view
-                            .plans
-                            .into_iter()
-                            .filter(|p| !p.is_free)
-                            .map(|plan| {
-                                let action = if plan.is_current {
-                                    view! { <p class="current">"Your current plan"</p> }.into_any()
-                                } else if let Some(price) = plan.price.clone() {
-                                    let href = format!(
-                                        "/account/plan/preview?plan={}&interval={}",
-                                        plan.key,
-                                        interval.as_str()
-                                    );
-                                    view! {
-                                        <p class="price">{price}</p>
-                                        <a class="button" href=href aria-label=format!("Preview the change to {}", plan.name)>
-                                            "Preview change"
-                                        </a>
-                                    }
-                                    .into_any()
-                                } else {
-                                    ().into_any()
-                                };
-                                view! {
-                                    <article class="plan" class:current=plan.is_current data-plan=plan.key.clone()>
-                                        <h2>{plan.name}</h2>
-                                        <p>{plan.description}</p>
-                                        {action}
-                                    </article>
-                                }
-                            })
-                            .collect_view();
+                        // Switching to free is cancelling: the account page's Cancel does that.
+                        let plans = view.plans.into_iter().filter(|p| !p.is_free).collect::<Vec<_>>();
                         view! {
-                            <IntervalToggle interval base="/account/plan"/>
-                            <div class="plans">{plans}</div>
+                            <p class="lead">"Pick a plan: the next page shows what it costs before anything changes."</p>
+                            <IntervalToggle interval base="/account/plan" saving=view.yearly_saving/>
+                            <PlanGrid plans interval subscribed=view.subscribed/>
                             <p><a href="/account">"Back to your account"</a></p>
                         }
                         .into_any()
@@ -107,17 +81,25 @@ pub fn PlanPreviewPage() -> impl IntoView {
     }
 }
 
+/// The change in one glance: from → to, what is due today, then what and when.
 #[component]
 fn PreviewDetails(preview: PlanChangePreview) -> impl IntoView {
     view! {
-        <p>{preview.from_name.clone()} " → " <strong>{preview.to_name.clone()}</strong></p>
-        <dl class="details preview">
-            <dt>"Due today"</dt>
-            <dd class="due-now">{preview.due_now}</dd>
-            <dt>"Next invoice"</dt>
-            <dd class="next-invoice">{preview.next_amount} " on " {preview.next_on}</dd>
-        </dl>
-        <p>{preview.explanation}</p>
+        <p class="plan-change">
+            <span class="badge">{preview.from_name.clone()}</span>
+            <span aria-hidden="true">"→"</span>
+            <span class="visually-hidden">" to "</span>
+            <strong class="badge info">{preview.to_name.clone()}</strong>
+        </p>
+        <div class="summary">
+            <dl class="details preview">
+                <dt>"Due today"</dt>
+                <dd class="due-now">{preview.due_now}</dd>
+                <dt>"Then"</dt>
+                <dd class="next-invoice">{preview.next_amount} " on " {preview.next_on}</dd>
+            </dl>
+        </div>
+        <p class="explanation">{preview.explanation}</p>
         <form method="post" action=ChangePlan::url()>
             <input type="hidden" name="plan" value=preview.plan/>
             <input type="hidden" name="interval" value=preview.interval.as_str()/>

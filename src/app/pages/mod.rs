@@ -11,6 +11,7 @@ pub mod creator;
 pub mod library;
 pub mod password;
 pub mod password_reset;
+pub mod plan_cards;
 pub mod pricing;
 pub mod projects;
 pub mod store;
@@ -56,6 +57,17 @@ pub fn Forbidden() -> impl IntoView {
         <Title text="Forbidden"/>
         <h1>"Forbidden"</h1>
         <p>"You don't have access to this page."</p>
+    }
+}
+
+/// An empty list's place: what is missing, and what to do about it.
+#[component]
+pub fn EmptyState(title: &'static str, hint: &'static str) -> impl IntoView {
+    view! {
+        <p class="empty">
+            <strong>{title}</strong>
+            {hint}
+        </p>
     }
 }
 

@@ -9,13 +9,15 @@ use std::collections::HashMap;
 use anyhow::Context;
 use sqlx::AnyPool;
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsAdjustableQuantity,
-    CreateCheckoutSessionSubscriptionData, RetrieveCheckoutSession,
+    CreateCheckoutSession, CreateCheckoutSessionBrandingSettings, CreateCheckoutSessionBrandingSettingsLogo,
+    CreateCheckoutSessionBrandingSettingsLogoType, CreateCheckoutSessionLineItems,
+    CreateCheckoutSessionLineItemsAdjustableQuantity, CreateCheckoutSessionSubscriptionData, RetrieveCheckoutSession,
 };
 use stripe_shared::{CheckoutSession, CheckoutSessionId, CheckoutSessionMode};
 
 use super::price_book::PRICES_NOT_LOADED;
 use super::{customers, subscriptions};
+use crate::domain::brand::Brand;
 use crate::domain::catalog::BillingInterval;
 use crate::server::http::{
     app_url::AppUrl,
@@ -138,6 +140,7 @@ async fn start_checkout(
         trial_days,
         app_url: state.config.app_url.as_str(),
         now: db::now(),
+        brand: Some(&state.config.brand),
     };
     let session = create_session_with(&state.stripe_client, &request, line.metered).await?;
     Ok(Next::Redirect(session.url.context("Stripe returned a Checkout Session without a URL")?))
@@ -155,6 +158,9 @@ pub struct CheckoutRequest<'a> {
     pub trial_days: Option<u32>,
     pub app_url: &'a str,
     pub now: i64,
+    /// The operator's brand for Checkout's page (`branding_settings`); `None` leaves the Stripe
+    /// account's own branding.
+    pub brand: Option<&'a Brand>,
 }
 
 pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>) -> anyhow::Result<CheckoutSession> {
@@ -202,6 +208,9 @@ pub async fn create_session_with(
         .allow_promotion_codes(true)
         .success_url(base.join("/checkout/success?session_id={CHECKOUT_SESSION_ID}"))
         .cancel_url(base.join("/pricing"));
+    if let Some(branding) = request.brand.and_then(|brand| branding_settings(brand, &base)) {
+        create = create.branding_settings(branding);
+    }
     if request.recurring {
         let mut data = CreateCheckoutSessionSubscriptionData { metadata: Some(metadata), ..Default::default() };
         data.trial_period_days = request.trial_days;
@@ -221,6 +230,23 @@ pub async fn create_session_with(
         request.now / CHECKOUT_KEY_BUCKET_SECS
     );
     stripe.send(&create, Some(&key)).await.context("creating the Checkout Session")
+}
+
+/// What the operator set of their brand, as Checkout's `branding_settings`: only what differs
+/// from tollgate's defaults, so an unset brand keeps the Stripe account's own (Dashboard) one.
+fn branding_settings(brand: &Brand, base: &AppUrl) -> Option<CreateCheckoutSessionBrandingSettings> {
+    let defaults = Brand::default();
+    let settings = CreateCheckoutSessionBrandingSettings {
+        display_name: (brand.name != defaults.name).then(|| brand.name.clone()),
+        button_color: (brand.accent != defaults.accent).then(|| brand.accent.as_str().to_string()),
+        logo: brand.logo_url.as_deref().map(|path| CreateCheckoutSessionBrandingSettingsLogo {
+            url: Some(base.join(path)),
+            ..CreateCheckoutSessionBrandingSettingsLogo::new(CreateCheckoutSessionBrandingSettingsLogoType::Url)
+        }),
+        ..Default::default()
+    };
+    let any = settings.display_name.is_some() || settings.button_color.is_some() || settings.logo.is_some();
+    any.then_some(settings)
 }
 
 // --- Confirm (the success page) ---

@@ -12,10 +12,10 @@ use crate::domain::subscription::SubscriptionStatus;
 use crate::domain::text::capitalise;
 use crate::server::{db, db::users::User, state::AppState};
 use crate::views::billing::{
-    Banner, BannerKind, BillingOverview, InvoiceView, ItemCard, PlanCard, PricingView, SeatRange, SubscriptionSeats,
-    SubscriptionView,
+    Banner, BannerKind, BillingOverview, InvoiceView, ItemCard, PlanCard, PricingView, SavingView, SeatRange,
+    SubscriptionSeats, SubscriptionView,
 };
-use crate::views::format::{day, money};
+use crate::views::format::{day, money, usage_price};
 
 pub async fn pricing_view(
     state: &AppState,
@@ -32,15 +32,32 @@ pub async fn pricing_view(
     let current_plan =
         live.and_then(|s| book.plan_of(s.lookup_key.as_deref(), &s.price_id)).map(|(p, _)| p.key.to_string());
     let had_trial = user.is_some_and(|u| u.had_trial);
-    let plans = book
-        .catalog
+    let catalog = &book.catalog;
+    let plans = catalog
         .plans
         .iter()
         .map(|plan| PlanCard {
             key: plan.key.to_string(),
             name: plan.name.clone(),
             description: plan.description.clone(),
-            price: plan.price(interval).map(|spec| spec.amount.to_string()),
+            price: match plan.price(interval) {
+                Some(spec) => Some(spec.amount.to_string()),
+                None => plan.is_free().then(|| money(0, catalog.currency.as_str())),
+            },
+            saving: plan.yearly_saving().map(|saving| SavingView {
+                words: saving.words(),
+                percent: saving.percent,
+                amount: money(saving.amount, catalog.currency.as_str()),
+            }),
+            usage: catalog
+                .usage
+                .prices_of(plan.key.as_str())
+                .map(|price| {
+                    let meter = catalog.usage.meter(price.meter.as_str()).map_or(price.meter.as_str(), |m| &m.name);
+                    usage_price(price, meter)
+                })
+                .collect(),
+            recommended: plan.recommended,
             features: plan.features.clone(),
             trial_days: plan.trial_days.filter(|_| !had_trial),
             is_free: plan.is_free(),
@@ -72,9 +89,24 @@ pub async fn pricing_view(
         signed_in: user.is_some(),
         awaits_verification: user.is_some_and(|u| !u.email_verified()),
         subscribed: live.is_some(),
+        yearly_saving: toggle_saving(&catalog.plans),
         plans,
         items,
     })
+}
+
+/// The Yearly toggle's promise: the saving in words when every plan sold both ways saves the
+/// same, else the best percent ("up to").
+fn toggle_saving(plans: &[Plan]) -> Option<String> {
+    let both = plans.iter().filter(|p| p.monthly.is_some() && p.yearly.is_some());
+    let savings: Vec<_> = both.map(|p| p.yearly_saving().map(|s| (s.words(), s.percent))).collect();
+    let best = savings.iter().flatten().map(|(_, percent)| *percent).max()?;
+    match savings.first() {
+        Some(Some((words, _))) if savings.iter().all(|s| s.as_ref().is_some_and(|(w, _)| w == words)) => {
+            Some(words.clone())
+        }
+        _ => Some(format!("save up to {best}%")),
+    }
 }
 
 /// The plan's limits; on a per-seat plan `seats` is the seats paid for.
@@ -254,4 +286,26 @@ async fn invoices_of(pool: &AnyPool, customer: &str) -> anyhow::Result<Vec<Invoi
     .await
     .context("reading invoices")?;
     Ok(rows.into_iter().map(InvoiceView::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::toggle_saving;
+
+    fn plans(body: &str) -> Vec<crate::domain::catalog::Plan> {
+        crate::server::catalog::parse(&format!("currency = \"usd\"\n{body}")).unwrap().plans
+    }
+
+    #[test]
+    fn the_toggle_promises_only_what_every_plan_gives() {
+        let same = "[[plans]]\nkey = \"a\"\nname = \"A\"\nmonthly = 900\nyearly = 9000\n\
+                    [[plans]]\nkey = \"b\"\nname = \"B\"\nmonthly = 2900\nyearly = 29000\n\
+                    [[plans]]\nkey = \"m\"\nname = \"M\"\nmonthly = 100\n";
+        assert_eq!(toggle_saving(&plans(same)).as_deref(), Some("2 months free"));
+        let mixed = "[[plans]]\nkey = \"a\"\nname = \"A\"\nmonthly = 900\nyearly = 9000\n\
+                     [[plans]]\nkey = \"b\"\nname = \"B\"\nmonthly = 1000\nyearly = 12000\n";
+        assert_eq!(toggle_saving(&plans(mixed)).as_deref(), Some("save up to 17%"));
+        let none = "[[plans]]\nkey = \"b\"\nname = \"B\"\nmonthly = 1000\nyearly = 12000\n";
+        assert_eq!(toggle_saving(&plans(none)), None);
+    }
 }

@@ -3,6 +3,7 @@
 pub mod abuse;
 pub mod api_error;
 pub mod app_url;
+pub mod brand_css;
 pub mod client_ip;
 pub mod context;
 pub mod csrf;
@@ -98,6 +99,7 @@ pub fn router(state: AppState, pages: Pages) -> Router {
         // Pages and server functions: a form is small; nothing bigger is read, let alone stored.
         .route_layer(RequestBodyLimitLayer::new(FORM_BODY_LIMIT))
         .route("/healthz", get(health::healthz))
+        .route("/brand.css", get(brand_css::brand_css))
         .route("/metrics", get(metrics::metrics))
         .route(
             "/api/v1/usage",

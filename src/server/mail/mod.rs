@@ -9,6 +9,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::AnyPool;
 
+use crate::domain::brand::Brand;
 use crate::server::billing::emails::ONE_TIME_LINK_KINDS;
 use crate::server::instances::InstanceId;
 
@@ -107,14 +108,22 @@ async fn still_mine(pool: &AnyPool, owner: &InstanceId, id: i64, now: i64) -> an
     Ok(renewed.rows_affected() == 1)
 }
 
+/// The lines every email ends with: who sent it and where to write back.
+pub fn signature(brand: &Brand) -> String {
+    match &brand.support_email {
+        Some(support) => format!("\n--\n{}\nQuestions? Write to {support}\n", brand.name),
+        None => format!("\n--\n{}\n", brand.name),
+    }
+}
+
 /// Claims and sends (or stores) up to `limit` due emails as `owner`: whichever instance claims
-/// an email sends it, once.
+/// an email sends it, once, signed with `signature` (the stored body is what went out).
 pub async fn drain(
     pool: &AnyPool,
     mailer: &Mailer,
     owner: &InstanceId,
-    now: i64,
-    limit: i64,
+    (now, limit): (i64, i64),
+    signature: &str,
 ) -> anyhow::Result<SendReport> {
     let mut report = SendReport::default();
     let started = std::time::Instant::now();
@@ -125,10 +134,11 @@ pub async fn drain(
         if !still_mine(pool, owner, id, at).await? {
             continue;
         }
+        let body = format!("{}{signature}", row.body);
         let result = match mailer {
             Mailer::DevMailbox => Ok("stored"),
             Mailer::Smtp { transport, from } => {
-                send(transport, from, &row.to_address, &row.subject, row.body).await.map(|()| "sent")
+                send(transport, from, &row.to_address, &row.subject, body.clone()).await.map(|()| "sent")
             }
         };
         match result {
@@ -136,14 +146,15 @@ pub async fn drain(
                 // A one-time link that has left is emptied from the outbox at once (kept while
                 // `stored`: then the dev mailbox is how it is read).
                 let empty = status == "sent" && ONE_TIME_LINK_KINDS.iter().any(|kind| kind.as_str() == row.kind);
-                let purge = if empty { ", body = '', purged_at = $2" } else { "" };
+                let purge = if empty { ", purged_at = $2" } else { "" };
                 sqlx::query(&format!(
                     "UPDATE emails SET status = $1, sent_at = $2, attempts = attempts + 1, claimed_by = NULL, \
-                     claimed_until = NULL{purge} WHERE id = $3"
+                     claimed_until = NULL, body = $4{purge} WHERE id = $3"
                 ))
                 .bind(status)
                 .bind(now)
                 .bind(id)
+                .bind(if empty { String::new() } else { body })
                 .execute(pool)
                 .await
                 .with_context(|| format!("marking email {id} {status}"))?;
@@ -256,7 +267,7 @@ mod tests {
         let port = accepting_smtp_server().await;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(port).build();
         let mailer = Mailer::Smtp { transport, from: "billing@example.com".parse().unwrap() };
-        assert_eq!(drain(pool, &mailer, &InstanceId::named("a"), 1_000, 10).await.unwrap().sent, 2);
+        assert_eq!(drain(pool, &mailer, &InstanceId::named("a"), (1_000, 10), "").await.unwrap().sent, 2);
         let bodies: Vec<(String, String)> =
             sqlx::query_as("SELECT kind, body FROM emails ORDER BY cause_key").fetch_all(pool).await.unwrap();
         assert_eq!(bodies[0], ("password_reset".to_owned(), String::new()), "the link is gone once sent");
@@ -282,13 +293,33 @@ mod tests {
         .unwrap();
         let mailer = unreachable_mailer();
         let me = InstanceId::named("a");
-        assert_eq!(drain(pool, &mailer, &me, 1_000, 10).await.unwrap().failed, 1);
-        assert_eq!(drain(pool, &mailer, &me, 1_059, 10).await.unwrap(), SendReport::default(), "not before a minute");
-        assert_eq!(drain(pool, &mailer, &me, 1_060, 10).await.unwrap().failed, 1);
-        assert_eq!(drain(pool, &mailer, &me, 1_060 + 119, 10).await.unwrap(), SendReport::default(), "then two");
+        assert_eq!(drain(pool, &mailer, &me, (1_000, 10), "").await.unwrap().failed, 1);
+        assert_eq!(
+            drain(pool, &mailer, &me, (1_059, 10), "").await.unwrap(),
+            SendReport::default(),
+            "not before a minute"
+        );
+        assert_eq!(drain(pool, &mailer, &me, (1_060, 10), "").await.unwrap().failed, 1);
+        assert_eq!(drain(pool, &mailer, &me, (1_060 + 119, 10), "").await.unwrap(), SendReport::default(), "then two");
         let (attempts, status): (i64, String) =
             sqlx::query_as("SELECT attempts, status FROM emails").fetch_one(pool).await.unwrap();
         assert_eq!((attempts, status.as_str()), (2, "pending"));
+    }
+
+    #[tokio::test]
+    async fn every_email_is_signed_with_the_brand_and_stored_as_sent() {
+        let (_dir, db) = crate::server::db::test_db(true).await;
+        let pool = db.pool();
+        queue(pool, "k").await;
+        let brand =
+            Brand { name: "Acme Cloud".into(), support_email: Some("help@acme.test".into()), ..Brand::default() };
+        let signature = signature(&brand);
+        assert_eq!(signature, "\n--\nAcme Cloud\nQuestions? Write to help@acme.test\n");
+        let me = InstanceId::named("a");
+        assert_eq!(drain(pool, &Mailer::DevMailbox, &me, (10, 10), &signature).await.unwrap().stored, 1);
+        let body: String = sqlx::query_scalar("SELECT body FROM emails").fetch_one(pool).await.unwrap();
+        assert_eq!(body, format!("Dear Jo{signature}"));
+        assert_eq!(super::signature(&Brand::default()), "\n--\ntollgate\n");
     }
 
     async fn queue(pool: &AnyPool, key: &str) {
@@ -311,14 +342,15 @@ mod tests {
         }
         let mailer = Mailer::DevMailbox;
         let instances: Vec<InstanceId> = (0..3).map(|n| InstanceId::named(&format!("i{n}"))).collect();
-        let reports = futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, 10, 7))).await;
+        let reports = futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, (10, 7), ""))).await;
         let stored: usize = reports.into_iter().map(|r| r.unwrap().stored).sum();
         assert_eq!(stored, 21, "three claims of seven, no email in two of them");
-        let again: usize = futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, 11, 100)))
-            .await
-            .into_iter()
-            .map(|r| r.unwrap().stored)
-            .sum();
+        let again: usize =
+            futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, (11, 100), "")))
+                .await
+                .into_iter()
+                .map(|r| r.unwrap().stored)
+                .sum();
         assert_eq!(again, 9, "the rest, once");
         let attempts: i64 =
             sqlx::query_scalar("SELECT CAST(SUM(attempts) AS BIGINT) FROM emails").fetch_one(pool).await.unwrap();
@@ -333,8 +365,16 @@ mod tests {
         let (a, b) = (InstanceId::named("a"), InstanceId::named("b"));
         assert_eq!(claim(pool, &a, 100, 10).await.unwrap().len(), 1, "a claims, then dies before sending");
         let mailer = Mailer::DevMailbox;
-        assert_eq!(drain(pool, &mailer, &b, 100 + CLAIM_SECS - 1, 10).await.unwrap().stored, 0, "a's claim holds");
-        assert_eq!(drain(pool, &mailer, &b, 100 + CLAIM_SECS, 10).await.unwrap().stored, 1, "ran out: b sends it");
+        assert_eq!(
+            drain(pool, &mailer, &b, (100 + CLAIM_SECS - 1, 10), "").await.unwrap().stored,
+            0,
+            "a's claim holds"
+        );
+        assert_eq!(
+            drain(pool, &mailer, &b, (100 + CLAIM_SECS, 10), "").await.unwrap().stored,
+            1,
+            "ran out: b sends it"
+        );
         assert!(!still_mine(pool, &a, 1, 100).await.unwrap(), "a, back, must not send it again");
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::{drain, Mailer};
+use super::{drain, signature, Mailer};
 use crate::server::{db::now, state::AppState};
 
 const IDLE_POLL: Duration = Duration::from_secs(2);
@@ -18,8 +18,9 @@ pub fn spawn_mail_sender(state: AppState) -> JoinHandle<()> {
                 return;
             }
         };
+        let signature = signature(&state.config.brand);
         loop {
-            if let Err(err) = drain(state.db.pool(), &mailer, &state.instance, now(), 100).await {
+            if let Err(err) = drain(state.db.pool(), &mailer, &state.instance, (now(), 100), &signature).await {
                 tracing::error!(error = %format!("{err:#}"), "mail sender failed");
             }
             tokio::time::sleep(IDLE_POLL).await;

@@ -2,10 +2,12 @@
 //! clock, and revenue against Stripe's truth.
 
 mod account_page;
+mod brand;
 mod catalog_and_checkout;
 mod clock;
 mod confirm_payment;
 mod entitlements;
+mod pricing_page;
 mod projects;
 mod revenue;
 mod seats;

@@ -114,6 +114,7 @@ impl HooksApp {
                 trial_days: None,
                 app_url: &self.app.address,
                 now: 0,
+                brand: None,
             },
         )
         .await

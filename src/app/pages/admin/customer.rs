@@ -15,6 +15,7 @@ use crate::app::pages::Notices;
 use crate::views::admin::customer::{CustomerView, PlanChangeStep, RenewalStep, SubscriptionControls, TimelineItem};
 
 use super::{admin_load, confirm_step, AdminNav, BackLink};
+use crate::app::pages::EmptyState;
 use crate::views::format::utc;
 
 #[component]
@@ -52,7 +53,7 @@ fn Customer(customer: CustomerView) -> impl IntoView {
         </ul>
         {controls}
         <h2>"Timeline"</h2>
-        {empty.then(|| view! { <p>"Nothing yet."</p> })}
+        {empty.then(|| view! { <EmptyState title="Nothing yet." hint="Payments, plan changes and emails appear here as they happen."/> })}
         <ol class="admin-timeline">
             {customer.timeline.into_iter().map(|item| view! { <Entry item=item/> }).collect_view()}
         </ol>

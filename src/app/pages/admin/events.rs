@@ -14,6 +14,7 @@ use crate::views::{
 };
 
 use super::{admin_load, column_heads, AdminNav, FilterSelect};
+use crate::app::pages::EmptyState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Query {
@@ -118,7 +119,7 @@ fn Inbox(page: InboxData, query: Query, replay: ServerAction<ReplayEvent>) -> im
             <FilterSelect id="event-type" name="type" label="Type" any="Any type" options=types selected=query.event_type.clone()/>
             <button type="submit">"Filter"</button>
         </form>
-        {empty.then(|| view! { <p>"No events match."</p> })}
+        {empty.then(|| view! { <EmptyState title="No events match." hint="Clear the filters, or wait for Stripe to send one."/> })}
         <table class="admin-table events">
             {column_heads(&["Event", "Status", "Attempts", "Received", "Processed", "Payload", "Action"])}
             <tbody>

@@ -8,6 +8,7 @@ use crate::api::admin::mail::admin_mail;
 use crate::views::admin::mail::{MailItem, Mailbox};
 
 use super::{admin_load, AdminNav};
+use crate::app::pages::EmptyState;
 use crate::views::format::utc;
 
 #[component]
@@ -37,7 +38,7 @@ fn Mails(mailbox: Mailbox) -> impl IntoView {
         <AdminNav current="/admin/mail"/>
         <h1>"Mailbox"</h1>
         <p class="admin-muted">{note}</p>
-        {empty.then(|| view! { <p>"No mail yet."</p> })}
+        {empty.then(|| view! { <EmptyState title="No mail yet." hint="Receipts, reminders and sign-up links appear here when they are sent."/> })}
         <ul class="admin-list mailbox">
             {mailbox.mails.into_iter().map(|m| view! { <Mail m=m/> }).collect_view()}
         </ul>

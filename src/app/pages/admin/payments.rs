@@ -13,6 +13,7 @@ use crate::views::admin::payments::{
 };
 
 use super::{admin_load, column_heads, confirm_step, AdminNav};
+use crate::app::pages::EmptyState;
 use crate::views::format::utc;
 
 #[component]
@@ -37,7 +38,7 @@ fn Payments(overview: PaymentsOverview) -> impl IntoView {
         <h1>"Payments"</h1>
         <section aria-labelledby="failed-heading">
             <h2 id="failed-heading">"Failed payments"</h2>
-            {failed.is_empty().then(|| view! { <p>"No failed payments."</p> })}
+            {failed.is_empty().then(|| view! { <EmptyState title="No failed payments." hint="Nothing to chase: every recent charge went through."/> })}
             <table class="admin-table failed-payments">
                 {column_heads(&["When", "Customer", "Amount", "Status", "Why"])}
                 <tbody>{failed.into_iter().map(failed_row).collect_view()}</tbody>
@@ -45,7 +46,7 @@ fn Payments(overview: PaymentsOverview) -> impl IntoView {
         </section>
         <section aria-labelledby="dunning-heading">
             <h2 id="dunning-heading">"Dunning queue"</h2>
-            {dunning.is_empty().then(|| view! { <p>"No invoice is being retried."</p> })}
+            {dunning.is_empty().then(|| view! { <EmptyState title="No invoice is being retried." hint="Stripe retries a failed renewal here before the subscription is cancelled."/> })}
             <table class="admin-table dunning">
                 {column_heads(&["Invoice", "Customer", "Amount due", "Attempts", "Next retry"])}
                 <tbody>{dunning.into_iter().map(dunning_row).collect_view()}</tbody>
@@ -60,7 +61,7 @@ fn Payments(overview: PaymentsOverview) -> impl IntoView {
         </section>
         <section aria-labelledby="refunds-heading">
             <h2 id="refunds-heading">"Refunds"</h2>
-            {refunds.is_empty().then(|| view! { <p>"No refunds yet."</p> })}
+            {refunds.is_empty().then(|| view! { <EmptyState title="No refunds yet." hint="Refund a payment from the list above or from a customer's page."/> })}
             <table class="admin-table refunds">
                 {column_heads(&["When", "Payment", "Amount", "Reason", "Status"])}
                 <tbody>{refunds.into_iter().map(refund_row).collect_view()}</tbody>
@@ -173,7 +174,7 @@ fn Disputes(disputes: Vec<DisputeLine>) -> impl IntoView {
     view! {
         <AdminNav current="/admin/disputes"/>
         <h1>"Disputes"</h1>
-        {empty.then(|| view! { <p>"No disputes."</p> })}
+        {empty.then(|| view! { <EmptyState title="No disputes." hint="When a customer disputes a charge it appears here with its deadline."/> })}
         <table class="admin-table disputes">
             {column_heads(&["Dispute", "Amount", "Reason", "Status", "Evidence due", "Days left", ""])}
             <tbody>{disputes.into_iter().map(dispute_row).collect_view()}</tbody>

@@ -14,6 +14,7 @@ use crate::{
 };
 
 use super::{admin_load, AdminNav};
+use crate::app::pages::EmptyState;
 use crate::views::format::utc;
 
 #[component]
@@ -55,7 +56,7 @@ fn Revenue(report: RevenueReport) -> impl IntoView {
                 <Kpi label="Involuntary churn share" value=ratio(report.involuntary_churn)/>
             </dl>
         </section>
-        {empty.then(|| view! { <p>"No revenue yet: MRR appears once a subscription is paid."</p> })}
+        {empty.then(|| view! { <EmptyState title="No revenue yet." hint="MRR appears once a subscription is paid: share your pricing page."/> })}
         {currencies.into_iter().map(|c| view! { <CurrencySection c=c/> }).collect_view()}
         {report.mrr_chart.map(|chart| view! { <ChartFigure chart=chart title="MRR over time"/> })}
         {report.net_new_chart.map(|chart| view! { <ChartFigure chart=chart title="Net new MRR"/> })}
@@ -127,7 +128,7 @@ fn MarketplaceSection(fees: Vec<MarketplaceFees>) -> AnyView {
     view! {
         <section class="admin-marketplace" aria-labelledby="marketplace-heading">
             <h2 id="marketplace-heading">"Marketplace"</h2>
-            {empty.then(|| view! { <p>"No marketplace fees in the last 30 days."</p> })}
+            {empty.then(|| view! { <EmptyState title="No marketplace fees in the last 30 days." hint="Fees appear when creators' products sell."/> })}
             {fees
                 .into_iter()
                 .map(|f| view! {

@@ -11,6 +11,7 @@ use crate::{
 
 use super::list::{pager, use_list_query, ListQuery};
 use super::{admin_load, column_heads, AdminNav, FilterSelect};
+use crate::app::pages::EmptyState;
 use crate::views::format::utc;
 
 #[component]
@@ -44,7 +45,7 @@ fn List(page: SubscriptionsPage, query: ListQuery) -> impl IntoView {
             <input id="sub-email" name="email" type="search" value=query.get("email").unwrap_or_default()/>
             <button type="submit">"Search"</button>
         </form>
-        {empty.then(|| view! { <p>"No subscriptions match."</p> })}
+        {empty.then(|| view! { <EmptyState title="No subscriptions match." hint="Clear the filters to see every subscription."/> })}
         <table class="admin-table subscriptions">
             {column_heads(&["Customer", "Plan", "Status", "MRR", "Renews or ends", "Created"])}
             <tbody>{page.lines.into_iter().map(|line| view! { <Line line=line/> }).collect_view()}</tbody>

@@ -10,6 +10,7 @@ use crate::views::admin::usage::{AdminUsage, ApiKeyItem};
 use crate::views::format::{day, duration, utc};
 
 use super::{admin_load, column_heads, AdminNav};
+use crate::app::pages::EmptyState;
 
 #[component]
 pub fn UsagePage() -> impl IntoView {
@@ -40,7 +41,7 @@ fn Usage(data: AdminUsage) -> impl IntoView {
         </section>
         <section aria-label="Top consumers">
             <h2>"Usage per customer and meter (last 35 days)"</h2>
-            {no_usage.then(|| view! { <p>"No usage reported yet."</p> })}
+            {no_usage.then(|| view! { <EmptyState title="No usage reported yet." hint="Send usage with POST /api/v1/usage and a platform key issued below."/> })}
             <table class="admin-table">
                 {column_heads(&["Customer", "Meter", "Total", "Events", "Not yet in Stripe"])}
                 <tbody>
