@@ -65,7 +65,9 @@ pub fn App() -> impl IntoView {
     // carried to the browser with the page (no second request, no shift when it hydrates).
     let brand = Resource::new(|| (), |_| site_brand());
     provide_context(brand);
-    let brand_name = move || brand.get().and_then(Result::ok).map_or_else(|| Brand::default().name, |b| b.name);
+    // `try_get`: the title may be formatted after the page's reactive scope is gone.
+    let brand_name =
+        move || brand.try_get().flatten().and_then(Result::ok).map_or_else(|| Brand::default().name, |b| b.name);
 
     // Every route renders completely on the server before responding, so pages work
     // without JavaScript and guards can set the status code or redirect.

@@ -6,9 +6,10 @@ use leptos_router::hooks::use_location;
 use super::{Auth, BrandResource};
 use crate::domain::brand::Brand;
 
-/// The brand, once loaded (the default until then, which SSR never shows: it awaits it).
+/// The brand, once loaded (the default until then, which SSR never shows: it awaits it; and
+/// should its scope be gone, rather than a panic).
 fn brand() -> Brand {
-    expect_context::<BrandResource>().get().and_then(Result::ok).unwrap_or_default()
+    use_context::<BrandResource>().and_then(|brand| brand.try_get()).flatten().and_then(Result::ok).unwrap_or_default()
 }
 
 #[component]
