@@ -62,6 +62,8 @@ export default defineConfig({
       testMatch: /.*\.clock\.ts/,
       dependencies: ['js', 'no-js'],
       fullyParallel: false,
+      // One clock test file at a time: each moves the one sandbox's clock under the others.
+      workers: 1,
       use: { ...chromium },
     },
   ],
