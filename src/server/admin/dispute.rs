@@ -10,6 +10,7 @@ use stripe_shared::{Dispute, DisputeId};
 use crate::server::admin::audit;
 use crate::server::http::outcome::{refused, FormError};
 use crate::server::state::AppState;
+use crate::server::stripe::client::StripeClient;
 use crate::server::stripe::idempotency::new_form_token;
 use crate::server::{config::StripeMode, db};
 use crate::views::admin::customer::dashboard_url;
@@ -21,14 +22,15 @@ const LOG_LINES: i64 = 20;
 
 pub async fn dispute(state: &AppState, id: &str) -> Result<DisputeView, FormError> {
     let pool = state.db.pool();
-    let known: Option<String> = sqlx::query_scalar("SELECT id FROM disputes WHERE id = $1")
+    let known: Option<(String, Option<String>)> = sqlx::query_as("SELECT id, customer_id FROM disputes WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await
         .context("reading the dispute")?;
-    let id = DisputeId::from(known.ok_or_else(|| refused("No such dispute."))?);
-    let dispute = read(state, &id).await?;
-    let facts = Facts::gather(state, &dispute).await?;
+    let (id, customer_id) = known.ok_or_else(|| refused("No such dispute."))?;
+    let id = DisputeId::from(id);
+    let dispute = read(&client_for(state, &id).await?, &id).await?;
+    let facts = Facts::gather(state, &dispute, customer_id).await?;
     let closed_because = closed_because(&dispute, db::now());
     let form = closed_because.is_none().then(|| EvidenceForm {
         values: EVIDENCE_FIELDS
@@ -58,19 +60,23 @@ pub async fn dispute(state: &AppState, id: &str) -> Result<DisputeView, FormErro
     })
 }
 
-/// The dispute as Stripe holds it now, read on the account its charge lives on.
-pub async fn read(state: &AppState, id: &DisputeId) -> anyhow::Result<Dispute> {
-    let account = connected_account_of(state.db.pool(), id.as_str()).await?;
-    let stripe = match &account {
-        Some(account) => state.stripe_client.on_account(account),
-        None => state.stripe_client.clone(),
-    };
+/// The dispute as Stripe holds it now, read with `stripe` (see [`client_for`]).
+pub async fn read(stripe: &StripeClient, id: &DisputeId) -> anyhow::Result<Dispute> {
     stripe.send(&RetrieveDispute::new(id.clone()), None).await.with_context(|| format!("retrieving dispute {id}"))
+}
+
+/// A client acting on the account the dispute's charge lives on: the creator's for a direct
+/// charge's order, else the platform.
+pub async fn client_for(state: &AppState, id: &DisputeId) -> anyhow::Result<StripeClient> {
+    Ok(match connected_account_of(state.db.pool(), id.as_str()).await? {
+        Some(account) => state.stripe_client.on_account(&account),
+        None => state.stripe_client.clone(),
+    })
 }
 
 /// The connected account of a direct-charge order's dispute (its dispute lives there); `None`
 /// for disputes on the platform.
-pub async fn connected_account_of(pool: &AnyPool, dispute_id: &str) -> anyhow::Result<Option<String>> {
+async fn connected_account_of(pool: &AnyPool, dispute_id: &str) -> anyhow::Result<Option<String>> {
     sqlx::query_scalar(
         "SELECT o.account_id FROM disputes d JOIN orders o ON o.payment_intent_id = d.payment_intent_id \
          WHERE d.id = $1 AND o.charge_type = 'direct'",
@@ -136,7 +142,8 @@ struct Facts {
 }
 
 impl Facts {
-    async fn gather(state: &AppState, dispute: &Dispute) -> anyhow::Result<Self> {
+    /// `customer_id`: the Stripe customer the app stored on the dispute's row.
+    async fn gather(state: &AppState, dispute: &Dispute, customer_id: Option<String>) -> anyhow::Result<Self> {
         let pool = state.db.pool();
         let payment_intent = dispute.payment_intent.as_ref().map(|pi| pi.id().as_str().to_owned());
         let order: Option<(OrderFacts, i64)> = match &payment_intent {
@@ -152,11 +159,6 @@ impl Facts {
             .context("reading the disputed order")?
             .map(|(id, product, paid_at, granted_at, buyer)| (OrderFacts { id, product, paid_at, granted_at }, buyer)),
         };
-        let customer_id: Option<String> = sqlx::query_scalar("SELECT customer_id FROM disputes WHERE id = $1")
-            .bind(dispute.id.as_str())
-            .fetch_one(pool)
-            .await
-            .context("reading the dispute's customer")?;
         let user_id = match (&order, &customer_id) {
             (Some((_, buyer)), _) => Some(*buyer),
             (None, Some(customer)) => sqlx::query_scalar("SELECT id FROM users WHERE stripe_customer_id = $1")

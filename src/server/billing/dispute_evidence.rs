@@ -10,7 +10,7 @@ use stripe_core::dispute::{UpdateDispute, UpdateDisputeEvidence};
 use stripe_shared::DisputeId;
 
 use crate::server::admin::audit::{self, Actor, Record};
-use crate::server::admin::dispute::{closed_because, connected_account_of, read};
+use crate::server::admin::dispute::{client_for, closed_because, read};
 use crate::server::billing::disputes::{upsert, DisputeRow};
 use crate::server::http::outcome::{refused, FormError};
 use crate::server::stripe::idempotency::check_form_token;
@@ -46,18 +46,14 @@ pub async fn respond(
         .await
         .context("reading the dispute")?;
     let id = DisputeId::from(known.ok_or_else(|| refused("No such dispute."))?);
-    let before = read(state, &id).await?;
+    let stripe = client_for(state, &id).await?;
+    let before = read(&stripe, &id).await?;
     if let Some(why) = closed_because(&before, db::now()) {
         return Err(refused(why));
     }
     if request.submit && request.fields.values().all(|value| value.trim().is_empty()) {
         return Err(refused("Submit at least one piece of evidence: an empty answer loses the dispute."));
     }
-    let account = connected_account_of(state.db.pool(), id.as_str()).await?;
-    let stripe = match &account {
-        Some(account) => state.stripe_client.on_account(account),
-        None => state.stripe_client.clone(),
-    };
     let update =
         UpdateDispute::new(id.clone()).evidence(evidence).submit(request.submit).expand(vec!["charge".to_string()]);
     let after = stripe.send(&update, Some(&key)).await.with_context(|| format!("answering dispute {id}"))?;
