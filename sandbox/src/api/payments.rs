@@ -29,8 +29,9 @@ pub fn create_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     }
     let terms = Terms::read(params)?;
     transfers::check(ctx, &terms, amount, "")?;
+    let automatic_payment_methods = automatic_payment_methods(params)?;
     let payment_method = pay::resolve_payment_method_id(ctx, param_nonempty(params, "payment_method"))?;
-    let mut payment_intent = pay::create_intent(
+    let mut payment_intent = pay::create_intent_with(
         ctx,
         NewPayment {
             customer: customer.as_deref(),
@@ -41,6 +42,7 @@ pub fn create_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
             metadata: new_metadata(params)?,
             setup_future_usage: param_nonempty(params, "setup_future_usage").map(str::to_string),
         },
+        json!({"automatic_payment_methods": automatic_payment_methods}),
     );
     if !terms.is_empty() {
         let id = payment_intent["id"].as_str().unwrap_or_default().to_string();
@@ -57,6 +59,26 @@ pub fn create_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         );
     }
     Ok(public(&payment_intent))
+}
+
+/// `automatic_payment_methods[enabled|allow_redirects]` of a PaymentIntent or SetupIntent
+/// created through the API: on by default (since API version 2023-08-16) with `allow_redirects`
+/// `always`; `enabled=false` leaves cards only (`null`).
+fn automatic_payment_methods(params: &Value) -> ApiResult<Value> {
+    let Some(given) = params.get("automatic_payment_methods").filter(|given| given.is_object()) else {
+        return Ok(json!({"allow_redirects": "always", "enabled": true}));
+    };
+    let enabled = param_bool(given, "enabled")
+        .map_err(|e| e.with_param("automatic_payment_methods[enabled]"))?
+        .ok_or_else(|| ApiError::missing("automatic_payment_methods[enabled]"))?;
+    let allow_redirects = param_nonempty(given, "allow_redirects").unwrap_or("always");
+    if !matches!(allow_redirects, "always" | "never") {
+        return Err(ApiError::invalid_value(
+            "automatic_payment_methods[allow_redirects]",
+            "Invalid automatic_payment_methods[allow_redirects]: must be one of always or never",
+        ));
+    }
+    Ok(if enabled { json!({"allow_redirects": allow_redirects, "enabled": true}) } else { Value::Null })
 }
 
 fn confirm_result(ctx: &mut Ctx, id: &str, payment_method: Option<&str>, off_session: bool) -> ApiResult<Value> {
@@ -265,6 +287,8 @@ pub fn create_setup_intent(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         metadata: new_metadata(params)?,
         payment_method: param_nonempty(params, "payment_method").map(str::to_string),
         usage: param_nonempty(params, "usage").unwrap_or("off_session").to_string(),
+        automatic_payment_methods: automatic_payment_methods(params)?,
+        payment_method_types: json!(["card"]),
     };
     let setup_intent = setup_intents::create(ctx, new_intent)?;
     if param_bool(params, "confirm")? == Some(true) {

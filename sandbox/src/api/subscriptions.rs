@@ -6,11 +6,12 @@ use serde_json::{json, Value};
 use super::customers::search_kind;
 use crate::engine::discounts::DiscountSpec;
 use crate::engine::proration::check_proration_behavior;
-use crate::engine::subscriptions::{self, change_item, ItemSpec, NewSubscription, SubscriptionUpdate};
+use crate::engine::subscriptions::{self, change_item, ItemSpec, NewSubscription, PaymentSettings, SubscriptionUpdate};
 use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
-    created_matches, new_metadata, paginate, param_bool, param_i64, param_list, param_nonempty, param_str, public, Ctx,
+    created_matches, new_metadata, paginate, param_bool, param_i64, param_list, param_nonempty, param_str,
+    param_strings, public, Ctx,
 };
 
 pub(super) fn item_specs(params: &Value) -> ApiResult<Vec<ItemSpec>> {
@@ -44,6 +45,25 @@ pub fn discount_specs(params: &Value) -> Vec<DiscountSpec> {
         out.push(DiscountSpec { coupon: None, promotion_code: Some(promotion_code.to_string()) });
     }
     out
+}
+
+/// `payment_settings[save_default_payment_method]` and `payment_settings[payment_method_types]`
+/// (an empty value clears the list), checked as Stripe checks them.
+fn payment_settings_param(params: &Value) -> ApiResult<Option<PaymentSettings>> {
+    let Some(settings) = params.get("payment_settings").filter(|settings| settings.is_object()) else {
+        return Ok(None);
+    };
+    let payment_method_types = match settings.get("payment_method_types") {
+        None => None,
+        Some(Value::String(s)) if s.is_empty() => Some(None),
+        Some(_) => Some(Some(param_strings(settings, "payment_method_types"))),
+    };
+    let settings = PaymentSettings {
+        save_default_payment_method: param_nonempty(settings, "save_default_payment_method").map(str::to_string),
+        payment_method_types,
+    };
+    settings.check()?;
+    Ok(Some(settings))
 }
 
 fn trial_end_param(params: &Value, now: i64) -> ApiResult<Option<i64>> {
@@ -86,6 +106,7 @@ pub fn create_subscription(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
             authenticated: false,
             discounts: discount_specs(params),
             first_payment_method: None,
+            payment_settings: payment_settings_param(params)?.unwrap_or_default(),
         },
     )?;
     let id = subscription["id"].as_str().unwrap_or_default();
@@ -145,6 +166,7 @@ fn subscription_update(params: &Value, now: i64) -> ApiResult<SubscriptionUpdate
         days_until_due: param_i64(params, "days_until_due")?,
         pause_collection,
         trial_end: trial_end_param(params, now)?,
+        payment_settings: payment_settings_param(params)?,
     })
 }
 

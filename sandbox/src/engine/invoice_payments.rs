@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::pay::{self, NewPayment, Outcome};
-use super::subscriptions::cancel;
+use super::subscriptions::{cancel, save_default_payment_method};
 use super::views::{InvoiceView, SubscriptionView};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{diff, Ctx, DunningFinal};
@@ -51,8 +51,17 @@ pub fn mark_paid(ctx: &mut Ctx, id: &str, intent: Option<&Value>) -> ApiResult<V
     ctx.emit("invoice.payment_succeeded", &invoice, None);
     if let Some(subscription) = InvoiceView(&invoice).subscription().and_then(|id| ctx.get("subscription", id)).cloned()
     {
+        let mut new = subscription.clone();
         if matches!(SubscriptionView(&subscription).status(), "incomplete" | "past_due" | "unpaid") {
-            set_status(ctx, &subscription, "active");
+            new["status"] = json!("active");
+        }
+        // `save_default_payment_method=on_subscription` keeps the card that paid.
+        if let Some(payment_method) = intent.and_then(|intent| intent["payment_method"].as_str()) {
+            save_default_payment_method(&mut new, payment_method);
+        }
+        if new != subscription {
+            ctx.put("subscription", new.clone());
+            ctx.emit("customer.subscription.updated", &new, Some(diff(&subscription, &new)));
         }
     }
     if let Some(customer) = invoice["customer"].as_str().and_then(|id| ctx.get_mut("customer", id)) {

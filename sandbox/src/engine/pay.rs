@@ -99,9 +99,15 @@ pub struct NewPayment<'a> {
 
 /// Creates a payment intent and emits `payment_intent.created`.
 pub fn create_intent(ctx: &mut Ctx, payment: NewPayment) -> Value {
+    create_intent_with(ctx, payment, json!({}))
+}
+
+/// Creates a payment intent whose fields in `overrides` (an object) differ from the defaults
+/// (`automatic_payment_methods`, `payment_method_types`); emits `payment_intent.created`.
+pub fn create_intent_with(ctx: &mut Ctx, payment: NewPayment, overrides: Value) -> Value {
     let now = ctx.now_for_customer(payment.customer);
     let id = new_id("pi");
-    let payment_intent = json!({
+    let mut payment_intent = json!({
         "id": id,
         "object": "payment_intent",
         "amount": payment.amount,
@@ -142,6 +148,9 @@ pub fn create_intent(ctx: &mut Ctx, payment: NewPayment) -> Value {
         "transfer_data": null,
         "transfer_group": null,
     });
+    if let (Value::Object(fields), Value::Object(overrides)) = (&mut payment_intent, overrides) {
+        fields.extend(overrides);
+    }
     ctx.put("payment_intent", payment_intent.clone());
     ctx.emit("payment_intent.created", &payment_intent, None);
     payment_intent
@@ -326,6 +335,7 @@ pub fn confirm(
             payment_intent["next_action"] = Value::Null;
             ctx.put("charge", charge.clone());
             ctx.put("payment_intent", payment_intent.clone());
+            save_for_future_usage(ctx, &payment_intent)?;
             ctx.emit("charge.succeeded", &charge, None);
             ctx.emit("payment_intent.succeeded", &payment_intent, None);
             super::transfers::emit_later(ctx, later);
@@ -376,6 +386,21 @@ pub fn confirm(
         }
     }
     Ok((payment_intent, outcome))
+}
+
+/// A payment intent with `setup_future_usage` and a customer saves its payment method on
+/// success: attached to the customer, as Stripe does.
+fn save_for_future_usage(ctx: &mut Ctx, payment_intent: &Value) -> ApiResult<()> {
+    let (Some(customer), Some(payment_method)) =
+        (payment_intent["customer"].as_str(), payment_intent["payment_method"].as_str())
+    else {
+        return Ok(());
+    };
+    let unattached = ctx.get("payment_method", payment_method).is_some_and(|pm| pm["customer"].is_null());
+    if payment_intent["setup_future_usage"].is_string() && unattached {
+        attach(ctx, payment_method, customer)?;
+    }
+    Ok(())
 }
 
 /// The customer failed 3-D Secure: the intent needs another payment method

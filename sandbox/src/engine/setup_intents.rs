@@ -16,6 +16,9 @@ pub struct NewSetupIntent {
     /// A payment method id (or test id, which makes a card).
     pub payment_method: Option<String>,
     pub usage: String,
+    /// `{"allow_redirects", "enabled"}`, or null (an intent Stripe makes for a subscription).
+    pub automatic_payment_methods: Value,
+    pub payment_method_types: Value,
 }
 
 /// Creates a setup intent; emits `setup_intent.created`.
@@ -26,7 +29,7 @@ pub fn create(ctx: &mut Ctx, new_intent: NewSetupIntent) -> ApiResult<Value> {
         "id": id,
         "object": "setup_intent",
         "application": null,
-        "automatic_payment_methods": null,
+        "automatic_payment_methods": new_intent.automatic_payment_methods,
         "cancellation_reason": null,
         "client_secret": format!("{id}_secret_{}", random_str(24)),
         "created": ctx.now(),
@@ -42,7 +45,7 @@ pub fn create(ctx: &mut Ctx, new_intent: NewSetupIntent) -> ApiResult<Value> {
         "on_behalf_of": null,
         "payment_method": payment_method,
         "payment_method_options": {"card": {"mandate_options": null, "network": null, "request_three_d_secure": "automatic"}},
-        "payment_method_types": ["card"],
+        "payment_method_types": new_intent.payment_method_types,
         "single_use_mandate": null,
         "status": if payment_method.is_some() { "requires_confirmation" } else { "requires_payment_method" },
         "usage": new_intent.usage,
@@ -97,7 +100,8 @@ pub fn confirm(ctx: &mut Ctx, id: &str, payment_method: Option<&str>) -> ApiResu
     succeed(ctx, setup_intent, &payment_method_id)
 }
 
-/// The card is set up: attached to the intent's customer; `setup_intent.succeeded`.
+/// The card is set up: attached to the intent's customer; `setup_intent.succeeded`. A
+/// subscription's `pending_setup_intent` is then done with (and may keep the card).
 fn succeed(ctx: &mut Ctx, mut setup_intent: Value, payment_method_id: &str) -> ApiResult<Value> {
     if let Some(customer) = setup_intent["customer"].as_str().map(str::to_string) {
         let card = ctx.find("payment_method", payment_method_id, "payment_method")?;
@@ -110,6 +114,7 @@ fn succeed(ctx: &mut Ctx, mut setup_intent: Value, payment_method_id: &str) -> A
     setup_intent["last_setup_error"] = Value::Null;
     ctx.put("setup_intent", setup_intent.clone());
     ctx.emit("setup_intent.succeeded", &setup_intent, None);
+    super::subscriptions::pending_setup_intent_succeeded(ctx, &setup_intent);
     Ok(public(&setup_intent))
 }
 

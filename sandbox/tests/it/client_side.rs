@@ -3,44 +3,44 @@
 
 use super::*;
 
-const PK: &str = "pk_test_sandbox_client";
+pub(super) const PK: &str = "pk_test_sandbox_client";
 
 /// A raw client holding a publishable key, as Stripe.js does.
-struct Browser {
+pub(super) struct Browser {
     base: String,
     http: reqwest::Client,
 }
 
 impl Browser {
-    fn new(sb: &RunningSandbox) -> Self {
+    pub(super) fn new(sb: &RunningSandbox) -> Self {
         Browser {
             base: sb.base_url(),
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         }
     }
     /// The key goes as Stripe.js sends it: a `key` parameter, no `Authorization` header.
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    pub(super) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
         let mut form = form.to_vec();
         form.insert(0, ("key", PK));
         let r = self.http.post(format!("{}{path}", self.base)).form(&form).send().await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(super) async fn get(&self, path: &str) -> (u16, Value) {
         let joiner = if path.contains('?') { '&' } else { '?' };
         let r = self.http.get(format!("{}{path}{joiner}key={PK}", self.base)).send().await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
     /// Answers the 3-D Secure page of an intent ("Complete" or "Fail"); returns (status, Location).
-    async fn answer_3ds(&self, url: &str, action: &str) -> (u16, Option<String>) {
+    pub(super) async fn answer_3ds(&self, url: &str, action: &str) -> (u16, Option<String>) {
         let r = self.http.post(url).form(&[("action", action)]).send().await.unwrap();
         let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
         (r.status().as_u16(), location)
     }
 }
 
-fn card_data(number: &'static str) -> Vec<(&'static str, &'static str)> {
+pub(super) fn card_data(number: &'static str) -> Vec<(&'static str, &'static str)> {
     vec![
         ("payment_method_data[type]", "card"),
         ("payment_method_data[card][number]", number),

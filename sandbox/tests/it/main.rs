@@ -15,6 +15,7 @@ mod meters;
 mod portal;
 mod seats;
 mod settings;
+mod subscription_elements;
 mod usage_billing;
 mod webhooks;
 

@@ -1,9 +1,10 @@
 //! Creating a subscription and its first invoice, one function per Stripe payment behaviour
 //! (`allow_incomplete` / `error_if_incomplete` charge at once, `default_incomplete` leaves a
-//! payment intent for the client).
+//! payment intent for the client, or a SetupIntent when nothing is due now).
 
 use serde_json::{json, Value};
 
+use super::payment_settings::{self, intent_payment_method_types, PaymentSettings};
 use super::{interval_of, recurring_price, subscription_item, ItemSpec};
 use crate::cards::Behavior;
 use crate::engine::discounts::{self, DiscountSpec};
@@ -12,6 +13,7 @@ use crate::engine::invoices::{create_invoice, finalize, NewInvoice};
 use crate::engine::lines::{price_description, product_name, Line};
 use crate::engine::pay::{self, NewPayment};
 use crate::engine::pricing::amount_for;
+use crate::engine::setup_intents::{self, NewSetupIntent};
 use crate::engine::usage_billing::{advance_amount, is_metered};
 use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
@@ -42,6 +44,8 @@ pub struct NewSubscription {
     /// Pays the first invoice with this payment method rather than the defaults (a card
     /// entered on Checkout that is not saved unless the payment succeeds).
     pub first_payment_method: Option<String>,
+    /// `payment_settings[...]` (checked by the caller).
+    pub payment_settings: PaymentSettings,
 }
 
 /// A price on the new subscription with its quantity and item metadata.
@@ -109,6 +113,8 @@ pub fn create_subscription(ctx: &mut Ctx, mut new_subscription: NewSubscription)
     }
     let invoice = first_invoice(ctx, &new_subscription, &plan, &items, &subscription)?;
     let invoice_id = invoice["id"].as_str().unwrap_or_default().to_string();
+    let client_confirms = new_subscription.payment_behavior == "default_incomplete"
+        && new_subscription.collection_method != "send_invoice";
     if invoice["status"] == "open" {
         match new_subscription.payment_behavior.as_str() {
             "default_incomplete" => leave_for_client_confirmation(ctx, &new_subscription, &plan, &invoice),
@@ -117,6 +123,8 @@ pub fn create_subscription(ctx: &mut Ctx, mut new_subscription: NewSubscription)
             }
             _ => {}
         }
+    } else if client_confirms {
+        leave_setup_for_client(ctx, &new_subscription, &id)?;
     }
     let subscription = ctx.find("subscription", &id, "subscription")?;
     if !new_subscription.checkout {
@@ -263,7 +271,7 @@ fn subscription_json(new_subscription: &NewSubscription, customer: &Value, plan:
         "next_pending_invoice_item_invoice": null,
         "on_behalf_of": null,
         "pause_collection": null,
-        "payment_settings": {"payment_method_options": null, "payment_method_types": null, "save_default_payment_method": "off"},
+        "payment_settings": payment_settings::initial(&new_subscription.payment_settings),
         "pending_invoice_item_interval": null,
         "pending_setup_intent": null,
         "pending_update": null,
@@ -360,7 +368,9 @@ fn charge_first_invoice(ctx: &mut Ctx, new_subscription: &NewSubscription, invoi
 /// `default_incomplete`: a payment intent the client confirms (its secret is on the invoice).
 fn leave_for_client_confirmation(ctx: &mut Ctx, new_subscription: &NewSubscription, plan: &Plan, invoice: &Value) {
     let invoice_id = invoice["id"].as_str().unwrap_or_default();
-    let intent = pay::create_intent(
+    let payment_method_types =
+        ctx.get("subscription", &plan.id).map_or_else(|| json!(["card"]), intent_payment_method_types);
+    let intent = pay::create_intent_with(
         ctx,
         NewPayment {
             customer: Some(&new_subscription.customer),
@@ -371,6 +381,7 @@ fn leave_for_client_confirmation(ctx: &mut Ctx, new_subscription: &NewSubscripti
             metadata: json!({}),
             setup_future_usage: Some("off_session".into()),
         },
+        json!({"payment_method_types": payment_method_types}),
     );
     let secret = intent["client_secret"].clone();
     if let Some(stored) = ctx.get_mut("invoice", invoice_id) {
@@ -378,6 +389,29 @@ fn leave_for_client_confirmation(ctx: &mut Ctx, new_subscription: &NewSubscripti
         stored["confirmation_secret"] = json!({"client_secret": secret, "type": "payment_intent"});
     }
     add_open_payment(ctx, invoice_id, &intent);
+}
+
+/// `default_incomplete` with nothing to pay now (a trial, a free first invoice): Stripe makes a
+/// SetupIntent for the customer (`pending_setup_intent`) that the client confirms to save the
+/// card the subscription will renew on.
+fn leave_setup_for_client(ctx: &mut Ctx, new_subscription: &NewSubscription, id: &str) -> ApiResult<()> {
+    let subscription = ctx.find("subscription", id, "subscription")?;
+    let setup_intent = setup_intents::create(
+        ctx,
+        NewSetupIntent {
+            customer: Some(new_subscription.customer.clone()),
+            description: None,
+            metadata: json!({}),
+            payment_method: None,
+            usage: "off_session".into(),
+            automatic_payment_methods: Value::Null,
+            payment_method_types: intent_payment_method_types(&subscription),
+        },
+    )?;
+    if let Some(stored) = ctx.get_mut("subscription", id) {
+        stored["pending_setup_intent"] = setup_intent["id"].clone();
+    }
+    Ok(())
 }
 
 /// Stripe's `customer.subscription.created` carries the state at the end of the request and

@@ -2,11 +2,13 @@
 //! Creation lives in `create`, changes requested through the API or the portal in `update`.
 
 mod create;
+mod payment_settings;
 mod update;
 
 use serde_json::{json, Value};
 
 pub use create::{create_subscription, set_missing_payment_method_behavior, NewSubscription};
+pub use payment_settings::{pending_setup_intent_succeeded, save_default_payment_method, PaymentSettings};
 pub use update::{
     cancel_with_details, change_item, check_editable, delete_discounts, resume, update, SubscriptionUpdate,
 };

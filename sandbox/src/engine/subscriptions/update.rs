@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::{cancel, renew, ItemSpec};
+use super::{cancel, renew, ItemSpec, PaymentSettings};
 use crate::engine::invoices::{create_invoice, finalize_and_charge, NewInvoice};
 use crate::engine::lines::take_pending_items;
 use crate::engine::pay;
@@ -38,6 +38,8 @@ pub struct SubscriptionUpdate {
     /// `Some(None)` resumes collection.
     pub pause_collection: Option<Option<Value>>,
     pub trial_end: Option<i64>,
+    /// `payment_settings[...]` (checked by the caller).
+    pub payment_settings: Option<PaymentSettings>,
 }
 
 impl Default for SubscriptionUpdate {
@@ -57,6 +59,7 @@ impl Default for SubscriptionUpdate {
             days_until_due: None,
             pause_collection: None,
             trial_end: None,
+            payment_settings: None,
         }
     }
 }
@@ -74,6 +77,7 @@ impl SubscriptionUpdate {
             && self.days_until_due.is_none()
             && self.pause_collection.is_none()
             && self.trial_end.is_none()
+            && self.payment_settings.is_none()
     }
 }
 
@@ -141,6 +145,9 @@ pub fn update(ctx: &mut Ctx, id: &str, change: SubscriptionUpdate) -> ApiResult<
         if let Some(value) = value {
             subscription[key] = if value.is_empty() { Value::Null } else { json!(value) };
         }
+    }
+    if let Some(settings) = &change.payment_settings {
+        settings.apply(&mut subscription);
     }
     if let Some(days) = change.days_until_due {
         subscription["days_until_due"] = json!(days);
