@@ -291,7 +291,11 @@ async fn replay_or_run(app: &App, slot: &str, key: String, request: Request, nex
         state.idempotency.get(slot).filter(|entry| now - entry.created < 86_400).cloned()
     };
     if let Some(previous) = previous {
-        if previous.method != method || previous.path != path || previous.body != body_text {
+        // Stripe compares the parameters, not the bytes: the same fields in another order (a
+        // client's unordered metadata map) are the same request.
+        let same_parameters =
+            previous.body == body_text || crate::form::parse(&previous.body) == crate::form::parse(&body_text);
+        if previous.method != method || previous.path != path || !same_parameters {
             return error_response(&ApiError::idempotency(format!(
                 "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{key}' if you meant to execute a different request."
             )));

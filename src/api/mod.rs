@@ -7,6 +7,7 @@ pub mod billing;
 pub mod brand;
 pub mod marketplace;
 pub mod password_reset;
+pub mod pay;
 pub mod projects;
 pub mod usage;
 pub mod verification;

@@ -85,6 +85,12 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("pricing") view=pages::pricing::PricingPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("checkout"), StaticSegment("success")) view=pages::checkout::CheckoutSuccessPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("billing"), StaticSegment("confirm"), ParamSegment("payment_intent")) view=pages::confirm_payment::ConfirmPaymentPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("buy"), ParamSegment("item")) view=pages::pay::PayItemPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("buy"), ParamSegment("item"), StaticSegment("complete")) view=pages::pay::ItemPaymentDonePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("subscribe"), ParamSegment("plan")) view=pages::pay::SubscribePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("subscribe"), ParamSegment("plan"), StaticSegment("complete")) view=pages::pay::SubscriptionDonePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("card")) view=pages::pay::CardPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("billing"), StaticSegment("card"), StaticSegment("complete")) view=pages::pay::CardDonePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signup") view=pages::auth::SignupPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("logout") view=pages::auth::LogoutPage ssr=SsrMode::Async/>

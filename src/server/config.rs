@@ -245,6 +245,9 @@ pub struct Config {
     /// `BRAND_NAME`, `BRAND_LOGO_URL`, `BRAND_ACCENT`, `SUPPORT_EMAIL`: what pages, emails and
     /// the hosted Checkout show as the product.
     pub brand: Brand,
+    /// `CHECKOUT_UI`: where the pricing page's buttons lead (`hosted` Checkout by default,
+    /// `embedded` Checkout or the Payment Element, `elements`, on the app's own pages).
+    pub checkout_ui: crate::views::payment_element::CheckoutUi,
 }
 
 /// How a marketplace sale is charged on Stripe Connect.
@@ -429,6 +432,8 @@ impl Config {
                 * 86_400;
 
         let brand = brand(&get)?;
+        let checkout_ui = crate::views::payment_element::CheckoutUi::parse(&get("CHECKOUT_UI").unwrap_or_default())
+            .map_err(|why| ConfigError::new("CHECKOUT_UI", why))?;
 
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
@@ -482,6 +487,7 @@ impl Config {
             past_due_grace_secs,
             connect_charges,
             brand,
+            checkout_ui,
         })
     }
 

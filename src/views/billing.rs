@@ -26,6 +26,8 @@ pub struct PricingView {
     /// What the Yearly toggle promises: `2 months free` when every plan saves that, else
     /// `save up to 17%`; `None` when no plan is cheaper yearly.
     pub yearly_saving: Option<String>,
+    /// Where Subscribe and Buy lead (`CHECKOUT_UI`).
+    pub checkout_ui: crate::views::payment_element::CheckoutUi,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

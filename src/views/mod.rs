@@ -9,6 +9,7 @@ pub mod entitlements;
 mod error;
 pub mod format;
 pub mod marketplace;
+pub mod payment_element;
 pub mod projects;
 pub mod usage;
 

@@ -19,6 +19,7 @@ const INCLUDABLE: &[(&str, &str)] = &[
     ("customer", "subscriptions"),
     ("customer", "tax"),
     ("customer", "tax_ids"),
+    ("invoice", "confirmation_secret"),
     ("invoice", "payments"),
     ("plan", "tiers"),
     ("price", "currency_options"),

@@ -108,6 +108,10 @@ async fn confirming_the_first_invoice_saves_the_card_on_the_subscription() {
     assert_eq!(confirmation["type"], "payment_intent");
     let client_secret = confirmation["client_secret"].as_str().unwrap();
     assert!(client_secret.starts_with("pi_"), "{confirmation}");
+    // Stripe includes the secret only where `expand[]` asks for it.
+    let invoice = subscription["latest_invoice"]["id"].as_str().unwrap();
+    let plain = shop.get(&format!("/v1/invoices/{invoice}")).await;
+    assert!(plain.get("confirmation_secret").is_none(), "not expanded: {plain}");
 
     let intent = shop.confirm("payment_intents", client_secret, "4242424242424242").await;
     assert_eq!(intent["status"], "succeeded");

@@ -86,7 +86,9 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
 #[component]
 fn BillingBanner(banner: Banner) -> impl IntoView {
     let fix = match banner.kind {
+        // A new card here also pays the open invoice at once; the portal is the other way.
         BannerKind::PastDue => Some(view! {
+            <a class="button" href="/billing/card">"Update your card"</a>
             <form method="post" action=ManageBilling::url()>
                 <button type="submit">"Update payment method"</button>
             </form>
@@ -128,7 +130,10 @@ fn SubscriptionDetails(s: SubscriptionView) -> impl IntoView {
             {row("Trial ends on", s.trial_ends_on)}
             {row("Access ends on", s.ends_on)}
             {row("Ended on", s.ended_on)}
-            {row("Payment method", s.card)}
+            {s.card.map(|card| view! {
+                <dt>"Payment method"</dt>
+                <dd>{card}" " <a href="/billing/card">"Change card"</a></dd>
+            })}
             {row("Seats", s.seats.as_ref().map(|seats| seats.range.count.to_string()))}
             {row("Scheduled change", s.scheduled_change)}
         </dl>

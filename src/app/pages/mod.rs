@@ -11,6 +11,7 @@ pub mod creator;
 pub mod library;
 pub mod password;
 pub mod password_reset;
+pub mod pay;
 pub mod plan_cards;
 pub mod pricing;
 pub mod projects;

@@ -6,6 +6,7 @@ use leptos::server_fn::ServerFn;
 
 use crate::api::billing::Subscribe;
 use crate::domain::catalog::BillingInterval;
+use crate::views::payment_element::CheckoutUi;
 use crate::views::{billing::PlanCard, format::interval_words};
 
 /// A segmented control made of two links (`?interval=month|year`), so it works without
@@ -26,13 +27,21 @@ pub fn IntervalToggle(interval: BillingInterval, base: &'static str, saving: Opt
 /// The cards, side by side (one column on a phone). `subscribed`: the buttons switch plans
 /// (through the preview) rather than subscribe.
 #[component]
-pub fn PlanGrid(plans: Vec<PlanCard>, interval: BillingInterval, subscribed: bool) -> impl IntoView {
-    let cards = plans.into_iter().map(|plan| view! { <PlanCardView plan interval subscribed/> }).collect_view();
+pub fn PlanGrid(
+    plans: Vec<PlanCard>,
+    interval: BillingInterval,
+    subscribed: bool,
+    /// Where Subscribe leads (hosted Checkout unless set).
+    #[prop(optional)]
+    checkout_ui: CheckoutUi,
+) -> impl IntoView {
+    let cards =
+        plans.into_iter().map(|plan| view! { <PlanCardView plan interval subscribed checkout_ui/> }).collect_view();
     view! { <div class="plans">{cards}</div> }
 }
 
 #[component]
-fn PlanCardView(plan: PlanCard, interval: BillingInterval, subscribed: bool) -> impl IntoView {
+fn PlanCardView(plan: PlanCard, interval: BillingInterval, subscribed: bool, checkout_ui: CheckoutUi) -> impl IntoView {
     let per = match (plan.is_free, plan.seats.is_some()) {
         (true, _) => "forever".to_string(),
         (false, true) => format!("per seat / {}", interval.as_str()),
@@ -72,7 +81,7 @@ fn PlanCardView(plan: PlanCard, interval: BillingInterval, subscribed: bool) -> 
         .filter(|_| !plan.is_free && !subscribed)
         .map(|days| view! { <p class="trial">{format!("{days}-day free trial")}</p> });
     let features = plan.features.iter().map(|f| view! { <li>{f.clone()}</li> }).collect_view();
-    let action = plan_action(&plan, interval, subscribed);
+    let action = plan_action(&plan, interval, subscribed, checkout_ui);
     view! {
         <article
             class="plan"
@@ -95,7 +104,7 @@ fn PlanCardView(plan: PlanCard, interval: BillingInterval, subscribed: bool) -> 
 }
 
 /// The card's button: current plan, switch (subscribers, through the preview) or subscribe.
-fn plan_action(plan: &PlanCard, interval: BillingInterval, subscribed: bool) -> AnyView {
+fn plan_action(plan: &PlanCard, interval: BillingInterval, subscribed: bool, checkout_ui: CheckoutUi) -> AnyView {
     if plan.is_current {
         return view! { <p class="current-plan-mark">"Your current plan"</p> }.into_any();
     }
@@ -106,6 +115,16 @@ fn plan_action(plan: &PlanCard, interval: BillingInterval, subscribed: bool) -> 
         let href = format!("/account/plan/preview?plan={}&interval={}", plan.key, interval.as_str());
         return view! { <a class="button" href=href>{format!("Switch to {}", plan.name)}</a> }.into_any();
     }
+    let button = if plan.recommended { "button" } else { "button secondary" };
+    // On the app's own page (embedded Checkout or the Payment Element); per-seat plans keep
+    // Stripe's page, where the buyer can change the seats.
+    if checkout_ui != CheckoutUi::Hosted && plan.seats.is_none() {
+        let href = format!("/subscribe/{}?interval={}&ui={}", plan.key, interval.as_str(), checkout_ui.as_str());
+        return view! {
+            <a class=button href=href aria-label=format!("Subscribe to {}", plan.name)>"Subscribe"</a>
+        }
+        .into_any();
+    }
     // A per-seat plan asks how many here; Stripe's page can still change it.
     let seats = plan.seats.map(|seats| {
         let id = format!("seats-{}", plan.key);
@@ -114,7 +133,6 @@ fn plan_action(plan: &PlanCard, interval: BillingInterval, subscribed: bool) -> 
             <input id=id name="seats" type="number" min=seats.min max=seats.max value=seats.count required/>
         }
     });
-    let button = if plan.recommended { "button" } else { "button secondary" };
     view! {
         <form method="post" action=Subscribe::url()>
             <input type="hidden" name="plan" value=plan.key.clone()/>

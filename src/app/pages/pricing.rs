@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::billing::{pricing, Buy};
 use crate::views::billing::{ItemCard, PricingView};
+use crate::views::payment_element::CheckoutUi;
 
 use super::plan_cards::{IntervalToggle, PlanGrid};
 use super::{verify_email::VerifyEmailBanner, Notices};
@@ -36,8 +37,9 @@ pub fn PricingPage() -> impl IntoView {
 #[component]
 fn PricingTable(view: PricingView) -> impl IntoView {
     let interval = view.interval;
+    let checkout_ui = view.checkout_ui;
     let items = (!view.items.is_empty()).then(|| {
-        let cards = view.items.into_iter().map(|item| view! { <ItemColumn item/> }).collect_view();
+        let cards = view.items.into_iter().map(|item| view! { <ItemColumn item checkout_ui/> }).collect_view();
         view! {
             <section aria-labelledby="one-time-heading">
                 <h2 id="one-time-heading">"One-time purchases"</h2>
@@ -48,7 +50,7 @@ fn PricingTable(view: PricingView) -> impl IntoView {
     view! {
         {view.awaits_verification.then(|| view! { <VerifyEmailBanner/> })}
         <IntervalToggle interval base="/pricing" saving=view.yearly_saving/>
-        <PlanGrid plans=view.plans interval subscribed=view.subscribed/>
+        <PlanGrid plans=view.plans interval subscribed=view.subscribed checkout_ui=view.checkout_ui/>
         {items}
         <section aria-labelledby="store-heading">
             <h2 id="store-heading">"From independent creators"</h2>
@@ -58,9 +60,13 @@ fn PricingTable(view: PricingView) -> impl IntoView {
 }
 
 #[component]
-fn ItemColumn(item: ItemCard) -> impl IntoView {
+fn ItemColumn(item: ItemCard, checkout_ui: CheckoutUi) -> impl IntoView {
     let action = if item.owned {
         view! { <p class="current-plan-mark">"Purchased"</p> }.into_any()
+    } else if checkout_ui != CheckoutUi::Hosted {
+        // Paid on the app's own page with the Payment Element.
+        let href = format!("/buy/{}", item.key);
+        view! { <a class="button secondary" href=href aria-label=format!("Buy {}", item.name)>"Buy"</a> }.into_any()
     } else {
         view! {
             <form method="post" action=Buy::url()>

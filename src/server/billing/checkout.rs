@@ -13,7 +13,7 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSessionBrandingSettingsLogoType, CreateCheckoutSessionLineItems,
     CreateCheckoutSessionLineItemsAdjustableQuantity, CreateCheckoutSessionSubscriptionData, RetrieveCheckoutSession,
 };
-use stripe_shared::{CheckoutSession, CheckoutSessionId, CheckoutSessionMode};
+use stripe_shared::{CheckoutSession, CheckoutSessionId, CheckoutSessionMode, CheckoutSessionUiMode};
 
 use super::price_book::PRICES_NOT_LOADED;
 use super::{customers, subscriptions};
@@ -47,6 +47,40 @@ pub async fn subscribe(
     interval: BillingInterval,
     seats: Option<i64>,
 ) -> Result<Next, FormError> {
+    match plan_session(state, user, plan, interval, seats, SessionUi::Hosted).await? {
+        Started::ChangePlan(path) => Ok(Next::Redirect(path)),
+        Started::Session(session) => {
+            Ok(Next::Redirect(session.url.context("Stripe returned a Checkout Session without a URL")?))
+        }
+    }
+}
+
+/// Where a Checkout Session's page lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionUi {
+    /// Stripe's page (`hosted_page`): the session has a `url`.
+    Hosted,
+    /// Mounted in the app's page by Stripe.js (`embedded_page`): the session has a
+    /// `client_secret`, and Stripe returns the buyer to `return_url`.
+    Embedded,
+}
+
+/// What starting a plan's Checkout gave.
+pub enum Started {
+    /// The user has a plan already: change it instead (a second subscription would bill twice).
+    ChangePlan(String),
+    Session(Box<CheckoutSession>),
+}
+
+/// The Checkout Session selling `plan` at `interval` to `user` (see [`subscribe`]).
+pub async fn plan_session(
+    state: &AppState,
+    user: &User,
+    plan: &str,
+    interval: BillingInterval,
+    seats: Option<i64>,
+    ui: SessionUi,
+) -> Result<Started, FormError> {
     let book = state.prices.current();
     if !book.is_resolved() {
         return Err(refused(PRICES_NOT_LOADED));
@@ -67,7 +101,7 @@ pub async fn subscribe(
         if current.is_live() {
             // A second subscription would bill twice: change the plan instead.
             let seats = seats.map(|n| format!("&seats={n}")).unwrap_or_default();
-            return Ok(Next::Redirect(format!(
+            return Ok(Started::ChangePlan(format!(
                 "/account/plan/preview?plan={}&interval={}{seats}",
                 price.plan.key,
                 interval.as_str()
@@ -83,7 +117,7 @@ pub async fn subscribe(
         quantity,
         metered: &metered,
     };
-    start_checkout(state, user, line, trial_days).await
+    Ok(Started::Session(Box::new(start_checkout(state, user, line, trial_days, ui).await?)))
 }
 
 /// How many of a price a Checkout sells.
@@ -109,7 +143,8 @@ pub async fn buy(state: &AppState, user: &User, item: &str) -> Result<Next, Form
     };
     let line =
         Line { price_id, lookup_key: &item.price.lookup_key, recurring: false, quantity: Quantity::One, metered: &[] };
-    start_checkout(state, user, line, None).await
+    let session = start_checkout(state, user, line, None, SessionUi::Hosted).await?;
+    Ok(Next::Redirect(session.url.context("Stripe returned a Checkout Session without a URL")?))
 }
 
 /// What a Checkout sells: one price, and the metered prices that go beside it (a hybrid plan's
@@ -127,7 +162,8 @@ async fn start_checkout(
     user: &User,
     line: Line<'_>,
     trial_days: Option<u32>,
-) -> Result<Next, FormError> {
+    ui: SessionUi,
+) -> Result<CheckoutSession, FormError> {
     super::require_verified_email(user)?;
     let customer = customers::customer_of(state, user).await?;
     let request = CheckoutRequest {
@@ -141,9 +177,9 @@ async fn start_checkout(
         app_url: state.config.app_url.as_str(),
         now: db::now(),
         brand: Some(&state.config.brand),
+        ui,
     };
-    let session = create_session_with(&state.stripe_client, &request, line.metered).await?;
-    Ok(Next::Redirect(session.url.context("Stripe returned a Checkout Session without a URL")?))
+    Ok(create_session_with(&state.stripe_client, &request, line.metered).await?)
 }
 
 pub struct CheckoutRequest<'a> {
@@ -161,6 +197,7 @@ pub struct CheckoutRequest<'a> {
     /// The operator's brand for Checkout's page (`branding_settings`); `None` leaves the Stripe
     /// account's own branding.
     pub brand: Option<&'a Brand>,
+    pub ui: SessionUi,
 }
 
 pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>) -> anyhow::Result<CheckoutSession> {
@@ -205,9 +242,13 @@ pub async fn create_session_with(
         .client_reference_id(request.user_id.to_string())
         .line_items(line_items)
         .metadata(metadata.clone())
-        .allow_promotion_codes(true)
-        .success_url(base.join("/checkout/success?session_id={CHECKOUT_SESSION_ID}"))
-        .cancel_url(base.join("/pricing"));
+        .allow_promotion_codes(true);
+    let success = base.join("/checkout/success?session_id={CHECKOUT_SESSION_ID}");
+    create = match request.ui {
+        SessionUi::Hosted => create.success_url(success).cancel_url(base.join("/pricing")),
+        // Embedded Checkout has no page to cancel from; Stripe refuses success/cancel URLs.
+        SessionUi::Embedded => create.ui_mode(CheckoutSessionUiMode::EmbeddedPage).return_url(success),
+    };
     if let Some(branding) = request.brand.and_then(|brand| branding_settings(brand, &base)) {
         create = create.branding_settings(branding);
     }
@@ -222,8 +263,12 @@ pub async fn create_session_with(
         Quantity::One => 1,
         Quantity::Seats { seats, .. } => seats,
     };
+    let ui = match request.ui {
+        SessionUi::Hosted => "",
+        SessionUi::Embedded => "embedded-",
+    };
     let key = format!(
-        "checkout-{}-{}-x{seats}-{}-{}",
+        "checkout-{ui}{}-{}-x{seats}-{}-{}",
         request.user_id,
         request.price_id,
         request.trial_days.unwrap_or(0),

@@ -112,6 +112,39 @@ pub async fn grant_for_session(
     Ok(SessionGrant::Granted(granted))
 }
 
+/// The metadata key naming the one-time item (its price's lookup key) a PaymentIntent made by
+/// the app's own payment page pays for.
+pub const ITEM_METADATA: &str = "tollgate_item";
+
+/// Grants what a PaymentIntent from the app's payment page bought, if it succeeded: the same
+/// source (the PaymentIntent) a Checkout purchase uses, so the webhook and the return page both
+/// call this and the second changes nothing. Returns the keys this call granted.
+pub async fn grant_for_payment_intent(
+    tx: &mut Transaction<'_, Any>,
+    payment_intent: &stripe_shared::PaymentIntent,
+    now: i64,
+) -> anyhow::Result<Vec<String>> {
+    let metadata = &payment_intent.metadata;
+    let (Some(lookup_key), Some(user_id)) =
+        (metadata.get(ITEM_METADATA), metadata.get("user_id").and_then(|id| id.parse::<i64>().ok()))
+    else {
+        return Ok(Vec::new());
+    };
+    if payment_intent.status != stripe_shared::PaymentIntentStatus::Succeeded {
+        return Ok(Vec::new());
+    }
+    let Some(grant_key) = grant_for_lookup_key(lookup_key) else {
+        return Ok(Vec::new());
+    };
+    let id = payment_intent.id.as_str();
+    crate::server::db::lock_key(tx, &payment_lock(id)).await.context("locking the payment")?;
+    let g =
+        Grant { user_id, grant_key: &grant_key, source_id: id, checkout_session_id: None, payment_intent_id: Some(id) };
+    let granted = grant(tx, &g, now).await?;
+    revoke_if_refunded(tx, id, payment_intent.amount_received, now).await?;
+    Ok(if granted { vec![grant_key] } else { Vec::new() })
+}
+
 /// The lookup keys of the prices a session sold (line items are only in an expanded retrieve).
 async fn session_lookup_keys(stripe: &StripeClient, session: &CheckoutSession) -> anyhow::Result<Vec<String>> {
     let items = match &session.line_items {

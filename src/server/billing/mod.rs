@@ -3,6 +3,7 @@
 //! projections of invoices, payments, refunds, disputes, entitlements and prices; `views` builds
 //! what the pricing and account pages show.
 
+pub mod card_update;
 pub mod catalog_events;
 pub mod checkout;
 pub mod confirm_payment;
@@ -13,6 +14,7 @@ pub mod emails;
 pub mod entitlements;
 pub mod invoices;
 pub mod past_due;
+pub mod pay_item;
 pub mod payments;
 pub mod plan_change;
 pub mod portal;
@@ -20,6 +22,7 @@ pub mod price_book;
 pub mod refunds;
 pub mod renewal;
 pub mod seats;
+pub mod subscribe_embedded;
 pub mod subscriptions;
 pub mod views;
 

@@ -92,6 +92,7 @@ pub async fn pricing_view(
         yearly_saving: toggle_saving(&catalog.plans),
         plans,
         items,
+        checkout_ui: state.config.checkout_ui,
     })
 }
 

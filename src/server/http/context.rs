@@ -225,6 +225,22 @@ impl RequestCtx {
         error.map_or(Ok(()), Err)
     }
 
+    /// A server function's answer to a page's own script (JSON, no redirect): a refusal is a 422
+    /// carrying the words for the user, anything else a 500.
+    pub fn answer<T>(&self, outcome: Result<T, FormError>) -> Result<T, AppError> {
+        outcome.map_err(|e| {
+            let error = AppError::from(e);
+            let status = match error {
+                AppError::User(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if let Some(res) = use_context::<ResponseOptions>() {
+                res.set_status(status);
+            }
+            error
+        })
+    }
+
     /// Reads and removes the notice a billing form post left.
     pub async fn take_notice(&self) -> Result<Option<Notice>, AppError> {
         Ok(self.session.remove::<Notice>(NOTICE_KEY).await.context("reading a notice")?)

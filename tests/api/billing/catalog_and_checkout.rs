@@ -57,6 +57,7 @@ async fn checkout_on_the_hosted_page_becomes_an_active_subscription_through_webh
             app_url: &app.address,
             now: 0,
             brand: None,
+            ui: checkout::SessionUi::Hosted,
         },
     )
     .await

@@ -89,6 +89,7 @@ async fn a_failing_card_goes_past_due_with_a_banner_then_cancels_and_access_ends
     assert!(account.contains(">Payment overdue</dd>"), "past due: {account}");
     assert!(account.contains("Your last payment failed."), "the banner");
     assert!(account.contains(">Update payment method</button>"));
+    assert!(account.contains(r#"href="/billing/card""#), "a new card on the app's own page: {account}");
     assert_eq!(plan_name(&account), "Starter", "past due keeps access until the period ends");
     let failed = "SELECT COUNT(*) FROM emails WHERE kind = 'payment_failed' AND to_address = $1";
     assert!(app.count(failed, &email).await >= 1, "a payment-failed email");

@@ -115,6 +115,7 @@ impl HooksApp {
                 app_url: &self.app.address,
                 now: 0,
                 brand: None,
+                ui: checkout::SessionUi::Hosted,
             },
         )
         .await

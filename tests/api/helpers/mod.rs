@@ -10,6 +10,7 @@ pub mod hooks;
 mod html;
 mod process;
 mod stripe_api;
+mod stripe_js;
 mod tables;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ pub use clock::*;
 pub use html::{kpi, text_of_class};
 pub use process::{spawn_tollgate, tollgate, ServeProcess};
 pub use stripe_api::{prices, Api, Lcg, KEY};
+pub use stripe_js::PUBLISHABLE_KEY;
 pub use tables::{dump_tables, tables_and_columns};
 
 pub const ADMIN_EMAIL: &str = "admin@tollgate.test";

@@ -1,10 +1,12 @@
-//! `payment_intent.*`: the payment row (batched).
+//! `payment_intent.*`: the payment row (batched), and what a purchase on the app's own payment
+//! page bought once it succeeded (`/buy/complete` grants the same, under the same key).
 
 use anyhow::Context;
 use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_shared::PaymentIntentId;
 
 use super::{object_id, ApplyContext};
+use crate::server::billing::entitlements;
 use crate::server::billing::payments::{self, PaymentRow};
 use crate::server::webhooks::inbox::InboxEvent;
 use crate::server::webhooks::worker::{Outcome, Prepared};
@@ -19,10 +21,13 @@ pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Resul
         .with_context(|| format!("retrieving payment intent {id}"))?;
     let row = PaymentRow::from_stripe(&pi);
     let now = ctx.now;
+    let pi = std::sync::Arc::new(pi);
     Ok(Prepared::write(move |tx| {
         let row = row.clone();
+        let pi = pi.clone();
         Box::pin(async move {
             payments::upsert(tx, &row, now).await?;
+            entitlements::grant_for_payment_intent(tx, &pi, now).await?;
             Ok(Outcome::Applied)
         })
     }))

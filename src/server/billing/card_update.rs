@@ -1,0 +1,226 @@
+//! `/billing/card`: a new card saved on the app's own page with a SetupIntent (the Payment
+//! Element in `setup` mode), without the portal. On the return page the card becomes the
+//! default for the customer's invoices and for their subscription, and an open invoice a failed
+//! renewal left (past due) is paid with it at once instead of waiting for Stripe's next retry.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use stripe_billing::invoice::PayInvoice;
+use stripe_billing::subscription::UpdateSubscription;
+use stripe_core::customer::{UpdateCustomer, UpdateCustomerInvoiceSettings};
+use stripe_core::setup_intent::{CreateSetupIntent, CreateSetupIntentAutomaticPaymentMethods, RetrieveSetupIntent};
+use stripe_shared::{InvoiceId, SetupIntent, SetupIntentId, SubscriptionId};
+
+use super::{customers, require_verified_email, subscriptions};
+use crate::server::db::users::User;
+use crate::server::http::app_url::AppUrl;
+use crate::server::http::outcome::{refused, FormError};
+use crate::server::state::AppState;
+use crate::server::stripe::browser::{publishable_key, stripe_js_url};
+use crate::server::stripe::client::api_error;
+use crate::server::stripe::idempotency::{check_form_token, new_form_token};
+use crate::views::format::money;
+use crate::views::payment_element::{
+    EmbeddedForm, FormKind, OutcomeStage, PaymentOutcome, PaymentPageView, StartedIntent,
+};
+
+pub const RETURN_PATH: &str = "/billing/card/complete";
+const NO_SUCH_SETUP: &str = "We could not find that card update.";
+
+/// An invoice a failed renewal left open.
+struct OpenInvoice {
+    id: String,
+    amount_due: i64,
+    currency: String,
+}
+
+async fn open_invoice(state: &AppState, customer: &str) -> anyhow::Result<Option<OpenInvoice>> {
+    let row: Option<(String, i64, String)> = sqlx::query_as(
+        "SELECT id, amount_remaining, currency FROM invoices \
+         WHERE customer_id = $1 AND status = 'open' AND amount_remaining > 0 ORDER BY created DESC, id DESC LIMIT 1",
+    )
+    .bind(customer)
+    .fetch_optional(state.db.pool())
+    .await
+    .context("reading the customer's open invoice")?;
+    Ok(row.map(|(id, amount_due, currency)| OpenInvoice { id, amount_due, currency }))
+}
+
+pub async fn page(state: &AppState, user: &User) -> Result<PaymentPageView, FormError> {
+    let customer = user.stripe_customer_id.as_ref().ok_or_else(|| refused("You have no billing account yet."))?;
+    let open = open_invoice(state, customer.as_str()).await?;
+    let words = match &open {
+        Some(invoice) => format!(
+            "Your new card pays your open invoice of {} now, and your payments after it.",
+            money(invoice.amount_due, &invoice.currency)
+        ),
+        None => "Your new card pays your next invoices.".to_owned(),
+    };
+    let form =
+        publishable_key(&state.stripe.api_base, state.stripe.publishable_key.as_deref()).map(|publishable_key| {
+            EmbeddedForm {
+                publishable_key,
+                kind: FormKind::Setup,
+                amount: 0,
+                currency: state.prices.current().catalog.currency.as_str().to_ascii_lowercase(),
+                attempt: new_form_token(),
+                button: "Save card".into(),
+            }
+        });
+    Ok(PaymentPageView {
+        title: "Update your card".into(),
+        price: words,
+        stripe_js_url: stripe_js_url(&state.stripe.api_base),
+        form,
+    })
+}
+
+/// "Save card": the SetupIntent of this attempt.
+pub async fn start(state: &AppState, user: &User, attempt: &str) -> Result<StartedIntent, FormError> {
+    require_verified_email(user)?;
+    check_form_token(attempt)?;
+    if user.stripe_customer_id.is_none() {
+        return Err(refused("You have no billing account yet."));
+    }
+    let customer = customers::customer_of(state, user).await?;
+    let create = CreateSetupIntent::new()
+        .customer(customer.as_str())
+        .usage(stripe_core::setup_intent::CreateSetupIntentUsage::OffSession)
+        .metadata(HashMap::from([("user_id".to_owned(), user.id.to_string())]))
+        .automatic_payment_methods(CreateSetupIntentAutomaticPaymentMethods { allow_redirects: None, enabled: true });
+    let key = format!("card-update-{}-{attempt}", user.id);
+    let setup = state.stripe_client.send(&create, Some(&key)).await.context("creating the SetupIntent")?;
+    Ok(StartedIntent {
+        client_secret: setup.client_secret.context("Stripe returned a SetupIntent without a client secret")?,
+        kind: FormKind::Setup.as_str().to_owned(),
+        return_url: AppUrl::new(state.config.app_url.as_str()).join(RETURN_PATH),
+    })
+}
+
+/// `/billing/card/complete?setup_intent=…`: the saved card becomes the default, and pays what
+/// is open.
+pub async fn outcome(state: &AppState, user: &User, id: &str) -> Result<PaymentOutcome, FormError> {
+    let setup = own_setup_intent(state, user, id).await?;
+    let retry = |headline: String| PaymentOutcome {
+        stage: OutcomeStage::Failed,
+        headline,
+        next_href: "/billing/card".into(),
+        next_label: "Try again".into(),
+    };
+    match OutcomeStage::of_status(setup.status.as_str()) {
+        OutcomeStage::Succeeded => {}
+        OutcomeStage::Pending => {
+            return Ok(PaymentOutcome {
+                stage: OutcomeStage::Pending,
+                headline: "Your bank has not confirmed the card yet.".into(),
+                next_href: format!("{RETURN_PATH}?setup_intent={}", setup.id.as_str()),
+                next_label: "Check again".into(),
+            })
+        }
+        OutcomeStage::Failed => {
+            let why = setup.last_setup_error.as_deref().and_then(|e| e.message.clone());
+            return Ok(retry(format!(
+                "{} Your card was not saved.",
+                why.unwrap_or_else(|| "The card was refused.".into())
+            )));
+        }
+    }
+    let payment_method = setup
+        .payment_method
+        .as_ref()
+        .map(|pm| pm.id().as_str().to_owned())
+        .context("a succeeded SetupIntent names its card")?;
+    let customer = user.stripe_customer_id.as_ref().context("checked by own_setup_intent")?.as_str().to_owned();
+    make_default(state, user, &customer, &payment_method, setup.id.as_str()).await?;
+    let Some(open) = open_invoice(state, &customer).await? else {
+        return Ok(PaymentOutcome {
+            stage: OutcomeStage::Succeeded,
+            headline: "Your card is saved: your next payments use it.".into(),
+            next_href: "/account".into(),
+            next_label: "Go to your account".into(),
+        });
+    };
+    let amount = money(open.amount_due, &open.currency);
+    // One payment per saved card: a reload of this page does not pay twice.
+    let pay = PayInvoice::new(InvoiceId::from(open.id.as_str())).payment_method(payment_method.as_str());
+    let key = format!("card-pay-{}-{}", open.id, setup.id.as_str());
+    match state.stripe_client.send(&pay, Some(&key)).await {
+        Ok(invoice) if invoice.status == Some(stripe_shared::InvoiceStatus::Paid) => Ok(PaymentOutcome {
+            stage: OutcomeStage::Succeeded,
+            headline: format!("Your card is saved and your open invoice of {amount} is paid."),
+            next_href: "/account".into(),
+            next_label: "Go to your account".into(),
+        }),
+        Ok(_) => Ok(PaymentOutcome {
+            stage: OutcomeStage::Pending,
+            headline: format!("Your card is saved; the payment of {amount} is being processed."),
+            next_href: "/account".into(),
+            next_label: "Go to your account".into(),
+        }),
+        Err(e) => match api_error(&e) {
+            Some((402, _)) => Ok(retry(format!(
+                "Your card is saved, but the payment of {amount} was refused: {} Try another card.",
+                stripe_message(&e)
+            ))),
+            _ => Err(FormError::Unexpected(anyhow::Error::from(e).context(format!("paying invoice {}", open.id)))),
+        },
+    }
+}
+
+/// The message Stripe gave with an error, for the customer.
+fn stripe_message(error: &stripe::StripeError) -> String {
+    match error {
+        stripe::StripeError::Stripe(api, _) => api.message.clone().unwrap_or_else(|| "the bank declined it.".into()),
+        _ => "the bank declined it.".into(),
+    }
+}
+
+/// The card becomes the default of the customer's invoices and of their subscription (which
+/// Checkout gave a default of its own, which would win over the customer's).
+async fn make_default(
+    state: &AppState,
+    user: &User,
+    customer: &str,
+    payment_method: &str,
+    setup: &str,
+) -> anyhow::Result<()> {
+    let update = UpdateCustomer::new(customer).invoice_settings(UpdateCustomerInvoiceSettings {
+        default_payment_method: Some(payment_method.to_owned()),
+        ..Default::default()
+    });
+    state
+        .stripe_client
+        .send(&update, Some(&format!("card-default-{setup}")))
+        .await
+        .context("making the card the customer's default")?;
+    if let Some(current) = subscriptions::subscription_of(state.db.pool(), user).await? {
+        if current.is_live() {
+            let id = SubscriptionId::from(current.id.as_str());
+            let update = UpdateSubscription::new(&id).default_payment_method(payment_method);
+            state
+                .stripe_client
+                .send(&update, Some(&format!("card-subscription-{setup}")))
+                .await
+                .context("making the card the subscription's default")?;
+        }
+    }
+    Ok(())
+}
+
+async fn own_setup_intent(state: &AppState, user: &User, id: &str) -> Result<SetupIntent, FormError> {
+    let id = id.trim();
+    let customer = user.stripe_customer_id.as_ref().ok_or_else(|| refused(NO_SUCH_SETUP))?;
+    if !id.starts_with("seti_") || id.len() > 255 {
+        return Err(refused(NO_SUCH_SETUP));
+    }
+    let setup = match state.stripe_client.send(&RetrieveSetupIntent::new(SetupIntentId::from(id)), None).await {
+        Ok(setup) => setup,
+        Err(e) if api_error(&e).is_some_and(|(status, _)| status == 404) => return Err(refused(NO_SUCH_SETUP)),
+        Err(e) => return Err(FormError::Unexpected(anyhow::Error::from(e).context(format!("retrieving {id}")))),
+    };
+    if setup.customer.as_ref().map(|c| c.id().as_str()) != Some(customer.as_str()) {
+        return Err(refused(NO_SUCH_SETUP));
+    }
+    Ok(setup)
+}
