@@ -146,7 +146,7 @@ test.describe('look and feel', () => {
     page,
     javaScriptEnabled,
   }, testInfo) => {
-    test.setTimeout(240_000);
+    test.setTimeout(360_000);
     const findings = await checkPages(page, ANONYMOUS, javaScriptEnabled, testInfo, true);
     await subscribedCustomer(page, 'look', 'business', 'Business', javaScriptEnabled);
     findings.push(...(await checkPages(page, CUSTOMER, javaScriptEnabled, testInfo, true)));
@@ -166,7 +166,7 @@ test.describe('look and feel', () => {
   });
 
   test('every admin page passes axe, in both themes', async ({ page, javaScriptEnabled }, testInfo) => {
-    test.setTimeout(180_000);
+    test.setTimeout(240_000);
     await submitLogIn(page, ADMIN_EMAIL, ADMIN_PASSWORD, javaScriptEnabled);
     await expect(page.getByRole('link', { name: 'Admin', exact: true })).toBeVisible();
     expect(await checkPages(page, ADMIN, javaScriptEnabled, testInfo, false)).toEqual([]);
