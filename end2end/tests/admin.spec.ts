@@ -35,6 +35,44 @@ async function asAdmin(page: Page, javaScriptEnabled: boolean): Promise<void> {
 }
 
 test.describe('admin', () => {
+  test('sorts the subscriptions by a click on a column header, and filters keep the order', async ({
+    page,
+    browser,
+    javaScriptEnabled,
+  }) => {
+    await payingCustomer(browser, '4242 4242 4242 4242', javaScriptEnabled);
+    await asAdmin(page, javaScriptEnabled);
+    await open(page, '/admin/subscriptions', javaScriptEnabled);
+    const header = (name: string) => page.getByRole('columnheader', { name, exact: true });
+    await expect(header('Created')).toHaveAttribute('aria-sort', 'descending');
+    /** The MRR column's figures in page order, in cents. */
+    const mrr = async () =>
+      (await page.locator('table.subscriptions tbody td.num').allTextContents()).map((text) =>
+        Math.round(Number(text.replace(/[^0-9.-]/g, '')) * 100),
+      );
+
+    await header('MRR').getByRole('link').click();
+    await expect(page).toHaveURL(/sort=mrr&dir=desc/);
+    await expect(header('MRR')).toHaveAttribute('aria-sort', 'descending');
+    await expect(header('Created')).not.toHaveAttribute('aria-sort', /.*/);
+    const largestFirst = await mrr();
+    expect(largestFirst.length).toBeGreaterThan(0);
+    expect(largestFirst).toEqual([...largestFirst].sort((a, b) => b - a));
+
+    await header('MRR').getByRole('link').click();
+    await expect(page).toHaveURL(/sort=mrr&dir=asc/);
+    await expect(header('MRR')).toHaveAttribute('aria-sort', 'ascending');
+    const smallestFirst = await mrr();
+    expect(smallestFirst).toEqual([...smallestFirst].sort((a, b) => a - b));
+
+    // A filter keeps the order (the form carries it).
+    await page.getByLabel('Status').selectOption('active');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect(page).toHaveURL(/status=active/);
+    await expect(page).toHaveURL(/sort=mrr&dir=asc/);
+    await expect(header('MRR')).toHaveAttribute('aria-sort', 'ascending');
+  });
+
   test('issues a partial refund after the confirm step and sees it', async ({ page, browser, javaScriptEnabled }) => {
     const email = await payingCustomer(browser, '4242 4242 4242 4242', javaScriptEnabled);
     await asAdmin(page, javaScriptEnabled);

@@ -6,8 +6,8 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, open, submitLogIn, subscribedCusto
 /**
  * Look and feel, once per page: a screenshot at a laptop's and a phone's width (kept under
  * test-results/, not compared pixel by pixel), axe-core's accessibility rules with no serious or
- * critical violation, no horizontal scrolling on a phone, and (JavaScript on) no layout shift as
- * the page hydrates and axe again in the dark theme. `README_SCREENSHOTS=1` also writes
+ * critical violation, no horizontal scrolling on a phone, (JavaScript on) no layout shift as the
+ * page hydrates, and axe again on every page in the dark theme. `README_SCREENSHOTS=1` also writes
  * docs/screenshots/{pricing,account}.png.
  */
 
@@ -88,7 +88,26 @@ function fileName(path: string): string {
   return path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '') || 'home';
 }
 
-/** Visits each path at each width: screenshots (when asked), axe, fits-the-phone, no shift. */
+/** axe on each path in the dark theme (`prefers-color-scheme: dark`), at 1280 px. */
+async function darkFindings(page: Page, paths: string[], javaScriptEnabled: boolean): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const axePage = await axePageFor(page, javaScriptEnabled);
+  await axePage.emulateMedia({ colorScheme: 'dark' });
+  for (const path of paths) {
+    if (axePage === page) await open(page, path, javaScriptEnabled);
+    else await axePage.goto(path);
+    findings.push(...(await axeFindings(axePage, `${path} (dark)`)));
+  }
+  if (axePage !== page) await axePage.context().close();
+  else await page.emulateMedia({ colorScheme: 'light' });
+  return findings;
+}
+
+/**
+ * Visits each path at each width: screenshots (when asked), axe, fits-the-phone, no shift; then
+ * axe on each in the dark theme.
+ */
 async function checkPages(
   page: Page,
   paths: string[],
@@ -118,27 +137,19 @@ async function checkPages(
     }
     if (axePage !== page) await axePage.context().close();
   }
+  findings.push(...(await darkFindings(page, paths, javaScriptEnabled)));
   return findings;
 }
 
 test.describe('look and feel', () => {
-  test('every customer-facing page: screenshots at 1280 and 375 px, axe, no overflow, no shift', async ({
+  test('every customer-facing page: screenshots at 1280 and 375 px, axe in both themes, no overflow, no shift', async ({
     page,
     javaScriptEnabled,
   }, testInfo) => {
-    test.setTimeout(180_000);
+    test.setTimeout(360_000);
     const findings = await checkPages(page, ANONYMOUS, javaScriptEnabled, testInfo, true);
     await subscribedCustomer(page, 'look', 'business', 'Business', javaScriptEnabled);
     findings.push(...(await checkPages(page, CUSTOMER, javaScriptEnabled, testInfo, true)));
-    if (javaScriptEnabled) {
-      // The dark theme keeps its contrast too.
-      await page.emulateMedia({ colorScheme: 'dark' });
-      for (const path of ['/pricing', '/account']) {
-        await open(page, path, javaScriptEnabled);
-        findings.push(...(await axeFindings(page, `${path} (dark)`)));
-      }
-      await page.emulateMedia({ colorScheme: 'light' });
-    }
 
     if (process.env.README_SCREENSHOTS && javaScriptEnabled) {
       mkdirSync('../docs/screenshots', { recursive: true });
@@ -154,8 +165,8 @@ test.describe('look and feel', () => {
     expect(findings).toEqual([]);
   });
 
-  test('every admin page passes axe', async ({ page, javaScriptEnabled }, testInfo) => {
-    test.setTimeout(120_000);
+  test('every admin page passes axe, in both themes', async ({ page, javaScriptEnabled }, testInfo) => {
+    test.setTimeout(240_000);
     await submitLogIn(page, ADMIN_EMAIL, ADMIN_PASSWORD, javaScriptEnabled);
     await expect(page.getByRole('link', { name: 'Admin', exact: true })).toBeVisible();
     expect(await checkPages(page, ADMIN, javaScriptEnabled, testInfo, false)).toEqual([]);

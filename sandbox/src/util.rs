@@ -101,6 +101,12 @@ pub fn period_end(start: i64, interval: &str, count: i64, anchor_day: u32) -> i6
 }
 
 /// Formats minor units for display: 1999 usd → "$19.99"; zero-decimal currencies as is.
+/// A CSS hex colour as Stripe's branding fields take it (`#` and six hex digits), lower-case.
+pub fn hex_color(value: &str) -> Option<String> {
+    let ok = value.len() == 7 && value.starts_with('#') && value[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    ok.then(|| value.to_ascii_lowercase())
+}
+
 pub fn money(amount: i64, currency: &str) -> String {
     let cur = currency.to_ascii_lowercase();
     let zero_decimal = matches!(

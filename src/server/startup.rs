@@ -24,7 +24,7 @@ use crate::server::{
     state::{AppState, AppStateFields, StripeRuntime},
     stripe::{
         client::{is_transient, stripe_cause, StripeClient},
-        idempotency,
+        idempotency, sandbox_brand,
     },
     webhooks::route::Endpoint,
     webhooks::{reconcile, worker},
@@ -70,6 +70,13 @@ impl Application {
             connect_webhook_secrets.push(register_sandbox_webhook(&stripe_client, addr, Endpoint::Connect).await?);
         }
         let prices = load_price_book(&config, &stripe_client, sandbox.is_some()).await?;
+        if stripe.mode == StripeMode::Sandbox {
+            // Stripe shows the account's Dashboard branding on its hosted pages; the sandbox is told.
+            let app = crate::server::http::app_url::AppUrl::new(config.app_url.as_str());
+            if let Err(err) = sandbox_brand::send(&stripe.api_base, &config.brand, &app).await {
+                tracing::warn!(error = %format!("{err:#}"), "the sandbox's hosted pages keep their own look");
+            }
+        }
 
         let inbox = crate::server::webhooks::inbox::InboxWriter::spawn(db.pool().clone());
         let abuse = Arc::new(http::abuse::AbuseLimiter::new(db.pool().clone(), config.abuse_quotas));

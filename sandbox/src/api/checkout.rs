@@ -115,9 +115,7 @@ fn branding_settings(params: &Value) -> ApiResult<Option<Value>> {
     let color = |field: &str, default: &str| -> ApiResult<String> {
         match param_nonempty(given, field) {
             None => Ok(default.to_string()),
-            Some(hex) if hex.len() == 7 && hex.starts_with('#') && hex[1..].bytes().all(|b| b.is_ascii_hexdigit()) => {
-                Ok(hex.to_ascii_lowercase())
-            }
+            Some(hex) if crate::util::hex_color(hex).is_some() => Ok(hex.to_ascii_lowercase()),
             Some(_) => Err(ApiError::invalid_value(
                 &format!("branding_settings[{field}]"),
                 "Invalid hex color: must be a # followed by 6 hexadecimal digits.",

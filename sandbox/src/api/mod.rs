@@ -257,12 +257,18 @@ pub fn account(ctx: &Ctx) -> Value {
         "alternatives": [], "current_deadline": null, "currently_due": [], "disabled_reason": null,
         "errors": [], "eventually_due": [], "past_due": [], "pending_verification": [],
     });
+    // The platform's brand (`/_sandbox/branding`); a connected account read this way has its own.
+    let brand = if ctx.account.is_empty() { ctx.state.branding.clone() } else { Default::default() };
+    let name = brand.business_name.as_deref().unwrap_or("Sandbox");
+    let mut settings = crate::engine::accounts::settings(Some(name), Some("SANDBOX"));
+    settings["branding"]["primary_color"] = json!(brand.primary_color);
+    settings["branding"]["secondary_color"] = json!(brand.secondary_color);
     json!({
         "id": id,
         "object": "account",
         "business_profile": {
             "annual_revenue": null, "estimated_worker_count": null, "mcc": null,
-            "minority_owned_business_designation": null, "name": "Sandbox", "product_description": null,
+            "minority_owned_business_designation": null, "name": name, "product_description": null,
             "support_address": null, "support_email": null, "support_phone": null, "support_url": null, "url": null,
         },
         "business_type": null,
@@ -279,7 +285,7 @@ pub fn account(ctx: &Ctx) -> Value {
         "metadata": {},
         "payouts_enabled": true,
         "requirements": nothing_due,
-        "settings": crate::engine::accounts::settings(Some("Sandbox"), Some("SANDBOX")),
+        "settings": settings,
         "tos_acceptance": {"date": 0, "ip": null, "user_agent": null},
         "type": "standard",
     })

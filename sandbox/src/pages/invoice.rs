@@ -10,12 +10,14 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde_json::Value;
 
+use super::branding;
 use super::layout::{escape, not_found, page};
 use super::{account_of, card_fields, parse_card, with_object};
 use crate::app::App;
 use crate::engine::invoice_payments::attempt_payment;
 use crate::engine::pay::{self, Outcome};
 use crate::engine::payment_methods;
+use crate::store::Branding;
 use crate::util::{money, ymd};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -25,7 +27,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/receipts/{id}", get(receipt_page))
 }
 
-fn invoice_html(invoice: &Value, error: Option<&str>) -> String {
+fn invoice_html(branding: &Branding, invoice: &Value, error: Option<&str>) -> String {
     let id = invoice["id"].as_str().unwrap_or_default();
     let currency = invoice["currency"].as_str().unwrap_or("usd");
     let mut rows = String::new();
@@ -45,7 +47,8 @@ fn invoice_html(invoice: &Value, error: Option<&str>) -> String {
         String::new()
     };
     format!(
-        "<h1>Invoice {}</h1><p>Status: <strong>{}</strong></p><table aria-label=\"Invoice lines\"><tbody>{rows}</tbody></table><p><strong>Amount due: {}</strong></p><p><a href=\"/invoice/{id}/pdf\">Download invoice</a></p>{pay}",
+        "{}<h1>Invoice {}</h1><p>Status: <strong>{}</strong></p><table aria-label=\"Invoice lines\"><tbody>{rows}</tbody></table><p><strong>Amount due: {}</strong></p><p><a href=\"/invoice/{id}/pdf\">Download invoice</a></p>{pay}",
+        branding::header(branding),
         escape(invoice["number"].as_str().unwrap_or(id)),
         escape(invoice["status"].as_str().unwrap_or_default()),
         money(invoice["amount_remaining"].as_i64().unwrap_or(0), currency)
@@ -54,9 +57,10 @@ fn invoice_html(invoice: &Value, error: Option<&str>) -> String {
 
 async fn invoice_page(AxState(app): AxState<Arc<App>>, Path(id): Path<String>) -> Response {
     let Some(account) = account_of(&app, "invoice", &id) else { return not_found("No such invoice.") };
-    let invoice = app.with_ctx(&account, "", |ctx| ctx.get("invoice", &id).cloned());
-    match invoice {
-        Some(invoice) => page(StatusCode::OK, "Invoice", &invoice_html(&invoice, None)),
+    let found =
+        app.with_ctx(&account, "", |ctx| ctx.get("invoice", &id).cloned().map(|i| (i, ctx.state.branding.clone())));
+    match found {
+        Some((invoice, branding)) => page(StatusCode::OK, "Invoice", &invoice_html(&branding, &invoice, None)),
         None => not_found("No such invoice."),
     }
 }
@@ -72,7 +76,13 @@ async fn invoice_pay(
         let now = ctx.now_for_customer(Some(&customer));
         let (card, exp_month, exp_year) = match parse_card(&form, now) {
             Ok(c) => c,
-            Err(msg) => return page(StatusCode::BAD_REQUEST, "Invoice", &invoice_html(&invoice, Some(&msg))),
+            Err(msg) => {
+                return page(
+                    StatusCode::BAD_REQUEST,
+                    "Invoice",
+                    &invoice_html(&ctx.state.branding, &invoice, Some(&msg)),
+                )
+            }
         };
         let payment_method_id = payment_methods::store_entered_card(ctx, &card, (exp_month, exp_year), now, None);
         let result = pay::attach(ctx, &payment_method_id, &customer)
@@ -86,7 +96,11 @@ async fn invoice_pay(
             }
             Ok(Outcome::Failed(e)) | Err(e) => {
                 let invoice = ctx.get("invoice", &id).cloned().unwrap_or(invoice);
-                page(StatusCode::PAYMENT_REQUIRED, "Invoice", &invoice_html(&invoice, Some(&e.message)))
+                page(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "Invoice",
+                    &invoice_html(&ctx.state.branding, &invoice, Some(&e.message)),
+                )
             }
         }
     })

@@ -2,6 +2,7 @@
 //! (and `/v3/`, the Stripe.js stand-in). Plain HTML forms, no JavaScript; labels and button names
 //! follow Stripe's. State changes go through the engine, as API calls do.
 
+mod branding;
 mod checkout;
 mod connect;
 mod invoice;
@@ -28,6 +29,7 @@ pub use invoice::pdf_document;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
+        .merge(branding::routes())
         .merge(checkout::routes())
         .merge(connect::routes())
         .merge(three_ds::routes())

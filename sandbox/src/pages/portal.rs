@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde_json::{json, Value};
 
+use super::branding;
 use super::layout::{escape, not_found, page};
 use super::{account_of, base, card_fields, parse_card};
 use crate::app::App;
@@ -72,10 +73,15 @@ fn portal_html(ctx: &Ctx, session: &Value, notice: Option<&str>) -> String {
     let customer_object = ctx.get("customer", customer).cloned().unwrap_or(json!({}));
     let now = ctx.now_for_customer(Some(customer));
     let mut html = String::new();
+    html.push_str(&branding::header(&ctx.state.branding));
     if let Some(url) = session["return_url"].as_str() {
         html.push_str(&format!("<p><a href=\"{}\">Return</a></p>", escape(url)));
     }
     html.push_str("<h1>Billing</h1>");
+    // The configuration's headline, under the business's name as on Stripe's portal.
+    if let Some(headline) = configuration["business_profile"]["headline"].as_str().filter(|h| !h.is_empty()) {
+        html.push_str(&format!("<p class=\"headline\">{}</p>", escape(headline)));
+    }
     if let Some(message) = notice {
         html.push_str(&format!("<p role=\"alert\">{}</p>", escape(message)));
     }

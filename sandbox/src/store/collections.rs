@@ -47,6 +47,20 @@ impl Default for Settings {
     }
 }
 
+/// The platform account's brand, as its Dashboard's Branding and Public details settings hold it
+/// (Stripe's API cannot set them on the platform itself): set through `/_sandbox/branding`, read
+/// back in `GET /v1/account`, and shown by the hosted pages.
+#[derive(Default, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Branding {
+    /// The public business name (`business_profile.name`).
+    pub business_name: Option<String>,
+    /// Where the logo is served (Stripe keeps an uploaded file; the sandbox shows this URL).
+    pub logo_url: Option<String>,
+    /// `#rrggbb`, lower-case.
+    pub primary_color: Option<String>,
+    pub secondary_color: Option<String>,
+}
+
 #[derive(Serialize, Deserialize, Clone)]
 pub struct IdemEntry {
     pub method: String,
@@ -65,6 +79,8 @@ pub struct State {
     pub idempotency: HashMap<String, IdemEntry>,
     #[serde(default)]
     pub settings: Settings,
+    #[serde(default)]
+    pub branding: Branding,
 }
 
 pub fn wall_now() -> i64 {

@@ -12,7 +12,7 @@ mod render;
 use serde_json::{Map, Value};
 
 pub use collections::{
-    kind_label, kind_of_id, wall_now, Account, Collection, DunningFinal, IdemEntry, Settings, State,
+    kind_label, kind_of_id, wall_now, Account, Branding, Collection, DunningFinal, IdemEntry, Settings, State,
 };
 pub use ctx::{Ctx, Delivery, PendingEvent};
 pub use expand::expand;

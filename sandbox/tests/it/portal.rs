@@ -176,3 +176,72 @@ async fn the_default_portal_configuration_is_listed_and_filters_apply() {
     let session = raw.ok("/v1/billing_portal/sessions", &[("customer", cus.as_str())]).await;
     assert_eq!(session["configuration"], default_id.as_str());
 }
+
+/// The platform's brand (set through `/_sandbox/branding`, as Stripe's Dashboard Branding
+/// settings are) on the portal and the hosted invoice page, and in `GET /v1/account`; the portal
+/// configuration's headline under it.
+#[tokio::test]
+async fn the_portal_and_invoice_pages_show_the_platforms_brand() {
+    let sb = sandbox().await;
+    let raw = Raw::new(&sb);
+    let control = |body: serde_json::Value| {
+        let (http, base) = (raw.http.clone(), sb.base_url());
+        async move { http.post(format!("{base}/_sandbox/branding")).json(&body).send().await.unwrap() }
+    };
+    let refused = control(serde_json::json!({"business_name": "Acme", "primary_color": "green"})).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("primary_color"));
+    let set = control(serde_json::json!({
+        "business_name": "Acme <Cloud>", "logo_url": "http://app.test/acme.svg",
+        "primary_color": "#0B6E4F", "secondary_color": "#ffd60a"
+    }))
+    .await;
+    assert_eq!(set.status(), 200);
+    assert_eq!(set.json::<Value>().await.unwrap()["primary_color"], "#0b6e4f");
+
+    let (_, account) = raw.get("/v1/account").await;
+    assert_eq!(account["business_profile"]["name"], "Acme <Cloud>");
+    assert_eq!(account["settings"]["dashboard"]["display_name"], "Acme <Cloud>");
+    assert_eq!(account["settings"]["branding"]["primary_color"], "#0b6e4f");
+    assert_eq!(account["settings"]["branding"]["secondary_color"], "#ffd60a");
+    assert_eq!(account["settings"]["branding"]["logo"], Value::Null, "Stripe's logo is an uploaded file");
+
+    let cus = raw.ok("/v1/customers", &[("email", "brand@x.com")]).await["id"].as_str().unwrap().to_string();
+    raw.ok(
+        "/v1/billing_portal/configurations",
+        &[
+            ("business_profile[headline]", "Acme partners with Stripe for simplified billing."),
+            ("features[invoice_history][enabled]", "true"),
+            ("default_return_url", "http://app.test/account"),
+        ],
+    )
+    .await;
+    let configurations = raw.get("/v1/billing_portal/configurations").await.1;
+    let configuration = configurations["data"][0]["id"].as_str().unwrap().to_string();
+    let session = raw
+        .ok("/v1/billing_portal/sessions", &[("customer", cus.as_str()), ("configuration", configuration.as_str())])
+        .await;
+    let html = raw.http.get(session["url"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
+    for needle in [
+        "<strong>Acme &lt;Cloud&gt;</strong>",
+        r#"<img src="http://app.test/acme.svg""#,
+        "button:not(.secondary){background:#0b6e4f;color:#ffffff}",
+        ".brand{border-bottom:4px solid #ffd60a}",
+        r#"<p class="headline">Acme partners with Stripe for simplified billing.</p>"#,
+    ] {
+        assert!(html.contains(needle), "portal lacks {needle}: {html}");
+    }
+
+    raw.ok("/v1/invoiceitems", &[("amount", "1500"), ("currency", "usd"), ("customer", cus.as_str())]).await;
+    let invoice =
+        raw.ok("/v1/invoices", &[("customer", cus.as_str()), ("pending_invoice_items_behavior", "include")]).await;
+    let invoice = raw.ok(&format!("/v1/invoices/{}/finalize", invoice["id"].as_str().unwrap()), &[]).await;
+    let page =
+        raw.http.get(invoice["hosted_invoice_url"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<strong>Acme &lt;Cloud&gt;</strong>") && page.contains("background:#0b6e4f"), "{page}");
+
+    // Without a brand the pages look as before.
+    assert_eq!(control(serde_json::json!({})).await.status(), 200);
+    let plain = raw.http.get(session["url"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(!plain.contains("class=\"brand\"") && !plain.contains("Acme &lt;Cloud&gt;"));
+}

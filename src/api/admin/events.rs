@@ -14,6 +14,8 @@ pub async fn admin_events(
     status: Option<String>,
     event_type: Option<String>,
     page: Option<i64>,
+    sort: Option<String>,
+    dir: Option<String>,
 ) -> Result<EventsPage, AppError> {
     use crate::server::{admin::events, db, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
@@ -21,6 +23,7 @@ pub async fn admin_events(
     let filter = events::Filter {
         status: status.as_deref().and_then(InboxStatus::parse),
         event_type: event_type.filter(|t| !t.is_empty()),
+        sort: crate::views::admin::sort::Sort::parse(sort.as_deref(), dir.as_deref()),
         page: page.unwrap_or(0).max(0),
     };
     Ok(events::page(ctx.state.db.pool(), &filter, db::now()).await?)

@@ -32,10 +32,12 @@ pub async fn admin_orders(
     creator: Option<String>,
     email: Option<String>,
     page: Option<i64>,
+    sort: Option<String>,
+    dir: Option<String>,
 ) -> Result<OrdersPage, AppError> {
     use crate::server::{admin::marketplace::orders, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
-    let filter = orders::Filter::parse(status.as_deref(), creator.as_deref(), email.as_deref(), page);
+    let filter = orders::Filter::parse(&orders::OrdersQuery { status, creator, email, sort, dir, page });
     Ok(orders::page(ctx.state.db.pool(), &filter).await?)
 }

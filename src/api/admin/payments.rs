@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::views::{
-    admin::payments::{DisputeLine, PaymentsOverview, RefundForm},
+    admin::payments::{DisputesPage, PaymentsOverview, RefundForm},
     AppError,
 };
 
@@ -38,9 +38,10 @@ pub async fn refund_payment(payment: String, amount: String, reason: String, tok
 }
 
 #[server(endpoint = "admin_disputes")]
-pub async fn admin_disputes() -> Result<Vec<DisputeLine>, AppError> {
+pub async fn admin_disputes(sort: Option<String>, dir: Option<String>) -> Result<DisputesPage, AppError> {
     use crate::server::{admin::payments, http::context::RequestCtx};
     let ctx = RequestCtx::extract().await?;
     ctx.require_admin().await?;
-    Ok(payments::disputes(&ctx.state).await?)
+    let sort = crate::views::admin::sort::Sort::parse(sort.as_deref(), dir.as_deref());
+    Ok(payments::disputes(&ctx.state, sort).await?)
 }

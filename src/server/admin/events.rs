@@ -7,13 +7,15 @@ use stripe_shared::EventId;
 use crate::{
     server::db::begin_write,
     views::admin::{
-        events::{DeliveryHealth, EventRow, EventsPage, InboxStatus, ReplayOutcome, EVENTS_PER_PAGE},
+        events::{DeliveryHealth, EventRow, EventSort, EventsPage, InboxStatus, ReplayOutcome, EVENTS_PER_PAGE},
         revenue::Ratio,
+        sort::Sort,
     },
 };
 
 use super::{
     audit::{self, Actor, Record},
+    order_by,
     redact::redact,
     snapshots::DAY,
     Filtered,
@@ -23,7 +25,19 @@ use super::{
 pub struct Filter {
     pub status: Option<InboxStatus>,
     pub event_type: Option<String>,
+    pub sort: Sort<EventSort>,
     pub page: i64,
+}
+
+/// The `ORDER BY` of `sort`: each column's expression is fixed here.
+fn ordering(sort: Sort<EventSort>) -> String {
+    let column = match sort.column {
+        EventSort::Type => "event_type",
+        EventSort::Status => "status",
+        EventSort::Attempts => "attempts",
+        EventSort::Received => "received_at",
+    };
+    order_by(&[column], sort.dir, "id")
 }
 
 /// A `webhook_events` row as the admin list reads it ([`EVENT_COLUMNS`]).
@@ -73,15 +87,15 @@ pub async fn page(pool: &AnyPool, filter: &Filter, now: i64) -> anyhow::Result<E
         filtered.push("event_type = {}", event_type.clone());
     }
     let select = format!("SELECT {EVENT_COLUMNS} FROM webhook_events");
-    let (rows, has_more) = filtered
-        .page::<WebhookEventRow>(pool, &select, "received_at DESC, id DESC", EVENTS_PER_PAGE, filter.page)
-        .await?;
+    let (rows, has_more) =
+        filtered.page::<WebhookEventRow>(pool, &select, &ordering(filter.sort), EVENTS_PER_PAGE, filter.page).await?;
     let events = rows.into_iter().map(EventRow::try_from).collect::<anyhow::Result<Vec<_>>>()?;
     let types = sqlx::query_scalar("SELECT DISTINCT event_type FROM webhook_events ORDER BY event_type")
         .fetch_all(pool)
         .await
         .context("listing event types")?;
-    Ok(EventsPage { events, health: health(pool, now - DAY).await?, types, page: filter.page, has_more })
+    let health = health(pool, now - DAY).await?;
+    Ok(EventsPage { events, health, types, sort: filter.sort, page: filter.page, has_more })
 }
 
 /// Deliveries received since `since`: how many succeeded and how long processing took.

@@ -5,6 +5,8 @@
 use anyhow::Context;
 use sqlx::{any::AnyRow, AnyPool, FromRow};
 
+use crate::views::admin::sort::Direction;
+
 #[derive(Debug, Default)]
 pub struct Filtered {
     conditions: Vec<String>,
@@ -61,6 +63,14 @@ impl Filtered {
     }
 }
 
+/// An `ORDER BY` list: each of `expressions` (a list's own text, chosen by a sort key from its
+/// whitelist, never text from the request) in `dir`, then `id` the same way, so rows that tie
+/// keep one order from page to page.
+pub fn order_by(expressions: &[&str], dir: Direction, id: &str) -> String {
+    let dir = dir.sql();
+    expressions.iter().chain([&id]).map(|e| format!("{e} {dir}")).collect::<Vec<_>>().join(", ")
+}
+
 /// A pattern for `LIKE … ESCAPE '\'` that finds `text` anywhere: `%`, `_` and `\` in it are literal.
 pub fn like_pattern(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -69,11 +79,17 @@ pub fn like_pattern(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::*;
 
     #[test]
     fn searches_are_literal() {
         assert_eq!(like_pattern("ann"), "%ann%");
         assert_eq!(like_pattern("a_b%"), "%a\\_b\\%%");
+    }
+
+    #[test]
+    fn the_id_breaks_ties_in_the_same_direction() {
+        assert_eq!(order_by(&["s.mrr"], Direction::Asc, "s.id"), "s.mrr ASC, s.id ASC");
+        assert_eq!(order_by(&["a", "b"], Direction::Desc, "id"), "a DESC, b DESC, id DESC");
     }
 }

@@ -21,4 +21,4 @@ pub mod stripe_setup;
 pub mod subscriptions;
 
 mod filter;
-pub use filter::{like_pattern, Filtered};
+pub use filter::{like_pattern, order_by, Filtered};

@@ -12,7 +12,10 @@ use crate::server::http::outcome::FormError;
 use crate::server::stripe::idempotency::new_form_token;
 use crate::server::{config::StripeMode, db, state::AppState};
 use crate::views::admin::customer::dashboard_url;
-use crate::views::admin::payments::{DisputeLine, DunningLine, PaymentLine, PaymentsOverview, RefundForm, RefundLine};
+use crate::views::admin::payments::{
+    DisputeLine, DisputeSort, DisputesPage, DunningLine, PaymentLine, PaymentsOverview, RefundForm, RefundLine,
+};
+use crate::views::admin::sort::Sort;
 use crate::views::format::money;
 
 const LIST_LIMIT: i64 = 50;
@@ -196,16 +199,30 @@ impl DisputeRow {
     }
 }
 
-pub async fn disputes(state: &AppState) -> anyhow::Result<Vec<DisputeLine>> {
+/// The `ORDER BY` of `sort`: each column's expression is fixed here.
+fn dispute_ordering(sort: Sort<DisputeSort>) -> String {
+    let expressions: &[&str] = match sort.column {
+        DisputeSort::Amount => &["amount"],
+        DisputeSort::Reason => &["reason"],
+        DisputeSort::Status => &["status"],
+        // Open disputes before closed ones, then by deadline (none: last).
+        DisputeSort::Due => &[
+            "CASE WHEN status IN ('won', 'lost', 'warning_closed') THEN 1 ELSE 0 END",
+            "CASE WHEN evidence_due_by IS NULL THEN 1 ELSE 0 END",
+            "evidence_due_by",
+        ],
+    };
+    super::order_by(expressions, sort.dir, "id")
+}
+
+pub async fn disputes(state: &AppState, sort: Sort<DisputeSort>) -> anyhow::Result<DisputesPage> {
     let live = state.stripe.mode == StripeMode::Live;
     let now = db::now();
-    let rows = sqlx::query_as::<_, DisputeRow>(
+    let sql = format!(
         "SELECT id, charge_id, customer_id, amount, currency, reason, status, evidence_due_by FROM disputes \
-         ORDER BY CASE WHEN status IN ('won', 'lost', 'warning_closed') THEN 1 ELSE 0 END, evidence_due_by, id \
-         LIMIT 200",
-    )
-    .fetch_all(state.db.pool())
-    .await
-    .context("reading disputes")?;
-    Ok(rows.into_iter().map(|row| row.into_line(live, now)).collect())
+         ORDER BY {} LIMIT 200",
+        dispute_ordering(sort)
+    );
+    let rows = sqlx::query_as::<_, DisputeRow>(&sql).fetch_all(state.db.pool()).await.context("reading disputes")?;
+    Ok(DisputesPage { lines: rows.into_iter().map(|row| row.into_line(live, now)).collect(), sort })
 }

@@ -9,10 +9,13 @@ use crate::{
         money::{Currency, Money},
         subscription::SubscriptionStatus,
     },
-    views::admin::subscriptions::{SubscriptionLine, SubscriptionsPage, SUBSCRIPTIONS_PER_PAGE},
+    views::admin::{
+        sort::Sort,
+        subscriptions::{SubscriptionLine, SubscriptionSort, SubscriptionsPage, SUBSCRIPTIONS_PER_PAGE},
+    },
 };
 
-use super::{like_pattern, Filtered};
+use super::{like_pattern, order_by, Filtered};
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -21,7 +24,22 @@ pub struct Filter {
     pub plan: Option<String>,
     /// Part of an email, lower-case.
     pub email: Option<String>,
+    pub sort: Sort<SubscriptionSort>,
     pub page: i64,
+}
+
+/// The `ORDER BY` of `sort`: each column's expression is fixed here.
+fn ordering(sort: Sort<SubscriptionSort>) -> String {
+    let expressions: &[&str] = match sort.column {
+        // Customers without a local user sort by their Stripe id.
+        SubscriptionSort::Customer => &["COALESCE(u.email, s.customer_id)"],
+        SubscriptionSort::Plan => &["COALESCE(s.lookup_key, '')"],
+        SubscriptionSort::Status => &["s.status"],
+        SubscriptionSort::Mrr => &["s.mrr"],
+        SubscriptionSort::PeriodEnd => &["s.current_period_end"],
+        SubscriptionSort::Created => &["s.created"],
+    };
+    order_by(expressions, sort.dir, "s.id")
 }
 
 const LINE_COLUMNS: &str = "s.id, s.customer_id, u.email, s.status, s.lookup_key, s.mrr, \
@@ -91,7 +109,7 @@ pub async fn page(pool: &AnyPool, filter: &Filter) -> anyhow::Result<Subscriptio
     let select =
         format!("SELECT {LINE_COLUMNS} FROM subscriptions s LEFT JOIN users u ON u.stripe_customer_id = s.customer_id");
     let (rows, has_more) = filtered
-        .page::<SubscriptionLineRow>(pool, &select, "s.created DESC, s.id DESC", SUBSCRIPTIONS_PER_PAGE, filter.page)
+        .page::<SubscriptionLineRow>(pool, &select, &ordering(filter.sort), SUBSCRIPTIONS_PER_PAGE, filter.page)
         .await?;
     let lines = rows.into_iter().map(SubscriptionLine::try_from).collect::<anyhow::Result<Vec<_>>>()?;
     let plans = sqlx::query_scalar(
@@ -100,5 +118,5 @@ pub async fn page(pool: &AnyPool, filter: &Filter) -> anyhow::Result<Subscriptio
     .fetch_all(pool)
     .await
     .context("listing plans in use")?;
-    Ok(SubscriptionsPage { lines, plans, page: filter.page, has_more })
+    Ok(SubscriptionsPage { lines, plans, sort: filter.sort, page: filter.page, has_more })
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::revenue::Ratio;
+use super::sort::{Direction, Sort, SortKey};
 
 /// The inbox's statuses (the table's CHECK constraint), closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,11 +72,32 @@ pub struct EventsPage {
     pub health: DeliveryHealth,
     /// Every event type in the inbox, for the filter.
     pub types: Vec<String>,
+    /// The order the events are in (the URL's, or the default).
+    pub sort: Sort<EventSort>,
     pub page: i64,
     pub has_more: bool,
 }
 
 pub const EVENTS_PER_PAGE: i64 = 50;
+
+/// The inbox's sortable columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventSort {
+    Type,
+    Status,
+    Attempts,
+    Received,
+}
+
+impl SortKey for EventSort {
+    const COLUMNS: &'static [(Self, &'static str, Direction)] = &[
+        (Self::Type, "type", Direction::Asc),
+        (Self::Status, "status", Direction::Asc),
+        (Self::Attempts, "attempts", Direction::Desc),
+        (Self::Received, "received", Direction::Desc),
+    ];
+    const DEFAULT: Sort<Self> = Sort { column: Self::Received, dir: Direction::Desc };
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReplayOutcome {

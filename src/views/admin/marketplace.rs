@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::sort::{Direction, Sort, SortKey};
+
 use crate::domain::{
     marketplace::{FeeRate, FeeSource, OrderStatus},
     money::Money,
@@ -105,11 +107,40 @@ pub struct OrdersPage {
     pub lines: Vec<OrderLine>,
     /// Every creator (user id, email), for the filter.
     pub creators: Vec<(i64, String)>,
+    /// The order the lines are in (the URL's, or the default).
+    pub sort: Sort<OrderSort>,
     pub page: i64,
     pub has_more: bool,
 }
 
 pub const ORDERS_PER_PAGE: i64 = 50;
+
+/// The orders list's sortable columns (the CSV export follows the same order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderSort {
+    Date,
+    Product,
+    Buyer,
+    Creator,
+    Amount,
+    Fee,
+    Refunded,
+    Status,
+}
+
+impl SortKey for OrderSort {
+    const COLUMNS: &'static [(Self, &'static str, Direction)] = &[
+        (Self::Date, "date", Direction::Desc),
+        (Self::Product, "product", Direction::Asc),
+        (Self::Buyer, "buyer", Direction::Asc),
+        (Self::Creator, "creator", Direction::Asc),
+        (Self::Amount, "amount", Direction::Desc),
+        (Self::Fee, "fee", Direction::Desc),
+        (Self::Refunded, "refunded", Direction::Desc),
+        (Self::Status, "status", Direction::Asc),
+    ];
+    const DEFAULT: Sort<Self> = Sort { column: Self::Date, dir: Direction::Desc };
+}
 
 /// The statuses the orders list filters by, as (value, words).
 pub const ORDER_STATUSES: [(OrderStatus, &str); 5] = [

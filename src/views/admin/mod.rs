@@ -9,6 +9,7 @@ pub mod marketplace;
 pub mod order;
 pub mod payments;
 pub mod revenue;
+pub mod sort;
 pub mod status;
 pub mod subscriptions;
 pub mod usage;

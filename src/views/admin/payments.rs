@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::sort::{Direction, Sort, SortKey};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentLine {
     pub id: String,
@@ -71,6 +73,33 @@ pub struct DisputeLine {
     /// Whole days until the evidence is due (negative once past).
     pub days_left: Option<i64>,
     pub dashboard_url: String,
+}
+
+/// `/admin/disputes`: the disputes in the order asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputesPage {
+    pub lines: Vec<DisputeLine>,
+    pub sort: Sort<DisputeSort>,
+}
+
+/// The disputes list's sortable columns. By default open disputes come first, the nearest
+/// deadline on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DisputeSort {
+    Amount,
+    Reason,
+    Status,
+    Due,
+}
+
+impl SortKey for DisputeSort {
+    const COLUMNS: &'static [(Self, &'static str, Direction)] = &[
+        (Self::Amount, "amount", Direction::Desc),
+        (Self::Reason, "reason", Direction::Asc),
+        (Self::Status, "status", Direction::Asc),
+        (Self::Due, "due", Direction::Asc),
+    ];
+    const DEFAULT: Sort<Self> = Sort { column: Self::Due, dir: Direction::Asc };
 }
 
 pub const REFUND_REASONS: [(&str, &str); 3] = [

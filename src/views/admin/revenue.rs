@@ -105,6 +105,8 @@ pub fn percent(bp: i64) -> String {
 pub struct Chart {
     /// `data:image/svg+xml;base64,…`: an image, so the page's CSP needs no inline styles.
     pub data_uri: String,
+    /// The same chart drawn for the dark theme.
+    pub dark_data_uri: String,
     /// The same figures as text, for screen readers and the table under the chart.
     pub points: Vec<(String, String)>,
 }

@@ -360,6 +360,20 @@ async fn orders_filter_by_status_creator_and_buyer_page_and_export_the_same_sele
     assert_eq!(refunds.lines().count(), 2, "the header and the refunded order: {refunds}");
     assert!(refunds.lines().nth(1).unwrap().starts_with(&format!("{refunded},")), "{refunds}");
 
+    // Sorted by a column (ties by id), the filters kept, and the export in the same order.
+    let by_amount = app.page("/admin/orders?sort=amount&dir=asc").await;
+    assert_eq!(listed(&by_amount), [pending, partial, paid, refunded]);
+    assert!(by_amount.contains(r#"href="/admin/orders.csv?sort=amount&amp;dir=asc""#), "{by_amount}");
+    assert_eq!(
+        listed(&app.page(&format!("/admin/orders?creator={bob}&sort=amount&dir=desc")).await),
+        [partial, pending]
+    );
+    let sorted_csv =
+        app.get(&format!("/admin/orders.csv?creator={bob}&sort=amount&dir=asc")).await.text().await.unwrap();
+    let ids: Vec<&str> = sorted_csv.lines().skip(1).map(|l| &l[..l.find(',').unwrap()]).collect();
+    assert_eq!(ids, [pending.to_string(), partial.to_string()]);
+    assert_eq!(listed(&app.page("/admin/orders?sort=o.id;--").await), [partial, pending, refunded, paid], "default");
+
     // Pages of 50, newest first: 47 older orders make 51.
     for n in 0..47 {
         seed_order(pool, order(guide_a, carol, ann, "acct_ann", 2500, "paid", 0, 0, 1_780_000_000 + n)).await;

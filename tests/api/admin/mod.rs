@@ -8,3 +8,4 @@ mod pages;
 mod payments;
 mod plan_change;
 mod revenue;
+mod sorting;

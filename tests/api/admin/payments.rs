@@ -81,7 +81,7 @@ async fn disputes_show_their_deadline_and_failed_payments_their_reason() {
     assert!(disputes.contains(">fraudulent</td>") && disputes.contains(">needs_response</td>"), "{disputes}");
     assert!(disputes.contains(r#"href="/admin/disputes/du_"#), "a link to answer it");
     let days_left: i64 = {
-        let at = disputes.find("class=\"days-left\">").unwrap() + "class=\"days-left\">".len();
+        let at = disputes.find("days-left\">").unwrap() + "days-left\">".len();
         disputes[at..at + disputes[at..].find('<').unwrap()].parse().unwrap()
     };
     assert!((0..=21).contains(&days_left), "evidence is due within three weeks: {days_left}");

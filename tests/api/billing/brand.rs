@@ -1,5 +1,6 @@
-//! The operator's brand (BRAND_*, SUPPORT_EMAIL) on the pages, in the emails and on the
-//! sandbox's hosted Checkout page (through Checkout's `branding_settings`).
+//! The operator's brand (BRAND_*, SUPPORT_EMAIL) on the pages, in the emails, on the sandbox's
+//! hosted Checkout page (through Checkout's `branding_settings`) and on its Customer Portal (the
+//! account's branding, which the app hands the sandbox at start-up).
 
 use crate::helpers::*;
 
@@ -40,6 +41,18 @@ async fn the_brand_shows_on_pages_emails_and_checkout() {
     assert!(page.contains("<strong>Acme Cloud</strong>") && page.contains("button{background:#0b6e4f}"), "{page}");
     let public = app.state.config.app_url.as_str().trim_end_matches('/');
     assert!(page.contains(&format!("src=\"{public}/favicon.svg\"")), "the logo, by its public URL: {page}");
+
+    // The Customer Portal shows the account's branding: name, logo and colour.
+    let form = [("card_number", "4242 4242 4242 4242"), ("expiry", "12 / 34"), ("cvc", "123")];
+    let paid = app.client.post(&checkout).form(&form).send().await.unwrap();
+    assert_eq!(paid.status().as_u16(), 303, "paid on Checkout");
+    app.settle().await;
+    let res = app.submit("/account", "Manage billing", &[]).await;
+    let portal = location(&res).expect("a redirect to the portal");
+    let page = app.client.get(&portal).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<strong>Acme Cloud</strong>"), "{page}");
+    assert!(page.contains(&format!("<img src=\"{public}/favicon.svg\"")), "{page}");
+    assert!(page.contains("button:not(.secondary){background:#0b6e4f;color:#ffffff}"), "{page}");
 }
 
 #[tokio::test]
@@ -49,5 +62,11 @@ async fn without_a_brand_checkout_keeps_the_accounts_own() {
     let res = app.submit("/pricing", "Subscribe", &[("plan", "business"), ("interval", "month")]).await;
     let page = app.client.get(location(&res).unwrap()).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("class=\"seller\""), "no branding_settings sent: {page}");
+    let account = app.client.get(format!("{}/_sandbox/branding", app.sandbox_url)).send().await.unwrap();
+    assert_eq!(
+        account.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({"business_name": null, "logo_url": null, "primary_color": null, "secondary_color": null}),
+        "nor a brand for the portal"
+    );
     assert!(app.page("/pricing").await.contains("<title>Pricing · tollgate</title>"));
 }

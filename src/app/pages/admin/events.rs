@@ -1,4 +1,5 @@
-//! `/admin/events`: the webhook inbox, filters in the URL (a plain GET form), and "Replay".
+//! `/admin/events`: the webhook inbox, filters and sort in the URL (a plain GET form, header
+//! links), and "Replay".
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,52 +8,34 @@ use leptos_router::hooks::use_query_map;
 use crate::api::admin::events::{admin_events, ReplayEvent};
 use crate::views::{
     admin::{
-        events::{EventRow, EventsPage as InboxData, InboxStatus, ReplayOutcome},
+        events::{EventRow, EventSort, EventsPage as InboxData, InboxStatus, ReplayOutcome},
         revenue::percent,
     },
     format::{duration, utc},
 };
 
-use super::{admin_load, column_heads, AdminNav, FilterSelect};
+use super::list::{pager, sort_fields, sortable_heads, use_list_query, Column, ListQuery};
+use super::{admin_load, AdminNav, FilterSelect};
 use crate::app::pages::EmptyState;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Query {
-    status: Option<String>,
-    event_type: Option<String>,
-    page: i64,
-}
-
-impl Query {
-    /// The URL of page `page` under the same filters.
-    fn href(&self, page: i64) -> String {
-        let mut parts = vec![format!("page={page}")];
-        if let Some(s) = &self.status {
-            parts.push(format!("status={s}"));
-        }
-        if let Some(t) = &self.event_type {
-            parts.push(format!("type={t}"));
-        }
-        format!("/admin/events?{}", parts.join("&"))
-    }
-}
+const COLUMNS: [Column<EventSort>; 7] = [
+    Column::sorted("Event", EventSort::Type),
+    Column::sorted("Status", EventSort::Status),
+    Column::figures("Attempts", EventSort::Attempts),
+    Column::sorted("Received", EventSort::Received),
+    Column::text("Processed"),
+    Column::text("Payload"),
+    Column::text("Action"),
+];
 
 #[component]
 pub fn EventsPage() -> impl IntoView {
     let query_map = use_query_map();
-    let query = Memo::new(move |_| {
-        let q = query_map.read();
-        let nonempty = |k: &str| q.get(k).filter(|v| !v.is_empty());
-        Query {
-            status: nonempty("status"),
-            event_type: nonempty("type"),
-            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
-        }
-    });
+    let query = use_list_query("/admin/events", &["status", "type"]);
     let replay = ServerAction::<ReplayEvent>::new();
     let events = Resource::new(
         move || (query.get(), replay.version().get()),
-        |(q, _)| admin_events(q.status, q.event_type, Some(q.page)),
+        |(q, _)| admin_events(q.get("status"), q.get("type"), Some(q.page), q.sort, q.dir),
     );
     // Without JavaScript the replay comes back as `?replayed=…&outcome=…`.
     let flash = move || {
@@ -94,14 +77,14 @@ pub fn EventsPage() -> impl IntoView {
 }
 
 #[component]
-fn Inbox(page: InboxData, query: Query, replay: ServerAction<ReplayEvent>) -> impl IntoView {
+fn Inbox(page: InboxData, query: ListQuery, replay: ServerAction<ReplayEvent>) -> impl IntoView {
     let h = &page.health;
     let success = h.success.basis_points().map_or_else(|| "—".to_owned(), percent);
     let lag = |l: Option<i64>| l.map_or_else(|| "—".to_owned(), duration);
     let statuses = InboxStatus::ALL.iter().map(|s| (s.as_str().to_owned(), s.as_str().to_owned())).collect();
     let types = page.types.iter().map(|t| (t.clone(), t.clone())).collect();
-    let newer = (page.page > 0).then(|| view! { <a href=query.href(page.page - 1)>"Newer events"</a> });
-    let older = page.has_more.then(|| view! { <a href=query.href(page.page + 1)>"Older events"</a> });
+    let pages = pager(&query, page.page, page.has_more);
+    let heads = sortable_heads(&query, page.sort, &COLUMNS);
     let empty = page.events.is_empty();
     view! {
         <section aria-label="Delivery health (24 h)">
@@ -115,18 +98,19 @@ fn Inbox(page: InboxData, query: Query, replay: ServerAction<ReplayEvent>) -> im
             </dl>
         </section>
         <form class="admin-filters" method="get" action="/admin/events">
-            <FilterSelect id="event-status" name="status" label="Status" any="Any status" options=statuses selected=query.status.clone()/>
-            <FilterSelect id="event-type" name="type" label="Type" any="Any type" options=types selected=query.event_type.clone()/>
+            <FilterSelect id="event-status" name="status" label="Status" any="Any status" options=statuses selected=query.get("status")/>
+            <FilterSelect id="event-type" name="type" label="Type" any="Any type" options=types selected=query.get("type")/>
+            {sort_fields(&query)}
             <button type="submit">"Filter"</button>
         </form>
         {empty.then(|| view! { <EmptyState title="No events match." hint="Clear the filters, or wait for Stripe to send one."/> })}
         <table class="admin-table events">
-            {column_heads(&["Event", "Status", "Attempts", "Received", "Processed", "Payload", "Action"])}
+            {heads}
             <tbody>
                 {page.events.into_iter().map(|e| view! { <EventLine e=e replay=replay/> }).collect_view()}
             </tbody>
         </table>
-        <nav class="admin-pager" aria-label="Pages">{newer}" "{older}</nav>
+        {pages}
     }
 }
 

@@ -9,9 +9,11 @@ use leptos_router::hooks::use_query_map;
 use crate::api::admin::payments::{admin_disputes, admin_payments, admin_refund_form, RefundPayment};
 use crate::app::pages::Notices;
 use crate::views::admin::payments::{
-    DisputeLine, DunningLine, PaymentLine, PaymentsOverview, RefundForm, RefundLine, REFUND_REASONS,
+    DisputeLine, DisputeSort, DisputesPage as DisputesData, DunningLine, PaymentLine, PaymentsOverview, RefundForm,
+    RefundLine, REFUND_REASONS,
 };
 
+use super::list::{sortable_heads, use_list_query, Column, ListQuery};
 use super::{admin_load, column_heads, confirm_step, AdminNav};
 use crate::app::pages::EmptyState;
 use crate::views::format::utc;
@@ -92,7 +94,7 @@ fn dunning_row(d: DunningLine) -> impl IntoView {
             <td>{invoice}</td>
             <td>{who(d.email, Some(d.customer_id))}</td>
             <td class="amount">{d.amount_due}</td>
-            <td>{d.attempts}</td>
+            <td class="num">{d.attempts}</td>
             <td>{d.next_attempt.map(utc).unwrap_or_else(|| "no more retries".to_string())}</td>
         </tr>
     }
@@ -106,7 +108,7 @@ fn paid_row(p: PaymentLine) -> impl IntoView {
             <td>{utc(p.created)}</td>
             <td>{who(p.email, p.customer_id)}</td>
             <td class="amount">{p.amount}</td>
-            <td class="refunded">{p.refunded.unwrap_or_default()}</td>
+            <td class="amount refunded">{p.refunded.unwrap_or_default()}</td>
             <td><a href=href aria-label=label>"Refund…"</a></td>
         </tr>
     }
@@ -161,22 +163,35 @@ fn RefundConfirm(form: RefundForm) -> impl IntoView {
 
 #[component]
 pub fn DisputesPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| admin_disputes());
+    let query = use_list_query("/admin/disputes", &[]);
+    let data = Resource::new(move || query.get(), |q| admin_disputes(q.sort, q.dir));
     view! {
         <Title text="Disputes"/>
-        {admin_load(data, |disputes| view! { <Disputes disputes/> })}
+        {admin_load(data, move |disputes| view! { <Disputes disputes query=query.get_untracked()/> })}
     }
 }
 
+const DISPUTE_COLUMNS: [Column<DisputeSort>; 7] = [
+    Column::text("Dispute"),
+    Column::figures("Amount", DisputeSort::Amount),
+    Column::sorted("Reason", DisputeSort::Reason),
+    Column::sorted("Status", DisputeSort::Status),
+    Column::sorted("Evidence due", DisputeSort::Due),
+    Column { label: "Days left", sort: None, numeric: true },
+    Column::text(""),
+];
+
 #[component]
-fn Disputes(disputes: Vec<DisputeLine>) -> impl IntoView {
+fn Disputes(disputes: DisputesData, query: ListQuery) -> impl IntoView {
+    let DisputesData { lines: disputes, sort } = disputes;
     let empty = disputes.is_empty();
+    let heads = sortable_heads(&query, sort, &DISPUTE_COLUMNS);
     view! {
         <AdminNav current="/admin/disputes"/>
         <h1>"Disputes"</h1>
         {empty.then(|| view! { <EmptyState title="No disputes." hint="When a customer disputes a charge it appears here with its deadline."/> })}
         <table class="admin-table disputes">
-            {column_heads(&["Dispute", "Amount", "Reason", "Status", "Evidence due", "Days left", ""])}
+            {heads}
             <tbody>{disputes.into_iter().map(dispute_row).collect_view()}</tbody>
         </table>
     }
@@ -193,7 +208,7 @@ fn dispute_row(d: DisputeLine) -> impl IntoView {
             <td>{d.reason}</td>
             <td>{d.status}</td>
             <td>{d.evidence_due_by.map(utc).unwrap_or_default()}</td>
-            <td class="days-left">{d.days_left.map(|days| days.to_string()).unwrap_or_default()}</td>
+            <td class="num days-left">{d.days_left.map(|days| days.to_string()).unwrap_or_default()}</td>
             <td><a href=format!("/admin/disputes/{}", d.id)>{if closed { "View" } else { "Respond" }}</a></td>
         </tr>
     }

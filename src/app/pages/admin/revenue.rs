@@ -150,7 +150,10 @@ fn ChartFigure(chart: Chart, title: &'static str) -> AnyView {
     view! {
         <figure class="admin-chart">
             <figcaption>{title}</figcaption>
-            <img src=chart.data_uri alt=format!("{title}. {summary}") width="720" height="320"/>
+            <picture>
+                <source srcset=chart.dark_data_uri media="(prefers-color-scheme: dark)"/>
+                <img src=chart.data_uri alt=format!("{title}. {summary}") width="720" height="320"/>
+            </picture>
             <details>
                 <summary>{format!("{title} as a table")}</summary>
                 <table class="admin-table">

@@ -1,4 +1,5 @@
-//! `/admin/subscriptions`: a GET form of filters (works without JavaScript) and a paged table.
+//! `/admin/subscriptions`: a GET form of filters (works without JavaScript) and a paged table
+//! sorted by a click on a column's header.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -6,11 +7,11 @@ use leptos_meta::Title;
 use crate::{
     api::admin::subscriptions::admin_subscriptions,
     domain::subscription::SubscriptionStatus,
-    views::admin::subscriptions::{SubscriptionLine, SubscriptionsPage},
+    views::admin::subscriptions::{SubscriptionLine, SubscriptionSort, SubscriptionsPage},
 };
 
-use super::list::{pager, use_list_query, ListQuery};
-use super::{admin_load, column_heads, AdminNav, FilterSelect};
+use super::list::{pager, sort_fields, sortable_heads, use_list_query, Column, ListQuery};
+use super::{admin_load, AdminNav, FilterSelect};
 use crate::app::pages::EmptyState;
 use crate::views::format::utc;
 
@@ -19,7 +20,7 @@ pub fn SubscriptionsListPage() -> impl IntoView {
     let query = use_list_query("/admin/subscriptions", &["status", "plan", "email"]);
     let data = Resource::new(
         move || query.get(),
-        |q| admin_subscriptions(q.get("status"), q.get("plan"), q.get("email"), Some(q.page)),
+        |q| admin_subscriptions(q.get("status"), q.get("plan"), q.get("email"), Some(q.page), q.sort, q.dir),
     );
     view! {
         <Title text="Subscriptions"/>
@@ -31,23 +32,34 @@ pub fn SubscriptionsListPage() -> impl IntoView {
     }
 }
 
+const COLUMNS: [Column<SubscriptionSort>; 6] = [
+    Column::sorted("Customer", SubscriptionSort::Customer),
+    Column::sorted("Plan", SubscriptionSort::Plan),
+    Column::sorted("Status", SubscriptionSort::Status),
+    Column::figures("MRR", SubscriptionSort::Mrr),
+    Column::sorted("Renews or ends", SubscriptionSort::PeriodEnd),
+    Column::sorted("Created", SubscriptionSort::Created),
+];
+
 #[component]
 fn List(page: SubscriptionsPage, query: ListQuery) -> impl IntoView {
     let statuses = SubscriptionStatus::ALL.iter().map(|s| (s.as_str().to_owned(), s.describe().to_owned())).collect();
     let plans = page.plans.iter().map(|p| (p.clone(), p.clone())).collect();
     let pages = pager(&query, page.page, page.has_more);
     let empty = page.lines.is_empty();
+    let heads = sortable_heads(&query, page.sort, &COLUMNS);
     view! {
         <form class="admin-filters" method="get" action="/admin/subscriptions">
             <FilterSelect id="sub-status" name="status" label="Status" any="Any status" options=statuses selected=query.get("status")/>
             <FilterSelect id="sub-plan" name="plan" label="Plan" any="Any plan" options=plans selected=query.get("plan")/>
             <label for="sub-email">"Email"</label>
             <input id="sub-email" name="email" type="search" value=query.get("email").unwrap_or_default()/>
+            {sort_fields(&query)}
             <button type="submit">"Search"</button>
         </form>
         {empty.then(|| view! { <EmptyState title="No subscriptions match." hint="Clear the filters to see every subscription."/> })}
         <table class="admin-table subscriptions">
-            {column_heads(&["Customer", "Plan", "Status", "MRR", "Renews or ends", "Created"])}
+            {heads}
             <tbody>{page.lines.into_iter().map(|line| view! { <Line line=line/> }).collect_view()}</tbody>
         </table>
         {pages}

@@ -49,9 +49,9 @@ fn Usage(data: AdminUsage) -> impl IntoView {
                         <tr>
                             <td><a href=format!("/admin/customers/{}", u.customer_id)>{u.email}</a></td>
                             <td>{u.meter}</td>
-                            <td>{u.total}</td>
-                            <td>{u.events}</td>
-                            <td>{u.unsent}</td>
+                            <td class="num">{u.total}</td>
+                            <td class="num">{u.events}</td>
+                            <td class="num">{u.unsent}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -68,9 +68,9 @@ fn Usage(data: AdminUsage) -> impl IntoView {
                             <td><a href=format!("/admin/customers/{}", d.customer_id)>{d.customer_id.clone()}</a></td>
                             <td>{d.meter}</td>
                             <td>{day(d.period_start)}</td>
-                            <td>{d.local_total}</td>
-                            <td>{d.stripe_total}</td>
-                            <td>{d.difference}</td>
+                            <td class="num">{d.local_total}</td>
+                            <td class="num">{d.stripe_total}</td>
+                            <td class="num">{d.difference}</td>
                             <td>{utc(d.checked_at)}</td>
                         </tr>
                     }).collect_view()}

@@ -16,9 +16,10 @@ use crate::domain::{
     money::{Currency, Money},
 };
 use crate::server::admin::csv::{self, field};
-use crate::server::admin::{like_pattern, Filtered};
+use crate::server::admin::{like_pattern, order_by, Filtered};
 use crate::server::state::AppState;
-use crate::views::admin::marketplace::{OrderLine, OrdersPage, ORDERS_PER_PAGE};
+use crate::views::admin::marketplace::{OrderLine, OrderSort, OrdersPage, ORDERS_PER_PAGE};
+use crate::views::admin::sort::Sort;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -27,19 +28,47 @@ pub struct Filter {
     pub creator: Option<i64>,
     /// Part of the buyer's email, lower-case.
     pub buyer: Option<String>,
+    pub sort: Sort<OrderSort>,
     pub page: i64,
+}
+
+/// The list's URL query: filters, sort and page, each as given.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OrdersQuery {
+    pub status: Option<String>,
+    pub creator: Option<String>,
+    pub email: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub page: Option<i64>,
 }
 
 impl Filter {
     /// The filters as the list's URL carries them; values that mean nothing are ignored (a bad
     /// link still shows the list).
-    pub fn parse(status: Option<&str>, creator: Option<&str>, buyer: Option<&str>, page: Option<i64>) -> Self {
+    pub fn parse(query: &OrdersQuery) -> Self {
         Self {
-            status: status.and_then(|s| OrderStatus::parse(s.trim())),
-            creator: creator.and_then(|c| c.trim().parse().ok()),
-            buyer: buyer.map(|b| b.trim().to_lowercase()).filter(|b| !b.is_empty()),
-            page: page.unwrap_or(0).max(0),
+            status: query.status.as_deref().and_then(|s| OrderStatus::parse(s.trim())),
+            creator: query.creator.as_deref().and_then(|c| c.trim().parse().ok()),
+            buyer: query.email.as_deref().map(|b| b.trim().to_lowercase()).filter(|b| !b.is_empty()),
+            sort: Sort::parse(query.sort.as_deref(), query.dir.as_deref()),
+            page: query.page.unwrap_or(0).max(0),
         }
+    }
+
+    /// The `ORDER BY` of the filter's sort: each column's expression is fixed here.
+    fn ordering(&self) -> String {
+        let column = match self.sort.column {
+            OrderSort::Date => "o.created_at",
+            OrderSort::Product => "p.title",
+            OrderSort::Buyer => "b.email",
+            OrderSort::Creator => "c.email",
+            OrderSort::Amount => "o.amount",
+            OrderSort::Fee => "o.fee",
+            OrderSort::Refunded => "o.refunded",
+            OrderSort::Status => "o.status",
+        };
+        order_by(&[column], self.sort.dir, "o.id")
     }
 
     fn conditions(&self) -> Filtered {
@@ -63,8 +92,6 @@ const SELECT: &str = "SELECT o.id, o.created_at, o.paid_at, p.title, b.email AS 
        o.refunded, o.fee_refunded, o.transfer_reversed, o.payment_intent_id \
      FROM orders o JOIN products p ON p.id = o.product_id JOIN users b ON b.id = o.buyer_id \
        JOIN users c ON c.id = o.creator_id";
-
-const NEWEST_FIRST: &str = "o.created_at DESC, o.id DESC";
 
 #[derive(sqlx::FromRow)]
 struct OrderRow {
@@ -151,33 +178,25 @@ const CSV_HEADER: [&str; 16] = [
 
 pub async fn page(pool: &AnyPool, filter: &Filter) -> anyhow::Result<OrdersPage> {
     let (rows, has_more) =
-        filter.conditions().page::<OrderRow>(pool, SELECT, NEWEST_FIRST, ORDERS_PER_PAGE, filter.page).await?;
+        filter.conditions().page::<OrderRow>(pool, SELECT, &filter.ordering(), ORDERS_PER_PAGE, filter.page).await?;
     let lines = rows.into_iter().map(OrderLine::try_from).collect::<anyhow::Result<Vec<_>>>()?;
     let creators =
         sqlx::query_as("SELECT c.user_id, u.email FROM creators c JOIN users u ON u.id = c.user_id ORDER BY u.email")
             .fetch_all(pool)
             .await
             .context("listing creators for the filter")?;
-    Ok(OrdersPage { lines, creators, page: filter.page, has_more })
+    Ok(OrdersPage { lines, creators, sort: filter.sort, page: filter.page, has_more })
 }
 
-/// Every order `filter` selects (its page ignored), newest first, as CSV.
+/// Every order `filter` selects (its page ignored), in the list's order, as CSV.
 pub async fn csv_of(pool: &AnyPool, filter: &Filter) -> anyhow::Result<String> {
-    let rows = filter.conditions().all::<OrderRow>(pool, SELECT, NEWEST_FIRST).await?;
+    let rows = filter.conditions().all::<OrderRow>(pool, SELECT, &filter.ordering()).await?;
     Ok(csv::document(CSV_HEADER, rows.into_iter().map(OrderRow::fields)))
 }
 
-/// The list's filters in the export's URL.
-#[derive(Debug, Deserialize)]
-pub struct ExportQuery {
-    status: Option<String>,
-    creator: Option<String>,
-    email: Option<String>,
-}
-
-/// `GET /admin/orders.csv?status=…&creator=…&email=…`.
-pub async fn orders_csv(State(state): State<AppState>, session: Session, Query(query): Query<ExportQuery>) -> Response {
-    let filter = Filter::parse(query.status.as_deref(), query.creator.as_deref(), query.email.as_deref(), None);
+/// `GET /admin/orders.csv?status=…&creator=…&email=…&sort=…&dir=…` (a page is ignored).
+pub async fn orders_csv(State(state): State<AppState>, session: Session, Query(query): Query<OrdersQuery>) -> Response {
+    let filter = Filter { page: 0, ..Filter::parse(&query) };
     csv::admin_download(&state, &session, "marketplace-orders.csv", || csv_of(state.db.pool(), &filter)).await
 }
 
@@ -187,11 +206,25 @@ mod tests {
 
     #[test]
     fn filters_keep_what_means_something() {
-        let filter = Filter::parse(Some("refunded"), Some(" 12 "), Some(" Ann@X "), Some(-3));
+        let query = |status: &str, creator: &str, email: &str, sort: &str, page| OrdersQuery {
+            status: Some(status.into()),
+            creator: Some(creator.into()),
+            email: Some(email.into()),
+            sort: Some(sort.into()),
+            dir: None,
+            page,
+        };
+        let filter = Filter::parse(&query("refunded", " 12 ", " Ann@X ", "amount", Some(-3)));
         assert_eq!(
             filter,
-            Filter { status: Some(OrderStatus::Refunded), creator: Some(12), buyer: Some("ann@x".into()), page: 0 }
+            Filter {
+                status: Some(OrderStatus::Refunded),
+                creator: Some(12),
+                buyer: Some("ann@x".into()),
+                sort: Sort { column: OrderSort::Amount, dir: crate::views::admin::sort::Direction::Desc },
+                page: 0
+            }
         );
-        assert_eq!(Filter::parse(Some("lost"), Some("twelve"), Some("  "), None), Filter::default());
+        assert_eq!(Filter::parse(&query("lost", "twelve", "  ", "o.id", None)), Filter::default());
     }
 }
