@@ -209,16 +209,11 @@ async fn make_default(
 }
 
 async fn own_setup_intent(state: &AppState, user: &User, id: &str) -> Result<SetupIntent, FormError> {
-    let id = id.trim();
     let customer = user.stripe_customer_id.as_ref().ok_or_else(|| refused(NO_SUCH_SETUP))?;
-    if !id.starts_with("seti_") || id.len() > 255 {
-        return Err(refused(NO_SUCH_SETUP));
-    }
-    let setup = match state.stripe_client.send(&RetrieveSetupIntent::new(SetupIntentId::from(id)), None).await {
-        Ok(setup) => setup,
-        Err(e) if api_error(&e).is_some_and(|(status, _)| status == 404) => return Err(refused(NO_SUCH_SETUP)),
-        Err(e) => return Err(FormError::Unexpected(anyhow::Error::from(e).context(format!("retrieving {id}")))),
-    };
+    let setup = super::retrieve_named(&state.stripe_client, id, "seti_", NO_SUCH_SETUP, |id| {
+        RetrieveSetupIntent::new(SetupIntentId::from(id))
+    })
+    .await?;
     if setup.customer.as_ref().map(|c| c.id().as_str()) != Some(customer.as_str()) {
         return Err(refused(NO_SUCH_SETUP));
     }

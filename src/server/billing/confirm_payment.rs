@@ -12,7 +12,6 @@ use crate::server::db::users::User;
 use crate::server::http::outcome::{refused, FormError};
 use crate::server::state::AppState;
 use crate::server::stripe::browser::{publishable_key, stripe_js_url};
-use crate::server::stripe::client::api_error;
 use crate::views::confirm_payment::{BrowserConfirm, ConfirmPaymentView, ConfirmStage};
 use crate::views::format::money;
 
@@ -22,16 +21,10 @@ const NO_SUCH_PAYMENT: &str = "No such payment.";
 pub async fn page(state: &AppState, user: &User, id: &str) -> Result<ConfirmPaymentView, FormError> {
     let id = id.trim();
     let customer = user.stripe_customer_id.as_deref().ok_or_else(|| refused(NO_SUCH_PAYMENT))?;
-    if !id.starts_with("pi_") || id.len() > 255 {
-        return Err(refused(NO_SUCH_PAYMENT));
-    }
-    let intent = match state.stripe_client.send(&RetrievePaymentIntent::new(PaymentIntentId::from(id)), None).await {
-        Ok(intent) => intent,
-        Err(e) if api_error(&e).is_some_and(|(status, _)| status == 404) => return Err(refused(NO_SUCH_PAYMENT)),
-        Err(e) => {
-            return Err(FormError::Unexpected(anyhow::Error::from(e).context(format!("retrieving payment {id}"))))
-        }
-    };
+    let intent = super::retrieve_named(&state.stripe_client, id, "pi_", NO_SUCH_PAYMENT, |id| {
+        RetrievePaymentIntent::new(PaymentIntentId::from(id))
+    })
+    .await?;
     if intent.customer.as_ref().map(|c| c.id().as_str()) != Some(customer) {
         return Err(refused(NO_SUCH_PAYMENT));
     }

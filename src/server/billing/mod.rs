@@ -41,6 +41,34 @@ pub fn require_verified_email(
     )))
 }
 
+/// Reads a Stripe object a visitor named by id (a path or query parameter): an id without its
+/// `prefix`, or one Stripe does not know, is refused with `missing` — the words the caller also
+/// gives for another customer's object, so the answer never tells the two apart.
+pub async fn retrieve_named<R>(
+    stripe: &crate::server::stripe::client::StripeClient,
+    id: &str,
+    prefix: &str,
+    missing: &str,
+    request: impl FnOnce(&str) -> R,
+) -> Result<R::Output, crate::server::http::outcome::FormError>
+where
+    R: stripe::StripeRequest,
+    R::Output: miniserde::Deserialize + Clone + Send + Sync + 'static,
+{
+    use crate::server::http::outcome::{refused, FormError};
+    let id = id.trim();
+    if !id.starts_with(prefix) || id.len() > 255 {
+        return Err(refused(missing));
+    }
+    match stripe.send(&request(id), None).await {
+        Ok(object) => Ok(object),
+        Err(e) if crate::server::stripe::client::api_error(&e).is_some_and(|(status, _)| status == 404) => {
+            Err(refused(missing))
+        }
+        Err(e) => Err(FormError::Unexpected(anyhow::Error::from(e).context(format!("retrieving {id}")))),
+    }
+}
+
 /// Where sync and fulfilment used to live, kept for callers outside the crate (the tests).
 pub mod fulfil {
     pub use super::checkout::{fulfil_checkout_session, retrieve_session, Fulfilled};

@@ -21,7 +21,6 @@ use crate::server::http::app_url::AppUrl;
 use crate::server::http::outcome::{refused, FormError};
 use crate::server::state::AppState;
 use crate::server::stripe::browser::{publishable_key, stripe_js_url};
-use crate::server::stripe::client::api_error;
 use crate::server::stripe::idempotency::{check_form_token, new_form_token};
 use crate::views::format::money;
 use crate::views::payment_element::{
@@ -168,17 +167,10 @@ fn failure_words(intent: &PaymentIntent) -> String {
 
 /// The PaymentIntent, if it is one the app made for this user.
 async fn own_payment_intent(state: &AppState, user: &User, id: &str) -> Result<PaymentIntent, FormError> {
-    let id = id.trim();
-    if !id.starts_with("pi_") || id.len() > 255 {
-        return Err(refused(NO_SUCH_PAYMENT));
-    }
-    let intent = match state.stripe_client.send(&RetrievePaymentIntent::new(PaymentIntentId::from(id)), None).await {
-        Ok(intent) => intent,
-        Err(e) if api_error(&e).is_some_and(|(status, _)| status == 404) => return Err(refused(NO_SUCH_PAYMENT)),
-        Err(e) => {
-            return Err(FormError::Unexpected(anyhow::Error::from(e).context(format!("retrieving payment {id}"))))
-        }
-    };
+    let intent = super::retrieve_named(&state.stripe_client, id, "pi_", NO_SUCH_PAYMENT, |id| {
+        RetrievePaymentIntent::new(PaymentIntentId::from(id))
+    })
+    .await?;
     if intent.metadata.get("user_id").map(String::as_str) != Some(user.id.to_string().as_str()) {
         return Err(refused(NO_SUCH_PAYMENT));
     }

@@ -231,16 +231,12 @@ pub async fn outcome(
     subscription_id: &str,
     payment_intent: Option<&str>,
 ) -> Result<PaymentOutcome, FormError> {
-    let id = subscription_id.trim();
-    if !id.starts_with("sub_") || id.len() > 255 {
-        return Err(refused(NO_SUCH_SUBSCRIPTION));
-    }
-    let id = SubscriptionId::from(id);
-    let subscription = match state.stripe_client.send(&RetrieveSubscription::new(&id), None).await {
-        Ok(subscription) => subscription,
-        Err(e) if api_error(&e).is_some_and(|(status, _)| status == 404) => return Err(refused(NO_SUCH_SUBSCRIPTION)),
-        Err(e) => return Err(FormError::Unexpected(anyhow::Error::from(e).context(format!("retrieving {id}")))),
-    };
+    let subscription =
+        super::retrieve_named(&state.stripe_client, subscription_id, "sub_", NO_SUCH_SUBSCRIPTION, |id| {
+            RetrieveSubscription::new(SubscriptionId::from(id))
+        })
+        .await?;
+    let id = subscription.id.clone();
     if subscription.metadata.get("user_id") != Some(&user.id.to_string()) {
         return Err(refused(NO_SUCH_SUBSCRIPTION));
     }
