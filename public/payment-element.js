@@ -100,14 +100,17 @@
     box.hidden = false;
     var withoutJs = document.getElementById('payment-without-js');
     if (withoutJs) withoutJs.hidden = true;
-    var stripe = window.Stripe(box.dataset.publishableKey);
+    // A marketplace direct charge's intent lives on the creator's account.
+    var account = box.dataset.stripeAccount;
+    var stripe = window.Stripe(box.dataset.publishableKey, account ? { stripeAccount: account } : undefined);
     if (box.dataset.kind === 'embedded_checkout') wireEmbeddedCheckout(box, stripe);
     else wireElements(box, stripe);
   }
 
-  // Stripe.js and this script may load in either order: wait for both the form and Stripe.
+  // Stripe.js and this script may load in either order: wait for both the form and Stripe, once
+  // the whole page is parsed (the no-JavaScript notice comes after this script).
   var tries = 0;
-  (function ready() {
+  function ready() {
     var box = document.getElementById('payment-form');
     if (box && window.Stripe) return wire(box);
     if (++tries > 100) {
@@ -120,5 +123,7 @@
       return;
     }
     setTimeout(ready, 100);
-  })();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
+  else ready();
 })();

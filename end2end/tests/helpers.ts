@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { test as base, expect, type Page, type Response } from '@playwright/test';
+import { test as base, expect, type Browser, type Page, type Response } from '@playwright/test';
 
 /**
  * Playwright's `test`, plus a check around every test: the page raises no uncaught error (a panic
@@ -212,5 +212,37 @@ export async function subscribedCustomer(page: Page, tag: string, plan: string, 
   await page.locator(`article[data-plan="${plan}"]`).getByRole('button', { name: `Subscribe to ${name}` }).click();
   await payOnCheckout(page, 'Subscribe');
   await expect(page.locator('.notice')).toHaveText(`Your ${name} plan is active.`);
+  return email;
+}
+
+/** A new page in its own browser context (its own log-in). */
+export async function newPage(browser: Browser, javaScriptEnabled: boolean): Promise<Page> {
+  const context = await browser.newContext({ javaScriptEnabled });
+  return context.newPage();
+}
+
+/**
+ * Signs a new user up, makes them a creator through Stripe's hosted onboarding, and publishes
+ * `title` at $25.00; returns their email.
+ */
+export async function creatorSelling(page: Page, title: string, javaScriptEnabled: boolean): Promise<string> {
+  const email = uniqueEmail('seller');
+  await signUp(page, email, javaScriptEnabled);
+  await open(page, '/creator', javaScriptEnabled);
+  await page.getByRole('button', { name: 'Become a creator', exact: true }).click();
+  await expect(page.getByRole('heading', { name: /Set up payouts for/ })).toBeVisible();
+  await page.getByRole('button', { name: 'Agree and submit', exact: true }).click();
+  await expect(page).toHaveURL(/\/creator$/);
+  await expect(page.locator('[data-creator-state]')).toHaveAttribute('data-creator-state', 'enabled');
+
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Description').fill('A field guide.');
+  await page.getByLabel('Price (USD)').fill('25.00');
+  await page.getByLabel('What buyers get').fill(`The secret of ${title}.`);
+  await page.getByRole('button', { name: 'Save draft', exact: true }).click();
+  const product = page.locator('.creator-product').filter({ hasText: title });
+  await expect(product).toHaveAttribute('data-published', 'false');
+  await product.getByRole('button', { name: 'Publish', exact: true }).click();
+  await expect(page.locator('.creator-product').filter({ hasText: title })).toHaveAttribute('data-published', 'true');
   return email;
 }

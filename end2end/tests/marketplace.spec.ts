@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Browser, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
 import {
   expect,
   test,
@@ -11,39 +11,9 @@ import {
   signUp,
   submitLogIn,
   uniqueEmail,
+  creatorSelling,
+  newPage,
 } from './helpers';
-
-/** A new page in its own browser context (its own log-in). */
-async function newPage(browser: Browser, javaScriptEnabled: boolean): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled });
-  return context.newPage();
-}
-
-/**
- * Signs a new user up, makes them a creator through Stripe's hosted onboarding, and publishes
- * `title` at $25.00; returns their email.
- */
-async function creatorSelling(page: Page, title: string, javaScriptEnabled: boolean): Promise<string> {
-  const email = uniqueEmail('seller');
-  await signUp(page, email, javaScriptEnabled);
-  await open(page, '/creator', javaScriptEnabled);
-  await page.getByRole('button', { name: 'Become a creator', exact: true }).click();
-  await expect(page.getByRole('heading', { name: /Set up payouts for/ })).toBeVisible();
-  await page.getByRole('button', { name: 'Agree and submit', exact: true }).click();
-  await expect(page).toHaveURL(/\/creator$/);
-  await expect(page.locator('[data-creator-state]')).toHaveAttribute('data-creator-state', 'enabled');
-
-  await page.getByLabel('Title').fill(title);
-  await page.getByLabel('Description').fill('A field guide.');
-  await page.getByLabel('Price (USD)').fill('25.00');
-  await page.getByLabel('What buyers get').fill(`The secret of ${title}.`);
-  await page.getByRole('button', { name: 'Save draft', exact: true }).click();
-  const product = page.locator('.creator-product').filter({ hasText: title });
-  await expect(product).toHaveAttribute('data-published', 'false');
-  await product.getByRole('button', { name: 'Publish', exact: true }).click();
-  await expect(page.locator('.creator-product').filter({ hasText: title })).toHaveAttribute('data-published', 'true');
-  return email;
-}
 
 /** The creator's all-time figure `label` (Sales, Gross, Platform fees, Refunds, Net) in USD. */
 function stat(page: Page, label: string) {

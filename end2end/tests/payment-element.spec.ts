@@ -1,8 +1,9 @@
 // Paying on the app's own pages with Stripe.js (the sandbox's stand-in): a one-time item with the
 // Payment Element (4242, a decline then a retry, 3-D Secure completed and failed), a plan with the
-// Payment Element and with embedded Checkout; without JavaScript the pages say the form needs it
-// and offer Stripe's hosted page instead.
-import { expect, test, open, signUp, uniqueEmail } from './helpers';
+// Payment Element and with embedded Checkout, a creator's product with the Payment Element;
+// without JavaScript the pages say the form needs it and offer Stripe's hosted page instead.
+import { randomBytes } from 'node:crypto';
+import { expect, test, creatorSelling, newPage, open, signUp, uniqueEmail } from './helpers';
 import type { Page } from '@playwright/test';
 
 async function typeCard(page: Page, number: string): Promise<void> {
@@ -12,9 +13,7 @@ async function typeCard(page: Page, number: string): Promise<void> {
   await page.getByLabel('ZIP').fill('10001');
 }
 
-// FIXME(issue 15): these five flows failed in Chromium on their first run (2026-12-03, see the
-// closing note); the same flows pass through the API tests (tests/api/billing/payment_element.rs).
-test.describe.fixme('with JavaScript', () => {
+test.describe('with JavaScript', () => {
   test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, 'Stripe.js needs JavaScript');
 
   test('a one-time item is paid with the Payment Element, after a declined card', async ({ page }) => {
@@ -23,7 +22,7 @@ test.describe.fixme('with JavaScript', () => {
     await expect(page.getByText('Paying on this page needs JavaScript.')).toBeHidden();
     await typeCard(page, '4000 0000 0000 0002');
     await page.getByRole('button', { name: 'Pay $199.00' }).click();
-    await expect(page.locator('#payment-form [role=alert]')).toHaveText('Your card was declined.');
+    await expect(page.locator('#payment-form .alert')).toHaveText('Your card was declined.');
     await expect(page).toHaveURL(/\/buy\/onboarding$/);
     await typeCard(page, '4242 4242 4242 4242');
     await page.getByRole('button', { name: 'Pay $199.00' }).click();
@@ -56,6 +55,22 @@ test.describe.fixme('with JavaScript', () => {
     await typeCard(page, '4242 4242 4242 4242');
     await page.getByRole('button', { name: /^Subscribe for / }).click();
     await expect(page.getByText('Your Business plan is active.')).toBeVisible({ timeout: 15_000 });
+  });
+
+  test('a creator\u2019s product is paid on the app\u2019s page and lands in the library', async ({ page, browser }) => {
+    test.setTimeout(120_000);
+    const title = `Element guide ${randomBytes(3).toString('hex')}`;
+    await creatorSelling(page, title, true);
+    const buyer = await newPage(browser, true);
+    await signUp(buyer, uniqueEmail('element-product'), true);
+    await open(buyer, '/store', true);
+    const slug = await buyer.locator('li.product-card').filter({ hasText: title }).getAttribute('data-product');
+    await open(buyer, `/p/${slug}/pay`, true);
+    await typeCard(buyer, '4242 4242 4242 4242');
+    await buyer.getByRole('button', { name: 'Pay $25.00' }).click();
+    await expect(buyer).toHaveURL(/\/library\?payment_intent=pi_/, { timeout: 15_000 });
+    await expect(buyer.locator('.notice')).toHaveText('Thank you: your purchase is in your library.');
+    await expect(buyer.getByText(`The secret of ${title}.`)).toBeVisible();
   });
 
   test('a plan is bought with embedded Checkout', async ({ page }) => {

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::views::{
-    marketplace::{CreatorPageView, LibraryView, ProductCardView, StoreView},
+    marketplace::{CreatorPageView, LibraryView, ProductPageView, StoreView},
+    payment_element::{PaymentPageView, StartedIntent},
     AppError,
 };
 
@@ -69,10 +70,13 @@ pub async fn store_page() -> Result<StoreView, AppError> {
 
 /// The product on sale at `/p/{slug}`; `None` when nothing is on sale there.
 #[server(endpoint = "store/product")]
-pub async fn product_page(slug: String) -> Result<Option<ProductCardView>, AppError> {
+pub async fn product_page(slug: String) -> Result<Option<ProductPageView>, AppError> {
     use crate::server::{http::context::RequestCtx, marketplace::products};
+    use crate::views::payment_element::CheckoutUi;
     let ctx = RequestCtx::extract().await?;
-    Ok(products::on_sale(ctx.state.db.pool(), &slug).await?.as_ref().map(products::card))
+    let pay_on_page = ctx.state.config.checkout_ui == CheckoutUi::Elements;
+    let product = products::on_sale(ctx.state.db.pool(), &slug).await?;
+    Ok(product.as_ref().map(|product| ProductPageView { product: products::card(product), pay_on_page }))
 }
 
 /// "Buy": to Stripe's Checkout, paying the creator minus the platform's fee.
@@ -85,11 +89,48 @@ pub async fn buy_product(slug: String) -> Result<(), AppError> {
     ctx.finish(outcome, &format!("/p/{slug}")).await
 }
 
-/// `/library`, confirming the Checkout Session the buyer came back from (`session_id`).
+/// `/p/{slug}/pay`: the product with the Payment Element.
+#[server(endpoint = "store/pay_page")]
+pub async fn product_pay_page(slug: String) -> Result<PaymentPageView, AppError> {
+    use crate::server::{http::context::RequestCtx, marketplace::orders::pay_on_page};
+    let ctx = RequestCtx::extract().await?;
+    ctx.require_user().await?;
+    Ok(pay_on_page::page(&ctx.state, &slug).await?)
+}
+
+/// "Pay" on `/p/{slug}/pay`: the PaymentIntent of this attempt, for `/payment-element.js`.
+#[server(endpoint = "store/start_payment")]
+pub async fn start_product_payment(slug: String, attempt: String) -> Result<StartedIntent, AppError> {
+    use crate::server::{
+        http::{abuse::Action, context::RequestCtx},
+        marketplace::orders::pay_on_page,
+    };
+    let ctx = RequestCtx::extract().await?;
+    let user = ctx.require_user().await?;
+    let started = async {
+        ctx.limit(Action::Checkout).await?;
+        pay_on_page::start(&ctx.state, &user, &slug, &attempt).await
+    };
+    ctx.answer(started.await)
+}
+
+/// `/library`, confirming the payment the buyer came back from: a Checkout Session
+/// (`session_id`) or a PaymentIntent confirmed on `/p/{slug}/pay` (`payment_intent`).
 #[server(endpoint = "library/page")]
-pub async fn library_page(session_id: Option<String>) -> Result<Option<LibraryView>, AppError> {
-    use crate::server::{http::context::RequestCtx, marketplace::orders};
+pub async fn library_page(
+    session_id: Option<String>,
+    payment_intent: Option<String>,
+) -> Result<Option<LibraryView>, AppError> {
+    use crate::server::{
+        http::context::RequestCtx,
+        marketplace::orders::{self, PaidThrough},
+    };
     let ctx = RequestCtx::extract().await?;
     let Some(user) = ctx.current_user().await? else { return Ok(None) };
-    Ok(Some(orders::library_page(&ctx.state, &user, session_id.as_deref()).await?))
+    let returned = match (&session_id, &payment_intent) {
+        (Some(session), _) => Some(PaidThrough::Checkout(session)),
+        (None, Some(intent)) => Some(PaidThrough::Intent(intent)),
+        (None, None) => None,
+    };
+    Ok(Some(orders::library_page(&ctx.state, &user, returned).await?))
 }

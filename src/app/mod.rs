@@ -102,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("creator") view=pages::creator::CreatorPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("store") view=pages::store::StorePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("p"), ParamSegment("slug")) view=pages::store::ProductPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("p"), ParamSegment("slug"), StaticSegment("pay")) view=pages::pay::PayProductPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("library") view=pages::library::LibraryPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan")) view=pages::change_plan::ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan"), StaticSegment("preview")) view=pages::change_plan::PlanPreviewPage ssr=SsrMode::Async/>

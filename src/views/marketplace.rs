@@ -115,6 +115,15 @@ pub struct ProductCardView {
     pub published: bool,
 }
 
+/// `/p/{slug}`: the product, and where "Buy" leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductPageView {
+    pub product: ProductCardView,
+    /// Paid on the app's own page (`/p/{slug}/pay`, the Payment Element) rather than on
+    /// Stripe's Checkout page (`CHECKOUT_UI=elements`).
+    pub pay_on_page: bool,
+}
+
 /// `/library`: what the user bought, with what it delivers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LibraryView {

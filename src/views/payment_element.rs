@@ -62,6 +62,9 @@ pub struct EmbeddedForm {
     /// The submit button's words ("Pay $199.00", "Start free trial", "Save card"); embedded
     /// Checkout brings its own.
     pub button: String,
+    /// The connected account the intent lives on (a marketplace direct charge): Stripe.js is
+    /// made with `stripeAccount` then.
+    pub stripe_account: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

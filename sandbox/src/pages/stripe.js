@@ -110,12 +110,17 @@
     '.sb-overlay iframe{width:min(30rem,92vw);height:min(34rem,86vh);border:0;border-radius:10px;background:#fff}' +
     '.sb-embedded-checkout{width:100%;min-height:40rem;border:0}';
 
+  // Stripe.js puts nothing on the merchant's page that a strict CSP (`style-src 'self'`) refuses:
+  // its forms live in its own frames. The stand-in's form is in the page, so its look comes as a
+  // constructed stylesheet, which CSP leaves alone (an inline <style> it would refuse).
+  var styled = false;
   function addStyle() {
-    if (document.getElementById('stripe-sandbox-style')) return;
-    var style = document.createElement('style');
-    style.id = 'stripe-sandbox-style';
-    style.textContent = STYLE;
-    document.head.appendChild(style);
+    if (styled) return;
+    styled = true;
+    if (typeof CSSStyleSheet !== 'function' || !('adoptedStyleSheets' in document)) return;
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLE);
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
   }
 
   function resolveTarget(target) {

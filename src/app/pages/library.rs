@@ -1,6 +1,6 @@
 //! /library (login required): the products the user bought and still holds, with what each
-//! delivers. Coming back from Checkout (`?session_id=…`) confirms the purchase first, so access
-//! never waits for the webhook.
+//! delivers. Coming back from Checkout (`?session_id=…`) or from paying on `/p/{slug}/pay`
+//! (`?payment_intent=…`) confirms the purchase first, so access never waits for the webhook.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,8 +13,8 @@ use crate::views::marketplace::{LibraryItemView, LibraryView};
 #[component]
 pub fn LibraryPage() -> impl IntoView {
     let query = use_query_map();
-    let session_id = move || query.read().get("session_id");
-    let page = Resource::new(session_id, library_page);
+    let returned = move || (query.read().get("session_id"), query.read().get("payment_intent"));
+    let page = Resource::new(returned, |(session_id, payment_intent)| library_page(session_id, payment_intent));
     view! {
         <Title text="Your library"/>
         <h1>"Your library"</h1>

@@ -1,6 +1,7 @@
 //! Paying on the app's own pages with Stripe.js: `/buy/:item` (the Payment Element),
 //! `/subscribe/:plan` (the Payment Element or embedded Checkout), `/billing/card` (a new card
-//! with a SetupIntent), each with its return page (`…/complete`). The form is mounted by
+//! with a SetupIntent), each with its return page (`…/complete`), and `/p/:slug/pay` (a
+//! creator's product, back to `/library`). The form is mounted by
 //! `/payment-element.js`; without JavaScript the page says so and offers Stripe's hosted way.
 
 use leptos::prelude::*;
@@ -12,6 +13,7 @@ use leptos_router::{
 };
 
 use crate::api::billing::{Buy, ManageBilling, Subscribe};
+use crate::api::marketplace::{product_pay_page, BuyProduct, StartProductPayment};
 use crate::api::pay::{
     card_page, card_update_outcome, item_payment_outcome, pay_item_page, subscribe_page, subscription_outcome,
     StartCardUpdate, StartItemPayment, StartSubscription,
@@ -80,6 +82,27 @@ pub fn PayItemPage() -> impl IntoView {
     view! { <FormSection title="Pay" page form/> }
 }
 
+/// `/p/{slug}/pay`: a creator's product with the Payment Element; Stripe.js brings the buyer back
+/// to `/library`, which confirms the purchase.
+#[component]
+pub fn PayProductPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let page = Resource::new(slug, product_pay_page);
+    let form = move |page: PaymentPageView| {
+        let hosted = view! {
+            <form method="post" action=BuyProduct::url()>
+                <input type="hidden" name="slug" value=slug()/>
+                <button type="submit" class="button secondary">"Pay on Stripe\u{2019}s page"</button>
+            </form>
+        }
+        .into_any();
+        let fields = vec![("slug", slug())];
+        view! { <EmbeddedPayment page start=StartProductPayment::url() fields hosted/> }.into_any()
+    };
+    view! { <FormSection title="Pay" page form/> }
+}
+
 /// The form `/payment-element.js` mounts, and what the page offers without JavaScript.
 #[component]
 pub fn EmbeddedPayment(
@@ -106,6 +129,7 @@ pub fn EmbeddedPayment(
                 data-kind=form.kind.as_str()
                 data-amount=form.amount.to_string()
                 data-currency=form.currency
+                data-stripe-account=form.stripe_account
                 data-start=start>
                 <form>
                     {hidden}

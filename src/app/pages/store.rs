@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use leptos::server_fn::ServerFn;
 
 use crate::api::marketplace::{product_page, store_page, BuyProduct};
-use crate::views::marketplace::ProductCardView;
+use crate::views::marketplace::{ProductCardView, ProductPageView};
 
 #[component]
 pub fn StorePage() -> impl IntoView {
@@ -54,19 +54,33 @@ pub fn ProductPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
                 page.get().map(|result| match result {
-                    Ok(Some(product)) => view! {
-                        <Title text=product.title.clone()/>
-                        <article class="card product" data-product=product.slug.clone()>
-                            <h1>{product.title}</h1>
-                            <p class="product-price">{product.price.clone()}</p>
-                            <p>{product.description}</p>
-                            <form method="post" action=BuyProduct::url()>
-                                <input type="hidden" name="slug" value=product.slug.clone()/>
-                                <button type="submit">{format!("Buy for {}", product.price)}</button>
-                            </form>
-                        </article>
+                    Ok(Some(ProductPageView { product, pay_on_page })) => {
+                        let buy_words = format!("Buy for {}", product.price);
+                        // The Payment Element's page offers Checkout itself to browsers without
+                        // JavaScript.
+                        let buy = if pay_on_page {
+                            let href = format!("/p/{}/pay", product.slug);
+                            view! { <a class="button" href=href>{buy_words}</a> }.into_any()
+                        } else {
+                            view! {
+                                <form method="post" action=BuyProduct::url()>
+                                    <input type="hidden" name="slug" value=product.slug.clone()/>
+                                    <button type="submit">{buy_words}</button>
+                                </form>
+                            }
+                            .into_any()
+                        };
+                        view! {
+                            <Title text=product.title.clone()/>
+                            <article class="card product" data-product=product.slug.clone()>
+                                <h1>{product.title}</h1>
+                                <p class="product-price">{product.price.clone()}</p>
+                                <p>{product.description}</p>
+                                {buy}
+                            </article>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                     Ok(None) => view! {
                         <Title text="Not on sale"/>
                         <h1>"Not on sale"</h1>

@@ -2,10 +2,12 @@
 //! Element in `setup` mode), without the portal. On the return page the card becomes the
 //! default for the customer's invoices and for their subscription, and an open invoice a failed
 //! renewal left (past due) is paid with it at once instead of waiting for Stripe's next retry.
+//! A customer who never comes back gets the same from `setup_intent.succeeded`.
 
 use std::collections::HashMap;
 
 use anyhow::Context;
+use sqlx::AnyPool;
 use stripe_billing::invoice::PayInvoice;
 use stripe_billing::subscription::UpdateSubscription;
 use stripe_core::customer::{UpdateCustomer, UpdateCustomerInvoiceSettings};
@@ -18,7 +20,7 @@ use crate::server::http::app_url::AppUrl;
 use crate::server::http::outcome::{refused, FormError};
 use crate::server::state::AppState;
 use crate::server::stripe::browser::{publishable_key, stripe_js_url};
-use crate::server::stripe::client::api_error;
+use crate::server::stripe::client::{api_error, StripeClient};
 use crate::server::stripe::idempotency::{check_form_token, new_form_token};
 use crate::views::format::money;
 use crate::views::payment_element::{
@@ -26,6 +28,11 @@ use crate::views::payment_element::{
 };
 
 pub const RETURN_PATH: &str = "/billing/card/complete";
+/// Marks the SetupIntents this page makes, so `setup_intent.succeeded` applies their card (and
+/// not, say, a trial's pending SetupIntent, which Stripe applies itself).
+pub const PURPOSE_METADATA: &str = "tollgate_purpose";
+pub const CARD_UPDATE: &str = "card_update";
+const PAYS_INVOICE_METADATA: &str = "tollgate_pays_invoice";
 const NO_SUCH_SETUP: &str = "We could not find that card update.";
 
 /// An invoice a failed renewal left open.
@@ -35,13 +42,13 @@ struct OpenInvoice {
     currency: String,
 }
 
-async fn open_invoice(state: &AppState, customer: &str) -> anyhow::Result<Option<OpenInvoice>> {
+async fn open_invoice(pool: &AnyPool, customer: &str) -> anyhow::Result<Option<OpenInvoice>> {
     let row: Option<(String, i64, String)> = sqlx::query_as(
         "SELECT id, amount_remaining, currency FROM invoices \
          WHERE customer_id = $1 AND status = 'open' AND amount_remaining > 0 ORDER BY created DESC, id DESC LIMIT 1",
     )
     .bind(customer)
-    .fetch_optional(state.db.pool())
+    .fetch_optional(pool)
     .await
     .context("reading the customer's open invoice")?;
     Ok(row.map(|(id, amount_due, currency)| OpenInvoice { id, amount_due, currency }))
@@ -49,7 +56,7 @@ async fn open_invoice(state: &AppState, customer: &str) -> anyhow::Result<Option
 
 pub async fn page(state: &AppState, user: &User) -> Result<PaymentPageView, FormError> {
     let customer = user.stripe_customer_id.as_ref().ok_or_else(|| refused("You have no billing account yet."))?;
-    let open = open_invoice(state, customer.as_str()).await?;
+    let open = open_invoice(state.db.pool(), customer.as_str()).await?;
     let words = match &open {
         Some(invoice) => format!(
             "Your new card pays your open invoice of {} now, and your payments after it.",
@@ -66,6 +73,7 @@ pub async fn page(state: &AppState, user: &User) -> Result<PaymentPageView, Form
                 currency: state.prices.current().catalog.currency.as_str().to_ascii_lowercase(),
                 attempt: new_form_token(),
                 button: "Save card".into(),
+                stripe_account: None,
             }
         });
     Ok(PaymentPageView {
@@ -84,10 +92,19 @@ pub async fn start(state: &AppState, user: &User, attempt: &str) -> Result<Start
         return Err(refused("You have no billing account yet."));
     }
     let customer = customers::customer_of(state, user).await?;
+    let mut metadata = HashMap::from([
+        ("user_id".to_owned(), user.id.to_string()),
+        (PURPOSE_METADATA.to_owned(), CARD_UPDATE.to_owned()),
+    ]);
+    // The invoice the page said the card pays, named on the intent: the return page and the
+    // webhook pay that one, whichever of them comes first.
+    if let Some(open) = open_invoice(state.db.pool(), customer.as_str()).await? {
+        metadata.insert(PAYS_INVOICE_METADATA.to_owned(), open.id);
+    }
     let create = CreateSetupIntent::new()
         .customer(customer.as_str())
         .usage(stripe_core::setup_intent::CreateSetupIntentUsage::OffSession)
-        .metadata(HashMap::from([("user_id".to_owned(), user.id.to_string())]))
+        .metadata(metadata)
         .automatic_payment_methods(CreateSetupIntentAutomaticPaymentMethods { allow_redirects: None, enabled: true });
     let key = format!("card-update-{}-{attempt}", user.id);
     let setup = state.stripe_client.send(&create, Some(&key)).await.context("creating the SetupIntent")?;
@@ -126,46 +143,94 @@ pub async fn outcome(state: &AppState, user: &User, id: &str) -> Result<PaymentO
             )));
         }
     }
+    let customer = user.stripe_customer_id.as_ref().context("checked by own_setup_intent")?.as_str().to_owned();
+    let applied = apply_saved_card(state.db.pool(), &state.stripe_client, &customer, &setup).await?;
+    let account = |stage, headline| PaymentOutcome {
+        stage,
+        headline,
+        next_href: "/account".into(),
+        next_label: "Go to your account".into(),
+    };
+    Ok(match applied {
+        CardApplied::Saved => account(OutcomeStage::Succeeded, "Your card is saved: your next payments use it.".into()),
+        CardApplied::Paid { amount } => {
+            account(OutcomeStage::Succeeded, format!("Your card is saved and your open invoice of {amount} is paid."))
+        }
+        CardApplied::Processing { amount } => {
+            account(OutcomeStage::Pending, format!("Your card is saved; the payment of {amount} is being processed."))
+        }
+        CardApplied::Refused { amount, why } => {
+            retry(format!("Your card is saved, but the payment of {amount} was refused: {why} Try another card."))
+        }
+    })
+}
+
+/// What a saved card did besides becoming the default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardApplied {
+    /// Nothing was open.
+    Saved,
+    /// It paid the open invoice of `amount`.
+    Paid { amount: String },
+    /// The payment is under way (or another request is making it right now).
+    Processing { amount: String },
+    /// The bank refused the open invoice's payment.
+    Refused { amount: String, why: String },
+}
+
+/// The card of succeeded SetupIntent `setup` becomes `customer`'s default (and their
+/// subscription's) and pays the invoice a failed renewal left open. The return page and
+/// `setup_intent.succeeded` both call it, with idempotency keys of the SetupIntent: whichever
+/// comes second gets Stripe's first answers again and pays nothing twice.
+pub async fn apply_saved_card(
+    pool: &AnyPool,
+    stripe: &StripeClient,
+    customer: &str,
+    setup: &SetupIntent,
+) -> anyhow::Result<CardApplied> {
     let payment_method = setup
         .payment_method
         .as_ref()
         .map(|pm| pm.id().as_str().to_owned())
         .context("a succeeded SetupIntent names its card")?;
-    let customer = user.stripe_customer_id.as_ref().context("checked by own_setup_intent")?.as_str().to_owned();
-    make_default(state, user, &customer, &payment_method, setup.id.as_str()).await?;
-    let Some(open) = open_invoice(state, &customer).await? else {
-        return Ok(PaymentOutcome {
-            stage: OutcomeStage::Succeeded,
-            headline: "Your card is saved: your next payments use it.".into(),
-            next_href: "/account".into(),
-            next_label: "Go to your account".into(),
-        });
+    make_default(pool, stripe, customer, &payment_method, setup.id.as_str()).await?;
+    let Some(invoice) = setup.metadata.as_ref().and_then(|m| m.get(PAYS_INVOICE_METADATA)) else {
+        return Ok(CardApplied::Saved);
     };
-    let amount = money(open.amount_due, &open.currency);
-    // One payment per saved card: a reload of this page does not pay twice.
-    let pay = PayInvoice::new(InvoiceId::from(open.id.as_str())).payment_method(payment_method.as_str());
-    let key = format!("card-pay-{}-{}", open.id, setup.id.as_str());
-    match state.stripe_client.send(&pay, Some(&key)).await {
-        Ok(invoice) if invoice.status == Some(stripe_shared::InvoiceStatus::Paid) => Ok(PaymentOutcome {
-            stage: OutcomeStage::Succeeded,
-            headline: format!("Your card is saved and your open invoice of {amount} is paid."),
-            next_href: "/account".into(),
-            next_label: "Go to your account".into(),
-        }),
-        Ok(_) => Ok(PaymentOutcome {
-            stage: OutcomeStage::Pending,
-            headline: format!("Your card is saved; the payment of {amount} is being processed."),
-            next_href: "/account".into(),
-            next_label: "Go to your account".into(),
-        }),
+    let amount = invoice_amount(pool, invoice).await?;
+    let pay = PayInvoice::new(InvoiceId::from(invoice.as_str())).payment_method(payment_method.as_str());
+    let key = format!("card-pay-{invoice}-{}", setup.id.as_str());
+    match stripe.send(&pay, Some(&key)).await {
+        Ok(paid) if paid.status == Some(stripe_shared::InvoiceStatus::Paid) => Ok(CardApplied::Paid { amount }),
+        Ok(_) => Ok(CardApplied::Processing { amount }),
         Err(e) => match api_error(&e) {
-            Some((402, _)) => Ok(retry(format!(
-                "Your card is saved, but the payment of {amount} was refused: {} Try another card.",
-                stripe_message(&e)
-            ))),
-            _ => Err(FormError::Unexpected(anyhow::Error::from(e).context(format!("paying invoice {}", open.id)))),
+            Some((402, _)) => Ok(CardApplied::Refused { amount, why: stripe_message(&e) }),
+            // The same key in flight: the other request (page or webhook) is paying it.
+            Some((409, _)) => Ok(CardApplied::Processing { amount }),
+            // Paid meanwhile (Stripe's own retry, or the key's day is over): nothing to pay.
+            Some((400, _)) if invoice_is_paid(stripe, invoice).await? => Ok(CardApplied::Saved),
+            _ => Err(anyhow::Error::from(e).context(format!("paying invoice {invoice}"))),
         },
     }
+}
+
+/// What invoice `id` asks, in words ("$29.00").
+async fn invoice_amount(pool: &AnyPool, id: &str) -> anyhow::Result<String> {
+    let (amount, currency): (i64, String) = sqlx::query_as("SELECT amount_due, currency FROM invoices WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("reading the invoice the card pays")?
+        .with_context(|| format!("invoice {id} is not stored"))?;
+    Ok(money(amount, &currency))
+}
+
+async fn invoice_is_paid(stripe: &StripeClient, id: &str) -> anyhow::Result<bool> {
+    let invoice = stripe
+        .send(&stripe_billing::invoice::RetrieveInvoice::new(InvoiceId::from(id)), None)
+        .await
+        .context("reading the invoice the card was to pay")?;
+    Ok(invoice.status == Some(stripe_shared::InvoiceStatus::Paid))
 }
 
 /// The message Stripe gave with an error, for the customer.
@@ -179,8 +244,8 @@ fn stripe_message(error: &stripe::StripeError) -> String {
 /// The card becomes the default of the customer's invoices and of their subscription (which
 /// Checkout gave a default of its own, which would win over the customer's).
 async fn make_default(
-    state: &AppState,
-    user: &User,
+    pool: &AnyPool,
+    stripe: &StripeClient,
     customer: &str,
     payment_method: &str,
     setup: &str,
@@ -189,17 +254,15 @@ async fn make_default(
         default_payment_method: Some(payment_method.to_owned()),
         ..Default::default()
     });
-    state
-        .stripe_client
+    stripe
         .send(&update, Some(&format!("card-default-{setup}")))
         .await
         .context("making the card the customer's default")?;
-    if let Some(current) = subscriptions::subscription_of(state.db.pool(), user).await? {
+    if let Some(current) = subscriptions::current_subscription(pool, &customer.into()).await? {
         if current.is_live() {
             let id = SubscriptionId::from(current.id.as_str());
             let update = UpdateSubscription::new(&id).default_payment_method(payment_method);
-            state
-                .stripe_client
+            stripe
                 .send(&update, Some(&format!("card-subscription-{setup}")))
                 .await
                 .context("making the card the subscription's default")?;

@@ -58,6 +58,7 @@ pub async fn page(state: &AppState, key: &str) -> Result<PaymentPageView, FormEr
                 currency: amount.currency().as_str().to_ascii_lowercase(),
                 attempt: new_form_token(),
                 button: format!("Pay {amount}"),
+                stripe_account: None,
             }
         });
     Ok(PaymentPageView {

@@ -102,6 +102,7 @@ pub async fn page(
                 } else {
                     format!("Subscribe for {amount}")
                 },
+                stripe_account: None,
             }
         });
     Ok(PaymentPageView {

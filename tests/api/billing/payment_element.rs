@@ -20,17 +20,6 @@ async fn grants_of(app: &TestApp, email: &str) -> i64 {
     .unwrap()
 }
 
-/// The path (and query) of an absolute URL the app made (its `APP_URL` is not the test's port).
-fn path_of(url: &str) -> String {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    after_scheme[after_scheme.find('/').unwrap_or(after_scheme.len())..].to_owned()
-}
-
-fn data(html: &str, name: &str) -> String {
-    let at = html.find(&format!("data-{name}=\"")).unwrap_or_else(|| panic!("no data-{name}: {html}")) + name.len() + 7;
-    html[at..at + html[at..].find('"').unwrap()].to_string()
-}
-
 #[tokio::test]
 async fn a_one_time_item_is_paid_on_the_apps_page_declined_then_paid_and_granted_once() {
     let app = spawn_app().await;
@@ -40,11 +29,11 @@ async fn a_one_time_item_is_paid_on_the_apps_page_declined_then_paid_and_granted
     // The page: what Stripe.js needs, the script, and Stripe's hosted page without JavaScript.
     let page = app.page("/buy/onboarding").await;
     assert!(page.contains("Onboarding session") && page.contains("$199.00"), "{page}");
-    assert_eq!(data(&page, "publishable-key"), PUBLISHABLE_KEY);
-    assert_eq!(data(&page, "kind"), "payment");
-    assert_eq!(data(&page, "amount"), "19900");
-    assert_eq!(data(&page, "currency"), "usd");
-    assert_eq!(data(&page, "start"), "/api/pay/start_item");
+    assert_eq!(data_attribute(&page, "publishable-key"), PUBLISHABLE_KEY);
+    assert_eq!(data_attribute(&page, "kind"), "payment");
+    assert_eq!(data_attribute(&page, "amount"), "19900");
+    assert_eq!(data_attribute(&page, "currency"), "usd");
+    assert_eq!(data_attribute(&page, "start"), "/api/pay/start_item");
     assert!(page.contains(r#"<script src="/payment-element.js""#), "{page}");
     assert!(page.contains(r#"id="payment-without-js""#) && page.contains("Pay on Stripe\u{2019}s page"), "{page}");
     let attempt = hidden(&page, "attempt");
@@ -170,8 +159,8 @@ async fn a_plan_is_bought_with_the_payment_element_and_renews_on_that_card() {
     app.customer(&email).await;
     app.trial_used(&email).await;
     let page = app.page("/subscribe/pro?interval=month&ui=elements").await;
-    assert_eq!(data(&page, "kind"), "payment");
-    assert_eq!(data(&page, "amount"), "2900");
+    assert_eq!(data_attribute(&page, "kind"), "payment");
+    assert_eq!(data_attribute(&page, "amount"), "2900");
     assert!(page.contains("Subscribe for $29.00"), "{page}");
     let fields = [("plan", "pro"), ("interval", "month"), ("ui", "elements"), ("attempt", &hidden(&page, "attempt"))];
     let (status, started) = app.start_intent(&app.client, "/api/pay/start_subscription", &fields).await;
@@ -200,7 +189,7 @@ async fn a_trial_starts_with_the_card_saved_through_its_setup_intent() {
     let email = unique_email("element-trial");
     app.customer(&email).await;
     let page = app.page("/subscribe/pro?interval=month&ui=elements").await;
-    assert_eq!(data(&page, "kind"), "setup");
+    assert_eq!(data_attribute(&page, "kind"), "setup");
     assert!(page.contains("14 days free, then $29.00") && page.contains("Start free trial"), "{page}");
     let fields = [("plan", "pro"), ("interval", "month"), ("ui", "elements"), ("attempt", &hidden(&page, "attempt"))];
     let (_, started) = app.start_intent(&app.client, "/api/pay/start_subscription", &fields).await;
@@ -223,7 +212,7 @@ async fn a_plan_is_bought_with_embedded_checkout() {
     app.customer(&email).await;
     app.trial_used(&email).await;
     let page = app.page("/subscribe/pro?interval=month&ui=embedded").await;
-    assert_eq!(data(&page, "kind"), "embedded_checkout");
+    assert_eq!(data_attribute(&page, "kind"), "embedded_checkout");
     let fields = [("plan", "pro"), ("interval", "month"), ("ui", "embedded"), ("attempt", &hidden(&page, "attempt"))];
     let (status, started) = app.start_intent(&app.client, "/api/pay/start_subscription", &fields).await;
     assert_eq!(status, 200, "{started}");
@@ -273,7 +262,7 @@ async fn a_new_card_pays_the_invoice_a_failed_renewal_left_open() {
 
     let page = app.page("/billing/card").await;
     assert!(page.contains("Your new card pays your open invoice of $29.00 now"), "{page}");
-    assert_eq!(data(&page, "kind"), "setup");
+    assert_eq!(data_attribute(&page, "kind"), "setup");
     let (status, started) =
         app.start_intent(&app.client, "/api/pay/start_card", &[("attempt", &hidden(&page, "attempt"))]).await;
     assert_eq!(status, 200, "{started}");
@@ -293,4 +282,37 @@ async fn a_new_card_pays_the_invoice_a_failed_renewal_left_open() {
     app.page(&format!("/billing/card/complete?setup_intent={seti}")).await;
     let again = app.stripe_get_json(&format!("/v1/invoices?subscription={}", stripe["id"].as_str().unwrap())).await;
     assert_eq!(again["data"].as_array().unwrap().iter().filter(|i| i["status"] == "paid").count(), paid);
+}
+
+#[tokio::test]
+async fn a_new_card_is_applied_by_the_webhook_when_the_customer_never_returns() {
+    let app = spawn_app().await;
+    let email = app.subscribed_customer("card-webhook", "pro", ATTACH_THEN_DECLINE, false).await;
+    app.advance_through_period_end(&email).await;
+    app.settle().await;
+    assert_eq!(app.stripe_subscription_of(&email).await["status"], "past_due");
+
+    let page = app.page("/billing/card").await;
+    let (_, started) =
+        app.start_intent(&app.client, "/api/pay/start_card", &[("attempt", &hidden(&page, "attempt"))]).await;
+    let saved =
+        app.confirm_with_card(started["client_secret"].as_str().unwrap(), "4242424242424242", "https://x.test").await;
+    assert_eq!(saved["status"], "succeeded", "{saved}");
+    // The browser closed before the return page: setup_intent.succeeded does what it would.
+    app.settle().await;
+    let stripe = app.stripe_subscription_of(&email).await;
+    assert_eq!(stripe["status"], "active", "the open invoice was paid with the new card: {stripe}");
+    let card = saved["payment_method"].as_str().unwrap();
+    assert_eq!(stripe["default_payment_method"], card, "{stripe}");
+    let customer = app.stripe_get_json(&format!("/v1/customers/{}", stripe["customer"].as_str().unwrap())).await;
+    assert_eq!(customer["invoice_settings"]["default_payment_method"], card, "{customer}");
+
+    // Coming back later says what happened and pays nothing more.
+    let seti = saved["id"].as_str().unwrap();
+    let outcome = app.page(&format!("/billing/card/complete?setup_intent={seti}")).await;
+    assert!(outcome.contains("Your card is saved and your open invoice of $29.00 is paid."), "{outcome}");
+    // The trial's invoice cost nothing: the renewal is the one charge that succeeded.
+    let charges = app.stripe_get_json(&format!("/v1/charges?customer={}", customer["id"].as_str().unwrap())).await;
+    let succeeded = charges["data"].as_array().unwrap().iter().filter(|c| c["status"] == "succeeded").count();
+    assert_eq!(succeeded, 1, "the open invoice was paid once: {charges}");
 }

@@ -14,3 +14,19 @@ pub fn text_of_class(html: &str, class: &str) -> Option<String> {
     let close = open_end + html[open_end..].find("</")?;
     Some(html[open_end..close].trim().to_string())
 }
+
+/// The path (and query) of an absolute link to the app: tests serve on port 0, not on `APP_URL`.
+pub fn path_of(url: &str) -> String {
+    let url = reqwest::Url::parse(url).expect("an absolute URL");
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// The value of the first `data-{name}` attribute in `html`.
+pub fn data_attribute(html: &str, name: &str) -> String {
+    let marker = format!("data-{name}=\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no data-{name}: {html}")) + marker.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}

@@ -19,7 +19,7 @@ use reqwest::{header, redirect, Response, StatusCode};
 use tollgate::server::{config::Config, db::Db, startup::Application};
 
 pub use clock::*;
-pub use html::{kpi, text_of_class};
+pub use html::{data_attribute, kpi, path_of, text_of_class};
 pub use process::{spawn_tollgate, tollgate, ServeProcess};
 pub use stripe_api::{prices, Api, Lcg, KEY};
 pub use stripe_js::PUBLISHABLE_KEY;

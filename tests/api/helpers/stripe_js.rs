@@ -29,10 +29,26 @@ impl TestApp {
     /// Confirms a PaymentIntent or SetupIntent by its client secret with a test card, as Stripe.js's
     /// `confirmPayment` / `confirmSetup` send it; Stripe's answer (the intent, or `{"error": …}`).
     pub async fn confirm_with_card(&self, client_secret: &str, card: &str, return_url: &str) -> Value {
+        self.confirm_on_account(None, client_secret, card, return_url).await
+    }
+
+    /// [`Self::confirm_with_card`] by a Stripe.js made with `stripeAccount` (an intent on a
+    /// connected account: it sends the `Stripe-Account` header).
+    pub async fn confirm_on_account(
+        &self,
+        account: Option<&str>,
+        client_secret: &str,
+        card: &str,
+        return_url: &str,
+    ) -> Value {
         let id = client_secret.split("_secret_").next().unwrap();
         let kind = if id.starts_with("seti_") { "setup_intents" } else { "payment_intents" };
-        let res = reqwest::Client::new()
-            .post(format!("{}/v1/{kind}/{id}/confirm", self.sandbox_url.trim_end_matches('/')))
+        let mut request =
+            reqwest::Client::new().post(format!("{}/v1/{kind}/{id}/confirm", self.sandbox_url.trim_end_matches('/')));
+        if let Some(account) = account {
+            request = request.header("Stripe-Account", account);
+        }
+        let res = request
             .form(&[
                 ("key", PUBLISHABLE_KEY),
                 ("client_secret", client_secret),

@@ -5,6 +5,7 @@ mod chaos;
 mod creators;
 mod dashboard;
 pub mod orders;
+mod pay_on_page;
 mod payouts;
 pub mod products;
 mod refunds;
@@ -46,13 +47,18 @@ pub async fn finish_onboarding(app: &TestApp, link: &str, action: &str, account_
     app.client.get(app.url(&path_of(&back))).send().await.unwrap()
 }
 
-/// The path (and query) of an absolute link to the app: tests serve on port 0, not on `APP_URL`.
-pub fn path_of(url: &str) -> String {
-    let url = reqwest::Url::parse(url).expect("an absolute URL");
-    match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    }
+pub use crate::helpers::path_of;
+
+/// How many `event_type` events of connected account `account` the app applied.
+pub async fn processed_on_account(app: &crate::helpers::TestApp, event_type: &str, account: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM webhook_events WHERE event_type = $1 AND account = $2 AND status = 'processed'",
+    )
+    .bind(event_type)
+    .bind(account)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap()
 }
 
 /// Stripe's test bank account whose payouts succeed.

@@ -114,14 +114,7 @@ async fn a_direct_charge_is_granted_from_the_connect_endpoint_alone() {
     app.settle().await;
     let (status, _, fee, charge_type, _) = order_row(&app).await;
     assert_eq!((status.as_str(), fee, charge_type.as_str()), ("paid", 250, "direct"));
-    let from_connect: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM webhook_events WHERE event_type = 'checkout.session.completed' AND account = $1 \
-         AND status = 'processed'",
-    )
-    .bind(&account)
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    let from_connect = super::processed_on_account(&app, "checkout.session.completed", &account).await;
     assert_eq!(from_connect, 1, "fulfilled by the Connect endpoint's event");
     let library = html_of(buyer.get(app.url("/library")).send().await.unwrap()).await;
     assert!(library.contains("Chapter one: ship it."), "{library}");

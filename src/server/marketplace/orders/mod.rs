@@ -1,9 +1,10 @@
-//! Marketplace orders: one per Checkout Session, written `pending` when the buyer starts paying
-//! (`start.rs`) and moved only by conditional updates (`fulfil.rs`: `… WHERE status = 'pending'`;
+//! Marketplace orders: one per Checkout Session (`start.rs`) or PaymentIntent confirmed on the
+//! app's own page (`pay_on_page.rs`), written `pending` when the buyer starts paying and moved only by conditional updates (`fulfil.rs`: `… WHERE status = 'pending'`;
 //! no row moved means another confirmation got there first, and nothing else happens). A paid
 //! order gives its buyer the product in their library.
 
 pub mod fulfil;
+pub mod pay_on_page;
 pub mod refund;
 pub mod start;
 pub mod sync_dispute;
@@ -12,7 +13,12 @@ pub mod sync_refunds;
 use anyhow::Context;
 use sqlx::AnyPool;
 
+use crate::server::stripe::client::StripeClient;
+use crate::server::{db::users::User, state::AppState};
 use crate::views::marketplace::{LibraryItemView, LibraryView};
+
+/// The metadata key naming the product a marketplace payment is for.
+pub const PRODUCT_METADATA: &str = "tollgate_product";
 
 /// An order as the fulfilment needs it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -29,19 +35,64 @@ pub struct Order {
     pub status: String,
 }
 
-/// The order paid through Checkout Session `session_id`, if it is a marketplace order.
-pub async fn by_session<'c, E>(executor: E, session_id: &str) -> anyhow::Result<Option<Order>>
+/// How an order is paid: Stripe's Checkout page, or a PaymentIntent confirmed on the app's own
+/// page (`/p/{slug}/pay`). Either id finds the order.
+#[derive(Debug, Clone, Copy)]
+pub enum PaidThrough<'a> {
+    Checkout(&'a str),
+    Intent(&'a str),
+}
+
+impl PaidThrough<'_> {
+    /// The `orders` column holding the id.
+    pub(super) fn column(self) -> &'static str {
+        match self {
+            Self::Checkout(_) => "checkout_session_id",
+            Self::Intent(_) => "payment_intent_id",
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Self::Checkout(id) | Self::Intent(id) => id,
+        }
+    }
+}
+
+/// The order paid (or being paid) through `paid`.
+pub async fn by_payment<'c, E>(executor: E, paid: PaidThrough<'_>) -> anyhow::Result<Option<Order>>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT id, product_id, buyer_id, account_id, charge_type, amount, fee, currency, status FROM orders \
-         WHERE checkout_session_id = $1",
-    )
-    .bind(session_id)
+         WHERE {} = $1",
+        paid.column()
+    ))
+    .bind(paid.id())
     .fetch_optional(executor)
     .await
-    .context("reading the order of a Checkout Session")
+    .with_context(|| format!("reading the order paid through {paid:?}"))
+}
+
+impl Order {
+    /// The client that reads its payment: on the creator's account for a direct charge.
+    pub fn stripe(&self, state: &AppState) -> StripeClient {
+        match self.charge_type.as_str() {
+            "direct" => state.stripe_client.on_account(&self.account_id),
+            _ => state.stripe_client.clone(),
+        }
+    }
+}
+
+/// The order `user` came back to `/library` with, or the words saying why it is not theirs to
+/// confirm.
+async fn buyers_order(state: &AppState, user: &User, paid: PaidThrough<'_>) -> anyhow::Result<Result<Order, String>> {
+    Ok(match by_payment(state.db.pool(), paid).await? {
+        None => Err("We could not find that purchase.".into()),
+        Some(order) if order.buyer_id != user.id => Err("This purchase belongs to another account.".into()),
+        Some(order) => Ok(order),
+    })
 }
 
 /// Takes the product of order `order_id` out of its buyer's library (a full refund, a lost
@@ -113,15 +164,22 @@ pub async fn library(pool: &AnyPool, user_id: i64) -> anyhow::Result<Vec<Library
         .collect())
 }
 
-/// What `/library` shows, after confirming the Checkout the buyer came back from (if any).
+/// What `/library` shows, after confirming the payment the buyer came back from (if any):
+/// `?session_id=…` from Checkout, `?payment_intent=…` from Stripe.js on `/p/{slug}/pay`.
 pub async fn library_page(
-    state: &crate::server::state::AppState,
-    user: &crate::server::db::users::User,
-    session_id: Option<&str>,
+    state: &AppState,
+    user: &User,
+    returned: Option<PaidThrough<'_>>,
 ) -> anyhow::Result<LibraryView> {
-    let notice = match session_id {
-        Some(id) => Some(fulfil::confirm(state, user, id).await?),
+    let notice = match returned {
         None => None,
+        Some(paid) => Some(match buyers_order(state, user, paid).await? {
+            Err(words) => words,
+            Ok(order) => match paid {
+                PaidThrough::Checkout(id) => fulfil::confirm(state, &order, id).await?,
+                PaidThrough::Intent(id) => pay_on_page::confirm(state, &order, id).await?,
+            },
+        }),
     };
     Ok(LibraryView { notice, items: library(state.db.pool(), user.id).await? })
 }

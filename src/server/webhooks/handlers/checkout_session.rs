@@ -5,6 +5,7 @@ use super::{customer_email, enqueue_alone, object_id, pricing_url, ApplyContext}
 use crate::server::billing::checkout::{self, Fulfilled};
 use crate::server::billing::emails;
 use crate::server::billing::entitlements::SessionGrant;
+use crate::server::marketplace::orders;
 use crate::server::webhooks::inbox::{Envelope, InboxEvent};
 use crate::server::webhooks::worker::Outcome;
 
@@ -12,7 +13,7 @@ use crate::server::webhooks::worker::Outcome;
 pub async fn completed(ctx: &ApplyContext<'_>, event: InboxEvent, _: Envelope) -> anyhow::Result<Outcome> {
     // A marketplace purchase (a destination charge): its order, not the platform's billing.
     let id: stripe_shared::CheckoutSessionId = object_id(&event)?;
-    if let Some(order) = crate::server::marketplace::orders::by_session(ctx.pool, id.as_str()).await? {
+    if let Some(order) = orders::by_payment(ctx.pool, orders::PaidThrough::Checkout(id.as_str())).await? {
         return super::marketplace::fulfil_order(ctx, id.as_str(), &order).await;
     }
     let session = checkout::retrieve_session(ctx.stripe, &id).await?;

@@ -19,6 +19,7 @@ mod invoice;
 mod marketplace;
 mod payment_intent;
 mod payout;
+mod setup_intent;
 mod subscription;
 
 use anyhow::Context;
@@ -81,6 +82,7 @@ const ROUTES: &[(&str, Handler)] = &[
     ("payment_intent.canceled", batched!(payment_intent::changed)),
     ("payment_intent.processing", batched!(payment_intent::changed)),
     ("payment_intent.requires_action", batched!(payment_intent::changed)),
+    ("setup_intent.succeeded", own!(setup_intent::succeeded)),
     ("invoice.created", batched!(invoice::changed)),
     ("invoice.finalized", batched!(invoice::changed)),
     ("invoice.updated", batched!(invoice::changed)),
@@ -127,6 +129,7 @@ const CONNECT_ROUTES: &[(&str, Handler)] = &[
     ("account.application.deauthorized", own!(account::deauthorized)),
     ("checkout.session.completed", own!(marketplace::completed)),
     ("checkout.session.async_payment_succeeded", own!(marketplace::completed)),
+    ("payment_intent.succeeded", own!(marketplace::payment_succeeded)),
     ("charge.refunded", own!(marketplace::refunded)),
     ("charge.refund.updated", own!(marketplace::refund_updated)),
     ("charge.dispute.created", own!(marketplace::disputed)),

@@ -1,5 +1,8 @@
 //! `payment_intent.*`: the payment row (batched), and what a purchase on the app's own payment
-//! page bought once it succeeded (`/buy/complete` grants the same, under the same key).
+//! page bought once it succeeded: a catalog item (`/buy/complete` grants the same, under the same
+//! key) or a creator's product paid as a destination charge (`/library?payment_intent=…` fulfils
+//! the same order; a direct charge's intent reports on the Connect endpoint,
+//! `marketplace::payment_succeeded`).
 
 use anyhow::Context;
 use stripe_core::payment_intent::RetrievePaymentIntent;
@@ -8,6 +11,7 @@ use stripe_shared::PaymentIntentId;
 use super::{object_id, ApplyContext};
 use crate::server::billing::entitlements;
 use crate::server::billing::payments::{self, PaymentRow};
+use crate::server::marketplace::orders::{fulfil, PRODUCT_METADATA};
 use crate::server::webhooks::inbox::InboxEvent;
 use crate::server::webhooks::worker::{Outcome, Prepared};
 
@@ -28,6 +32,9 @@ pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Resul
         Box::pin(async move {
             payments::upsert(tx, &row, now).await?;
             entitlements::grant_for_payment_intent(tx, &pi, now).await?;
+            if pi.metadata.contains_key(PRODUCT_METADATA) {
+                fulfil::fulfil_intent(tx, &pi, now).await?;
+            }
             Ok(Outcome::Applied)
         })
     }))
