@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use stripe_billing::subscription::{
     CancelSubscription, CreateSubscription, CreateSubscriptionItems, CreateSubscriptionPaymentBehavior,
-    CreateSubscriptionPaymentSettings, CreateSubscriptionPaymentSettingsSaveDefaultPaymentMethod, RetrieveSubscription,
+    CreateSubscriptionPaymentSettings, CreateSubscriptionPaymentSettingsSaveDefaultPaymentMethod,
 };
 use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_shared::{PaymentIntentId, Subscription, SubscriptionId, SubscriptionStatus};
@@ -232,25 +232,18 @@ pub async fn outcome(
     subscription_id: &str,
     payment_intent: Option<&str>,
 ) -> Result<PaymentOutcome, FormError> {
+    // One read serves the page and the local row.
     let subscription =
         super::retrieve_named(&state.stripe_client, subscription_id, "sub_", NO_SUCH_SUBSCRIPTION, |id| {
-            RetrieveSubscription::new(SubscriptionId::from(id))
+            subscriptions::retrieve_expanded(&SubscriptionId::from(id))
         })
         .await?;
-    let id = subscription.id.clone();
     if subscription.metadata.get("user_id") != Some(&user.id.to_string()) {
         return Err(refused(NO_SUCH_SUBSCRIPTION));
     }
-    let cause = format!("subscribe-return:{id}");
-    subscriptions::sync_subscription(
-        state.db.pool(),
-        &state.stripe_client,
-        &id,
-        &cause,
-        subscription.created,
-        db::now(),
-    )
-    .await?;
+    let cause = format!("subscribe-return:{}", subscription.id);
+    let row = subscriptions::row_of(&state.stripe_client, &subscription).await?;
+    subscriptions::store_fetched(state.db.pool(), &row, &cause, subscription.created, db::now()).await?;
     let name = state.prices.current().catalog.plan(plan).map(|p| p.name.clone()).unwrap_or_else(|| "new".to_owned());
     let retry = subscribe_path(plan, interval, CheckoutUi::Elements);
     let account = |stage, headline: String| PaymentOutcome {

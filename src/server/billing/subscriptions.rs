@@ -355,10 +355,7 @@ pub async fn sync_subscription(
     now: i64,
 ) -> anyhow::Result<Change> {
     let row = fetch_subscription(stripe, subscription_id).await?;
-    let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
-    let change = store_subscription(&mut tx, &row, cause, occurred_at, now).await?;
-    tx.commit().await.context("committing the subscription")?;
-    Ok(change)
+    store_fetched(pool, &row, cause, occurred_at, now).await
 }
 
 /// The subscription as Stripe has it now, as the local row it becomes.
@@ -367,16 +364,41 @@ pub async fn fetch_subscription(
     subscription_id: &SubscriptionId,
 ) -> anyhow::Result<SubscriptionRow> {
     let sub = stripe
-        .send(&RetrieveSubscription::new(subscription_id).expand(SUBSCRIPTION_EXPAND.map(String::from).to_vec()), None)
+        .send(&retrieve_expanded(subscription_id), None)
         .await
         .with_context(|| format!("retrieving subscription {subscription_id}"))?;
-    let mut row = SubscriptionRow::from_stripe(&sub)?;
+    row_of(stripe, &sub).await
+}
+
+/// Reads a subscription with what its local row needs expanded.
+pub fn retrieve_expanded(subscription_id: &SubscriptionId) -> RetrieveSubscription {
+    RetrieveSubscription::new(subscription_id).expand(SUBSCRIPTION_EXPAND.map(String::from).to_vec())
+}
+
+/// The local row of a subscription read with [`retrieve_expanded`] (a past-due one also asks
+/// Stripe when its first payment failed).
+pub async fn row_of(stripe: &StripeClient, sub: &Subscription) -> anyhow::Result<SubscriptionRow> {
+    let mut row = SubscriptionRow::from_stripe(sub)?;
     if row.status == SubscriptionStatus::PastDue {
-        if let Some(at) = super::past_due::first_failed_payment_at(stripe, subscription_id).await? {
+        if let Some(at) = super::past_due::first_failed_payment_at(stripe, &sub.id).await? {
             row.past_due_since = Some(at);
         }
     }
     Ok(row)
+}
+
+/// Writes a fetched subscription in a transaction of its own.
+pub async fn store_fetched(
+    pool: &AnyPool,
+    row: &SubscriptionRow,
+    cause: &str,
+    occurred_at: i64,
+    now: i64,
+) -> anyhow::Result<Change> {
+    let mut tx = crate::server::db::begin_write(pool).await.context("starting a transaction")?;
+    let change = store_subscription(&mut tx, row, cause, occurred_at, now).await?;
+    tx.commit().await.context("committing the subscription")?;
+    Ok(change)
 }
 
 /// Writes a fetched subscription inside `tx` (so a caller can add its own rows, e.g. an audit
