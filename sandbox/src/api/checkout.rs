@@ -93,6 +93,11 @@ pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         success_url: success_url.map(str::to_string),
         subscription_metadata: new_metadata(&subscription_data)?,
         subscription_description: param_nonempty(&subscription_data, "description").map(str::to_string),
+        subscription_billing_mode: super::subscriptions::billing_mode_param(&subscription_data, "subscription_data")?,
+        missing_payment_method: super::subscriptions::missing_payment_method_param(
+            &subscription_data,
+            "subscription_data",
+        )?,
         payment_intent_data: intent_data,
         discounts: super::subscriptions::discount_specs(params),
         mode,

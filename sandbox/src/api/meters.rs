@@ -6,20 +6,7 @@ use serde_json::Value;
 use crate::engine::meter_events::{self, Grouping, NewMeterEvent};
 use crate::engine::meters::{self, NewMeter, METER};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{paginate, param_i64, param_nonempty, param_required, param_str, public, Ctx};
-
-/// Refuses a value outside Stripe's enum with Stripe's message.
-fn one_of<'v>(param: &str, value: &'v str, allowed: &[&str]) -> ApiResult<&'v str> {
-    if allowed.contains(&value) {
-        return Ok(value);
-    }
-    let choices = match allowed {
-        [first, second] => format!("{first} or {second}"),
-        [init @ .., last] if !init.is_empty() => format!("{}, or {last}", init.join(", ")),
-        _ => allowed.join(""),
-    };
-    Err(ApiError::invalid_value(param, format!("Invalid {param}: must be one of {choices}")))
-}
+use crate::store::{one_of, paginate, param_i64, param_nonempty, param_required, param_str, public, Ctx};
 
 pub fn create_meter(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     let display_name = param_required(params, "display_name")?;
@@ -129,21 +116,4 @@ pub fn create_meter_event_adjustment(ctx: &mut Ctx, params: &Value) -> ApiResult
         .and_then(|cancel| param_nonempty(cancel, "identifier"))
         .ok_or_else(|| ApiError::missing("cancel[identifier]"))?;
     meter_events::cancel(ctx, event_name, identifier)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn choices(allowed: &[&str]) -> String {
-        one_of("x", "?", allowed).unwrap_err().message
-    }
-
-    #[test]
-    fn enum_errors_list_the_choices_as_stripe_does() {
-        assert_eq!(choices(&["count", "last", "sum"]), "Invalid x: must be one of count, last, or sum");
-        assert_eq!(choices(&["day", "hour"]), "Invalid x: must be one of day or hour");
-        assert_eq!(choices(&["by_id"]), "Invalid x: must be one of by_id");
-        assert_eq!(one_of("x", "sum", &["sum"]).unwrap(), "sum");
-    }
 }

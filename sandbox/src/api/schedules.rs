@@ -19,6 +19,7 @@ pub fn create_schedule(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
         end_behavior: param_nonempty(params, "end_behavior").map(str::to_string),
         phases,
         metadata: new_metadata(params)?,
+        billing_mode: super::subscriptions::billing_mode_param(params, "")?,
     };
     schedules::create(ctx, new_schedule)
 }

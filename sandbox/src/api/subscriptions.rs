@@ -10,7 +10,7 @@ use crate::engine::subscriptions::{self, change_item, ItemSpec, NewSubscription,
 use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
-    created_matches, new_metadata, paginate, param_bool, param_i64, param_list, param_nonempty, param_str,
+    created_matches, new_metadata, one_of, paginate, param_bool, param_i64, param_list, param_nonempty, param_str,
     param_strings, public, Ctx,
 };
 
@@ -66,6 +66,35 @@ fn payment_settings_param(params: &Value) -> ApiResult<Option<PaymentSettings>> 
     Ok(Some(settings))
 }
 
+/// A parameter's name under `prefix` (`subscription_data` on Checkout, none on subscriptions).
+fn nested(prefix: &str, name: &str) -> String {
+    match name.split_once('[') {
+        Some((head, tail)) if !prefix.is_empty() => format!("{prefix}[{head}][{tail}"),
+        _ if !prefix.is_empty() => format!("{prefix}[{name}]"),
+        _ => name.to_string(),
+    }
+}
+
+/// `billing_mode[type]`: `classic` or `flexible` (Stripe's default when absent).
+pub(super) fn billing_mode_param(params: &Value, prefix: &str) -> ApiResult<Option<String>> {
+    let Some(billing_mode) = params.get("billing_mode") else { return Ok(None) };
+    let param = nested(prefix, "billing_mode[type]");
+    let kind = param_nonempty(billing_mode, "type").ok_or_else(|| ApiError::missing(&param))?;
+    Ok(Some(one_of(&param, kind, &["classic", "flexible"])?.to_string()))
+}
+
+/// `trial_settings[end_behavior][missing_payment_method]`: what a trial ending without a
+/// payment method does.
+pub(super) fn missing_payment_method_param(params: &Value, prefix: &str) -> ApiResult<Option<String>> {
+    let behavior = params
+        .get("trial_settings")
+        .and_then(|settings| settings.get("end_behavior"))
+        .and_then(|end_behavior| param_nonempty(end_behavior, "missing_payment_method"));
+    let Some(behavior) = behavior else { return Ok(None) };
+    let param = nested(prefix, "trial_settings[end_behavior][missing_payment_method]");
+    Ok(Some(one_of(&param, behavior, &["cancel", "create_invoice", "pause"])?.to_string()))
+}
+
 fn trial_end_param(params: &Value, now: i64) -> ApiResult<Option<i64>> {
     match param_str(params, "trial_end") {
         Some("now") => Ok(Some(now)),
@@ -107,17 +136,10 @@ pub fn create_subscription(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
             discounts: discount_specs(params),
             first_payment_method: None,
             payment_settings: payment_settings_param(params)?.unwrap_or_default(),
+            billing_mode: billing_mode_param(params, "")?,
+            missing_payment_method: missing_payment_method_param(params, "")?,
         },
     )?;
-    let id = subscription["id"].as_str().unwrap_or_default();
-    let missing_payment_method = params
-        .get("trial_settings")
-        .and_then(|settings| settings.get("end_behavior"))
-        .and_then(|end_behavior| param_str(end_behavior, "missing_payment_method"));
-    let subscription = match missing_payment_method {
-        Some(behavior) => subscriptions::set_missing_payment_method_behavior(ctx, id, behavior)?,
-        None => ctx.find("subscription", id, "id")?,
-    };
     Ok(public(&subscription))
 }
 

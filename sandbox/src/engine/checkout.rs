@@ -47,6 +47,10 @@ pub struct NewSession {
     pub subscription_metadata: Value,
     /// `subscription_data[description]`.
     pub subscription_description: Option<String>,
+    /// `subscription_data[billing_mode][type]`.
+    pub subscription_billing_mode: Option<String>,
+    /// `subscription_data[trial_settings][end_behavior][missing_payment_method]`.
+    pub missing_payment_method: Option<String>,
     /// `payment_intent_data[...]` as given.
     pub payment_intent_data: Value,
     pub discounts: Vec<DiscountSpec>,
@@ -170,6 +174,8 @@ pub fn create(ctx: &mut Ctx, new_session: NewSession) -> ApiResult<Value> {
         "_sb_trial_end": new_session.trial_end,
         "_sb_sub_metadata": new_session.subscription_metadata,
         "_sb_sub_description": new_session.subscription_description,
+        "_sb_sub_billing_mode": new_session.subscription_billing_mode,
+        "_sb_missing_pm": new_session.missing_payment_method,
         "_sb_pi_data": new_session.payment_intent_data,
         "_sb_clock_now": clock_now,
         "_sb_discounts": new_session.discounts.iter().map(|discount| json!({"coupon": discount.coupon, "promotion_code": discount.promotion_code})).collect::<Vec<_>>(),
@@ -528,6 +534,8 @@ fn subscribe(
             first_payment_method: attempt.charge_fails.then(|| payment_method_id.clone()),
             metadata: session["_sb_sub_metadata"].clone(),
             description: session["_sb_sub_description"].as_str().map(str::to_string),
+            billing_mode: session["_sb_sub_billing_mode"].as_str().map(str::to_string),
+            missing_payment_method: session["_sb_missing_pm"].as_str().map(str::to_string),
             payment_behavior: "allow_incomplete".into(),
             collection_method: "charge_automatically".into(),
             checkout: true,

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::subscriptions::{create_subscription, subscription_item, ItemSpec, NewSubscription};
+use super::subscriptions::{billing_mode, create_subscription, subscription_item, ItemSpec, NewSubscription};
 use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{apply_metadata, diff, Ctx};
@@ -71,12 +71,12 @@ fn new_phase(currency: &str, items: Vec<Value>, start: i64, end: i64) -> Value {
     })
 }
 
-fn schedule_json(id: &str, customer: &Value, now: i64, test_clock: &Value) -> Value {
+fn schedule_json(id: &str, customer: &Value, now: i64, test_clock: &Value, mode: Value) -> Value {
     json!({
         "id": id,
         "object": "subscription_schedule",
         "application": null,
-        "billing_mode": {"flexible": null, "type": "classic", "updated_at": null},
+        "billing_mode": mode,
         "canceled_at": null,
         "completed_at": null,
         "created": now,
@@ -118,6 +118,8 @@ pub struct NewSchedule {
     pub phases: Vec<PhaseSpec>,
     /// The request's `metadata` parameter.
     pub metadata: Value,
+    /// `billing_mode[type]`: `classic` or `flexible` (the default).
+    pub billing_mode: Option<String>,
 }
 
 fn check_end_behavior(end_behavior: &str) -> ApiResult<()> {
@@ -162,13 +164,24 @@ fn from_subscription(ctx: &mut Ctx, subscription_id: &str, new_schedule: &NewSch
             ),
         ));
     }
+    // The schedule bills as its subscription does (a subscription never goes back to classic).
+    let mode = &subscription["billing_mode"];
+    if new_schedule.billing_mode.as_ref().is_some_and(|kind| mode["type"] != kind.as_str()) {
+        return Err(ApiError::invalid_value(
+            "billing_mode[type]",
+            format!(
+                "A schedule created from a subscription uses the subscription's billing mode (`{}`).",
+                mode["type"].as_str().unwrap_or_default()
+            ),
+        ));
+    }
     let now = ctx.now_for(&subscription);
     let view = SubscriptionView(&subscription);
     let items: Vec<Value> =
         view.items().iter().map(|item| phase_item(&item["price"], item["quantity"].as_i64().unwrap_or(1))).collect();
     let start = view.current_period_start().unwrap_or(now);
     let end = view.current_period_end().unwrap_or(now);
-    let mut schedule = schedule_json(&id, &subscription["customer"], now, &subscription["test_clock"]);
+    let mut schedule = schedule_json(&id, &subscription["customer"], now, &subscription["test_clock"], mode.clone());
     schedule["phases"] = json!([new_phase(subscription["currency"].as_str().unwrap_or("usd"), items, start, end)]);
     schedule["metadata"] = new_schedule.metadata.clone();
     if let Some(end_behavior) = &new_schedule.end_behavior {
@@ -191,7 +204,8 @@ fn for_customer(ctx: &mut Ctx, customer_id: &str, new_schedule: &NewSchedule) ->
         _ => now,
     };
     let id = new_id("sub_sched");
-    let mut schedule = schedule_json(&id, &json!(customer_id), now, &customer["test_clock"]);
+    let mode = billing_mode(new_schedule.billing_mode.as_deref(), now);
+    let mut schedule = schedule_json(&id, &json!(customer_id), now, &customer["test_clock"], mode);
     schedule["phases"] = Value::Array(build_phases(ctx, &new_schedule.phases, start, now, None)?);
     schedule["metadata"] = new_schedule.metadata.clone();
     if let Some(end_behavior) = &new_schedule.end_behavior {
@@ -233,6 +247,7 @@ fn begin(ctx: &mut Ctx, id: &str, event: &str) -> ApiResult<Value> {
             payment_behavior: "allow_incomplete".into(),
             collection_method: "charge_automatically".into(),
             off_session: true,
+            billing_mode: schedule["billing_mode"]["type"].as_str().map(str::to_string),
             ..Default::default()
         },
     )?;

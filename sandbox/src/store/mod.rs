@@ -18,8 +18,8 @@ pub use ctx::{Ctx, Delivery, PendingEvent};
 pub use expand::expand;
 pub use pagination::{created_matches, list_of, paginate, prepend_to_list};
 pub use params::{
-    apply_metadata, merge_metadata, new_metadata, obj_mut, param_bool, param_clearable, param_clearable_str, param_i64,
-    param_list, param_nonempty, param_required, param_str, param_strings,
+    apply_metadata, merge_metadata, new_metadata, obj_mut, one_of, param_bool, param_clearable, param_clearable_str,
+    param_i64, param_list, param_nonempty, param_required, param_str, param_strings,
 };
 pub use render::{refresh_prices, render_event, render_response};
 

@@ -71,6 +71,19 @@ pub fn param_strings(params: &Value, key: &str) -> Vec<String> {
     param_list(params, key).into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
 }
 
+/// Refuses a value outside Stripe's enum with Stripe's message.
+pub fn one_of<'v>(param: &str, value: &'v str, allowed: &[&str]) -> ApiResult<&'v str> {
+    if allowed.contains(&value) {
+        return Ok(value);
+    }
+    let choices = match allowed {
+        [first, second] => format!("{first} or {second}"),
+        [init @ .., last] if !init.is_empty() => format!("{}, or {last}", init.join(", ")),
+        _ => allowed.join(""),
+    };
+    Err(ApiError::invalid_value(param, format!("Invalid {param}: must be one of {choices}")))
+}
+
 /// Applies `metadata[...]` from params onto an existing metadata map (Stripe's merge rules:
 /// an empty value deletes a key, `metadata=` clears everything).
 pub fn merge_metadata(current: &Value, params: &Value) -> ApiResult<Value> {
@@ -136,5 +149,17 @@ mod tests {
         );
         assert_eq!(merge_metadata(&cur, &json!({"metadata": ""})).unwrap(), json!({}));
         assert_eq!(merge_metadata(&cur, &json!({})).unwrap(), cur);
+    }
+
+    fn choices(allowed: &[&str]) -> String {
+        one_of("x", "?", allowed).unwrap_err().message
+    }
+
+    #[test]
+    fn enum_errors_list_the_choices_as_stripe_does() {
+        assert_eq!(choices(&["count", "last", "sum"]), "Invalid x: must be one of count, last, or sum");
+        assert_eq!(choices(&["day", "hour"]), "Invalid x: must be one of day or hour");
+        assert_eq!(choices(&["by_id"]), "Invalid x: must be one of by_id");
+        assert_eq!(one_of("x", "sum", &["sum"]).unwrap(), "sum");
     }
 }

@@ -12,6 +12,7 @@ mod invoice_intents;
 mod lists;
 mod live_objects;
 mod meters;
+mod pause;
 mod portal;
 mod seats;
 mod settings;

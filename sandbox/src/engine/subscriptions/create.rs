@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::payment_settings::{self, intent_payment_method_types, PaymentSettings};
-use super::{interval_of, recurring_price, subscription_item, ItemSpec};
+use super::{billing_mode, interval_of, recurring_price, subscription_item, ItemSpec};
 use crate::cards::Behavior;
 use crate::engine::discounts::{self, DiscountSpec};
 use crate::engine::invoice_payments::{add_open_payment, attempt_payment};
@@ -46,6 +46,11 @@ pub struct NewSubscription {
     pub first_payment_method: Option<String>,
     /// `payment_settings[...]` (checked by the caller).
     pub payment_settings: PaymentSettings,
+    /// `billing_mode[type]`: `classic` or `flexible` (the default).
+    pub billing_mode: Option<String>,
+    /// `trial_settings[end_behavior][missing_payment_method]`: `cancel`, `create_invoice` (the
+    /// default) or `pause`.
+    pub missing_payment_method: Option<String>,
 }
 
 /// A price on the new subscription with its quantity and item metadata.
@@ -139,15 +144,6 @@ pub fn create_subscription(ctx: &mut Ctx, mut new_subscription: NewSubscription)
         }
     }
     ctx.find("subscription", &id, "subscription")
-}
-
-/// Sets `trial_settings.end_behavior.missing_payment_method` of a new subscription (after the
-/// creation events, which show the default).
-pub fn set_missing_payment_method_behavior(ctx: &mut Ctx, id: &str, behavior: &str) -> ApiResult<Value> {
-    if let Some(subscription) = ctx.get_mut("subscription", id) {
-        subscription["trial_settings"]["end_behavior"]["missing_payment_method"] = json!(behavior);
-    }
-    ctx.find("subscription", id, "id")
 }
 
 /// The requested prices, checked: recurring, active, one interval for all.
@@ -244,7 +240,7 @@ fn subscription_json(new_subscription: &NewSubscription, customer: &Value, plan:
         "automatic_tax": {"disabled_reason": null, "enabled": false, "liability": null},
         "billing_cycle_anchor": plan.trial_end.unwrap_or(plan.now),
         "billing_cycle_anchor_config": null,
-        "billing_mode": {"flexible": null, "type": "classic", "updated_at": null},
+        "billing_mode": billing_mode(new_subscription.billing_mode.as_deref(), plan.now),
         "billing_schedules": [],
         "billing_thresholds": null,
         "cancel_at": new_subscription.cancel_at,
@@ -278,10 +274,11 @@ fn subscription_json(new_subscription: &NewSubscription, customer: &Value, plan:
         "schedule": null,
         "start_date": plan.now,
         "status": plan.status_before_payment,
+        "status_details": null,
         "test_clock": customer["test_clock"],
         "transfer_data": null,
         "trial_end": plan.trial_end,
-        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+        "trial_settings": {"end_behavior": {"missing_payment_method": new_subscription.missing_payment_method.as_deref().unwrap_or("create_invoice")}},
         "trial_start": plan.trial_end.map(|_| plan.now),
         "_sb_twe_sent": false,
     })

@@ -7,7 +7,7 @@ mod update;
 
 use serde_json::{json, Value};
 
-pub use create::{create_subscription, set_missing_payment_method_behavior, NewSubscription};
+pub use create::{create_subscription, NewSubscription};
 pub use payment_settings::{pending_setup_intent_succeeded, save_default_payment_method, PaymentSettings};
 pub use update::{
     cancel_with_details, change_item, check_editable, delete_discounts, resume, update, SubscriptionUpdate,
@@ -62,6 +62,15 @@ pub fn subscription_item(
         obj_mut(&mut item).remove("quantity");
     }
     item
+}
+
+/// `billing_mode` as Stripe shows it: `flexible` (the default since 2025-09-30.clover; discounts
+/// are included in prorations) or `classic`. `updated_at` is when the mode was adopted.
+pub fn billing_mode(kind: Option<&str>, now: i64) -> Value {
+    match kind {
+        Some("classic") => json!({"flexible": null, "type": "classic", "updated_at": null}),
+        _ => json!({"flexible": {"proration_discounts": "included"}, "type": "flexible", "updated_at": now}),
+    }
 }
 
 pub(super) fn recurring_price(ctx: &Ctx, id: &str, param: &str) -> ApiResult<Value> {
