@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use super::customers::search_kind;
 use crate::engine::discounts::DiscountSpec;
 use crate::engine::proration::check_proration_behavior;
-use crate::engine::subscriptions::{self, change_item, ItemSpec, NewSubscription, PaymentSettings, SubscriptionUpdate};
+use crate::engine::subscriptions::{
+    self, change_item, ItemSpec, NewSubscription, PaymentSettings, SubscriptionUpdate, COLLECTION_BEHAVIORS,
+};
 use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
@@ -155,6 +157,27 @@ pub fn update_subscription(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult
 }
 
 /// Reads `POST /v1/subscriptions/{id}` parameters.
+/// `pause_collection[behavior|resumes_at]`; an empty value resumes collection.
+fn pause_collection_param(params: &Value, now: i64) -> ApiResult<Option<Option<Value>>> {
+    Ok(match params.get("pause_collection") {
+        Some(Value::String(s)) if s.is_empty() => Some(None),
+        Some(pause @ Value::Object(_)) => {
+            let behavior =
+                param_nonempty(pause, "behavior").ok_or_else(|| ApiError::missing("pause_collection[behavior]"))?;
+            let behavior = one_of("pause_collection[behavior]", behavior, &COLLECTION_BEHAVIORS)?;
+            let resumes_at = param_i64(pause, "resumes_at")?;
+            if resumes_at.is_some_and(|at| at <= now) {
+                return Err(ApiError::invalid_value(
+                    "pause_collection[resumes_at]",
+                    "The `resumes_at` timestamp must be in the future.",
+                ));
+            }
+            Some(Some(json!({"behavior": behavior, "resumes_at": resumes_at})))
+        }
+        _ => None,
+    })
+}
+
 fn subscription_update(params: &Value, now: i64) -> ApiResult<SubscriptionUpdate> {
     let items = item_specs(params)?;
     let proration_behavior = param_nonempty(params, "proration_behavior").unwrap_or("create_prorations").to_string();
@@ -163,15 +186,6 @@ fn subscription_update(params: &Value, now: i64) -> ApiResult<SubscriptionUpdate
         Some("") => Some(None),
         Some(_) => Some(param_i64(params, "cancel_at")?),
         None => None,
-    };
-    let pause_collection = match params.get("pause_collection") {
-        Some(Value::String(s)) if s.is_empty() => Some(None),
-        Some(pause @ Value::Object(_)) => {
-            let behavior =
-                param_nonempty(pause, "behavior").ok_or_else(|| ApiError::missing("pause_collection[behavior]"))?;
-            Some(Some(json!({"behavior": behavior, "resumes_at": param_i64(pause, "resumes_at")?})))
-        }
-        _ => None,
     };
     Ok(SubscriptionUpdate {
         items,
@@ -186,7 +200,7 @@ fn subscription_update(params: &Value, now: i64) -> ApiResult<SubscriptionUpdate
         description: param_str(params, "description").map(str::to_string),
         collection_method: param_str(params, "collection_method").map(str::to_string),
         days_until_due: param_i64(params, "days_until_due")?,
-        pause_collection,
+        pause_collection: pause_collection_param(params, now)?,
         trial_end: trial_end_param(params, now)?,
         payment_settings: payment_settings_param(params)?,
     })

@@ -50,13 +50,14 @@ impl<'a> NewInvoice<'a> {
 }
 
 /// Creates a subscription's invoice from its pending items plus `lines`, links the items and
-/// sets `latest_invoice`. Returns the invoice id.
+/// sets `latest_invoice`. Returns the invoice id. Without `auto_advance` it stays a draft.
 pub(super) fn invoice_subscription(
     ctx: &mut Ctx,
     subscription_id: &str,
     billing_reason: &str,
     mut lines: Vec<Line>,
     period: (i64, i64),
+    auto_advance: bool,
 ) -> ApiResult<String> {
     let subscription = ctx.find("subscription", subscription_id, "subscription")?;
     let customer = subscription["customer"].as_str().unwrap_or_default().to_string();
@@ -64,7 +65,7 @@ pub(super) fn invoice_subscription(
     all_lines.append(&mut lines);
     let invoice = create_invoice(
         ctx,
-        NewInvoice::for_subscription(&customer, &subscription, billing_reason, all_lines, period, true),
+        NewInvoice::for_subscription(&customer, &subscription, billing_reason, all_lines, period, auto_advance),
     )?;
     let invoice_id = invoice["id"].as_str().unwrap_or_default().to_string();
     relink_items(ctx, "pending", &invoice_id);
@@ -373,14 +374,30 @@ pub fn finalize(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     ctx.find("invoice", id, "invoice")
 }
 
-/// Automatic finalisation of a renewal invoice, then the first payment attempt.
+/// Automatic finalisation of a renewal invoice, then the first payment attempt. An invoice made
+/// while the subscription's collection was paused is closed instead, as the pause says.
 pub fn finalize_and_charge(ctx: &mut Ctx, invoice_id: &str) -> ApiResult<()> {
     let invoice = finalize(ctx, invoice_id)?;
-    if invoice["status"] == "open" && invoice["collection_method"] == "charge_automatically" {
-        attempt_payment(ctx, invoice_id, None, true, false)?;
+    if invoice["status"] != "open" {
+        return Ok(());
+    }
+    match invoice[PAUSED_COLLECTION].as_str() {
+        Some("mark_uncollectible") => {
+            mark_uncollectible(ctx, invoice_id)?;
+        }
+        Some("void") => {
+            void(ctx, invoice_id)?;
+        }
+        _ if invoice["collection_method"] == "charge_automatically" => {
+            attempt_payment(ctx, invoice_id, None, true, false)?;
+        }
+        _ => {}
     }
     Ok(())
 }
+
+/// Where an invoice keeps the `pause_collection[behavior]` in force when it was made (private).
+pub const PAUSED_COLLECTION: &str = "_sb_paused_collection";
 
 /// Voids an open invoice.
 pub fn void(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {

@@ -53,6 +53,8 @@ enum Action {
     RetryInvoice(String),
     TrialWillEnd(String),
     ExpireIncomplete(String),
+    // Collection resuming at a period's end charges that renewal.
+    ResumeCollection(String),
     Renew(String),
     StartSchedule(String),
     ExpireCheckout(String),
@@ -66,7 +68,10 @@ impl Action {
     fn object(&self) -> (&'static str, &str) {
         match self {
             Action::FinalizeInvoice(id) | Action::RetryInvoice(id) => ("invoice", id),
-            Action::TrialWillEnd(id) | Action::ExpireIncomplete(id) | Action::Renew(id) => ("subscription", id),
+            Action::TrialWillEnd(id)
+            | Action::ExpireIncomplete(id)
+            | Action::ResumeCollection(id)
+            | Action::Renew(id) => ("subscription", id),
             Action::StartSchedule(id) => ("subscription_schedule", id),
             Action::ExpireCheckout(id) => ("checkout.session", id),
             Action::AutomaticPayout(id) => ("account", id),
@@ -157,6 +162,11 @@ fn due_of(ctx: &Ctx, kind: &str, object: &Value, clock: Option<&str>, out: &mut 
 fn subscription_due(subscription: &Value, id: String, out: &mut Vec<(i64, Action)>) {
     let status = subscription["status"].as_str().unwrap_or_default();
     let end = SubscriptionView(subscription).current_period_end();
+    if let Some(resumes_at) = subscriptions::collection_resumes_at(subscription) {
+        if !SubscriptionView(subscription).is_ended() {
+            out.push((resumes_at, Action::ResumeCollection(id.clone())));
+        }
+    }
     match status {
         "trialing" => {
             if subscription["_sb_twe_sent"] != true {
@@ -210,6 +220,7 @@ fn perform(ctx: &mut Ctx, action: Action) {
             Ok(())
         }
         Action::ExpireIncomplete(id) => subscriptions::cancel(ctx, id, "payment_failed").map(|_| ()),
+        Action::ResumeCollection(id) => subscriptions::resume_collection(ctx, id),
         Action::Renew(id) => subscriptions::renew(ctx, id),
         Action::StartSchedule(id) => schedules::start(ctx, id).map(|_| ()),
         Action::ExpireCheckout(id) => checkout::expire(ctx, id).map(|_| ()),

@@ -186,7 +186,7 @@ pub fn change_items(
     if invoice_now {
         let changed = ctx.find("subscription", subscription_id, "subscription")?;
         let lines = if interval_changed || reset_anchor { item_lines(ctx, &changed, new_period) } else { Vec::new() };
-        let invoice_id = invoice_subscription(ctx, subscription_id, "subscription_update", lines, (now, now))?;
+        let invoice_id = invoice_subscription(ctx, subscription_id, "subscription_update", lines, (now, now), true)?;
         finalize_and_charge(ctx, &invoice_id)?;
     }
     Ok(())

@@ -74,17 +74,7 @@ impl World {
     }
     /// Billing events received, ignoring noise like payment_method or test clock events.
     async fn billing_types(&self) -> Vec<String> {
-        self.rx
-            .types()
-            .await
-            .into_iter()
-            .filter(|t| {
-                t.starts_with("customer.subscription.")
-                    || t.starts_with("invoice.")
-                    || t.starts_with("charge.")
-                    || t.starts_with("payment_intent.")
-            })
-            .collect()
+        self.rx.types_of(&["customer.subscription.", "invoice.", "charge.", "payment_intent."]).await
     }
     async fn get(&self, path: &str) -> Value {
         self.raw.get(path).await.1

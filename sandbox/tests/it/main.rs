@@ -143,6 +143,22 @@ impl Receiver {
     pub async fn events(&self) -> Vec<Value> {
         self.got.lock().await.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()).collect()
     }
+    /// The events of one type received so far, in arrival order.
+    pub async fn events_of(&self, kind: &str) -> Vec<Value> {
+        self.events().await.into_iter().filter(|e| e["type"] == kind).collect()
+    }
+    /// Event types received so far that start with one of `prefixes` (the billing ones, say,
+    /// without payment method or test clock noise), in arrival order.
+    pub async fn types_of(&self, prefixes: &[&str]) -> Vec<String> {
+        self.types().await.into_iter().filter(|t| prefixes.iter().any(|prefix| t.starts_with(prefix))).collect()
+    }
+}
+
+/// Moves a test clock to `t` and waits for the webhooks that sends.
+pub async fn advance_clock(sb: &RunningSandbox, raw: &Raw, clock: &str, t: i64) {
+    let t = t.to_string();
+    raw.ok(&format!("/v1/test_helpers/test_clocks/{clock}/advance"), &[("frozen_time", t.as_str())]).await;
+    settle(sb).await;
 }
 
 /// A product with one monthly price of `amount` (cents of usd); returns the price id.

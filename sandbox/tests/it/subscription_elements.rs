@@ -76,15 +76,11 @@ impl Shop {
         intent
     }
     async fn advance_to(&self, t: i64) {
-        let t = t.to_string();
-        self.raw
-            .ok(&format!("/v1/test_helpers/test_clocks/{}/advance", self.clock), &[("frozen_time", t.as_str())])
-            .await;
-        settle(&self.sb).await;
+        advance_clock(&self.sb, &self.raw, &self.clock, t).await;
     }
     async fn events_of(&self, kind: &str) -> Vec<Value> {
         settle(&self.sb).await;
-        self.rx.events().await.into_iter().filter(|e| e["type"] == kind).collect()
+        self.rx.events_of(kind).await
     }
     /// The payment method of the charge that paid an invoice.
     async fn paid_with(&self, invoice: &Value) -> Value {

@@ -78,9 +78,7 @@ impl Shop {
         self.raw.ok("/v1/billing/meter_events", &form).await;
     }
     async fn advance_to(&self, t: i64) {
-        let t = t.to_string();
-        self.raw.ok(&format!("/v1/test_helpers/test_clocks/{}/advance", self.clock), &[("frozen_time", &t)]).await;
-        settle(&self.sb).await;
+        advance_clock(&self.sb, &self.raw, &self.clock, t).await;
     }
     /// The customer's invoices, oldest first, read with async-stripe.
     async fn invoices(&self) -> Vec<stripe_shared::Invoice> {

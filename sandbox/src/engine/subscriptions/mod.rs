@@ -1,12 +1,15 @@
 //! Subscriptions: the shared item/price helpers, cancellation and renewal at period end.
-//! Creation lives in `create`, changes requested through the API or the portal in `update`.
+//! Creation lives in `create`, changes requested through the API or the portal in `update`,
+//! paused payment collection in `collection`.
 
+mod collection;
 mod create;
 mod payment_settings;
 mod update;
 
 use serde_json::{json, Value};
 
+pub use collection::{collection_resumes_at, resume_collection, COLLECTION_BEHAVIORS};
 pub use create::{create_subscription, NewSubscription};
 pub use payment_settings::{pending_setup_intent_succeeded, save_default_payment_method, PaymentSettings};
 pub use update::{
@@ -144,7 +147,8 @@ fn bill_final_usage(ctx: &mut Ctx, canceled: &Value, until: i64, billing_reason:
     let Some(start) = SubscriptionView(canceled).current_period_start().filter(|_| !lines.is_empty()) else {
         return Ok(());
     };
-    let invoice_id = invoice_subscription(ctx, SubscriptionView(canceled).id(), billing_reason, lines, (start, until))?;
+    let invoice_id =
+        invoice_subscription(ctx, SubscriptionView(canceled).id(), billing_reason, lines, (start, until), true)?;
     finalize_and_charge(ctx, &invoice_id)
 }
 
@@ -190,12 +194,15 @@ pub fn renew(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
             return Ok(());
         }
     }
-    if subscription.status() == "unpaid" || old["pause_collection"].is_object() {
-        // No invoice is attempted for unpaid or paused subscriptions; the period still moves.
+    if subscription.status() == "unpaid" {
+        // No invoice is attempted for unpaid subscriptions; the period still moves.
         ctx.put("subscription", new.clone());
         ctx.emit("customer.subscription.updated", &new, Some(diff(&old, &new)));
         return Ok(());
     }
+    // Paused collection still renews and invoices; the pause decides what becomes of the invoice.
+    let paused_collection = collection::paused_collection(&old).map(str::to_string);
+    let keep_as_draft = paused_collection.as_deref() == Some("keep_as_draft");
     ctx.put("subscription", new.clone());
     let previous_start = subscription.current_period_start().unwrap_or(start);
     // The new period's licensed items in advance, then the ended period's usage in arrears (usage
@@ -204,7 +211,11 @@ pub fn renew(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
     if !was_trialing {
         lines.extend(usage_lines(ctx, &old, (previous_start, start)));
     }
-    let invoice_id = invoice_subscription(ctx, id, "subscription_cycle", lines, (previous_start, start))?;
+    let invoice_id =
+        invoice_subscription(ctx, id, "subscription_cycle", lines, (previous_start, start), !keep_as_draft)?;
+    if let Some(behavior) = &paused_collection {
+        collection::mark_paused_invoice(ctx, &invoice_id, behavior);
+    }
     let updated = ctx.find("subscription", id, "subscription")?;
     // Stripe sends the subscription update (new period) right before the new invoice.
     let invoice_created = ctx.events.pop();
@@ -212,7 +223,7 @@ pub fn renew(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
     if let Some(event) = invoice_created {
         ctx.events.push(event);
     }
-    if ctx.state.settings.finalize_delay_secs <= 0 {
+    if ctx.state.settings.finalize_delay_secs <= 0 && !keep_as_draft {
         finalize_and_charge(ctx, &invoice_id)?;
     }
     Ok(())

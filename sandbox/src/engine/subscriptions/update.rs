@@ -192,7 +192,8 @@ fn end_trial(ctx: &mut Ctx, id: &str, now: i64) -> ApiResult<()> {
     renew(ctx, id)?;
     let renewed = ctx.find("subscription", id, "id")?;
     let invoice = SubscriptionView(&renewed).latest_invoice().unwrap_or_default();
-    if ctx.get("invoice", invoice).is_some_and(|i| i["status"] == "draft") {
+    // A draft kept by paused collection (`keep_as_draft`) stays one.
+    if ctx.get("invoice", invoice).is_some_and(|i| i["status"] == "draft" && i["auto_advance"] == true) {
         finalize_and_charge(ctx, invoice)?;
     }
     Ok(())
