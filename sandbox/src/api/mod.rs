@@ -100,6 +100,7 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("GET", ["subscriptions", id]) => ctx.find("subscription", id, "id").map(|v| public(&v)),
         ("POST", ["subscriptions", id]) => subscriptions::update_subscription(ctx, id, params),
         ("DELETE", ["subscriptions", id]) => subscriptions::cancel_subscription(ctx, id, params),
+        ("POST", ["subscriptions", id, "pause"]) => subscriptions::pause_subscription(ctx, id, params),
         ("POST", ["subscriptions", id, "resume"]) => subscriptions::resume_subscription(ctx, id, params),
         ("DELETE", ["subscriptions", id, "discount"]) => subscriptions::delete_discount(ctx, id),
         ("GET", ["subscription_items"]) => subscriptions::list_items(ctx, params),

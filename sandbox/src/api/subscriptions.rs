@@ -7,7 +7,8 @@ use super::customers::search_kind;
 use crate::engine::discounts::DiscountSpec;
 use crate::engine::proration::check_proration_behavior;
 use crate::engine::subscriptions::{
-    self, change_item, ItemSpec, NewSubscription, PaymentSettings, SubscriptionUpdate, COLLECTION_BEHAVIORS,
+    self, change_item, ItemSpec, NewSubscription, PauseRequest, PaymentSettings, SubscriptionUpdate,
+    COLLECTION_BEHAVIORS,
 };
 use crate::engine::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
@@ -211,6 +212,32 @@ pub fn cancel_subscription(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult
     // `invoice_now` only matters without cancellation details.
     let invoice_now = details.is_none() && param_bool(params, "invoice_now")? == Some(true);
     subscriptions::cancel_with_details(ctx, id, details, invoice_now)
+}
+
+/// `POST /v1/subscriptions/{id}/pause`: `type` (`subscription`), `invoicing_behavior` and
+/// `bill_for[unused_time_from|outstanding_usage_through][type]`.
+pub fn pause_subscription(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    if let Some(kind) = param_nonempty(params, "type") {
+        one_of("type", kind, &["subscription"])?;
+    }
+    let invoicing = param_nonempty(params, "invoicing_behavior").unwrap_or("pending_invoice_item");
+    one_of("invoicing_behavior", invoicing, &["invoice", "pending_invoice_item"])?;
+    let bill_for = params.get("bill_for").cloned().unwrap_or(json!({}));
+    let unused_time_from = bill_for_type(&bill_for, "unused_time_from", &["item_current_period_start", "none", "now"])?;
+    let usage_through = bill_for_type(&bill_for, "outstanding_usage_through", &["none", "now"])?;
+    let request = PauseRequest {
+        invoice_now: invoicing == "invoice",
+        unused_time_from: unused_time_from.to_string(),
+        bill_usage: usage_through == "now",
+    };
+    subscriptions::pause(ctx, id, request)
+}
+
+/// `bill_for[{key}][type]`, `now` when absent.
+fn bill_for_type<'v>(bill_for: &'v Value, key: &str, allowed: &[&str]) -> ApiResult<&'v str> {
+    let Some(setting) = bill_for.get(key) else { return Ok("now") };
+    let param = format!("bill_for[{key}][type]");
+    one_of(&param, param_nonempty(setting, "type").ok_or_else(|| ApiError::missing(&param))?, allowed)
 }
 
 pub fn resume_subscription(ctx: &mut Ctx, id: &str, _params: &Value) -> ApiResult<Value> {

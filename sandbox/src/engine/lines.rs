@@ -153,6 +153,31 @@ pub fn invoice_item(ctx: &Ctx, new_item: NewItem) -> Value {
     })
 }
 
+/// Leaves `line` as a pending invoice item of `subscription` (billed on its next invoice); emits
+/// `invoiceitem.created`.
+pub fn pend_line(ctx: &mut Ctx, subscription: &Value, line: &Line) {
+    let view = SubscriptionView(subscription);
+    let item = invoice_item(
+        ctx,
+        NewItem {
+            customer: view.customer(),
+            amount: line.amount,
+            currency: view.currency(),
+            description: json!(line.description),
+            price: line.price.as_ref(),
+            quantity: line.quantity,
+            subscription: Some(view.id()),
+            proration: line.proration,
+            period: line.period,
+            invoice: None,
+            metadata: json!({}),
+            discountable: !line.proration,
+        },
+    );
+    ctx.put("invoiceitem", item.clone());
+    ctx.emit("invoiceitem.created", &item, None);
+}
+
 /// Creates an invoice item (`POST /v1/invoiceitems`): pending, or a line on the draft invoice
 /// it names; emits `invoiceitem.created`.
 pub fn add_invoice_item(ctx: &mut Ctx, new_item: NewItem) -> ApiResult<Value> {

@@ -61,10 +61,20 @@ pub fn usage_lines(ctx: &Ctx, subscription: &Value, period: (i64, i64)) -> Vec<L
         .collect()
 }
 
-/// The usage not invoiced yet: from the period start to `until` (none for a period spent in
-/// trial, where usage is free).
+/// Where a subscription's usage billed up to a pause ends (private; see `usage_start`).
+pub const USAGE_BILLED_UNTIL: &str = "_sb_usage_billed_until";
+
+/// Where the usage not invoiced yet starts: the period start, or later when pausing billed the
+/// period's usage up to then.
+pub fn usage_start(subscription: &Value) -> Option<i64> {
+    let start = SubscriptionView(subscription).current_period_start()?;
+    Some(subscription[USAGE_BILLED_UNTIL].as_i64().map_or(start, |billed| billed.max(start)))
+}
+
+/// The usage not invoiced yet: from `usage_start` to `until` (none for a period spent in trial,
+/// where usage is free).
 pub fn unbilled_usage_lines(ctx: &Ctx, subscription: &Value, until: i64) -> Vec<Line> {
-    let Some(start) = SubscriptionView(subscription).current_period_start() else { return Vec::new() };
+    let Some(start) = usage_start(subscription) else { return Vec::new() };
     if subscription["trial_end"].as_i64().is_some_and(|trial_end| trial_end >= until) {
         return Vec::new();
     }

@@ -10,7 +10,7 @@ use super::*;
 const T0: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;
 
-fn id(v: &Value) -> String {
+fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
@@ -32,20 +32,26 @@ async fn world(card: Option<&str>) -> World {
     let rx = receiver().await;
     let secret = register(&raw, &rx.url).await;
     let t0 = T0.to_string();
-    let clock = id(&raw.ok("/v1/test_helpers/test_clocks", &[("frozen_time", t0.as_str())]).await);
-    let customer = id(&raw.ok("/v1/customers", &[("email", "pause@x.com"), ("test_clock", clock.as_str())]).await);
-    if let Some(card) = card {
-        let pm = id(&raw.ok(&format!("/v1/payment_methods/{card}/attach"), &[("customer", customer.as_str())]).await);
-        raw.ok(&format!("/v1/customers/{customer}"), &[("invoice_settings[default_payment_method]", pm.as_str())])
-            .await;
-    }
+    let clock = id_of(&raw.ok("/v1/test_helpers/test_clocks", &[("frozen_time", t0.as_str())]).await);
+    let customer = id_of(&raw.ok("/v1/customers", &[("email", "pause@x.com"), ("test_clock", clock.as_str())]).await);
     let price = monthly_price(&raw, "1500").await;
-    settle(&sb).await;
-    rx.got.lock().await.clear();
-    World { secret, sb, raw, rx, clock, customer, price }
+    let w = World { secret, sb, raw, rx, clock, customer, price };
+    if let Some(card) = card {
+        w.use_card(card).await;
+    }
+    settle(&w.sb).await;
+    w.rx.got.lock().await.clear();
+    w
 }
 
 impl World {
+    /// Attaches a test card and makes it the customer's default payment method.
+    async fn use_card(&self, card: &str) {
+        let attach = format!("/v1/payment_methods/{card}/attach");
+        let pm = id_of(&self.raw.ok(&attach, &[("customer", self.customer.as_str())]).await);
+        let form = [("invoice_settings[default_payment_method]", pm.as_str())];
+        self.raw.ok(&format!("/v1/customers/{}", self.customer), &form).await;
+    }
     async fn advance_to(&self, t: i64) {
         advance_clock(&self.sb, &self.raw, &self.clock, t).await;
     }
@@ -126,12 +132,12 @@ async fn schedules_create_flexible_subscriptions_unless_told_classic() {
         .raw
         .post(
             "/v1/subscription_schedules",
-            &[("from_subscription", &id(&subscription)), ("billing_mode[type]", "flexible")],
+            &[("from_subscription", &id_of(&subscription)), ("billing_mode[type]", "flexible")],
         )
         .await;
     assert_eq!(status, 400, "{error}");
     assert_eq!(error["error"]["param"], "billing_mode[type]");
-    let schedule = w.raw.ok("/v1/subscription_schedules", &[("from_subscription", &id(&subscription))]).await;
+    let schedule = w.raw.ok("/v1/subscription_schedules", &[("from_subscription", &id_of(&subscription))]).await;
     assert_eq!(schedule["billing_mode"]["type"], "classic");
 }
 
@@ -158,7 +164,7 @@ async fn checkout_carries_billing_mode_and_the_trial_end_behavior_to_the_subscri
         .await
         .unwrap();
     assert_eq!(paid.status().as_u16(), 303);
-    let session = w.get(&format!("/v1/checkout/sessions/{}", id(&session))).await;
+    let session = w.get(&format!("/v1/checkout/sessions/{}", id_of(&session))).await;
     let subscription = w.get(&format!("/v1/subscriptions/{}", session["subscription"].as_str().unwrap())).await;
     assert_eq!(subscription["billing_mode"]["type"], "classic");
     assert_eq!(subscription["trial_settings"]["end_behavior"]["missing_payment_method"], "pause");
@@ -185,7 +191,7 @@ const NEXT_RENEWAL: i64 = T0 + 59 * DAY;
 /// A paid subscription whose collection is paused with `behavior`, renewed once.
 async fn renewed_while_collection_paused(behavior: &str) -> (World, String, Value) {
     let w = world(Some("pm_card_visa")).await;
-    let subscription = id(&w.subscription(&[]).await);
+    let subscription = id_of(&w.subscription(&[]).await);
     let paused =
         w.raw.ok(&format!("/v1/subscriptions/{subscription}"), &[("pause_collection[behavior]", behavior)]).await;
     assert_eq!(paused["status"], "active");
@@ -223,7 +229,7 @@ async fn keep_as_draft_leaves_each_renewal_invoice_a_draft() {
     assert_eq!(w.billing_types().await, ["customer.subscription.updated", "invoice.created"]);
     // Days later it is still a draft: nothing finalizes it.
     w.advance_to(RENEWAL + 5 * DAY).await;
-    assert_eq!(w.get(&format!("/v1/invoices/{}", id(&invoice))).await["status"], "draft");
+    assert_eq!(w.get(&format!("/v1/invoices/{}", id_of(&invoice))).await["status"], "draft");
     w.rx.verify_all(&w.secret).await;
 }
 
@@ -259,7 +265,7 @@ async fn void_finalizes_each_renewal_invoice_and_voids_it() {
 #[tokio::test]
 async fn collection_resumes_at_resumes_at_and_the_next_renewal_is_charged() {
     let w = world(Some("pm_card_visa")).await;
-    let subscription = id(&w.subscription(&[]).await);
+    let subscription = id_of(&w.subscription(&[]).await);
     let resumes_at = (RENEWAL + 10 * DAY).to_string();
     w.raw
         .ok(
@@ -293,7 +299,7 @@ async fn collection_resumes_at_resumes_at_and_the_next_renewal_is_charged() {
 #[tokio::test]
 async fn pause_collection_is_checked() {
     let w = world(Some("pm_card_visa")).await;
-    let subscription = id(&w.subscription(&[]).await);
+    let subscription = id_of(&w.subscription(&[]).await);
     let path = format!("/v1/subscriptions/{subscription}");
     let (status, error) = w.raw.post(&path, &[("pause_collection[behavior]", "skip")]).await;
     assert_eq!(status, 400, "{error}");
@@ -311,4 +317,235 @@ async fn pause_collection_is_checked() {
     let (status, error) = w.raw.post(&path, &[("pause_collection[resumes_at]", &past)]).await;
     assert_eq!((status, error["error"]["param"].as_str()), (400, Some("pause_collection[behavior]")));
     assert!(w.get(&path).await["pause_collection"].is_null(), "nothing changed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pause endpoint
+
+/// Ten days into the first period.
+const PAUSED_AT: i64 = T0 + 10 * DAY;
+/// The unused 21 of the period's 31 days, credited when pausing on day 10.
+const CREDIT: i64 = -1016;
+
+/// A paid subscription paused (with `params`) ten days in, through async-stripe when there are
+/// none; events cleared.
+async fn paused(w: &World, params: &[(&str, &str)]) -> Value {
+    let subscription = id_of(&w.subscription(&[]).await);
+    w.advance_to(PAUSED_AT).await;
+    let paused = if params.is_empty() {
+        let typed = stripe_billing::subscription::PauseSubscription::new(subscription.as_str())
+            .send(&client(&w.sb))
+            .await
+            .expect("async-stripe pauses and reads the answer");
+        assert_eq!(typed.status, stripe_shared::SubscriptionStatus::Paused);
+        let details = typed.status_details.expect("status_details");
+        assert_eq!(
+            details.paused.subscription.type_,
+            stripe_shared::SubscriptionsResourcePausedStatusDetailsSubscriptionType::PauseRequested
+        );
+        w.get(&format!("/v1/subscriptions/{subscription}")).await
+    } else {
+        w.raw.ok(&format!("/v1/subscriptions/{subscription}/pause"), params).await
+    };
+    settle(&w.sb).await;
+    paused
+}
+
+/// The customer's pending invoice items.
+async fn pending_items(w: &World) -> Vec<Value> {
+    let items = w.get(&format!("/v1/invoiceitems?customer={}", w.customer)).await;
+    items["data"].as_array().unwrap().iter().filter(|item| item["invoice"].is_null()).cloned().collect()
+}
+
+#[tokio::test]
+async fn pausing_credits_the_unused_time_and_stops_invoices_and_periods() {
+    let w = world(Some("pm_card_visa")).await;
+    let subscription = paused(&w, &[]).await;
+    let id = id_of(&subscription);
+    assert_eq!(subscription["status"], "paused");
+    assert_eq!(
+        subscription["status_details"],
+        json!({"paused": {"subscription": {"type": "pause_requested"}, "transitioned_at": PAUSED_AT, "type": "subscription"}})
+    );
+    assert_eq!(
+        w.billing_types().await,
+        ["customer.subscription.updated", "customer.subscription.paused", "invoiceitem.created"]
+    );
+    let updated = &w.rx.events_of("customer.subscription.updated").await[0];
+    assert_eq!(updated["data"]["previous_attributes"], json!({"status": "active", "status_details": null}));
+    assert_eq!(w.rx.events_of("customer.subscription.paused").await[0]["data"]["object"]["status"], "paused");
+    let pending = pending_items(&w).await;
+    assert_eq!(pending.len(), 1);
+    let credit = &pending[0];
+    assert_eq!((credit["amount"].as_i64(), credit["proration"].as_bool()), (Some(CREDIT), Some(true)));
+    assert_eq!(credit["period"], json!({"end": RENEWAL, "start": PAUSED_AT}));
+    assert_eq!(credit["subscription"], id.as_str());
+    assert!(credit["description"].as_str().unwrap().starts_with("Unused time on 1 × Pro after"), "{credit}");
+
+    // The would-be renewals pass without an invoice or a new period.
+    w.rx.got.lock().await.clear();
+    w.advance_to(NEXT_RENEWAL + DAY).await;
+    let still = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(still["status"], "paused");
+    assert_eq!(still["items"]["data"][0]["current_period_end"], RENEWAL);
+    assert_eq!(w.invoices_of(&id).await.len(), 1, "only the first invoice");
+    assert!(w.billing_types().await.is_empty(), "{:?}", w.billing_types().await);
+    assert_eq!(pending_items(&w).await.len(), 1, "the credit waits for the next invoice");
+    w.rx.verify_all(&w.secret).await;
+}
+
+#[tokio::test]
+async fn pausing_can_credit_nothing_or_the_whole_period_and_invoice_it_now() {
+    let w = world(Some("pm_card_visa")).await;
+    let subscription = paused(&w, &[("bill_for[unused_time_from][type]", "none")]).await;
+    assert_eq!(subscription["status"], "paused");
+    assert!(pending_items(&w).await.is_empty());
+
+    // From the period start, invoiced now: the whole period comes back as credit (the invoice
+    // owes nothing).
+    let w = world(Some("pm_card_visa")).await;
+    let subscription = paused(
+        &w,
+        &[("bill_for[unused_time_from][type]", "item_current_period_start"), ("invoicing_behavior", "invoice")],
+    )
+    .await;
+    assert!(pending_items(&w).await.is_empty());
+    let invoice = w.invoices_of(&id_of(&subscription)).await[0].clone();
+    assert_eq!(invoice["billing_reason"], "subscription_update");
+    assert_eq!((invoice["total"].as_i64(), invoice["status"].as_str()), (Some(-1500), Some("paid")));
+    assert_eq!(invoice["lines"]["data"][0]["period"], json!({"end": RENEWAL, "start": T0}));
+    assert_eq!(w.get(&format!("/v1/subscriptions/{}", id_of(&subscription))).await["status"], "paused");
+}
+
+/// `value` API calls of the customer's at `at`.
+async fn report_usage(w: &World, value: &str, at: i64) {
+    let at = at.to_string();
+    let form = [
+        ("event_name", "api_call"),
+        ("payload[stripe_customer_id]", w.customer.as_str()),
+        ("payload[value]", value),
+        ("timestamp", at.as_str()),
+    ];
+    w.raw.ok("/v1/billing/meter_events", &form).await;
+}
+
+#[tokio::test]
+async fn pausing_bills_the_usage_so_far_once() {
+    let w = world(Some("pm_card_visa")).await;
+    let meter = w
+        .raw
+        .ok(
+            "/v1/billing/meters",
+            &[("display_name", "API calls"), ("event_name", "api_call"), ("default_aggregation[formula]", "sum")],
+        )
+        .await;
+    let product = id_of(&w.raw.ok("/v1/products", &[("name", "API")]).await);
+    let metered = w
+        .raw
+        .ok(
+            "/v1/prices",
+            &[
+                ("currency", "usd"),
+                ("unit_amount", "2"),
+                ("recurring[interval]", "month"),
+                ("recurring[usage_type]", "metered"),
+                ("recurring[meter]", &id_of(&meter)),
+                ("product", &product),
+            ],
+        )
+        .await;
+    let subscription = id_of(&w.subscription(&[("items[1][price]", &id_of(&metered))]).await);
+    w.advance_to(T0 + 5 * DAY).await;
+    report_usage(&w, "1000", T0 + 5 * DAY).await;
+    w.advance_to(PAUSED_AT).await;
+    w.raw
+        .ok(
+            &format!("/v1/subscriptions/{subscription}/pause"),
+            &[("invoicing_behavior", "invoice"), ("bill_for[outstanding_usage_through][type]", "now")],
+        )
+        .await;
+    let invoice = w.invoices_of(&subscription).await[0].clone();
+    let amounts: Vec<i64> =
+        invoice["lines"]["data"].as_array().unwrap().iter().map(|l| l["amount"].as_i64().unwrap()).collect();
+    assert_eq!(amounts, [CREDIT, 2000], "the credit and the usage so far");
+    assert_eq!((invoice["status"].as_str(), invoice["amount_paid"].as_i64()), (Some("paid"), Some(2000 + CREDIT)));
+}
+
+#[tokio::test]
+async fn pause_is_refused_as_stripe_refuses_it() {
+    let w = world(Some("pm_card_visa")).await;
+    let refused = |subscription: String| {
+        let raw = &w.raw;
+        async move {
+            let (status, error) = raw.post(&format!("/v1/subscriptions/{subscription}/pause"), &[]).await;
+            assert_eq!(status, 400, "{error}");
+            assert_eq!(error["error"]["type"], "invalid_request_error");
+            error["error"]["message"].as_str().unwrap().to_string()
+        }
+    };
+    let classic = id_of(&w.subscription(&[("billing_mode[type]", "classic")]).await);
+    assert!(refused(classic).await.contains("flexible billing mode"));
+    let scheduled = id_of(&w.subscription(&[]).await);
+    w.raw.ok("/v1/subscription_schedules", &[("from_subscription", scheduled.as_str())]).await;
+    assert_eq!(refused(scheduled).await, "Cannot pause subscriptions with attached schedules.");
+    let canceled = id_of(&w.subscription(&[]).await);
+    w.raw.delete(&format!("/v1/subscriptions/{canceled}")).await;
+    assert!(refused(canceled).await.contains("`canceled`"));
+    let incomplete = id_of(&w.subscription(&[("payment_behavior", "default_incomplete")]).await);
+    assert!(refused(incomplete).await.contains("`incomplete`"));
+    let twice = id_of(&w.subscription(&[]).await);
+    w.raw.ok(&format!("/v1/subscriptions/{twice}/pause"), &[]).await;
+    assert!(refused(twice.clone()).await.contains("`paused`"));
+
+    let live = id_of(&w.subscription(&[]).await);
+    for (param, value) in [
+        ("type", "schedule"),
+        ("invoicing_behavior", "later"),
+        ("bill_for[unused_time_from][type]", "later"),
+        ("bill_for[outstanding_usage_through][type]", "later"),
+    ] {
+        let (status, error) = w.raw.post(&format!("/v1/subscriptions/{live}/pause"), &[(param, value)]).await;
+        assert_eq!((status, error["error"]["param"].as_str()), (400, Some(param)), "{error}");
+    }
+    assert_eq!(w.get(&format!("/v1/subscriptions/{live}")).await["status"], "active");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A trial ending without a payment method
+
+#[tokio::test]
+async fn a_trial_ending_without_a_payment_method_pauses_when_asked() {
+    let w = world(None).await;
+    let form = [("trial_period_days", "7"), ("trial_settings[end_behavior][missing_payment_method]", "pause")];
+    let mut create = vec![("customer", w.customer.as_str()), ("items[0][price]", w.price.as_str())];
+    create.extend(form);
+    let subscription = w.raw.ok("/v1/subscriptions", &create).await;
+    let id = id_of(&subscription);
+    settle(&w.sb).await;
+    let created = &w.rx.events_of("customer.subscription.created").await[0];
+    assert_eq!(created["data"]["object"]["trial_settings"]["end_behavior"]["missing_payment_method"], "pause");
+    let trial_end = T0 + 7 * DAY;
+    w.advance_to(trial_end - DAY).await;
+    w.rx.got.lock().await.clear();
+
+    w.advance_to(trial_end + 2 * 3600).await;
+    let paused = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(paused["status"], "paused");
+    assert_eq!(
+        paused["status_details"],
+        json!({"paused": {"subscription": {"type": "trial_end_without_payment_method"}, "transitioned_at": trial_end, "type": "subscription"}})
+    );
+    let parsed = parses(&paused);
+    assert_eq!(
+        parsed.status_details.unwrap().paused.subscription.type_,
+        stripe_shared::SubscriptionsResourcePausedStatusDetailsSubscriptionType::TrialEndWithoutPaymentMethod
+    );
+    assert_eq!(w.billing_types().await, ["customer.subscription.updated", "customer.subscription.paused"]);
+    let updated = &w.rx.events_of("customer.subscription.updated").await[0];
+    assert_eq!(updated["data"]["previous_attributes"]["status"], "trialing");
+    assert_eq!(w.invoices_of(&id).await.len(), 1, "only the trial's $0 invoice");
+    w.advance_to(trial_end + 40 * DAY).await;
+    assert_eq!(w.invoices_of(&id).await.len(), 1, "no invoices while paused");
+
+    w.rx.verify_all(&w.secret).await;
 }

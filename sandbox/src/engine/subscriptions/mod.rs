@@ -1,9 +1,10 @@
 //! Subscriptions: the shared item/price helpers, cancellation and renewal at period end.
 //! Creation lives in `create`, changes requested through the API or the portal in `update`,
-//! paused payment collection in `collection`.
+//! paused payment collection in `collection`, pausing the subscription itself in `pause`.
 
 mod collection;
 mod create;
+mod pause;
 mod payment_settings;
 mod update;
 
@@ -11,6 +12,7 @@ use serde_json::{json, Value};
 
 pub use collection::{collection_resumes_at, resume_collection, COLLECTION_BEHAVIORS};
 pub use create::{create_subscription, NewSubscription};
+pub use pause::{pause, PauseRequest};
 pub use payment_settings::{pending_setup_intent_succeeded, save_default_payment_method, PaymentSettings};
 pub use update::{
     cancel_with_details, change_item, check_editable, delete_discounts, resume, update, SubscriptionUpdate,
@@ -19,7 +21,7 @@ pub use update::{
 use super::invoice_payments::invoice_payment_method;
 use super::invoices::{finalize_and_charge, invoice_subscription, void};
 use super::lines::item_lines;
-use super::usage_billing::{is_metered, unbilled_usage_lines, usage_lines};
+use super::usage_billing::{is_metered, unbilled_usage_lines, usage_lines, usage_start};
 use super::views::SubscriptionView;
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
@@ -186,12 +188,20 @@ pub fn renew(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
     }
     if was_trialing {
         new["status"] = json!("active");
-        if old["trial_settings"]["end_behavior"]["missing_payment_method"] == "cancel"
-            && invoice_payment_method(ctx, &json!({"subscription": id, "customer": customer})).is_none()
-        {
-            ctx.put("subscription", new);
-            cancel(ctx, id, "cancellation_requested")?;
-            return Ok(());
+        let missing_payment_method =
+            invoice_payment_method(ctx, &json!({"subscription": id, "customer": customer})).is_none();
+        match old["trial_settings"]["end_behavior"]["missing_payment_method"].as_str() {
+            Some("cancel") if missing_payment_method => {
+                ctx.put("subscription", new);
+                cancel(ctx, id, "cancellation_requested")?;
+                return Ok(());
+            }
+            // Paused where the trial ended: no invoice, no new period until it is resumed.
+            Some("pause") if missing_payment_method => {
+                pause::enter_pause(ctx, &old, "trial_end_without_payment_method");
+                return Ok(());
+            }
+            _ => {}
         }
     }
     if subscription.status() == "unpaid" {
@@ -206,10 +216,10 @@ pub fn renew(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
     ctx.put("subscription", new.clone());
     let previous_start = subscription.current_period_start().unwrap_or(start);
     // The new period's licensed items in advance, then the ended period's usage in arrears (usage
-    // during a trial is free).
+    // during a trial is free; a pause may have billed part of it).
     let mut lines = item_lines(ctx, &new, (start, end));
     if !was_trialing {
-        lines.extend(usage_lines(ctx, &old, (previous_start, start)));
+        lines.extend(usage_lines(ctx, &old, (usage_start(&old).unwrap_or(previous_start), start)));
     }
     let invoice_id =
         invoice_subscription(ctx, id, "subscription_cycle", lines, (previous_start, start), !keep_as_draft)?;

@@ -249,6 +249,7 @@ pub fn resume(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     }
     let mut subscription = old.clone();
     subscription["status"] = json!("active");
+    subscription["status_details"] = Value::Null;
     subscription["pause_collection"] = Value::Null;
     let resumed = ctx.save_updated("subscription", "customer.subscription.updated", &old, subscription.clone());
     ctx.emit("customer.subscription.resumed", &subscription, None);
