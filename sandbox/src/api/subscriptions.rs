@@ -7,7 +7,7 @@ use super::customers::search_kind;
 use crate::engine::discounts::DiscountSpec;
 use crate::engine::proration::check_proration_behavior;
 use crate::engine::subscriptions::{
-    self, change_item, ItemSpec, NewSubscription, PauseRequest, PaymentSettings, SubscriptionUpdate,
+    self, change_item, ItemSpec, NewSubscription, PauseRequest, PaymentSettings, ResumeRequest, SubscriptionUpdate,
     COLLECTION_BEHAVIORS,
 };
 use crate::engine::views::SubscriptionView;
@@ -240,8 +240,28 @@ fn bill_for_type<'v>(bill_for: &'v Value, key: &str, allowed: &[&str]) -> ApiRes
     one_of(&param, param_nonempty(setting, "type").ok_or_else(|| ApiError::missing(&param))?, allowed)
 }
 
-pub fn resume_subscription(ctx: &mut Ctx, id: &str, _params: &Value) -> ApiResult<Value> {
-    subscriptions::resume(ctx, id)
+/// `POST /v1/subscriptions/{id}/resume`: `billing_cycle_anchor[type]`, `proration_behavior`,
+/// `proration_date` and `payment_behavior`.
+pub fn resume_subscription(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    let anchor = match params.get("billing_cycle_anchor") {
+        None => "now",
+        Some(anchor @ Value::Object(_)) => {
+            let param = "billing_cycle_anchor[type]";
+            let kind = param_nonempty(anchor, "type").ok_or_else(|| ApiError::missing(param))?;
+            one_of(param, kind, &["now", "unchanged"])?
+        }
+        // An object since 2026-09-30.endive.
+        Some(_) => return Err(ApiError::invalid_value("billing_cycle_anchor", "Invalid object")),
+    };
+    let payment_behavior = param_nonempty(params, "payment_behavior").unwrap_or("resume_on_payment_attempt");
+    one_of("payment_behavior", payment_behavior, &["resume_on_payment_attempt", "resume_on_payment_success"])?;
+    let request = ResumeRequest {
+        reset_anchor: anchor == "now",
+        proration_behavior: param_nonempty(params, "proration_behavior").unwrap_or("create_prorations").to_string(),
+        proration_date: param_i64(params, "proration_date")?,
+        on_payment_success: payment_behavior == "resume_on_payment_success",
+    };
+    subscriptions::resume(ctx, id, request)
 }
 
 pub fn delete_discount(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {

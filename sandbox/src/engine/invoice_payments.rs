@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::pay::{self, NewPayment, Outcome};
-use super::subscriptions::{cancel, save_default_payment_method};
+use super::subscriptions::{cancel, resumption_settled, save_default_payment_method};
 use super::views::{InvoiceView, SubscriptionView};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{diff, Ctx, DunningFinal};
@@ -49,6 +49,7 @@ pub fn mark_paid(ctx: &mut Ctx, id: &str, intent: Option<&Value>) -> ApiResult<V
     ctx.put("invoice", invoice.clone());
     ctx.emit("invoice.paid", &invoice, None);
     ctx.emit("invoice.payment_succeeded", &invoice, None);
+    resumption_settled(ctx, &invoice, true);
     if let Some(subscription) = InvoiceView(&invoice).subscription().and_then(|id| ctx.get("subscription", id)).cloned()
     {
         let mut new = subscription.clone();
@@ -225,12 +226,15 @@ fn record_failure(ctx: &mut Ctx, id: &str, off_session: bool, outcome: &Outcome)
         stored["delinquent"] = json!(true);
     }
     let Some(subscription_id) = InvoiceView(&invoice).subscription() else { return Ok(()) };
+    // A failed attempt on a resumption invoice may end the pause (as `past_due`).
+    resumption_settled(ctx, &invoice, false);
     let Some(subscription) = ctx.get("subscription", subscription_id).cloned() else { return Ok(()) };
     // The first invoice failing leaves the subscription `incomplete` instead.
     if invoice["billing_reason"] != "subscription_create" && subscription["status"] == "active" {
         set_status(ctx, &subscription, "past_due");
     }
-    if exhausted {
+    // Retries of a resumption invoice end without touching the still paused subscription.
+    if exhausted && subscription["status"] != "paused" {
         end_dunning(ctx, subscription_id)?;
     }
     Ok(())

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use super::invoice_payments::{attempt_payment, mark_paid};
 use super::lines::{line_json, relink_items, take_pending_items, Line};
 use super::pay;
+use super::subscriptions::resumption_settled;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{apply_metadata, list_of, public, Ctx};
 use crate::util::{new_id, DAY};
@@ -434,5 +435,7 @@ pub fn mark_uncollectible(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     invoice["auto_advance"] = json!(false);
     ctx.put("invoice", invoice.clone());
     ctx.emit("invoice.marked_uncollectible", &invoice, None);
+    // A resumption invoice marked uncollectible resumes its subscription, as a paid one does.
+    resumption_settled(ctx, &invoice, true);
     Ok(invoice)
 }

@@ -51,6 +51,7 @@ enum Action {
     // Order matters for ties: finish invoices before renewing.
     FinalizeInvoice(String),
     RetryInvoice(String),
+    VoidUnattemptedResumption(String),
     TrialWillEnd(String),
     ExpireIncomplete(String),
     // Collection resuming at a period's end charges that renewal.
@@ -67,7 +68,9 @@ impl Action {
     /// The kind and id of the object the action works on.
     fn object(&self) -> (&'static str, &str) {
         match self {
-            Action::FinalizeInvoice(id) | Action::RetryInvoice(id) => ("invoice", id),
+            Action::FinalizeInvoice(id) | Action::RetryInvoice(id) | Action::VoidUnattemptedResumption(id) => {
+                ("invoice", id)
+            }
             Action::TrialWillEnd(id)
             | Action::ExpireIncomplete(id)
             | Action::ResumeCollection(id)
@@ -117,19 +120,7 @@ fn due_of(ctx: &Ctx, kind: &str, object: &Value, clock: Option<&str>, out: &mut 
                 out.push((start, Action::StartSchedule(id())));
             }
         }
-        "invoice" if object["auto_advance"] == true && on_clock() => match object["status"].as_str() {
-            Some("draft") => {
-                if let Some(finalizes_at) = object["automatically_finalizes_at"].as_i64() {
-                    out.push((finalizes_at, Action::FinalizeInvoice(id())));
-                }
-            }
-            Some("open") => {
-                if let Some(next_attempt) = object["next_payment_attempt"].as_i64() {
-                    out.push((next_attempt, Action::RetryInvoice(id())));
-                }
-            }
-            _ => {}
-        },
+        "invoice" if on_clock() => invoice_due(object, id(), out),
         // Checkout Sessions expire on the sandbox-wide clock only.
         "checkout.session" if clock.is_none() && object["status"] == "open" => {
             if let Some(expires_at) = object["expires_at"].as_i64() {
@@ -155,6 +146,30 @@ fn due_of(ctx: &Ctx, kind: &str, object: &Value, clock: Option<&str>, out: &mut 
             }
             _ => {}
         },
+        _ => {}
+    }
+}
+
+/// What an invoice has due: a resumption invoice nobody attempted to pay expires; with
+/// `auto_advance` a draft finalizes and an open one is retried.
+fn invoice_due(invoice: &Value, id: String, out: &mut Vec<(i64, Action)>) {
+    if let Some(at) = subscriptions::unattempted_resumption_expires_at(invoice) {
+        out.push((at, Action::VoidUnattemptedResumption(id.clone())));
+    }
+    if invoice["auto_advance"] != true {
+        return;
+    }
+    match invoice["status"].as_str() {
+        Some("draft") => {
+            if let Some(finalizes_at) = invoice["automatically_finalizes_at"].as_i64() {
+                out.push((finalizes_at, Action::FinalizeInvoice(id)));
+            }
+        }
+        Some("open") => {
+            if let Some(next_attempt) = invoice["next_payment_attempt"].as_i64() {
+                out.push((next_attempt, Action::RetryInvoice(id)));
+            }
+        }
         _ => {}
     }
 }
@@ -211,6 +226,8 @@ fn perform(ctx: &mut Ctx, action: Action) {
     let result = match &action {
         Action::FinalizeInvoice(id) => invoices::finalize_and_charge(ctx, id),
         Action::RetryInvoice(id) => invoice_payments::attempt_payment(ctx, id, None, true, false).map(|_| ()),
+        // Nobody attempted to pay it: Stripe voids it and the subscription stays paused.
+        Action::VoidUnattemptedResumption(id) => invoices::void(ctx, id).map(|_| ()),
         Action::TrialWillEnd(id) => {
             if let Some(subscription) = ctx.get_mut("subscription", id) {
                 subscription["_sb_twe_sent"] = json!(true);

@@ -469,6 +469,21 @@ async fn pausing_bills_the_usage_so_far_once() {
         invoice["lines"]["data"].as_array().unwrap().iter().map(|l| l["amount"].as_i64().unwrap()).collect();
     assert_eq!(amounts, [CREDIT, 2000], "the credit and the usage so far");
     assert_eq!((invoice["status"].as_str(), invoice["amount_paid"].as_i64()), (Some("paid"), Some(2000 + CREDIT)));
+
+    // Resumed ten days later: the usage before the pause is not billed again.
+    w.advance_to(PAUSED_AT + 10 * DAY).await;
+    let form = [("payment_behavior", "resume_on_payment_success")];
+    let resumed = w.raw.ok(&format!("/v1/subscriptions/{subscription}/resume"), &form).await;
+    assert_eq!(resumed["status"], "active");
+    let resumption = w.invoices_of(&subscription).await[0].clone();
+    assert_eq!(resumption["lines"]["data"].as_array().unwrap().len(), 1, "{resumption}");
+    assert_eq!(resumption["amount_paid"], 1500);
+    w.advance_to(PAUSED_AT + 12 * DAY).await;
+    report_usage(&w, "300", PAUSED_AT + 12 * DAY).await;
+    let next = resumed["items"]["data"][0]["current_period_end"].as_i64().unwrap();
+    w.advance_to(next + 2 * 3600).await;
+    let renewal = w.invoices_of(&subscription).await[0].clone();
+    assert_eq!(renewal["amount_paid"], 1500 + 600, "the new period and the usage since resuming");
 }
 
 #[tokio::test]
@@ -511,6 +526,200 @@ async fn pause_is_refused_as_stripe_refuses_it() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Resuming
+
+/// Paused on day 10, resumed on day 40 (past the would-be renewal): 2027-02-24.
+const RESUMED_AT: i64 = T0 + 40 * DAY;
+/// A month later: 2027-03-24.
+const RESUMED_PERIOD_END: i64 = T0 + 68 * DAY;
+
+#[tokio::test]
+async fn resume_now_starts_a_new_period_billed_with_the_pause_credit() {
+    use stripe_billing::subscription::{
+        ResumeSubscription, ResumeSubscriptionBillingCycleAnchor, ResumeSubscriptionBillingCycleAnchorType,
+        ResumeSubscriptionPaymentBehavior,
+    };
+    let w = world(Some("pm_card_visa")).await;
+    let id = id_of(&paused(&w, &[]).await);
+    w.advance_to(RESUMED_AT).await;
+    w.rx.got.lock().await.clear();
+    let typed = ResumeSubscription::new(id.as_str())
+        .billing_cycle_anchor(ResumeSubscriptionBillingCycleAnchor::new(ResumeSubscriptionBillingCycleAnchorType::Now))
+        .payment_behavior(ResumeSubscriptionPaymentBehavior::ResumeOnPaymentSuccess)
+        .send(&client(&w.sb))
+        .await
+        .expect("async-stripe resumes and reads the answer");
+    assert_eq!(typed.status, stripe_shared::SubscriptionStatus::Active);
+    assert!(typed.status_details.is_none());
+    settle(&w.sb).await;
+    let resumed = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(resumed["billing_cycle_anchor"], RESUMED_AT);
+    assert_eq!(resumed["items"]["data"][0]["current_period_start"], RESUMED_AT);
+    assert_eq!(resumed["items"]["data"][0]["current_period_end"], RESUMED_PERIOD_END);
+    let invoice = w.invoices_of(&id).await[0].clone();
+    assert_eq!(resumed["latest_invoice"], invoice["id"]);
+    assert_eq!(invoice["billing_reason"], "subscription_update");
+    assert_eq!((invoice["status"].as_str(), invoice["amount_paid"].as_i64()), (Some("paid"), Some(1500 + CREDIT)));
+    let lines: Vec<(i64, bool)> = invoice["lines"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| (line["amount"].as_i64().unwrap(), line["parent"]["type"] == "invoice_item_details"))
+        .collect();
+    assert_eq!(lines, [(CREDIT, true), (1500, false)], "the pause's credit and the new period");
+    assert!(pending_items(&w).await.is_empty());
+    let types = w.billing_types().await;
+    // The new period and its invoice, the payment, then the subscription leaves `paused`.
+    let invoiced = ["customer.subscription.updated", "invoice.created", "invoice.finalized"];
+    let paid = ["charge.succeeded", "invoice.paid", "invoice.payment_succeeded"];
+    let resumed = ["customer.subscription.updated", "customer.subscription.resumed"];
+    assert_subsequence(&types, &[&invoiced[..], &paid, &resumed].concat());
+    assert_eq!(types.last().map(String::as_str), Some("customer.subscription.resumed"));
+    let updates = w.rx.events_of("customer.subscription.updated").await;
+    assert_eq!(updates[0]["data"]["object"]["status"], "paused", "the new period comes first");
+    assert_eq!(updates[1]["data"]["previous_attributes"]["status"], "paused");
+    assert_eq!(updates[1]["data"]["object"]["status"], "active");
+
+    // The next renewal is the new period's.
+    w.advance_to(RESUMED_PERIOD_END + 2 * 3600).await;
+    let renewal = w.invoices_of(&id).await[0].clone();
+    assert_eq!(
+        (renewal["billing_reason"].as_str(), renewal["amount_paid"].as_i64()),
+        (Some("subscription_cycle"), Some(1500))
+    );
+    w.rx.verify_all(&w.secret).await;
+}
+
+#[tokio::test]
+async fn resume_by_default_waits_for_a_payment_attempt_and_voids_an_unattempted_invoice() {
+    let w = world(Some("pm_card_visa")).await;
+    let id = id_of(&paused(&w, &[]).await);
+    w.advance_to(RESUMED_AT).await;
+    w.rx.got.lock().await.clear();
+    let resumed = w.raw.ok(&format!("/v1/subscriptions/{id}/resume"), &[]).await;
+    assert_eq!(resumed["status"], "paused", "no payment attempt during the request");
+    let invoice = w.invoices_of(&id).await[0].clone();
+    assert_eq!((invoice["status"].as_str(), invoice["attempted"].as_bool()), (Some("open"), Some(false)));
+    assert_eq!(invoice["amount_due"], 1500 + CREDIT);
+    settle(&w.sb).await;
+    assert_eq!(w.billing_types().await, ["customer.subscription.updated", "invoice.created", "invoice.finalized"]);
+
+    // Nobody pays within 23 hours: Stripe voids the invoice and the subscription stays paused.
+    w.advance_to(RESUMED_AT + DAY).await;
+    assert_eq!(w.get(&format!("/v1/invoices/{}", id_of(&invoice))).await["status"], "void");
+    assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["status"], "paused");
+    assert!(w.rx.events_of("customer.subscription.resumed").await.is_empty());
+
+    // Resumed again and paid: active.
+    let again = w.raw.ok(&format!("/v1/subscriptions/{id}/resume"), &[]).await;
+    assert_eq!(again["status"], "paused");
+    let invoice = w.invoices_of(&id).await[0].clone();
+    assert_eq!(invoice["amount_due"], 1500, "the credit went with the voided invoice");
+    w.raw.ok(&format!("/v1/invoices/{}/pay", id_of(&invoice)), &[]).await;
+    settle(&w.sb).await;
+    assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["status"], "active");
+    assert_eq!(w.rx.events_of("customer.subscription.resumed").await.len(), 1);
+    w.rx.verify_all(&w.secret).await;
+}
+
+/// A paused subscription whose customer's default card now fails every charge.
+async fn paused_with_a_failing_card() -> (World, String) {
+    let w = world(Some("pm_card_visa")).await;
+    let id = id_of(&paused(&w, &[]).await);
+    w.use_card("pm_card_chargeCustomerFail").await;
+    w.advance_to(RESUMED_AT).await;
+    w.rx.got.lock().await.clear();
+    (w, id)
+}
+
+#[tokio::test]
+async fn resume_on_payment_success_stays_paused_while_the_payment_fails_and_retries_it() {
+    let (w, id) = paused_with_a_failing_card().await;
+    let form = [("payment_behavior", "resume_on_payment_success")];
+    let resumed = w.raw.ok(&format!("/v1/subscriptions/{id}/resume"), &form).await;
+    assert_eq!(resumed["status"], "paused");
+    assert_eq!(resumed["status_details"]["paused"]["subscription"]["type"], "pause_requested");
+    let invoice = w.invoices_of(&id).await[0].clone();
+    assert_eq!((invoice["status"].as_str(), invoice["attempt_count"].as_i64()), (Some("open"), Some(1)));
+    let retry = invoice["next_payment_attempt"].as_i64().expect("Stripe retries it");
+    settle(&w.sb).await;
+    assert!(w.billing_types().await.contains(&"invoice.payment_failed".to_string()));
+    assert!(w.rx.events_of("customer.subscription.resumed").await.is_empty());
+
+    // The customer fixes the card; the retry pays and the subscription resumes.
+    w.use_card("pm_card_visa").await;
+    w.advance_to(retry + 60).await;
+    assert_eq!(w.get(&format!("/v1/invoices/{}", id_of(&invoice))).await["status"], "paid");
+    assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["status"], "active");
+    assert_eq!(w.rx.events_of("customer.subscription.resumed").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_payment_attempt_on_the_resumption_invoice_makes_the_subscription_past_due() {
+    let (w, id) = paused_with_a_failing_card().await;
+    w.raw.ok(&format!("/v1/subscriptions/{id}/resume"), &[]).await;
+    let invoice = w.invoices_of(&id).await[0].clone();
+    let (status, error) = w.raw.post(&format!("/v1/invoices/{}/pay", id_of(&invoice)), &[]).await;
+    assert_eq!(status, 402, "{error}");
+    settle(&w.sb).await;
+    let subscription = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(subscription["status"], "past_due");
+    assert!(subscription["status_details"].is_null());
+    assert_eq!(w.rx.events_of("customer.subscription.resumed").await.len(), 1, "it left paused");
+    assert!(w.get(&format!("/v1/invoices/{}", id_of(&invoice))).await["next_payment_attempt"].is_null(), "no retries");
+}
+
+#[tokio::test]
+async fn resume_unchanged_keeps_the_period_and_prorates_its_remaining_time() {
+    let w = world(Some("pm_card_visa")).await;
+    let id = id_of(&paused(&w, &[]).await);
+    w.advance_to(T0 + 20 * DAY).await;
+    w.rx.got.lock().await.clear();
+    let resumed =
+        w.raw.ok(&format!("/v1/subscriptions/{id}/resume"), &[("billing_cycle_anchor[type]", "unchanged")]).await;
+    assert_eq!(resumed["status"], "active", "no resumption invoice: active at once");
+    assert_eq!(resumed["billing_cycle_anchor"], T0);
+    assert_eq!(resumed["items"]["data"][0]["current_period_end"], RENEWAL);
+    assert_eq!(w.invoices_of(&id).await.len(), 1);
+    let amounts: Vec<i64> = pending_items(&w).await.iter().map(|item| item["amount"].as_i64().unwrap()).collect();
+    // The remaining 11 of 31 days, and the pause's credit.
+    assert_eq!(amounts, [532, CREDIT]);
+    settle(&w.sb).await;
+    assert_eq!(
+        w.billing_types().await,
+        ["invoiceitem.created", "customer.subscription.updated", "customer.subscription.resumed"]
+    );
+    w.advance_to(RENEWAL + 2 * 3600).await;
+    assert_eq!(w.invoices_of(&id).await[0]["amount_paid"], 1500 + 532 + CREDIT);
+
+    // Without prorations nothing is charged for the rest of the period.
+    let w = world(Some("pm_card_visa")).await;
+    let id = id_of(&paused(&w, &[("bill_for[unused_time_from][type]", "none")]).await);
+    let form = [("billing_cycle_anchor[type]", "unchanged"), ("proration_behavior", "none")];
+    assert_eq!(w.raw.ok(&format!("/v1/subscriptions/{id}/resume"), &form).await["status"], "active");
+    assert!(pending_items(&w).await.is_empty());
+    let (status, error) =
+        w.raw.post(&format!("/v1/subscriptions/{id}/resume"), &[("billing_cycle_anchor", "now")]).await;
+    assert_eq!(status, 400, "{error}");
+}
+
+#[tokio::test]
+async fn resume_checks_its_parameters() {
+    let w = world(Some("pm_card_visa")).await;
+    let id = id_of(&paused(&w, &[]).await);
+    for (param, value, expected) in [
+        ("billing_cycle_anchor[type]", "later", "billing_cycle_anchor[type]"),
+        ("billing_cycle_anchor", "now", "billing_cycle_anchor"),
+        ("payment_behavior", "eventually", "payment_behavior"),
+        ("proration_behavior", "sometimes", "proration_behavior"),
+    ] {
+        let (status, error) = w.raw.post(&format!("/v1/subscriptions/{id}/resume"), &[(param, value)]).await;
+        assert_eq!((status, error["error"]["param"].as_str()), (400, Some(expected)), "{error}");
+    }
+    assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["status"], "paused");
+}
+
+// ---------------------------------------------------------------------------------------------
 // A trial ending without a payment method
 
 #[tokio::test]
@@ -547,5 +756,12 @@ async fn a_trial_ending_without_a_payment_method_pauses_when_asked() {
     w.advance_to(trial_end + 40 * DAY).await;
     assert_eq!(w.invoices_of(&id).await.len(), 1, "no invoices while paused");
 
+    // The customer adds a card; resuming bills a period from now.
+    w.use_card("pm_card_visa").await;
+    let form = [("payment_behavior", "resume_on_payment_success")];
+    let resumed = w.raw.ok(&format!("/v1/subscriptions/{id}/resume"), &form).await;
+    assert_eq!(resumed["status"], "active");
+    assert_eq!(resumed["items"]["data"][0]["current_period_start"], trial_end + 40 * DAY);
+    assert_eq!(w.invoices_of(&id).await[0]["amount_paid"], 1500);
     w.rx.verify_all(&w.secret).await;
 }

@@ -1,11 +1,13 @@
 //! Subscriptions: the shared item/price helpers, cancellation and renewal at period end.
 //! Creation lives in `create`, changes requested through the API or the portal in `update`,
-//! paused payment collection in `collection`, pausing the subscription itself in `pause`.
+//! paused payment collection in `collection`, pausing the subscription itself in `pause` and
+//! `resume`.
 
 mod collection;
 mod create;
 mod pause;
 mod payment_settings;
+mod resume;
 mod update;
 
 use serde_json::{json, Value};
@@ -14,9 +16,8 @@ pub use collection::{collection_resumes_at, resume_collection, COLLECTION_BEHAVI
 pub use create::{create_subscription, NewSubscription};
 pub use pause::{pause, PauseRequest};
 pub use payment_settings::{pending_setup_intent_succeeded, save_default_payment_method, PaymentSettings};
-pub use update::{
-    cancel_with_details, change_item, check_editable, delete_discounts, resume, update, SubscriptionUpdate,
-};
+pub use resume::{resume, resumption_settled, unattempted_resumption_expires_at, ResumeRequest};
+pub use update::{cancel_with_details, change_item, check_editable, delete_discounts, update, SubscriptionUpdate};
 
 use super::invoice_payments::invoice_payment_method;
 use super::invoices::{finalize_and_charge, invoice_subscription, void};

@@ -1,7 +1,7 @@
 //! Pausing a subscription: on request (`POST /v1/subscriptions/{id}/pause`, flexible billing
 //! mode only) or when a trial ends without a payment method and
 //! `trial_settings[end_behavior][missing_payment_method]=pause`. A `paused` subscription says why
-//! in `status_details`, gets no invoices and no new periods until it is resumed.
+//! in `status_details`, gets no invoices and no new periods until it is resumed (`resume`).
 
 use serde_json::{json, Value};
 

@@ -237,25 +237,6 @@ pub fn cancel_with_details(ctx: &mut Ctx, id: &str, details: Option<&Value>, inv
     Ok(public(&subscription))
 }
 
-/// Resumes a paused subscription; emits `customer.subscription.updated` and
-/// `customer.subscription.resumed`.
-pub fn resume(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
-    let old = ctx.find("subscription", id, "id")?;
-    // `pause_collection` keeps a subscription `active`: it is lifted by an update, not resumed.
-    if old["status"] != "paused" {
-        return Err(
-            ApiError::invalid("Only a paused subscription can be resumed.").with_code("subscription_not_paused")
-        );
-    }
-    let mut subscription = old.clone();
-    subscription["status"] = json!("active");
-    subscription["status_details"] = Value::Null;
-    subscription["pause_collection"] = Value::Null;
-    let resumed = ctx.save_updated("subscription", "customer.subscription.updated", &old, subscription.clone());
-    ctx.emit("customer.subscription.resumed", &subscription, None);
-    Ok(resumed)
-}
-
 /// Removes a subscription's discounts; emits `customer.subscription.updated`.
 pub fn delete_discounts(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
     let old = ctx.find("subscription", id, "id")?;
@@ -283,7 +264,7 @@ pub fn change_item(
 
 /// Queues `customer.subscription.updated` (if anything changed) before the first invoice event
 /// of the request, where Stripe sends it.
-fn emit_subscription_update(ctx: &mut Ctx, old: &Value, new: &Value) {
+pub(super) fn emit_subscription_update(ctx: &mut Ctx, old: &Value, new: &Value) {
     let previous = diff(old, new);
     if previous.as_object().is_some_and(|m| !m.is_empty()) {
         let first_invoice =
