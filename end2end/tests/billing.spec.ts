@@ -1,5 +1,5 @@
 import { type Page } from '@playwright/test';
-import { expect, test, open, payOnCheckout, signUp, uniqueEmail } from './helpers';
+import { expect, test, open, payOnCheckout, signUp, subscribedCustomer, uniqueEmail } from './helpers';
 
 function plan(page: Page, key: string) {
   return page.locator(`article[data-plan="${key}"]`);
@@ -84,6 +84,21 @@ test.describe('billing', () => {
       await open(page, '/account', javaScriptEnabled);
       await expect(page.locator('.plan-name')).toHaveText('Business', { timeout: 1_000 });
     }).toPass({ timeout: 15_000 });
+    await expect(page.locator('dd.status')).toHaveText('Active');
+  });
+
+  test('pause the subscription from the account, then resume it', async ({ page, javaScriptEnabled }) => {
+    await subscribedCustomer(page, 'pause', 'pro', 'Pro', javaScriptEnabled);
+    await open(page, '/account', javaScriptEnabled);
+    await page.getByRole('link', { name: 'Pause subscription', exact: true }).click();
+    await expect(page.getByText('credited to your first payment when you resume')).toBeVisible();
+    await page.getByRole('button', { name: 'Pause subscription', exact: true }).click();
+    await expect(page.locator('.notice')).toContainText('Your subscription is paused.');
+    await expect(page.locator('dd.status')).toHaveText('Paused');
+    await expect(page.getByRole('link', { name: 'Pause subscription', exact: true })).toHaveCount(0);
+
+    await page.getByRole('button', { name: 'Resume subscription', exact: true }).click();
+    await expect(page.locator('.notice')).toContainText('The subscription is active again.');
     await expect(page.locator('dd.status')).toHaveText('Active');
   });
 });

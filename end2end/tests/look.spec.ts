@@ -21,6 +21,7 @@ const CUSTOMER = [
   '/account/plan',
   '/account/plan/preview?plan=pro&interval=month',
   '/account/cancel',
+  '/account/pause',
   '/account/password',
   '/projects',
   '/library',

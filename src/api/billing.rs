@@ -121,6 +121,24 @@ pub async fn resume_subscription(token: String) -> Result<(), AppError> {
     ctx.finish(outcome, "/account").await
 }
 
+#[server(endpoint = "billing/pause")]
+pub async fn pause_subscription(token: String) -> Result<(), AppError> {
+    use crate::server::{billing::pause, http::context::RequestCtx};
+    let ctx = RequestCtx::extract().await?;
+    let user = ctx.require_user().await?;
+    let outcome = pause::pause(&ctx.state, &user, &token).await;
+    ctx.finish(outcome, "/account").await
+}
+
+#[server(endpoint = "billing/unpause")]
+pub async fn unpause_subscription(token: String) -> Result<(), AppError> {
+    use crate::server::{billing::pause, http::context::RequestCtx};
+    let ctx = RequestCtx::extract().await?;
+    let user = ctx.require_user().await?;
+    let outcome = pause::resume(&ctx.state, &user, &token).await;
+    ctx.finish(outcome, "/account").await
+}
+
 #[server(endpoint = "billing/portal")]
 pub async fn manage_billing() -> Result<(), AppError> {
     use crate::server::{

@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("account"), StaticSegment("plan")) view=pages::change_plan::ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("plan"), StaticSegment("preview")) view=pages::change_plan::PlanPreviewPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("cancel")) view=pages::change_plan::CancelPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("account"), StaticSegment("pause")) view=pages::change_plan::PausePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("account"), StaticSegment("password")) view=pages::password::ChangePasswordPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("admin") view=pages::admin::revenue::RevenuePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("events")) view=pages::admin::events::EventsPage ssr=SsrMode::Async/>

@@ -207,6 +207,10 @@ pub struct Catalog {
     /// The platform's terms for marketplace creators (`[marketplace]`).
     #[serde(default)]
     pub marketplace: MarketplaceTerms,
+    /// Customers may pause their subscription themselves from `/account`
+    /// (`customers_can_pause = true`; off by default).
+    #[serde(default)]
+    pub customers_can_pause: bool,
 }
 
 /// `catalog.toml` as written, before validation.
@@ -223,6 +227,8 @@ pub struct RawCatalog {
     #[serde(default)]
     pub metered_prices: Vec<RawMeteredPrice>,
     pub marketplace: Option<RawMarketplace>,
+    #[serde(default)]
+    pub customers_can_pause: bool,
 }
 
 /// `[marketplace]`: `fee_percent = "10"`, `max_price = 1000000` (minor units), and
@@ -388,7 +394,7 @@ impl TryFrom<RawCatalog> for Catalog {
         let paid: Vec<&PlanKey> = plans.iter().filter(|p| p.monthly.is_some()).map(|p| &p.key).collect();
         let usage = super::usage::parse(raw.meters, raw.metered_prices, currency, &paid)?;
         let marketplace = marketplace_terms(raw.marketplace)?;
-        Ok(Catalog { currency, plans, one_time, usage, marketplace })
+        Ok(Catalog { currency, plans, one_time, usage, marketplace, customers_can_pause: raw.customers_can_pause })
     }
 }
 
@@ -468,6 +474,7 @@ mod tests {
             meters: vec![],
             metered_prices: vec![],
             marketplace: None,
+            customers_can_pause: false,
         })
     }
 
@@ -579,6 +586,7 @@ mod tests {
             meters: vec![],
             metered_prices: vec![],
             marketplace: None,
+            customers_can_pause: false,
         };
         assert!(matches!(Catalog::try_from(raw), Err(CatalogError::DuplicateKey(_))));
     }

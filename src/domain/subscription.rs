@@ -81,6 +81,55 @@ impl fmt::Display for SubscriptionStatus {
     }
 }
 
+/// What Stripe does with the invoices of a subscription whose payment collection is paused
+/// (`pause_collection.behavior`). The subscription stays `active` meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseBehavior {
+    /// Invoices stay drafts, to be collected later.
+    KeepAsDraft,
+    /// Invoices are finalized and written off.
+    MarkUncollectible,
+    /// Invoices are finalized and voided.
+    Void,
+}
+
+impl PauseBehavior {
+    pub const ALL: [PauseBehavior; 3] = [Self::KeepAsDraft, Self::MarkUncollectible, Self::Void];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KeepAsDraft => "keep_as_draft",
+            Self::MarkUncollectible => "mark_uncollectible",
+            Self::Void => "void",
+        }
+    }
+
+    /// Words for the admin's form and the customer's page.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::KeepAsDraft => "Invoices kept as drafts, to collect later",
+            Self::MarkUncollectible => "Invoices marked uncollectible",
+            Self::Void => "Invoices voided",
+        }
+    }
+}
+
+impl FromStr for PauseBehavior {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|b| b.as_str() == s).ok_or_else(|| UnknownStatus(s.to_string()))
+    }
+}
+
+/// A pause of payment collection (`pause_collection`): until `resumes_at` (when set) Stripe
+/// invoices as `behavior` says and charges nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectionPause {
+    pub behavior: PauseBehavior,
+    pub resumes_at: Option<i64>,
+}
+
 /// What the access rule reads of a subscription, as Stripe last reported it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccessFacts {
@@ -99,7 +148,10 @@ pub const DEFAULT_PAST_DUE_GRACE_SECS: i64 = 7 * 86_400;
 /// The access rule, the one place that decides it: active and trialing subscriptions grant
 /// access (a pending cancellation until the period ends); past-due keeps access for `grace_secs`
 /// from the first failed payment (none when that time is unknown); paused, unpaid, canceled and
-/// incomplete subscriptions grant nothing.
+/// incomplete subscriptions grant nothing. Two pauses, two answers, as Stripe means them: a
+/// paused *subscription* (status `paused`: the customer's pause, or a trial that ended without a
+/// card) has no access and no invoices; a pause of *payment collection* (`pause_collection`)
+/// leaves the status `active` and the access on, a grace period the business grants.
 pub fn has_access(facts: &AccessFacts, grace_secs: i64, now: i64) -> bool {
     use SubscriptionStatus as S;
     let within_paid_period = !facts.cancel_pending || now < facts.current_period_end;
@@ -176,6 +228,15 @@ mod tests {
             };
             assert_eq!(has_access(&facts, GRACE, now), expected, "{facts:?} at {now}");
         }
+    }
+
+    #[test]
+    fn every_pause_behavior_round_trips_through_its_stripe_name() {
+        for behavior in PauseBehavior::ALL {
+            assert_eq!(behavior.as_str().parse::<PauseBehavior>(), Ok(behavior));
+        }
+        assert!("pause".parse::<PauseBehavior>().is_err());
+        assert!("Void".parse::<PauseBehavior>().is_err());
     }
 
     #[test]

@@ -133,6 +133,12 @@ pub struct SubscriptionView {
     pub can_change: bool,
     pub can_cancel: bool,
     pub can_resume: bool,
+    /// The catalog lets customers pause, and this subscription can be paused now.
+    pub can_pause: bool,
+    /// Paused (status `paused`): the customer may resume it.
+    pub can_unpause: bool,
+    /// Payment collection paused by the business, e.g. `Paused until 3 January 2027 (…)`.
+    pub payments_paused: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

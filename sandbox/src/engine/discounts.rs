@@ -91,6 +91,41 @@ pub fn create(
     Ok(discount)
 }
 
+/// When the first of the subscription's discounts ends (a repeating coupon's `end`).
+pub fn next_end(ctx: &Ctx, subscription: &Value) -> Option<i64> {
+    subscription["discounts"]
+        .as_array()?
+        .iter()
+        .filter_map(|id| ctx.get("discount", id.as_str()?))
+        .filter_map(|discount| discount["end"].as_i64())
+        .min()
+}
+
+/// Takes the discounts that have ended off the subscription, as Stripe does at their `end`:
+/// `customer.discount.deleted` for each, then `customer.subscription.updated` (later invoices
+/// are billed without them).
+pub fn end_on_subscription(ctx: &mut Ctx, id: &str) -> ApiResult<()> {
+    let old = ctx.find("subscription", id, "subscription")?;
+    let now = ctx.now_for(&old);
+    let ids = old["discounts"].as_array().cloned().unwrap_or_default();
+    let mut kept = Vec::with_capacity(ids.len());
+    for discount_id in ids {
+        let discount = discount_id.as_str().and_then(|d| ctx.get("discount", d)).cloned();
+        match discount {
+            Some(discount) if discount["end"].as_i64().is_some_and(|end| end <= now) => {
+                ctx.emit("customer.discount.deleted", &discount, None);
+            }
+            _ => kept.push(discount_id),
+        }
+    }
+    let mut subscription = old.clone();
+    subscription["discounts"] = Value::Array(kept);
+    if subscription != old {
+        ctx.save_updated("subscription", "customer.subscription.updated", &old, subscription);
+    }
+    Ok(())
+}
+
 /// What a coupon takes off `amount`.
 pub fn amount_off(coupon: &Value, amount: i64) -> i64 {
     let off = match (coupon["percent_off"].as_f64(), coupon["amount_off"].as_i64()) {

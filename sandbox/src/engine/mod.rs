@@ -62,6 +62,8 @@ enum Action {
     AutomaticPayout(String),
     PayoutSubmitted(String),
     PayoutArrives(String),
+    /// A repeating coupon's discount reached its `end`: off the subscription.
+    EndDiscounts(String),
 }
 
 impl Action {
@@ -74,6 +76,7 @@ impl Action {
             Action::TrialWillEnd(id)
             | Action::ExpireIncomplete(id)
             | Action::ResumeCollection(id)
+            | Action::EndDiscounts(id)
             | Action::Renew(id) => ("subscription", id),
             Action::StartSchedule(id) => ("subscription_schedule", id),
             Action::ExpireCheckout(id) => ("checkout.session", id),
@@ -114,7 +117,12 @@ fn due_of(ctx: &Ctx, kind: &str, object: &Value, clock: Option<&str>, out: &mut 
     let id = || object["id"].as_str().unwrap_or_default().to_string();
     let on_clock = || clock_of_customer(ctx, object["customer"].as_str()).as_deref() == clock;
     match kind {
-        "subscription" if on_clock() => subscription_due(object, id(), out),
+        "subscription" if on_clock() => {
+            if let Some(end) = discounts::next_end(ctx, object).filter(|_| !SubscriptionView(object).is_ended()) {
+                out.push((end, Action::EndDiscounts(id())));
+            }
+            subscription_due(object, id(), out)
+        }
         "subscription_schedule" if object["status"] == "not_started" && on_clock() => {
             if let Some(start) = object["phases"][0]["start_date"].as_i64() {
                 out.push((start, Action::StartSchedule(id())));
@@ -238,6 +246,7 @@ fn perform(ctx: &mut Ctx, action: Action) {
         }
         Action::ExpireIncomplete(id) => subscriptions::cancel(ctx, id, "payment_failed").map(|_| ()),
         Action::ResumeCollection(id) => subscriptions::resume_collection(ctx, id),
+        Action::EndDiscounts(id) => discounts::end_on_subscription(ctx, id),
         Action::Renew(id) => subscriptions::renew(ctx, id),
         Action::StartSchedule(id) => schedules::start(ctx, id).map(|_| ()),
         Action::ExpireCheckout(id) => checkout::expire(ctx, id).map(|_| ()),

@@ -402,6 +402,41 @@ async fn coupons_discount_invoices_for_their_duration() {
     w.rx.verify_all(&w.secret).await;
 }
 
+#[tokio::test]
+async fn a_repeating_coupon_ends_at_its_end_and_leaves_the_subscription() {
+    let w = world("pm_card_visa").await;
+    let coupon =
+        w.raw.ok("/v1/coupons", &[("percent_off", "50"), ("duration", "repeating"), ("duration_in_months", "2")]).await
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let sub = w.subscription(&[("discounts[0][coupon]", coupon.as_str())]).await;
+    let id = sub["id"].as_str().unwrap().to_string();
+    let discount = w.get(&format!("/v1/subscriptions/{id}?expand[]=discounts")).await["discounts"][0].clone();
+    let end = discount["end"].as_i64().expect("a repeating discount ends");
+    assert_eq!(invoices_of(&w, &id).await[0]["total"], 750);
+
+    // Just before its end the discount is still there; the second renewal is still discounted.
+    w.advance_to(end - 3600).await;
+    assert_eq!(w.get(&format!("/v1/subscriptions/{id}")).await["discounts"].as_array().unwrap().len(), 1);
+    w.advance_to(end + 2 * 3600).await;
+    let subscription = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(subscription["discounts"], serde_json::json!([]), "taken off at its end: {subscription}");
+    let deleted = w.rx.events_of("customer.discount.deleted").await;
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0]["data"]["object"]["id"], discount["id"]);
+    let updates = w.rx.events_of("customer.subscription.updated").await;
+    assert!(
+        updates.iter().any(|e| e["data"]["previous_attributes"]["discounts"].as_array().is_some_and(|d| d.len() == 1)),
+        "the update says the discount went"
+    );
+    let invoices = invoices_of(&w, &id).await;
+    assert_eq!(invoices[0]["total"], 1500, "the renewal after the end is billed in full: {:#}", invoices[0]);
+    assert_eq!(invoices[1]["total"], 750);
+    w.rx.verify_all(&w.secret).await;
+}
+
 /// The subscription's invoices, newest first.
 async fn invoices_of(w: &World, subscription: &str) -> Vec<Value> {
     w.get(&format!("/v1/invoices?subscription={subscription}")).await["data"].as_array().unwrap().clone()

@@ -100,3 +100,52 @@ pub async fn admin_set_renewal(
     };
     ctx.finish(outcome, &back).await
 }
+
+/// Where an admin's pause form goes back to: the customer's page, with the outcome as a notice.
+#[cfg(feature = "ssr")]
+fn customer_page(customer: &str) -> String {
+    format!("/admin/customers/{}", crate::views::admin::events::url_safe(customer))
+}
+
+#[server(endpoint = "admin_pause_collection")]
+pub async fn admin_pause_collection(
+    customer: String,
+    subscription: String,
+    behavior: String,
+    resumes_on: Option<String>,
+    token: String,
+) -> Result<(), AppError> {
+    use crate::server::{admin::pause, db, http::context::RequestCtx};
+    let ctx = RequestCtx::extract().await?;
+    let actor = ctx.require_admin_actor().await?;
+    let customer = customer.trim();
+    let outcome = match pause::PauseRequest::parse(&behavior, resumes_on.as_deref(), db::now()) {
+        Ok(request) => {
+            let subscription = subscription.trim().into();
+            pause::pause_collection(&ctx.state, &actor, &customer.into(), &subscription, request, &token).await
+        }
+        Err(error) => Err(error),
+    };
+    ctx.finish(outcome, &customer_page(customer)).await
+}
+
+#[server(endpoint = "admin_resume_collection")]
+pub async fn admin_resume_collection(customer: String, subscription: String, token: String) -> Result<(), AppError> {
+    use crate::server::{admin::pause, http::context::RequestCtx};
+    let ctx = RequestCtx::extract().await?;
+    let actor = ctx.require_admin_actor().await?;
+    let customer = customer.trim();
+    let outcome =
+        pause::resume_collection(&ctx.state, &actor, &customer.into(), &subscription.trim().into(), &token).await;
+    ctx.finish(outcome, &customer_page(customer)).await
+}
+
+#[server(endpoint = "admin_unpause")]
+pub async fn admin_unpause(customer: String, subscription: String, token: String) -> Result<(), AppError> {
+    use crate::server::{admin::pause, http::context::RequestCtx};
+    let ctx = RequestCtx::extract().await?;
+    let actor = ctx.require_admin_actor().await?;
+    let customer = customer.trim();
+    let outcome = pause::resume_paused(&ctx.state, &actor, &customer.into(), &subscription.trim().into(), &token).await;
+    ctx.finish(outcome, &customer_page(customer)).await
+}

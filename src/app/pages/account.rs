@@ -7,7 +7,7 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::billing::{account_billing, ManageBilling, ResumeSubscription};
+use crate::api::billing::{account_billing, ManageBilling, ResumeSubscription, UnpauseSubscription};
 use crate::domain::text::capitalise;
 use crate::views::billing::{Banner, BannerKind, BillingOverview, InvoiceView, SubscriptionSeats, SubscriptionView};
 use crate::views::format::{count, status_tone};
@@ -129,6 +129,7 @@ fn SubscriptionDetails(s: SubscriptionView) -> impl IntoView {
             {row("Renews on", s.renews_on)}
             {row("Trial ends on", s.trial_ends_on)}
             {row("Access ends on", s.ends_on)}
+            {row("Payments", s.payments_paused)}
             {row("Ended on", s.ended_on)}
             {s.card.map(|card| view! {
                 <dt>"Payment method"</dt>
@@ -159,19 +160,26 @@ fn SeatsForm(seats: SubscriptionSeats) -> impl IntoView {
 #[component]
 fn Actions(subscription: Option<SubscriptionView>, has_customer: bool, form_token: String) -> impl IntoView {
     let s = subscription.as_ref();
-    let live = s.is_some_and(|s| s.can_change || s.can_cancel || s.can_resume);
+    let live = s.is_some_and(|s| s.can_change || s.can_cancel || s.can_resume || s.can_unpause);
     let change = s.filter(|s| s.can_change).map(|_| view! { <a class="button" href="/account/plan">"Change plan"</a> });
     let cancel = s
         .filter(|s| s.can_cancel)
         .map(|_| view! { <a class="button secondary" href="/account/cancel">"Cancel subscription"</a> });
-    let resume = s.filter(|s| s.can_resume).map(|_| {
+    // Both resumes (of a pending cancellation, of a paused subscription) say the same to the
+    // customer; one of the two applies at a time.
+    let resume_form = |action: &'static str| {
         view! {
-            <form method="post" action=ResumeSubscription::url()>
+            <form method="post" action=action>
                 <input type="hidden" name="token" value=form_token.clone()/>
                 <button type="submit">"Resume subscription"</button>
             </form>
         }
-    });
+    };
+    let resume = s.filter(|s| s.can_resume).map(|_| resume_form(ResumeSubscription::url()));
+    let pause = s
+        .filter(|s| s.can_pause)
+        .map(|_| view! { <a class="button secondary" href="/account/pause">"Pause subscription"</a> });
+    let unpause = s.filter(|s| s.can_unpause).map(|_| resume_form(UnpauseSubscription::url()));
     let choose = (!live).then(|| view! { <a class="button" href="/pricing">"Choose a plan"</a> });
     let portal = has_customer.then(|| {
         view! {
@@ -182,7 +190,7 @@ fn Actions(subscription: Option<SubscriptionView>, has_customer: bool, form_toke
     });
     view! {
         <div class="actions">
-            {choose}{change}{cancel}{resume}{portal}
+            {choose}{change}{pause}{cancel}{resume}{unpause}{portal}
             <a class="button secondary" href="/account/password">"Change password"</a>
         </div>
     }

@@ -6,8 +6,13 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
-use crate::api::billing::{account_billing, preview_plan_change, pricing, CancelSubscription, ChangePlan};
-use crate::views::{billing::PlanChangePreview, AppError};
+use crate::api::billing::{
+    account_billing, preview_plan_change, pricing, CancelSubscription, ChangePlan, PauseSubscription,
+};
+use crate::views::{
+    billing::{BillingOverview, PlanChangePreview},
+    AppError,
+};
 
 use super::{
     plan_cards::{IntervalToggle, PlanGrid},
@@ -111,42 +116,29 @@ fn PreviewDetails(preview: PlanChangePreview) -> impl IntoView {
     }
 }
 
+/// A confirm step on the account: `body` shows what the action does and its form, or `None`
+/// when the subscription cannot take it (then `nothing` says so).
 #[component]
-pub fn CancelPage() -> impl IntoView {
+fn AccountConfirm(
+    title: &'static str,
+    nothing: &'static str,
+    body: fn(BillingOverview) -> Option<AnyView>,
+) -> impl IntoView {
     let billing = Resource::new(|| (), |_| account_billing());
     view! {
-        <Title text="Cancel subscription"/>
+        <Title text=title/>
         <section class="card narrow">
-            <h1>"Cancel subscription"</h1>
+            <h1>{title}</h1>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
                     billing.get().map(|result| match result {
-                        Ok(Some(overview)) => {
-                            let until = overview
-                                .subscription
-                                .as_ref()
-                                .filter(|s| s.can_cancel)
-                                .map(|s| s.renews_on.clone().or(s.trial_ends_on.clone()).unwrap_or_default());
-                            match until {
-                                Some(until) => view! {
-                                    <p>
-                                        "Your " {overview.plan_name} " plan stays active until " <strong>{until}</strong>
-                                        ", then ends. You will not be charged again."
-                                    </p>
-                                    <form method="post" action=CancelSubscription::url()>
-                                        <input type="hidden" name="token" value=overview.form_token.clone()/>
-                                        <button type="submit" class="danger">"Cancel subscription"</button>
-                                    </form>
-                                    <p><a href="/account">"Keep my subscription"</a></p>
-                                }
-                                .into_any(),
-                                None => view! {
-                                    <p>"You have no subscription to cancel."</p>
-                                    <p><a href="/account">"Back to your account"</a></p>
-                                }
-                                .into_any(),
+                        Ok(Some(overview)) => body(overview).unwrap_or_else(|| {
+                            view! {
+                                <p>{nothing}</p>
+                                <p><a href="/account">"Back to your account"</a></p>
                             }
-                        }
+                            .into_any()
+                        }),
                         Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                         Err(error) => alert(error),
                     })
@@ -154,4 +146,53 @@ pub fn CancelPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// /account/cancel: when access ends, then the one button that cancels.
+#[component]
+pub fn CancelPage() -> impl IntoView {
+    fn body(overview: BillingOverview) -> Option<AnyView> {
+        let s = overview.subscription.as_ref().filter(|s| s.can_cancel)?;
+        let until = s.renews_on.clone().or(s.trial_ends_on.clone()).unwrap_or_default();
+        Some(
+            view! {
+                <p>
+                    "Your " {overview.plan_name} " plan stays active until " <strong>{until}</strong>
+                    ", then ends. You will not be charged again."
+                </p>
+                <form method="post" action=CancelSubscription::url()>
+                    <input type="hidden" name="token" value=overview.form_token.clone()/>
+                    <button type="submit" class="danger">"Cancel subscription"</button>
+                </form>
+                <p><a href="/account">"Keep my subscription"</a></p>
+            }
+            .into_any(),
+        )
+    }
+    view! { <AccountConfirm title="Cancel subscription" nothing="You have no subscription to cancel." body/> }
+}
+
+/// /account/pause: what pausing means, then the one button that does it.
+#[component]
+pub fn PausePage() -> impl IntoView {
+    fn body(overview: BillingOverview) -> Option<AnyView> {
+        overview.subscription.as_ref().filter(|s| s.can_pause)?;
+        Some(
+            view! {
+                <p>
+                    "Pausing stops your " {overview.plan_name} " plan now: its features are off and "
+                    "nothing is charged while it is paused. The unused part of this period is "
+                    "credited to your first payment when you resume."
+                </p>
+                <p>"Resume any time from your account: a new billing period starts that day."</p>
+                <form method="post" action=PauseSubscription::url()>
+                    <input type="hidden" name="token" value=overview.form_token.clone()/>
+                    <button type="submit" class="danger">"Pause subscription"</button>
+                </form>
+                <p><a href="/account">"Keep my subscription running"</a></p>
+            }
+            .into_any(),
+        )
+    }
+    view! { <AccountConfirm title="Pause subscription" nothing="Your subscription cannot be paused now." body/> }
 }

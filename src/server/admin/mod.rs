@@ -10,6 +10,7 @@ pub mod events;
 pub mod mail;
 pub mod marketplace;
 pub mod order;
+pub mod pause;
 pub mod payments;
 pub mod plan_change;
 pub mod redact;

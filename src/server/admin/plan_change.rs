@@ -12,6 +12,7 @@ use stripe_shared::{CustomerId, SubscriptionId};
 
 use super::audit::{self, Actor, Record};
 use crate::domain::catalog::BillingInterval;
+use crate::domain::subscription::{CollectionPause, PauseBehavior, SubscriptionStatus};
 use crate::server::billing::plan_change::{self, Applied};
 use crate::server::billing::price_book::{plan_label, seats_label, PlanPrice, PriceBook};
 use crate::server::billing::renewal;
@@ -19,7 +20,9 @@ use crate::server::billing::subscriptions::{self, StoredSubscription, Subscripti
 use crate::server::http::outcome::{refused, FormError, Next};
 use crate::server::stripe::idempotency::{check_form_token, new_form_token};
 use crate::server::{db, state::AppState};
-use crate::views::admin::customer::{PlanChangeStep, PriceChoice, RenewalStep, SeatControls, SubscriptionControls};
+use crate::views::admin::customer::{
+    PauseControls, PlanChangeStep, PriceChoice, RenewalStep, SeatControls, SubscriptionControls,
+};
 use crate::views::format;
 
 /// The customer's live subscription: the one the admin's forms act on.
@@ -31,7 +34,7 @@ async fn live_subscription(state: &AppState, customer_id: &CustomerId) -> Result
 }
 
 /// The posted subscription, which must still be the customer's live one.
-async fn posted_subscription(
+pub(super) async fn posted_subscription(
     state: &AppState,
     customer_id: &CustomerId,
     subscription_id: &SubscriptionId,
@@ -87,12 +90,27 @@ fn standing(book: &PriceBook, now: Holding<'_>, cancel: bool, pending: Option<(H
     words
 }
 
-fn stored_standing(book: &PriceBook, sub: &StoredSubscription) -> String {
+/// A pause, for the audit log: nothing when there is none.
+fn pause_words(status: SubscriptionStatus, collection_pause: Option<CollectionPause>) -> String {
+    let mut words = String::new();
+    if status == SubscriptionStatus::Paused {
+        words.push_str("; paused");
+    }
+    if let Some(pause) = collection_pause {
+        words.push_str(&format!("; payments paused ({})", pause.behavior.as_str()));
+        if let Some(at) = pause.resumes_at {
+            words.push_str(&format!(" until {}", format::day(at)));
+        }
+    }
+    words
+}
+
+pub(super) fn stored_standing(book: &PriceBook, sub: &StoredSubscription) -> String {
     let pending = sub.pending_price_id.as_deref().zip(sub.pending_change_at).map(|(price_id, at)| {
         (Holding { lookup_key: None, price_id, quantity: sub.pending_quantity.unwrap_or(1) }, at)
     });
     let now = Holding { lookup_key: sub.lookup_key.as_deref(), price_id: &sub.price_id, quantity: sub.quantity };
-    standing(book, now, sub.cancel_at_period_end, pending)
+    standing(book, now, sub.cancel_at_period_end, pending) + &pause_words(sub.status, sub.collection_pause)
 }
 
 fn row_standing(book: &PriceBook, row: &SubscriptionRow) -> String {
@@ -101,7 +119,7 @@ fn row_standing(book: &PriceBook, row: &SubscriptionRow) -> String {
         .as_ref()
         .map(|p| (Holding { lookup_key: None, price_id: p.price_id.as_str(), quantity: p.quantity }, p.at));
     let now = Holding { lookup_key: row.lookup_key.as_deref(), price_id: &row.price_id, quantity: row.quantity };
-    standing(book, now, row.cancel_at_period_end, pending)
+    standing(book, now, row.cancel_at_period_end, pending) + &pause_words(row.status, row.collection_pause)
 }
 
 /// The customer page's controls: the live subscription and every catalog plan price.
@@ -152,6 +170,15 @@ pub async fn controls(state: &AppState, customer_id: &CustomerId) -> anyhow::Res
         state: state_words,
         cancel_at_period_end: sub.cancel_at_period_end,
         prices,
+        pause: PauseControls {
+            paused: sub.status == SubscriptionStatus::Paused,
+            collection_paused: sub.collection_pause.map(|pause| match pause.resumes_at {
+                Some(at) => format!("{} until {}", pause.behavior.describe(), format::day(at)),
+                None => pause.behavior.describe().to_string(),
+            }),
+            behaviors: PauseBehavior::ALL.map(|b| (b.as_str().to_string(), b.describe().to_string())).to_vec(),
+            token: new_form_token(),
+        },
     }))
 }
 
@@ -267,16 +294,16 @@ pub async fn set_renewal(
     }))
 }
 
-struct Change<'a> {
-    action: &'a str,
-    subscription_id: &'a str,
-    customer_id: &'a str,
-    before: &'a str,
-    key: &'a str,
+pub(super) struct Change<'a> {
+    pub action: &'a str,
+    pub subscription_id: &'a str,
+    pub customer_id: &'a str,
+    pub before: &'a str,
+    pub key: &'a str,
 }
 
 /// Re-fetches the subscription and stores it with the audit row, in one transaction.
-async fn record(state: &AppState, actor: &Actor, change: Change<'_>) -> anyhow::Result<()> {
+pub(super) async fn record(state: &AppState, actor: &Actor, change: Change<'_>) -> anyhow::Result<()> {
     let row = subscriptions::fetch_subscription(&state.stripe_client, &change.subscription_id.into()).await?;
     let after = row_standing(&state.prices.current(), &row);
     let now = db::now();

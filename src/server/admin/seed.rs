@@ -40,7 +40,13 @@ impl Rng {
 }
 
 fn mrr_of(amount: i64, months: i64) -> i64 {
-    crate::domain::revenue::monthly_recurring(amount, 1, crate::domain::catalog::BillingInterval::Month, months, 0)
+    crate::domain::revenue::monthly_recurring(
+        amount,
+        1,
+        crate::domain::catalog::BillingInterval::Month,
+        months,
+        Default::default(),
+    )
 }
 
 #[derive(Default)]

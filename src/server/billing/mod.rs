@@ -14,6 +14,7 @@ pub mod emails;
 pub mod entitlements;
 pub mod invoices;
 pub mod past_due;
+pub mod pause;
 pub mod pay_item;
 pub mod payments;
 pub mod plan_change;

@@ -29,7 +29,7 @@ use super::price_book::{seats_label, PlanPrice};
 use super::renewal;
 use super::subscriptions::{self, StoredSubscription};
 use crate::domain::catalog::{BillingInterval, SeatRemoval};
-use crate::domain::revenue::monthly_recurring;
+use crate::domain::revenue::{monthly_recurring, Discount};
 use crate::server::http::outcome::{refused, FormError, Next};
 use crate::server::stripe::idempotency::{check_form_token, new_form_token};
 use crate::server::{db, db::users::User, state::AppState};
@@ -60,7 +60,7 @@ enum Timing {
 
 impl Target {
     fn new_mrr(&self) -> i64 {
-        monthly_recurring(self.price.spec.amount.minor(), self.quantity, self.price.interval, 1, 0)
+        monthly_recurring(self.price.spec.amount.minor(), self.quantity, self.price.interval, 1, Discount::NONE)
     }
 
     /// Worth more per month in total (price × seats): charge the difference now. Otherwise wait
@@ -173,7 +173,8 @@ pub async fn target(
         _ => BillingInterval::Month,
     };
     let count = item.price.recurring.as_ref().map_or(1, |r| i64::try_from(r.interval_count).unwrap_or(1));
-    let current_mrr = monthly_recurring(item.price.unit_amount.unwrap_or(0), quantity, current_interval, count, 0);
+    let current_mrr =
+        monthly_recurring(item.price.unit_amount.unwrap_or(0), quantity, current_interval, count, Discount::NONE);
     let item_id = item.id.as_str().to_string();
     Ok(Target { stored, live, item_id, current_mrr, price, quantity: new_quantity })
 }

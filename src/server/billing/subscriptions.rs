@@ -10,7 +10,7 @@ use stripe_shared::{CustomerId, RecurringInterval, Subscription, SubscriptionId,
 
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::{self, MovementKind};
-use crate::domain::subscription::{AccessFacts, SubscriptionStatus};
+use crate::domain::subscription::{AccessFacts, CollectionPause, PauseBehavior, SubscriptionStatus};
 use crate::server::billing::price_book::{plan_lookup_key, remembered_lookup_key};
 use crate::server::http::outcome::{refused, FormError};
 use crate::server::stripe::client::StripeClient;
@@ -47,6 +47,8 @@ pub struct SubscriptionRow {
     /// While past due: when the first payment still failing was attempted (see
     /// [`super::past_due`]); `None` otherwise.
     pub past_due_since: Option<i64>,
+    /// Payment collection paused (`pause_collection`): no MRR meanwhile.
+    pub collection_pause: Option<CollectionPause>,
 }
 
 /// The card that pays: the subscription's default, else the customer's.
@@ -68,18 +70,19 @@ fn card_of(pm: &stripe_shared::PaymentMethod) -> Option<Card> {
     pm.card.as_ref().map(|c| Card { brand: c.brand.clone(), last4: c.last4.clone() })
 }
 
-/// The subscription's percentage discounts in basis points (retrieved with
-/// `discounts.source.coupon` expanded). Stripe gives percent_off as a decimal like 12.5.
-fn percent_off_bp(sub: &Subscription) -> i64 {
-    let total: i64 = sub
-        .discounts
-        .iter()
-        .filter_map(|d| d.as_object())
-        .filter_map(|d| d.source.coupon.as_ref()?.as_object())
-        .filter_map(|coupon| coupon.percent_off)
-        .map(|percent| (percent * 100.0).round() as i64)
+/// What the subscription's coupons take off each invoice (retrieved with
+/// `discounts.source.coupon` expanded): percentages (Stripe gives percent_off as a decimal like
+/// 12.5) and amounts off in the price's `currency` (a coupon in another currency does not apply).
+fn discount_of(sub: &Subscription, currency: &str) -> revenue::Discount {
+    let coupons =
+        || sub.discounts.iter().filter_map(|d| d.as_object()).filter_map(|d| d.source.coupon.as_ref()?.as_object());
+    let percent_off_bp: i64 =
+        coupons().filter_map(|coupon| coupon.percent_off).map(|percent| (percent * 100.0).round() as i64).sum();
+    let amount_off: i64 = coupons()
+        .filter(|coupon| coupon.currency.as_ref().is_some_and(|c| c.to_string() == currency))
+        .filter_map(|coupon| coupon.amount_off)
         .sum();
-    total.clamp(0, 10_000)
+    revenue::Discount { percent_off_bp: percent_off_bp.clamp(0, 10_000), amount_off }
 }
 
 /// The card from a subscription retrieved with `default_payment_method` and
@@ -136,6 +139,18 @@ fn counts_toward_mrr(status: SubscriptionStatus) -> bool {
     matches!(status, SubscriptionStatus::Active | SubscriptionStatus::PastDue)
 }
 
+fn collection_pause(sub: &Subscription) -> anyhow::Result<Option<CollectionPause>> {
+    use stripe_shared::SubscriptionsResourcePauseCollectionBehavior as B;
+    let Some(pause) = &sub.pause_collection else { return Ok(None) };
+    let behavior = match &pause.behavior {
+        B::KeepAsDraft => PauseBehavior::KeepAsDraft,
+        B::MarkUncollectible => PauseBehavior::MarkUncollectible,
+        B::Void => PauseBehavior::Void,
+        other => anyhow::bail!("unknown pause_collection behavior {other:?}"),
+    };
+    Ok(Some(CollectionPause { behavior, resumes_at: pause.resumes_at }))
+}
+
 impl SubscriptionRow {
     pub fn from_stripe(sub: &Subscription) -> anyhow::Result<Self> {
         let status = status_from_stripe(&sub.status)?;
@@ -165,9 +180,12 @@ impl SubscriptionRow {
             }
             None => (None, 1),
         };
+        let collection_pause = collection_pause(sub)?;
+        // While collection is paused nothing is collected: not recurring revenue.
         let mrr = match interval {
-            Some(interval) if counts_toward_mrr(status) => {
-                revenue::monthly_recurring(unit_amount, quantity, interval, interval_count, percent_off_bp(sub))
+            Some(interval) if counts_toward_mrr(status) && collection_pause.is_none() => {
+                let discount = discount_of(sub, &price.currency.to_string());
+                revenue::monthly_recurring(unit_amount, quantity, interval, interval_count, discount)
             }
             _ => 0,
         };
@@ -199,6 +217,7 @@ impl SubscriptionRow {
             // A first estimate, refined from the open invoices by `fetch_subscription`: a renewal
             // that fails does so at the start of the period it bills.
             past_due_since: (status == SubscriptionStatus::PastDue).then_some(item.current_period_start),
+            collection_pause,
         })
     }
 }
@@ -245,9 +264,9 @@ pub async fn upsert(
            unit_amount, currency, billing_interval, interval_count, current_period_start, \
            current_period_end, cancel_at_period_end, cancel_at, canceled_at, ended_at, trial_end, \
            created, mrr, synced_at, card_brand, card_last4, schedule_id, pending_price_id, \
-           pending_change_at, pending_quantity, past_due_since) \
+           pending_change_at, pending_quantity, past_due_since, pause_behavior, pause_resumes_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-           $19, $20, $21, $22, $23, $24, $25, $26, $27) \
+           $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) \
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
            status = excluded.status, price_id = excluded.price_id, \
            lookup_key = excluded.lookup_key, quantity = excluded.quantity, \
@@ -261,7 +280,8 @@ pub async fn upsert(
            card_brand = excluded.card_brand, card_last4 = excluded.card_last4, \
            schedule_id = excluded.schedule_id, pending_price_id = excluded.pending_price_id, \
            pending_change_at = excluded.pending_change_at, pending_quantity = excluded.pending_quantity, \
-           past_due_since = excluded.past_due_since",
+           past_due_since = excluded.past_due_since, pause_behavior = excluded.pause_behavior, \
+           pause_resumes_at = excluded.pause_resumes_at",
     )
     .bind(&row.id)
     .bind(&row.customer_id)
@@ -290,6 +310,8 @@ pub async fn upsert(
     .bind(row.pending.as_ref().map(|p| p.at))
     .bind(row.pending.as_ref().map(|p| p.quantity))
     .bind(row.past_due_since)
+    .bind(row.collection_pause.map(|p| p.behavior.as_str()))
+    .bind(row.collection_pause.and_then(|p| p.resumes_at))
     .execute(&mut **tx)
     .await
     .with_context(|| format!("storing subscription {}", row.id))?;
@@ -446,6 +468,7 @@ pub struct StoredSubscription {
     pub pending_change_at: Option<i64>,
     pub pending_quantity: Option<i64>,
     pub past_due_since: Option<i64>,
+    pub collection_pause: Option<CollectionPause>,
 }
 
 impl StoredSubscription {
@@ -486,6 +509,8 @@ struct StoredSubscriptionRow {
     pending_change_at: Option<i64>,
     pending_quantity: Option<i64>,
     past_due_since: Option<i64>,
+    pause_behavior: Option<String>,
+    pause_resumes_at: Option<i64>,
 }
 
 impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
@@ -511,6 +536,12 @@ impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
             pending_change_at: row.pending_change_at,
             pending_quantity: row.pending_quantity,
             past_due_since: row.past_due_since,
+            collection_pause: row
+                .pause_behavior
+                .map(|behavior| {
+                    anyhow::Ok(CollectionPause { behavior: behavior.parse()?, resumes_at: row.pause_resumes_at })
+                })
+                .transpose()?,
         })
     }
 }
@@ -523,7 +554,8 @@ pub async fn current_subscription(
     sqlx::query_as::<_, StoredSubscriptionRow>(
         "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
            CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
-           card_last4, schedule_id, pending_price_id, pending_change_at, pending_quantity, past_due_since \
+           card_last4, schedule_id, pending_price_id, pending_change_at, pending_quantity, past_due_since, \
+           pause_behavior, pause_resumes_at \
          FROM subscriptions WHERE customer_id = $1 \
          ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
          LIMIT 1",
@@ -590,6 +622,7 @@ mod tests {
             schedule_id: None,
             pending: None,
             past_due_since: None,
+            collection_pause: None,
         }
     }
 

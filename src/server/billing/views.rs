@@ -176,7 +176,7 @@ fn subscription_view(book: &PriceBook, s: &StoredSubscription) -> SubscriptionVi
         } else {
             s.status.describe().to_string()
         },
-        renews_on: (live && !ending && s.status != S::Trialing).then(|| day(s.current_period_end)),
+        renews_on: (live && !ending && !matches!(s.status, S::Trialing | S::Paused)).then(|| day(s.current_period_end)),
         trial_ends_on: (s.status == S::Trialing).then(|| s.trial_end.map(day)).flatten(),
         ends_on: ending.then(|| day(s.current_period_end)),
         ended_on: s.ended_at.filter(|_| !live).map(day),
@@ -201,6 +201,12 @@ fn subscription_view(book: &PriceBook, s: &StoredSubscription) -> SubscriptionVi
         can_change: matches!(s.status, S::Active | S::Trialing) && !ending,
         can_cancel: matches!(s.status, S::Active | S::Trialing | S::PastDue) && !ending,
         can_resume: ending,
+        can_pause: book.catalog.customers_can_pause && super::pause::why_not_pausable(s).is_none(),
+        can_unpause: s.status == S::Paused,
+        payments_paused: s.collection_pause.filter(|_| live).map(|pause| match pause.resumes_at {
+            Some(at) => format!("Paused until {} (nothing is charged meanwhile)", day(at)),
+            None => "Paused (nothing is charged meanwhile)".to_string(),
+        }),
     }
 }
 

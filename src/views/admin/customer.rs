@@ -60,6 +60,19 @@ pub struct SubscriptionControls {
     pub prices: Vec<PriceChoice>,
     /// On a per-seat plan: the seat count and its bounds.
     pub seats: Option<SeatControls>,
+    pub pause: PauseControls,
+}
+
+/// The pause forms: which one applies now, and the token their post carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseControls {
+    /// The subscription is paused (status `paused`): it can be resumed.
+    pub paused: bool,
+    /// Payment collection is paused, e.g. `void until 31 January 2027`.
+    pub collection_paused: Option<String>,
+    /// Stripe's behaviors with their words, for the pause form.
+    pub behaviors: Vec<(String, String)>,
+    pub token: String,
 }
 
 /// The seats form of a per-seat plan: a new count on the current price.

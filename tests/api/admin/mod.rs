@@ -5,6 +5,7 @@ mod disputes;
 mod events;
 mod marketplace;
 mod pages;
+mod pause;
 mod payments;
 mod plan_change;
 mod revenue;

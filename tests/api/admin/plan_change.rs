@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 /// A customer paying `plan` monthly, as the admin sees them: (Stripe customer, subscription).
-async fn subscribed(app: &TestApp, prefix: &str, plan: &str) -> (String, String) {
+pub(super) async fn subscribed(app: &TestApp, prefix: &str, plan: &str) -> (String, String) {
     let email = app.paying_customer(prefix, plan, "4242424242424242").await;
     let customer: String = sqlx::query_scalar("SELECT stripe_customer_id FROM users WHERE email = $1")
         .bind(&email)
@@ -23,7 +23,7 @@ async fn subscribed(app: &TestApp, prefix: &str, plan: &str) -> (String, String)
 }
 
 /// Posts a form to a server function as a browser without JavaScript does.
-async fn post(app: &TestApp, endpoint: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(super) async fn post(app: &TestApp, endpoint: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/api/{endpoint}")))
         .header("accept", BROWSER_ACCEPT)
@@ -34,13 +34,13 @@ async fn post(app: &TestApp, endpoint: &str, fields: &[(&str, &str)]) -> reqwest
 }
 
 /// The notice (`role="status"`) on a page, if any.
-fn notice(html: &str) -> Option<String> {
+pub(super) fn notice(html: &str) -> Option<String> {
     let at = html.find(r#"role="status""#)?;
     let start = at + html[at..].find('>')? + 1;
     Some(html[start..start + html[start..].find('<')?].trim().to_string())
 }
 
-async fn stripe_subscription(app: &TestApp, id: &str) -> Value {
+pub(super) async fn stripe_subscription(app: &TestApp, id: &str) -> Value {
     app.stripe_get_json(&format!("/v1/subscriptions/{id}")).await
 }
 
@@ -50,7 +50,7 @@ async fn invoice_count(app: &TestApp, subscription: &str) -> usize {
 }
 
 /// (action, before, after, actor, ip) of the subscription's audit rows, oldest first.
-async fn audit_rows(app: &TestApp, subscription: &str) -> Vec<(String, String, String, String, String)> {
+pub(super) async fn audit_rows(app: &TestApp, subscription: &str) -> Vec<(String, String, String, String, String)> {
     sqlx::query_as(
         "SELECT action, before_state, after_state, actor_email, ip FROM audit_log \
          WHERE subject_type = 'subscription' AND subject_id = $1 ORDER BY id",

@@ -33,7 +33,7 @@ impl TestApp {
     }
 
     /// Stripe's REST API on this app's sandbox.
-    fn stripe_api(&self) -> Api {
+    pub(crate) fn stripe_api(&self) -> Api {
         Api { http: reqwest::Client::new(), base: self.sandbox_url.clone() }
     }
 

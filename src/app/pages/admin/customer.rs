@@ -9,10 +9,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::admin::customer::{
-    admin_customer, admin_plan_change_form, admin_renewal_form, AdminChangePlan, AdminSetRenewal,
+    admin_customer, admin_plan_change_form, admin_renewal_form, AdminChangePlan, AdminPauseCollection,
+    AdminResumeCollection, AdminSetRenewal, AdminUnpause,
 };
 use crate::app::pages::Notices;
-use crate::views::admin::customer::{CustomerView, PlanChangeStep, RenewalStep, SubscriptionControls, TimelineItem};
+use crate::views::admin::customer::{
+    CustomerView, PauseControls, PlanChangeStep, RenewalStep, SubscriptionControls, TimelineItem,
+};
 
 use super::{admin_load, confirm_step, AdminNav, BackLink};
 use crate::app::pages::EmptyState;
@@ -78,6 +81,7 @@ fn Entry(item: TimelineItem) -> impl IntoView {
 #[component]
 fn Controls(customer_id: String, controls: SubscriptionControls) -> impl IntoView {
     let plan_action = format!("/admin/customers/{customer_id}/plan");
+    let subscription_id = controls.subscription_id.clone();
     let renewal_action = format!("/admin/customers/{customer_id}/renewal");
     let (renewal, renewal_label, danger) = if controls.cancel_at_period_end {
         ("resume", "Resume", false)
@@ -115,8 +119,54 @@ fn Controls(customer_id: String, controls: SubscriptionControls) -> impl IntoVie
                 <input type="hidden" name="action" value=renewal/>
                 <button type="submit" class:danger=danger>{renewal_label}</button>
             </form>
+            <PauseForms customer_id subscription_id=subscription_id pause=controls.pause/>
         </section>
     }
+}
+
+/// Resume a paused subscription; or pause payment collection (a grace period) and resume it.
+#[component]
+fn PauseForms(customer_id: String, subscription_id: String, pause: PauseControls) -> impl IntoView {
+    let hidden = move || {
+        view! {
+            <input type="hidden" name="customer" value=customer_id.clone()/>
+            <input type="hidden" name="subscription" value=subscription_id.clone()/>
+            <input type="hidden" name="token" value=pause.token.clone()/>
+        }
+    };
+    if pause.paused {
+        return view! {
+            <form method="post" action=AdminUnpause::url()>
+                {hidden()}
+                <p>"Paused: no access and no invoices. Resuming charges a new period from today."</p>
+                <button type="submit">"Resume subscription"</button>
+            </form>
+        }
+        .into_any();
+    }
+    if let Some(words) = pause.collection_paused {
+        return view! {
+            <form method="post" action=AdminResumeCollection::url()>
+                {hidden()}
+                <p class="payments-paused">"Payments paused: "{words}"."</p>
+                <button type="submit">"Resume payment collection"</button>
+            </form>
+        }
+        .into_any();
+    }
+    let options =
+        pause.behaviors.into_iter().map(|(value, words)| view! { <option value=value>{words}</option> }).collect_view();
+    view! {
+        <form method="post" action=AdminPauseCollection::url() class="stack">
+            {hidden()}
+            <label for="pause-behavior">"Pause payment collection (the customer keeps access)"</label>
+            <select id="pause-behavior" name="behavior">{options}</select>
+            <label for="pause-until">"Resume collecting on (optional)"</label>
+            <input id="pause-until" name="resumes_on" type="date"/>
+            <button type="submit">"Pause payments"</button>
+        </form>
+    }
+    .into_any()
 }
 
 /// The customer id of a confirm step's path, its query parameter `key`, and the way back.
