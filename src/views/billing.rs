@@ -137,6 +137,8 @@ pub struct SubscriptionView {
     pub can_pause: bool,
     /// Paused (status `paused`): the customer may resume it.
     pub can_unpause: bool,
+    /// e.g. `25% off each invoice until 3 March 2027`.
+    pub discount: Option<String>,
     /// Payment collection paused by the business, e.g. `Paused until 3 January 2027 (…)`.
     pub payments_paused: Option<String>,
 }

@@ -129,6 +129,7 @@ fn SubscriptionDetails(s: SubscriptionView) -> impl IntoView {
             {row("Renews on", s.renews_on)}
             {row("Trial ends on", s.trial_ends_on)}
             {row("Access ends on", s.ends_on)}
+            {row("Discount", s.discount)}
             {row("Payments", s.payments_paused)}
             {row("Ended on", s.ended_on)}
             {s.card.map(|card| view! {

@@ -49,6 +49,9 @@ pub struct SubscriptionRow {
     pub past_due_since: Option<i64>,
     /// Payment collection paused (`pause_collection`): no MRR meanwhile.
     pub collection_pause: Option<CollectionPause>,
+    /// What its coupons take off each invoice (none: zero), and when the first of them ends.
+    pub discount: revenue::Discount,
+    pub discount_ends_at: Option<i64>,
 }
 
 /// The card that pays: the subscription's default, else the customer's.
@@ -83,6 +86,11 @@ fn discount_of(sub: &Subscription, currency: &str) -> revenue::Discount {
         .filter_map(|coupon| coupon.amount_off)
         .sum();
     revenue::Discount { percent_off_bp: percent_off_bp.clamp(0, 10_000), amount_off }
+}
+
+/// When the first of the subscription's discounts ends (a repeating coupon); `None`: never.
+fn discount_ends_at(sub: &Subscription) -> Option<i64> {
+    sub.discounts.iter().filter_map(|d| d.as_object()).filter_map(|d| d.end).min()
 }
 
 /// The card from a subscription retrieved with `default_payment_method` and
@@ -181,10 +189,10 @@ impl SubscriptionRow {
             None => (None, 1),
         };
         let collection_pause = collection_pause(sub)?;
+        let discount = discount_of(sub, &price.currency.to_string());
         // While collection is paused nothing is collected: not recurring revenue.
         let mrr = match interval {
             Some(interval) if counts_toward_mrr(status) && collection_pause.is_none() => {
-                let discount = discount_of(sub, &price.currency.to_string());
                 revenue::monthly_recurring(unit_amount, quantity, interval, interval_count, discount)
             }
             _ => 0,
@@ -218,6 +226,8 @@ impl SubscriptionRow {
             // that fails does so at the start of the period it bills.
             past_due_since: (status == SubscriptionStatus::PastDue).then_some(item.current_period_start),
             collection_pause,
+            discount,
+            discount_ends_at: discount_ends_at(sub),
         })
     }
 }
@@ -264,9 +274,10 @@ pub async fn upsert(
            unit_amount, currency, billing_interval, interval_count, current_period_start, \
            current_period_end, cancel_at_period_end, cancel_at, canceled_at, ended_at, trial_end, \
            created, mrr, synced_at, card_brand, card_last4, schedule_id, pending_price_id, \
-           pending_change_at, pending_quantity, past_due_since, pause_behavior, pause_resumes_at) \
+           pending_change_at, pending_quantity, past_due_since, pause_behavior, pause_resumes_at, \
+           discount_percent_off_bp, discount_amount_off, discount_ends_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-           $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) \
+           $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) \
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
            status = excluded.status, price_id = excluded.price_id, \
            lookup_key = excluded.lookup_key, quantity = excluded.quantity, \
@@ -281,7 +292,9 @@ pub async fn upsert(
            schedule_id = excluded.schedule_id, pending_price_id = excluded.pending_price_id, \
            pending_change_at = excluded.pending_change_at, pending_quantity = excluded.pending_quantity, \
            past_due_since = excluded.past_due_since, pause_behavior = excluded.pause_behavior, \
-           pause_resumes_at = excluded.pause_resumes_at",
+           pause_resumes_at = excluded.pause_resumes_at, \
+           discount_percent_off_bp = excluded.discount_percent_off_bp, \
+           discount_amount_off = excluded.discount_amount_off, discount_ends_at = excluded.discount_ends_at",
     )
     .bind(&row.id)
     .bind(&row.customer_id)
@@ -312,6 +325,9 @@ pub async fn upsert(
     .bind(row.past_due_since)
     .bind(row.collection_pause.map(|p| p.behavior.as_str()))
     .bind(row.collection_pause.and_then(|p| p.resumes_at))
+    .bind(row.discount.percent_off_bp)
+    .bind(row.discount.amount_off)
+    .bind(row.discount_ends_at)
     .execute(&mut **tx)
     .await
     .with_context(|| format!("storing subscription {}", row.id))?;
@@ -469,6 +485,8 @@ pub struct StoredSubscription {
     pub pending_quantity: Option<i64>,
     pub past_due_since: Option<i64>,
     pub collection_pause: Option<CollectionPause>,
+    pub discount: revenue::Discount,
+    pub discount_ends_at: Option<i64>,
 }
 
 impl StoredSubscription {
@@ -511,6 +529,9 @@ struct StoredSubscriptionRow {
     past_due_since: Option<i64>,
     pause_behavior: Option<String>,
     pause_resumes_at: Option<i64>,
+    discount_percent_off_bp: i64,
+    discount_amount_off: i64,
+    discount_ends_at: Option<i64>,
 }
 
 impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
@@ -542,6 +563,11 @@ impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
                     anyhow::Ok(CollectionPause { behavior: behavior.parse()?, resumes_at: row.pause_resumes_at })
                 })
                 .transpose()?,
+            discount: revenue::Discount {
+                percent_off_bp: row.discount_percent_off_bp,
+                amount_off: row.discount_amount_off,
+            },
+            discount_ends_at: row.discount_ends_at,
         })
     }
 }
@@ -555,7 +581,7 @@ pub async fn current_subscription(
         "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
            CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
            card_last4, schedule_id, pending_price_id, pending_change_at, pending_quantity, past_due_since, \
-           pause_behavior, pause_resumes_at \
+           pause_behavior, pause_resumes_at, discount_percent_off_bp, discount_amount_off, discount_ends_at \
          FROM subscriptions WHERE customer_id = $1 \
          ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
          LIMIT 1",
@@ -623,6 +649,8 @@ mod tests {
             pending: None,
             past_due_since: None,
             collection_pause: None,
+            discount: revenue::Discount::NONE,
+            discount_ends_at: None,
         }
     }
 

@@ -203,11 +203,34 @@ fn subscription_view(book: &PriceBook, s: &StoredSubscription) -> SubscriptionVi
         can_resume: ending,
         can_pause: book.catalog.customers_can_pause && super::pause::why_not_pausable(s).is_none(),
         can_unpause: s.status == S::Paused,
+        discount: live.then(|| discount_words(s)).flatten(),
         payments_paused: s.collection_pause.filter(|_| live).map(|pause| match pause.resumes_at {
             Some(at) => format!("Paused until {} (nothing is charged meanwhile)", day(at)),
             None => "Paused (nothing is charged meanwhile)".to_string(),
         }),
     }
+}
+
+/// The subscription's discount in words, e.g. `25% off each invoice until 3 March 2027`,
+/// `$5.00 off each invoice`; `None` without one.
+fn discount_words(s: &StoredSubscription) -> Option<String> {
+    let percent = s.discount.percent_off_bp;
+    let parts: Vec<String> = [
+        (percent > 0).then(|| match (percent / 100, percent % 100) {
+            (whole, 0) => format!("{whole}% off"),
+            (whole, tenths) if tenths % 10 == 0 => format!("{whole}.{}% off", tenths / 10),
+            (whole, hundredths) => format!("{whole}.{hundredths:02}% off"),
+        }),
+        (s.discount.amount_off > 0).then(|| format!("{} off", money(s.discount.amount_off, &s.currency))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let until = s.discount_ends_at.map(|at| format!(" until {}", day(at))).unwrap_or_default();
+    Some(format!("{} each invoice{until}", parts.join(" and ")))
 }
 
 async fn banner_for(pool: &AnyPool, s: &StoredSubscription, customer: &str) -> anyhow::Result<Option<Banner>> {

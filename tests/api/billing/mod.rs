@@ -6,6 +6,7 @@ mod brand;
 mod catalog_and_checkout;
 mod clock;
 mod confirm_payment;
+mod discounts;
 mod entitlements;
 mod pause;
 mod payment_element;
