@@ -4,16 +4,14 @@
 //! or a trial that ended without a card). The form's token is the Stripe idempotency key and
 //! the audit row's request key.
 
-use anyhow::Context;
 use stripe_shared::{CustomerId, SubscriptionId};
 
-use super::audit::{self, Actor};
-use super::plan_change::{posted_subscription, record, stored_standing, Change};
+use super::audit::Actor;
+use super::plan_change::{already_done, prepare};
 use crate::domain::subscription::{CollectionPause, PauseBehavior, SubscriptionStatus};
 use crate::server::billing::pause;
 use crate::server::http::outcome::{refused, FormError, Next};
 use crate::server::state::AppState;
-use crate::server::stripe::idempotency::check_form_token;
 use crate::views::format;
 
 /// What the admin asked for, parsed from the form.
@@ -51,48 +49,6 @@ fn utc_midnight(day: &str) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp())
 }
 
-/// One admin pause action, checked: its key, the subscription as stored and its standing before.
-struct Prepared {
-    key: String,
-    sub: crate::server::billing::subscriptions::StoredSubscription,
-    before: String,
-}
-
-/// The form's token checked and its subscription read; `None` when this form was already done.
-async fn prepare(
-    state: &AppState,
-    customer_id: &CustomerId,
-    subscription_id: &SubscriptionId,
-    action: &str,
-    token: &str,
-) -> Result<Option<Prepared>, FormError> {
-    check_form_token(token)?;
-    let key = format!("admin-{action}-{token}");
-    if audit::request_done(state.db.pool(), &key).await? {
-        return Ok(None);
-    }
-    let sub = posted_subscription(state, customer_id, subscription_id).await?;
-    let before = stored_standing(&state.prices.current(), &sub);
-    Ok(Some(Prepared { key, sub, before }))
-}
-
-fn already_done() -> Next {
-    Next::Back("This was already done.".into())
-}
-
-/// Audits `action` (re-reading the subscription into the same transaction).
-async fn audit_change(
-    state: &AppState,
-    actor: &Actor,
-    customer_id: &CustomerId,
-    subscription_id: &SubscriptionId,
-    action: &str,
-    prepared: &Prepared,
-) -> anyhow::Result<()> {
-    let change = Change { action, subscription_id, customer_id, before: &prepared.before, key: &prepared.key };
-    record(state, actor, change).await.with_context(|| format!("auditing {action}"))
-}
-
 /// Pauses payment collection.
 pub async fn pause_collection(
     state: &AppState,
@@ -109,7 +65,7 @@ pub async fn pause_collection(
         return Err(refused("The subscription is paused: resume it first."));
     }
     pause::send_collection_pause(state, &prepared.sub, request.pause, &prepared.key).await?;
-    audit_change(state, actor, customer_id, subscription_id, "subscription.pause_collection", &prepared).await?;
+    prepared.record(state, actor, customer_id, subscription_id, "subscription.pause_collection").await?;
     let until = request.pause.resumes_at.map(|at| format!(" until {}", format::day(at))).unwrap_or_default();
     Ok(Next::Back(format!(
         "Payments are paused{until} ({}). The customer keeps access.",
@@ -132,7 +88,7 @@ pub async fn resume_collection(
         return Err(refused("Payments for this subscription are not paused."));
     }
     pause::send_collection_resume(state, &prepared.sub, &prepared.key).await?;
-    audit_change(state, actor, customer_id, subscription_id, "subscription.resume_collection", &prepared).await?;
+    prepared.record(state, actor, customer_id, subscription_id, "subscription.resume_collection").await?;
     Ok(Next::Back("Payments are collected again from the next invoice.".into()))
 }
 
@@ -147,10 +103,10 @@ pub async fn resume_paused(
     let Some(prepared) = prepare(state, customer_id, subscription_id, "unpause", token).await? else {
         return Ok(already_done());
     };
-    let outcome = pause::resume_paused(state, &prepared.sub, &prepared.key).await;
-    // Audited whatever Stripe answered to the payment: the resume was asked for.
-    audit_change(state, actor, customer_id, subscription_id, "subscription.unpause", &prepared).await?;
-    outcome
+    let resumed = pause::send_resume(state, &prepared.sub, &prepared.key).await?;
+    // Audited (and stored) whatever Stripe answered to the payment: the resume was asked for.
+    prepared.record(state, actor, customer_id, subscription_id, "subscription.unpause").await?;
+    pause::resume_outcome(&resumed)
 }
 
 #[cfg(test)]

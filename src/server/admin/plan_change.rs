@@ -34,7 +34,7 @@ async fn live_subscription(state: &AppState, customer_id: &CustomerId) -> Result
 }
 
 /// The posted subscription, which must still be the customer's live one.
-pub(super) async fn posted_subscription(
+async fn posted_subscription(
     state: &AppState,
     customer_id: &CustomerId,
     subscription_id: &SubscriptionId,
@@ -105,7 +105,7 @@ fn pause_words(status: SubscriptionStatus, collection_pause: Option<CollectionPa
     words
 }
 
-pub(super) fn stored_standing(book: &PriceBook, sub: &StoredSubscription) -> String {
+fn stored_standing(book: &PriceBook, sub: &StoredSubscription) -> String {
     let pending = sub.pending_price_id.as_deref().zip(sub.pending_change_at).map(|(price_id, at)| {
         (Holding { lookup_key: None, price_id, quantity: sub.pending_quantity.unwrap_or(1) }, at)
     });
@@ -272,21 +272,17 @@ pub async fn set_renewal(
     cancel: bool,
     token: &str,
 ) -> Result<Next, FormError> {
-    let book = state.prices.current();
-    check_form_token(token)?;
-    let key = format!("admin-{}-{token}", if cancel { "cancel" } else { "resume" });
-    if audit::request_done(state.db.pool(), &key).await? {
-        return Ok(Next::Back("This was already done.".into()));
-    }
-    let sub = posted_subscription(state, customer_id, subscription_id).await?;
-    if sub.cancel_at_period_end == cancel {
+    let action = if cancel { "cancel" } else { "resume" };
+    let Some(prepared) = prepare(state, customer_id, subscription_id, action, token).await? else {
+        return Ok(already_done());
+    };
+    if prepared.sub.cancel_at_period_end == cancel {
         return Err(already(cancel));
     }
-    let before = stored_standing(&book, &sub);
-    renewal::send_cancel_at_period_end(state, &sub, cancel, &key).await?;
+    renewal::send_cancel_at_period_end(state, &prepared.sub, cancel, &prepared.key).await?;
     let action = if cancel { "subscription.cancel_at_period_end" } else { "subscription.resume" };
-    record(state, actor, Change { action, subscription_id, customer_id, before: &before, key: &key }).await?;
-    let day = format::day(sub.current_period_end);
+    prepared.record(state, actor, customer_id, subscription_id, action).await?;
+    let day = format::day(prepared.sub.current_period_end);
     Ok(Next::Back(if cancel {
         format!("The subscription ends on {day}: it will not renew.")
     } else {
@@ -294,16 +290,62 @@ pub async fn set_renewal(
     }))
 }
 
-pub(super) struct Change<'a> {
-    pub action: &'a str,
-    pub subscription_id: &'a str,
-    pub customer_id: &'a str,
-    pub before: &'a str,
-    pub key: &'a str,
+/// An admin's form about a live subscription, checked: its request key (`admin-{action}-{token}`,
+/// also the Stripe idempotency key), the subscription as stored, and its standing before.
+pub(super) struct Prepared {
+    pub key: String,
+    pub sub: StoredSubscription,
+    pub before: String,
+}
+
+/// Checks the form's token and reads the posted subscription; `None` when this form was
+/// already done (its audit row exists).
+pub(super) async fn prepare(
+    state: &AppState,
+    customer_id: &CustomerId,
+    subscription_id: &SubscriptionId,
+    action: &str,
+    token: &str,
+) -> Result<Option<Prepared>, FormError> {
+    check_form_token(token)?;
+    let key = format!("admin-{action}-{token}");
+    if audit::request_done(state.db.pool(), &key).await? {
+        return Ok(None);
+    }
+    let sub = posted_subscription(state, customer_id, subscription_id).await?;
+    let before = stored_standing(&state.prices.current(), &sub);
+    Ok(Some(Prepared { key, sub, before }))
+}
+
+pub(super) fn already_done() -> Next {
+    Next::Back("This was already done.".into())
+}
+
+impl Prepared {
+    /// Audits `action`, storing the subscription as Stripe now has it in the same transaction.
+    pub(super) async fn record(
+        &self,
+        state: &AppState,
+        actor: &Actor,
+        customer_id: &CustomerId,
+        subscription_id: &SubscriptionId,
+        action: &str,
+    ) -> anyhow::Result<()> {
+        let change = Change { action, subscription_id, customer_id, before: &self.before, key: &self.key };
+        record(state, actor, change).await
+    }
+}
+
+struct Change<'a> {
+    action: &'a str,
+    subscription_id: &'a str,
+    customer_id: &'a str,
+    before: &'a str,
+    key: &'a str,
 }
 
 /// Re-fetches the subscription and stores it with the audit row, in one transaction.
-pub(super) async fn record(state: &AppState, actor: &Actor, change: Change<'_>) -> anyhow::Result<()> {
+async fn record(state: &AppState, actor: &Actor, change: Change<'_>) -> anyhow::Result<()> {
     let row = subscriptions::fetch_subscription(&state.stripe_client, &change.subscription_id.into()).await?;
     let after = row_standing(&state.prices.current(), &row);
     let now = db::now();

@@ -58,30 +58,37 @@ pub async fn pause(state: &AppState, user: &User, token: &str) -> Result<Next, F
     ))
 }
 
-/// Resumes a paused subscription (the customer's, or the admin's for them) under `key`: a new
-/// period starts now and its invoice is charged; the subscription stays paused unless it is paid.
-pub async fn resume_paused(state: &AppState, sub: &StoredSubscription, key: &str) -> Result<Next, FormError> {
+/// Resumes a paused subscription in Stripe under `key` (the customer's, or the admin's for
+/// them): a new period starts now and its invoice is charged; the subscription stays paused
+/// unless it is paid. Returns the subscription as Stripe answered.
+pub async fn send_resume(state: &AppState, sub: &StoredSubscription, key: &str) -> Result<Subscription, FormError> {
     if sub.status != SubscriptionStatus::Paused {
         return Err(refused("The subscription is not paused."));
     }
     let resume = ResumeSubscription::new(sub.id.as_str())
         .payment_behavior(ResumeSubscriptionPaymentBehavior::ResumeOnPaymentSuccess);
-    let resumed = state.stripe_client.send(&resume, Some(key)).await.context("resuming the subscription")?;
-    subscriptions::resync(state, &sub.id.as_str().into(), &format!("resume:{key}")).await?;
+    Ok(state.stripe_client.send(&resume, Some(key)).await.context("resuming the subscription")?)
+}
+
+/// What a resume ended in, in words: active again, or still paused because the payment failed.
+pub fn resume_outcome(resumed: &Subscription) -> Result<Next, FormError> {
     if matches!(resumed.status, stripe_shared::SubscriptionStatus::Paused) {
         return Err(refused(
             "The payment for the new period did not go through, so the subscription stays paused. \
              Change the card and try again.",
         ));
     }
-    Ok(Next::Back(format!("The subscription is active again. It renews on {}.", renews_on(&resumed))))
+    Ok(Next::Back(format!("The subscription is active again. It renews on {}.", renews_on(resumed))))
 }
 
 /// The customer resumes their paused subscription from the form carrying `token`.
 pub async fn resume(state: &AppState, user: &User, token: &str) -> Result<Next, FormError> {
     check_form_token(token)?;
     let sub = subscriptions::live_subscription(state, user).await?;
-    resume_paused(state, &sub, &format!("unpause-{}-{token}", sub.id)).await
+    let key = format!("unpause-{}-{token}", sub.id);
+    let resumed = send_resume(state, &sub, &key).await?;
+    subscriptions::resync(state, &sub.id.as_str().into(), &format!("account:{key}")).await?;
+    resume_outcome(&resumed)
 }
 
 fn renews_on(sub: &Subscription) -> String {
