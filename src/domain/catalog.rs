@@ -30,6 +30,8 @@ pub enum CatalogError {
     TrialOnFreePlan(String),
     #[error("{0}: trial days must be between 1 and 730")]
     BadTrial(String),
+    #[error("{0}: trial_without_card needs trial_days")]
+    CardlessTrialWithoutTrial(String),
     #[error("{0}: per-seat plans need 1 <= min <= max <= 999999 seats")]
     BadSeats(String),
     #[error("{0}: a free plan cannot be per seat")]
@@ -115,6 +117,16 @@ pub enum SeatRemoval {
     Now,
 }
 
+/// A trial that starts without a card (Checkout's `payment_method_collection=if_required`), and
+/// what becomes of the subscription when it ends without one: paused until the customer adds a
+/// card (then charged and resumed), or canceled. Plans without it ask for a card up front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrialWithoutCard {
+    Pause,
+    Cancel,
+}
+
 /// A per-seat plan's bounds: its price is per seat and the subscription's quantity is the
 /// number of seats, between `min` and `max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +168,9 @@ pub struct Plan {
     pub monthly: Option<PriceSpec>,
     pub yearly: Option<PriceSpec>,
     pub trial_days: Option<u32>,
+    /// The trial asks for no card (`None`: it does).
+    #[serde(default)]
+    pub trial_without_card: Option<TrialWithoutCard>,
     pub features: Vec<String>,
     /// Feature keys the plan entitles to: Stripe Entitlements features (`lookup_key`), attached
     /// to the plan's product by `catalog sync`. The free plan's apply without a subscription.
@@ -283,6 +298,9 @@ pub struct RawPlan {
     /// Minor units per year.
     pub yearly: Option<i64>,
     pub trial_days: Option<u32>,
+    /// `"pause"` or `"cancel"`: the trial starts without a card and, ending without one, pauses
+    /// or cancels the subscription.
+    pub trial_without_card: Option<TrialWithoutCard>,
     #[serde(default)]
     pub features: Vec<String>,
     /// Feature keys (Stripe Entitlements lookup keys), e.g. `["api", "priority_support"]`.
@@ -346,6 +364,9 @@ impl TryFrom<RawCatalog> for Catalog {
                     return Err(CatalogError::TrialOnFreePlan(key.to_string()))
                 }
                 Some(days) if !(1..=730).contains(&days) => return Err(CatalogError::BadTrial(key.to_string())),
+                None if p.trial_without_card.is_some() => {
+                    return Err(CatalogError::CardlessTrialWithoutTrial(key.to_string()))
+                }
                 _ => {}
             }
             if let Some(seats) = p.per_seat {
@@ -366,6 +387,7 @@ impl TryFrom<RawCatalog> for Catalog {
                 monthly,
                 yearly,
                 trial_days: p.trial_days,
+                trial_without_card: p.trial_without_card,
                 features: p.features,
                 entitlements: p.entitlements,
                 limits: p.limits,
@@ -458,6 +480,7 @@ mod tests {
             monthly,
             yearly,
             trial_days: None,
+            trial_without_card: None,
             features: vec![],
             entitlements: vec![],
             limits: BTreeMap::new(),
@@ -503,6 +526,9 @@ mod tests {
         let mut long_trial = raw_plan("pro", Some(100), None);
         long_trial.trial_days = Some(0);
         assert!(matches!(catalog(vec![long_trial]), Err(CatalogError::BadTrial(_))));
+        let mut cardless = raw_plan("pro", Some(100), None);
+        cardless.trial_without_card = Some(TrialWithoutCard::Pause);
+        assert!(matches!(catalog(vec![cardless]), Err(CatalogError::CardlessTrialWithoutTrial(_))));
     }
 
     fn per_seat(key: &str, monthly: Option<i64>, min: u32, max: u32) -> RawPlan {

@@ -141,6 +141,29 @@ pub struct AccessFacts {
     pub first_failed_payment_at: Option<i64>,
 }
 
+/// Why a subscription is paused: Stripe's `status_details.paused.subscription.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseReason {
+    /// The customer asked (or the admin for them): they resume it.
+    Requested,
+    /// Its trial ended without a payment method (`missing_payment_method=pause`): adding a card
+    /// resumes it.
+    TrialEndedWithoutCard,
+    /// Another of Stripe's reasons (a payment failure, Stripe itself).
+    Other,
+}
+
+impl PauseReason {
+    /// Reads Stripe's word for it.
+    pub fn from_stripe(reason: &str) -> Self {
+        match reason {
+            "pause_requested" => Self::Requested,
+            "trial_end_without_payment_method" => Self::TrialEndedWithoutCard,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// How long a past-due subscription keeps access after its first failed payment, by default.
 /// Not "until the period ends": on Stripe a renewal fails at the start of the next period.
 pub const DEFAULT_PAST_DUE_GRACE_SECS: i64 = 7 * 86_400;

@@ -46,6 +46,8 @@ pub struct PlanCard {
     pub features: Vec<String>,
     /// Offered only to users who never had a trial.
     pub trial_days: Option<u32>,
+    /// The trial asks for no card.
+    pub trial_without_card: bool,
     pub is_free: bool,
     pub is_current: bool,
     /// A per-seat plan: the price is per seat, the buyer picks how many.
@@ -157,6 +159,9 @@ pub enum BannerKind {
     PastDue,
     /// A payment waits for the customer's authentication (3-D Secure).
     ActionRequired,
+    /// A trial without a card on file: one is needed to go on after it (or, the trial over and
+    /// the subscription paused, to resume it).
+    CardNeeded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -309,7 +309,8 @@ pub fn payment_page(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
 
 /// `POST /v1/payment_pages/{id}/confirm` with `payment_method`.
 pub fn payment_page_confirm(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
-    let payment_method = param_nonempty(params, "payment_method").ok_or_else(|| ApiError::missing("payment_method"))?;
+    // Required unless the session collects none (`complete` says so).
+    let payment_method = param_nonempty(params, "payment_method");
     let email = param_nonempty(params, "email");
     match complete(ctx, id, payment_method, email, param_bool(params, "_sandbox_authenticated")?.unwrap_or(false))? {
         Completion::Done(session) => Ok(session),

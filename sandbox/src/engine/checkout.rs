@@ -220,12 +220,30 @@ pub enum Completion {
     NeedsAuthentication,
 }
 
+/// Whether the session asks for a payment method: always, except a subscription with
+/// `payment_method_collection=if_required` that charges nothing today (a trial, or a discount of
+/// the whole amount), as Stripe's page does.
+pub fn collects_payment_method(session: &Value) -> bool {
+    !(session["mode"] == "subscription"
+        && session["payment_method_collection"] == "if_required"
+        && !charges_now(session))
+}
+
+/// Whether completing the session charges today: a payment, or a subscription without a trial,
+/// for more than zero (a setup never does).
+fn charges_now(session: &Value) -> bool {
+    let trial = session["_sb_trial_days"].as_i64().is_some_and(|d| d > 0) || session["_sb_trial_end"].is_i64();
+    let mode = session["mode"].as_str().unwrap_or("payment");
+    session["amount_total"].as_i64().unwrap_or(0) > 0 && (mode == "payment" || (mode == "subscription" && !trial))
+}
+
 /// Completes an open session with a payment method (from the hosted page or the CLI's
-/// `payment_pages/{id}/confirm`). Declines leave the session open and return a card error.
+/// `payment_pages/{id}/confirm`), or without one when the session does not collect it
+/// ([`collects_payment_method`]). Declines leave the session open and return a card error.
 pub fn complete(
     ctx: &mut Ctx,
     id: &str,
-    payment_method_id: &str,
+    payment_method_id: Option<&str>,
     email: Option<&str>,
     authenticated: bool,
 ) -> ApiResult<Completion> {
@@ -238,13 +256,17 @@ pub fn complete(
         ))
         .with_code("checkout_session_not_open"));
     }
+    let mode = session["mode"].as_str().unwrap_or("payment").to_string();
+    let Some(payment_method_id) = payment_method_id else {
+        if collects_payment_method(&session) {
+            return Err(ApiError::missing("payment_method"));
+        }
+        return complete_without_payment_method(ctx, session, email, discount_specs);
+    };
     let payment_method = pay::resolve_payment_method(ctx, payment_method_id, "payment_method")?;
     let payment_method_id = payment_method["id"].as_str().unwrap_or_default().to_string();
-    let mode = session["mode"].as_str().unwrap_or("payment").to_string();
-    let trial = session["_sb_trial_days"].as_i64().is_some_and(|d| d > 0) || session["_sb_trial_end"].is_i64();
     // Nothing is charged today with a trial, a 100% discount, or in setup mode.
-    let charges_now =
-        session["amount_total"].as_i64().unwrap_or(0) > 0 && (mode == "payment" || (mode == "subscription" && !trial));
+    let charges_now = charges_now(&session);
     let behaviour = pay::behavior(&payment_method);
     // A card whose charge fails: the attempt confirms the payment intent and leaves a failed
     // charge (`charge.failed`, `payment_intent.payment_failed`); the session stays open and the
@@ -273,22 +295,10 @@ pub fn complete(
     if let Some(customer_id) = customer.as_deref().filter(|_| !charge_fails) {
         save_card(ctx, customer_id, &payment_method_id, mode == "subscription")?;
     }
-    let mut completed = session.clone();
-    completed["customer"] = json!(customer);
-    let customer_object = customer.as_deref().and_then(|c| ctx.get("customer", c)).cloned();
-    completed["customer_details"] = json!({
-        "address": null,
-        "business_name": null,
-        "email": email.or_else(|| customer_object.as_ref().and_then(|c| c["email"].as_str().map(str::to_string))),
-        "individual_name": null,
-        "name": customer_object.as_ref().map(|c| c["name"].clone()).unwrap_or(Value::Null),
-        "phone": null,
-        "tax_exempt": "none",
-        "tax_ids": [],
-    });
+    let mut completed = with_customer(ctx, &session, customer.as_deref(), email);
     match mode.as_str() {
         "subscription" => {
-            let attempt = PaymentAttempt { payment_method_id: &payment_method_id, charge_fails, authenticated };
+            let attempt = PaymentAttempt { payment_method_id: Some(&payment_method_id), charge_fails, authenticated };
             let subscription = match subscribe(ctx, &session, customer.unwrap_or_default(), discount_specs, &attempt)? {
                 Completion::Done(subscription) => subscription,
                 Completion::NeedsAuthentication => return Ok(Completion::NeedsAuthentication),
@@ -312,11 +322,57 @@ pub fn complete(
             completed["payment_status"] = json!("no_payment_required");
         }
     }
+    Ok(finish(ctx, completed))
+}
+
+/// A subscription session that collects no payment method (`if_required` with nothing due
+/// today): the customer and a subscription without a card, whose trial's end decides
+/// (`trial_settings.end_behavior.missing_payment_method`).
+fn complete_without_payment_method(
+    ctx: &mut Ctx,
+    session: Value,
+    email: Option<&str>,
+    discount_specs: Vec<DiscountSpec>,
+) -> ApiResult<Completion> {
+    let email = email.map(str::to_string).or_else(|| session["customer_email"].as_str().map(str::to_string));
+    let customer = session_customer(ctx, &session, "subscription", email.as_deref())?;
+    let mut completed = with_customer(ctx, &session, customer.as_deref(), email);
+    let attempt = PaymentAttempt { payment_method_id: None, charge_fails: false, authenticated: false };
+    let subscription = match subscribe(ctx, &session, customer.unwrap_or_default(), discount_specs, &attempt)? {
+        Completion::Done(subscription) => subscription,
+        Completion::NeedsAuthentication => return Ok(Completion::NeedsAuthentication),
+    };
+    completed["subscription"] = subscription["id"].clone();
+    completed["invoice"] = subscription["latest_invoice"].clone();
+    completed["payment_status"] = json!("no_payment_required");
+    Ok(finish(ctx, completed))
+}
+
+/// The session with its customer and the details the buyer gave.
+fn with_customer(ctx: &Ctx, session: &Value, customer: Option<&str>, email: Option<String>) -> Value {
+    let mut completed = session.clone();
+    completed["customer"] = json!(customer);
+    let customer_object = customer.and_then(|c| ctx.get("customer", c)).cloned();
+    completed["customer_details"] = json!({
+        "address": null,
+        "business_name": null,
+        "email": email.or_else(|| customer_object.as_ref().and_then(|c| c["email"].as_str().map(str::to_string))),
+        "individual_name": null,
+        "name": customer_object.as_ref().map(|c| c["name"].clone()).unwrap_or(Value::Null),
+        "phone": null,
+        "tax_exempt": "none",
+        "tax_ids": [],
+    });
+    completed
+}
+
+/// The session complete: stored, `checkout.session.completed` emitted.
+fn finish(ctx: &mut Ctx, mut completed: Value) -> Completion {
     completed["status"] = json!("complete");
     completed["url"] = Value::Null;
     ctx.put("checkout.session", completed.clone());
     ctx.emit("checkout.session.completed", &completed, None);
-    Ok(Completion::Done(public(&completed)))
+    Completion::Done(public(&completed))
 }
 
 /// Keeps the promotion code entered on the hosted page for `complete` (empty: none).
@@ -375,7 +431,7 @@ pub fn set_quantities(ctx: &mut Ctx, id: &str, quantities: &[(String, i64)]) -> 
 pub fn complete_on_page(
     ctx: &mut Ctx,
     id: &str,
-    payment_method_id: &str,
+    payment_method_id: Option<&str>,
     email: Option<&str>,
     authenticated: bool,
 ) -> ApiResult<Completion> {
@@ -473,7 +529,8 @@ fn save_card(ctx: &mut Ctx, customer_id: &str, payment_method_id: &str, for_subs
 
 /// One attempt at paying for the session.
 struct PaymentAttempt<'a> {
-    payment_method_id: &'a str,
+    /// `None`: the session collected none (a card-less trial).
+    payment_method_id: Option<&'a str>,
     /// The card's charge will fail (it is then used for this attempt only, not saved).
     charge_fails: bool,
     authenticated: bool,
@@ -502,7 +559,7 @@ fn subscribe(
             }
         }
         let invoice_id = subscription["latest_invoice"].as_str().unwrap_or_default();
-        match attempt_payment(ctx, invoice_id, Some(attempt.payment_method_id), false, attempt.authenticated)? {
+        match attempt_payment(ctx, invoice_id, attempt.payment_method_id, false, attempt.authenticated)? {
             Outcome::Succeeded => {}
             Outcome::Failed(e) => return Err(e),
             Outcome::RequiresAction => return Ok(Completion::NeedsAuthentication),
@@ -521,7 +578,7 @@ fn subscribe(
             ..Default::default()
         })
         .collect();
-    let payment_method_id = attempt.payment_method_id.to_string();
+    let payment_method_id = attempt.payment_method_id.map(str::to_string);
     let subscription = create_subscription(
         ctx,
         NewSubscription {
@@ -530,8 +587,8 @@ fn subscribe(
             trial_end: session["_sb_trial_end"].as_i64(),
             trial_period_days: session["_sb_trial_days"].as_i64(),
             // A card whose payment fails is not saved.
-            default_payment_method: (!attempt.charge_fails).then(|| payment_method_id.clone()),
-            first_payment_method: attempt.charge_fails.then(|| payment_method_id.clone()),
+            default_payment_method: payment_method_id.clone().filter(|_| !attempt.charge_fails),
+            first_payment_method: payment_method_id.filter(|_| attempt.charge_fails),
             metadata: session["_sb_sub_metadata"].clone(),
             description: session["_sb_sub_description"].as_str().map(str::to_string),
             billing_mode: session["_sb_sub_billing_mode"].as_str().map(str::to_string),

@@ -90,9 +90,19 @@ fn checkout_html(session: &Value, error: Option<&str>) -> String {
         branding(session),
         money(if trial.is_empty() { session["amount_total"].as_i64().unwrap_or(0) } else { 0 }, currency),
         escape(&embedded_query(session)),
-        card_fields(error),
+        payment_fields(session, error),
         submit_label(session)
     )
+}
+
+/// The card fields, unless the session collects no payment method (a card-less trial): then
+/// only the error, if any, and a line saying no card is needed, as Stripe's page says.
+fn payment_fields(session: &Value, error: Option<&str>) -> String {
+    if checkout::collects_payment_method(session) {
+        return card_fields(error);
+    }
+    let alert = error.map(|e| format!("<p role=\"alert\" id=\"card-error\">{}</p>", escape(e))).unwrap_or_default();
+    format!("{alert}<p class=\"muted\">No payment method is needed today.</p>")
 }
 
 /// The seller's `branding_settings` (display name, logo, button colour), as Stripe's page shows
@@ -278,6 +288,9 @@ async fn checkout_submit(
                 &checkout_html(&session, Some("Your email is incomplete.")),
             );
         }
+        if !checkout::collects_payment_method(&session) {
+            return finish_checkout(ctx, &session, None, email.as_deref(), false);
+        }
         let now = ctx.now();
         let (card, exp_month, exp_year) = match parse_card(&form, now) {
             Ok(c) => c,
@@ -286,14 +299,14 @@ async fn checkout_submit(
         let entered_email = email.clone().or_else(|| session["customer_email"].as_str().map(str::to_string));
         let payment_method_id =
             payment_methods::store_entered_card(ctx, &card, (exp_month, exp_year), now, entered_email.as_deref());
-        finish_checkout(ctx, &session, &payment_method_id, email.as_deref(), false)
+        finish_checkout(ctx, &session, Some(&payment_method_id), email.as_deref(), false)
     })
 }
 
 fn finish_checkout(
     ctx: &mut Ctx,
     session: &Value,
-    payment_method_id: &str,
+    payment_method_id: Option<&str>,
     email: Option<&str>,
     authenticated: bool,
 ) -> Response {
@@ -349,6 +362,6 @@ async fn checkout_3ds_submit(
         if form.get("action").map(String::as_str) != Some("complete") {
             return page(StatusCode::PAYMENT_REQUIRED, "Checkout", &checkout_html(&session, Some(AUTH_FAILED)));
         }
-        finish_checkout(ctx, &session, &payment_method_id, email.as_deref(), true)
+        finish_checkout(ctx, &session, Some(&payment_method_id), email.as_deref(), true)
     })
 }

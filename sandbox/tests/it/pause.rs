@@ -765,3 +765,55 @@ async fn a_trial_ending_without_a_payment_method_pauses_when_asked() {
     assert_eq!(w.invoices_of(&id).await[0]["amount_paid"], 1500);
     w.rx.verify_all(&w.secret).await;
 }
+
+#[tokio::test]
+async fn checkout_with_if_required_starts_a_trial_without_a_card_that_pauses_at_its_end() {
+    let w = world(None).await;
+    let form = |trial: Option<&'static str>| {
+        let mut form = vec![
+            ("mode", "subscription"),
+            ("customer", w.customer.as_str()),
+            ("success_url", "http://app.test/done"),
+            ("line_items[0][price]", w.price.as_str()),
+            ("line_items[0][quantity]", "1"),
+            ("payment_method_collection", "if_required"),
+            ("subscription_data[trial_settings][end_behavior][missing_payment_method]", "pause"),
+        ];
+        form.extend(trial.map(|days| ("subscription_data[trial_period_days]", days)));
+        form
+    };
+    let session = w.raw.ok("/v1/checkout/sessions", &form(Some("7"))).await;
+    assert_eq!(session["payment_method_collection"], "if_required");
+    let url = session["url"].as_str().unwrap();
+    let page = w.raw.http.get(url).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("card_number"), "a trial with if_required asks for no card: {page}");
+    assert!(page.contains("No payment method is needed today."), "{page}");
+    // The CLI's confirm without a payment method completes it too; here the page does.
+    let started = w.raw.http.post(url).form(&[("email", "pause@x.com")]).send().await.unwrap();
+    assert_eq!(started.status().as_u16(), 303);
+    let session = w.get(&format!("/v1/checkout/sessions/{}", id_of(&session))).await;
+    assert_eq!(
+        (session["status"].as_str(), session["payment_status"].as_str()),
+        (Some("complete"), Some("no_payment_required"))
+    );
+    let id = session["subscription"].as_str().unwrap().to_string();
+    let subscription = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(subscription["status"], "trialing");
+    assert_eq!(subscription["default_payment_method"], Value::Null);
+    assert_eq!(
+        w.get(&format!("/v1/customers/{}", w.customer)).await["invoice_settings"]["default_payment_method"],
+        Value::Null
+    );
+    w.advance_to(T0 + 8 * DAY).await;
+    let paused = w.get(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(paused["status"], "paused");
+    assert_eq!(paused["status_details"]["paused"]["subscription"]["type"], "trial_end_without_payment_method");
+
+    // Something is due today (no trial): the page asks for a card, and the API refuses to
+    // complete without one.
+    let session = w.raw.ok("/v1/checkout/sessions", &form(None)).await;
+    let page = w.raw.http.get(session["url"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("card_number"), "{page}");
+    let (status, error) = w.raw.post(&format!("/v1/payment_pages/{}/confirm", id_of(&session)), &[]).await;
+    assert_eq!((status, error["error"]["param"].as_str()), (400, Some("payment_method")), "{error}");
+}

@@ -87,18 +87,22 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
 fn BillingBanner(banner: Banner) -> impl IntoView {
     let fix = match banner.kind {
         // A new card here also pays the open invoice at once; the portal is the other way.
-        BannerKind::PastDue => Some(view! {
-            <a class="button" href="/billing/card">"Update your card"</a>
-            <form method="post" action=ManageBilling::url()>
-                <button type="submit">"Update payment method"</button>
-            </form>
-        }),
+        BannerKind::PastDue => Some(
+            view! {
+                <a class="button" href="/billing/card">"Update your card"</a>
+                <form method="post" action=ManageBilling::url()>
+                    <button type="submit">"Update payment method"</button>
+                </form>
+            }
+            .into_any(),
+        ),
         BannerKind::ActionRequired => None,
+        BannerKind::CardNeeded => Some(view! { <a class="button" href="/billing/card">"Add a card"</a> }.into_any()),
     };
     let pay = banner.invoice_url.map(|url| {
         let label = match banner.kind {
             BannerKind::PastDue => "Pay the open invoice",
-            BannerKind::ActionRequired => "Confirm the payment",
+            BannerKind::ActionRequired | BannerKind::CardNeeded => "Confirm the payment",
         };
         view! { <a class="button" href=url>{label}</a> }
     });
@@ -108,6 +112,7 @@ fn BillingBanner(banner: Banner) -> impl IntoView {
                 <strong>{match banner.kind {
                     BannerKind::PastDue => "Payment failed. ",
                     BannerKind::ActionRequired => "Action required. ",
+                    BannerKind::CardNeeded => "Card needed. ",
                 }}</strong>
                 {banner.message}
             </p>

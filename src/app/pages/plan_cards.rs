@@ -76,10 +76,10 @@ fn PlanCardView(plan: PlanCard, interval: BillingInterval, subscribed: bool, che
         </div>
     };
     let usage = plan.usage.iter().map(|line| view! { <p class="usage-price">{"+ "}{line.clone()}</p> }).collect_view();
-    let trial = plan
-        .trial_days
-        .filter(|_| !plan.is_free && !subscribed)
-        .map(|days| view! { <p class="trial">{format!("{days}-day free trial")}</p> });
+    let trial = plan.trial_days.filter(|_| !plan.is_free && !subscribed).map(|days| {
+        let card = if plan.trial_without_card { ", no card needed" } else { "" };
+        view! { <p class="trial">{format!("{days}-day free trial{card}")}</p> }
+    });
     let features = plan.features.iter().map(|f| view! { <li>{f.clone()}</li> }).collect_view();
     let action = plan_action(&plan, interval, subscribed, checkout_ui);
     view! {

@@ -57,7 +57,13 @@ async fn open_invoice(pool: &AnyPool, customer: &str) -> anyhow::Result<Option<O
 pub async fn page(state: &AppState, user: &User) -> Result<PaymentPageView, FormError> {
     let customer = user.stripe_customer_id.as_ref().ok_or_else(|| refused("You have no billing account yet."))?;
     let open = open_invoice(state.db.pool(), customer.as_str()).await?;
+    let paused_for_card = subscriptions::current_subscription(state.db.pool(), &customer.as_str().into())
+        .await?
+        .is_some_and(|sub| super::pause::awaits_card(&sub));
     let words = match &open {
+        None if paused_for_card => {
+            "Your trial has ended: your new card pays your subscription's first period now and resumes it.".to_owned()
+        }
         Some(invoice) => format!(
             "Your new card pays your open invoice of {} now, and your payments after it.",
             money(invoice.amount_due, &invoice.currency)
@@ -162,6 +168,14 @@ pub async fn outcome(state: &AppState, user: &User, id: &str) -> Result<PaymentO
         CardApplied::Refused { amount, why } => {
             retry(format!("Your card is saved, but the payment of {amount} was refused: {why} Try another card."))
         }
+        CardApplied::Resumed => {
+            account(OutcomeStage::Succeeded, "Your card is saved and your subscription is active again.".into())
+        }
+        CardApplied::ResumeRefused => retry(
+            "Your card is saved, but the payment for your subscription was refused, so it stays paused. \
+             Try another card."
+                .into(),
+        ),
     })
 }
 
@@ -176,6 +190,11 @@ pub enum CardApplied {
     Processing { amount: String },
     /// The bank refused the open invoice's payment.
     Refused { amount: String, why: String },
+    /// It paid the first period of a subscription its trial left paused without a card, which
+    /// is active again.
+    Resumed,
+    /// That payment was refused: the subscription stays paused.
+    ResumeRefused,
 }
 
 /// The card of succeeded SetupIntent `setup` becomes `customer`'s default (and their
@@ -195,7 +214,10 @@ pub async fn apply_saved_card(
         .context("a succeeded SetupIntent names its card")?;
     make_default(pool, stripe, customer, &payment_method, setup.id.as_str()).await?;
     let Some(invoice) = setup.metadata.as_ref().and_then(|m| m.get(PAYS_INVOICE_METADATA)) else {
-        return Ok(CardApplied::Saved);
+        // Nothing open: a subscription its trial paused for want of a card resumes now. (Once
+        // a resumption was refused, its open invoice is what the next card pays.)
+        let resumed = super::pause::resume_after_cardless_trial(pool, stripe, customer, setup.id.as_str()).await?;
+        return Ok(resumed.unwrap_or(CardApplied::Saved));
     };
     let amount = invoice_amount(pool, invoice).await?;
     let pay = PayInvoice::new(InvoiceId::from(invoice.as_str())).payment_method(payment_method.as_str());

@@ -11,14 +11,18 @@ use sqlx::AnyPool;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionBrandingSettings, CreateCheckoutSessionBrandingSettingsLogo,
     CreateCheckoutSessionBrandingSettingsLogoType, CreateCheckoutSessionLineItems,
-    CreateCheckoutSessionLineItemsAdjustableQuantity, CreateCheckoutSessionSubscriptionData, RetrieveCheckoutSession,
+    CreateCheckoutSessionLineItemsAdjustableQuantity, CreateCheckoutSessionPaymentMethodCollection,
+    CreateCheckoutSessionSubscriptionData, CreateCheckoutSessionSubscriptionDataTrialSettings,
+    CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehavior,
+    CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehaviorMissingPaymentMethod as MissingPaymentMethod,
+    RetrieveCheckoutSession,
 };
 use stripe_shared::{CheckoutSession, CheckoutSessionId, CheckoutSessionMode, CheckoutSessionUiMode};
 
 use super::price_book::PRICES_NOT_LOADED;
 use super::{customers, subscriptions};
 use crate::domain::brand::Brand;
-use crate::domain::catalog::BillingInterval;
+use crate::domain::catalog::{BillingInterval, TrialWithoutCard};
 use crate::server::http::{
     app_url::AppUrl,
     outcome::{refused, FormError, Next},
@@ -108,7 +112,11 @@ pub async fn plan_session(
             )));
         }
     }
-    let trial_days = price.plan.trial_days.filter(|_| !user.had_trial);
+    let trial = price
+        .plan
+        .trial_days
+        .filter(|_| !user.had_trial)
+        .map(|days| Trial { days, without_card: price.plan.trial_without_card });
     let metered = book.metered_price_ids(price.plan.key.as_str());
     let line = Line {
         price_id: &price.price_id,
@@ -117,7 +125,7 @@ pub async fn plan_session(
         quantity,
         metered: &metered,
     };
-    Ok(Started::Session(Box::new(start_checkout(state, user, line, trial_days, ui).await?)))
+    Ok(Started::Session(Box::new(start_checkout(state, user, line, trial, ui).await?)))
 }
 
 /// How many of a price a Checkout sells.
@@ -161,7 +169,7 @@ async fn start_checkout(
     state: &AppState,
     user: &User,
     line: Line<'_>,
-    trial_days: Option<u32>,
+    trial: Option<Trial>,
     ui: SessionUi,
 ) -> Result<CheckoutSession, FormError> {
     super::require_verified_email(user)?;
@@ -173,7 +181,7 @@ async fn start_checkout(
         lookup_key: line.lookup_key,
         recurring: line.recurring,
         quantity: line.quantity,
-        trial_days,
+        trial,
         app_url: state.config.app_url.as_str(),
         now: db::now(),
         brand: Some(&state.config.brand),
@@ -191,13 +199,21 @@ pub struct CheckoutRequest<'a> {
     pub recurring: bool,
     pub quantity: Quantity,
     /// Only offered when the user never had a trial.
-    pub trial_days: Option<u32>,
+    pub trial: Option<Trial>,
     pub app_url: &'a str,
     pub now: i64,
     /// The operator's brand for Checkout's page (`branding_settings`); `None` leaves the Stripe
     /// account's own branding.
     pub brand: Option<&'a Brand>,
     pub ui: SessionUi,
+}
+
+/// The trial a Checkout starts the subscription with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trial {
+    pub days: u32,
+    /// Set: Stripe's page asks for no card, and the trial's end without one does this.
+    pub without_card: Option<TrialWithoutCard>,
 }
 
 pub async fn create_session(stripe: &StripeClient, request: &CheckoutRequest<'_>) -> anyhow::Result<CheckoutSession> {
@@ -254,7 +270,19 @@ pub async fn create_session_with(
     }
     if request.recurring {
         let mut data = CreateCheckoutSessionSubscriptionData { metadata: Some(metadata), ..Default::default() };
-        data.trial_period_days = request.trial_days;
+        data.trial_period_days = request.trial.map(|trial| trial.days);
+        if let Some(without_card) = request.trial.and_then(|trial| trial.without_card) {
+            // Stripe's page then collects a card only when something is due today.
+            create = create.payment_method_collection(CreateCheckoutSessionPaymentMethodCollection::IfRequired);
+            data.trial_settings = Some(CreateCheckoutSessionSubscriptionDataTrialSettings {
+                end_behavior: CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehavior {
+                    missing_payment_method: match without_card {
+                        TrialWithoutCard::Pause => MissingPaymentMethod::Pause,
+                        TrialWithoutCard::Cancel => MissingPaymentMethod::Cancel,
+                    },
+                },
+            });
+        }
         create = create.mode(CheckoutSessionMode::Subscription).subscription_data(data);
     } else {
         create = create.mode(CheckoutSessionMode::Payment);
@@ -271,7 +299,7 @@ pub async fn create_session_with(
         "checkout-{ui}{}-{}-x{seats}-{}-{}",
         request.user_id,
         request.price_id,
-        request.trial_days.unwrap_or(0),
+        request.trial.map_or(0, |trial| trial.days),
         request.now / CHECKOUT_KEY_BUCKET_SECS
     );
     stripe.send(&create, Some(&key)).await.context("creating the Checkout Session")

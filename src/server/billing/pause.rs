@@ -14,11 +14,51 @@ use stripe_billing::subscription::{
 use stripe_client_core::{RequestBuilder, StripeMethod, StripeRequest};
 use stripe_shared::Subscription;
 
+use sqlx::AnyPool;
+
+use super::card_update::CardApplied;
 use super::subscriptions::{self, StoredSubscription};
-use crate::domain::subscription::{CollectionPause, PauseBehavior, SubscriptionStatus};
+use crate::domain::subscription::{CollectionPause, PauseBehavior, PauseReason, SubscriptionStatus};
+use crate::server::db;
 use crate::server::http::outcome::{refused, FormError, Next};
+use crate::server::stripe::client::StripeClient;
 use crate::server::{db::users::User, state::AppState, stripe::idempotency::check_form_token};
 use crate::views::format;
+
+/// Whether `sub` is paused because its trial ended without a card: a card resumes it (not the
+/// customer's resume button, which would charge no card).
+pub fn awaits_card(sub: &StoredSubscription) -> bool {
+    sub.status == SubscriptionStatus::Paused && sub.pause_reason == Some(PauseReason::TrialEndedWithoutCard)
+}
+
+/// A card was just saved (`setup` names the SetupIntent): if `customer`'s subscription is paused
+/// for want of one ([`awaits_card`]), it is resumed, its first period charged to that card now.
+/// `None` when there was nothing to resume. The return page and `setup_intent.succeeded` both
+/// call it; the SetupIntent's key makes the second one get Stripe's first answer.
+pub async fn resume_after_cardless_trial(
+    pool: &AnyPool,
+    stripe: &StripeClient,
+    customer: &str,
+    setup: &str,
+) -> anyhow::Result<Option<CardApplied>> {
+    let Some(sub) = subscriptions::current_subscription(pool, &customer.into()).await? else { return Ok(None) };
+    if !awaits_card(&sub) {
+        return Ok(None);
+    }
+    let resume = ResumeSubscription::new(sub.id.as_str())
+        .payment_behavior(ResumeSubscriptionPaymentBehavior::ResumeOnPaymentSuccess);
+    let resumed = stripe
+        .send(&resume, Some(&format!("card-resume-{setup}")))
+        .await
+        .context("resuming the subscription the trial paused")?;
+    let now = db::now();
+    subscriptions::sync_subscription(pool, stripe, &resumed.id, &format!("card:{setup}"), now, now).await?;
+    Ok(Some(if matches!(resumed.status, stripe_shared::SubscriptionStatus::Paused) {
+        CardApplied::ResumeRefused
+    } else {
+        CardApplied::Resumed
+    }))
+}
 
 /// Why a subscription cannot be paused by its customer now; `None` when it can.
 pub fn why_not_pausable(sub: &StoredSubscription) -> Option<&'static str> {

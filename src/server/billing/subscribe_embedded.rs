@@ -17,7 +17,7 @@ use stripe_shared::{PaymentIntentId, Subscription, SubscriptionId, SubscriptionS
 use super::checkout::{self, SessionUi, Started};
 use super::price_book::{PlanPrice, PRICES_NOT_LOADED};
 use super::{customers, require_verified_email, subscriptions};
-use crate::domain::catalog::BillingInterval;
+use crate::domain::catalog::{BillingInterval, TrialWithoutCard};
 use crate::domain::subscription::SubscriptionStatus as StoredStatus;
 use crate::server::db::{self, users::User};
 use crate::server::http::app_url::AppUrl;
@@ -162,6 +162,20 @@ pub async fn start(
         .expand(vec!["latest_invoice.confirmation_secret".to_owned(), "pending_setup_intent".to_owned()]);
     if let Some(days) = trial_days {
         create = create.trial_period_days(days);
+    }
+    // This page asks for the card, but a buyer may leave before giving it: the plan's
+    // card-less trial rule then decides the trial's end, as it does after Checkout.
+    if let Some(without_card) = price.plan.trial_without_card.filter(|_| trial_days.is_some()) {
+        use stripe_billing::subscription::{
+            CreateSubscriptionTrialSettings as Settings, CreateSubscriptionTrialSettingsEndBehavior as EndBehavior,
+            CreateSubscriptionTrialSettingsEndBehaviorMissingPaymentMethod as Missing,
+        };
+        let missing_payment_method = match without_card {
+            TrialWithoutCard::Pause => Missing::Pause,
+            TrialWithoutCard::Cancel => Missing::Cancel,
+        };
+        let end_behavior = EndBehavior { missing_payment_method: Some(missing_payment_method), ..Default::default() };
+        create = create.trial_settings(Settings { end_behavior });
     }
     let key = format!("subscribe-elements-{}-{}-{attempt}", user.id, price.price_id);
     let subscription = state.stripe_client.send(&create, Some(&key)).await.context("creating the subscription")?;

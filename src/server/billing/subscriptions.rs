@@ -10,7 +10,7 @@ use stripe_shared::{CustomerId, RecurringInterval, Subscription, SubscriptionId,
 
 use crate::domain::catalog::BillingInterval;
 use crate::domain::revenue::{self, MovementKind};
-use crate::domain::subscription::{AccessFacts, CollectionPause, PauseBehavior, SubscriptionStatus};
+use crate::domain::subscription::{AccessFacts, CollectionPause, PauseBehavior, PauseReason, SubscriptionStatus};
 use crate::server::billing::price_book::{plan_lookup_key, remembered_lookup_key};
 use crate::server::http::outcome::{refused, FormError};
 use crate::server::stripe::client::StripeClient;
@@ -52,6 +52,8 @@ pub struct SubscriptionRow {
     /// What its coupons take off each invoice (none: zero), and when the first of them ends.
     pub discount: revenue::Discount,
     pub discount_ends_at: Option<i64>,
+    /// Why it is paused, in Stripe's words (`status_details.paused.subscription.type`).
+    pub pause_reason: Option<String>,
 }
 
 /// The card that pays: the subscription's default, else the customer's.
@@ -228,6 +230,11 @@ impl SubscriptionRow {
             collection_pause,
             discount,
             discount_ends_at: discount_ends_at(sub),
+            pause_reason: sub
+                .status_details
+                .as_ref()
+                .filter(|_| status == SubscriptionStatus::Paused)
+                .map(|details| details.paused.subscription.type_.as_str().to_string()),
         })
     }
 }
@@ -275,9 +282,9 @@ pub async fn upsert(
            current_period_end, cancel_at_period_end, cancel_at, canceled_at, ended_at, trial_end, \
            created, mrr, synced_at, card_brand, card_last4, schedule_id, pending_price_id, \
            pending_change_at, pending_quantity, past_due_since, pause_behavior, pause_resumes_at, \
-           discount_percent_off_bp, discount_amount_off, discount_ends_at) \
+           discount_percent_off_bp, discount_amount_off, discount_ends_at, pause_reason) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-           $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) \
+           $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
            status = excluded.status, price_id = excluded.price_id, \
            lookup_key = excluded.lookup_key, quantity = excluded.quantity, \
@@ -294,7 +301,8 @@ pub async fn upsert(
            past_due_since = excluded.past_due_since, pause_behavior = excluded.pause_behavior, \
            pause_resumes_at = excluded.pause_resumes_at, \
            discount_percent_off_bp = excluded.discount_percent_off_bp, \
-           discount_amount_off = excluded.discount_amount_off, discount_ends_at = excluded.discount_ends_at",
+           discount_amount_off = excluded.discount_amount_off, discount_ends_at = excluded.discount_ends_at, \
+           pause_reason = excluded.pause_reason",
     )
     .bind(&row.id)
     .bind(&row.customer_id)
@@ -328,6 +336,7 @@ pub async fn upsert(
     .bind(row.discount.percent_off_bp)
     .bind(row.discount.amount_off)
     .bind(row.discount_ends_at)
+    .bind(row.pause_reason.as_deref())
     .execute(&mut **tx)
     .await
     .with_context(|| format!("storing subscription {}", row.id))?;
@@ -487,6 +496,8 @@ pub struct StoredSubscription {
     pub collection_pause: Option<CollectionPause>,
     pub discount: revenue::Discount,
     pub discount_ends_at: Option<i64>,
+    /// Set while paused.
+    pub pause_reason: Option<PauseReason>,
 }
 
 impl StoredSubscription {
@@ -532,6 +543,7 @@ struct StoredSubscriptionRow {
     discount_percent_off_bp: i64,
     discount_amount_off: i64,
     discount_ends_at: Option<i64>,
+    pause_reason: Option<String>,
 }
 
 impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
@@ -568,6 +580,7 @@ impl TryFrom<StoredSubscriptionRow> for StoredSubscription {
                 amount_off: row.discount_amount_off,
             },
             discount_ends_at: row.discount_ends_at,
+            pause_reason: row.pause_reason.as_deref().map(PauseReason::from_stripe),
         })
     }
 }
@@ -581,7 +594,8 @@ pub async fn current_subscription(
         "SELECT id, status, price_id, lookup_key, unit_amount, quantity, currency, current_period_end, \
            CAST(cancel_at_period_end AS INTEGER) AS cancel_pending, trial_end, ended_at, card_brand, \
            card_last4, schedule_id, pending_price_id, pending_change_at, pending_quantity, past_due_since, \
-           pause_behavior, pause_resumes_at, discount_percent_off_bp, discount_amount_off, discount_ends_at \
+           pause_behavior, pause_resumes_at, discount_percent_off_bp, discount_amount_off, discount_ends_at, \
+           pause_reason \
          FROM subscriptions WHERE customer_id = $1 \
          ORDER BY CASE WHEN status IN ('canceled', 'incomplete_expired') THEN 1 ELSE 0 END, created DESC, id DESC \
          LIMIT 1",
@@ -651,6 +665,7 @@ mod tests {
             collection_pause: None,
             discount: revenue::Discount::NONE,
             discount_ends_at: None,
+            pause_reason: None,
         }
     }
 

@@ -60,6 +60,7 @@ pub async fn pricing_view(
             recommended: plan.recommended,
             features: plan.features.clone(),
             trial_days: plan.trial_days.filter(|_| !had_trial),
+            trial_without_card: plan.trial_without_card.is_some(),
             is_free: plan.is_free(),
             is_current: match &current_plan {
                 Some(key) => key == plan.key.as_str(),
@@ -202,7 +203,8 @@ fn subscription_view(book: &PriceBook, s: &StoredSubscription) -> SubscriptionVi
         can_cancel: matches!(s.status, S::Active | S::Trialing | S::PastDue) && !ending,
         can_resume: ending,
         can_pause: book.catalog.customers_can_pause && super::pause::why_not_pausable(s).is_none(),
-        can_unpause: s.status == S::Paused,
+        // A trial that ended without a card resumes when one is added, not by this button.
+        can_unpause: s.status == S::Paused && !super::pause::awaits_card(s),
         discount: live.then(|| discount_words(s)).flatten(),
         payments_paused: s.collection_pause.filter(|_| live).map(|pause| match pause.resumes_at {
             Some(at) => format!("Paused until {} (nothing is charged meanwhile)", day(at)),
@@ -264,6 +266,21 @@ async fn banner_for(pool: &AnyPool, s: &StoredSubscription, customer: &str) -> a
         }));
     }
     Ok(match s.status {
+        S::Paused if super::pause::awaits_card(s) => Some(Banner {
+            kind: BannerKind::CardNeeded,
+            message: "Your trial has ended and your subscription is paused. Add a card to continue: the first \
+                      period is charged to it and your plan is back at once."
+                .into(),
+            invoice_url: None,
+        }),
+        S::Trialing if s.card_last4.is_none() => Some(Banner {
+            kind: BannerKind::CardNeeded,
+            message: match s.trial_end {
+                Some(end) => format!("Your trial ends on {}. Add a card to keep your plan after it.", day(end)),
+                None => "Add a card to keep your plan after your trial.".into(),
+            },
+            invoice_url: None,
+        }),
         S::PastDue | S::Unpaid => Some(Banner {
             kind: BannerKind::PastDue,
             message: "Your last payment failed. Update your payment method to keep your plan.".into(),

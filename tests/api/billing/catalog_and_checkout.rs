@@ -53,7 +53,7 @@ async fn checkout_on_the_hosted_page_becomes_an_active_subscription_through_webh
             lookup_key: "pro_monthly",
             recurring: true,
             quantity: checkout::Quantity::One,
-            trial_days: None,
+            trial: None,
             app_url: &app.address,
             now: 0,
             brand: None,

@@ -3,6 +3,7 @@
 
 mod account_page;
 mod brand;
+mod cardless_trial;
 mod catalog_and_checkout;
 mod clock;
 mod confirm_payment;

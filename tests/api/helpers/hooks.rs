@@ -111,7 +111,7 @@ impl HooksApp {
                 lookup_key: "onboarding_once",
                 recurring: false,
                 quantity: checkout::Quantity::One,
-                trial_days: None,
+                trial: None,
                 app_url: &self.app.address,
                 now: 0,
                 brand: None,
