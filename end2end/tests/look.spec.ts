@@ -37,6 +37,7 @@ const ADMIN = [
   '/admin/events',
   '/admin/usage',
   '/admin/mail',
+  '/admin/migrations',
   '/admin/status',
 ];
 

@@ -67,6 +67,25 @@ enum CatalogCommand {
         #[arg(long)]
         catalog: Option<std::path::PathBuf>,
     },
+    /// Move the subscribers of an old price to the current one at their first renewal on or
+    /// after a day, with notice (grandfathering ended on purpose); a rerun changes nothing.
+    Migrate {
+        /// The old price: <lookup key>@<amount in minor units>, or <lookup key>@<price id>.
+        #[arg(long)]
+        from: String,
+        /// The lookup key whose current price they move to.
+        #[arg(long)]
+        to: String,
+        /// No one moves before this day (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        at: String,
+        /// Days of notice each subscriber gets by email before their move.
+        #[arg(long, default_value_t = 30)]
+        notice_days: u32,
+        /// Print who moves when and what they will pay; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +137,17 @@ pub async fn run() -> ExitCode {
         Command::Catalog { command: CatalogCommand::Sync { catalog } } => {
             let path = catalog.unwrap_or_else(|| config.catalog_path.clone());
             crate::server::catalog::command::catalog_sync(&config, &path).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Catalog { command: CatalogCommand::Migrate { from, to, at, notice_days, dry_run } } => {
+            match crate::server::catalog::migrate::MigrationRequest::parse(&from, &to, &at, notice_days) {
+                Ok(request) => crate::server::catalog::migrate::command(&config, &request, dry_run)
+                    .await
+                    .map(|_| ExitCode::SUCCESS),
+                Err(message) => {
+                    eprintln!("{message}");
+                    return ExitCode::from(CONFIG_ERROR);
+                }
+            }
         }
         Command::Reconcile => crate::server::webhooks::reconcile::command(&config).await.map(|_| ExitCode::SUCCESS),
         Command::Import { dry_run } => {

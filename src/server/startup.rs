@@ -283,6 +283,7 @@ fn spawn_background_tasks(state: &AppState) -> Vec<JoinHandle<()>> {
     tasks.extend(reconcile::spawn_reconcile_job(state.clone(), state.config.reconcile_interval_secs));
     tasks.extend(spawn_price_retry(state));
     tasks.push(crate::server::alerts::job::spawn_alert_job(state.clone()));
+    tasks.push(crate::server::catalog::migrate::notices::spawn_notice_job(state.clone()));
     tasks.push(crate::server::usage::worker::spawn_usage_worker(state.clone()));
     tasks.extend(crate::server::usage::reconcile::spawn_usage_reconcile_job(state.clone()));
     tasks

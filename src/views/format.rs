@@ -138,6 +138,28 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
+/// `YYYY-MM-DD` → unix seconds at 00:00 UTC that day; `None` unless it is a real day.
+pub fn utc_midnight(day: &str) -> Option<i64> {
+    let mut parts = day.splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: u32 = parts.next()?.parse().ok()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    let days = days_from_civil(year, month, day);
+    // A day that does not exist (30 February) comes back as another one.
+    (civil_from_days(days) == (year, month, day)).then_some(days * 86_400)
+}
+
+/// (year, month, day) → days since 1970-01-01, the inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from(if m > 2 { m - 3 } else { m + 9 });
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -154,6 +176,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_days_and_refuses_ones_that_do_not_exist() {
+        assert_eq!(utc_midnight("1970-01-01"), Some(0));
+        assert_eq!(utc_midnight("2027-03-01"), Some(1_803_859_200));
+        assert_eq!(utc_midnight("2028-02-29"), Some(1_835_395_200));
+        for bad in ["2027-02-29", "2027-13-01", "2027-00-10", "2027-04-31", "March", "2027-3", ""] {
+            assert_eq!(utc_midnight(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn formats_utc_times() {

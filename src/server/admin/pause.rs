@@ -28,7 +28,8 @@ impl PauseRequest {
         let resumes_at = match resumes_on.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(day) => {
-                let at = utc_midnight(day).ok_or_else(|| refused("The resume date must be a date like 2027-01-31."))?;
+                let at = format::utc_midnight(day)
+                    .ok_or_else(|| refused("The resume date must be a date like 2027-01-31."))?;
                 if at <= now {
                     return Err(refused("The resume date must be in the future."));
                 }
@@ -37,16 +38,6 @@ impl PauseRequest {
         };
         Ok(Self { pause: CollectionPause { behavior, resumes_at } })
     }
-}
-
-/// `YYYY-MM-DD` → unix seconds at 00:00 UTC that day.
-fn utc_midnight(day: &str) -> Option<i64> {
-    let mut parts = day.splitn(3, '-');
-    let year: i32 = parts.next()?.parse().ok()?;
-    let month: u8 = parts.next()?.parse().ok()?;
-    let day: u8 = parts.next()?.parse().ok()?;
-    let date = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
-    Some(date.midnight().assume_utc().unix_timestamp())
 }
 
 /// Pauses payment collection.

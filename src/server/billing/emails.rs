@@ -26,6 +26,8 @@ pub enum EmailKind {
     UsageAlert,
     /// Stripe could not pay a creator's balance out to their bank account.
     PayoutFailed,
+    /// A price migration moves the subscriber to a new price at a coming renewal.
+    PriceChangeNotice,
 }
 
 impl EmailKind {
@@ -44,6 +46,7 @@ impl EmailKind {
             Self::OpsRecovered => "ops_recovered",
             Self::UsageAlert => "usage_alert",
             Self::PayoutFailed => "payout_failed",
+            Self::PriceChangeNotice => "price_change_notice",
         }
     }
 }
@@ -225,6 +228,38 @@ pub fn payout_failed(to: &str, payout_id: &str, amount: (i64, &str), reason: Opt
             "Stripe could not pay {} out to your bank account; the money stays in your balance.\n{reason}\
              Update your bank account in the Stripe dashboard (from your creator page):\n{creator_url}\n",
             money(amount_minor, currency)
+        ),
+    }
+}
+
+/// What a price migration changes for one subscriber.
+pub struct PriceChange<'a> {
+    pub migration_id: i64,
+    pub subscription_id: &'a str,
+    pub plan: &'a str,
+    /// Per billing period, for all seats.
+    pub old_amount: i64,
+    pub new_amount: i64,
+    pub currency: &'a str,
+    pub interval: &'a str,
+    pub switch_at: i64,
+}
+
+/// Notice of a price change, once per migration and subscription.
+pub fn price_change_notice(to: &str, change: &PriceChange<'_>, account_url: &str) -> Email {
+    let day = crate::views::format::day(change.switch_at);
+    Email {
+        cause_key: format!("price_notice:{}:{}", change.migration_id, change.subscription_id),
+        kind: EmailKind::PriceChangeNotice,
+        to: to.to_string(),
+        subject: format!("Your {} price changes on {day}", change.plan),
+        body: format!(
+            "From {day}, your {} subscription renews at {} a {} instead of {}. Nothing changes before then.\n\
+             To change or cancel your plan before that day:\n{account_url}\n",
+            change.plan,
+            money(change.new_amount, change.currency),
+            change.interval,
+            money(change.old_amount, change.currency),
         ),
     }
 }

@@ -311,6 +311,16 @@ pub async fn apply_target(state: &AppState, target: &Target, key: &str) -> Resul
     Ok(Applied::Now)
 }
 
+/// When a schedule made from a subscription starts: its first phase, the current period's start.
+pub fn first_phase_start(schedule: &stripe_shared::SubscriptionSchedule) -> anyhow::Result<i64> {
+    schedule
+        .current_phase
+        .as_ref()
+        .map(|p| p.start_date)
+        .or_else(|| schedule.phases.first().map(|p| p.start_date))
+        .context("the new schedule has no phase")
+}
+
 /// Two phases: the current price until the period ends, then the new one; then the schedule
 /// releases the subscription to renew on its own.
 async fn schedule_at_period_end(state: &AppState, target: &Target, key: &str) -> anyhow::Result<()> {
@@ -320,12 +330,7 @@ async fn schedule_at_period_end(state: &AppState, target: &Target, key: &str) ->
         .send(&create, Some(&format!("{key}-schedule")))
         .await
         .context("creating the subscription schedule")?;
-    let start = schedule
-        .current_phase
-        .as_ref()
-        .map(|p| p.start_date)
-        .or_else(|| schedule.phases.first().map(|p| p.start_date))
-        .context("the new schedule has no phase")?;
+    let start = first_phase_start(&schedule)?;
     let current_item = target.live.items.data.first().context("the subscription has no items")?;
     let mut now_item = UpdateSubscriptionSchedulePhasesItems::new();
     now_item.price = Some(current_item.price.id.as_str().to_string());

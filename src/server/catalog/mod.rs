@@ -3,6 +3,7 @@
 pub mod command;
 pub mod features;
 pub mod meters;
+pub mod migrate;
 pub mod sync;
 
 use std::path::Path;

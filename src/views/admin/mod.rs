@@ -6,6 +6,7 @@ pub mod dispute;
 pub mod events;
 pub mod mail;
 pub mod marketplace;
+pub mod migrations;
 pub mod order;
 pub mod payments;
 pub mod revenue;

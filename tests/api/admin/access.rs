@@ -3,7 +3,7 @@ use reqwest::{header, StatusCode};
 use crate::helpers::*;
 
 /// Every admin page and export.
-const ADMIN_ROUTES: [&str; 17] = [
+const ADMIN_ROUTES: [&str; 18] = [
     "/admin",
     "/admin?period=12m",
     "/admin/events",
@@ -15,6 +15,7 @@ const ADMIN_ROUTES: [&str; 17] = [
     "/admin/customers/cus_matrix/plan?price=platinum_monthly",
     "/admin/customers/cus_matrix/renewal?action=cancel",
     "/admin/mail",
+    "/admin/migrations",
     "/admin/status",
     "/admin/payments",
     "/admin/payments/refund?payment=pi_matrix",

@@ -11,6 +11,7 @@ mod discounts;
 mod entitlements;
 mod pause;
 mod payment_element;
+mod price_migration;
 mod pricing_page;
 mod projects;
 mod revenue;

@@ -7,6 +7,7 @@ pub mod events;
 pub mod list;
 pub mod mail;
 pub mod marketplace;
+pub mod migrations;
 pub mod order;
 pub mod payments;
 pub mod revenue;
@@ -25,7 +26,7 @@ use super::{Forbidden, Notices};
 /// The admin section's own navigation; `current` is the page's path.
 #[component]
 pub fn AdminNav(current: &'static str) -> impl IntoView {
-    const LINKS: [(&str, &str); 9] = [
+    const LINKS: [(&str, &str); 10] = [
         ("/admin", "Revenue"),
         ("/admin/subscriptions", "Subscriptions"),
         ("/admin/payments", "Payments"),
@@ -33,6 +34,7 @@ pub fn AdminNav(current: &'static str) -> impl IntoView {
         ("/admin/marketplace", "Marketplace"),
         ("/admin/events", "Events"),
         ("/admin/usage", "Usage"),
+        ("/admin/migrations", "Migrations"),
         ("/admin/mail", "Mail"),
         ("/admin/status", "Status"),
     ];
