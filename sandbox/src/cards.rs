@@ -18,6 +18,14 @@ pub enum Behavior {
     ThreeDsOnSession,
     /// Succeeds, then the charge is disputed with this reason.
     Dispute(&'static str),
+    /// Radar rates the charge `elevated` and its default review rule places it in review: the
+    /// charge succeeds, a review opens (4000 0000 0000 9235).
+    ElevatedRisk,
+    /// Radar rates the charge `highest` and blocks it: declined as `fraudulent`, never sent to
+    /// the network (4100 0000 0000 0019 always; 4000 0000 0000 4954 under the default block rule).
+    RadarBlock,
+    /// Succeeds, then the issuer reports it as fraud: an early fraud warning (4000 0000 0000 5423).
+    EarlyFraudWarning,
 }
 
 impl Behavior {
@@ -30,6 +38,9 @@ impl Behavior {
             Behavior::ThreeDsAlways => "3ds_always".into(),
             Behavior::ThreeDsOnSession => "3ds_on_session".into(),
             Behavior::Dispute(r) => format!("dispute:{r}"),
+            Behavior::ElevatedRisk => "elevated_risk".into(),
+            Behavior::RadarBlock => "radar_block".into(),
+            Behavior::EarlyFraudWarning => "early_fraud_warning".into(),
         }
     }
     pub fn parse(s: &str) -> Behavior {
@@ -38,6 +49,9 @@ impl Behavior {
             "3ds_setup" => Behavior::ThreeDsSetup,
             "3ds_always" => Behavior::ThreeDsAlways,
             "3ds_on_session" => Behavior::ThreeDsOnSession,
+            "elevated_risk" => Behavior::ElevatedRisk,
+            "radar_block" => Behavior::RadarBlock,
+            "early_fraud_warning" => Behavior::EarlyFraudWarning,
             _ => {
                 if let Some(c) = s.strip_prefix("decline:") {
                     Behavior::Decline(static_code(c))
@@ -101,6 +115,10 @@ const CARDS: &[(&str, &str, Behavior)] = &[
     ("4000000000000259", "visa", Behavior::Dispute("fraudulent")),
     ("4000000000002685", "visa", Behavior::Dispute("product_not_received")),
     ("4000000000001976", "visa", Behavior::Dispute("general")),
+    ("4000000000005423", "visa", Behavior::EarlyFraudWarning),
+    ("4000000000009235", "visa", Behavior::ElevatedRisk),
+    ("4000000000004954", "visa", Behavior::RadarBlock),
+    ("4100000000000019", "visa", Behavior::RadarBlock),
 ];
 
 /// Looks up a card number (spaces and dashes ignored). Unknown numbers that pass the Luhn check
@@ -158,6 +176,10 @@ pub fn by_test_id(id: &str) -> Option<TestCard> {
         "createDispute" => "4000000000000259",
         "createDisputeProductNotReceived" => "4000000000002685",
         "createDisputeInquiry" => "4000000000001976",
+        "createIssuerFraudRecord" => "4000000000005423",
+        "riskLevelElevated" => "4000000000009235",
+        "riskLevelHighest" => "4000000000004954",
+        "radarBlock" | "chargeDeclinedFraudulent" => "4100000000000019",
         _ => return None,
     };
     by_number(number)
@@ -216,6 +238,10 @@ mod tests {
         assert_eq!(by_number("4000 0038 0000 0446").unwrap().behavior, Behavior::ThreeDsOnSession);
         assert_eq!(by_number("4000000000000341").unwrap().behavior, Behavior::AttachThenFail);
         assert_eq!(by_number("4000000000000259").unwrap().behavior, Behavior::Dispute("fraudulent"));
+        assert_eq!(by_number("4000000000005423").unwrap().behavior, Behavior::EarlyFraudWarning);
+        assert_eq!(by_number("4000000000009235").unwrap().behavior, Behavior::ElevatedRisk);
+        assert_eq!(by_test_id("pm_card_riskLevelHighest").unwrap().behavior, Behavior::RadarBlock);
+        assert_eq!(by_test_id("tok_chargeDeclinedFraudulent").unwrap().behavior, Behavior::RadarBlock);
         assert!(by_number("1234567812345678").is_none());
         assert_eq!(by_number("4000000000000002").unwrap().last4, "0002");
         assert_eq!(by_test_id("pm_card_visa").unwrap().brand, "visa");
@@ -234,6 +260,9 @@ mod tests {
             Behavior::ThreeDsAlways,
             Behavior::ThreeDsOnSession,
             Behavior::Dispute("fraudulent"),
+            Behavior::ElevatedRisk,
+            Behavior::RadarBlock,
+            Behavior::EarlyFraudWarning,
         ] {
             assert_eq!(Behavior::parse(&b.as_str()), b);
         }

@@ -248,6 +248,9 @@ pub struct Config {
     /// `CHECKOUT_UI`: where the pricing page's buttons lead (`hosted` Checkout by default,
     /// `embedded` Checkout or the Payment Element, `elements`, on the app's own pages).
     pub checkout_ui: crate::views::payment_element::CheckoutUi,
+    /// `FRAUD_WARNING_AUTO_REFUND`: refund a charge in full when its issuer sends an early fraud
+    /// warning, before it can become a dispute (default off: the admins are alerted either way).
+    pub fraud_warning_auto_refund: bool,
 }
 
 /// How a marketplace sale is charged on Stripe Connect.
@@ -435,6 +438,11 @@ impl Config {
         let checkout_ui = crate::views::payment_element::CheckoutUi::parse(&get("CHECKOUT_UI").unwrap_or_default())
             .map_err(|why| ConfigError::new("CHECKOUT_UI", why))?;
 
+        let fraud_warning_auto_refund = get("FRAUD_WARNING_AUTO_REFUND")
+            .map(|raw| parse_bool("FRAUD_WARNING_AUTO_REFUND", &raw))
+            .transpose()?
+            .unwrap_or(false);
+
         let production = match get("LEPTOS_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("dev") | Some("development") => false,
             Some("prod") | Some("production") => true,
@@ -488,6 +496,7 @@ impl Config {
             connect_charges,
             brand,
             checkout_ui,
+            fraud_warning_auto_refund,
         })
     }
 
@@ -724,9 +733,16 @@ mod tests {
         assert_eq!(error_variable(&[("SMTP_URL", "mail.example.com")]), "SMTP_URL");
         assert_eq!(error_variable(&[("METRICS_TOKEN", "short")]), "METRICS_TOKEN");
         assert_eq!(error_variable(&[("TRUST_PROXY_HEADERS", "maybe")]), "TRUST_PROXY_HEADERS");
+        assert_eq!(error_variable(&[("FRAUD_WARNING_AUTO_REFUND", "sometimes")]), "FRAUD_WARNING_AUTO_REFUND");
         assert_eq!(error_variable(&[("LEPTOS_ENV", "staging")]), "LEPTOS_ENV");
         assert_eq!(error_variable(&[("RATE_LIMIT_SIGNUP_PER_HOUR", "0")]), "RATE_LIMIT_SIGNUP_PER_HOUR");
         assert_eq!(error_variable(&[("RATE_LIMIT_CHECKOUT_PER_HOUR", "lots")]), "RATE_LIMIT_CHECKOUT_PER_HOUR");
+    }
+
+    #[test]
+    fn the_fraud_warning_refund_is_off_unless_asked_for() {
+        assert!(!config(&[]).unwrap().fraud_warning_auto_refund);
+        assert!(config(&[("FRAUD_WARNING_AUTO_REFUND", "true")]).unwrap().fraud_warning_auto_refund);
     }
 
     #[test]

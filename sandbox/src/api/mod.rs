@@ -13,6 +13,7 @@ pub mod meters;
 pub mod payments;
 pub mod portal;
 pub mod publishable;
+pub mod radar;
 pub mod schedules;
 pub mod subscriptions;
 pub mod tax_settings;
@@ -185,6 +186,12 @@ pub fn route(ctx: &mut Ctx, method: &Method, segments: &[&str], params: &Value) 
         ("GET", ["setup_intents", id]) => ctx.find("setup_intent", id, "intent").map(|v| public(&v)),
         ("POST", ["setup_intents", id, "confirm"]) => payments::confirm_setup_intent(ctx, id, params),
         ("POST", ["tokens"]) => payments::create_token(ctx, params),
+        // Radar
+        ("GET", ["radar", "early_fraud_warnings"]) => radar::list_early_fraud_warnings(ctx, params),
+        ("GET", ["radar", "early_fraud_warnings", id]) => radar::retrieve_early_fraud_warning(ctx, id),
+        ("GET", ["reviews"]) => radar::list_reviews(ctx, params),
+        ("GET", ["reviews", id]) => radar::retrieve_review(ctx, id),
+        ("POST", ["reviews", id, "approve"]) => radar::approve_review(ctx, id),
         // Webhooks and events
         ("POST", ["webhook_endpoints"]) => webhook_endpoints::create_webhook_endpoint(ctx, params),
         ("GET", ["webhook_endpoints"]) => {

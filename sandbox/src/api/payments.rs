@@ -252,19 +252,25 @@ pub fn list_refunds(ctx: &mut Ctx, filter: &Value, params: &Value) -> ApiResult<
 }
 
 pub fn list_disputes(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    list_about_charges(ctx, "dispute", params, "/v1/disputes")
+}
+
+/// A list of objects about charges (disputes, early fraud warnings), filtered as Stripe filters
+/// them: `charge`, `payment_intent`, `created`.
+pub fn list_about_charges(ctx: &mut Ctx, kind: &str, params: &Value, url: &str) -> ApiResult<Value> {
     let charge = param_str(params, "charge");
     let payment_intent = param_str(params, "payment_intent");
     let mut items = Vec::new();
-    for dispute in ctx.all("dispute") {
-        if charge.is_some_and(|c| dispute["charge"] != c)
-            || payment_intent.is_some_and(|x| dispute["payment_intent"] != x)
-            || !created_matches(params, "created", dispute["created"].as_i64().unwrap_or(0))?
+    for item in ctx.all(kind) {
+        if charge.is_some_and(|c| item["charge"] != c)
+            || payment_intent.is_some_and(|x| item["payment_intent"] != x)
+            || !created_matches(params, "created", item["created"].as_i64().unwrap_or(0))?
         {
             continue;
         }
-        items.push(dispute);
+        items.push(item);
     }
-    paginate(items, params, "/v1/disputes")
+    paginate(items, params, url)
 }
 
 pub fn update_dispute(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {

@@ -271,7 +271,8 @@ pub fn complete(
     // A card whose charge fails: the attempt confirms the payment intent and leaves a failed
     // charge (`charge.failed`, `payment_intent.payment_failed`); the session stays open and the
     // next attempt confirms the same payment intent.
-    let charge_fails = charges_now && matches!(behaviour, Behavior::Decline(_) | Behavior::AttachThenFail);
+    let charge_fails =
+        charges_now && matches!(behaviour, Behavior::Decline(_) | Behavior::AttachThenFail | Behavior::RadarBlock);
     match behaviour {
         Behavior::Decline(code) if !charges_now => return Err(pay::decline(code)),
         Behavior::ThreeDsSetup | Behavior::ThreeDsAlways | Behavior::ThreeDsOnSession if !authenticated => {

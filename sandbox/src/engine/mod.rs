@@ -22,6 +22,7 @@ pub mod portal;
 pub mod preview;
 pub mod pricing;
 pub mod proration;
+pub mod radar;
 pub mod refunds;
 pub mod schedules;
 pub mod setup_intents;

@@ -245,11 +245,7 @@ fn new_charge(
         "livemode": false,
         "metadata": payment_intent["metadata"],
         "on_behalf_of": null,
-        "outcome": if succeeded {
-            json!({"network_status": "approved_by_network", "reason": null, "risk_level": "normal", "risk_score": 32, "seller_message": "Payment complete.", "type": "authorized"})
-        } else {
-            json!({"network_status": "declined_by_network", "reason": failure.map(|f| f.1), "risk_level": "normal", "risk_score": 40, "seller_message": "The bank did not return any further details with this decline.", "type": "issuer_declined"})
-        },
+        "outcome": super::radar::outcome(behavior(payment_method), failure.map(|f| f.1)),
         "paid": succeeded,
         "payment_intent": payment_intent["id"],
         "payment_method": payment_method["id"],
@@ -299,8 +295,12 @@ pub fn confirm(
     payment_intent["payment_method"] = payment_method["id"].clone();
     let behaviour = behavior(&payment_method);
     let outcome = match behaviour {
-        Behavior::Succeed | Behavior::Dispute(_) => Outcome::Succeeded,
+        Behavior::Succeed | Behavior::Dispute(_) | Behavior::ElevatedRisk | Behavior::EarlyFraudWarning => {
+            Outcome::Succeeded
+        }
         Behavior::Decline(code) => Outcome::Failed(decline(code)),
+        // Radar blocks before the network sees it: a decline in the issuer's words.
+        Behavior::RadarBlock => Outcome::Failed(decline("fraudulent")),
         Behavior::AttachThenFail => Outcome::Failed(decline("generic_decline")),
         Behavior::ThreeDsSetup => {
             if off_session || authenticated || payment_method["_sb_authenticated"].as_bool() == Some(true) {
@@ -328,6 +328,11 @@ pub fn confirm(
             let mut charge = new_charge(ctx, &payment_intent, &payment_method, now, None);
             let immediate = payment_method["_sb_bypass_pending"] == true;
             let later = super::transfers::settle_charge(ctx, &mut charge, &payment_intent, immediate);
+            let review = (behaviour == Behavior::ElevatedRisk).then(|| super::radar::open_review(ctx, &charge, now));
+            if let Some(review) = &review {
+                charge["review"] = review["id"].clone();
+                payment_intent["review"] = review["id"].clone();
+            }
             payment_intent["status"] = json!("succeeded");
             payment_intent["amount_received"] = payment_intent["amount"].clone();
             payment_intent["latest_charge"] = charge["id"].clone();
@@ -339,8 +344,18 @@ pub fn confirm(
             ctx.emit("charge.succeeded", &charge, None);
             ctx.emit("payment_intent.succeeded", &payment_intent, None);
             super::transfers::emit_later(ctx, later);
-            if let Behavior::Dispute(reason) = behaviour {
-                super::refunds::create_dispute(ctx, charge["id"].as_str().unwrap_or_default(), reason)?;
+            if let Some(review) = &review {
+                ctx.emit("review.opened", review, None);
+            }
+            let charge_id = charge["id"].as_str().unwrap_or_default();
+            match behaviour {
+                Behavior::Dispute(reason) => {
+                    super::refunds::create_dispute(ctx, charge_id, reason)?;
+                }
+                Behavior::EarlyFraudWarning => {
+                    super::radar::create_early_fraud_warning(ctx, charge_id)?;
+                }
+                _ => {}
             }
         }
         Outcome::Failed(err) => {

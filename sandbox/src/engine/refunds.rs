@@ -62,6 +62,7 @@ pub fn create_dispute(ctx: &mut Ctx, charge_id: &str, reason: &str) -> ApiResult
     if !inquiry {
         ctx.emit("charge.dispute.funds_withdrawn", &dispute, None);
     }
+    super::radar::settle_charge(ctx, charge_id, "disputed")?;
     Ok(dispute)
 }
 
@@ -306,5 +307,9 @@ pub fn refund(
     ctx.emit("charge.refunded", &charge, Some(diff(&before, &charge)));
     ctx.emit("refund.created", &refund, None);
     ctx.events.extend(caused);
+    if charge["refunded"] == true {
+        let review_reason = if reason == Some("fraudulent") { "refunded_as_fraud" } else { "refunded" };
+        super::radar::settle_charge(ctx, charge_id, review_reason)?;
+    }
     Ok(refund)
 }

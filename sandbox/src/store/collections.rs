@@ -139,6 +139,8 @@ pub fn kind_of_id(id: &str) -> Option<&'static str> {
         ("po_", "payout"),
         ("ba_", "bank_account"),
         ("pyr_", "refund"),
+        ("issfr_", "radar.early_fraud_warning"),
+        ("prv_", "review"),
     ];
     PREFIXES.iter().find(|(p, _)| id.starts_with(p)).map(|(_, k)| *k)
 }
@@ -153,6 +155,7 @@ pub fn kind_label(kind: &str) -> &str {
         "payment_intent" => "payment_intent",
         "entitlements.feature" => "feature",
         "entitlements.active_entitlement" => "active_entitlement",
+        "radar.early_fraud_warning" => "early_fraud_warning",
         other => other,
     }
 }

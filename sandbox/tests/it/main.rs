@@ -14,6 +14,7 @@ mod live_objects;
 mod meters;
 mod pause;
 mod portal;
+mod radar;
 mod seats;
 mod settings;
 mod subscription_elements;

@@ -1,5 +1,5 @@
 //! One customer as the admin sees it: the local user, subscriptions, and a merged timeline of
-//! webhook events, invoices, emails and audit rows (newest first).
+//! webhook events, invoices, payments (with Radar's risk), emails and audit rows (newest first).
 
 use anyhow::Context;
 use sqlx::AnyPool;
@@ -10,7 +10,8 @@ use crate::{
     views::admin::customer::{dashboard_url, CustomerView, TimelineItem, TimelineKind},
 };
 
-use super::{audit, subscriptions};
+use super::{audit, payments, subscriptions};
+use crate::views::admin::payments::PaymentLine;
 
 /// Rows per source on the timeline: a busy customer's page stays small.
 const PER_SOURCE: i64 = 100;
@@ -33,6 +34,8 @@ pub async fn view(pool: &AnyPool, id: &CustomerId, live: bool) -> anyhow::Result
     objects.extend(subscriptions.iter().map(|s| s.id.clone()));
     objects.extend(invoices.iter().map(|(invoice_id, _)| invoice_id.clone()));
     let mut timeline: Vec<TimelineItem> = invoices.into_iter().map(|(_, item)| item).collect();
+    let payments = payments::of_customer(pool, id.as_str(), PER_SOURCE).await?;
+    timeline.extend(payments.into_iter().map(|payment| payment_item(payment, live)));
     timeline.extend(events(pool, &objects, live).await?);
     if let Some(email) = &email {
         timeline.extend(emails(pool, email).await?);
@@ -61,6 +64,22 @@ pub async fn view(pool: &AnyPool, id: &CustomerId, live: bool) -> anyhow::Result
         controls: None,
         timeline,
     }))
+}
+
+/// A payment on the timeline: its status, Radar's verdict and Stripe's explanation, and the
+/// issuer's early fraud warning if one came.
+fn payment_item(payment: PaymentLine, live: bool) -> TimelineItem {
+    let mut detail = vec![payment.status];
+    detail.extend(payment.risk.map(|risk| format!("Radar: {risk}")));
+    detail.extend(payment.seller_message);
+    detail.extend(payment.fraud_warning.map(|fraud_type| format!("early fraud warning ({fraud_type})")));
+    TimelineItem {
+        at: payment.created,
+        kind: TimelineKind::Payment,
+        title: format!("Payment {} of {}", payment.id, payment.amount),
+        detail: detail.join(" · "),
+        stripe_url: Some(dashboard_url(live, &format!("payments/{}", payment.id))),
+    }
 }
 
 #[derive(sqlx::FromRow)]

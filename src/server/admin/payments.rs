@@ -1,6 +1,7 @@
-//! Payments as the admin sees them (local tables, kept by the webhook worker), refunds issued
-//! from the admin (Stripe first, then the audit row; the refund row itself arrives with the
-//! webhook), and disputes with their deadlines.
+//! Payments as the admin sees them (local tables, kept by the webhook worker) with Radar's risk
+//! and early fraud warnings, Radar's reviews, refunds issued from the admin (Stripe first, then
+//! the audit row; the refund row itself arrives with the webhook), and disputes with their
+//! deadlines.
 
 use anyhow::Context;
 use sqlx::AnyPool;
@@ -13,7 +14,8 @@ use crate::server::stripe::idempotency::new_form_token;
 use crate::server::{config::StripeMode, db, state::AppState};
 use crate::views::admin::customer::dashboard_url;
 use crate::views::admin::payments::{
-    DisputeLine, DisputeSort, DisputesPage, DunningLine, PaymentLine, PaymentsOverview, RefundForm, RefundLine,
+    is_risky, risk_summary, DisputeLine, DisputeSort, DisputesPage, DunningLine, PaymentLine, PaymentsOverview,
+    RefundForm, RefundLine, ReviewLine,
 };
 use crate::views::admin::sort::Sort;
 use crate::views::format::money;
@@ -33,6 +35,12 @@ struct PaymentRow {
     failure_message: Option<String>,
     created: i64,
     refunded: i64,
+    risk_level: Option<String>,
+    risk_score: Option<i64>,
+    outcome_type: Option<String>,
+    seller_message: Option<String>,
+    /// The latest early fraud warning's type, if the issuer sent one.
+    fraud_type: Option<String>,
 }
 
 impl From<PaymentRow> for PaymentLine {
@@ -50,18 +58,30 @@ impl From<PaymentRow> for PaymentLine {
             failure,
             refunded: (row.refunded > 0).then(|| money(row.refunded, &row.currency)),
             created: row.created,
+            risk: row
+                .risk_level
+                .as_deref()
+                .map(|level| risk_summary(level, row.risk_score, row.outcome_type.as_deref())),
+            seller_message: row.seller_message,
+            risky: row.risk_level.as_deref().is_some_and(is_risky),
+            fraud_warning: row.fraud_type,
         }
     }
 }
 
+/// The payment columns [`PaymentRow`] reads (`p` the payment, `u` its user): refunds summed per
+/// payment (the CAST keeps SUM an integer on Postgres) and the latest early fraud warning.
+const PAYMENT_COLUMNS: &str = "p.id, p.customer_id, u.email, p.amount, p.currency, p.status, \
+    p.failure_code, p.failure_message, p.created, \
+    CAST(COALESCE((SELECT SUM(r.amount) FROM refunds r WHERE r.payment_intent_id = p.id \
+      AND r.status IN ('succeeded', 'pending')), 0) AS BIGINT) AS refunded, \
+    p.risk_level, p.risk_score, p.outcome_type, p.seller_message, \
+    (SELECT w.fraud_type FROM early_fraud_warnings w WHERE w.payment_intent_id = p.id \
+      ORDER BY w.created DESC LIMIT 1) AS fraud_type";
+
 async fn payments_where(pool: &AnyPool, condition: &str) -> anyhow::Result<Vec<PaymentLine>> {
-    // Refunds are summed per payment; the CAST keeps SUM an integer on Postgres.
     let sql = format!(
-        "SELECT p.id, p.customer_id, u.email, p.amount, p.currency, p.status, p.failure_code, \
-           p.failure_message, p.created, \
-           CAST(COALESCE((SELECT SUM(r.amount) FROM refunds r WHERE r.payment_intent_id = p.id \
-             AND r.status IN ('succeeded', 'pending')), 0) AS BIGINT) AS refunded \
-         FROM payments p LEFT JOIN users u ON u.stripe_customer_id = p.customer_id \
+        "SELECT {PAYMENT_COLUMNS} FROM payments p LEFT JOIN users u ON u.stripe_customer_id = p.customer_id \
          WHERE {condition} ORDER BY p.created DESC, p.id DESC LIMIT {LIST_LIMIT}"
     );
     let rows = sqlx::query_as::<_, PaymentRow>(&sql).fetch_all(pool).await.context("reading payments")?;
@@ -119,6 +139,42 @@ impl From<RefundRow> for RefundLine {
     }
 }
 
+/// The customer's payments, newest first (their timeline).
+pub async fn of_customer(pool: &AnyPool, customer_id: &str, limit: i64) -> anyhow::Result<Vec<PaymentLine>> {
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments p LEFT JOIN users u ON u.stripe_customer_id = p.customer_id \
+         WHERE p.customer_id = $1 ORDER BY p.created DESC, p.id DESC LIMIT $2"
+    );
+    let rows = sqlx::query_as::<_, PaymentRow>(&sql)
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .context("reading the customer's payments")?;
+    Ok(rows.into_iter().map(PaymentLine::from).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct ReviewRow {
+    id: String,
+    payment_intent_id: Option<String>,
+    is_open: i64,
+    reason: String,
+    created: i64,
+}
+
+impl From<ReviewRow> for ReviewLine {
+    fn from(row: ReviewRow) -> Self {
+        ReviewLine {
+            id: row.id,
+            payment_intent_id: row.payment_intent_id,
+            open: row.is_open != 0,
+            reason: row.reason,
+            created: row.created,
+        }
+    }
+}
+
 pub async fn overview(pool: &AnyPool) -> anyhow::Result<PaymentsOverview> {
     let failed = payments_where(pool, "p.status IN ('requires_payment_method', 'canceled', 'failed')").await?;
     let succeeded = payments_where(pool, "p.status = 'succeeded'").await?;
@@ -145,7 +201,17 @@ pub async fn overview(pool: &AnyPool) -> anyhow::Result<PaymentsOverview> {
     .into_iter()
     .map(RefundLine::from)
     .collect();
-    Ok(PaymentsOverview { failed, dunning, succeeded, refunds })
+    let reviews = sqlx::query_as::<_, ReviewRow>(&format!(
+        "SELECT id, payment_intent_id, CAST(is_open AS INTEGER) AS is_open, reason, created FROM reviews \
+         ORDER BY created DESC, id DESC LIMIT {LIST_LIMIT}"
+    ))
+    .fetch_all(pool)
+    .await
+    .context("reading Radar's reviews")?
+    .into_iter()
+    .map(ReviewLine::from)
+    .collect();
+    Ok(PaymentsOverview { failed, dunning, succeeded, refunds, reviews })
 }
 
 pub async fn refund_form(state: &AppState, payment_intent_id: &PaymentIntentId) -> Result<RefundForm, FormError> {

@@ -28,6 +28,8 @@ pub enum EmailKind {
     PayoutFailed,
     /// A price migration moves the subscriber to a new price at a coming renewal.
     PriceChangeNotice,
+    /// An issuer's early fraud warning about a charge, to every admin.
+    FraudWarning,
 }
 
 impl EmailKind {
@@ -47,6 +49,7 @@ impl EmailKind {
             Self::UsageAlert => "usage_alert",
             Self::PayoutFailed => "payout_failed",
             Self::PriceChangeNotice => "price_change_notice",
+            Self::FraudWarning => "fraud_warning",
         }
     }
 }
@@ -141,6 +144,30 @@ pub fn dispute_alert(
         subject: format!("Dispute opened: {} ({reason})", money(amount_minor, currency)),
         body: format!(
             "A customer disputed a payment of {} (reason: {reason}).\n{due}Respond here:\n{admin_url}\n",
+            money(amount_minor, currency)
+        ),
+    }
+}
+
+/// One alert per admin per early fraud warning: a dispute may follow, and a refund made before
+/// it avoids one. `refund` says what tollgate did about it.
+pub fn fraud_warning_alert(
+    to: &str,
+    warning_id: &str,
+    charge: (i64, &str),
+    fraud_type: &str,
+    refund: &str,
+    admin_url: &str,
+) -> Email {
+    let (amount_minor, currency) = charge;
+    Email {
+        cause_key: format!("fraud_warning:{warning_id}:{to}"),
+        kind: EmailKind::FraudWarning,
+        to: to.to_string(),
+        subject: format!("Early fraud warning: {} ({fraud_type})", money(amount_minor, currency)),
+        body: format!(
+            "The card issuer reported a payment of {} as possibly fraudulent ({fraud_type}); a dispute \
+             may follow.\n{refund}\nThe payment:\n{admin_url}\n",
             money(amount_minor, currency)
         ),
     }

@@ -1,7 +1,7 @@
 //! Billing, named by Stripe object and action: customers, Checkout (start, confirm, fulfil),
 //! subscriptions (sync, the current one, plan changes, cancel/resume), the portal, and the local
-//! projections of invoices, payments, refunds, disputes, entitlements and prices; `views` builds
-//! what the pricing and account pages show.
+//! projections of invoices, payments, refunds, disputes, Radar's early fraud warnings and reviews,
+//! entitlements and prices; `views` builds what the pricing and account pages show.
 
 pub mod card_update;
 pub mod catalog_events;
@@ -12,6 +12,7 @@ pub mod dispute_evidence;
 pub mod disputes;
 pub mod emails;
 pub mod entitlements;
+pub mod fraud_warnings;
 pub mod invoices;
 pub mod past_due;
 pub mod pause;
@@ -22,6 +23,7 @@ pub mod portal;
 pub mod price_book;
 pub mod refunds;
 pub mod renewal;
+pub mod reviews;
 pub mod seats;
 pub mod subscribe_embedded;
 pub mod subscriptions;

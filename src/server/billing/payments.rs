@@ -1,9 +1,11 @@
 //! Payment attempts (PaymentIntents) as Stripe last reported them: what the admin's
-//! failed-payments view lists. Rewritten from a fresh retrieve on every payment_intent event.
+//! failed-payments view lists, with Radar's outcome of the latest charge. Rewritten from a fresh
+//! retrieve on every payment_intent event.
 
 use anyhow::Context;
 use sqlx::{Any, Transaction};
-use stripe_shared::PaymentIntent;
+use stripe_shared::{Charge, PaymentIntent};
+use stripe_types::Expandable;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRow {
@@ -15,6 +17,31 @@ pub struct PaymentRow {
     pub failure_code: Option<String>,
     pub failure_message: Option<String>,
     pub created: i64,
+    /// `None` when the PaymentIntent was read without its latest charge (a list): the stored
+    /// outcome is kept.
+    pub radar: Option<RadarOutcome>,
+}
+
+/// Stripe Radar's outcome of a charge, as the admin reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RadarOutcome {
+    pub risk_level: Option<String>,
+    pub risk_score: Option<i64>,
+    /// `authorized`, `manual_review`, `blocked`, `issuer_declined`…
+    pub outcome_type: String,
+    pub seller_message: Option<String>,
+}
+
+impl RadarOutcome {
+    pub fn of_charge(charge: &Charge) -> Option<Self> {
+        let outcome = charge.outcome.as_ref()?;
+        Some(Self {
+            risk_level: outcome.risk_level.clone(),
+            risk_score: outcome.risk_score,
+            outcome_type: outcome.type_.clone(),
+            seller_message: outcome.seller_message.clone(),
+        })
+    }
 }
 
 impl PaymentRow {
@@ -32,21 +59,33 @@ impl PaymentRow {
             failure_code,
             failure_message: error.and_then(|e| e.message.clone()),
             created: pi.created,
+            radar: match &pi.latest_charge {
+                Some(Expandable::Object(charge)) => RadarOutcome::of_charge(charge),
+                _ => None,
+            },
         }
     }
 }
 
-/// Writes the payment, with the invoice it paid when that invoice was seen first.
+/// Writes the payment, with the invoice it paid when that invoice was seen first. A row read
+/// without its charge keeps the Radar outcome stored before.
 pub async fn upsert(tx: &mut Transaction<'_, Any>, row: &PaymentRow, now: i64) -> anyhow::Result<()> {
+    let radar = row.radar.as_ref();
     sqlx::query(
         "INSERT INTO payments (id, customer_id, amount, currency, status, failure_code, \
-           failure_message, invoice_id, created, synced_at) \
+           failure_message, invoice_id, created, synced_at, risk_level, risk_score, outcome_type, \
+           seller_message) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, \
-           (SELECT invoice_id FROM invoice_payment_links WHERE payment_intent_id = $1), $8, $9) \
+           (SELECT invoice_id FROM invoice_payment_links WHERE payment_intent_id = $1), $8, $9, \
+           $10, $11, $12, $13) \
          ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, \
            amount = excluded.amount, status = excluded.status, \
            failure_code = excluded.failure_code, failure_message = excluded.failure_message, \
-           synced_at = excluded.synced_at",
+           synced_at = excluded.synced_at, \
+           risk_level = COALESCE(excluded.risk_level, payments.risk_level), \
+           risk_score = COALESCE(excluded.risk_score, payments.risk_score), \
+           outcome_type = COALESCE(excluded.outcome_type, payments.outcome_type), \
+           seller_message = COALESCE(excluded.seller_message, payments.seller_message)",
     )
     .bind(&row.id)
     .bind(row.customer_id.as_deref())
@@ -57,6 +96,10 @@ pub async fn upsert(tx: &mut Transaction<'_, Any>, row: &PaymentRow, now: i64) -
     .bind(row.failure_message.as_deref())
     .bind(row.created)
     .bind(now)
+    .bind(radar.and_then(|r| r.risk_level.as_deref()))
+    .bind(radar.and_then(|r| r.risk_score))
+    .bind(radar.map(|r| r.outcome_type.as_str()))
+    .bind(radar.and_then(|r| r.seller_message.as_deref()))
     .execute(&mut **tx)
     .await
     .with_context(|| format!("storing payment {}", row.id))?;
@@ -105,6 +148,7 @@ mod tests {
             failure_code: None,
             failure_message: None,
             created: 5,
+            radar: None,
         }
     }
 
@@ -120,6 +164,28 @@ mod tests {
         let (status, invoice): (String, Option<String>) =
             sqlx::query_as("SELECT status, invoice_id FROM payments WHERE id = 'pi_1'").fetch_one(&pool).await.unwrap();
         assert_eq!((status.as_str(), invoice.as_deref()), ("succeeded", Some("in_1")));
+    }
+
+    #[tokio::test]
+    async fn a_row_read_without_its_charge_keeps_the_radar_outcome() {
+        let (_dir, db) = test_db(true).await;
+        let pool = db.pool().clone();
+        let elevated = RadarOutcome {
+            risk_level: Some("elevated".into()),
+            risk_score: Some(67),
+            outcome_type: "manual_review".into(),
+            seller_message: Some("Placed in review.".into()),
+        };
+        let mut tx = pool.begin().await.unwrap();
+        upsert(&mut tx, &PaymentRow { radar: Some(elevated), ..row("succeeded") }, 1).await.unwrap();
+        upsert(&mut tx, &row("succeeded"), 2).await.unwrap();
+        tx.commit().await.unwrap();
+        let (level, score, kind): (Option<String>, Option<i64>, Option<String>) =
+            sqlx::query_as("SELECT risk_level, risk_score, outcome_type FROM payments WHERE id = 'pi_1'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!((level.as_deref(), score, kind.as_deref()), (Some("elevated"), Some(67), Some("manual_review")));
     }
 
     #[tokio::test]

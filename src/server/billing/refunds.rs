@@ -127,7 +127,16 @@ pub async fn upsert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, row: &RefundRow, 
     Ok(())
 }
 
-// --- Issuing (the admin's refund form) ---
+// --- Issuing ---
+
+/// Refunds what is left of a charge, as `fraudulent` (which also tells Radar). `key` is the
+/// Stripe idempotency key: a caller retried with the same key gets the same refund back.
+pub async fn refund_rest_as_fraud(stripe: &StripeClient, charge: &ChargeId, key: &str) -> anyhow::Result<Refund> {
+    let create = CreateRefund::new().charge(charge).reason(CreateRefundReason::Fraudulent);
+    stripe.send(&create, Some(key)).await.with_context(|| format!("refunding charge {charge}"))
+}
+
+// The admin's refund form.
 
 /// A reason from the refund form, as Stripe takes it.
 pub fn refund_reason(reason: &str) -> Result<CreateRefundReason, FormError> {

@@ -11,6 +11,8 @@ use crate::views::{billing::PlanChangePreview, AppError};
 pub enum TimelineKind {
     Event,
     Invoice,
+    /// A payment attempt, with Radar's risk and any early fraud warning.
+    Payment,
     Email,
     Audit,
 }
@@ -20,6 +22,7 @@ impl TimelineKind {
         match self {
             Self::Event => "Webhook event",
             Self::Invoice => "Invoice",
+            Self::Payment => "Payment",
             Self::Email => "Email",
             Self::Audit => "Admin action",
         }

@@ -221,6 +221,7 @@ fn refuse_if_incomplete(ctx: &Ctx, new_subscription: &NewSubscription, customer:
         Some(payment_method) => match pay::behavior(&payment_method) {
             Behavior::Decline(code) => Err(pay::decline(code)),
             Behavior::AttachThenFail => Err(pay::decline("generic_decline")),
+            Behavior::RadarBlock => Err(pay::decline("fraudulent")),
             Behavior::ThreeDsAlways if !new_subscription.authenticated => Err(ApiError::card(
                 "subscription_payment_intent_requires_action",
                 None,

@@ -1,4 +1,5 @@
-//! `/admin/payments` (failed payments, dunning queue, payments to refund, refunds),
+//! `/admin/payments` (failed payments, dunning queue, payments to refund with Radar's risk and
+//! early fraud warnings, refunds, Radar's reviews),
 //! `/admin/payments/refund?payment=pi_…` (the confirm step) and `/admin/disputes`.
 
 use leptos::prelude::*;
@@ -10,7 +11,7 @@ use crate::api::admin::payments::{admin_disputes, admin_payments, admin_refund_f
 use crate::app::pages::Notices;
 use crate::views::admin::payments::{
     DisputeLine, DisputeSort, DisputesPage as DisputesData, DunningLine, PaymentLine, PaymentsOverview, RefundForm,
-    RefundLine, REFUND_REASONS,
+    RefundLine, ReviewLine, REFUND_REASONS,
 };
 
 use super::list::{sortable_heads, use_list_query, Column, ListQuery};
@@ -34,7 +35,8 @@ fn who(email: Option<String>, customer: Option<String>) -> String {
 
 #[component]
 fn Payments(overview: PaymentsOverview) -> impl IntoView {
-    let PaymentsOverview { failed, dunning, succeeded, refunds } = overview;
+    let PaymentsOverview { failed, dunning, succeeded, refunds, reviews } = overview;
+    let reviewed = !reviews.is_empty();
     view! {
         <AdminNav current="/admin/payments"/>
         <h1>"Payments"</h1>
@@ -42,7 +44,7 @@ fn Payments(overview: PaymentsOverview) -> impl IntoView {
             <h2 id="failed-heading">"Failed payments"</h2>
             {failed.is_empty().then(|| view! { <EmptyState title="No failed payments." hint="Nothing to chase: every recent charge went through."/> })}
             <table class="admin-table failed-payments">
-                {column_heads(&["When", "Customer", "Amount", "Status", "Why"])}
+                {column_heads(&["When", "Customer", "Amount", "Status", "Why", "Risk"])}
                 <tbody>{failed.into_iter().map(failed_row).collect_view()}</tbody>
             </table>
         </section>
@@ -57,7 +59,7 @@ fn Payments(overview: PaymentsOverview) -> impl IntoView {
         <section aria-labelledby="paid-heading">
             <h2 id="paid-heading">"Recent payments"</h2>
             <table class="admin-table payments">
-                {column_heads(&["When", "Customer", "Amount", "Refunded", ""])}
+                {column_heads(&["When", "Customer", "Amount", "Refunded", "Risk", ""])}
                 <tbody>{succeeded.into_iter().map(paid_row).collect_view()}</tbody>
             </table>
         </section>
@@ -69,10 +71,44 @@ fn Payments(overview: PaymentsOverview) -> impl IntoView {
                 <tbody>{refunds.into_iter().map(refund_row).collect_view()}</tbody>
             </table>
         </section>
+        {reviewed.then(|| view! {
+            <section aria-labelledby="reviews-heading">
+                <h2 id="reviews-heading">"Radar reviews"</h2>
+                <table class="admin-table reviews">
+                    {column_heads(&["Opened", "Payment", "State", "Reason"])}
+                    <tbody>{reviews.into_iter().map(review_row).collect_view()}</tbody>
+                </table>
+            </section>
+        })}
+    }
+}
+
+/// Radar's verdict, Stripe's explanation on hover, and the early fraud warning when there is one.
+fn risk_cell(p: &PaymentLine) -> impl IntoView {
+    let warning = p.fraud_warning.clone().map(|fraud_type| {
+        view! { <strong class="fraud-warning">{format!("Early fraud warning ({fraud_type})")}</strong> }
+    });
+    view! {
+        <td class="risk" class:risky=p.risky title=p.seller_message.clone().unwrap_or_default()>
+            {p.risk.clone().unwrap_or_default()}
+            {warning}
+        </td>
+    }
+}
+
+fn review_row(r: ReviewLine) -> impl IntoView {
+    view! {
+        <tr data-review=r.id.clone()>
+            <td>{utc(r.created)}</td>
+            <td>{r.payment_intent_id.unwrap_or_default()}</td>
+            <td>{if r.open { "open" } else { "closed" }}</td>
+            <td>{r.reason}</td>
+        </tr>
     }
 }
 
 fn failed_row(p: PaymentLine) -> impl IntoView {
+    let risk = risk_cell(&p);
     view! {
         <tr>
             <td>{utc(p.created)}</td>
@@ -80,6 +116,7 @@ fn failed_row(p: PaymentLine) -> impl IntoView {
             <td class="amount">{p.amount}</td>
             <td>{p.status}</td>
             <td>{p.failure.unwrap_or_default()}</td>
+            {risk}
         </tr>
     }
 }
@@ -103,12 +140,14 @@ fn dunning_row(d: DunningLine) -> impl IntoView {
 fn paid_row(p: PaymentLine) -> impl IntoView {
     let href = format!("/admin/payments/refund?payment={}", p.id);
     let label = format!("Refund {} from {}", p.amount, who(p.email.clone(), p.customer_id.clone()));
+    let risk = risk_cell(&p);
     view! {
         <tr data-payment=p.id.clone()>
             <td>{utc(p.created)}</td>
             <td>{who(p.email, p.customer_id)}</td>
             <td class="amount">{p.amount}</td>
             <td class="amount refunded">{p.refunded.unwrap_or_default()}</td>
+            {risk}
             <td><a href=href aria-label=label>"Refund…"</a></td>
         </tr>
     }

@@ -19,6 +19,7 @@ mod invoice;
 mod marketplace;
 mod payment_intent;
 mod payout;
+mod radar;
 mod setup_intent;
 mod subscription;
 
@@ -41,6 +42,8 @@ pub struct ApplyContext<'a> {
     pub now: i64,
     /// How failed events are retried before they are dead-lettered.
     pub retry: worker::RetryPolicy,
+    /// `FRAUD_WARNING_AUTO_REFUND`: an early fraud warning refunds its charge in full.
+    pub fraud_warning_auto_refund: bool,
 }
 
 /// Re-fetches only: what it returns is written in the worker's batch transaction.
@@ -112,6 +115,10 @@ const ROUTES: &[(&str, Handler)] = &[
     ("charge.dispute.closed", own!(dispute::changed)),
     ("charge.dispute.funds_withdrawn", own!(dispute::changed)),
     ("charge.dispute.funds_reinstated", own!(dispute::changed)),
+    ("radar.early_fraud_warning.created", own!(radar::early_fraud_warning)),
+    ("radar.early_fraud_warning.updated", own!(radar::early_fraud_warning)),
+    ("review.opened", own!(radar::review)),
+    ("review.closed", own!(radar::review)),
     ("price.created", own!(catalog::price)),
     ("price.updated", own!(catalog::price)),
     ("price.deleted", own!(catalog::price)),
@@ -182,7 +189,14 @@ pub async fn apply_all_due(
 ) -> anyhow::Result<usize> {
     let mut applied = 0;
     loop {
-        let ctx = ApplyContext { pool, stripe, app_url, now: crate::server::db::now(), retry: Default::default() };
+        let ctx = ApplyContext {
+            pool,
+            stripe,
+            app_url,
+            now: crate::server::db::now(),
+            retry: Default::default(),
+            fraud_warning_auto_refund: false,
+        };
         let batch = apply_due(&ctx, owner, limit).await?;
         anyhow::ensure!(batch.retrying + batch.dead == 0, "events failed: {batch:?}");
         if batch.total() == 0 {

@@ -15,12 +15,13 @@ use crate::server::marketplace::orders::{fulfil, PRODUCT_METADATA};
 use crate::server::webhooks::inbox::InboxEvent;
 use crate::server::webhooks::worker::{Outcome, Prepared};
 
-/// Any change to a PaymentIntent: the payment as Stripe has it now.
+/// Any change to a PaymentIntent: the payment as Stripe has it now, with its latest charge (for
+/// Radar's outcome).
 pub async fn changed(ctx: &ApplyContext<'_>, event: InboxEvent) -> anyhow::Result<Prepared> {
     let id: PaymentIntentId = object_id(&event)?;
     let pi = ctx
         .stripe
-        .send(&RetrievePaymentIntent::new(&id), None)
+        .send(&RetrievePaymentIntent::new(&id).expand(vec!["latest_charge".to_string()]), None)
         .await
         .with_context(|| format!("retrieving payment intent {id}"))?;
     let row = PaymentRow::from_stripe(&pi);

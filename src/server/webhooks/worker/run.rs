@@ -26,6 +26,7 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
                 app_url: &app_url,
                 now: now(),
                 retry: state.config.webhook_retry,
+                fraud_warning_auto_refund: state.config.fraud_warning_auto_refund,
             };
             // A long batch (Stripe slow, or rate-limited) keeps its claims alive.
             let renew = async {
