@@ -40,7 +40,7 @@ impl PauseRequest {
 }
 
 /// `YYYY-MM-DD` → unix seconds at 00:00 UTC that day.
-fn utc_midnight(day: &str) -> Option<i64> {
+pub(crate) fn utc_midnight(day: &str) -> Option<i64> {
     let mut parts = day.splitn(3, '-');
     let year: i32 = parts.next()?.parse().ok()?;
     let month: u8 = parts.next()?.parse().ok()?;

@@ -1,6 +1,7 @@
 //! Admin pages, one module per page. Admins only: the route guard, and every server function
 //! the pages call, check the role.
 
+pub mod coupons;
 pub mod customer;
 pub mod dispute;
 pub mod events;
@@ -25,11 +26,12 @@ use super::{Forbidden, Notices};
 /// The admin section's own navigation; `current` is the page's path.
 #[component]
 pub fn AdminNav(current: &'static str) -> impl IntoView {
-    const LINKS: [(&str, &str); 9] = [
+    const LINKS: [(&str, &str); 10] = [
         ("/admin", "Revenue"),
         ("/admin/subscriptions", "Subscriptions"),
         ("/admin/payments", "Payments"),
         ("/admin/disputes", "Disputes"),
+        ("/admin/coupons", "Coupons"),
         ("/admin/marketplace", "Marketplace"),
         ("/admin/events", "Events"),
         ("/admin/usage", "Usage"),
