@@ -141,7 +141,7 @@ async fn a_first_month_free_code_grants_access_without_payment_and_mrr_starts_wh
     let id = subscription["id"].as_str().unwrap();
     eventually(app.db.pool(), &format!("SELECT COUNT(*) FROM subscriptions WHERE id = '{id}' AND mrr = 2900"), 1).await;
     let movements: Vec<(String, i64)> =
-        sqlx::query_as("SELECT kind, delta FROM mrr_movements WHERE subscription_id = $1 ORDER BY id")
+        sqlx::query_as("SELECT kind, delta FROM mrr_movements WHERE subscription_id = $1 ORDER BY occurred_at")
             .bind(id)
             .fetch_all(app.db.pool())
             .await
