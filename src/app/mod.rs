@@ -122,6 +122,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("disputes")) view=pages::admin::payments::DisputesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("disputes"), ParamSegment("id")) view=pages::admin::dispute::DisputePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("status")) view=pages::admin::status::StatusPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("coupons")) view=pages::admin::coupons::CouponsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("usage")) view=pages::admin::usage::UsagePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("marketplace")) view=pages::admin::marketplace::MarketplacePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("orders")) view=pages::admin::marketplace::orders::OrdersListPage ssr=SsrMode::Async/>

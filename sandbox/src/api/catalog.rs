@@ -7,7 +7,7 @@ use super::customers::search_kind;
 use crate::engine::catalog::{
     self, NewCoupon, NewPrice, NewProduct, NewPromotionCode, PriceUpdate, ProductUpdate, Recurring, SimpleUpdate,
 };
-use crate::engine::pricing;
+use crate::engine::{discounts, pricing};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
     created_matches, new_metadata, paginate, param_bool, param_clearable, param_i64, param_nonempty, param_str,
@@ -333,27 +333,94 @@ pub fn list_prices(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
 // Coupons and promotion codes
 
 pub fn create_coupon(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
-    let percent_off = params.get("percent_off").and_then(Value::as_str).and_then(|s| s.parse::<f64>().ok());
+    let percent_off = match param_nonempty(params, "percent_off") {
+        None => None,
+        Some(text) => match text.parse::<f64>() {
+            Ok(percent) if percent > 0.0 && percent <= 100.0 => Some(percent),
+            _ => {
+                return Err(ApiError::invalid_value(
+                    "percent_off",
+                    "Invalid percent_off: must be a positive number larger than 0 and at most 100.",
+                ))
+            }
+        },
+    };
     let amount_off = param_i64(params, "amount_off")?;
-    if percent_off.is_none() && amount_off.is_none() {
-        return Err(ApiError::invalid("Must provide either `percent_off` or `amount_off`."));
+    match (percent_off, amount_off) {
+        (None, None) => return Err(ApiError::invalid("Must provide either `percent_off` or `amount_off`.")),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("You may only specify one of these parameters: amount_off, percent_off."))
+        }
+        (None, Some(amount)) if amount <= 0 => {
+            return Err(ApiError::invalid_value("amount_off", "Invalid amount_off: must be a positive integer."))
+        }
+        _ => {}
     }
     if amount_off.is_some() && param_nonempty(params, "currency").is_none() {
         return Err(ApiError::missing("currency"));
+    }
+    let duration = param_nonempty(params, "duration").unwrap_or("once").to_string();
+    if !["once", "repeating", "forever"].contains(&duration.as_str()) {
+        return Err(ApiError::invalid_value(
+            "duration",
+            format!("Invalid duration: must be one of once, repeating, or forever (got {duration})."),
+        ));
+    }
+    let duration_in_months = positive(params, "duration_in_months")?;
+    if duration == "repeating" && duration_in_months.is_none() {
+        return Err(ApiError::missing("duration_in_months"));
+    }
+    let max_redemptions = positive(params, "max_redemptions")?;
+    let redeem_by = param_i64(params, "redeem_by")?;
+    if redeem_by.is_some_and(|by| by <= ctx.now()) {
+        return Err(ApiError::invalid_value("redeem_by", "Invalid redeem_by: must be in the future."));
+    }
+    let products = params.get("applies_to").map(|to| param_strings(to, "products")).unwrap_or_default();
+    for product in &products {
+        ctx.find("product", product, "applies_to[products]")?;
     }
     let new_coupon = NewCoupon {
         id: param_nonempty(params, "id").map(str::to_string),
         amount_off,
         percent_off,
         currency: param_nonempty(params, "currency").map(str::to_lowercase),
-        duration: param_nonempty(params, "duration").unwrap_or("once").to_string(),
-        duration_in_months: param_i64(params, "duration_in_months")?,
-        max_redemptions: param_i64(params, "max_redemptions")?,
+        duration: duration.clone(),
+        duration_in_months: if duration == "repeating" { duration_in_months } else { None },
+        max_redemptions,
         metadata: new_metadata(params)?,
         name: param_nonempty(params, "name").map(str::to_string),
-        redeem_by: param_i64(params, "redeem_by")?,
+        redeem_by,
+        applies_to: (!products.is_empty()).then_some(products),
     };
     catalog::create_coupon(ctx, new_coupon)
+}
+
+/// An optional whole number that must be above zero.
+fn positive(params: &Value, key: &str) -> ApiResult<Option<i64>> {
+    let value = param_i64(params, key)?;
+    if value.is_some_and(|n| n <= 0) {
+        return Err(ApiError::invalid_value(key, format!("Invalid {key}: must be positive.")));
+    }
+    Ok(value)
+}
+
+/// `GET /v1/coupons/{id}`: `valid` as of now.
+pub fn get_coupon(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
+    let coupon = ctx.find("coupon", id, "coupon")?;
+    Ok(public(&discounts::with_validity(coupon, ctx.now())))
+}
+
+/// `GET /v1/coupons`: newest first, `valid` as of now.
+pub fn list_coupons(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    let now = ctx.now();
+    let mut items = Vec::new();
+    for coupon in ctx.all("coupon") {
+        if !created_matches(params, "created", coupon["created"].as_i64().unwrap_or(0))? {
+            continue;
+        }
+        items.push(public(&discounts::with_validity(coupon.clone(), now)));
+    }
+    paginate(items, params, "/v1/coupons")
 }
 
 pub fn create_promotion_code(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
@@ -362,14 +429,38 @@ pub fn create_promotion_code(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> 
         .and_then(|promotion| param_nonempty(promotion, "coupon"))
         .or_else(|| param_nonempty(params, "coupon"))
         .ok_or_else(|| ApiError::missing("promotion[coupon]"))?;
+    if let Some(kind) = params.get("promotion").and_then(|promotion| param_nonempty(promotion, "type")) {
+        if kind != "coupon" {
+            return Err(ApiError::invalid_value("promotion[type]", format!("Invalid promotion[type]: {kind}")));
+        }
+    }
+    let max_redemptions = positive(params, "max_redemptions")?;
+    let expires_at = param_i64(params, "expires_at")?;
+    if expires_at.is_some_and(|at| at <= ctx.now()) {
+        return Err(ApiError::invalid_value("expires_at", "Invalid expires_at: must be in the future."));
+    }
+    if let Some(customer) = param_nonempty(params, "customer") {
+        ctx.find("customer", customer, "customer")?;
+    }
+    let restrictions = params.get("restrictions").cloned().unwrap_or(json!({}));
+    let minimum_amount = param_i64(&restrictions, "minimum_amount")?;
+    let minimum_amount_currency = param_nonempty(&restrictions, "minimum_amount_currency").map(str::to_lowercase);
+    if minimum_amount.is_some() != minimum_amount_currency.is_some() {
+        return Err(ApiError::invalid(
+            "restrictions[minimum_amount] and restrictions[minimum_amount_currency] must be provided together.",
+        ));
+    }
     let new_code = NewPromotionCode {
         coupon: coupon.to_string(),
         code: param_nonempty(params, "code").map(str::to_string),
         active: param_bool(params, "active")?.unwrap_or(true),
         customer: param_nonempty(params, "customer").map(str::to_string),
-        expires_at: param_i64(params, "expires_at")?,
-        max_redemptions: param_i64(params, "max_redemptions")?,
+        expires_at,
+        max_redemptions,
         metadata: new_metadata(params)?,
+        first_time_transaction: param_bool(&restrictions, "first_time_transaction")?.unwrap_or(false),
+        minimum_amount,
+        minimum_amount_currency,
     };
     catalog::create_promotion_code(ctx, new_code)
 }
@@ -378,13 +469,16 @@ pub fn list_promotion_codes(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
     let code = param_str(params, "code");
     let active = param_bool(params, "active")?;
     let coupon = param_str(params, "coupon");
+    let customer = param_str(params, "customer");
     let items: Vec<Value> = ctx
         .all("promotion_code")
         .into_iter()
         .filter(|promotion_code| {
-            code.is_none_or(|c| promotion_code["code"] == c)
+            // Codes are matched regardless of case, as customers type them.
+            code.is_none_or(|c| promotion_code["code"].as_str().is_some_and(|own| own.eq_ignore_ascii_case(c)))
                 && active.is_none_or(|a| promotion_code["active"] == a)
                 && coupon.is_none_or(|c| promotion_code["promotion"]["coupon"] == c)
+                && customer.is_none_or(|c| promotion_code["customer"] == c)
         })
         .map(public)
         .collect();

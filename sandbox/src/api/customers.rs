@@ -51,7 +51,19 @@ fn merge_address(address: &Value) -> Value {
     out
 }
 
+/// Customers take no `coupon` or `promotion_code` since 2025-03-31.basil (discounts go on
+/// subscriptions, invoices and Checkout): refused as Stripe refuses a parameter it does not know.
+fn refuse_removed_discount_params(params: &Value) -> ApiResult<()> {
+    match ["coupon", "promotion_code"].into_iter().find(|name| params.get(*name).is_some()) {
+        Some(name) => Err(ApiError::invalid(format!("Received unknown parameter: {name}"))
+            .with_code("parameter_unknown")
+            .with_param(name)),
+        None => Ok(()),
+    }
+}
+
 pub fn create(ctx: &mut Ctx, params: &Value) -> ApiResult<Value> {
+    refuse_removed_discount_params(params)?;
     let metadata = new_metadata(params)?;
     // The metadata is already in place; merging it again changes nothing.
     let fields = CustomerFields { metadata: None, ..customer_fields(params) };
@@ -74,6 +86,7 @@ pub fn retrieve(ctx: &mut Ctx, id: &str) -> ApiResult<Value> {
 }
 
 pub fn update(ctx: &mut Ctx, id: &str, params: &Value) -> ApiResult<Value> {
+    refuse_removed_discount_params(params)?;
     let change = CustomerUpdate {
         attach: param_nonempty(params, "source")
             .or_else(|| param_nonempty(params, "payment_method"))

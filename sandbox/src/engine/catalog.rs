@@ -299,6 +299,8 @@ pub struct NewCoupon {
     pub metadata: Value,
     pub name: Option<String>,
     pub redeem_by: Option<i64>,
+    /// `applies_to[products]`: the only products it discounts (`None`: every product).
+    pub applies_to: Option<Vec<String>>,
 }
 
 /// Creates a coupon; emits `coupon.created`.
@@ -311,6 +313,7 @@ pub fn create_coupon(ctx: &mut Ctx, new_coupon: NewCoupon) -> ApiResult<Value> {
         "id": id,
         "object": "coupon",
         "amount_off": new_coupon.amount_off,
+        "applies_to": new_coupon.applies_to.map(|products| json!({"products": products})),
         "created": ctx.now(),
         "currency": new_coupon.currency,
         "duration": new_coupon.duration,
@@ -339,14 +342,22 @@ pub struct NewPromotionCode {
     pub expires_at: Option<i64>,
     pub max_redemptions: Option<i64>,
     pub metadata: Value,
+    /// `restrictions[first_time_transaction]`: only customers without a successful payment or invoice.
+    pub first_time_transaction: bool,
+    /// `restrictions[minimum_amount]` in `minimum_amount_currency`: the smallest order it applies to.
+    pub minimum_amount: Option<i64>,
+    pub minimum_amount_currency: Option<String>,
 }
 
 /// Creates a promotion code for a coupon; emits `promotion_code.created`.
 pub fn create_promotion_code(ctx: &mut Ctx, new_code: NewPromotionCode) -> ApiResult<Value> {
     ctx.find("coupon", &new_code.coupon, "promotion[coupon]")?;
     let code = new_code.code.unwrap_or_else(|| random_str(8).to_uppercase());
-    if ctx.all("promotion_code").iter().any(|existing| existing["code"] == code.as_str() && existing["active"] == true)
-    {
+    // Unique among active codes regardless of case (customers type them in any case).
+    let taken = |existing: &&Value| {
+        existing["active"] == true && existing["code"].as_str().is_some_and(|own| own.eq_ignore_ascii_case(&code))
+    };
+    if ctx.all("promotion_code").iter().any(taken) {
         return Err(ApiError::invalid_value("code", "An active promotion code with `code` already exists."));
     }
     let promotion_code = json!({
@@ -362,7 +373,12 @@ pub fn create_promotion_code(ctx: &mut Ctx, new_code: NewPromotionCode) -> ApiRe
         "max_redemptions": new_code.max_redemptions,
         "metadata": new_code.metadata,
         "promotion": {"coupon": new_code.coupon, "type": "coupon"},
-        "restrictions": {"currency_options": {}, "first_time_transaction": false, "minimum_amount": null, "minimum_amount_currency": null},
+        "restrictions": {
+            "currency_options": {},
+            "first_time_transaction": new_code.first_time_transaction,
+            "minimum_amount": new_code.minimum_amount,
+            "minimum_amount_currency": new_code.minimum_amount_currency,
+        },
         "times_redeemed": 0,
     });
     ctx.put("promotion_code", promotion_code.clone());

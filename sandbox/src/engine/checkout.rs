@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::discounts::{self, DiscountSpec};
+use super::discounts::{self, DiscountSpec, Redemption};
 use super::invoice_payments::attempt_payment;
 use super::lines::product_name;
 use super::pay::{self, NewPayment, Outcome};
@@ -248,7 +248,6 @@ pub fn complete(
     authenticated: bool,
 ) -> ApiResult<Completion> {
     let mut session = ctx.find("checkout.session", id, "session")?;
-    let discount_specs = apply_discounts(ctx, &mut session)?;
     if session["status"] != "open" {
         return Err(ApiError::invalid(format!(
             "This Checkout Session is no longer active (status: {}).",
@@ -256,6 +255,7 @@ pub fn complete(
         ))
         .with_code("checkout_session_not_open"));
     }
+    let discount_specs = apply_discounts(ctx, &mut session)?;
     let mode = session["mode"].as_str().unwrap_or("payment").to_string();
     let Some(payment_method_id) = payment_method_id else {
         if collects_payment_method(&session) {
@@ -300,10 +300,11 @@ pub fn complete(
     match mode.as_str() {
         "subscription" => {
             let attempt = PaymentAttempt { payment_method_id: Some(&payment_method_id), charge_fails, authenticated };
-            let subscription = match subscribe(ctx, &session, customer.unwrap_or_default(), discount_specs, &attempt)? {
-                Completion::Done(subscription) => subscription,
-                Completion::NeedsAuthentication => return Ok(Completion::NeedsAuthentication),
-            };
+            let subscription =
+                match subscribe(ctx, &session, customer.unwrap_or_default(), discount_specs.clone(), &attempt)? {
+                    Completion::Done(subscription) => subscription,
+                    Completion::NeedsAuthentication => return Ok(Completion::NeedsAuthentication),
+                };
             completed["subscription"] = subscription["id"].clone();
             completed["invoice"] = subscription["latest_invoice"].clone();
             completed["payment_status"] = json!(if charges_now { "paid" } else { "no_payment_required" });
@@ -322,6 +323,9 @@ pub fn complete(
         _ => {
             completed["payment_status"] = json!("no_payment_required");
         }
+    }
+    if mode == "payment" {
+        count_payment_redemptions(ctx, &discount_specs)?;
     }
     Ok(finish(ctx, completed))
 }
@@ -458,8 +462,10 @@ pub fn take_pending_card(ctx: &mut Ctx, id: &str) -> Option<(String, Option<Stri
 }
 
 /// The session's discounts plus a promotion code entered on the page (kept while 3-D Secure
-/// is pending); the session's amounts after them (payment mode charges them, subscription
-/// invoices apply them).
+/// is pending), each checked as Stripe checks a redemption (the code's restrictions against the
+/// customer, if known yet, and the amount before discounts); the session's amounts after them
+/// (payment mode charges them, subscription invoices apply them). A coupon limited to some
+/// products discounts only their line items.
 fn apply_discounts(ctx: &Ctx, session: &mut Value) -> ApiResult<Vec<DiscountSpec>> {
     let mut specs: Vec<DiscountSpec> = session["_sb_discounts"]
         .as_array()
@@ -471,27 +477,39 @@ fn apply_discounts(ctx: &Ctx, session: &mut Value) -> ApiResult<Vec<DiscountSpec
             promotion_code: d["promotion_code"].as_str().map(str::to_string),
         })
         .collect();
-    if let Some(code) = session["_sb_entered_code"].as_str().filter(|c| !c.is_empty()) {
-        let promotion = discounts::find_code(ctx, code).ok_or_else(|| {
-            ApiError::invalid_value("promotion_code", "This code is invalid.").with_code("promotion_code_invalid")
-        })?;
-        specs.push(DiscountSpec { coupon: None, promotion_code: promotion["id"].as_str().map(str::to_string) });
-    }
+    let items = session["_sb_items"].as_array().cloned().unwrap_or_default();
+    let product = |item: &Value| item["price"]["product"].as_str().map(str::to_string);
     let subtotal = session["amount_subtotal"].as_i64().unwrap_or(0);
+    let redemption = Redemption {
+        customer: session["customer"].as_str().or_else(|| session["_sb_customer"].as_str()),
+        amount: subtotal,
+        currency: session["currency"].as_str().unwrap_or("usd"),
+        products: items.iter().filter_map(product).collect(),
+    };
+    for (i, spec) in specs.iter().enumerate() {
+        discounts::check(ctx, spec, &redemption, &format!("discounts[{i}]"))?;
+    }
+    if let Some(code) = session["_sb_entered_code"].as_str().filter(|c| !c.is_empty()) {
+        let invalid = |message: &str| {
+            ApiError::invalid_value("promotion_code", message.to_string()).with_code("promotion_code_invalid")
+        };
+        let promotion = discounts::find_code(ctx, code).ok_or_else(|| invalid("This code is invalid."))?;
+        let spec = DiscountSpec { coupon: None, promotion_code: promotion["id"].as_str().map(str::to_string) };
+        // The hosted page says why a code it knows cannot be used.
+        discounts::check(ctx, &spec, &redemption, "promotion_code").map_err(|e| invalid(&e.message))?;
+        specs.push(spec);
+    }
     let mut discount_total = 0;
     let mut discount_rows = Vec::new();
     for spec in &specs {
-        let coupon_id = match (&spec.coupon, &spec.promotion_code) {
-            (Some(coupon), _) => coupon.clone(),
-            (None, Some(code)) => ctx.find("promotion_code", code, "promotion_code")?["promotion"]["coupon"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            _ => continue,
-        };
-        let coupon = ctx.find("coupon", &coupon_id, "coupon")?;
-        discount_total += discounts::amount_off(&coupon, subtotal - discount_total);
-        discount_rows.push(json!({"coupon": coupon_id, "promotion_code": spec.promotion_code}));
+        let (coupon, _) = discounts::check(ctx, spec, &redemption, "discounts")?;
+        let eligible: i64 = items
+            .iter()
+            .filter(|item| discounts::applies_to_product(&coupon, product(item).as_deref()))
+            .map(|item| item["amount_subtotal"].as_i64().unwrap_or(0))
+            .sum();
+        discount_total += discounts::amount_off(&coupon, eligible.min(subtotal - discount_total));
+        discount_rows.push(json!({"coupon": coupon["id"], "promotion_code": spec.promotion_code}));
     }
     if discount_total > 0 {
         session["amount_total"] = json!(subtotal - discount_total);
@@ -499,6 +517,23 @@ fn apply_discounts(ctx: &Ctx, session: &mut Value) -> ApiResult<Vec<DiscountSpec
         session["discounts"] = Value::Array(discount_rows);
     }
     Ok(specs)
+}
+
+/// Counts the redemptions of a payment-mode session's discounts once it completes (a
+/// subscription counts them when its discounts are made).
+fn count_payment_redemptions(ctx: &mut Ctx, specs: &[DiscountSpec]) -> ApiResult<()> {
+    for spec in specs {
+        let coupon = match (&spec.coupon, &spec.promotion_code) {
+            (Some(coupon), _) => coupon.clone(),
+            (None, Some(code)) => ctx.find("promotion_code", code, "promotion_code")?["promotion"]["coupon"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            _ => continue,
+        };
+        discounts::count_redemption(ctx, &coupon, spec.promotion_code.as_deref());
+    }
+    Ok(())
 }
 
 /// The customer: given, created by an earlier (failed) attempt, or created now (always in

@@ -95,11 +95,21 @@ pub fn create_invoice(ctx: &mut Ctx, new_invoice: NewInvoice) -> ApiResult<Value
         .unwrap_or_default()
     {
         let Some(discount_id) = discount.as_str() else { continue };
-        let Some(amount) = super::discounts::take(
-            ctx,
-            discount_id,
-            discountable - discount_amounts.iter().map(|(amount, _)| *amount).sum::<i64>(),
-        ) else {
+        let left = discountable - discount_amounts.iter().map(|(amount, _)| *amount).sum::<i64>();
+        // A coupon limited to some products discounts only their lines.
+        let Some(amount) = super::discounts::take(ctx, discount_id, |coupon| {
+            let eligible: i64 = new_invoice
+                .lines
+                .iter()
+                .filter(|line| !line.proration && line.amount > 0)
+                .filter(|line| {
+                    let product = line.price.as_ref().and_then(|price| price["product"].as_str());
+                    super::discounts::applies_to_product(coupon, product)
+                })
+                .map(|line| line.amount)
+                .sum();
+            eligible.min(left)
+        }) else {
             continue;
         };
         discount_ids.push(json!(discount_id));

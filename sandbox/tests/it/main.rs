@@ -6,6 +6,7 @@ mod client_side;
 mod clocks;
 mod conformance;
 mod connect;
+mod coupons;
 mod entitlements;
 mod http;
 mod invoice_intents;

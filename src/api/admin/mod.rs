@@ -1,5 +1,6 @@
 //! Admin server functions, beside the data they return. Every one starts with the admin guard.
 
+pub mod coupons;
 pub mod customer;
 pub mod dispute;
 pub mod events;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod charts;
 pub mod counters;
+pub mod coupons;
 pub mod csv;
 pub mod customer;
 pub mod dispute;

@@ -1,6 +1,7 @@
 //! What the admin pages show, one module per page.
 
 pub mod audit;
+pub mod coupons;
 pub mod customer;
 pub mod dispute;
 pub mod events;

@@ -1,6 +1,7 @@
 //! The admin area: who may enter, its pages, and the figures they show.
 
 mod access;
+mod coupons;
 mod disputes;
 mod events;
 mod marketplace;

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::payment_settings::{self, intent_payment_method_types, PaymentSettings};
 use super::{billing_mode, interval_of, recurring_price, subscription_item, ItemSpec};
 use crate::cards::Behavior;
-use crate::engine::discounts::{self, DiscountSpec};
+use crate::engine::discounts::{self, DiscountSpec, Redemption};
 use crate::engine::invoice_payments::{add_open_payment, attempt_payment};
 use crate::engine::invoices::{create_invoice, finalize, NewInvoice};
 use crate::engine::lines::{price_description, product_name, Line};
@@ -87,6 +87,17 @@ pub fn create_subscription(ctx: &mut Ctx, mut new_subscription: NewSubscription)
     if new_subscription.payment_behavior == "error_if_incomplete" && charge_now && total(&items) > 0 {
         refuse_if_incomplete(ctx, &new_subscription, &customer)?;
     }
+    // Discounts are checked before anything is stored: a refused code leaves nothing behind.
+    let redemption = Redemption {
+        customer: Some(&new_subscription.customer),
+        amount: total(&items),
+        currency: &plan.currency,
+        // A subscription takes a coupon for other products too: `applies_to` decides per invoice line.
+        products: Vec::new(),
+    };
+    for (i, discount) in new_subscription.discounts.iter().enumerate() {
+        discounts::check(ctx, discount, &redemption, &format!("discounts[{i}]"))?;
+    }
     let id = plan.id.clone();
     let stored_items: Vec<Value> = items
         .iter()
@@ -105,7 +116,7 @@ pub fn create_subscription(ctx: &mut Ctx, mut new_subscription: NewSubscription)
     if !new_subscription.discounts.is_empty() {
         let mut ids = Vec::new();
         for discount in &new_subscription.discounts {
-            ids.push(json!(discounts::create(ctx, discount, &new_subscription.customer, Some(&id), None)?["id"]));
+            ids.push(json!(discounts::create(ctx, discount, &redemption, Some(&id), None)?["id"]));
         }
         if let Some(subscription) = ctx.get_mut("subscription", &id) {
             subscription["discounts"] = Value::Array(ids);

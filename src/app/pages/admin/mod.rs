@@ -1,6 +1,7 @@
 //! Admin pages, one module per page. Admins only: the route guard, and every server function
 //! the pages call, check the role.
 
+pub mod coupons;
 pub mod customer;
 pub mod dispute;
 pub mod events;
@@ -31,6 +32,7 @@ pub fn AdminNav(current: &'static str) -> impl IntoView {
         ("/admin/subscriptions", "Subscriptions"),
         ("/admin/payments", "Payments"),
         ("/admin/disputes", "Disputes"),
+        ("/admin/coupons", "Coupons"),
         ("/admin/marketplace", "Marketplace"),
         ("/admin/events", "Events"),
         ("/admin/usage", "Usage"),
