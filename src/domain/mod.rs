@@ -9,6 +9,7 @@ pub use password::{Password, PasswordError};
 pub use role::Role;
 pub mod brand;
 pub mod catalog;
+pub mod dunning;
 pub mod marketplace;
 pub mod money;
 pub mod revenue;

@@ -41,6 +41,8 @@ pub struct ApplyContext<'a> {
     pub now: i64,
     /// How failed events are retried before they are dead-lettered.
     pub retry: worker::RetryPolicy,
+    /// Stripe's retry schedule and end, as configured (the dunning emails' words).
+    pub dunning: crate::domain::dunning::DunningPolicy,
 }
 
 /// Re-fetches only: what it returns is written in the worker's batch transaction.
@@ -182,7 +184,14 @@ pub async fn apply_all_due(
 ) -> anyhow::Result<usize> {
     let mut applied = 0;
     loop {
-        let ctx = ApplyContext { pool, stripe, app_url, now: crate::server::db::now(), retry: Default::default() };
+        let ctx = ApplyContext {
+            pool,
+            stripe,
+            app_url,
+            now: crate::server::db::now(),
+            retry: Default::default(),
+            dunning: Default::default(),
+        };
         let batch = apply_due(&ctx, owner, limit).await?;
         anyhow::ensure!(batch.retrying + batch.dead == 0, "events failed: {batch:?}");
         if batch.total() == 0 {

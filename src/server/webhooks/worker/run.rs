@@ -26,6 +26,7 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
                 app_url: &app_url,
                 now: now(),
                 retry: state.config.webhook_retry,
+                dunning: state.config.dunning,
             };
             // A long batch (Stripe slow, or rate-limited) keeps its claims alive.
             let renew = async {
