@@ -2,6 +2,7 @@
 
 pub mod customer;
 pub mod dispute;
+pub mod dunning;
 pub mod events;
 pub mod mail;
 pub mod marketplace;

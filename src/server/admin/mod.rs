@@ -6,6 +6,7 @@ pub mod counters;
 pub mod csv;
 pub mod customer;
 pub mod dispute;
+pub mod dunning;
 pub mod events;
 pub mod mail;
 pub mod marketplace;

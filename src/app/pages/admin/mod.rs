@@ -3,9 +3,11 @@
 
 pub mod customer;
 pub mod dispute;
+pub mod dunning;
 pub mod events;
 pub mod list;
 pub mod mail;
+pub mod mail_templates;
 pub mod marketplace;
 pub mod order;
 pub mod payments;
@@ -25,11 +27,12 @@ use super::{Forbidden, Notices};
 /// The admin section's own navigation; `current` is the page's path.
 #[component]
 pub fn AdminNav(current: &'static str) -> impl IntoView {
-    const LINKS: [(&str, &str); 9] = [
+    const LINKS: [(&str, &str); 10] = [
         ("/admin", "Revenue"),
         ("/admin/subscriptions", "Subscriptions"),
         ("/admin/payments", "Payments"),
         ("/admin/disputes", "Disputes"),
+        ("/admin/dunning", "Dunning"),
         ("/admin/marketplace", "Marketplace"),
         ("/admin/events", "Events"),
         ("/admin/usage", "Usage"),
