@@ -72,11 +72,13 @@ pub async fn retry_now(
     let Some(prepared) = prepare(state, customer_id, subscription_id, "invoice-retry", token).await? else {
         return Ok(already_done());
     };
-    let invoice = state
-        .stripe_client
-        .send(&RetrieveInvoice::new(invoice_id), None)
-        .await
-        .with_context(|| format!("retrieving invoice {invoice_id}"))?;
+    let invoice = match state.stripe_client.send(&RetrieveInvoice::new(invoice_id), None).await {
+        Ok(invoice) => invoice,
+        Err(err) if matches!(api_error(&err), Some((404, _))) => {
+            return Err(refused("Nothing to retry: Stripe has no such invoice."));
+        }
+        Err(err) => return Err(anyhow::Error::from(err).context(format!("retrieving invoice {invoice_id}")).into()),
+    };
     let of_subscription = invoice
         .parent
         .as_ref()

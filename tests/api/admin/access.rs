@@ -55,7 +55,7 @@ const ADMIN_MONEY_FUNCTIONS: [MoneyCall; 10] = [
             ("invoice", "in_matrix"),
             ("token", "0123456789abcdef0123"),
         ],
-        "This customer has no subscription to change.",
+        "Nothing to retry",
     ),
     ("admin_refund_form", &[("payment", "pi_matrix")], "No such payment."),
     (

@@ -83,7 +83,12 @@ async fn a_failing_card_walks_the_dunning_sequence_with_each_email_once_and_stri
     .unwrap();
     app.settle().await;
     app.advance_by(86_400).await;
-    assert_eq!(app.dunning_mails(&email).await, mails, "redelivered events send nothing again");
+    // (Compared without bodies: the sender signs each body once it has gone out.)
+    let kinds_and_subjects = |mails: &[(String, String, String)]| {
+        mails.iter().map(|(kind, subject, _)| (kind.clone(), subject.clone())).collect::<Vec<_>>()
+    };
+    let again = app.dunning_mails(&email).await;
+    assert_eq!(kinds_and_subjects(&again), kinds_and_subjects(&mails), "redelivered events send nothing again");
 }
 
 #[tokio::test]
@@ -143,7 +148,8 @@ async fn retry_now_after_the_card_is_updated_recovers_the_subscription_audited_o
     assert_eq!(app.stripe_get_json(&format!("/v1/invoices/{invoice_id}")).await["status"], "paid");
     assert_eq!(count(&app, audited).await, 1, "one audit row");
     let page = app.page("/admin/dunning").await;
-    assert!(page.contains("Paid: $9.00 collected") && !page.contains(&invoice_id), "no longer past due: {page}");
+    let listed = format!(r#"data-invoice="{invoice_id}""#);
+    assert!(page.contains("Paid: $9.00 collected") && !page.contains(&listed), "no longer past due: {page}");
 
     // The same form posted again (a double submit) is done already; a new one finds nothing to
     // retry. Still one audit row.
