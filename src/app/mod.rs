@@ -117,6 +117,8 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("admin"), StaticSegment("customers"), ParamSegment("id"), StaticSegment("renewal")) view=pages::admin::customer::RenewalPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("mail")) view=pages::admin::mail::MailPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("migrations")) view=pages::admin::migrations::MigrationsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("dunning")) view=pages::admin::dunning::DunningPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("mail"), StaticSegment("templates")) view=pages::admin::mail_templates::MailTemplatesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("payments")) view=pages::admin::payments::PaymentsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("payments"), StaticSegment("refund")) view=pages::admin::payments::RefundPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("disputes")) view=pages::admin::payments::DisputesPage ssr=SsrMode::Async/>

@@ -10,6 +10,7 @@ pub use role::Role;
 pub mod brand;
 pub mod catalog;
 pub mod coupon;
+pub mod dunning;
 pub mod marketplace;
 pub mod money;
 pub mod revenue;

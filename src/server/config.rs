@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::domain::brand::{Accent, Brand};
+use crate::domain::dunning::{DunningEnd, DunningPolicy};
 use crate::domain::{Email, Password};
 use crate::server::alerts::AlertThresholds;
 use crate::server::auth::LoginQuotas;
@@ -227,6 +228,8 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// How the webhook worker retries a failed event before dead-lettering it.
     pub webhook_retry: RetryPolicy,
+    /// Stripe's dunning as configured in its dashboard (`DUNNING_ATTEMPTS`, `DUNNING_END`).
+    pub dunning: DunningPolicy,
     /// Per-client-network hourly limits on sign-up, Checkout, portal and password reset.
     pub abuse_quotas: AbuseQuotas,
     /// Log-in attempts per client network and per email, per minute.
@@ -365,6 +368,14 @@ impl Config {
             first_retry_secs: positive("WEBHOOK_RETRY_SECS", worker::FIRST_RETRY_SECS)?,
         };
 
+        let dunning = DunningPolicy {
+            attempts: positive("DUNNING_ATTEMPTS", DunningPolicy::default().attempts)?,
+            end: get("DUNNING_END")
+                .map(|raw| DunningEnd::parse(&raw).map_err(|err| ConfigError::new("DUNNING_END", err)))
+                .transpose()?
+                .unwrap_or(DunningPolicy::default().end),
+        };
+
         let defaults = AbuseQuotas::default();
         let nonzero = |name: &'static str, default: NonZeroU32| {
             let n = positive(name, i64::from(default.get()))?;
@@ -487,6 +498,7 @@ impl Config {
             usage,
             metrics_token,
             webhook_retry,
+            dunning,
             abuse_quotas,
             login_quotas,
             stripe_requests_per_sec,

@@ -46,7 +46,7 @@ pub async fn purge(pool: &AnyPool, policy: RetentionPolicy, now: i64) -> anyhow:
     .context("purging old webhook payloads")?
     .rows_affected();
     let bodies = sqlx::query(
-        "UPDATE emails SET body = '', purged_at = $1 \
+        "UPDATE emails SET body = '', html_body = NULL, purged_at = $1 \
          WHERE purged_at IS NULL AND status IN ('sent', 'stored', 'failed') AND created_at < $2",
     )
     .bind(now)

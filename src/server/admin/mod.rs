@@ -7,6 +7,7 @@ pub mod coupons;
 pub mod csv;
 pub mod customer;
 pub mod dispute;
+pub mod dunning;
 pub mod events;
 pub mod mail;
 pub mod marketplace;

@@ -140,6 +140,7 @@ async fn notify_admins(
             to,
             subject: subject.clone(),
             body: body.clone(),
+            html_body: None,
         };
         emails::enqueue(tx, &email, now).await?;
     }

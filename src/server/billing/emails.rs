@@ -1,11 +1,17 @@
 //! The email outbox. Billing events enqueue emails in the same transaction as the state change,
 //! under a cause key that is unique: each email goes out at most once per cause, however often
 //! the event is delivered or replayed. A separate sender drains the outbox.
+//!
+//! The words are in `templates/mail` (`server::mail::templates`): each constructor names the
+//! email's cause, recipient and subject and hands its template the values it shows.
 
 use anyhow::Context;
+use minijinja::{context, Value};
 use sqlx::{Any, Transaction};
 
-use crate::views::format::money;
+use crate::domain::dunning::DunningEnd;
+use crate::server::mail::templates;
+use crate::views::format::{day, money};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmailKind {
@@ -30,6 +36,14 @@ pub enum EmailKind {
     PriceChangeNotice,
     /// An issuer's early fraud warning about a charge, to every admin.
     FraudWarning,
+    /// Dunning's second failed attempt on a subscription's invoice (the first is PaymentFailed).
+    PaymentUrgent,
+    /// Dunning's next attempt is its last: when, and what happens if it fails.
+    PaymentFinalNotice,
+    /// Every attempt failed: what Stripe did to the subscription.
+    DunningOutcome,
+    /// A refund of the customer's payment went through.
+    RefundIssued,
 }
 
 impl EmailKind {
@@ -50,6 +64,10 @@ impl EmailKind {
             Self::PayoutFailed => "payout_failed",
             Self::PriceChangeNotice => "price_change_notice",
             Self::FraudWarning => "fraud_warning",
+            Self::PaymentUrgent => "payment_urgent",
+            Self::PaymentFinalNotice => "payment_final_notice",
+            Self::DunningOutcome => "dunning_outcome",
+            Self::RefundIssued => "refund_issued",
         }
     }
 }
@@ -65,65 +83,152 @@ pub struct Email {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// The HTML alternative's body (the sender wraps it in the brand's layout); `None` sends
+    /// text only.
+    pub html_body: Option<String>,
+}
+
+/// An email of `kind` whose text and HTML its templates render from `data`.
+fn templated(cause_key: String, kind: EmailKind, to: &str, subject: String, data: Value) -> Email {
+    let (body, html) = templates::render(kind.as_str(), &data);
+    Email { cause_key, kind, to: to.to_string(), subject, body, html_body: Some(html) }
 }
 
 pub fn receipt(to: &str, invoice_id: &str, paid: i64, currency: &str, url: Option<&str>) -> Email {
-    Email {
-        cause_key: format!("receipt:{invoice_id}"),
-        kind: EmailKind::Receipt,
-        to: to.to_string(),
-        subject: format!("Receipt: {} paid", money(paid, currency)),
-        body: format!(
-            "Thank you. We received your payment of {}.\n{}",
-            money(paid, currency),
-            url.map(|u| format!("Your invoice: {u}\n")).unwrap_or_default()
-        ),
-    }
+    templated(
+        format!("receipt:{invoice_id}"),
+        EmailKind::Receipt,
+        to,
+        format!("Receipt: {} paid", money(paid, currency)),
+        context! { amount => money(paid, currency), url },
+    )
 }
 
-/// One email per failed attempt: the attempt count is part of the cause.
+/// One email per failed attempt: the attempt count is part of the cause. A subscription's
+/// invoice sends it for its first attempt only (then `payment_urgent`, …: `domain::dunning`).
 pub fn payment_failed(to: &str, invoice_id: &str, attempt: i64, due: i64, currency: &str, fix_url: &str) -> Email {
-    Email {
-        cause_key: format!("payment_failed:{invoice_id}:{attempt}"),
-        kind: EmailKind::PaymentFailed,
-        to: to.to_string(),
-        subject: format!("Your payment of {} failed", money(due, currency)),
-        body: format!(
-            "We could not charge your card for {}. Please update your payment method:\n{fix_url}\n",
-            money(due, currency)
-        ),
-    }
+    payment_failed_retrying(to, (invoice_id, attempt, None), (due, currency), fix_url)
+}
+
+/// A failed attempt Stripe retries at `next_attempt` (`next_payment_attempt`), when it does.
+pub fn payment_failed_retrying(
+    to: &str,
+    (invoice_id, attempt, next_attempt): (&str, i64, Option<i64>),
+    (due, currency): (i64, &str),
+    fix_url: &str,
+) -> Email {
+    templated(
+        format!("payment_failed:{invoice_id}:{attempt}"),
+        EmailKind::PaymentFailed,
+        to,
+        format!("Your payment of {} failed", money(due, currency)),
+        context! { amount => money(due, currency), url => fix_url, next_attempt => next_attempt.map(day) },
+    )
+}
+
+/// Dunning's second failure: once per invoice.
+pub fn payment_urgent(
+    to: &str,
+    invoice_id: &str,
+    next_attempt: Option<i64>,
+    (due, currency): (i64, &str),
+    fix_url: &str,
+) -> Email {
+    templated(
+        format!("payment_urgent:{invoice_id}"),
+        EmailKind::PaymentUrgent,
+        to,
+        format!("Urgent: your payment of {} failed again", money(due, currency)),
+        context! { amount => money(due, currency), url => fix_url, next_attempt => next_attempt.map(day) },
+    )
+}
+
+/// The next attempt (`last_attempt_at`) is Stripe's last: once per invoice.
+pub fn payment_final_notice(
+    to: &str,
+    (invoice_id, attempts, last_attempt_at): (&str, i64, i64),
+    (due, currency): (i64, &str),
+    end: DunningEnd,
+    fix_url: &str,
+) -> Email {
+    templated(
+        format!("payment_final_notice:{invoice_id}"),
+        EmailKind::PaymentFinalNotice,
+        to,
+        format!("Final notice: your payment of {} is still due", money(due, currency)),
+        context! {
+            amount => money(due, currency),
+            attempts,
+            last_attempt => day(last_attempt_at),
+            warning => end.warning(),
+            url => fix_url,
+        },
+    )
+}
+
+/// Every attempt on the invoice failed and Stripe did what `end` says: once per invoice.
+/// `links` are the account page (pay with a new card) and the pricing page (subscribe again).
+pub fn dunning_outcome(
+    to: &str,
+    (invoice_id, attempts): (&str, i64),
+    (due, currency): (i64, &str),
+    end: DunningEnd,
+    (account_url, pricing_url): (&str, &str),
+) -> Email {
+    let (subject, next_step, url) = match end {
+        DunningEnd::Cancel => ("Your subscription was canceled", "You can subscribe again at any time", pricing_url),
+        DunningEnd::Unpaid => ("Your subscription is unpaid", "Pay the open invoice with a new card", account_url),
+        DunningEnd::PastDue => ("Your payment is still due", "Pay the open invoice with a new card", account_url),
+    };
+    templated(
+        format!("dunning_outcome:{invoice_id}"),
+        EmailKind::DunningOutcome,
+        to,
+        subject.to_string(),
+        context! { amount => money(due, currency), attempts, outcome => end.outcome(), next_step, url },
+    )
+}
+
+/// A refund that succeeded: once per refund, with the charge's receipt (which lists it).
+pub fn refund_issued(to: &str, refund_id: &str, (amount, currency): (i64, &str), receipt_url: Option<&str>) -> Email {
+    templated(
+        format!("refund_issued:{refund_id}"),
+        EmailKind::RefundIssued,
+        to,
+        format!("Refund issued: {}", money(amount, currency)),
+        context! { amount => money(amount, currency), reference => refund_id, url => receipt_url },
+    )
 }
 
 pub fn action_required(to: &str, invoice_id: &str, url: &str) -> Email {
-    Email {
-        cause_key: format!("action_required:{invoice_id}"),
-        kind: EmailKind::ActionRequired,
-        to: to.to_string(),
-        subject: "Your bank needs you to confirm a payment".to_string(),
-        body: format!("Please confirm your payment here:\n{url}\n"),
-    }
+    templated(
+        format!("action_required:{invoice_id}"),
+        EmailKind::ActionRequired,
+        to,
+        "Your bank needs you to confirm a payment".to_string(),
+        context! { url },
+    )
 }
 
 pub fn trial_ending(to: &str, subscription_id: &str, trial_end: i64, manage_url: &str) -> Email {
-    Email {
-        cause_key: format!("trial_ending:{subscription_id}:{trial_end}"),
-        kind: EmailKind::TrialEnding,
-        to: to.to_string(),
-        subject: "Your trial ends soon".to_string(),
-        body: format!("Your free trial ends in a few days. Manage your plan:\n{manage_url}\n"),
-    }
+    templated(
+        format!("trial_ending:{subscription_id}:{trial_end}"),
+        EmailKind::TrialEnding,
+        to,
+        "Your trial ends soon".to_string(),
+        context! { url => manage_url },
+    )
 }
 
 /// A delayed payment method (bank debit…) failed after Checkout completed: nothing was granted.
 pub fn checkout_payment_failed(to: &str, session_id: &str, retry_url: &str) -> Email {
-    Email {
-        cause_key: format!("checkout_payment_failed:{session_id}"),
-        kind: EmailKind::CheckoutPaymentFailed,
-        to: to.to_string(),
-        subject: "Your payment did not go through".to_string(),
-        body: format!("Your bank declined the payment for your order; nothing was charged. Try again:\n{retry_url}\n"),
-    }
+    templated(
+        format!("checkout_payment_failed:{session_id}"),
+        EmailKind::CheckoutPaymentFailed,
+        to,
+        "Your payment did not go through".to_string(),
+        context! { url => retry_url },
+    )
 }
 
 /// One alert per admin per dispute: a dispute has a response deadline.
@@ -136,17 +241,13 @@ pub fn dispute_alert(
     due_by: Option<i64>,
     admin_url: &str,
 ) -> Email {
-    let due = due_by.map(|t| format!("Evidence is due by unix time {t}.\n")).unwrap_or_default();
-    Email {
-        cause_key: format!("dispute_alert:{dispute_id}:{to}"),
-        kind: EmailKind::DisputeAlert,
-        to: to.to_string(),
-        subject: format!("Dispute opened: {} ({reason})", money(amount_minor, currency)),
-        body: format!(
-            "A customer disputed a payment of {} (reason: {reason}).\n{due}Respond here:\n{admin_url}\n",
-            money(amount_minor, currency)
-        ),
-    }
+    templated(
+        format!("dispute_alert:{dispute_id}:{to}"),
+        EmailKind::DisputeAlert,
+        to,
+        format!("Dispute opened: {} ({reason})", money(amount_minor, currency)),
+        context! { amount => money(amount_minor, currency), reason, due_by, url => admin_url },
+    )
 }
 
 /// One alert per admin per early fraud warning: a dispute may follow, and a refund made before
@@ -175,46 +276,36 @@ pub fn fraud_warning_alert(
 
 /// The link that confirms a new account's address; one mail per link (`token_id`).
 pub fn verify_email(to: &str, token_id: i64, link: &str) -> Email {
-    Email {
-        cause_key: format!("verify_email:{token_id}"),
-        kind: EmailKind::VerifyEmail,
-        to: to.to_string(),
-        subject: "Confirm your email address".to_string(),
-        body: format!(
-            "Welcome! Open this link to confirm your address (it works for a day):\n{link}\n\n\
-             If you did not create an account, ignore this email.\n"
-        ),
-    }
+    templated(
+        format!("verify_email:{token_id}"),
+        EmailKind::VerifyEmail,
+        to,
+        "Confirm your email address".to_string(),
+        context! { url => link },
+    )
 }
 
 /// Someone signed up with an address that has an account: its owner hears of it (at most once
 /// an hour: `hour` is part of the cause), the sign-up form says nothing.
 pub fn sign_up_attempt(to: &str, user_id: i64, hour: i64, login_url: &str, reset_url: &str) -> Email {
-    Email {
-        cause_key: format!("sign_up_attempt:{user_id}:{hour}"),
-        kind: EmailKind::SignUpAttempt,
-        to: to.to_string(),
-        subject: "Someone tried to sign up with your address".to_string(),
-        body: format!(
-            "Someone tried to create an account with this address, which already has one.\n\
-             If it was you, sign in:\n{login_url}\nor, if you forgot your password, reset it:\n{reset_url}\n\n\
-             If it was not you, you need not do anything: your account is unchanged.\n"
-        ),
-    }
+    templated(
+        format!("sign_up_attempt:{user_id}:{hour}"),
+        EmailKind::SignUpAttempt,
+        to,
+        "Someone tried to sign up with your address".to_string(),
+        context! { login_url, reset_url },
+    )
 }
 
 /// The link that sets a new password; one mail per link (`token_id`).
 pub fn password_reset(to: &str, token_id: i64, link: &str) -> Email {
-    Email {
-        cause_key: format!("password_reset:{token_id}"),
-        kind: EmailKind::PasswordReset,
-        to: to.to_string(),
-        subject: "Reset your password".to_string(),
-        body: format!(
-            "Open this link to choose a new password (it works once, for an hour):\n{link}\n\n\
-             If you did not ask for it, ignore this email: your password stays as it is.\n"
-        ),
-    }
+    templated(
+        format!("password_reset:{token_id}"),
+        EmailKind::PasswordReset,
+        to,
+        "Reset your password".to_string(),
+        context! { url => link },
+    )
 }
 
 /// Usage reached `percent` of the included units: once per threshold, meter and period.
@@ -230,33 +321,25 @@ pub fn usage_alert(
     let (meter_key, meter_name) = meter;
     let (used, included) = usage;
     let what = if percent >= 100 { "all" } else { "most" };
-    Email {
-        cause_key: format!("usage_alert:{user_id}:{meter_key}:{period_start}:{percent}"),
-        kind: EmailKind::UsageAlert,
-        to: to.to_string(),
-        subject: format!("You have used {percent}% of your included {meter_name}"),
-        body: format!(
-            "You have used {used} of the {included} {meter_name} your plan includes this period: {what} of them.\n\
-             Usage beyond them is billed as overage. See your usage and set a spend cap:\n{account_url}\n"
-        ),
-    }
+    templated(
+        format!("usage_alert:{user_id}:{meter_key}:{period_start}:{percent}"),
+        EmailKind::UsageAlert,
+        to,
+        format!("You have used {percent}% of your included {meter_name}"),
+        context! { used, included, meter_name, what, url => account_url },
+    )
 }
 
 /// A creator's payout failed: once per payout, with Stripe's reason and where to fix it.
 pub fn payout_failed(to: &str, payout_id: &str, amount: (i64, &str), reason: Option<&str>, creator_url: &str) -> Email {
     let (amount_minor, currency) = amount;
-    let reason = reason.map(|r| format!("Stripe's reason: {r}\n")).unwrap_or_default();
-    Email {
-        cause_key: format!("payout_failed:{payout_id}"),
-        kind: EmailKind::PayoutFailed,
-        to: to.to_string(),
-        subject: format!("Your payout of {} failed", money(amount_minor, currency)),
-        body: format!(
-            "Stripe could not pay {} out to your bank account; the money stays in your balance.\n{reason}\
-             Update your bank account in the Stripe dashboard (from your creator page):\n{creator_url}\n",
-            money(amount_minor, currency)
-        ),
-    }
+    templated(
+        format!("payout_failed:{payout_id}"),
+        EmailKind::PayoutFailed,
+        to,
+        format!("Your payout of {} failed", money(amount_minor, currency)),
+        context! { amount => money(amount_minor, currency), reason, url => creator_url },
+    )
 }
 
 /// What a price migration changes for one subscriber.
@@ -294,14 +377,15 @@ pub fn price_change_notice(to: &str, change: &PriceChange<'_>, account_url: &str
 /// Queues `email` unless its cause already queued one. Returns whether it was new.
 pub async fn enqueue(tx: &mut Transaction<'_, Any>, email: &Email, now: i64) -> anyhow::Result<bool> {
     let result = sqlx::query(
-        "INSERT INTO emails (cause_key, kind, to_address, subject, body, status, attempts, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6) ON CONFLICT (cause_key) DO NOTHING",
+        "INSERT INTO emails (cause_key, kind, to_address, subject, body, html_body, status, attempts, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7) ON CONFLICT (cause_key) DO NOTHING",
     )
     .bind(&email.cause_key)
     .bind(email.kind.as_str())
     .bind(&email.to)
     .bind(&email.subject)
     .bind(&email.body)
+    .bind(email.html_body.as_deref())
     .bind(now)
     .execute(&mut **tx)
     .await

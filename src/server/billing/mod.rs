@@ -10,6 +10,7 @@ pub mod confirm_payment;
 pub mod customers;
 pub mod dispute_evidence;
 pub mod disputes;
+pub mod email_samples;
 pub mod emails;
 pub mod entitlements;
 pub mod fraud_warnings;

@@ -94,6 +94,7 @@ pub async fn sync_refunds_of(
     for row in &rows {
         upsert(&mut tx, row, now).await?;
     }
+    tell_the_customer(&mut tx, charge, &rows, now).await?;
     let mut revoked = 0;
     // Only a full refund takes the purchase back; a partial one is a goodwill credit.
     if charge.refunded {
@@ -103,6 +104,28 @@ pub async fn sync_refunds_of(
     }
     tx.commit().await.context("committing the refunds")?;
     Ok(ChargeRefunds { refunds: rows.len(), revoked })
+}
+
+/// A refund that went through is mailed to the charge's customer, once per refund.
+async fn tell_the_customer(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    charge: &Charge,
+    rows: &[RefundRow],
+    now: i64,
+) -> anyhow::Result<()> {
+    let Some(customer) = charge.customer.as_ref().map(|c| c.id().as_str().to_owned()) else { return Ok(()) };
+    let to: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE stripe_customer_id = $1")
+        .bind(&customer)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("finding the refunded customer's user")?;
+    let Some(to) = to else { return Ok(()) };
+    for row in rows.iter().filter(|row| row.status == "succeeded") {
+        let email =
+            super::emails::refund_issued(&to, &row.id, (row.amount, &row.currency), charge.receipt_url.as_deref());
+        super::emails::enqueue(tx, &email, now).await?;
+    }
+    Ok(())
 }
 
 pub async fn upsert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, row: &RefundRow, now: i64) -> anyhow::Result<()> {

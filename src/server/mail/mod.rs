@@ -2,9 +2,10 @@
 //! are kept as the dev mailbox (`/admin/mail`), marked `stored`, and nothing leaves the machine.
 
 pub mod sender;
+pub mod templates;
 
 use anyhow::Context;
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::AnyPool;
@@ -12,6 +13,7 @@ use sqlx::AnyPool;
 use crate::domain::brand::Brand;
 use crate::server::billing::emails::ONE_TIME_LINK_KINDS;
 use crate::server::instances::InstanceId;
+use templates::Letterhead;
 
 /// After this many failed sends an email is marked `failed` and left for a person to look at.
 const MAX_SEND_ATTEMPTS: i64 = 8;
@@ -63,6 +65,8 @@ struct OutboxRow {
     to_address: String,
     subject: String,
     body: String,
+    /// The HTML alternative's body, when the kind has one (wrapped in the layout when sent).
+    html_body: Option<String>,
     attempts: i64,
 }
 
@@ -80,7 +84,7 @@ async fn claim(pool: &AnyPool, owner: &InstanceId, now: i64, limit: i64) -> anyh
            SELECT id FROM emails WHERE status = 'pending' AND next_attempt_at <= $3 \
              AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_until <= $3) \
            ORDER BY id LIMIT $4 {skip_locked}) \
-         RETURNING id, kind, to_address, subject, body, attempts"
+         RETURNING id, kind, to_address, subject, body, html_body, attempts"
     ))
     .bind(owner.as_str())
     .bind(now + CLAIM_SECS)
@@ -117,13 +121,14 @@ pub fn signature(brand: &Brand) -> String {
 }
 
 /// Claims and sends (or stores) up to `limit` due emails as `owner`: whichever instance claims
-/// an email sends it, once, signed with `signature` (the stored body is what went out).
+/// an email sends it, once, signed with the letterhead's signature, its HTML (if any) wrapped in
+/// the layout, as multipart/alternative (the stored bodies are what went out).
 pub async fn drain(
     pool: &AnyPool,
     mailer: &Mailer,
     owner: &InstanceId,
     (now, limit): (i64, i64),
-    signature: &str,
+    letterhead: &Letterhead,
 ) -> anyhow::Result<SendReport> {
     let mut report = SendReport::default();
     let started = std::time::Instant::now();
@@ -134,11 +139,13 @@ pub async fn drain(
         if !still_mine(pool, owner, id, at).await? {
             continue;
         }
-        let body = format!("{}{signature}", row.body);
+        let body = format!("{}{}", row.body, letterhead.signature);
+        let html = row.html_body.as_deref().map(|html| letterhead.wrap(&row.subject, html));
         let result = match mailer {
             Mailer::DevMailbox => Ok("stored"),
             Mailer::Smtp { transport, from } => {
-                send(transport, from, &row.to_address, &row.subject, body.clone()).await.map(|()| "sent")
+                let bodies = (body.clone(), html.clone());
+                send(transport, from, (row.to_address.as_str(), row.subject.as_str()), bodies).await.map(|()| "sent")
             }
         };
         match result {
@@ -149,12 +156,13 @@ pub async fn drain(
                 let purge = if empty { ", purged_at = $2" } else { "" };
                 sqlx::query(&format!(
                     "UPDATE emails SET status = $1, sent_at = $2, attempts = attempts + 1, claimed_by = NULL, \
-                     claimed_until = NULL, body = $4{purge} WHERE id = $3"
+                     claimed_until = NULL, body = $4, html_body = $5{purge} WHERE id = $3"
                 ))
                 .bind(status)
                 .bind(now)
                 .bind(id)
                 .bind(if empty { String::new() } else { body })
+                .bind(if empty { None } else { html })
                 .execute(pool)
                 .await
                 .with_context(|| format!("marking email {id} {status}"))?;
@@ -190,16 +198,18 @@ pub async fn drain(
 async fn send(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,
-    to: &str,
-    subject: &str,
-    body: String,
+    (to, subject): (&str, &str),
+    (text, html): (String, Option<String>),
 ) -> anyhow::Result<()> {
-    let message = Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(to.parse().with_context(|| format!("{to:?} is not a valid address"))?)
-        .subject(subject)
-        .body(body)
-        .context("building the email")?;
+        .subject(subject);
+    let message = match html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(text, html)),
+        None => builder.body(text),
+    }
+    .context("building the email")?;
     transport.send(message).await.context("SMTP send")?;
     Ok(())
 }
@@ -207,6 +217,13 @@ async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::server::http::app_url::AppUrl;
+
+    /// A letterhead that adds nothing.
+    fn blank() -> Letterhead {
+        Letterhead { name: String::new(), logo_url: None, signature: String::new() }
+    }
 
     /// An SMTP server nobody listens on: every send fails at once.
     fn unreachable_mailer() -> Mailer {
@@ -267,7 +284,7 @@ mod tests {
         let port = accepting_smtp_server().await;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(port).build();
         let mailer = Mailer::Smtp { transport, from: "billing@example.com".parse().unwrap() };
-        assert_eq!(drain(pool, &mailer, &InstanceId::named("a"), (1_000, 10), "").await.unwrap().sent, 2);
+        assert_eq!(drain(pool, &mailer, &InstanceId::named("a"), (1_000, 10), &blank()).await.unwrap().sent, 2);
         let bodies: Vec<(String, String)> =
             sqlx::query_as("SELECT kind, body FROM emails ORDER BY cause_key").fetch_all(pool).await.unwrap();
         assert_eq!(bodies[0], ("password_reset".to_owned(), String::new()), "the link is gone once sent");
@@ -293,14 +310,18 @@ mod tests {
         .unwrap();
         let mailer = unreachable_mailer();
         let me = InstanceId::named("a");
-        assert_eq!(drain(pool, &mailer, &me, (1_000, 10), "").await.unwrap().failed, 1);
+        assert_eq!(drain(pool, &mailer, &me, (1_000, 10), &blank()).await.unwrap().failed, 1);
         assert_eq!(
-            drain(pool, &mailer, &me, (1_059, 10), "").await.unwrap(),
+            drain(pool, &mailer, &me, (1_059, 10), &blank()).await.unwrap(),
             SendReport::default(),
             "not before a minute"
         );
-        assert_eq!(drain(pool, &mailer, &me, (1_060, 10), "").await.unwrap().failed, 1);
-        assert_eq!(drain(pool, &mailer, &me, (1_060 + 119, 10), "").await.unwrap(), SendReport::default(), "then two");
+        assert_eq!(drain(pool, &mailer, &me, (1_060, 10), &blank()).await.unwrap().failed, 1);
+        assert_eq!(
+            drain(pool, &mailer, &me, (1_060 + 119, 10), &blank()).await.unwrap(),
+            SendReport::default(),
+            "then two"
+        );
         let (attempts, status): (i64, String) =
             sqlx::query_as("SELECT attempts, status FROM emails").fetch_one(pool).await.unwrap();
         assert_eq!((attempts, status.as_str()), (2, "pending"));
@@ -313,10 +334,11 @@ mod tests {
         queue(pool, "k").await;
         let brand =
             Brand { name: "Acme Cloud".into(), support_email: Some("help@acme.test".into()), ..Brand::default() };
-        let signature = signature(&brand);
+        let letterhead = Letterhead::new(&brand, &AppUrl::new("http://x"));
+        let signature = letterhead.signature.clone();
         assert_eq!(signature, "\n--\nAcme Cloud\nQuestions? Write to help@acme.test\n");
         let me = InstanceId::named("a");
-        assert_eq!(drain(pool, &Mailer::DevMailbox, &me, (10, 10), &signature).await.unwrap().stored, 1);
+        assert_eq!(drain(pool, &Mailer::DevMailbox, &me, (10, 10), &letterhead).await.unwrap().stored, 1);
         let body: String = sqlx::query_scalar("SELECT body FROM emails").fetch_one(pool).await.unwrap();
         assert_eq!(body, format!("Dear Jo{signature}"));
         assert_eq!(super::signature(&Brand::default()), "\n--\ntollgate\n");
@@ -340,13 +362,14 @@ mod tests {
         for n in 0..30 {
             queue(pool, &format!("k{n}")).await;
         }
-        let mailer = Mailer::DevMailbox;
+        let (mailer, blank) = (Mailer::DevMailbox, blank());
         let instances: Vec<InstanceId> = (0..3).map(|n| InstanceId::named(&format!("i{n}"))).collect();
-        let reports = futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, (10, 7), ""))).await;
+        let reports =
+            futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, (10, 7), &blank))).await;
         let stored: usize = reports.into_iter().map(|r| r.unwrap().stored).sum();
         assert_eq!(stored, 21, "three claims of seven, no email in two of them");
         let again: usize =
-            futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, (11, 100), "")))
+            futures::future::join_all(instances.iter().map(|me| drain(pool, &mailer, me, (11, 100), &blank)))
                 .await
                 .into_iter()
                 .map(|r| r.unwrap().stored)
@@ -366,12 +389,12 @@ mod tests {
         assert_eq!(claim(pool, &a, 100, 10).await.unwrap().len(), 1, "a claims, then dies before sending");
         let mailer = Mailer::DevMailbox;
         assert_eq!(
-            drain(pool, &mailer, &b, (100 + CLAIM_SECS - 1, 10), "").await.unwrap().stored,
+            drain(pool, &mailer, &b, (100 + CLAIM_SECS - 1, 10), &blank()).await.unwrap().stored,
             0,
             "a's claim holds"
         );
         assert_eq!(
-            drain(pool, &mailer, &b, (100 + CLAIM_SECS, 10), "").await.unwrap().stored,
+            drain(pool, &mailer, &b, (100 + CLAIM_SECS, 10), &blank()).await.unwrap().stored,
             1,
             "ran out: b sends it"
         );

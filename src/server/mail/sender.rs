@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::{drain, signature, Mailer};
+use super::templates::Letterhead;
+use super::{drain, Mailer};
+use crate::server::http::app_url::AppUrl;
 use crate::server::{db::now, state::AppState};
 
 const IDLE_POLL: Duration = Duration::from_secs(2);
@@ -18,9 +20,9 @@ pub fn spawn_mail_sender(state: AppState) -> JoinHandle<()> {
                 return;
             }
         };
-        let signature = signature(&state.config.brand);
+        let letterhead = Letterhead::new(&state.config.brand, &AppUrl::new(state.config.app_url.as_str()));
         loop {
-            if let Err(err) = drain(state.db.pool(), &mailer, &state.instance, (now(), 100), &signature).await {
+            if let Err(err) = drain(state.db.pool(), &mailer, &state.instance, (now(), 100), &letterhead).await {
                 tracing::error!(error = %format!("{err:#}"), "mail sender failed");
             }
             tokio::time::sleep(IDLE_POLL).await;

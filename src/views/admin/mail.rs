@@ -23,3 +23,14 @@ pub struct Mailbox {
 }
 
 pub const MAILS_PER_PAGE: i64 = 50;
+
+/// `/admin/mail/templates`: one email kind rendered with sample data, as it would go out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplatePreview {
+    pub kind: String,
+    pub subject: String,
+    /// The text alternative, signature included.
+    pub text: String,
+    /// The full HTML document (layout included), for a sandboxed frame.
+    pub html: String,
+}

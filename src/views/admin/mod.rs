@@ -4,6 +4,7 @@ pub mod audit;
 pub mod coupons;
 pub mod customer;
 pub mod dispute;
+pub mod dunning;
 pub mod events;
 pub mod mail;
 pub mod marketplace;

@@ -3,7 +3,7 @@ use reqwest::{header, StatusCode};
 use crate::helpers::*;
 
 /// Every admin page and export.
-const ADMIN_ROUTES: [&str; 18] = [
+const ADMIN_ROUTES: [&str; 20] = [
     "/admin",
     "/admin?period=12m",
     "/admin/events",
@@ -16,6 +16,8 @@ const ADMIN_ROUTES: [&str; 18] = [
     "/admin/customers/cus_matrix/renewal?action=cancel",
     "/admin/mail",
     "/admin/migrations",
+    "/admin/mail/templates",
+    "/admin/dunning",
     "/admin/status",
     "/admin/payments",
     "/admin/payments/refund?payment=pi_matrix",
@@ -25,7 +27,7 @@ const ADMIN_ROUTES: [&str; 18] = [
 ];
 
 /// Every admin server function, with valid arguments.
-const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 10] = [
+const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 12] = [
     ("admin_revenue", &[("period", "Days30")]),
     ("admin_events", &[]),
     ("admin_replay_event", &[("event_id", "evt_does_not_exist")]),
@@ -33,6 +35,8 @@ const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 10] = [
     ("admin_customer", &[("id", "cus_matrix")]),
     ("admin_renewal_form", &[("customer", "cus_matrix"), ("action", "cancel")]),
     ("admin_mail", &[]),
+    ("admin_mail_templates", &[]),
+    ("admin_dunning", &[]),
     ("admin_status", &[]),
     ("admin_payments", &[]),
     ("admin_disputes", &[]),
@@ -43,7 +47,17 @@ const ADMIN_FUNCTIONS: [(&str, &[(&str, &str)]); 10] = [
 /// (server function, its form fields, the reason the admin is refused).
 type MoneyCall = (&'static str, &'static [(&'static str, &'static str)], &'static str);
 
-const ADMIN_MONEY_FUNCTIONS: [MoneyCall; 9] = [
+const ADMIN_MONEY_FUNCTIONS: [MoneyCall; 10] = [
+    (
+        "admin_retry_invoice",
+        &[
+            ("customer", "cus_matrix"),
+            ("subscription", "sub_matrix"),
+            ("invoice", "in_matrix"),
+            ("token", "0123456789abcdef0123"),
+        ],
+        "Nothing to retry",
+    ),
     ("admin_refund_form", &[("payment", "pi_matrix")], "No such payment."),
     (
         "admin_refund",

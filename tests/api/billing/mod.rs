@@ -8,6 +8,7 @@ mod catalog_and_checkout;
 mod clock;
 mod confirm_payment;
 mod discounts;
+mod dunning;
 mod entitlements;
 mod pause;
 mod payment_element;

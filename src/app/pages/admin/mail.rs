@@ -37,7 +37,7 @@ fn Mails(mailbox: Mailbox) -> impl IntoView {
     view! {
         <AdminNav current="/admin/mail"/>
         <h1>"Mailbox"</h1>
-        <p class="admin-muted">{note}</p>
+        <p class="admin-muted">{note}" "<a href="/admin/mail/templates">"Preview the email templates"</a></p>
         {empty.then(|| view! { <EmptyState title="No mail yet." hint="Receipts, reminders and sign-up links appear here when they are sent."/> })}
         <ul class="admin-list mailbox">
             {mailbox.mails.into_iter().map(|m| view! { <Mail m=m/> }).collect_view()}

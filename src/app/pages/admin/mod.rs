@@ -4,9 +4,11 @@
 pub mod coupons;
 pub mod customer;
 pub mod dispute;
+pub mod dunning;
 pub mod events;
 pub mod list;
 pub mod mail;
+pub mod mail_templates;
 pub mod marketplace;
 pub mod migrations;
 pub mod order;
@@ -27,12 +29,13 @@ use super::{Forbidden, Notices};
 /// The admin section's own navigation; `current` is the page's path.
 #[component]
 pub fn AdminNav(current: &'static str) -> impl IntoView {
-    const LINKS: [(&str, &str); 10] = [
+    const LINKS: [(&str, &str); 12] = [
         ("/admin", "Revenue"),
         ("/admin/subscriptions", "Subscriptions"),
         ("/admin/payments", "Payments"),
         ("/admin/disputes", "Disputes"),
         ("/admin/coupons", "Coupons"),
+        ("/admin/dunning", "Dunning"),
         ("/admin/marketplace", "Marketplace"),
         ("/admin/events", "Events"),
         ("/admin/usage", "Usage"),

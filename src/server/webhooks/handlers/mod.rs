@@ -44,6 +44,8 @@ pub struct ApplyContext<'a> {
     pub retry: worker::RetryPolicy,
     /// `FRAUD_WARNING_AUTO_REFUND`: an early fraud warning refunds its charge in full.
     pub fraud_warning_auto_refund: bool,
+    /// Stripe's retry schedule and end, as configured (the dunning emails' words).
+    pub dunning: crate::domain::dunning::DunningPolicy,
 }
 
 /// Re-fetches only: what it returns is written in the worker's batch transaction.
@@ -196,6 +198,7 @@ pub async fn apply_all_due(
             now: crate::server::db::now(),
             retry: Default::default(),
             fraud_warning_auto_refund: false,
+            dunning: Default::default(),
         };
         let batch = apply_due(&ctx, owner, limit).await?;
         anyhow::ensure!(batch.retrying + batch.dead == 0, "events failed: {batch:?}");

@@ -27,6 +27,7 @@ pub fn spawn_webhook_worker(state: AppState) -> JoinHandle<()> {
                 now: now(),
                 retry: state.config.webhook_retry,
                 fraud_warning_auto_refund: state.config.fraud_warning_auto_refund,
+                dunning: state.config.dunning,
             };
             // A long batch (Stripe slow, or rate-limited) keeps its claims alive.
             let renew = async {
