@@ -45,6 +45,28 @@ pub fn samples(app_url: &AppUrl) -> Vec<Email> {
             Some("No bank account could be located"),
             &app_url.join("/creator"),
         ),
+        emails::fraud_warning_alert(
+            TO,
+            "issfr_sample",
+            (19_900, "usd"),
+            "made_with_stolen_card",
+            "It was not refunded: refund it from the payments page to avoid a dispute.",
+            &app_url.join("/admin/payments"),
+        ),
+        emails::price_change_notice(
+            TO,
+            &emails::PriceChange {
+                migration_id: 1,
+                subscription_id: "sub_sample",
+                plan: "Pro",
+                old_amount: 2900,
+                new_amount: 3900,
+                currency: "usd",
+                interval: "month",
+                switch_at: NOW + 45 * DAY,
+            },
+            &account,
+        ),
     ]
 }
 

@@ -261,17 +261,13 @@ pub fn fraud_warning_alert(
     admin_url: &str,
 ) -> Email {
     let (amount_minor, currency) = charge;
-    Email {
-        cause_key: format!("fraud_warning:{warning_id}:{to}"),
-        kind: EmailKind::FraudWarning,
-        to: to.to_string(),
-        subject: format!("Early fraud warning: {} ({fraud_type})", money(amount_minor, currency)),
-        body: format!(
-            "The card issuer reported a payment of {} as possibly fraudulent ({fraud_type}); a dispute \
-             may follow.\n{refund}\nThe payment:\n{admin_url}\n",
-            money(amount_minor, currency)
-        ),
-    }
+    templated(
+        format!("fraud_warning:{warning_id}:{to}"),
+        EmailKind::FraudWarning,
+        to,
+        format!("Early fraud warning: {} ({fraud_type})", money(amount_minor, currency)),
+        context! { amount => money(amount_minor, currency), fraud_type, refund, url => admin_url },
+    )
 }
 
 /// The link that confirms a new account's address; one mail per link (`token_id`).
@@ -358,20 +354,20 @@ pub struct PriceChange<'a> {
 /// Notice of a price change, once per migration and subscription.
 pub fn price_change_notice(to: &str, change: &PriceChange<'_>, account_url: &str) -> Email {
     let day = crate::views::format::day(change.switch_at);
-    Email {
-        cause_key: format!("price_notice:{}:{}", change.migration_id, change.subscription_id),
-        kind: EmailKind::PriceChangeNotice,
-        to: to.to_string(),
-        subject: format!("Your {} price changes on {day}", change.plan),
-        body: format!(
-            "From {day}, your {} subscription renews at {} a {} instead of {}. Nothing changes before then.\n\
-             To change or cancel your plan before that day:\n{account_url}\n",
-            change.plan,
-            money(change.new_amount, change.currency),
-            change.interval,
-            money(change.old_amount, change.currency),
-        ),
-    }
+    templated(
+        format!("price_notice:{}:{}", change.migration_id, change.subscription_id),
+        EmailKind::PriceChangeNotice,
+        to,
+        format!("Your {} price changes on {day}", change.plan),
+        context! {
+            day,
+            plan => change.plan,
+            new_price => money(change.new_amount, change.currency),
+            old_price => money(change.old_amount, change.currency),
+            interval => change.interval,
+            url => account_url,
+        },
+    )
 }
 
 /// Queues `email` unless its cause already queued one. Returns whether it was new.

@@ -39,6 +39,8 @@ const TEMPLATES: &[Pair] = kinds!(
     "password_reset",
     "usage_alert",
     "payout_failed",
+    "fraud_warning",
+    "price_change_notice",
 );
 
 const LAYOUT: &str = include_str!("../../../templates/mail/layout.html");

@@ -15,7 +15,6 @@ use stripe_product::promotion_code::ListPromotionCode;
 use stripe_shared::{Coupon, PromotionCode};
 
 use super::audit::{self, Actor, Record};
-use crate::views::format::utc_midnight;
 use crate::domain::coupon::CouponDuration;
 use crate::domain::marketplace::FeeRate;
 use crate::domain::money::{Currency, Money};
@@ -25,6 +24,7 @@ use crate::server::http::outcome::{refused, FormError, Next};
 use crate::server::stripe::idempotency::{check_form_token, new_form_token};
 use crate::server::{db, state::AppState};
 use crate::views::admin::coupons::{redeemed, CouponLine, CouponsPage, PromotionCodeLine};
+use crate::views::format::utc_midnight;
 
 /// Where every coupon form goes back to.
 pub const PAGE: &str = "/admin/coupons";
