@@ -4,7 +4,6 @@
 //! the first period and resumes it, once.
 
 use serde_json::Value;
-use tollgate::server::entitlements;
 
 use crate::helpers::*;
 
@@ -51,15 +50,6 @@ impl TestApp {
         .unwrap()
     }
 
-    async fn may_call_the_api(&self, email: &str) -> bool {
-        let user: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_one(self.db.pool())
-            .await
-            .unwrap();
-        entitlements::check(&self.state, user, "api").await.unwrap()
-    }
-
     /// Saves `card` on `/billing/card` and opens the return page.
     async fn add_card(&self, card: &str) -> (String, String) {
         let page = self.page("/billing/card").await;
@@ -104,7 +94,7 @@ async fn a_trial_without_a_card_pauses_at_its_end_and_a_card_resumes_it() {
     assert_eq!(subscription["trial_settings"]["end_behavior"]["missing_payment_method"], "pause");
     assert_eq!(subscription["default_payment_method"], Value::Null);
     let id = subscription["id"].as_str().unwrap().to_string();
-    assert!(app.may_call_the_api(&email).await, "a trial grants the plan");
+    assert!(app.may_use_the_api(&email).await, "a trial grants the plan");
     let account = app.page("/account").await;
     assert!(account.contains("Card needed."), "{account}");
     assert!(account.contains("Add a card to keep your plan after it."), "{account}");
@@ -115,7 +105,7 @@ async fn a_trial_without_a_card_pauses_at_its_end_and_a_card_resumes_it() {
     app.settle().await;
     assert_eq!(app.stripe_subscription_of(&email).await["status"], "paused");
     assert_eq!(app.stored(&email).await, ("paused".into(), 0, Some("trial_end_without_payment_method".into())));
-    assert!(!app.may_call_the_api(&email).await, "a paused subscription grants nothing");
+    assert!(!app.may_use_the_api(&email).await, "a paused subscription grants nothing");
     assert!(paid_invoices(&app, &id).await.is_empty());
     let account = app.page("/account").await;
     assert!(account.contains("Your trial has ended and your subscription is paused."), "{account}");
@@ -128,7 +118,7 @@ async fn a_trial_without_a_card_pauses_at_its_end_and_a_card_resumes_it() {
     assert!(outcome.contains("the payment for your subscription was refused, so it stays paused"), "{outcome}");
     app.settle().await;
     assert_eq!(app.stripe_subscription_of(&email).await["status"], "paused");
-    assert!(!app.may_call_the_api(&email).await);
+    assert!(!app.may_use_the_api(&email).await);
 
     // A good card pays the first period's open invoice ($9.00), which resumes it, once however
     // often the page loads.
@@ -140,7 +130,7 @@ async fn a_trial_without_a_card_pauses_at_its_end_and_a_card_resumes_it() {
     assert_eq!(app.stripe_subscription_of(&email).await["status"], "active");
     let (status, mrr, reason) = app.stored(&email).await;
     assert_eq!((status.as_str(), mrr, reason), ("active", 900, None));
-    assert!(app.may_call_the_api(&email).await);
+    assert!(app.may_use_the_api(&email).await);
     assert_eq!(paid_invoices(&app, &id).await, [900]);
     app.page(&format!("/billing/card/complete?setup_intent={seti}")).await;
     app.settle().await;
@@ -163,7 +153,7 @@ async fn a_first_good_card_resumes_the_paused_trial_at_once() {
     assert_eq!(app.stored(&email).await.0, "active", "the return page stored it at once");
     app.settle().await;
     assert_eq!(app.stripe_subscription_of(&email).await["status"], "active");
-    assert!(app.may_call_the_api(&email).await);
+    assert!(app.may_use_the_api(&email).await);
     app.page(&format!("/billing/card/complete?setup_intent={seti}")).await;
     app.settle().await;
     assert_eq!(paid_invoices(&app, &id).await, [900], "one payment, however often the return page loads");
@@ -180,7 +170,7 @@ async fn a_trial_set_to_cancel_ends_the_subscription_without_a_card() {
     app.settle().await;
     assert_eq!(app.stripe_subscription_of(&email).await["status"], "canceled");
     assert_eq!(app.stored(&email).await, ("canceled".into(), 0, None));
-    assert!(!app.may_call_the_api(&email).await);
+    assert!(!app.may_use_the_api(&email).await);
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ impl TestApp {
         .unwrap()
     }
 
-    async fn may_use_the_api(&self, email: &str) -> bool {
+    pub(crate) async fn may_use_the_api(&self, email: &str) -> bool {
         let user: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
             .fetch_one(self.db.pool())

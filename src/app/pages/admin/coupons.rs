@@ -23,6 +23,7 @@ pub fn CouponsPage() -> impl IntoView {
         <Notices/>
         {admin_load(data, |page| view! { <Coupons page/> })}
     }
+    .into_any()
 }
 
 #[component]
@@ -42,6 +43,7 @@ fn Coupons(page: CouponsData) -> impl IntoView {
             .collect_view()}
         {new_coupon}
     }
+    .into_any()
 }
 
 #[component]
@@ -104,6 +106,7 @@ fn Coupon(coupon: CouponLine, currency: String) -> impl IntoView {
             </form>
         </section>
     }
+    .into_any()
 }
 
 fn code_row(code: PromotionCodeLine) -> impl IntoView {
@@ -127,6 +130,7 @@ fn code_row(code: PromotionCodeLine) -> impl IntoView {
             <td>{deactivate}</td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]
@@ -171,4 +175,5 @@ fn NewCouponForm(plans: Vec<(String, String)>, currency: String, token: String) 
             <button type="submit">"Create coupon"</button>
         </form>
     }
+    .into_any()
 }
